@@ -1,0 +1,466 @@
+/* IR construction, lookup, ordering and checking. */
+#include "ir.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+#include "ops.h"
+
+/* ---- dtypes ------------------------------------------------------------- */
+
+static const struct {
+  const char *name, *ctype, *sfx;
+  unsigned char size, is_float;
+} dtinfo[DT_COUNT_] = {
+    [DT_FLOAT] = {"float", "float", "f32", 4, 1},
+    [DT_UINT8] = {"uint8", "uint8_t", "u8", 1, 0},
+    [DT_INT8] = {"int8", "int8_t", "i8", 1, 0},
+    [DT_UINT16] = {"uint16", "uint16_t", "u16", 2, 0},
+    [DT_INT16] = {"int16", "int16_t", "i16", 2, 0},
+    [DT_INT32] = {"int32", "int32_t", "i32", 4, 0},
+    [DT_INT64] = {"int64", "int64_t", "i64", 8, 0},
+    [DT_STRING] = {"string", "const char *", "str", 0, 0},
+    [DT_BOOL] = {"bool", "uint8_t", "b", 1, 0},
+    [DT_FLOAT16] = {"float16", "uint16_t", "f16", 2, 1},
+    [DT_DOUBLE] = {"double", "double", "f64", 8, 1},
+    [DT_UINT32] = {"uint32", "uint32_t", "u32", 4, 0},
+    [DT_UINT64] = {"uint64", "uint64_t", "u64", 8, 0},
+    [DT_COMPLEX64] = {"complex64", NULL, "c64", 8, 0},
+    [DT_COMPLEX128] = {"complex128", NULL, "c128", 16, 0},
+    [DT_BFLOAT16] = {"bfloat16", "uint16_t", "bf16", 2, 1},
+    [DT_FLOAT8E4M3FN] = {"float8e4m3fn", "uint8_t", "f8e4m3fn", 1, 1},
+    [DT_FLOAT8E4M3FNUZ] = {"float8e4m3fnuz", "uint8_t", "f8e4m3fnuz", 1, 1},
+    [DT_FLOAT8E5M2] = {"float8e5m2", "uint8_t", "f8e5m2", 1, 1},
+    [DT_FLOAT8E5M2FNUZ] = {"float8e5m2fnuz", "uint8_t", "f8e5m2fnuz", 1, 1},
+    [DT_UINT4] = {"uint4", NULL, "u4", 0, 0},
+    [DT_INT4] = {"int4", NULL, "i4", 0, 0},
+    [DT_FLOAT4E2M1] = {"float4e2m1", NULL, "f4e2m1", 0, 1},
+};
+
+static int dt_ok(DType t) { return t > 0 && t < DT_COUNT_ && dtinfo[t].name; }
+size_t dtype_size(DType t) { return dt_ok(t) ? dtinfo[t].size : 0; }
+const char *dtype_name(DType t) { return dt_ok(t) ? dtinfo[t].name : "undefined"; }
+const char *dtype_ctype(DType t) { return dt_ok(t) ? dtinfo[t].ctype : NULL; }
+const char *dtype_sfx(DType t) { return dt_ok(t) ? dtinfo[t].sfx : "?"; }
+int dtype_is_float(DType t) { return dt_ok(t) && dtinfo[t].is_float; }
+
+DType dtype_from_name(const char *s) {
+  for (int t = 1; t < DT_COUNT_; t++)
+    if (dtinfo[t].name && !strcmp(dtinfo[t].name, s)) return (DType)t;
+  return DT_UNDEF;
+}
+
+/* ---- name map: open addressing, grown at 1/2 load ----------------------- */
+
+typedef struct NameMap {
+  Value **slots;
+  size_t cap, count;
+} NameMap;
+
+static uint64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+static void map_put(Graph *g, Value *v) {
+  NameMap *m = g->names;
+  if ((m->count + 1) * 2 > m->cap) {
+    size_t ncap = m->cap ? m->cap * 2 : 64;
+    Value **ns = arena_array(g->arena, ncap, sizeof *ns);
+    for (size_t i = 0; i < m->cap; i++) {
+      Value *x = m->slots[i];
+      if (!x) continue;
+      size_t j = hash_str(x->name) & (ncap - 1);
+      while (ns[j]) j = (j + 1) & (ncap - 1);
+      ns[j] = x;
+    }
+    m->slots = ns;
+    m->cap = ncap;
+  }
+  size_t j = hash_str(v->name) & (m->cap - 1);
+  while (m->slots[j]) {
+    if (!strcmp(m->slots[j]->name, v->name)) {
+      m->slots[j] = v; /* newest definition wins; importers check first */
+      return;
+    }
+    j = (j + 1) & (m->cap - 1);
+  }
+  m->slots[j] = v;
+  m->count++;
+}
+
+Value *ir_lookup_local(const Graph *g, const char *name) {
+  const NameMap *m = g->names;
+  if (!name || !*name || !m->cap) return NULL;
+  size_t j = hash_str(name) & (m->cap - 1);
+  while (m->slots[j]) {
+    if (!strcmp(m->slots[j]->name, name)) return m->slots[j];
+    j = (j + 1) & (m->cap - 1);
+  }
+  return NULL;
+}
+
+Value *ir_lookup(const Graph *g, const char *name) {
+  for (; g; g = g->parent) {
+    Value *v = ir_lookup_local(g, name);
+    if (v) return v;
+  }
+  return NULL;
+}
+
+/* ---- construction -------------------------------------------------------- */
+
+Graph *ir_graph_new(Arena *a, Graph *parent) {
+  Graph *g = arena_alloc(a, sizeof *g);
+  g->arena = a;
+  g->parent = parent;
+  g->names = arena_alloc(a, sizeof(NameMap));
+  g->name = "";
+  return g;
+}
+
+int64_t ir_opset(const Graph *g, const char *domain) {
+  while (g->parent) g = g->parent;
+  if (!domain || !strcmp(domain, "ai.onnx")) domain = "";
+  for (int i = 0; i < g->nopsets; i++) {
+    const char *d = g->opsets[i].domain;
+    if (!strcmp(d, "ai.onnx")) d = "";
+    if (!strcmp(d, domain)) return g->opsets[i].version;
+  }
+  return 0;
+}
+
+void ir_add_opset(Graph *g, const char *domain, int64_t version) {
+  OpsetImport *o = arena_array(g->arena, (size_t)g->nopsets + 1, sizeof *o);
+  if (g->nopsets) memcpy(o, g->opsets, (size_t)g->nopsets * sizeof *o);
+  o[g->nopsets].domain = arena_strdup(g->arena, domain ? domain : "");
+  o[g->nopsets].version = version;
+  g->opsets = o;
+  g->nopsets++;
+}
+
+Value *ir_value_new(Graph *g, const char *name) {
+  Value *v = arena_alloc(g->arena, sizeof *v);
+  Graph *top = g;
+  while (top->parent) top = top->parent;
+  v->id = top->next_value_id++;
+  v->name = arena_strdup(g->arena, name ? name : "");
+  v->rank = -1;
+  v->offset = -1;
+  g->values = arena_grow(g->arena, g->values, &g->values_cap,
+                         (size_t)g->nvalues + 1, sizeof *g->values);
+  g->values[g->nvalues++] = v;
+  if (*v->name) map_put(g, v);
+  return v;
+}
+
+static void push_value(Graph *g, Value ***arr, int *n, Value *v) {
+  Value **a = arena_array(g->arena, (size_t)*n + 1, sizeof *a);
+  if (*n) memcpy(a, *arr, (size_t)*n * sizeof *a);
+  a[(*n)++] = v;
+  *arr = a;
+}
+
+void ir_add_input(Graph *g, Value *v) {
+  v->is_input = 1;
+  push_value(g, &g->inputs, &g->ninputs, v);
+}
+void ir_add_output(Graph *g, Value *v) {
+  v->is_output = 1;
+  push_value(g, &g->outputs, &g->noutputs, v);
+}
+void ir_add_init(Graph *g, Value *v) {
+  v->is_init = 1;
+  push_value(g, &g->inits, &g->ninits, v);
+}
+
+Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
+                  const char *name, int nin, int nout) {
+  Node *n = arena_alloc(g->arena, sizeof *n);
+  n->op_type = arena_strdup(g->arena, op_type ? op_type : "");
+  n->domain = arena_strdup(g->arena, domain ? domain : "");
+  n->name = arena_strdup(g->arena, name ? name : "");
+  n->op = op_lookup(n->domain, n->op_type);
+  n->opset = (int)ir_opset(g, n->domain);
+  n->nin = nin;
+  n->nout = nout;
+  n->in = arena_array(g->arena, (size_t)(nin > 0 ? nin : 1), sizeof *n->in);
+  n->out = arena_array(g->arena, (size_t)(nout > 0 ? nout : 1), sizeof *n->out);
+  n->index = g->nnodes;
+  g->nodes = arena_grow(g->arena, g->nodes, &g->nodes_cap, (size_t)g->nnodes + 1,
+                        sizeof *g->nodes);
+  g->nodes[g->nnodes++] = n;
+  return n;
+}
+
+Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind) {
+  n->attrs = arena_grow(g->arena, n->attrs, &n->attrs_cap, (size_t)n->nattrs + 1,
+                        sizeof *n->attrs);
+  Attr *a = &n->attrs[n->nattrs++];
+  a->name = arena_strdup(g->arena, name);
+  a->kind = kind;
+  return a;
+}
+
+void ir_remove_dead_nodes(Graph *g) {
+  int k = 0;
+  for (int i = 0; i < g->nnodes; i++)
+    if (!g->nodes[i]->dead) g->nodes[k++] = g->nodes[i];
+  g->nnodes = k;
+  ir_rebuild_uses(g);
+}
+
+/* ---- attributes ----------------------------------------------------------- */
+
+const Attr *ir_attr(const Node *n, const char *name) {
+  for (int i = 0; i < n->nattrs; i++)
+    if (!strcmp(n->attrs[i].name, name)) return &n->attrs[i];
+  return NULL;
+}
+
+static const Attr *attr_kind(const Node *n, const char *name, AttrKind k) {
+  const Attr *a = ir_attr(n, name);
+  if (a && a->kind != k)
+    diag_node_fatal(n, "attribute '%s' has kind %d, expected %d", name,
+                    (int)a->kind, (int)k);
+  return a;
+}
+
+int64_t attr_i(const Node *n, const char *name, int64_t def) {
+  const Attr *a = attr_kind(n, name, AK_INT);
+  return a ? a->i : def;
+}
+
+double attr_f(const Node *n, const char *name, double def) {
+  const Attr *a = attr_kind(n, name, AK_FLOAT);
+  return a ? a->f : def;
+}
+
+const char *attr_s(const Node *n, const char *name, const char *def) {
+  const Attr *a = attr_kind(n, name, AK_STRING);
+  return a ? a->s : def;
+}
+
+int attr_ints(const Node *n, const char *name, const int64_t **out) {
+  const Attr *a = attr_kind(n, name, AK_INTS);
+  if (!a) return -1;
+  *out = a->ints;
+  return a->n;
+}
+
+int attr_floats(const Node *n, const char *name, const double **out) {
+  const Attr *a = attr_kind(n, name, AK_FLOATS);
+  if (!a) return -1;
+  *out = a->floats;
+  return a->n;
+}
+
+/* ---- uses and order -------------------------------------------------------- */
+
+static void add_user(Graph *g, Value *v, Node *n) {
+  v->users = arena_grow(g->arena, v->users, &v->users_cap, (size_t)v->nusers + 1,
+                        sizeof *v->users);
+  v->users[v->nusers++] = n;
+}
+
+void ir_rebuild_uses(Graph *g) {
+  for (int i = 0; i < g->nvalues; i++) {
+    g->values[i]->nusers = 0;
+    if (!g->values[i]->is_input && !g->values[i]->is_init)
+      g->values[i]->producer = NULL;
+  }
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *n = g->nodes[i];
+    for (int j = 0; j < n->nin; j++)
+      if (n->in[j]) add_user(g, n->in[j], n);
+    for (int j = 0; j < n->nout; j++)
+      if (n->out[j]) n->out[j]->producer = n;
+  }
+}
+
+/* Kahn's algorithm, stable: among ready nodes, the earliest in the source
+ * goes first, so a well-ordered model keeps its order. */
+void ir_toposort(Graph *g) {
+  ir_rebuild_uses(g);
+  int nn = g->nnodes;
+  if (!nn) return;
+  int *pending = arena_array(g->arena, (size_t)nn, sizeof *pending);
+  for (int i = 0; i < nn; i++) g->nodes[i]->mark = i;
+  for (int i = 0; i < nn; i++) {
+    Node *n = g->nodes[i];
+    for (int j = 0; j < n->nin; j++) {
+      Value *v = n->in[j];
+      /* values of an enclosing graph are ready before this graph runs */
+      int local = v && v->producer && v->producer->mark >= 0 &&
+                  v->producer->mark < nn && g->nodes[v->producer->mark] == v->producer;
+      if (local && v->producer != n) pending[i]++;
+      if (v && v->producer == n)
+        diag_node_fatal(n, "tensor '%s' is both an input and an output of the node",
+                        v->name);
+    }
+  }
+  Node **order = arena_array(g->arena, (size_t)nn, sizeof *order);
+  int *heap = arena_array(g->arena, (size_t)nn, sizeof *heap); /* min-heap */
+  int hn = 0, done = 0;
+#define HPUSH(x)                                                           \
+  do {                                                                     \
+    int c_ = hn++;                                                         \
+    heap[c_] = (x);                                                        \
+    while (c_ && heap[(c_ - 1) / 2] > heap[c_]) {                          \
+      int t_ = heap[c_];                                                   \
+      heap[c_] = heap[(c_ - 1) / 2];                                       \
+      heap[(c_ - 1) / 2] = t_;                                             \
+      c_ = (c_ - 1) / 2;                                                   \
+    }                                                                      \
+  } while (0)
+  for (int i = 0; i < nn; i++)
+    if (!pending[i]) HPUSH(i);
+  while (hn) {
+    int top = heap[0];
+    heap[0] = heap[--hn];
+    for (int c = 0;;) {
+      int l = 2 * c + 1, r = l + 1, m = c;
+      if (l < hn && heap[l] < heap[m]) m = l;
+      if (r < hn && heap[r] < heap[m]) m = r;
+      if (m == c) break;
+      int t = heap[c];
+      heap[c] = heap[m];
+      heap[m] = t;
+      c = m;
+    }
+    Node *n = g->nodes[top];
+    order[done++] = n;
+    /* users holds a node once per input slot that reads v, as pending counts */
+    for (int j = 0; j < n->nout; j++) {
+      Value *v = n->out[j];
+      for (int u = 0; v && u < v->nusers; u++) {
+        int k = v->users[u]->mark;
+        if (--pending[k] == 0) HPUSH(k);
+      }
+    }
+  }
+#undef HPUSH
+  if (done != nn) {
+    for (int i = 0; i < nn; i++)
+      if (pending[i]) {
+        diag_node_fatal(g->nodes[i],
+                        "the graph has a cycle through this node (its inputs "
+                        "depend on its own outputs)");
+      }
+  }
+  memcpy(g->nodes, order, (size_t)nn * sizeof *order);
+}
+
+/* ---- shapes ---------------------------------------------------------------- */
+
+int64_t ir_numel(const Value *v) {
+  int64_t n = 1;
+  for (int i = 0; i < v->rank; i++) n *= v->dims[i];
+  return n;
+}
+
+size_t ir_nbytes(const Value *v) {
+  return (size_t)ir_numel(v) * dtype_size(v->dtype);
+}
+
+int ir_same_shape(const Value *a, const Value *b) {
+  if (a->rank != b->rank) return 0;
+  for (int i = 0; i < a->rank; i++)
+    if (a->dims[i] != b->dims[i]) return 0;
+  return 1;
+}
+
+char *ir_shape_str(Arena *a, const Value *v) {
+  if (v->rank < 0) return arena_strdup(a, "?");
+  if (v->rank == 0) return arena_strdup(a, "scalar");
+  char buf[256] = "";
+  size_t len = 0;
+  for (int i = 0; i < v->rank && len < sizeof buf - 24; i++)
+    len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%" PRId64, i ? "x" : "",
+                            v->dims[i]);
+  return arena_strdup(a, buf);
+}
+
+void ir_set_shape(Value *v, int rank, const int64_t *dims) {
+  MLC_ASSERT(rank >= 0 && rank <= IR_MAX_RANK);
+  v->rank = rank;
+  for (int i = 0; i < rank; i++) {
+    v->dims[i] = dims[i];
+    v->dim_param[i] = NULL;
+  }
+}
+
+void ir_copy_type(Value *dst, const Value *src) {
+  dst->dtype = src->dtype;
+  dst->rank = src->rank;
+  memcpy(dst->dims, src->dims, sizeof dst->dims);
+  memcpy(dst->dim_param, src->dim_param, sizeof dst->dim_param);
+}
+
+/* ---- constant values --------------------------------------------------------- */
+
+void *ir_alloc_data(Graph *g, Value *v) {
+  size_t n = ir_nbytes(v);
+  v->data = arena_alloc(g->arena, n ? n : 1);
+  return v->data;
+}
+
+int64_t ir_data_i64(const Value *v, int64_t i) {
+  const void *d = v->data;
+  switch (v->dtype) {
+  case DT_INT64: return ((const int64_t *)d)[i];
+  case DT_INT32: return ((const int32_t *)d)[i];
+  case DT_INT16: return ((const int16_t *)d)[i];
+  case DT_INT8: return ((const int8_t *)d)[i];
+  case DT_UINT8: case DT_BOOL: return ((const uint8_t *)d)[i];
+  case DT_UINT16: return ((const uint16_t *)d)[i];
+  case DT_UINT32: return ((const uint32_t *)d)[i];
+  case DT_UINT64: return (int64_t)((const uint64_t *)d)[i];
+  case DT_FLOAT: return (int64_t)((const float *)d)[i];
+  case DT_DOUBLE: return (int64_t)((const double *)d)[i];
+  default: return 0;
+  }
+}
+
+double ir_data_f64(const Value *v, int64_t i) {
+  switch (v->dtype) {
+  case DT_FLOAT: return ((const float *)v->data)[i];
+  case DT_DOUBLE: return ((const double *)v->data)[i];
+  default: return (double)ir_data_i64(v, i);
+  }
+}
+
+int ir_tensor_to_value(Graph *g, const Tensor *t, Value *v) {
+  v->dtype = t->dtype;
+  ir_set_shape(v, t->rank, t->dims);
+  size_t n = ir_nbytes(v);
+  if (t->dtype == DT_STRING || n != t->nbytes) return -1;
+  ir_alloc_data(g, v);
+  if (n) memcpy(v->data, t->data, n);
+  return 0;
+}
+
+/* ---- checks ------------------------------------------------------------------- */
+
+void ir_check(const Graph *g) {
+  for (int i = 0; i < g->nnodes; i++) g->nodes[i]->mark = i;
+  for (int i = 0; i < g->nnodes; i++) {
+    const Node *n = g->nodes[i];
+    MLC_ASSERT(!n->dead);
+    for (int j = 0; j < n->nout; j++) {
+      const Value *v = n->out[j];
+      if (!v) continue;
+      MLC_ASSERT(v->producer == n);
+      MLC_ASSERT(!v->is_input && !v->is_init);
+    }
+    for (int j = 0; j < n->nin; j++) {
+      const Value *v = n->in[j];
+      /* a producer comes earlier in the schedule */
+      if (v && v->producer) MLC_ASSERT(v->producer->mark < i);
+    }
+  }
+  for (int i = 0; i < g->noutputs; i++) MLC_ASSERT(g->outputs[i]->is_output);
+}

@@ -1,0 +1,198 @@
+/* The IR: a graph of Nodes and SSA Values.
+ *
+ * A Value has one producer (a node, or none for graph inputs and constants)
+ * and a use list. Its dtype and shape are static after shape inference
+ * (symbolic dims are bound before it). `data` holds its contents when they are
+ * known at compile time: initializers, Constant outputs, and anything shape
+ * inference could evaluate. A node whose outputs all have data is never run.
+ *
+ * Everything lives in the graph's arena. Nodes keep their ONNX name, index and
+ * op type for diagnostics and the comments of generated code.
+ */
+#ifndef MLC_IR_H
+#define MLC_IR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+
+#define IR_MAX_RANK 8
+
+/* ONNX TensorProto.DataType numbers */
+typedef enum DType {
+  DT_UNDEF = 0, DT_FLOAT = 1, DT_UINT8 = 2, DT_INT8 = 3, DT_UINT16 = 4,
+  DT_INT16 = 5, DT_INT32 = 6, DT_INT64 = 7, DT_STRING = 8, DT_BOOL = 9,
+  DT_FLOAT16 = 10, DT_DOUBLE = 11, DT_UINT32 = 12, DT_UINT64 = 13,
+  DT_COMPLEX64 = 14, DT_COMPLEX128 = 15, DT_BFLOAT16 = 16,
+  DT_FLOAT8E4M3FN = 17, DT_FLOAT8E4M3FNUZ = 18, DT_FLOAT8E5M2 = 19,
+  DT_FLOAT8E5M2FNUZ = 20, DT_UINT4 = 21, DT_INT4 = 22, DT_FLOAT4E2M1 = 23,
+  DT_COUNT_ = 32
+} DType;
+
+size_t dtype_size(DType t);          /* bytes per element; 0 if unsupported */
+const char *dtype_name(DType t);     /* ONNX text name: "float", "int64", ... */
+DType dtype_from_name(const char *s); /* DT_UNDEF if unknown */
+const char *dtype_ctype(DType t);    /* C type in generated code */
+const char *dtype_sfx(DType t);      /* runtime suffix: f32 f64 i32 i64 b u8 ... */
+int dtype_is_float(DType t);
+
+/* ONNX AttributeProto.AttributeType numbers */
+typedef enum AttrKind {
+  AK_UNDEF = 0, AK_FLOAT = 1, AK_INT = 2, AK_STRING = 3, AK_TENSOR = 4,
+  AK_GRAPH = 5, AK_FLOATS = 6, AK_INTS = 7, AK_STRINGS = 8, AK_TENSORS = 9,
+  AK_GRAPHS = 10, AK_SPARSE_TENSOR = 11, AK_SPARSE_TENSORS = 12,
+  AK_TYPE_PROTO = 13, AK_TYPE_PROTOS = 14
+} AttrKind;
+
+/* A tensor outside the graph: attribute values, test data, files. For
+ * DT_STRING, data is an array of `const char *` (NUL-terminated). */
+typedef struct Tensor {
+  const char *name;
+  DType dtype;
+  int rank;
+  int64_t dims[IR_MAX_RANK];
+  void *data;
+  size_t nbytes;
+} Tensor;
+
+struct Graph;
+
+typedef struct Attr {
+  const char *name;
+  AttrKind kind;
+  double f;
+  int64_t i;
+  const char *s; /* STRING, NUL-terminated (embedded NULs cut) */
+  int n;         /* element count of the list kinds */
+  double *floats;
+  int64_t *ints;
+  const char **strings;
+  Tensor *t;
+  Tensor **tensors;
+  struct Graph *g;
+  struct Graph **graphs;
+  const char *ref_attr_name; /* inside functions: refers to a caller attribute */
+} Attr;
+
+struct Node;
+
+typedef struct Value {
+  int id;
+  const char *name;
+  DType dtype;
+  int rank; /* -1 while unknown */
+  int64_t dims[IR_MAX_RANK];
+  const char *dim_param[IR_MAX_RANK]; /* symbolic dim name, else NULL */
+  void *data;                         /* compile-time contents, or NULL */
+  struct Node *producer;
+  struct Node **users;
+  int nusers;
+  size_t users_cap;
+  unsigned is_input : 1, is_output : 1, is_init : 1;
+  /* memory plan (filled by plan_memory) */
+  int64_t offset;       /* byte offset in the arena, -1 if not in the arena */
+  struct Value *view_of; /* shares the bytes of this value */
+  const char *cname;    /* mangled C identifier */
+} Value;
+
+typedef struct Node {
+  int op;              /* index into optab, OP_UNKNOWN if none */
+  const char *op_type; /* as written in the model */
+  const char *domain;  /* "" for the default domain */
+  const char *name;
+  int index;           /* position in the source graph */
+  int opset;           /* the imported version of the node's domain */
+  Value **in;          /* NULL entries: absent optional inputs */
+  int nin;
+  Value **out;
+  int nout;
+  Attr *attrs;
+  int nattrs;
+  size_t attrs_cap;
+  const char *doc;
+  int dead; /* removed by a pass; ir_remove_dead_nodes drops it */
+  int mark; /* scratch for passes: set before use */
+} Node;
+
+typedef struct OpsetImport {
+  const char *domain;
+  int64_t version;
+} OpsetImport;
+
+typedef struct Graph {
+  Arena *arena;
+  struct Graph *parent; /* enclosing graph of a subgraph */
+  const char *name;
+  const char *doc;
+  Node **nodes;
+  int nnodes;
+  size_t nodes_cap;
+  Value **values; /* every value, in creation order */
+  int nvalues;
+  size_t values_cap;
+  Value **inputs;
+  int ninputs;
+  Value **outputs;
+  int noutputs;
+  Value **inits; /* initializers, in model order */
+  int ninits;
+  void *names; /* name -> Value map (ir.c) */
+  /* model-level fields, top graph only */
+  const char *file;
+  int64_t ir_version;
+  int64_t model_version;
+  const char *producer_name, *producer_version, *model_domain, *model_doc;
+  OpsetImport *opsets;
+  int nopsets;
+  int next_value_id;
+} Graph;
+
+Graph *ir_graph_new(Arena *a, Graph *parent);
+int64_t ir_opset(const Graph *g, const char *domain); /* 0 if not imported */
+void ir_add_opset(Graph *g, const char *domain, int64_t version);
+
+/* A value named `name` ("" or NULL: anonymous). Named values are entered in
+ * the graph's map; creating a second value of the same name is an error the
+ * caller reports (ir_lookup first). */
+Value *ir_value_new(Graph *g, const char *name);
+Value *ir_lookup(const Graph *g, const char *name); /* searches enclosing graphs */
+Value *ir_lookup_local(const Graph *g, const char *name);
+void ir_add_input(Graph *g, Value *v);
+void ir_add_output(Graph *g, Value *v);
+void ir_add_init(Graph *g, Value *v);
+
+Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
+                  const char *name, int nin, int nout);
+Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind);
+void ir_remove_dead_nodes(Graph *g);
+
+/* attribute access; `def` when absent. A present attribute of the wrong kind
+ * is a node error. */
+const Attr *ir_attr(const Node *n, const char *name);
+int64_t attr_i(const Node *n, const char *name, int64_t def);
+double attr_f(const Node *n, const char *name, double def);
+const char *attr_s(const Node *n, const char *name, const char *def);
+int attr_ints(const Node *n, const char *name, const int64_t **out); /* -1 absent */
+int attr_floats(const Node *n, const char *name, const double **out);
+
+/* uses and order */
+void ir_rebuild_uses(Graph *g);
+void ir_toposort(Graph *g); /* node error on a cycle or undefined input */
+void ir_check(const Graph *g);
+
+/* shapes */
+int64_t ir_numel(const Value *v);
+size_t ir_nbytes(const Value *v);
+int ir_same_shape(const Value *a, const Value *b);
+char *ir_shape_str(Arena *a, const Value *v); /* "1x3x224x224" */
+void ir_set_shape(Value *v, int rank, const int64_t *dims);
+void ir_copy_type(Value *dst, const Value *src);
+
+/* constant values */
+void *ir_alloc_data(Graph *g, Value *v); /* zeroed buffer of ir_nbytes(v) */
+int64_t ir_data_i64(const Value *v, int64_t i); /* element i of an integer tensor */
+double ir_data_f64(const Value *v, int64_t i);
+int ir_tensor_to_value(Graph *g, const Tensor *t, Value *v);
+
+#endif

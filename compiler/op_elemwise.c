@@ -1,0 +1,198 @@
+/* Elementwise ops: shapes by numpy broadcasting; each lowers to the runtime
+ * scalar function named in its ops.def row (aux), so the interpreter's loop
+ * kernel and generated code's inlined loop evaluate the same expression. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "diag.h"
+#include "ops.h"
+
+static void same_dtype(const Node *n, int a, int b) {
+  if (n->in[a] && n->in[b] && n->in[a]->dtype != n->in[b]->dtype)
+    diag_node_fatal(n, "inputs %d and %d have different types (%s and %s)", a, b,
+                    dtype_name(n->in[a]->dtype), dtype_name(n->in[b]->dtype));
+}
+
+void infer_unary(Graph *g, Node *n) {
+  (void)g;
+  ir_copy_type(n->out[0], n->in[0]);
+}
+
+void infer_binary(Graph *g, Node *n) {
+  (void)g;
+  if (n->op != OP_Pow && n->op != OP_PRelu) same_dtype(n, 0, 1);
+  infer_broadcast(n, 2, n->in, n->out[0]);
+  n->out[0]->dtype = n->in[0]->dtype;
+}
+
+void infer_compare(Graph *g, Node *n) {
+  (void)g;
+  same_dtype(n, 0, 1);
+  infer_broadcast(n, 2, n->in, n->out[0]);
+  n->out[0]->dtype = DT_BOOL;
+}
+
+void infer_variadic(Graph *g, Node *n) {
+  (void)g;
+  for (int i = 1; i < n->nin; i++) same_dtype(n, 0, i);
+  infer_broadcast(n, n->nin, n->in, n->out[0]);
+  n->out[0]->dtype = n->in[0]->dtype;
+}
+
+void infer_where(Graph *g, Node *n) {
+  (void)g;
+  if (n->in[0]->dtype != DT_BOOL)
+    diag_node_fatal(n, "condition must be bool, not %s", dtype_name(n->in[0]->dtype));
+  same_dtype(n, 1, 2);
+  infer_broadcast(n, 3, n->in, n->out[0]);
+  n->out[0]->dtype = n->in[1]->dtype;
+}
+
+void infer_Cast(Graph *g, Node *n) {
+  (void)g;
+  DType to = n->op == OP_CastLike ? n->in[1]->dtype : (DType)attr_i(n, "to", 0);
+  if (!dtype_size(to) || to == DT_STRING)
+    diag_node_fatal(n, "cannot cast to element type %s", dtype_name(to));
+  ir_copy_type(n->out[0], n->in[0]);
+  n->out[0]->dtype = to;
+}
+
+void lower_unary(Graph *g, Node *n, Lowering *L) {
+  lower_ew(g, n, L, optab[n->op].aux, n->in[0]->dtype, n->in, n->out[0], 0, 0);
+}
+
+/* the attributes of the unary ops with parameters: p0 and p1 of the scalar
+ * function, with the defaults of the ONNX spec */
+static const struct {
+  int op;
+  const char *a0, *a1;
+  double d0, d1;
+} unary_attrs[] = {
+    {OP_LeakyRelu, "alpha", NULL, 0.01, 0},
+    {OP_Elu, "alpha", NULL, 1.0, 0},
+    {OP_Selu, "alpha", "gamma", 1.67326319217681884765625, 1.05070102214813232421875},
+    {OP_HardSigmoid, "alpha", "beta", 0.2, 0.5},
+    {OP_ThresholdedRelu, "alpha", NULL, 1.0, 0},
+    {OP_Celu, "alpha", NULL, 1.0, 0},
+};
+
+/* float attributes reach the scalar function as the float the model stored */
+static double attr_param(const Node *n, const char *name, double def) {
+  return name ? (double)(float)attr_f(n, name, def) : 0;
+}
+
+void lower_unary_attr(Graph *g, Node *n, Lowering *L) {
+  for (size_t i = 0; i < sizeof unary_attrs / sizeof *unary_attrs; i++) {
+    if (unary_attrs[i].op != n->op) continue;
+    double p0 = attr_param(n, unary_attrs[i].a0, unary_attrs[i].d0);
+    double p1 = attr_param(n, unary_attrs[i].a1, unary_attrs[i].d1);
+    lower_ew(g, n, L, optab[n->op].aux, n->in[0]->dtype, n->in, n->out[0], p0, p1);
+    return;
+  }
+  MLC_ASSERT(!"unary op without an attribute row");
+}
+
+void lower_Gelu(Graph *g, Node *n, Lowering *L) {
+  const char *approx = attr_s(n, "approximate", "none");
+  const char *fn = !strcmp(approx, "tanh") ? "gelu_tanh" : "gelu";
+  if (strcmp(approx, "tanh") && strcmp(approx, "none"))
+    diag_node_fatal(n, "unknown approximate='%s' (expected none or tanh)", approx);
+  lower_ew(g, n, L, fn, n->in[0]->dtype, n->in, n->out[0], 0, 0);
+}
+
+/* Clip bounds: attributes before opset 11, optional constant inputs after */
+static double clip_bound(const Node *n, int idx, const char *attr, double def) {
+  if (n->opset < 11) return (double)(float)attr_f(n, attr, def);
+  if (idx >= n->nin || !n->in[idx]) return def;
+  const Value *v = n->in[idx];
+  if (!v->data)
+    diag_node_fatal(n, "Clip bounds must be known at compile time ('%s' is computed "
+                    "at run time)", v->name);
+  if (ir_numel(v) != 1) diag_node_fatal(n, "Clip bound '%s' is not a scalar", v->name);
+  return ir_data_f64(v, 0);
+}
+
+void lower_Clip(Graph *g, Node *n, Lowering *L) {
+  DType t = n->in[0]->dtype;
+  double lo = dtype_is_float(t) ? -INFINITY : (double)INT64_MIN;
+  double hi = dtype_is_float(t) ? INFINITY : (double)INT64_MAX;
+  lo = clip_bound(n, 1, "min", lo);
+  hi = clip_bound(n, 2, "max", hi);
+  lower_ew(g, n, L, "clip", t, n->in, n->out[0], lo, hi);
+}
+
+void lower_binary(Graph *g, Node *n, Lowering *L) {
+  lower_ew(g, n, L, optab[n->op].aux, n->in[0]->dtype, n->in, n->out[0], 0, 0);
+}
+
+void lower_Pow(Graph *g, Node *n, Lowering *L) {
+  if (n->in[0]->dtype != n->in[1]->dtype)
+    diag_node_fatal(n, "Pow with base %s and exponent %s is not supported yet",
+                    dtype_name(n->in[0]->dtype), dtype_name(n->in[1]->dtype));
+  lower_binary(g, n, L);
+}
+
+/* Mod: fmod=0 takes the divisor's sign (integers only); fmod=1 is C's fmod */
+void lower_Mod(Graph *g, Node *n, Lowering *L) {
+  DType t = n->in[0]->dtype;
+  int fm = (int)attr_i(n, "fmod", 0);
+  if (dtype_is_float(t) && !fm)
+    diag_node_fatal(n, "Mod of floating-point inputs requires fmod=1");
+  const char *fn = dtype_is_float(t) ? "mod" : (fm ? "fmod" : "mod");
+  lower_ew(g, n, L, fn, t, n->in, n->out[0], 0, 0);
+}
+
+/* Sum, Min, Max, Mean of k inputs: a chain of binary calls through
+ * temporaries of the broadcast shape so far; Mean ends with a division. */
+void lower_variadic(Graph *g, Node *n, Lowering *L) {
+  DType t = n->in[0]->dtype;
+  Value *out = n->out[0];
+  const char *fn = optab[n->op].aux;
+  int mean = n->op == OP_Mean;
+  if (n->nin == 1 && !mean) {
+    lower_copy_all(g, L, n->in[0], out);
+    return;
+  }
+  Value *acc = n->in[0];
+  for (int i = 1; i < n->nin; i++) {
+    int last = i == n->nin - 1 && !mean;
+    Value *dst = out;
+    if (!last) {
+      dst = ir_value_new(g, NULL);
+      Value *pair[2] = {acc, n->in[i]};
+      infer_broadcast(n, 2, pair, dst);
+      dst->dtype = t;
+    }
+    Value *ins[2] = {acc, n->in[i]};
+    lower_ew(g, n, L, fn, t, ins, dst, 0, 0);
+    acc = dst;
+  }
+  if (mean) {
+    Value *k = ir_value_new(g, NULL);
+    k->dtype = t;
+    ir_set_shape(k, 0, NULL);
+    ir_alloc_data(g, k);
+    if (t == DT_FLOAT) *(float *)k->data = (float)n->nin;
+    else if (t == DT_DOUBLE) *(double *)k->data = n->nin;
+    else diag_node_fatal(n, "Mean of %s inputs is not supported", dtype_name(t));
+    if (n->nin == 1) acc = n->in[0];
+    Value *ins[2] = {acc, k};
+    lower_ew(g, n, L, "div", t, ins, out, 0, 0);
+  }
+}
+
+void lower_where(Graph *g, Node *n, Lowering *L) {
+  lower_ew(g, n, L, "where", n->in[1]->dtype, n->in, n->out[0], 0, 0);
+}
+
+void lower_Cast(Graph *g, Node *n, Lowering *L) {
+  KCall *c = lower_add(g, L, K_cast);
+  MlcCast *p = KC_PARAMS(c, MlcCast);
+  p->count = ir_numel(n->out[0]);
+  p->from = n->in[0]->dtype;
+  p->to = n->out[0]->dtype;
+  c->io[0] = n->in[0];
+  c->io[1] = n->out[0];
+  c->nio = 2;
+}

@@ -1,0 +1,118 @@
+/* optab[] from ops.def, and the lowering helpers every op file shares. */
+#include "ops.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+
+#define OP(name, dom, since, until, mini, maxi, mino, maxo, flags, infer, lower, aux) \
+  {#name, dom, since, until, mini, maxi, mino, maxo, flags, infer, lower, aux},
+const OpInfo optab[OP_COUNT] = {
+#include "ops.def"
+};
+#undef OP
+
+int op_lookup(const char *domain, const char *name) {
+  if (!domain || !strcmp(domain, "ai.onnx")) domain = "";
+  for (int i = 0; i < OP_COUNT; i++)
+    if (!strcmp(optab[i].name, name) && !strcmp(optab[i].domain, domain)) return i;
+  return OP_UNKNOWN;
+}
+
+KCall *lower_add(Graph *g, Lowering *L, int kernel) {
+  MLC_ASSERT(kernel >= 0 && kernel < K_COUNT);
+  L->calls = arena_grow(g->arena, L->calls, &L->cap, (size_t)L->ncalls + 1,
+                        sizeof *L->calls);
+  KCall *c = &L->calls[L->ncalls++];
+  memset(c, 0, sizeof *c);
+  c->kernel = kernel;
+  return c;
+}
+
+void lower_none(Graph *g, Node *n, Lowering *L) {
+  (void)g;
+  (void)L;
+  diag_node_fatal(n, "internal error: %s has no runtime lowering", optab[n->op].name);
+}
+
+void infer_broadcast(const Node *n, int nvals, Value *const *vals, Value *out) {
+  int rank = 0;
+  for (int i = 0; i < nvals; i++)
+    if (vals[i] && vals[i]->rank > rank) rank = vals[i]->rank;
+  int64_t dims[IR_MAX_RANK];
+  for (int d = 0; d < rank; d++) dims[d] = 1;
+  for (int i = 0; i < nvals; i++) {
+    const Value *v = vals[i];
+    if (!v) continue;
+    int off = rank - v->rank;
+    for (int d = 0; d < v->rank; d++) {
+      int64_t a = dims[off + d], b = v->dims[d];
+      if (a == b || b == 1) continue;
+      if (a == 1) {
+        dims[off + d] = b;
+        continue;
+      }
+      diag_node_fatal(n, "inputs cannot be broadcast together: dimension %d is "
+                      "%lld in one and %lld in another", off + d, (long long)a,
+                      (long long)b);
+    }
+  }
+  ir_set_shape(out, rank, dims);
+}
+
+/* element strides of v read as if broadcast to out's shape */
+static void bcast_strides(const Value *v, const Value *out, int64_t *s) {
+  int off = out->rank - v->rank;
+  int64_t st = 1;
+  for (int d = out->rank - 1; d >= 0; d--) {
+    int vd = d - off;
+    if (vd < 0 || v->dims[vd] == 1) {
+      s[d] = 0;
+    } else {
+      s[d] = st;
+    }
+    if (vd >= 0) st *= v->dims[vd];
+  }
+}
+
+KCall *lower_ew(Graph *g, Node *n, Lowering *L, const char *fn, DType t,
+                Value *const *ins, Value *out, double p0, double p1) {
+  char kname[64];
+  snprintf(kname, sizeof kname, "ew_%s_%s", fn, dtype_sfx(t));
+  int k = kernel_lookup(kname);
+  if (k < 0)
+    diag_node_fatal(n, "%s is not supported for element type %s", n->op_type,
+                    dtype_name(t));
+  KCall *c = lower_add(g, L, k);
+  MlcEw *p = KC_PARAMS(c, MlcEw);
+  int nin = ktab[k].ew_arity;
+  MLC_ASSERT(nin <= 3);
+  p->rank = out->rank;
+  p->count = ir_numel(out);
+  for (int d = 0; d < out->rank; d++) p->dims[d] = out->dims[d];
+  int64_t *s[3] = {p->s0, p->s1, p->s2};
+  for (int i = 0; i < nin; i++) {
+    c->io[i] = ins[i];
+    bcast_strides(ins[i], out, s[i]);
+  }
+  c->io[nin] = out;
+  c->nio = nin + 1;
+  p->p0 = p0;
+  p->p1 = p1;
+  return c;
+}
+
+KCall *lower_copy_all(Graph *g, Lowering *L, Value *src, Value *dst) {
+  KCall *c = lower_add(g, L, K_copy);
+  MlcCopy *p = KC_PARAMS(c, MlcCopy);
+  p->rank = 1;
+  p->elem = (int64_t)dtype_size(src->dtype);
+  p->dims[0] = ir_numel(dst);
+  p->src_strides[0] = 1;
+  p->dst_strides[0] = 1;
+  c->io[0] = src;
+  c->io[1] = dst;
+  c->nio = 2;
+  return c;
+}

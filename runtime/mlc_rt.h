@@ -1,0 +1,272 @@
+/* mlc runtime: the kernels that mlc-generated code calls.
+ *
+ * This is the runtime's one public header. The same kernels are linked into
+ * the compiler, so constant folding, `mlc run` and the product run one
+ * implementation.
+ *
+ * Calling convention. Every kernel is
+ *     void mlc_rt_NAME(const void *params, void *const *io);
+ * `params` points to the kernel's parameter struct (static shapes and
+ * attributes, fixed at compile time) and `io` lists tensor pointers: the
+ * inputs in order, then the outputs. A uniform signature lets the compiler's
+ * interpreter call any kernel through one function-pointer type.
+ *
+ * Parameter structs are described once, by the X-macro list
+ * MLC_RT_PARAM_STRUCTS below. Every field is an int64_t or a double, scalar or
+ * fixed array, so a struct is a plain sequence of 8-byte slots: the compiler
+ * fills and prints any of them generically from the same list.
+ *
+ * Elementwise operations are scalar inline functions (mlc_NAME_SFX), listed
+ * once in MLC_RT_EW. Generated code composes them into loops; the runtime
+ * wraps each into a broadcasting loop kernel (mlc_rt_ew_NAME_SFX) for the
+ * interpreter. Both run the same expression.
+ *
+ * Bool tensors are stored as uint8_t holding 0 or 1.
+ */
+#ifndef MLC_RT_H
+#define MLC_RT_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MLC_RT_MAX_RANK 8
+#define MLC_RT_MAX_SP 3 /* spatial dims of Conv/Pool: 1-D, 2-D, 3-D */
+
+typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
+
+/* ---- parameter structs --------------------------------------------------
+ * S(Type, fields): a struct.  I(x): int64_t.  D(x): double.
+ * IA(x, n): int64_t[n].  DA(x, n): double[n].
+ */
+#define MLC_RT_PARAM_STRUCTS(S, I, D, IA, DA)                                 \
+  /* broadcasting elementwise loop: out dims, per-input element strides     \
+     (0 along broadcast dims), two scalar attributes */                     \
+  S(MlcEw, I(rank) I(count) IA(dims, MLC_RT_MAX_RANK)                       \
+           IA(s0, MLC_RT_MAX_RANK) IA(s1, MLC_RT_MAX_RANK)                  \
+           IA(s2, MLC_RT_MAX_RANK) D(p0) D(p1))                             \
+  /* strided copy of elem-byte items: Transpose, Slice, Concat, Expand,     \
+     Split, Pad's interior, DepthToSpace... Strides in elements. */          \
+  S(MlcCopy, I(rank) I(elem) IA(dims, MLC_RT_MAX_RANK)                      \
+             IA(src_strides, MLC_RT_MAX_RANK)                               \
+             IA(dst_strides, MLC_RT_MAX_RANK) I(src_off) I(dst_off))         \
+  /* fill count items of elem bytes with a value (given as its bytes) */    \
+  S(MlcFill, I(count) I(elem) I(bits))                                      \
+  /* Pad with mode 1 = reflect, 2 = edge (constant padding is Fill+Copy) */ \
+  S(MlcPad, I(rank) I(elem) I(mode) IA(in_dims, MLC_RT_MAX_RANK)            \
+            IA(out_dims, MLC_RT_MAX_RANK) IA(pad_begin, MLC_RT_MAX_RANK))   \
+  /* Conv / ConvTranspose, NC + spatial layout. act: MLC_ACT_* epilogue */  \
+  S(MlcConv, I(n) I(c) I(m) I(group) I(nsp) IA(in_sp, MLC_RT_MAX_SP)        \
+             IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)                 \
+             IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)               \
+             IA(pad_begin, MLC_RT_MAX_SP) I(has_bias) I(act) D(act_a)       \
+             D(act_b))                                                      \
+  /* MaxPool / AveragePool / LpPool; kind: MLC_POOL_* */                     \
+  S(MlcPool, I(n) I(c) I(nsp) IA(in_sp, MLC_RT_MAX_SP)                      \
+             IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)                 \
+             IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)               \
+             IA(pad_begin, MLC_RT_MAX_SP) I(kind) I(count_include_pad)      \
+             D(p))                                                          \
+  /* Y = alpha * op(A) op(B) + beta * C; C broadcast by element strides */  \
+  S(MlcGemm, I(m) I(n) I(k) I(trans_a) I(trans_b) D(alpha) D(beta)          \
+             I(has_c) I(c_rs) I(c_cs) I(act) D(act_a) D(act_b))             \
+  /* batched MatMul, batch dims broadcast: per-batch-dim element strides */ \
+  S(MlcMatMul, I(m) I(n) I(k) I(brank) IA(bdims, MLC_RT_MAX_RANK)           \
+               IA(a_bs, MLC_RT_MAX_RANK) IA(b_bs, MLC_RT_MAX_RANK))         \
+  /* inference BatchNormalization over [n, c, inner] */                      \
+  S(MlcBatchNorm, I(n) I(c) I(inner) D(eps))                                \
+  /* LayerNormalization: normalize each of outer rows of length inner */    \
+  S(MlcLayerNorm, I(outer) I(inner) D(eps) I(has_bias))                     \
+  /* Softmax / LogSoftmax over the middle dim of [outer, len, inner] */     \
+  S(MlcSoftmax, I(outer) I(len) I(inner) I(log))                            \
+  /* reduce over the axes flagged in `axes` of an input of dims `dims`;     \
+     kind: MLC_RED_* */                                                      \
+  S(MlcReduce, I(rank) IA(dims, MLC_RT_MAX_RANK)                            \
+               IA(axes, MLC_RT_MAX_RANK) I(kind))                            \
+  /* ArgMax / ArgMin over the middle dim of [outer, len, inner] */          \
+  S(MlcArg, I(outer) I(len) I(inner) I(select_last) I(is_min))              \
+  /* Gather along the middle dim of [outer, len, inner*elem bytes];         \
+     indices are int64 (idx_bits 64) or int32 */                             \
+  S(MlcGather, I(outer) I(len) I(inner_bytes) I(nidx) I(idx_bits))          \
+  /* Cast count items between MLC_DT_* codes (ONNX TensorProto numbers) */  \
+  S(MlcCast, I(count) I(from) I(to))
+
+#define MLC_RT__S(T, F) typedef struct T { F } T;
+#define MLC_RT__I(x) int64_t x;
+#define MLC_RT__D(x) double x;
+#define MLC_RT__IA(x, n) int64_t x[n];
+#define MLC_RT__DA(x, n) double x[n];
+MLC_RT_PARAM_STRUCTS(MLC_RT__S, MLC_RT__I, MLC_RT__D, MLC_RT__IA, MLC_RT__DA)
+#undef MLC_RT__S
+#undef MLC_RT__I
+#undef MLC_RT__D
+#undef MLC_RT__IA
+#undef MLC_RT__DA
+
+/* Element types: the numbers of ONNX's TensorProto.DataType. */
+enum {
+  MLC_DT_FLOAT = 1, MLC_DT_UINT8 = 2, MLC_DT_INT8 = 3, MLC_DT_UINT16 = 4,
+  MLC_DT_INT16 = 5, MLC_DT_INT32 = 6, MLC_DT_INT64 = 7, MLC_DT_STRING = 8,
+  MLC_DT_BOOL = 9, MLC_DT_FLOAT16 = 10, MLC_DT_DOUBLE = 11,
+  MLC_DT_UINT32 = 12, MLC_DT_UINT64 = 13, MLC_DT_BFLOAT16 = 16
+};
+
+enum { MLC_ACT_NONE, MLC_ACT_RELU, MLC_ACT_CLIP, MLC_ACT_SIGMOID,
+       MLC_ACT_LEAKYRELU, MLC_ACT_HARDSWISH };
+enum { MLC_POOL_MAX, MLC_POOL_AVG, MLC_POOL_LP };
+enum { MLC_RED_SUM, MLC_RED_MEAN, MLC_RED_MAX, MLC_RED_MIN, MLC_RED_PROD,
+       MLC_RED_L1, MLC_RED_L2, MLC_RED_LOGSUM, MLC_RED_LOGSUMEXP,
+       MLC_RED_SUMSQUARE };
+
+/* ---- kernels ------------------------------------------------------------
+ * K(name, ParamsType). io lists inputs, then outputs.
+ */
+#define MLC_RT_KERNELS(K)                                                     \
+  K(copy, MlcCopy)             /* io: src, dst */                           \
+  K(fill, MlcFill)             /* io: dst */                                \
+  K(pad, MlcPad)               /* io: src, dst */                           \
+  K(conv_f32, MlcConv)         /* io: x, w, bias|NULL, y */                 \
+  K(pool_f32, MlcPool)         /* io: x, y */                               \
+  K(gemm_f32, MlcGemm)         /* io: a, b, c|NULL, y */                    \
+  K(matmul_f32, MlcMatMul)     /* io: a, b, y */                            \
+  K(batchnorm_f32, MlcBatchNorm) /* io: x, scale, bias, mean, var, y */     \
+  K(layernorm_f32, MlcLayerNorm) /* io: x, scale, bias|NULL, y */           \
+  K(softmax_f32, MlcSoftmax)   /* io: x, y */                               \
+  K(reduce_f32, MlcReduce)     /* io: x, y */                               \
+  K(reduce_i64, MlcReduce)     /* io: x, y */                               \
+  K(argmax_f32, MlcArg)        /* io: x, y (int64) */                       \
+  K(gather, MlcGather)         /* io: data, indices, y */                   \
+  K(cast, MlcCast)             /* io: x, y */
+
+#define MLC_RT__K(name, P) void mlc_rt_##name(const void *params, void *const *io);
+MLC_RT_KERNELS(MLC_RT__K)
+#undef MLC_RT__K
+
+/* ---- elementwise scalar functions ---------------------------------------
+ * U(name, sfx, T, expr of a)                 unary, T -> T
+ * P(name, sfx, T, expr of a, p0, p1)          unary with two attributes
+ * B(name, sfx, T, R, expr of a, b)            binary, T x T -> R
+ * W(name, sfx, T, expr of c, a, b)            ternary, c is a bool (uint8_t)
+ * Names end in the element type: f32, f64, i32, i64, b (bool).
+ */
+#define MLC_RT_EW_FLOAT(U, P, B, sfx, T, fn)                                  \
+  U(neg, sfx, T, -a)                                                        \
+  U(abs, sfx, T, fn(fabs)(a))                                               \
+  U(sqrt, sfx, T, fn(sqrt)(a))                                              \
+  U(exp, sfx, T, fn(exp)(a))                                                \
+  U(log, sfx, T, fn(log)(a))                                                \
+  U(reciprocal, sfx, T, (T)1 / a)                                           \
+  U(floor, sfx, T, fn(floor)(a))                                            \
+  U(ceil, sfx, T, fn(ceil)(a))                                              \
+  U(relu, sfx, T, a > 0 ? a : (T)0)                                         \
+  U(sigmoid, sfx, T, (T)1 / ((T)1 + fn(exp)(-a)))                          \
+  U(tanh, sfx, T, fn(tanh)(a))                                              \
+  U(erf, sfx, T, fn(erf)(a))                                                \
+  U(softplus, sfx, T, a > 0 ? a + fn(log1p)(fn(exp)(-a))                   \
+                            : fn(log1p)(fn(exp)(a)))                        \
+  U(softsign, sfx, T, a / ((T)1 + fn(fabs)(a)))                             \
+  U(sin, sfx, T, fn(sin)(a))                                                \
+  U(cos, sfx, T, fn(cos)(a))                                                \
+  U(sign, sfx, T, (T)((a > 0) - (a < 0)))                                   \
+  U(hardswish, sfx, T, a * fn(fmax)((T)0, fn(fmin)((T)1, a / (T)6 + (T)0.5)))\
+  U(gelu, sfx, T, (T)0.5 * a * ((T)1 + fn(erf)(a * (T)0.70710678118654752)))\
+  U(gelu_tanh, sfx, T, (T)0.5 * a * ((T)1 + fn(tanh)((T)0.79788456080286536 \
+                            * (a + (T)0.044715 * a * a * a))))              \
+  P(leakyrelu, sfx, T, a < 0 ? (T)p0 * a : a)                               \
+  P(elu, sfx, T, a < 0 ? (T)p0 * (fn(exp)(a) - (T)1) : a)                  \
+  P(selu, sfx, T, a <= 0 ? (T)p1 * ((T)p0 * fn(exp)(a) - (T)p0)           \
+                         : (T)p1 * a)                                       \
+  P(hardsigmoid, sfx, T, fn(fmax)((T)0, fn(fmin)((T)1, (T)p0 * a + (T)p1)))\
+  P(clip, sfx, T, a < (T)p0 ? (T)p0 : (a > (T)p1 ? (T)p1 : a))             \
+  P(thresholdedrelu, sfx, T, a > (T)p0 ? a : (T)0)                          \
+  P(celu, sfx, T, fn(fmax)((T)0, a) + fn(fmin)((T)0, (T)p0 *               \
+                  (fn(exp)(a / (T)p0) - (T)1)))                             \
+  B(div, sfx, T, T, a / b)                                                  \
+  B(pow, sfx, T, T, fn(pow)(a, b))                                          \
+  B(max, sfx, T, T, (a != a || b != b) ? (T)NAN : (a > b ? a : b))          \
+  B(min, sfx, T, T, (a != a || b != b) ? (T)NAN : (a < b ? a : b))          \
+  B(mod, sfx, T, T, fn(fmod)(a, b))                                         \
+  B(prelu, sfx, T, T, a < 0 ? a * b : a)
+
+#define MLC_RT_EW_INT(U, P, B, sfx, T)                                        \
+  U(neg, sfx, T, (T)(0 - a))                                                \
+  U(abs, sfx, T, a < 0 ? (T)(0 - a) : a)                                    \
+  U(relu, sfx, T, a > 0 ? a : 0)                                            \
+  U(sign, sfx, T, (T)((a > 0) - (a < 0)))                                   \
+  P(clip, sfx, T, (double)a < p0 ? (T)p0 : ((double)a > p1 ? (T)p1 : a))   \
+  B(div, sfx, T, T, b == 0 ? 0 : a / b)                                     \
+  B(max, sfx, T, T, a > b ? a : b)                                          \
+  B(min, sfx, T, T, a < b ? a : b)                                          \
+  B(mod, sfx, T, T, b == 0 ? 0 : ((a % b != 0 && ((a % b < 0) != (b < 0)))  \
+                                  ? a % b + b : a % b))                     \
+  B(fmod, sfx, T, T, b == 0 ? 0 : a % b)                                    \
+  B(pow, sfx, T, T, (T)pow((double)a, (double)b))
+
+/* arithmetic and comparisons shared by every numeric type */
+#define MLC_RT_EW_NUM(B, sfx, T)                                              \
+  B(add, sfx, T, T, a + b)                                                  \
+  B(sub, sfx, T, T, a - b)                                                  \
+  B(mul, sfx, T, T, a * b)                                                  \
+  B(equal, sfx, T, uint8_t, a == b)                                         \
+  B(less, sfx, T, uint8_t, a < b)                                           \
+  B(lessequal, sfx, T, uint8_t, a <= b)                                     \
+  B(greater, sfx, T, uint8_t, a > b)                                        \
+  B(greaterequal, sfx, T, uint8_t, a >= b)
+
+#define MLC_RT_FNF(name) name##f
+#define MLC_RT_FND(name) name
+
+#define MLC_RT_EW(U, P, B, W)                                                 \
+  MLC_RT_EW_FLOAT(U, P, B, f32, float, MLC_RT_FNF)                          \
+  MLC_RT_EW_FLOAT(U, P, B, f64, double, MLC_RT_FND)                         \
+  MLC_RT_EW_INT(U, P, B, i32, int32_t)                                      \
+  MLC_RT_EW_INT(U, P, B, i64, int64_t)                                      \
+  MLC_RT_EW_NUM(B, f32, float)                                              \
+  MLC_RT_EW_NUM(B, f64, double)                                             \
+  MLC_RT_EW_NUM(B, i32, int32_t)                                            \
+  MLC_RT_EW_NUM(B, i64, int64_t)                                            \
+  MLC_RT_EW_NUM(B, u8, uint8_t)                                             \
+  U(not, b, uint8_t, (uint8_t)!a)                                           \
+  B(and, b, uint8_t, uint8_t, a && b)                                       \
+  B(or, b, uint8_t, uint8_t, a || b)                                        \
+  B(xor, b, uint8_t, uint8_t, (a != 0) != (b != 0))                         \
+  B(equal, b, uint8_t, uint8_t, a == b)                                     \
+  W(where, f32, float, c ? a : b)                                           \
+  W(where, f64, double, c ? a : b)                                          \
+  W(where, i32, int32_t, c ? a : b)                                         \
+  W(where, i64, int64_t, c ? a : b)                                         \
+  W(where, b, uint8_t, c ? a : b)
+
+#define MLC_RT__U(name, sfx, T, expr)                                         \
+  static inline T mlc_##name##_##sfx(T a) { return (T)(expr); }
+#define MLC_RT__P(name, sfx, T, expr)                                         \
+  static inline T mlc_##name##_##sfx(T a, double p0, double p1) {           \
+    (void)p0; (void)p1; return (T)(expr); }
+#define MLC_RT__B(name, sfx, T, R, expr)                                      \
+  static inline R mlc_##name##_##sfx(T a, T b) { return (R)(expr); }
+#define MLC_RT__W(name, sfx, T, expr)                                         \
+  static inline T mlc_##name##_##sfx(uint8_t c, T a, T b) { return expr; }
+MLC_RT_EW(MLC_RT__U, MLC_RT__P, MLC_RT__B, MLC_RT__W)
+#undef MLC_RT__U
+#undef MLC_RT__P
+#undef MLC_RT__B
+#undef MLC_RT__W
+
+/* the interpreter's broadcasting loop for each scalar function */
+#define MLC_RT__EWK(name, sfx)                                                \
+  void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io);
+#define MLC_RT__EWK3(name, sfx, T, expr) MLC_RT__EWK(name, sfx)
+#define MLC_RT__EWKB(name, sfx, T, R, expr) MLC_RT__EWK(name, sfx)
+MLC_RT_EW(MLC_RT__EWK3, MLC_RT__EWK3, MLC_RT__EWKB, MLC_RT__EWK3)
+#undef MLC_RT__EWK
+#undef MLC_RT__EWK3
+#undef MLC_RT__EWKB
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MLC_RT_H */
