@@ -94,6 +94,7 @@ typedef struct Value {
   int64_t offset;       /* byte offset in the arena, -1 if not in the arena */
   struct Value *view_of; /* shares the bytes of this value */
   const char *cname;    /* mangled C identifier */
+  int mark;             /* scratch for passes: set before use */
 } Value;
 
 typedef struct Node {

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "ops.h"
+
 #define F_S(T, F) static const FieldDesc fields_##T[] = { F };
 #define F_I(x) {#x, 'i', 1},
 #define F_D(x) {#x, 'd', 1},
@@ -37,4 +39,30 @@ int kernel_lookup(const char *name) {
   for (int k = 0; k < K_COUNT; k++)
     if (!strcmp(ktab[k].name, name)) return k;
   return -1;
+}
+
+int64_t kcall_flops(const KCall *c) {
+  const void *p = c->params;
+  switch (c->kernel) {
+  case K_conv_f32: {
+    const MlcConv *q = p;
+    int64_t f = 2 * q->n * q->m * (q->c / (q->group ? q->group : 1));
+    for (int i = 0; i < q->nsp; i++) f *= q->out_sp[i] * q->k[i];
+    return f;
+  }
+  case K_gemm_f32: {
+    const MlcGemm *q = p;
+    return 2 * q->m * q->n * q->k;
+  }
+  case K_matmul_f32: {
+    const MlcMatMul *q = p;
+    int64_t f = 2 * q->m * q->n * q->k;
+    for (int i = 0; i < q->brank; i++) f *= q->bdims[i];
+    return f;
+  }
+  default:
+    /* elementwise and data movement: one operation per output element */
+    if (ktab[c->kernel].ew_arity) return ((const MlcEw *)p)->count;
+    return 0;
+  }
 }

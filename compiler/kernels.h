@@ -58,6 +58,10 @@ extern const KernelInfo ktab[K_COUNT];
 /* the kernel named `name` ("relu" + "_" + suffix for elementwise: pass
  * "ew_relu_f32"); -1 if none */
 int kernel_lookup(const char *name);
+/* floating-point operations of one call (multiply-add = 2), for `mlc info` */
+struct KCall;
+int64_t kcall_flops(const struct KCall *c);
+
 /* the typed view of a call's parameter slots: MlcConv *p = KC_PARAMS(c, MlcConv) */
 #define KC_PARAMS(call, T) ((T *)(void *)(call)->params)
 

@@ -1,1 +1,332 @@
-int main(void) { return 0; }
+/* mlc: the command line. One function per subcommand; each runs inside a
+ * diagnostics scope, so any error prints `mlc: error: FILE: ...`, removes
+ * partial output files and exits 1. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "driver.h"
+#include "emitc.h"
+#include "interp.h"
+#include "model.h"
+#include "tensor_io.h"
+#include "testrun.h"
+
+#define MLC_VERSION "0.1.0"
+
+static const char *usage_main =
+    "usage: mlc COMMAND [ARGS]\n"
+    "\n"
+    "mlc compiles ONNX models (.onnx, or the text form .onnxtxt) to standalone C.\n"
+    "\n"
+    "commands:\n"
+    "  compile MODEL -o OUT.c   write OUT.c and OUT.h (and OUT.weights for big models)\n"
+    "  run MODEL --input NAME=FILE ...   run the model in the interpreter\n"
+    "  info MODEL               inputs, outputs, ops, parameters, FLOPs, arena\n"
+    "  convert IN -o OUT        between .onnx and .onnxtxt\n"
+    "  test DIR...              check ONNX backend-test directories, interpreter and C\n"
+    "\n"
+    "`mlc COMMAND --help` describes each command. `mlc --version` prints the version.\n";
+
+static const char *usage_shape_flags =
+    "  --shape NAME=DIMS   give input NAME the shape DIMS (e.g. 1x3x224x224)\n"
+    "  --dim SYM=N         bind the symbolic dimension SYM to N\n";
+
+static const char *usage_compile =
+    "usage: mlc compile MODEL -o OUT.c [options]\n"
+    "\n"
+    "Writes OUT.c (the model as C99) and OUT.h (entry points, shapes, arena size).\n"
+    "Build them with your compiler and link the mlc runtime: -Iruntime libmlc_rt.a -lm.\n"
+    "\n"
+    "options:\n"
+    "  -o OUT.c            output source (required); the header goes next to it\n"
+    "  --name PREFIX       prefix of the C symbols (default: model)\n"
+    "  --weights=MODE      inline: weights as static const arrays in OUT.c;\n"
+    "                      file: weights in OUT.weights, loaded with PREFIX_load_weights();\n"
+    "                      auto (default): file above 2 MiB of weights\n"
+    "  -O0, -O1, -O2       optimization level (default -O2)\n"
+    "  --dump-after=PASS   print the graph in text form after PASS\n";
+
+static const char *usage_run =
+    "usage: mlc run MODEL --input NAME=FILE ... [-o DIR] [options]\n"
+    "\n"
+    "Runs the model in mlc's interpreter (the same kernels as generated code).\n"
+    "Inputs are .npy files or ONNX TensorProto .pb files. Outputs are printed\n"
+    "(shape and leading values), or written as DIR/NAME.npy with -o DIR.\n"
+    "With a single input, --input FILE is enough.\n";
+
+static const char *usage_info =
+    "usage: mlc info MODEL [options]\n"
+    "\n"
+    "Prints inputs and outputs, an op histogram, parameter count and bytes,\n"
+    "FLOPs of one inference and the planned arena against its lower bound.\n";
+
+static const char *usage_convert =
+    "usage: mlc convert IN -o OUT\n"
+    "\n"
+    "Converts between ONNX protobuf (.onnx) and the text form (.onnxtxt), chosen\n"
+    "by each file's extension. The graph is kept as it is (no inference).\n";
+
+typedef struct Args {
+  const char *model, *out;
+  CompileOptions co;
+  const char **inputs;
+  int ninputs;
+  int help;
+} Args;
+
+static void push_shape(Arena *a, Bindings *b, const char *spec) {
+  const char *eq = strrchr(spec, '=');
+  if (!eq || eq == spec) diag_fatal("--shape expects NAME=DIMS, got '%s'", spec);
+  ShapeBind sb = {arena_strndup(a, spec, (size_t)(eq - spec)), 0, {0}};
+  sb.rank = parse_dims(eq + 1, sb.dims, IR_MAX_RANK);
+  if (sb.rank < 0) diag_fatal("--shape %s: DIMS must look like 1x3x224x224", spec);
+  size_t cap = (size_t)b->nshapes;
+  b->shapes = arena_grow(a, b->shapes, &cap, (size_t)b->nshapes + 1, sizeof *b->shapes);
+  b->shapes[b->nshapes++] = sb;
+}
+
+static void push_dim(Arena *a, Bindings *b, const char *spec) {
+  const char *eq = strrchr(spec, '=');
+  char *end;
+  if (!eq || eq == spec) diag_fatal("--dim expects SYM=N, got '%s'", spec);
+  long long v = strtoll(eq + 1, &end, 10);
+  if (*end || end == eq + 1 || v < 0) diag_fatal("--dim %s: N must be a number >= 0", spec);
+  size_t cap = (size_t)b->ndims;
+  b->dims = arena_grow(a, b->dims, &cap, (size_t)b->ndims + 1, sizeof *b->dims);
+  b->dims[b->ndims++] = (DimBind){arena_strndup(a, spec, (size_t)(eq - spec)), v};
+}
+
+/* value of "--flag=VALUE" or "--flag VALUE" */
+static const char *flag_value(int argc, char **argv, int *i, const char *flag) {
+  size_t n = strlen(flag);
+  if (!strncmp(argv[*i], flag, n) && argv[*i][n] == '=') return argv[*i] + n + 1;
+  if (!strcmp(argv[*i], flag)) {
+    if (*i + 1 >= argc) diag_fatal("%s needs a value", flag);
+    return argv[++*i];
+  }
+  return NULL;
+}
+
+static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
+  Args r = {0};
+  r.co.prefix = "model";
+  r.co.passes.opt_level = 2;
+  for (int i = 0; i < argc; i++) {
+    const char *v;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) r.help = 1;
+    else if ((v = flag_value(argc, argv, &i, "-o"))) r.out = v;
+    else if ((v = flag_value(argc, argv, &i, "--shape"))) push_shape(a, &r.co.bind, v);
+    else if ((v = flag_value(argc, argv, &i, "--dim"))) push_dim(a, &r.co.bind, v);
+    else if ((v = flag_value(argc, argv, &i, "--name"))) r.co.prefix = v;
+    else if ((v = flag_value(argc, argv, &i, "--dump-after"))) r.co.passes.dump_after = v;
+    else if ((v = flag_value(argc, argv, &i, "--weights"))) {
+      if (!strcmp(v, "inline")) r.co.weights = WEIGHTS_INLINE;
+      else if (!strcmp(v, "file")) r.co.weights = WEIGHTS_FILE;
+      else if (!strcmp(v, "auto")) r.co.weights = WEIGHTS_AUTO;
+      else diag_fatal("--weights must be inline, file or auto, not '%s'", v);
+    } else if (!strcmp(argv[i], "-O0") || !strcmp(argv[i], "-O1") || !strcmp(argv[i], "-O2"))
+      r.co.passes.opt_level = argv[i][2] - '0';
+    else if (allow_inputs && (v = flag_value(argc, argv, &i, "--input"))) {
+      size_t cap = (size_t)r.ninputs;
+      r.inputs = arena_grow(a, r.inputs, &cap, (size_t)r.ninputs + 1, sizeof *r.inputs);
+      r.inputs[r.ninputs++] = v;
+    } else if (argv[i][0] == '-' && argv[i][1]) diag_fatal("unknown option '%s'", argv[i]);
+    else if (!r.model) r.model = argv[i];
+    else diag_fatal("unexpected argument '%s'", argv[i]);
+  }
+  return r;
+}
+
+static void need_model(const Args *r, const char *usage) {
+  if (!r->model) {
+    fputs(usage, stderr);
+    diag_fatal("no model given");
+  }
+}
+
+static int cmd_compile(Arena *a, int argc, char **argv) {
+  Args r = parse_args(a, argc, argv, 0);
+  if (r.help) {
+    printf("%s%s", usage_compile, usage_shape_flags);
+    return 0;
+  }
+  need_model(&r, usage_compile);
+  if (!r.out) diag_fatal("no output given: use -o OUT.c");
+  if (!emitc_valid_prefix(r.co.prefix))
+    diag_fatal("--name '%s' is not a C identifier (letters, digits, _; at most 40)",
+               r.co.prefix);
+  Graph *g = driver_prepare(a, r.model, &r.co.bind);
+  Plan *p = driver_plan(g, &r.co.passes);
+  int file = driver_emit(p, &r.co, r.out);
+  out_commit_all();
+  fprintf(stderr, "mlc: wrote %s, %s%s%s (arena %" PRId64 " bytes)\n", r.out,
+          path_with_ext(a, r.out, ".h"), file ? ", " : "",
+          file ? path_with_ext(a, r.out, ".weights") : "", p->arena_bytes);
+  return 0;
+}
+
+static void print_tensor(const Tensor *t) {
+  Value v = {0};
+  v.dtype = t->dtype;
+  ir_set_shape(&v, t->rank, t->dims);
+  v.data = t->data;
+  Arena *a = arena_new();
+  printf("%s: %s %s\n ", t->name, dtype_name(t->dtype), ir_shape_str(a, &v));
+  arena_free(a);
+  int64_t n = ir_numel(&v);
+  for (int64_t i = 0; i < n && i < 16; i++) {
+    if (dtype_is_float(t->dtype)) printf(" %.6g", ir_data_f64(&v, i));
+    else printf(" %" PRId64, ir_data_i64(&v, i));
+  }
+  printf("%s\n", n > 16 ? " ..." : "");
+}
+
+/* a file name from a tensor name: safe characters only */
+static char *file_name_for(Arena *a, const char *dir, const char *name, int index) {
+  char *s = arena_printf(a, "%s", *name ? name : "output");
+  for (char *p = s; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+          *p == '_' || *p == '-'))
+      *p = '_';
+  return arena_printf(a, "%s/%d_%s.npy", dir, index, s);
+}
+
+static int cmd_run(Arena *a, int argc, char **argv) {
+  Args r = parse_args(a, argc, argv, 1);
+  if (r.help) {
+    printf("%s\noptions:\n  --input NAME=FILE   an input (.npy or .pb)\n"
+           "  -o DIR              write outputs as DIR/K_NAME.npy\n%s",
+           usage_run, usage_shape_flags);
+    return 0;
+  }
+  need_model(&r, usage_run);
+  Graph *g = model_load(a, r.model);
+  Tensor **ins = arena_array(a, (size_t)g->ninputs + 1, sizeof *ins);
+  for (int i = 0; i < r.ninputs; i++) {
+    const char *spec = r.inputs[i], *eq = strchr(spec, '=');
+    int k = -1;
+    if (!eq && g->ninputs == 1) {
+      k = 0;
+      eq = spec - 1;
+    } else if (eq) {
+      for (int j = 0; j < g->ninputs; j++)
+        if (strlen(g->inputs[j]->name) == (size_t)(eq - spec) &&
+            !strncmp(g->inputs[j]->name, spec, (size_t)(eq - spec)))
+          k = j;
+    }
+    if (k < 0) diag_fatal("--input %s: no model input of that name (use NAME=FILE)", spec);
+    ins[k] = tensor_load(a, eq + 1);
+    diag_set_file(r.model);
+  }
+  for (int i = 0; i < g->ninputs; i++)
+    if (!ins[i]) diag_fatal("input '%s' is not given (--input %s=FILE)", g->inputs[i]->name,
+                            g->inputs[i]->name);
+  /* the inputs' shapes bind the model's symbolic dims */
+  for (int i = 0; i < g->ninputs; i++) {
+    ShapeBind sb = {g->inputs[i]->name, ins[i]->rank, {0}};
+    memcpy(sb.dims, ins[i]->dims, sizeof sb.dims);
+    size_t cap = (size_t)r.co.bind.nshapes;
+    r.co.bind.shapes = arena_grow(a, r.co.bind.shapes, &cap, cap + 1, sizeof sb);
+    r.co.bind.shapes[r.co.bind.nshapes++] = sb;
+  }
+  infer_bind(g, &r.co.bind);
+  infer_graph(g);
+  Tensor **outs = arena_array(a, (size_t)g->noutputs + 1, sizeof *outs);
+  interp_run(g, ins, outs);
+  for (int i = 0; i < g->noutputs; i++) {
+    if (r.out) tensor_save(outs[i], file_name_for(a, r.out, outs[i]->name, i));
+    else print_tensor(outs[i]);
+  }
+  return 0;
+}
+
+static int cmd_info(Arena *a, int argc, char **argv) {
+  Args r = parse_args(a, argc, argv, 0);
+  if (r.help) {
+    printf("%s\noptions:\n%s", usage_info, usage_shape_flags);
+    return 0;
+  }
+  need_model(&r, usage_info);
+  Graph *g = driver_prepare(a, r.model, &r.co.bind);
+  printf("model: %s\n", r.model);
+  if (g->producer_name && *g->producer_name)
+    printf("producer: %s %s\n", g->producer_name, g->producer_version ? g->producer_version : "");
+  printf("opset: %" PRId64 "\n", ir_opset(g, ""));
+  for (int i = 0; i < g->ninputs; i++)
+    printf("input  %s: %s %s\n", g->inputs[i]->name, dtype_name(g->inputs[i]->dtype),
+           ir_shape_str(a, g->inputs[i]));
+  for (int i = 0; i < g->noutputs; i++)
+    printf("output %s: %s %s\n", g->outputs[i]->name, dtype_name(g->outputs[i]->dtype),
+           ir_shape_str(a, g->outputs[i]));
+  int64_t nparams = 0, pbytes = 0;
+  for (int i = 0; i < g->ninits; i++) {
+    nparams += ir_numel(g->inits[i]);
+    pbytes += (int64_t)ir_nbytes(g->inits[i]);
+  }
+  printf("parameters: %" PRId64 " (%" PRId64 " bytes)\n", nparams, pbytes);
+  int hist[OP_COUNT] = {0};
+  for (int i = 0; i < g->nnodes; i++) hist[g->nodes[i]->op]++;
+  printf("nodes: %d\n", g->nnodes);
+  for (int k = 0; k < OP_COUNT; k++)
+    if (hist[k]) printf("  %-24s %d\n", optab[k].name, hist[k]);
+  Plan *p = driver_plan(g, &r.co.passes);
+  int64_t flops = 0;
+  for (int s = 0; s < p->nsteps; s++)
+    for (int c = 0; c < p->steps[s].ncalls; c++) flops += kcall_flops(&p->steps[s].calls[c]);
+  printf("FLOPs: %" PRId64 "\n", flops);
+  printf("arena: %" PRId64 " bytes (lower bound %" PRId64 ", ratio %.3f)\n", p->arena_bytes,
+         p->lower_bound, p->lower_bound ? (double)p->arena_bytes / (double)p->lower_bound : 1.0);
+  return 0;
+}
+
+static int cmd_convert(Arena *a, int argc, char **argv) {
+  Args r = parse_args(a, argc, argv, 0);
+  if (r.help) {
+    fputs(usage_convert, stdout);
+    return 0;
+  }
+  need_model(&r, usage_convert);
+  if (!r.out) diag_fatal("no output given: use -o OUT");
+  Graph *g = model_load(a, r.model);
+  model_save(g, r.out);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+      !strcmp(argv[1], "help")) {
+    fputs(usage_main, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 1 : 0;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("mlc %s\n", MLC_VERSION);
+    return 0;
+  }
+  static const struct {
+    const char *name;
+    int (*run)(Arena *a, int argc, char **argv);
+  } cmds[] = {{"compile", cmd_compile}, {"run", cmd_run},   {"info", cmd_info},
+              {"convert", cmd_convert}, {"test", cmd_test}};
+  for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+    if (strcmp(argv[1], cmds[i].name)) continue;
+    Arena *a = arena_new();
+    DiagScope scope = {0};
+    int rc;
+    diag_set_file("mlc");
+    if (!setjmp(scope.jb)) {
+      diag_enter(&scope);
+      rc = cmds[i].run(a, argc - 2, argv + 2);
+      diag_leave(&scope);
+    } else {
+      out_abort_all();
+      rc = 1;
+    }
+    arena_free(a);
+    return rc;
+  }
+  fprintf(stderr, "mlc: error: unknown command '%s'\n%s", argv[1], usage_main);
+  return 1;
+}

@@ -1,27 +1,449 @@
-/* STUB: replaced by the real kernels */
+/* Data-movement kernels: copy, fill, pad, gather, cast.
+ *
+ * These never look at element values (except cast), so they work on items of
+ * `elem` bytes and serve every dtype with one implementation. `copy` is the
+ * workhorse: a strided walk whose parameters express Transpose, Slice (with
+ * negative steps), Concat and Split (through dst_off / src_off), Expand and
+ * Tile (source stride 0), and Pad's interior. The compiler merges contiguous
+ * dims before emitting a call, so the innermost run is usually long and, when
+ * both strides are 1, a single memcpy.
+ *
+ * Out-of-range gather indices at run time (the compiler rejects constant
+ * ones) produce zero bytes: the kernel never reads outside `data`.
+ *
+ * Casts go through one of three wide intermediates (double, int64_t,
+ * uint64_t) chosen by the source type, so integer values are never rounded
+ * through a double on their way to another integer type. float16 and
+ * bfloat16 are encoded from the exact intermediate with round to nearest
+ * even; float -> integer saturates (NaN -> 0) instead of hitting C's
+ * undefined conversion.
+ */
+#include <string.h>
+
 #include "mlc_rt.h"
 
-void mlc_rt_copy(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+/* ---- copy ---------------------------------------------------------------- */
+
+/* one item of `e` bytes; constant sizes let the compiler inline the memcpy */
+static void copy_run(char *d, const char *s, int64_t n, int64_t ds, int64_t ss,
+                     int64_t e) {
+  int64_t i;
+  if (ds == 1 && ss == 1) {
+    memcpy(d, s, (size_t)(n * e));
+    return;
+  }
+  ds *= e;
+  ss *= e;
+#define COPY_N(E)                                                             \
+  for (i = 0; i < n; i++) memcpy(d + i * ds, s + i * ss, E);                  \
+  return;
+  switch (e) {
+  case 1: COPY_N(1)
+  case 2: COPY_N(2)
+  case 4: COPY_N(4)
+  case 8: COPY_N(8)
+  default:
+    for (i = 0; i < n; i++) memcpy(d + i * ds, s + i * ss, (size_t)e);
+  }
+#undef COPY_N
 }
 
+void mlc_rt_copy(const void *params, void *const *io) {
+  const MlcCopy *p = (const MlcCopy *)params;
+  const char *src = (const char *)io[0];
+  char *dst = (char *)io[1];
+  int64_t e = p->elem, idx[MLC_RT_MAX_RANK] = {0};
+  int64_t so = p->src_off, dof = p->dst_off, n = 1, ss = 1, ds = 1;
+  int r = (int)p->rank, d;
+  for (d = 0; d < r; d++)
+    if (p->dims[d] <= 0) return;
+  if (r > 0) {
+    n = p->dims[r - 1];
+    ss = p->src_strides[r - 1];
+    ds = p->dst_strides[r - 1];
+  }
+  for (;;) {
+    copy_run(dst + dof * e, src + so * e, n, ds, ss, e);
+    /* odometer over the outer dims */
+    for (d = r - 2; d >= 0; d--) {
+      so += p->src_strides[d];
+      dof += p->dst_strides[d];
+      if (++idx[d] < p->dims[d]) break;
+      so -= p->src_strides[d] * p->dims[d];
+      dof -= p->dst_strides[d] * p->dims[d];
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+/* ---- fill ---------------------------------------------------------------- */
+
 void mlc_rt_fill(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+  const MlcFill *p = (const MlcFill *)params;
+  char *dst = (char *)io[0];
+  unsigned char b[8];
+  int64_t e = p->elem, total = p->count * p->elem, done;
+  int same = 1, k;
+  if (p->count <= 0 || e <= 0 || e > 8) return;
+  memcpy(b, &p->bits, sizeof b);
+  for (k = 1; k < e; k++) same &= b[k] == b[0];
+  if (same) {
+    memset(dst, b[0], (size_t)total);
+    return;
+  }
+  /* doubling copies of the filled prefix */
+  memcpy(dst, b, (size_t)e);
+  for (done = e; done < total; done *= 2)
+    memcpy(dst + done, dst, (size_t)(done < total - done ? done : total - done));
+}
+
+/* ---- pad ----------------------------------------------------------------- */
+
+/* the source index that output index o reads along a dim of n items */
+static int64_t pad_index(int64_t o, int64_t begin, int64_t n, int64_t mode) {
+  int64_t i = o - begin, period;
+  if (i >= 0 && i < n) return i;
+  switch (mode) {
+  case 2: /* edge */
+    return i < 0 ? 0 : n - 1;
+  case 3: /* wrap */
+    i %= n;
+    return i < 0 ? i + n : i;
+  default: /* reflect: mirror without repeating the edge, period 2(n-1) */
+    if (n == 1) return 0;
+    period = 2 * (n - 1);
+    i %= period;
+    if (i < 0) i += period;
+    return i < n ? i : period - i;
+  }
 }
 
 void mlc_rt_pad(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+  const MlcPad *p = (const MlcPad *)params;
+  const char *src = (const char *)io[0];
+  char *dst = (char *)io[1];
+  int r = (int)p->rank, d;
+  int64_t e = p->elem, idx[MLC_RT_MAX_RANK] = {0};
+  int64_t n, nin, begin, stride, lo, hi, o;
+  for (d = 0; d < r; d++)
+    if (p->out_dims[d] <= 0 || p->in_dims[d] <= 0) return;
+  if (r == 0) {
+    memcpy(dst, src + p->src_off * e, (size_t)e);
+    return;
+  }
+  n = p->out_dims[r - 1];
+  nin = p->in_dims[r - 1];
+  begin = p->pad_begin[r - 1];
+  stride = p->in_strides[r - 1];
+  /* the output columns that read the input in order: [lo, hi) */
+  lo = begin < 0 ? 0 : (begin < n ? begin : n);
+  hi = begin + nin < n ? begin + nin : n;
+  for (;;) {
+    const char *s = src + p->src_off * e;
+    for (d = 0; d < r - 1; d++)
+      s += pad_index(idx[d], p->pad_begin[d], p->in_dims[d], p->mode) *
+           p->in_strides[d] * e;
+    for (o = 0; o < lo; o++)
+      memcpy(dst + o * e, s + pad_index(o, begin, nin, p->mode) * stride * e,
+             (size_t)e);
+    if (hi > lo) copy_run(dst + lo * e, s + (lo - begin) * stride * e, hi - lo, 1,
+                          stride, e);
+    for (o = hi > lo ? hi : lo; o < n; o++)
+      memcpy(dst + o * e, s + pad_index(o, begin, nin, p->mode) * stride * e,
+             (size_t)e);
+    dst += n * e;
+    for (d = r - 2; d >= 0; d--) {
+      if (++idx[d] < p->out_dims[d]) break;
+      idx[d] = 0;
+    }
+    if (d < 0) return;
+  }
 }
+
+/* ---- gather -------------------------------------------------------------- */
 
 void mlc_rt_gather(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+  const MlcGather *p = (const MlcGather *)params;
+  const char *data = (const char *)io[0];
+  const void *indices = io[1];
+  char *out = (char *)io[2];
+  size_t ib = (size_t)p->inner_bytes;
+  int64_t o, j, k;
+  for (o = 0; o < p->outer; o++) {
+    const char *base = data + (size_t)(o * p->len) * ib;
+    for (j = 0; j < p->nidx; j++, out += ib) {
+      k = p->idx_bits == 32 ? ((const int32_t *)indices)[j]
+                            : ((const int64_t *)indices)[j];
+      if (k < 0) k += p->len;
+      if (k < 0 || k >= p->len) memset(out, 0, ib);
+      else memcpy(out, base + (size_t)k * ib, ib);
+    }
+  }
 }
 
+/* ---- cast ---------------------------------------------------------------- */
+
+/* (-1)^neg * m * 2^e rounded to nearest even in an IEEE-style binary format
+ * of ebits exponent and mbits fraction bits; returns its bit pattern */
+static uint32_t encode_small_float(int neg, uint64_t m, int e, int ebits,
+                                   int mbits) {
+  uint32_t sign = neg ? 1u << (ebits + mbits) : 0;
+  uint32_t inf = ((1u << ebits) - 1) << mbits, bits;
+  int bias = (1 << (ebits - 1)) - 1, emin = 1 - bias, p = 63, E, sh;
+  uint64_t N, rem, half;
+  if (!m) return sign;
+  while (!(m >> p)) p--;
+  E = p + e; /* the value is 1.f * 2^E */
+  if (E > bias) return sign | inf;
+  /* the kept bits are those of weight 2^(max(E, emin) - mbits) and up */
+  sh = (E > emin ? E : emin) - mbits - e;
+  if (sh <= 0) {
+    N = m << -sh;
+  } else if (sh > 64) {
+    N = 0;
+  } else {
+    N = sh == 64 ? 0 : m >> sh;
+    rem = sh == 64 ? m : m & ((UINT64_C(1) << sh) - 1);
+    half = UINT64_C(1) << (sh - 1);
+    if (rem > half || (rem == half && (N & 1))) N++;
+  }
+  /* a rounding carry walks into the exponent field by itself */
+  bits = (uint32_t)N + (E >= emin ? (uint32_t)(E + bias - 1) << mbits : 0);
+  return sign | (bits >= inf ? inf : bits);
+}
+
+static uint32_t double_to_small_float(double x, int ebits, int mbits) {
+  uint64_t b;
+  int ex, neg;
+  uint64_t frac;
+  uint32_t inf = ((1u << ebits) - 1) << mbits;
+  memcpy(&b, &x, sizeof b);
+  neg = (int)(b >> 63);
+  ex = (int)((b >> 52) & 0x7ff);
+  frac = b & ((UINT64_C(1) << 52) - 1);
+  if (ex == 0x7ff)
+    return (neg ? 1u << (ebits + mbits) : 0) | inf |
+           (frac ? 1u << (mbits - 1) : 0);
+  if (ex == 0) return encode_small_float(neg, frac, -1074, ebits, mbits);
+  return encode_small_float(neg, frac | (UINT64_C(1) << 52), ex - 1075, ebits,
+                            mbits);
+}
+
+static uint16_t int_to_small_float(int neg, uint64_t mag, int ebits, int mbits) {
+  return (uint16_t)encode_small_float(neg, mag, 0, ebits, mbits);
+}
+
+static double half_to_double(uint16_t h) {
+  int ex = (h >> 10) & 0x1f;
+  double v, f = (double)(h & 0x3ff);
+  if (ex == 0x1f) v = f != 0 ? NAN : INFINITY;
+  else if (ex == 0) v = ldexp(f, -24);
+  else v = ldexp(f + 1024, ex - 25);
+  return h & 0x8000 ? -v : v;
+}
+
+static double bf16_to_double(uint16_t h) {
+  uint32_t b = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &b, sizeof f);
+  return f;
+}
+
+/* The three intermediates. A chunk of the source is widened, then narrowed
+ * into the destination, so the type switches stay outside the inner loops. */
+enum { CAST_F, CAST_S, CAST_U, CAST_NONE };
+
+static int cast_class(int64_t t) {
+  switch (t) {
+  case MLC_DT_FLOAT: case MLC_DT_DOUBLE: case MLC_DT_FLOAT16: case MLC_DT_BFLOAT16:
+    return CAST_F;
+  case MLC_DT_INT8: case MLC_DT_INT16: case MLC_DT_INT32: case MLC_DT_INT64:
+    return CAST_S;
+  case MLC_DT_UINT8: case MLC_DT_UINT16: case MLC_DT_UINT32: case MLC_DT_UINT64:
+  case MLC_DT_BOOL:
+    return CAST_U;
+  default:
+    return CAST_NONE;
+  }
+}
+
+static size_t cast_size(int64_t t) {
+  switch (t) {
+  case MLC_DT_INT8: case MLC_DT_UINT8: case MLC_DT_BOOL: return 1;
+  case MLC_DT_INT16: case MLC_DT_UINT16: case MLC_DT_FLOAT16: case MLC_DT_BFLOAT16:
+    return 2;
+  case MLC_DT_INT32: case MLC_DT_UINT32: case MLC_DT_FLOAT: return 4;
+  default: return 8;
+  }
+}
+
+#define CAST_LOOP(T, EXPR)                                                    \
+  for (i = 0; i < n; i++) ((T *)dst)[i] = (T)(EXPR);                          \
+  return;
+
+static void widen_f(int64_t t, const void *src, int64_t n, double *f) {
+  int64_t i;
+  switch (t) {
+  case MLC_DT_FLOAT:
+    for (i = 0; i < n; i++) f[i] = ((const float *)src)[i];
+    return;
+  case MLC_DT_DOUBLE:
+    for (i = 0; i < n; i++) f[i] = ((const double *)src)[i];
+    return;
+  case MLC_DT_FLOAT16:
+    for (i = 0; i < n; i++) f[i] = half_to_double(((const uint16_t *)src)[i]);
+    return;
+  default:
+    for (i = 0; i < n; i++) f[i] = bf16_to_double(((const uint16_t *)src)[i]);
+  }
+}
+
+static void widen_s(int64_t t, const void *src, int64_t n, int64_t *s) {
+  int64_t i;
+  switch (t) {
+  case MLC_DT_INT8:
+    for (i = 0; i < n; i++) s[i] = ((const int8_t *)src)[i];
+    return;
+  case MLC_DT_INT16:
+    for (i = 0; i < n; i++) s[i] = ((const int16_t *)src)[i];
+    return;
+  case MLC_DT_INT32:
+    for (i = 0; i < n; i++) s[i] = ((const int32_t *)src)[i];
+    return;
+  default:
+    for (i = 0; i < n; i++) s[i] = ((const int64_t *)src)[i];
+  }
+}
+
+static void widen_u(int64_t t, const void *src, int64_t n, uint64_t *u) {
+  int64_t i;
+  switch (t) {
+  case MLC_DT_UINT8: case MLC_DT_BOOL:
+    for (i = 0; i < n; i++) u[i] = ((const uint8_t *)src)[i];
+    return;
+  case MLC_DT_UINT16:
+    for (i = 0; i < n; i++) u[i] = ((const uint16_t *)src)[i];
+    return;
+  case MLC_DT_UINT32:
+    for (i = 0; i < n; i++) u[i] = ((const uint32_t *)src)[i];
+    return;
+  default:
+    for (i = 0; i < n; i++) u[i] = ((const uint64_t *)src)[i];
+  }
+}
+
+/* float -> integer without undefined behaviour: NaN is 0, the rest saturates
+ * and truncates toward zero */
+static int64_t sat_s(double x, int64_t lo, int64_t hi) {
+  if (x != x) return 0;
+  if (x <= (double)lo) return lo;
+  if (x >= (double)hi) return hi;
+  return (int64_t)x;
+}
+
+static uint64_t sat_u(double x, uint64_t hi) {
+  if (x != x || x <= 0) return 0;
+  if (x >= (double)hi) return hi;
+  return (uint64_t)x;
+}
+
+static void narrow_f(int64_t t, const double *f, int64_t n, void *dst) {
+  int64_t i;
+  switch (t) {
+  case MLC_DT_FLOAT: CAST_LOOP(float, f[i])
+  case MLC_DT_DOUBLE: CAST_LOOP(double, f[i])
+  case MLC_DT_FLOAT16: CAST_LOOP(uint16_t, double_to_small_float(f[i], 5, 10))
+  case MLC_DT_BFLOAT16: CAST_LOOP(uint16_t, double_to_small_float(f[i], 8, 7))
+  case MLC_DT_INT8: CAST_LOOP(int8_t, sat_s(f[i], INT8_MIN, INT8_MAX))
+  case MLC_DT_INT16: CAST_LOOP(int16_t, sat_s(f[i], INT16_MIN, INT16_MAX))
+  case MLC_DT_INT32: CAST_LOOP(int32_t, sat_s(f[i], INT32_MIN, INT32_MAX))
+  case MLC_DT_INT64: CAST_LOOP(int64_t, sat_s(f[i], INT64_MIN, INT64_MAX))
+  case MLC_DT_UINT8: CAST_LOOP(uint8_t, sat_u(f[i], UINT8_MAX))
+  case MLC_DT_UINT16: CAST_LOOP(uint16_t, sat_u(f[i], UINT16_MAX))
+  case MLC_DT_UINT32: CAST_LOOP(uint32_t, sat_u(f[i], UINT32_MAX))
+  case MLC_DT_UINT64: CAST_LOOP(uint64_t, sat_u(f[i], UINT64_MAX))
+  default: CAST_LOOP(uint8_t, f[i] != 0) /* bool */
+  }
+}
+
+/* integer -> integer wraps modulo 2^bits, as numpy's astype does */
+static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst) {
+  int64_t i;
+  switch (t) {
+  case MLC_DT_FLOAT: CAST_LOOP(float, s[i])
+  case MLC_DT_DOUBLE: CAST_LOOP(double, s[i])
+  case MLC_DT_FLOAT16:
+    CAST_LOOP(uint16_t, int_to_small_float(s[i] < 0, s[i] < 0 ? 0 - (uint64_t)s[i]
+                                                              : (uint64_t)s[i], 5, 10))
+  case MLC_DT_BFLOAT16:
+    CAST_LOOP(uint16_t, int_to_small_float(s[i] < 0, s[i] < 0 ? 0 - (uint64_t)s[i]
+                                                              : (uint64_t)s[i], 8, 7))
+  case MLC_DT_INT8: CAST_LOOP(int8_t, (uint8_t)s[i])
+  case MLC_DT_INT16: CAST_LOOP(int16_t, (uint16_t)s[i])
+  case MLC_DT_INT32: CAST_LOOP(int32_t, (uint32_t)s[i])
+  case MLC_DT_INT64: CAST_LOOP(int64_t, s[i])
+  case MLC_DT_UINT8: CAST_LOOP(uint8_t, s[i])
+  case MLC_DT_UINT16: CAST_LOOP(uint16_t, s[i])
+  case MLC_DT_UINT32: CAST_LOOP(uint32_t, s[i])
+  case MLC_DT_UINT64: CAST_LOOP(uint64_t, s[i])
+  default: CAST_LOOP(uint8_t, s[i] != 0)
+  }
+}
+
+static void narrow_u(int64_t t, const uint64_t *u, int64_t n, void *dst) {
+  int64_t i;
+  switch (t) {
+  case MLC_DT_FLOAT: CAST_LOOP(float, u[i])
+  case MLC_DT_DOUBLE: CAST_LOOP(double, u[i])
+  case MLC_DT_FLOAT16: CAST_LOOP(uint16_t, int_to_small_float(0, u[i], 5, 10))
+  case MLC_DT_BFLOAT16: CAST_LOOP(uint16_t, int_to_small_float(0, u[i], 8, 7))
+  case MLC_DT_INT8: CAST_LOOP(int8_t, (uint8_t)u[i])
+  case MLC_DT_INT16: CAST_LOOP(int16_t, (uint16_t)u[i])
+  case MLC_DT_INT32: CAST_LOOP(int32_t, (uint32_t)u[i])
+  case MLC_DT_INT64: CAST_LOOP(int64_t, u[i])
+  case MLC_DT_UINT8: CAST_LOOP(uint8_t, u[i])
+  case MLC_DT_UINT16: CAST_LOOP(uint16_t, u[i])
+  case MLC_DT_UINT32: CAST_LOOP(uint32_t, u[i])
+  case MLC_DT_UINT64: CAST_LOOP(uint64_t, u[i])
+  default: CAST_LOOP(uint8_t, u[i] != 0)
+  }
+}
+#undef CAST_LOOP
+
+#define CAST_CHUNK 256
+
 void mlc_rt_cast(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+  const MlcCast *p = (const MlcCast *)params;
+  const char *src = (const char *)io[0];
+  char *dst = (char *)io[1];
+  int cf = cast_class(p->from), ct = cast_class(p->to);
+  size_t sf = cast_size(p->from), st = cast_size(p->to);
+  union {
+    double f[CAST_CHUNK];
+    int64_t s[CAST_CHUNK];
+    uint64_t u[CAST_CHUNK];
+  } buf;
+  int64_t i, k;
+  if (cf == CAST_NONE || ct == CAST_NONE) return; /* the compiler rejects these */
+  if (p->from == p->to) {
+    memcpy(dst, src, (size_t)p->count * sf);
+    return;
+  }
+  for (i = 0; i < p->count; i += CAST_CHUNK) {
+    k = p->count - i < CAST_CHUNK ? p->count - i : CAST_CHUNK;
+    switch (cf) {
+    case CAST_F:
+      widen_f(p->from, src + (size_t)i * sf, k, buf.f);
+      narrow_f(p->to, buf.f, k, dst + (size_t)i * st);
+      break;
+    case CAST_S:
+      widen_s(p->from, src + (size_t)i * sf, k, buf.s);
+      narrow_s(p->to, buf.s, k, dst + (size_t)i * st);
+      break;
+    default:
+      widen_u(p->from, src + (size_t)i * sf, k, buf.u);
+      narrow_u(p->to, buf.u, k, dst + (size_t)i * st);
+    }
+  }
 }

@@ -56,8 +56,11 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
              IA(dst_strides, MLC_RT_MAX_RANK) I(src_off) I(dst_off))         \
   /* fill count items of elem bytes with a value (given as its bytes) */    \
   S(MlcFill, I(count) I(elem) I(bits))                                      \
-  /* Pad with mode 1 = reflect, 2 = edge (constant padding is Fill+Copy) */ \
+  /* Pad with mode 1 = reflect, 2 = edge, 3 = wrap (constant padding is    \
+     Fill+Copy). The input is read at src_off with element strides, so     \
+     negative pads crop it first; pad_begin >= 0 */                         \
   S(MlcPad, I(rank) I(elem) I(mode) IA(in_dims, MLC_RT_MAX_RANK)            \
+            IA(in_strides, MLC_RT_MAX_RANK) I(src_off)                      \
             IA(out_dims, MLC_RT_MAX_RANK) IA(pad_begin, MLC_RT_MAX_RANK))   \
   /* Conv / ConvTranspose, NC + spatial layout. act: MLC_ACT_* epilogue */  \
   S(MlcConv, I(n) I(c) I(m) I(group) I(nsp) IA(in_sp, MLC_RT_MAX_SP)        \
@@ -65,12 +68,14 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
              IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)               \
              IA(pad_begin, MLC_RT_MAX_SP) I(has_bias) I(act) D(act_a)       \
              D(act_b))                                                      \
-  /* MaxPool / AveragePool / LpPool; kind: MLC_POOL_* */                     \
+  /* MaxPool / AveragePool / LpPool; kind: MLC_POOL_*. Averages with        \
+     count_include_pad count the window inside [-pad_begin, in + pad_end); \
+     storage_order 1: MaxPool's indices are column-major over the dims */  \
   S(MlcPool, I(n) I(c) I(nsp) IA(in_sp, MLC_RT_MAX_SP)                      \
              IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)                 \
              IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)               \
-             IA(pad_begin, MLC_RT_MAX_SP) I(kind) I(count_include_pad)      \
-             D(p))                                                          \
+             IA(pad_begin, MLC_RT_MAX_SP) IA(pad_end, MLC_RT_MAX_SP)        \
+             I(kind) I(count_include_pad) I(storage_order) D(p))            \
   /* Y = alpha * op(A) op(B) + beta * C; C broadcast by element strides */  \
   S(MlcGemm, I(m) I(n) I(k) I(trans_a) I(trans_b) D(alpha) D(beta)          \
              I(has_c) I(c_rs) I(c_cs) I(act) D(act_a) D(act_b))             \
@@ -90,10 +95,13 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
   /* ArgMax / ArgMin over the middle dim of [outer, len, inner] */          \
   S(MlcArg, I(outer) I(len) I(inner) I(select_last) I(is_min))              \
   /* Gather along the middle dim of [outer, len, inner*elem bytes];         \
-     indices are int64 (idx_bits 64) or int32 */                             \
+     indices are int64 (idx_bits 64) or int32, negative ones count from    \
+     the end, out-of-range ones yield zero bytes */                         \
   S(MlcGather, I(outer) I(len) I(inner_bytes) I(nidx) I(idx_bits))          \
-  /* Cast count items between MLC_DT_* codes (ONNX TensorProto numbers) */  \
-  S(MlcCast, I(count) I(from) I(to))
+  /* Cast count items between MLC_DT_* codes (ONNX TensorProto numbers,    \
+     float8 ones included); nosat: a float8 overflow gives inf or NaN       \
+     (ONNX saturate=0) instead of the largest finite value */               \
+  S(MlcCast, I(count) I(from) I(to) I(nosat))
 
 #define MLC_RT__S(T, F) typedef struct T { F } T;
 #define MLC_RT__I(x) int64_t x;
@@ -122,6 +130,23 @@ enum { MLC_RED_SUM, MLC_RED_MEAN, MLC_RED_MAX, MLC_RED_MIN, MLC_RED_PROD,
        MLC_RED_L1, MLC_RED_L2, MLC_RED_LOGSUM, MLC_RED_LOGSUMEXP,
        MLC_RED_SUMSQUARE };
 
+/* The GEMM-based kernels (conv_f32, gemm_f32, matmul_f32) pack panels of
+ * their operands into a scratch buffer that the caller provides as their
+ * last io slot, of mlc_rt_gemm_scratch(m, n, k) floats for an m x k by
+ * k x n product (conv: m = out channels per group, n = output pixels,
+ * k = in channels per group x kernel volume). The slack covers rounding the
+ * blocks up to any micro-tile the runtime's build target selects. */
+#define MLC_RT_GEMM_MC 144
+#define MLC_RT_GEMM_KC 256
+#define MLC_RT_GEMM_NC 1024
+#define MLC_RT_GEMM_SLACK 32
+static inline int64_t mlc_rt_gemm_scratch(int64_t m, int64_t n, int64_t k) {
+  int64_t mc = m < MLC_RT_GEMM_MC ? m : MLC_RT_GEMM_MC;
+  int64_t nc = n < MLC_RT_GEMM_NC ? n : MLC_RT_GEMM_NC;
+  int64_t kc = k < MLC_RT_GEMM_KC ? k : MLC_RT_GEMM_KC;
+  return (mc + nc + 2 * MLC_RT_GEMM_SLACK) * kc + MLC_RT_GEMM_SLACK;
+}
+
 /* ---- kernels ------------------------------------------------------------
  * K(name, ParamsType). io lists inputs, then outputs.
  */
@@ -129,16 +154,30 @@ enum { MLC_RED_SUM, MLC_RED_MEAN, MLC_RED_MAX, MLC_RED_MIN, MLC_RED_PROD,
   K(copy, MlcCopy)             /* io: src, dst */                           \
   K(fill, MlcFill)             /* io: dst */                                \
   K(pad, MlcPad)               /* io: src, dst */                           \
-  K(conv_f32, MlcConv)         /* io: x, w, bias|NULL, y */                 \
-  K(pool_f32, MlcPool)         /* io: x, y */                               \
-  K(gemm_f32, MlcGemm)         /* io: a, b, c|NULL, y */                    \
-  K(matmul_f32, MlcMatMul)     /* io: a, b, y */                            \
+  /* scratch: mlc_rt_gemm_scratch() floats, NULL when that is 0 */         \
+  K(conv_f32, MlcConv)         /* io: x, w, bias|NULL, y, scratch */        \
+  K(gemm_f32, MlcGemm)         /* io: a, b, c|NULL, y, scratch */           \
+  K(matmul_f32, MlcMatMul)     /* io: a, b, y, scratch */                   \
+  /* pools: indices (int64) only for MLC_POOL_MAX; u8/i8 only MaxPool */    \
+  K(pool_f32, MlcPool)         /* io: x, y, indices|NULL */                 \
+  K(pool_u8, MlcPool)          /* io: x, y, indices|NULL */                 \
+  K(pool_i8, MlcPool)          /* io: x, y, indices|NULL */                 \
   K(batchnorm_f32, MlcBatchNorm) /* io: x, scale, bias, mean, var, y */     \
-  K(layernorm_f32, MlcLayerNorm) /* io: x, scale, bias|NULL, y */           \
+  /* mean, invstd: float, one per row */                                    \
+  K(layernorm_f32, MlcLayerNorm) /* io: x, scale, bias|NULL, y,             \
+                                    mean|NULL, invstd|NULL */               \
   K(softmax_f32, MlcSoftmax)   /* io: x, y */                               \
+  K(softmax_f64, MlcSoftmax)   /* io: x, y */                               \
   K(reduce_f32, MlcReduce)     /* io: x, y */                               \
+  K(reduce_f64, MlcReduce)     /* io: x, y */                               \
+  K(reduce_i32, MlcReduce)     /* io: x, y */                               \
   K(reduce_i64, MlcReduce)     /* io: x, y */                               \
-  K(argmax_f32, MlcArg)        /* io: x, y (int64) */                       \
+  K(reduce_u8, MlcReduce)      /* io: x, y (uint8 and bool) */              \
+  K(argmax_f32, MlcArg)        /* io: x, y (int64); ArgMin too */           \
+  K(argmax_f64, MlcArg)        /* io: x, y (int64) */                       \
+  K(argmax_i32, MlcArg)        /* io: x, y (int64) */                       \
+  K(argmax_i64, MlcArg)        /* io: x, y (int64) */                       \
+  K(argmax_u8, MlcArg)         /* io: x, y (int64) */                       \
   K(gather, MlcGather)         /* io: data, indices, y */                   \
   K(cast, MlcCast)             /* io: x, y */
 

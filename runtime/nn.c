@@ -1,37 +1,506 @@
-/* STUB: replaced by the real kernels */
+/* The GEMM-based kernels: Gemm, MatMul and Conv, over one cache-blocked
+ * single-precision matrix product.
+ *
+ * The product follows the Goto/BLIS scheme: C is computed in blocks of NC
+ * columns; for each KC-deep slice of the inner dimension the runtime packs a
+ * KC x NC panel of B into NR-wide strips and an MC x KC block of A into
+ * MR-tall strips, and a micro-kernel multiplies one A strip by one B strip
+ * into an MR x NR register tile. Packing makes every micro-kernel read
+ * sequential, and the strip layout is what lets gcc vectorize the
+ * micro-kernel from plain C: its loops have constant trip counts, the row
+ * loop is unrolled by a pragma, and the column loop becomes vector FMAs on a
+ * tile that stays in registers. MR and NR follow the vector width the runtime
+ * is compiled for. The buffers come from the caller (the scratch io slot),
+ * sized by mlc_rt_gemm_scratch(): kernels never allocate.
+ *
+ * Operands are read through element strides, so transposes cost nothing but
+ * the packing order. Conv never materializes im2col: its B operand is the
+ * implicit im2col matrix of one image, which the B packer reads straight
+ * from the input (runs of output columns along one row map to strided runs
+ * of input, with zeros where the window hangs over the padding). A 1x1,
+ * stride-1, unpadded conv is a plain product with the image; a depthwise conv
+ * (one input and one output channel per group) skips GEMM for a direct loop.
+ *
+ * Results pass through an epilogue on their last store: alpha, beta times a
+ * broadcast bias (Gemm's C, Conv's per-channel bias), and an MLC_ACT_*
+ * activation, so fused activations cost no extra pass over memory.
+ */
+#include <string.h>
+
 #include "mlc_rt.h"
 
-void mlc_rt_conv_f32(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+#if defined(__AVX512F__)
+#define MR 8
+#define NR 32
+#if defined(__GNUC__) && !defined(__clang__)
+/* gcc prefers 256-bit vectors even where 512-bit ones exist; the
+ * micro-kernel's tile is sized for the wide ones */
+#pragma GCC target("prefer-vector-width=512")
+#endif
+#elif defined(__AVX__)
+#define MR 6
+#define NR 16
+#else
+#define MR 4
+#define NR 8
+#endif
+/* inlined into its caller, gcc no longer keeps the micro-kernel's tile in
+ * registers */
+#if defined(__GNUC__)
+#define MLC_NOINLINE __attribute__((noinline))
+#else
+#define MLC_NOINLINE
+#endif
+
+#define MC MLC_RT_GEMM_MC
+#define KC MLC_RT_GEMM_KC
+#define NC MLC_RT_GEMM_NC
+
+#if MC % MR || NC % NR || MR > MLC_RT_GEMM_SLACK || NR > MLC_RT_GEMM_SLACK
+#error "GEMM blocks must be whole micro-tiles within mlc_rt_gemm_scratch()"
+#endif
+
+/* products this thin waste most of a micro-tile: they run as dot products
+ * or row updates instead */
+#define THIN 4
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* ---- operands and epilogue ---------------------------------------------- */
+
+/* a matrix read through element strides: (i, j) is p[i * rs + j * cs] */
+typedef struct Mat {
+  const float *p;
+  int64_t rs, cs;
+} Mat;
+
+/* The implicit im2col matrix of one image and one group, in 3-D (1-D and
+ * 2-D convs have leading dims of 1). Row r = (c, kz, ky, kx); column
+ * j = (oz, oy, ox) holds x[c][oz*s - pad + kz*d][...][...] or 0 in the
+ * padding. */
+typedef struct Im2col {
+  const float *x; /* channel 0 of the group in this image */
+  int64_t nx;     /* floats readable from x on */
+  int64_t in[3], out[3], k[3], s[3], d[3], pad[3];
+} Im2col;
+
+/* B is either a plain matrix or the implicit im2col matrix */
+typedef struct BSrc {
+  Mat m;
+  const Im2col *col;
+} BSrc;
+
+typedef struct Epi {
+  float alpha, beta;
+  const float *bias; /* beta * bias[i * brs + j * bcs] is added; NULL: none */
+  int64_t brs, bcs;
+  int act;
+  float act_a, act_b;
+} Epi;
+
+static void act_row(float *y, int64_t n, const Epi *e) {
+  switch (e->act) {
+  case MLC_ACT_RELU:
+    for (int64_t j = 0; j < n; j++) y[j] = mlc_relu_f32(y[j]);
+    break;
+  case MLC_ACT_CLIP:
+    for (int64_t j = 0; j < n; j++) y[j] = mlc_clip_f32(y[j], e->act_a, e->act_b);
+    break;
+  case MLC_ACT_SIGMOID:
+    for (int64_t j = 0; j < n; j++) y[j] = mlc_sigmoid_f32(y[j]);
+    break;
+  case MLC_ACT_LEAKYRELU:
+    for (int64_t j = 0; j < n; j++) y[j] = mlc_leakyrelu_f32(y[j], e->act_a, 0);
+    break;
+  case MLC_ACT_HARDSWISH:
+    for (int64_t j = 0; j < n; j++) y[j] = mlc_hardswish_f32(y[j]);
+    break;
+  default:
+    break;
+  }
 }
 
-void mlc_rt_pool_f32(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+/* stores an mr x nr tile t (row stride NR) of C at (i0, j0). The first
+ * slice of the inner dimension writes alpha*t + beta*bias, later slices
+ * accumulate, the last one applies the activation. */
+static void store_tile(const float *t, float *c, int64_t ldc, int mr, int nr,
+                       int64_t i0, int64_t j0, int first, int last,
+                       const Epi *e) {
+  if (!first && mr == MR && nr == NR && e->alpha == 1) {
+    /* the common case, in constant-length (vector) loops */
+    for (int i = 0; i < MR; i++)
+      for (int j = 0; j < NR; j++) c[i * ldc + j] += t[i * NR + j];
+    if (last)
+      for (int i = 0; i < MR; i++) act_row(c + i * ldc, NR, e);
+    return;
+  }
+  for (int i = 0; i < mr; i++) {
+    float *y = c + i * ldc;
+    const float *ti = t + i * NR;
+    if (!first) {
+      for (int j = 0; j < nr; j++) y[j] += e->alpha * ti[j];
+    } else if (e->bias && e->bcs == 0) {
+      float b = e->beta * e->bias[(i0 + i) * e->brs];
+      for (int j = 0; j < nr; j++) y[j] = e->alpha * ti[j] + b;
+    } else if (e->bias) {
+      const float *b = e->bias + (i0 + i) * e->brs + j0 * e->bcs;
+      for (int j = 0; j < nr; j++) y[j] = e->alpha * ti[j] + e->beta * b[j * e->bcs];
+    } else {
+      for (int j = 0; j < nr; j++) y[j] = e->alpha * ti[j];
+    }
+    if (last) act_row(y, nr, e);
+  }
 }
+
+/* ---- packing ------------------------------------------------------------ */
+
+/* rows [i0, i0+mc) x depth [k0, k0+kc) of A into MR-tall strips: strip s,
+ * depth p holds A(i0 + s*MR + r, k0 + p) at p*MR + r, rows past mc zero */
+static void pack_a(Mat a, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
+                   float *dst) {
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    int64_t h = min64(MR, mc - ir);
+    float *d = dst + ir * kc;
+    const float *src = a.p + (i0 + ir) * a.rs + k0 * a.cs;
+    if (h < MR) memset(d, 0, (size_t)(kc * MR) * sizeof *d);
+    if (a.rs == 1) {
+      for (int64_t p = 0; p < kc; p++)
+        for (int64_t r = 0; r < h; r++) d[p * MR + r] = src[p * a.cs + r];
+    } else {
+      for (int64_t r = 0; r < h; r++)
+        for (int64_t p = 0; p < kc; p++) d[p * MR + r] = src[r * a.rs + p * a.cs];
+    }
+  }
+}
+
+/* depth [k0, k0+kc) x columns [j0, j0+nc) of a plain B into NR-wide strips:
+ * strip s, depth p holds B(k0 + p, j0 + s*NR + c) at p*NR + c */
+static void pack_b_mat(Mat b, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                       float *dst) {
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    int64_t w = min64(NR, nc - jr);
+    float *d = dst + jr * kc;
+    const float *src = b.p + k0 * b.rs + (j0 + jr) * b.cs;
+    if (w < NR) memset(d, 0, (size_t)(kc * NR) * sizeof *d);
+    if (b.cs == 1) {
+      for (int64_t p = 0; p < kc; p++) memcpy(d + p * NR, src + p * b.rs, (size_t)w * sizeof *d);
+    } else {
+      for (int64_t c = 0; c < w; c++)
+        for (int64_t p = 0; p < kc; p++) d[p * NR + c] = src[p * b.rs + c * b.cs];
+    }
+  }
+}
+
+/* columns of one strip that share an output row: input coordinates of the
+ * window origin of the first (for kernel offset 0) */
+typedef struct Run {
+  int64_t t0, len, iz, iy, ix;
+} Run;
+
+/* One run of an im2col row: d[t] = src[ix + t*sx] for t < len, zero where
+ * ix + t*sx falls outside [0, n). `room` floats may be read from src on.
+ * Short copies are the bulk of packing, and a memcpy call of a variable
+ * length costs more than the copy; so where the input has a whole vector, a
+ * stride-1 run copies NR floats (a constant length, inlined), spilling past
+ * its end into slots of the panel that are written later (the scratch has
+ * room for the last spill). */
+static void im2col_run(float *restrict d, const float *restrict src, int64_t ix,
+                       int64_t len, int64_t sx, int64_t n, int64_t room) {
+  int64_t lo, hi;
+  if (sx == 1) {
+    lo = ix >= 0 ? 0 : -ix;
+    hi = n - ix;
+  } else {
+    lo = ix >= 0 ? 0 : (-ix + sx - 1) / sx;
+    hi = ix >= n ? 0 : (n - 1 - ix) / sx + 1;
+  }
+  if (lo > len) lo = len;
+  if (hi > len) hi = len;
+  if (hi < lo) hi = lo;
+  for (int64_t t = 0; t < lo; t++) d[t] = 0;
+  if (sx == 1 && ix + lo + NR <= room) {
+    memcpy(d + lo, src + ix + lo, NR * sizeof *d);
+  } else if (sx == 1) {
+    memcpy(d + lo, src + ix + lo, (size_t)(hi - lo) * sizeof *d);
+  } else {
+    for (int64_t t = lo; t < hi; t++) d[t] = src[ix + t * sx];
+  }
+  for (int64_t t = hi; t < len; t++) d[t] = 0;
+}
+
+static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0,
+                          int64_t nc, float *dst) {
+  const int64_t ow = g->out[2], oh = g->out[1];
+  const int64_t plane = g->in[0] * g->in[1] * g->in[2];
+  for (int64_t jr = 0; jr < nc; jr += NR) {
+    int64_t w = min64(NR, nc - jr);
+    float *d = dst + jr * kc;
+    Run runs[NR];
+    int nrun = 0;
+    int64_t j = j0 + jr, ox = j % ow, oy = j / ow % oh, oz = j / ow / oh;
+    for (int64_t t = 0; t < w; nrun++) {
+      Run *r = &runs[nrun];
+      r->t0 = t;
+      r->len = min64(w - t, ow - ox);
+      r->iz = oz * g->s[0] - g->pad[0];
+      r->iy = oy * g->s[1] - g->pad[1];
+      r->ix = ox * g->s[2] - g->pad[2];
+      t += r->len;
+      ox = 0;
+      if (++oy == oh) {
+        oy = 0;
+        oz++;
+      }
+    }
+    /* row k0 = (c, kz, ky, kx), advanced like an odometer */
+    int64_t kx = k0 % g->k[2], ky = k0 / g->k[2] % g->k[1];
+    int64_t kz = k0 / g->k[2] / g->k[1] % g->k[0];
+    int64_t c = k0 / g->k[2] / g->k[1] / g->k[0];
+    for (int64_t p = 0; p < kc; p++) {
+      float *row = d + p * NR;
+      for (int i = 0; i < nrun; i++) {
+        const Run *r = &runs[i];
+        int64_t iz = r->iz + kz * g->d[0], iy = r->iy + ky * g->d[1];
+        if (iz < 0 || iz >= g->in[0] || iy < 0 || iy >= g->in[1]) {
+          memset(row + r->t0, 0, (size_t)r->len * sizeof *row);
+          continue;
+        }
+        int64_t at = c * plane + (iz * g->in[1] + iy) * g->in[2];
+        im2col_run(row + r->t0, g->x + at, r->ix + kx * g->d[2], r->len, g->s[2],
+                   g->in[2], g->nx - at);
+      }
+      for (int64_t t = w; t < NR; t++) row[t] = 0;
+      if (++kx == g->k[2]) {
+        kx = 0;
+        if (++ky == g->k[1]) {
+          ky = 0;
+          if (++kz == g->k[0]) {
+            kz = 0;
+            c++;
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ---- the product -------------------------------------------------------- */
+
+/* t = A strip x B strip over depth kc; t is MR x NR, row stride NR */
+MLC_NOINLINE static void micro(int64_t kc, const float *restrict a, const float *restrict b,
+                  float *restrict t) {
+  float acc[MR][NR];
+  memset(acc, 0, sizeof acc);
+  for (int64_t p = 0; p < kc; p++) {
+    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
+      float ai = a[p * MR + i];
+      for (int j = 0; j < NR; j++) acc[i][j] += ai * b[p * NR + j];
+    }
+  }
+  memcpy(t, acc, sizeof acc);
+}
+
+/* C (m x n, row stride ldc) = epilogue(A (m x k) B (k x n)) through packed
+ * panels; scratch holds mlc_rt_gemm_scratch(m, n, k) floats */
+static void gemm_packed(int64_t m, int64_t n, int64_t k, Mat a, BSrc b,
+                        float *c, int64_t ldc, const Epi *e, float *scratch) {
+  float *bp = scratch;
+  float *ap = scratch + (min64(n, NC) + MLC_RT_GEMM_SLACK) * min64(k, KC);
+  float tile[MR * NR];
+  for (int64_t jc = 0; jc < n; jc += NC) {
+    int64_t nc = min64(NC, n - jc);
+    for (int64_t pc = 0; pc < k; pc += KC) {
+      int64_t kc = min64(KC, k - pc);
+      int first = pc == 0, last = pc + kc == k;
+      if (b.col) pack_b_im2col(b.col, pc, kc, jc, nc, bp);
+      else pack_b_mat(b.m, pc, kc, jc, nc, bp);
+      for (int64_t ic = 0; ic < m; ic += MC) {
+        int64_t mc = min64(MC, m - ic);
+        pack_a(a, ic, mc, pc, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          int nr = (int)min64(NR, nc - jr);
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            int mr = (int)min64(MR, mc - ir);
+            micro(kc, ap + ir * kc, bp + jr * kc, tile);
+            store_tile(tile, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, ic + ir,
+                       jc + jr, first, last, e);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* sum of x[i] * y[i]; the partial sums let the loop vectorize without
+ * reassociating float additions */
+static float dot(const float *x, const float *y, int64_t n) {
+  float s[16] = {0};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int t = 0; t < 16; t++) s[t] += x[i + t] * y[i + t];
+  float r = 0;
+  for (int t = 0; t < 16; t++) r += s[t];
+  for (; i < n; i++) r += x[i] * y[i];
+  return r;
+}
+
+/* thin products (a few rows or columns) as dot products when both operands
+ * run along k, as row updates when B's rows are contiguous */
+static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c,
+                      int64_t ldc, const Epi *e) {
+  for (int64_t i = 0; i < m; i++) {
+    float *y = c + i * ldc;
+    const float *ai = a.p + i * a.rs;
+    if (a.cs == 1 && b.rs == 1) {
+      for (int64_t j = 0; j < n; j++) y[j] = dot(ai, b.p + j * b.cs, k);
+    } else if (b.cs == 1) {
+      memset(y, 0, (size_t)n * sizeof *y);
+      for (int64_t p = 0; p < k; p++) {
+        float s = ai[p * a.cs];
+        const float *bp = b.p + p * b.rs;
+        for (int64_t j = 0; j < n; j++) y[j] += s * bp[j];
+      }
+    } else {
+      for (int64_t j = 0; j < n; j++) {
+        float s = 0;
+        for (int64_t p = 0; p < k; p++) s += ai[p * a.cs] * b.p[p * b.rs + j * b.cs];
+        y[j] = s;
+      }
+    }
+  }
+  /* the epilogue, one row tile at a time */
+  float t[NR];
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j += NR) {
+      int w = (int)min64(NR, n - j);
+      float *y = c + i * ldc + j;
+      memcpy(t, y, (size_t)w * sizeof *t);
+      store_tile(t, y, ldc, 1, w, i, j, 1, 1, e);
+    }
+}
+
+static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c,
+                  int64_t ldc, const Epi *e, float *scratch) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    /* no products: the epilogue of a zero tile */
+    float zero[NR] = {0};
+    for (int64_t i = 0; i < m; i++)
+      for (int64_t j = 0; j < n; j += NR)
+        store_tile(zero, c + i * ldc + j, ldc, 1, (int)min64(NR, n - j), i, j, 1, 1, e);
+    return;
+  }
+  if (!b.col && (m <= THIN || n <= THIN)) gemm_thin(m, n, k, a, b.m, c, ldc, e);
+  else gemm_packed(m, n, k, a, b, c, ldc, e, scratch);
+}
+
+/* ---- kernels ------------------------------------------------------------ */
 
 void mlc_rt_gemm_f32(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+  const MlcGemm *p = (const MlcGemm *)params;
+  Mat a = {(const float *)io[0], p->trans_a ? 1 : p->k, p->trans_a ? p->m : 1};
+  BSrc b = {{(const float *)io[1], p->trans_b ? 1 : p->n, p->trans_b ? p->k : 1}, NULL};
+  Epi e = {(float)p->alpha, (float)p->beta, p->has_c ? (const float *)io[2] : NULL,
+           p->c_rs, p->c_cs, (int)p->act, (float)p->act_a, (float)p->act_b};
+  sgemm(p->m, p->n, p->k, a, b, (float *)io[3], p->n, &e, (float *)io[4]);
 }
 
 void mlc_rt_matmul_f32(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+  const MlcMatMul *p = (const MlcMatMul *)params;
+  const float *a = (const float *)io[0], *b = (const float *)io[1];
+  float *y = (float *)io[2];
+  Epi e = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0};
+  int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = 1, ao = 0, bo = 0;
+  for (int d = 0; d < p->brank; d++) nb *= p->bdims[d];
+  for (int64_t i = 0; i < nb; i++) {
+    BSrc bs = {{b + bo, p->n, 1}, NULL};
+    Mat as = {a + ao, p->k, 1};
+    sgemm(p->m, p->n, p->k, as, bs, y + i * p->m * p->n, p->n, &e, (float *)io[3]);
+    for (int d = (int)p->brank - 1; d >= 0; d--) {
+      ao += p->a_bs[d];
+      bo += p->b_bs[d];
+      if (++idx[d] < p->bdims[d]) break;
+      ao -= p->a_bs[d] * p->bdims[d];
+      bo -= p->b_bs[d] * p->bdims[d];
+      idx[d] = 0;
+    }
+  }
 }
 
-void mlc_rt_batchnorm_f32(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+/* A depthwise conv: each output plane from one input plane and one filter,
+ * accumulated one filter tap at a time over the output row range where the
+ * tap lands inside the input, so the inner loop has no bounds checks. */
+static void conv_depthwise(const Im2col *g, const float *w, float bias,
+                           float *y, const Epi *e) {
+  const int64_t ow = g->out[2];
+  int64_t npix = g->out[0] * g->out[1] * ow;
+  for (int64_t i = 0; i < npix; i++) y[i] = bias;
+  for (int64_t oz = 0; oz < g->out[0]; oz++)
+    for (int64_t oy = 0; oy < g->out[1]; oy++) {
+      float *yr = y + (oz * g->out[1] + oy) * ow;
+      for (int64_t kz = 0; kz < g->k[0]; kz++) {
+        int64_t iz = oz * g->s[0] - g->pad[0] + kz * g->d[0];
+        if (iz < 0 || iz >= g->in[0]) continue;
+        for (int64_t ky = 0; ky < g->k[1]; ky++) {
+          int64_t iy = oy * g->s[1] - g->pad[1] + ky * g->d[1];
+          if (iy < 0 || iy >= g->in[1]) continue;
+          const float *xr = g->x + (iz * g->in[1] + iy) * g->in[2];
+          const float *wr = w + (kz * g->k[1] + ky) * g->k[2];
+          for (int64_t kx = 0; kx < g->k[2]; kx++) {
+            int64_t ix = kx * g->d[2] - g->pad[2], sx = g->s[2];
+            /* output columns whose tap lands in [0, in) */
+            int64_t lo = ix >= 0 ? 0 : (-ix + sx - 1) / sx;
+            int64_t hi = ix >= g->in[2] ? 0 : (g->in[2] - 1 - ix) / sx + 1;
+            if (hi > ow) hi = ow;
+            float wv = wr[kx];
+            if (sx == 1) {
+              const float *xs = xr + ix;
+              for (int64_t o = lo; o < hi; o++) yr[o] += wv * xs[o];
+            } else {
+              for (int64_t o = lo; o < hi; o++) yr[o] += wv * xr[ix + o * sx];
+            }
+          }
+        }
+      }
+    }
+  act_row(y, npix, e);
 }
 
-void mlc_rt_layernorm_f32(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
-}
-
-void mlc_rt_softmax_f32(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+void mlc_rt_conv_f32(const void *params, void *const *io) {
+  const MlcConv *p = (const MlcConv *)params;
+  const float *x = (const float *)io[0], *w = (const float *)io[1];
+  const float *bias = p->has_bias ? (const float *)io[2] : NULL;
+  float *y = (float *)io[3], *scratch = (float *)io[4];
+  Im2col g;
+  int off = 3 - (int)p->nsp;
+  for (int d = 0; d < 3; d++) {
+    int s = d - off;
+    g.in[d] = s < 0 ? 1 : p->in_sp[s];
+    g.out[d] = s < 0 ? 1 : p->out_sp[s];
+    g.k[d] = s < 0 ? 1 : p->k[s];
+    g.s[d] = s < 0 ? 1 : p->stride[s];
+    g.d[d] = s < 0 ? 1 : p->dil[s];
+    g.pad[d] = s < 0 ? 0 : p->pad_begin[s];
+  }
+  int64_t cg = p->c / p->group, mg = p->m / p->group;
+  int64_t kvol = g.k[0] * g.k[1] * g.k[2];
+  int64_t inpix = g.in[0] * g.in[1] * g.in[2], npix = g.out[0] * g.out[1] * g.out[2];
+  int pointwise = kvol == 1;
+  for (int d = 0; d < 3; d++) pointwise &= g.s[d] == 1 && g.pad[d] == 0 && g.out[d] == g.in[d];
+  Epi e = {1, 1, NULL, 1, 0, (int)p->act, (float)p->act_a, (float)p->act_b};
+  for (int64_t n = 0; n < p->n; n++)
+    for (int64_t gi = 0; gi < p->group; gi++) {
+      g.x = x + (n * p->c + gi * cg) * inpix;
+      g.nx = (p->n * p->c - n * p->c - gi * cg) * inpix;
+      const float *wg = w + gi * mg * cg * kvol;
+      float *yg = y + (n * p->m + gi * mg) * npix;
+      if (cg == 1 && mg == 1) {
+        conv_depthwise(&g, wg, bias ? bias[gi] : 0, yg, &e);
+        continue;
+      }
+      e.bias = bias ? bias + gi * mg : NULL;
+      Mat a = {wg, cg * kvol, 1};
+      BSrc b = {{g.x, npix, 1}, pointwise ? NULL : &g};
+      sgemm(mg, npix, cg * kvol, a, b, yg, npix, &e, scratch);
+    }
 }

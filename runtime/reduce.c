@@ -1,17 +1,180 @@
-/* STUB: replaced by the real kernels */
+/* Reductions (ReduceSum, ReduceMean, ... ReduceLogSumExp) and ArgMax/ArgMin.
+ *
+ * A reduction splits the input's dims into kept ones (which index the
+ * output, in order) and reduced ones. Each output element walks its reduced
+ * elements with an odometer whose innermost loop runs along the last reduced
+ * dim, so reducing trailing axes reads memory sequentially. Float inputs
+ * accumulate in double, integers in int64; the kinds that are not closed
+ * over integers (mean, L2, log-sums) finish in double and convert back.
+ * LogSumExp subtracts the maximum first, so it neither overflows nor loses
+ * everything to underflow. Reductions over no elements never reach here:
+ * the compiler knows their result (the kind's identity) at compile time.
+ *
+ * ArgMax/ArgMin keep the index of the best element so far in the output
+ * itself and compare against the input at that index, so the loop over the
+ * reduced axis can run over whole rows of `inner` elements at once.
+ */
+#include <math.h>
+
 #include "mlc_rt.h"
 
-void mlc_rt_reduce_f32(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
+typedef struct RedGeo {
+  int nk, nr;
+  int64_t kd[MLC_RT_MAX_RANK], ks[MLC_RT_MAX_RANK]; /* kept dims, input strides */
+  int64_t rd[MLC_RT_MAX_RANK], rs[MLC_RT_MAX_RANK]; /* reduced dims, strides */
+  int64_t nout, nred;
+} RedGeo;
+
+static void red_geo(const MlcReduce *p, RedGeo *g) {
+  int64_t st = 1, strides[MLC_RT_MAX_RANK];
+  for (int d = (int)p->rank - 1; d >= 0; d--) {
+    strides[d] = st;
+    st *= p->dims[d];
+  }
+  g->nk = g->nr = 0;
+  g->nout = g->nred = 1;
+  for (int d = 0; d < p->rank; d++) {
+    if (p->axes[d]) {
+      g->rd[g->nr] = p->dims[d];
+      g->rs[g->nr++] = strides[d];
+      g->nred *= p->dims[d];
+    } else {
+      g->kd[g->nk] = p->dims[d];
+      g->ks[g->nk++] = strides[d];
+      g->nout *= p->dims[d];
+    }
+  }
+  /* a reduction over nothing still walks one (empty) innermost dim */
+  if (g->nr == 0) {
+    g->rd[0] = 1;
+    g->rs[0] = 0;
+    g->nr = 1;
+  }
 }
 
-void mlc_rt_reduce_i64(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
-}
+/* Evaluates STMT with `v` bound to each reduced element of the output whose
+ * first element is x0. */
+#define RED_WALK(T, x0, g, STMT)                                              \
+  do {                                                                      \
+    int64_t ri_[MLC_RT_MAX_RANK] = {0}, off_ = 0;                           \
+    const int last_ = (g)->nr - 1;                                          \
+    const int64_t n_ = (g)->rd[last_], s_ = (g)->rs[last_];                 \
+    for (;;) {                                                              \
+      for (int64_t t_ = 0; t_ < n_; t_++) {                                 \
+        T v = (x0)[off_ + t_ * s_];                                         \
+        STMT;                                                               \
+      }                                                                     \
+      int d_ = last_ - 1;                                                   \
+      for (; d_ >= 0; d_--) {                                               \
+        off_ += (g)->rs[d_];                                                \
+        if (++ri_[d_] < (g)->rd[d_]) break;                                 \
+        off_ -= (g)->rs[d_] * (g)->rd[d_];                                  \
+        ri_[d_] = 0;                                                        \
+      }                                                                     \
+      if (d_ < 0) break;                                                    \
+    }                                                                       \
+  } while (0)
 
-void mlc_rt_argmax_f32(const void *params, void *const *io) {
-  (void)params;
-  (void)io;
-}
+/* ABS(v) and ISNAN(v) per element type: unsigned and integer types skip
+ * the tests that would always be false */
+#define REDUCE_KERNEL(sfx, T, ACC, ABS, ISNAN)                                \
+  static T reduce_one_##sfx(const T *x, const RedGeo *g, int64_t kind) {    \
+    ACC s = 0;                                                              \
+    double ds = 0;                                                          \
+    T m = x[0];                                                             \
+    switch (kind) {                                                         \
+    case MLC_RED_SUM:                                                       \
+      RED_WALK(T, x, g, s += v);                                            \
+      return (T)s;                                                          \
+    case MLC_RED_MEAN:                                                      \
+      RED_WALK(T, x, g, s += v);                                            \
+      return (T)(s / (ACC)g->nred);                                         \
+    case MLC_RED_MAX:                                                       \
+      RED_WALK(T, x, g, if (v > m || ISNAN(v)) m = v);                      \
+      return m;                                                             \
+    case MLC_RED_MIN:                                                       \
+      RED_WALK(T, x, g, if (v < m || ISNAN(v)) m = v);                      \
+      return m;                                                             \
+    case MLC_RED_PROD:                                                      \
+      s = 1;                                                                \
+      RED_WALK(T, x, g, s *= v);                                            \
+      return (T)s;                                                          \
+    case MLC_RED_L1:                                                        \
+      RED_WALK(T, x, g, s += ABS(v));                                       \
+      return (T)s;                                                          \
+    case MLC_RED_L2:                                                        \
+      RED_WALK(T, x, g, ds += (double)v * (double)v);                       \
+      return (T)sqrt(ds);                                                   \
+    case MLC_RED_LOGSUM:                                                    \
+      RED_WALK(T, x, g, ds += (double)v);                                   \
+      return (T)log(ds);                                                    \
+    case MLC_RED_LOGSUMEXP: {                                               \
+      RED_WALK(T, x, g, if (v > m || ISNAN(v)) m = v);                      \
+      double dm = (double)m;                                                \
+      if (!isfinite(dm)) return m;                                          \
+      RED_WALK(T, x, g, ds += exp((double)v - dm));                         \
+      return (T)(dm + log(ds));                                             \
+    }                                                                       \
+    default: /* MLC_RED_SUMSQUARE */                                        \
+      RED_WALK(T, x, g, s += (ACC)v * (ACC)v);                              \
+      return (T)s;                                                          \
+    }                                                                       \
+  }                                                                         \
+  void mlc_rt_reduce_##sfx(const void *params, void *const *io) {           \
+    const MlcReduce *p = (const MlcReduce *)params;                         \
+    const T *x = (const T *)io[0];                                          \
+    T *y = (T *)io[1];                                                      \
+    RedGeo g;                                                               \
+    red_geo(p, &g);                                                         \
+    int64_t ki[MLC_RT_MAX_RANK] = {0}, base = 0;                            \
+    for (int64_t o = 0; o < g.nout; o++) {                                  \
+      y[o] = reduce_one_##sfx(x + base, &g, p->kind);                       \
+      for (int d = g.nk - 1; d >= 0; d--) {                                 \
+        base += g.ks[d];                                                    \
+        if (++ki[d] < g.kd[d]) break;                                       \
+        base -= g.ks[d] * g.kd[d];                                          \
+        ki[d] = 0;                                                          \
+      }                                                                     \
+    }                                                                       \
+  }
+
+#define ABS_SIGNED(v) ((v) < 0 ? -(v) : (v))
+#define ABS_UNSIGNED(v) (v)
+#define ISNAN_FLOAT(v) ((v) != (v))
+#define ISNAN_NEVER(v) 0
+
+REDUCE_KERNEL(f32, float, double, ABS_SIGNED, ISNAN_FLOAT)
+REDUCE_KERNEL(f64, double, double, ABS_SIGNED, ISNAN_FLOAT)
+REDUCE_KERNEL(i32, int32_t, int64_t, ABS_SIGNED, ISNAN_NEVER)
+REDUCE_KERNEL(i64, int64_t, int64_t, ABS_SIGNED, ISNAN_NEVER)
+REDUCE_KERNEL(u8, uint8_t, int64_t, ABS_UNSIGNED, ISNAN_NEVER)
+
+/* The running best index lives in y; ties keep the first index unless
+ * select_last. */
+#define ARG_KERNEL(sfx, T)                                                    \
+  void mlc_rt_argmax_##sfx(const void *params, void *const *io) {           \
+    const MlcArg *p = (const MlcArg *)params;                               \
+    const T *x = (const T *)io[0];                                          \
+    int64_t *y = (int64_t *)io[1];                                          \
+    const int64_t in = p->inner;                                            \
+    for (int64_t o = 0; o < p->outer; o++) {                                \
+      const T *xo = x + o * p->len * in;                                    \
+      int64_t *yo = y + o * in;                                             \
+      for (int64_t i = 0; i < in; i++) yo[i] = 0;                           \
+      for (int64_t l = 1; l < p->len; l++) {                                \
+        const T *xr = xo + l * in;                                          \
+        for (int64_t i = 0; i < in; i++) {                                  \
+          T v = xr[i], b = xo[yo[i] * in + i];                              \
+          int better = p->is_min ? (p->select_last ? v <= b : v < b)        \
+                                 : (p->select_last ? v >= b : v > b);       \
+          if (better) yo[i] = l;                                            \
+        }                                                                   \
+      }                                                                     \
+    }                                                                       \
+  }
+
+ARG_KERNEL(f32, float)
+ARG_KERNEL(f64, double)
+ARG_KERNEL(i32, int32_t)
+ARG_KERNEL(i64, int64_t)
+ARG_KERNEL(u8, uint8_t)

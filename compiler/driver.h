@@ -1,0 +1,41 @@
+/* The stages every command shares: load -> bind -> infer -> passes -> plan ->
+ * emit, and output files that appear whole or not at all. */
+#ifndef MLC_DRIVER_H
+#define MLC_DRIVER_H
+
+#include <stdio.h>
+
+#include "infer.h"
+#include "ir.h"
+#include "passes.h"
+#include "plan.h"
+
+enum { WEIGHTS_AUTO, WEIGHTS_INLINE, WEIGHTS_FILE };
+
+typedef struct CompileOptions {
+  Bindings bind;
+  PassOptions passes;
+  const char *prefix; /* --name */
+  int weights;        /* WEIGHTS_* */
+} CompileOptions;
+
+/* load, bind, infer: a graph with static shapes */
+Graph *driver_prepare(Arena *a, const char *path, const Bindings *b);
+/* passes and memory plan */
+Plan *driver_plan(Graph *g, const PassOptions *o);
+/* writes OUT.c, OUT.h next to it, and OUT.weights when weights go to a file;
+ * returns whether weights went to a file */
+int driver_emit(Plan *p, const CompileOptions *o, const char *c_path);
+
+/* Output files: opened as PATH.tmp-PID and renamed into place by
+ * out_commit_all; a failure anywhere removes every temporary (out_abort_all,
+ * called by the command's error handler). */
+FILE *out_open(const char *path, const char *mode);
+void out_commit_all(void);
+void out_abort_all(void);
+
+/* "a/b/model.c" -> "a/b/model" + ext */
+char *path_with_ext(Arena *a, const char *path, const char *ext);
+const char *path_base(const char *path);
+
+#endif

@@ -1,0 +1,167 @@
+/* Shape and type inference driver. Per node, in schedule order: check what
+ * the op table promises (arity, opset range, known input shapes), call the
+ * row's infer function, then evaluate the node if every input is known at
+ * compile time and the result is small. Folding as we go is what lets
+ * exporter shape arithmetic (Shape -> Gather -> Concat -> Reshape) reach the
+ * Reshape as a constant. */
+#include "infer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "interp.h"
+#include "ops.h"
+
+int parse_dims(const char *s, int64_t *dims, int max) {
+  int n = 0;
+  if (!*s) return 0;
+  for (;;) {
+    char *end;
+    long long d = strtoll(s, &end, 10);
+    if (end == s || d < 0 || n == max) return -1;
+    dims[n++] = d;
+    if (!*end) return n;
+    if (*end != 'x' && *end != ',') return -1;
+    s = end + 1;
+  }
+}
+
+void infer_bind(Graph *g, const Bindings *b) {
+  for (int i = 0; b && i < b->nshapes; i++) {
+    Value *v = NULL;
+    for (int j = 0; j < g->ninputs; j++)
+      if (!strcmp(g->inputs[j]->name, b->shapes[i].name)) v = g->inputs[j];
+    if (!v) diag_fatal("--shape names '%s', which is not an input of the model",
+                       b->shapes[i].name);
+    if (v->rank >= 0 && v->rank != b->shapes[i].rank)
+      diag_fatal("--shape gives input '%s' rank %d, the model declares rank %d",
+                 v->name, b->shapes[i].rank, v->rank);
+    for (int d = 0; d < v->rank; d++)
+      if (!v->dim_param[d] && v->dims[d] >= 0 && v->dims[d] != b->shapes[i].dims[d])
+        diag_fatal("--shape gives input '%s' dim %d = %lld, the model fixes it at %lld",
+                   v->name, d, (long long)b->shapes[i].dims[d], (long long)v->dims[d]);
+    ir_set_shape(v, b->shapes[i].rank, b->shapes[i].dims);
+  }
+  for (int i = 0; i < g->ninputs; i++) {
+    Value *v = g->inputs[i];
+    for (int d = 0; d < v->rank; d++) {
+      if (!v->dim_param[d]) continue;
+      for (int k = 0; b && k < b->ndims; k++)
+        if (!strcmp(b->dims[k].name, v->dim_param[d])) {
+          v->dims[d] = b->dims[k].value;
+          v->dim_param[d] = NULL;
+        }
+    }
+  }
+  /* one message for everything still unbound */
+  char list[1024] = "";
+  size_t len = 0;
+  int unbound = 0;
+  for (int i = 0; i < g->ninputs; i++) {
+    Value *v = g->inputs[i];
+    if (v->rank < 0) {
+      len += (size_t)snprintf(list + len, sizeof list - len, "%sinput '%s' has no shape "
+                              "(use --shape %s=DIMS)", unbound++ ? "; " : "", v->name, v->name);
+      if (len >= sizeof list) len = sizeof list - 1;
+      continue;
+    }
+    for (int d = 0; d < v->rank; d++) {
+      if (!v->dim_param[d] && v->dims[d] >= 0) continue;
+      const char *p = v->dim_param[d] ? v->dim_param[d] : "?";
+      /* list each dim name once */
+      if (v->dim_param[d] && strstr(list, p) && len) continue;
+      len += (size_t)snprintf(list + len, sizeof list - len,
+                              "%s'%s' (input '%s' dim %d)", unbound++ ? ", " : "", p,
+                              v->name, d);
+      if (len >= sizeof list) len = sizeof list - 1;
+    }
+  }
+  if (unbound)
+    diag_fatal("unbound symbolic dimensions: %s; bind them with --dim NAME=VALUE or "
+               "--shape INPUT=DIMS", list);
+}
+
+/* everything wrong with the node that the table can tell, listed at once */
+static void check_supported(Graph *g, Node *n) {
+  (void)g;
+  if (n->op == OP_UNKNOWN) {
+    if (*n->domain)
+      diag_node_error(n, "unsupported op '%s' in domain '%s'", n->op_type, n->domain);
+    else
+      diag_node_error(n, "unsupported op '%s'", n->op_type);
+    return;
+  }
+  const OpInfo *op = &optab[n->op];
+  if (n->opset < op->since || n->opset > op->until) {
+    diag_node_error(n, "%s at opset %d is not supported (mlc supports opsets %d to %d)",
+                    op->name, n->opset, op->since, op->until);
+    return;
+  }
+  if (n->nin < op->min_in || n->nin > op->max_in)
+    diag_node_error(n, "has %d inputs; %s takes %d to %d", n->nin, op->name,
+                    op->min_in, op->max_in);
+  else if (n->nout < op->min_out || n->nout > op->max_out)
+    diag_node_error(n, "has %d outputs; %s takes %d to %d", n->nout, op->name,
+                    op->min_out, op->max_out);
+}
+
+static int all_inputs_known(const Node *n) {
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i] && !n->in[i]->data) return 0;
+  return 1;
+}
+
+static void infer_node(Graph *g, Node *n) {
+  const OpInfo *op = &optab[n->op];
+  for (int i = 0; i < op->min_in && i < n->nin; i++)
+    if (!n->in[i]) diag_node_fatal(n, "required input %d is missing", i);
+  if (!n->out[0]) diag_node_fatal(n, "its first output has no name");
+  for (int i = 0; i < n->nin; i++) {
+    const Value *v = n->in[i];
+    if (!v) continue;
+    if (v->rank < 0 || !dtype_size(v->dtype))
+      diag_node_fatal(n, "the type or shape of input '%s' is unknown", v->name);
+    for (int d = 0; d < v->rank; d++)
+      if (v->dims[d] < 0)
+        diag_node_fatal(n, "input '%s' has an unresolved dimension %d", v->name, d);
+  }
+  op->infer(g, n);
+  for (int j = 0; j < n->nout; j++) {
+    Value *v = n->out[j];
+    if (!v) continue;
+    if (v->rank < 0 || !v->dtype)
+      diag_node_fatal(n, "internal error: output %d has no inferred type", j);
+    int64_t count = 1;
+    for (int d = 0; d < v->rank; d++) {
+      if (v->dims[d] < 0) diag_node_fatal(n, "output '%s' has a negative dimension", v->name);
+      if (v->dims[d] && count > (INT64_C(1) << 40) / v->dims[d])
+        diag_node_fatal(n, "output '%s' would have more than 2^40 elements", v->name);
+      count *= v->dims[d];
+    }
+  }
+  if ((op->flags & OPF_VIEW) && n->in[0]->data && !n->out[0]->data)
+    n->out[0]->data = n->in[0]->data;
+  int known = 1;
+  size_t bytes = 0;
+  for (int j = 0; j < n->nout; j++)
+    if (n->out[j]) {
+      known &= n->out[j]->data != NULL;
+      bytes += ir_nbytes(n->out[j]);
+    }
+  if (!known && (op->flags & OPF_FOLDABLE) && all_inputs_known(n) &&
+      bytes <= INFER_FOLD_MAX_BYTES && !(op->flags & OPF_VIEW))
+    interp_node(g, n);
+}
+
+void infer_graph(Graph *g) {
+  for (int i = 0; i < g->nnodes; i++) check_supported(g, g->nodes[i]);
+  diag_flush();
+  for (int i = 0; i < g->nnodes; i++) infer_node(g, g->nodes[i]);
+  for (int i = 0; i < g->noutputs; i++) {
+    Value *v = g->outputs[i];
+    if (v->rank < 0 || !v->dtype)
+      diag_fatal("graph output '%s' is never computed", v->name);
+  }
+}

@@ -1,0 +1,41 @@
+/* From a loaded model to a graph with static shapes: bind input shapes and
+ * symbolic dims, check that every op is supported, infer every value's type
+ * and shape, and evaluate what is known at compile time. */
+#ifndef MLC_INFER_H
+#define MLC_INFER_H
+
+#include "ir.h"
+
+typedef struct ShapeBind {
+  const char *name; /* graph input */
+  int rank;
+  int64_t dims[IR_MAX_RANK];
+} ShapeBind;
+
+typedef struct DimBind {
+  const char *name; /* dim_param */
+  int64_t value;
+} DimBind;
+
+typedef struct Bindings {
+  ShapeBind *shapes;
+  int nshapes;
+  DimBind *dims;
+  int ndims;
+} Bindings;
+
+/* Largest tensor (bytes) that inference evaluates to fill compile-time data.
+ * Bigger foldable results stay nodes and run in the product. */
+#define INFER_FOLD_MAX_BYTES ((size_t)1 << 24)
+
+/* --shape / --dim; then every symbolic input dim must be bound: else one
+ * error listing all of them and the flag that fixes it */
+void infer_bind(Graph *g, const Bindings *b);
+/* checks support of every node (all problems listed at once), then infers
+ * in order, folding constant subgraphs through the interpreter */
+void infer_graph(Graph *g);
+
+/* parse "1x3x224x224" (also "1,3,224,224"); -1 on error */
+int parse_dims(const char *s, int64_t *dims, int max);
+
+#endif

@@ -1,0 +1,41 @@
+#include "model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+#include "onnx_io.h"
+#include "txt.h"
+
+static int ends_with(const char *s, const char *suffix) {
+  size_t n = strlen(s), m = strlen(suffix);
+  return n >= m && !strcmp(s + n - m, suffix);
+}
+
+int model_is_text(const char *path) {
+  return ends_with(path, ".onnxtxt") || ends_with(path, ".txt");
+}
+
+Graph *model_load(Arena *a, const char *path) {
+  diag_set_file(path);
+  return model_is_text(path) ? txt_load(a, path) : onnx_load(a, path);
+}
+
+void model_save(const Graph *g, const char *path) {
+  if (!model_is_text(path)) {
+    onnx_save(g, path);
+    return;
+  }
+  /* through a temporary, so a failure leaves no half-written file */
+  size_t n = strlen(path);
+  char *tmp = arena_alloc(g->arena, n + 8);
+  memcpy(tmp, path, n);
+  memcpy(tmp + n, ".tmp", 5);
+  FILE *f = fopen(tmp, "w");
+  if (!f) diag_fatal("cannot write '%s'", path);
+  txt_write(f, g);
+  if (fclose(f) || rename(tmp, path)) {
+    remove(tmp);
+    diag_fatal("cannot write '%s'", path);
+  }
+}

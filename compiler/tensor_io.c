@@ -1,0 +1,358 @@
+/* Tensors in files, and the file helpers the ONNX reader and writer share.
+ *
+ * A tensor file is either NumPy's .npy (what people have at hand) or a
+ * serialized TensorProto (what the ONNX backend tests ship); the first bytes
+ * tell them apart, not the name. .npy is read for the dtypes the IR can hold,
+ * little-endian and in C order; the header is a Python dict literal, parsed
+ * by a small reader that accepts what numpy writes and nothing looser.
+ *
+ * Test data may also be a SequenceProto, MapProto or OptionalProto (from
+ * onnx-data.proto, which the system's onnx.proto lacks). Their fields overlap
+ * TensorProto's numbers, so they may unpack as a strange tensor; a segment or
+ * an unknown field gives them away, and they are refused as not tensors.
+ */
+#define _XOPEN_SOURCE 700 /* fileno */
+
+#include "tensor_io.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "diag.h"
+#include "onnx_io.h"
+
+/* ---- files ------------------------------------------------------------------------ */
+
+unsigned char *io_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) diag_fatal("cannot read '%s': %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
+    fclose(f);
+    diag_fatal("cannot read '%s': not a regular file", path);
+  }
+  size_t n = (size_t)st.st_size;
+  unsigned char *buf = malloc(n ? n : 1);
+  size_t got = buf ? fread(buf, 1, n, f) : 0;
+  int e = errno;
+  fclose(f);
+  if (!buf || got != n) {
+    free(buf);
+    diag_fatal("cannot read '%s': %s", path, buf ? strerror(e) : "out of memory");
+  }
+  *len = n;
+  return buf;
+}
+
+void io_write_file(const char *path, const void *buf, size_t len) {
+  size_t pn = strlen(path);
+  char *tmp = malloc(pn + 5);
+  if (!tmp) diag_oom();
+  memcpy(tmp, path, pn);
+  memcpy(tmp + pn, ".tmp", 5);
+  FILE *f = fopen(tmp, "wb");
+  int ok = f && fwrite(buf, 1, len, f) == len;
+  int e = errno;
+  if (f && fclose(f)) ok = 0, e = errno;
+  if (ok && rename(tmp, path)) ok = 0, e = errno;
+  if (!ok && f) remove(tmp);
+  free(tmp);
+  if (!ok) diag_fatal("cannot write '%s': %s", path, strerror(e));
+}
+
+void io_guarded(void (*body)(void *), void (*cleanup)(void *), void *ctx) {
+  DiagScope s;
+  s.quiet = 1; /* the message is passed on as it is, once */
+  if (setjmp(s.jb)) {
+    cleanup(ctx);
+    diag_fatal("%s", s.text);
+  }
+  diag_enter(&s);
+  body(ctx);
+  diag_leave(&s);
+}
+
+/* ---- .npy -------------------------------------------------------------------- */
+
+static const char npy_magic[6] = "\x93NUMPY";
+
+/* descr without its byte-order character */
+static const struct {
+  const char *code;
+  DType t;
+} npy_types[] = {
+    {"f4", DT_FLOAT},   {"f8", DT_DOUBLE}, {"i1", DT_INT8},   {"i2", DT_INT16},
+    {"i4", DT_INT32},   {"i8", DT_INT64},  {"u1", DT_UINT8},  {"u2", DT_UINT16},
+    {"u4", DT_UINT32},  {"u8", DT_UINT64}, {"b1", DT_BOOL},   {"f2", DT_FLOAT16},
+    {"c8", DT_COMPLEX64}, {"c16", DT_COMPLEX128},
+};
+
+typedef struct Cursor {
+  const char *p, *end;
+} Cursor;
+
+static void skip_ws(Cursor *c) {
+  while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n')) c->p++;
+}
+
+static int eat(Cursor *c, char ch) {
+  skip_ws(c);
+  if (c->p < c->end && *c->p == ch) {
+    c->p++;
+    return 1;
+  }
+  return 0;
+}
+
+/* a quoted Python string without escapes, into out[cap] */
+static int read_str(Cursor *c, char *out, size_t cap) {
+  skip_ws(c);
+  if (c->p >= c->end || (*c->p != '\'' && *c->p != '"')) return 0;
+  char q = *c->p++;
+  size_t n = 0;
+  while (c->p < c->end && *c->p != q) {
+    if (*c->p == '\\' || n + 1 >= cap) return 0;
+    out[n++] = *c->p++;
+  }
+  out[n] = 0;
+  return c->p++ < c->end;
+}
+
+static int read_word(Cursor *c, const char *w) {
+  skip_ws(c);
+  size_t n = strlen(w);
+  if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n)) return 0;
+  c->p += n;
+  return 1;
+}
+
+static int read_shape(Cursor *c, Tensor *t) {
+  if (!eat(c, '(')) return 0;
+  t->rank = 0;
+  while (!eat(c, ')')) {
+    skip_ws(c);
+    int64_t d = 0;
+    const char *start = c->p;
+    while (c->p < c->end && *c->p >= '0' && *c->p <= '9') {
+      if (d > (INT64_MAX - 9) / 10) return 0;
+      d = d * 10 + (*c->p++ - '0');
+    }
+    if (c->p == start || t->rank == IR_MAX_RANK) return 0;
+    t->dims[t->rank++] = d;
+    if (!eat(c, ',')) {
+      if (!eat(c, ')')) return 0;
+      break;
+    }
+  }
+  return 1;
+}
+
+/* the header dict; returns a complaint, or NULL */
+static const char *npy_header(const char *h, size_t n, Tensor *t) {
+  Cursor c = {h, h + n};
+  char key[32], descr[32] = "";
+  int fortran = 0, have_shape = 0;
+  if (!eat(&c, '{')) return "its header is not a dict";
+  while (!eat(&c, '}')) {
+    if (!read_str(&c, key, sizeof key) || !eat(&c, ':')) return "its header is malformed";
+    if (!strcmp(key, "descr")) {
+      if (!read_str(&c, descr, sizeof descr)) return "its descr is not a plain type string";
+    } else if (!strcmp(key, "fortran_order")) {
+      if (read_word(&c, "True"))
+        fortran = 1;
+      else if (!read_word(&c, "False"))
+        return "its fortran_order is neither True nor False";
+    } else if (!strcmp(key, "shape")) {
+      if (!read_shape(&c, t)) return "its shape is not a tuple of at most 8 sizes";
+      have_shape = 1;
+    } else {
+      return "its header has an unknown key";
+    }
+    if (!eat(&c, ',')) {
+      if (!eat(&c, '}')) return "its header is malformed";
+      break;
+    }
+  }
+  if (!descr[0] || !have_shape) return "its header lacks descr or shape";
+  if (fortran && t->rank > 1) return "it is in Fortran order; mlc reads C order only";
+  for (size_t i = 0; i < sizeof npy_types / sizeof *npy_types; i++)
+    if (!strcmp(descr + 1, npy_types[i].code)) {
+      t->dtype = npy_types[i].t;
+      size_t es = dtype_size(t->dtype);
+      if (descr[0] == '>' && es > 1) return "it is big-endian; mlc reads little-endian only";
+      if (descr[0] != '<' && descr[0] != '|' && !(descr[0] == '>' && es == 1))
+        return "its descr has an unknown byte order";
+      return NULL;
+    }
+  return "its dtype is not one mlc reads (bool, int8-64, uint8-64, float16/32/64, complex)";
+}
+
+static void npy_load(Arena *a, const char *path, const unsigned char *buf, size_t len,
+                     Tensor *t) {
+  if (len < 10 || buf[6] < 1 || buf[6] > 3)
+    diag_fatal("'%s': not a .npy file mlc reads (format version 1-3)", path);
+  size_t hl = buf[8] | (size_t)buf[9] << 8, off = 10;
+  if (buf[6] > 1) {
+    if (len < 12) diag_fatal("'%s': the .npy file is truncated", path);
+    hl |= (size_t)buf[10] << 16 | (size_t)buf[11] << 24;
+    off = 12;
+  }
+  if (hl > len - off) diag_fatal("'%s': the .npy file is truncated", path);
+  const char *why = npy_header((const char *)buf + off, hl, t);
+  if (why) diag_fatal("'%s': cannot read this .npy file: %s", path, why);
+  off += hl;
+  size_t es = dtype_size(t->dtype);
+  /* the product is bounded by the data present: past it, the file is short */
+  uint64_t nbytes = es;
+  for (int i = 0; i < t->rank; i++)
+    if (!t->dims[i]) nbytes = 0;
+  for (int i = 0; i < t->rank && nbytes && nbytes != UINT64_MAX; i++)
+    nbytes = nbytes > (len - off) / (uint64_t)t->dims[i] ? UINT64_MAX
+                                                          : nbytes * (uint64_t)t->dims[i];
+  if (nbytes != len - off)
+    diag_fatal("'%s': the .npy file holds %zu bytes of data but its shape and dtype "
+               "need %s", path, len - off,
+               nbytes == UINT64_MAX ? "more" : arena_printf(a, "%" PRIu64, nbytes));
+  t->nbytes = (size_t)nbytes;
+  t->data = arena_alloc(a, t->nbytes ? t->nbytes : 1);
+  if (t->nbytes) memcpy(t->data, buf + off, t->nbytes);
+}
+
+/* the whole file: magic, version 1.0, header padded to 64 bytes with '\n' */
+static void npy_save(Arena *scratch, const Tensor *t, const char *path) {
+  const char *code = NULL;
+  for (size_t i = 0; i < sizeof npy_types / sizeof *npy_types; i++)
+    if (npy_types[i].t == t->dtype) code = npy_types[i].code;
+  if (!code)
+    diag_fatal("cannot write '%s': .npy has no %s type; write a .pb file instead", path,
+               dtype_name(t->dtype));
+  char shape[IR_MAX_RANK * 24 + 4] = "(";
+  size_t sl = 1;
+  for (int i = 0; i < t->rank; i++)
+    sl += (size_t)snprintf(shape + sl, sizeof shape - sl, "%" PRId64 "%s", t->dims[i],
+                           t->rank == 1 ? "," : i + 1 < t->rank ? ", " : "");
+  snprintf(shape + sl, sizeof shape - sl, ")");
+  char *dict = arena_printf(scratch, "{'descr': '%c%s', 'fortran_order': False, 'shape': %s, }",
+                            dtype_size(t->dtype) == 1 ? '|' : '<', code, shape);
+  size_t dl = strlen(dict), hl = (dl + 1 + 10 + 63) / 64 * 64 - 10;
+  size_t numel = 1;
+  for (int i = 0; i < t->rank; i++) numel *= (size_t)t->dims[i];
+  size_t nbytes = numel * dtype_size(t->dtype);
+  MLC_ASSERT(t->nbytes >= nbytes);
+  unsigned char *buf = arena_alloc(scratch, 10 + hl + nbytes);
+  memcpy(buf, npy_magic, 6);
+  buf[6] = 1;
+  buf[7] = 0;
+  buf[8] = (unsigned char)(hl & 0xff);
+  buf[9] = (unsigned char)(hl >> 8);
+  memset(buf + 10, ' ', hl);
+  memcpy(buf + 10, dict, dl);
+  buf[10 + hl - 1] = '\n';
+  if (nbytes) memcpy(buf + 10 + hl, t->data, nbytes);
+  io_write_file(path, buf, 10 + hl + nbytes);
+}
+
+/* ---- TensorProto --------------------------------------------------------------- */
+
+typedef struct ProtoJob {
+  Arena *a;
+  const char *path;
+  Onnx__TensorProto *tp;
+  Tensor *t;
+} ProtoJob;
+
+static void proto_to_tensor(void *p) {
+  ProtoJob *job = p;
+  if (job->tp->segment || job->tp->base.n_unknown_fields)
+    diag_fatal("'%s' holds no tensor (a sequence, map or optional value?); mlc "
+               "supports only tensors", job->path);
+  char err[512];
+  if (!onnx_tensor_from_proto(job->a, job->tp, NULL, job->t, err, sizeof err)) return;
+  /* A sequence, map or optional unpacks as a tensor whose name bytes became
+   * its dims, without a name of its own and often without data: that is what
+   * fails. Say so, since the message about the tensor would puzzle. */
+  const Onnx__TensorProto *tp = job->tp;
+  int data = tp->has_raw_data || tp->n_external_data || tp->n_float_data ||
+             tp->n_int32_data || tp->n_string_data || tp->n_int64_data ||
+             tp->n_double_data || tp->n_uint64_data;
+  if (!data || !tp->name || !*tp->name)
+    diag_fatal("'%s' holds no tensor mlc can read (%s); sequence, map and optional "
+               "values are not supported", job->path, err);
+  diag_fatal("'%s': %s", job->path, err);
+}
+
+static void free_proto(void *p) { onnx__tensor_proto__free_unpacked(((ProtoJob *)p)->tp, NULL); }
+
+static void pb_load(Arena *a, const char *path, const unsigned char *buf, size_t len,
+                    Tensor *t) {
+  ProtoJob job = {.a = a, .path = path, .t = t};
+  job.tp = onnx__tensor_proto__unpack(NULL, len, buf);
+  if (!job.tp)
+    diag_fatal("'%s' is neither a .npy file nor an ONNX TensorProto (protobuf parse "
+               "failed; sequence, map and optional values are not supported)", path);
+  io_guarded(proto_to_tensor, free_proto, &job);
+  free_proto(&job);
+}
+
+/* ---- entry points ----------------------------------------------------------------- */
+
+typedef struct LoadJob {
+  Arena *a;
+  const char *path;
+  unsigned char *buf;
+  size_t len;
+  Tensor *t;
+} LoadJob;
+
+static void load(void *p) {
+  LoadJob *job = p;
+  if (job->len >= sizeof npy_magic && !memcmp(job->buf, npy_magic, sizeof npy_magic))
+    npy_load(job->a, job->path, job->buf, job->len, job->t);
+  else
+    pb_load(job->a, job->path, job->buf, job->len, job->t);
+}
+
+static void free_buf(void *p) { free(((LoadJob *)p)->buf); }
+
+Tensor *tensor_load(Arena *a, const char *path) {
+  LoadJob job = {.a = a, .path = path, .t = arena_alloc(a, sizeof(Tensor))};
+  job.buf = io_read_file(path, &job.len);
+  io_guarded(load, free_buf, &job);
+  free_buf(&job);
+  if (!job.t->name) job.t->name = "";
+  return job.t;
+}
+
+typedef struct SaveJob {
+  const Tensor *t;
+  const char *path;
+  Arena *scratch;
+} SaveJob;
+
+static void save(void *p) {
+  SaveJob *job = p;
+  size_t pl = strlen(job->path);
+  if (pl >= 4 && !strcmp(job->path + pl - 4, ".npy")) {
+    npy_save(job->scratch, job->t, job->path);
+    return;
+  }
+  Onnx__TensorProto tp;
+  onnx_tensor_to_proto(job->scratch, job->t, &tp);
+  size_t len = onnx__tensor_proto__get_packed_size(&tp);
+  uint8_t *buf = arena_alloc(job->scratch, len ? len : 1);
+  size_t packed = onnx__tensor_proto__pack(&tp, buf);
+  MLC_ASSERT(packed == len);
+  io_write_file(job->path, buf, len);
+}
+
+static void free_scratch(void *p) { arena_free(((SaveJob *)p)->scratch); }
+
+void tensor_save(const Tensor *t, const char *path) {
+  SaveJob job = {.t = t, .path = path, .scratch = arena_new()};
+  io_guarded(save, free_scratch, &job);
+  free_scratch(&job);
+}

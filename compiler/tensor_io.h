@@ -1,0 +1,29 @@
+/* Tensors in files: NumPy .npy and ONNX TensorProto .pb (the layout of the
+ * ONNX backend tests' test_data_set_N/input_K.pb). Also the file helpers that
+ * the ONNX reader and writer share. */
+#ifndef MLC_TENSOR_IO_H
+#define MLC_TENSOR_IO_H
+
+#include <stddef.h>
+
+#include "ir.h"
+
+/* .npy (v1-v3, little-endian, C order) or a TensorProto, told apart by the
+ * NPY magic; diag_fatal with a message naming the file otherwise */
+Tensor *tensor_load(Arena *a, const char *path);
+/* .npy when the path ends in ".npy", else a TensorProto */
+void tensor_save(const Tensor *t, const char *path);
+
+/* the whole file in a malloc'd buffer (the caller frees it); diag_fatal
+ * "cannot read 'PATH': REASON" */
+unsigned char *io_read_file(const char *path, size_t *len);
+/* writes PATH.tmp, then renames it over PATH, so readers never see a partial
+ * file; diag_fatal "cannot write 'PATH': REASON" */
+void io_write_file(const char *path, const void *buf, size_t len);
+/* Runs body(ctx); if it reports an error, runs cleanup(ctx) and passes the
+ * error on to the enclosing diag scope. For work that holds memory outside
+ * an arena (unpacked protobufs, scratch arenas) across calls that may
+ * diag_fatal. On success the caller cleans up. */
+void io_guarded(void (*body)(void *), void (*cleanup)(void *), void *ctx);
+
+#endif

@@ -1,0 +1,529 @@
+/* `mlc test`: ONNX backend-test directories through both the interpreter and
+ * the generated C.
+ *
+ * Each test runs in a child process (a kernel bug must not take the run
+ * down, and -j runs several at once) with a time limit. The child reports one
+ * line: PASS, FAIL with the worst mismatch, or UNSUPPORTED with the reason
+ * mlc refused the model.
+ */
+#include "testrun.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "driver.h"
+#include "emitc.h"
+#include "interp.h"
+#include "model.h"
+#include "tensor_io.h"
+
+#ifndef MLC_RUNTIME_INCLUDE
+#define MLC_RUNTIME_INCLUDE "runtime"
+#endif
+#ifndef MLC_RUNTIME_LIB
+#define MLC_RUNTIME_LIB "build/libmlc_rt.a"
+#endif
+
+enum { MODE_INTERP = 1, MODE_C = 2 };
+
+typedef struct TestOpts {
+  int mode, jobs, keep, timeout, verbose;
+  const char *status_path;
+} TestOpts;
+
+static const char *usage_test =
+    "usage: mlc test [options] DIR...\n"
+    "\n"
+    "Checks directories laid out like the ONNX backend tests: model.onnx (or\n"
+    "model.onnxtxt), test_data_set_N/input_K.pb and output_K.pb, and an optional\n"
+    "data.json with rtol/atol. A DIR without a model is searched one level down.\n"
+    "Each test runs through the interpreter and through generated C built with\n"
+    "$MLC_CC (default cc), compared at rtol 1e-3, atol 1e-7 unless data.json\n"
+    "says otherwise. Prints PASS, FAIL (worst mismatch) or UNSUPPORTED (reason)\n"
+    "per test and a closing count; exits 1 if any test failed.\n"
+    "\n"
+    "options:\n"
+    "  --mode=both|interp|c   what to check (default both)\n"
+    "  -j N                   run N tests at once (default 1)\n"
+    "  --timeout=S            seconds per test (default 300)\n"
+    "  --status=FILE          also write 'NAME STATUS [REASON]' per test to FILE\n"
+    "  --keep                 keep the generated C of each test (printed path)\n"
+    "  -v, --verbose          print the largest absolute error of passing tests\n";
+
+/* ---- files ------------------------------------------------------------------------- */
+
+static int exists(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0;
+}
+
+static int is_dir(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static const char *model_in(Arena *a, const char *dir) {
+  char *p = arena_printf(a, "%s/model.onnx", dir);
+  if (exists(p)) return p;
+  p = arena_printf(a, "%s/model.onnxtxt", dir);
+  return exists(p) ? p : NULL;
+}
+
+static int cmp_str(const void *x, const void *y) {
+  return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* test directories named by the arguments, in order (subdirs sorted) */
+static char **collect(Arena *a, int nargs, char **args, int *count) {
+  char **out = NULL;
+  size_t cap = 0;
+  int n = 0;
+  for (int i = 0; i < nargs; i++) {
+    if (model_in(a, args[i])) {
+      out = arena_grow(a, out, &cap, (size_t)n + 1, sizeof *out);
+      out[n++] = args[i];
+      continue;
+    }
+    DIR *d = opendir(args[i]);
+    if (!d) diag_fatal("'%s' is neither a test directory nor a folder of them", args[i]);
+    int first = n;
+    for (struct dirent *e; (e = readdir(d));) {
+      if (e->d_name[0] == '.') continue;
+      char *sub = arena_printf(a, "%s/%s", args[i], e->d_name);
+      if (!is_dir(sub) || !model_in(a, sub)) continue;
+      out = arena_grow(a, out, &cap, (size_t)n + 1, sizeof *out);
+      out[n++] = sub;
+    }
+    closedir(d);
+    qsort(out + first, (size_t)(n - first), sizeof *out, cmp_str);
+  }
+  *count = n;
+  return out;
+}
+
+static void read_tolerances(const char *dir, double *rtol, double *atol) {
+  char path[4096], buf[4096];
+  snprintf(path, sizeof path, "%s/data.json", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  const char *keys[2] = {"\"rtol\"", "\"atol\""};
+  double *dst[2] = {rtol, atol};
+  for (int k = 0; k < 2; k++) {
+    const char *p = strstr(buf, keys[k]);
+    if (!p) continue;
+    p = strchr(p, ':');
+    if (!p) continue;
+    char *end;
+    double v = strtod(p + 1, &end);
+    if (end != p + 1) *dst[k] = v;
+  }
+}
+
+typedef struct DataSet {
+  Tensor **in, **out;
+  int nin, nout;
+} DataSet;
+
+static Tensor **load_seq(Arena *a, const char *dir, const char *stem, int *n) {
+  Tensor **t = NULL;
+  size_t cap = 0;
+  *n = 0;
+  for (;;) {
+    char *p = arena_printf(a, "%s/%s_%d.pb", dir, stem, *n);
+    if (!exists(p)) break;
+    t = arena_grow(a, t, &cap, (size_t)*n + 1, sizeof *t);
+    t[(*n)++] = tensor_load(a, p);
+  }
+  return t;
+}
+
+static DataSet *load_sets(Arena *a, const char *dir, int *count) {
+  DataSet *s = NULL;
+  size_t cap = 0;
+  *count = 0;
+  for (;;) {
+    char *d = arena_printf(a, "%s/test_data_set_%d", dir, *count);
+    if (!is_dir(d)) break;
+    s = arena_grow(a, s, &cap, (size_t)*count + 1, sizeof *s);
+    DataSet *ds = &s[(*count)++];
+    ds->in = load_seq(a, d, "input", &ds->nin);
+    ds->out = load_seq(a, d, "output", &ds->nout);
+  }
+  return s;
+}
+
+/* ---- comparison ------------------------------------------------------------------- */
+
+static double half_to_double(uint16_t h) {
+  int e = (h >> 10) & 31, m = h & 1023;
+  double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m + 1024, e - 25);
+  return h & 0x8000 ? -v : v;
+}
+
+static double elem(const Tensor *t, int64_t i) {
+  switch (t->dtype) {
+  case DT_FLOAT16: return half_to_double(((const uint16_t *)t->data)[i]);
+  case DT_BFLOAT16: {
+    uint32_t b = (uint32_t)((const uint16_t *)t->data)[i] << 16;
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+  }
+  default: {
+    Value v = {0};
+    v.dtype = t->dtype;
+    v.data = t->data;
+    return ir_data_f64(&v, i);
+  }
+  }
+}
+
+/* 0 if equal within tolerance; else a message about the worst element */
+static int compare(const Tensor *got, const Tensor *exp, double rtol, double atol,
+                   double *max_abs, char *msg, size_t len) {
+  if (got->dtype != exp->dtype) {
+    snprintf(msg, len, "output '%s' is %s, expected %s", exp->name, dtype_name(got->dtype),
+             dtype_name(exp->dtype));
+    return 1;
+  }
+  int same = got->rank == exp->rank;
+  int64_t n = 1;
+  for (int d = 0; same && d < exp->rank; d++) {
+    same = got->dims[d] == exp->dims[d];
+    n *= exp->dims[d];
+  }
+  if (!same) {
+    snprintf(msg, len, "output '%s' has the wrong shape", exp->name);
+    return 1;
+  }
+  if (exp->dtype == DT_STRING) {
+    for (int64_t i = 0; i < n; i++)
+      if (strcmp(((const char *const *)got->data)[i], ((const char *const *)exp->data)[i])) {
+        snprintf(msg, len, "output '%s' string [%" PRId64 "] differs", exp->name, i);
+        return 1;
+      }
+    return 0;
+  }
+  int is_float = dtype_is_float(exp->dtype);
+  double worst = 0;
+  int64_t wi = -1;
+  for (int64_t i = 0; i < n; i++) {
+    double g = elem(got, i), e = elem(exp, i);
+    double err;
+    if (!is_float) err = g == e ? 0 : INFINITY;
+    else if (isnan(e) || isnan(g)) err = isnan(e) && isnan(g) ? 0 : INFINITY;
+    else if (isinf(e) || isinf(g)) err = g == e ? 0 : INFINITY;
+    else {
+      err = fabs(g - e) / (atol + rtol * fabs(e));
+      if (fabs(g - e) > *max_abs) *max_abs = fabs(g - e);
+    }
+    if (err > 1 && (wi < 0 || err > worst)) {
+      worst = err;
+      wi = i;
+    }
+  }
+  if (wi < 0) return 0;
+  snprintf(msg, len, "output '%s'[%" PRId64 "] = %.9g, expected %.9g", exp->name, wi,
+           elem(got, wi), elem(exp, wi));
+  return 1;
+}
+
+static int check_outputs(Tensor **got, const DataSet *ds, int nout, double rtol, double atol,
+                         double *max_abs, char *msg, size_t len) {
+  if (ds->nout != nout) {
+    snprintf(msg, len, "the test has %d outputs, the model %d", ds->nout, nout);
+    return 1;
+  }
+  for (int k = 0; k < nout; k++)
+    if (compare(got[k], ds->out[k], rtol, atol, max_abs, msg, len)) return 1;
+  return 0;
+}
+
+/* ---- generated C ---------------------------------------------------------------------- */
+
+static int sh(const char *cmd) {
+  int rc = system(cmd);
+  return rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
+}
+
+static void write_raw(const char *path, const void *data, size_t n) {
+  FILE *f = fopen(path, "wb");
+  if (!f || fwrite(data, 1, n, f) != n) diag_fatal("cannot write '%s'", path);
+  fclose(f);
+}
+
+static const char *env_or(const char *name, const char *def) {
+  const char *v = getenv(name);
+  return v && *v ? v : def;
+}
+
+/* 0 pass, 1 mismatch (msg), 2 build/run failure (msg) */
+static int run_c(Arena *a, Graph *g, DataSet *sets, int nsets, double rtol, double atol,
+                 const TestOpts *o, double *max_abs, char *msg, size_t len) {
+  PassOptions po = {2, NULL, 1};
+  Plan *p = driver_plan(g, &po);
+  char tmpl[] = "/tmp/mlc-test-XXXXXX";
+  const char *tmpdir = getenv("TMPDIR");
+  char *dir = tmpdir ? arena_printf(a, "%s/mlc-test-XXXXXX", tmpdir) : tmpl;
+  if (!mkdtemp(dir)) diag_fatal("cannot create a temporary directory");
+  CompileOptions co = {{0}, po, "model", WEIGHTS_AUTO};
+  char *c_path = arena_printf(a, "%s/model.c", dir);
+  int wfile = driver_emit(p, &co, c_path);
+  FILE *hf = out_open(arena_printf(a, "%s/harness.c", dir), "w");
+  EmitOptions eo = {"model", "model.h", wfile ? "model.weights" : NULL, "model"};
+  emitc_harness(p, &eo, hf);
+  out_commit_all();
+  int rc = sh(arena_printf(a,
+                           "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic -I'%s' '%s/model.c' "
+                           "'%s/harness.c' '%s' -lm -o '%s/prog' > '%s/build.log' 2>&1",
+                           env_or("MLC_CC", "cc"),
+                           env_or("MLC_RUNTIME_INCLUDE", MLC_RUNTIME_INCLUDE), dir, dir,
+                           env_or("MLC_RUNTIME_LIB", MLC_RUNTIME_LIB), dir, dir));
+  int result = 0;
+  if (rc) {
+    snprintf(msg, len, "generated C did not build (see %s/build.log)", dir);
+    result = 2;
+  }
+  for (int s = 0; s < nsets && !result; s++) {
+    char *cmd = arena_printf(a, "cd '%s' && timeout %d ./prog%s", dir, o->timeout,
+                             wfile ? " model.weights" : "");
+    for (int i = 0; i < g->ninputs; i++) {
+      write_raw(arena_printf(a, "%s/in%d.bin", dir, i), sets[s].in[i]->data,
+                ir_nbytes(g->inputs[i]));
+      cmd = arena_printf(a, "%s in%d.bin", cmd, i);
+    }
+    for (int i = 0; i < g->noutputs; i++) cmd = arena_printf(a, "%s out%d.bin", cmd, i);
+    cmd = arena_printf(a, "%s > run.log 2>&1", cmd);
+    if ((rc = sh(cmd))) {
+      snprintf(msg, len, "generated program failed (exit %d)", rc);
+      result = 2;
+      break;
+    }
+    Tensor **got = arena_array(a, (size_t)g->noutputs + 1, sizeof *got);
+    for (int i = 0; i < g->noutputs; i++) {
+      Value *v = g->outputs[i];
+      Tensor *t = arena_alloc(a, sizeof *t);
+      t->name = v->name;
+      t->dtype = v->dtype;
+      t->rank = v->rank;
+      memcpy(t->dims, v->dims, sizeof t->dims);
+      t->nbytes = ir_nbytes(v);
+      t->data = arena_alloc(a, t->nbytes + 1);
+      FILE *f = fopen(arena_printf(a, "%s/out%d.bin", dir, i), "rb");
+      size_t nr = f ? fread(t->data, 1, t->nbytes, f) : 0;
+      if (f) fclose(f);
+      if (nr != t->nbytes) {
+        snprintf(msg, len, "generated program wrote no output %d", i);
+        result = 2;
+        break;
+      }
+      got[i] = t;
+    }
+    if (!result && check_outputs(got, &sets[s], g->noutputs, rtol, atol, max_abs, msg, len))
+      result = 1;
+  }
+  if (o->keep) {
+    size_t l = strlen(msg);
+    snprintf(msg + l, len - l, "%s[kept %s]", l ? " " : "", dir);
+  } else if (result != 2) { /* a build or run failure keeps its folder for a look */
+    sh(arena_printf(a, "rm -rf '%s'", dir));
+  }
+  return result;
+}
+
+/* ---- one test, in a child ------------------------------------------------------------- */
+
+static void run_one(const char *dir, const TestOpts *o, char *line, size_t len) {
+  Arena *a = arena_new();
+  DiagScope scope = {0};
+  scope.quiet = 1;
+  char msg[2200] = "";
+  const char *status = "PASS";
+  if (!setjmp(scope.jb)) {
+    diag_enter(&scope);
+    double rtol = 1e-3, atol = 1e-7;
+    read_tolerances(dir, &rtol, &atol);
+    int nsets;
+    DataSet *sets = load_sets(a, dir, &nsets);
+    const char *mp = model_in(a, dir);
+    Graph *g = model_load(a, mp);
+    if (!nsets) diag_fatal("no test_data_set_N folders");
+    Bindings b = {0};
+    b.nshapes = g->ninputs;
+    b.shapes = arena_array(a, (size_t)g->ninputs + 1, sizeof *b.shapes);
+    for (int i = 0; i < g->ninputs; i++) {
+      if (i >= sets[0].nin) diag_fatal("the test gives %d inputs, the model takes %d", sets[0].nin,
+                                       g->ninputs);
+      b.shapes[i].name = g->inputs[i]->name;
+      b.shapes[i].rank = sets[0].in[i]->rank;
+      memcpy(b.shapes[i].dims, sets[0].in[i]->dims, sizeof b.shapes[i].dims);
+    }
+    infer_bind(g, &b);
+    infer_graph(g);
+    double err_i = 0, err_c = 0;
+    if (o->mode & MODE_INTERP) {
+      for (int s = 0; s < nsets && !*msg; s++) {
+        Tensor **got = arena_array(a, (size_t)g->noutputs + 1, sizeof *got);
+        interp_run(g, sets[s].in, got);
+        if (check_outputs(got, &sets[s], g->noutputs, rtol, atol, &err_i, msg, sizeof msg)) {
+          status = "FAIL";
+          memmove(msg + 8, msg, strlen(msg) + 1 > sizeof msg - 8 ? sizeof msg - 9 : strlen(msg) + 1);
+          memcpy(msg, "interp: ", 8);
+        }
+      }
+    }
+    if ((o->mode & MODE_C) && !*msg) {
+      char cmsg[900] = "";
+      if (run_c(a, g, sets, nsets, rtol, atol, o, &err_c, cmsg, sizeof cmsg) || *cmsg) {
+        if (strncmp(cmsg, "[kept", 5)) status = "FAIL";
+        snprintf(msg, sizeof msg, "%s%s", strncmp(cmsg, "[kept", 5) ? "c: " : "", cmsg);
+      }
+    }
+    if (!*msg && o->verbose)
+      snprintf(msg, sizeof msg, "max |error| interp %.3g, c %.3g", err_i, err_c);
+    diag_leave(&scope);
+  } else {
+    out_abort_all();
+    status = "UNSUPPORTED";
+    snprintf(msg, sizeof msg, "%s", scope.text);
+  }
+  snprintf(line, len, "%s\t%s", status, msg);
+  arena_free(a);
+}
+
+/* ---- the runner ------------------------------------------------------------------------- */
+
+typedef struct Job {
+  pid_t pid;
+  int fd, test;
+} Job;
+
+static void finish(Job *s, int wstatus, char **results, Arena *a) {
+  char buf[4096];
+  ssize_t n = read(s->fd, buf, sizeof buf - 1);
+  close(s->fd);
+  if (n > 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+    buf[n] = 0;
+    results[s->test] = arena_strdup(a, buf);
+  } else if (WIFSIGNALED(wstatus)) {
+    results[s->test] = arena_printf(a, "FAIL\t%s (signal %d)",
+                                    WTERMSIG(wstatus) == SIGALRM ? "timed out" : "crashed",
+                                    WTERMSIG(wstatus));
+  } else {
+    results[s->test] = arena_strdup(a, "FAIL\tthe test process failed");
+  }
+}
+
+static const char *test_name(const char *dir) {
+  size_t n = strlen(dir);
+  while (n > 1 && dir[n - 1] == '/') n--;
+  const char *p = dir + n;
+  while (p > dir && p[-1] != '/') p--;
+  return p;
+}
+
+int cmd_test(Arena *a, int argc, char **argv) {
+  TestOpts o = {MODE_INTERP | MODE_C, 1, 0, 300, 0, NULL};
+  char **dirs = arena_array(a, (size_t)argc + 1, sizeof *dirs);
+  int ndirs = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *v = argv[i];
+    if (!strcmp(v, "--help") || !strcmp(v, "-h")) {
+      fputs(usage_test, stdout);
+      return 0;
+    } else if (!strcmp(v, "--mode=both")) o.mode = MODE_INTERP | MODE_C;
+    else if (!strcmp(v, "--mode=interp")) o.mode = MODE_INTERP;
+    else if (!strcmp(v, "--mode=c")) o.mode = MODE_C;
+    else if (!strcmp(v, "--keep")) o.keep = 1;
+    else if (!strcmp(v, "-v") || !strcmp(v, "--verbose")) o.verbose = 1;
+    else if (!strncmp(v, "--status=", 9)) o.status_path = v + 9;
+    else if (!strncmp(v, "--timeout=", 10)) o.timeout = atoi(v + 10);
+    else if (!strcmp(v, "-j") && i + 1 < argc) o.jobs = atoi(argv[++i]);
+    else if (!strncmp(v, "-j", 2) && v[2]) o.jobs = atoi(v + 2);
+    else if (v[0] == '-') diag_fatal("unknown option '%s' (see mlc test --help)", v);
+    else dirs[ndirs++] = argv[i];
+  }
+  if (!ndirs) {
+    fputs(usage_test, stderr);
+    diag_fatal("no test directories given");
+  }
+  if (o.jobs < 1 || o.jobs > 64) diag_fatal("-j takes 1 to 64");
+  if (o.timeout < 1) diag_fatal("--timeout takes a number of seconds");
+  int n;
+  char **tests = collect(a, ndirs, dirs, &n);
+  char **results = arena_array(a, (size_t)n + 1, sizeof *results);
+  Job *slots = arena_array(a, (size_t)o.jobs, sizeof *slots);
+  int running = 0, next = 0, printed = 0;
+  fflush(stdout);
+  while (next < n || running) {
+    while (running < o.jobs && next < n) {
+      int fds[2];
+      if (pipe(fds)) diag_fatal("pipe: %s", strerror(errno));
+      pid_t pid = fork();
+      if (pid < 0) diag_fatal("fork: %s", strerror(errno));
+      if (!pid) {
+        close(fds[0]);
+        alarm((unsigned)o.timeout);
+        char line[2400];
+        run_one(tests[next], &o, line, sizeof line);
+        ssize_t w = write(fds[1], line, strlen(line));
+        _exit(w < 0);
+      }
+      close(fds[1]);
+      for (int s = 0; s < o.jobs; s++)
+        if (!slots[s].pid) {
+          slots[s] = (Job){pid, fds[0], next};
+          break;
+        }
+      next++;
+      running++;
+    }
+    int wstatus;
+    pid_t done = wait(&wstatus);
+    if (done < 0) break;
+    for (int s = 0; s < o.jobs; s++)
+      if (slots[s].pid == done) {
+        finish(&slots[s], wstatus, results, a);
+        slots[s].pid = 0;
+        running--;
+      }
+    /* print in order as results arrive */
+    while (printed < n && results[printed]) {
+      char *tab = strchr(results[printed], '\t');
+      *tab = 0;
+      printf("%-11s %s%s%s\n", results[printed], test_name(tests[printed]), tab[1] ? ": " : "",
+             tab + 1);
+      *tab = '\t';
+      fflush(stdout);
+      printed++;
+    }
+  }
+  int pass = 0, fail = 0, skip = 0;
+  FILE *st = o.status_path ? out_open(o.status_path, "w") : NULL;
+  for (int i = 0; i < n; i++) {
+    if (!strncmp(results[i], "PASS", 4)) pass++;
+    else if (!strncmp(results[i], "FAIL", 4)) fail++;
+    else skip++;
+    if (st) {
+      char *tab = strchr(results[i], '\t');
+      fprintf(st, "%s %.*s%s%s\n", test_name(tests[i]), (int)(tab - results[i]), results[i],
+              tab[1] ? " " : "", tab + 1);
+    }
+  }
+  if (st) out_commit_all();
+  printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
+  return fail ? 1 : 0;
+}

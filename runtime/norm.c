@@ -1,0 +1,91 @@
+/* Normalizations: inference BatchNormalization, LayerNormalization, and
+ * Softmax / LogSoftmax.
+ *
+ * Statistics accumulate in double: LayerNorm rows can be long and Softmax
+ * sums many small terms, and a float sum would drift from the references by
+ * more than the tolerance real models are checked with. Softmax subtracts the
+ * row maximum before exponentiating, so large logits cannot overflow. The
+ * axis being normalized is the middle dim of [outer, len, inner]: when inner
+ * is 1 (the last axis, by far the common case) rows are contiguous.
+ */
+#include <math.h>
+
+#include "mlc_rt.h"
+
+void mlc_rt_batchnorm_f32(const void *params, void *const *io) {
+  const MlcBatchNorm *p = (const MlcBatchNorm *)params;
+  const float *x = (const float *)io[0], *scale = (const float *)io[1];
+  const float *bias = (const float *)io[2], *mean = (const float *)io[3];
+  const float *var = (const float *)io[4];
+  float *y = (float *)io[5];
+  for (int64_t c = 0; c < p->c; c++) {
+    float s = (float)(scale[c] / sqrt((double)var[c] + p->eps));
+    float b = bias[c] - mean[c] * s;
+    for (int64_t n = 0; n < p->n; n++) {
+      const float *xr = x + (n * p->c + c) * p->inner;
+      float *yr = y + (n * p->c + c) * p->inner;
+      for (int64_t i = 0; i < p->inner; i++) yr[i] = xr[i] * s + b;
+    }
+  }
+}
+
+void mlc_rt_layernorm_f32(const void *params, void *const *io) {
+  const MlcLayerNorm *p = (const MlcLayerNorm *)params;
+  const float *x = (const float *)io[0], *scale = (const float *)io[1];
+  const float *bias = p->has_bias ? (const float *)io[2] : NULL;
+  float *y = (float *)io[3], *mean_out = (float *)io[4], *inv_out = (float *)io[5];
+  for (int64_t r = 0; r < p->outer; r++) {
+    const float *xr = x + r * p->inner;
+    float *yr = y + r * p->inner;
+    double s = 0, ss = 0;
+    for (int64_t i = 0; i < p->inner; i++) s += xr[i];
+    double mean = p->inner ? s / (double)p->inner : 0;
+    for (int64_t i = 0; i < p->inner; i++) {
+      double dv = xr[i] - mean;
+      ss += dv * dv;
+    }
+    double inv = 1 / sqrt((p->inner ? ss / (double)p->inner : 0) + p->eps);
+    float m = (float)mean, is = (float)inv;
+    if (bias) {
+      for (int64_t i = 0; i < p->inner; i++) yr[i] = (xr[i] - m) * is * scale[i] + bias[i];
+    } else {
+      for (int64_t i = 0; i < p->inner; i++) yr[i] = (xr[i] - m) * is * scale[i];
+    }
+    if (mean_out) mean_out[r] = m;
+    if (inv_out) inv_out[r] = is;
+  }
+}
+
+/* one softmax over len values at stride st */
+#define SOFTMAX_KERNEL(sfx, T, fn)                                            \
+  void mlc_rt_softmax_##sfx(const void *params, void *const *io) {          \
+    const MlcSoftmax *p = (const MlcSoftmax *)params;                       \
+    const T *x = (const T *)io[0];                                          \
+    T *y = (T *)io[1];                                                      \
+    const int64_t st = p->inner;                                            \
+    if (p->len == 0) return;                                                \
+    for (int64_t o = 0; o < p->outer; o++)                                  \
+      for (int64_t i = 0; i < p->inner; i++) {                              \
+        const T *xr = x + o * p->len * st + i;                              \
+        T *yr = y + o * p->len * st + i;                                    \
+        T mx = xr[0];                                                       \
+        for (int64_t l = 1; l < p->len; l++)                                \
+          if (xr[l * st] > mx) mx = xr[l * st];                             \
+        double sum = 0;                                                     \
+        for (int64_t l = 0; l < p->len; l++) {                              \
+          T e = fn(exp)(xr[l * st] - mx);                                   \
+          sum += e;                                                         \
+          if (!p->log) yr[l * st] = e;                                      \
+        }                                                                   \
+        if (p->log) {                                                       \
+          T ls = (T)log(sum);                                               \
+          for (int64_t l = 0; l < p->len; l++) yr[l * st] = xr[l * st] - mx - ls; \
+        } else {                                                            \
+          T inv = (T)(1 / sum);                                             \
+          for (int64_t l = 0; l < p->len; l++) yr[l * st] *= inv;           \
+        }                                                                   \
+      }                                                                     \
+  }
+
+SOFTMAX_KERNEL(f32, float, MLC_RT_FNF)
+SOFTMAX_KERNEL(f64, double, MLC_RT_FND)
