@@ -19,6 +19,12 @@ void infer_unary(Graph *g, Node *n) {
   ir_copy_type(n->out[0], n->in[0]);
 }
 
+void infer_bool_unary(Graph *g, Node *n) {
+  (void)g;
+  ir_copy_type(n->out[0], n->in[0]);
+  n->out[0]->dtype = DT_BOOL;
+}
+
 void infer_binary(Graph *g, Node *n) {
   (void)g;
   if (n->op != OP_Pow && n->op != OP_PRelu) same_dtype(n, 0, 1);
@@ -75,6 +81,8 @@ static const struct {
     {OP_HardSigmoid, "alpha", "beta", 0.2, 0.5},
     {OP_ThresholdedRelu, "alpha", NULL, 1.0, 0},
     {OP_Celu, "alpha", NULL, 1.0, 0},
+    {OP_Swish, "alpha", NULL, 1.0, 0},
+    {OP_Shrink, "lambd", "bias", 0.5, 0.0},
 };
 
 /* float attributes reach the scalar function as the float the model stored */
@@ -101,25 +109,47 @@ void lower_Gelu(Graph *g, Node *n, Lowering *L) {
   lower_ew(g, n, L, fn, n->in[0]->dtype, n->in, n->out[0], 0, 0);
 }
 
-/* Clip bounds: attributes before opset 11, optional constant inputs after */
-static double clip_bound(const Node *n, int idx, const char *attr, double def) {
-  if (n->opset < 11) return (double)(float)attr_f(n, attr, def);
-  if (idx >= n->nin || !n->in[idx]) return def;
-  const Value *v = n->in[idx];
-  if (!v->data)
-    diag_node_fatal(n, "Clip bounds must be known at compile time ('%s' is computed "
-                    "at run time)", v->name);
-  if (ir_numel(v) != 1) diag_node_fatal(n, "Clip bound '%s' is not a scalar", v->name);
-  return ir_data_f64(v, 0);
-}
-
+/* Clip: bounds are attributes before opset 11, optional inputs after. Known
+ * bounds become parameters of the scalar function; bounds computed at run time
+ * make it a ternary. */
 void lower_Clip(Graph *g, Node *n, Lowering *L) {
   DType t = n->in[0]->dtype;
   double lo = dtype_is_float(t) ? -INFINITY : (double)INT64_MIN;
   double hi = dtype_is_float(t) ? INFINITY : (double)INT64_MAX;
-  lo = clip_bound(n, 1, "min", lo);
-  hi = clip_bound(n, 2, "max", hi);
-  lower_ew(g, n, L, "clip", t, n->in, n->out[0], lo, hi);
+  if (n->opset < 11) {
+    lo = (double)(float)attr_f(n, "min", lo);
+    hi = (double)(float)attr_f(n, "max", hi);
+    lower_ew(g, n, L, "clip", t, n->in, n->out[0], lo, hi);
+    return;
+  }
+  Value *b[2] = {n->nin > 1 ? n->in[1] : NULL, n->nin > 2 ? n->in[2] : NULL};
+  for (int i = 0; i < 2; i++)
+    if (b[i] && (ir_numel(b[i]) != 1 || b[i]->dtype != t))
+      diag_node_fatal(n, "Clip bound '%s' must be a scalar of the input's type", b[i]->name);
+  if ((!b[0] || b[0]->data) && (!b[1] || b[1]->data)) {
+    if (b[0]) lo = ir_data_f64(b[0], 0);
+    if (b[1]) hi = ir_data_f64(b[1], 0);
+    lower_ew(g, n, L, "clip", t, n->in, n->out[0], lo, hi);
+    return;
+  }
+  Value *ins[3] = {n->in[0], b[0] ? b[0] : lower_scalar(g, t, lo),
+                   b[1] ? b[1] : lower_scalar(g, t, hi)};
+  lower_ew(g, n, L, "clip3", t, ins, n->out[0], 0, 0);
+}
+
+void lower_IsInf(Graph *g, Node *n, Lowering *L) {
+  int pos = (int)attr_i(n, "detect_positive", 1), neg = (int)attr_i(n, "detect_negative", 1);
+  if (!pos && !neg) diag_node_fatal(n, "IsInf with both detections off is not supported");
+  const char *fn = pos && neg ? "isinf" : pos ? "isposinf" : "isneginf";
+  lower_ew(g, n, L, fn, n->in[0]->dtype, n->in, n->out[0], 0, 0);
+}
+
+void lower_BitShift(Graph *g, Node *n, Lowering *L) {
+  const char *dir = attr_s(n, "direction", "");
+  if (strcmp(dir, "LEFT") && strcmp(dir, "RIGHT"))
+    diag_node_fatal(n, "direction must be LEFT or RIGHT, not '%s'", dir);
+  lower_ew(g, n, L, strcmp(dir, "LEFT") ? "shr" : "shl", n->in[0]->dtype, n->in, n->out[0],
+           0, 0);
 }
 
 void lower_binary(Graph *g, Node *n, Lowering *L) {
@@ -169,13 +199,9 @@ void lower_variadic(Graph *g, Node *n, Lowering *L) {
     acc = dst;
   }
   if (mean) {
-    Value *k = ir_value_new(g, NULL);
-    k->dtype = t;
-    ir_set_shape(k, 0, NULL);
-    ir_alloc_data(g, k);
-    if (t == DT_FLOAT) *(float *)k->data = (float)n->nin;
-    else if (t == DT_DOUBLE) *(double *)k->data = n->nin;
-    else diag_node_fatal(n, "Mean of %s inputs is not supported", dtype_name(t));
+    if (!dtype_is_float(t) || t == DT_FLOAT16 || t == DT_BFLOAT16)
+      diag_node_fatal(n, "Mean of %s inputs is not supported", dtype_name(t));
+    Value *k = lower_scalar(g, t, n->nin);
     if (n->nin == 1) acc = n->in[0];
     Value *ins[2] = {acc, k};
     lower_ew(g, n, L, "div", t, ins, out, 0, 0);

@@ -159,7 +159,7 @@ void lower_fill(Graph *g, Lowering *L, Value *dst, int64_t bits) {
 /* the runtime's cast kernel, on one element: the compiler converts values
  * exactly as generated code does */
 static void cast_one(DType from, const void *src, DType to, void *dst) {
-  MlcCast p = {1, from, to};
+  MlcCast p = {1, from, to, 0};
   void *io[2] = {(void *)src, dst};
   mlc_rt_cast(&p, io);
 }
@@ -470,10 +470,13 @@ void infer_Range(Graph *g, Node *n) {
   out->dtype = t;
   if (dtype_is_float(t)) {
     double v[3];
-    for (int i = 0; i < 3; i++) cast_one(t, n->in[i]->data, DT_DOUBLE, &v[i]);
+    for (int i = 0; i < 3; i++) {
+      cast_one(t, n->in[i]->data, DT_DOUBLE, &v[i]);
+      if (!isfinite(v[i])) diag_node_fatal(n, "start, limit and delta must be finite");
+    }
     if (v[2] == 0) diag_node_fatal(n, "delta is 0");
     double c = ceil((v[1] - v[0]) / v[2]);
-    if (c != c || c > (double)RANGE_MAX_ELEMS)
+    if (c > (double)RANGE_MAX_ELEMS)
       diag_node_fatal(n, "the output would have too many elements");
     count = c > 0 ? (int64_t)c : 0;
     ir_set_shape(out, 1, &count);

@@ -116,3 +116,14 @@ KCall *lower_copy_all(Graph *g, Lowering *L, Value *src, Value *dst) {
   c->nio = 2;
   return c;
 }
+
+/* through the runtime's cast kernel, so saturation follows Cast's rules */
+Value *lower_scalar(Graph *g, DType t, double x) {
+  Value *k = ir_value_new(g, NULL);
+  k->dtype = t;
+  ir_set_shape(k, 0, NULL);
+  MlcCast p = {.count = 1, .from = DT_DOUBLE, .to = t};
+  void *io[2] = {&x, ir_alloc_data(g, k)};
+  mlc_rt_cast(&p, io);
+  return k;
+}

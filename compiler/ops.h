@@ -71,6 +71,8 @@ KCall *lower_add(Graph *g, Lowering *L, int kernel);
  * such function for t. */
 KCall *lower_ew(Graph *g, Node *n, Lowering *L, const char *fn, DType t,
                 Value *const *ins, Value *out, double p0, double p1);
+/* a compile-time scalar of type t (converted as Cast does) */
+Value *lower_scalar(Graph *g, DType t, double x);
 /* dst = src, all of it (same element count) */
 KCall *lower_copy_all(Graph *g, Lowering *L, Value *src, Value *dst);
 /* the output shape of broadcasting a and b (numpy rules); node error if none */

@@ -206,17 +206,22 @@ static void npy_load(Arena *a, const char *path, const unsigned char *buf, size_
   if (why) diag_fatal("'%s': cannot read this .npy file: %s", path, why);
   off += hl;
   size_t es = dtype_size(t->dtype);
-  /* the product is bounded by the data present: past it, the file is short */
   uint64_t nbytes = es;
-  for (int i = 0; i < t->rank; i++)
-    if (!t->dims[i]) nbytes = 0;
-  for (int i = 0; i < t->rank && nbytes && nbytes != UINT64_MAX; i++)
-    nbytes = nbytes > (len - off) / (uint64_t)t->dims[i] ? UINT64_MAX
-                                                          : nbytes * (uint64_t)t->dims[i];
+  int zero = 0, overflow = 0;
+  for (int i = 0; i < t->rank; i++) {
+    uint64_t d = (uint64_t)t->dims[i];
+    zero |= !d;
+    if (d && nbytes > UINT64_MAX / d)
+      overflow = 1;
+    else
+      nbytes *= d;
+  }
+  if (zero) nbytes = 0;
+  if (overflow && !zero)
+    diag_fatal("'%s': the .npy file's shape is too large", path);
   if (nbytes != len - off)
     diag_fatal("'%s': the .npy file holds %zu bytes of data but its shape and dtype "
-               "need %s", path, len - off,
-               nbytes == UINT64_MAX ? "more" : arena_printf(a, "%" PRIu64, nbytes));
+               "need %" PRIu64, path, len - off, nbytes);
   t->nbytes = (size_t)nbytes;
   t->data = arena_alloc(a, t->nbytes ? t->nbytes : 1);
   if (t->nbytes) memcpy(t->data, buf + off, t->nbytes);

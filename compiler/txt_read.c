@@ -62,6 +62,7 @@ typedef struct Reader {
   Graph **graphs; /* the model's graphs, to sort at the end */
   size_t ngraphs, graphs_cap;
   int depth;
+  int in_function; /* its nodes may call the model's other functions */
 } Reader;
 
 /* growable arena arrays: `n` elements in use, `cap` allocated */
@@ -182,8 +183,11 @@ static void parse_decl(Reader *R, Decl *d) {
   d->n = take_name(R, "a value name");
 }
 
+/* element types the IR names but cannot hold: int4, uint4, float4e2m1 */
+static int storable(DType t) { return t == DT_STRING || dtype_size(t); }
+
 static void set_type(Value *v, const Type *ty) {
-  if (ty->kind != TY_TENSOR) return;
+  if (ty->kind != TY_TENSOR || !storable(ty->dtype)) return;
   v->dtype = ty->dtype;
   v->rank = ty->rank;
   for (int i = 0; i < ty->rank; i++) {
@@ -197,6 +201,9 @@ static void require_tensor_type(const Decl *d, const char *what) {
     err_at(d->n.line, d->n.col,
            "%s '%s' has a seq, map, optional or sparse_tensor type, which mlc "
            "does not support", what, d->n.name);
+  if (d->ty.kind == TY_TENSOR && !storable(d->ty.dtype))
+    err_at(d->n.line, d->n.col, "%s '%s' has element type %s, which mlc does not support",
+           what, d->n.name, dtype_name(d->ty.dtype));
 }
 
 /* ---- tensor data ------------------------------------------------------------------ */
@@ -264,7 +271,8 @@ static void parse_tensor_data(Reader *R, const Type *ty, int line, int col, Tens
   DType dt = ty->dtype;
   int per = dt == DT_COMPLEX64 || dt == DT_COMPLEX128 ? 2 : 1;
   size_t esz = dt == DT_STRING ? sizeof(char *) : dtype_size(dt) / (size_t)per;
-  if (!esz) err_at(line, col, "tensors of element type %s are not supported", dtype_name(dt));
+  if (!storable(dt))
+    err_at(line, col, "tensors of element type %s are not supported", dtype_name(dt));
   if (lex_is(L, '[')) lex_error(L, "external data is not supported in the text form");
   lex_expect(L, '{', "before the values of the tensor");
   /* each value takes at least one character: a bound before allocating */
@@ -274,9 +282,10 @@ static void parse_tensor_data(Reader *R, const Type *ty, int line, int col, Tens
            (long long)numel);
   unsigned char *data = arena_alloc(R->a, (size_t)nvals * esz + 1);
   for (int64_t i = 0; i < nvals; i++) {
-    if (i && !lex_accept(L, ','))
-      lex_error(L, "expected ',': the %s tensor has %lld values, this is value %lld",
-                dtype_name(dt), (long long)nvals, (long long)i + 1);
+    if (i && lex_is(L, '}'))
+      lex_error(L, "the tensor needs %lld values but has only %lld", (long long)nvals,
+                (long long)i);
+    if (i) lex_expect(L, ',', "between the values of the tensor");
     parse_element(R, dt, data + (size_t)i * esz, esz);
   }
   if (!lex_accept(L, '}'))
@@ -286,7 +295,7 @@ static void parse_tensor_data(Reader *R, const Type *ty, int line, int col, Tens
   t->rank = ty->rank;
   memcpy(t->dims, ty->dims, sizeof t->dims);
   t->data = data;
-  t->nbytes = dt == DT_STRING ? 0 : (size_t)nvals * esz;
+  t->nbytes = (size_t)nvals * esz;
 }
 
 /* ---- attributes ---------------------------------------------------------------------- */
@@ -419,7 +428,8 @@ static void parse_attr_value(Reader *R, Graph *g, Attr *a) {
   AVal v;
   if (!lex_is(L, '[')) {
     Tok at = L->tok;
-    if (elem != AK_UNDEF) lex_error(L, "expected '[' before the values of a %s attribute", kind_name(want));
+    if (elem != AK_UNDEF)
+      lex_error(L, "expected '[': the attribute is declared '%s', a list", kind_name(want));
     parse_value(R, g, &v);
     check_kind(&v, want, &at);
     a->kind = v.ref ? want : v.kind;
@@ -530,6 +540,9 @@ static void parse_node(Reader *R, Graph *g) {
   if (!al.n && lex_is(L, '<')) parse_attrs(R, g, &al);
 
   Node *n = ir_node_new(g, op, domain, nm.name, ins.n, outs.n);
+  if (!n->opset && !R->in_function)
+    diag_node_fatal(n, "%d:%d: the node's domain '%s' is not imported by the model "
+                    "(opset_import)", nm.line, nm.col, domain);
   for (int i = 0; i < outs.n; i++) {
     if (!*outs.v[i].name) continue;
     n->out[i] = define(g, &outs.v[i]);
@@ -569,12 +582,21 @@ static void parse_decls(Reader *R, DeclList *l, const char *what) {
   lex_expect(&R->L, ')', "after the declarations");
 }
 
-/* `= {...}` after a declaration makes it an initializer; an initializer may
- * share its name with a graph input, whose default value it is */
+/* `= {...}` after a declaration makes it an initializer. One that shares
+ * its name with a graph input is that input's default value: as the importer
+ * does, mlc makes it a constant, no longer an input. */
 static void parse_init(Reader *R, Graph *g, const Decl *d) {
   require_tensor_type(d, "initializer");
   Value *v = ir_lookup_local(g, d->n.name);
-  if (!v || !v->is_input || v->is_init) v = define(g, &d->n);
+  if (v && v->is_input && !v->is_init) {
+    int k = 0;
+    for (int i = 0; i < g->ninputs; i++)
+      if (g->inputs[i] != v) g->inputs[k++] = g->inputs[i];
+    g->ninputs = k;
+    v->is_input = 0;
+  } else {
+    v = define(g, &d->n);
+  }
   Tensor t;
   parse_tensor_data(R, &d->ty, d->n.line, d->n.col, &t);
   set_type(v, &d->ty);
@@ -617,21 +639,18 @@ static void parse_graph_body(Reader *R, Graph *g) {
 
   for (int i = 0; i < infos.n; i++) {
     Value *v = ir_lookup_local(g, infos.v[i].n.name);
-    if (v && v->dtype == DT_UNDEF) set_type(v, &infos.v[i].ty);
+    if (v && !v->is_init) set_type(v, &infos.v[i].ty);
   }
   for (int i = 0; i < outs.n; i++) {
     const Decl *d = &outs.v[i];
     require_tensor_type(d, "graph output");
-    Value *v = ir_lookup_local(g, d->n.name);
-    if (!v && g->parent && ir_lookup(g->parent, d->n.name))
-      err_at(d->n.line, d->n.col,
-             "output '%s' of subgraph '%s' is a value of an enclosing graph, which "
-             "mlc does not support", d->n.name, g->name);
+    Value *v = ir_lookup(g, d->n.name);
     if (!v)
       err_at(d->n.line, d->n.col,
              "graph output '%s' is not produced by any node, graph input or initializer",
              d->n.name);
-    if (v->dtype == DT_UNDEF) set_type(v, &d->ty);
+    /* a body may return a value of the enclosing graph: that one keeps its type */
+    if (!v->is_init && ir_lookup_local(g, d->n.name) == v) set_type(v, &d->ty);
     ir_add_output(g, v);
   }
 }
@@ -658,11 +677,9 @@ static void parse_opsets(Reader *R, Graph *g) {
     lex_expect(&R->L, ':', "after the opset domain");
     Tok vt = R->L.tok;
     int64_t ver = lex_take_int(&R->L, "an opset version");
-    if (ver < 0 || ver > INT_MAX)
+    if (ver < 1 || ver > INT_MAX)
       err_at(vt.line, vt.col, "opset version %lld is out of range", (long long)ver);
-    for (int i = 0; i < g->nopsets; i++)
-      if (!strcmp(g->opsets[i].domain, dom))
-        err_at(at.line, at.col, "domain \"%s\" is imported twice", dom);
+    if (ir_opset(g, dom)) err_at(at.line, at.col, "domain \"%s\" is imported twice", dom);
     ir_add_opset(g, dom, ver);
   } while (lex_accept(&R->L, ','));
   lex_expect(&R->L, ']', "after the opset imports");
@@ -718,6 +735,7 @@ static void parse_fields(Reader *R, Graph *g, Graph *fn) {
 static void parse_function(Reader *R) {
   Lexer *L = &R->L;
   Graph *f = ir_graph_new(R->a, NULL);
+  R->in_function = 1;
   if (lex_accept(L, '<')) parse_fields(R, NULL, f);
   f->name = take_name(R, "a function name").name;
   if (lex_accept(L, '<')) {
@@ -756,6 +774,9 @@ Graph *txt_parse(Arena *a, const char *text, size_t len, const char *path) {
   Graph *g = ir_graph_new(a, NULL);
   g->file = path ? arena_strdup(a, path) : NULL;
   if (lex_accept(&R.L, '<')) parse_fields(&R, g, NULL);
+  if (!g->nopsets)
+    diag_fatal("the model imports no operator set: begin it with "
+               "<ir_version: 8, opset_import: [\"\" : 18]>");
   g->name = take_name(&R, "the graph name").name;
   parse_graph_body(&R, g);
   size_t nmodel = R.ngraphs; /* functions' graphs follow: not sorted */

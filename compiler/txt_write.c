@@ -378,12 +378,12 @@ void txt_write(FILE *f, const Graph *g) {
                 {"producer_version", g->producer_version},
                 {"domain", g->model_domain}};
   for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-    if (fields[i].val) {
+    if (fields[i].val && *fields[i].val) {
       fprintf(f, ",\n   %s: ", fields[i].key);
       w_quoted(&W, fields[i].val);
     }
   if (g->model_version) fprintf(f, ",\n   model_version: %" PRId64, g->model_version);
-  if (g->model_doc) {
+  if (g->model_doc && *g->model_doc) {
     fputs(",\n   doc_string: ", f);
     w_quoted(&W, g->model_doc);
   }

@@ -13,10 +13,10 @@
  *
  * Casts go through one of three wide intermediates (double, int64_t,
  * uint64_t) chosen by the source type, so integer values are never rounded
- * through a double on their way to another integer type. float16 and
- * bfloat16 are encoded from the exact intermediate with round to nearest
- * even; float -> integer saturates (NaN -> 0) instead of hitting C's
- * undefined conversion.
+ * through a double on their way to another integer type. float16, bfloat16
+ * and the float8 formats are encoded from the exact intermediate with round
+ * to nearest even, by one routine driven by a table of formats; float ->
+ * integer saturates (NaN -> 0) instead of hitting C's undefined conversion.
  */
 #include <string.h>
 
@@ -184,20 +184,45 @@ void mlc_rt_gather(const void *params, void *const *io) {
 
 /* ---- cast ---------------------------------------------------------------- */
 
-/* (-1)^neg * m * 2^e rounded to nearest even in an IEEE-style binary format
- * of ebits exponent and mbits fraction bits; returns its bit pattern */
-static uint32_t encode_small_float(int neg, uint64_t m, int e, int ebits,
-                                   int mbits) {
-  uint32_t sign = neg ? 1u << (ebits + mbits) : 0;
-  uint32_t inf = ((1u << ebits) - 1) << mbits, bits;
-  int bias = (1 << (ebits - 1)) - 1, emin = 1 - bias, p = 63, E, sh;
-  uint64_t N, rem, half;
-  if (!m) return sign;
+/* The small float formats, all decoded and encoded by one routine each. The
+ * float8 "FN" formats have no infinity; "UZ" ones have no negative zero and a
+ * single NaN, 0x80. ONNX type numbers 17..20. */
+enum { DT_F8E4M3FN = 17, DT_F8E4M3FNUZ = 18, DT_F8E5M2 = 19, DT_F8E5M2FNUZ = 20 };
+
+typedef struct SmallFloat {
+  int mbits, bias;
+  uint32_t sign, maxfin, inf, nan; /* inf 0: none */
+  int uz;
+} SmallFloat;
+
+static const SmallFloat *small_float(int64_t t) {
+  static const SmallFloat f16 = {10, 15, 0x8000, 0x7bff, 0x7c00, 0x7e00, 0};
+  static const SmallFloat bf16 = {7, 127, 0x8000, 0x7f7f, 0x7f80, 0x7fc0, 0};
+  static const SmallFloat e4m3fn = {3, 7, 0x80, 0x7e, 0, 0x7f, 0};
+  static const SmallFloat e4m3fnuz = {3, 8, 0x80, 0x7f, 0, 0x80, 1};
+  static const SmallFloat e5m2 = {2, 15, 0x80, 0x7b, 0x7c, 0x7e, 0};
+  static const SmallFloat e5m2fnuz = {2, 16, 0x80, 0x7f, 0, 0x80, 1};
+  switch (t) {
+  case MLC_DT_FLOAT16: return &f16;
+  case MLC_DT_BFLOAT16: return &bf16;
+  case DT_F8E4M3FN: return &e4m3fn;
+  case DT_F8E4M3FNUZ: return &e4m3fnuz;
+  case DT_F8E5M2: return &e5m2;
+  case DT_F8E5M2FNUZ: return &e5m2fnuz;
+  default: return NULL;
+  }
+}
+
+/* the magnitude bits of m * 2^e (m > 0) rounded to nearest even; anything
+ * that rounds past the largest finite value gives maxfin + 1 */
+static uint32_t round_magnitude(const SmallFloat *f, uint64_t m, int e) {
+  int emin = 1 - f->bias, p = 63, E, sh;
+  uint64_t N, rem, half, code;
   while (!(m >> p)) p--;
-  E = p + e; /* the value is 1.f * 2^E */
-  if (E > bias) return sign | inf;
-  /* the kept bits are those of weight 2^(max(E, emin) - mbits) and up */
-  sh = (E > emin ? E : emin) - mbits - e;
+  E = p + e; /* the value is 1.x * 2^E */
+  if (E > f->bias + 1) return f->maxfin + 1;
+  /* the kept bits weigh 2^(max(E, emin) - mbits) and up */
+  sh = (E > emin ? E : emin) - f->mbits - e;
   if (sh <= 0) {
     N = m << -sh;
   } else if (sh > 64) {
@@ -208,46 +233,53 @@ static uint32_t encode_small_float(int neg, uint64_t m, int e, int ebits,
     half = UINT64_C(1) << (sh - 1);
     if (rem > half || (rem == half && (N & 1))) N++;
   }
-  /* a rounding carry walks into the exponent field by itself */
-  bits = (uint32_t)N + (E >= emin ? (uint32_t)(E + bias - 1) << mbits : 0);
-  return sign | (bits >= inf ? inf : bits);
+  /* a normal's implicit bit adds one to the exponent field, and a rounding
+   * carry walks into it by itself */
+  code = N + (E >= emin ? (uint64_t)(E + f->bias - 1) << f->mbits : 0);
+  return code > f->maxfin ? f->maxfin + 1 : (uint32_t)code;
 }
 
-static uint32_t double_to_small_float(double x, int ebits, int mbits) {
-  uint64_t b;
+/* the code of an infinite or overflowing value */
+static uint32_t small_overflow(const SmallFloat *f, uint32_t sign, int nosat) {
+  if (!nosat) return sign | f->maxfin;
+  if (f->inf) return sign | f->inf;
+  return f->uz ? f->nan : sign | f->nan;
+}
+
+/* -(1)^neg * m * 2^e; float16 and bfloat16 always overflow to infinity */
+static uint32_t encode_small(const SmallFloat *f, int neg, uint64_t m, int e,
+                             int nosat) {
+  uint32_t sign = neg ? f->sign : 0, code;
+  if (!m) return f->uz ? 0 : sign;
+  code = round_magnitude(f, m, e);
+  if (code > f->maxfin) return small_overflow(f, sign, nosat || f->sign == 0x8000);
+  return f->uz && !code ? 0 : sign | code;
+}
+
+static uint32_t double_to_small(const SmallFloat *f, double x, int nosat) {
+  uint64_t b, frac;
   int ex, neg;
-  uint64_t frac;
-  uint32_t inf = ((1u << ebits) - 1) << mbits;
   memcpy(&b, &x, sizeof b);
   neg = (int)(b >> 63);
   ex = (int)((b >> 52) & 0x7ff);
   frac = b & ((UINT64_C(1) << 52) - 1);
-  if (ex == 0x7ff)
-    return (neg ? 1u << (ebits + mbits) : 0) | inf |
-           (frac ? 1u << (mbits - 1) : 0);
-  if (ex == 0) return encode_small_float(neg, frac, -1074, ebits, mbits);
-  return encode_small_float(neg, frac | (UINT64_C(1) << 52), ex - 1075, ebits,
-                            mbits);
+  if (ex == 0x7ff) {
+    if (frac) return f->uz ? f->nan : (neg ? f->sign : 0) | f->nan;
+    return small_overflow(f, neg ? f->sign : 0, nosat || f->sign == 0x8000);
+  }
+  if (ex == 0) return encode_small(f, neg, frac, -1074, nosat);
+  return encode_small(f, neg, frac | (UINT64_C(1) << 52), ex - 1075, nosat);
 }
 
-static uint16_t int_to_small_float(int neg, uint64_t mag, int ebits, int mbits) {
-  return (uint16_t)encode_small_float(neg, mag, 0, ebits, mbits);
-}
-
-static double half_to_double(uint16_t h) {
-  int ex = (h >> 10) & 0x1f;
-  double v, f = (double)(h & 0x3ff);
-  if (ex == 0x1f) v = f != 0 ? NAN : INFINITY;
-  else if (ex == 0) v = ldexp(f, -24);
-  else v = ldexp(f + 1024, ex - 25);
-  return h & 0x8000 ? -v : v;
-}
-
-static double bf16_to_double(uint16_t h) {
-  uint32_t b = (uint32_t)h << 16;
-  float f;
-  memcpy(&f, &b, sizeof f);
-  return f;
+static double small_to_double(const SmallFloat *f, uint32_t c) {
+  uint32_t mag = c & (f->sign - 1), ex = mag >> f->mbits;
+  uint32_t frac = mag & ((1u << f->mbits) - 1);
+  double v;
+  if (f->uz ? c == f->nan : (f->inf ? mag > f->inf : mag == f->nan)) v = NAN;
+  else if (f->inf && mag == f->inf) v = INFINITY;
+  else if (ex == 0) v = ldexp((double)frac, 1 - f->bias - f->mbits);
+  else v = ldexp((double)(frac | 1u << f->mbits), (int)ex - f->bias - f->mbits);
+  return c & f->sign ? -v : v;
 }
 
 /* The three intermediates. A chunk of the source is widened, then narrowed
@@ -256,7 +288,7 @@ enum { CAST_F, CAST_S, CAST_U, CAST_NONE };
 
 static int cast_class(int64_t t) {
   switch (t) {
-  case MLC_DT_FLOAT: case MLC_DT_DOUBLE: case MLC_DT_FLOAT16: case MLC_DT_BFLOAT16:
+  case MLC_DT_FLOAT: case MLC_DT_DOUBLE:
     return CAST_F;
   case MLC_DT_INT8: case MLC_DT_INT16: case MLC_DT_INT32: case MLC_DT_INT64:
     return CAST_S;
@@ -264,18 +296,28 @@ static int cast_class(int64_t t) {
   case MLC_DT_BOOL:
     return CAST_U;
   default:
-    return CAST_NONE;
+    return small_float(t) ? CAST_F : CAST_NONE;
   }
 }
 
 static size_t cast_size(int64_t t) {
   switch (t) {
-  case MLC_DT_INT8: case MLC_DT_UINT8: case MLC_DT_BOOL: return 1;
   case MLC_DT_INT16: case MLC_DT_UINT16: case MLC_DT_FLOAT16: case MLC_DT_BFLOAT16:
     return 2;
   case MLC_DT_INT32: case MLC_DT_UINT32: case MLC_DT_FLOAT: return 4;
-  default: return 8;
+  case MLC_DT_INT64: case MLC_DT_UINT64: case MLC_DT_DOUBLE: return 8;
+  default: return 1;
   }
+}
+
+/* a small float's code, stored in 1 or 2 bytes */
+static uint32_t load_code(const void *p, size_t size, int64_t i) {
+  return size == 1 ? ((const uint8_t *)p)[i] : ((const uint16_t *)p)[i];
+}
+
+static void store_code(void *p, size_t size, int64_t i, uint32_t c) {
+  if (size == 1) ((uint8_t *)p)[i] = (uint8_t)c;
+  else ((uint16_t *)p)[i] = (uint16_t)c;
 }
 
 #define CAST_LOOP(T, EXPR)                                                    \
@@ -283,19 +325,15 @@ static size_t cast_size(int64_t t) {
   return;
 
 static void widen_f(int64_t t, const void *src, int64_t n, double *f) {
+  const SmallFloat *sf = small_float(t);
+  size_t size = cast_size(t);
   int64_t i;
-  switch (t) {
-  case MLC_DT_FLOAT:
+  if (t == MLC_DT_FLOAT) {
     for (i = 0; i < n; i++) f[i] = ((const float *)src)[i];
-    return;
-  case MLC_DT_DOUBLE:
+  } else if (t == MLC_DT_DOUBLE) {
     for (i = 0; i < n; i++) f[i] = ((const double *)src)[i];
-    return;
-  case MLC_DT_FLOAT16:
-    for (i = 0; i < n; i++) f[i] = half_to_double(((const uint16_t *)src)[i]);
-    return;
-  default:
-    for (i = 0; i < n; i++) f[i] = bf16_to_double(((const uint16_t *)src)[i]);
+  } else {
+    for (i = 0; i < n; i++) f[i] = small_to_double(sf, load_code(src, size, i));
   }
 }
 
@@ -348,13 +386,17 @@ static uint64_t sat_u(double x, uint64_t hi) {
   return (uint64_t)x;
 }
 
-static void narrow_f(int64_t t, const double *f, int64_t n, void *dst) {
+static void narrow_f(int64_t t, const double *f, int64_t n, void *dst, int nosat) {
+  const SmallFloat *sf = small_float(t);
+  size_t size = cast_size(t);
   int64_t i;
+  if (sf) {
+    for (i = 0; i < n; i++) store_code(dst, size, i, double_to_small(sf, f[i], nosat));
+    return;
+  }
   switch (t) {
   case MLC_DT_FLOAT: CAST_LOOP(float, f[i])
   case MLC_DT_DOUBLE: CAST_LOOP(double, f[i])
-  case MLC_DT_FLOAT16: CAST_LOOP(uint16_t, double_to_small_float(f[i], 5, 10))
-  case MLC_DT_BFLOAT16: CAST_LOOP(uint16_t, double_to_small_float(f[i], 8, 7))
   case MLC_DT_INT8: CAST_LOOP(int8_t, sat_s(f[i], INT8_MIN, INT8_MAX))
   case MLC_DT_INT16: CAST_LOOP(int16_t, sat_s(f[i], INT16_MIN, INT16_MAX))
   case MLC_DT_INT32: CAST_LOOP(int32_t, sat_s(f[i], INT32_MIN, INT32_MAX))
@@ -368,17 +410,20 @@ static void narrow_f(int64_t t, const double *f, int64_t n, void *dst) {
 }
 
 /* integer -> integer wraps modulo 2^bits, as numpy's astype does */
-static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst) {
+static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst, int nosat) {
+  const SmallFloat *sf = small_float(t);
+  size_t size = cast_size(t);
   int64_t i;
+  if (sf) {
+    for (i = 0; i < n; i++)
+      store_code(dst, size, i,
+                 encode_small(sf, s[i] < 0, s[i] < 0 ? 0 - (uint64_t)s[i] : (uint64_t)s[i],
+                              0, nosat));
+    return;
+  }
   switch (t) {
   case MLC_DT_FLOAT: CAST_LOOP(float, s[i])
   case MLC_DT_DOUBLE: CAST_LOOP(double, s[i])
-  case MLC_DT_FLOAT16:
-    CAST_LOOP(uint16_t, int_to_small_float(s[i] < 0, s[i] < 0 ? 0 - (uint64_t)s[i]
-                                                              : (uint64_t)s[i], 5, 10))
-  case MLC_DT_BFLOAT16:
-    CAST_LOOP(uint16_t, int_to_small_float(s[i] < 0, s[i] < 0 ? 0 - (uint64_t)s[i]
-                                                              : (uint64_t)s[i], 8, 7))
   case MLC_DT_INT8: CAST_LOOP(int8_t, (uint8_t)s[i])
   case MLC_DT_INT16: CAST_LOOP(int16_t, (uint16_t)s[i])
   case MLC_DT_INT32: CAST_LOOP(int32_t, (uint32_t)s[i])
@@ -391,13 +436,17 @@ static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst) {
   }
 }
 
-static void narrow_u(int64_t t, const uint64_t *u, int64_t n, void *dst) {
+static void narrow_u(int64_t t, const uint64_t *u, int64_t n, void *dst, int nosat) {
+  const SmallFloat *sf = small_float(t);
+  size_t size = cast_size(t);
   int64_t i;
+  if (sf) {
+    for (i = 0; i < n; i++) store_code(dst, size, i, encode_small(sf, 0, u[i], 0, nosat));
+    return;
+  }
   switch (t) {
   case MLC_DT_FLOAT: CAST_LOOP(float, u[i])
   case MLC_DT_DOUBLE: CAST_LOOP(double, u[i])
-  case MLC_DT_FLOAT16: CAST_LOOP(uint16_t, int_to_small_float(0, u[i], 5, 10))
-  case MLC_DT_BFLOAT16: CAST_LOOP(uint16_t, int_to_small_float(0, u[i], 8, 7))
   case MLC_DT_INT8: CAST_LOOP(int8_t, (uint8_t)u[i])
   case MLC_DT_INT16: CAST_LOOP(int16_t, (uint16_t)u[i])
   case MLC_DT_INT32: CAST_LOOP(int32_t, (uint32_t)u[i])
@@ -417,7 +466,7 @@ void mlc_rt_cast(const void *params, void *const *io) {
   const MlcCast *p = (const MlcCast *)params;
   const char *src = (const char *)io[0];
   char *dst = (char *)io[1];
-  int cf = cast_class(p->from), ct = cast_class(p->to);
+  int cf = cast_class(p->from), ct = cast_class(p->to), nosat = p->nosat != 0;
   size_t sf = cast_size(p->from), st = cast_size(p->to);
   union {
     double f[CAST_CHUNK];
@@ -435,15 +484,15 @@ void mlc_rt_cast(const void *params, void *const *io) {
     switch (cf) {
     case CAST_F:
       widen_f(p->from, src + (size_t)i * sf, k, buf.f);
-      narrow_f(p->to, buf.f, k, dst + (size_t)i * st);
+      narrow_f(p->to, buf.f, k, dst + (size_t)i * st, nosat);
       break;
     case CAST_S:
       widen_s(p->from, src + (size_t)i * sf, k, buf.s);
-      narrow_s(p->to, buf.s, k, dst + (size_t)i * st);
+      narrow_s(p->to, buf.s, k, dst + (size_t)i * st, nosat);
       break;
     default:
       widen_u(p->from, src + (size_t)i * sf, k, buf.u);
-      narrow_u(p->to, buf.u, k, dst + (size_t)i * st);
+      narrow_u(p->to, buf.u, k, dst + (size_t)i * st, nosat);
     }
   }
 }

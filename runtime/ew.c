@@ -25,10 +25,10 @@
     }                                                                         \
   }
 
-#define K_U(name, sfx, T, expr)                                               \
+#define K_U(name, sfx, T, R, expr)                                            \
   void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) {        \
     const T *a = (const T *)io[0];                                            \
-    T *y = (T *)io[1];                                                        \
+    R *y = (R *)io[1];                                                        \
     EW_LOOP(1, y[i] = mlc_##name##_##sfx(a[o0]))                              \
   }
 #define K_P(name, sfx, T, expr)                                               \
@@ -43,9 +43,9 @@
     R *y = (R *)io[2];                                                        \
     EW_LOOP(2, y[i] = mlc_##name##_##sfx(a[o0], b[o1]))                       \
   }
-#define K_W(name, sfx, T, expr)                                               \
+#define K_W(name, sfx, C, T, expr)                                            \
   void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) {        \
-    const uint8_t *c = (const uint8_t *)io[0];                                \
+    const C *c = (const C *)io[0];                                \
     const T *a = (const T *)io[1], *b = (const T *)io[2];                     \
     T *y = (T *)io[3];                                                        \
     EW_LOOP(3, y[i] = mlc_##name##_##sfx(c[o0], a[o1], b[o2]))                \

@@ -48,8 +48,10 @@
  * registers */
 #if defined(__GNUC__)
 #define MLC_NOINLINE __attribute__((noinline))
+#define MLC_INLINE __attribute__((always_inline)) inline
 #else
 #define MLC_NOINLINE
+#define MLC_INLINE inline
 #endif
 
 #define MC MLC_RT_GEMM_MC
@@ -98,7 +100,7 @@ typedef struct Epi {
   float act_a, act_b;
 } Epi;
 
-static void act_row(float *y, int64_t n, const Epi *e) {
+static MLC_INLINE void act_row(float *y, int64_t n, const Epi *e) {
   switch (e->act) {
   case MLC_ACT_RELU:
     for (int64_t j = 0; j < n; j++) y[j] = mlc_relu_f32(y[j]);
@@ -120,35 +122,33 @@ static void act_row(float *y, int64_t n, const Epi *e) {
   }
 }
 
-/* stores an mr x nr tile t (row stride NR) of C at (i0, j0). The first
- * slice of the inner dimension writes alpha*t + beta*bias, later slices
- * accumulate, the last one applies the activation. */
+/* one row of a tile: y = alpha*t + beta*bias on the first slice of the
+ * inner dimension, y += alpha*t on later ones, then the activation on the
+ * last. Inlined with n = NR for whole tiles, so its loops vectorize. */
+static MLC_INLINE void store_row(float *restrict y, const float *restrict t,
+                                 int n, int64_t i, int64_t j0, int first,
+                                 int last, const Epi *e) {
+  if (!first) {
+    for (int j = 0; j < n; j++) y[j] += e->alpha * t[j];
+  } else if (e->bias && e->bcs == 0) {
+    float b = e->beta * e->bias[i * e->brs];
+    for (int j = 0; j < n; j++) y[j] = e->alpha * t[j] + b;
+  } else if (e->bias) {
+    const float *b = e->bias + i * e->brs + j0 * e->bcs;
+    for (int j = 0; j < n; j++) y[j] = e->alpha * t[j] + e->beta * b[j * e->bcs];
+  } else {
+    for (int j = 0; j < n; j++) y[j] = e->alpha * t[j];
+  }
+  if (last) act_row(y, n, e);
+}
+
+/* stores an mr x nr tile t (row stride NR) of C at (i0, j0) */
 static void store_tile(const float *t, float *c, int64_t ldc, int mr, int nr,
                        int64_t i0, int64_t j0, int first, int last,
                        const Epi *e) {
-  if (!first && mr == MR && nr == NR && e->alpha == 1) {
-    /* the common case, in constant-length (vector) loops */
-    for (int i = 0; i < MR; i++)
-      for (int j = 0; j < NR; j++) c[i * ldc + j] += t[i * NR + j];
-    if (last)
-      for (int i = 0; i < MR; i++) act_row(c + i * ldc, NR, e);
-    return;
-  }
   for (int i = 0; i < mr; i++) {
-    float *y = c + i * ldc;
-    const float *ti = t + i * NR;
-    if (!first) {
-      for (int j = 0; j < nr; j++) y[j] += e->alpha * ti[j];
-    } else if (e->bias && e->bcs == 0) {
-      float b = e->beta * e->bias[(i0 + i) * e->brs];
-      for (int j = 0; j < nr; j++) y[j] = e->alpha * ti[j] + b;
-    } else if (e->bias) {
-      const float *b = e->bias + (i0 + i) * e->brs + j0 * e->bcs;
-      for (int j = 0; j < nr; j++) y[j] = e->alpha * ti[j] + e->beta * b[j * e->bcs];
-    } else {
-      for (int j = 0; j < nr; j++) y[j] = e->alpha * ti[j];
-    }
-    if (last) act_row(y, nr, e);
+    if (nr == NR) store_row(c + i * ldc, t + i * NR, NR, i0 + i, j0, first, last, e);
+    else store_row(c + i * ldc, t + i * NR, nr, i0 + i, j0, first, last, e);
   }
 }
 
@@ -182,7 +182,9 @@ static void pack_b_mat(Mat b, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
     float *d = dst + jr * kc;
     const float *src = b.p + k0 * b.rs + (j0 + jr) * b.cs;
     if (w < NR) memset(d, 0, (size_t)(kc * NR) * sizeof *d);
-    if (b.cs == 1) {
+    if (b.cs == 1 && w == NR) {
+      for (int64_t p = 0; p < kc; p++) memcpy(d + p * NR, src + p * b.rs, NR * sizeof *d);
+    } else if (b.cs == 1) {
       for (int64_t p = 0; p < kc; p++) memcpy(d + p * NR, src + p * b.rs, (size_t)w * sizeof *d);
     } else {
       for (int64_t c = 0; c < w; c++)
@@ -286,14 +288,16 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0,
 
 /* ---- the product -------------------------------------------------------- */
 
-/* t = A strip x B strip over depth kc; t is MR x NR, row stride NR */
-MLC_NOINLINE static void micro(int64_t kc, const float *restrict a, const float *restrict b,
-                  float *restrict t) {
+/* t = A strip x B strip over depth kc; A(i, p) is a[i*ars + p*acs]: a packed
+ * strip, or MR rows of A read in place. t is MR x NR, row stride NR. */
+static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars,
+                               int64_t acs, const float *restrict b,
+                               float *restrict t) {
   float acc[MR][NR];
   memset(acc, 0, sizeof acc);
   for (int64_t p = 0; p < kc; p++) {
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
-      float ai = a[p * MR + i];
+      float ai = a[i * ars + p * acs];
       for (int j = 0; j < NR; j++) acc[i][j] += ai * b[p * NR + j];
     }
   }
@@ -301,7 +305,10 @@ MLC_NOINLINE static void micro(int64_t kc, const float *restrict a, const float 
 }
 
 /* C (m x n, row stride ldc) = epilogue(A (m x k) B (k x n)) through packed
- * panels; scratch holds mlc_rt_gemm_scratch(m, n, k) floats */
+ * panels; scratch holds mlc_rt_gemm_scratch(m, n, k) floats. Whole strips of
+ * a row-major A (Conv's weights, MatMul's left operand) are read in place:
+ * their rows are already sequential, and packing them would cost as much as
+ * the product when n is small. */
 static void gemm_packed(int64_t m, int64_t n, int64_t k, Mat a, BSrc b,
                         float *c, int64_t ldc, const Epi *e, float *scratch) {
   float *bp = scratch;
@@ -316,12 +323,16 @@ static void gemm_packed(int64_t m, int64_t n, int64_t k, Mat a, BSrc b,
       else pack_b_mat(b.m, pc, kc, jc, nc, bp);
       for (int64_t ic = 0; ic < m; ic += MC) {
         int64_t mc = min64(MC, m - ic);
-        pack_a(a, ic, mc, pc, kc, ap);
+        int64_t direct = a.cs == 1 ? mc / MR * MR : 0; /* rows read in place */
+        pack_a(a, ic + direct, mc - direct, pc, kc, ap);
         for (int64_t jr = 0; jr < nc; jr += NR) {
           int nr = (int)min64(NR, nc - jr);
           for (int64_t ir = 0; ir < mc; ir += MR) {
             int mr = (int)min64(MR, mc - ir);
-            micro(kc, ap + ir * kc, bp + jr * kc, tile);
+            if (ir < direct)
+              micro(kc, a.p + (ic + ir) * a.rs + pc, a.rs, 1, bp + jr * kc, tile);
+            else
+              micro(kc, ap + (ir - direct) * kc, 1, MR, bp + jr * kc, tile);
             store_tile(tile, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, ic + ir,
                        jc + jr, first, last, e);
           }

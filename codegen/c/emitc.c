@@ -519,7 +519,7 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
         "  fclose(f);\n"
         "  if (got != want) { fprintf(stderr, \"%s: short file\\n\", path); exit(2); }\n"
         "  return b;\n}\n\n", f);
-  fputs("int main(int argc, char **argv) {\n  int a = 1, rc;\n", f);
+  fputs("int main(int argc, char **argv) {\n  int a = 1, rc;\n  (void)slurp;\n", f);
   int nargs = g->ninputs + g->noutputs + (o->weights_name ? 1 : 0);
   fprintf(f, "  if (argc != %d) { fprintf(stderr, \"usage: %%s%s", nargs + 1,
           o->weights_name ? " WEIGHTS" : "");
