@@ -1,10 +1,12 @@
 /* mlc: the command line. One function per subcommand; each runs inside a
  * diagnostics scope, so any error prints `mlc: error: FILE: ...`, removes
  * partial output files and exits 1. */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 #include "driver.h"
@@ -236,6 +238,8 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   infer_graph(g);
   Tensor **outs = arena_array(a, (size_t)g->noutputs + 1, sizeof *outs);
   interp_run(g, ins, outs);
+  if (r.out && mkdir(r.out, 0777) && errno != EEXIST)
+    diag_fatal("cannot create the output folder '%s': %s", r.out, strerror(errno));
   for (int i = 0; i < g->noutputs; i++) {
     if (r.out) tensor_save(outs[i], file_name_for(a, r.out, outs[i]->name, i));
     else print_tensor(outs[i]);

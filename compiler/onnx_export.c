@@ -85,7 +85,8 @@ static void claim_graph(Exporter *ex, const Graph *g) {
     for (int j = 0; j < n->nattrs; j++) {
       const Attr *at = &n->attrs[j];
       if (at->kind == AK_GRAPH) claim_graph(ex, at->g);
-      for (int k = 0; at->kind == AK_GRAPHS && k < at->n; k++) claim_graph(ex, at->graphs[k]);
+      for (int k = 0; at->kind == AK_GRAPHS && k < at->n; k++)
+        claim_graph(ex, at->graphs[k]);
     }
   }
 }
@@ -198,14 +199,16 @@ static Onnx__AttributeProto *attribute(Exporter *ex, const Attr *at, int64_t ir_
     for (size_t i = 0; i < n; i++) ap->graphs[i] = graph(ex, at->graphs[i], ir_version);
     break;
   default:
-    diag_fatal("attribute '%s' has kind %d, which cannot be written", at->name, (int)at->kind);
+    diag_fatal("attribute '%s' has kind %d, which cannot be written", at->name,
+               (int)at->kind);
   }
   return ap;
 }
 
 static char **value_names(Exporter *ex, Value *const *vals, int n) {
   char **s = arena_array(ex->a, (size_t)n + 1, sizeof *s);
-  for (int i = 0; i < n; i++) s[i] = vals[i] ? (char *)vname(ex, vals[i]) : arena_strdup(ex->a, "");
+  for (int i = 0; i < n; i++)
+    s[i] = vals[i] ? (char *)vname(ex, vals[i]) : arena_strdup(ex->a, "");
   return s;
 }
 
@@ -221,13 +224,15 @@ static Onnx__NodeProto *node(Exporter *ex, const Node *n, int64_t ir_version) {
   np->output = value_names(ex, n->out, n->nout);
   np->n_attribute = (size_t)n->nattrs;
   np->attribute = arena_array(ex->a, (size_t)n->nattrs + 1, sizeof *np->attribute);
-  for (int i = 0; i < n->nattrs; i++) np->attribute[i] = attribute(ex, &n->attrs[i], ir_version);
+  for (int i = 0; i < n->nattrs; i++)
+    np->attribute[i] = attribute(ex, &n->attrs[i], ir_version);
   return np;
 }
 
 static Onnx__GraphProto *graph(Exporter *ex, const Graph *g, int64_t ir_version) {
   Onnx__GraphProto *gp = NEW(ex, graph_proto);
-  gp->name = dup(ex, g->name);
+  /* ONNX requires a name; an IR built by hand may lack one */
+  gp->name = dup(ex, g->name && *g->name ? g->name : g->parent ? "subgraph" : "main_graph");
   gp->doc_string = dup(ex, g->doc);
   size_t nn = (size_t)g->nnodes;
   gp->node = arena_array(ex->a, nn + 1, sizeof *gp->node);
@@ -241,7 +246,8 @@ static Onnx__GraphProto *graph(Exporter *ex, const Graph *g, int64_t ir_version)
     for (int j = 0; j < n->nout; j++) {
       const Value *v = n->out[j];
       if (!v || v->is_output || (v->dtype == DT_UNDEF && v->rank < 0)) continue;
-      gp->value_info = arena_grow(ex->a, gp->value_info, &vicap, nvi + 1, sizeof *gp->value_info);
+      gp->value_info =
+          arena_grow(ex->a, gp->value_info, &vicap, nvi + 1, sizeof *gp->value_info);
       gp->value_info[nvi++] = value_info(ex, v);
     }
   }
@@ -254,7 +260,8 @@ static Onnx__GraphProto *graph(Exporter *ex, const Graph *g, int64_t ir_version)
   gp->n_input = (size_t)(g->ninputs + init_inputs);
   gp->input = arena_array(ex->a, gp->n_input + 1, sizeof *gp->input);
   for (int i = 0; i < g->ninputs; i++) gp->input[i] = value_info(ex, g->inputs[i]);
-  for (int i = 0; i < init_inputs; i++) gp->input[g->ninputs + i] = value_info(ex, g->inits[i]);
+  for (int i = 0; i < init_inputs; i++)
+    gp->input[g->ninputs + i] = value_info(ex, g->inits[i]);
   gp->n_output = (size_t)g->noutputs;
   gp->output = arena_array(ex->a, (size_t)g->noutputs + 1, sizeof *gp->output);
   for (int i = 0; i < g->noutputs; i++) gp->output[i] = value_info(ex, g->outputs[i]);
@@ -265,9 +272,10 @@ static Onnx__ModelProto *model(Exporter *ex, const Graph *g) {
   Onnx__ModelProto *m = NEW(ex, model_proto);
   m->has_ir_version = 1;
   m->ir_version = g->ir_version ? g->ir_version : 8;
-  m->n_opset_import = (size_t)g->nopsets;
+  /* IR versions before 3 had no opset_import (their ops are opset 1) */
+  m->n_opset_import = m->ir_version < 3 ? 0 : (size_t)g->nopsets;
   m->opset_import = arena_array(ex->a, (size_t)g->nopsets + 1, sizeof *m->opset_import);
-  for (int i = 0; i < g->nopsets; i++) {
+  for (size_t i = 0; i < m->n_opset_import; i++) {
     Onnx__OperatorSetIdProto *o = NEW(ex, operator_set_id_proto);
     o->domain = arena_strdup(ex->a, g->opsets[i].domain);
     o->has_version = 1;

@@ -39,7 +39,7 @@ typedef struct Importer {
 
 static const char *str(const char *s) { return s ? s : ""; }
 
-/* names a subgraph in messages; the top graph is "the file" */
+/* the prefix of messages about a subgraph (the top graph needs none) */
 static const char *where(const Graph *g) {
   return g->parent ? arena_printf(g->arena, "subgraph '%s': ", g->name) : "";
 }
@@ -132,7 +132,8 @@ static void scan_unk_graph(Importer *im, const Onnx__GraphProto *gp, int depth) 
     for (size_t j = 0; j < gp->node[i]->n_attribute; j++) {
       const Onnx__AttributeProto *ap = gp->node[i]->attribute[j];
       if (ap->g) scan_unk_graph(im, ap->g, depth + 1);
-      for (size_t k = 0; k < ap->n_graphs; k++) scan_unk_graph(im, ap->graphs[k], depth + 1);
+      for (size_t k = 0; k < ap->n_graphs; k++)
+        scan_unk_graph(im, ap->graphs[k], depth + 1);
     }
 }
 
@@ -167,7 +168,8 @@ static void set_type(Importer *im, const Graph *g, Value *v, const Onnx__TypePro
     bad = arena_printf(im->a, "has element type %s (%d), which mlc does not support",
                        onnx_dtype_label(t), (int)t);
   else if (sh && sh->n_dim > IR_MAX_RANK)
-    bad = arena_printf(im->a, "has rank %zu; mlc supports up to %d", sh->n_dim, IR_MAX_RANK);
+    bad = arena_printf(im->a, "has rank %zu; mlc supports up to %d", sh->n_dim,
+                       IR_MAX_RANK);
   for (size_t i = 0; !bad && sh && i < sh->n_dim; i++)
     if (sh->dim[i]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
         sh->dim[i]->dim_value < 0)
@@ -256,7 +258,9 @@ static void import_attr(Importer *im, Graph *g, Node *n, const Onnx__AttributePr
                     : k == AK_TYPE_PROTO     ? "type"
                                              : "types");
   if (k == AK_UNDEF) diag_node_fatal(n, "attribute '%s' has no value", name);
-  if (k > AK_GRAPHS) diag_node_fatal(n, "attribute '%s' has an unsupported attribute kind (%d)", name, (int)k);
+  if (k > AK_GRAPHS)
+    diag_node_fatal(n, "attribute '%s' has an unsupported attribute kind (%d)", name,
+                    (int)k);
   if (!ref && ((k == AK_TENSOR && !ap->t) || (k == AK_GRAPH && !ap->g)))
     diag_node_fatal(n, "attribute '%s' is declared as a %s but holds none", name,
                     k == AK_TENSOR ? "tensor" : "graph");
@@ -290,7 +294,8 @@ static void import_attr(Importer *im, Graph *g, Node *n, const Onnx__AttributePr
   case AK_TENSORS:
     at->n = list_len(n, name, ap->n_tensors);
     at->tensors = arena_array(im->a, (size_t)at->n + 1, sizeof *at->tensors);
-    for (int i = 0; i < at->n; i++) at->tensors[i] = import_tensor(im, n, name, ap->tensors[i]);
+    for (int i = 0; i < at->n; i++)
+      at->tensors[i] = import_tensor(im, n, name, ap->tensors[i]);
     break;
   default: /* AK_GRAPHS */
     at->n = list_len(n, name, ap->n_graphs);
@@ -308,7 +313,8 @@ static const char *defined_as(Arena *a, const Value *v) {
   if (v->is_input) return "a graph input";
   if (v->is_init) return "an initializer";
   const Node *p = v->producer;
-  return p ? arena_printf(a, "an output of node '%s' (#%d %s)", p->name, p->index, p->op_type)
+  return p ? arena_printf(a, "an output of node '%s' (#%d %s)", p->name, p->index,
+                          p->op_type)
            : "defined earlier";
 }
 
@@ -383,7 +389,8 @@ static void import_node_rest(Importer *im, Graph *g, Node *n, const Onnx__NodePr
       diag_node_fatal(n, "input '%s' is not produced by any node, graph input or "
                          "initializer", name);
   }
-  for (size_t i = 0; i < np->n_attribute; i++) import_attr(im, g, n, np->attribute[i], depth);
+  for (size_t i = 0; i < np->n_attribute; i++)
+    import_attr(im, g, n, np->attribute[i], depth);
 }
 
 static void import_outputs(Importer *im, Graph *g, const Onnx__GraphProto *gp) {
@@ -465,7 +472,9 @@ static void import_model(void *p) {
   import_graph(&job->im, g, m->graph, 0);
 }
 
-static void free_model(void *p) { onnx__model_proto__free_unpacked(((ModelJob *)p)->m, NULL); }
+static void free_model(void *p) {
+  onnx__model_proto__free_unpacked(((ModelJob *)p)->m, NULL);
+}
 
 Graph *onnx_load_bytes(Arena *a, const uint8_t *buf, size_t len, const char *path) {
   const char *shown = path ? path : "<memory>";

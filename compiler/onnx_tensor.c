@@ -61,7 +61,9 @@ char *onnx_dir_of(Arena *a, const char *path) {
 
 /* ---- where the elements are ------------------------------------------------- */
 
-typedef enum Field { F_FLOAT, F_INT32, F_STRING, F_INT64, F_DOUBLE, F_UINT64, F_COUNT } Field;
+typedef enum Field {
+  F_FLOAT, F_INT32, F_STRING, F_INT64, F_DOUBLE, F_UINT64, F_COUNT
+} Field;
 
 static const char *const field_name[F_COUNT] = {
     "float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data"};
@@ -267,9 +269,9 @@ int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *ba
                  tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
   int raw = tp->has_raw_data && (tp->raw_data.len || (!ntyped && !external));
   if (raw + external + (ntyped > 0) > 1)
-    return fail(err, errlen, "tensor '%s' has its data in more than one place (%s%s%s)",
-                name, raw ? "raw_data " : "", ntyped ? "typed fields " : "",
-                external ? "external file" : "");
+    return fail(err, errlen, "tensor '%s' has its data in more than one place:%s%s%s",
+                name, raw ? " raw_data" : "", ntyped ? " typed fields" : "",
+                external ? " external file" : "");
   if (t == DT_STRING && (raw || external))
     return fail(err, errlen, "tensor '%s' of strings must keep them in string_data", name);
   if (t == DT_STRING) return read_strings(a, tp, name, numel, out, err, errlen);
@@ -294,7 +296,8 @@ int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *ba
                                "hold that type", name, dtype_name(t), field_name[o]);
   size_t have = field_count(tp, f);
   if (have != numel * (uint64_t)per)
-    return fail(err, errlen, "tensor '%s' has %zu entries in %s but its shape needs %" PRIu64,
+    return fail(err, errlen,
+                "tensor '%s' has %zu entries in %s but its shape needs %" PRIu64,
                 name, have, field_name[f], numel * (uint64_t)per);
   copy_typed(tp, t, f, out->data, have);
   return 0;

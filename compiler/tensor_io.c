@@ -183,7 +183,8 @@ static const char *npy_header(const char *h, size_t n, Tensor *t) {
     if (!strcmp(descr + 1, npy_types[i].code)) {
       t->dtype = npy_types[i].t;
       size_t es = dtype_size(t->dtype);
-      if (descr[0] == '>' && es > 1) return "it is big-endian; mlc reads little-endian only";
+      if (descr[0] == '>' && es > 1)
+        return "it is big-endian; mlc reads little-endian only";
       if (descr[0] != '<' && descr[0] != '|' && !(descr[0] == '>' && es == 1))
         return "its descr has an unknown byte order";
       return NULL;
@@ -241,8 +242,9 @@ static void npy_save(Arena *scratch, const Tensor *t, const char *path) {
     sl += (size_t)snprintf(shape + sl, sizeof shape - sl, "%" PRId64 "%s", t->dims[i],
                            t->rank == 1 ? "," : i + 1 < t->rank ? ", " : "");
   snprintf(shape + sl, sizeof shape - sl, ")");
-  char *dict = arena_printf(scratch, "{'descr': '%c%s', 'fortran_order': False, 'shape': %s, }",
-                            dtype_size(t->dtype) == 1 ? '|' : '<', code, shape);
+  char *dict =
+      arena_printf(scratch, "{'descr': '%c%s', 'fortran_order': False, 'shape': %s, }",
+                   dtype_size(t->dtype) == 1 ? '|' : '<', code, shape);
   size_t dl = strlen(dict), hl = (dl + 1 + 10 + 63) / 64 * 64 - 10;
   size_t numel = 1;
   for (int i = 0; i < t->rank; i++) numel *= (size_t)t->dims[i];
@@ -290,7 +292,9 @@ static void proto_to_tensor(void *p) {
   diag_fatal("'%s': %s", job->path, err);
 }
 
-static void free_proto(void *p) { onnx__tensor_proto__free_unpacked(((ProtoJob *)p)->tp, NULL); }
+static void free_proto(void *p) {
+  onnx__tensor_proto__free_unpacked(((ProtoJob *)p)->tp, NULL);
+}
 
 static void pb_load(Arena *a, const char *path, const unsigned char *buf, size_t len,
                     Tensor *t) {

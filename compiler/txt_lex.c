@@ -204,14 +204,14 @@ void lex_expect(Lexer *L, char punct, const char *what) {
   if (!lex_accept(L, punct)) lex_error(L, "expected '%c' %s", punct, what);
 }
 
-/* the string token's contents: a backslash keeps the next character as is */
+/* the string token's contents: a backslash keeps the next character as is.
+ * The IR's strings end at a NUL, which cuts them as the importer does. */
 static const char *unescape(Lexer *L) {
   const Tok *t = &L->tok;
   char *d = arena_alloc(L->arena, t->len);
   size_t k = 0;
   for (size_t i = 1; i + 1 < t->len; i++) {
     if (t->p[i] == '\\') i++;
-    if (!t->p[i]) lex_error(L, "strings may not contain NUL bytes");
     d[k++] = t->p[i];
   }
   d[k] = 0;

@@ -47,11 +47,12 @@ typedef struct Decl {
   Name n;
 } Decl;
 
+/* a node input, resolved by name once the model is read */
 typedef struct Pending {
   Graph *g;
   Node *n;
   int slot;
-  Name n_;
+  Name at;
 } Pending;
 
 typedef struct Reader {
@@ -62,7 +63,7 @@ typedef struct Reader {
   Graph **graphs; /* the model's graphs, to sort at the end */
   size_t ngraphs, graphs_cap;
   int depth;
-  int in_function; /* its nodes may call the model's other functions */
+  int in_function; /* the nodes of functions need no opset import of the model */
 } Reader;
 
 /* growable arena arrays: `n` elements in use, `cap` allocated */
@@ -362,8 +363,12 @@ static void parse_value(Reader *R, Graph *g, AVal *v) {
     v->kind = AK_FLOAT;
     v->f = lex_take_float(L, "a float");
   } else if (L->tok.kind == TK_IDENT) {
+    const char *name = lex_take_name(L, "a graph name");
+    if (!lex_is(L, '('))
+      err_at(start.line, start.col, "'%s' is not an attribute value (a number, string, "
+             "tensor or graph)", name);
     v->kind = AK_GRAPH;
-    v->g = parse_subgraph(R, g, lex_take_name(L, "a graph name"));
+    v->g = parse_subgraph(R, g, name);
   } else if (L->tok.kind == TK_STRING) {
     v->s = lex_take_string(L, "a string");
     v->kind = AK_STRING;
@@ -784,10 +789,10 @@ Graph *txt_parse(Arena *a, const char *text, size_t len, const char *path) {
 
   for (size_t i = 0; i < R.npend; i++) {
     const Pending *p = &R.pend[i];
-    Value *v = ir_lookup(p->g, p->n_.name);
+    Value *v = ir_lookup(p->g, p->at.name);
     if (!v)
       diag_node_fatal(p->n, "%d:%d: input '%s' is not produced by any node, graph input "
-                      "or initializer", p->n_.line, p->n_.col, p->n_.name);
+                      "or initializer", p->at.line, p->at.col, p->at.name);
     p->n->in[p->slot] = v;
   }
   for (size_t i = 0; i < nmodel; i++) ir_toposort(R.graphs[i]);

@@ -11,21 +11,34 @@
  * The IR has no value_info list: the types of node outputs that are known
  * (after shape inference, or read from value_info) are printed as value_info,
  * in node order. Values without a name (temporaries made by passes) get
- * names `_tN` that no value of the model uses. */
+ * names `_tN` that no value of the model uses. Constants that passes made
+ * (values with data that no node produces, such as folded shapes) are printed
+ * as initializers of the graph that owns them, so every dump reads back. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diag.h"
 #include "txt.h"
 
+typedef struct VInfo {
+  const char *anon;   /* generated name */
+  const Graph *owner; /* the graph whose values list holds it */
+  unsigned produced : 1, used : 1;
+} VInfo;
+
 typedef struct Writer {
   FILE *f;
-  const char **anon; /* generated names, by value id */
-  size_t nanon;
+  VInfo *info; /* by value id */
+  size_t ninfo;
   long long next; /* the next N of `_tN` */
 } Writer;
+
+static VInfo *info(Writer *W, const Value *v) {
+  return v->id >= 0 && (size_t)v->id < W->ninfo ? &W->info[v->id] : NULL;
+}
 
 /* ---- names and strings -------------------------------------------------------- */
 
@@ -47,57 +60,84 @@ static void w_quoted(Writer *W, const char *s) {
   fputc('"', W->f);
 }
 
+/* words that the grammar reads as a type or a number where a name may be */
+static int is_reserved(const char *s) {
+  static const char *const words[] = {"seq", "map", "optional", "sparse_tensor", "inf",
+                                      "infinity", "nan", "float8e8m0", "uint2", "int2",
+                                      "float6e2m3", "float6e3m2"};
+  for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+    if (!strcasecmp(s, words[i])) return 1;
+  return dtype_from_name(s) != DT_UNDEF;
+}
+
 /* an identifier as is; any other name as a string */
 static void w_id(Writer *W, const char *s) {
-  if (s && is_ident(s))
+  if (s && is_ident(s) && !is_reserved(s))
     fputs(s, W->f);
   else
     w_quoted(W, s ? s : "");
 }
 
-/* the largest N of the names `_tN` in g and its subgraphs */
-static void scan_names(Writer *W, const Graph *g) {
+static void use(Writer *W, const Value *v) {
+  VInfo *in = v ? info(W, v) : NULL;
+  if (in) in->used = 1;
+}
+
+/* Before printing: who owns each value, which ones live nodes produce and
+ * use, and the largest N of the names `_tN` in g and its subgraphs. */
+static void scan(Writer *W, const Graph *g) {
   for (int i = 0; i < g->nvalues; i++) {
-    const char *s = g->values[i]->name;
+    const Value *v = g->values[i];
+    VInfo *in = info(W, v);
+    if (in) in->owner = g;
+    const char *s = v->name;
     size_t n = strlen(s);
     if (n > 2 && n < 18 && s[0] == '_' && s[1] == 't' && strspn(s + 2, "0123456789") == n - 2) {
       long long k = atoll(s + 2);
       if (k >= W->next) W->next = k + 1;
     }
   }
-  for (int i = 0; i < g->nnodes; i++)
-    for (int j = 0; j < g->nodes[i]->nattrs; j++) {
-      const Attr *a = &g->nodes[i]->attrs[j];
-      if (a->kind == AK_GRAPH && a->g) scan_names(W, a->g);
-      for (int k = 0; a->kind == AK_GRAPHS && k < a->n; k++) scan_names(W, a->graphs[k]);
+  for (int i = 0; i < g->noutputs; i++) use(W, g->outputs[i]);
+  for (int i = 0; i < g->nnodes; i++) {
+    const Node *n = g->nodes[i];
+    for (int j = 0; j < n->nin; j++) use(W, n->in[j]);
+    for (int j = 0; j < n->nout; j++) {
+      VInfo *in = n->out[j] ? info(W, n->out[j]) : NULL;
+      if (in) in->produced = 1;
     }
+    for (int j = 0; j < n->nattrs; j++) {
+      const Attr *a = &n->attrs[j];
+      if (a->kind == AK_GRAPH && a->g) scan(W, a->g);
+      for (int k = 0; a->kind == AK_GRAPHS && k < a->n; k++) scan(W, a->graphs[k]);
+    }
+  }
 }
 
-static const char *anon_name(Writer *W, const Value *v) {
-  size_t id = v->id >= 0 ? (size_t)v->id : 0;
-  if (id >= W->nanon) {
-    size_t n = id * 2 + 64;
-    const char **p = realloc(W->anon, n * sizeof *p);
-    if (!p) diag_oom();
-    memset(p + W->nanon, 0, (n - W->nanon) * sizeof *p);
-    W->anon = p;
-    W->nanon = n;
+/* a constant of g that only a pass made: printed with the initializers */
+static int is_made_const(Writer *W, const Graph *g, const Value *v) {
+  const VInfo *in = info(W, v);
+  return in && in->owner == g && in->used && !in->produced && v->data && !v->is_input &&
+         !v->is_init;
+}
+
+static void w_vref(Writer *W, const Value *v) {
+  if (!v) {
+    fputs("\"\"", W->f);
+    return;
   }
-  if (!W->anon[id]) {
+  VInfo *in = info(W, v);
+  if (*v->name || !in) {
+    w_id(W, v->name);
+    return;
+  }
+  if (!in->anon) {
     char buf[32];
     snprintf(buf, sizeof buf, "_t%lld", W->next++);
     char *s = malloc(strlen(buf) + 1);
     if (!s) diag_oom();
-    W->anon[id] = strcpy(s, buf);
+    in->anon = strcpy(s, buf);
   }
-  return W->anon[id];
-}
-
-static void w_vref(Writer *W, const Value *v) {
-  if (!v)
-    fputs("\"\"", W->f);
-  else
-    w_id(W, *v->name ? v->name : anon_name(W, v));
+  fputs(in->anon, W->f);
 }
 
 /* ---- numbers ------------------------------------------------------------------------ */
@@ -106,7 +146,8 @@ static int reads_back(const char *s, double x, int is_float) {
   return is_float ? strtof(s, NULL) == (float)x : strtod(s, NULL) == x;
 }
 
-/* std::to_chars(x): the shortest digits that read back, fixed or scientific */
+/* std::to_chars(x): the shortest digits that read back, in fixed or
+ * scientific notation, whichever is shorter (fixed on a tie). */
 static void w_real(Writer *W, double x, int is_float) {
   if (isnan(x)) {
     fputs(signbit(x) ? "-nan" : "nan", W->f);
@@ -118,20 +159,44 @@ static void w_real(Writer *W, double x, int is_float) {
   }
   /* more digits never stop reading back: binary search for the fewest */
   int lo = 1, hi = is_float ? 9 : 17;
-  char sci[48], fix[400];
+  int have = 0; /* the digit count sci holds */
+  char sci[48], try[48], fix[400];
   while (lo < hi) {
     int mid = (lo + hi) / 2;
-    snprintf(sci, sizeof sci, "%.*e", mid - 1, x);
-    if (reads_back(sci, x, is_float))
+    snprintf(try, sizeof try, "%.*e", mid - 1, x);
+    if (reads_back(try, x, is_float)) {
       hi = mid;
-    else
+      have = mid;
+      memcpy(sci, try, sizeof sci);
+    } else {
       lo = mid + 1;
+    }
   }
-  snprintf(sci, sizeof sci, "%.*e", lo - 1, x);
-  int exp10 = atoi(strchr(sci, 'e') + 1);
-  /* the fixed form keeps the same last digit; an integer prints exactly */
-  int decimals = lo - 1 - exp10;
-  snprintf(fix, sizeof fix, "%.*f", decimals > 0 ? decimals : 0, x);
+  if (have != lo) snprintf(sci, sizeof sci, "%.*e", lo - 1, x);
+  /* sci is [-]d[.ddd]e±XX with `lo` digits */
+  int neg = sci[0] == '-', exp10 = atoi(strchr(sci, 'e') + 1);
+  char digits[24];
+  int nd = 0;
+  for (const char *p = sci + neg; *p != 'e'; p++)
+    if (*p != '.') digits[nd++] = *p;
+  size_t k = 0;
+  if (neg) fix[k++] = '-';
+  if (exp10 >= nd - 1) {
+    /* an integer: printed exactly, as %.0f does */
+    snprintf(fix, sizeof fix, "%.0f", x);
+  } else if (exp10 >= 0) {
+    for (int i = 0; i < nd; i++) {
+      fix[k++] = digits[i];
+      if (i == exp10) fix[k++] = '.';
+    }
+    fix[k] = 0;
+  } else {
+    fix[k++] = '0';
+    fix[k++] = '.';
+    for (int i = 0; i < -exp10 - 1; i++) fix[k++] = '0';
+    memcpy(fix + k, digits, (size_t)nd);
+    fix[k + (size_t)nd] = 0;
+  }
   fputs(strlen(fix) <= strlen(sci) ? fix : sci, W->f);
 }
 
@@ -338,16 +403,23 @@ static void w_graph(Writer *W, const Graph *g, int indent) {
     w_decl(W, g->outputs[i]);
   }
   fputs(") ", f);
-  int ninfo = 0;
+  int nlist = g->ninits;
+  for (int i = 0; i < g->nvalues; i++) nlist += is_made_const(W, g, g->values[i]);
   for (int i = 0; i < g->nnodes; i++)
-    for (int j = 0; j < g->nodes[i]->nout; j++) ninfo += is_info(g->nodes[i]->out[j]);
-  if (g->ninits || ninfo) {
+    for (int j = 0; j < g->nodes[i]->nout; j++) nlist += is_info(g->nodes[i]->out[j]);
+  if (nlist) {
     fprintf(f, "\n%*s<", indent, "");
     const char *sep = "";
     for (int i = 0; i < g->ninits; i++, sep = ", ") {
       fputs(sep, f);
       w_init(W, g->inits[i]);
     }
+    for (int i = 0; i < g->nvalues; i++)
+      if (is_made_const(W, g, g->values[i])) {
+        fputs(sep, f);
+        sep = ", ";
+        w_init(W, g->values[i]);
+      }
     for (int i = 0; i < g->nnodes; i++)
       for (int j = 0; j < g->nodes[i]->nout; j++)
         if (is_info(g->nodes[i]->out[j])) {
@@ -363,8 +435,12 @@ static void w_graph(Writer *W, const Graph *g, int indent) {
 }
 
 void txt_write(FILE *f, const Graph *g) {
-  Writer W = {.f = f};
-  scan_names(&W, g);
+  const Graph *root = g;
+  while (root->parent) root = root->parent;
+  Writer W = {.f = f, .ninfo = (size_t)root->next_value_id};
+  W.info = calloc(W.ninfo + 1, sizeof *W.info);
+  if (!W.info) diag_oom();
+  scan(&W, g);
   fprintf(f, "<\n   ir_version: %" PRId64 ",\n   opset_import: [", g->ir_version);
   for (int i = 0; i < g->nopsets; i++) {
     if (i) fputs(", ", f);
@@ -390,6 +466,6 @@ void txt_write(FILE *f, const Graph *g) {
   fputs("\n>\n", f);
   w_graph(&W, g, 3);
   fputc('\n', f);
-  for (size_t i = 0; i < W.nanon; i++) free((void *)W.anon[i]);
-  free(W.anon);
+  for (size_t i = 0; i < W.ninfo; i++) free((void *)W.info[i].anon);
+  free(W.info);
 }

@@ -439,42 +439,57 @@ void mlc_rt_matmul_f32(const void *params, void *const *io) {
 }
 
 /* A depthwise conv: each output plane from one input plane and one filter,
- * accumulated one filter tap at a time over the output row range where the
- * tap lands inside the input, so the inner loop has no bounds checks. */
+ * accumulated one filter tap at a time over the run of outputs whose tap
+ * lands inside the input, so the inner loop has no bounds checks. The runs
+ * go in chunks of constant length, which gcc vectorizes even at -O2. */
+#define DW_CHUNK 16
+
+/* y[o] += w * x[o*sx] for o in [lo, hi) */
+static void dw_tap(float *restrict y, const float *restrict x, float w, int64_t lo,
+                   int64_t hi, int64_t sx) {
+  int64_t o = lo;
+  if (sx == 1) {
+    for (; o + DW_CHUNK <= hi; o += DW_CHUNK)
+      for (int t = 0; t < DW_CHUNK; t++) y[o + t] += w * x[o + t];
+  } else if (sx == 2) {
+    for (; o + DW_CHUNK <= hi; o += DW_CHUNK)
+      for (int t = 0; t < DW_CHUNK; t++) y[o + t] += w * x[2 * (o + t)];
+  }
+  for (; o < hi; o++) y[o] += w * x[o * sx];
+}
+
 static void conv_depthwise(const Im2col *g, const float *w, float bias,
                            float *y, const Epi *e) {
-  const int64_t ow = g->out[2];
-  int64_t npix = g->out[0] * g->out[1] * ow;
-  for (int64_t i = 0; i < npix; i++) y[i] = bias;
+  const int64_t ow = g->out[2], iw = g->in[2], sx = g->s[2];
   for (int64_t oz = 0; oz < g->out[0]; oz++)
     for (int64_t oy = 0; oy < g->out[1]; oy++) {
       float *yr = y + (oz * g->out[1] + oy) * ow;
+      for (int64_t o = 0; o < ow; o++) yr[o] = bias;
       for (int64_t kz = 0; kz < g->k[0]; kz++) {
         int64_t iz = oz * g->s[0] - g->pad[0] + kz * g->d[0];
         if (iz < 0 || iz >= g->in[0]) continue;
         for (int64_t ky = 0; ky < g->k[1]; ky++) {
           int64_t iy = oy * g->s[1] - g->pad[1] + ky * g->d[1];
           if (iy < 0 || iy >= g->in[1]) continue;
-          const float *xr = g->x + (iz * g->in[1] + iy) * g->in[2];
+          const float *xr = g->x + (iz * g->in[1] + iy) * iw;
           const float *wr = w + (kz * g->k[1] + ky) * g->k[2];
           for (int64_t kx = 0; kx < g->k[2]; kx++) {
-            int64_t ix = kx * g->d[2] - g->pad[2], sx = g->s[2];
-            /* output columns whose tap lands in [0, in) */
-            int64_t lo = ix >= 0 ? 0 : (-ix + sx - 1) / sx;
-            int64_t hi = ix >= g->in[2] ? 0 : (g->in[2] - 1 - ix) / sx + 1;
-            if (hi > ow) hi = ow;
-            float wv = wr[kx];
+            /* outputs [lo, hi) read x[ix + o*sx] inside [0, iw) */
+            int64_t ix = kx * g->d[2] - g->pad[2], lo, hi;
             if (sx == 1) {
-              const float *xs = xr + ix;
-              for (int64_t o = lo; o < hi; o++) yr[o] += wv * xs[o];
+              lo = ix >= 0 ? 0 : -ix;
+              hi = iw - ix;
             } else {
-              for (int64_t o = lo; o < hi; o++) yr[o] += wv * xr[ix + o * sx];
+              lo = ix >= 0 ? 0 : (-ix + sx - 1) / sx;
+              hi = ix >= iw ? 0 : (iw - 1 - ix) / sx + 1;
             }
+            if (hi > ow) hi = ow;
+            dw_tap(yr, xr + ix, wr[kx], lo, hi, sx);
           }
         }
       }
+      act_row(yr, ow, e);
     }
-  act_row(y, npix, e);
 }
 
 void mlc_rt_conv_f32(const void *params, void *const *io) {

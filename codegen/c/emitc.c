@@ -477,8 +477,11 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
     fputs("  (void)arena_bytes;\n", c);
   if (weights) fprintf(c, "  if (!weights) return %s_ERR_WEIGHTS;\n", P);
   fputs("  (void)A;\n", c);
+  /* an input may go unread and an empty output unwritten */
   for (int i = 0; i < g->ninputs; i++)
     fprintf(c, "  (void)in_%s;\n", emitc_mangle(a, g->inputs[i]->name));
+  for (int i = 0; i < g->noutputs; i++)
+    fprintf(c, "  (void)out_%s;\n", emitc_mangle(a, g->outputs[i]->name));
   for (int s = 0; s < p->nsteps; s++) {
     const Step *st = &p->steps[s];
     fputc('\n', c);
