@@ -690,31 +690,31 @@ static void parse_opsets(Reader *R, Graph *g) {
   lex_expect(&R->L, ']', "after the opset imports");
 }
 
-/* `< key: value, ... >` of a model (g top-level) or of a function (g NULL) */
-static void parse_fields(Reader *R, Graph *g, Graph *fn) {
+/* `< key: value, ... >` of the model (into g) or of a function (g is the
+ * function's throwaway graph: only its opsets matter) */
+static void parse_fields(Reader *R, Graph *g, int model) {
   Lexer *L = &R->L;
   do {
     Tok kt = L->tok;
     const char *k = take_ident(R, "a field name");
     lex_expect(L, ':', "after the field name");
-    Graph *og = g ? g : fn;
     if (!strcmp(k, "opset_import")) {
-      parse_opsets(R, og);
+      parse_opsets(R, g);
     } else if (!strcmp(k, "doc_string")) {
       const char *s = lex_take_string(L, "the doc string");
-      if (g) g->model_doc = s;
+      if (model) g->model_doc = s;
     } else if (!strcmp(k, "domain")) {
       const char *s = lex_take_string(L, "the domain");
-      if (g) g->model_domain = s;
-    } else if (g && !strcmp(k, "ir_version")) {
+      if (model) g->model_domain = s;
+    } else if (model && !strcmp(k, "ir_version")) {
       g->ir_version = lex_take_int(L, "the IR version");
-    } else if (g && !strcmp(k, "model_version")) {
+    } else if (model && !strcmp(k, "model_version")) {
       g->model_version = lex_take_int(L, "the model version");
-    } else if (g && !strcmp(k, "producer_name")) {
+    } else if (model && !strcmp(k, "producer_name")) {
       g->producer_name = lex_take_string(L, "the producer name");
-    } else if (g && !strcmp(k, "producer_version")) {
+    } else if (model && !strcmp(k, "producer_version")) {
       g->producer_version = lex_take_string(L, "the producer version");
-    } else if (g && !strcmp(k, "metadata_props")) {
+    } else if (model && !strcmp(k, "metadata_props")) {
       /* kept by onnx, not by the IR */
       lex_expect(L, '[', "before the metadata");
       if (!lex_accept(L, ']')) {
@@ -725,10 +725,10 @@ static void parse_fields(Reader *R, Graph *g, Graph *fn) {
         } while (lex_accept(L, ','));
         lex_expect(L, ']', "after the metadata");
       }
-    } else if (!g && !strcmp(k, "overload")) {
+    } else if (!model && !strcmp(k, "overload")) {
       lex_take_string(L, "the overload name");
     } else {
-      err_at(kt.line, kt.col, "unknown %s field '%s'", g ? "model" : "function", k);
+      err_at(kt.line, kt.col, "unknown %s field '%s'", model ? "model" : "function", k);
     }
   } while (lex_accept(L, ','));
   lex_expect(L, '>', "after the fields");
@@ -741,26 +741,24 @@ static void parse_function(Reader *R) {
   Lexer *L = &R->L;
   Graph *f = ir_graph_new(R->a, NULL);
   R->in_function = 1;
-  if (lex_accept(L, '<')) parse_fields(R, NULL, f);
+  if (lex_accept(L, '<')) parse_fields(R, f, 0);
   f->name = take_name(R, "a function name").name;
   if (lex_accept(L, '<')) {
-    AttrList al = {0};
     do {
-      Attr *a = PUSH(R, al.v, al.n, al.cap);
-      memset(a, 0, sizeof *a);
-      a->name = take_name(R, "an attribute name").name;
-      if (lex_is(L, ':') || lex_is(L, '=')) parse_attr_value(R, f, a);
+      Attr a = {.name = take_name(R, "an attribute name").name};
+      if (lex_is(L, ':') || lex_is(L, '=')) parse_attr_value(R, f, &a);
     } while (lex_accept(L, ','));
     lex_expect(L, '>', "after the function attributes");
   }
-  DeclList ins = {0}, outs = {0}, infos = {0};
+  DeclList ins = {0}, outs = {0};
   parse_decls(R, &ins, "before the function inputs");
   for (int i = 0; i < ins.n; i++) ir_add_input(f, define(f, &ins.v[i].n));
   if (L->tok.kind != TK_ARROW) lex_error(L, "expected '=>' after the function inputs");
   lex_next(L);
   parse_decls(R, &outs, "before the function outputs");
   if (lex_accept(L, '<')) {
-    do parse_decl(R, PUSH(R, infos.v, infos.n, infos.cap));
+    Decl info; /* value types: a hint for a function mlc does not use */
+    do parse_decl(R, &info);
     while (lex_accept(L, ','));
     lex_expect(L, '>', "after the value types");
   }
@@ -778,7 +776,7 @@ Graph *txt_parse(Arena *a, const char *text, size_t len, const char *path) {
   lex_init(&R.L, a, text, len);
   Graph *g = ir_graph_new(a, NULL);
   g->file = path ? arena_strdup(a, path) : NULL;
-  if (lex_accept(&R.L, '<')) parse_fields(&R, g, NULL);
+  if (lex_accept(&R.L, '<')) parse_fields(&R, g, 1);
   if (!g->nopsets)
     diag_fatal("the model imports no operator set: begin it with "
                "<ir_version: 8, opset_import: [\"\" : 18]>");
