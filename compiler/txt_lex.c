@@ -9,7 +9,6 @@
  * The text is untrusted and need not end with a NUL: every read checks
  * `end`. Values are converted with the C library (strtoll, strtof, strtod), so
  * the numbers the writer prints come back bit-exactly. */
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -25,6 +24,7 @@ void lex_init(Lexer *L, Arena *a, const char *text, size_t len) {
   L->arena = a;
   L->cur = L->line_start = text;
   L->end = text + len;
+  if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3)) L->cur = L->line_start = text + 3;
   L->line = 1;
   lex_next(L);
 }
@@ -72,9 +72,12 @@ static void skip_space(Lexer *L) {
   }
 }
 
-static int is_ident_start(char c) { return isalpha((unsigned char)c) || c == '_'; }
-static int is_ident_char(char c) { return isalnum((unsigned char)c) || c == '_'; }
+/* ASCII only, whatever the locale */
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
+static int is_ident_start(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+static int is_ident_char(char c) { return is_ident_start(c) || is_digit(c); }
 
 static int special_float_word(const char *p, size_t n) {
   return (n == 3 && (!strncasecmp(p, "inf", 3) || !strncasecmp(p, "nan", 3))) ||
