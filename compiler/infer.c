@@ -28,7 +28,38 @@ int parse_dims(const char *s, int64_t *dims, int max) {
   }
 }
 
+static const char *needed_const;
+
+void infer_need_const(const Node *n, const Value *v) {
+  static char name[512];
+  snprintf(name, sizeof name, "%s", v->name);
+  needed_const = name;
+  diag_node_fatal(n, "the value of '%s' must be known at compile time (mlc compiles static "
+                  "shapes; freeze a graph input with --const %s=FILE)", v->name, v->name);
+}
+
+const char *infer_needed_const(void) { return needed_const; }
+
+/* a graph input becomes a constant with the given value */
+static void freeze_input(Graph *g, const ConstBind *c) {
+  int k = -1;
+  for (int j = 0; j < g->ninputs; j++)
+    if (!strcmp(g->inputs[j]->name, c->name)) k = j;
+  if (k < 0) diag_fatal("--const names '%s', which is not an input of the model", c->name);
+  Value *v = g->inputs[k];
+  if (v->dtype != c->value->dtype)
+    diag_fatal("--const %s: the file holds %s, the input is %s", c->name,
+               dtype_name(c->value->dtype), dtype_name(v->dtype));
+  if (ir_tensor_to_value(g, c->value, v))
+    diag_fatal("--const %s: the value cannot be used as a constant", c->name);
+  memmove(g->inputs + k, g->inputs + k + 1, (size_t)(g->ninputs - k - 1) * sizeof *g->inputs);
+  g->ninputs--;
+  v->is_input = 0;
+  ir_add_init(g, v);
+}
+
 void infer_bind(Graph *g, const Bindings *b) {
+  needed_const = NULL;
   for (int i = 0; b && i < b->nshapes; i++) {
     Value *v = NULL;
     for (int j = 0; j < g->ninputs; j++)
@@ -44,6 +75,7 @@ void infer_bind(Graph *g, const Bindings *b) {
                    v->name, d, (long long)b->shapes[i].dims[d], (long long)v->dims[d]);
     ir_set_shape(v, b->shapes[i].rank, b->shapes[i].dims);
   }
+  for (int i = 0; b && i < b->nconsts; i++) freeze_input(g, &b->consts[i]);
   for (int i = 0; i < g->ninputs; i++) {
     Value *v = g->inputs[i];
     for (int d = 0; d < v->rank; d++) {

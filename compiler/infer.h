@@ -17,11 +17,18 @@ typedef struct DimBind {
   int64_t value;
 } DimBind;
 
+typedef struct ConstBind {
+  const char *name; /* graph input frozen to a value */
+  const Tensor *value;
+} ConstBind;
+
 typedef struct Bindings {
   ShapeBind *shapes;
   int nshapes;
   DimBind *dims;
   int ndims;
+  ConstBind *consts;
+  int nconsts;
 } Bindings;
 
 /* Largest tensor (bytes) that inference evaluates to fill compile-time data.
@@ -34,6 +41,12 @@ void infer_bind(Graph *g, const Bindings *b);
 /* checks support of every node (all problems listed at once), then infers
  * in order, folding constant subgraphs through the interpreter */
 void infer_graph(Graph *g);
+
+/* Node error: the value of v is needed at compile time (a shape, pads,
+ * axes...). The name is remembered: `mlc test` freezes such a graph input to
+ * the test's value and tries again, as `--const NAME=FILE` does. */
+_Noreturn void infer_need_const(const Node *n, const Value *v);
+const char *infer_needed_const(void); /* the last such value's name, or NULL */
 
 /* parse "1x3x224x224" (also "1,3,224,224"); -1 on error */
 int parse_dims(const char *s, int64_t *dims, int max);

@@ -34,7 +34,9 @@ static const char *usage_main =
 
 static const char *usage_shape_flags =
     "  --shape NAME=DIMS   give input NAME the shape DIMS (e.g. 1x3x224x224)\n"
-    "  --dim SYM=N         bind the symbolic dimension SYM to N\n";
+    "  --dim SYM=N         bind the symbolic dimension SYM to N\n"
+    "  --const NAME=FILE   freeze input NAME to the tensor in FILE (.npy or .pb):\n"
+    "                      for inputs that decide shapes (a Reshape's shape, pads...)\n";
 
 static const char *usage_compile =
     "usage: mlc compile MODEL -o OUT.c [options]\n"
@@ -90,6 +92,17 @@ static void push_shape(Arena *a, Bindings *b, const char *spec) {
   b->shapes[b->nshapes++] = sb;
 }
 
+static void push_const(Arena *a, Bindings *b, const char *spec) {
+  const char *eq = strchr(spec, '=');
+  if (!eq || eq == spec) diag_fatal("--const expects NAME=FILE, got '%s'", spec);
+  const char *file = diag_file();
+  const Tensor *t = tensor_load(a, eq + 1);
+  diag_set_file(file);
+  size_t cap = (size_t)b->nconsts;
+  b->consts = arena_grow(a, b->consts, &cap, (size_t)b->nconsts + 1, sizeof *b->consts);
+  b->consts[b->nconsts++] = (ConstBind){arena_strndup(a, spec, (size_t)(eq - spec)), t};
+}
+
 static void push_dim(Arena *a, Bindings *b, const char *spec) {
   const char *eq = strrchr(spec, '=');
   char *end;
@@ -122,6 +135,7 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
     else if ((v = flag_value(argc, argv, &i, "-o"))) r.out = v;
     else if ((v = flag_value(argc, argv, &i, "--shape"))) push_shape(a, &r.co.bind, v);
     else if ((v = flag_value(argc, argv, &i, "--dim"))) push_dim(a, &r.co.bind, v);
+    else if ((v = flag_value(argc, argv, &i, "--const"))) push_const(a, &r.co.bind, v);
     else if ((v = flag_value(argc, argv, &i, "--name"))) r.co.prefix = v;
     else if ((v = flag_value(argc, argv, &i, "--dump-after"))) r.co.passes.dump_after = v;
     else if ((v = flag_value(argc, argv, &i, "--weights"))) {
@@ -206,36 +220,46 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   }
   need_model(&r, usage_run);
   Graph *g = model_load(a, r.model);
-  Tensor **ins = arena_array(a, (size_t)g->ninputs + 1, sizeof *ins);
+  int n = g->ninputs;
+  Value **order = arena_array(a, (size_t)n + 1, sizeof *order);
+  memcpy(order, g->inputs, (size_t)n * sizeof *order);
+  Tensor **given = arena_array(a, (size_t)n + 1, sizeof *given);
   for (int i = 0; i < r.ninputs; i++) {
     const char *spec = r.inputs[i], *eq = strchr(spec, '=');
     int k = -1;
-    if (!eq && g->ninputs == 1) {
+    if (!eq && n == 1) {
       k = 0;
       eq = spec - 1;
     } else if (eq) {
-      for (int j = 0; j < g->ninputs; j++)
-        if (strlen(g->inputs[j]->name) == (size_t)(eq - spec) &&
-            !strncmp(g->inputs[j]->name, spec, (size_t)(eq - spec)))
+      for (int j = 0; j < n; j++)
+        if (strlen(order[j]->name) == (size_t)(eq - spec) &&
+            !strncmp(order[j]->name, spec, (size_t)(eq - spec)))
           k = j;
     }
     if (k < 0) diag_fatal("--input %s: no model input of that name (use NAME=FILE)", spec);
-    ins[k] = tensor_load(a, eq + 1);
+    given[k] = tensor_load(a, eq + 1);
     diag_set_file(r.model);
   }
-  for (int i = 0; i < g->ninputs; i++)
-    if (!ins[i]) diag_fatal("input '%s' is not given (--input %s=FILE)", g->inputs[i]->name,
-                            g->inputs[i]->name);
-  /* the inputs' shapes bind the model's symbolic dims */
-  for (int i = 0; i < g->ninputs; i++) {
-    ShapeBind sb = {g->inputs[i]->name, ins[i]->rank, {0}};
-    memcpy(sb.dims, ins[i]->dims, sizeof sb.dims);
+  for (int i = 0; i < n; i++) {
+    int frozen = 0;
+    for (int c = 0; c < r.co.bind.nconsts; c++) frozen |= !strcmp(r.co.bind.consts[c].name, order[i]->name);
+    if (frozen) continue;
+    if (!given[i])
+      diag_fatal("input '%s' is not given (--input %s=FILE)", order[i]->name, order[i]->name);
+    /* the inputs' shapes bind the model's symbolic dims */
+    ShapeBind sb = {order[i]->name, given[i]->rank, {0}};
+    memcpy(sb.dims, given[i]->dims, sizeof sb.dims);
     size_t cap = (size_t)r.co.bind.nshapes;
     r.co.bind.shapes = arena_grow(a, r.co.bind.shapes, &cap, cap + 1, sizeof sb);
     r.co.bind.shapes[r.co.bind.nshapes++] = sb;
   }
   infer_bind(g, &r.co.bind);
   infer_graph(g);
+  /* the inputs that remain after freezing, in the graph's order */
+  Tensor **ins = arena_array(a, (size_t)g->ninputs + 1, sizeof *ins);
+  for (int i = 0; i < g->ninputs; i++)
+    for (int j = 0; j < n; j++)
+      if (order[j] == g->inputs[i]) ins[i] = given[j];
   Tensor **outs = arena_array(a, (size_t)g->noutputs + 1, sizeof *outs);
   interp_run(g, ins, outs);
   if (r.out && mkdir(r.out, 0777) && errno != EEXIST)

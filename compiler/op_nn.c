@@ -66,8 +66,8 @@ static void window_attr(const Node *n, const char *name, int count, int64_t lo,
                     strcmp(name, "pads") ? "" : " (pads needs two per dim)");
   for (int i = 0; i < k; i++) {
     if (a[i] < lo || a[i] >= MAX_WINDOW)
-      diag_node_fatal(n, "'%s' entry %d is %lld; it must be %s", name, i, (long long)a[i],
-                      lo > 0 ? "positive" : "non-negative");
+      diag_node_fatal(n, "'%s' entry %d is %lld; it must be %s and below 2^31", name, i,
+                      (long long)a[i], lo > 0 ? "positive" : "non-negative");
     out[i] = a[i];
   }
 }
@@ -193,7 +193,6 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
   p->m = wt->dims[0];
   p->group = attr_i(n, "group", 1);
   p->nsp = w.nsp;
-  int64_t kvol = 1, npix = 1;
   for (int i = 0; i < w.nsp; i++) {
     p->in_sp[i] = w.in[i];
     p->out_sp[i] = w.out[i];
@@ -201,18 +200,14 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
     p->stride[i] = w.stride[i];
     p->dil[i] = w.dil[i];
     p->pad_begin[i] = w.pb[i];
-    kvol *= w.k[i];
-    npix *= w.out[i];
   }
   p->has_bias = n->nin > 2 && n->in[2];
   p->act = MLC_ACT_NONE;
-  int64_t cg = p->c / p->group, mg = p->m / p->group;
-  int depthwise = cg == 1 && mg == 1; /* a direct loop, no GEMM */
   c->io[0] = n->in[0];
   c->io[1] = n->in[1];
   c->io[2] = p->has_bias ? n->in[2] : NULL;
   c->io[3] = n->out[0];
-  c->io[4] = depthwise ? NULL : scratch_value(g, mlc_rt_gemm_scratch(mg, npix, cg * kvol));
+  c->io[4] = scratch_value(g, mlc_rt_conv_scratch(p));
   c->nio = 5;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "infer.h"
 
 /* the driver's limit on an output's element count */
 #define MAX_ELEMS (INT64_C(1) << 40)
@@ -38,9 +39,7 @@ int read_const_ints(const Node *n, int input, int64_t *out, int max) {
   if (v->rank > 1)
     diag_node_fatal(n, "input %d ('%s') must be a scalar or 1-D, not rank %d", input,
                     v->name, v->rank);
-  if (!v->data)
-    diag_node_fatal(n, "input %d ('%s') must be known at compile time: mlc compiles "
-                    "static shapes only", input, v->name);
+  if (!v->data) infer_need_const(n, v);
   int64_t k = ir_numel(v);
   if (k > max)
     diag_node_fatal(n, "input %d ('%s') has %lld entries; at most %d are supported",
@@ -459,9 +458,7 @@ void infer_Range(Graph *g, Node *n) {
       diag_node_fatal(n, "start, limit and delta must have one type (%s and %s)",
                       dtype_name(t), dtype_name(v->dtype));
     if (ir_numel(v) != 1) diag_node_fatal(n, "input %d must be a scalar", i);
-    if (!v->data)
-      diag_node_fatal(n, "start, limit and delta must be known at compile time (the "
-                      "output's size depends on them)");
+    if (!v->data) infer_need_const(n, v); /* the output's size depends on it */
   }
   if (!castable(t) || t == DT_BOOL)
     diag_node_fatal(n, "Range of %s is not supported", dtype_name(t));

@@ -160,14 +160,14 @@ static void w_real(Writer *W, double x, int is_float) {
   /* more digits never stop reading back: binary search for the fewest */
   int lo = 1, hi = is_float ? 9 : 17;
   int have = 0; /* the digit count sci holds */
-  char sci[48], try[48], fix[400];
+  char sci[48], cand[48], fix[400];
   while (lo < hi) {
     int mid = (lo + hi) / 2;
-    snprintf(try, sizeof try, "%.*e", mid - 1, x);
-    if (reads_back(try, x, is_float)) {
+    snprintf(cand, sizeof cand, "%.*e", mid - 1, x);
+    if (reads_back(cand, x, is_float)) {
       hi = mid;
       have = mid;
-      memcpy(sci, try, sizeof sci);
+      memcpy(sci, cand, sizeof sci);
     } else {
       lo = mid + 1;
     }
@@ -264,9 +264,13 @@ static void w_element(Writer *W, DType dt, const void *data, int64_t i) {
 /* ` {1,2,3}`, or `{"a", "b"}` for strings, as the printer spaces them */
 static void w_data(Writer *W, DType dt, int rank, const int64_t *dims, const void *data) {
   int64_t n = 1;
-  for (int i = 0; i < rank; i++) n *= dims[i];
+  int known = data && rank >= 0 && (dt == DT_STRING || dtype_size(dt));
+  for (int i = 0; i < rank; i++) {
+    known &= dims[i] >= 0;
+    n *= dims[i];
+  }
   if (dt == DT_COMPLEX64 || dt == DT_COMPLEX128) n *= 2;
-  if (!data || rank < 0 || (dt != DT_STRING && !dtype_size(dt))) {
+  if (!known) {
     fputs(" ...", W->f); /* as the printer marks what it cannot print */
     return;
   }

@@ -133,8 +133,7 @@ enum { MLC_RED_SUM, MLC_RED_MEAN, MLC_RED_MAX, MLC_RED_MIN, MLC_RED_PROD,
 /* The GEMM-based kernels (conv_f32, gemm_f32, matmul_f32) pack panels of
  * their operands into a scratch buffer that the caller provides as their
  * last io slot, of mlc_rt_gemm_scratch(m, n, k) floats for an m x k by
- * k x n product (conv: m = out channels per group, n = output pixels,
- * k = in channels per group x kernel volume). The slack covers rounding the
+ * k x n product (conv: mlc_rt_conv_scratch). The slack covers rounding the
  * blocks up to any micro-tile the runtime's build target selects. */
 #define MLC_RT_GEMM_MC 144
 #define MLC_RT_GEMM_KC 256
@@ -146,6 +145,21 @@ static inline int64_t mlc_rt_gemm_scratch(int64_t m, int64_t n, int64_t k) {
   int64_t kc = k < MLC_RT_GEMM_KC ? k : MLC_RT_GEMM_KC;
   return (mc + nc + 2 * MLC_RT_GEMM_SLACK) * kc + MLC_RT_GEMM_SLACK;
 }
+/* conv_f32: a GEMM per group, or for a depthwise conv (one input and one
+ * output channel per group) a zero-padded copy of one input plane, with
+ * slack for vector reads past its end */
+static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
+  int64_t kvol = 1, npix = 1, plane = 1;
+  for (int i = 0; i < p->nsp; i++) {
+    int64_t need = (p->out_sp[i] - 1) * p->stride[i] + (p->k[i] - 1) * p->dil[i] + 1;
+    int64_t have = p->pad_begin[i] + p->in_sp[i];
+    kvol *= p->k[i];
+    npix *= p->out_sp[i];
+    plane *= need > have ? need : have;
+  }
+  if (p->c == p->group && p->m == p->group) return plane + 2 * MLC_RT_GEMM_SLACK;
+  return mlc_rt_gemm_scratch(p->m / p->group, npix, p->c / p->group * kvol);
+}
 
 /* ---- kernels ------------------------------------------------------------
  * K(name, ParamsType). io lists inputs, then outputs.
@@ -154,7 +168,8 @@ static inline int64_t mlc_rt_gemm_scratch(int64_t m, int64_t n, int64_t k) {
   K(copy, MlcCopy)             /* io: src, dst */                           \
   K(fill, MlcFill)             /* io: dst */                                \
   K(pad, MlcPad)               /* io: src, dst */                           \
-  /* scratch: mlc_rt_gemm_scratch() floats, NULL when that is 0 */         \
+  /* scratch: mlc_rt_conv_scratch() or mlc_rt_gemm_scratch() floats,       \
+     NULL when that is 0 */                                                 \
   K(conv_f32, MlcConv)         /* io: x, w, bias|NULL, y, scratch */        \
   K(gemm_f32, MlcGemm)         /* io: a, b, c|NULL, y, scratch */           \
   K(matmul_f32, MlcMatMul)     /* io: a, b, y, scratch */                   \
