@@ -288,11 +288,15 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0,
 
 /* ---- the product -------------------------------------------------------- */
 
-/* t = A strip x B strip over depth kc; A(i, p) is a[i*ars + p*acs]: a packed
- * strip, or MR rows of A read in place. t is MR x NR, row stride NR. */
+/* The A strip x B strip over depth kc, A(i, p) at a[i*ars + p*acs] (a
+ * packed strip, or MR rows of A read in place), stored to the MR x NR tile
+ * at c (row stride ldc): as acc + rb[i] on the first slice of the inner
+ * dimension, as c + acc on later ones. Whole tiles of a plain epilogue go
+ * straight from registers to C; the rest through a local tile. */
 static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars,
                                int64_t acs, const float *restrict b,
-                               float *restrict t) {
+                               float *restrict c, int64_t ldc,
+                               const float *restrict rb, int first) {
   float acc[MR][NR];
   memset(acc, 0, sizeof acc);
   for (int64_t p = 0; p < kc; p++) {
@@ -301,7 +305,13 @@ static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars,
       for (int j = 0; j < NR; j++) acc[i][j] += ai * b[p * NR + j];
     }
   }
-  memcpy(t, acc, sizeof acc);
+  if (first) {
+    for (int i = 0; i < MR; i++)
+      for (int j = 0; j < NR; j++) c[i * ldc + j] = acc[i][j] + rb[i];
+  } else {
+    for (int i = 0; i < MR; i++)
+      for (int j = 0; j < NR; j++) c[i * ldc + j] += acc[i][j];
+  }
 }
 
 /* C (m x n, row stride ldc) = epilogue(A (m x k) B (k x n)) through packed
@@ -313,7 +323,9 @@ static void gemm_packed(int64_t m, int64_t n, int64_t k, Mat a, BSrc b,
                         float *c, int64_t ldc, const Epi *e, float *scratch) {
   float *bp = scratch;
   float *ap = scratch + (min64(n, NC) + MLC_RT_GEMM_SLACK) * min64(k, KC);
-  float tile[MR * NR];
+  float tile[MR * NR], zero[MR] = {0}, rb[MR];
+  /* alpha 1 and a bias constant along rows: whole tiles store directly */
+  int plain = e->alpha == 1 && (!e->bias || e->bcs == 0);
   for (int64_t jc = 0; jc < n; jc += NC) {
     int64_t nc = min64(NC, n - jc);
     for (int64_t pc = 0; pc < k; pc += KC) {
@@ -329,12 +341,19 @@ static void gemm_packed(int64_t m, int64_t n, int64_t k, Mat a, BSrc b,
           int nr = (int)min64(NR, nc - jr);
           for (int64_t ir = 0; ir < mc; ir += MR) {
             int mr = (int)min64(MR, mc - ir);
-            if (ir < direct)
-              micro(kc, a.p + (ic + ir) * a.rs + pc, a.rs, 1, bp + jr * kc, tile);
-            else
-              micro(kc, ap + (ir - direct) * kc, 1, MR, bp + jr * kc, tile);
-            store_tile(tile, c + (ic + ir) * ldc + jc + jr, ldc, mr, nr, ic + ir,
-                       jc + jr, first, last, e);
+            const float *as = ir < direct ? a.p + (ic + ir) * a.rs + pc
+                                          : ap + (ir - direct) * kc;
+            int64_t ars = ir < direct ? a.rs : 1, acs = ir < direct ? 1 : MR;
+            float *cs = c + (ic + ir) * ldc + jc + jr;
+            if (plain && mr == MR && nr == NR) {
+              for (int i = 0; i < MR && first; i++)
+                rb[i] = e->bias ? e->beta * e->bias[(ic + ir + i) * e->brs] : 0;
+              micro(kc, as, ars, acs, bp + jr * kc, cs, ldc, rb, first);
+              for (int i = 0; i < MR && last; i++) act_row(cs + i * ldc, NR, e);
+            } else {
+              micro(kc, as, ars, acs, bp + jr * kc, tile, NR, zero, 1);
+              store_tile(tile, cs, ldc, mr, nr, ic + ir, jc + jr, first, last, e);
+            }
           }
         }
       }
