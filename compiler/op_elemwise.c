@@ -27,9 +27,38 @@ void infer_bool_unary(Graph *g, Node *n) {
 
 void infer_binary(Graph *g, Node *n) {
   (void)g;
-  if (n->op != OP_Pow && n->op != OP_PRelu) same_dtype(n, 0, 1);
+  if (n->op != OP_Pow) same_dtype(n, 0, 1);
   infer_broadcast(n, 2, n->in, n->out[0]);
   n->out[0]->dtype = n->in[0]->dtype;
+}
+
+/* Before opset 7 a 1-D slope runs along the channel axis (axis 1); since, it
+ * broadcasts like numpy. Viewing it as [C, 1, ..., 1] turns the old rule into
+ * the new one. */
+static Value *prelu_slope(Graph *g, Node *n) {
+  Value *x = n->in[0], *s = n->in[1];
+  if (n->opset >= 7 || s->rank != 1 || x->rank < 3 || s->dims[0] != x->dims[1] ||
+      s->dims[0] == 1)
+    return s;
+  if (!s->data)
+    diag_node_fatal(n, "a per-channel slope computed at run time needs opset 7 or later");
+  Value *v = ir_value_new(g, NULL);
+  ir_copy_type(v, s);
+  v->rank = x->rank - 1;
+  for (int d = 1; d < v->rank; d++) v->dims[d] = 1;
+  v->data = s->data;
+  return v;
+}
+
+void infer_PRelu(Graph *g, Node *n) {
+  Value *ins[2] = {n->in[0], prelu_slope(g, n)};
+  infer_broadcast(n, 2, ins, n->out[0]);
+  n->out[0]->dtype = n->in[0]->dtype;
+}
+
+void lower_PRelu(Graph *g, Node *n, Lowering *L) {
+  Value *ins[2] = {n->in[0], prelu_slope(g, n)};
+  lower_ew(g, n, L, "prelu", n->in[0]->dtype, ins, n->out[0], 0, 0);
 }
 
 void infer_compare(Graph *g, Node *n) {

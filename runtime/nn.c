@@ -298,8 +298,11 @@ static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars,
                                float *restrict c, int64_t ldc,
                                const float *restrict rb, int first) {
   float acc[MR][NR];
-  memset(acc, 0, sizeof acc);
-  for (int64_t p = 0; p < kc; p++) {
+  /* the first product initializes the tile (kc >= 1): zeroing it instead
+   * makes gcc clear a stack copy with a memset call */
+  _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)
+    for (int j = 0; j < NR; j++) acc[i][j] = a[i * ars] * b[j];
+  for (int64_t p = 1; p < kc; p++) {
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
       float ai = a[i * ars + p * acs];
       for (int j = 0; j < NR; j++) acc[i][j] += ai * b[p * NR + j];
