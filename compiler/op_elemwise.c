@@ -87,7 +87,7 @@ void infer_where(Graph *g, Node *n) {
 void infer_Cast(Graph *g, Node *n) {
   (void)g;
   DType to = n->op == OP_CastLike ? n->in[1]->dtype : (DType)attr_i(n, "to", 0);
-  if (!dtype_size(to) || to == DT_STRING)
+  if (!dtype_size(to) || to == DT_STRING || to == DT_COMPLEX64 || to == DT_COMPLEX128)
     diag_node_fatal(n, "cannot cast to element type %s", dtype_name(to));
   ir_copy_type(n->out[0], n->in[0]);
   n->out[0]->dtype = to;
@@ -247,6 +247,7 @@ void lower_Cast(Graph *g, Node *n, Lowering *L) {
   p->count = ir_numel(n->out[0]);
   p->from = n->in[0]->dtype;
   p->to = n->out[0]->dtype;
+  p->nosat = n->opset >= 19 && !attr_i(n, "saturate", 1);
   c->io[0] = n->in[0];
   c->io[1] = n->out[0];
   c->nio = 2;

@@ -167,28 +167,21 @@ static DataSet *load_sets(Arena *a, const char *dir, int *count) {
 
 /* ---- comparison ------------------------------------------------------------------- */
 
-static double half_to_double(uint16_t h) {
-  int e = (h >> 10) & 31, m = h & 1023;
-  double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m + 1024, e - 25);
-  return h & 0x8000 ? -v : v;
-}
-
+/* element i as a double, decoded by the runtime's own Cast for the float
+ * formats C has no type for */
 static double elem(const Tensor *t, int64_t i) {
-  switch (t->dtype) {
-  case DT_FLOAT16: return half_to_double(((const uint16_t *)t->data)[i]);
-  case DT_BFLOAT16: {
-    uint32_t b = (uint32_t)((const uint16_t *)t->data)[i] << 16;
-    float f;
-    memcpy(&f, &b, 4);
-    return f;
+  if (t->dtype == DT_FLOAT16 || t->dtype == DT_BFLOAT16 || (t->dtype >= DT_FLOAT8E4M3FN &&
+                                                            t->dtype <= DT_FLOAT8E5M2FNUZ)) {
+    double d;
+    MlcCast p = {.count = 1, .from = t->dtype, .to = DT_DOUBLE};
+    void *io[2] = {(char *)t->data + (size_t)i * dtype_size(t->dtype), &d};
+    mlc_rt_cast(&p, io);
+    return d;
   }
-  default: {
-    Value v = {0};
-    v.dtype = t->dtype;
-    v.data = t->data;
-    return ir_data_f64(&v, i);
-  }
-  }
+  Value v = {0};
+  v.dtype = t->dtype;
+  v.data = t->data;
+  return ir_data_f64(&v, i);
 }
 
 /* 0 if equal within tolerance; else a message about the worst element */

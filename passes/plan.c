@@ -50,7 +50,7 @@ static int64_t first_fit(Live *cur, Live **placed, int nplaced, Live **tmp) {
   int k = 0;
   for (int i = 0; i < nplaced; i++)
     if (placed[i]->first <= cur->last && cur->first <= placed[i]->last) tmp[k++] = placed[i];
-  qsort(tmp, (size_t)k, sizeof *tmp, by_offset);
+  if (k) qsort(tmp, (size_t)k, sizeof *tmp, by_offset);
   int64_t off = 0;
   for (int i = 0; i < k; i++) {
     int64_t lo = tmp[i]->v->offset, hi = lo + tmp[i]->size;
@@ -62,7 +62,7 @@ static int64_t first_fit(Live *cur, Live **placed, int nplaced, Live **tmp) {
 
 static void place(Plan *p, Live *lives, int n) {
   Arena *a = p->g->arena;
-  qsort(lives, (size_t)n, sizeof *lives, by_size);
+  if (n) qsort(lives, (size_t)n, sizeof *lives, by_size);
   Live **placed = arena_array(a, (size_t)n + 1, sizeof *placed);
   Live **tmp = arena_array(a, (size_t)n + 1, sizeof *tmp);
   int64_t top = 0;

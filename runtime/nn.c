@@ -340,10 +340,16 @@ static void gemm_packed(int64_t m, int64_t n, int64_t k, Mat a, BSrc b,
         int64_t mc = min64(MC, m - ic);
         int64_t direct = a.cs == 1 ? mc / MR * MR : 0; /* rows read in place */
         pack_a(a, ic + direct, mc - direct, pc, kc, ap);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          int nr = (int)min64(NR, nc - jr);
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            int mr = (int)min64(MR, mc - ir);
+        /* Tiles go column strip by column strip, each B strip staying in
+         * L1 while A streams from L2; but when the depth is small, writing
+         * C costs more than computing it, and row by row those writes are
+         * sequential. */
+        int by_rows = kc < 32;
+        int64_t outer = by_rows ? mc : nc, inner = by_rows ? nc : mc;
+        for (int64_t u = 0; u < outer; u += by_rows ? MR : NR)
+          for (int64_t v = 0; v < inner; v += by_rows ? NR : MR) {
+            int64_t ir = by_rows ? u : v, jr = by_rows ? v : u;
+            int mr = (int)min64(MR, mc - ir), nr = (int)min64(NR, nc - jr);
             const float *as = ir < direct ? a.p + (ic + ir) * a.rs + pc
                                           : ap + (ir - direct) * kc;
             int64_t ars = ir < direct ? a.rs : 1, acs = ir < direct ? 1 : MR;
@@ -358,7 +364,6 @@ static void gemm_packed(int64_t m, int64_t n, int64_t k, Mat a, BSrc b,
               store_tile(tile, cs, ldc, mr, nr, ic + ir, jc + jr, first, last, e);
             }
           }
-        }
       }
     }
   }

@@ -1,13 +1,16 @@
 /* Pooling: MaxPool, AveragePool, LpPool and the global pools (a window the
  * size of the input), 1-D to 3-D.
  *
- * Every shape is handled as 3-D, with leading spatial dims of 1. For each
- * output the window's taps are clipped per dim to those that land inside the
- * input (computed, not tested tap by tap), so the inner loop reads the input
- * without bounds checks. Averages with count_include_pad divide by the taps
- * inside the padded input [-pad_begin, in + pad_end), which excludes the
- * overhang that ceil_mode adds past the end padding. Max pooling can also
- * write the flat input index of each maximum (MaxPool's Indices output).
+ * Every shape is handled as 3-D, with leading spatial dims of 1. Max and
+ * average pools go one output row at a time: the row starts at the
+ * identity, and each window tap is combined into the run of outputs whose
+ * tap lands inside the input (the run is computed, not tested tap by tap),
+ * in chunks of constant length that gcc vectorizes. Averages divide by the
+ * taps counted per output: those inside the input, or with
+ * count_include_pad those inside the padded input [-pad_begin, in +
+ * pad_end), which excludes the overhang that ceil_mode adds past the end
+ * padding. MaxPool's Indices output (the flat input index of each maximum)
+ * and LpPool take a plainer path, one window at a time.
  *
  * One body serves every element type; the integer kernels exist for MaxPool
  * (opset 12 allows int8 and uint8), and the lowering only sends them max.
@@ -15,6 +18,8 @@
 #include <math.h>
 
 #include "mlc_rt.h"
+
+#define CHUNK 16
 
 /* pool geometry in 3-D */
 typedef struct PoolGeo {
@@ -35,16 +40,33 @@ static void pool_geo(const MlcPool *p, PoolGeo *g) {
   }
 }
 
-/* the taps [*lo, *hi) of a window starting at `start` (dilation dil, k taps)
- * that land in [from, to) */
-static void taps(int64_t start, int64_t k, int64_t dil, int64_t from, int64_t to,
-                 int64_t *lo, int64_t *hi) {
-  int64_t l = start >= from ? 0 : (from - start + dil - 1) / dil;
-  int64_t h = start >= to ? 0 : (to - 1 - start) / dil + 1;
-  if (h > k) h = k;
+/* the steps [*lo, *hi) of t -> start + t*step (t < n) that land in
+ * [from, to): window taps (step = dilation) or outputs (step = stride) */
+static void steps_in(int64_t start, int64_t n, int64_t step, int64_t from,
+                     int64_t to, int64_t *lo, int64_t *hi) {
+  int64_t l, h;
+  if (step == 1) {
+    l = start >= from ? 0 : from - start;
+    h = to - start;
+  } else {
+    l = start >= from ? 0 : (from - start + step - 1) / step;
+    h = start >= to ? 0 : (to - 1 - start) / step + 1;
+  }
+  if (h > n) h = n;
   if (l > h) l = h;
   *lo = l;
   *hi = h;
+}
+
+/* the number of taps of the window at output o along dim d that count for
+ * an average */
+static int64_t avg_taps(const MlcPool *p, const PoolGeo *g, int d, int64_t o) {
+  int64_t st = o * g->s[d] - g->pb[d], lo, hi;
+  if (p->count_include_pad)
+    steps_in(st, g->k[d], g->d[d], -g->pb[d], g->in[d] + g->pe[d], &lo, &hi);
+  else
+    steps_in(st, g->k[d], g->d[d], 0, g->in[d], &lo, &hi);
+  return hi - lo;
 }
 
 /* flat index of input (z, y, x) within a plane, row- or column-major */
@@ -54,7 +76,80 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
   return (z * g->in[1] + y) * g->in[2] + x;
 }
 
+#define OP_MAX(a, b) ((b) > (a) ? (b) : (a))
+#define OP_ADD(a, b) ((a) + (b))
+
+/* y[o] = OP(y[o], x[off + o*sx]) for o in [lo, hi) */
+#define POOL_TAP(name, T, OP)                                                 \
+  static void name(T *restrict y, const T *restrict x, int64_t off, int64_t lo, \
+                   int64_t hi, int64_t sx) {                                \
+    int64_t o = lo;                                                         \
+    if (sx == 1)                                                            \
+      for (; o + CHUNK <= hi; o += CHUNK)                                   \
+        for (int t = 0; t < CHUNK; t++) y[o + t] = OP(y[o + t], x[off + o + t]); \
+    else if (sx == 2)                                                       \
+      for (; o + CHUNK <= hi; o += CHUNK)                                   \
+        for (int t = 0; t < CHUNK; t++)                                     \
+          y[o + t] = OP(y[o + t], x[off + 2 * (o + t)]);                    \
+    for (; o < hi; o++) y[o] = OP(y[o], x[off + o * sx]);                   \
+  }
+
+/* Max or average pools, one output row at a time (see the top). */
+#define POOL_ROWS(sfx, T, LOWEST)                                             \
+  POOL_TAP(tap_max_##sfx, T, OP_MAX)                                        \
+  POOL_TAP(tap_add_##sfx, T, OP_ADD)                                        \
+  static void pool_rows_##sfx(const MlcPool *p, const PoolGeo *g, const T *x, \
+                              T *y) {                                       \
+    const int avg = p->kind == MLC_POOL_AVG;                                \
+    const int64_t ow = g->out[2], iw = g->in[2];                            \
+    const int64_t inpix = g->in[0] * g->in[1] * iw;                         \
+    for (int64_t pl = 0; pl < p->n * p->c; pl++)                            \
+      for (int64_t oz = 0; oz < g->out[0]; oz++)                            \
+        for (int64_t oy = 0; oy < g->out[1]; oy++) {                        \
+          T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;        \
+          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;     \
+          int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1]; \
+          int64_t zl, zh, yl, yh;                                           \
+          steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);            \
+          steps_in(sy, g->k[1], g->d[1], 0, g->in[1], &yl, &yh);            \
+          for (int64_t tz = zl; tz < zh; tz++)                              \
+            for (int64_t ty = yl; ty < yh; ty++) {                          \
+              const T *row = x + pl * inpix +                               \
+                             ((sz + tz * g->d[0]) * g->in[1] + sy +         \
+                              ty * g->d[1]) * iw;                           \
+              for (int64_t tx = 0; tx < g->k[2]; tx++) {                    \
+                int64_t off = tx * g->d[2] - g->pb[2], lo, hi;              \
+                steps_in(off, ow, g->s[2], 0, iw, &lo, &hi);                \
+                if (avg) tap_add_##sfx(yr, row, off, lo, hi, g->s[2]);      \
+                else tap_max_##sfx(yr, row, off, lo, hi, g->s[2]);          \
+              }                                                             \
+            }                                                               \
+          if (!avg) continue;                                               \
+          int64_t nzy = avg_taps(p, g, 0, oz) * avg_taps(p, g, 1, oy);      \
+          for (int64_t o = 0; o < ow; o++) {                                \
+            int64_t n = nzy * avg_taps(p, g, 2, o);                         \
+            yr[o] = n ? (T)(yr[o] / n) : (T)0;                              \
+          }                                                                 \
+        }                                                                   \
+  }
+
+/* Runs STMT for each tap of the current window inside the input, with
+ * iz, iy, ix its input coordinates and v its value. */
+#define POOL_TAPS(T, STMT)                                                    \
+  for (int64_t tz = lo[0]; tz < hi[0]; tz++)                                \
+    for (int64_t ty = lo[1]; ty < hi[1]; ty++) {                            \
+      int64_t iz = st[0] + tz * g.d[0], iy = st[1] + ty * g.d[1];           \
+      const T *row = xp + (iz * g.in[1] + iy) * g.in[2];                    \
+      for (int64_t tx = lo[2]; tx < hi[2]; tx++) {                          \
+        int64_t ix = st[2] + tx * g.d[2];                                   \
+        T v = row[ix];                                                      \
+        STMT;                                                               \
+      }                                                                     \
+    }
+
+/* one window at a time: MaxPool with Indices, LpPool */
 #define POOL_KERNEL(sfx, T, LOWEST)                                           \
+  POOL_ROWS(sfx, T, LOWEST)                                                 \
   void mlc_rt_pool_##sfx(const void *params, void *const *io) {             \
     const MlcPool *p = (const MlcPool *)params;                             \
     const T *x = (const T *)io[0];                                          \
@@ -62,55 +157,35 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
     int64_t *ind = (int64_t *)io[2];                                        \
     PoolGeo g;                                                              \
     pool_geo(p, &g);                                                        \
-    int64_t inpix = g.in[0] * g.in[1] * g.in[2];                            \
+    if (p->kind == MLC_POOL_AVG || (p->kind == MLC_POOL_MAX && !ind)) {     \
+      pool_rows_##sfx(p, &g, x, y);                                         \
+      return;                                                               \
+    }                                                                       \
+    const int64_t inpix = g.in[0] * g.in[1] * g.in[2];                      \
+    const int col_major = p->storage_order == 1;                            \
+    int64_t oi = 0;                                                         \
     for (int64_t pl = 0; pl < p->n * p->c; pl++) {                          \
       const T *xp = x + pl * inpix;                                         \
-      for (int64_t oz = 0; oz < g.out[0]; oz++)                             \
-        for (int64_t oy = 0; oy < g.out[1]; oy++)                           \
-          for (int64_t ox = 0; ox < g.out[2]; ox++) {                       \
-            int64_t o[3] = {oz, oy, ox}, st[3], lo[3], hi[3], n = 1;        \
+      int64_t o[3], st[3], lo[3], hi[3];                                    \
+      for (o[0] = 0; o[0] < g.out[0]; o[0]++)                               \
+        for (o[1] = 0; o[1] < g.out[1]; o[1]++)                             \
+          for (o[2] = 0; o[2] < g.out[2]; o[2]++, oi++) {                   \
             for (int d = 0; d < 3; d++) {                                   \
-              int64_t l, h;                                                 \
               st[d] = o[d] * g.s[d] - g.pb[d];                              \
-              taps(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]);      \
-              if (p->count_include_pad)                                     \
-                taps(st[d], g.k[d], g.d[d], -g.pb[d], g.in[d] + g.pe[d], &l, \
-                     &h);                                                   \
-              else                                                          \
-                l = lo[d], h = hi[d];                                       \
-              n *= h - l;                                                   \
+              steps_in(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]);  \
             }                                                               \
-            T best = LOWEST;                                                \
-            int64_t at = 0;                                                 \
-            double acc = 0;                                                 \
-            for (int64_t tz = lo[0]; tz < hi[0]; tz++)                      \
-              for (int64_t ty = lo[1]; ty < hi[1]; ty++) {                  \
-                int64_t iz = st[0] + tz * g.d[0], iy = st[1] + ty * g.d[1]; \
-                const T *row = xp + (iz * g.in[1] + iy) * g.in[2];          \
-                for (int64_t tx = lo[2]; tx < hi[2]; tx++) {                \
-                  int64_t ix = st[2] + tx * g.d[2];                         \
-                  T v = row[ix];                                            \
-                  if (p->kind == MLC_POOL_MAX) {                            \
-                    if (v > best || (tz == lo[0] && ty == lo[1] &&          \
-                                     tx == lo[2])) {                        \
-                      best = v;                                             \
-                      at = pool_index(&g, p->storage_order == 1, iz, iy, ix); \
-                    }                                                       \
-                  } else if (p->kind == MLC_POOL_AVG) {                     \
-                    acc += (double)v;                                       \
-                  } else {                                                  \
-                    acc += pow(fabs((double)v), p->p);                      \
-                  }                                                         \
-                }                                                           \
-              }                                                             \
-            int64_t oi = pl * g.out[0] * g.out[1] * g.out[2] +              \
-                         (oz * g.out[1] + oy) * g.out[2] + ox;              \
             if (p->kind == MLC_POOL_MAX) {                                  \
+              T best = LOWEST;                                              \
+              int64_t at = -1;                                              \
+              POOL_TAPS(T, if (v > best || at < 0) {                        \
+                best = v;                                                   \
+                at = pool_index(&g, col_major, iz, iy, ix);                 \
+              })                                                            \
               y[oi] = best;                                                 \
-              if (ind) ind[oi] = pl * inpix + at;                           \
-            } else if (p->kind == MLC_POOL_AVG) {                           \
-              y[oi] = (T)(n ? acc / (double)n : 0);                         \
+              ind[oi] = pl * inpix + (at < 0 ? 0 : at);                     \
             } else {                                                        \
+              double acc = 0;                                               \
+              POOL_TAPS(T, acc += pow(fabs((double)v), p->p))               \
               y[oi] = (T)pow(acc, 1 / p->p);                                \
             }                                                               \
           }                                                                 \
