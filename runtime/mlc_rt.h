@@ -101,7 +101,24 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
   /* Cast count items between MLC_DT_* codes (ONNX TensorProto numbers,    \
      float8 ones included); nosat: a float8 overflow gives inf or NaN       \
      (ONNX saturate=0) instead of the largest finite value */               \
-  S(MlcCast, I(count) I(from) I(to) I(nosat))
+  S(MlcCast, I(count) I(from) I(to) I(nosat))                               \
+  MLC_RT_PARAMS_INDEX(S, I, D, IA, DA)                                      \
+  MLC_RT_PARAMS_IMAGE(S, I, D, IA, DA)                                      \
+  MLC_RT_PARAMS_NORM(S, I, D, IA, DA)                                       \
+  MLC_RT_PARAMS_QUANT(S, I, D, IA, DA)                                      \
+  MLC_RT_PARAMS_SEQ(S, I, D, IA, DA)
+
+/* parameter structs by area, one list each (same field macros as above) */
+/* gather/scatter, sorting, cumulative and index ops (op_index.c) */
+#define MLC_RT_PARAMS_INDEX(S, I, D, IA, DA)
+/* resize and image ops (op_image.c) */
+#define MLC_RT_PARAMS_IMAGE(S, I, D, IA, DA)
+/* normalizations and attention (op_norm.c) */
+#define MLC_RT_PARAMS_NORM(S, I, D, IA, DA)
+/* quantization (op_quant.c) */
+#define MLC_RT_PARAMS_QUANT(S, I, D, IA, DA)
+/* recurrent ops and control flow (op_seq.c) */
+#define MLC_RT_PARAMS_SEQ(S, I, D, IA, DA)
 
 #define MLC_RT__S(T, F) typedef struct T { F } T;
 #define MLC_RT__I(x) int64_t x;
@@ -194,7 +211,19 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   K(argmax_i64, MlcArg)        /* io: x, y (int64) */                       \
   K(argmax_u8, MlcArg)         /* io: x, y (int64) */                       \
   K(gather, MlcGather)         /* io: data, indices, y */                   \
-  K(cast, MlcCast)             /* io: x, y */
+  K(cast, MlcCast)             /* io: x, y */                               \
+  MLC_RT_KERNELS_INDEX(K)                                                   \
+  MLC_RT_KERNELS_IMAGE(K)                                                   \
+  MLC_RT_KERNELS_NORM(K)                                                    \
+  MLC_RT_KERNELS_QUANT(K)                                                   \
+  MLC_RT_KERNELS_SEQ(K)
+
+/* kernels by area, one list each */
+#define MLC_RT_KERNELS_INDEX(K)
+#define MLC_RT_KERNELS_IMAGE(K)
+#define MLC_RT_KERNELS_NORM(K)
+#define MLC_RT_KERNELS_QUANT(K)
+#define MLC_RT_KERNELS_SEQ(K)
 
 #define MLC_RT__K(name, P) void mlc_rt_##name(const void *params, void *const *io);
 MLC_RT_KERNELS(MLC_RT__K)

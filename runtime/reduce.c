@@ -3,7 +3,8 @@
  * A reduction splits the input's dims into kept ones (which index the
  * output, in order) and reduced ones. Each output element walks its reduced
  * elements with an odometer whose innermost loop runs along the last reduced
- * dim, so reducing trailing axes reads memory sequentially. Float inputs
+ * dim, so reducing trailing axes reads memory sequentially (and in vector
+ * lanes). Float inputs
  * accumulate in double, integers in int64; the kinds that are not closed
  * over integers (mean, L2, log-sums) finish in double and convert back.
  * LogSumExp subtracts the maximum first, so it neither overflows nor loses
@@ -53,15 +54,28 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
 }
 
 /* Evaluates STMT with `v` bound to each reduced element of the output whose
- * first element is x0. */
+ * first element is x0, and L to a lane in [0, LANES): contiguous runs go
+ * LANES elements at a time, one per lane, so accumulating into per-lane
+ * partial results makes a loop gcc vectorizes (one accumulator would be a
+ * chain of dependent float additions it may not reorder). */
+#define LANES 8
 #define RED_WALK(T, x0, g, STMT)                                              \
   do {                                                                      \
     int64_t ri_[MLC_RT_MAX_RANK] = {0}, off_ = 0;                           \
     const int last_ = (g)->nr - 1;                                          \
     const int64_t n_ = (g)->rd[last_], s_ = (g)->rs[last_];                 \
     for (;;) {                                                              \
-      for (int64_t t_ = 0; t_ < n_; t_++) {                                 \
+      int64_t t_ = 0;                                                       \
+      if (s_ == 1)                                                          \
+        for (; t_ + LANES <= n_; t_ += LANES)                               \
+          for (int L = 0; L < LANES; L++) {                                 \
+            T v = (x0)[off_ + t_ + L];                                      \
+            STMT;                                                           \
+          }                                                                 \
+      for (; t_ < n_; t_++) {                                               \
+        const int L = 0;                                                    \
         T v = (x0)[off_ + t_ * s_];                                         \
+        (void)L;                                                            \
         STMT;                                                               \
       }                                                                     \
       int d_ = last_ - 1;                                                   \
@@ -75,49 +89,68 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
     }                                                                       \
   } while (0)
 
+/* the lanes of a sum or product, combined */
+#define LANES_SUM(ACC, a, r)                                                  \
+  do {                                                                      \
+    r = a[0];                                                               \
+    for (int l_ = 1; l_ < LANES; l_++) r += a[l_];                          \
+  } while (0)
+
 /* ABS(v) and ISNAN(v) per element type: unsigned and integer types skip
- * the tests that would always be false */
+ * the tests that would always be false. BETTER(v, m) is whether v replaces
+ * the running max (or min) m: larger (smaller), or NaN, which sticks. */
 #define REDUCE_KERNEL(sfx, T, ACC, ABS, ISNAN)                                \
+  static T extreme_##sfx(const T *x, const RedGeo *g, int max) {            \
+    T m[LANES], r;                                                          \
+    for (int l = 0; l < LANES; l++) m[l] = x[0];                            \
+    if (max) RED_WALK(T, x, g, if (v > m[L] || ISNAN(v)) m[L] = v);         \
+    else RED_WALK(T, x, g, if (v < m[L] || ISNAN(v)) m[L] = v);             \
+    r = m[0];                                                               \
+    for (int l = 1; l < LANES; l++)                                         \
+      if ((max ? m[l] > r : m[l] < r) || ISNAN(m[l])) r = m[l];             \
+    return r;                                                               \
+  }                                                                         \
   static T reduce_one_##sfx(const T *x, const RedGeo *g, int64_t kind) {    \
-    ACC s = 0;                                                              \
-    double ds = 0;                                                          \
-    T m = x[0];                                                             \
+    ACC s[LANES] = {0}, st;                                                 \
+    double ds[LANES] = {0}, dt;                                             \
     switch (kind) {                                                         \
     case MLC_RED_SUM:                                                       \
-      RED_WALK(T, x, g, s += v);                                            \
-      return (T)s;                                                          \
     case MLC_RED_MEAN:                                                      \
-      RED_WALK(T, x, g, s += v);                                            \
-      return (T)(s / (ACC)g->nred);                                         \
+      RED_WALK(T, x, g, s[L] += v);                                         \
+      LANES_SUM(ACC, s, st);                                                \
+      return kind == MLC_RED_SUM ? (T)st : (T)(st / (ACC)g->nred);          \
     case MLC_RED_MAX:                                                       \
-      RED_WALK(T, x, g, if (v > m || ISNAN(v)) m = v);                      \
-      return m;                                                             \
     case MLC_RED_MIN:                                                       \
-      RED_WALK(T, x, g, if (v < m || ISNAN(v)) m = v);                      \
-      return m;                                                             \
+      return extreme_##sfx(x, g, kind == MLC_RED_MAX);                      \
     case MLC_RED_PROD:                                                      \
-      s = 1;                                                                \
-      RED_WALK(T, x, g, s *= v);                                            \
-      return (T)s;                                                          \
+      for (int l = 0; l < LANES; l++) s[l] = 1;                             \
+      RED_WALK(T, x, g, s[L] *= v);                                         \
+      st = s[0];                                                            \
+      for (int l = 1; l < LANES; l++) st *= s[l];                           \
+      return (T)st;                                                         \
     case MLC_RED_L1:                                                        \
-      RED_WALK(T, x, g, s += ABS(v));                                       \
-      return (T)s;                                                          \
+      RED_WALK(T, x, g, s[L] += ABS(v));                                    \
+      LANES_SUM(ACC, s, st);                                                \
+      return (T)st;                                                         \
     case MLC_RED_L2:                                                        \
-      RED_WALK(T, x, g, ds += (double)v * (double)v);                       \
-      return (T)sqrt(ds);                                                   \
+      RED_WALK(T, x, g, ds[L] += (double)v * (double)v);                    \
+      LANES_SUM(double, ds, dt);                                            \
+      return (T)sqrt(dt);                                                   \
     case MLC_RED_LOGSUM:                                                    \
-      RED_WALK(T, x, g, ds += (double)v);                                   \
-      return (T)log(ds);                                                    \
+      RED_WALK(T, x, g, ds[L] += (double)v);                                \
+      LANES_SUM(double, ds, dt);                                            \
+      return (T)log(dt);                                                    \
     case MLC_RED_LOGSUMEXP: {                                               \
-      RED_WALK(T, x, g, if (v > m || ISNAN(v)) m = v);                      \
-      double dm = (double)m;                                                \
-      if (!isfinite(dm)) return m;                                          \
-      RED_WALK(T, x, g, ds += exp((double)v - dm));                         \
-      return (T)(dm + log(ds));                                             \
+      double dm = (double)extreme_##sfx(x, g, 1);                           \
+      if (!isfinite(dm)) return (T)dm;                                      \
+      RED_WALK(T, x, g, ds[L] += exp((double)v - dm));                      \
+      LANES_SUM(double, ds, dt);                                            \
+      return (T)(dm + log(dt));                                             \
     }                                                                       \
     default: /* MLC_RED_SUMSQUARE */                                        \
-      RED_WALK(T, x, g, s += (ACC)v * (ACC)v);                              \
-      return (T)s;                                                          \
+      RED_WALK(T, x, g, s[L] += (ACC)v * (ACC)v);                           \
+      LANES_SUM(ACC, s, st);                                                \
+      return (T)st;                                                         \
     }                                                                       \
   }                                                                         \
   void mlc_rt_reduce_##sfx(const void *params, void *const *io) {           \
