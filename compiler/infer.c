@@ -147,6 +147,7 @@ static int all_inputs_known(const Node *n) {
 
 static void infer_node(Graph *g, Node *n) {
   const OpInfo *op = &optab[n->op];
+  n->inferred = 1;
   for (int i = 0; i < op->min_in && i < n->nin; i++)
     if (!n->in[i]) diag_node_fatal(n, "required input %d is missing", i);
   if (!n->out[0]) diag_node_fatal(n, "its first output has no name");
@@ -187,10 +188,42 @@ static void infer_node(Graph *g, Node *n) {
     interp_node(g, n);
 }
 
-void infer_graph(Graph *g) {
-  for (int i = 0; i < g->nnodes; i++) check_supported(g, g->nodes[i]);
+/* every node, subgraphs included, so all problems are listed at once */
+static void check_all(Graph *g, int from, int to) {
+  for (int i = from; i < to; i++) {
+    Node *n = g->nodes[i];
+    check_supported(g, n);
+    for (int k = 0; k < n->nattrs; k++) {
+      const Attr *a = &n->attrs[k];
+      if (a->kind == AK_GRAPH && a->g) check_all(a->g, 0, a->g->nnodes);
+      for (int j = 0; a->kind == AK_GRAPHS && j < a->n; j++)
+        check_all(a->graphs[j], 0, a->graphs[j]->nnodes);
+    }
+  }
+}
+
+/* Nodes may be inserted after the current one while it is inferred (control
+ * flow unrolls in place); those arrive inferred and are skipped. */
+static void infer_range(Graph *g, int from, int to) {
+  for (int i = from; i < to && i < g->nnodes; i++) {
+    Node *n = g->nodes[i];
+    if (n->inferred) continue;
+    n->mark = i;
+    int before = g->nnodes;
+    infer_node(g, n);
+    to += g->nnodes - before;
+  }
+}
+
+void infer_nodes(Graph *g, int from, int to) {
+  check_all(g, from, to);
   diag_flush();
-  for (int i = 0; i < g->nnodes; i++) infer_node(g, g->nodes[i]);
+  infer_range(g, from, to);
+}
+
+void infer_graph(Graph *g) {
+  infer_nodes(g, 0, g->nnodes);
+  ir_remove_dead_nodes(g);
   for (int i = 0; i < g->noutputs; i++) {
     Value *v = g->outputs[i];
     if (v->rank < 0 || !v->dtype)

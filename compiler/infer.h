@@ -48,6 +48,10 @@ void infer_graph(Graph *g);
 _Noreturn void infer_need_const(const Node *n, const Value *v);
 const char *infer_needed_const(void); /* the last such value's name, or NULL */
 
+/* checks and infers g->nodes[from..to), nodes just inlined into g (by
+ * control flow and functions) */
+void infer_nodes(Graph *g, int from, int to);
+
 /* parse "1x3x224x224" (also "1,3,224,224"); -1 on error */
 int parse_dims(const char *s, int64_t *dims, int max);
 

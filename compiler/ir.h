@@ -114,6 +114,7 @@ typedef struct Node {
   const char *doc;
   int dead; /* removed by a pass; ir_remove_dead_nodes drops it */
   int mark; /* scratch for passes: set before use */
+  int inferred; /* shape inference has run on it */
 } Node;
 
 typedef struct OpsetImport {

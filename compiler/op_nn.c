@@ -252,72 +252,67 @@ void infer_Pool(Graph *g, Node *n) {
   }
 }
 
-static KCall *lower_pool_call(Graph *g, const Node *n, Lowering *L, int kernel,
-                              const Window *w) {
+void lower_Pool(Graph *g, Node *n, Lowering *L) {
   const Value *x = n->in[0];
-  KCall *c = lower_add(g, L, kernel);
+  Window w;
+  pool_window(n, &w);
+  KCall *c = lower_add(g, L, pool_kernel(n));
   MlcPool *p = KC_PARAMS(c, MlcPool);
   p->n = x->dims[0];
   p->c = x->dims[1];
-  p->nsp = w->nsp;
-  for (int i = 0; i < w->nsp; i++) {
-    p->in_sp[i] = w->in[i];
-    p->out_sp[i] = w->out[i];
-    p->k[i] = w->k[i];
-    p->stride[i] = w->stride[i];
-    p->dil[i] = w->dil[i];
-    p->pad_begin[i] = w->pb[i];
-    p->pad_end[i] = w->pe[i];
+  p->nsp = w.nsp;
+  for (int i = 0; i < w.nsp; i++) {
+    p->in_sp[i] = w.in[i];
+    p->out_sp[i] = w.out[i];
+    p->k[i] = w.k[i];
+    p->stride[i] = w.stride[i];
+    p->dil[i] = w.dil[i];
+    p->pad_begin[i] = w.pb[i];
+    p->pad_end[i] = w.pe[i];
   }
-  p->kind = n->op == OP_MaxPool || n->op == OP_GlobalMaxPool ? MLC_POOL_MAX : MLC_POOL_AVG;
+  p->kind = n->op == OP_MaxPool ? MLC_POOL_MAX : MLC_POOL_AVG;
+  p->count_include_pad = n->op == OP_AveragePool && attr_i(n, "count_include_pad", 0) != 0;
   c->io[0] = n->in[0];
   c->io[1] = n->out[0];
-  c->nio = 3;
-  return c;
-}
-
-void lower_Pool(Graph *g, Node *n, Lowering *L) {
-  Window w;
-  pool_window(n, &w);
-  KCall *c = lower_pool_call(g, n, L, pool_kernel(n), &w);
-  MlcPool *p = KC_PARAMS(c, MlcPool);
-  p->count_include_pad = n->op == OP_AveragePool && attr_i(n, "count_include_pad", 0) != 0;
   if (n->nout > 1 && n->out[1]) {
     p->storage_order = storage_order(n);
     c->io[2] = n->out[1];
   }
+  c->nio = 3;
 }
 
-/* a global pool is one window over all spatial dims, read as one flat dim */
-static void global_window(const Node *n, Window *w) {
-  const Value *x = n->in[0];
-  if (x->rank < 3)
-    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d",
-                    x->rank);
-  int64_t flat = 1;
-  for (int i = 2; i < x->rank; i++) flat *= x->dims[i];
-  memset(w, 0, sizeof *w);
-  w->nsp = 1;
-  w->in[0] = w->k[0] = flat;
-  w->stride[0] = w->dil[0] = w->out[0] = 1;
-}
-
+/* A global pool reduces each N x C plane: a mean or max over the rows of
+ * an [N*C, spatial] matrix. */
 void infer_GlobalPool(Graph *g, Node *n) {
   (void)g;
   const Value *x = n->in[0];
   require_float(n, x, "input X");
-  Window w;
-  global_window(n, &w);
+  if (x->rank < 3)
+    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d",
+                    x->rank);
   int64_t dims[IR_MAX_RANK];
-  for (int i = 0; i < x->rank; i++) dims[i] = i < 2 ? x->dims[i] : 1;
+  for (int i = 0; i < x->rank; i++) {
+    if (i >= 2 && x->dims[i] == 0)
+      diag_node_fatal(n, "spatial dim %d is empty: there is nothing to pool", i - 2);
+    dims[i] = i < 2 ? x->dims[i] : 1;
+  }
   set_shape_checked(n, n->out[0], x->rank, dims);
   n->out[0]->dtype = x->dtype;
 }
 
 void lower_GlobalPool(Graph *g, Node *n, Lowering *L) {
-  Window w;
-  global_window(n, &w);
-  lower_pool_call(g, n, L, K_pool_f32, &w);
+  const Value *x = n->in[0];
+  KCall *c = lower_add(g, L, K_reduce_f32);
+  MlcReduce *p = KC_PARAMS(c, MlcReduce);
+  p->rank = 2;
+  p->dims[0] = x->dims[0] * x->dims[1];
+  p->dims[1] = 1;
+  for (int i = 2; i < x->rank; i++) p->dims[1] *= x->dims[i];
+  p->axes[1] = 1;
+  p->kind = n->op == OP_GlobalMaxPool ? MLC_RED_MAX : MLC_RED_MEAN;
+  c->io[0] = n->in[0];
+  c->io[1] = n->out[0];
+  c->nio = 2;
 }
 
 /* ---- normalizations ----------------------------------------------------- */

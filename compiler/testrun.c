@@ -407,19 +407,44 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
   }
 }
 
-/* the value of input `name` in every data set is the same: it can be frozen */
-static const Tensor *same_in_all_sets(Arena *a, const char *dir, DataSet *sets, int nsets,
-                                      const char *name) {
+/* The graph inputs that the value `name` is computed from (itself, if it is
+ * one), which have the same value in every data set: freezing them makes the
+ * value known at compile time. Adds them to *frozen; returns how many. */
+static int freeze_sources(Arena *a, const char *dir, DataSet *sets, int nsets,
+                          const char *name, Bindings *frozen, size_t *cap) {
   Graph *g = model_load(a, model_in(a, dir));
-  int k = -1;
-  for (int i = 0; i < g->ninputs; i++)
-    if (!strcmp(g->inputs[i]->name, name)) k = i;
-  if (k < 0 || k >= sets[0].nin) return NULL;
-  for (int s = 1; s < nsets; s++) {
-    const Tensor *x = sets[0].in[k], *y = sets[s].in[k];
-    if (x->nbytes != y->nbytes || memcmp(x->data, y->data, x->nbytes)) return NULL;
+  ir_rebuild_uses(g);
+  Value *start = NULL;
+  for (int i = 0; i < g->nvalues && !start; i++)
+    if (!strcmp(g->values[i]->name, name)) start = g->values[i];
+  if (!start) return 0;
+  for (int i = 0; i < g->nvalues; i++) g->values[i]->mark = 0;
+  Value **stack = arena_array(a, (size_t)g->nvalues + 1, sizeof *stack);
+  int sp = 0, added = 0;
+  stack[sp++] = start;
+  start->mark = 1;
+  while (sp) {
+    Value *v = stack[--sp];
+    for (int k = 0; v->is_input && k < g->ninputs && k < sets[0].nin; k++) {
+      if (g->inputs[k] != v) continue;
+      int same = 1;
+      for (int s = 1; s < nsets; s++)
+        same &= sets[0].in[k]->nbytes == sets[s].in[k]->nbytes &&
+                !memcmp(sets[0].in[k]->data, sets[s].in[k]->data, sets[0].in[k]->nbytes);
+      if (!same) return 0;
+      frozen->consts = arena_grow(a, frozen->consts, cap, (size_t)frozen->nconsts + 1,
+                                  sizeof *frozen->consts);
+      frozen->consts[frozen->nconsts++] = (ConstBind){arena_strdup(a, v->name), sets[0].in[k]};
+      added++;
+    }
+    Node *p = v->producer;
+    for (int j = 0; p && j < p->nin; j++)
+      if (p->in[j] && !p->in[j]->mark) {
+        p->in[j]->mark = 1;
+        stack[sp++] = p->in[j];
+      }
   }
-  return sets[0].in[k];
+  return added;
 }
 
 static void run_one(const char *dir, const TestOpts *o, char *line, size_t len) {
@@ -429,7 +454,8 @@ static void run_one(const char *dir, const TestOpts *o, char *line, size_t len) 
   /* in the arena, not in locals: they change between setjmp and longjmp */
   Bindings *frozen = arena_alloc(a, sizeof *frozen);
   size_t *cap = arena_alloc(a, sizeof *cap);
-  /* each try that stops on a graph input needed at compile time freezes it */
+  /* each try that stops on a value needed at compile time freezes the graph
+   * inputs it comes from */
   for (int tries = 0; tries < 16; tries++) {
     DiagScope scope = {0};
     scope.quiet = 1;
@@ -441,14 +467,10 @@ static void run_one(const char *dir, const TestOpts *o, char *line, size_t len) 
       const char *need = NULL;
       if (tries) {
         need = infer_needed_const();
-        const Tensor *t = need ? same_in_all_sets(a, dir, sets, nsets, need) : NULL;
-        if (!t) {
+        if (!need || !freeze_sources(a, dir, sets, nsets, need, frozen, cap)) {
           diag_leave(&scope);
           break;
         }
-        frozen->consts = arena_grow(a, frozen->consts, cap, (size_t)frozen->nconsts + 1,
-                                    sizeof *frozen->consts);
-        frozen->consts[frozen->nconsts++] = (ConstBind){arena_strdup(a, need), t};
       }
       status = "PASS";
       msg[0] = 0;

@@ -110,13 +110,117 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
 
 /* parameter structs by area, one list each (same field macros as above) */
 /* gather/scatter, sorting, cumulative and index ops (op_index.c) */
-#define MLC_RT_PARAMS_INDEX(S, I, D, IA, DA)
+#define MLC_RT_PARAMS_INDEX(S, I, D, IA, DA)                                  \
+  /* GatherElements / ScatterElements: one item per index, walking the     \
+     indices' dims; its data element is the walk's position with the axis  \
+     coordinate replaced by the index (strides: data's, in elements).      \
+     dtype: MLC_DT_* (scatter reductions); reduction: 0 none, 1 add,       \
+     2 mul, 3 max, 4 min; idx_bits: 64 or 32 */                             \
+  S(MlcElems, I(rank) I(axis) I(axis_len) I(elem) I(dtype) I(reduction)     \
+              I(idx_bits) I(data_count) IA(dims, MLC_RT_MAX_RANK)           \
+              IA(strides, MLC_RT_MAX_RANK))                                 \
+  /* GatherND / ScatterND: data is [batch, dims[0..k), slice]; each of the  \
+     nidx index tuples of a batch (k int64 each) picks a slice of `slice`  \
+     elements; strides of the k dims in elements; reduction as MlcElems */ \
+  S(MlcND, I(batch) I(batch_stride) I(nidx) I(k) I(slice) I(elem) I(dtype)  \
+           I(reduction) I(data_count) IA(dims, MLC_RT_MAX_RANK)             \
+           IA(strides, MLC_RT_MAX_RANK))                                    \
+  /* CumSum (prod 0) / CumProd (prod 1) along the middle dim of            \
+     [outer, len, inner] */                                                 \
+  S(MlcCum, I(outer) I(len) I(inner) I(dtype) I(prod) I(exclusive)          \
+            I(reverse))                                                     \
+  /* TopK along the middle dim of [outer, len, inner]: the k largest (or   \
+     smallest), sorted, ties by lower index, NaN above every number */      \
+  S(MlcTopK, I(outer) I(len) I(inner) I(k) I(dtype) I(largest))             \
+  /* OneHot: y[o, d, i] = values[idx[o, i] == d] of elem bytes; negative    \
+     indices count from the end, others out of range match nothing */       \
+  S(MlcOneHot, I(outer) I(depth) I(inner) I(elem))                          \
+  /* Trilu over batch matrices: keep j - i >= k (upper) or <= k (lower) */  \
+  S(MlcTrilu, I(batch) I(rows) I(cols) I(elem) I(upper) I(k))               \
+  /* ReverseSequence: row-major dims; lengths clamped to [0, time dim] */   \
+  S(MlcRevSeq, I(rank) I(elem) I(time_axis) I(batch_axis)                   \
+               IA(dims, MLC_RT_MAX_RANK))                                   \
+  /* TensorScatter: cache [pre, max_seq, row_bytes], update [pre, seq,      \
+     row_bytes]; batch of a pre row = row / per_batch; write positions out  \
+     of range are skipped (linear) or wrap (circular) */                    \
+  S(MlcTensorScatter, I(pre) I(per_batch) I(max_seq) I(seq) I(row_bytes)    \
+                      I(circular))                                          \
+  /* Det of batch n x n matrices, LU with partial pivoting in double */     \
+  S(MlcDet, I(batch) I(n) I(dtype))                                         \
+  /* Einsum of one or two operands as a loop nest: y (count elements) is    \
+     zeroed, then y[so.i] += a[sa.i] * b[sb.i] over every i in dims */      \
+  S(MlcEinsum, I(rank) I(dtype) I(count) IA(dims, MLC_RT_MAX_RANK)          \
+               IA(sa, MLC_RT_MAX_RANK) IA(sb, MLC_RT_MAX_RANK)              \
+               IA(so, MLC_RT_MAX_RANK))
 /* resize and image ops (op_image.c) */
 #define MLC_RT_PARAMS_IMAGE(S, I, D, IA, DA)
 /* normalizations and attention (op_norm.c) */
-#define MLC_RT_PARAMS_NORM(S, I, D, IA, DA)
+#define MLC_RT_PARAMS_NORM(S, I, D, IA, DA)                                   \
+  /* normalizes rows of len values: y = (x - mean) / sqrt(var + eps), or   \
+     with center 0 (RMS) y = x / sqrt(mean(x^2) + eps); then times         \
+     scale[s] plus bias[s] where the flat element e = row * len + j has    \
+     s = (e / sdiv) % smod */                                              \
+  S(MlcRowNorm, I(rows) I(len) D(eps) I(center) I(sdiv) I(smod))           \
+  /* LpNormalization (p 1 or 2) over the middle dim of [outer, len, inner];\
+     a zero norm gives zeros */                                            \
+  S(MlcLpNorm, I(outer) I(len) I(inner) I(p))                              \
+  /* LRN across the c channels of [n, c, inner] */                        \
+  S(MlcLrn, I(n) I(c) I(inner) I(size) D(alpha) D(beta) D(bias))           \
+  /* NegativeLogLikelihoodLoss of x [n, c, inner] at targets [n, inner]    \
+     (int64, or int32 when idx_bits is 32); reduction 0 none, 1 sum, 2     \
+     mean. Ignored and out-of-range targets count zero with weight zero */ \
+  S(MlcNll, I(n) I(c) I(inner) I(idx_bits) I(has_ignore) I(ignore)         \
+            I(reduction))                                                  \
+  /* Attention over b x hq query heads (hq / hkv share a key head) of sq   \
+     queries against skv keys; element strides (batch, head, position) of \
+     q, k, v and y, whose last dim is contiguous. mask 0 none, 1 bool, 2   \
+     additive, at strides m_st over (b, h, query, key), keys from mask_len \
+     on masked; causal/left/right (-1: unbounded) count from the query's  \
+     position offset: past, or nonpad[b] - sq when nonpad is given.        \
+     qk_mode: what qk holds (0/1 softcapped scores, 2 plus bias, 3 the    \
+     probabilities) */                                                     \
+  S(MlcAttention, I(b) I(hq) I(hkv) I(sq) I(skv) I(dk) I(dv)               \
+                  IA(q_st, 3) IA(k_st, 3) IA(v_st, 3) IA(y_st, 3) I(mask)  \
+                  IA(m_st, 4) I(mask_len) I(causal) I(past) I(left)        \
+                  I(right) D(scale) D(softcap) I(qk_mode))                 \
+  /* RotaryEmbedding of x [b, h, s, d] at element strides st (batch, head, \
+     position; y alike): the first rot of each d values rotate by the     \
+     cos/sin rows of position pos[b, s] (clamped to [0, npos)), or of row \
+     b * s + position when npos is 0 (caches [b, s, rot / 2]) */          \
+  S(MlcRotary, I(b) I(h) I(s) I(d) I(rot) I(interleaved) IA(st, 3) I(npos))\
+  /* DFT of na x nb lines: line (a, b) reads len values (in_c 1 real, 2    \
+     complex) from x at a * x_ls[0] + b * x_ls[1], x_es apart, times the   \
+     window if given, zero-padded or cut to n; writes out_len values       \
+     (out_c 1: real parts) to y likewise. onesided inverse: the input is   \
+     the first half of a hermitian spectrum */                             \
+  S(MlcDft, I(na) I(nb) IA(x_ls, 2) I(x_es) IA(y_ls, 2) I(y_es) I(len)     \
+            I(in_c) I(n) I(out_len) I(out_c) I(inverse) I(onesided))
 /* quantization (op_quant.c) */
-#define MLC_RT_PARAMS_QUANT(S, I, D, IA, DA)
+#define MLC_RT_PARAMS_QUANT(S, I, D, IA, DA)                                  \
+  /* Quantize/DequantizeLinear of x viewed as [outer, len, inner]: the     \
+     scale and zero point (double) of element (o, a, i) are at o * s_o +   \
+     (a / block) * s_a + i * s_i. xt, yt: MLC_DT_* of x and y. Quantize    \
+     rounds x / scale to type divt, then to an integer saturated to        \
+     [lo, hi] (lo > hi: a float y, cast with nosat) */                     \
+  S(MlcQuant, I(outer) I(len) I(inner) I(block) I(s_o) I(s_a) I(s_i)       \
+              I(xt) I(yt) I(divt) I(lo) I(hi) I(nosat))                    \
+  S(MlcDynQuant, I(count))                                                 \
+  /* integer MatMul of int8/uint8 (at, bt) into int32, batches as          \
+     MlcMatMul; azp 1: one zero point per row of A (else one); bzp 1: one \
+     per column, 2: one per column of each batch of B */                   \
+  S(MlcQMatMul, I(m) I(n) I(k) I(brank) IA(bdims, MLC_RT_MAX_RANK)          \
+                IA(a_bs, MLC_RT_MAX_RANK) IA(b_bs, MLC_RT_MAX_RANK) I(at)  \
+                I(bt) I(azp) I(bzp))                                       \
+  /* integer Conv into int32, geometry as MlcConv; wzp 1: one weight zero  \
+     point per output channel */                                           \
+  S(MlcQConv, I(n) I(c) I(m) I(group) I(nsp) IA(in_sp, MLC_RT_MAX_SP)       \
+              IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)               \
+              IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)             \
+              IA(pad_begin, MLC_RT_MAX_SP) I(xt) I(wt) I(wzp))             \
+  /* int32 acc [outer, len, inner] to yt: rint(acc * f + zp) saturated to  \
+     [lo, hi], f = s1 * s2[l] / s3 (s2 per l when s2_per), rounded to type \
+     st after each step as the scales' own arithmetic would */            \
+  S(MlcRequant, I(outer) I(len) I(inner) I(s2_per) I(st) I(yt) I(lo) I(hi))
 /* recurrent ops and control flow (op_seq.c) */
 #define MLC_RT_PARAMS_SEQ(S, I, D, IA, DA)
 
@@ -219,10 +323,43 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   MLC_RT_KERNELS_SEQ(K)
 
 /* kernels by area, one list each */
-#define MLC_RT_KERNELS_INDEX(K)
+#define MLC_RT_KERNELS_INDEX(K)                                               \
+  K(gather_elements, MlcElems)  /* io: data, indices, y */                  \
+  K(scatter_elements, MlcElems) /* io: data, indices, updates, y */         \
+  K(gather_nd, MlcND)           /* io: data, indices (int64), y */          \
+  K(scatter_nd, MlcND)          /* io: data, indices (int64), updates, y */ \
+  K(cumulative, MlcCum)         /* io: x, y */                              \
+  /* scratch: 2 * len int64 */                                              \
+  K(topk, MlcTopK)              /* io: x, values, indices, scratch */       \
+  K(onehot, MlcOneHot)          /* io: indices (int64), values, y */        \
+  K(trilu, MlcTrilu)            /* io: x, k|NULL (int64), y */              \
+  K(reverse_sequence, MlcRevSeq) /* io: x, lengths (int64), y */            \
+  K(tensor_scatter, MlcTensorScatter) /* io: cache, update,                 \
+                                         indices|NULL (int64), y */         \
+  K(det, MlcDet)                /* io: x, y, scratch (n * n double) */      \
+  K(einsum, MlcEinsum)          /* io: a, b|NULL, y */
 #define MLC_RT_KERNELS_IMAGE(K)
-#define MLC_RT_KERNELS_NORM(K)
-#define MLC_RT_KERNELS_QUANT(K)
+#define MLC_RT_KERNELS_NORM(K)                                                \
+  K(rownorm_f32, MlcRowNorm)   /* io: x, scale|NULL, bias|NULL, y */       \
+  K(lpnorm_f32, MlcLpNorm)     /* io: x, y */                              \
+  K(lrn_f32, MlcLrn)           /* io: x, y */                              \
+  K(nll_f32, MlcNll)           /* io: x, target, weight|NULL, y */         \
+  /* scratch: 2 * skv floats */                                            \
+  K(attention_f32, MlcAttention) /* io: q, k, v, mask|NULL (uint8 or      \
+                                    float), nonpad|NULL (int64), y,        \
+                                    qk|NULL, scratch */                    \
+  K(rotary_f32, MlcRotary)     /* io: x, cos, sin, pos|NULL (int64), y */  \
+  K(dft_f32, MlcDft)           /* io: x, window|NULL, y, scratch (4 * n    \
+                                  double) */
+#define MLC_RT_KERNELS_QUANT(K)                                               \
+  K(quantize, MlcQuant)        /* io: x, scale, zp|NULL (double), y */     \
+  K(dequantize, MlcQuant)      /* io: x, scale, zp|NULL (double), y */     \
+  K(dynquant_f32, MlcDynQuant) /* io: x, y (uint8), scale, zp (uint8) */   \
+  K(qmatmul, MlcQMatMul)       /* io: a, b, azp|NULL, bzp|NULL, y (int32) */\
+  K(qconv, MlcQConv)           /* io: x, w, xzp|NULL, wzp|NULL,            \
+                                  bias|NULL (int32), y (int32) */          \
+  K(requant, MlcRequant)       /* io: acc (int32), s1, s2, s3 (float),     \
+                                  zp|NULL (yt), y */
 #define MLC_RT_KERNELS_SEQ(K)
 
 #define MLC_RT__K(name, P) void mlc_rt_##name(const void *params, void *const *io);

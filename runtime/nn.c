@@ -3,15 +3,18 @@
  *
  * The product follows the Goto/BLIS scheme: C is computed in blocks of NC
  * columns; for each KC-deep slice of the inner dimension the runtime packs a
- * KC x NC panel of B into NR-wide strips and an MC x KC block of A into
- * MR-tall strips, and a micro-kernel multiplies one A strip by one B strip
- * into an MR x NR register tile. Packing makes every micro-kernel read
- * sequential, and the strip layout is what lets gcc vectorize the
- * micro-kernel from plain C: its loops have constant trip counts, the row
- * loop is unrolled by a pragma, and the column loop becomes vector FMAs on a
- * tile that stays in registers. MR and NR follow the vector width the runtime
- * is compiled for. The buffers come from the caller (the scratch io slot),
- * sized by mlc_rt_gemm_scratch(): kernels never allocate.
+ * KC x NC panel of B into NR-wide strips, and a micro-kernel multiplies MR
+ * rows of A by one B strip into an MR x NR register tile. A's rows are read
+ * in place when they are contiguous (packing them costs as much as the
+ * product when n is small), else packed into MR-tall strips too. The strip
+ * layout is what lets gcc vectorize the micro-kernel from plain C: its loops
+ * have constant trip counts, the row loop is unrolled by a pragma, and the
+ * column loop becomes vector FMAs on a tile that stays in registers. MR and
+ * NR follow the vector width the runtime is compiled for. The same concern
+ * shapes the other hot loops here: at -O2 gcc vectorizes only loops of a
+ * constant trip count, so they run in constant-length chunks. Buffers come
+ * from the caller (the scratch io slot, sized by mlc_rt_gemm_scratch() and
+ * mlc_rt_conv_scratch()): kernels never allocate.
  *
  * Operands are read through element strides, so transposes cost nothing but
  * the packing order. Conv never materializes im2col: its B operand is the
@@ -20,6 +23,7 @@
  * of input, with zeros where the window hangs over the padding). A 1x1,
  * stride-1, unpadded conv is a plain product with the image; a depthwise conv
  * (one input and one output channel per group) skips GEMM for a direct loop.
+ * Products with at most THIN rows or columns skip packing for dot products.
  *
  * Results pass through an epilogue on their last store: alpha, beta times a
  * broadcast bias (Gemm's C, Conv's per-channel bias), and an MLC_ACT_*
@@ -202,10 +206,10 @@ typedef struct Run {
 /* One run of an im2col row: d[t] = src[ix + t*sx] for t < len, zero where
  * ix + t*sx falls outside [0, n). `room` floats may be read from src on.
  * Short copies are the bulk of packing, and a memcpy call of a variable
- * length costs more than the copy; so where the input has a whole vector, a
- * stride-1 run copies NR floats (a constant length, inlined), spilling past
- * its end into slots of the panel that are written later (the scratch has
- * room for the last spill). */
+ * length costs more than the copy (and a strided one does not vectorize);
+ * so where the input has a whole vector, a stride-1 or 2 run copies NR
+ * floats (a constant length), spilling past its end into slots of the panel
+ * that are written later (the scratch has room for the last spill). */
 static void im2col_run(float *restrict d, const float *restrict src, int64_t ix,
                        int64_t len, int64_t sx, int64_t n, int64_t room) {
   int64_t lo, hi;
@@ -220,8 +224,12 @@ static void im2col_run(float *restrict d, const float *restrict src, int64_t ix,
   if (hi > len) hi = len;
   if (hi < lo) hi = lo;
   for (int64_t t = 0; t < lo; t++) d[t] = 0;
-  if (sx == 1 && ix + lo + NR <= room) {
+  if (hi == lo) {
+    /* nothing to copy (and src + ix + lo may lie before the input) */
+  } else if (sx == 1 && ix + lo + NR <= room) {
     memcpy(d + lo, src + ix + lo, NR * sizeof *d);
+  } else if (sx == 2 && ix + 2 * (lo + NR) <= room) {
+    for (int t = 0; t < NR; t++) d[lo + t] = src[ix + 2 * (lo + t)];
   } else if (sx == 1) {
     memcpy(d + lo, src + ix + lo, (size_t)(hi - lo) * sizeof *d);
   } else {
@@ -382,6 +390,14 @@ static float dot(const float *x, const float *y, int64_t n) {
   return r;
 }
 
+/* y += s * x over n floats, in vector chunks */
+static void axpy(float *restrict y, float s, const float *restrict x, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int t = 0; t < 16; t++) y[i + t] += s * x[i + t];
+  for (; i < n; i++) y[i] += s * x[i];
+}
+
 /* thin products (a few rows or columns) as dot products when both operands
  * run along k, as row updates when B's rows are contiguous */
 static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c,
@@ -393,11 +409,7 @@ static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c,
       for (int64_t j = 0; j < n; j++) y[j] = dot(ai, b.p + j * b.cs, k);
     } else if (b.cs == 1) {
       memset(y, 0, (size_t)n * sizeof *y);
-      for (int64_t p = 0; p < k; p++) {
-        float s = ai[p * a.cs];
-        const float *bp = b.p + p * b.rs;
-        for (int64_t j = 0; j < n; j++) y[j] += s * bp[j];
-      }
+      for (int64_t p = 0; p < k; p++) axpy(y, ai[p * a.cs], b.p + p * b.rs, n);
     } else {
       for (int64_t j = 0; j < n; j++) {
         float s = 0;
@@ -594,7 +606,7 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
       }
       e.bias = bias ? bias + gi * mg : NULL;
       Mat a = {wg, cg * kvol, 1};
-      BSrc b = {{g.x, npix, 1}, pointwise ? NULL : &g};
+      BSrc b = {{g.x, inpix, 1}, pointwise ? NULL : &g};
       sgemm(mg, npix, cg * kvol, a, b, yg, npix, &e, scratch);
     }
 }

@@ -90,7 +90,7 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
   } while (0)
 
 /* the lanes of a sum or product, combined */
-#define LANES_SUM(ACC, a, r)                                                  \
+#define LANES_SUM(a, r)                                                  \
   do {                                                                      \
     r = a[0];                                                               \
     for (int l_ = 1; l_ < LANES; l_++) r += a[l_];                          \
@@ -117,7 +117,7 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
     case MLC_RED_SUM:                                                       \
     case MLC_RED_MEAN:                                                      \
       RED_WALK(T, x, g, s[L] += v);                                         \
-      LANES_SUM(ACC, s, st);                                                \
+      LANES_SUM(s, st);                                                \
       return kind == MLC_RED_SUM ? (T)st : (T)(st / (ACC)g->nred);          \
     case MLC_RED_MAX:                                                       \
     case MLC_RED_MIN:                                                       \
@@ -130,26 +130,26 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
       return (T)st;                                                         \
     case MLC_RED_L1:                                                        \
       RED_WALK(T, x, g, s[L] += ABS(v));                                    \
-      LANES_SUM(ACC, s, st);                                                \
+      LANES_SUM(s, st);                                                \
       return (T)st;                                                         \
     case MLC_RED_L2:                                                        \
       RED_WALK(T, x, g, ds[L] += (double)v * (double)v);                    \
-      LANES_SUM(double, ds, dt);                                            \
+      LANES_SUM(ds, dt);                                            \
       return (T)sqrt(dt);                                                   \
     case MLC_RED_LOGSUM:                                                    \
       RED_WALK(T, x, g, ds[L] += (double)v);                                \
-      LANES_SUM(double, ds, dt);                                            \
+      LANES_SUM(ds, dt);                                            \
       return (T)log(dt);                                                    \
     case MLC_RED_LOGSUMEXP: {                                               \
       double dm = (double)extreme_##sfx(x, g, 1);                           \
       if (!isfinite(dm)) return (T)dm;                                      \
       RED_WALK(T, x, g, ds[L] += exp((double)v - dm));                      \
-      LANES_SUM(double, ds, dt);                                            \
+      LANES_SUM(ds, dt);                                            \
       return (T)(dm + log(dt));                                             \
     }                                                                       \
     default: /* MLC_RED_SUMSQUARE */                                        \
       RED_WALK(T, x, g, s[L] += (ACC)v * (ACC)v);                           \
-      LANES_SUM(ACC, s, st);                                                \
+      LANES_SUM(s, st);                                                \
       return (T)st;                                                         \
     }                                                                       \
   }                                                                         \

@@ -1,0 +1,364 @@
+/* Control flow, compiled away.
+ *
+ * mlc compiles static graphs, so If, Loop and Scan become plain nodes while
+ * shapes are inferred:
+ *   - If with a condition known at compile time is replaced by its branch;
+ *     with a run-time condition both branches are inlined and each output is
+ *     chosen by a Where (ONNX ops are pure, so computing both is safe; the
+ *     branches must agree on shapes).
+ *   - Loop is unrolled while its trip count and condition are known at
+ *     compile time (the condition may be computed by the body, as long as it
+ *     folds); a condition that depends on run-time data is refused.
+ *   - Scan is unrolled over its (static) sequence length.
+ * Each inlined node is inferred right away, so a Loop's next condition is
+ * known before the next iteration is laid down. Scan outputs are stacked with
+ * Reshape + Concat.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "diag.h"
+#include "infer.h"
+#include "ops.h"
+
+/* Limits on unrolling: iterations of one node, and nodes it may add. */
+enum { UNROLL_MAX_ITERS = 1 << 14, UNROLL_MAX_NODES = 1 << 17 };
+
+/* ---- cloning subgraphs ------------------------------------------------------- */
+
+/* body value -> its copy, by value id (ids are unique across the model) */
+typedef struct CloneMap {
+  Graph *g;
+  Value **v;
+  size_t cap;
+} CloneMap;
+
+static Value *mapped(const CloneMap *m, Value *v) {
+  if (v && (size_t)v->id < m->cap && m->v[v->id]) return m->v[v->id];
+  return v; /* a value of an enclosing graph: shared */
+}
+
+static void map_set(CloneMap *m, const Value *from, Value *to) {
+  size_t need = (size_t)from->id + 1;
+  if (need > m->cap) {
+    size_t old = m->cap;
+    m->v = arena_grow(m->g->arena, m->v, &m->cap, need, sizeof *m->v);
+    memset(m->v + old, 0, (m->cap - old) * sizeof *m->v);
+  }
+  m->v[from->id] = to;
+}
+
+static Value *copy_value(Graph *dst, const Value *src, const char *name) {
+  Value *v = ir_value_new(dst, name);
+  ir_copy_type(v, src);
+  v->data = src->data;
+  return v;
+}
+
+static Graph *clone_graph(Graph *parent, const Graph *src, CloneMap *m);
+
+static Node *clone_node(Graph *dst, const Node *src, CloneMap *m, const char *prefix) {
+  const char *name = *prefix ? arena_printf(dst->arena, "%s/%s", prefix, src->name) : src->name;
+  Node *n = ir_node_new(dst, src->op_type, src->domain, name, src->nin, src->nout);
+  n->opset = src->opset;
+  n->index = src->index;
+  n->doc = src->doc;
+  for (int i = 0; i < src->nin; i++) n->in[i] = mapped(m, src->in[i]);
+  for (int i = 0; i < src->nout; i++) {
+    Value *o = src->out[i];
+    if (!o) continue;
+    Value *c = mapped(m, o);
+    if (c == o) {
+      c = copy_value(dst, o, "");
+      map_set(m, o, c);
+    }
+    n->out[i] = c;
+  }
+  n->nattrs = src->nattrs;
+  n->attrs_cap = (size_t)src->nattrs;
+  n->attrs = arena_array(dst->arena, (size_t)src->nattrs + 1, sizeof *n->attrs);
+  for (int i = 0; i < src->nattrs; i++) {
+    Attr *a = &n->attrs[i];
+    *a = src->attrs[i];
+    if (a->kind == AK_GRAPH && a->g) a->g = clone_graph(dst, a->g, m);
+    if (a->kind == AK_GRAPHS) {
+      a->graphs = arena_array(dst->arena, (size_t)a->n + 1, sizeof *a->graphs);
+      for (int k = 0; k < a->n; k++) a->graphs[k] = clone_graph(dst, src->attrs[i].graphs[k], m);
+    }
+  }
+  return n;
+}
+
+/* a nested subgraph, with its outer references redirected through m */
+static Graph *clone_graph(Graph *parent, const Graph *src, CloneMap *m) {
+  Graph *c = ir_graph_new(parent->arena, parent);
+  c->name = src->name;
+  for (int i = 0; i < src->nvalues; i++) map_set(m, src->values[i], copy_value(c, src->values[i], src->values[i]->name));
+  for (int i = 0; i < src->ninputs; i++) ir_add_input(c, mapped(m, src->inputs[i]));
+  for (int i = 0; i < src->ninits; i++) ir_add_init(c, mapped(m, src->inits[i]));
+  for (int i = 0; i < src->nnodes; i++) clone_node(c, src->nodes[i], m, "");
+  for (int i = 0; i < src->noutputs; i++) ir_add_output(c, mapped(m, src->outputs[i]));
+  return c;
+}
+
+/* ---- inlining into the parent ------------------------------------------------ */
+
+typedef struct Expansion {
+  Graph *g;
+  Node *at;   /* the control-flow node being replaced */
+  int pos;    /* where the next inlined node goes in g->nodes */
+  int added;
+} Expansion;
+
+/* moves the nodes appended since `first` to x->pos and infers them */
+static void settle(Expansion *x, int first) {
+  Graph *g = x->g;
+  int k = g->nnodes - first;
+  if (!k) return;
+  x->added += k;
+  if (x->added > UNROLL_MAX_NODES)
+    diag_node_fatal(x->at, "unrolling adds more than %d nodes", UNROLL_MAX_NODES);
+  Node **tail = arena_array(g->arena, (size_t)k, sizeof *tail);
+  memcpy(tail, g->nodes + first, (size_t)k * sizeof *tail);
+  memmove(g->nodes + x->pos + k, g->nodes + x->pos, (size_t)(first - x->pos) * sizeof *g->nodes);
+  memcpy(g->nodes + x->pos, tail, (size_t)k * sizeof *tail);
+  int from = x->pos;
+  x->pos += k;
+  infer_nodes(g, from, x->pos);
+}
+
+/* the body's nodes, with its inputs bound to `ins`; its outputs into outs */
+static void inline_body(Expansion *x, const Graph *body, Value *const *ins, int nins,
+                        Value **outs, const char *prefix) {
+  Graph *g = x->g;
+  if (nins != body->ninputs)
+    diag_node_fatal(x->at, "its body takes %d inputs, %d are given", body->ninputs, nins);
+  CloneMap m = {g, NULL, 0};
+  for (int i = 0; i < nins; i++) map_set(&m, body->inputs[i], ins[i]);
+  for (int i = 0; i < body->ninits; i++) map_set(&m, body->inits[i], copy_value(g, body->inits[i], ""));
+  int first = g->nnodes;
+  for (int i = 0; i < body->nnodes; i++) clone_node(g, body->nodes[i], &m, prefix);
+  settle(x, first);
+  for (int i = 0; i < body->noutputs; i++) outs[i] = mapped(&m, body->outputs[i]);
+}
+
+static Node *add_node(Expansion *x, const char *op, const char *suffix, int nin, int nout) {
+  Node *n = ir_node_new(x->g, op, "", arena_printf(x->g->arena, "%s/%s", x->at->name, suffix),
+                        nin, nout);
+  n->index = x->at->index;
+  if (n->opset < 13) n->opset = 13; /* the forms written below */
+  return n;
+}
+
+/* dst = src through an Identity, so dst keeps its name and its consumers */
+static void forward(Expansion *x, Value *src, Value *dst) {
+  int first = x->g->nnodes;
+  Node *n = add_node(x, "Identity", "out", 1, 1);
+  n->in[0] = src;
+  n->out[0] = dst;
+  settle(x, first);
+}
+
+static Value *const_i64(Graph *g, int rank, const int64_t *vals, int count) {
+  Value *v = ir_value_new(g, NULL);
+  v->dtype = DT_INT64;
+  int64_t dims[1] = {count};
+  ir_set_shape(v, rank, dims);
+  memcpy(ir_alloc_data(g, v), vals, (size_t)count * sizeof *vals);
+  return v;
+}
+
+static int known_bool(const Value *v, int *out) {
+  if (!v || !v->data || ir_numel(v) != 1) return 0;
+  *out = ir_data_i64(v, 0) != 0;
+  return 1;
+}
+
+/* the pieces (each of one shape) stacked along a new axis into dst */
+static void stack(Expansion *x, Value **parts, int n, int axis, int reverse, Value *dst) {
+  if (!n) diag_node_fatal(x->at, "a scan output of zero iterations is not supported");
+  Value *first = parts[0];
+  if (axis < 0) axis += first->rank + 1;
+  if (axis < 0 || axis > first->rank)
+    diag_node_fatal(x->at, "scan output axis is out of range for rank %d", first->rank + 1);
+  int64_t dims[IR_MAX_RANK];
+  if (first->rank + 1 > IR_MAX_RANK) diag_node_fatal(x->at, "scan output rank is too large");
+  for (int d = 0, s = 0; d <= first->rank; d++) dims[d] = d == axis ? 1 : first->dims[s++];
+  Value *shape = const_i64(x->g, 1, dims, first->rank + 1);
+  int start = x->g->nnodes;
+  Node *cat = add_node(x, "Concat", "stack", n, 1);
+  ir_attr_add(x->g, cat, "axis", AK_INT)->i = axis;
+  cat->out[0] = dst;
+  for (int i = 0; i < n; i++) {
+    Node *r = add_node(x, "Reshape", "unsqueeze", 2, 1);
+    r->in[0] = parts[reverse ? n - 1 - i : i];
+    r->in[1] = shape;
+    r->out[0] = ir_value_new(x->g, NULL);
+    cat->in[i] = r->out[0];
+  }
+  /* the Reshapes go before the Concat */
+  memmove(x->g->nodes + start, x->g->nodes + start + 1, (size_t)n * sizeof *x->g->nodes);
+  x->g->nodes[start + n] = cat;
+  settle(x, start);
+}
+
+static const Graph *graph_attr(const Node *n, const char *name) {
+  const Attr *a = ir_attr(n, name);
+  if (!a || a->kind != AK_GRAPH || !a->g) diag_node_fatal(n, "attribute '%s' (a graph) is missing", name);
+  return a->g;
+}
+
+/* ---- If ---------------------------------------------------------------------- */
+
+void infer_If(Graph *g, Node *n) {
+  Expansion x = {g, n, n->mark + 1, 0};
+  const Graph *br[2] = {graph_attr(n, "then_branch"), graph_attr(n, "else_branch")};
+  for (int b = 0; b < 2; b++)
+    if (br[b]->noutputs != n->nout)
+      diag_node_fatal(n, "its %s branch has %d outputs, the node %d", b ? "else" : "then",
+                      br[b]->noutputs, n->nout);
+  Value **outs[2];
+  int cond;
+  for (int b = 0; b < 2; b++) outs[b] = arena_array(g->arena, (size_t)n->nout + 1, sizeof **outs);
+  if (known_bool(n->in[0], &cond)) {
+    inline_body(&x, br[!cond], NULL, 0, outs[0], cond ? "then" : "else");
+    for (int i = 0; i < n->nout; i++)
+      if (n->out[i]) forward(&x, outs[0][i], n->out[i]);
+  } else {
+    if (n->in[0]->dtype != DT_BOOL || ir_numel(n->in[0]) != 1)
+      diag_node_fatal(n, "the condition must be a single bool");
+    inline_body(&x, br[0], NULL, 0, outs[0], "then");
+    inline_body(&x, br[1], NULL, 0, outs[1], "else");
+    for (int i = 0; i < n->nout; i++) {
+      if (!n->out[i]) continue;
+      if (!ir_same_shape(outs[0][i], outs[1][i]))
+        diag_node_fatal(n, "output %d has shape %s in one branch and %s in the other: with a "
+                        "condition known only at run time, mlc needs them equal", i,
+                        ir_shape_str(g->arena, outs[0][i]), ir_shape_str(g->arena, outs[1][i]));
+      int first = g->nnodes;
+      Node *w = add_node(&x, "Where", "select", 3, 1);
+      w->in[0] = n->in[0];
+      w->in[1] = outs[0][i];
+      w->in[2] = outs[1][i];
+      w->out[0] = n->out[i];
+      settle(&x, first);
+    }
+  }
+  n->dead = 1;
+}
+
+/* ---- Loop -------------------------------------------------------------------- */
+
+void infer_Loop(Graph *g, Node *n) {
+  Expansion x = {g, n, n->mark + 1, 0};
+  const Graph *body = graph_attr(n, "body");
+  int ncarry = n->nin - 2, nscan = n->nout - ncarry;
+  if (ncarry < 0 || nscan < 0 || body->ninputs != ncarry + 2 || body->noutputs != ncarry + 1 + nscan)
+    diag_node_fatal(n, "its body's inputs and outputs do not match the node's");
+  int64_t trips = -1;
+  if (n->in[0]) {
+    if (!n->in[0]->data || ir_numel(n->in[0]) != 1) infer_need_const(n, n->in[0]);
+    trips = ir_data_i64(n->in[0], 0);
+  }
+  int go = 1;
+  Value *cond = n->in[1];
+  if (cond && !known_bool(cond, &go)) infer_need_const(n, cond);
+  Value **carry = arena_array(g->arena, (size_t)ncarry + 2, sizeof *carry);
+  for (int i = 0; i < ncarry; i++) carry[i] = n->in[2 + i];
+  Value ***scans = arena_array(g->arena, (size_t)nscan + 1, sizeof *scans);
+  size_t *scap = arena_array(g->arena, (size_t)nscan + 1, sizeof *scap);
+  Value **outs = arena_array(g->arena, (size_t)body->noutputs + 1, sizeof *outs);
+  Value **ins = arena_array(g->arena, (size_t)ncarry + 3, sizeof *ins);
+  int iters = 0;
+  for (; go && (trips < 0 || iters < trips); iters++) {
+    if (iters == UNROLL_MAX_ITERS)
+      diag_node_fatal(n, "the loop runs more than %d iterations: too many to unroll", iters);
+    int64_t it = iters;
+    ins[0] = const_i64(g, 0, &it, 1);
+    if (!cond) {
+      cond = ir_value_new(g, NULL);
+      cond->dtype = DT_BOOL;
+      ir_set_shape(cond, 0, NULL);
+      *(uint8_t *)ir_alloc_data(g, cond) = 1;
+    }
+    ins[1] = cond;
+    for (int i = 0; i < ncarry; i++) ins[2 + i] = carry[i];
+    inline_body(&x, body, ins, ncarry + 2, outs, arena_printf(g->arena, "iter%d", iters));
+    cond = outs[0];
+    if (!known_bool(cond, &go))
+      diag_node_fatal(n, "the loop condition depends on run-time data: mlc unrolls loops "
+                      "whose trip count is known at compile time");
+    for (int i = 0; i < ncarry; i++) carry[i] = outs[1 + i];
+    for (int k = 0; k < nscan; k++) {
+      scans[k] = arena_grow(g->arena, scans[k], &scap[k], (size_t)iters + 1, sizeof **scans);
+      scans[k][iters] = outs[1 + ncarry + k];
+    }
+  }
+  for (int i = 0; i < ncarry; i++)
+    if (n->out[i]) forward(&x, carry[i], n->out[i]);
+  for (int k = 0; k < nscan; k++)
+    if (n->out[ncarry + k]) stack(&x, scans[k], iters, 0, 0, n->out[ncarry + k]);
+  n->dead = 1;
+}
+
+/* ---- Scan -------------------------------------------------------------------- */
+
+static int64_t ints_at(const Node *n, const char *attr, int i, int count) {
+  const int64_t *v;
+  int k = attr_ints(n, attr, &v);
+  if (k < 0) return 0;
+  if (k != count) diag_node_fatal(n, "attribute '%s' has %d entries, expected %d", attr, k, count);
+  return v[i];
+}
+
+void infer_Scan(Graph *g, Node *n) {
+  Expansion x = {g, n, n->mark + 1, 0};
+  if (n->opset < 9) diag_node_fatal(n, "Scan before opset 9 (with batch axis) is not supported");
+  const Graph *body = graph_attr(n, "body");
+  int nscan_in = (int)attr_i(n, "num_scan_inputs", -1);
+  int nstate = n->nin - nscan_in, nscan_out = n->nout - nstate;
+  if (nscan_in < 1 || nstate < 0 || nscan_out < 0 || body->ninputs != n->nin ||
+      body->noutputs != n->nout)
+    diag_node_fatal(n, "num_scan_inputs and the body do not match the node's inputs and outputs");
+  int64_t len = -1;
+  int *axis = arena_array(g->arena, (size_t)nscan_in, sizeof *axis);
+  for (int k = 0; k < nscan_in; k++) {
+    Value *s = n->in[nstate + k];
+    int64_t a = ints_at(n, "scan_input_axes", k, nscan_in);
+    if (a < -s->rank || a >= s->rank) diag_node_fatal(n, "scan input axis %lld is out of range", (long long)a);
+    axis[k] = (int)(a < 0 ? a + s->rank : a);
+    if (len >= 0 && s->dims[axis[k]] != len) diag_node_fatal(n, "scan inputs differ in length");
+    len = s->dims[axis[k]];
+  }
+  if (len > UNROLL_MAX_ITERS) diag_node_fatal(n, "a scan of %lld steps is too long to unroll", (long long)len);
+  Value **state = arena_array(g->arena, (size_t)nstate + 1, sizeof *state);
+  for (int i = 0; i < nstate; i++) state[i] = n->in[i];
+  Value **ins = arena_array(g->arena, (size_t)n->nin + 1, sizeof *ins);
+  Value **outs = arena_array(g->arena, (size_t)n->nout + 1, sizeof *outs);
+  Value ***scans = arena_array(g->arena, (size_t)nscan_out + 1, sizeof *scans);
+  for (int k = 0; k < nscan_out; k++) scans[k] = arena_array(g->arena, (size_t)len + 1, sizeof **scans);
+  for (int64_t t = 0; t < len; t++) {
+    for (int i = 0; i < nstate; i++) ins[i] = state[i];
+    for (int k = 0; k < nscan_in; k++) {
+      int64_t at = ints_at(n, "scan_input_directions", k, nscan_in) ? len - 1 - t : t;
+      int first = g->nnodes;
+      Node *gat = add_node(&x, "Gather", "slice", 2, 1);
+      ir_attr_add(g, gat, "axis", AK_INT)->i = axis[k];
+      gat->in[0] = n->in[nstate + k];
+      gat->in[1] = const_i64(g, 0, &at, 1);
+      gat->out[0] = ir_value_new(g, NULL);
+      settle(&x, first);
+      ins[nstate + k] = gat->out[0];
+    }
+    inline_body(&x, body, ins, n->nin, outs, arena_printf(g->arena, "step%lld", (long long)t));
+    for (int i = 0; i < nstate; i++) state[i] = outs[i];
+    for (int k = 0; k < nscan_out; k++) scans[k][t] = outs[nstate + k];
+  }
+  for (int i = 0; i < nstate; i++)
+    if (n->out[i]) forward(&x, state[i], n->out[i]);
+  for (int k = 0; k < nscan_out; k++)
+    if (n->out[nstate + k])
+      stack(&x, scans[k], (int)len, (int)ints_at(n, "scan_output_axes", k, nscan_out),
+            (int)ints_at(n, "scan_output_directions", k, nscan_out), n->out[nstate + k]);
+  n->dead = 1;
+}
