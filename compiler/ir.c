@@ -177,6 +177,28 @@ void ir_add_init(Graph *g, Value *v) {
   push_value(g, &g->inits, &g->ninits, v);
 }
 
+Function *ir_add_function(Graph *g, const char *domain, const char *name, Graph *body) {
+  g->functions = arena_grow(g->arena, g->functions, &g->functions_cap,
+                            (size_t)g->nfunctions + 1, sizeof *g->functions);
+  Function *f = &g->functions[g->nfunctions++];
+  memset(f, 0, sizeof *f);
+  f->domain = arena_strdup(g->arena, domain ? domain : "");
+  f->name = arena_strdup(g->arena, name ? name : "");
+  f->body = body;
+  return f;
+}
+
+const Function *ir_find_function(const Graph *g, const char *domain, const char *name) {
+  while (g->parent) g = g->parent;
+  if (!domain || !strcmp(domain, "ai.onnx")) domain = "";
+  for (int i = 0; i < g->nfunctions; i++) {
+    const char *d = g->functions[i].domain;
+    if (!strcmp(d, "ai.onnx")) d = "";
+    if (!strcmp(g->functions[i].name, name) && !strcmp(d, domain)) return &g->functions[i];
+  }
+  return NULL;
+}
+
 Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
                   const char *name, int nin, int nout) {
   Node *n = arena_alloc(g->arena, sizeof *n);

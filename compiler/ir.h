@@ -117,6 +117,16 @@ typedef struct Node {
   int inferred; /* shape inference has run on it */
 } Node;
 
+/* A model-local function: a body graph whose inputs and outputs are the
+ * formal parameters, with its own opset imports. Calls are inlined on load. */
+struct Graph;
+typedef struct Function {
+  const char *name, *domain;
+  struct Graph *body;
+  Attr *attrs; /* declared attributes; kind AK_UNDEF when there is no default */
+  int nattrs;
+} Function;
+
 typedef struct OpsetImport {
   const char *domain;
   int64_t version;
@@ -148,6 +158,9 @@ typedef struct Graph {
   OpsetImport *opsets;
   int nopsets;
   int next_value_id;
+  Function *functions; /* model-local functions */
+  int nfunctions;
+  size_t functions_cap;
 } Graph;
 
 Graph *ir_graph_new(Arena *a, Graph *parent);
@@ -164,6 +177,8 @@ void ir_add_input(Graph *g, Value *v);
 void ir_add_output(Graph *g, Value *v);
 void ir_add_init(Graph *g, Value *v);
 
+Function *ir_add_function(Graph *g, const char *domain, const char *name, Graph *body);
+const Function *ir_find_function(const Graph *g, const char *domain, const char *name);
 Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
                   const char *name, int nin, int nout);
 Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "inline.h"
 #include "onnx_io.h"
 #include "txt.h"
 
@@ -18,7 +19,9 @@ int model_is_text(const char *path) {
 
 Graph *model_load(Arena *a, const char *path) {
   diag_set_file(path);
-  return model_is_text(path) ? txt_load(a, path) : onnx_load(a, path);
+  Graph *g = model_is_text(path) ? txt_load(a, path) : onnx_load(a, path);
+  inline_functions(g);
+  return g;
 }
 
 void model_save(const Graph *g, const char *path) {

@@ -426,6 +426,42 @@ static void import_graph(Importer *im, Graph *g, const Onnx__GraphProto *gp, int
   ir_toposort(g);
 }
 
+/* A model-local function: a body graph of its own (its own opsets; it sees
+ * nothing of the caller's), kept for inline_functions. */
+static void import_function(Importer *im, Graph *g, const Onnx__FunctionProto *fp) {
+  Graph *body = ir_graph_new(im->a, NULL);
+  body->name = arena_strdup(im->a, str(fp->name));
+  if (!*body->name) diag_fatal("a local function has no name");
+  for (size_t i = 0; i < fp->n_opset_import; i++) {
+    const Onnx__OperatorSetIdProto *o = fp->opset_import[i];
+    ir_add_opset(body, str(o->domain), o->has_version ? o->version : 1);
+  }
+  if (!fp->n_opset_import)
+    for (int i = 0; i < g->nopsets; i++) ir_add_opset(body, g->opsets[i].domain, g->opsets[i].version);
+  for (size_t i = 0; i < fp->n_input; i++) {
+    if (ir_lookup_local(body, str(fp->input[i])))
+      diag_fatal("local function '%s' declares input '%s' twice", body->name, str(fp->input[i]));
+    ir_add_input(body, ir_value_new(body, str(fp->input[i])));
+  }
+  for (size_t i = 0; i < fp->n_node; i++) import_node_outputs(im, body, fp->node[i]);
+  for (size_t i = 0; i < fp->n_node; i++) import_node_rest(im, body, body->nodes[i], fp->node[i], 0);
+  for (size_t i = 0; i < fp->n_output; i++) {
+    Value *v = ir_lookup_local(body, str(fp->output[i]));
+    if (!v)
+      diag_fatal("local function '%s': output '%s' is not produced by any node or input",
+                 body->name, str(fp->output[i]));
+    ir_add_output(body, v);
+  }
+  ir_toposort(body);
+  if (ir_find_function(g, str(fp->domain), body->name))
+    diag_fatal("local function '%s' is defined twice", body->name);
+  Function *f = ir_add_function(g, str(fp->domain), body->name, body);
+  f->nattrs = (int)fp->n_attribute;
+  f->attrs = arena_array(im->a, fp->n_attribute + 1, sizeof *f->attrs);
+  for (size_t i = 0; i < fp->n_attribute; i++)
+    f->attrs[i].name = arena_strdup(im->a, str(fp->attribute[i]));
+}
+
 /* ---- the model -------------------------------------------------------------------- */
 
 static void import_opsets(Graph *g, const Onnx__ModelProto *m) {
@@ -469,6 +505,7 @@ static void import_model(void *p) {
   /* opsets first: ir_node_new reads the node's opset from them */
   import_opsets(g, m);
   scan_unk_graph(&job->im, m->graph, 0);
+  for (size_t i = 0; i < m->n_functions; i++) import_function(&job->im, g, m->functions[i]);
   import_graph(&job->im, g, m->graph, 0);
 }
 

@@ -10,10 +10,13 @@
  * their parameters.
  *
  * Conv, Gemm and MatMul run on the runtime's blocked SGEMM, which packs
- * panels into a scratch buffer: the lowering adds a temporary value of
- * mlc_rt_gemm_scratch() floats as the call's last io slot, so the memory
- * planner places it in the arena like any other intermediate. Their fused
- * activation (act) starts as MLC_ACT_NONE; a fusion pass sets it.
+ * panels into a scratch buffer (a depthwise Conv pads its input planes
+ * there instead): the lowering adds a temporary value of the size the
+ * runtime header computes (mlc_rt_conv_scratch, mlc_rt_gemm_scratch) as the
+ * call's last io slot, so the memory planner places it in the arena like
+ * any other intermediate. Their fused activation (act) starts as
+ * MLC_ACT_NONE; a fusion pass sets it. The global pools are reductions and
+ * lower to the reduce kernel.
  */
 #include <string.h>
 
@@ -50,8 +53,8 @@ typedef struct Window {
   int64_t out[MLC_RT_MAX_SP];
 } Window;
 
-/* an int-list window attribute of nsp entries in [lo, MAX_WINDOW), or def
- * for each entry when absent */
+/* an int-list window attribute of `count` entries in [lo, MAX_WINDOW), or
+ * def for each entry when absent */
 static void window_attr(const Node *n, const char *name, int count, int64_t lo,
                         int64_t def, int64_t *out) {
   const int64_t *a;
@@ -138,6 +141,20 @@ static void read_window(const Node *n, const Value *x, const int64_t *kernel,
   }
 }
 
+/* the window's fields of a kernel's parameter struct (MlcConv, MlcPool) */
+#define WINDOW_PARAMS(p, w)                                                   \
+  do {                                                                      \
+    (p)->nsp = (w)->nsp;                                                    \
+    for (int i_ = 0; i_ < (w)->nsp; i_++) {                                 \
+      (p)->in_sp[i_] = (w)->in[i_];                                         \
+      (p)->out_sp[i_] = (w)->out[i_];                                       \
+      (p)->k[i_] = (w)->k[i_];                                              \
+      (p)->stride[i_] = (w)->stride[i_];                                    \
+      (p)->dil[i_] = (w)->dil[i_];                                          \
+      (p)->pad_begin[i_] = (w)->pb[i_];                                     \
+    }                                                                       \
+  } while (0)
+
 static void window_out_shape(const Node *n, const Value *x, int64_t channels,
                              const Window *w, Value *y) {
   int64_t dims[IR_MAX_RANK] = {x->dims[0], channels};
@@ -155,7 +172,7 @@ static void conv_check(Graph *g, const Node *n, int64_t *kernel) {
   int64_t group = attr_i(n, "group", 1);
   if (group < 1) diag_node_fatal(n, "group is %lld; it must be positive", (long long)group);
   int64_t c = x->rank > 1 ? x->dims[1] : 0, m = wt->dims[0];
-  if (c % group || wt->dims[1] * group != c)
+  if (c % group || wt->dims[1] != c / group)
     diag_node_fatal(n, "input has %lld channels, but weight W expects %lld x group %lld",
                     (long long)c, (long long)wt->dims[1], (long long)group);
   if (m % group)
@@ -192,15 +209,7 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
   p->c = x->dims[1];
   p->m = wt->dims[0];
   p->group = attr_i(n, "group", 1);
-  p->nsp = w.nsp;
-  for (int i = 0; i < w.nsp; i++) {
-    p->in_sp[i] = w.in[i];
-    p->out_sp[i] = w.out[i];
-    p->k[i] = w.k[i];
-    p->stride[i] = w.stride[i];
-    p->dil[i] = w.dil[i];
-    p->pad_begin[i] = w.pb[i];
-  }
+  WINDOW_PARAMS(p, &w);
   p->has_bias = n->nin > 2 && n->in[2];
   p->act = MLC_ACT_NONE;
   c->io[0] = n->in[0];
@@ -260,16 +269,8 @@ void lower_Pool(Graph *g, Node *n, Lowering *L) {
   MlcPool *p = KC_PARAMS(c, MlcPool);
   p->n = x->dims[0];
   p->c = x->dims[1];
-  p->nsp = w.nsp;
-  for (int i = 0; i < w.nsp; i++) {
-    p->in_sp[i] = w.in[i];
-    p->out_sp[i] = w.out[i];
-    p->k[i] = w.k[i];
-    p->stride[i] = w.stride[i];
-    p->dil[i] = w.dil[i];
-    p->pad_begin[i] = w.pb[i];
-    p->pad_end[i] = w.pe[i];
-  }
+  WINDOW_PARAMS(p, &w);
+  for (int i = 0; i < w.nsp; i++) p->pad_end[i] = w.pe[i];
   p->kind = n->op == OP_MaxPool ? MLC_POOL_MAX : MLC_POOL_AVG;
   p->count_include_pad = n->op == OP_AveragePool && attr_i(n, "count_include_pad", 0) != 0;
   c->io[0] = n->in[0];

@@ -18,88 +18,12 @@
 #include <string.h>
 
 #include "diag.h"
+#include "clone.h"
 #include "infer.h"
 #include "ops.h"
 
 /* Limits on unrolling: iterations of one node, and nodes it may add. */
 enum { UNROLL_MAX_ITERS = 1 << 14, UNROLL_MAX_NODES = 1 << 17 };
-
-/* ---- cloning subgraphs ------------------------------------------------------- */
-
-/* body value -> its copy, by value id (ids are unique across the model) */
-typedef struct CloneMap {
-  Graph *g;
-  Value **v;
-  size_t cap;
-} CloneMap;
-
-static Value *mapped(const CloneMap *m, Value *v) {
-  if (v && (size_t)v->id < m->cap && m->v[v->id]) return m->v[v->id];
-  return v; /* a value of an enclosing graph: shared */
-}
-
-static void map_set(CloneMap *m, const Value *from, Value *to) {
-  size_t need = (size_t)from->id + 1;
-  if (need > m->cap) {
-    size_t old = m->cap;
-    m->v = arena_grow(m->g->arena, m->v, &m->cap, need, sizeof *m->v);
-    memset(m->v + old, 0, (m->cap - old) * sizeof *m->v);
-  }
-  m->v[from->id] = to;
-}
-
-static Value *copy_value(Graph *dst, const Value *src, const char *name) {
-  Value *v = ir_value_new(dst, name);
-  ir_copy_type(v, src);
-  v->data = src->data;
-  return v;
-}
-
-static Graph *clone_graph(Graph *parent, const Graph *src, CloneMap *m);
-
-static Node *clone_node(Graph *dst, const Node *src, CloneMap *m, const char *prefix) {
-  const char *name = *prefix ? arena_printf(dst->arena, "%s/%s", prefix, src->name) : src->name;
-  Node *n = ir_node_new(dst, src->op_type, src->domain, name, src->nin, src->nout);
-  n->opset = src->opset;
-  n->index = src->index;
-  n->doc = src->doc;
-  for (int i = 0; i < src->nin; i++) n->in[i] = mapped(m, src->in[i]);
-  for (int i = 0; i < src->nout; i++) {
-    Value *o = src->out[i];
-    if (!o) continue;
-    Value *c = mapped(m, o);
-    if (c == o) {
-      c = copy_value(dst, o, "");
-      map_set(m, o, c);
-    }
-    n->out[i] = c;
-  }
-  n->nattrs = src->nattrs;
-  n->attrs_cap = (size_t)src->nattrs;
-  n->attrs = arena_array(dst->arena, (size_t)src->nattrs + 1, sizeof *n->attrs);
-  for (int i = 0; i < src->nattrs; i++) {
-    Attr *a = &n->attrs[i];
-    *a = src->attrs[i];
-    if (a->kind == AK_GRAPH && a->g) a->g = clone_graph(dst, a->g, m);
-    if (a->kind == AK_GRAPHS) {
-      a->graphs = arena_array(dst->arena, (size_t)a->n + 1, sizeof *a->graphs);
-      for (int k = 0; k < a->n; k++) a->graphs[k] = clone_graph(dst, src->attrs[i].graphs[k], m);
-    }
-  }
-  return n;
-}
-
-/* a nested subgraph, with its outer references redirected through m */
-static Graph *clone_graph(Graph *parent, const Graph *src, CloneMap *m) {
-  Graph *c = ir_graph_new(parent->arena, parent);
-  c->name = src->name;
-  for (int i = 0; i < src->nvalues; i++) map_set(m, src->values[i], copy_value(c, src->values[i], src->values[i]->name));
-  for (int i = 0; i < src->ninputs; i++) ir_add_input(c, mapped(m, src->inputs[i]));
-  for (int i = 0; i < src->ninits; i++) ir_add_init(c, mapped(m, src->inits[i]));
-  for (int i = 0; i < src->nnodes; i++) clone_node(c, src->nodes[i], m, "");
-  for (int i = 0; i < src->noutputs; i++) ir_add_output(c, mapped(m, src->outputs[i]));
-  return c;
-}
 
 /* ---- inlining into the parent ------------------------------------------------ */
 
@@ -133,13 +57,11 @@ static void inline_body(Expansion *x, const Graph *body, Value *const *ins, int 
   Graph *g = x->g;
   if (nins != body->ninputs)
     diag_node_fatal(x->at, "its body takes %d inputs, %d are given", body->ninputs, nins);
-  CloneMap m = {g, NULL, 0};
-  for (int i = 0; i < nins; i++) map_set(&m, body->inputs[i], ins[i]);
-  for (int i = 0; i < body->ninits; i++) map_set(&m, body->inits[i], copy_value(g, body->inits[i], ""));
+  CloneMap m;
+  clone_map_init(&m, g, NULL, NULL);
   int first = g->nnodes;
-  for (int i = 0; i < body->nnodes; i++) clone_node(g, body->nodes[i], &m, prefix);
+  clone_body(g, body, &m, ins, outs, prefix);
   settle(x, first);
-  for (int i = 0; i < body->noutputs; i++) outs[i] = mapped(&m, body->outputs[i]);
 }
 
 static Node *add_node(Expansion *x, const char *op, const char *suffix, int nin, int nout) {

@@ -12,8 +12,8 @@
  * end), and a subgraph may use any value of its enclosing graphs, so inputs
  * are recorded as pending names and resolved once the whole model is read.
  * Outputs, initializers and value_info types are settled when their graph
- * closes. Model-local functions are read into throwaway graphs, which checks
- * them, and then dropped: mlc does not call them yet.
+ * closes. Model-local functions are read into graphs of their own and kept in
+ * the model (ir_add_function), to be inlined where they are called.
  *
  * Types the IR cannot hold (seq, map, optional, sparse_tensor) are errors on
  * graph inputs and outputs and ignored in value_info, which is only a hint. */
@@ -704,8 +704,7 @@ static void parse_fields(Reader *R, Graph *g, int model) {
       const char *s = lex_take_string(L, "the doc string");
       if (model) g->model_doc = s;
     } else if (!strcmp(k, "domain")) {
-      const char *s = lex_take_string(L, "the domain");
-      if (model) g->model_domain = s;
+      g->model_domain = lex_take_string(L, "the domain");
     } else if (model && !strcmp(k, "ir_version")) {
       g->ir_version = lex_take_int(L, "the IR version");
     } else if (model && !strcmp(k, "model_version")) {
@@ -737,16 +736,27 @@ static void parse_fields(Reader *R, Graph *g, int model) {
 /* A model-local function, checked like a graph and then dropped. Its inputs
  * and outputs may be untyped; its attributes are names with optional
  * defaults; node attributes may refer to them as `@name`. */
-static void parse_function(Reader *R) {
+static void parse_function(Reader *R, Graph *model) {
   Lexer *L = &R->L;
   Graph *f = ir_graph_new(R->a, NULL);
+  *PUSH(R, R->graphs, R->ngraphs, R->graphs_cap) = f; /* sorted at the end */
   R->in_function = 1;
   if (lex_accept(L, '<')) parse_fields(R, f, 0);
+  if (!f->nopsets)
+    for (int i = 0; i < model->nopsets; i++)
+      ir_add_opset(f, model->opsets[i].domain, model->opsets[i].version);
+  Tok at = L->tok;
   f->name = take_name(R, "a function name").name;
+  if (ir_find_function(model, f->model_domain, f->name))
+    err_at(at.line, at.col, "local function '%s' is defined twice", f->name);
+  Function *fn = ir_add_function(model, f->model_domain, f->name, f);
   if (lex_accept(L, '<')) {
+    size_t cap = 0;
     do {
       Attr a = {.name = take_name(R, "an attribute name").name};
       if (lex_is(L, ':') || lex_is(L, '=')) parse_attr_value(R, f, &a);
+      fn->attrs = arena_grow(R->a, fn->attrs, &cap, (size_t)fn->nattrs + 1, sizeof *fn->attrs);
+      fn->attrs[fn->nattrs++] = a;
     } while (lex_accept(L, ','));
     lex_expect(L, '>', "after the function attributes");
   }
@@ -763,10 +773,13 @@ static void parse_function(Reader *R) {
     lex_expect(L, '>', "after the value types");
   }
   parse_nodes(R, f);
-  for (int i = 0; i < outs.n; i++)
-    if (!ir_lookup_local(f, outs.v[i].n.name))
+  for (int i = 0; i < outs.n; i++) {
+    Value *v = ir_lookup_local(f, outs.v[i].n.name);
+    if (!v)
       err_at(outs.v[i].n.line, outs.v[i].n.col,
              "function output '%s' is not produced by any node or input", outs.v[i].n.name);
+    ir_add_output(f, v);
+  }
 }
 
 Graph *txt_parse(Arena *a, const char *text, size_t len, const char *path) {
@@ -782,8 +795,7 @@ Graph *txt_parse(Arena *a, const char *text, size_t len, const char *path) {
                "<ir_version: 8, opset_import: [\"\" : 18]>");
   g->name = take_name(&R, "the graph name").name;
   parse_graph_body(&R, g);
-  size_t nmodel = R.ngraphs; /* functions' graphs follow: not sorted */
-  while (R.L.tok.kind != TK_EOF) parse_function(&R);
+  while (R.L.tok.kind != TK_EOF) parse_function(&R, g);
 
   for (size_t i = 0; i < R.npend; i++) {
     const Pending *p = &R.pend[i];
@@ -793,7 +805,7 @@ Graph *txt_parse(Arena *a, const char *text, size_t len, const char *path) {
                       "or initializer", p->at.line, p->at.col, p->at.name);
     p->n->in[p->slot] = v;
   }
-  for (size_t i = 0; i < nmodel; i++) ir_toposort(R.graphs[i]);
+  for (size_t i = 0; i < R.ngraphs; i++) ir_toposort(R.graphs[i]);
   return g;
 }
 

@@ -153,7 +153,51 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
                IA(sa, MLC_RT_MAX_RANK) IA(sb, MLC_RT_MAX_RANK)              \
                IA(so, MLC_RT_MAX_RANK))
 /* resize and image ops (op_image.c) */
-#define MLC_RT_PARAMS_IMAGE(S, I, D, IA, DA)
+#define MLC_RT_PARAMS_IMAGE(S, I, D, IA, DA)                                  \
+  /* one axis of Resize over [outer, in_len, inner] -> [outer, out_len,     \
+     inner]: output row l is sum_t w[l*taps+t] * input row idx[l*taps+t],   \
+     or extrap where idx[l*taps] is -1. Elements are float, or double     \
+     where in_f64 / out_f64; sums in double */                              \
+  S(MlcResize, I(outer) I(in_len) I(out_len) I(inner) I(taps) I(in_f64)     \
+               I(out_f64) D(extrap))                                        \
+  /* GridSample of n x c planes of dims in_sp at the grid's points (dims    \
+     out_sp, nsp coordinates each, innermost dim first); mode 0 nearest,   \
+     1 linear, 2 cubic; padding 0 zeros, 1 border, 2 reflection */          \
+  S(MlcGridSample, I(n) I(c) I(nsp) IA(in_sp, MLC_RT_MAX_SP)                \
+                   IA(out_sp, MLC_RT_MAX_SP) I(mode) I(padding)             \
+                   I(align_corners))                                        \
+  /* AffineGrid: n grids of dims sp (nsp of them), each point theta times  \
+     its normalized coordinates (innermost dim first) and 1 */             \
+  S(MlcAffineGrid, I(n) I(nsp) IA(sp, MLC_RT_MAX_SP) I(align_corners))      \
+  /* Col2Im of planes column blocks [k..., cols...] into images img; an    \
+     image pixel is col * stride - pad_begin + k * dil */                   \
+  S(MlcCol2Im, I(planes) I(nsp) IA(img, MLC_RT_MAX_SP)                      \
+               IA(cols, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)                 \
+               IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)             \
+               IA(pad_begin, MLC_RT_MAX_SP))                                \
+  /* DeformConv: Conv whose taps sample x bilinearly at offsets (and times \
+     a mask); offset_group channel groups share offsets */                  \
+  S(MlcDeformConv, I(n) I(c) I(m) I(group) I(offset_group) I(nsp)           \
+                   IA(in_sp, MLC_RT_MAX_SP) IA(out_sp, MLC_RT_MAX_SP)       \
+                   IA(k, MLC_RT_MAX_SP) IA(stride, MLC_RT_MAX_SP)           \
+                   IA(dil, MLC_RT_MAX_SP) IA(pad_begin, MLC_RT_MAX_SP)      \
+                   I(has_bias) I(has_mask))                                 \
+  /* RoiAlign of n x c x h x w at nrois boxes [x1, y1, x2, y2]; batch      \
+     indices out of range give zeros */                                     \
+  S(MlcRoiAlign, I(n) I(c) I(h) I(w) I(nrois) I(out_h) I(out_w)             \
+                 I(sampling_ratio) D(spatial_scale) I(half_pixel)           \
+                 I(max_mode))                                               \
+  /* MaxRoiPool at nrois boxes [batch, x1, y1, x2, y2]; bad batch: zeros */ \
+  S(MlcMaxRoiPool, I(n) I(c) I(h) I(w) I(nrois) I(out_h) I(out_w)           \
+                   D(spatial_scale))                                        \
+  /* MaxUnpool: count items of elem bytes scattered to flat indices of a   \
+     tensor of dims in_dims, which lies at the origin of the zeroed output \
+     of dims out_dims; indices outside either are skipped */               \
+  S(MlcMaxUnpool, I(rank) I(count) I(elem) IA(in_dims, MLC_RT_MAX_RANK)     \
+                  IA(out_dims, MLC_RT_MAX_RANK))                            \
+  /* NonMaxSuppression of batches x boxes boxes and batches x classes x    \
+     boxes scores; at most cap triples are written */                       \
+  S(MlcNms, I(batches) I(classes) I(boxes) I(center_point_box) I(cap))
 /* normalizations and attention (op_norm.c) */
 #define MLC_RT_PARAMS_NORM(S, I, D, IA, DA)                                   \
   /* normalizes rows of len values: y = (x - mean) / sqrt(var + eps), or   \
@@ -178,11 +222,13 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
      on masked; causal/left/right (-1: unbounded) count from the query's  \
      position offset: past, or nonpad[b] - sq when nonpad is given.        \
      qk_mode: what qk holds (0/1 softcapped scores, 2 plus bias, 3 the    \
-     probabilities) */                                                     \
+     probabilities). scale multiplies q.k; with bf16 set, the rounding of  \
+     each step to bfloat16 is emulated and scale is sqrt(scale) instead,  \
+     applied to q and k */                                                 \
   S(MlcAttention, I(b) I(hq) I(hkv) I(sq) I(skv) I(dk) I(dv)               \
                   IA(q_st, 3) IA(k_st, 3) IA(v_st, 3) IA(y_st, 3) I(mask)  \
                   IA(m_st, 4) I(mask_len) I(causal) I(past) I(left)        \
-                  I(right) D(scale) D(softcap) I(qk_mode))                 \
+                  I(right) D(scale) D(softcap) I(qk_mode) I(bf16))         \
   /* RotaryEmbedding of x [b, h, s, d] at element strides st (batch, head, \
      position; y alike): the first rot of each d values rotate by the     \
      cos/sin rows of position pos[b, s] (clamped to [0, npos)), or of row \
@@ -338,7 +384,26 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
                                          indices|NULL (int64), y */         \
   K(det, MlcDet)                /* io: x, y, scratch (n * n double) */      \
   K(einsum, MlcEinsum)          /* io: a, b|NULL, y */
-#define MLC_RT_KERNELS_IMAGE(K)
+#define MLC_RT_KERNELS_IMAGE(K)                                               \
+  K(resize, MlcResize)         /* io: x, idx (int64), w (double), y */      \
+  K(gridsample_f32, MlcGridSample) /* io: x, grid, y */                     \
+  K(affinegrid_f32, MlcAffineGrid) /* io: theta, y */                       \
+  K(col2im_f32, MlcCol2Im)     /* io: cols, y */                            \
+  /* ConvTranspose, W [c, m / group, k...]; scratch: m / group * k-volume \
+     * input pixels floats, then mlc_rt_gemm_scratch() of that product */   \
+  K(convtranspose_f32, MlcConv) /* io: x, w, bias|NULL, y, scratch */       \
+  /* scratch: c / group * k-volume * output pixels floats, then            \
+     mlc_rt_gemm_scratch() of the product */                                \
+  K(deformconv_f32, MlcDeformConv) /* io: x, w, offset, bias|NULL,          \
+                                      mask|NULL, y, scratch */              \
+  K(roialign_f32, MlcRoiAlign) /* io: x, rois, batch_indices (int64), y */  \
+  K(maxroipool_f32, MlcMaxRoiPool) /* io: x, rois, y */                     \
+  K(maxunpool, MlcMaxUnpool)   /* io: x, indices (int64), y */              \
+  /* max_out: int64, iou and score: float, one value each; selected:      \
+     int64 [cap, 3]; count: int64 [1]; scratch: 2 * boxes int64 */          \
+  K(nms_f32, MlcNms)           /* io: boxes, scores, max_out|NULL,          \
+                                  iou|NULL, score|NULL, selected, count,    \
+                                  scratch */
 #define MLC_RT_KERNELS_NORM(K)                                                \
   K(rownorm_f32, MlcRowNorm)   /* io: x, scale|NULL, bias|NULL, y */       \
   K(lpnorm_f32, MlcLpNorm)     /* io: x, y */                              \

@@ -594,6 +594,7 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
   int pointwise = kvol == 1;
   for (int d = 0; d < 3; d++) pointwise &= g.s[d] == 1 && g.pad[d] == 0 && g.out[d] == g.in[d];
   Epi e = {1, 1, NULL, 1, 0, (int)p->act, (float)p->act_a, (float)p->act_b};
+  if (npix == 0) return;
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {
       g.x = x + (n * p->c + gi * cg) * inpix;

@@ -42,3 +42,35 @@ def metadata(model):
     ranges = {k[len(RANGE_KEY):]: tuple(int(x) for x in v.split())
               for k, v in meta.items() if k.startswith(RANGE_KEY)}
     return meta.get(FRAMEWORK_KEY, "?"), ranges
+
+
+def randomise_batchnorm(model):
+    """Random running statistics in every torch BatchNorm layer, so that
+    folding them is exercised rather than multiplying by 1 and adding 0."""
+    import torch
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 1.5)
+    return model
+
+
+def export_torch(model, args, path, framework, input_names, output_names,
+                 ranges=None, dynamo=False, **options):
+    """Exports a torch module with fixed shapes (no dynamic axes): the classic
+    TorchScript exporter at opset 17 (`options` go to it), or the dynamo
+    exporter (torch.export + onnxscript) at opset 18."""
+    import warnings
+    import torch
+    raw = path + ".raw"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dynamo:
+            torch.onnx.export(model, args, input_names=input_names, output_names=output_names,
+                              opset_version=18, dynamo=True, verbose=False).save(raw)
+        else:
+            torch.onnx.export(model, args, raw, input_names=input_names,
+                              output_names=output_names, opset_version=17, dynamo=False,
+                              **options)
+    save(raw, path, framework, ranges)

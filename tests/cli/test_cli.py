@@ -61,6 +61,8 @@ def main():
     refuses("dangling input", "dangling_input.onnxtxt", "node 'add' (#0 Add): ", "'nowhere'")
     refuses("cycle", "cycle.onnxtxt", "cycle")
     refuses("broadcast mismatch", "broadcast.onnxtxt", "node 'badd' (#0 Add): ", "broadcast")
+    refuses("recursive local function", "recursive_function.onnxtxt",
+            "node 'call' (#0 Ping): local function 'Ping' calls itself")
     refuses("unbound symbolic dims", "symbolic.onnxtxt", "'batch'", "'seq'", "--dim")
     refuses("missing model", "no_such_model.onnx", "cannot")
 

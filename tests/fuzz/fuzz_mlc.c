@@ -87,6 +87,9 @@ static void run_interp(Graph *g) {
   interp_run(g, ins, outs);
 }
 
+/* the last input's error, for the replay program's report */
+static char last_error[sizeof(((DiagScope *)0)->text)];
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static FILE *sink;
   if (!sink && !(sink = fopen("/dev/null", "w"))) abort();
@@ -115,15 +118,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (small_enough(p)) run_interp(g);
     diag_leave(&scope);
   }
+  memcpy(last_error, scope.text, sizeof last_error);
   out_abort_all();
   arena_free(a);
   return 0;
 }
 
 #ifdef FUZZ_REPLAY
-/* each file once; exit status 0 when every one was compiled or refused */
+/* each file once; exit status 0 when every one was compiled or refused.
+ * -v prints what became of each. */
 int main(int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
+  int verbose = argc > 1 && !strcmp(argv[1], "-v");
+  for (int i = 1 + verbose; i < argc; i++) {
     size_t len = 0;
     unsigned char *buf = NULL;
     FILE *f = fopen(argv[i], "rb");
@@ -141,8 +147,9 @@ int main(int argc, char **argv) {
     }
     LLVMFuzzerTestOneInput(buf, len);
     free(buf);
+    if (verbose) printf("%s: %s\n", argv[i], *last_error ? last_error : "compiled");
   }
-  printf("%d inputs replayed\n", argc - 1);
+  printf("%d inputs replayed\n", argc - 1 - verbose);
   return 0;
 }
 #endif

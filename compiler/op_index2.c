@@ -1,0 +1,499 @@
+/* Einsum, Det, NonZero and Unique (the rest of the index ops is in
+ * op_index.c).
+ *
+ * Einsum: the equation is parsed into one label per operand dim (letters;
+ * "..." stands for up to IR_MAX_RANK broadcast dims, right-aligned as numpy
+ * does). Operands are contracted left to right, two at a time, by the einsum
+ * kernel: a loop nest over every label of the pair, output labels outermost
+ * in output order, with per-operand strides (a label repeated in one operand
+ * adds its strides: a diagonal; a broadcast dim of size 1 has stride 0).
+ * Each intermediate keeps only the labels that the output or a later operand
+ * still needs. Nest dims of size 1 are dropped and neighbours contiguous in
+ * every tensor merged, so the kernel's fixed rank is rarely the limit.
+ * float16 and bfloat16 are computed in float, as the reference does.
+ *
+ * Det: LU with partial pivoting in double, per matrix.
+ *
+ * NonZero and Unique have outputs whose shapes depend on the input's
+ * values: mlc compiles static shapes, so the input must be known at compile
+ * time, and infer writes the outputs as data.
+ */
+#include <string.h>
+
+#include "diag.h"
+#include "infer.h"
+#include "op_index.h"
+#include "op_shape.h"
+
+/* ---- Einsum -------------------------------------------------------------------- */
+
+/* labels: A-Z are 0..25, a-z 26..51, the dims of "..." EIN_ELL and up */
+#define EIN_ELL 52
+#define EIN_LABELS (EIN_ELL + IR_MAX_RANK)
+
+typedef struct EinTerm {
+  int rank;
+  int lab[IR_MAX_RANK];
+} EinTerm;
+
+typedef struct Einsum {
+  int nops;
+  EinTerm *ops; /* one per input */
+  EinTerm out;
+  int64_t size[EIN_LABELS]; /* -1: the label does not occur */
+} Einsum;
+
+static int ein_letter(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return 26 + c - 'a';
+  return -1;
+}
+
+/* letters and at most one "..." in s[0..len); the count of letters, or a
+ * node error; *ell says whether there was an ellipsis */
+static int ein_scan(const Node *n, const char *s, size_t len, int *ell) {
+  int letters = 0;
+  *ell = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (ein_letter(s[i]) >= 0) {
+      letters++;
+    } else if (s[i] == '.' && i + 2 < len && s[i + 1] == '.' && s[i + 2] == '.' &&
+               !*ell) {
+      *ell = 1;
+      i += 2;
+    } else {
+      diag_node_fatal(n, "unexpected '%c' in the equation", s[i]);
+    }
+  }
+  return letters;
+}
+
+/* labels of a term of `rank` dims, of which ell_dims are the ellipsis's;
+ * ell_rank is the widest ellipsis, to whose end this one aligns */
+static void ein_term(const char *s, size_t len, int ell_dims, int ell_rank, EinTerm *t) {
+  t->rank = 0;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '.') {
+      for (int j = 0; j < ell_dims; j++) t->lab[t->rank++] = EIN_ELL + ell_rank - ell_dims + j;
+      i += 2;
+    } else {
+      t->lab[t->rank++] = ein_letter(s[i]);
+    }
+  }
+}
+
+static void ein_parse(Graph *g, const Node *n, Einsum *e) {
+  const char *eq = attr_s(n, "equation", NULL);
+  if (!eq) diag_node_fatal(n, "the equation attribute is required");
+  size_t L = strlen(eq), m = 0;
+  char *s = arena_alloc(g->arena, L + 1);
+  for (size_t i = 0; i < L; i++)
+    if (eq[i] != ' ') s[m++] = eq[i];
+  s[m] = 0;
+  char *arrow = strstr(s, "->");
+  size_t lhs_len = arrow ? (size_t)(arrow - s) : m;
+  e->nops = n->nin;
+  e->ops = arena_array(g->arena, (size_t)n->nin, sizeof *e->ops);
+  for (int l = 0; l < EIN_LABELS; l++) e->size[l] = -1;
+  /* first pass: the terms' extents and the widest ellipsis */
+  size_t *start = arena_array(g->arena, (size_t)n->nin + 1, sizeof *start);
+  int *ell_dims = arena_array(g->arena, (size_t)n->nin, sizeof *ell_dims);
+  int k = 0, ell_rank = 0, any_ell = 0;
+  start[0] = 0;
+  for (size_t i = 0; i <= lhs_len; i++) {
+    if (i < lhs_len && s[i] != ',') continue;
+    if (k == n->nin)
+      diag_node_fatal(n, "the equation has more terms than the node's %d inputs", n->nin);
+    start[++k] = i + 1;
+  }
+  if (k != n->nin)
+    diag_node_fatal(n, "the equation has %d terms for %d inputs", k, n->nin);
+  for (int i = 0; i < k; i++) {
+    const Value *v = n->in[i];
+    if (!v) diag_node_fatal(n, "input %d is missing", i);
+    if (v->dtype != n->in[0]->dtype)
+      diag_node_fatal(n, "input %d is %s, input 0 is %s", i, dtype_name(v->dtype),
+                      dtype_name(n->in[0]->dtype));
+    int ell, letters = ein_scan(n, s + start[i], start[i + 1] - 1 - start[i], &ell);
+    ell_dims[i] = v->rank - letters;
+    if (ell_dims[i] < 0 || (!ell && ell_dims[i]))
+      diag_node_fatal(n, "term %d has %d letters for an input of rank %d", i, letters,
+                      v->rank);
+    if (ell_dims[i] > ell_rank) ell_rank = ell_dims[i];
+    any_ell |= ell;
+  }
+  /* second pass: labels and sizes; only ellipsis dims broadcast */
+  for (int i = 0; i < k; i++) {
+    const Value *v = n->in[i];
+    ein_term(s + start[i], start[i + 1] - 1 - start[i], ell_dims[i], ell_rank, &e->ops[i]);
+    for (int d = 0; d < v->rank; d++) {
+      int l = e->ops[i].lab[d];
+      int64_t sz = v->dims[d], *have = &e->size[l];
+      if (*have < 0 || *have == sz || (l >= EIN_ELL && *have == 1)) *have = sz;
+      else if (!(l >= EIN_ELL && sz == 1))
+        diag_node_fatal(n, "label dims do not match: %lld and %lld", (long long)*have,
+                        (long long)sz);
+    }
+  }
+  /* the output: explicit, or the ellipsis then the letters used once */
+  EinTerm *o = &e->out;
+  o->rank = 0;
+  if (arrow) {
+    const char *r = arrow + 2;
+    int ell, letters = ein_scan(n, r, strlen(r), &ell);
+    if (letters + (ell ? ell_rank : 0) > IR_MAX_RANK)
+      diag_node_fatal(n, "the output would have more than %d dims", IR_MAX_RANK);
+    ein_term(r, strlen(r), ell ? ell_rank : 0, ell_rank, o);
+    for (int d = 0; d < o->rank; d++) {
+      if (e->size[o->lab[d]] < 0)
+        diag_node_fatal(n, "output label %d of '%s' is in no input", d, r);
+      for (int j = 0; j < d; j++)
+        if (o->lab[j] == o->lab[d]) diag_node_fatal(n, "an output label repeats");
+    }
+    return;
+  }
+  int uses[EIN_LABELS] = {0};
+  for (int i = 0; i < k; i++)
+    for (int d = 0; d < e->ops[i].rank; d++) uses[e->ops[i].lab[d]]++;
+  if (any_ell)
+    for (int j = 0; j < ell_rank; j++) o->lab[o->rank++] = EIN_ELL + j;
+  for (int l = 0; l < EIN_ELL; l++)
+    if (uses[l] == 1) {
+      if (o->rank == IR_MAX_RANK)
+        diag_node_fatal(n, "the output would have more than %d dims", IR_MAX_RANK);
+      o->lab[o->rank++] = l;
+    }
+}
+
+static void ein_shape(const Einsum *e, const EinTerm *t, int64_t *dims) {
+  for (int d = 0; d < t->rank; d++) dims[d] = e->size[t->lab[d]];
+}
+
+void infer_Einsum(Graph *g, Node *n) {
+  Einsum e;
+  int64_t dims[IR_MAX_RANK];
+  ein_parse(g, n, &e);
+  idx_compute_type(n, n->in[0]->dtype, 0);
+  ein_shape(&e, &e.out, dims);
+  n->out[0]->dtype = n->in[0]->dtype;
+  set_shape_checked(n, n->out[0], e.out.rank, dims);
+}
+
+/* the summed strides of label l in v (term t); 0 where v broadcasts it */
+static int64_t ein_stride(const Einsum *e, const Value *v, const EinTerm *t, int l) {
+  int64_t st[IR_MAX_RANK], s = 0;
+  if (!v) return 0;
+  row_strides(v, st);
+  for (int d = 0; d < t->rank; d++)
+    if (t->lab[d] == l && !(v->dims[d] == 1 && e->size[l] != 1)) s += st[d];
+  return s;
+}
+
+/* y[to] = sum a[ta] * b[tb] (b may be absent) as one einsum call */
+static void ein_call(Graph *g, const Node *n, Lowering *L, const Einsum *e, Value *a,
+                     const EinTerm *ta, Value *b, const EinTerm *tb, Value *y,
+                     const EinTerm *to) {
+  int order[EIN_LABELS], nl = 0, seen[EIN_LABELS] = {0};
+  const EinTerm *terms[3] = {to, ta, tb};
+  for (int t = 0; t < 3; t++)
+    for (int d = 0; terms[t] && d < terms[t]->rank; d++)
+      if (!seen[terms[t]->lab[d]]++) order[nl++] = terms[t]->lab[d];
+  int64_t dims[EIN_LABELS], s[3][EIN_LABELS];
+  Value *vals[3] = {a, b, y};
+  const EinTerm *vt[3] = {ta, tb, to};
+  int r = 0;
+  for (int i = 0; i < nl; i++) {
+    int64_t sz = e->size[order[i]];
+    if (sz == 1) continue;
+    for (int j = 0; j < 3; j++) s[j][r] = ein_stride(e, vals[j], vt[j], order[i]);
+    /* merge with the previous dim when contiguous in all three */
+    if (r && sz && dims[r - 1] &&
+        s[0][r - 1] == s[0][r] * sz && s[1][r - 1] == s[1][r] * sz &&
+        s[2][r - 1] == s[2][r] * sz) {
+      dims[r - 1] *= sz;
+      for (int j = 0; j < 3; j++) s[j][r - 1] = s[j][r];
+      continue;
+    }
+    dims[r++] = sz;
+  }
+  if (r > MLC_RT_MAX_RANK)
+    diag_node_fatal(n, "this contraction has %d index groups that cannot be merged; "
+                    "mlc supports %d", r, MLC_RT_MAX_RANK);
+  KCall *c = lower_add(g, L, K_einsum);
+  MlcEinsum *p = KC_PARAMS(c, MlcEinsum);
+  p->rank = r;
+  p->dtype = y->dtype;
+  p->count = ir_numel(y);
+  for (int d = 0; d < r; d++) {
+    p->dims[d] = dims[d];
+    p->sa[d] = s[0][d];
+    p->sb[d] = s[1][d];
+    p->so[d] = s[2][d];
+  }
+  c->io[0] = a;
+  c->io[1] = b;
+  c->io[2] = y;
+  c->nio = 3;
+}
+
+void lower_Einsum(Graph *g, Node *n, Lowering *L) {
+  Einsum e;
+  ein_parse(g, n, &e);
+  DType t = idx_compute_type(n, n->in[0]->dtype, 0);
+  Value *res = idx_result(g, n->out[0], t);
+  Value *acc = idx_widen(g, L, n->in[0], t);
+  EinTerm at = e.ops[0];
+  if (e.nops == 1) ein_call(g, n, L, &e, acc, &at, NULL, NULL, res, &e.out);
+  for (int j = 1; j < e.nops; j++) {
+    Value *b = idx_widen(g, L, n->in[j], t), *y = res;
+    EinTerm yt = e.out;
+    if (j < e.nops - 1) {
+      /* the labels of the pair that the output or a later operand needs */
+      int need[EIN_LABELS] = {0}, taken[EIN_LABELS] = {0};
+      for (int d = 0; d < e.out.rank; d++) need[e.out.lab[d]] = 1;
+      for (int i = j + 1; i < e.nops; i++)
+        for (int d = 0; d < e.ops[i].rank; d++) need[e.ops[i].lab[d]] = 1;
+      const EinTerm *pair[2] = {&at, &e.ops[j]};
+      yt.rank = 0;
+      for (int q = 0; q < 2; q++)
+        for (int d = 0; d < pair[q]->rank; d++) {
+          int l = pair[q]->lab[d];
+          if (!need[l] || taken[l]++) continue;
+          if (yt.rank == IR_MAX_RANK)
+            diag_node_fatal(n, "an intermediate would have more than %d dims", IR_MAX_RANK);
+          yt.lab[yt.rank++] = l;
+        }
+      int64_t dims[IR_MAX_RANK];
+      ein_shape(&e, &yt, dims);
+      y = idx_temp(g, t, yt.rank, dims);
+    }
+    ein_call(g, n, L, &e, acc, &at, b, &e.ops[j], y, &yt);
+    acc = y;
+    at = yt;
+  }
+  idx_narrow(g, L, res, n->out[0]);
+}
+
+/* ---- Det ------------------------------------------------------------------------- */
+
+static void det_check(const Node *n) {
+  const Value *x = n->in[0];
+  idx_compute_type(n, x->dtype, 1);
+  if (x->rank < 2 || x->dims[x->rank - 1] != x->dims[x->rank - 2])
+    diag_node_fatal(n, "the input must be square matrices [*, M, M]");
+}
+
+void infer_Det(Graph *g, Node *n) {
+  (void)g;
+  det_check(n);
+  n->out[0]->dtype = n->in[0]->dtype;
+  set_shape_checked(n, n->out[0], n->in[0]->rank - 2, n->in[0]->dims);
+}
+
+void lower_Det(Graph *g, Node *n, Lowering *L) {
+  det_check(n);
+  Value *x = n->in[0];
+  DType t = idx_compute_type(n, x->dtype, 1);
+  int64_t m = x->dims[x->rank - 1], nn = m * m;
+  Value *xc = idx_widen(g, L, x, t), *y = idx_result(g, n->out[0], t);
+  KCall *c = lower_add(g, L, K_det);
+  MlcDet *p = KC_PARAMS(c, MlcDet);
+  p->batch = ir_numel(y);
+  p->n = m;
+  p->dtype = t;
+  c->io[0] = xc;
+  c->io[1] = y;
+  c->io[2] = nn ? idx_temp(g, DT_DOUBLE, 1, &nn) : NULL;
+  c->nio = 3;
+  idx_narrow(g, L, y, n->out[0]);
+}
+
+/* ---- NonZero -------------------------------------------------------------------- */
+
+/* x's elements [at, at + count) as doubles (count <= 1024): the runtime's
+ * cast, so -0.0 is zero and NaN is not */
+static void as_doubles(const Value *x, int64_t at, int64_t count, double *out) {
+  MlcCast p = {count, x->dtype, DT_DOUBLE, 0};
+  void *io[2] = {(char *)x->data + (size_t)at * dtype_size(x->dtype), out};
+  mlc_rt_cast(&p, io);
+}
+
+#define CHUNK 1024
+
+void infer_NonZero(Graph *g, Node *n) {
+  const Value *x = n->in[0];
+  Value *y = n->out[0];
+  if (x->dtype == DT_STRING) diag_node_fatal(n, "NonZero of strings is not supported");
+  if (!x->data) infer_need_const(n, x); /* the output's size depends on it */
+  int64_t total = ir_numel(x), count = 0, strides[IR_MAX_RANK];
+  double buf[CHUNK];
+  for (int64_t at = 0; at < total; at += CHUNK) {
+    int64_t m = total - at < CHUNK ? total - at : CHUNK;
+    as_doubles(x, at, m, buf);
+    for (int64_t i = 0; i < m; i++) count += buf[i] != 0;
+  }
+  /* a scalar counts as a 1-D tensor of one element */
+  int r = x->rank ? x->rank : 1;
+  int64_t dims[2] = {r, count};
+  y->dtype = DT_INT64;
+  set_shape_checked(n, y, 2, dims);
+  int64_t *out = ir_alloc_data(g, y), j = 0;
+  row_strides(x, strides);
+  for (int64_t at = 0; at < total; at += CHUNK) {
+    int64_t m = total - at < CHUNK ? total - at : CHUNK;
+    as_doubles(x, at, m, buf);
+    for (int64_t i = 0; i < m; i++) {
+      if (buf[i] == 0) continue;
+      for (int d = 0; d < x->rank; d++) out[d * count + j] = (at + i) / strides[d] % x->dims[d];
+      if (!x->rank) out[j] = 0;
+      j++;
+    }
+  }
+}
+
+/* ---- Unique ---------------------------------------------------------------------- */
+
+/* X as slices along the axis: element (o, j, i) of [outer, len, inner]; keys
+ * compare as doubles (floating point, NaN above all and equal to NaN) or as
+ * integers (uint64 with its top bit flipped, which keeps the order) */
+typedef struct UniqueView {
+  int64_t outer, len, inner;
+  int is_float;
+  double *f;
+  int64_t *i;
+} UniqueView;
+
+static int unique_cmp(const UniqueView *u, int64_t a, int64_t b) {
+  for (int64_t o = 0; o < u->outer; o++)
+    for (int64_t k = 0; k < u->inner; k++) {
+      int64_t pa = (o * u->len + a) * u->inner + k, pb = (o * u->len + b) * u->inner + k;
+      if (u->is_float) {
+        double x = u->f[pa], y = u->f[pb];
+        int nx = x != x, ny = y != y;
+        if (nx || ny) {
+          if (nx != ny) return nx ? 1 : -1;
+        } else if (x != y) {
+          return x < y ? -1 : 1;
+        }
+      } else if (u->i[pa] != u->i[pb]) {
+        return u->i[pa] < u->i[pb] ? -1 : 1;
+      }
+    }
+  return 0;
+}
+
+/* stable bottom-up merge sort of positions by their slices */
+static void unique_sort(const UniqueView *u, int64_t *v, int64_t *tmp, int64_t n) {
+  int64_t *src = v, *dst = tmp;
+  for (int64_t w = 1; w < n; w *= 2) {
+    for (int64_t lo = 0; lo < n; lo += 2 * w) {
+      int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+      int64_t i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) dst[o++] = unique_cmp(u, src[j], src[i]) < 0 ? src[j++] : src[i++];
+      while (i < mid) dst[o++] = src[i++];
+      while (j < hi) dst[o++] = src[j++];
+    }
+    int64_t *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != v) memcpy(v, src, (size_t)n * sizeof *v);
+}
+
+static void unique_keys(Graph *g, const Value *x, UniqueView *u) {
+  int64_t total = ir_numel(x);
+  u->is_float = dtype_is_float(x->dtype);
+  if (u->is_float) {
+    u->f = arena_array(g->arena, (size_t)total + 1, sizeof *u->f);
+    for (int64_t at = 0; at < total; at += CHUNK)
+      as_doubles(x, at, total - at < CHUNK ? total - at : CHUNK, u->f + at);
+    return;
+  }
+  u->i = arena_array(g->arena, (size_t)total + 1, sizeof *u->i);
+  for (int64_t k = 0; k < total; k++)
+    u->i[k] = x->dtype == DT_UINT64 ? (int64_t)((uint64_t)ir_data_i64(x, k) ^ (UINT64_C(1) << 63))
+                                    : ir_data_i64(x, k);
+}
+
+static Value *vector_out(const Node *n, int j, int64_t len) {
+  Value *v = j < n->nout ? n->out[j] : NULL;
+  if (!v) return NULL;
+  v->dtype = DT_INT64;
+  set_shape_checked(n, v, 1, &len);
+  return v;
+}
+
+void infer_Unique(Graph *g, Node *n) {
+  const Value *x = n->in[0];
+  Value *y = n->out[0];
+  if (x->dtype == DT_STRING || x->dtype == DT_COMPLEX64 || x->dtype == DT_COMPLEX128 ||
+      !dtype_size(x->dtype))
+    diag_node_fatal(n, "Unique of %s is not supported", dtype_name(x->dtype));
+  if (!x->data) infer_need_const(n, x); /* the output's size depends on it */
+  UniqueView u;
+  int axis = -1;
+  if (ir_attr(n, "axis")) {
+    if (x->rank == 0) diag_node_fatal(n, "axis is given for a scalar input");
+    axis = norm_axis(n, attr_i(n, "axis", 0), x->rank);
+  }
+  u.outer = axis < 0 ? 1 : idx_prod(x->dims, 0, axis);
+  u.len = axis < 0 ? ir_numel(x) : x->dims[axis];
+  u.inner = axis < 0 ? 1 : idx_prod(x->dims, axis + 1, x->rank);
+  unique_keys(g, x, &u);
+  int64_t len = u.len, ng = 0;
+  int64_t *order = arena_array(g->arena, (size_t)len + 1, sizeof *order);
+  int64_t *tmp = arena_array(g->arena, (size_t)len + 1, sizeof *tmp);
+  int64_t *group = arena_array(g->arena, (size_t)len + 1, sizeof *group);
+  int64_t *first = arena_array(g->arena, (size_t)len + 1, sizeof *first);
+  int64_t *count = arena_array(g->arena, (size_t)len + 1, sizeof *count);
+  for (int64_t j = 0; j < len; j++) order[j] = j;
+  unique_sort(&u, order, tmp, len);
+  /* groups in sorted order; the stable sort puts each first occurrence first */
+  for (int64_t j = 0; j < len; j++) {
+    if (!j || unique_cmp(&u, order[j - 1], order[j])) {
+      first[ng] = order[j];
+      count[ng++] = 0;
+    }
+    group[order[j]] = ng - 1;
+    count[ng - 1]++;
+  }
+  /* sorted=0: groups by first occurrence (rank = the group's new place) */
+  int64_t *rank = arena_array(g->arena, (size_t)ng + 1, sizeof *rank);
+  for (int64_t k = 0; k < ng; k++) rank[k] = k;
+  if (!attr_i(n, "sorted", 1)) {
+    int64_t *by_first = arena_array(g->arena, (size_t)ng + 1, sizeof *by_first);
+    int64_t *tf = arena_array(g->arena, (size_t)ng + 1, sizeof *tf);
+    int64_t *tc = arena_array(g->arena, (size_t)ng + 1, sizeof *tc);
+    for (int64_t j = 0, k = 0; j < len; j++)
+      if (first[group[j]] == j) by_first[k++] = group[j];
+    for (int64_t k = 0; k < ng; k++) {
+      rank[by_first[k]] = k;
+      tf[k] = first[by_first[k]];
+      tc[k] = count[by_first[k]];
+    }
+    first = tf;
+    count = tc;
+  }
+  int64_t dims[IR_MAX_RANK];
+  memcpy(dims, x->dims, sizeof dims);
+  y->dtype = x->dtype;
+  if (axis < 0) set_shape_checked(n, y, 1, &ng);
+  else {
+    dims[axis] = ng;
+    set_shape_checked(n, y, x->rank, dims);
+  }
+  size_t es = dtype_size(x->dtype), row = (size_t)u.inner * es;
+  char *yd = ir_alloc_data(g, y);
+  const char *xd = x->data;
+  for (int64_t o = 0; o < u.outer; o++)
+    for (int64_t k = 0; k < ng; k++)
+      memcpy(yd + (size_t)(o * ng + k) * row, xd + (size_t)(o * len + first[k]) * row, row);
+  Value *vi = vector_out(n, 1, ng), *vinv = vector_out(n, 2, len),
+        *vc = vector_out(n, 3, ng);
+  if (vi) memcpy(ir_alloc_data(g, vi), first, (size_t)ng * sizeof *first);
+  if (vc) memcpy(ir_alloc_data(g, vc), count, (size_t)ng * sizeof *count);
+  if (vinv) {
+    int64_t *inv = ir_alloc_data(g, vinv);
+    for (int64_t j = 0; j < len; j++) inv[j] = rank[group[j]];
+  }
+}

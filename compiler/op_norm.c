@@ -1,0 +1,345 @@
+/* Normalizations beyond BatchNormalization and LayerNormalization (op_nn.c):
+ * GroupNormalization, InstanceNormalization, RMSNormalization,
+ * LpNormalization, LRN and MeanVarianceNormalization. Also the helpers of
+ * op_norm.h that the attention, quantization, loss and signal op files
+ * share.
+ *
+ * GroupNorm, InstanceNorm and RMSNorm are one kernel, rownorm_f32: each
+ * normalizes contiguous rows (a group of channels with their spatial
+ * extent, one channel, or the trailing axes) and applies a scale and bias
+ * whose index advances every sdiv elements modulo smod. That covers
+ * per-channel (sdiv = spatial size, smod = C), per-group (GroupNorm-18:
+ * sdiv = row length) and a scale over trailing dims (sdiv = 1). An RMSNorm
+ * scale that broadcasts any other way is a separate elementwise Mul.
+ *
+ * MeanVarianceNormalization normalizes over any set of axes, so it is
+ * composed from the reduce and elementwise kernels, exactly as its ONNX
+ * function body: (X - E[X]) / (sqrt(E[X^2] - E[X]^2) + 1e-9).
+ *
+ * Kernels compute in float32; float16 and bfloat16 go through float32
+ * temporaries (op_norm.h).
+ */
+#include "op_norm.h"
+
+#include <string.h>
+
+#include "diag.h"
+#include "op_shape.h"
+
+/* ---- shared helpers (op_norm.h) ------------------------------------------ */
+
+Value *aux_temp(Graph *g, DType t, int rank, const int64_t *dims) {
+  Value *v = ir_value_new(g, NULL);
+  v->dtype = t;
+  ir_set_shape(v, rank, dims);
+  return v;
+}
+
+static void cast_call(Graph *g, Lowering *L, Value *src, Value *dst) {
+  KCall *c = lower_add(g, L, K_cast);
+  MlcCast *p = KC_PARAMS(c, MlcCast);
+  p->count = ir_numel(dst);
+  p->from = src->dtype;
+  p->to = dst->dtype;
+  c->io[0] = src;
+  c->io[1] = dst;
+  c->nio = 2;
+}
+
+Value *aux_as_type(Graph *g, Lowering *L, Value *v, DType t) {
+  if (!v || v->dtype == t) return v;
+  Value *r = aux_temp(g, t, v->rank, v->dims);
+  if (v->data) {
+    MlcCast p = {.count = ir_numel(v), .from = v->dtype, .to = t};
+    void *io[2] = {v->data, ir_alloc_data(g, r)};
+    mlc_rt_cast(&p, io);
+    return r;
+  }
+  cast_call(g, L, v, r);
+  return r;
+}
+
+Value *aux_f32_out(Graph *g, Value *v) {
+  if (!v || v->dtype == DT_FLOAT) return v;
+  return aux_temp(g, DT_FLOAT, v->rank, v->dims);
+}
+
+void aux_f32_finish(Graph *g, Lowering *L, Value *tmp, Value *v) {
+  if (tmp != v) cast_call(g, L, tmp, v);
+}
+
+void aux_require_real(const Node *n, const Value *v, const char *what) {
+  if (v && v->dtype != DT_FLOAT && v->dtype != DT_DOUBLE && v->dtype != DT_FLOAT16 &&
+      v->dtype != DT_BFLOAT16)
+    diag_node_fatal(n, "%s is %s; %s takes float, double, float16 or bfloat16", what,
+                    dtype_name(v->dtype), n->op_type);
+}
+
+int aux_out_used(const Node *n, int i) {
+  const Value *v = i < n->nout ? n->out[i] : NULL;
+  return v && (v->is_output || v->nusers > 0);
+}
+
+/* ---- GroupNorm, InstanceNorm, RMSNorm: rows ------------------------------- */
+
+static int64_t dims_prod(const Value *v, int from, int to) {
+  int64_t p = 1;
+  for (int d = from; d < to; d++) p *= v->dims[d];
+  return p;
+}
+
+/* a per-channel (or per-group) parameter: count values, same type as x */
+static void check_param(Graph *g, const Node *n, int i, const char *what, int64_t count) {
+  const Value *v = n->in[i];
+  if (v->dtype != n->in[0]->dtype)
+    diag_node_fatal(n, "%s is %s but the input is %s", what, dtype_name(v->dtype),
+                    dtype_name(n->in[0]->dtype));
+  if (v->rank != 1 || v->dims[0] != count)
+    diag_node_fatal(n, "%s has shape %s; it must be [%lld]", what,
+                    ir_shape_str(g->arena, v), (long long)count);
+}
+
+/* x as N x C x spatial...: the channel count and the spatial size */
+static void nc_dims(const Node *n, int64_t *c, int64_t *sp) {
+  const Value *x = n->in[0];
+  aux_require_real(n, x, "input X");
+  if (x->rank < 2)
+    diag_node_fatal(n, "input must be N x C x ... (rank >= 2), not rank %d", x->rank);
+  *c = x->dims[1];
+  *sp = dims_prod(x, 2, x->rank);
+}
+
+static void group_norm(Graph *g, const Node *n, MlcRowNorm *p) {
+  int64_t c, sp, groups = attr_i(n, "num_groups", 0);
+  nc_dims(n, &c, &sp);
+  if (!ir_attr(n, "num_groups")) diag_node_fatal(n, "attribute 'num_groups' is required");
+  if (groups < 1 || c % groups)
+    diag_node_fatal(n, "num_groups is %lld; it must be positive and divide the %lld "
+                    "channels", (long long)groups, (long long)c);
+  /* GroupNormalization-18 scaled per group; 21 per channel */
+  int64_t per = n->opset >= 21 ? c : groups;
+  check_param(g, n, 1, "scale", per);
+  check_param(g, n, 2, "bias", per);
+  p->rows = n->in[0]->dims[0] * groups;
+  p->len = c / groups * sp;
+  p->center = 1;
+  p->sdiv = n->opset >= 21 ? sp : p->len;
+  p->smod = per;
+}
+
+static void instance_norm(Graph *g, const Node *n, MlcRowNorm *p) {
+  int64_t c, sp;
+  nc_dims(n, &c, &sp);
+  check_param(g, n, 1, "scale", c);
+  check_param(g, n, 2, "B", c);
+  p->rows = n->in[0]->dims[0] * c;
+  p->len = sp;
+  p->center = 1;
+  p->sdiv = sp;
+  p->smod = c;
+}
+
+/* RMSNormalization's scale is a suffix of x's dims (after leading 1s) that
+ * the kernel indexes itself (1), or broadcasts some other way (0) */
+static int rms_scale_suffix(const Value *x, const Value *s) {
+  int r = s->rank;
+  while (r > 0 && s->dims[s->rank - r] == 1) r--;
+  if (r > x->rank) return 0;
+  for (int d = 0; d < r; d++)
+    if (s->dims[s->rank - r + d] != x->dims[x->rank - r + d]) return 0;
+  return 1;
+}
+
+static void rms_norm(Graph *g, const Node *n, MlcRowNorm *p) {
+  const Value *x = n->in[0], *s = n->in[1];
+  aux_require_real(n, x, "input X");
+  if (s->dtype != x->dtype)
+    diag_node_fatal(n, "scale is %s but the input is %s", dtype_name(s->dtype),
+                    dtype_name(x->dtype));
+  int axis = norm_axis(n, attr_i(n, "axis", -1), x->rank);
+  Value out = {0};
+  Value *pair[2] = {(Value *)x, (Value *)s};
+  infer_broadcast(n, 2, pair, &out);
+  if (!ir_same_shape(&out, x))
+    diag_node_fatal(n, "scale of shape %s does not broadcast to the input's shape %s",
+                    ir_shape_str(g->arena, s), ir_shape_str(g->arena, x));
+  p->rows = dims_prod(x, 0, axis);
+  p->len = dims_prod(x, axis, x->rank);
+  p->center = 0;
+  p->sdiv = 1;
+  p->smod = ir_numel(s);
+}
+
+typedef void (*RowFn)(Graph *g, const Node *n, MlcRowNorm *p);
+
+static RowFn row_fn(const Node *n) {
+  if (n->op == OP_GroupNormalization) return group_norm;
+  if (n->op == OP_InstanceNormalization) return instance_norm;
+  return rms_norm;
+}
+
+void infer_RowNorm(Graph *g, Node *n) {
+  MlcRowNorm p;
+  row_fn(n)(g, n, &p);
+  ir_copy_type(n->out[0], n->in[0]);
+}
+
+void lower_RowNorm(Graph *g, Node *n, Lowering *L) {
+  Value *y = aux_f32_out(g, n->out[0]);
+  Value *x = aux_as_type(g, L, n->in[0], DT_FLOAT);
+  Value *scale = aux_as_type(g, L, n->in[1], DT_FLOAT);
+  Value *bias = n->nin > 2 ? aux_as_type(g, L, n->in[2], DT_FLOAT) : NULL;
+  int separate = n->op == OP_RMSNormalization && !rms_scale_suffix(n->in[0], scale);
+  KCall *c = lower_add(g, L, K_rownorm_f32);
+  MlcRowNorm *p = KC_PARAMS(c, MlcRowNorm);
+  row_fn(n)(g, n, p);
+  p->eps = (float)attr_f(n, "epsilon", 1e-5);
+  /* empty tensors still need divisors */
+  if (p->sdiv < 1) p->sdiv = 1;
+  if (p->smod < 1) p->smod = 1;
+  c->io[0] = x;
+  c->io[1] = separate ? NULL : scale;
+  c->io[2] = bias;
+  c->io[3] = y;
+  c->nio = 4;
+  if (separate) {
+    Value *ins[2] = {y, scale};
+    lower_ew(g, n, L, "mul", DT_FLOAT, ins, y, 0, 0);
+  }
+  aux_f32_finish(g, L, y, n->out[0]);
+}
+
+/* ---- LpNormalization, LRN -------------------------------------------------- */
+
+static void lp_dims(const Node *n, MlcLpNorm *p) {
+  const Value *x = n->in[0];
+  aux_require_real(n, x, "input");
+  int axis = norm_axis(n, attr_i(n, "axis", -1), x->rank);
+  p->p = attr_i(n, "p", 2);
+  if (p->p != 1 && p->p != 2)
+    diag_node_fatal(n, "p is %lld; LpNormalization takes 1 or 2", (long long)p->p);
+  p->outer = dims_prod(x, 0, axis);
+  p->len = x->dims[axis];
+  p->inner = dims_prod(x, axis + 1, x->rank);
+}
+
+static void lrn_attrs(const Node *n, MlcLrn *p) {
+  int64_t c, sp;
+  nc_dims(n, &c, &sp);
+  if (!ir_attr(n, "size")) diag_node_fatal(n, "attribute 'size' is required");
+  p->size = attr_i(n, "size", 1);
+  if (p->size < 1)
+    diag_node_fatal(n, "size is %lld; it must be positive", (long long)p->size);
+  p->n = n->in[0]->dims[0];
+  p->c = c;
+  p->inner = sp;
+  p->alpha = (float)attr_f(n, "alpha", 1e-4);
+  p->beta = (float)attr_f(n, "beta", 0.75);
+  p->bias = (float)attr_f(n, "bias", 1.0);
+}
+
+void infer_LpNormalization(Graph *g, Node *n) {
+  (void)g;
+  MlcLpNorm p;
+  lp_dims(n, &p);
+  ir_copy_type(n->out[0], n->in[0]);
+}
+
+void infer_LRN(Graph *g, Node *n) {
+  (void)g;
+  MlcLrn p;
+  lrn_attrs(n, &p);
+  ir_copy_type(n->out[0], n->in[0]);
+}
+
+/* x -> y through a float32 kernel whose io is x, y; the params are filled by
+ * fill. (Calls are appended in order, and appending may move earlier ones:
+ * the kernel's call is made after its input conversions, and not kept.) */
+static void lower_unary_f32(Graph *g, Node *n, Lowering *L, int kernel,
+                            void (*fill)(const Node *n, void *params)) {
+  Value *y = aux_f32_out(g, n->out[0]), *x = aux_as_type(g, L, n->in[0], DT_FLOAT);
+  KCall *c = lower_add(g, L, kernel);
+  fill(n, c->params);
+  c->io[0] = x;
+  c->io[1] = y;
+  c->nio = 2;
+  aux_f32_finish(g, L, y, n->out[0]);
+}
+
+static void fill_lp(const Node *n, void *p) { lp_dims(n, p); }
+static void fill_lrn(const Node *n, void *p) { lrn_attrs(n, p); }
+
+void lower_LpNormalization(Graph *g, Node *n, Lowering *L) {
+  lower_unary_f32(g, n, L, K_lpnorm_f32, fill_lp);
+}
+
+void lower_LRN(Graph *g, Node *n, Lowering *L) {
+  lower_unary_f32(g, n, L, K_lrn_f32, fill_lrn);
+}
+
+/* ---- MeanVarianceNormalization --------------------------------------------- */
+
+/* the flags of the normalized axes (default 0, 2, 3) */
+static void mvn_axes(const Node *n, int64_t *flags) {
+  const Value *x = n->in[0];
+  static const int64_t def[3] = {0, 2, 3};
+  const int64_t *a;
+  int k = attr_ints(n, "axes", &a);
+  aux_require_real(n, x, "input X");
+  if (k < 0) {
+    a = def;
+    k = 3;
+  }
+  memset(flags, 0, IR_MAX_RANK * sizeof *flags);
+  for (int i = 0; i < k; i++) {
+    int ax = norm_axis(n, a[i], x->rank);
+    if (flags[ax]) diag_node_fatal(n, "axis %d is listed twice", ax);
+    flags[ax] = 1;
+  }
+}
+
+void infer_MeanVarianceNormalization(Graph *g, Node *n) {
+  (void)g;
+  int64_t flags[IR_MAX_RANK];
+  mvn_axes(n, flags);
+  ir_copy_type(n->out[0], n->in[0]);
+}
+
+static void mean_call(Graph *g, Lowering *L, Value *x, Value *y, const int64_t *flags) {
+  KCall *c = lower_add(g, L, x->dtype == DT_DOUBLE ? K_reduce_f64 : K_reduce_f32);
+  MlcReduce *p = KC_PARAMS(c, MlcReduce);
+  p->rank = x->rank;
+  for (int d = 0; d < x->rank; d++) {
+    p->dims[d] = x->dims[d];
+    p->axes[d] = flags[d];
+  }
+  p->kind = MLC_RED_MEAN;
+  c->io[0] = x;
+  c->io[1] = y;
+  c->nio = 2;
+}
+
+/* computes in double for double, else in float32 */
+void lower_MeanVarianceNormalization(Graph *g, Node *n, Lowering *L) {
+  Value *x0 = n->in[0];
+  DType t = x0->dtype == DT_DOUBLE ? DT_DOUBLE : DT_FLOAT;
+  int64_t flags[IR_MAX_RANK], kd[IR_MAX_RANK];
+  mvn_axes(n, flags);
+  for (int d = 0; d < x0->rank; d++) kd[d] = flags[d] ? 1 : x0->dims[d];
+  Value *x = aux_as_type(g, L, x0, t);
+  Value *y = x0->dtype == t ? n->out[0] : aux_temp(g, t, x0->rank, x0->dims);
+  Value *mean = aux_temp(g, t, x0->rank, kd), *ex2 = aux_temp(g, t, x0->rank, kd);
+  Value *var = aux_temp(g, t, x0->rank, kd), *sq = aux_temp(g, t, x0->rank, x0->dims);
+  mean_call(g, L, x, mean, flags);
+  Value *xx[2] = {x, x}, *mm[2] = {mean, mean}, *dv[2] = {ex2, var};
+  lower_ew(g, n, L, "mul", t, xx, sq, 0, 0);
+  mean_call(g, L, sq, ex2, flags);
+  lower_ew(g, n, L, "mul", t, mm, var, 0, 0);
+  lower_ew(g, n, L, "sub", t, dv, var, 0, 0);
+  lower_ew(g, n, L, "sqrt", t, &var, var, 0, 0);
+  Value *de[2] = {var, lower_scalar(g, t, 1e-9)}, *xm[2] = {x, mean}, *yd[2] = {y, var};
+  lower_ew(g, n, L, "add", t, de, var, 0, 0);
+  lower_ew(g, n, L, "sub", t, xm, y, 0, 0);
+  lower_ew(g, n, L, "div", t, yd, y, 0, 0);
+  aux_f32_finish(g, L, y, n->out[0]);
+}

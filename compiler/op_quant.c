@@ -1,0 +1,413 @@
+/* Quantization: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear,
+ * MatMulInteger, ConvInteger, QLinearMatMul and QLinearConv.
+ *
+ * Quantize/Dequantize lower to one kernel each that handles per-tensor,
+ * per-axis and blocked scales through one index formula (MlcQuant) and any
+ * element types the cast kernel converts, float8 included; scales and zero
+ * points reach the kernel as double, which holds all of their values
+ * exactly. The rounding of x / scale happens in the type the ONNX
+ * definition divides in (x's, or the precision attribute's), because the
+ * result is compared as an integer.
+ *
+ * The integer products are exact int32 kernels. Their shapes and geometry
+ * come from the float MatMul and Conv of op_nn.c, run on float stand-ins
+ * of the inputs: batch broadcasting, auto_pad, pads, strides and dilations
+ * then mean exactly what they mean there. The QLinear ops add a
+ * requantization of the int32 sums, per output channel when the weight
+ * scale is.
+ */
+#include <string.h>
+
+#include "diag.h"
+#include "op_norm.h"
+#include "op_shape.h"
+
+static const Value *opt_in(const Node *n, int i) { return i < n->nin ? n->in[i] : NULL; }
+
+/* the integer range of a quantized type; 0 if it has none (float8) */
+static int int_range(DType t, int64_t *lo, int64_t *hi) {
+  switch (t) {
+  case DT_INT8: *lo = -128; *hi = 127; return 1;
+  case DT_UINT8: *lo = 0; *hi = 255; return 1;
+  case DT_INT16: *lo = -32768; *hi = 32767; return 1;
+  case DT_UINT16: *lo = 0; *hi = 65535; return 1;
+  case DT_INT32: *lo = INT32_MIN; *hi = INT32_MAX; return 1;
+  default: return 0;
+  }
+}
+
+static int is_float8(DType t) { return t >= DT_FLOAT8E4M3FN && t <= DT_FLOAT8E5M2FNUZ; }
+
+static int is_scale_type(DType t) {
+  return t == DT_FLOAT || t == DT_FLOAT16 || t == DT_BFLOAT16;
+}
+
+/* ---- QuantizeLinear, DequantizeLinear -------------------------------------- */
+
+/* the scale layout of x for MlcQuant; zero point (if any) alike */
+static void quant_layout(Graph *g, const Node *n, MlcQuant *p) {
+  const Value *x = n->in[0], *s = n->in[1], *z = opt_in(n, 2);
+  int64_t block = n->opset >= 21 ? attr_i(n, "block_size", 0) : 0;
+  if (z && !ir_same_shape(z, s) && (ir_numel(z) != 1 || ir_numel(s) != 1))
+    diag_node_fatal(n, "the zero point's shape %s differs from the scale's %s",
+                    ir_shape_str(g->arena, z), ir_shape_str(g->arena, s));
+  memset(p, 0, sizeof *p);
+  p->block = 1;
+  p->outer = p->len = p->inner = 1;
+  if (ir_numel(s) == 1 && s->rank <= 1) {
+    p->len = ir_numel(x);
+    return;
+  }
+  int axis = norm_axis(n, attr_i(n, "axis", 1), x->rank);
+  for (int d = 0; d < x->rank; d++)
+    *(d < axis ? &p->outer : d > axis ? &p->inner : &p->len) *= x->dims[d];
+  if (block < 0) diag_node_fatal(n, "block_size must not be negative");
+  if (block == 0) {
+    if (s->rank != 1 || s->dims[0] != p->len)
+      diag_node_fatal(n, "a per-axis scale must be [%lld] (axis %d of %s), not %s",
+                      (long long)p->len, axis, ir_shape_str(g->arena, x),
+                      ir_shape_str(g->arena, s));
+    p->s_a = 1;
+    return;
+  }
+  int64_t nblk = (p->len + block - 1) / block;
+  int ok = s->rank == x->rank;
+  for (int d = 0; ok && d < x->rank; d++) ok = s->dims[d] == (d == axis ? nblk : x->dims[d]);
+  if (!ok)
+    diag_node_fatal(n, "a blocked scale must have x's shape %s with dim %d of %lld blocks, "
+                    "not %s", ir_shape_str(g->arena, x), axis, (long long)nblk,
+                    ir_shape_str(g->arena, s));
+  p->block = block;
+  p->s_o = nblk * p->inner;
+  p->s_a = p->inner;
+  p->s_i = 1;
+}
+
+/* QuantizeLinear's output type: the zero point's, else output_dtype's, else
+ * uint8 */
+static DType quant_out_type(const Node *n) {
+  const Value *z = opt_in(n, 2);
+  int64_t od = n->opset >= 21 ? attr_i(n, "output_dtype", 0) : 0;
+  DType t = z ? z->dtype : od ? (DType)od : DT_UINT8;
+  int64_t lo, hi;
+  if (z && od && od != z->dtype)
+    diag_node_fatal(n, "output_dtype %lld differs from the zero point's type %s",
+                    (long long)od, dtype_name(z->dtype));
+  if ((!int_range(t, &lo, &hi) || t == DT_INT32) && !is_float8(t))
+    diag_node_fatal(n, "quantizing to %s is not supported (int8, uint8, int16, uint16 "
+                    "and float8 are)", dtype_name(t));
+  return t;
+}
+
+static void quant_types(const Node *n, int quantize) {
+  const Value *x = n->in[0], *s = n->in[1];
+  if (!is_scale_type(s->dtype))
+    diag_node_fatal(n, "a scale of type %s is not supported (float, float16 and bfloat16 "
+                    "are)", dtype_name(s->dtype));
+  if (quantize && !is_scale_type(x->dtype) && x->dtype != DT_INT32)
+    diag_node_fatal(n, "quantizing %s is not supported", dtype_name(x->dtype));
+  int64_t lo, hi;
+  if (!quantize && !int_range(x->dtype, &lo, &hi) && !is_float8(x->dtype))
+    diag_node_fatal(n, "dequantizing %s is not supported", dtype_name(x->dtype));
+  const Value *z = opt_in(n, 2);
+  if (!quantize && z && z->dtype != x->dtype)
+    diag_node_fatal(n, "the zero point is %s but x is %s", dtype_name(z->dtype),
+                    dtype_name(x->dtype));
+}
+
+static DType dequant_out_type(const Node *n) {
+  int64_t od = n->opset >= 23 ? attr_i(n, "output_dtype", 0) : 0;
+  if (od && !is_scale_type((DType)od))
+    diag_node_fatal(n, "output_dtype %lld is not float, float16 or bfloat16", (long long)od);
+  return od ? (DType)od : n->in[1]->dtype;
+}
+
+void infer_QuantizeLinear(Graph *g, Node *n) {
+  MlcQuant p;
+  quant_types(n, 1);
+  quant_layout(g, n, &p);
+  ir_copy_type(n->out[0], n->in[0]);
+  n->out[0]->dtype = quant_out_type(n);
+}
+
+void infer_DequantizeLinear(Graph *g, Node *n) {
+  MlcQuant p;
+  quant_types(n, 0);
+  quant_layout(g, n, &p);
+  ir_copy_type(n->out[0], n->in[0]);
+  n->out[0]->dtype = dequant_out_type(n);
+}
+
+/* the type x / scale is computed in: precision, else numpy's promotion of
+ * x's and the scale's types */
+static DType div_type(const Node *n) {
+  DType x = n->in[0]->dtype, s = n->in[1]->dtype;
+  int64_t prec = n->opset >= 23 ? attr_i(n, "precision", 0) : 0;
+  if (prec) {
+    if (!is_scale_type((DType)prec) && prec != DT_DOUBLE)
+      diag_node_fatal(n, "precision %lld is not a float type", (long long)prec);
+    return (DType)prec;
+  }
+  if (x == DT_INT32) return DT_DOUBLE;
+  return x == s ? x : DT_FLOAT;
+}
+
+static void lower_quant(Graph *g, Node *n, Lowering *L, int quantize) {
+  Value *x = n->in[0], *y = n->out[0], *z = (Value *)opt_in(n, 2);
+  /* float8 zero points are zero by definition */
+  int use_z = z && !is_float8(quantize ? y->dtype : x->dtype);
+  Value *scale = aux_as_type(g, L, n->in[1], DT_DOUBLE);
+  Value *zp = use_z ? aux_as_type(g, L, z, DT_DOUBLE) : NULL;
+  KCall *c = lower_add(g, L, quantize ? K_quantize : K_dequantize);
+  MlcQuant *p = KC_PARAMS(c, MlcQuant);
+  quant_layout(g, n, p);
+  p->xt = x->dtype;
+  p->yt = y->dtype;
+  p->lo = 1;
+  p->hi = 0;
+  if (quantize) {
+    p->divt = div_type(n);
+    if (!int_range(y->dtype, &p->lo, &p->hi))
+      p->nosat = n->opset >= 19 && attr_i(n, "saturate", 1) == 0;
+  }
+  c->io[0] = x;
+  c->io[1] = scale;
+  c->io[2] = zp;
+  c->io[3] = y;
+  c->nio = 4;
+}
+
+void lower_QuantizeLinear(Graph *g, Node *n, Lowering *L) { lower_quant(g, n, L, 1); }
+void lower_DequantizeLinear(Graph *g, Node *n, Lowering *L) { lower_quant(g, n, L, 0); }
+
+void infer_DynamicQuantizeLinear(Graph *g, Node *n) {
+  (void)g;
+  const Value *x = n->in[0];
+  if (x->dtype != DT_FLOAT)
+    diag_node_fatal(n, "input is %s; DynamicQuantizeLinear takes float",
+                    dtype_name(x->dtype));
+  ir_copy_type(n->out[0], x);
+  n->out[0]->dtype = DT_UINT8;
+  DType t[3] = {DT_UINT8, DT_FLOAT, DT_UINT8};
+  for (int i = 1; i < n->nout; i++) {
+    if (!n->out[i]) continue;
+    ir_set_shape(n->out[i], 0, NULL);
+    n->out[i]->dtype = t[i];
+  }
+}
+
+void lower_DynamicQuantizeLinear(Graph *g, Node *n, Lowering *L) {
+  KCall *c = lower_add(g, L, K_dynquant_f32);
+  KC_PARAMS(c, MlcDynQuant)->count = ir_numel(n->in[0]);
+  c->io[0] = n->in[0];
+  c->io[1] = n->out[0];
+  /* the kernel writes all three; absent outputs get temporaries */
+  for (int i = 1; i < 3; i++)
+    c->io[1 + i] = i < n->nout && n->out[i]
+                       ? n->out[i]
+                       : aux_temp(g, i == 1 ? DT_FLOAT : DT_UINT8, 0, NULL);
+  c->nio = 4;
+}
+
+/* ---- integer MatMul and Conv ----------------------------------------------- */
+
+/* The float op `op` (MatMul or Conv) applied to float stand-ins of n's
+ * inputs `which` (-1: none): validates shapes and attributes as that op
+ * does, and gives its output shape and its lowering's call. */
+static KCall float_twin(Graph *g, const Node *n, int op, const int *which, int nin,
+                        Value *shape) {
+  Value fv[3], fo = {0}, *fin[3], *fout[1] = {&fo};
+  for (int i = 0; i < nin; i++) {
+    const Value *v = which[i] >= 0 ? opt_in(n, which[i]) : NULL;
+    fin[i] = NULL;
+    if (!v) continue;
+    fv[i] = *v;
+    fv[i].dtype = DT_FLOAT;
+    fin[i] = &fv[i];
+  }
+  Node f = *n;
+  f.op = op;
+  f.in = fin;
+  f.nin = fin[nin - 1] ? nin : nin - 1;
+  f.out = fout;
+  f.nout = 1;
+  fo.rank = -1;
+  optab[op].infer(g, &f);
+  Lowering L = {0};
+  optab[op].lower(g, &f, &L);
+  MLC_ASSERT(L.ncalls >= 1);
+  *shape = fo;
+  return L.calls[0];
+}
+
+static void require_int8(const Node *n, const Value *v, const char *what) {
+  if (v && v->dtype != DT_INT8 && v->dtype != DT_UINT8)
+    diag_node_fatal(n, "%s is %s; %s takes int8 or uint8", what, dtype_name(v->dtype),
+                    n->op_type);
+}
+
+/* a zero point of x's type with one value, or `per` values (0: none allowed) */
+static int zero_point(Graph *g, const Node *n, int i, const Value *x, int64_t per,
+                      const char *what) {
+  const Value *z = opt_in(n, i);
+  if (!z) return 0;
+  if (z->dtype != x->dtype)
+    diag_node_fatal(n, "%s is %s but its tensor is %s", what, dtype_name(z->dtype),
+                    dtype_name(x->dtype));
+  if (ir_numel(z) == 1) return 0;
+  if (per > 0 && ir_numel(z) == per) return 1;
+  diag_node_fatal(n, "%s of shape %s is neither one value nor one per %s", what,
+                  ir_shape_str(g->arena, z), n->op == OP_ConvInteger ||
+                  n->op == OP_QLinearConv ? "output channel" : "row or column");
+}
+
+/* A at 0, B at bi, zero points at az, bz; int32 y */
+static void lower_qmatmul(Graph *g, const Node *n, Lowering *L, int bi, int az, int bz,
+                          Value *y) {
+  const Value *a = n->in[0], *b = n->in[bi];
+  int which[2] = {0, bi};
+  Value shape;
+  KCall fc = float_twin(g, n, OP_MatMul, which, 2, &shape);
+  const MlcMatMul *m = KC_PARAMS(&fc, MlcMatMul);
+  KCall *c = lower_add(g, L, K_qmatmul);
+  MlcQMatMul *p = KC_PARAMS(c, MlcQMatMul);
+  p->m = m->m;
+  p->n = m->n;
+  p->k = m->k;
+  p->brank = m->brank;
+  memcpy(p->bdims, m->bdims, sizeof p->bdims);
+  memcpy(p->a_bs, m->a_bs, sizeof p->a_bs);
+  memcpy(p->b_bs, m->b_bs, sizeof p->b_bs);
+  p->at = a->dtype;
+  p->bt = b->dtype;
+  int64_t k = m->k ? m->k : 1, ncols = b->rank > 1 ? b->dims[b->rank - 1] : 1;
+  p->azp = zero_point(g, n, az, a, ir_numel(a) / k, "a_zero_point");
+  const Value *zb = opt_in(n, bz);
+  p->bzp = zb && ir_numel(zb) == ncols && ncols > 1 ? 1
+                                                    : zero_point(g, n, bz, b, ir_numel(b) / k,
+                                                                 "b_zero_point") * 2;
+  c->io[0] = n->in[0];
+  c->io[1] = (Value *)b;
+  c->io[2] = (Value *)opt_in(n, az);
+  c->io[3] = (Value *)zb;
+  c->io[4] = y;
+  c->nio = 5;
+}
+
+/* x at 0, w at wi, zero points at xz, wz, int32 bias at bias (-1: none);
+ * int32 y */
+static void lower_qconv(Graph *g, const Node *n, Lowering *L, int wi, int xz, int wz,
+                        int bias, Value *y) {
+  const Value *x = n->in[0], *w = n->in[wi];
+  int which[3] = {0, wi, bias};
+  Value shape;
+  KCall fc = float_twin(g, n, OP_Conv, which, 3, &shape);
+  const MlcConv *cv = KC_PARAMS(&fc, MlcConv);
+  KCall *c = lower_add(g, L, K_qconv);
+  MlcQConv *p = KC_PARAMS(c, MlcQConv);
+  p->n = cv->n;
+  p->c = cv->c;
+  p->m = cv->m;
+  p->group = cv->group;
+  p->nsp = cv->nsp;
+  for (int i = 0; i < MLC_RT_MAX_SP; i++) {
+    p->in_sp[i] = cv->in_sp[i];
+    p->out_sp[i] = cv->out_sp[i];
+    p->k[i] = cv->k[i];
+    p->stride[i] = cv->stride[i];
+    p->dil[i] = cv->dil[i];
+    p->pad_begin[i] = cv->pad_begin[i];
+  }
+  p->xt = x->dtype;
+  p->wt = w->dtype;
+  zero_point(g, n, xz, x, 0, "x_zero_point");
+  p->wzp = zero_point(g, n, wz, w, w->dims[0], "w_zero_point");
+  const Value *b = bias >= 0 ? opt_in(n, bias) : NULL;
+  if (b && b->dtype != DT_INT32)
+    diag_node_fatal(n, "bias B is %s; it must be int32", dtype_name(b->dtype));
+  c->io[0] = n->in[0];
+  c->io[1] = (Value *)w;
+  c->io[2] = (Value *)opt_in(n, xz);
+  c->io[3] = (Value *)opt_in(n, wz);
+  c->io[4] = (Value *)b;
+  c->io[5] = y;
+  c->nio = 6;
+}
+
+/* input layouts: a/x at 0; MatMulInteger/ConvInteger: b/w at 1, zero points
+ * at 2 and 3; QLinear*: scales at 1, 4, 6, zero points at 2, 5, 7, b/w at 3 */
+static int qlinear(const Node *n) { return n->op == OP_QLinearMatMul || n->op == OP_QLinearConv; }
+
+static int is_conv(const Node *n) { return n->op == OP_ConvInteger || n->op == OP_QLinearConv; }
+
+static void int_product(Graph *g, const Node *n, Lowering *L, Value *y) {
+  int q = qlinear(n);
+  require_int8(n, n->in[0], is_conv(n) ? "x" : "A");
+  require_int8(n, n->in[q ? 3 : 1], is_conv(n) ? "w" : "B");
+  if (is_conv(n)) lower_qconv(g, n, L, q ? 3 : 1, 2, q ? 5 : 3, q ? 8 : -1, y);
+  else lower_qmatmul(g, n, L, q ? 3 : 1, 2, q ? 5 : 3, y);
+}
+
+/* the shape of the integer product, from the float twin */
+static void int_product_shape(Graph *g, const Node *n, Value *out) {
+  int q = qlinear(n), which[3] = {0, q ? 3 : 1, is_conv(n) && q ? 8 : -1};
+  Value shape;
+  require_int8(n, n->in[0], is_conv(n) ? "x" : "A");
+  require_int8(n, n->in[q ? 3 : 1], is_conv(n) ? "w" : "B");
+  float_twin(g, n, is_conv(n) ? OP_Conv : OP_MatMul, which, is_conv(n) ? 3 : 2, &shape);
+  ir_set_shape(out, shape.rank, shape.dims);
+}
+
+void infer_IntProduct(Graph *g, Node *n) {
+  int_product_shape(g, n, n->out[0]);
+  n->out[0]->dtype = DT_INT32;
+  if (qlinear(n)) {
+    const Value *yz = n->in[7];
+    require_int8(n, yz, "y_zero_point");
+    static const int scales[3] = {1, 4, 6};
+    for (int i = 0; i < 3; i++)
+      if (!is_scale_type(n->in[scales[i]]->dtype))
+        diag_node_fatal(n, "scale input %d is %s; it must be float, float16 or bfloat16",
+                        scales[i], dtype_name(n->in[scales[i]]->dtype));
+    n->out[0]->dtype = yz->dtype;
+  }
+}
+
+void lower_IntProduct(Graph *g, Node *n, Lowering *L) {
+  if (!qlinear(n)) {
+    int_product(g, n, L, n->out[0]);
+    return;
+  }
+  Value *y = n->out[0], *acc = aux_temp(g, DT_INT32, y->rank, y->dims);
+  int_product(g, n, L, acc);
+  /* conv: channels are dim 1; matmul: the last dim */
+  int conv = is_conv(n);
+  const Value *ws = n->in[4];
+  int64_t len = conv ? y->dims[1] : y->rank ? y->dims[y->rank - 1] : 1;
+  int per = ir_numel(ws) > 1;
+  if (per && ir_numel(ws) != len)
+    diag_node_fatal(n, "the scale of %s has %lld values; it must have 1 or %lld",
+                    conv ? "w" : "b", (long long)ir_numel(ws), (long long)len);
+  if (ir_numel(n->in[1]) != 1 || ir_numel(n->in[6]) != 1 || ir_numel(n->in[7]) != 1)
+    diag_node_fatal(n, "the input and output scales and zero point must be single values");
+  Value *s1 = aux_as_type(g, L, n->in[1], DT_FLOAT);
+  Value *s2 = aux_as_type(g, L, n->in[4], DT_FLOAT);
+  Value *s3 = aux_as_type(g, L, n->in[6], DT_FLOAT);
+  KCall *c = lower_add(g, L, K_requant);
+  MlcRequant *p = KC_PARAMS(c, MlcRequant);
+  int64_t count = ir_numel(y);
+  p->len = len;
+  p->outer = conv ? y->dims[0] : (len ? count / len : 0);
+  p->inner = conv && len && p->outer ? count / len / p->outer : 1;
+  p->s2_per = per;
+  p->st = n->in[1]->dtype;
+  p->yt = y->dtype;
+  int_range(y->dtype, &p->lo, &p->hi);
+  c->io[0] = acc;
+  c->io[1] = s1;
+  c->io[2] = s2;
+  c->io[3] = s3;
+  c->io[4] = n->in[7];
+  c->io[5] = y;
+  c->nio = 6;
+}

@@ -1,0 +1,164 @@
+/* Attention and RotaryEmbedding.
+ *
+ * Attention runs one query row at a time: scores against every key, the
+ * additive bias of that row (mask, causal frontier, sliding window, padding
+ * of an external cache), a softmax, and the weighted sum of the values. A
+ * row whose bias is -inf everywhere attends to nothing and yields zeros
+ * (ONNX's fully-masked-row rule), which is decided on the bias, not on the
+ * scores, so a NaN score cannot leak into such a row. Everything else keeps
+ * IEEE semantics: a NaN score or mask value gives a NaN row, as the
+ * reference's own arithmetic does. Dot products and the softmax sum
+ * accumulate in double.
+ *
+ * bfloat16 has too few bits for results to agree within tolerance unless
+ * the arithmetic is the same: with bf16 set, every step the ONNX reference
+ * rounds to bfloat16 is rounded here too (Q and K times the rounded
+ * sqrt(scale), the scores, each softmax step and sum, the output), with
+ * float accumulation where its matrix products accumulate in float.
+ *
+ * Inputs are read through element strides, so 3-D [batch, seq, heads *
+ * size] and 4-D [batch, heads, seq, size] layouts need no transposing copy;
+ * grouped-query attention maps query head h to key head h / (hq / hkv).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "mlc_rt.h"
+
+/* the additive bias of key j for query i of batch b, head h */
+static float attn_bias(const MlcAttention *p, const void *mask, int64_t b, int64_t h,
+                       int64_t i, int64_t j, int64_t offset, int64_t valid) {
+  float bias = 0;
+  if (p->mask) {
+    if (j >= p->mask_len) {
+      bias = -INFINITY;
+    } else {
+      int64_t at = b * p->m_st[0] + h * p->m_st[1] + i * p->m_st[2] + j * p->m_st[3];
+      if (p->mask == 1) bias = ((const uint8_t *)mask)[at] ? 0.0f : -INFINITY;
+      else bias = ((const float *)mask)[at];
+    }
+  }
+  if (p->causal && j > i + offset) bias += -INFINITY;
+  if (p->left >= 0 && i + offset - j > p->left) bias += -INFINITY;
+  if (p->right >= 0 && j - (i + offset) > p->right) bias += -INFINITY;
+  if (j >= valid) bias += -INFINITY;
+  return bias;
+}
+
+/* x rounded to bfloat16 (nearest even), for the emulated mode */
+static float bf16(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  if ((u & 0x7f800000u) == 0x7f800000u) return x;
+  u += 0x7fffu + ((u >> 16) & 1u);
+  u &= 0xffff0000u;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+#define RND(x) (p->bf16 ? bf16(x) : (x))
+
+/* the scaled (and softcapped) score of query row qr against key row kr */
+static float attn_score(const MlcAttention *p, const float *qr, const float *kr) {
+  int64_t d;
+  float s;
+  if (p->bf16) {
+    float acc = 0, sf = (float)p->scale;
+    for (d = 0; d < p->dk; d++) acc += bf16(qr[d] * sf) * bf16(kr[d] * sf);
+    s = bf16(acc);
+  } else {
+    double dot = 0;
+    for (d = 0; d < p->dk; d++) dot += (double)qr[d] * kr[d];
+    s = (float)(dot * p->scale);
+  }
+  if (p->softcap > 0) {
+    float cap = (float)p->softcap;
+    s = RND(RND(tanhf(RND(s / cap))) * cap);
+  }
+  return s;
+}
+
+void mlc_rt_attention_f32(const void *params, void *const *io) {
+  const MlcAttention *p = (const MlcAttention *)params;
+  const float *q = (const float *)io[0], *k = (const float *)io[1];
+  const float *v = (const float *)io[2];
+  const int64_t *nonpad = (const int64_t *)io[4];
+  float *y = (float *)io[5], *qk = (float *)io[6], *score = (float *)io[7];
+  float *bias = score + p->skv;
+  int64_t group = p->hq / p->hkv, b, h, i, j, d;
+  for (b = 0; b < p->b; b++)
+    for (h = 0; h < p->hq; h++)
+      for (i = 0; i < p->sq; i++) {
+        const float *qr = q + b * p->q_st[0] + h * p->q_st[1] + i * p->q_st[2];
+        const float *kb = k + b * p->k_st[0] + h / group * p->k_st[1];
+        const float *vb = v + b * p->v_st[0] + h / group * p->v_st[1];
+        float *yr = y + b * p->y_st[0] + h * p->y_st[1] + i * p->y_st[2];
+        float *qkr = qk ? qk + ((b * p->hq + h) * p->sq + i) * p->skv : NULL;
+        int64_t offset = nonpad ? nonpad[b] - p->sq : p->past;
+        int64_t valid = nonpad ? nonpad[b] : p->skv;
+        float bmax = -INFINITY, smax = -INFINITY, fsum = 0;
+        double sum = 0;
+        for (j = 0; j < p->skv; j++) {
+          float s = attn_score(p, qr, kb + j * p->k_st[2]);
+          bias[j] = attn_bias(p, io[3], b, h, i, j, offset, valid);
+          if (bias[j] > bmax || bias[j] != bias[j]) bmax = bias[j];
+          if (qkr && p->qk_mode < 2) qkr[j] = s;
+          score[j] = RND(s + bias[j]);
+          if (qkr && p->qk_mode == 2) qkr[j] = score[j];
+          if (score[j] > smax || score[j] != score[j]) smax = score[j];
+        }
+        for (d = 0; d < p->dv; d++) yr[d] = 0;
+        /* no key attends: zero probabilities */
+        if (bmax == -INFINITY || smax == -INFINITY) {
+          for (j = 0; qkr && p->qk_mode == 3 && j < p->skv; j++) qkr[j] = 0;
+          continue;
+        }
+        /* the emulated mode sums in bfloat16 steps, as its reference does */
+        for (j = 0; j < p->skv; j++) {
+          score[j] = RND(expf(RND(score[j] - smax)));
+          sum += score[j];
+          fsum = bf16(fsum + score[j]);
+        }
+        if (p->bf16) sum = fsum;
+        for (j = 0; j < p->skv; j++) {
+          const float *vr = vb + j * p->v_st[2];
+          float w = RND((float)(score[j] / sum));
+          if (qkr && p->qk_mode == 3) qkr[j] = w;
+          for (d = 0; d < p->dv; d++) yr[d] += w * vr[d];
+        }
+        for (d = 0; p->bf16 && d < p->dv; d++) yr[d] = bf16(yr[d]);
+      }
+}
+
+void mlc_rt_rotary_f32(const void *params, void *const *io) {
+  const MlcRotary *p = (const MlcRotary *)params;
+  const float *x = (const float *)io[0], *cs = (const float *)io[1];
+  const float *sn = (const float *)io[2];
+  const int64_t *pos = (const int64_t *)io[3];
+  float *y = (float *)io[4];
+  int64_t half = p->rot / 2, b, h, s, j;
+  for (b = 0; b < p->b; b++)
+    for (s = 0; s < p->s; s++) {
+      int64_t row = b * p->s + s;
+      const float *c, *sr;
+      if (p->npos) {
+        row = pos[row];
+        row = row < 0 ? 0 : row >= p->npos ? p->npos - 1 : row;
+      }
+      c = cs + row * half;
+      sr = sn + row * half;
+      for (h = 0; h < p->h; h++) {
+        int64_t at = b * p->st[0] + h * p->st[1] + s * p->st[2];
+        const float *xr = x + at;
+        float *yr = y + at;
+        /* interleaved pairs are (2j, 2j + 1); else (j, j + half) */
+        int64_t i1 = p->interleaved ? 2 : 1, i2 = p->interleaved ? 1 : half;
+        for (j = 0; j < half; j++) {
+          float x1 = xr[j * i1], x2 = xr[j * i1 + i2];
+          yr[j * i1] = c[j] * x1 - sr[j] * x2;
+          yr[j * i1 + i2] = sr[j] * x1 + c[j] * x2;
+        }
+        for (j = p->rot; j < p->d; j++) yr[j] = xr[j];
+      }
+    }
+}

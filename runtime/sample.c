@@ -1,0 +1,380 @@
+/* Sampling at computed positions: GridSample, AffineGrid, DeformConv and
+ * RoiAlign.
+ *
+ * GridSample and DeformConv share one sampler: given a point in pixel
+ * coordinates of a 1-D to 3-D plane, it interpolates (nearest, linear or
+ * cubic) over the taps around the point, each tap either inside the plane or
+ * mapped by the padding mode (zero, clamped to the border, or reflected).
+ * Shapes are handled as 3-D with leading dims of 1, as the pools do. The
+ * coordinate rules follow the ONNX reference (which follows PyTorch's
+ * grid_sample): nearest rounds half to even; positions outside the border
+ * are first clamped (border) or reflected (reflection), then every tap is
+ * mapped again.
+ *
+ * DeformConv builds, per image and group, the columns of an im2col matrix
+ * from samples at the offset taps (times the mask), then multiplies with the
+ * weights through the runtime's GEMM kernel.
+ *
+ * RoiAlign follows the reference's (Caffe2's) bilinear rules: samples more
+ * than one pixel outside count zero, others are clamped to the edge; "max"
+ * takes the largest weighted corner of each sample.
+ *
+ * Positions come from data (grids, offsets, boxes), so every conversion to
+ * an index goes through to_index, which maps NaN and huge values to a far
+ * out-of-range index instead of C's undefined conversion; an index is only
+ * used after a range check.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "mlc_rt.h"
+
+/* far outside any plane, and far from overflowing when offset a little */
+#define FAR ((int64_t)1 << 40)
+
+static int64_t to_index(double x) {
+  if (!(x > -(double)FAR)) return -FAR; /* NaN too */
+  if (x > (double)FAR) return FAR;
+  return (int64_t)x;
+}
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) {
+  return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* ---- the sampler ---------------------------------------------------------- */
+
+enum { MODE_NEAREST, MODE_LINEAR, MODE_CUBIC };
+enum { PAD_ZEROS, PAD_BORDER, PAD_REFLECTION };
+
+typedef struct Plane {
+  int64_t dims[3];
+  int mode, padding, align_corners;
+} Plane;
+
+/* x reflected into [lo, hi] as often as it takes */
+static double reflect(double x, double lo, double hi) {
+  double rng = hi - lo;
+  if (!(rng > 0) || !isfinite(x)) return lo;
+  if (x < lo) {
+    double dx = lo - x, n = floor(dx / rng), r = dx - n * rng;
+    return fmod(n, 2) == 0 ? lo + r : hi - r;
+  }
+  if (x > hi) {
+    double dx = x - hi, n = floor(dx / rng), r = dx - n * rng;
+    return fmod(n, 2) == 0 ? hi - r : lo + r;
+  }
+  return x;
+}
+
+/* the borders that positions are clamped or reflected into */
+static void borders(const Plane *pl, int d, double *lo, double *hi) {
+  *lo = pl->align_corners ? 0 : -0.5;
+  *hi = (double)pl->dims[d] - (pl->align_corners ? 1 : 0.5);
+}
+
+/* a tap's index along dim d after padding, or -1 where it reads zero */
+static int64_t tap_index(const Plane *pl, int d, int64_t i) {
+  int64_t n = pl->dims[d];
+  if (i >= 0 && i < n) return i;
+  if (pl->padding == PAD_ZEROS) return -1;
+  if (pl->padding == PAD_REFLECTION) {
+    double lo, hi;
+    borders(pl, d, &lo, &hi);
+    i = to_index(reflect((double)i, lo, hi));
+  }
+  return clamp64(i, 0, n - 1);
+}
+
+static void cubic_coeffs(double t, double *c) {
+  const double a = -0.75;
+  double u = t + 1, v = 1 - t, w = 2 - t;
+  c[0] = ((a * u - 5 * a) * u + 8 * a) * u - 4 * a;
+  c[1] = ((a + 2) * t - (a + 3)) * t * t + 1;
+  c[2] = ((a + 2) * v - (a + 3)) * v * v + 1;
+  c[3] = ((a * w - 5 * a) * w + 8 * a) * w - 4 * a;
+}
+
+/* The value of plane p at pixel position x (3 coordinates, outermost first,
+ * already adjusted for the border by the caller). */
+static double sample(const float *p, const Plane *pl, const double *x) {
+  int64_t idx[3][4];
+  double w[3][4];
+  int nt[3];
+  for (int d = 0; d < 3; d++) {
+    if (pl->mode == MODE_NEAREST) {
+      nt[d] = 1;
+      idx[d][0] = tap_index(pl, d, to_index(x[d]));
+      w[d][0] = 1;
+      continue;
+    }
+    double f = floor(x[d]);
+    int64_t i0 = to_index(f);
+    double t = x[d] - f;
+    if (pl->mode == MODE_LINEAR) {
+      nt[d] = 2;
+      w[d][0] = 1 - t;
+      w[d][1] = t;
+    } else {
+      nt[d] = 4;
+      cubic_coeffs(t, w[d]);
+      i0--;
+    }
+    for (int k = 0; k < nt[d]; k++) idx[d][k] = tap_index(pl, d, i0 + k);
+  }
+  double acc = 0;
+  for (int a = 0; a < nt[0]; a++) {
+    if (idx[0][a] < 0) continue;
+    for (int b = 0; b < nt[1]; b++) {
+      if (idx[1][b] < 0) continue;
+      const float *row = p + (idx[0][a] * pl->dims[1] + idx[1][b]) * pl->dims[2];
+      double wab = w[0][a] * w[1][b];
+      for (int c = 0; c < nt[2]; c++)
+        if (idx[2][c] >= 0) acc += wab * w[2][c] * row[idx[2][c]];
+    }
+  }
+  return acc;
+}
+
+/* ---- GridSample ------------------------------------------------------------ */
+
+void mlc_rt_gridsample_f32(const void *params, void *const *io) {
+  const MlcGridSample *p = (const MlcGridSample *)params;
+  const float *x = (const float *)io[0], *grid = (const float *)io[1];
+  float *y = (float *)io[2];
+  const int nsp = (int)p->nsp, off = 3 - nsp;
+  Plane pl = {{1, 1, 1}, (int)p->mode, (int)p->padding, p->align_corners != 0};
+  int64_t inpix = 1, npts = 1;
+  for (int s = 0; s < nsp; s++) {
+    pl.dims[off + s] = p->in_sp[s];
+    inpix *= p->in_sp[s];
+    npts *= p->out_sp[s];
+  }
+  for (int64_t n = 0; n < p->n; n++)
+    for (int64_t q = 0; q < npts; q++) {
+      /* the grid lists coordinates innermost dim first */
+      const float *g = grid + (n * npts + q) * nsp;
+      double pos[3] = {0, 0, 0};
+      for (int s = 0; s < nsp; s++) {
+        int d = off + s;
+        /* unnormalized in float, as the reference does */
+        float u = g[nsp - 1 - s], fl = (float)pl.dims[d];
+        u = pl.align_corners ? (u + 1) / 2 * (fl - 1) : ((u + 1) * fl - 1) / 2;
+        double v = u, len = (double)pl.dims[d], lo, hi;
+        if (pl.mode == MODE_NEAREST) v = nearbyint(v);
+        borders(&pl, d, &lo, &hi);
+        if (v < lo || v > hi) {
+          if (pl.padding == PAD_BORDER) v = v < 0 ? 0 : (v > len - 1 ? len - 1 : v);
+          else if (pl.padding == PAD_REFLECTION) v = reflect(v, lo, hi);
+        }
+        pos[d] = v;
+      }
+      for (int64_t c = 0; c < p->c; c++)
+        y[(n * p->c + c) * npts + q] =
+            (float)sample(x + (n * p->c + c) * inpix, &pl, pos);
+    }
+}
+
+/* ---- AffineGrid ------------------------------------------------------------ */
+
+void mlc_rt_affinegrid_f32(const void *params, void *const *io) {
+  const MlcAffineGrid *p = (const MlcAffineGrid *)params;
+  const float *theta = (const float *)io[0];
+  float *y = (float *)io[1];
+  const int nsp = (int)p->nsp;
+  int64_t npts = 1;
+  for (int s = 0; s < nsp; s++) npts *= p->sp[s];
+  for (int64_t n = 0; n < p->n; n++) {
+    const float *th = theta + n * nsp * (nsp + 1);
+    for (int64_t q = 0; q < npts; q++) {
+      /* base[k]: the normalized coordinate along the k-th innermost dim */
+      double base[MLC_RT_MAX_SP + 1];
+      int64_t r = q;
+      for (int s = nsp - 1; s >= 0; s--) {
+        int64_t len = p->sp[s], i = r % len;
+        r /= len;
+        double step = p->align_corners ? (len > 1 ? 2.0 / (double)(len - 1) : 0)
+                                       : 2.0 / (double)len;
+        base[nsp - 1 - s] = p->align_corners ? -1 + (double)i * step
+                                             : -1 + step / 2 + (double)i * step;
+      }
+      base[nsp] = 1;
+      float *out = y + (n * npts + q) * nsp;
+      for (int j = 0; j < nsp; j++) {
+        double acc = 0;
+        for (int k = 0; k <= nsp; k++) acc += (double)th[j * (nsp + 1) + k] * base[k];
+        out[j] = (float)acc;
+      }
+    }
+  }
+}
+
+/* ---- DeformConv ------------------------------------------------------------ */
+
+/* the sampled im2col matrix of image n, group gi: row (c, k), column pixel */
+static void deform_columns(const MlcDeformConv *p, const float *x, const float *offset,
+                           const float *mask, int64_t n, int64_t gi, float *col) {
+  const int nsp = (int)p->nsp, off = 3 - nsp;
+  Plane pl = {{1, 1, 1}, MODE_LINEAR, PAD_ZEROS, 1};
+  int64_t kd[3] = {1, 1, 1}, od[3] = {1, 1, 1}, inpix = 1, npix = 1, kvol = 1;
+  for (int s = 0; s < nsp; s++) {
+    pl.dims[off + s] = p->in_sp[s];
+    kd[off + s] = p->k[s];
+    od[off + s] = p->out_sp[s];
+    inpix *= p->in_sp[s];
+    npix *= p->out_sp[s];
+    kvol *= p->k[s];
+  }
+  const int64_t cg = p->c / p->group, per_og = p->c / p->offset_group;
+  for (int64_t ci = 0; ci < cg; ci++) {
+    int64_t c = gi * cg + ci, og = c / per_og;
+    const float *plane = x + (n * p->c + c) * inpix;
+    const float *ofs = offset + (n * p->offset_group + og) * kvol * nsp * npix;
+    const float *msk = mask ? mask + (n * p->offset_group + og) * kvol * npix : NULL;
+    for (int64_t k = 0; k < kvol; k++) {
+      int64_t kk[3] = {k / (kd[1] * kd[2]), k / kd[2] % kd[1], k % kd[2]};
+      float *row = col + (ci * kvol + k) * npix;
+      for (int64_t q = 0; q < npix; q++) {
+        int64_t oq[3] = {q / (od[1] * od[2]), q / od[2] % od[1], q % od[2]};
+        double pos[3] = {0, 0, 0};
+        for (int s = 0; s < nsp; s++) {
+          int d = off + s;
+          pos[d] = (double)(oq[d] * p->stride[s] - p->pad_begin[s] + kk[d] * p->dil[s]) +
+                   ofs[(k * nsp + s) * npix + q];
+        }
+        double v = sample(plane, &pl, pos);
+        row[q] = (float)(msk ? v * msk[k * npix + q] : v);
+      }
+    }
+  }
+}
+
+void mlc_rt_deformconv_f32(const void *params, void *const *io) {
+  const MlcDeformConv *p = (const MlcDeformConv *)params;
+  const float *x = (const float *)io[0], *w = (const float *)io[1];
+  const float *offset = (const float *)io[2];
+  const float *bias = p->has_bias ? (const float *)io[3] : NULL;
+  const float *mask = p->has_mask ? (const float *)io[4] : NULL;
+  float *y = (float *)io[5], *col = (float *)io[6];
+  int64_t npix = 1, kvol = 1;
+  for (int s = 0; s < p->nsp; s++) {
+    npix *= p->out_sp[s];
+    kvol *= p->k[s];
+  }
+  const int64_t cg = p->c / p->group, mg = p->m / p->group;
+  /* y_g = w_g (mg x cg*kvol) times the columns, plus the bias per row */
+  MlcGemm gp = {mg, npix, cg * kvol, 0, 0, 1, 1, bias != NULL, 1, 0, MLC_ACT_NONE, 0, 0};
+  float *gemm_scratch = col + cg * kvol * npix;
+  for (int64_t n = 0; n < p->n; n++)
+    for (int64_t gi = 0; gi < p->group; gi++) {
+      deform_columns(p, x, offset, mask, n, gi, col);
+      void *gio[5] = {(void *)(w + gi * mg * cg * kvol), col,
+                      bias ? (void *)(bias + gi * mg) : NULL,
+                      y + (n * p->m + gi * mg) * npix, gemm_scratch};
+      mlc_rt_gemm_f32(&gp, gio);
+    }
+}
+
+/* ---- RoiAlign -------------------------------------------------------------- */
+
+/* Bilinear taps of one sample at (yy, xx): flat positions and weights, all
+ * zero for a sample more than a pixel outside */
+static void roi_taps(const MlcRoiAlign *p, double yy, double xx, int64_t *pos, double *w) {
+  const int64_t h = p->h, wd = p->w;
+  if (yy < -1.0 || yy > (double)h || xx < -1.0 || xx > (double)wd || yy != yy || xx != xx) {
+    memset(pos, 0, 4 * sizeof *pos);
+    memset(w, 0, 4 * sizeof *w);
+    return;
+  }
+  if (yy < 0) yy = 0;
+  if (xx < 0) xx = 0;
+  int64_t y0 = (int64_t)yy, x0 = (int64_t)xx, y1, x1;
+  if (y0 >= h - 1) {
+    y0 = y1 = h - 1;
+    yy = (double)y0;
+  } else {
+    y1 = y0 + 1;
+  }
+  if (x0 >= wd - 1) {
+    x0 = x1 = wd - 1;
+    xx = (double)x0;
+  } else {
+    x1 = x0 + 1;
+  }
+  double ly = yy - (double)y0, lx = xx - (double)x0, hy = 1 - ly, hx = 1 - lx;
+  pos[0] = y0 * wd + x0;
+  pos[1] = y0 * wd + x1;
+  pos[2] = y1 * wd + x0;
+  pos[3] = y1 * wd + x1;
+  w[0] = hy * hx;
+  w[1] = hy * lx;
+  w[2] = ly * hx;
+  w[3] = ly * lx;
+}
+
+/* beyond any real box; keeps the product of two grids far from overflow */
+#define ROI_MAX_GRID ((int64_t)1 << 20)
+
+/* samples per bin along one dim: the ratio, else ceil(extent / bins), kept
+ * within what the input could ever need */
+static int64_t roi_grid(const MlcRoiAlign *p, double extent, int64_t bins) {
+  if (p->sampling_ratio > 0) return p->sampling_ratio;
+  double g = ceil(extent / (double)bins);
+  if (!(g > 0)) return 0;
+  return g > (double)ROI_MAX_GRID ? ROI_MAX_GRID : (int64_t)g;
+}
+
+void mlc_rt_roialign_f32(const void *params, void *const *io) {
+  const MlcRoiAlign *p = (const MlcRoiAlign *)params;
+  const float *x = (const float *)io[0], *rois = (const float *)io[1];
+  const int64_t *bidx = (const int64_t *)io[2];
+  float *y = (float *)io[3];
+  const int64_t oh = p->out_h, ow = p->out_w, plane = p->h * p->w;
+  const double off = p->half_pixel ? 0.5 : 0.0, sc = p->spatial_scale;
+  for (int64_t r = 0; r < p->nrois; r++) {
+    float *yr = y + r * p->c * oh * ow;
+    int64_t b = bidx[r];
+    if (b < 0 || b >= p->n || plane == 0) {
+      memset(yr, 0, (size_t)(p->c * oh * ow) * sizeof *yr);
+      continue;
+    }
+    const float *roi = rois + r * 4;
+    double x1 = roi[0] * sc - off, y1 = roi[1] * sc - off;
+    double rw = roi[2] * sc - off - x1, rh = roi[3] * sc - off - y1;
+    if (!p->half_pixel) {
+      /* malformed boxes become 1 x 1 */
+      if (!(rw > 1)) rw = 1;
+      if (!(rh > 1)) rh = 1;
+    }
+    double bh = rh / (double)oh, bw = rw / (double)ow;
+    int64_t gh = roi_grid(p, rh, oh), gw = roi_grid(p, rw, ow);
+    double count = gh * gw > 1 ? (double)(gh * gw) : 1;
+    for (int64_t c = 0; c < p->c; c++) {
+      const float *xp = x + (b * p->c + c) * plane;
+      for (int64_t ph = 0; ph < oh; ph++)
+        for (int64_t pw = 0; pw < ow; pw++) {
+          double acc = 0;
+          int any = 0;
+          for (int64_t iy = 0; iy < gh; iy++) {
+            double yy = y1 + (double)ph * bh + ((double)iy + 0.5) * bh / (double)gh;
+            for (int64_t ix = 0; ix < gw; ix++) {
+              double xx = x1 + (double)pw * bw + ((double)ix + 0.5) * bw / (double)gw;
+              int64_t pos[4];
+              double w[4];
+              roi_taps(p, yy, xx, pos, w);
+              if (!p->max_mode) {
+                for (int t = 0; t < 4; t++) acc += w[t] * xp[pos[t]];
+                continue;
+              }
+              for (int t = 0; t < 4; t++) {
+                double v = w[t] * xp[pos[t]];
+                if (!any || v > acc) acc = v;
+                any = 1;
+              }
+            }
+          }
+          yr[(c * oh + ph) * ow + pw] = (float)(p->max_mode ? acc : acc / count);
+        }
+    }
+  }
+}

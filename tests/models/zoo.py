@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Runs the model zoo (models/export_zoo.py) through mlc: for each model in
+the cache folder, `mlc compile` (timed), then the check of check_models.py
+(random inputs with a fixed seed, onnxruntime's outputs as reference,
+`mlc test -v` through the interpreter and the generated C at rtol 1e-3,
+atol 1e-4). Integer inputs are drawn from the range the export recorded in
+the model's metadata (token ids within the vocabulary, masks 0/1).
+
+Prints a markdown table (model, framework, ops, parameters, worst absolute
+error of the interpreter and of the C, compile time, status), also written
+to --table FILE. With --diagnose, a model whose outputs differ from
+onnxruntime's is run again with every intermediate value exposed, in
+onnxruntime and in `mlc run`, and the first node whose outputs diverge is
+named. Exits 1 if a model fails (an export error counts; a framework whose
+packages are not installed is reported and skipped).
+
+usage: zoo.py --mlc BUILD/mlc [--dir DIR] [--export] [--fast | --models a,b]
+              [--table FILE] [--diagnose] [-j N]"""
+import argparse
+import collections
+import glob
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "models"))
+import check_models  # noqa: E402
+import export_zoo  # noqa: E402
+from common import metadata  # noqa: E402  (models/zoo, put on the path by export_zoo)
+
+# small models that cover every framework and together take well under two
+# minutes on two cores, export included
+FAST = ("squeezenet1_1", "resnet18_dynamo", "bert_tiny", "lstm", "gru", "tabular",
+        "keras_mlp", "keras_cnn", "jax_mlp", "jax_cnn", "sklearn_mlp")
+RTOL, ATOL = 1e-3, 1e-4
+
+_plain_inputs = check_models.random_inputs
+
+
+def zoo_inputs(model, rng):
+    """check_models' random inputs, with each integer input recorded as
+    ranging over [LO, HI) drawn from that range instead."""
+    feeds = _plain_inputs(model, rng)
+    for name, (lo, hi) in metadata(model)[1].items():
+        if name in feeds:
+            feeds[name] = rng.integers(lo, hi, feeds[name].shape).astype(feeds[name].dtype)
+    return feeds
+
+
+# check_models.check draws its inputs through this module global
+check_models.random_inputs = zoo_inputs
+
+
+def function_ops(model):
+    """Op histogram of the model as it runs: calls of model-local functions
+    are counted as the ops of their bodies."""
+    funcs = {(f.domain, f.name): f for f in model.functions}
+    count = collections.Counter()
+
+    def walk(nodes, depth):
+        for n in nodes:
+            f = funcs.get((n.domain, n.op_type))
+            if f is not None and depth < 16:
+                walk(f.node, depth + 1)
+            else:
+                count[n.op_type] += 1
+    walk(model.graph.node, 0)
+    return count
+
+
+def parameters(model):
+    """Elements of the initializers and of Constant nodes' tensors."""
+    total = sum(int(np.prod(t.dims)) for t in model.graph.initializer)
+    for n in model.graph.node:
+        if n.op_type == "Constant":
+            total += sum(int(np.prod(a.t.dims)) for a in n.attribute if a.name == "value")
+    return total
+
+
+def compile_reason(stderr):
+    """One line out of mlc's errors: the unsupported ops, else the first error."""
+    unsupported = sorted(set(re.findall(r"unsupported op '([^']+)'", stderr)))
+    if unsupported:
+        return "unsupported op " + ", ".join(unsupported)
+    for line in stderr.splitlines():
+        if "error:" in line:
+            return re.sub(r"^mlc: error: [^:]+: ", "", line.strip())
+    return stderr.strip().splitlines()[-1] if stderr.strip() else "mlc compile failed"
+
+
+def run_compile(mlc, path, work):
+    out = os.path.join(work, "compiled", os.path.splitext(os.path.basename(path))[0] + ".c")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    t0 = time.time()
+    r = subprocess.run([mlc, "compile", path, "-o", out], capture_output=True, text=True)
+    secs = time.time() - t0
+    for f in glob.glob(os.path.splitext(out)[0] + ".*"):
+        os.remove(f)
+    return r.returncode == 0, secs, compile_reason(r.stderr) if r.returncode else ""
+
+
+def first_divergence(mlc, path, work):
+    """Names the first node (in graph order) whose outputs differ between
+    onnxruntime and `mlc run`, with every intermediate value made a graph
+    output. Returns a one-line description."""
+    model = check_models.load(path)
+    feeds = zoo_inputs(model, np.random.default_rng(0))
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model)
+    except Exception:  # too big for in-memory inference: exposed values get no type
+        inferred = model
+    types = {vi.name: vi.type for vi in inferred.graph.value_info}
+    outputs = {o.name for o in model.graph.output}
+    exposed = []
+    for node in model.graph.node:
+        for o in node.output:
+            if o and o not in outputs and o in types and node.op_type != "Constant":
+                model.graph.output.add(name=o).type.CopyFrom(types[o])
+                exposed.append(o)
+    d = os.path.join(work, "diagnose")
+    os.makedirs(d, exist_ok=True)
+    mpath = os.path.join(d, "model.onnx")
+    onnx.save(model, mpath)
+    names = [o.name for o in model.graph.output]
+    ref = dict(zip(names, ort.InferenceSession(mpath, providers=["CPUExecutionProvider"])
+                   .run(None, feeds)))
+    args = [mlc, "run", mpath, "-o", os.path.join(d, "out")]
+    for k, (n, v) in enumerate(feeds.items()):
+        np.save(os.path.join(d, f"in{k}.npy"), v)
+        args += ["--input", f"{n}={os.path.join(d, f'in{k}.npy')}"]
+    r = subprocess.run(args, capture_output=True, text=True)
+    if r.returncode:
+        return "mlc run with the values exposed failed: " + compile_reason(r.stderr)
+    got = {}
+    for k, n in enumerate(names):
+        files = glob.glob(os.path.join(d, "out", f"{k}_*.npy"))
+        if files:
+            got[n] = np.load(files[0])
+    for node in model.graph.node:
+        for o in node.output:
+            if o not in got or o not in ref:
+                continue
+            a, b = np.asarray(got[o]), np.asarray(ref[o])
+            if a.shape != b.shape:
+                return (f"first divergence at node '{node.name}' ({node.op_type}): output '{o}' "
+                        f"has shape {list(a.shape)}, onnxruntime {list(b.shape)}")
+            if a.dtype == np.bool_ or b.dtype == np.bool_:
+                a, b = a.astype(np.int8), b.astype(np.int8)
+            a, b = a.astype(np.float64), b.astype(np.float64)
+            bad = ~np.isclose(a, b, rtol=RTOL, atol=ATOL, equal_nan=True)
+            if bad.any():
+                err = np.abs(a - b)
+                i = int(np.argmax(np.where(bad, err, -1)))
+                ins = ", ".join(f"'{x}'" for x in node.input if x)
+                return (f"first divergence at node '{node.name}' ({node.op_type}, inputs {ins}): "
+                        f"output '{o}' max |error| {np.nanmax(np.where(bad, err, 0)):.3g}, "
+                        f"{int(bad.sum())} of {bad.size} elements off (at flat index {i}: "
+                        f"mlc {a.flat[i]:.6g}, onnxruntime {b.flat[i]:.6g})")
+    return f"no intermediate value differs ({len(exposed)} compared); only the graph outputs do"
+
+
+def export_models(names, cache):
+    """Runs the export driver; returns ({name: reason} of models skipped for
+    missing packages, {name: error} of failed exports)."""
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "models", "export_zoo.py"),
+                        "--out", cache, *names], capture_output=True, text=True)
+    skipped, failed = {}, {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"(skipped|FAILED) (\S+): (.*)", line)
+        if m:
+            (skipped if m.group(1) == "skipped" else failed)[m.group(2)] = m.group(3)
+    if r.returncode and not failed:
+        failed["(export)"] = (r.stderr.strip().splitlines() or ["export_zoo.py failed"])[-1]
+    return skipped, failed
+
+
+def row(*cells):
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mlc", required=True)
+    ap.add_argument("--dir", default=export_zoo.DEFAULT_OUT, help="model cache (default build/zoo)")
+    ap.add_argument("--export", action="store_true", help="export missing models first")
+    ap.add_argument("--models", help="comma-separated model names (default: all)")
+    ap.add_argument("--fast", action="store_true", help="the small subset CI runs")
+    ap.add_argument("--table", help="also write the markdown table to this file")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="find the first diverging node of each mismatching model")
+    ap.add_argument("-j", type=int, default=1, help="onnxruntime threads")
+    args = ap.parse_args()
+
+    catalog = {n: fw for n, _, fw in export_zoo.catalog()}
+    if args.models:
+        names = args.models.split(",")
+    elif args.fast:
+        names = list(FAST)
+    else:
+        names = list(catalog) if args.export else sorted(
+            os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(args.dir, "*.onnx")))
+    skipped, export_failed = export_models(names, args.dir) if args.export else ({}, {})
+
+    lines = [row("model", "framework", "ops (distinct)", "parameters", "worst error interp / C",
+                 "compile (s)", "status"), row(*["---"] * 7)]
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as work:
+        for name in names:
+            path = os.path.join(args.dir, name + ".onnx")
+            fw = catalog.get(name, "?")
+            if name in skipped or name in export_failed or not os.path.exists(path):
+                reason = (f"skipped: {skipped[name]}" if name in skipped else
+                          f"export failed: {export_failed[name]}" if name in export_failed else
+                          "not exported (export_zoo.py NAME)")
+                failed += name not in skipped
+                lines.append(row(name, fw, "", "", "", "", reason))
+                print(f"{name}: {reason}", file=sys.stderr, flush=True)
+                continue
+            model = onnx.load(path)
+            fw = metadata(model)[0] if metadata(model)[0] != "?" else fw
+            ops = function_ops(model)
+            ok, secs, reason = run_compile(args.mlc, path, work)
+            err, status = "", "ok"
+            if not ok:
+                status = reason
+            else:
+                try:
+                    good, line, _ = check_models.check(args.mlc, path, work, args.j)
+                except Exception as e:  # onnxruntime refused the model: no reference
+                    good, line = False, f"- {name}: reference failed: {str(e).splitlines()[0]}"
+                m = re.search(r"interp ([^,\s]+), c ([^,\s]+)", line)
+                err = f"{m.group(1)} / {m.group(2)}" if m else ""
+                if not good:
+                    status = re.sub(r"^\S+\s+\S+:\s*", "", line)
+                    if args.diagnose and "FAIL" in line:
+                        status += "; " + first_divergence(args.mlc, path, work)
+            passed += status == "ok"
+            failed += status != "ok"
+            lines.append(row(name, fw, f"{sum(ops.values())} ({len(ops)})",
+                             f"{parameters(model):,}", err, f"{secs:.2f}", status))
+            print(f"{name}: {status} ({secs:.1f} s compile)", file=sys.stderr, flush=True)
+            del model
+    table = "\n".join(lines) + "\n"
+    print(table, end="")
+    if args.table:
+        with open(args.table, "w") as f:
+            f.write(table)
+    if not passed and not failed:
+        print("zoo: no model to check (export packages missing?): skipped")
+        return 0
+    print(f"zoo: {passed} passed, {failed} failed" + (f", {len(skipped)} skipped" if skipped else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
