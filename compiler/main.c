@@ -13,6 +13,7 @@
 #include "emitc.h"
 #include "interp.h"
 #include "model.h"
+#include "plan_svg.h"
 #include "tensor_io.h"
 #include "testrun.h"
 
@@ -28,6 +29,7 @@ static const char *usage_main =
     "  run MODEL --input NAME=FILE ...   run the model in the interpreter\n"
     "  info MODEL               inputs, outputs, ops, parameters, FLOPs, arena\n"
     "  convert IN -o OUT        between .onnx and .onnxtxt\n"
+    "  plan MODEL -o PLAN.svg   draw the memory plan\n"
     "  test DIR...              check ONNX backend-test directories, interpreter and C\n"
     "\n"
     "`mlc COMMAND --help` describes each command. `mlc --version` prints the version.\n";
@@ -310,6 +312,29 @@ static int cmd_info(Arena *a, int argc, char **argv) {
   return 0;
 }
 
+static const char *usage_plan =
+    "usage: mlc plan MODEL -o PLAN.svg [options]\n"
+    "\n"
+    "Draws the memory plan: one box per intermediate tensor, from the step that\n"
+    "writes it to the last that reads it (across) at its arena offset (down).\n"
+    "Hover a box for the tensor's name, type and size.\n";
+
+static int cmd_plan(Arena *a, int argc, char **argv) {
+  Args r = parse_args(a, argc, argv, 0);
+  if (r.help) {
+    printf("%s\noptions:\n  -O0, -O1, -O2       optimization level (default -O2)\n%s",
+           usage_plan, usage_shape_flags);
+    return 0;
+  }
+  need_model(&r, usage_plan);
+  if (!r.out) diag_fatal("no output given: use -o PLAN.svg");
+  Graph *g = driver_prepare(a, r.model, &r.co.bind);
+  Plan *p = driver_plan(g, &r.co.passes);
+  plan_svg(p, out_open(r.out, "w"));
+  out_commit_all();
+  return 0;
+}
+
 static int cmd_convert(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 0);
   if (r.help) {
@@ -337,7 +362,7 @@ int main(int argc, char **argv) {
     const char *name;
     int (*run)(Arena *a, int argc, char **argv);
   } cmds[] = {{"compile", cmd_compile}, {"run", cmd_run},   {"info", cmd_info},
-              {"convert", cmd_convert}, {"test", cmd_test}};
+              {"convert", cmd_convert}, {"test", cmd_test},   {"plan", cmd_plan}};
   for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
     if (strcmp(argv[1], cmds[i].name)) continue;
     Arena *a = arena_new();

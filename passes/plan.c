@@ -3,10 +3,11 @@
  * Every node is lowered to runtime calls (views to none: their output shares
  * input 0's bytes). An intermediate lives from the first step that touches it
  * to the last; two values may share bytes only if their lifetimes do not
- * overlap. Placement is greedy by size, largest first, each at the lowest
- * offset that clears every already-placed value it overlaps in time: the
- * classic heuristic, near the lower bound (peak live bytes) on the CNNs and
- * transformers we measured. Graph inputs, outputs and constants never enter
+ * overlap, or if an elementwise call writes its output over an input that
+ * dies there (in-place). Placement is greedy: each allocation at the lowest
+ * offset that clears every already-placed one it overlaps in time, in a few
+ * orders (largest first, largest area, longest, earliest), keeping the
+ * smallest arena. Graph inputs, outputs and constants never enter
  * the arena: generated code reads and writes the caller's buffers directly.
  */
 #include "plan.h"
@@ -27,57 +28,129 @@ typedef struct Live {
   Value *v;
   int first, last;
   int64_t size;
+  int unit; /* the allocation it shares (in-place reuse joins values) */
 } Live;
 
-static int by_size(const void *a, const void *b) {
-  const Live *x = a, *y = b;
-  if (x->size != y->size) return x->size > y->size ? -1 : 1;
-  if (x->first != y->first) return x->first - y->first;
-  return x->v->id - y->v->id;
-}
-
-static int by_offset(const void *a, const void *b) {
-  const Live *x = *(Live *const *)a, *y = *(Live *const *)b;
-  return x->v->offset < y->v->offset ? -1 : x->v->offset > y->v->offset;
-}
+/* an allocation: one value, or several joined by in-place reuse */
+typedef struct Unit {
+  int first, last;
+  int64_t size, off;
+} Unit;
 
 static int in_arena(const Value *root) {
   return !root->data && !root->is_input && !root->is_output;
 }
 
-/* lowest offset where `size` bytes clear every placed value overlapping in time */
-static int64_t first_fit(Live *cur, Live **placed, int nplaced, Live **tmp) {
+/* Placement orders tried; the smallest arena wins. Largest first is the usual
+ * winner; the others help when long-lived small values fragment it. */
+static int cmp_i64(int64_t a, int64_t b) { return a < b ? -1 : a > b; }
+static int by_size(const Unit *x, const Unit *y) {
+  return cmp_i64(y->size, x->size) ? cmp_i64(y->size, x->size) : x->first - y->first;
+}
+static int by_start(const Unit *x, const Unit *y) {
+  return x->first != y->first ? x->first - y->first : cmp_i64(y->size, x->size);
+}
+static int by_area(const Unit *x, const Unit *y) {
+  int64_t ax = x->size * (x->last - x->first + 1), ay = y->size * (y->last - y->first + 1);
+  return cmp_i64(ay, ax) ? cmp_i64(ay, ax) : by_size(x, y);
+}
+static int by_length(const Unit *x, const Unit *y) {
+  int lx = x->last - x->first, ly = y->last - y->first;
+  return lx != ly ? ly - lx : by_size(x, y);
+}
+static int (*const orders[])(const Unit *, const Unit *) = {by_size, by_area, by_length,
+                                                             by_start};
+
+static const Unit *sort_units;
+static int (*sort_cmp)(const Unit *, const Unit *);
+static int cmp_index(const void *a, const void *b) {
+  int i = *(const int *)a, j = *(const int *)b;
+  int c = sort_cmp(&sort_units[i], &sort_units[j]);
+  return c ? c : i - j; /* deterministic */
+}
+
+static int by_off(const void *a, const void *b) {
+  const Unit *x = *(Unit *const *)a, *y = *(Unit *const *)b;
+  return cmp_i64(x->off, y->off);
+}
+
+/* lowest offset where u clears every placed unit overlapping it in time */
+static int64_t first_fit(const Unit *u, Unit **placed, int nplaced, Unit **tmp) {
   int k = 0;
   for (int i = 0; i < nplaced; i++)
-    if (placed[i]->first <= cur->last && cur->first <= placed[i]->last) tmp[k++] = placed[i];
-  if (k) qsort(tmp, (size_t)k, sizeof *tmp, by_offset);
+    if (placed[i]->first <= u->last && u->first <= placed[i]->last) tmp[k++] = placed[i];
+  if (k) qsort(tmp, (size_t)k, sizeof *tmp, by_off);
   int64_t off = 0;
   for (int i = 0; i < k; i++) {
-    int64_t lo = tmp[i]->v->offset, hi = lo + tmp[i]->size;
-    if (off + cur->size <= lo) break;
-    if (hi > off) off = hi;
+    if (off + u->size <= tmp[i]->off) break;
+    if (tmp[i]->off + tmp[i]->size > off) off = tmp[i]->off + tmp[i]->size;
   }
   return off;
 }
 
-static void place(Plan *p, Live *lives, int n) {
-  Arena *a = p->g->arena;
-  if (n) qsort(lives, (size_t)n, sizeof *lives, by_size);
-  Live **placed = arena_array(a, (size_t)n + 1, sizeof *placed);
-  Live **tmp = arena_array(a, (size_t)n + 1, sizeof *tmp);
+/* greedy placement in one order; returns the arena size */
+static int64_t place_in_order(Unit *u, int n, const int *order, Unit **placed, Unit **tmp) {
   int64_t top = 0;
   for (int i = 0; i < n; i++) {
-    lives[i].v->offset = first_fit(&lives[i], placed, i, tmp);
-    placed[i] = &lives[i];
-    if (lives[i].v->offset + lives[i].size > top) top = lives[i].v->offset + lives[i].size;
+    Unit *x = &u[order[i]];
+    x->off = first_fit(x, placed, i, tmp);
+    placed[i] = x;
+    if (x->off + x->size > top) top = x->off + x->size;
   }
-  p->arena_bytes = top;
+  return top;
+}
+
+static void place(Plan *p, Live *lives, int n, Unit *units, int nunits) {
+  Arena *a = p->g->arena;
+  Unit **placed = arena_array(a, (size_t)nunits + 1, sizeof *placed);
+  Unit **tmp = arena_array(a, (size_t)nunits + 1, sizeof *tmp);
+  int *order = arena_array(a, (size_t)nunits + 1, sizeof *order);
+  int64_t *best_off = arena_array(a, (size_t)nunits + 1, sizeof *best_off);
+  int64_t best = -1;
+  for (size_t k = 0; k < sizeof orders / sizeof *orders; k++) {
+    for (int i = 0; i < nunits; i++) order[i] = i;
+    sort_units = units;
+    sort_cmp = orders[k];
+    if (nunits) qsort(order, (size_t)nunits, sizeof *order, cmp_index);
+    int64_t top = place_in_order(units, nunits, order, placed, tmp);
+    if (best < 0 || top < best) {
+      best = top;
+      for (int i = 0; i < nunits; i++) best_off[i] = units[i].off;
+    }
+  }
+  p->arena_bytes = best < 0 ? 0 : best;
+  for (int i = 0; i < n; i++) lives[i].v->offset = best_off[lives[i].unit];
   /* lower bound: the most bytes live at one step */
   int64_t *live = arena_array(a, (size_t)p->nsteps + 1, sizeof *live);
-  for (int i = 0; i < n; i++)
-    for (int s = lives[i].first; s <= lives[i].last; s++) live[s] += lives[i].size;
+  for (int i = 0; i < nunits; i++)
+    for (int s = units[i].first; s <= units[i].last; s++) live[s] += units[i].size;
   for (int s = 0; s < p->nsteps; s++)
     if (live[s] > p->lower_bound) p->lower_bound = live[s];
+}
+
+/* The output of an elementwise call may take the bytes of its first input
+ * when that input is read for the last time here, has the output's shape (no
+ * broadcast: element i is read before element i is written) and no later
+ * call of the same step reads it. */
+static int inplace_source(const Step *st, int c, const Live *lives, int s) {
+  const KCall *k = &st->calls[c];
+  int nin = ktab[k->kernel].ew_arity;
+  if (!nin || !k->io[0] || !k->io[nin]) return -1;
+  Value *in = plan_root(k->io[0]), *out = plan_root(k->io[nin]);
+  if (!in_arena(in) || !in_arena(out) || in == out || in->mark < 0 || out->mark < 0) return -1;
+  if (ir_nbytes(in) != ir_nbytes(out) || !ir_same_shape(k->io[0], k->io[nin])) return -1;
+  if (lives[in->mark].last != s || lives[out->mark].first != s) return -1;
+  for (int j = 1; j < nin; j++)
+    if (k->io[j] && plan_root(k->io[j]) == in) return -1;
+  for (int c2 = c + 1; c2 < st->ncalls; c2++)
+    for (int j = 0; j < st->calls[c2].nio; j++)
+      if (st->calls[c2].io[j] && plan_root(st->calls[c2].io[j]) == in) return -1;
+  return in->mark;
+}
+
+static int find_unit(int *parent, int x) {
+  while (parent[x] != x) x = parent[x] = parent[parent[x]];
+  return x;
 }
 
 Plan *plan_build(Graph *g) {
@@ -131,7 +204,7 @@ Plan *plan_build(Graph *g) {
         if (r->mark < 0) {
           lives = arena_grow(a, lives, &cap, (size_t)n + 1, sizeof *lives);
           r->mark = n;
-          lives[n++] = (Live){r, s, s, align_up((int64_t)ir_nbytes(r))};
+          lives[n++] = (Live){r, s, s, align_up((int64_t)ir_nbytes(r)), 0};
         }
         lives[r->mark].last = s;
       }
@@ -150,6 +223,34 @@ Plan *plan_build(Graph *g) {
   p->narena = n;
   p->arena_vals = arena_array(a, (size_t)n + 1, sizeof *p->arena_vals);
   for (int i = 0; i < n; i++) p->arena_vals[i] = lives[i].v;
-  place(p, lives, n);
+  /* in-place reuse joins an output to its input's allocation */
+  int *parent = arena_array(a, (size_t)n + 1, sizeof *parent);
+  for (int i = 0; i < n; i++) parent[i] = i;
+  for (int s = 0; s < p->nsteps; s++)
+    for (int c = 0; c < p->steps[s].ncalls; c++) {
+      int src = inplace_source(&p->steps[s], c, lives, s);
+      if (src < 0) continue;
+      const KCall *k = &p->steps[s].calls[c];
+      int dst = plan_root(k->io[ktab[k->kernel].ew_arity])->mark;
+      parent[find_unit(parent, dst)] = find_unit(parent, src);
+      p->ninplace++;
+    }
+  int nunits = 0;
+  int *unit_of = arena_array(a, (size_t)n + 1, sizeof *unit_of);
+  for (int i = 0; i < n; i++) unit_of[i] = -1;
+  Unit *units = arena_array(a, (size_t)n + 1, sizeof *units);
+  for (int i = 0; i < n; i++) {
+    int r = find_unit(parent, i);
+    if (unit_of[r] < 0) {
+      unit_of[r] = nunits;
+      units[nunits++] = (Unit){lives[i].first, lives[i].last, lives[i].size, 0};
+    }
+    Unit *u = &units[unit_of[r]];
+    lives[i].unit = unit_of[r];
+    if (lives[i].first < u->first) u->first = lives[i].first;
+    if (lives[i].last > u->last) u->last = lives[i].last;
+    if (lives[i].size > u->size) u->size = lives[i].size;
+  }
+  place(p, lives, n, units, nunits);
   return p;
 }

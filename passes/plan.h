@@ -23,6 +23,7 @@ typedef struct Plan {
   int nconsts;
   Value **arena_vals;  /* values placed in the arena, by first use */
   int narena;
+  int ninplace;        /* outputs written over a dying input */
 } Plan;
 
 #define PLAN_ALIGN 64
