@@ -30,6 +30,18 @@ int parse_dims(const char *s, int64_t *dims, int max) {
 
 static const char *needed_const;
 
+/* Is v (dims known and >= 0) past IR_MAX_TENSOR_BYTES? Zero dims count as
+ * one, so no product of v's dims (a stride, an offset) can overflow either. */
+static int too_big(const Value *v) {
+  int64_t es = dtype_size(v->dtype) ? (int64_t)dtype_size(v->dtype) : 8;
+  int64_t max = IR_MAX_TENSOR_BYTES / es, count = 1;
+  for (int d = 0; d < v->rank; d++) {
+    if (v->dims[d] > 1 && count > max / v->dims[d]) return 1;
+    if (v->dims[d] > 1) count *= v->dims[d];
+  }
+  return 0;
+}
+
 void infer_need_const(const Node *n, const Value *v) {
   static char name[512];
   snprintf(name, sizeof name, "%s", v->name);
@@ -86,6 +98,19 @@ void infer_bind(Graph *g, const Bindings *b) {
           v->dim_param[d] = NULL;
         }
     }
+  }
+  /* an input nothing reads still becomes a parameter of the generated code */
+  for (int i = 0; i < g->ninputs; i++) {
+    const Value *v = g->inputs[i];
+    if (v->dtype == DT_UNDEF) diag_fatal("graph input '%s' has no element type", v->name);
+    if (!dtype_size(v->dtype))
+      diag_fatal("graph input '%s' has element type %s, which mlc does not support",
+                 v->name, dtype_name(v->dtype));
+    int open = v->rank < 0;
+    for (int d = 0; d < v->rank; d++) open |= v->dims[d] < 0;
+    if (!open && too_big(v))
+      diag_fatal("graph input '%s' is larger than mlc's limit of %lld GiB for one tensor",
+                 v->name, (long long)(IR_MAX_TENSOR_BYTES >> 30));
   }
   /* one message for everything still unbound */
   char list[1024] = "";
@@ -166,13 +191,11 @@ static void infer_node(Graph *g, Node *n) {
     if (!v) continue;
     if (v->rank < 0 || !v->dtype)
       diag_node_fatal(n, "internal error: output %d has no inferred type", j);
-    int64_t count = 1;
-    for (int d = 0; d < v->rank; d++) {
+    for (int d = 0; d < v->rank; d++)
       if (v->dims[d] < 0) diag_node_fatal(n, "output '%s' has a negative dimension", v->name);
-      if (v->dims[d] && count > (INT64_C(1) << 40) / v->dims[d])
-        diag_node_fatal(n, "output '%s' would have more than 2^40 elements", v->name);
-      count *= v->dims[d];
-    }
+    if (too_big(v))
+      diag_node_fatal(n, "output '%s' would be larger than mlc's limit of %lld GiB for one "
+                      "tensor", v->name, (long long)(IR_MAX_TENSOR_BYTES >> 30));
   }
   if ((op->flags & OPF_VIEW) && n->in[0]->data && !n->out[0]->data)
     n->out[0]->data = n->in[0]->data;
@@ -184,8 +207,15 @@ static void infer_node(Graph *g, Node *n) {
       bytes += ir_nbytes(n->out[j]);
     }
   if (!known && (op->flags & OPF_FOLDABLE) && all_inputs_known(n) &&
-      bytes <= INFER_FOLD_MAX_BYTES && !(op->flags & OPF_VIEW))
+      bytes <= INFER_FOLD_MAX_BYTES && !(op->flags & OPF_VIEW) && infer_fold_budget(g, bytes))
     interp_node(g, n);
+}
+
+int infer_fold_budget(Graph *g, size_t bytes) {
+  while (g->parent) g = g->parent;
+  if (bytes > INFER_FOLD_TOTAL_BYTES - g->folded_bytes) return 0;
+  g->folded_bytes += bytes;
+  return 1;
 }
 
 /* every node, subgraphs included, so all problems are listed at once */

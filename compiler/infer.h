@@ -34,6 +34,13 @@ typedef struct Bindings {
 /* Largest tensor (bytes) that inference evaluates to fill compile-time data.
  * Bigger foldable results stay nodes and run in the product. */
 #define INFER_FOLD_MAX_BYTES ((size_t)1 << 24)
+/* All folding of one model together makes at most this much data: past it,
+ * foldable nodes stay nodes and run in the product, so a few bytes of model
+ * cannot make the compiler allocate (and emit as weights) gigabytes. */
+#define INFER_FOLD_TOTAL_BYTES ((size_t)64 << 20)
+/* charges `bytes` of folded data to g's model and returns 1, or returns 0
+ * (charging nothing) when that would pass INFER_FOLD_TOTAL_BYTES */
+int infer_fold_budget(Graph *g, size_t bytes);
 
 /* --shape / --dim; then every symbolic input dim must be bound: else one
  * error listing all of them and the flag that fixes it */

@@ -11,7 +11,9 @@
 #include "clone.h"
 #include "diag.h"
 
-enum { INLINE_MAX_DEPTH = 64, INLINE_MAX_NODES = 1 << 20 };
+/* INLINE_MAX_NODES keeps a hostile model (f1 calls f0 twice, f2 calls f1
+ * twice...) under a second: the big exported models stay far below it */
+enum { INLINE_MAX_DEPTH = 64, INLINE_MAX_NODES = 1 << 17 };
 
 typedef struct Inliner {
   const Function *stack[INLINE_MAX_DEPTH]; /* functions being inlined, and subgraphs */

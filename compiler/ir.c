@@ -134,6 +134,13 @@ int64_t ir_opset(const Graph *g, const char *domain) {
 }
 
 void ir_add_opset(Graph *g, const char *domain, int64_t version) {
+  /* every node looks its domain up in this list */
+  if (g->nopsets == IR_MAX_OPSETS)
+    diag_fatal("the model imports more than %d operator sets", IR_MAX_OPSETS);
+  /* nodes keep their domain's version in an int */
+  if (version < 1 || version > INT32_MAX)
+    diag_fatal("domain '%s' is imported at version %" PRId64 ", which is out of range",
+               domain ? domain : "", version);
   OpsetImport *o = arena_array(g->arena, (size_t)g->nopsets + 1, sizeof *o);
   if (g->nopsets) memcpy(o, g->opsets, (size_t)g->nopsets * sizeof *o);
   o[g->nopsets].domain = arena_strdup(g->arena, domain ? domain : "");
@@ -157,11 +164,16 @@ Value *ir_value_new(Graph *g, const char *name) {
   return v;
 }
 
+/* The capacity doubles whenever the count reaches a power of two, so a file
+ * with many inputs costs linear time, not quadratic time and memory. (Arrays
+ * only shrink elsewhere, which keeps the capacity above the count.) */
 static void push_value(Graph *g, Value ***arr, int *n, Value *v) {
-  Value **a = arena_array(g->arena, (size_t)*n + 1, sizeof *a);
-  if (*n) memcpy(a, *arr, (size_t)*n * sizeof *a);
-  a[(*n)++] = v;
-  *arr = a;
+  if (!(*n & (*n - 1))) {
+    Value **a = arena_array(g->arena, *n ? 2 * (size_t)*n : 1, sizeof *a);
+    if (*n) memcpy(a, *arr, (size_t)*n * sizeof *a);
+    *arr = a;
+  }
+  (*arr)[(*n)++] = v;
 }
 
 void ir_add_input(Graph *g, Value *v) {
@@ -169,6 +181,10 @@ void ir_add_input(Graph *g, Value *v) {
   push_value(g, &g->inputs, &g->ninputs, v);
 }
 void ir_add_output(Graph *g, Value *v) {
+  /* the model's outputs become parameters of the generated function: each
+   * once (a body may return one value twice, or its enclosing graph's) */
+  for (int i = 0; !g->parent && v->is_output && i < g->noutputs; i++)
+    if (g->outputs[i] == v) diag_fatal("graph output '%s' is listed twice", v->name);
   v->is_output = 1;
   push_value(g, &g->outputs, &g->noutputs, v);
 }
@@ -219,6 +235,9 @@ Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
 }
 
 Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind) {
+  /* lookups are linear: a real node has a few dozen at most */
+  if (n->nattrs == IR_MAX_ATTRS)
+    diag_node_fatal(n, "the node has more than %d attributes", IR_MAX_ATTRS);
   n->attrs = arena_grow(g->arena, n->attrs, &n->attrs_cap, (size_t)n->nattrs + 1,
                         sizeof *n->attrs);
   Attr *a = &n->attrs[n->nattrs++];

@@ -18,6 +18,11 @@
 #include "arena.h"
 
 #define IR_MAX_RANK 8
+/* Limits on untrusted models, far above real ones: bytes of one tensor,
+ * operator sets a model imports, attributes of one node */
+#define IR_MAX_TENSOR_BYTES ((int64_t)16 << 30)
+#define IR_MAX_OPSETS 256
+#define IR_MAX_ATTRS 1024
 
 /* ONNX TensorProto.DataType numbers */
 typedef enum DType {
@@ -90,6 +95,7 @@ typedef struct Value {
   int nusers;
   size_t users_cap;
   unsigned is_input : 1, is_output : 1, is_init : 1;
+  unsigned local : 1; /* lives only inside one fused loop: no memory of its own */
   /* memory plan (filled by plan_memory) */
   int64_t offset;       /* byte offset in the arena, -1 if not in the arena */
   struct Value *view_of; /* shares the bytes of this value */
@@ -158,6 +164,8 @@ typedef struct Graph {
   OpsetImport *opsets;
   int nopsets;
   int next_value_id;
+  size_t folded_bytes; /* compile-time data folding has made (infer_fold_budget) */
+  int unrolled_nodes;  /* nodes loop unrolling has added, nested loops included */
   Function *functions; /* model-local functions */
   int nfunctions;
   size_t functions_cap;

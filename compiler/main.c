@@ -303,6 +303,11 @@ static int cmd_info(Arena *a, int argc, char **argv) {
   for (int k = 0; k < OP_COUNT; k++)
     if (hist[k]) printf("  %-24s %d\n", optab[k].name, hist[k]);
   Plan *p = driver_plan(g, &r.co.passes);
+  int after[OP_COUNT] = {0};
+  for (int i = 0; i < g->nnodes; i++) after[g->nodes[i]->op]++;
+  printf("nodes after passes (-O%d): %d\n", r.co.passes.opt_level, g->nnodes);
+  for (int k = 0; k < OP_COUNT; k++)
+    if (after[k]) printf("  %-24s %d\n", optab[k].name, after[k]);
   int64_t flops = 0;
   for (int s = 0; s < p->nsteps; s++)
     for (int c = 0; c < p->steps[s].ncalls; c++) flops += kcall_flops(&p->steps[s].calls[c]);

@@ -468,7 +468,7 @@ static void import_opsets(Graph *g, const Onnx__ModelProto *m) {
   for (size_t i = 0; i < m->n_opset_import; i++) {
     const Onnx__OperatorSetIdProto *o = m->opset_import[i];
     const char *dom = str(o->domain);
-    if (!o->has_version || o->version < 1)
+    if (!o->has_version || o->version < 1 || o->version > INT_MAX)
       diag_fatal("the model imports domain '%s' without a valid version", dom);
     if (ir_opset(g, dom))
       diag_fatal("the model imports domain '%s' more than once", dom);

@@ -30,7 +30,7 @@
 #endif
 
 /* a cap on one tensor, far above real weights, below what overflows size_t */
-#define MAX_TENSOR_BYTES ((uint64_t)16 << 30)
+#define MAX_TENSOR_BYTES ((uint64_t)IR_MAX_TENSOR_BYTES)
 
 static int fail(char *err, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -164,8 +164,10 @@ static char *resolve_inside(const char *dir, const char *file, const char **why)
   return NULL;
 }
 
+/* *dst is allocated once the file is known to hold the bytes: a small model
+ * must not make mlc allocate what its shape claims before that is checked */
 static int read_external(Arena *a, const Onnx__TensorProto *tp, const char *base_dir,
-                         const char *name, void *dst, uint64_t nbytes, char *err,
+                         const char *name, void **dst, uint64_t nbytes, char *err,
                          size_t errlen) {
   if (!base_dir)
     return fail(err, errlen, "tensor '%s' refers to external data, which is not "
@@ -206,8 +208,8 @@ static int read_external(Arena *a, const Onnx__TensorProto *tp, const char *base
     why = "offset + length lies past its end";
   else if (!why && (has_length ? length : size - offset) != nbytes)
     why = "the length does not match the tensor's shape and type";
-  else if (!why && nbytes &&
-           (fseeko(f, (off_t)offset, SEEK_SET) || fread(dst, 1, nbytes, f) != nbytes))
+  else if (!why && (*dst = arena_alloc(a, nbytes ? (size_t)nbytes : 1)) && nbytes &&
+           (fseeko(f, (off_t)offset, SEEK_SET) || fread(*dst, 1, nbytes, f) != nbytes))
     why = "reading it failed";
   if (f) fclose(f);
   if (why)
@@ -276,15 +278,17 @@ int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *ba
     return fail(err, errlen, "tensor '%s' of strings must keep them in string_data", name);
   if (t == DT_STRING) return read_strings(a, tp, name, numel, out, err, errlen);
 
+  /* the shape may claim gigabytes: the data is allocated only once the file
+   * has shown that it holds them */
   uint64_t nbytes = numel * es;
   out->nbytes = (size_t)nbytes;
-  out->data = arena_alloc(a, nbytes ? (size_t)nbytes : 1);
   if (external)
-    return read_external(a, tp, base_dir, name, out->data, nbytes, err, errlen);
+    return read_external(a, tp, base_dir, name, &out->data, nbytes, err, errlen);
   if (raw) {
     if (tp->raw_data.len != nbytes)
       return fail(err, errlen, "tensor '%s' has %zu bytes of raw_data but its shape "
                                "and type need %" PRIu64, name, tp->raw_data.len, nbytes);
+    out->data = arena_alloc(a, nbytes ? (size_t)nbytes : 1);
     if (nbytes) memcpy(out->data, tp->raw_data.data, (size_t)nbytes);
     return 0;
   }
@@ -299,6 +303,7 @@ int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *ba
     return fail(err, errlen,
                 "tensor '%s' has %zu entries in %s but its shape needs %" PRIu64,
                 name, have, field_name[f], numel * (uint64_t)per);
+  out->data = arena_alloc(a, nbytes ? (size_t)nbytes : 1);
   copy_typed(tp, t, f, out->data, have);
   return 0;
 }

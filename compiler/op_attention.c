@@ -1,4 +1,5 @@
-/* Attention (opsets 23-25) and RotaryEmbedding.
+/* Attention (opsets 23-25), RotaryEmbedding, and the other sequence-model
+ * ops: LinearAttention, CausalConvWithState and SwiGLU.
  *
  * Attention lowers to one kernel call, attention_f32, that reads Q, K and V
  * through element strides: 3-D inputs [batch, seq, heads * size] and 4-D
@@ -17,11 +18,18 @@
  * or nonpad_kv_seqlen - q_len per batch for an external cache), and a row
  * with no attendable key is zero in Y and in qk_matmul_output mode 3.
  * float16, bfloat16 and double run through float32 temporaries.
+ *
+ * LinearAttention is one kernel running the recurrence step by step.
+ * CausalConvWithState concatenates state and input into a temporary and
+ * runs the depthwise conv_f32 on it; SwiGLU is Swish times the value, two
+ * elementwise calls.
  */
 #include <math.h>
 #include <string.h>
 
+#include "clone.h"
 #include "diag.h"
+#include "infer.h"
 #include "op_norm.h"
 #include "op_shape.h"
 
@@ -342,4 +350,345 @@ void lower_RotaryEmbedding(Graph *g, Node *n, Lowering *L) {
   memcpy(c->io, io, sizeof io);
   c->nio = 5;
   aux_f32_finish(g, L, io[4], n->out[0]);
+}
+
+/* ---- SwiGLU ------------------------------------------------------------------ */
+
+void infer_SwiGLU(Graph *g, Node *n) {
+  const Value *a = n->in[0], *b = n->in[1];
+  aux_require_real(n, a, "A");
+  if (b->dtype != a->dtype || !ir_same_shape(a, b))
+    diag_node_fatal(n, "A (%s %s) and B (%s %s) must have one type and shape",
+                    dtype_name(a->dtype), ir_shape_str(g->arena, a), dtype_name(b->dtype),
+                    ir_shape_str(g->arena, b));
+  ir_copy_type(n->out[0], a);
+}
+
+/* Swish of the gate into y, then times the value */
+void lower_SwiGLU(Graph *g, Node *n, Lowering *L) {
+  Value *a = aux_as_type(g, L, n->in[0], DT_FLOAT), *y = aux_f32_out(g, n->out[0]);
+  Value *yb[2] = {y, aux_as_type(g, L, n->in[1], DT_FLOAT)};
+  lower_ew(g, n, L, "swish", DT_FLOAT, &a, y, (float)attr_f(n, "alpha", 1), 0);
+  lower_ew(g, n, L, "mul", DT_FLOAT, yb, y, 0, 0);
+  aux_f32_finish(g, L, y, n->out[0]);
+}
+
+/* ---- CausalConvWithState ----------------------------------------------------- */
+
+/* x [b, c, len], weight [c, 1, k], bias [c], past_state [b, c, k - 1] */
+static int64_t causal_conv_k(Graph *g, const Node *n) {
+  const Value *x = n->in[0], *w = n->in[1], *bias = opt_in(n, 2), *past = opt_in(n, 3);
+  aux_require_real(n, x, "input");
+  if (x->rank != 3) diag_node_fatal(n, "input must be [batch, channels, length]");
+  int64_t c = x->dims[1], k = w->rank == 3 ? w->dims[2] : 0;
+  if (w->dtype != x->dtype || w->rank != 3 || w->dims[0] != c || w->dims[1] != 1 || k < 1)
+    diag_node_fatal(n, "weight %s must be [%lld, 1, k] of the input's type",
+                    ir_shape_str(g->arena, w), (long long)c);
+  if (bias && (bias->dtype != x->dtype || bias->rank != 1 || bias->dims[0] != c))
+    diag_node_fatal(n, "bias must be [%lld] of the input's type", (long long)c);
+  if (past && (past->dtype != x->dtype || past->rank != 3 || past->dims[0] != x->dims[0] ||
+               past->dims[1] != c || past->dims[2] != k - 1))
+    diag_node_fatal(n, "past_state %s must be [%lld, %lld, %lld]",
+                    ir_shape_str(g->arena, past), (long long)x->dims[0], (long long)c,
+                    (long long)(k - 1));
+  const char *act = attr_s(n, "activation", "none");
+  if (strcmp(act, "none") && strcmp(act, "silu") && strcmp(act, "swish"))
+    diag_node_fatal(n, "activation '%s' is not none, silu or swish", act);
+  return k;
+}
+
+void infer_CausalConvWithState(Graph *g, Node *n) {
+  const Value *x = n->in[0];
+  int64_t k = causal_conv_k(g, n), st[3] = {x->dims[0], x->dims[1], k - 1};
+  ir_copy_type(n->out[0], x);
+  if (n->nout > 1 && n->out[1]) {
+    set_shape_checked(n, n->out[1], 3, st);
+    n->out[1]->dtype = x->dtype;
+  }
+}
+
+/* The state and the input, one after the other, make a padded sequence
+ * that a depthwise conv without padding turns into the output; its last
+ * k - 1 steps are the new state. */
+void lower_CausalConvWithState(Graph *g, Node *n, Lowering *L) {
+  Value *x0 = n->in[0];
+  int64_t k = causal_conv_k(g, n), bc = x0->dims[0] * x0->dims[1], len = x0->dims[2];
+  int64_t pd[3] = {x0->dims[0], x0->dims[1], len + k - 1};
+  Value *x = aux_as_type(g, L, x0, DT_FLOAT);
+  Value *past = aux_as_type(g, L, (Value *)opt_in(n, 3), DT_FLOAT);
+  Value *w = aux_as_type(g, L, n->in[1], DT_FLOAT);
+  Value *bias = aux_as_type(g, L, (Value *)opt_in(n, 2), DT_FLOAT);
+  Value *pad = aux_temp(g, DT_FLOAT, 3, pd), *y = aux_f32_out(g, n->out[0]);
+  int64_t sdims[2] = {bc, k - 1}, xdims[2] = {bc, len}, pst[2] = {len + k - 1, 1};
+  int64_t sst[2] = {k - 1, 1}, xst[2] = {len, 1};
+  if (past) lower_strided_copy(g, n, L, past, pad, 2, sdims, sst, pst, 0, 0);
+  else lower_fill(g, L, pad, 0);
+  lower_strided_copy(g, n, L, x, pad, 2, xdims, xst, pst, 0, k - 1);
+  MlcConv cp = {.n = x0->dims[0], .c = x0->dims[1], .m = x0->dims[1], .group = x0->dims[1],
+                .nsp = 1, .in_sp = {len + k - 1}, .out_sp = {len}, .k = {k}, .stride = {1},
+                .dil = {1}, .has_bias = bias != NULL, .act = MLC_ACT_NONE};
+  int64_t scratch = mlc_rt_conv_scratch(&cp);
+  Value *sv = scratch > 0 ? aux_temp(g, DT_FLOAT, 1, &scratch) : NULL;
+  KCall *c = lower_add(g, L, K_conv_f32);
+  *KC_PARAMS(c, MlcConv) = cp;
+  c->io[0] = pad;
+  c->io[1] = w;
+  c->io[2] = bias;
+  c->io[3] = y;
+  c->io[4] = sv;
+  c->nio = 5;
+  if (strcmp(attr_s(n, "activation", "none"), "none"))
+    lower_ew(g, n, L, "swish", DT_FLOAT, &y, y, 1, 0);
+  aux_f32_finish(g, L, y, n->out[0]);
+  Value *st0 = n->nout > 1 ? n->out[1] : NULL, *st = aux_f32_out(g, st0);
+  if (!st) return;
+  lower_strided_copy(g, n, L, pad, st, 2, sdims, pst, sst, len, 0);
+  aux_f32_finish(g, L, st, st0);
+}
+
+/* ---- LinearAttention ----------------------------------------------------------- */
+
+enum { LA_Q, LA_K, LA_V, LA_PAST, LA_DECAY, LA_BETA };
+
+static void linattn_desc(Graph *g, const Node *n, MlcLinAttn *p) {
+  const Value *q = n->in[LA_Q], *k = n->in[LA_K], *v = n->in[LA_V];
+  const Value *past = opt_in(n, LA_PAST), *decay = opt_in(n, LA_DECAY);
+  const Value *beta = opt_in(n, LA_BETA);
+  const char *rule = attr_s(n, "update_rule", "gated_delta");
+  int gated = !strcmp(rule, "gated") || !strcmp(rule, "gated_delta");
+  int delta = !strcmp(rule, "delta") || !strcmp(rule, "gated_delta");
+  if (!gated && !delta && strcmp(rule, "linear"))
+    diag_node_fatal(n, "update_rule '%s' is not linear, gated, delta or gated_delta", rule);
+  if (gated != (decay != NULL) || delta != (beta != NULL))
+    diag_node_fatal(n, "update_rule '%s' takes %s decay and %s beta", rule,
+                    gated ? "a" : "no", delta ? "a" : "no");
+  aux_require_real(n, q, "query");
+  if (q->rank != 3) diag_node_fatal(n, "query must be [batch, steps, heads * size]");
+  const Value *rest[4] = {k, v, decay, beta};
+  for (int i = 0; i < 4; i++)
+    if (rest[i] && (rest[i]->dtype != q->dtype || rest[i]->rank != 3 ||
+                    rest[i]->dims[0] != q->dims[0] || rest[i]->dims[1] != q->dims[1]))
+      diag_node_fatal(n, "key, value, decay and beta must be [%lld, %lld, ...] of the "
+                      "query's type", (long long)q->dims[0], (long long)q->dims[1]);
+  p->hq = heads_attr(n, "q_num_heads");
+  p->hkv = heads_attr(n, "kv_num_heads");
+  if (p->hq % p->hkv)
+    diag_node_fatal(n, "%lld query heads cannot share %lld kv heads", (long long)p->hq,
+                    (long long)p->hkv);
+  p->b = q->dims[0];
+  p->t = q->dims[1];
+  p->dk = head_size(n, q, p->hq, "query");
+  p->dv = head_size(n, v, p->hkv, "value");
+  if (k->dims[2] != p->hkv * p->dk)
+    diag_node_fatal(n, "key's last dim must be kv_num_heads * %lld", (long long)p->dk);
+  p->decay = !decay                             ? 0
+             : decay->dims[2] == p->hkv           ? 1
+             : decay->dims[2] == p->hkv * p->dk   ? 2
+                                                  : -1;
+  p->beta = !beta ? 0 : beta->dims[2] == p->hkv ? 1 : beta->dims[2] == 1 ? 2 : -1;
+  if (p->decay < 0 || p->beta < 0)
+    diag_node_fatal(n, "decay needs kv_num_heads or kv_num_heads * d_k values per step, "
+                    "beta kv_num_heads or 1");
+  if (past && (!dtype_is_float(past->dtype) || past->rank != 4 || past->dims[0] != p->b ||
+               past->dims[1] != p->hkv || past->dims[2] != p->dk || past->dims[3] != p->dv))
+    diag_node_fatal(n, "past_state %s must be [%lld, %lld, %lld, %lld]",
+                    ir_shape_str(g->arena, past), (long long)p->b, (long long)p->hkv,
+                    (long long)p->dk, (long long)p->dv);
+  aux_require_real(n, past, "past_state");
+  double scale = attr_f(n, "scale", 0);
+  p->scale = (float)(scale != 0 ? scale : 1 / sqrt((double)p->dk));
+}
+
+void infer_LinearAttention(Graph *g, Node *n) {
+  MlcLinAttn p;
+  linattn_desc(g, n, &p);
+  const Value *past = opt_in(n, LA_PAST);
+  int64_t y[3] = {p.b, p.t, p.hq * p.dv}, st[4] = {p.b, p.hkv, p.dk, p.dv};
+  set_shape_checked(n, n->out[0], 3, y);
+  n->out[0]->dtype = n->in[LA_Q]->dtype;
+  if (n->nout > 1 && n->out[1]) {
+    set_shape_checked(n, n->out[1], 4, st);
+    n->out[1]->dtype = past ? past->dtype : n->in[LA_Q]->dtype;
+  }
+}
+
+void lower_LinearAttention(Graph *g, Node *n, Lowering *L) {
+  MlcLinAttn d;
+  linattn_desc(g, n, &d);
+  int64_t st[4] = {d.b, d.hkv, d.dk, d.dv};
+  Value *io[8];
+  for (int i = 0; i < 6; i++) io[i] = aux_as_type(g, L, (Value *)opt_in(n, i), DT_FLOAT);
+  Value *st0 = n->nout > 1 ? n->out[1] : NULL;
+  io[6] = aux_f32_out(g, n->out[0]);
+  io[7] = st0 ? aux_f32_out(g, st0) : aux_temp(g, DT_FLOAT, 4, st);
+  KCall *c = lower_add(g, L, K_linattn_f32);
+  *KC_PARAMS(c, MlcLinAttn) = d;
+  memcpy(c->io, io, sizeof io);
+  c->nio = 8;
+  aux_f32_finish(g, L, io[6], n->out[0]);
+  if (st0) aux_f32_finish(g, L, io[7], st0);
+}
+
+/* ---- FlexAttention (ai.onnx.preview) ----------------------------------------- */
+
+/* FlexAttention runs its score_mod and prob_mod subgraphs on whole tensors,
+ * so inference expands the node in place into: FlexScores (the scaled
+ * scores, in the softmax's type), score_mod's body, Softmax, prob_mod's
+ * body, and FlexOutput (probabilities times values). FlexScores and
+ * FlexOutput are mlc's own ops (domain "mlc"); the first is attention_f32
+ * asked for its scores only, the second a batched matmul_f32 whose key
+ * head dim has stride 0 across each group of query heads. */
+
+static void flex_shape(Graph *g, const Node *n, Attn *a) {
+  for (int i = 0; i < 3; i++)
+    if (n->in[i]->rank != 4)
+      diag_node_fatal(n, "Q, K and V must be rank 4 [batch, heads, seq, size]");
+  attn_shape(g, n, a);
+}
+
+/* the softmax's type: softmax_precision, else double for double, else float */
+static DType flex_ctype(const Node *n) {
+  int64_t sp = attr_i(n, "softmax_precision", 0);
+  if (sp && sp != DT_FLOAT && sp != DT_DOUBLE)
+    diag_node_fatal(n, "softmax_precision %lld is not supported (float and double are)",
+                    (long long)sp);
+  return sp ? (DType)sp : n->in[0]->dtype == DT_DOUBLE ? DT_DOUBLE : DT_FLOAT;
+}
+
+static Node *flex_node(Graph *g, const Node *at, const char *op, const char *dom, int nin,
+                       const char *suffix) {
+  Node *m = ir_node_new(g, op, dom, arena_printf(g->arena, "%s/%s", at->name, suffix), nin, 1);
+  m->index = at->index;
+  /* mlc's ops have one version; Softmax is written in its opset-13 form */
+  m->opset = dom[0] ? 1 : m->opset < 13 ? 13 : m->opset;
+  m->out[0] = ir_value_new(g, NULL);
+  return m;
+}
+
+/* the body of graph attribute `name` applied to v; v if there is none */
+static Value *flex_mod(Graph *g, const Node *n, const char *name, Value *v) {
+  const Attr *a = ir_attr(n, name);
+  if (!a) return v;
+  if (a->kind != AK_GRAPH || !a->g || a->g->ninputs != 1 || a->g->noutputs != 1)
+    diag_node_fatal(n, "'%s' must be a graph of one input and one output", name);
+  CloneMap m;
+  Value *out;
+  clone_map_init(&m, g, NULL, NULL);
+  clone_body(g, a->g, &m, &v, &out, arena_printf(g->arena, "%s/%s", n->name, name));
+  return out;
+}
+
+void infer_FlexAttention(Graph *g, Node *n) {
+  Attn a;
+  flex_shape(g, n, &a);
+  int first = g->nnodes, pos = n->mark + 1;
+  /* FlexScores reads Q and K; V only has its shape checked with theirs */
+  Node *sc = flex_node(g, n, "FlexScores", "mlc", 3, "scores");
+  for (int i = 0; i < 3; i++) sc->in[i] = n->in[i];
+  ir_attr_add(g, sc, "to", AK_INT)->i = flex_ctype(n);
+  float scale = (float)attr_f(n, "scale", 1 / sqrt((double)a.dk));
+  ir_attr_add(g, sc, "scale", AK_FLOAT)->f = scale;
+  Value *s = flex_mod(g, n, "score_mod", sc->out[0]);
+  Node *sm = flex_node(g, n, "Softmax", "", 1, "softmax");
+  sm->in[0] = s;
+  ir_attr_add(g, sm, "axis", AK_INT)->i = -1;
+  Node *o = flex_node(g, n, "FlexOutput", "mlc", 2, "output");
+  o->in[0] = flex_mod(g, n, "prob_mod", sm->out[0]);
+  o->in[1] = n->in[2];
+  o->out[0] = n->out[0];
+  /* the new nodes take the place of this one */
+  int k = g->nnodes - first;
+  Node **tail = arena_array(g->arena, (size_t)k, sizeof *tail);
+  memcpy(tail, g->nodes + first, (size_t)k * sizeof *tail);
+  memmove(g->nodes + pos + k, g->nodes + pos, (size_t)(first - pos) * sizeof *g->nodes);
+  memcpy(g->nodes + pos, tail, (size_t)k * sizeof *tail);
+  infer_nodes(g, pos, pos + k);
+  n->dead = 1;
+}
+
+void infer_FlexScores(Graph *g, Node *n) {
+  Attn a;
+  flex_shape(g, n, &a);
+  int64_t dims[4] = {a.b, a.hq, a.sq, a.skv};
+  set_shape_checked(n, n->out[0], 4, dims);
+  n->out[0]->dtype = (DType)attr_i(n, "to", DT_FLOAT);
+}
+
+/* the scores are Q and K each times sqrt(scale) (a float32 square root),
+ * multiplied */
+void lower_FlexScores(Graph *g, Node *n, Lowering *L) {
+  Attn a;
+  flex_shape(g, n, &a);
+  int64_t sc = 2 * (a.skv > 0 ? a.skv : 1);
+  Value *io[8] = {aux_as_type(g, L, n->in[0], DT_FLOAT), aux_as_type(g, L, n->in[1], DT_FLOAT)};
+  io[6] = aux_f32_out(g, n->out[0]);
+  io[7] = aux_temp(g, DT_FLOAT, 1, &sc);
+  KCall *c = lower_add(g, L, K_attention_f32);
+  MlcAttention *p = KC_PARAMS(c, MlcAttention);
+  p->b = a.b;
+  p->hq = a.hq;
+  p->hkv = a.hkv;
+  p->sq = a.sq;
+  p->skv = a.skv;
+  p->dk = a.dk;
+  head_strides(n->in[0], a.hq, a.dk, p->q_st);
+  head_strides(n->in[1], a.hkv, a.dk, p->k_st);
+  float sf = sqrtf((float)attr_f(n, "scale", 1));
+  p->scale = (double)sf * sf;
+  p->left = p->right = -1;
+  memcpy(c->io, io, sizeof io);
+  c->nio = 8;
+  aux_f32_finish(g, L, io[6], n->out[0]);
+}
+
+/* probabilities [b, hq, l, s] and values [b, hkv, s, ev] */
+static void flex_out_shape(Graph *g, const Node *n, int64_t *dims) {
+  const Value *pr = n->in[0], *v = n->in[1];
+  aux_require_real(n, pr, "the probabilities");
+  aux_require_real(n, v, "V");
+  if (pr->rank != 4 || v->rank != 4 || pr->dims[0] != v->dims[0] || v->dims[1] < 1 ||
+      pr->dims[1] % v->dims[1] || pr->dims[3] != v->dims[2])
+    diag_node_fatal(n, "probabilities %s do not fit values %s", ir_shape_str(g->arena, pr),
+                    ir_shape_str(g->arena, v));
+  dims[0] = pr->dims[0];
+  dims[1] = pr->dims[1];
+  dims[2] = pr->dims[2];
+  dims[3] = v->dims[3];
+}
+
+void infer_FlexOutput(Graph *g, Node *n) {
+  int64_t dims[4];
+  flex_out_shape(g, n, dims);
+  set_shape_checked(n, n->out[0], 4, dims);
+  n->out[0]->dtype = n->in[1]->dtype;
+}
+
+void lower_FlexOutput(Graph *g, Node *n, Lowering *L) {
+  int64_t dims[4];
+  flex_out_shape(g, n, dims);
+  const Value *v = n->in[1];
+  int64_t hq = dims[1], hkv = v->dims[1], grp = hq / hkv, l = dims[2], s = v->dims[2];
+  int64_t ev = dims[3];
+  Value *pr = aux_as_type(g, L, n->in[0], DT_FLOAT), *vf = aux_as_type(g, L, n->in[1], DT_FLOAT);
+  Value *y = aux_f32_out(g, n->out[0]);
+  int64_t scratch = mlc_rt_gemm_scratch(l, ev, s);
+  Value *sv = scratch > 0 ? aux_temp(g, DT_FLOAT, 1, &scratch) : NULL;
+  KCall *c = lower_add(g, L, K_matmul_f32);
+  MlcMatMul *p = KC_PARAMS(c, MlcMatMul);
+  p->m = l;
+  p->n = ev;
+  p->k = s;
+  p->brank = 3;
+  /* batches (b, kv head, query head in its group) */
+  int64_t bd[3] = {dims[0], hkv, grp}, abs[3] = {hq * l * s, grp * l * s, l * s};
+  int64_t bbs[3] = {hkv * s * ev, s * ev, 0};
+  memcpy(p->bdims, bd, sizeof bd);
+  memcpy(p->a_bs, abs, sizeof abs);
+  memcpy(p->b_bs, bbs, sizeof bbs);
+  c->io[0] = pr;
+  c->io[1] = vf;
+  c->io[2] = y;
+  c->io[3] = sv;
+  c->nio = 4;
+  aux_f32_finish(g, L, y, n->out[0]);
 }

@@ -40,13 +40,21 @@ void image_ints_attr(const Node *n, const char *name, int count, int64_t lo, int
     for (int i = 0; i < count; i++) out[i] = def;
     return;
   }
-  if (k != count) diag_node_fatal(n, "'%s' has %d entries; %d are expected", name, k, count);
+  if (k != count)
+    diag_node_fatal(n, "'%s' has %d entries; %d are expected", name, k, count);
   for (int i = 0; i < k; i++) {
     if (a[i] < lo || a[i] >= IMAGE_MAX_WINDOW)
       diag_node_fatal(n, "'%s' entry %d is %lld; it must be at least %lld and below 2^31",
                       name, i, (long long)a[i], (long long)lo);
     out[i] = a[i];
   }
+}
+
+int image_pick(const Node *n, const char *what, const char *s, const char *const *names,
+               int count) {
+  for (int i = 0; i < count; i++)
+    if (names[i] && !strcmp(s, names[i])) return i;
+  diag_node_fatal(n, "unknown %s '%s'", what, s);
 }
 
 int image_const_floats(const Node *n, int input, double *out, int max) {
@@ -94,19 +102,31 @@ static void lower_cast(Graph *g, Lowering *L, Value *src, Value *dst) {
   c->nio = 2;
 }
 
-Value *image_to_f32(Graph *g, Lowering *L, Value *v) {
-  if (!v || v->dtype == DT_FLOAT) return v;
-  Value *tmp = temp_like(g, v, DT_FLOAT);
-  lower_cast(g, L, v, tmp);
-  return tmp;
+KCall *image_call(Graph *g, Lowering *L, const Node *n, int kernel, int nin, unsigned keep,
+                  Value **y) {
+  Value *in[KC_MAX_IO];
+  MLC_ASSERT(nin < KC_MAX_IO);
+  for (int i = 0; i < nin; i++) {
+    Value *v = i < n->nin ? n->in[i] : NULL;
+    if (v && v->dtype != DT_FLOAT && !(keep >> i & 1)) {
+      Value *tmp = temp_like(g, v, DT_FLOAT);
+      lower_cast(g, L, v, tmp);
+      v = tmp;
+    }
+    in[i] = v;
+  }
+  Value *out = n->out[0];
+  *y = out->dtype == DT_FLOAT ? out : temp_like(g, out, DT_FLOAT);
+  /* added last: the casts above may move the calls array */
+  KCall *c = lower_add(g, L, kernel);
+  for (int i = 0; i < nin; i++) c->io[i] = in[i];
+  c->io[nin] = *y;
+  c->nio = nin + 1;
+  return c;
 }
 
-Value *image_out_f32(Graph *g, Value *out) {
-  return out->dtype == DT_FLOAT ? out : temp_like(g, out, DT_FLOAT);
-}
-
-void image_finish(Graph *g, Lowering *L, Value *tmp, Value *out) {
-  if (tmp != out) lower_cast(g, L, tmp, out);
+void image_finish(Graph *g, Lowering *L, Value *y, Value *out) {
+  if (y != out) lower_cast(g, L, y, out);
 }
 
 Value *image_scratch(Graph *g, int64_t floats) {
@@ -139,26 +159,18 @@ typedef struct ResizePlan {
   int order[IR_MAX_RANK], norder; /* the axes that change, in resizing order */
 } ResizePlan;
 
-/* index of s in names (count of them), or node error naming `what` */
-static int pick(const Node *n, const char *what, const char *s, const char *const *names,
-                int count) {
-  for (int i = 0; i < count; i++)
-    if (names[i] && !strcmp(s, names[i])) return i;
-  diag_node_fatal(n, "unknown %s '%s'", what, s);
-}
-
 static void resize_modes(const Node *n, ResizePlan *P) {
   static const char *const modes[] = {"nearest", "linear", "cubic"};
   static const char *const coords[] = {"half_pixel", "half_pixel_symmetric",
                                        "pytorch_half_pixel", "align_corners", "asymmetric",
-                                       "tf_crop_and_resize", "tf_half_pixel_for_nn"};
+                                       "tf_crop_and_resize"};
   static const char *const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
                                         "ceil"};
   const char *m = attr_s(n, "mode", "nearest");
   int legacy = n->op == OP_Upsample || n->opset < 11;
   /* Upsample-1's name for linear lives on in exported models */
   if (n->op == OP_Upsample && !strcmp(m, "bilinear")) m = "linear";
-  P->mode = pick(n, "mode", m, modes, legacy ? 2 : 3);
+  P->mode = image_pick(n, "mode", m, modes, legacy ? 2 : 3);
   if (legacy) {
     P->coord = CT_ASYMMETRIC;
     P->nearest = NM_SIMPLE;
@@ -166,12 +178,14 @@ static void resize_modes(const Node *n, ResizePlan *P) {
   }
   /* tf_half_pixel_for_nn left in opset 13; half_pixel_symmetric came in 19 */
   const char *ct = attr_s(n, "coordinate_transformation_mode", "half_pixel");
-  if (n->opset < 13 && !strcmp(ct, "tf_half_pixel_for_nn")) P->coord = CT_TF_HALF_PIXEL_FOR_NN;
-  else P->coord = pick(n, "coordinate_transformation_mode", ct, coords, 6);
+  if (n->opset < 13 && !strcmp(ct, "tf_half_pixel_for_nn"))
+    P->coord = CT_TF_HALF_PIXEL_FOR_NN;
+  else P->coord = image_pick(n, "coordinate_transformation_mode", ct, coords, 6);
   if (P->coord == CT_HALF_PIXEL_SYMMETRIC && n->opset < 19)
-    diag_node_fatal(n, "coordinate_transformation_mode half_pixel_symmetric needs opset 19");
-  P->nearest = pick(n, "nearest_mode", attr_s(n, "nearest_mode", "round_prefer_floor"),
-                    nearest, 4);
+    diag_node_fatal(n,
+                    "coordinate_transformation_mode half_pixel_symmetric needs opset 19");
+  P->nearest = image_pick(n, "nearest_mode",
+                          attr_s(n, "nearest_mode", "round_prefer_floor"), nearest, 4);
   P->cubic_a = attr_f(n, "cubic_coeff_a", -0.75);
   P->exclude_outside = attr_i(n, "exclude_outside", 0) != 0;
   P->extrap = attr_f(n, "extrapolation_value", 0);
@@ -229,7 +243,7 @@ static void resize_sizes(const Node *n, ResizePlan *P, const int *axes, int naxe
   const char *policy = n->opset >= 18 ? attr_s(n, "keep_aspect_ratio_policy", "stretch")
                                       : "stretch";
   static const char *const policies[] = {"stretch", "not_larger", "not_smaller"};
-  int pol = pick(n, "keep_aspect_ratio_policy", policy, policies, 3);
+  int pol = image_pick(n, "keep_aspect_ratio_policy", policy, policies, 3);
   double keep = 0;
   for (int i = 0; i < naxes; i++) {
     int a = axes[i];
@@ -367,7 +381,9 @@ static int64_t resize_ntaps(const ResizePlan *P, double scale) {
   if (P->mode == RM_NEAREST) return 1;
   if (!P->antialias) return P->mode == RM_LINEAR ? 2 : 4;
   double s = scale < 1 ? scale : 1, reach = P->mode == RM_LINEAR ? 1 : 2;
-  return 2 - 2 * (int64_t)(floor(-reach / s) + 1);
+  double nt = 2 - 2 * (floor(-reach / s) + 1);
+  /* past the limit, the caller refuses it */
+  return nt <= (double)RESIZE_MAX_TABLE ? (int64_t)nt : RESIZE_MAX_TABLE + 1;
 }
 
 static double cubic_weight(double x, double a) {
@@ -394,7 +410,8 @@ static void resize_weights(const ResizePlan *P, double ratio, double scale, int6
   int64_t start = 1 - nt / 2;
   for (int64_t t = 0; t < nt; t++) {
     double arg = ((double)(start + t) - ratio) * s;
-    w[t] = P->mode == RM_LINEAR ? fmax(0, fmin(1, 1 - fabs(arg))) : cubic_weight(arg, P->cubic_a);
+    w[t] = P->mode == RM_LINEAR ? fmax(0, fmin(1, 1 - fabs(arg)))
+                                : cubic_weight(arg, P->cubic_a);
     sum += w[t];
   }
   for (int64_t t = 0; t < nt; t++) w[t] /= sum;
@@ -461,7 +478,7 @@ void infer_Resize(Graph *g, Node *n) {
 static void lower_resize_axis(Graph *g, const Node *n, Lowering *L, const ResizePlan *P,
                               int a, Value *src, Value *dst) {
   int64_t in = src->dims[a], out = P->out[a], nt = resize_ntaps(P, P->scale[a]);
-  if (nt > RESIZE_MAX_TABLE || out * nt > RESIZE_MAX_TABLE)
+  if (nt > RESIZE_MAX_TABLE || out > RESIZE_MAX_TABLE / nt)
     diag_node_fatal(n, "resizing axis %d from %lld to %lld needs %lld taps per output; "
                     "that is too many", a, (long long)in, (long long)out, (long long)nt);
   int64_t cnt = out * nt;
@@ -542,13 +559,14 @@ static int64_t block_size(const Node *n) {
 static int block_crd(const Node *n) {
   int since = n->op == OP_DepthToSpace ? 11 : 28;
   static const char *const modes[] = {"DCR", "CRD"};
-  return n->opset >= since ? pick(n, "mode", attr_s(n, "mode", "DCR"), modes, 2) : 0;
+  return n->opset >= since ? image_pick(n, "mode", attr_s(n, "mode", "DCR"), modes, 2) : 0;
 }
 
 /* the space side [b, c, h*bs, w*bs] and depth side [b, c*bs*bs, h, w] */
 static void block_shapes(const Node *n, int64_t bs, int64_t *space, int64_t *depth) {
   const Value *x = n->in[0];
-  if (x->rank != 4) diag_node_fatal(n, "input must be 4-D (N, C, H, W), not rank %d", x->rank);
+  if (x->rank != 4)
+    diag_node_fatal(n, "input must be 4-D (N, C, H, W), not rank %d", x->rank);
   const int64_t *d = x->dims;
   if (n->op == OP_DepthToSpace) {
     if (d[1] % (bs * bs))
@@ -668,6 +686,8 @@ static void unpool_dims(const Node *n, int64_t *inferred, int64_t *dims) {
   inferred[1] = x->dims[1];
   for (int i = 0; i < nsp; i++) {
     int64_t in = x->dims[2 + i];
+    if (in > IMAGE_MAX_WINDOW)
+      diag_node_fatal(n, "spatial dim %d (%lld) is too large", i, (long long)in);
     inferred[2 + i] = in ? (in - 1) * s[i] - pads[i] - pads[nsp + i] + k[i] : 0;
     if (inferred[2 + i] < 0)
       diag_node_fatal(n, "the pads leave spatial dim %d negative", i);

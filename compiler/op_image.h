@@ -19,15 +19,22 @@ void image_ints_attr(const Node *n, const char *name, int count, int64_t lo, int
  * doubles: their count, or -1 when absent; needs the value at compile time */
 int image_const_floats(const Node *n, int input, double *out, int max);
 
+/* the index of s among names (count of them; NULL entries never match),
+ * or node error about an unknown `what` */
+int image_pick(const Node *n, const char *what, const char *s, const char *const *names,
+               int count);
+
 /* node error unless v (if present) is float16, bfloat16, float or double */
 void image_require_float(const Node *n, const Value *v, const char *what);
 
-/* v as float32: v itself, or a temporary the runtime's cast fills */
-Value *image_to_f32(Graph *g, Lowering *L, Value *v);
-/* where a float32 kernel writes out: out itself, or a float32 temporary of
- * its shape that image_finish then casts into out */
-Value *image_out_f32(Graph *g, Value *out);
-void image_finish(Graph *g, Lowering *L, Value *tmp, Value *out);
+/* A call of float32 kernel `kernel` for node n: io[0..nin) are n's first
+ * nin inputs (NULL where absent), cast to float32 by calls placed before it
+ * unless their bit is set in `keep`; io[nin] is *y, n's first output or a
+ * float32 temporary that image_finish casts into it after the call. The
+ * caller fills the parameters and any further io slots (and nio). */
+KCall *image_call(Graph *g, Lowering *L, const Node *n, int kernel, int nin, unsigned keep,
+                  Value **y);
+void image_finish(Graph *g, Lowering *L, Value *y, Value *out);
 
 /* a float32 temporary of `floats` elements (a kernel's scratch); NULL if 0 */
 Value *image_scratch(Graph *g, int64_t floats);

@@ -115,10 +115,11 @@ static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m,
   window_attrs(n, t);
   int64_t op[MLC_RT_MAX_SP], os[MLC_RT_MAX_SP + 2];
   image_ints_attr(n, "output_padding", nsp, 0, 0, op);
-  const int64_t *osa;
-  int nos = attr_ints(n, "output_shape", &osa);
+  const int64_t *given;
+  int nos = attr_ints(n, "output_shape", &given);
   if (nos >= 0 && nos != nsp && nos != nsp + 2)
-    diag_node_fatal(n, "output_shape has %d entries; the input has %d spatial dims", nos, nsp);
+    diag_node_fatal(n, "output_shape has %d entries; the input has %d spatial dims", nos,
+                    nsp);
   if (nos >= 0) image_ints_attr(n, "output_shape", nos, 0, 0, os);
   const char *ap = attr_s(n, "auto_pad", "NOTSET");
   int upper = !strcmp(ap, "SAME_UPPER"), same = upper || !strcmp(ap, "SAME_LOWER");
@@ -130,9 +131,11 @@ static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m,
     if (op[i] >= t->s[i] && op[i] >= t->d[i])
       diag_node_fatal(n, "output_padding[%d] (%lld) must be smaller than the stride or "
                       "the dilation", i, (long long)op[i]);
-    int64_t full = t->s[i] * (in ? in - 1 : 0) + op[i] + (t->k[i] - 1) * t->d[i] + 1;
+    /* every term below 2^62, the sum checked before it can overflow */
+    int64_t stretched = mul_checked(n, t->s[i], in ? in - 1 : 0);
+    int64_t full = stretched + op[i] + mul_checked(n, t->k[i] - 1, t->d[i]) + 1;
     if (nos >= 0 || same) {
-      int64_t out = nos >= 0 ? os[nos - nsp + i] : in * t->s[i];
+      int64_t out = nos >= 0 ? os[nos - nsp + i] : mul_checked(n, in, t->s[i]);
       int64_t total = full - out;
       t->pb[i] = upper ? floor_div2(total) : total - floor_div2(total);
       t->pe[i] = total - t->pb[i];
@@ -163,8 +166,8 @@ void lower_ConvTranspose(Graph *g, Node *n, Lowering *L) {
   Geo t;
   int64_t c, m, group, kvol = 1, inpix = 1;
   convt_geo(g, n, &t, &c, &m, &group);
-  Value *y = image_out_f32(g, n->out[0]);
-  KCall *call = lower_add(g, L, K_convtranspose_f32);
+  Value *y;
+  KCall *call = image_call(g, L, n, K_convtranspose_f32, 3, 0, &y);
   MlcConv *p = KC_PARAMS(call, MlcConv);
   p->n = n->in[0]->dims[0];
   p->c = c;
@@ -184,10 +187,6 @@ void lower_ConvTranspose(Graph *g, Node *n, Lowering *L) {
   p->has_bias = n->nin > 2 && n->in[2];
   int64_t rows = mul_checked(n, m / group, kvol);
   int64_t cols = mul_checked(n, rows, inpix);
-  call->io[0] = image_to_f32(g, L, n->in[0]);
-  call->io[1] = image_to_f32(g, L, n->in[1]);
-  call->io[2] = p->has_bias ? image_to_f32(g, L, n->in[2]) : NULL;
-  call->io[3] = y;
   call->io[4] = image_scratch(g, cols + mlc_rt_gemm_scratch(rows, inpix, c / group));
   call->nio = 5;
   image_finish(g, L, y, n->out[0]);
@@ -227,12 +226,14 @@ static void deform_geo(Graph *g, const Node *n, Geo *t, int64_t *group, int64_t 
   for (int which = 0; which < 2; which++) {
     const Value *v = which ? mask : off;
     if (!v) continue;
-    int64_t want[IR_MAX_RANK] = {x->dims[0], mul_checked(n, *og * kvol, which ? 1 : nsp)};
+    int64_t want[IR_MAX_RANK] = {
+        x->dims[0], mul_checked(n, mul_checked(n, *og, kvol), which ? 1 : nsp)};
     int ok = v->rank == x->rank;
     for (int i = 0; i < x->rank && ok; i++)
       ok = v->dims[i] == (i < 2 ? want[i] : t->out[i - 2]);
     if (!ok)
-      diag_node_fatal(n, "%s has shape %s; expected %lld x %lld x the output's spatial dims",
+      diag_node_fatal(n,
+                      "%s has shape %s; expected %lld x %lld x the output's spatial dims",
                       names[which ? 4 : 2], ir_shape_str(g->arena, v), (long long)want[0],
                       (long long)want[1]);
   }
@@ -250,8 +251,8 @@ void lower_DeformConv(Graph *g, Node *n, Lowering *L) {
   Geo t;
   int64_t group, og, kvol = 1, npix = 1;
   deform_geo(g, n, &t, &group, &og);
-  Value *y = image_out_f32(g, n->out[0]);
-  KCall *call = lower_add(g, L, K_deformconv_f32);
+  Value *y;
+  KCall *call = image_call(g, L, n, K_deformconv_f32, 5, 0, &y);
   MlcDeformConv *p = KC_PARAMS(call, MlcDeformConv);
   p->n = n->in[0]->dims[0];
   p->c = n->in[0]->dims[1];
@@ -272,8 +273,6 @@ void lower_DeformConv(Graph *g, Node *n, Lowering *L) {
   p->has_bias = n->nin > 3 && n->in[3];
   p->has_mask = n->nin > 4 && n->in[4];
   int64_t rows = mul_checked(n, p->c / group, kvol), cols = mul_checked(n, rows, npix);
-  for (int i = 0; i < 5; i++) call->io[i] = i < n->nin ? image_to_f32(g, L, n->in[i]) : NULL;
-  call->io[5] = y;
   call->io[6] = image_scratch(g, cols + mlc_rt_gemm_scratch(p->m / group, npix, rows));
   call->nio = 7;
   image_finish(g, L, y, n->out[0]);
@@ -298,15 +297,16 @@ static void col2im_geo(Graph *g, const Node *n, Geo *t, int64_t *ch) {
   window_attrs(n, t);
   int64_t kvol = 1, blocks = 1;
   for (int i = 0; i < ni; i++) {
-    if (img[i] < 1 || img[i] >= IMAGE_MAX_WINDOW || blk[i] < 1 || blk[i] >= IMAGE_MAX_WINDOW)
+    if (img[i] < 1 || img[i] >= IMAGE_MAX_WINDOW || blk[i] < 1 ||
+        blk[i] >= IMAGE_MAX_WINDOW)
       diag_node_fatal(n, "image_shape and block_shape entries must be positive");
     t->k[i] = blk[i];
     /* blocks slide over the image: the image is Col2Im's output */
     t->in[i] = img[i];
-    kvol *= blk[i];
+    kvol = mul_checked(n, kvol, blk[i]);
   }
   window_out(n, t);
-  for (int i = 0; i < ni; i++) blocks *= t->out[i];
+  for (int i = 0; i < ni; i++) blocks = mul_checked(n, blocks, t->out[i]);
   if (x->dims[1] % kvol || x->dims[2] != blocks)
     diag_node_fatal(n, "input %s does not hold blocks of %lld values at %lld positions",
                     ir_shape_str(g->arena, x), (long long)kvol, (long long)blocks);
@@ -326,8 +326,8 @@ void lower_Col2Im(Graph *g, Node *n, Lowering *L) {
   Geo t;
   int64_t ch;
   col2im_geo(g, n, &t, &ch);
-  Value *y = image_out_f32(g, n->out[0]);
-  KCall *c = lower_add(g, L, K_col2im_f32);
+  Value *y;
+  KCall *c = image_call(g, L, n, K_col2im_f32, 1, 0, &y);
   MlcCol2Im *p = KC_PARAMS(c, MlcCol2Im);
   p->planes = n->in[0]->dims[0] * ch;
   p->nsp = t.nsp;
@@ -339,9 +339,6 @@ void lower_Col2Im(Graph *g, Node *n, Lowering *L) {
     p->dil[i] = t.d[i];
     p->pad_begin[i] = t.pb[i];
   }
-  c->io[0] = image_to_f32(g, L, n->in[0]);
-  c->io[1] = y;
-  c->nio = 2;
   image_finish(g, L, y, n->out[0]);
 }
 
@@ -349,18 +346,13 @@ void lower_Col2Im(Graph *g, Node *n, Lowering *L) {
 
 /* mode, padding and align_corners; opset 16's names and 20's both accepted */
 static void grid_attrs(const Node *n, int *mode, int *padding, int *align) {
+  /* index % 3: nearest, linear, cubic */
   static const char *const modes[] = {"nearest", "linear", "cubic", NULL, "bilinear",
                                       "bicubic"};
   static const char *const pads[] = {"zeros", "border", "reflection"};
-  const char *m = attr_s(n, "mode", n->opset < 20 ? "bilinear" : "linear");
-  for (*mode = 0; *mode < 6; (*mode)++)
-    if (modes[*mode] && !strcmp(m, modes[*mode])) break;
-  if (*mode == 6) diag_node_fatal(n, "unknown mode '%s'", m);
-  if (*mode > 3) *mode -= 3;
-  const char *pm = attr_s(n, "padding_mode", "zeros");
-  for (*padding = 0; *padding < 3 && strcmp(pm, pads[*padding]); (*padding)++) {
-  }
-  if (*padding == 3) diag_node_fatal(n, "unknown padding_mode '%s'", pm);
+  *mode = image_pick(n, "mode", attr_s(n, "mode", n->opset < 20 ? "bilinear" : "linear"),
+                     modes, 6) % 3;
+  *padding = image_pick(n, "padding_mode", attr_s(n, "padding_mode", "zeros"), pads, 3);
   *align = attr_i(n, "align_corners", 0) != 0;
 }
 
@@ -391,8 +383,8 @@ void infer_GridSample(Graph *g, Node *n) {
 void lower_GridSample(Graph *g, Node *n, Lowering *L) {
   const Value *x = n->in[0], *grid = n->in[1];
   grid_check(g, n);
-  Value *y = image_out_f32(g, n->out[0]);
-  KCall *c = lower_add(g, L, K_gridsample_f32);
+  Value *y;
+  KCall *c = image_call(g, L, n, K_gridsample_f32, 2, 0, &y);
   MlcGridSample *p = KC_PARAMS(c, MlcGridSample);
   int mode, padding, align;
   grid_attrs(n, &mode, &padding, &align);
@@ -406,10 +398,6 @@ void lower_GridSample(Graph *g, Node *n, Lowering *L) {
   p->mode = mode;
   p->padding = padding;
   p->align_corners = align;
-  c->io[0] = image_to_f32(g, L, n->in[0]);
-  c->io[1] = image_to_f32(g, L, n->in[1]);
-  c->io[2] = y;
-  c->nio = 3;
   image_finish(g, L, y, n->out[0]);
 }
 
@@ -420,9 +408,12 @@ static int affine_size(Graph *g, const Node *n, int64_t *size) {
   int k = read_const_ints(n, 1, size, IR_MAX_RANK);
   int nsp = k - 2;
   if (nsp != 2 && nsp != 3)
-    diag_node_fatal(n, "size has %d entries; it must be [N, C, H, W] or [N, C, D, H, W]", k);
-  if (th->rank != 3 || th->dims[0] != size[0] || th->dims[1] != nsp || th->dims[2] != nsp + 1)
-    diag_node_fatal(n, "theta has shape %s; for size of %d entries it must be %lld x %d x %d",
+    diag_node_fatal(n, "size has %d entries; it must be [N, C, H, W] or [N, C, D, H, W]",
+                    k);
+  if (th->rank != 3 || th->dims[0] != size[0] || th->dims[1] != nsp ||
+      th->dims[2] != nsp + 1)
+    diag_node_fatal(n,
+                    "theta has shape %s; for size of %d entries it must be %lld x %d x %d",
                     ir_shape_str(g->arena, th), k, (long long)size[0], nsp, nsp + 1);
   for (int i = 2; i < k; i++)
     if (size[i] < 0) diag_node_fatal(n, "size entry %d is negative", i);
@@ -442,16 +433,13 @@ void infer_AffineGrid(Graph *g, Node *n) {
 void lower_AffineGrid(Graph *g, Node *n, Lowering *L) {
   int64_t size[IR_MAX_RANK];
   int nsp = affine_size(g, n, size);
-  Value *y = image_out_f32(g, n->out[0]);
-  KCall *c = lower_add(g, L, K_affinegrid_f32);
+  Value *y;
+  KCall *c = image_call(g, L, n, K_affinegrid_f32, 1, 0, &y);
   MlcAffineGrid *p = KC_PARAMS(c, MlcAffineGrid);
   p->n = size[0];
   p->nsp = nsp;
   for (int i = 0; i < nsp; i++) p->sp[i] = size[2 + i];
   p->align_corners = attr_i(n, "align_corners", 0) != 0;
-  c->io[0] = image_to_f32(g, L, n->in[0]);
-  c->io[1] = y;
-  c->nio = 2;
   image_finish(g, L, y, n->out[0]);
 }
 
@@ -477,7 +465,8 @@ static void roi_out(const Node *n, const int64_t *hw) {
   n->out[0]->dtype = n->in[0]->dtype;
 }
 
-static void roialign_attrs(Graph *g, const Node *n, int64_t *hw, int *half_pixel, int *max) {
+static void roialign_attrs(Graph *g, const Node *n, int64_t *hw, int *half_pixel,
+                           int *max) {
   static const char *const modes[] = {"avg", "max"};
   static const char *const cts[] = {"output_half_pixel", "half_pixel"};
   const Value *bi = n->in[2];
@@ -488,16 +477,12 @@ static void roialign_attrs(Graph *g, const Node *n, int64_t *hw, int *half_pixel
     diag_node_fatal(n, "batch_indices must be int64 with one entry per roi");
   if (attr_i(n, "sampling_ratio", 0) < 0 || attr_i(n, "sampling_ratio", 0) >= 1 << 20)
     diag_node_fatal(n, "sampling_ratio must be non-negative and below 2^20");
-  const char *m = attr_s(n, "mode", "avg");
-  *max = 0;
-  while (*max < 2 && strcmp(m, modes[*max])) ++*max;
-  if (*max == 2) diag_node_fatal(n, "unknown mode '%s' (avg or max)", m);
+  *max = image_pick(n, "mode", attr_s(n, "mode", "avg"), modes, 2);
   /* opset 16 added the attribute and made half_pixel the default */
-  const char *ct = n->opset >= 16 ? attr_s(n, "coordinate_transformation_mode", "half_pixel")
-                                  : "output_half_pixel";
-  *half_pixel = 0;
-  while (*half_pixel < 2 && strcmp(ct, cts[*half_pixel])) ++*half_pixel;
-  if (*half_pixel == 2) diag_node_fatal(n, "unknown coordinate_transformation_mode '%s'", ct);
+  const char *ct = n->opset >= 16
+                       ? attr_s(n, "coordinate_transformation_mode", "half_pixel")
+                       : "output_half_pixel";
+  *half_pixel = image_pick(n, "coordinate_transformation_mode", ct, cts, 2);
 }
 
 void infer_RoiAlign(Graph *g, Node *n) {
@@ -512,8 +497,8 @@ void lower_RoiAlign(Graph *g, Node *n, Lowering *L) {
   int64_t hw[2];
   int half, max;
   roialign_attrs(g, n, hw, &half, &max);
-  Value *y = image_out_f32(g, n->out[0]);
-  KCall *c = lower_add(g, L, K_roialign_f32);
+  Value *y;
+  KCall *c = image_call(g, L, n, K_roialign_f32, 3, 1u << 2, &y);
   MlcRoiAlign *p = KC_PARAMS(c, MlcRoiAlign);
   p->n = x->dims[0];
   p->c = x->dims[1];
@@ -526,11 +511,6 @@ void lower_RoiAlign(Graph *g, Node *n, Lowering *L) {
   p->spatial_scale = attr_f(n, "spatial_scale", 1);
   p->half_pixel = half;
   p->max_mode = max;
-  c->io[0] = image_to_f32(g, L, n->in[0]);
-  c->io[1] = image_to_f32(g, L, n->in[1]);
-  c->io[2] = n->in[2];
-  c->io[3] = y;
-  c->nio = 4;
   image_finish(g, L, y, n->out[0]);
 }
 
@@ -553,8 +533,8 @@ void lower_MaxRoiPool(Graph *g, Node *n, Lowering *L) {
   const Value *x = n->in[0];
   int64_t hw[2];
   maxroipool_shape(g, n, hw);
-  Value *y = image_out_f32(g, n->out[0]);
-  KCall *c = lower_add(g, L, K_maxroipool_f32);
+  Value *y;
+  KCall *c = image_call(g, L, n, K_maxroipool_f32, 2, 0, &y);
   MlcMaxRoiPool *p = KC_PARAMS(c, MlcMaxRoiPool);
   p->n = x->dims[0];
   p->c = x->dims[1];
@@ -564,10 +544,6 @@ void lower_MaxRoiPool(Graph *g, Node *n, Lowering *L) {
   p->out_h = hw[0];
   p->out_w = hw[1];
   p->spatial_scale = attr_f(n, "spatial_scale", 1);
-  c->io[0] = image_to_f32(g, L, n->in[0]);
-  c->io[1] = image_to_f32(g, L, n->in[1]);
-  c->io[2] = y;
-  c->nio = 3;
   image_finish(g, L, y, n->out[0]);
 }
 

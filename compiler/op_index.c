@@ -81,6 +81,18 @@ void idx_narrow(Graph *g, Lowering *L, Value *res, Value *out) {
   if (res != out) lower_cast_to(g, L, res, out);
 }
 
+int idx_castable(DType t) {
+  switch (t) {
+  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: case DT_BFLOAT16: case DT_BOOL:
+  case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
+  case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64:
+  case DT_FLOAT8E4M3FN: case DT_FLOAT8E4M3FNUZ: case DT_FLOAT8E5M2: case DT_FLOAT8E5M2FNUZ:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 int64_t idx_prod(const int64_t *dims, int from, int to) {
   int64_t p = 1;
   for (int d = from; d < to; d++) p *= dims[d];
@@ -114,6 +126,9 @@ static double const_scalar(const Node *n, int input) {
   if (ir_numel(v) != 1)
     diag_node_fatal(n, "input %d ('%s') must hold one value, not %lld", input, v->name,
                     (long long)ir_numel(v));
+  if (!idx_castable(v->dtype))
+    diag_node_fatal(n, "input %d ('%s') of type %s is not supported", input, v->name,
+                    dtype_name(v->dtype));
   if (!v->data) infer_need_const(n, v);
   double x = 0;
   MlcCast p = {1, v->dtype, DT_DOUBLE, 0};
@@ -384,8 +399,8 @@ void lower_TensorScatter(Graph *g, Node *n, Lowering *L) {
 /* ---- OneHot, Hardmax ---------------------------------------------------------- */
 
 /* y = values[idx == d] over [outer, depth, inner]; idx is int64 */
-static void lower_onehot_call(Graph *g, Lowering *L, Value *idx, Value *values, Value *y,
-                              int64_t outer, int64_t depth, int64_t inner) {
+static MlcOneHot *lower_onehot_call(Graph *g, Lowering *L, Value *idx, Value *values,
+                                    Value *y, int64_t outer, int64_t depth, int64_t inner) {
   KCall *c = lower_add(g, L, K_onehot);
   MlcOneHot *p = KC_PARAMS(c, MlcOneHot);
   p->outer = outer;
@@ -396,6 +411,7 @@ static void lower_onehot_call(Graph *g, Lowering *L, Value *idx, Value *values, 
   c->io[1] = values;
   c->io[2] = y;
   c->nio = 3;
+  return p;
 }
 
 /* the depth, and the axis of the new dim in the output */
@@ -428,8 +444,10 @@ void lower_OneHot(Graph *g, Node *n, Lowering *L) {
   Value *idx = n->in[0];
   int axis;
   int64_t depth = onehot_depth(n, &axis);
-  lower_onehot_call(g, L, idx_widen(g, L, idx, DT_INT64), n->in[2], n->out[0],
-                    idx_prod(idx->dims, 0, axis), depth, idx_prod(idx->dims, axis, idx->rank));
+  MlcOneHot *p = lower_onehot_call(g, L, idx_widen(g, L, idx, DT_INT64), n->in[2],
+                                   n->out[0], idx_prod(idx->dims, 0, axis), depth,
+                                   idx_prod(idx->dims, axis, idx->rank));
+  p->wrap = n->opset >= 11; /* OneHot-9 reads negative indices as out of range */
 }
 
 /* Hardmax-1 and -11 flatten the input to 2-D at axis: len runs over every
@@ -758,14 +776,8 @@ void lower_ReverseSequence(Graph *g, Node *n, Lowering *L) {
 static DType eyelike_type(const Node *n) {
   DType t = ir_attr(n, "dtype") ? (DType)attr_i(n, "dtype", 0) : n->in[0]->dtype;
   if (n->in[0]->rank != 2) diag_node_fatal(n, "the input must be 2-D");
-  switch (t) {
-  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: case DT_BFLOAT16: case DT_BOOL:
-  case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
-  case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64:
-    return t;
-  default:
-    diag_node_fatal(n, "output type %s is not supported", dtype_name(t));
-  }
+  if (!idx_castable(t)) diag_node_fatal(n, "output type %s is not supported", dtype_name(t));
+  return t;
 }
 
 void infer_EyeLike(Graph *g, Node *n) {

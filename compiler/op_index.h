@@ -23,6 +23,9 @@ Value *idx_widen(Graph *g, Lowering *L, Value *v, DType t);
 Value *idx_result(Graph *g, Value *out, DType t);
 void idx_narrow(Graph *g, Lowering *L, Value *res, Value *out);
 
+/* whether the runtime's cast kernel converts t (numbers, bool, float8) */
+int idx_castable(DType t);
+
 /* product of dims[from..to) */
 int64_t idx_prod(const int64_t *dims, int from, int to);
 

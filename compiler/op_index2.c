@@ -57,8 +57,8 @@ static int ein_scan(const Node *n, const char *s, size_t len, int *ell) {
   for (size_t i = 0; i < len; i++) {
     if (ein_letter(s[i]) >= 0) {
       letters++;
-    } else if (s[i] == '.' && i + 2 < len && s[i + 1] == '.' && s[i + 2] == '.' &&
-               !*ell) {
+    } else if (s[i] == '.' && i + 2 < len && s[i + 1] == '.' && s[i + 2] == '.') {
+      if (*ell) diag_node_fatal(n, "a term of the equation has two ellipses");
       *ell = 1;
       i += 2;
     } else {
@@ -323,7 +323,8 @@ static void as_doubles(const Value *x, int64_t at, int64_t count, double *out) {
 void infer_NonZero(Graph *g, Node *n) {
   const Value *x = n->in[0];
   Value *y = n->out[0];
-  if (x->dtype == DT_STRING) diag_node_fatal(n, "NonZero of strings is not supported");
+  if (!idx_castable(x->dtype))
+    diag_node_fatal(n, "NonZero of %s is not supported", dtype_name(x->dtype));
   if (!x->data) infer_need_const(n, x); /* the output's size depends on it */
   int64_t total = ir_numel(x), count = 0, strides[IR_MAX_RANK];
   double buf[CHUNK];
@@ -426,16 +427,15 @@ static Value *vector_out(const Node *n, int j, int64_t len) {
 void infer_Unique(Graph *g, Node *n) {
   const Value *x = n->in[0];
   Value *y = n->out[0];
-  if (x->dtype == DT_STRING || x->dtype == DT_COMPLEX64 || x->dtype == DT_COMPLEX128 ||
-      !dtype_size(x->dtype))
+  if (!idx_castable(x->dtype))
     diag_node_fatal(n, "Unique of %s is not supported", dtype_name(x->dtype));
-  if (!x->data) infer_need_const(n, x); /* the output's size depends on it */
-  UniqueView u;
   int axis = -1;
   if (ir_attr(n, "axis")) {
     if (x->rank == 0) diag_node_fatal(n, "axis is given for a scalar input");
     axis = norm_axis(n, attr_i(n, "axis", 0), x->rank);
   }
+  if (!x->data) infer_need_const(n, x); /* the output's size depends on it */
+  UniqueView u;
   u.outer = axis < 0 ? 1 : idx_prod(x->dims, 0, axis);
   u.len = axis < 0 ? ir_numel(x) : x->dims[axis];
   u.inner = axis < 0 ? 1 : idx_prod(x->dims, axis + 1, x->rank);

@@ -319,27 +319,31 @@ static void mean_call(Graph *g, Lowering *L, Value *x, Value *y, const int64_t *
   c->nio = 2;
 }
 
-/* computes in double for double, else in float32 */
+/* computes in double for double, else in float32; every call writes a
+ * value of its own */
 void lower_MeanVarianceNormalization(Graph *g, Node *n, Lowering *L) {
   Value *x0 = n->in[0];
   DType t = x0->dtype == DT_DOUBLE ? DT_DOUBLE : DT_FLOAT;
   int64_t flags[IR_MAX_RANK], kd[IR_MAX_RANK];
+  int r = x0->rank;
   mvn_axes(n, flags);
-  for (int d = 0; d < x0->rank; d++) kd[d] = flags[d] ? 1 : x0->dims[d];
+  for (int d = 0; d < r; d++) kd[d] = flags[d] ? 1 : x0->dims[d];
   Value *x = aux_as_type(g, L, x0, t);
-  Value *y = x0->dtype == t ? n->out[0] : aux_temp(g, t, x0->rank, x0->dims);
-  Value *mean = aux_temp(g, t, x0->rank, kd), *ex2 = aux_temp(g, t, x0->rank, kd);
-  Value *var = aux_temp(g, t, x0->rank, kd), *sq = aux_temp(g, t, x0->rank, x0->dims);
+  Value *y = x0->dtype == t ? n->out[0] : aux_temp(g, t, r, x0->dims);
+  Value *mean = aux_temp(g, t, r, kd), *sq = aux_temp(g, t, r, x0->dims);
+  Value *ex2 = aux_temp(g, t, r, kd), *m2 = aux_temp(g, t, r, kd);
+  Value *var = aux_temp(g, t, r, kd), *sd = aux_temp(g, t, r, kd);
+  Value *den = aux_temp(g, t, r, kd), *diff = aux_temp(g, t, r, x0->dims);
+  Value *xx[2] = {x, x}, *mm[2] = {mean, mean}, *ev[2] = {ex2, m2};
+  Value *se[2] = {sd, lower_scalar(g, t, 1e-9)}, *xm[2] = {x, mean}, *dd[2] = {diff, den};
   mean_call(g, L, x, mean, flags);
-  Value *xx[2] = {x, x}, *mm[2] = {mean, mean}, *dv[2] = {ex2, var};
   lower_ew(g, n, L, "mul", t, xx, sq, 0, 0);
   mean_call(g, L, sq, ex2, flags);
-  lower_ew(g, n, L, "mul", t, mm, var, 0, 0);
-  lower_ew(g, n, L, "sub", t, dv, var, 0, 0);
-  lower_ew(g, n, L, "sqrt", t, &var, var, 0, 0);
-  Value *de[2] = {var, lower_scalar(g, t, 1e-9)}, *xm[2] = {x, mean}, *yd[2] = {y, var};
-  lower_ew(g, n, L, "add", t, de, var, 0, 0);
-  lower_ew(g, n, L, "sub", t, xm, y, 0, 0);
-  lower_ew(g, n, L, "div", t, yd, y, 0, 0);
+  lower_ew(g, n, L, "mul", t, mm, m2, 0, 0);
+  lower_ew(g, n, L, "sub", t, ev, var, 0, 0);
+  lower_ew(g, n, L, "sqrt", t, &var, sd, 0, 0);
+  lower_ew(g, n, L, "add", t, se, den, 0, 0);
+  lower_ew(g, n, L, "sub", t, xm, diff, 0, 0);
+  lower_ew(g, n, L, "div", t, dd, y, 0, 0);
   aux_f32_finish(g, L, y, n->out[0]);
 }

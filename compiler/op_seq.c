@@ -22,7 +22,8 @@
 #include "infer.h"
 #include "ops.h"
 
-/* Limits on unrolling: iterations of one node, and nodes it may add. */
+/* Limits on unrolling: iterations of one node, and nodes all unrolling in a
+ * model may add (nested loops multiply, so the count is the model's). */
 enum { UNROLL_MAX_ITERS = 1 << 14, UNROLL_MAX_NODES = 1 << 17 };
 
 /* ---- inlining into the parent ------------------------------------------------ */
@@ -31,7 +32,6 @@ typedef struct Expansion {
   Graph *g;
   Node *at;   /* the control-flow node being replaced */
   int pos;    /* where the next inlined node goes in g->nodes */
-  int added;
 } Expansion;
 
 /* moves the nodes appended since `first` to x->pos and infers them */
@@ -39,16 +39,20 @@ static void settle(Expansion *x, int first) {
   Graph *g = x->g;
   int k = g->nnodes - first;
   if (!k) return;
-  x->added += k;
-  if (x->added > UNROLL_MAX_NODES)
+  Graph *top = g;
+  while (top->parent) top = top->parent;
+  top->unrolled_nodes += k;
+  if (top->unrolled_nodes > UNROLL_MAX_NODES)
     diag_node_fatal(x->at, "unrolling adds more than %d nodes", UNROLL_MAX_NODES);
   Node **tail = arena_array(g->arena, (size_t)k, sizeof *tail);
   memcpy(tail, g->nodes + first, (size_t)k * sizeof *tail);
   memmove(g->nodes + x->pos + k, g->nodes + x->pos, (size_t)(first - x->pos) * sizeof *g->nodes);
   memcpy(g->nodes + x->pos, tail, (size_t)k * sizeof *tail);
-  int from = x->pos;
+  int from = x->pos, before = g->nnodes;
   x->pos += k;
   infer_nodes(g, from, x->pos);
+  /* control flow among them unrolled in place, before x->pos */
+  x->pos += g->nnodes - before;
 }
 
 /* the body's nodes, with its inputs bound to `ins`; its outputs into outs */
@@ -133,7 +137,7 @@ static const Graph *graph_attr(const Node *n, const char *name) {
 /* ---- If ---------------------------------------------------------------------- */
 
 void infer_If(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1, 0};
+  Expansion x = {g, n, n->mark + 1};
   const Graph *br[2] = {graph_attr(n, "then_branch"), graph_attr(n, "else_branch")};
   for (int b = 0; b < 2; b++)
     if (br[b]->noutputs != n->nout)
@@ -172,7 +176,7 @@ void infer_If(Graph *g, Node *n) {
 /* ---- Loop -------------------------------------------------------------------- */
 
 void infer_Loop(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1, 0};
+  Expansion x = {g, n, n->mark + 1};
   const Graph *body = graph_attr(n, "body");
   int ncarry = n->nin - 2, nscan = n->nout - ncarry;
   if (ncarry < 0 || nscan < 0 || body->ninputs != ncarry + 2 || body->noutputs != ncarry + 1 + nscan)
@@ -234,7 +238,7 @@ static int64_t ints_at(const Node *n, const char *attr, int i, int count) {
 }
 
 void infer_Scan(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1, 0};
+  Expansion x = {g, n, n->mark + 1};
   if (n->opset < 9) diag_node_fatal(n, "Scan before opset 9 (with batch axis) is not supported");
   const Graph *body = graph_attr(n, "body");
   int nscan_in = (int)attr_i(n, "num_scan_inputs", -1);

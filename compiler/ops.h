@@ -12,6 +12,7 @@ enum {
   OPF_INPLACE_OK = 1 << 1, /* output may take the bytes of input 0 */
   OPF_FOLDABLE = 1 << 2,   /* may be evaluated at compile time */
   OPF_VIEW = 1 << 3,       /* output is input 0's bytes, reinterpreted */
+  OPF_FUSED = 1 << 4,      /* a group of elementwise nodes run as one loop */
 };
 
 /* Lowering: a node becomes a list of runtime kernel calls. The interpreter
@@ -62,6 +63,9 @@ int op_lookup(const char *domain, const char *name);
   void lower(Graph *g, Node *n, Lowering *L);
 #include "ops.def"
 #undef OP
+
+/* MLC_ACT_* of an activation op that conv/gemm kernels apply on store; -1 if none */
+int fused_activation(const char *op_type);
 
 /* appends a call; io and params are zeroed */
 KCall *lower_add(Graph *g, Lowering *L, int kernel);

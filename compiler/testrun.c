@@ -266,7 +266,7 @@ static const char *env_or(const char *name, const char *def) {
 /* 0 pass, 1 mismatch (msg), 2 build/run failure (msg) */
 static int run_c(Arena *a, Graph *g, DataSet *sets, int nsets, double rtol, double atol,
                  const TestOpts *o, double *max_abs, char *msg, size_t len) {
-  PassOptions po = {2, NULL, 1};
+  PassOptions po = {.opt_level = 2, .check = 1};
   Plan *p = driver_plan(g, &po);
   char tmpl[] = "/tmp/mlc-test-XXXXXX";
   const char *tmpdir = getenv("TMPDIR");

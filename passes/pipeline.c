@@ -1,27 +1,67 @@
 /* The pass pipeline: a flat list, in order. Each entry runs at and above its
- * optimization level; --dump-after=NAME prints the graph after it. */
+ * optimization level; --dump-after=NAME prints the graph after it.
+ *
+ *   -O0  what correctness needs: fold (what inference could not leave
+ *        behind), dce
+ *   -O1  plus the rewrites that only remove work: noop, cse, bnfold
+ *   -O2  plus the rewrites that restructure: transpose sinking, patterns,
+ *        then fusion: Conv/Gemm/MatMul epilogues into their kernels
+ *        (epilogue), and elementwise groups into single loops (fuse)
+ *
+ * noop runs before cse so that nodes reading through an Identity compare
+ * equal; transposes are sunk after BatchNormalization is folded (a Conv no
+ * longer sits between a Transpose and its inverse); patterns match what is
+ * left; dce runs last and sweeps whatever the others orphaned.
+ *
+ * The IR is checked after every pass when PassOptions.check is set (mlc
+ * test sets it), when MLC_CHECK_IR=1 is in the environment, and in debug
+ * builds (MLC_DEBUG, or a build without NDEBUG). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
+#include "infer.h"
 #include "passes.h"
 #include "txt.h"
+
+static size_t fold_cap;
+static void fold(Graph *g) { pass_fold(g, fold_cap); }
 
 static const struct {
   const char *name;
   void (*run)(Graph *g);
   int min_level;
 } pipeline[] = {
-    {"fold", pass_fold, 0},
+    {"fold", fold, 0},
+    {"noop", pass_noop, 1},
+    {"cse", pass_cse, 1},
+    {"bnfold", pass_bnfold, 1},
+    {"transpose", pass_transpose, 2},
+    {"patterns", pass_patterns, 2},
+    {"epilogue", pass_epilogue, 2},
+    {"fuse", pass_fuse, 2},
     {"dce", pass_dce, 0},
 };
 
+static int check_wanted(const PassOptions *o) {
+#if defined(MLC_DEBUG) || !defined(NDEBUG)
+  (void)o;
+  return 1;
+#else
+  const char *env = getenv("MLC_CHECK_IR");
+  return o->check || (env && !strcmp(env, "1"));
+#endif
+}
+
 void passes_run(Graph *g, const PassOptions *o) {
-  int found = !o->dump_after;
+  int found = !o->dump_after, check = check_wanted(o);
+  fold_cap = o->fold_max_bytes ? o->fold_max_bytes : INFER_FOLD_MAX_BYTES;
+  if (check) ir_check(g);
   for (size_t i = 0; i < sizeof pipeline / sizeof *pipeline; i++) {
     if (o->opt_level < pipeline[i].min_level) continue;
     pipeline[i].run(g);
-    if (o->check) ir_check(g);
+    if (check) ir_check(g);
     if (o->dump_after && !strcmp(o->dump_after, pipeline[i].name)) {
       txt_write(stdout, g);
       found = 1;
@@ -33,6 +73,7 @@ void passes_run(Graph *g, const PassOptions *o) {
       strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
       strncat(names, pipeline[i].name, sizeof names - strlen(names) - 1);
     }
-    diag_fatal("--dump-after=%s: no such pass (passes: %s)", o->dump_after, names);
+    diag_fatal("--dump-after=%s: no such pass at -O%d (passes: %s)", o->dump_after,
+               o->opt_level, names);
   }
 }

@@ -38,7 +38,7 @@ typedef struct Unit {
 } Unit;
 
 static int in_arena(const Value *root) {
-  return !root->data && !root->is_input && !root->is_output;
+  return !root->data && !root->is_input && !root->is_output && !root->local;
 }
 
 /* Placement orders tried; the smallest arena wins. Largest first is the usual
@@ -148,6 +148,30 @@ static int inplace_source(const Step *st, int c, const Live *lives, int s) {
   return in->mark;
 }
 
+/* A fused loop reads every operand element before it stores that element of
+ * its output, so the output may take the bytes of any operand of its shape
+ * that dies here. */
+static int inplace_fused(const Step *st, const Live *lives, int s) {
+  const KCall *last = &st->calls[st->ncalls - 1];
+  Value *out = plan_root(last->io[ktab[last->kernel].ew_arity]);
+  if (!in_arena(out) || out->mark < 0 || lives[out->mark].first != s) return -1;
+  for (int c = 0; c < st->ncalls; c++)
+    for (int j = 0; j < ktab[st->calls[c].kernel].ew_arity; j++) {
+      Value *v = st->calls[c].io[j], *in = plan_root(v);
+      if (!in_arena(in) || in->mark < 0 || lives[in->mark].last != s) continue;
+      if (ir_nbytes(in) == ir_nbytes(out) && ir_same_shape(v, out)) {
+        /* every read of it must be at the output's element */
+        int ok = 1;
+        for (int c2 = 0; c2 < st->ncalls; c2++)
+          for (int j2 = 0; j2 < ktab[st->calls[c2].kernel].ew_arity; j2++)
+            if (plan_root(st->calls[c2].io[j2]) == in && !ir_same_shape(st->calls[c2].io[j2], out))
+              ok = 0;
+        if (ok) return in->mark;
+      }
+    }
+  return -1;
+}
+
 static int find_unit(int *parent, int x) {
   while (parent[x] != x) x = parent[x] = parent[parent[x]];
   return x;
@@ -226,15 +250,18 @@ Plan *plan_build(Graph *g) {
   /* in-place reuse joins an output to its input's allocation */
   int *parent = arena_array(a, (size_t)n + 1, sizeof *parent);
   for (int i = 0; i < n; i++) parent[i] = i;
-  for (int s = 0; s < p->nsteps; s++)
-    for (int c = 0; c < p->steps[s].ncalls; c++) {
-      int src = inplace_source(&p->steps[s], c, lives, s);
+  for (int s = 0; s < p->nsteps; s++) {
+    const Step *st = &p->steps[s];
+    int fused = st->node && (optab[st->node->op].flags & OPF_FUSED);
+    for (int c = fused ? st->ncalls - 1 : 0; c < st->ncalls; c++) {
+      int src = fused ? inplace_fused(st, lives, s) : inplace_source(st, c, lives, s);
       if (src < 0) continue;
-      const KCall *k = &p->steps[s].calls[c];
+      const KCall *k = &st->calls[c];
       int dst = plan_root(k->io[ktab[k->kernel].ew_arity])->mark;
       parent[find_unit(parent, dst)] = find_unit(parent, src);
       p->ninplace++;
     }
+  }
   int nunits = 0;
   int *unit_of = arena_array(a, (size_t)n + 1, sizeof *unit_of);
   for (int i = 0; i < n; i++) unit_of[i] = -1;

@@ -1,4 +1,4 @@
-/* Attention and RotaryEmbedding.
+/* Attention, RotaryEmbedding and LinearAttention.
  *
  * Attention runs one query row at a time: scores against every key, the
  * additive bias of that row (mask, causal frontier, sliding window, padding
@@ -91,8 +91,8 @@ void mlc_rt_attention_f32(const void *params, void *const *io) {
       for (i = 0; i < p->sq; i++) {
         const float *qr = q + b * p->q_st[0] + h * p->q_st[1] + i * p->q_st[2];
         const float *kb = k + b * p->k_st[0] + h / group * p->k_st[1];
-        const float *vb = v + b * p->v_st[0] + h / group * p->v_st[1];
-        float *yr = y + b * p->y_st[0] + h * p->y_st[1] + i * p->y_st[2];
+        const float *vb;
+        float *yr;
         float *qkr = qk ? qk + ((b * p->hq + h) * p->sq + i) * p->skv : NULL;
         int64_t offset = nonpad ? nonpad[b] - p->sq : p->past;
         int64_t valid = nonpad ? nonpad[b] : p->skv;
@@ -107,6 +107,10 @@ void mlc_rt_attention_f32(const void *params, void *const *io) {
           if (qkr && p->qk_mode == 2) qkr[j] = score[j];
           if (score[j] > smax || score[j] != score[j]) smax = score[j];
         }
+        /* without y, only the scores are wanted */
+        if (!y) continue;
+        yr = y + b * p->y_st[0] + h * p->y_st[1] + i * p->y_st[2];
+        vb = v + b * p->v_st[0] + h / group * p->v_st[1];
         for (d = 0; d < p->dv; d++) yr[d] = 0;
         /* no key attends: zero probabilities */
         if (bmax == -INFINITY || smax == -INFINITY) {
@@ -161,4 +165,51 @@ void mlc_rt_rotary_f32(const void *params, void *const *io) {
         for (j = p->rot; j < p->d; j++) yr[j] = xr[j];
       }
     }
+}
+
+/* The recurrence runs one step at a time per kv head. The delta rule's
+ * correction of value column m reads and writes state column m only, so
+ * each column is corrected and updated in one pass with no scratch. */
+void mlc_rt_linattn_f32(const void *params, void *const *io) {
+  const MlcLinAttn *p = (const MlcLinAttn *)params;
+  const float *q = (const float *)io[0], *k = (const float *)io[1];
+  const float *v = (const float *)io[2], *past = (const float *)io[3];
+  const float *decay = (const float *)io[4], *beta = (const float *)io[5];
+  float *y = (float *)io[6], *state = (float *)io[7];
+  int64_t group = p->hq / p->hkv, size = p->b * p->hkv * p->dk * p->dv;
+  int64_t b, t, h, g, d, m;
+  for (d = 0; d < size; d++) state[d] = past ? past[d] : 0;
+  for (b = 0; b < p->b; b++)
+    for (t = 0; t < p->t; t++)
+      for (h = 0; h < p->hkv; h++) {
+        int64_t step = (b * p->t + t) * p->hkv + h;
+        float *s = state + (b * p->hkv + h) * p->dk * p->dv;
+        const float *kt = k + step * p->dk, *vt = v + step * p->dv;
+        float bt = 1;
+        if (p->decay)
+          for (d = 0; d < p->dk; d++) {
+            float f = expf(p->decay == 1 ? decay[step] : decay[step * p->dk + d]);
+            for (m = 0; m < p->dv; m++) s[d * p->dv + m] *= f;
+          }
+        if (p->beta) bt = beta[p->beta == 1 ? step : b * p->t + t];
+        for (m = 0; m < p->dv; m++) {
+          float u = vt[m];
+          if (p->beta) {
+            double r = 0;
+            for (d = 0; d < p->dk; d++) r += (double)s[d * p->dv + m] * kt[d];
+            u = bt * (vt[m] - (float)r);
+          }
+          for (d = 0; d < p->dk; d++) s[d * p->dv + m] += kt[d] * u;
+        }
+        for (g = 0; g < group; g++) {
+          int64_t qh = (b * p->t + t) * p->hq + h * group + g;
+          const float *qt = q + qh * p->dk;
+          float *yt = y + qh * p->dv;
+          for (m = 0; m < p->dv; m++) {
+            double o = 0;
+            for (d = 0; d < p->dk; d++) o += (double)qt[d] * s[d * p->dv + m];
+            yt[m] = (float)(p->scale * o);
+          }
+        }
+      }
 }

@@ -106,7 +106,7 @@ void mlc_rt_convtranspose_f32(const void *params, void *const *io) {
   const int64_t outpix = g.img[0] * g.img[1] * g.img[2];
   const int64_t cg = p->c / p->group, mg = p->m / p->group;
   /* col (mg*kvol x inpix) = W_g^T x_g: W_g is cg x mg*kvol, row-major */
-  MlcGemm gp = {mg * kvol, inpix, cg, 1, 0, 1, 0, 0, 0, 0, MLC_ACT_NONE, 0, 0};
+  MlcGemm gp = {.m = mg * kvol, .n = inpix, .k = cg, .trans_a = 1, .alpha = 1};
   float *gemm_scratch = col + mg * kvol * inpix;
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {

@@ -22,7 +22,7 @@ void mlc_rt_onehot(const void *params, void *const *io) {
     for (d = 0; d < p->depth; d++)
       for (i = 0; i < p->inner; i++, y += e) {
         int64_t k = idx[o * p->inner + i];
-        if (k < 0) k += p->depth;
+        if (k < 0 && p->wrap) k += p->depth;
         memcpy(y, k == d ? on : off, (size_t)e);
       }
 }

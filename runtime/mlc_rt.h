@@ -67,7 +67,7 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
              IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)                 \
              IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)               \
              IA(pad_begin, MLC_RT_MAX_SP) I(has_bias) I(act) D(act_a)       \
-             D(act_b))                                                      \
+             D(act_b) I(has_res))                                           \
   /* MaxPool / AveragePool / LpPool; kind: MLC_POOL_*. Averages with        \
      count_include_pad count the window inside [-pad_begin, in + pad_end); \
      storage_order 1: MaxPool's indices are column-major over the dims */  \
@@ -78,7 +78,7 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
              I(kind) I(count_include_pad) I(storage_order) D(p))            \
   /* Y = alpha * op(A) op(B) + beta * C; C broadcast by element strides */  \
   S(MlcGemm, I(m) I(n) I(k) I(trans_a) I(trans_b) D(alpha) D(beta)          \
-             I(has_c) I(c_rs) I(c_cs) I(act) D(act_a) D(act_b))             \
+             I(has_c) I(c_rs) I(c_cs) I(act) D(act_a) D(act_b) I(has_res))  \
   /* batched MatMul, batch dims broadcast: per-batch-dim element strides */ \
   S(MlcMatMul, I(m) I(n) I(k) I(brank) IA(bdims, MLC_RT_MAX_RANK)           \
                IA(a_bs, MLC_RT_MAX_RANK) IA(b_bs, MLC_RT_MAX_RANK))         \
@@ -132,9 +132,10 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
   /* TopK along the middle dim of [outer, len, inner]: the k largest (or   \
      smallest), sorted, ties by lower index, NaN above every number */      \
   S(MlcTopK, I(outer) I(len) I(inner) I(k) I(dtype) I(largest))             \
-  /* OneHot: y[o, d, i] = values[idx[o, i] == d] of elem bytes; negative    \
-     indices count from the end, others out of range match nothing */       \
-  S(MlcOneHot, I(outer) I(depth) I(inner) I(elem))                          \
+  /* OneHot: y[o, d, i] = values[idx[o, i] == d] of elem bytes; with wrap  \
+     negative indices count from the end; others out of range match        \
+     nothing */                                                             \
+  S(MlcOneHot, I(outer) I(depth) I(inner) I(elem) I(wrap))                  \
   /* Trilu over batch matrices: keep j - i >= k (upper) or <= k (lower) */  \
   S(MlcTrilu, I(batch) I(rows) I(cols) I(elem) I(upper) I(k))               \
   /* ReverseSequence: row-major dims; lengths clamped to [0, time dim] */   \
@@ -234,6 +235,12 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
      cos/sin rows of position pos[b, s] (clamped to [0, npos)), or of row \
      b * s + position when npos is 0 (caches [b, s, rot / 2]) */          \
   S(MlcRotary, I(b) I(h) I(s) I(d) I(rot) I(interleaved) IA(st, 3) I(npos))\
+  /* LinearAttention over t steps of [b, t, heads * size] inputs; the      \
+     state [b, hkv, dk, dv] starts from past (or zeros). decay 0 none, 1  \
+     one per kv head, 2 one per key dim; beta 0 none, 1 one per kv head,  \
+     2 one per step */                                                     \
+  S(MlcLinAttn, I(b) I(t) I(hq) I(hkv) I(dk) I(dv) I(decay) I(beta)        \
+                D(scale))                                                  \
   /* DFT of na x nb lines: line (a, b) reads len values (in_c 1 real, 2    \
      complex) from x at a * x_ls[0] + b * x_ls[1], x_es apart, times the   \
      window if given, zero-padded or cut to n; writes out_len values       \
@@ -337,8 +344,9 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   K(pad, MlcPad)               /* io: src, dst */                           \
   /* scratch: mlc_rt_conv_scratch() or mlc_rt_gemm_scratch() floats,       \
      NULL when that is 0 */                                                 \
-  K(conv_f32, MlcConv)         /* io: x, w, bias|NULL, y, scratch */        \
-  K(gemm_f32, MlcGemm)         /* io: a, b, c|NULL, y, scratch */           \
+  /* res: added before the activation when has_res, shaped like y */        \
+  K(conv_f32, MlcConv)         /* io: x, w, bias|NULL, y, scratch, res */   \
+  K(gemm_f32, MlcGemm)         /* io: a, b, c|NULL, y, scratch, res */      \
   K(matmul_f32, MlcMatMul)     /* io: a, b, y, scratch */                   \
   /* pools: indices (int64) only for MLC_POOL_MAX; u8/i8 only MaxPool */    \
   K(pool_f32, MlcPool)         /* io: x, y, indices|NULL */                 \
@@ -411,9 +419,11 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   K(nll_f32, MlcNll)           /* io: x, target, weight|NULL, y */         \
   /* scratch: 2 * skv floats */                                            \
   K(attention_f32, MlcAttention) /* io: q, k, v, mask|NULL (uint8 or      \
-                                    float), nonpad|NULL (int64), y,        \
-                                    qk|NULL, scratch */                    \
+                                    float), nonpad|NULL (int64), y|NULL    \
+                                    (NULL: qk only), qk|NULL, scratch */   \
   K(rotary_f32, MlcRotary)     /* io: x, cos, sin, pos|NULL (int64), y */  \
+  K(linattn_f32, MlcLinAttn)   /* io: q, k, v, past|NULL, decay|NULL,      \
+                                  beta|NULL, y, state */                   \
   K(dft_f32, MlcDft)           /* io: x, window|NULL, y, scratch (4 * n    \
                                   double) */
 #define MLC_RT_KERNELS_QUANT(K)                                               \
@@ -430,6 +440,31 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
 #define MLC_RT__K(name, P) void mlc_rt_##name(const void *params, void *const *io);
 MLC_RT_KERNELS(MLC_RT__K)
 #undef MLC_RT__K
+
+/* ---- integer arithmetic without undefined behaviour -----------------------
+ * Signed overflow, INT_MIN / -1 and out-of-range double -> integer
+ * conversions are undefined in C (and INT_MIN / -1 traps on x86), yet a
+ * model's integers may do any of them at run time. Integer add, sub, mul and
+ * neg wrap modulo 2^bits (through uint64_t, as numpy does); x / -1 negates;
+ * x % -1 is 0; Pow wraps like repeated multiplication; conversions from
+ * double saturate and send NaN to 0. */
+#define MLC_RT_IMAX(T) ((int64_t)(UINT64_MAX >> (65 - 8 * sizeof(T))))
+#define MLC_RT_UMAX(T) ((uint64_t)(T)-1)
+#define MLC_RT_WRAP(T, a, op, b) ((T)((uint64_t)(a) op (uint64_t)(b)))
+static inline int64_t mlc_rt_d2i(double x, int64_t lo, int64_t hi) {
+  return x != x ? 0 : x <= (double)lo ? lo : x >= (double)hi ? hi : (int64_t)x;
+}
+static inline uint64_t mlc_rt_d2u(double x, uint64_t hi) {
+  return x != x || x <= 0 ? 0 : x >= (double)hi ? hi : (uint64_t)x;
+}
+/* a ** b modulo 2^64 (a and b sign-extended); b < 0 gives 1/a truncated */
+static inline uint64_t mlc_rt_ipow(uint64_t a, uint64_t b, int b_negative) {
+  uint64_t r = 1;
+  if (b_negative) return a == 1 ? 1 : a == UINT64_MAX ? ((b & 1) ? a : 1) : 0;
+  for (; b; b >>= 1, a *= a)
+    if (b & 1) r *= a;
+  return r;
+}
 
 /* ---- elementwise scalar functions ---------------------------------------
  * U(name, sfx, T, R, expr of a)              unary, T -> R
@@ -489,6 +524,9 @@ MLC_RT_KERNELS(MLC_RT__K)
   P(celu, sfx, T, fn(fmax)((T)0, a) + fn(fmin)((T)0, (T)p0 *               \
                   (fn(exp)(a / (T)p0) - (T)1)))                             \
   B(div, sfx, T, T, a / b)                                                  \
+  B(add, sfx, T, T, a + b)                                                  \
+  B(sub, sfx, T, T, a - b)                                                  \
+  B(mul, sfx, T, T, a * b)                                                  \
   B(pow, sfx, T, T, fn(pow)(a, b))                                          \
   B(max, sfx, T, T, (a != a || b != b) ? (T)NAN : (a > b ? a : b))          \
   B(min, sfx, T, T, (a != a || b != b) ? (T)NAN : (a < b ? a : b))          \
@@ -503,39 +541,46 @@ MLC_RT_KERNELS(MLC_RT__K)
   B(bitxor, sfx, T, T, (T)(a ^ b))                                          \
   B(shl, sfx, T, T, b >= 8 * sizeof(T) ? 0 : (T)((uint64_t)a << b))        \
   B(shr, sfx, T, T, b >= 8 * sizeof(T) ? 0 : (T)(a >> b))                   \
-  P(clip, sfx, T, ((double)a < p0 ? p0 : (double)a) > p1 ? (T)p1               \
-                 : (T)((double)a < p0 ? p0 : (double)a))                    \
+  P(clip, sfx, T, (double)a < p0 ? (T)mlc_rt_d2u(p0, MLC_RT_UMAX(T))        \
+                 : (double)a > p1 ? (T)mlc_rt_d2u(p1, MLC_RT_UMAX(T)) : a)  \
   B(div, sfx, T, T, b == 0 ? 0 : a / b)                                     \
   B(max, sfx, T, T, a > b ? a : b)                                          \
   B(min, sfx, T, T, a < b ? a : b)                                          \
   B(mod, sfx, T, T, b == 0 ? 0 : a % b)                                     \
   B(fmod, sfx, T, T, b == 0 ? 0 : a % b)                                    \
-  B(pow, sfx, T, T, (T)pow((double)a, (double)b))
+  B(pow, sfx, T, T, (T)mlc_rt_ipow(a, b, 0))                                \
+  B(add, sfx, T, T, MLC_RT_WRAP(T, a, +, b))                                \
+  B(sub, sfx, T, T, MLC_RT_WRAP(T, a, -, b))                                \
+  B(mul, sfx, T, T, MLC_RT_WRAP(T, a, *, b))
 
 #define MLC_RT_EW_INT(U, P, B, sfx, T)                                        \
   U(bitnot, sfx, T, T, (T)~a)                                               \
   B(bitand, sfx, T, T, (T)(a & b))                                          \
   B(bitor, sfx, T, T, (T)(a | b))                                           \
   B(bitxor, sfx, T, T, (T)(a ^ b))                                          \
-  U(neg, sfx, T, T, (T)(0 - a))                                                \
-  U(abs, sfx, T, T, a < 0 ? (T)(0 - a) : a)                                    \
+  U(neg, sfx, T, T, MLC_RT_WRAP(T, 0, -, a))                                \
+  U(abs, sfx, T, T, a < 0 ? MLC_RT_WRAP(T, 0, -, a) : a)                    \
   U(relu, sfx, T, T, a > 0 ? a : 0)                                            \
   U(sign, sfx, T, T, (T)((a > 0) - (a < 0)))                                   \
-  P(clip, sfx, T, ((double)a < p0 ? p0 : (double)a) > p1 ? (T)p1               \
-                 : (T)((double)a < p0 ? p0 : (double)a))                    \
-  B(div, sfx, T, T, b == 0 ? 0 : a / b)                                     \
+  P(clip, sfx, T, (double)a < p0                                            \
+                     ? (T)mlc_rt_d2i(p0, -MLC_RT_IMAX(T) - 1, MLC_RT_IMAX(T))  \
+                 : (double)a > p1                                           \
+                     ? (T)mlc_rt_d2i(p1, -MLC_RT_IMAX(T) - 1, MLC_RT_IMAX(T))  \
+                     : a)                                                   \
+  B(div, sfx, T, T, b == 0 ? 0 : b == -1 ? MLC_RT_WRAP(T, 0, -, a) : a / b) \
   B(max, sfx, T, T, a > b ? a : b)                                          \
   B(min, sfx, T, T, a < b ? a : b)                                          \
-  B(mod, sfx, T, T, b == 0 ? 0 : ((a % b != 0 && ((a % b < 0) != (b < 0)))  \
-                                  ? a % b + b : a % b))                     \
-  B(fmod, sfx, T, T, b == 0 ? 0 : a % b)                                    \
-  B(pow, sfx, T, T, (T)pow((double)a, (double)b))
+  B(mod, sfx, T, T, b == 0 || b == -1 ? 0                                   \
+                    : ((a % b != 0 && ((a % b < 0) != (b < 0)))             \
+                           ? a % b + b : a % b))                            \
+  B(fmod, sfx, T, T, b == 0 || b == -1 ? 0 : a % b)                         \
+  B(pow, sfx, T, T, (T)mlc_rt_ipow((uint64_t)(int64_t)a, (uint64_t)(int64_t)b, b < 0)) \
+  B(add, sfx, T, T, MLC_RT_WRAP(T, a, +, b))                                \
+  B(sub, sfx, T, T, MLC_RT_WRAP(T, a, -, b))                                \
+  B(mul, sfx, T, T, MLC_RT_WRAP(T, a, *, b))
 
-/* arithmetic and comparisons shared by every numeric type */
+/* comparisons shared by every numeric type */
 #define MLC_RT_EW_NUM(B, sfx, T)                                              \
-  B(add, sfx, T, T, a + b)                                                  \
-  B(sub, sfx, T, T, a - b)                                                  \
-  B(mul, sfx, T, T, a * b)                                                  \
   B(equal, sfx, T, uint8_t, a == b)                                         \
   B(less, sfx, T, uint8_t, a < b)                                           \
   B(lessequal, sfx, T, uint8_t, a <= b)                                     \

@@ -102,9 +102,17 @@ typedef struct Epi {
   int64_t brs, bcs;
   int act;
   float act_a, act_b;
+  const float *res; /* residual added before the activation, laid out as C; NULL: none */
+  int64_t res_ld;
 } Epi;
 
-static MLC_INLINE void act_row(float *y, int64_t n, const Epi *e) {
+/* the end of a row of C (row i, from column j0): residual, then activation */
+static MLC_INLINE void finish_row(float *restrict y, int64_t n, int64_t i, int64_t j0,
+                                  const Epi *e) {
+  if (e->res) {
+    const float *r = e->res + i * e->res_ld + j0;
+    for (int64_t j = 0; j < n; j++) y[j] += r[j];
+  }
   switch (e->act) {
   case MLC_ACT_RELU:
     for (int64_t j = 0; j < n; j++) y[j] = mlc_relu_f32(y[j]);
@@ -143,7 +151,7 @@ static MLC_INLINE void store_row(float *restrict y, const float *restrict t,
   } else {
     for (int j = 0; j < n; j++) y[j] = e->alpha * t[j];
   }
-  if (last) act_row(y, n, e);
+  if (last) finish_row(y, n, i, j0, e);
 }
 
 /* stores an mr x nr tile t (row stride NR) of C at (i0, j0) */
@@ -366,7 +374,8 @@ static void gemm_packed(int64_t m, int64_t n, int64_t k, Mat a, BSrc b,
               for (int i = 0; i < MR && first; i++)
                 rb[i] = e->bias ? e->beta * e->bias[(ic + ir + i) * e->brs] : 0;
               micro(kc, as, ars, acs, bp + jr * kc, cs, ldc, rb, first);
-              for (int i = 0; i < MR && last; i++) act_row(cs + i * ldc, NR, e);
+              for (int i = 0; i < MR && last; i++)
+                finish_row(cs + i * ldc, NR, ic + ir + i, jc + jr, e);
             } else {
               micro(kc, as, ars, acs, bp + jr * kc, tile, NR, zero, 1);
               store_tile(tile, cs, ldc, mr, nr, ic + ir, jc + jr, first, last, e);
@@ -451,7 +460,8 @@ void mlc_rt_gemm_f32(const void *params, void *const *io) {
   Mat a = {(const float *)io[0], p->trans_a ? 1 : p->k, p->trans_a ? p->m : 1};
   BSrc b = {{(const float *)io[1], p->trans_b ? 1 : p->n, p->trans_b ? p->k : 1}, NULL};
   Epi e = {(float)p->alpha, (float)p->beta, p->has_c ? (const float *)io[2] : NULL,
-           p->c_rs, p->c_cs, (int)p->act, (float)p->act_a, (float)p->act_b};
+           p->c_rs, p->c_cs, (int)p->act, (float)p->act_a, (float)p->act_b,
+           p->has_res ? (const float *)io[5] : NULL, p->n};
   sgemm(p->m, p->n, p->k, a, b, (float *)io[3], p->n, &e, (float *)io[4]);
 }
 
@@ -459,7 +469,7 @@ void mlc_rt_matmul_f32(const void *params, void *const *io) {
   const MlcMatMul *p = (const MlcMatMul *)params;
   const float *a = (const float *)io[0], *b = (const float *)io[1];
   float *y = (float *)io[2];
-  Epi e = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0};
+  Epi e = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
   int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = 1, ao = 0, bo = 0;
   for (int d = 0; d < p->brank; d++) nb *= p->bdims[d];
   for (int64_t i = 0; i < nb; i++) {
@@ -568,7 +578,7 @@ static void conv_depthwise(const Im2col *g, const float *w, float bias, float *y
             for (int64_t kx = 0; kx < g->k[2]; kx++) dw_tap(yr, xr + kx * dx, wr[kx], ow, sx);
           }
       }
-      act_row(yr, ow, e);
+      finish_row(yr, ow, 0, (oz * g->out[1] + oy) * ow, e);
     }
 }
 
@@ -593,7 +603,8 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
   int64_t inpix = g.in[0] * g.in[1] * g.in[2], npix = g.out[0] * g.out[1] * g.out[2];
   int pointwise = kvol == 1;
   for (int d = 0; d < 3; d++) pointwise &= g.s[d] == 1 && g.pad[d] == 0 && g.out[d] == g.in[d];
-  Epi e = {1, 1, NULL, 1, 0, (int)p->act, (float)p->act_a, (float)p->act_b};
+  Epi e = {1, 1, NULL, 1, 0, (int)p->act, (float)p->act_a, (float)p->act_b, NULL, npix};
+  const float *res = p->has_res ? (const float *)io[5] : NULL;
   if (npix == 0) return;
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {
@@ -601,6 +612,7 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
       g.nx = (p->n * p->c - n * p->c - gi * cg) * inpix;
       const float *wg = w + gi * mg * cg * kvol;
       float *yg = y + (n * p->m + gi * mg) * npix;
+      e.res = res ? res + (n * p->m + gi * mg) * npix : NULL;
       if (cg == 1 && mg == 1) {
         conv_depthwise(&g, wg, bias ? bias[gi] : 0, yg, scratch, &e);
         continue;

@@ -56,7 +56,8 @@ void mlc_rt_layernorm_f32(const void *params, void *const *io) {
   }
 }
 
-/* one softmax over len values at stride st */
+/* a softmax (or log-softmax) of each column of [outer, len, inner]: the len
+ * values at stride inner */
 #define SOFTMAX_KERNEL(sfx, T, fn)                                            \
   void mlc_rt_softmax_##sfx(const void *params, void *const *io) {          \
     const MlcSoftmax *p = (const MlcSoftmax *)params;                       \

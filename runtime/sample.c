@@ -77,7 +77,7 @@ static void borders(const Plane *pl, int d, double *lo, double *hi) {
 static int64_t tap_index(const Plane *pl, int d, int64_t i) {
   int64_t n = pl->dims[d];
   if (i >= 0 && i < n) return i;
-  if (pl->padding == PAD_ZEROS) return -1;
+  if (pl->padding == PAD_ZEROS || n == 0) return -1;
   if (pl->padding == PAD_REFLECTION) {
     double lo, hi;
     borders(pl, d, &lo, &hi);
@@ -263,7 +263,8 @@ void mlc_rt_deformconv_f32(const void *params, void *const *io) {
   }
   const int64_t cg = p->c / p->group, mg = p->m / p->group;
   /* y_g = w_g (mg x cg*kvol) times the columns, plus the bias per row */
-  MlcGemm gp = {mg, npix, cg * kvol, 0, 0, 1, 1, bias != NULL, 1, 0, MLC_ACT_NONE, 0, 0};
+  MlcGemm gp = {.m = mg, .n = npix, .k = cg * kvol, .alpha = 1, .beta = 1,
+                .has_c = bias != NULL, .c_rs = 1};
   float *gemm_scratch = col + cg * kvol * npix;
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {

@@ -1,11 +1,12 @@
 /* The discrete Fourier transform behind DFT and STFT.
  *
- * A plain O(n^2) transform in double per line, exact in its twiddles: the
- * table holds exp(-2 pi i m / n) for m < n, and term k * t uses entry
- * (k * t) mod n, so no angle is ever computed from a large product. A line
- * is first gathered into the scratch (zero-padded or cut to n, windowed,
- * and for a one-sided inverse completed to a hermitian spectrum), so the
- * inner loop reads contiguous memory whatever the input layout.
+ * Per line, in double: a radix-2 FFT when n is a power of two, else the
+ * plain O(n^2) sum. Both use one twiddle table, exp(-+2 pi i m / n) for
+ * m < n, so no angle is ever computed from a large product (the plain sum
+ * steps m = k * t mod n). A line is first gathered into the scratch
+ * (zero-padded or cut to n, windowed, and for a one-sided inverse
+ * completed to a hermitian spectrum), so the transform reads contiguous
+ * memory whatever the input layout.
  */
 #include <math.h>
 
@@ -35,6 +36,34 @@ static void dft_gather(const MlcDft *p, const float *x, const float *win, int64_
     }
 }
 
+/* in-place iterative radix-2 transform of re/im[0, n), n a power of two */
+static void fft_pow2(double *re, double *im, const double *twr, const double *twi,
+                     int64_t n) {
+  int64_t i, j, k, len, bit;
+  for (i = 1, j = 0; i < n; i++) {
+    for (bit = n >> 1; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      double t = re[i];
+      re[i] = re[j];
+      re[j] = t;
+      t = im[i];
+      im[i] = im[j];
+      im[j] = t;
+    }
+  }
+  for (len = 2; len <= n; len <<= 1)
+    for (i = 0; i < n; i += len)
+      for (k = 0; k < len / 2; k++) {
+        int64_t a = i + k, b = a + len / 2, m = k * (n / len);
+        double tr = re[b] * twr[m] - im[b] * twi[m], ti = re[b] * twi[m] + im[b] * twr[m];
+        re[b] = re[a] - tr;
+        im[b] = im[a] - ti;
+        re[a] += tr;
+        im[a] += ti;
+      }
+}
+
 void mlc_rt_dft_f32(const void *params, void *const *io) {
   const MlcDft *p = (const MlcDft *)params;
   const float *x = (const float *)io[0], *win = (const float *)io[1];
@@ -51,6 +80,14 @@ void mlc_rt_dft_f32(const void *params, void *const *io) {
     for (b = 0; b < p->nb; b++) {
       float *yl = y + a * p->y_ls[0] + b * p->y_ls[1];
       dft_gather(p, x, win, a, b, re, im);
+      if ((p->n & (p->n - 1)) == 0) {
+        fft_pow2(re, im, twr, twi, p->n);
+        for (k = 0; k < p->out_len; k++) {
+          yl[k * p->y_es] = (float)(re[k] * norm);
+          if (p->out_c == 2) yl[k * p->y_es + 1] = (float)(im[k] * norm);
+        }
+        continue;
+      }
       for (k = 0; k < p->out_len; k++) {
         double sr = 0, si = 0;
         int64_t step = k % p->n;

@@ -23,4 +23,14 @@ fi
 if [ "${MLC_SETUP_ZOO:-0}" = 1 ]; then
   $PY -c "import torch, torchvision" >/dev/null 2>&1 ||
     $PY -m pip install -q torch torchvision
+  # the other frameworks of the model zoo (models/zoo/): the PyPI names of
+  # the modules that are not there (found without importing them: tensorflow
+  # takes seconds to import)
+  zoo_pkgs=$($PY -c '
+import importlib.util
+need = {"transformers": "transformers", "onnxscript": "onnxscript",
+        "tensorflow": "tensorflow-cpu", "tf2onnx": "tf2onnx", "jax": "jax", "flax": "flax",
+        "jax2onnx": "jax2onnx", "sklearn": "scikit-learn", "skl2onnx": "skl2onnx"}
+print(" ".join(p for m, p in need.items() if importlib.util.find_spec(m) is None))')
+  [ -z "$zoo_pkgs" ] || $PY -m pip install -q $zoo_pkgs
 fi

@@ -272,34 +272,67 @@ static void emit_call(Emit *e, const KCall *c) {
   fprintf(f, "};\n    mlc_rt_%s(&p, io);\n  }\n", ktab[c->kernel].name);
 }
 
-/* Elementwise: merge adjacent dims that every operand walks contiguously,
- * then one loop per remaining dim with an explicit offset per operand. */
-static void emit_ew(Emit *e, const KCall *c) {
+/* Elementwise: one loop for a run of elementwise calls over the same output
+ * shape (one call, or a fused group). Each call's result is a local of the
+ * loop body and only the last is stored; operands from outside the run are
+ * arrays read through their broadcast strides. Adjacent dims that every
+ * array walks contiguously are merged first, so most loops are flat. */
+typedef struct EwOperand {
+  Value *v;
+  int64_t st[MLC_RT_MAX_RANK]; /* strides after merging */
+  const int64_t *raw;          /* strides per output dim */
+} EwOperand;
+
+static int produced_in_run(const KCall *calls, int upto, const Value *v) {
+  for (int c = 0; c < upto; c++)
+    if (calls[c].io[ktab[calls[c].kernel].ew_arity] == v) return c;
+  return -1;
+}
+
+static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
   FILE *f = e->f;
-  const MlcEw *p = (const MlcEw *)(const void *)c->params;
-  const KernelInfo *k = &ktab[c->kernel];
-  int nin = k->ew_arity;
-  const int64_t *src[3] = {p->s0, p->s1, p->s2};
-  int64_t dims[MLC_RT_MAX_RANK], st[3][MLC_RT_MAX_RANK];
+  const MlcEw *p0 = (const MlcEw *)(const void *)calls[0].params;
+  EwOperand *ops = arena_array(e->a, (size_t)ncalls * 3 + 1, sizeof *ops);
+  int nops = 0;
+  /* operand index of each call's inputs (-1-c: the local of call c) */
+  int (*ref)[3] = arena_array(e->a, (size_t)ncalls, sizeof *ref);
+  for (int c = 0; c < ncalls; c++) {
+    const MlcEw *p = (const MlcEw *)(const void *)calls[c].params;
+    const int64_t *src[3] = {p->s0, p->s1, p->s2};
+    MLC_ASSERT(p->rank == p0->rank && p->count == p0->count);
+    for (int i = 0; i < ktab[calls[c].kernel].ew_arity; i++) {
+      Value *v = calls[c].io[i];
+      int local = produced_in_run(calls, c, v);
+      if (local >= 0) {
+        ref[c][i] = -1 - local;
+        continue;
+      }
+      int k = 0;
+      while (k < nops && !(ops[k].v == v && !memcmp(ops[k].raw, src[i], sizeof p->s0))) k++;
+      if (k == nops) ops[nops++] = (EwOperand){v, {0}, src[i]};
+      ref[c][i] = k;
+    }
+  }
+  int64_t dims[MLC_RT_MAX_RANK];
   int r = 0;
-  for (int d = 0; d < p->rank; d++) {
-    if (p->dims[d] == 1) continue;
+  for (int d = 0; d < p0->rank; d++) {
+    if (p0->dims[d] == 1) continue;
     int merge = r > 0;
-    for (int i = 0; i < nin && merge; i++)
-      merge = st[i][r - 1] == src[i][d] * p->dims[d];
+    for (int i = 0; i < nops && merge; i++) merge = ops[i].st[r - 1] == ops[i].raw[d] * p0->dims[d];
     if (merge) {
-      dims[r - 1] *= p->dims[d];
-      for (int i = 0; i < nin; i++) st[i][r - 1] = src[i][d];
+      dims[r - 1] *= p0->dims[d];
+      for (int i = 0; i < nops; i++) ops[i].st[r - 1] = ops[i].raw[d];
       continue;
     }
-    dims[r] = p->dims[d];
-    for (int i = 0; i < nin; i++) st[i][r] = src[i][d];
+    dims[r] = p0->dims[d];
+    for (int i = 0; i < nops; i++) ops[i].st[r] = ops[i].raw[d];
     r++;
   }
-  Value *out = c->io[nin];
+  const KCall *last = &calls[ncalls - 1];
+  Value *out = last->io[ktab[last->kernel].ew_arity];
   fputs("  {\n", f);
-  for (int i = 0; i < nin; i++)
-    fprintf(f, "    const %s *x%d = %s;\n", ctype(c->io[i]), i, ptr(e, c->io[i]));
+  for (int i = 0; i < nops; i++)
+    fprintf(f, "    const %s *x%d = %s;\n", ctype(ops[i].v), i, ptr(e, ops[i].v));
   fprintf(f, "    %s *y = %s;\n", ctype(out), ptr(e, out));
   if (r == 0) fputs("    {\n      const int64_t o = 0;\n", f);
   else fputs("    int64_t o = 0;\n", f);
@@ -307,25 +340,38 @@ static void emit_ew(Emit *e, const KCall *c) {
     fprintf(f, "%*sfor (int64_t i%d = 0; i%d < %" PRId64 "; i%d++)%s\n", 4 + 2 * d, "",
             d, d, dims[d], d, d == r - 1 ? " {" : "");
   int ind = r ? 4 + 2 * r : 6;
-  fprintf(f, "%*sy[o%s] = %s(", ind, "", r ? "++" : "", k->ew_fn);
-  for (int i = 0; i < nin; i++) {
-    fprintf(f, "%sx%d[", i ? ", " : "", i);
-    int any = 0;
-    for (int d = 0; d < r; d++) {
-      if (!st[i][d]) continue;
-      if (any++) fputs(" + ", f);
-      if (st[i][d] == 1) fprintf(f, "i%d", d);
-      else fprintf(f, "i%d * %" PRId64, d, st[i][d]);
+  for (int c = 0; c < ncalls; c++) {
+    const KernelInfo *k = &ktab[calls[c].kernel];
+    const MlcEw *p = (const MlcEw *)(const void *)calls[c].params;
+    if (c < ncalls - 1)
+      fprintf(f, "%*sconst %s t%d = %s(", ind, "", ctype(calls[c].io[k->ew_arity]), c, k->ew_fn);
+    else
+      fprintf(f, "%*sy[o%s] = %s(", ind, "", r ? "++" : "", k->ew_fn);
+    for (int i = 0; i < k->ew_arity; i++) {
+      if (i) fputs(", ", f);
+      if (ref[c][i] < 0) {
+        fprintf(f, "t%d", -1 - ref[c][i]);
+        continue;
+      }
+      const EwOperand *x = &ops[ref[c][i]];
+      fprintf(f, "x%d[", ref[c][i]);
+      int any = 0;
+      for (int d = 0; d < r; d++) {
+        if (!x->st[d]) continue;
+        if (any++) fputs(" + ", f);
+        if (x->st[d] == 1) fprintf(f, "i%d", d);
+        else fprintf(f, "i%d * %" PRId64, d, x->st[d]);
+      }
+      fputs(any ? "]" : "0]", f);
     }
-    fputs(any ? "]" : "0]", f);
+    if (k->ew_has_p) {
+      fputs(", ", f);
+      put_double(f, p->p0, 0);
+      fputs(", ", f);
+      put_double(f, p->p1, 0);
+    }
+    fputs(");\n", f);
   }
-  if (k->ew_has_p) {
-    fputs(", ", f);
-    put_double(f, p->p0, 0);
-    fputs(", ", f);
-    put_double(f, p->p1, 0);
-  }
-  fputs(");\n", f);
   fprintf(f, "%*s}\n", r ? 4 + 2 * (r - 1) : 4, "");
   fputs("  }\n", f);
 }
@@ -411,9 +457,20 @@ static void emit_header(Emit *e, FILE *h) {
 static void emit_step_comment(Emit *e, const Step *s) {
   FILE *f = e->f;
   const Node *n = s->node;
-  fprintf(f, "  /* #%d %s '", n->index, n->op_type);
-  put_comment(f, n->name);
-  fputs("':", f);
+  if (optab[n->op].flags & OPF_FUSED) {
+    const Graph *body = ir_attr(n, "body")->g;
+    fputs("  /* fused:", f);
+    for (int k = 0; k < body->nnodes; k++) {
+      fprintf(f, "%s #%d %s '", k ? " +" : "", body->nodes[k]->index, body->nodes[k]->op_type);
+      put_comment(f, body->nodes[k]->name);
+      fputc('\'', f);
+    }
+    fputs("\n   *", f);
+  } else {
+    fprintf(f, "  /* #%d %s '", n->index, n->op_type);
+    put_comment(f, n->name);
+    fputs("':", f);
+  }
   for (int i = 0; i < n->nin; i++) {
     if (!n->in[i]) continue;
     fputs(i ? ", " : " ", f);
@@ -435,7 +492,10 @@ static void emit_step_comment(Emit *e, const Step *s) {
 }
 
 void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights) {
-  Arena *a = arena_new();
+  /* scratch strings go to the compilation's arena: an error (a type the
+   * backend cannot print) unwinds past this function, and the caller frees
+   * that arena */
+  Arena *a = p->g->arena;
   Emit e = {p, o, a, c, weights != NULL, NULL};
   Graph *g = p->g;
   const char *P = o->prefix, *M = macro_prefix(a, P);
@@ -494,8 +554,13 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
     const Step *st = &p->steps[s];
     fputc('\n', c);
     emit_step_comment(&e, st);
+    /* a fused group is one loop; otherwise a loop or a call per call */
+    if (st->node && (optab[st->node->op].flags & OPF_FUSED)) {
+      emit_ew(&e, st->calls, st->ncalls);
+      continue;
+    }
     for (int k = 0; k < st->ncalls; k++) {
-      if (ktab[st->calls[k].kernel].ew_arity) emit_ew(&e, &st->calls[k]);
+      if (ktab[st->calls[k].kernel].ew_arity) emit_ew(&e, &st->calls[k], 1);
       else emit_call(&e, &st->calls[k]);
     }
   }
@@ -509,14 +574,13 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
             emitc_mangle(a, v->name), ptr(&e, v), ir_nbytes(v));
   }
   fprintf(c, "  return %s_OK;\n}\n", M);
-  arena_free(a);
 }
 
 /* ---- test harness ----------------------------------------------------------------------- */
 
 void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
   const Graph *g = p->g;
-  Arena *a = arena_new();
+  Arena *a = g->arena;
   const char *P = o->prefix, *M = macro_prefix(a, P);
   fputs("/* Generated by mlc: runs the model on raw little-endian tensor files. */\n"
         "#include <stdio.h>\n#include <stdlib.h>\n\n", f);
@@ -560,5 +624,4 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
                "    if (!o || fwrite(out%d, 1, %zu, o) != %zu) return 5;\n    fclose(o);\n  }\n",
             i, ir_nbytes(g->outputs[i]), ir_nbytes(g->outputs[i]));
   fputs("  return 0;\n}\n", f);
-  arena_free(a);
 }

@@ -1,6 +1,7 @@
 """torchvision image classifiers with random weights (seed 0), batch 1,
 3x224x224. Nothing is downloaded: the architectures come from the torchvision
-package, the weights from the seed (BatchNorm statistics randomised too).
+package, the weights from the seed (BatchNorm statistics randomised too, and weight
+matrices that torchvision starts at zero drawn at random).
 
 vit_tiny is ViT-Ti/16 (DeiT-Tiny's shape: 12 layers, width 192, 3 heads),
 built from torchvision's VisionTransformer class; vit_b_16 is ViT-Base/16.
@@ -23,6 +24,12 @@ def build(arch):
                                   hidden_dim=192, mlp_dim=768)
     else:
         model = getattr(torchvision.models, arch)(weights=None)
+    # some heads start at zero (ViT's classifier), which would make every
+    # logit 0 and the comparison vacuous
+    with torch.no_grad():
+        for p in model.parameters():
+            if p.dim() > 1 and not p.any():
+                p.normal_(0, 0.02)
     return randomise_batchnorm(model).eval()
 
 

@@ -21,6 +21,7 @@ import collections
 import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,7 @@ import time
 import numpy as np
 import onnx
 import onnxruntime as ort
+from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -38,10 +40,11 @@ import check_models  # noqa: E402
 import export_zoo  # noqa: E402
 from common import metadata  # noqa: E402  (models/zoo, put on the path by export_zoo)
 
-# small models that cover every framework and together take well under two
-# minutes on two cores, export included
-FAST = ("squeezenet1_1", "resnet18_dynamo", "bert_tiny", "lstm", "gru", "tabular",
-        "keras_mlp", "keras_cnn", "jax_mlp", "jax_cnn", "sklearn_mlp")
+# small models of every framework that mlc takes today, which together take
+# well under two minutes on two cores, export included (lstm, gru and
+# sklearn_mlp belong here once mlc has LSTM, GRU and the ai.onnx.ml Scaler)
+FAST = ("squeezenet1_1", "squeezenet1_1_functions", "bert_tiny", "tabular", "keras_mlp",
+        "keras_cnn", "jax_cnn")
 RTOL, ATOL = 1e-3, 1e-4
 
 _plain_inputs = check_models.random_inputs
@@ -85,6 +88,20 @@ def parameters(model):
         if n.op_type == "Constant":
             total += sum(int(np.prod(a.t.dims)) for a in n.attribute if a.name == "value")
     return total
+
+
+def constant_outputs(work, name):
+    """Reference outputs of more than one element that are all the same (a
+    zero-initialised head): comparing them proves little."""
+    out = []
+    for f in sorted(glob.glob(os.path.join(work, name, "test_data_set_0", "output_*.pb"))):
+        t = onnx.TensorProto()
+        with open(f, "rb") as fh:
+            t.ParseFromString(fh.read())
+        v = numpy_helper.to_array(t)
+        if v.size > 1 and np.all(v == v.flat[0]):
+            out.append(t.name)
+    return out
 
 
 def compile_reason(stderr):
@@ -240,15 +257,19 @@ def main():
                     good, line = False, f"- {name}: reference failed: {str(e).splitlines()[0]}"
                 m = re.search(r"interp ([^,\s]+), c ([^,\s]+)", line)
                 err = f"{m.group(1)} / {m.group(2)}" if m else ""
+                flat = constant_outputs(work, name)
                 if not good:
                     status = re.sub(r"^\S+\s+\S+:\s*", "", line)
                     if args.diagnose and "FAIL" in line:
                         status += "; " + first_divergence(args.mlc, path, work)
+                elif flat:
+                    status = "the reference output is constant: " + ", ".join(flat)
             passed += status == "ok"
             failed += status != "ok"
             lines.append(row(name, fw, f"{sum(ops.values())} ({len(ops)})",
                              f"{parameters(model):,}", err, f"{secs:.2f}", status))
             print(f"{name}: {status} ({secs:.1f} s compile)", file=sys.stderr, flush=True)
+            shutil.rmtree(os.path.join(work, name), ignore_errors=True)  # a copy of the model
             del model
     table = "\n".join(lines) + "\n"
     print(table, end="")

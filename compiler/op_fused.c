@@ -1,0 +1,118 @@
+/* mlc.FusedElementwise: a group of elementwise nodes that the fuse pass found
+ * (each result read only inside the group, all of the group's output shape),
+ * kept as a subgraph in the attribute `body`. Its nodes read the outer values
+ * directly; the node's inputs list them too, for ordering and liveness. It
+ * lowers to its members' own calls, so the interpreter runs exactly what it
+ * ran before fusion; the C backend prints the calls as one loop in which the
+ * intermediate results are locals (marked `local`: no arena bytes). */
+#include <string.h>
+
+#include "diag.h"
+#include "infer.h"
+#include "ops.h"
+
+static Graph *body_of(const Node *n) {
+  const Attr *a = ir_attr(n, "body");
+  if (!a || a->kind != AK_GRAPH || !a->g || a->g->noutputs != 1)
+    diag_node_fatal(n, "attribute 'body' must be a graph with one output");
+  return a->g;
+}
+
+void infer_FusedElementwise(Graph *g, Node *n) {
+  (void)g;
+  Graph *body = body_of(n);
+  infer_nodes(body, 0, body->nnodes);
+  for (int i = 0; i < body->nnodes; i++)
+    if (!(optab[body->nodes[i]->op].flags & OPF_ELEMWISE))
+      diag_node_fatal(n, "its body holds %s, which is not elementwise", body->nodes[i]->op_type);
+  ir_copy_type(n->out[0], body->outputs[0]);
+}
+
+void lower_FusedElementwise(Graph *g, Node *n, Lowering *L) {
+  Graph *body = body_of(n);
+  Value *result = body->outputs[0];
+  int first = L->ncalls;
+  for (int i = 0; i < body->nnodes; i++) {
+    Node *m = body->nodes[i];
+    optab[m->op].lower(g, m, L);
+  }
+  for (int c = first; c < L->ncalls; c++) {
+    KCall *k = &L->calls[c];
+    int nin = ktab[k->kernel].ew_arity;
+    if (!nin || !ir_same_shape(k->io[nin], n->out[0]))
+      diag_node_fatal(n, "internal error: a fused call is not elementwise over the output");
+    for (int j = 0; j < k->nio; j++)
+      if (k->io[j] == result) k->io[j] = n->out[0];
+    if (k->io[nin] != n->out[0]) k->io[nin]->local = 1;
+  }
+}
+
+/* mlc.FusedConv and mlc.FusedGemm: a Conv or Gemm with its epilogue, made by
+ * the epilogue pass. Inputs are the op's own, then an optional residual R
+ * (shaped like the output) added before the activation, which the attribute
+ * `activation` names ("" for none) with parameters act_a, act_b. The kernels
+ * apply both on the last store of each output row. */
+static const struct {
+  const char *name;
+  int code;
+} activations[] = {
+    {"", MLC_ACT_NONE},        {"Relu", MLC_ACT_RELU},           {"Clip", MLC_ACT_CLIP},
+    {"Sigmoid", MLC_ACT_SIGMOID}, {"LeakyRelu", MLC_ACT_LEAKYRELU}, {"HardSwish", MLC_ACT_HARDSWISH},
+};
+
+int fused_activation(const char *op_type) {
+  for (size_t i = 0; i < sizeof activations / sizeof *activations; i++)
+    if (!strcmp(activations[i].name, op_type)) return activations[i].code;
+  return -1;
+}
+
+/* the base op sees its own inputs only */
+static void as_base(Graph *g, Node *n, InferFn infer, LowerFn lower, Lowering *L) {
+  int nin = n->nin;
+  n->nin = nin > 3 ? 3 : nin;
+  if (infer) infer(g, n);
+  else lower(g, n, L);
+  n->nin = nin;
+}
+
+static void infer_fused(Graph *g, Node *n, InferFn base) {
+  as_base(g, n, base, NULL, NULL);
+  Value *r = n->nin > 3 ? n->in[3] : NULL;
+  if (r && (r->dtype != n->out[0]->dtype || !ir_same_shape(r, n->out[0])))
+    diag_node_fatal(n, "the residual '%s' must have the output's type and shape", r->name);
+  if (fused_activation(attr_s(n, "activation", "")) < 0)
+    diag_node_fatal(n, "unknown activation '%s'", attr_s(n, "activation", ""));
+}
+
+/* the base lowering's one call, with the residual as its last io slot */
+static KCall *lower_base(Graph *g, Node *n, LowerFn base, Lowering *L) {
+  int first = L->ncalls;
+  as_base(g, n, NULL, base, L);
+  MLC_ASSERT(L->ncalls == first + 1);
+  KCall *c = &L->calls[first];
+  c->io[5] = n->nin > 3 ? n->in[3] : NULL;
+  c->nio = 6;
+  return c;
+}
+
+/* MlcConv and MlcGemm name their epilogue fields alike */
+#define SET_EPILOGUE(p, n, c)                                   \
+  do {                                                          \
+    (p)->act = fused_activation(attr_s(n, "activation", ""));   \
+    (p)->act_a = attr_f(n, "act_a", 0);                         \
+    (p)->act_b = attr_f(n, "act_b", 0);                         \
+    (p)->has_res = (c)->io[5] != NULL;                          \
+  } while (0)
+
+void infer_FusedConv(Graph *g, Node *n) { infer_fused(g, n, infer_Conv); }
+void infer_FusedGemm(Graph *g, Node *n) { infer_fused(g, n, infer_Gemm); }
+
+void lower_FusedConv(Graph *g, Node *n, Lowering *L) {
+  KCall *c = lower_base(g, n, lower_Conv, L);
+  SET_EPILOGUE(KC_PARAMS(c, MlcConv), n, c);
+}
+
+void lower_FusedGemm(Graph *g, Node *n, Lowering *L) {
+  KCall *c = lower_base(g, n, lower_Gemm, L);
+  SET_EPILOGUE(KC_PARAMS(c, MlcGemm), n, c);
+}

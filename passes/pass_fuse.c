@@ -1,0 +1,130 @@
+/* Elementwise fusion: any chain or tree of elementwise nodes becomes one
+ * mlc.FusedElementwise node, which the C backend prints as a single loop
+ * (one pass over memory instead of one per op, and no intermediate arrays).
+ *
+ * Walking the schedule backwards, each elementwise node not yet taken is the
+ * sink of a group; the group grows through producers that are elementwise,
+ * lower to exactly one scalar call, compute the sink's output shape (so every
+ * member makes one element per output element) and are read only by group
+ * members. Broadcast operands from outside are fine: the loop reads them
+ * through their strides. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "ops.h"
+#include "passes.h"
+
+enum { FUSE_MAX = 64 }; /* members of one group: keeps loop bodies readable */
+
+/* one scalar call whose output is the node's: what the fused loop can hold */
+static int fusible(Graph *g, Node *n) {
+  if (!(optab[n->op].flags & OPF_ELEMWISE) || n->nout != 1 || !n->out[0]) return 0;
+  Lowering L = {0};
+  DiagScope s = {0};
+  s.quiet = 1;
+  volatile int ok = 0; /* set between setjmp and a possible longjmp */
+  if (!setjmp(s.jb)) {
+    diag_enter(&s);
+    optab[n->op].lower(g, n, &L);
+    ok = L.ncalls == 1 && ktab[L.calls[0].kernel].ew_arity &&
+         L.calls[0].io[ktab[L.calls[0].kernel].ew_arity] == n->out[0];
+    diag_leave(&s);
+  }
+  return ok;
+}
+
+static int joinable(Graph *g, Node *p, Node **group, int n, const Value *shape) {
+  if (!p || p->mark || !fusible(g, p)) return 0;
+  Value *v = p->out[0];
+  if (v->is_output || v->data || !ir_same_shape(v, shape)) return 0;
+  for (int u = 0; u < v->nusers; u++) {
+    int in = 0;
+    for (int k = 0; k < n; k++) in |= v->users[u] == group[k];
+    if (!in) return 0;
+  }
+  return 1;
+}
+
+static int by_index(const void *a, const void *b) {
+  return (*(Node *const *)a)->mark - (*(Node *const *)b)->mark;
+}
+
+static void fuse_group(Graph *g, Node **group, int n, int at) {
+  Node *sink = group[0];
+  /* members in schedule order; mark holds the position */
+  qsort(group, (size_t)n, sizeof *group, by_index);
+  Graph *body = ir_graph_new(g->arena, g);
+  body->name = "fused";
+  Value **ins = arena_array(g->arena, (size_t)n * 3 + 1, sizeof *ins);
+  int nins = 0;
+  for (int k = 0; k < n; k++) {
+    Node *m = group[k];
+    for (int j = 0; j < m->nin; j++) {
+      Value *v = m->in[j];
+      int inner = 0, seen = 0;
+      for (int q = 0; q < n; q++) inner |= v && v->producer == group[q];
+      for (int q = 0; q < nins; q++) seen |= ins[q] == v;
+      if (v && !inner && !seen) ins[nins++] = v;
+    }
+  }
+  Value *out = sink->out[0];
+  Value *result = ir_value_new(body, NULL);
+  ir_copy_type(result, out);
+  sink->out[0] = result;
+  result->producer = sink;
+  ir_add_output(body, result);
+  result->is_output = 0; /* a body result, not a graph output */
+  Node *f = ir_node_new(g, "FusedElementwise", "mlc", sink->name, nins, 1);
+  f->index = sink->index;
+  f->inferred = 1;
+  memcpy(f->in, ins, (size_t)nins * sizeof *ins);
+  f->out[0] = out;
+  ir_attr_add(g, f, "body", AK_GRAPH)->g = body;
+  g->nnodes--; /* ir_node_new appended it: it takes the sink's place instead */
+  g->nodes[at] = f;
+  for (int k = 0; k < n; k++) {
+    body->nodes = arena_grow(g->arena, body->nodes, &body->nodes_cap, (size_t)body->nnodes + 1,
+                             sizeof *body->nodes);
+    body->nodes[body->nnodes++] = group[k];
+    if (group[k] != sink) group[k]->dead = 1;
+  }
+}
+
+void pass_fuse(Graph *g) {
+  if (!ir_opset(g, "mlc")) ir_add_opset(g, "mlc", 1);
+  ir_rebuild_uses(g);
+  for (int i = 0; i < g->nnodes; i++) g->nodes[i]->mark = 0;
+  Node **group = arena_array(g->arena, FUSE_MAX + 1, sizeof *group);
+  for (int i = g->nnodes - 1; i >= 0; i--) {
+    Node *sink = g->nodes[i];
+    if (sink->mark || sink->dead || !fusible(g, sink)) continue;
+    int n = 0;
+    group[n++] = sink;
+    sink->mark = 1;
+    for (int k = 0; k < n && n < FUSE_MAX; k++)
+      for (int j = 0; j < group[k]->nin && n < FUSE_MAX; j++) {
+        Value *v = group[k]->in[j];
+        Node *p = v ? v->producer : NULL;
+        if (joinable(g, p, group, n, sink->out[0])) {
+          group[n++] = p;
+          p->mark = 1;
+        }
+      }
+    if (n < 2) continue;
+    /* positions for ordering the members */
+    for (int k = 0; k < n; k++)
+      for (int q = 0; q <= i; q++)
+        if (g->nodes[q] == group[k]) group[k]->mark = q + 1;
+    fuse_group(g, group, n, i);
+    for (int k = 0; k < n; k++) group[k]->mark = 1;
+  }
+  ir_remove_dead_nodes(g);
+  /* the members now live in bodies: they are not dead there */
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *f = g->nodes[i];
+    if (!(optab[f->op].flags & OPF_FUSED)) continue;
+    Graph *body = ir_attr(f, "body")->g;
+    for (int k = 0; k < body->nnodes; k++) body->nodes[k]->dead = 0;
+  }
+}

@@ -1,0 +1,3 @@
+/* stub */
+#include "passes.h"
+void pass_patterns(Graph *g) { (void)g; }

@@ -1,0 +1,3 @@
+/* stub */
+#include "passes.h"
+void pass_transpose(Graph *g) { (void)g; }

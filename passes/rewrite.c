@@ -1,0 +1,174 @@
+/* Rewriting helpers shared by the passes (declared in passes.h).
+ *
+ * Use lists are kept exact through every rewrite: a value's users array
+ * holds a node once per input slot that reads it, as ir_rebuild_uses builds
+ * it. Passes decide on "this value has one consumer" many times while they
+ * rewrite, and rebuilding the lists after each change would make them
+ * quadratic; and a node that loses its last consumer is killed on the spot,
+ * so the next match does not see a stale reader. */
+#include <string.h>
+
+#include "diag.h"
+#include "ops.h"
+#include "passes.h"
+
+static void add_user(Graph *g, Value *v, Node *n) {
+  v->users = arena_grow(g->arena, v->users, &v->users_cap, (size_t)v->nusers + 1,
+                        sizeof *v->users);
+  v->users[v->nusers++] = n;
+}
+
+static void drop_user(Value *v, const Node *n) {
+  for (int u = 0; u < v->nusers; u++)
+    if (v->users[u] == n) {
+      v->users[u] = v->users[--v->nusers];
+      return;
+    }
+  MLC_ASSERT(!"a node missing from the use list of its input");
+}
+
+Node *rw_sole_user(const Value *v) {
+  if (!v || v->is_output || !v->nusers) return NULL;
+  for (int u = 1; u < v->nusers; u++)
+    if (v->users[u] != v->users[0]) return NULL;
+  return v->users[0];
+}
+
+static int unused(const Value *v) { return !v || (!v->nusers && !v->is_output); }
+
+/* v lost a reader: its producer goes when nothing reads any of its outputs */
+static void released(Value *v) {
+  Node *p = v->producer;
+  if (!p || p->dead || !unused(v)) return;
+  for (int j = 0; j < p->nout; j++)
+    if (!unused(p->out[j])) return;
+  rw_kill(p);
+}
+
+void rw_set_input(Graph *g, Node *n, int i, Value *v) {
+  Value *old = n->in[i];
+  if (old == v) return;
+  n->in[i] = v;
+  if (v) add_user(g, v, n);
+  if (old) {
+    drop_user(old, n);
+    released(old);
+  }
+}
+
+void rw_set_output(Node *n, int j, Value *v) {
+  n->out[j] = v;
+  v->producer = n;
+}
+
+void rw_replace_uses(Graph *g, Value *from, Value *to) {
+  MLC_ASSERT(!from->is_output && from != to);
+  while (from->nusers) {
+    Node *u = from->users[0];
+    for (int i = 0; i < u->nin; i++)
+      if (u->in[i] == from) rw_set_input(g, u, i, to);
+  }
+}
+
+void rw_kill(Node *n) {
+  if (n->dead) return;
+  n->dead = 1;
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i]) drop_user(n->in[i], n);
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i]) released(n->in[i]);
+}
+
+Node *rw_node_before(Graph *g, Node *at, const char *op_type, int nin, int nout) {
+  Node *n = ir_node_new(g, op_type, "", at->name, nin, nout);
+  n->index = at->index;
+  n->inferred = 1;
+  int k = g->nnodes - 1;
+  while (k > 0 && g->nodes[k - 1] != at) k--;
+  MLC_ASSERT(k > 0);
+  memmove(g->nodes + k, g->nodes + k - 1, (size_t)(g->nnodes - k) * sizeof *g->nodes);
+  g->nodes[k - 1] = n;
+  return n;
+}
+
+Value *rw_value(Graph *g, DType t, int rank, const int64_t *dims) {
+  Value *v = ir_value_new(g, NULL);
+  v->dtype = t;
+  ir_set_shape(v, rank, dims);
+  return v;
+}
+
+Value *rw_const(Graph *g, DType t, int rank, const int64_t *dims) {
+  Value *v = rw_value(g, t, rank, dims);
+  ir_alloc_data(g, v);
+  return v;
+}
+
+int rw_scalar(const Value *v, double *x) {
+  if (!v || !v->data || ir_numel(v) != 1 || !dtype_size(v->dtype) || v->dtype == DT_STRING)
+    return 0;
+  if (v->dtype == DT_FLOAT16 || v->dtype == DT_BFLOAT16 || v->dtype >= DT_COMPLEX64)
+    return 0; /* no exporter writes pattern constants in these */
+  *x = ir_data_f64(v, 0);
+  return 1;
+}
+
+static Attr *attr_slot(Graph *g, Node *n, const char *name, AttrKind kind) {
+  for (int i = 0; i < n->nattrs; i++)
+    if (!strcmp(n->attrs[i].name, name)) {
+      memset(&n->attrs[i], 0, sizeof n->attrs[i]);
+      n->attrs[i].name = name;
+      n->attrs[i].kind = kind;
+      return &n->attrs[i];
+    }
+  return ir_attr_add(g, n, name, kind);
+}
+
+void rw_attr_ints(Graph *g, Node *n, const char *name, const int64_t *v, int k) {
+  int64_t *copy = arena_array(g->arena, (size_t)k + 1, sizeof *copy);
+  memcpy(copy, v, (size_t)k * sizeof *copy);
+  Attr *a = attr_slot(g, n, name, AK_INTS);
+  a->ints = copy;
+  a->n = k;
+}
+
+void rw_attr_float(Graph *g, Node *n, const char *name, double v) {
+  attr_slot(g, n, name, AK_FLOAT)->f = v;
+}
+
+void rw_attr_string(Graph *g, Node *n, const char *name, const char *s) {
+  attr_slot(g, n, name, AK_STRING)->s = arena_strdup(g->arena, s);
+}
+
+int rw_perm(const Node *t, int *perm) {
+  int r = t->in[0]->rank;
+  const int64_t *p;
+  if (attr_ints(t, "perm", &p) < 0)
+    for (int i = 0; i < r; i++) perm[i] = r - 1 - i;
+  else
+    for (int i = 0; i < r; i++) perm[i] = (int)p[i]; /* validated by inference */
+  return r;
+}
+
+int rw_merge_transposes(Graph *g, Node *t2) {
+  Node *t1 = t2->in[0]->producer;
+  if (!t1 || t1->dead || t1->op != OP_Transpose) return 0;
+  int p1[IR_MAX_RANK], p2[IR_MAX_RANK];
+  int64_t p[IR_MAX_RANK];
+  int r = rw_perm(t1, p1), ident = 1;
+  rw_perm(t2, p2);
+  /* t2(t1(x))[i...] moves axis p2[i] of t1's output, which is axis p1[p2[i]] of x */
+  for (int i = 0; i < r; i++) {
+    p[i] = p1[p2[i]];
+    ident &= p[i] == i;
+  }
+  Value *x = t1->in[0];
+  if (ident && !t2->out[0]->is_output) {
+    rw_replace_uses(g, t2->out[0], x);
+    rw_kill(t2);
+    return 1;
+  }
+  rw_attr_ints(g, t2, "perm", p, r);
+  rw_set_input(g, t2, 0, x);
+  return 1;
+}
