@@ -170,9 +170,66 @@ static int all_inputs_known(const Node *n) {
   return 1;
 }
 
+/* ---- float16 and bfloat16 ----------------------------------------------------
+ * C has no arithmetic on them, so ops that compute (OPF_WIDEN) read them as
+ * float32 through Casts and write float32 that one Cast rounds back: the
+ * reference computes this way too (in a wider type, rounded once). Casts
+ * next to elementwise ops fuse into the same loop. */
+
+static void infer_node(Graph *g, Node *n);
+
+static DType narrow_float(const Node *n) {
+  if (!(optab[n->op].flags & OPF_WIDEN)) return DT_UNDEF;
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i] && (n->in[i]->dtype == DT_FLOAT16 || n->in[i]->dtype == DT_BFLOAT16))
+      return n->in[i]->dtype;
+  return DT_UNDEF;
+}
+
+/* a Cast of `in` to `to` into `out`, at position pos of g->nodes, inferred */
+static void insert_cast(Graph *g, int pos, const Node *like, Value *in, Value *out, DType to) {
+  Node *c = ir_node_new(g, "Cast", "", like->name, 1, 1);
+  c->index = like->index;
+  if (!c->opset) c->opset = 13;
+  ir_attr_add(g, c, "to", AK_INT)->i = to;
+  c->in[0] = in;
+  c->out[0] = out;
+  memmove(g->nodes + pos + 1, g->nodes + pos, (size_t)(g->nnodes - 1 - pos) * sizeof *g->nodes);
+  g->nodes[pos] = c;
+  c->mark = pos;
+  infer_node(g, c);
+}
+
+static void widen_inputs(Graph *g, Node *n, DType t) {
+  for (int i = 0; i < n->nin; i++) {
+    Value *v = n->in[i];
+    if (!v || v->dtype != t) continue;
+    Value *w = ir_value_new(g, NULL);
+    insert_cast(g, n->mark, n, v, w, DT_FLOAT);
+    n->mark++;
+    n->in[i] = w;
+  }
+}
+
+static void narrow_outputs(Graph *g, Node *n, DType t) {
+  for (int j = 0; j < n->nout; j++) {
+    Value *v = n->out[j];
+    if (!v || v->dtype != DT_FLOAT) continue;
+    Value *w = ir_value_new(g, NULL);
+    ir_copy_type(w, v);
+    w->data = v->data;
+    w->producer = n;
+    n->out[j] = w;
+    v->data = NULL;
+    insert_cast(g, n->mark + 1, n, w, v, t);
+  }
+}
+
 static void infer_node(Graph *g, Node *n) {
   const OpInfo *op = &optab[n->op];
   n->inferred = 1;
+  DType narrow = narrow_float(n);
+  if (narrow) widen_inputs(g, n, narrow);
   for (int i = 0; i < op->min_in && i < n->nin; i++)
     if (!n->in[i]) diag_node_fatal(n, "required input %d is missing", i);
   if (!n->out[0]) diag_node_fatal(n, "its first output has no name");
@@ -209,6 +266,7 @@ static void infer_node(Graph *g, Node *n) {
   if (!known && (op->flags & OPF_FOLDABLE) && all_inputs_known(n) &&
       bytes <= INFER_FOLD_MAX_BYTES && !(op->flags & OPF_VIEW) && infer_fold_budget(g, bytes))
     interp_node(g, n);
+  if (narrow) narrow_outputs(g, n, narrow);
 }
 
 int infer_fold_budget(Graph *g, size_t bytes) {

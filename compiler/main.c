@@ -52,8 +52,19 @@ static const char *usage_compile =
     "  --weights=MODE      inline: weights as static const arrays in OUT.c;\n"
     "                      file: weights in OUT.weights, loaded with PREFIX_load_weights();\n"
     "                      auto (default): file above 2 MiB of weights\n"
-    "  -O0, -O1, -O2       optimization level (default -O2)\n"
-    "  --dump-after=PASS   print the graph in text form after PASS\n";
+    "  -O0, -O1, -O2       optimization level (default -O2):\n"
+    "                      -O0 folds constants and drops dead nodes, nothing more;\n"
+    "                      -O1 also removes no-op nodes (noop), merges equal nodes and\n"
+    "                      constants (cse), folds BatchNormalization and per-channel\n"
+    "                      scales into Conv/Gemm/MatMul weights (bnfold);\n"
+    "                      -O2 also sinks Transposes until inverse pairs cancel\n"
+    "                      (transpose) and replaces exporter spellings of LayerNorm,\n"
+    "                      GELU, Softmax and SiLU by the single op (patterns)\n"
+    "  --dump-after=PASS   print the graph in text form after PASS (fold, noop, cse,\n"
+    "                      bnfold, transpose, patterns, dce)\n"
+    "  --fold-max-bytes=N  fold a constant node only if its result takes at most N\n"
+    "                      bytes (default 16 MiB; bigger ones run in the product,\n"
+    "                      with a warning)\n";
 
 static const char *usage_run =
     "usage: mlc run MODEL --input NAME=FILE ... [-o DIR] [options]\n"
@@ -140,6 +151,12 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
     else if ((v = flag_value(argc, argv, &i, "--const"))) push_const(a, &r.co.bind, v);
     else if ((v = flag_value(argc, argv, &i, "--name"))) r.co.prefix = v;
     else if ((v = flag_value(argc, argv, &i, "--dump-after"))) r.co.passes.dump_after = v;
+    else if ((v = flag_value(argc, argv, &i, "--fold-max-bytes"))) {
+      char *end;
+      long long b = strtoll(v, &end, 10);
+      if (*end || end == v || b <= 0) diag_fatal("--fold-max-bytes takes a number of bytes > 0");
+      r.co.passes.fold_max_bytes = (size_t)b;
+    }
     else if ((v = flag_value(argc, argv, &i, "--weights"))) {
       if (!strcmp(v, "inline")) r.co.weights = WEIGHTS_INLINE;
       else if (!strcmp(v, "file")) r.co.weights = WEIGHTS_FILE;
@@ -216,7 +233,8 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 1);
   if (r.help) {
     printf("%s\noptions:\n  --input NAME=FILE   an input (.npy or .pb)\n"
-           "  -o DIR              write outputs as DIR/K_NAME.npy\n%s",
+           "  -o DIR              write outputs as DIR/K_NAME.npy\n"
+           "  -O0, -O1, -O2       the passes run first, as mlc compile runs them (default -O2)\n%s",
            usage_run, usage_shape_flags);
     return 0;
   }
@@ -257,6 +275,7 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   }
   infer_bind(g, &r.co.bind);
   infer_graph(g);
+  passes_run(g, &r.co.passes); /* -O0 runs the graph as the model states it */
   /* the inputs that remain after freezing, in the graph's order */
   Tensor **ins = arena_array(a, (size_t)g->ninputs + 1, sizeof *ins);
   for (int i = 0; i < g->ninputs; i++)

@@ -59,12 +59,19 @@ static int read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out) {
   return 0;
 }
 
+static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d,
+                                               uint64_t tag) {
+  return tag >> 3 <= UINT_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
+                              : NULL;
+}
+
 /* protobuf-c's unpacker recurses once per nested message and has no depth
  * limit, so a small crafted file could exhaust the stack. This walks the wire
  * format with the generated descriptors and returns 0 if messages nest deeper
- * than MAX_WIRE_DEPTH. Malformed input returns 1: the unpacker rejects it. */
+ * than MAX_WIRE_DEPTH. Malformed input returns 1: the unpacker rejects it.
+ * *nul is set when a string field (a name) holds a NUL byte. */
 static int wire_depth_ok(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d,
-                         int depth) {
+                         int depth, int *nul) {
   if (depth > MAX_WIRE_DEPTH) return 0;
   for (size_t i = 0; i < len;) {
     uint64_t tag, n;
@@ -82,13 +89,11 @@ static int wire_depth_ok(const uint8_t *p, size_t len, const ProtobufCMessageDes
     }
     case 2: {
       if (!read_varint(p, len, &i, &n) || n > len - i) return 1;
-      const ProtobufCFieldDescriptor *f =
-          tag >> 3 <= UINT_MAX
-              ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
-              : NULL;
+      const ProtobufCFieldDescriptor *f = field_of(d, tag);
       if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
-          !wire_depth_ok(p + i, (size_t)n, f->descriptor, depth + 1))
+          !wire_depth_ok(p + i, (size_t)n, f->descriptor, depth + 1, nul))
         return 0;
+      if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p + i, 0, (size_t)n)) *nul = 1;
       i += (size_t)n;
       break;
     }
@@ -97,6 +102,78 @@ static int wire_depth_ok(const uint8_t *p, size_t len, const ProtobufCMessageDes
     }
   }
   return 1;
+}
+
+/* ---- NUL bytes in names ---------------------------------------------------------- */
+
+/* protobuf-c hands string fields over NUL-terminated, and the IR's names are C
+ * strings, so "t\0a" and "t\0b" would both become "t". A model with such
+ * names is rewritten before unpacking: in every string field a NUL byte
+ * becomes the pair FF '0' and an FF byte the pair FF FF, which keeps distinct
+ * names distinct (FF never occurs in UTF-8). Messages, the text form and the
+ * header's name strings show the pairs. */
+enum { ESC = 0xff };
+
+static size_t put_varint(uint8_t *out, uint64_t v) {
+  size_t k = 0;
+  do {
+    if (out) out[k] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+    k++;
+    v >>= 7;
+  } while (v);
+  return k;
+}
+
+/* the size of message p once escaped, written to out unless it is NULL;
+ * malformed input is copied as it is (the unpacker rejects it) */
+static size_t escape_msg(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d,
+                         uint8_t *out) {
+  size_t o = 0, i = 0;
+#define EMIT(src, n) (out ? memcpy(out + o, (src), (n)) : NULL, o += (n))
+  while (i < len) {
+    size_t start = i, body;
+    uint64_t tag, n = 0;
+    if (!read_varint(p, len, &i, &tag)) break;
+    int wt = (int)(tag & 7);
+    if (wt == 0 && read_varint(p, len, &i, &n)) {
+      EMIT(p + start, i - start);
+      continue;
+    }
+    if ((wt == 1 || wt == 5) && len - i >= (size_t)(wt == 1 ? 8 : 4)) {
+      i += wt == 1 ? 8 : 4;
+      EMIT(p + start, i - start);
+      continue;
+    }
+    if (wt != 2 || !read_varint(p, len, &i, &n) || n > len - i) {
+      i = start;
+      break;
+    }
+    body = i;
+    i += (size_t)n;
+    const ProtobufCFieldDescriptor *f = field_of(d, tag);
+    if (!f || (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE)) {
+      EMIT(p + start, i - start);
+      continue;
+    }
+    size_t sz = (size_t)n;
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) sz = escape_msg(p + body, (size_t)n, f->descriptor, NULL);
+    else
+      for (size_t k = body; k < i; k++) sz += p[k] == 0 || p[k] == ESC;
+    o += put_varint(out ? out + o : NULL, tag);
+    o += put_varint(out ? out + o : NULL, sz);
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+      o += escape_msg(p + body, (size_t)n, f->descriptor, out ? out + o : NULL);
+      continue;
+    }
+    for (size_t k = body; k < i; k++) {
+      uint8_t pair[2] = {ESC, p[k] ? ESC : '0'};
+      if (p[k] == 0 || p[k] == ESC) EMIT(pair, 2);
+      else EMIT(p + k, 1);
+    }
+  }
+  EMIT(p + i, len - i);
+#undef EMIT
+  return o;
 }
 
 /* ---- generated names for unnamed unknown dims ------------------------------- */
@@ -238,6 +315,15 @@ static Graph *import_subgraph(Importer *im, Graph *parent, const Node *n, const 
   return sub;
 }
 
+/* string attributes are modes and names: one with a NUL byte would be read
+ * as its part before the NUL ("constant\0junk" as "constant") */
+static const char *attr_str(const Node *n, const char *aname, const ProtobufCBinaryData *b,
+                            Arena *a) {
+  if (b->len && memchr(b->data, 0, b->len))
+    diag_node_fatal(n, "attribute '%s' holds a string with a NUL byte", aname);
+  return onnx_bytes_str(a, b);
+}
+
 static int list_len(const Node *n, const char *aname, size_t len) {
   if (len > INT_MAX) diag_node_fatal(n, "attribute '%s' has too many elements", aname);
   return (int)len;
@@ -273,7 +359,7 @@ static void import_attr(Importer *im, Graph *g, Node *n, const Onnx__AttributePr
   switch (k) {
   case AK_FLOAT: at->f = ap->f; break;
   case AK_INT: at->i = ap->i; break;
-  case AK_STRING: at->s = onnx_bytes_str(im->a, &ap->s); break;
+  case AK_STRING: at->s = attr_str(n, name, &ap->s, im->a); break;
   case AK_TENSOR: at->t = import_tensor(im, n, name, ap->t); break;
   case AK_GRAPH: at->g = import_subgraph(im, g, n, name, ap->g, depth); break;
   case AK_FLOATS:
@@ -289,7 +375,7 @@ static void import_attr(Importer *im, Graph *g, Node *n, const Onnx__AttributePr
   case AK_STRINGS:
     at->n = list_len(n, name, ap->n_strings);
     at->strings = arena_array(im->a, (size_t)at->n + 1, sizeof *at->strings);
-    for (int i = 0; i < at->n; i++) at->strings[i] = onnx_bytes_str(im->a, &ap->strings[i]);
+    for (int i = 0; i < at->n; i++) at->strings[i] = attr_str(n, name, &ap->strings[i], im->a);
     break;
   case AK_TENSORS:
     at->n = list_len(n, name, ap->n_tensors);
@@ -515,9 +601,18 @@ static void free_model(void *p) {
 
 Graph *onnx_load_bytes(Arena *a, const uint8_t *buf, size_t len, const char *path) {
   const char *shown = path ? path : "<memory>";
-  if (!wire_depth_ok(buf, len, &onnx__model_proto__descriptor, 0))
+  int nul = 0;
+  if (!wire_depth_ok(buf, len, &onnx__model_proto__descriptor, 0, &nul))
     diag_fatal("'%s' is not a valid ONNX model (messages nest more than %d deep)", shown,
                MAX_WIRE_DEPTH);
+  if (nul) {
+    const ProtobufCMessageDescriptor *d = &onnx__model_proto__descriptor;
+    size_t n = escape_msg(buf, len, d, NULL);
+    uint8_t *esc = arena_alloc(a, n ? n : 1);
+    escape_msg(buf, len, d, esc);
+    buf = esc;
+    len = n;
+  }
   ModelJob job = {.im = {.a = a, .base_dir = path ? onnx_dir_of(a, path) : NULL}};
   job.m = onnx__model_proto__unpack(NULL, len, buf);
   if (!job.m) diag_fatal("'%s' is not a valid ONNX model (protobuf parse failed)", shown);

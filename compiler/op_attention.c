@@ -40,8 +40,6 @@ typedef struct Attn {
   int64_t b, hq, hkv, sq, skv, past, dk, dv;
 } Attn;
 
-static const Value *opt_in(const Node *n, int i) { return i < n->nin ? n->in[i] : NULL; }
-
 /* element strides (batch, head, position) of a 3-D or 4-D operand */
 static void head_strides(const Value *v, int64_t heads, int64_t size, int64_t *st) {
   if (v->rank == 4) {
@@ -73,7 +71,7 @@ static int64_t heads_attr(const Node *n, const char *name) {
 
 static void attn_shape(Graph *g, const Node *n, Attn *a) {
   const Value *q = n->in[IN_Q], *k = n->in[IN_K], *v = n->in[IN_V];
-  const Value *pk = opt_in(n, IN_PAST_K), *pv = opt_in(n, IN_PAST_V);
+  const Value *pk = aux_in(n, IN_PAST_K), *pv = aux_in(n, IN_PAST_V);
   aux_require_real(n, q, "Q");
   aux_require_real(n, v, "V");
   if (k->dtype != q->dtype)
@@ -125,7 +123,7 @@ static void attn_shape(Graph *g, const Node *n, Attn *a) {
 }
 
 static void attn_check_inputs(Graph *g, const Node *n, const Attn *a) {
-  const Value *m = opt_in(n, IN_MASK), *np = opt_in(n, IN_NONPAD);
+  const Value *m = aux_in(n, IN_MASK), *np = aux_in(n, IN_NONPAD);
   if (np) {
     if (np->dtype != DT_INT64 || np->rank != 1 || np->dims[0] != a->b)
       diag_node_fatal(n, "nonpad_kv_seqlen must be int64 [%lld]", (long long)a->b);
@@ -216,8 +214,8 @@ void lower_Attention(Graph *g, Node *n, Lowering *L) {
   Attn a;
   attn_shape(g, n, &a);
   attn_check_inputs(g, n, &a);
-  Value *q = n->in[IN_Q], *m = (Value *)opt_in(n, IN_MASK);
-  Value *pk = (Value *)opt_in(n, IN_PAST_K), *pv = (Value *)opt_in(n, IN_PAST_V);
+  Value *q = n->in[IN_Q], *m = aux_in(n, IN_MASK);
+  Value *pk = aux_in(n, IN_PAST_K), *pv = aux_in(n, IN_PAST_V);
   /* inputs and their conversions come before the kernel's call */
   int64_t k_st[3], v_st[3], sc = 2 * (a.skv > 0 ? a.skv : 1);
   Value *io[8] = {aux_as_type(g, L, q, DT_FLOAT)};
@@ -226,7 +224,7 @@ void lower_Attention(Graph *g, Node *n, Lowering *L) {
   io[2] = kv_source(g, n, L, &a, n->in[IN_V], pv, n->nout > 2 ? n->out[2] : NULL, a.dv,
                     v_st);
   if (m) io[3] = m->dtype == DT_BOOL ? m : aux_as_type(g, L, m, DT_FLOAT);
-  io[4] = (Value *)opt_in(n, IN_NONPAD);
+  io[4] = aux_in(n, IN_NONPAD);
   io[5] = aux_f32_out(g, n->out[0]);
   io[6] = aux_f32_out(g, n->nout > 3 ? n->out[3] : NULL);
   io[7] = aux_temp(g, DT_FLOAT, 1, &sc);
@@ -282,7 +280,7 @@ typedef struct Rope {
 
 static void rope_shape(Graph *g, const Node *n, Rope *r) {
   const Value *x = n->in[0], *cs = n->in[1], *sn = n->in[2];
-  const Value *pos = opt_in(n, 3);
+  const Value *pos = aux_in(n, 3);
   aux_require_real(n, x, "input");
   if (cs->dtype != x->dtype || sn->dtype != x->dtype)
     diag_node_fatal(n, "cos_cache and sin_cache must have the input's type");
@@ -335,7 +333,7 @@ void lower_RotaryEmbedding(Graph *g, Node *n, Lowering *L) {
   rope_shape(g, n, &r);
   Value *io[5];
   for (int i = 0; i < 3; i++) io[i] = aux_as_type(g, L, n->in[i], DT_FLOAT);
-  io[3] = (Value *)opt_in(n, 3);
+  io[3] = aux_in(n, 3);
   io[4] = aux_f32_out(g, n->out[0]);
   KCall *c = lower_add(g, L, K_rotary_f32);
   MlcRotary *p = KC_PARAMS(c, MlcRotary);
@@ -377,7 +375,7 @@ void lower_SwiGLU(Graph *g, Node *n, Lowering *L) {
 
 /* x [b, c, len], weight [c, 1, k], bias [c], past_state [b, c, k - 1] */
 static int64_t causal_conv_k(Graph *g, const Node *n) {
-  const Value *x = n->in[0], *w = n->in[1], *bias = opt_in(n, 2), *past = opt_in(n, 3);
+  const Value *x = n->in[0], *w = n->in[1], *bias = aux_in(n, 2), *past = aux_in(n, 3);
   aux_require_real(n, x, "input");
   if (x->rank != 3) diag_node_fatal(n, "input must be [batch, channels, length]");
   int64_t c = x->dims[1], k = w->rank == 3 ? w->dims[2] : 0;
@@ -415,9 +413,9 @@ void lower_CausalConvWithState(Graph *g, Node *n, Lowering *L) {
   int64_t k = causal_conv_k(g, n), bc = x0->dims[0] * x0->dims[1], len = x0->dims[2];
   int64_t pd[3] = {x0->dims[0], x0->dims[1], len + k - 1};
   Value *x = aux_as_type(g, L, x0, DT_FLOAT);
-  Value *past = aux_as_type(g, L, (Value *)opt_in(n, 3), DT_FLOAT);
+  Value *past = aux_as_type(g, L, aux_in(n, 3), DT_FLOAT);
   Value *w = aux_as_type(g, L, n->in[1], DT_FLOAT);
-  Value *bias = aux_as_type(g, L, (Value *)opt_in(n, 2), DT_FLOAT);
+  Value *bias = aux_as_type(g, L, aux_in(n, 2), DT_FLOAT);
   Value *pad = aux_temp(g, DT_FLOAT, 3, pd), *y = aux_f32_out(g, n->out[0]);
   int64_t sdims[2] = {bc, k - 1}, xdims[2] = {bc, len}, pst[2] = {len + k - 1, 1};
   int64_t sst[2] = {k - 1, 1}, xst[2] = {len, 1};
@@ -452,8 +450,8 @@ enum { LA_Q, LA_K, LA_V, LA_PAST, LA_DECAY, LA_BETA };
 
 static void linattn_desc(Graph *g, const Node *n, MlcLinAttn *p) {
   const Value *q = n->in[LA_Q], *k = n->in[LA_K], *v = n->in[LA_V];
-  const Value *past = opt_in(n, LA_PAST), *decay = opt_in(n, LA_DECAY);
-  const Value *beta = opt_in(n, LA_BETA);
+  const Value *past = aux_in(n, LA_PAST), *decay = aux_in(n, LA_DECAY);
+  const Value *beta = aux_in(n, LA_BETA);
   const char *rule = attr_s(n, "update_rule", "gated_delta");
   int gated = !strcmp(rule, "gated") || !strcmp(rule, "gated_delta");
   int delta = !strcmp(rule, "delta") || !strcmp(rule, "gated_delta");
@@ -502,7 +500,7 @@ static void linattn_desc(Graph *g, const Node *n, MlcLinAttn *p) {
 void infer_LinearAttention(Graph *g, Node *n) {
   MlcLinAttn p;
   linattn_desc(g, n, &p);
-  const Value *past = opt_in(n, LA_PAST);
+  const Value *past = aux_in(n, LA_PAST);
   int64_t y[3] = {p.b, p.t, p.hq * p.dv}, st[4] = {p.b, p.hkv, p.dk, p.dv};
   set_shape_checked(n, n->out[0], 3, y);
   n->out[0]->dtype = n->in[LA_Q]->dtype;
@@ -517,7 +515,7 @@ void lower_LinearAttention(Graph *g, Node *n, Lowering *L) {
   linattn_desc(g, n, &d);
   int64_t st[4] = {d.b, d.hkv, d.dk, d.dv};
   Value *io[8];
-  for (int i = 0; i < 6; i++) io[i] = aux_as_type(g, L, (Value *)opt_in(n, i), DT_FLOAT);
+  for (int i = 0; i < 6; i++) io[i] = aux_as_type(g, L, aux_in(n, i), DT_FLOAT);
   Value *st0 = n->nout > 1 ? n->out[1] : NULL;
   io[6] = aux_f32_out(g, n->out[0]);
   io[7] = st0 ? aux_f32_out(g, st0) : aux_temp(g, DT_FLOAT, 4, st);
@@ -592,8 +590,9 @@ void infer_FlexAttention(Graph *g, Node *n) {
   Node *sm = flex_node(g, n, "Softmax", "", 1, "softmax");
   sm->in[0] = s;
   ir_attr_add(g, sm, "axis", AK_INT)->i = -1;
+  Value *pr = flex_mod(g, n, "prob_mod", sm->out[0]);
   Node *o = flex_node(g, n, "FlexOutput", "mlc", 2, "output");
-  o->in[0] = flex_mod(g, n, "prob_mod", sm->out[0]);
+  o->in[0] = pr;
   o->in[1] = n->in[2];
   o->out[0] = n->out[0];
   /* the new nodes take the place of this one */

@@ -192,13 +192,12 @@ void lower_Pow(Graph *g, Node *n, Lowering *L) {
   lower_binary(g, n, L);
 }
 
-/* Mod: fmod=0 takes the divisor's sign (integers only); fmod=1 is C's fmod */
+/* Mod: fmod=0 takes the divisor's sign (Python's %); fmod=1 is C's fmod. The
+ * runtime names them by type: integers "mod"/"fmod", floats "pymod"/"mod". */
 void lower_Mod(Graph *g, Node *n, Lowering *L) {
   DType t = n->in[0]->dtype;
   int fm = (int)attr_i(n, "fmod", 0);
-  if (dtype_is_float(t) && !fm)
-    diag_node_fatal(n, "Mod of floating-point inputs requires fmod=1");
-  const char *fn = dtype_is_float(t) ? "mod" : (fm ? "fmod" : "mod");
+  const char *fn = dtype_is_float(t) ? (fm ? "mod" : "pymod") : (fm ? "fmod" : "mod");
   lower_ew(g, n, L, fn, t, n->in, n->out[0], 0, 0);
 }
 

@@ -15,8 +15,6 @@
 #include "op_norm.h"
 #include "op_shape.h"
 
-static const Value *opt_in(const Node *n, int i) { return i < n->nin ? n->in[i] : NULL; }
-
 /* reduction: 0 none, 1 sum, 2 mean */
 static int reduction(const Node *n) {
   const char *r = attr_s(n, "reduction", "mean");
@@ -29,7 +27,7 @@ static int reduction(const Node *n) {
 /* validates x [N, C, d...], target [N, d...], weight [C]; fills all but
  * the kernel's idx_bits */
 static void loss_dims(Graph *g, const Node *n, MlcNll *p) {
-  const Value *x = n->in[0], *t = n->in[1], *w = opt_in(n, 2);
+  const Value *x = n->in[0], *t = n->in[1], *w = aux_in(n, 2);
   aux_require_real(n, x, "input");
   if (t->dtype != DT_INT64 && t->dtype != DT_INT32)
     diag_node_fatal(n, "target is %s; it must be int32 or int64", dtype_name(t->dtype));
@@ -63,7 +61,7 @@ void infer_Loss(Graph *g, Node *n) {
 
 void lower_Loss(Graph *g, Node *n, Lowering *L) {
   Value *x = aux_as_type(g, L, n->in[0], DT_FLOAT), *y = aux_f32_out(g, n->out[0]);
-  Value *w = aux_as_type(g, L, (Value *)opt_in(n, 2), DT_FLOAT);
+  Value *w = aux_as_type(g, L, aux_in(n, 2), DT_FLOAT);
   if (n->op == OP_SoftmaxCrossEntropyLoss) {
     Value *lp0 = n->nout > 1 ? n->out[1] : NULL;
     Value *lp = lp0 ? aux_f32_out(g, lp0) : aux_temp(g, DT_FLOAT, x->rank, x->dims);

@@ -75,11 +75,6 @@ void aux_require_real(const Node *n, const Value *v, const char *what) {
                     dtype_name(v->dtype), n->op_type);
 }
 
-int aux_out_used(const Node *n, int i) {
-  const Value *v = i < n->nout ? n->out[i] : NULL;
-  return v && (v->is_output || v->nusers > 0);
-}
-
 /* ---- GroupNorm, InstanceNorm, RMSNorm: rows ------------------------------- */
 
 static int64_t dims_prod(const Value *v, int from, int to) {

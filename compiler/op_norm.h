@@ -19,9 +19,9 @@ Value *aux_as_type(Graph *g, Lowering *L, Value *v, DType t);
  * that aux_f32_finish then casts into v; NULL for NULL */
 Value *aux_f32_out(Graph *g, Value *v);
 void aux_f32_finish(Graph *g, Lowering *L, Value *tmp, Value *v);
+/* optional input i, or NULL when absent */
+static inline Value *aux_in(const Node *n, int i) { return i < n->nin ? n->in[i] : NULL; }
 /* node error unless v (if given) is float, double, float16 or bfloat16 */
 void aux_require_real(const Node *n, const Value *v, const char *what);
-/* whether optional output i exists and is consumed */
-int aux_out_used(const Node *n, int i);
 
 #endif

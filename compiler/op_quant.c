@@ -22,8 +22,6 @@
 #include "op_norm.h"
 #include "op_shape.h"
 
-static const Value *opt_in(const Node *n, int i) { return i < n->nin ? n->in[i] : NULL; }
-
 /* the integer range of a quantized type; 0 if it has none (float8) */
 static int int_range(DType t, int64_t *lo, int64_t *hi) {
   switch (t) {
@@ -46,7 +44,7 @@ static int is_scale_type(DType t) {
 
 /* the scale layout of x for MlcQuant; zero point (if any) alike */
 static void quant_layout(Graph *g, const Node *n, MlcQuant *p) {
-  const Value *x = n->in[0], *s = n->in[1], *z = opt_in(n, 2);
+  const Value *x = n->in[0], *s = n->in[1], *z = aux_in(n, 2);
   int64_t block = n->opset >= 21 ? attr_i(n, "block_size", 0) : 0;
   if (z && !ir_same_shape(z, s) && (ir_numel(z) != 1 || ir_numel(s) != 1))
     diag_node_fatal(n, "the zero point's shape %s differs from the scale's %s",
@@ -86,7 +84,7 @@ static void quant_layout(Graph *g, const Node *n, MlcQuant *p) {
 /* QuantizeLinear's output type: the zero point's, else output_dtype's, else
  * uint8 */
 static DType quant_out_type(const Node *n) {
-  const Value *z = opt_in(n, 2);
+  const Value *z = aux_in(n, 2);
   int64_t od = n->opset >= 21 ? attr_i(n, "output_dtype", 0) : 0;
   DType t = z ? z->dtype : od ? (DType)od : DT_UINT8;
   int64_t lo, hi;
@@ -109,7 +107,7 @@ static void quant_types(const Node *n, int quantize) {
   int64_t lo, hi;
   if (!quantize && !int_range(x->dtype, &lo, &hi) && !is_float8(x->dtype))
     diag_node_fatal(n, "dequantizing %s is not supported", dtype_name(x->dtype));
-  const Value *z = opt_in(n, 2);
+  const Value *z = aux_in(n, 2);
   if (!quantize && z && z->dtype != x->dtype)
     diag_node_fatal(n, "the zero point is %s but x is %s", dtype_name(z->dtype),
                     dtype_name(x->dtype));
@@ -153,7 +151,7 @@ static DType div_type(const Node *n) {
 }
 
 static void lower_quant(Graph *g, Node *n, Lowering *L, int quantize) {
-  Value *x = n->in[0], *y = n->out[0], *z = (Value *)opt_in(n, 2);
+  Value *x = n->in[0], *y = n->out[0], *z = aux_in(n, 2);
   /* float8 zero points are zero by definition */
   int use_z = z && !is_float8(quantize ? y->dtype : x->dtype);
   Value *scale = aux_as_type(g, L, n->in[1], DT_DOUBLE);
@@ -218,7 +216,7 @@ static KCall float_twin(Graph *g, const Node *n, int op, const int *which, int n
                         Value *shape) {
   Value fv[3], fo = {0}, *fin[3], *fout[1] = {&fo};
   for (int i = 0; i < nin; i++) {
-    const Value *v = which[i] >= 0 ? opt_in(n, which[i]) : NULL;
+    const Value *v = which[i] >= 0 ? aux_in(n, which[i]) : NULL;
     fin[i] = NULL;
     if (!v) continue;
     fv[i] = *v;
@@ -249,7 +247,7 @@ static void require_int8(const Node *n, const Value *v, const char *what) {
 /* a zero point of x's type with one value, or `per` values (0: none allowed) */
 static int zero_point(Graph *g, const Node *n, int i, const Value *x, int64_t per,
                       const char *what) {
-  const Value *z = opt_in(n, i);
+  const Value *z = aux_in(n, i);
   if (!z) return 0;
   if (z->dtype != x->dtype)
     diag_node_fatal(n, "%s is %s but its tensor is %s", what, dtype_name(z->dtype),
@@ -261,16 +259,16 @@ static int zero_point(Graph *g, const Node *n, int i, const Value *x, int64_t pe
                   n->op == OP_QLinearConv ? "output channel" : "row or column");
 }
 
-/* A at 0, B at bi, zero points at az, bz; int32 y */
-static void lower_qmatmul(Graph *g, const Node *n, Lowering *L, int bi, int az, int bz,
-                          Value *y) {
-  const Value *a = n->in[0], *b = n->in[bi];
-  int which[2] = {0, bi};
-  Value shape;
-  KCall fc = float_twin(g, n, OP_MatMul, which, 2, &shape);
-  const MlcMatMul *m = KC_PARAMS(&fc, MlcMatMul);
-  KCall *c = lower_add(g, L, K_qmatmul);
-  MlcQMatMul *p = KC_PARAMS(c, MlcQMatMul);
+/* input layouts: a/x at 0; MatMulInteger/ConvInteger: b/w at 1, zero points
+ * at 2 and 3; QLinear*: scales at 1, 4, 6, zero points at 2, 5, 7, b/w at 3,
+ * QLinearConv's int32 bias at 8 */
+static int qlinear(const Node *n) { return n->op == OP_QLinearMatMul || n->op == OP_QLinearConv; }
+
+static int is_conv(const Node *n) { return n->op == OP_ConvInteger || n->op == OP_QLinearConv; }
+
+static void qmatmul_params(Graph *g, const Node *n, const MlcMatMul *m, MlcQMatMul *p) {
+  int q = qlinear(n), bz = q ? 5 : 3;
+  const Value *a = n->in[0], *b = n->in[q ? 3 : 1], *zb = aux_in(n, bz);
   p->m = m->m;
   p->n = m->n;
   p->k = m->k;
@@ -281,30 +279,16 @@ static void lower_qmatmul(Graph *g, const Node *n, Lowering *L, int bi, int az, 
   p->at = a->dtype;
   p->bt = b->dtype;
   int64_t k = m->k ? m->k : 1, ncols = b->rank > 1 ? b->dims[b->rank - 1] : 1;
-  p->azp = zero_point(g, n, az, a, ir_numel(a) / k, "a_zero_point");
-  const Value *zb = opt_in(n, bz);
-  p->bzp = zb && ir_numel(zb) == ncols && ncols > 1 ? 1
-                                                    : zero_point(g, n, bz, b, ir_numel(b) / k,
-                                                                 "b_zero_point") * 2;
-  c->io[0] = n->in[0];
-  c->io[1] = (Value *)b;
-  c->io[2] = (Value *)opt_in(n, az);
-  c->io[3] = (Value *)zb;
-  c->io[4] = y;
-  c->nio = 5;
+  p->azp = zero_point(g, n, 2, a, ir_numel(a) / k, "a_zero_point");
+  /* one per column, or one per column of each batch */
+  p->bzp = zb && ir_numel(zb) == ncols && ncols > 1
+               ? 1
+               : 2 * zero_point(g, n, bz, b, ir_numel(b) / k, "b_zero_point");
 }
 
-/* x at 0, w at wi, zero points at xz, wz, int32 bias at bias (-1: none);
- * int32 y */
-static void lower_qconv(Graph *g, const Node *n, Lowering *L, int wi, int xz, int wz,
-                        int bias, Value *y) {
-  const Value *x = n->in[0], *w = n->in[wi];
-  int which[3] = {0, wi, bias};
-  Value shape;
-  KCall fc = float_twin(g, n, OP_Conv, which, 3, &shape);
-  const MlcConv *cv = KC_PARAMS(&fc, MlcConv);
-  KCall *c = lower_add(g, L, K_qconv);
-  MlcQConv *p = KC_PARAMS(c, MlcQConv);
+static void qconv_params(Graph *g, const Node *n, const MlcConv *cv, MlcQConv *p) {
+  int q = qlinear(n);
+  const Value *x = n->in[0], *w = n->in[q ? 3 : 1], *b = q ? aux_in(n, 8) : NULL;
   p->n = cv->n;
   p->c = cv->c;
   p->m = cv->m;
@@ -320,89 +304,93 @@ static void lower_qconv(Graph *g, const Node *n, Lowering *L, int wi, int xz, in
   }
   p->xt = x->dtype;
   p->wt = w->dtype;
-  zero_point(g, n, xz, x, 0, "x_zero_point");
-  p->wzp = zero_point(g, n, wz, w, w->dims[0], "w_zero_point");
-  const Value *b = bias >= 0 ? opt_in(n, bias) : NULL;
+  zero_point(g, n, 2, x, 0, "x_zero_point");
+  p->wzp = zero_point(g, n, q ? 5 : 3, w, w->dims[0], "w_zero_point");
   if (b && b->dtype != DT_INT32)
     diag_node_fatal(n, "bias B is %s; it must be int32", dtype_name(b->dtype));
-  c->io[0] = n->in[0];
-  c->io[1] = (Value *)w;
-  c->io[2] = (Value *)opt_in(n, xz);
-  c->io[3] = (Value *)opt_in(n, wz);
-  c->io[4] = (Value *)b;
-  c->io[5] = y;
-  c->nio = 6;
 }
 
-/* input layouts: a/x at 0; MatMulInteger/ConvInteger: b/w at 1, zero points
- * at 2 and 3; QLinear*: scales at 1, 4, 6, zero points at 2, 5, 7, b/w at 3 */
-static int qlinear(const Node *n) { return n->op == OP_QLinearMatMul || n->op == OP_QLinearConv; }
-
-static int is_conv(const Node *n) { return n->op == OP_ConvInteger || n->op == OP_QLinearConv; }
-
-static void int_product(Graph *g, const Node *n, Lowering *L, Value *y) {
-  int q = qlinear(n);
-  require_int8(n, n->in[0], is_conv(n) ? "x" : "A");
-  require_int8(n, n->in[q ? 3 : 1], is_conv(n) ? "w" : "B");
-  if (is_conv(n)) lower_qconv(g, n, L, q ? 3 : 1, 2, q ? 5 : 3, q ? 8 : -1, y);
-  else lower_qmatmul(g, n, L, q ? 3 : 1, 2, q ? 5 : 3, y);
+/* Validates the integer product, fills its kernel's params and its shape;
+ * gives the kernel */
+static int int_product(Graph *g, const Node *n, Slot *params, Value *shape) {
+  int q = qlinear(n), conv = is_conv(n), which[3] = {0, q ? 3 : 1, conv && q ? 8 : -1};
+  require_int8(n, n->in[0], conv ? "x" : "A");
+  require_int8(n, n->in[q ? 3 : 1], conv ? "w" : "B");
+  KCall fc = float_twin(g, n, conv ? OP_Conv : OP_MatMul, which, conv ? 3 : 2, shape);
+  memset(params, 0, KC_MAX_SLOTS * sizeof *params);
+  if (conv) qconv_params(g, n, KC_PARAMS(&fc, MlcConv), (MlcQConv *)(void *)params);
+  else qmatmul_params(g, n, KC_PARAMS(&fc, MlcMatMul), (MlcQMatMul *)(void *)params);
+  return conv ? K_qconv : K_qmatmul;
 }
 
-/* the shape of the integer product, from the float twin */
-static void int_product_shape(Graph *g, const Node *n, Value *out) {
-  int q = qlinear(n), which[3] = {0, q ? 3 : 1, is_conv(n) && q ? 8 : -1};
+/* the integer product into int32 y */
+static void lower_int_product(Graph *g, const Node *n, Lowering *L, Value *y) {
+  int q = qlinear(n), conv = is_conv(n);
+  Slot params[KC_MAX_SLOTS];
   Value shape;
-  require_int8(n, n->in[0], is_conv(n) ? "x" : "A");
-  require_int8(n, n->in[q ? 3 : 1], is_conv(n) ? "w" : "B");
-  float_twin(g, n, is_conv(n) ? OP_Conv : OP_MatMul, which, is_conv(n) ? 3 : 2, &shape);
-  ir_set_shape(out, shape.rank, shape.dims);
+  KCall *c = lower_add(g, L, int_product(g, n, params, &shape));
+  memcpy(c->params, params, sizeof params);
+  c->io[0] = n->in[0];
+  c->io[1] = n->in[q ? 3 : 1];
+  c->io[2] = aux_in(n, 2);
+  c->io[3] = aux_in(n, q ? 5 : 3);
+  c->io[4] = conv ? (Value *)(q ? aux_in(n, 8) : NULL) : y;
+  c->io[5] = conv ? y : NULL;
+  c->nio = conv ? 6 : 5;
+}
+
+/* QLinear*: the requantization of the int32 product into y: channels are
+ * dim 1 of a conv's output, the last dim of a matmul's */
+static void requant_layout(const Node *n, const Value *y, MlcRequant *p) {
+  static const int scales[3] = {1, 4, 6};
+  int conv = is_conv(n);
+  require_int8(n, n->in[7], "y_zero_point");
+  for (int i = 0; i < 3; i++)
+    if (!is_scale_type(n->in[scales[i]]->dtype))
+      diag_node_fatal(n, "scale input %d is %s; it must be float, float16 or bfloat16",
+                      scales[i], dtype_name(n->in[scales[i]]->dtype));
+  memset(p, 0, sizeof *p);
+  p->outer = p->len = p->inner = 1;
+  int ch = conv ? 1 : y->rank - 1;
+  for (int d = 0; d < y->rank; d++)
+    *(d < ch ? &p->outer : d > ch ? &p->inner : &p->len) *= y->dims[d];
+  int64_t ns = ir_numel(n->in[4]);
+  p->s2_per = ns > 1;
+  if (p->s2_per && ns != p->len)
+    diag_node_fatal(n, "the scale of %s has %lld values; it must have 1 or %lld",
+                    conv ? "w" : "b", (long long)ns, (long long)p->len);
+  if (ir_numel(n->in[1]) != 1 || ir_numel(n->in[6]) != 1 || ir_numel(n->in[7]) != 1)
+    diag_node_fatal(n, "the input and output scales and zero point must be single values");
+  p->st = n->in[1]->dtype;
+  p->yt = n->in[7]->dtype;
+  int_range(n->in[7]->dtype, &p->lo, &p->hi);
 }
 
 void infer_IntProduct(Graph *g, Node *n) {
-  int_product_shape(g, n, n->out[0]);
+  Slot params[KC_MAX_SLOTS];
+  Value shape;
+  int_product(g, n, params, &shape);
+  set_shape_checked(n, n->out[0], shape.rank, shape.dims);
   n->out[0]->dtype = DT_INT32;
   if (qlinear(n)) {
-    const Value *yz = n->in[7];
-    require_int8(n, yz, "y_zero_point");
-    static const int scales[3] = {1, 4, 6};
-    for (int i = 0; i < 3; i++)
-      if (!is_scale_type(n->in[scales[i]]->dtype))
-        diag_node_fatal(n, "scale input %d is %s; it must be float, float16 or bfloat16",
-                        scales[i], dtype_name(n->in[scales[i]]->dtype));
-    n->out[0]->dtype = yz->dtype;
+    MlcRequant p;
+    requant_layout(n, n->out[0], &p);
+    n->out[0]->dtype = n->in[7]->dtype;
   }
 }
 
 void lower_IntProduct(Graph *g, Node *n, Lowering *L) {
   if (!qlinear(n)) {
-    int_product(g, n, L, n->out[0]);
+    lower_int_product(g, n, L, n->out[0]);
     return;
   }
   Value *y = n->out[0], *acc = aux_temp(g, DT_INT32, y->rank, y->dims);
-  int_product(g, n, L, acc);
-  /* conv: channels are dim 1; matmul: the last dim */
-  int conv = is_conv(n);
-  const Value *ws = n->in[4];
-  int64_t len = conv ? y->dims[1] : y->rank ? y->dims[y->rank - 1] : 1;
-  int per = ir_numel(ws) > 1;
-  if (per && ir_numel(ws) != len)
-    diag_node_fatal(n, "the scale of %s has %lld values; it must have 1 or %lld",
-                    conv ? "w" : "b", (long long)ir_numel(ws), (long long)len);
-  if (ir_numel(n->in[1]) != 1 || ir_numel(n->in[6]) != 1 || ir_numel(n->in[7]) != 1)
-    diag_node_fatal(n, "the input and output scales and zero point must be single values");
+  lower_int_product(g, n, L, acc);
   Value *s1 = aux_as_type(g, L, n->in[1], DT_FLOAT);
   Value *s2 = aux_as_type(g, L, n->in[4], DT_FLOAT);
   Value *s3 = aux_as_type(g, L, n->in[6], DT_FLOAT);
   KCall *c = lower_add(g, L, K_requant);
-  MlcRequant *p = KC_PARAMS(c, MlcRequant);
-  int64_t count = ir_numel(y);
-  p->len = len;
-  p->outer = conv ? y->dims[0] : (len ? count / len : 0);
-  p->inner = conv && len && p->outer ? count / len / p->outer : 1;
-  p->s2_per = per;
-  p->st = n->in[1]->dtype;
-  p->yt = y->dtype;
-  int_range(y->dtype, &p->lo, &p->hi);
+  requant_layout(n, y, KC_PARAMS(c, MlcRequant));
   c->io[0] = acc;
   c->io[1] = s1;
   c->io[2] = s2;

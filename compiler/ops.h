@@ -13,6 +13,7 @@ enum {
   OPF_FOLDABLE = 1 << 2,   /* may be evaluated at compile time */
   OPF_VIEW = 1 << 3,       /* output is input 0's bytes, reinterpreted */
   OPF_FUSED = 1 << 4,      /* a group of elementwise nodes run as one loop */
+  OPF_WIDEN = 1 << 5,      /* float16/bfloat16 inputs computed in float32 between Casts */
 };
 
 /* Lowering: a node becomes a list of runtime kernel calls. The interpreter

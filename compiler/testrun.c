@@ -48,7 +48,8 @@ static const char *usage_test =
     "model.onnxtxt), test_data_set_N/input_K.pb and output_K.pb, and an optional\n"
     "data.json with rtol/atol. A DIR without a model is searched one level down.\n"
     "Each test runs through the interpreter and through generated C built with\n"
-    "$MLC_CC (default cc), compared at rtol 1e-3, atol 1e-7 unless data.json\n"
+    "$MLC_CC (default cc) with $MLC_TEST_CFLAGS added (sanitizers, say),\n"
+    "compared at rtol 1e-3, atol 1e-7 unless data.json\n"
     "says otherwise. Prints PASS, FAIL (worst mismatch) or UNSUPPORTED (reason)\n"
     "per test and a closing count; exits 1 if any test failed.\n"
     "\n"
@@ -280,9 +281,9 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, int nsets, double rtol, doub
   emitc_harness(p, &eo, hf);
   out_commit_all();
   int rc = sh(arena_printf(a,
-                           "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic -I'%s' '%s/model.c' "
+                           "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic %s -I'%s' '%s/model.c' "
                            "'%s/harness.c' '%s' -lm -o '%s/prog' > '%s/build.log' 2>&1",
-                           env_or("MLC_CC", "cc"),
+                           env_or("MLC_CC", "cc"), env_or("MLC_TEST_CFLAGS", ""),
                            env_or("MLC_RUNTIME_INCLUDE", MLC_RUNTIME_INCLUDE), dir, dir,
                            env_or("MLC_RUNTIME_LIB", MLC_RUNTIME_LIB), dir, dir));
   int result = 0;

@@ -12,8 +12,9 @@
  *    composed permutation, and goes when that is the identity;
  *  - a Transpose that moves only unit dims is a Reshape (a view: no copy).
  *
- * Every reader of the output reads the input instead. A node whose output is
- * a graph output stays: the output keeps its name and its own buffer. */
+ * Every reader of the output reads the input instead. When the output is a
+ * graph output, the input's producer makes it instead, if nothing else reads
+ * the input; otherwise the node stays (the output keeps its name). */
 #include "ops.h"
 #include "passes.h"
 
@@ -114,10 +115,8 @@ void pass_noop(Graph *g) {
       continue;
     }
     Value *y = n->out[0], *x = passed_through(n);
-    if (x && !y->is_output && x->dtype == y->dtype && ir_same_shape(x, y)) {
-      rw_replace_uses(g, y, x);
-      rw_kill(n);
-    } else if (n->op == OP_Transpose && unit_dims_only(n)) {
+    if (x && x->dtype == y->dtype && ir_same_shape(x, y) && rw_bypass(g, n, x)) continue;
+    if (n->op == OP_Transpose && unit_dims_only(n)) {
       to_reshape(g, n);
     }
   }

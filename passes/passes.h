@@ -48,11 +48,16 @@ void rw_set_output(Node *n, int j, Value *v);
 void rw_replace_uses(Graph *g, Value *from, Value *to);
 /* n is dead; producers left without consumers die too */
 void rw_kill(Node *n);
-/* a node placed in the schedule just before `at` and named after it (the
+/* a node placed in the schedule just before (after) `at` and named after it (the
  * source node that diagnostics and generated comments name), at the graph's
  * opset unless the caller sets n->opset; marked inferred: the caller gives
  * its outputs types */
 Node *rw_node_before(Graph *g, Node *at, const char *op_type, int nin, int nout);
+Node *rw_node_after(Graph *g, Node *at, const char *op_type, int nin, int nout);
+/* n returns x unchanged as its output y: readers of y read x, or, if y is a
+ * graph output, x's producer makes y (when nothing else reads x). 1 if n
+ * went. */
+int rw_bypass(Graph *g, Node *n, Value *x);
 /* an anonymous value of the given type; rw_const also allocates zeroed data */
 Value *rw_value(Graph *g, DType t, int rank, const int64_t *dims);
 Value *rw_const(Graph *g, DType t, int rank, const int64_t *dims);
@@ -60,6 +65,7 @@ Value *rw_const(Graph *g, DType t, int rank, const int64_t *dims);
 int rw_scalar(const Value *v, double *x);
 /* attributes, replaced or added (new storage: attribute arrays may be shared) */
 void rw_attr_ints(Graph *g, Node *n, const char *name, const int64_t *v, int k);
+void rw_attr_int(Graph *g, Node *n, const char *name, int64_t v);
 void rw_attr_float(Graph *g, Node *n, const char *name, double v);
 void rw_attr_string(Graph *g, Node *n, const char *name, const char *s);
 /* a Transpose's permutation (the default reverses the axes); its rank */

@@ -79,16 +79,26 @@ void rw_kill(Node *n) {
     if (n->in[i]) released(n->in[i]);
 }
 
-Node *rw_node_before(Graph *g, Node *at, const char *op_type, int nin, int nout) {
+/* a new node named after `at`, placed at `at`'s position plus `after` */
+static Node *node_near(Graph *g, Node *at, int after, const char *op_type, int nin, int nout) {
   Node *n = ir_node_new(g, op_type, "", at->name, nin, nout);
   n->index = at->index;
   n->inferred = 1;
   int k = g->nnodes - 1;
   while (k > 0 && g->nodes[k - 1] != at) k--;
   MLC_ASSERT(k > 0);
-  memmove(g->nodes + k, g->nodes + k - 1, (size_t)(g->nnodes - k) * sizeof *g->nodes);
-  g->nodes[k - 1] = n;
+  k -= !after; /* the slot n goes to */
+  memmove(g->nodes + k + 1, g->nodes + k, (size_t)(g->nnodes - 1 - k) * sizeof *g->nodes);
+  g->nodes[k] = n;
   return n;
+}
+
+Node *rw_node_before(Graph *g, Node *at, const char *op_type, int nin, int nout) {
+  return node_near(g, at, 0, op_type, nin, nout);
+}
+
+Node *rw_node_after(Graph *g, Node *at, const char *op_type, int nin, int nout) {
+  return node_near(g, at, 1, op_type, nin, nout);
 }
 
 Value *rw_value(Graph *g, DType t, int rank, const int64_t *dims) {
@@ -132,6 +142,10 @@ void rw_attr_ints(Graph *g, Node *n, const char *name, const int64_t *v, int k) 
   a->n = k;
 }
 
+void rw_attr_int(Graph *g, Node *n, const char *name, int64_t v) {
+  attr_slot(g, n, name, AK_INT)->i = v;
+}
+
 void rw_attr_float(Graph *g, Node *n, const char *name, double v) {
   attr_slot(g, n, name, AK_FLOAT)->f = v;
 }
@@ -162,13 +176,24 @@ int rw_merge_transposes(Graph *g, Node *t2) {
     p[i] = p1[p2[i]];
     ident &= p[i] == i;
   }
-  Value *x = t1->in[0];
-  if (ident && !t2->out[0]->is_output) {
-    rw_replace_uses(g, t2->out[0], x);
-    rw_kill(t2);
+  rw_attr_ints(g, t2, "perm", p, r);
+  rw_set_input(g, t2, 0, t1->in[0]);
+  if (ident) rw_bypass(g, t2, t2->in[0]);
+  return 1;
+}
+
+int rw_bypass(Graph *g, Node *n, Value *x) {
+  Value *y = n->out[0];
+  if (!y->is_output) {
+    rw_replace_uses(g, y, x);
+    rw_kill(n);
     return 1;
   }
-  rw_attr_ints(g, t2, "perm", p, r);
-  rw_set_input(g, t2, 0, x);
+  /* a graph output keeps its value: x's producer makes it instead */
+  Node *p = x->producer;
+  if (!p || p->dead || x->data || x->is_input || rw_sole_user(x) != n) return 0;
+  for (int j = 0; j < p->nout; j++)
+    if (p->out[j] == x) rw_set_output(p, j, y);
+  rw_kill(n);
   return 1;
 }

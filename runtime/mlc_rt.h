@@ -531,6 +531,8 @@ static inline uint64_t mlc_rt_ipow(uint64_t a, uint64_t b, int b_negative) {
   B(max, sfx, T, T, (a != a || b != b) ? (T)NAN : (a > b ? a : b))          \
   B(min, sfx, T, T, (a != a || b != b) ? (T)NAN : (a < b ? a : b))          \
   B(mod, sfx, T, T, fn(fmod)(a, b))                                         \
+  B(pymod, sfx, T, T, fn(fmod)(a, b) != 0 && ((fn(fmod)(a, b) < 0) != (b < 0))\
+                          ? fn(fmod)(a, b) + b : fn(fmod)(a, b))            \
   B(prelu, sfx, T, T, a < 0 ? a * b : a)
 
 /* unsigned: no negation, no sign tests */

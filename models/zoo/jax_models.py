@@ -26,10 +26,11 @@ def convert(fn, shape, input_name, output_name, path):
 
 def jax_mlp(path):
     import jax
-    import jax.numpy as jnp
     k1, k2, k3, k4 = jax.random.split(jax.random.key(0), 4)
-    params = {"w1": jax.random.normal(k1, (784, 256)) * 0.05, "b1": jax.random.normal(k2, (256,)) * 0.1,
-              "w2": jax.random.normal(k3, (256, 10)) * 0.05, "b2": jax.random.normal(k4, (10,)) * 0.1}
+    params = {"w1": jax.random.normal(k1, (784, 256)) * 0.05,
+              "b1": jax.random.normal(k2, (256,)) * 0.1,
+              "w2": jax.random.normal(k3, (256, 10)) * 0.05,
+              "b2": jax.random.normal(k4, (10,)) * 0.1}
 
     def mlp(x):
         h = jax.nn.gelu(x @ params["w1"] + params["b1"], approximate=True)

@@ -27,8 +27,8 @@ def sklearn_mlp(path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # not converged: the weights need not be good
         model.fit(x.astype(np.float32), y)
-    proto = to_onnx(model, initial_types=[("X", FloatTensorType([1, 12]))], target_opset={"": 17, "ai.onnx.ml": 3},
-                    options={"zipmap": False})
+    proto = to_onnx(model, initial_types=[("X", FloatTensorType([1, 12]))],
+                    target_opset={"": 17, "ai.onnx.ml": 3}, options={"zipmap": False})
     save(proto, path, FRAMEWORK)
 
 

@@ -3,12 +3,13 @@ here in torch: fastai itself is not needed) with random weights (seed 0):
 one embedding per categorical column, sized by fastai's rule
 min(600, round(1.6 * n**0.56)), concatenated with the BatchNorm'd continuous
 columns, then Linear -> ReLU -> BatchNorm1d blocks (fastai's LinBnDrop with
-lin_first, dropout off in inference) of 200 and 100, and a Linear head.
+lin_first, dropout off in inference) of 200 and 100, and a Linear head
+(scaled so that the logits have unit spread: common.unit_outputs).
 
 Inputs: x_cat int64 1x4 (day of week, month, state, store; every column's
 table has at least 8 rows, and the recorded input range is the smallest
 table's) and x_cont float 1x6. Output: 1x3 logits."""
-from common import export_torch, randomise_batchnorm
+from common import export_torch, randomise_batchnorm, unit_outputs
 
 FRAMEWORK = "fastai-style (torch)"
 CARDINALITIES = (8, 13, 52, 1001)   # with fastai's extra #na# row each
@@ -41,7 +42,9 @@ def tabular(path):
     torch.manual_seed(0)
     model = randomise_batchnorm(TabularModel()).eval()
     x_cat = torch.zeros(1, len(CARDINALITIES), dtype=torch.int64)
-    export_torch(model, (x_cat, torch.randn(1, N_CONT)), path, FRAMEWORK, ["x_cat", "x_cont"],
+    x_cont = torch.randn(1, N_CONT)
+    unit_outputs(model, model.layers[-1], (x_cat, x_cont))
+    export_torch(model, (x_cat, x_cont), path, FRAMEWORK, ["x_cat", "x_cont"],
                  ["logits"], {"x_cat": (0, min(CARDINALITIES))})
 
 

@@ -1,12 +1,13 @@
 """Recurrent models from torch.nn with random weights (seed 0), batch 1,
 exported by the classic exporter at opset 17 (torch's LSTM and GRU become
-ONNX LSTM and GRU nodes):
+ONNX LSTM and GRU nodes); the heads are scaled to outputs of unit spread
+(common.unit_outputs):
 
   lstm  text classifier: token ids (seq 24, vocabulary 1000) -> Embedding 64
         -> 2-layer LSTM, hidden 128 -> Linear on the last step -> 5 classes
   gru   sequence regressor: 1x40x16 features -> bidirectional GRU, hidden 32
         -> Linear on every step -> 1x40x4"""
-from common import export_torch
+from common import export_torch, unit_outputs
 
 FRAMEWORK = "torch"
 
@@ -28,6 +29,7 @@ def lstm(path):
     torch.manual_seed(0)
     model = TextLSTM().eval()
     ids = torch.randint(0, 1000, (1, 24))
+    unit_outputs(model, model.head, (ids,))
     export_torch(model, (ids,), path, FRAMEWORK, ["ids"], ["logits"], {"ids": (0, 1000)})
 
 
@@ -46,7 +48,9 @@ def gru(path):
 
     torch.manual_seed(0)
     model = SeqGRU().eval()
-    export_torch(model, (torch.randn(1, 40, 16),), path, FRAMEWORK, ["x"], ["y"])
+    x = torch.randn(1, 40, 16)
+    unit_outputs(model, model.head, (x,))
+    export_torch(model, (x,), path, FRAMEWORK, ["x"], ["y"])
 
 
 MODELS = {"lstm": lstm, "gru": gru}

@@ -1,7 +1,8 @@
 """torchvision image classifiers with random weights (seed 0), batch 1,
 3x224x224. Nothing is downloaded: the architectures come from the torchvision
 package, the weights from the seed (BatchNorm statistics randomised too, and weight
-matrices that torchvision starts at zero drawn at random).
+matrices that torchvision starts at zero drawn at random), and the classifier
+is scaled so that the logits have unit spread (common.unit_outputs).
 
 vit_tiny is ViT-Ti/16 (DeiT-Tiny's shape: 12 layers, width 192, 3 heads),
 built from torchvision's VisionTransformer class; vit_b_16 is ViT-Base/16.
@@ -9,7 +10,7 @@ resnet18_dynamo is resnet18 through the dynamo exporter, whose graph differs
 from the classic exporter's. squeezenet1_1_functions exports each Fire block
 as an ONNX model-local function (export_modules_as_functions), the form
 exporters use to keep a model's module structure."""
-from common import export_torch, randomise_batchnorm
+from common import export_torch, randomise_batchnorm, unit_outputs
 
 FRAMEWORK = "torchvision"
 
@@ -39,6 +40,8 @@ def exporter(arch, dynamo=False, functions=False):
         model = build(arch)
         torch.manual_seed(1)
         x = torch.randn(1, 3, 224, 224)
+        head = [m for m in model.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))][-1]
+        unit_outputs(model, head, (x,))
         options = {}
         if functions:
             from torchvision.models.squeezenet import Fire

@@ -201,6 +201,34 @@ def export_models(names, cache):
     return skipped, failed
 
 
+def check_one(args, name, path, work):
+    """Compiles and checks one model: ([framework, ops, parameters, worst
+    errors, compile seconds], status), status "ok" if it matches."""
+    model = onnx.load(path)
+    ops = function_ops(model)
+    cells = [metadata(model)[0], f"{sum(ops.values())} ({len(ops)})", f"{parameters(model):,}"]
+    del model
+    ok, secs, status = run_compile(args.mlc, path, work)
+    err = ""
+    if ok:
+        try:
+            good, line, _ = check_models.check(args.mlc, path, work, args.j)
+        except Exception as e:  # onnxruntime refused the model: no reference
+            good, line = False, f"- {name}: reference failed: {str(e).splitlines()[0]}"
+        m = re.search(r"interp ([^,\s]+), c ([^,\s]+)", line)
+        err = f"{m.group(1)} / {m.group(2)}" if m else ""
+        flat = constant_outputs(work, name)
+        status = "ok"
+        if not good:
+            status = re.sub(r"^\S+\s+\S+:\s*", "", line)
+            if args.diagnose and "FAIL" in line:
+                status += "; " + first_divergence(args.mlc, path, work)
+        elif flat:
+            status = "the reference output is constant: " + ", ".join(flat)
+        shutil.rmtree(os.path.join(work, name), ignore_errors=True)  # a copy of the model
+    return cells + [err, f"{secs:.2f}"], status
+
+
 def row(*cells):
     return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
 
@@ -224,8 +252,9 @@ def main():
     elif args.fast:
         names = list(FAST)
     else:
+        cached = glob.glob(os.path.join(args.dir, "*.onnx"))
         names = list(catalog) if args.export else sorted(
-            os.path.splitext(os.path.basename(p))[0] for p in glob.glob(os.path.join(args.dir, "*.onnx")))
+            os.path.splitext(os.path.basename(p))[0] for p in cached)
     skipped, export_failed = export_models(names, args.dir) if args.export else ({}, {})
 
     lines = [row("model", "framework", "ops (distinct)", "parameters", "worst error interp / C",
@@ -243,34 +272,12 @@ def main():
                 lines.append(row(name, fw, "", "", "", "", reason))
                 print(f"{name}: {reason}", file=sys.stderr, flush=True)
                 continue
-            model = onnx.load(path)
-            fw = metadata(model)[0] if metadata(model)[0] != "?" else fw
-            ops = function_ops(model)
-            ok, secs, reason = run_compile(args.mlc, path, work)
-            err, status = "", "ok"
-            if not ok:
-                status = reason
-            else:
-                try:
-                    good, line, _ = check_models.check(args.mlc, path, work, args.j)
-                except Exception as e:  # onnxruntime refused the model: no reference
-                    good, line = False, f"- {name}: reference failed: {str(e).splitlines()[0]}"
-                m = re.search(r"interp ([^,\s]+), c ([^,\s]+)", line)
-                err = f"{m.group(1)} / {m.group(2)}" if m else ""
-                flat = constant_outputs(work, name)
-                if not good:
-                    status = re.sub(r"^\S+\s+\S+:\s*", "", line)
-                    if args.diagnose and "FAIL" in line:
-                        status += "; " + first_divergence(args.mlc, path, work)
-                elif flat:
-                    status = "the reference output is constant: " + ", ".join(flat)
+            cells, status = check_one(args, name, path, work)
+            fw = cells[0] if cells[0] != "?" else fw
             passed += status == "ok"
             failed += status != "ok"
-            lines.append(row(name, fw, f"{sum(ops.values())} ({len(ops)})",
-                             f"{parameters(model):,}", err, f"{secs:.2f}", status))
-            print(f"{name}: {status} ({secs:.1f} s compile)", file=sys.stderr, flush=True)
-            shutil.rmtree(os.path.join(work, name), ignore_errors=True)  # a copy of the model
-            del model
+            lines.append(row(name, fw, *cells[1:], status))
+            print(f"{name}: {status} ({cells[-1]} s compile)", file=sys.stderr, flush=True)
     table = "\n".join(lines) + "\n"
     print(table, end="")
     if args.table:
@@ -279,7 +286,8 @@ def main():
     if not passed and not failed:
         print("zoo: no model to check (export packages missing?): skipped")
         return 0
-    print(f"zoo: {passed} passed, {failed} failed" + (f", {len(skipped)} skipped" if skipped else ""))
+    print(f"zoo: {passed} passed, {failed} failed"
+          + (f", {len(skipped)} skipped" if skipped else ""))
     return 1 if failed else 0
 
 

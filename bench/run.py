@@ -1,0 +1,618 @@
+#!/usr/bin/env python3
+"""The benchmark: mlc's generated C against onnxruntime, same machine, same
+inputs, batch 1, on the benchmark models present.
+
+For each model: `mlc info` (arena against its lower bound, nodes before and
+after the passes), `mlc compile --weights=file` (wall time, median of 3),
+the generated .c built with the runtime's own flags (wall time and peak
+memory of the compiler), then latency: bench/harness.c linked with the
+model (generic over models through a small generated header), and
+onnxruntime in this process at 1 and at 2 intra-op threads (inter-op 1),
+fed the same random inputs (fixed seed; integer inputs drawn from the range
+the zoo export recorded in the model's metadata). After a warm-up of each,
+the three take turns in rounds of timed blocks (the order rotating each
+round) so that noise on a shared machine hits all of them; the table gives
+medians (and p10-p90) over every timed run. mlc's code is single-threaded:
+its one time is compared with both onnxruntime columns. The harness also
+counts the allocator calls made during the timed runs (expected: 0) and
+its outputs are compared with onnxruntime's (rtol 1e-3, atol 1e-4, as the
+model tests do).
+
+The runtime and the generated code are built with the same flags: by
+default run.py configures its own CMake build (build/bench/cmake, Release,
+-DMLC_NATIVE=ON, so -march=native) and reads the runtime's flags from it;
+--mlc uses an existing build (that mlc, the libmlc_rt.a and the flags beside
+it) instead.
+
+Writes results.md (tables, the done-when checks, the machine) and
+results.svg (the latency ratios) into --out: bench/ for a full run, which
+also copies the tables into README.md between <!-- bench:begin --> and
+<!-- bench:end -->; build/bench/ for --quick or --models runs, which leave
+the committed results alone. Exits 1 if a model fails to compile, build or
+run, its outputs differ from onnxruntime's, or a check fails.
+
+usage: python3 bench/run.py [--models a,b] [--quick] [--mlc BUILD/mlc]
+                            [--zoo DIR] [--out DIR] [--work DIR]"""
+import argparse
+import datetime
+import gc
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# (name, model file relative to the zoo folder or the repository, mlc arguments)
+MODELS = [
+    ("mlp", os.path.join(ROOT, "models", "mlp.onnxtxt"), ["--dim", "batch=1"]),
+    ("resnet18", "resnet18.onnx", []),
+    ("resnet50", "resnet50.onnx", []),
+    ("mobilenet_v2", "mobilenet_v2.onnx", []),
+    ("squeezenet1_1", "squeezenet1_1.onnx", []),
+    ("bert_tiny", "bert_tiny.onnx", []),
+    ("bert_base", "bert_base.onnx", []),
+]
+
+# the done-when limits the table is checked against
+ARENA_RATIO_MAX = 1.10
+RESNET50_COMPILE_S = 1.0
+RESNET50_BUILD_S = 30.0
+RESNET50_BUILD_MB = 2048.0
+
+RTOL, ATOL = 1e-3, 1e-4  # as tests/models/check_models.py
+RANGE_KEY = "mlc_zoo.range."  # models/zoo/common.py: integer inputs' [LO, HI)
+
+# mlc's dtype names (model.h comments) as numpy types
+NP_DTYPES = {"float": np.float32, "double": np.float64, "float16": np.float16, "bool": np.bool_,
+             "int8": np.int8, "int16": np.int16, "int32": np.int32, "int64": np.int64,
+             "uint8": np.uint8, "uint16": np.uint16, "uint32": np.uint32, "uint64": np.uint64}
+
+
+class Settings:
+    """How long each part runs: a full run, or --quick."""
+
+    def __init__(self, quick):
+        self.quick = quick
+        self.compile_reps = 1 if quick else 3
+        self.rounds = 3 if quick else 10
+        self.block_s = 0.05 if quick else 0.4  # target time of one engine's block
+        self.block_min = 1 if quick else 3  # runs per block, whatever they take
+        self.block_max = 200
+        self.warm_runs = 1 if quick else 3
+        self.warm_ms = 50 if quick else 1000
+
+
+class Failed(Exception):
+    pass
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+# ---- processes -------------------------------------------------------------------------------
+
+def measured(cmd):
+    """Runs cmd; returns (wall seconds, peak resident MB of it and its
+    children, stdout, stderr). Raises Failed on a non-zero exit.
+
+    The peak comes from GNU time (/usr/bin/time): Linux carries a process's
+    peak across exec, so the rusage of a child forked from this (big)
+    process would report this process's size; time forks from a small one.
+    Without GNU time the peak is None."""
+    gnu_time = shutil.which("time", path="/usr/bin:/bin")
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r") as rss:
+        t = time.perf_counter()
+        p = subprocess.run(([gnu_time, "-f", "%M", "-o", rss.name] if gnu_time else []) + cmd,
+                           stdout=out, stderr=err)
+        wall = time.perf_counter() - t
+        out.seek(0)
+        err.seek(0)
+        so, se = out.read(), err.read()
+        peak = rss.read().split() if gnu_time else None
+    if p.returncode:
+        lines = (se or so).strip().splitlines()
+        raise Failed(f"{os.path.basename(cmd[0])} exit {p.returncode}: "
+                     f"{lines[-1] if lines else ''}")
+    return wall, int(peak[-1]) / 1024.0 if peak else None, so, se
+
+
+def runtime_flags(build):
+    """The flags the build's mlc_rt target was compiled with (CMake's
+    flags.make): warnings, -fPIC and -g left out, the last -O kept."""
+    path = os.path.join(build, "CMakeFiles", "mlc_rt.dir", "flags.make")
+    try:
+        text = open(path).read()
+    except OSError:
+        raise Failed(f"{path}: not found (is {build} a CMake build of mlc?)")
+    toks = []
+    for key in ("C_DEFINES", "C_FLAGS"):
+        m = re.search(rf"^{key} = (.*)$", text, re.M)
+        toks += m.group(1).split() if m else []
+    opt = [t for t in toks if re.fullmatch(r"-O.?", t)][-1:]
+    keep = [t for t in toks if not (t.startswith("-W") or t.startswith("-pedantic")
+                                    or t in ("-fPIC", "-g") or re.fullmatch(r"-O.?", t))]
+    return opt + keep
+
+
+def setup_build(args):
+    """(mlc, libmlc_rt.a, flags): the given build, or bench's own."""
+    if args.mlc:
+        build = os.path.dirname(os.path.abspath(args.mlc))
+        mlc = os.path.abspath(args.mlc)
+    else:
+        build = os.path.join(ROOT, "build", "bench", "cmake")
+        log(f"building mlc (Release, MLC_NATIVE) in {os.path.relpath(build, ROOT)}")
+        for cmd in (["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release",
+                     "-DMLC_NATIVE=ON"], ["make", "-C", build, "-j2", "mlc"]):
+            r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            if r.returncode:
+                sys.exit(f"bench: {' '.join(cmd[:2])} failed:\n{r.stderr}")
+        mlc = os.path.join(build, "mlc")
+    rtlib = os.path.join(build, "libmlc_rt.a")
+    for f in (mlc, rtlib):
+        if not os.path.exists(f):
+            sys.exit(f"bench: {f} not found")
+    try:
+        return mlc, rtlib, runtime_flags(build)
+    except Failed as e:
+        sys.exit(f"bench: {e}")
+
+
+# ---- mlc: info, compile, build -------------------------------------------------------------------
+
+def mlc_info(mlc, src, margs):
+    _, _, out, _ = measured([mlc, "info", src, *margs])
+    m = re.search(r"^arena: (\d+) bytes \(lower bound (\d+), ratio ([\d.]+)\)", out, re.M)
+    before = re.search(r"^nodes: (\d+)", out, re.M)
+    after = re.search(r"^nodes after passes \(-O2\): (\d+)", out, re.M)
+    if not (m and before and after):
+        raise Failed("mlc info: unexpected output")
+    return {"arena": int(m.group(1)), "lower_bound": int(m.group(2)),
+            "arena_ratio": float(m.group(3)), "nodes": (int(before.group(1)), int(after.group(1)))}
+
+
+def parse_header(path):
+    """[(name, numpy dtype, dims)] of the inputs and of the outputs, from the
+    comments and macros of the generated model.h."""
+    text = open(path).read()
+    io = {}
+    for kind in ("INPUT", "OUTPUT"):
+        io[kind] = []
+        n = int(re.search(rf"#define MODEL_NUM_{kind}S (\d+)", text).group(1))
+        for i in range(n):
+            dtype = re.search(rf"^/\* {kind} {i} '.*': (\w+) ", text, re.M).group(1)
+            name = re.search(rf'#define MODEL_{kind}{i}_NAME "(.*)"$', text, re.M).group(1)
+            dims = re.search(rf"#define MODEL_{kind}{i}_DIMS \{{(.*)\}}", text).group(1)
+            rank = int(re.search(rf"#define MODEL_{kind}{i}_RANK (\d+)", text).group(1))
+            if dtype not in NP_DTYPES:
+                raise Failed(f"{kind.lower()} {i}: type {dtype} not handled by the bench")
+            shape = tuple(int(d) for d in dims.split(",")) if rank else ()
+            io[kind].append((name.encode().decode("unicode_escape"), NP_DTYPES[dtype], shape))
+    return io["INPUT"], io["OUTPUT"]
+
+
+def write_bench_header(work, ins, outs, weights):
+    """bench_model.h: what harness.c needs to know of this model."""
+    def sizes(kind, vals):
+        return "{" + ", ".join(f"MODEL_{kind}{i}_COUNT * {np.dtype(t).itemsize}"
+                               for i, (_, t, _) in enumerate(vals)) + "}"
+    args = [f"in[{i}]" for i in range(len(ins))] + [f"out[{i}]" for i in range(len(outs))]
+    with open(os.path.join(work, "bench_model.h"), "w") as f:
+        f.write("/* Generated by bench/run.py from model.h. */\n#include \"model.h\"\n"
+                f"#define BENCH_NIN {len(ins)}\n#define BENCH_NOUT {len(outs)}\n"
+                f"#define BENCH_IN_BYTES {sizes('INPUT', ins) if ins else '{0}'}\n"
+                f"#define BENCH_OUT_BYTES {sizes('OUTPUT', outs) if outs else '{0}'}\n"
+                f"#define BENCH_RUN(in, out) model_run({', '.join(args)})\n"
+                f"#define BENCH_WEIGHTS {1 if weights else 0}\n")
+
+
+def compile_and_build(mlc, rtlib, flags, src, margs, work, st, res):
+    """mlc compile (timed), the generated .c built (timed, peak memory), the
+    harness linked; fills res; returns (inputs, outputs, weights file or None)."""
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    out_c = os.path.join(work, "model.c")
+    runs = [measured([mlc, "compile", src, *margs, "--weights=file", "-o", out_c])
+            for _ in range(st.compile_reps)]
+    res["compile_s"] = float(np.median([r[0] for r in runs]))
+    res["compile_mb"] = runs[0][1]
+    inc = ["-I", work, "-I", os.path.join(ROOT, "runtime")]
+    cc = os.environ.get("CC", "cc")
+    wall, peak, _, _ = measured([cc, *flags, *inc, "-c", out_c, "-o", os.path.join(work, "model.o")])
+    res["build_s"], res["build_mb"] = wall, peak
+    ins, outs = parse_header(os.path.join(work, "model.h"))
+    weights = os.path.join(work, "model.weights")
+    weights = weights if os.path.exists(weights) else None
+    write_bench_header(work, ins, outs, weights)
+    measured([cc, *flags, "-Wall", "-Wextra", "-Werror", "-pedantic", *inc,
+              os.path.join(HERE, "harness.c"), os.path.join(work, "model.o"), rtlib, "-lm",
+              "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free",
+              "-o", os.path.join(work, "harness")])
+    return ins, outs, weights
+
+
+# ---- the engines -----------------------------------------------------------------------------------
+
+class MlcEngine:
+    """The harness process, driven block by block over its stdin."""
+    label = "mlc"
+
+    def __init__(self, work, ins, outs, weights, st):
+        self.out_files = [os.path.join(work, f"out{i}.bin") for i in range(len(outs))]
+        cmd = [os.path.join(work, "harness"), weights or "-",
+               *[os.path.join(work, f"in{i}.bin") for i in range(len(ins))],
+               *self.out_files, str(st.warm_runs), str(st.warm_ms)]
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline().split()
+        if len(line) != 2 or line[0] != "ready":
+            self.p.kill()
+            raise Failed("harness: " + (self.p.stderr.read().strip() or "no answer"))
+        self.estimate = float(line[1]) * 1e-9
+        self.times, self.allocs = [], 0
+
+    def outputs(self, outs):
+        return [np.fromfile(f, dtype=t).reshape(s) for f, (_, t, s) in zip(self.out_files, outs)]
+
+    def block(self, n):
+        self.p.stdin.write(f"{n}\n")
+        self.p.stdin.flush()
+        vals = self.p.stdout.readline().split()
+        if len(vals) != n + 1:
+            raise Failed("harness: " + (self.p.stderr.read().strip() or "died"))
+        self.allocs += int(vals[0])
+        self.times += [float(v) * 1e-9 for v in vals[1:]]
+
+    def close(self):
+        self.p.stdin.close()
+        self.p.wait()
+
+
+class OrtEngine:
+    """An onnxruntime session at `threads` intra-op threads, inputs and
+    outputs bound once (IOBinding) so that a timed run is one call."""
+
+    def __init__(self, model, feeds, threads, st):
+        self.label = f"ort {threads}T"
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        self.sess = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+        self.ref = self.sess.run(None, feeds)
+        self.bind = self.sess.io_binding()
+        for name, x in feeds.items():
+            self.bind.bind_cpu_input(name, x)
+        self.out = [np.empty_like(r) for r in self.ref]
+        for o, buf in zip(self.sess.get_outputs(), self.out):
+            self.bind.bind_output(o.name, "cpu", 0, buf.dtype, buf.shape, buf.ctypes.data)
+        t0, n = time.perf_counter(), 0
+        while n < st.warm_runs or time.perf_counter() - t0 < st.warm_ms / 1000:
+            self.sess.run_with_iobinding(self.bind)
+            n += 1
+        self.estimate = (time.perf_counter() - t0) / n
+        self.times = []
+
+    def block(self, n):
+        run, bind, clock = self.sess.run_with_iobinding, self.bind, time.perf_counter_ns
+        times = []
+        for _ in range(n):
+            t = clock()
+            run(bind)
+            times.append(clock() - t)
+        self.times += [t * 1e-9 for t in times]
+
+    def close(self):
+        self.sess = self.bind = None
+
+
+def make_inputs(ins, ranges, work):
+    """Random inputs (seed 0) as ORT feeds, also written as raw files for
+    the harness: floats standard normal; integers from the recorded range,
+    else [0, 100); booleans 0/1 (as check_models.py draws them)."""
+    rng = np.random.default_rng(0)
+    feeds = {}
+    for i, (name, t, shape) in enumerate(ins):
+        if np.issubdtype(t, np.floating):
+            x = rng.standard_normal(shape).astype(t)
+        elif t == np.bool_:
+            x = rng.integers(0, 2, shape).astype(t)
+        else:
+            lo, hi = ranges.get(name, (0, 100))
+            x = rng.integers(lo, hi, shape).astype(t)
+        x = np.ascontiguousarray(x)
+        x.tofile(os.path.join(work, f"in{i}.bin"))
+        feeds[name] = x
+    return feeds
+
+
+def stats(times):
+    t = np.array(times) * 1e3
+    return {"median": float(np.median(t)), "p10": float(np.percentile(t, 10)),
+            "p90": float(np.percentile(t, 90)), "n": len(t)}
+
+
+def measure(src, work, ins, outs, weights, st, res):
+    """The interleaved latency rounds; fills res."""
+    if src.endswith(".onnxtxt"):
+        model = onnx.parser.parse_model(open(src).read()).SerializeToString()
+    else:
+        model = src
+    probe = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    meta = probe.get_modelmeta().custom_metadata_map
+    del probe
+    ranges = {k[len(RANGE_KEY):]: tuple(int(x) for x in v.split())
+              for k, v in meta.items() if k.startswith(RANGE_KEY)}
+    feeds = make_inputs(ins, ranges, work)
+    engines = []
+    try:
+        engines.append(MlcEngine(work, ins, outs, weights, st))
+        engines += [OrtEngine(model, feeds, n, st) for n in (1, 2)]
+        got, ref = engines[0].outputs(outs), engines[1].ref
+        res["max_err"] = max((float(np.max(np.abs(g.astype(np.float64) - r)))
+                              for g, r in zip(got, ref) if g.size), default=0.0)
+        res["outputs_ok"] = all(np.allclose(g, r, rtol=RTOL, atol=ATOL) for g, r in zip(got, ref))
+        counts = [max(st.block_min, min(st.block_max, int(st.block_s / max(e.estimate, 1e-9))))
+                  for e in engines]
+        gc.disable()
+        try:
+            for r in range(st.rounds):
+                for k in range(len(engines)):
+                    j = (r + k) % len(engines)
+                    engines[j].block(counts[j])
+        finally:
+            gc.enable()
+        for e, key in zip(engines, ("mlc", "ort1", "ort2")):
+            res[key] = stats(e.times)
+        res["allocs"] = engines[0].allocs / len(engines[0].times)
+    finally:
+        for e in engines:
+            e.close()
+
+
+# ---- report --------------------------------------------------------------------------------------
+
+def machine():
+    cpu = "?"
+    try:
+        cpu = re.search(r"^model name\s*: (.*)$", open("/proc/cpuinfo").read(), re.M).group(1)
+    except (OSError, AttributeError):
+        pass
+    cc = os.environ.get("CC", "cc")
+    ver = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout.splitlines()
+    return cpu, os.cpu_count(), ver[0] if ver else cc
+
+
+def fmt_ms(s):
+    v = s["median"]
+    return f"{v:.0f}" if v >= 100 else f"{v:.3g}"
+
+
+def fmt_mb(v):
+    return "?" if v is None else f"{v:.0f}"
+
+
+def fmt_range(s):
+    return f"{fmt_ms({'median': s['p10']})}–{fmt_ms({'median': s['p90']})}"
+
+
+def checks(results):
+    """[(what, ok)]: the done-when items of the benchmark issue."""
+    out = []
+    done = [r for r in results if "mlc" in r]
+    if done:
+        worst = max(done, key=lambda r: r["arena_ratio"])
+        out.append((f"arena ≤ {ARENA_RATIO_MAX:.2f}× lower bound on every model "
+                    f"(worst {worst['arena_ratio']:.3f}, {worst['name']})",
+                    worst["arena_ratio"] <= ARENA_RATIO_MAX))
+        worst = max(done, key=lambda r: r["allocs"])
+        out.append((f"0 allocator calls per inference (worst {worst['allocs']:g}, {worst['name']})",
+                    worst["allocs"] == 0))
+        bad = [r["name"] for r in done if not r["outputs_ok"]]
+        out.append(("outputs match onnxruntime (rtol 1e-3, atol 1e-4)"
+                    + (f": not {', '.join(bad)}" if bad else ""), not bad))
+    r50 = [r for r in results if r["name"] == "resnet50" and "build_s" in r]
+    if r50:
+        r = r50[0]
+        out.append((f"`mlc compile` of resnet50 ≤ {RESNET50_COMPILE_S:g} s ({r['compile_s']:.2f} s)",
+                    r["compile_s"] <= RESNET50_COMPILE_S))
+        out.append((f"its C builds in ≤ {RESNET50_BUILD_S:g} s and ≤ 2 GB "
+                    f"({r['build_s']:.1f} s, {fmt_mb(r['build_mb'])} MB)",
+                    r["build_s"] <= RESNET50_BUILD_S and r["build_mb"] is not None
+                    and r["build_mb"] <= RESNET50_BUILD_MB))
+    return out
+
+
+def report(results, missing, flags, st, load):
+    cpu, ncpu, ccver = machine()
+    mb = 1024.0 * 1024.0
+    L = []
+    L.append(f"Measured {datetime.date.today().isoformat()} on {cpu} ({ncpu} cores, "
+             f"load average {load[0]:.1f} before, {load[1]:.1f} after), "
+             f"onnxruntime {ort.__version__}, {ccver}.")
+    L.append(f"Runtime and generated code built with `{' '.join(flags)}`; "
+             f"weights in a file (`--weights=file`). Batch 1; "
+             f"{st.rounds} interleaved rounds of mlc, onnxruntime 1 thread and "
+             f"2 threads (inter-op 1); medians in ms, p10–p90 below them. "
+             f"mlc's code is single-threaded: both ratios use its one time.")
+    if st.quick:
+        L.append("**Quick run**: few rounds, numbers are rough.")
+    L.append("")
+    L.append("| model | mlc 1T | ort 1T | mlc / ort 1T | ort 2T | mlc 1T / ort 2T "
+             "| allocs / inference | max abs diff |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        if "mlc" not in r:
+            L.append(f"| {r['name']} | failed: {r['error']} |||||||")
+            continue
+        m, o1, o2 = r["mlc"], r["ort1"], r["ort2"]
+        L.append(f"| {r['name']} {r['shape']} | {fmt_ms(m)}<br>{fmt_range(m)} "
+                 f"| {fmt_ms(o1)}<br>{fmt_range(o1)} | {m['median'] / o1['median']:.2f} "
+                 f"| {fmt_ms(o2)}<br>{fmt_range(o2)} | {m['median'] / o2['median']:.2f} "
+                 f"| {r['allocs']:g} | {r['max_err']:.1e}{'' if r['outputs_ok'] else ' ✗'} |")
+    L.append("")
+    L.append("| model | mlc compile s | mlc peak MB | C build s | C build peak MB | arena MB "
+             "| lower bound MB | arena / bound | nodes before → after passes |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        if "arena" not in r:
+            continue
+        L.append(f"| {r['name']} | "
+                 + (f"{r['compile_s']:.2f} | {fmt_mb(r['compile_mb'])} | "
+                    if "compile_s" in r else "– | – | ")
+                 + (f"{r['build_s']:.1f} | {fmt_mb(r['build_mb'])}" if "build_s" in r else "– | –")
+                 + f" | {r['arena'] / mb:.2f} | {r['lower_bound'] / mb:.2f} "
+                 f"| {r['arena_ratio']:.3f} | {r['nodes'][0]} → {r['nodes'][1]} |")
+    L.append("")
+    L.append("mlc compile: wall time (median of "
+             f"{st.compile_reps}) and peak resident memory; C build: `cc -c` of the generated "
+             ".c, wall time and peak resident memory of the compiler (GNU time). Arena and "
+             "nodes from `mlc info`.")
+    if missing:
+        L.append("")
+        L.append("Not present (export with `python3 models/export_zoo.py NAME`): "
+                 + ", ".join(missing) + ".")
+    L.append("")
+    L.append("Checks:")
+    L.append("")
+    for what, ok in checks(results):
+        L.append(f"- {'✓' if ok else '✗'} {what}")
+    L.append("")
+    L.append("The machine is shared and small: timings are noisy, the interleaving "
+             "spreads the noise over both sides; compare ratios rather than times.")
+    return "\n".join(L) + "\n"
+
+
+def svg(results):
+    """A bar chart of mlc/onnxruntime latency ratios, log scale, bars from 1."""
+    rows = [r for r in results if "mlc" in r]
+    ratios = [(r["name"], r["mlc"]["median"] / r["ort1"]["median"],
+               r["mlc"]["median"] / r["ort2"]["median"]) for r in rows]
+    lo = min([0.5] + [min(a, b) for _, a, b in ratios])
+    hi = max([2.0] + [max(a, b) for _, a, b in ratios])
+    lo2, hi2 = np.floor(np.log2(lo)), np.ceil(np.log2(hi))
+    left, width, bar, gap, top = 130, 520, 12, 14, 50
+    h = top + len(ratios) * (2 * bar + gap) + 50
+
+    def x(v):
+        return left + (np.log2(v) - lo2) / (hi2 - lo2) * width
+
+    S = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 60}" height="{h}" '
+         'font-family="sans-serif" font-size="12">',
+         f'<rect width="100%" height="100%" fill="white"/>',
+         f'<text x="{left}" y="18" font-size="14">mlc latency / onnxruntime latency '
+         '(batch 1, lower is better; mlc single-threaded)</text>',
+         f'<rect x="{left}" y="28" width="10" height="10" fill="#4878a8"/>'
+         f'<text x="{left + 14}" y="37">vs onnxruntime 1 thread</text>',
+         f'<rect x="{left + 180}" y="28" width="10" height="10" fill="#e8a040"/>'
+         f'<text x="{left + 194}" y="37">vs onnxruntime 2 threads</text>']
+    y = top
+    for name, a, b in ratios:
+        S.append(f'<text x="{left - 8}" y="{y + bar + 4}" text-anchor="end">{name}</text>')
+        for v, color in ((a, "#4878a8"), (b, "#e8a040")):
+            x0, x1 = sorted((x(1.0), x(v)))
+            S.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar}" '
+                     f'fill="{color}"/>')
+            S.append(f'<text x="{x1 + 4 if v >= 1 else x0 - 4:.1f}" y="{y + bar - 2}" '
+                     f'font-size="10" text-anchor="{"start" if v >= 1 else "end"}">{v:.2f}</text>')
+            y += bar
+        y += gap
+    for e in range(int(lo2), int(hi2) + 1):
+        v = 2.0 ** e
+        S.append(f'<line x1="{x(v):.1f}" y1="{top - 6}" x2="{x(v):.1f}" y2="{y}" '
+                 f'stroke="{"black" if e == 0 else "#ccc"}"/>')
+        S.append(f'<text x="{x(v):.1f}" y="{y + 14}" text-anchor="middle">{v:g}×</text>')
+    S.append("</svg>")
+    return "\n".join(S) + "\n"
+
+
+def update_readme(table):
+    path = os.path.join(ROOT, "README.md")
+    text = open(path).read()
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    if begin not in text or end not in text:
+        log("bench: README.md has no bench markers; not updated")
+        return
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    open(path, "w").write(f"{head}{begin}\n{table}{end}{tail}")
+
+
+# ---- main ----------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", help="comma-separated subset (default: all present)")
+    ap.add_argument("--quick", action="store_true", help="fewer runs and rounds")
+    ap.add_argument("--mlc", help="use this mlc and the runtime of its build folder")
+    ap.add_argument("--zoo", default=os.path.join(ROOT, "build", "zoo"), help="exported models")
+    ap.add_argument("--out", help="where results.md/svg go (default: bench/ for a full run, "
+                    "build/bench/ otherwise)")
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench", "work"),
+                    help="scratch folder (default build/bench/work)")
+    args = ap.parse_args()
+    names = [m[0] for m in MODELS]
+    chosen = args.models.split(",") if args.models else names
+    unknown = [n for n in chosen if n not in names]
+    if unknown:
+        sys.exit(f"bench: unknown model(s) {', '.join(unknown)}; known: {', '.join(names)}")
+    full = not args.quick and not args.models
+    out = args.out or (HERE if full else os.path.join(ROOT, "build", "bench"))
+    st = Settings(args.quick)
+    mlc, rtlib, flags = setup_build(args)
+    load0 = os.getloadavg()[0]
+
+    results, missing = [], []
+    for name, path, margs in MODELS:
+        if name not in chosen:
+            continue
+        src = path if os.path.isabs(path) else os.path.join(args.zoo, path)
+        if not os.path.exists(src):
+            missing.append(name)
+            log(f"{name}: {src} not present")
+            continue
+        log(f"{name}: ...")
+        res = {"name": name}
+        results.append(res)
+        work = os.path.join(args.work, name)
+        try:
+            res.update(mlc_info(mlc, src, margs))
+            ins, outs, weights = compile_and_build(mlc, rtlib, flags, src, margs, work, st, res)
+            res["shape"] = " ".join("x".join(map(str, s)) for _, _, s in ins)
+            measure(src, work, ins, outs, weights, st, res)
+            log(f"{name}: mlc {res['mlc']['median']:.3f} ms, ort 1T {res['ort1']['median']:.3f} "
+                f"ms, ort 2T {res['ort2']['median']:.3f} ms, max diff {res['max_err']:.1e}")
+        except Failed as e:
+            res["error"] = str(e)
+            log(f"{name}: FAILED: {e}")
+    if not results:
+        sys.exit("bench: no model to run")
+
+    table = report(results, missing, flags, st, (load0, os.getloadavg()[0]))
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write("# mlc benchmark\n\n`python3 bench/run.py` (see README, Benchmarks).\n\n" + table)
+    with open(os.path.join(out, "results.svg"), "w") as f:
+        f.write(svg(results))
+    if full and not args.out:
+        update_readme(table)
+    print(table)
+    log(f"wrote {os.path.join(out, 'results.md')} and results.svg")
+    failed = [r for r in results if "error" in r] + [r for r in results if not r.get("outputs_ok", 1)]
+    return 1 if failed or not all(ok for _, ok in checks(results)) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
