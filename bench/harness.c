@@ -98,6 +98,7 @@ int main(int argc, char **argv) {
   static const size_t in_bytes[] = BENCH_IN_BYTES, out_bytes[] = BENCH_OUT_BYTES;
   static double times[MAX_BLOCK];
   void *in[BENCH_NIN + 1], *out[BENCH_NOUT + 1];
+  char **out_paths;
   long warm_runs, warm_ms, n, i;
   int a = 1, k;
   double t0, t1, warm_sum = 0;
@@ -116,8 +117,9 @@ int main(int argc, char **argv) {
 #endif
   a++;
   for (k = 0; k < BENCH_NIN; k++) in[k] = slurp(argv[a++], in_bytes[k], NULL);
-  for (k = 0; k < BENCH_NOUT; k++)
-    if (!(out[k] = calloc(out_bytes[k] ? out_bytes[k] : 1, 1))) fail("out of memory", "outputs");
+  out_paths = argv + a;
+  for (k = 0; k < BENCH_NOUT; k++, a++)
+    if (!(out[k] = calloc(out_bytes[k] ? out_bytes[k] : 1, 1))) fail("out of memory", argv[a]);
   warm_runs = strtol(argv[a++], NULL, 10);
   warm_ms = strtol(argv[a++], NULL, 10);
 
@@ -126,9 +128,9 @@ int main(int argc, char **argv) {
     return 3;
   }
   for (k = 0; k < BENCH_NOUT; k++) {
-    const char *path = argv[2 + BENCH_NIN + k];
-    FILE *f = fopen(path, "wb");
-    if (!f || fwrite(out[k], 1, out_bytes[k], f) != out_bytes[k] || fclose(f)) fail("cannot write", path);
+    FILE *f = fopen(out_paths[k], "wb");
+    if (!f || fwrite(out[k], 1, out_bytes[k], f) != out_bytes[k] || fclose(f))
+      fail("cannot write", out_paths[k]);
   }
 
   t0 = now_ns();

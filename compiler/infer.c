@@ -28,7 +28,6 @@ int parse_dims(const char *s, int64_t *dims, int max) {
   }
 }
 
-static const char *needed_const;
 
 /* Is v (dims known and >= 0) past IR_MAX_TENSOR_BYTES? Zero dims count as
  * one, so no product of v's dims (a stride, an offset) can overflow either. */
@@ -42,15 +41,39 @@ static int too_big(const Value *v) {
   return 0;
 }
 
-void infer_need_const(const Node *n, const Value *v) {
-  static char name[512];
-  snprintf(name, sizeof name, "%s", v->name);
-  needed_const = name;
-  diag_node_fatal(n, "the value of '%s' must be known at compile time (mlc compiles static "
-                  "shapes; freeze a graph input with --const %s=FILE)", v->name, v->name);
+/* the graph inputs v is computed from, found through producers */
+static char needed[INFER_MAX_NEEDED][256];
+static int nneeded;
+
+static void collect_inputs(const Value *v, int depth) {
+  if (!v || depth > 4096 || nneeded == INFER_MAX_NEEDED) return;
+  if (v->is_input) {
+    for (int i = 0; i < nneeded; i++)
+      if (!strcmp(needed[i], v->name)) return;
+    snprintf(needed[nneeded++], sizeof needed[0], "%s", v->name);
+    return;
+  }
+  const Node *p = v->producer;
+  for (int j = 0; p && j < p->nin; j++) collect_inputs(p->in[j], depth + 1);
 }
 
-const char *infer_needed_const(void) { return needed_const; }
+void infer_need_const(const Node *n, const Value *v) {
+  nneeded = 0;
+  collect_inputs(v, 0);
+  if (nneeded == 1 && !strcmp(needed[0], v->name))
+    diag_node_fatal(n, "the value of '%s' must be known at compile time (mlc compiles static "
+                    "shapes; freeze the input with --const %s=FILE)", v->name, v->name);
+  diag_node_fatal(n, "the value of '%s' must be known at compile time (mlc compiles static "
+                  "shapes)%s%s%s", *v->name ? v->name : "(an intermediate)",
+                  nneeded ? "; it comes from graph input '" : "", nneeded ? needed[0] : "",
+                  nneeded ? "', which --const NAME=FILE can freeze" : "");
+}
+
+int infer_needed_inputs(const char **names, int max) {
+  int k = 0;
+  for (; k < nneeded && k < max; k++) names[k] = needed[k];
+  return k;
+}
 
 /* a graph input becomes a constant with the given value */
 static void freeze_input(Graph *g, const ConstBind *c) {
@@ -71,7 +94,7 @@ static void freeze_input(Graph *g, const ConstBind *c) {
 }
 
 void infer_bind(Graph *g, const Bindings *b) {
-  needed_const = NULL;
+  nneeded = 0;
   for (int i = 0; b && i < b->nshapes; i++) {
     Value *v = NULL;
     for (int j = 0; j < g->ninputs; j++)
@@ -228,6 +251,8 @@ static void narrow_outputs(Graph *g, Node *n, DType t) {
 static void infer_node(Graph *g, Node *n) {
   const OpInfo *op = &optab[n->op];
   n->inferred = 1;
+  for (int j = 0; j < n->nout; j++)
+    if (n->out[j]) n->out[j]->producer = n;
   DType narrow = narrow_float(n);
   if (narrow) widen_inputs(g, n, narrow);
   for (int i = 0; i < op->min_in && i < n->nin; i++)

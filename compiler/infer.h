@@ -53,7 +53,9 @@ void infer_graph(Graph *g);
  * axes...). The name is remembered: `mlc test` freezes such a graph input to
  * the test's value and tries again, as `--const NAME=FILE` does. */
 _Noreturn void infer_need_const(const Node *n, const Value *v);
-const char *infer_needed_const(void); /* the last such value's name, or NULL */
+/* the graph inputs the last such value is computed from; returns how many */
+#define INFER_MAX_NEEDED 32
+int infer_needed_inputs(const char **names, int max);
 
 /* checks and infers g->nodes[from..to), nodes just inlined into g (by
  * control flow and functions) */

@@ -441,6 +441,20 @@ static void import_inputs(Importer *im, Graph *g, const Onnx__GraphProto *gp) {
   }
 }
 
+/* Op types are identifiers and domains dotted identifiers (or empty), as the
+ * text form writes them; anything else could not be written back. */
+static int is_ident(const char *s, int dotted) {
+  if (dotted && !*s) return 1;
+  for (const char *p = s;; p++) {
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_')) return 0;
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+           *p == '_')
+      p++;
+    if (!*p) return 1;
+    if (!dotted || *p != '.') return 0;
+  }
+}
+
 /* phase 1: the node and the values it defines */
 static Node *import_node_outputs(Importer *im, Graph *g, const Onnx__NodeProto *np) {
   if (np->n_input > INT_MAX || np->n_output > INT_MAX)
@@ -448,6 +462,9 @@ static Node *import_node_outputs(Importer *im, Graph *g, const Onnx__NodeProto *
   Node *n = ir_node_new(g, str(np->op_type), str(np->domain), str(np->name),
                         (int)np->n_input, (int)np->n_output);
   if (!*n->op_type) diag_node_fatal(n, "the node has no op_type");
+  if (!is_ident(n->op_type, 0) || !is_ident(n->domain, 1))
+    diag_node_fatal(n, "op type '%s' in domain '%s' is not a name (letters, digits and _, "
+                       "domains dot-separated)", n->op_type, n->domain);
   if (!n->opset)
     diag_node_fatal(n, "the node's domain '%s' is not imported by the model "
                        "(opset_import)", n->domain);

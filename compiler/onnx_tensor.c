@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "onnx_io.h"
@@ -195,7 +197,11 @@ static int read_external(Arena *a, const Onnx__TensorProto *tp, const char *base
   const char *path = arena_printf(a, "%s/%s", base_dir, loc);
   const char *why = NULL;
   char *real = resolve_inside(base_dir, path, &why);
-  FILE *f = real ? fopen(real, "rb") : NULL;
+  /* non-blocking: opening a FIFO the model names must not wait for a writer
+   * (fstat then refuses it); the flag does not matter for regular files */
+  int fd = real ? open(real, O_RDONLY | O_NONBLOCK) : -1;
+  FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+  if (fd >= 0 && !f) close(fd);
   free(real);
   struct stat st;
   if (!why && !f) why = strerror(errno);

@@ -33,6 +33,14 @@
 #ifndef MLC_RUNTIME_LIB
 #define MLC_RUNTIME_LIB "build/libmlc_rt.a"
 #endif
+/* a sanitizer build (-DMLC_SANITIZE=ON) builds the generated C the same way,
+ * since its runtime library is instrumented */
+#ifndef MLC_TEST_CC
+#define MLC_TEST_CC "cc"
+#endif
+#ifndef MLC_TEST_CFLAGS_DEFAULT
+#define MLC_TEST_CFLAGS_DEFAULT ""
+#endif
 
 enum { MODE_INTERP = 1, MODE_C = 2 };
 
@@ -283,7 +291,8 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, int nsets, double rtol, doub
   int rc = sh(arena_printf(a,
                            "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic %s -I'%s' '%s/model.c' "
                            "'%s/harness.c' '%s' -lm -o '%s/prog' > '%s/build.log' 2>&1",
-                           env_or("MLC_CC", "cc"), env_or("MLC_TEST_CFLAGS", ""),
+                           env_or("MLC_CC", MLC_TEST_CC),
+                           env_or("MLC_TEST_CFLAGS", MLC_TEST_CFLAGS_DEFAULT),
                            env_or("MLC_RUNTIME_INCLUDE", MLC_RUNTIME_INCLUDE), dir, dir,
                            env_or("MLC_RUNTIME_LIB", MLC_RUNTIME_LIB), dir, dir));
   int result = 0;
@@ -408,43 +417,27 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
   }
 }
 
-/* The graph inputs that the value `name` is computed from (itself, if it is
- * one), which have the same value in every data set: freezing them makes the
- * value known at compile time. Adds them to *frozen; returns how many. */
+/* Freezes the graph inputs that the value needed at compile time comes from
+ * (infer_needed_inputs), when each has the same value in every data set;
+ * returns how many it froze. */
 static int freeze_sources(Arena *a, const char *dir, DataSet *sets, int nsets,
-                          const char *name, Bindings *frozen, size_t *cap) {
+                          Bindings *frozen, size_t *cap) {
+  const char *names[INFER_MAX_NEEDED];
+  int n = infer_needed_inputs(names, INFER_MAX_NEEDED);
   Graph *g = model_load(a, model_in(a, dir));
-  ir_rebuild_uses(g);
-  Value *start = NULL;
-  for (int i = 0; i < g->nvalues && !start; i++)
-    if (!strcmp(g->values[i]->name, name)) start = g->values[i];
-  if (!start) return 0;
-  for (int i = 0; i < g->nvalues; i++) g->values[i]->mark = 0;
-  Value **stack = arena_array(a, (size_t)g->nvalues + 1, sizeof *stack);
-  int sp = 0, added = 0;
-  stack[sp++] = start;
-  start->mark = 1;
-  while (sp) {
-    Value *v = stack[--sp];
-    for (int k = 0; v->is_input && k < g->ninputs && k < sets[0].nin; k++) {
-      if (g->inputs[k] != v) continue;
-      int same = 1;
+  int added = 0;
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < g->ninputs && k < sets[0].nin; k++) {
+      if (strcmp(g->inputs[k]->name, names[i])) continue;
       for (int s = 1; s < nsets; s++)
-        same &= sets[0].in[k]->nbytes == sets[s].in[k]->nbytes &&
-                !memcmp(sets[0].in[k]->data, sets[s].in[k]->data, sets[0].in[k]->nbytes);
-      if (!same) return 0;
+        if (sets[0].in[k]->nbytes != sets[s].in[k]->nbytes ||
+            memcmp(sets[0].in[k]->data, sets[s].in[k]->data, sets[0].in[k]->nbytes))
+          return 0;
       frozen->consts = arena_grow(a, frozen->consts, cap, (size_t)frozen->nconsts + 1,
                                   sizeof *frozen->consts);
-      frozen->consts[frozen->nconsts++] = (ConstBind){arena_strdup(a, v->name), sets[0].in[k]};
+      frozen->consts[frozen->nconsts++] = (ConstBind){arena_strdup(a, names[i]), sets[0].in[k]};
       added++;
     }
-    Node *p = v->producer;
-    for (int j = 0; p && j < p->nin; j++)
-      if (p->in[j] && !p->in[j]->mark) {
-        p->in[j]->mark = 1;
-        stack[sp++] = p->in[j];
-      }
-  }
   return added;
 }
 
@@ -465,10 +458,8 @@ static void run_one(const char *dir, const TestOpts *o, char *line, size_t len) 
       int nsets;
       DataSet *sets = load_sets(a, dir, &nsets);
       if (!nsets) diag_fatal("no test_data_set_N folders");
-      const char *need = NULL;
       if (tries) {
-        need = infer_needed_const();
-        if (!need || !freeze_sources(a, dir, sets, nsets, need, frozen, cap)) {
+        if (!freeze_sources(a, dir, sets, nsets, frozen, cap)) {
           diag_leave(&scope);
           break;
         }

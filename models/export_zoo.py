@@ -2,10 +2,11 @@
 """Exports the model zoo: real architectures from several frameworks with
 random weights and fixed seeds (nothing is downloaded), fixed shapes, batch
 1, as ONNX files OUT/NAME.onnx (default build/zoo). Files that exist are
-kept. One script per framework in models/zoo/ defines FRAMEWORK and MODELS
-(name -> function writing the file); each framework's exports run in a
-child process, so that torch, TensorFlow and JAX never share one, and a
-framework whose packages are missing is skipped with the reason.
+kept unless their script (or models/zoo/common.py) is newer. One script per
+framework in models/zoo/ defines FRAMEWORK and MODELS (name -> function
+writing the file); each framework's exports run in a child process, so that
+torch, TensorFlow and JAX never share one, and a framework whose packages
+are missing is skipped with the reason.
 
 Prints one line per model: `exported|cached NAME FILE (FRAMEWORK)`,
 `skipped NAME: no module 'X'` or `FAILED NAME: error`. Exits 1 if an export
@@ -34,6 +35,13 @@ def catalog():
         mod = importlib.import_module(s)
         out += [(n, s, mod.FRAMEWORK) for n in mod.MODELS]
     return out
+
+
+def up_to_date(path, script):
+    """The cached file exists and is newer than the scripts that make it
+    (like make: an edited script exports its models again)."""
+    sources = [os.path.join(HERE, "zoo", f) for f in (script + ".py", "common.py")]
+    return os.path.exists(path) and os.path.getmtime(path) >= max(map(os.path.getmtime, sources))
 
 
 def export_here(script, names, out):
@@ -70,7 +78,7 @@ def export(names, out):
         if names and n not in names:
             continue
         path = os.path.join(out, n + ".onnx")
-        if os.path.exists(path):
+        if up_to_date(path, script):
             print(f"cached {n} {path} ({fw})", flush=True)
         else:
             todo.setdefault(script, []).append(n)

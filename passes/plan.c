@@ -142,9 +142,13 @@ static int inplace_source(const Step *st, int c, const Live *lives, int s) {
   if (lives[in->mark].last != s || lives[out->mark].first != s) return -1;
   for (int j = 1; j < nin; j++)
     if (k->io[j] && plan_root(k->io[j]) == in) return -1;
-  for (int c2 = c + 1; c2 < st->ncalls; c2++)
+  /* no later call of the step reads the input, no earlier one touched the output */
+  for (int c2 = 0; c2 < st->ncalls; c2++) {
+    if (c2 == c) continue;
+    Value *watch = c2 > c ? in : out;
     for (int j = 0; j < st->calls[c2].nio; j++)
-      if (st->calls[c2].io[j] && plan_root(st->calls[c2].io[j]) == in) return -1;
+      if (st->calls[c2].io[j] && plan_root(st->calls[c2].io[j]) == watch) return -1;
+  }
   return in->mark;
 }
 

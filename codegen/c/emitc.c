@@ -594,7 +594,8 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
         "  fclose(f);\n"
         "  if (got != want) { fprintf(stderr, \"%s: short file\\n\", path); exit(2); }\n"
         "  return b;\n}\n\n", f);
-  fputs("int main(int argc, char **argv) {\n  int a = 1, rc;\n  (void)slurp;\n", f);
+  /* everything it allocates is freed: the harness runs under LeakSanitizer too */
+  fputs("int main(int argc, char **argv) {\n  int a = 1, rc;\n  void *wb = 0;\n  (void)slurp;\n", f);
   int nargs = g->ninputs + g->noutputs + (o->weights_name ? 1 : 0);
   fprintf(f, "  if (argc != %d) { fprintf(stderr, \"usage: %%s%s", nargs + 1,
           o->weights_name ? " WEIGHTS" : "");
@@ -602,10 +603,10 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
   for (int i = 0; i < g->noutputs; i++) fprintf(f, " OUT%d", i);
   fputs("\\n\", argv[0]); return 2; }\n", f);
   if (o->weights_name) {
-    fputs("  {\n    FILE *w = fopen(argv[a], \"rb\");\n    long n;\n    void *b;\n"
+    fputs("  {\n    FILE *w = fopen(argv[a], \"rb\");\n    long n;\n"
           "    if (!w || fseek(w, 0, SEEK_END) || (n = ftell(w)) < 0) return 2;\n"
-          "    fclose(w);\n    b = slurp(argv[a++], (size_t)n);\n", f);
-    fprintf(f, "    if (%s_load_weights(b, (size_t)n) != %s_OK) { fprintf(stderr, "
+          "    fclose(w);\n    wb = slurp(argv[a++], (size_t)n);\n", f);
+    fprintf(f, "    if (%s_load_weights(wb, (size_t)n) != %s_OK) { fprintf(stderr, "
                "\"bad weights\\n\"); return 3; }\n  }\n", P, M);
   }
   for (int i = 0; i < g->ninputs; i++)
@@ -623,5 +624,7 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
     fprintf(f, "  {\n    FILE *o = fopen(argv[a++], \"wb\");\n"
                "    if (!o || fwrite(out%d, 1, %zu, o) != %zu) return 5;\n    fclose(o);\n  }\n",
             i, ir_nbytes(g->outputs[i]), ir_nbytes(g->outputs[i]));
-  fputs("  return 0;\n}\n", f);
+  for (int i = 0; i < g->ninputs; i++) fprintf(f, "  free(in%d);\n", i);
+  for (int i = 0; i < g->noutputs; i++) fprintf(f, "  free(out%d);\n", i);
+  fputs("  free(wb);\n  return 0;\n}\n", f);
 }

@@ -79,6 +79,8 @@ def export_torch(model, args, path, framework, input_names, output_names,
     import warnings
     import torch
     raw = path + ".raw"
+    # not under no_grad: there nn.MultiheadAttention takes a fast path
+    # (aten::_native_multi_head_attention) that the classic exporter refuses
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if dynamo:

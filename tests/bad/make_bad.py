@@ -541,6 +541,8 @@ def external():
     ext("length_mismatch", "the length does not match", location="w.bin", offset=8, length=20)
     ext("missing_file", "No such file", location="nope.bin")
     ext("directory", "not a regular file", location="sub")
+    # git keeps no FIFOs: run_bad.py runs this one beside a FIFO it makes
+    ext("fifo", "not a regular file", location="fifo.bin")
     ext("no_location", "gives no location", offset=0)
     ext("offset_negative", "is not a non-negative integer", location="w.bin", offset=-1)
     ext("offset_2_64", "is not a non-negative integer", location="w.bin", offset=2**64)
@@ -567,6 +569,11 @@ def unknown():
          model([h.make_node("LinearClassifier", ["x"], ["y"], name="n", domain="ai.onnx.ml",
                             coefficients=[1.0] * 6, classlabels_ints=[0, 1])],
                opsets=[("", 17), ("ai.onnx.ml", 3)]))
+    case("unknown/op_type_not_a_name.onnx", "op type 'Resh#pe' in domain '' is not a name",
+         model([h.make_node("Resh#pe", ["x"], ["y"], name="n")]))
+    case("unknown/domain_not_a_name.onnx", "is not a name",
+         model([h.make_node("Relu", ["x"], ["y"], name="n", domain="com..x")],
+               opsets=[("", 17), ("com..x", 1)]))
     case("unknown/relu_opset_5.onnx", "OK", model([h.make_node("Relu", ["x"], ["y"], name="n")], opset=5))
     case("unknown/several.onnxtxt", "unsupported op 'Frob'",
          "<ir_version: 8, opset_import: [\"\" : 17]>\ng (float[2,3] x) => (float[2,3] y)\n{\n"
@@ -646,6 +653,16 @@ def names():
          model([h.make_node("Relu", ["x"], ["y"], name="n")], outputs=[vi("y"), vi("y")]))
     case("names/initializer_no_name.onnx", "initializer #0 has no name",
          model([h.make_node("Relu", ["x"], ["y"], name="n")], inits=[const("", np.ones(1, np.float32))]))
+    case("names/nul_in_attribute_string.onnx", "holds a string with a NUL byte",
+         unary("Pad", [const("p", i64(0, 0, 0, 0))], mode=b"constant\0junk"))
+    # names equal up to a NUL byte stay distinct (hostile_names.py checks the values)
+    case("names/nul_in_names.onnx", "OK",
+         model([h.make_node("Relu", ["x\0in"], ["t\0one"], name="n\0a"),
+                h.make_node("Neg", ["x\0in"], ["t\0two"], name="n\0b"),
+                h.make_node("Add", ["t\0one", "t\0two"], ["y"], name="n\0c")], [vi("x\0in")]))
+    case("names/comment_end_and_newlines.onnx", "OK",
+         model([h.make_node("Relu", ["*/x\n#error"], ["??/\\"], name="*/ int evil; /*")],
+               [vi("*/x\n#error")], [vi("??/\\")]))
 
 
 def crashers():

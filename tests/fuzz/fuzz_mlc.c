@@ -2,10 +2,10 @@
  *
  * One source, two targets: FUZZ_TEXT=0 feeds the ONNX protobuf reader,
  * FUZZ_TEXT=1 the text form. After the front end the input takes the path of
- * a compile: the text writer, symbolic dims bound to 2, shape inference with
- * constant folding, the pass pipeline (with ir_check between passes), the
- * memory plan and the C backend (source, header, weights blob and test
- * harness, printed to /dev/null). Small graphs also run in the interpreter on
+ * a compile: the text writer (whose output must read back), symbolic dims
+ * bound to 2, shape inference with constant folding, the pass pipeline (with
+ * ir_check between passes), the memory plan and the C backend (source,
+ * header, weights blob and test harness, printed to /dev/null). Small graphs also run in the interpreter on
  * inputs filled with a byte pattern, so the kernels meet garbage indices and
  * NaNs the way a product would.
  *
@@ -16,6 +16,7 @@
  * Built with -DMLC_FUZZ=ON (clang), or with FUZZ_REPLAY as a plain program
  * that runs the files named on its command line once each (the committed
  * corpus in every ctest run, no libFuzzer needed). See README, Robustness. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,29 @@ static void run_interp(Graph *g) {
   interp_run(g, ins, outs);
 }
 
+/* Whatever the front end accepted, the text writer must print so that the
+ * reader takes it back: a failure is a bug of one of them, so it aborts. */
+static void check_text_round_trip(Arena *a, const Graph *g) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) abort();
+  txt_write(f, g);
+  if (fclose(f)) abort();
+  DiagScope scope = {0};
+  scope.quiet = 1;
+  if (!setjmp(scope.jb)) {
+    diag_enter(&scope);
+    txt_parse(a, text, len, "round-trip.onnxtxt");
+    diag_leave(&scope);
+    free(text);
+    return;
+  }
+  fprintf(stderr, "the text form of an accepted model does not read back: %s\n%s\n", scope.text,
+          text);
+  abort();
+}
+
 /* the last input's error, for the replay program's report */
 static char last_error[sizeof(((DiagScope *)0)->text)];
 
@@ -117,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     diag_set_file("fuzz.onnx");
     Graph *g = onnx_load_bytes(a, data, size, NULL);
 #endif
-    txt_write(sink, g);
+    check_text_round_trip(a, g);
     bind_open_dims(g);
     infer_bind(g, NULL);
     infer_graph(g);

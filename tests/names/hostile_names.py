@@ -13,7 +13,9 @@ that collide once sanitized. Each model
   - computes what onnxruntime computes, through the interpreter and the
     generated C (`mlc test`, once per compiler).
 
-usage: hostile_names.py --mlc PATH [--keep DIR]
+usage: hostile_names.py --mlc PATH [--test-cc CC,CC] [--keep DIR]
+(--test-cc: the compilers `mlc test` builds with, default gcc,clang; a
+sanitizer build of mlc links with its own compiler only)
 """
 import argparse
 import os
@@ -149,7 +151,7 @@ def strip_strings(src):
     return re.sub(r'"(\\.|[^"\\])*"', '""', src)
 
 
-def check_model(mlc, name, raw, work, results):
+def check_model(mlc, name, raw, work, results, test_cc):
     d = os.path.join(work, name)
     os.makedirs(os.path.join(d, "test_data_set_0"))
     path = os.path.join(d, "model.onnx")
@@ -171,7 +173,7 @@ def check_model(mlc, name, raw, work, results):
         results.append(ok)
         print("%s %s: %s%s" % ("PASS" if ok else "FAIL", name, what, "" if ok else ": " + detail[-2000:]))
 
-    for cc in ("gcc", "clang"):
+    for cc in test_cc:
         r = run([mlc, "test", d], env=dict(os.environ, MLC_CC=cc), text=True)
         report("mlc test with %s" % cc, r.returncode == 0 and "1 passed" in r.stdout, r.stdout + r.stderr)
     for weights in ("inline", "file"):
@@ -202,6 +204,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--mlc", required=True)
     ap.add_argument("--keep", help="keep the models and generated code in this folder")
+    ap.add_argument("--test-cc", default="gcc,clang")
     args = ap.parse_args()
     work = args.keep or tempfile.mkdtemp(prefix="mlc-names-")
     if args.keep and os.path.exists(work):
@@ -210,7 +213,7 @@ def main():
     try:
         for name, m in models().items():
             raw = m if isinstance(m, bytes) else m.SerializeToString()
-            check_model(args.mlc, name, raw, work, results)
+            check_model(args.mlc, name, raw, work, results, args.test_cc.split(","))
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
