@@ -69,6 +69,15 @@ void infer_need_const(const Node *n, const Value *v) {
                   nneeded ? "', which --const NAME=FILE can freeze" : "");
 }
 
+Value *infer_dynamic(Graph *g, Value *v, int axis) {
+  Value *c = ir_value_new(g, NULL);
+  c->dtype = DT_INT64;
+  ir_set_shape(c, 0, NULL);
+  v->dyn_count = c;
+  v->dyn_axis = axis;
+  return c;
+}
+
 int infer_needed_inputs(const char **names, int max) {
   int k = 0;
   for (; k < nneeded && k < max; k++) names[k] = needed[k];
@@ -253,6 +262,11 @@ static void infer_node(Graph *g, Node *n) {
   n->inferred = 1;
   for (int j = 0; j < n->nout; j++)
     if (n->out[j]) n->out[j]->producer = n;
+  for (int i = 0; i < n->nin; i++)
+    if (n->in[i] && n->in[i]->dyn_count)
+      diag_node_fatal(n, "the size of '%s' is known only at run time: mlc returns such a "
+                      "tensor as a graph output but cannot compute further with it",
+                      n->in[i]->name);
   DType narrow = narrow_float(n);
   if (narrow) widen_inputs(g, n, narrow);
   for (int i = 0; i < op->min_in && i < n->nin; i++)
@@ -337,9 +351,16 @@ void infer_nodes(Graph *g, int from, int to) {
 void infer_graph(Graph *g) {
   infer_nodes(g, 0, g->nnodes);
   ir_remove_dead_nodes(g);
-  for (int i = 0; i < g->noutputs; i++) {
+  int declared = g->noutputs;
+  for (int i = 0; i < declared; i++) {
     Value *v = g->outputs[i];
     if (v->rank < 0 || !v->dtype)
       diag_fatal("graph output '%s' is never computed", v->name);
+    /* a data-dependent extent leaves as one more output, after the model's */
+    if (v->dyn_count && !v->dyn_count->is_output) {
+      v->dyn_count->name = arena_printf(g->arena, "%s_count", v->name);
+      ir_add_output(g, v->dyn_count);
+      g->ncount_outputs++;
+    }
   }
 }

@@ -57,6 +57,10 @@ _Noreturn void infer_need_const(const Node *n, const Value *v);
 #define INFER_MAX_NEEDED 32
 int infer_needed_inputs(const char **names, int max);
 
+/* Marks v as data-dependent along `axis` (its dims are the upper bound) and
+ * returns the int64 scalar value its lowering writes the extent to. */
+Value *infer_dynamic(Graph *g, Value *v, int axis);
+
 /* checks and infers g->nodes[from..to), nodes just inlined into g (by
  * control flow and functions) */
 void infer_nodes(Graph *g, int from, int to);

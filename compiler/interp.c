@@ -90,6 +90,19 @@ static void check_input(const Value *v, const Tensor *t) {
   }
 }
 
+void interp_actual_shape(const Graph *g, Tensor **outputs, int i) {
+  const Value *v = g->outputs[i];
+  for (int k = 0; k < g->noutputs; k++)
+    if (g->outputs[k] == v->dyn_count) {
+      int64_t n = *(const int64_t *)outputs[k]->data;
+      if (n < 0 || n > v->dims[v->dyn_axis]) n = 0; /* never past the buffer */
+      outputs[i]->dims[v->dyn_axis] = n;
+      int64_t count = 1;
+      for (int d = 0; d < v->rank; d++) count *= outputs[i]->dims[d];
+      outputs[i]->nbytes = (size_t)count * dtype_size(v->dtype);
+    }
+}
+
 void interp_run(Graph *g, Tensor *const *inputs, Tensor **outputs) {
   Buffers b = {g, NULL, 0};
   for (int i = 0; i < g->ninputs; i++) {
@@ -113,4 +126,6 @@ void interp_run(Graph *g, Tensor *const *inputs, Tensor **outputs) {
     t->data = buffer_of(&b, v);
     outputs[i] = t;
   }
+  for (int i = 0; i < g->noutputs; i++)
+    if (g->outputs[i]->dyn_count) interp_actual_shape(g, outputs, i);
 }

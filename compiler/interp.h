@@ -14,6 +14,9 @@ void interp_node(Graph *g, Node *n);
  * match; checked); outputs[i] receives g->outputs[i] (allocated in g's arena) */
 void interp_run(Graph *g, Tensor *const *inputs, Tensor **outputs);
 
+/* output i's shape set to its run-time extent (data-dependent outputs) */
+void interp_actual_shape(const Graph *g, Tensor **outputs, int i);
+
 /* executes lowered calls given a buffer for every io value */
 void interp_calls(const KCall *calls, int ncalls, void *(*buf)(void *ctx, Value *v),
                   void *ctx);

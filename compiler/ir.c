@@ -10,6 +10,10 @@
 
 /* ---- dtypes ------------------------------------------------------------- */
 
+/* The sub-byte types are held one element per byte everywhere inside mlc
+ * (IR data, interpreter, kernels, generated code's buffers): int4 and int2
+ * as sign-extended int8_t, uint4 and uint2 as uint8_t, float4e2m1 as its
+ * code in the low 4 bits. Only the ONNX files pack them (onnx_tensor.c). */
 static const struct {
   const char *name, *ctype, *sfx;
   unsigned char size, is_float;
@@ -34,9 +38,12 @@ static const struct {
     [DT_FLOAT8E4M3FNUZ] = {"float8e4m3fnuz", "uint8_t", "f8e4m3fnuz", 1, 1},
     [DT_FLOAT8E5M2] = {"float8e5m2", "uint8_t", "f8e5m2", 1, 1},
     [DT_FLOAT8E5M2FNUZ] = {"float8e5m2fnuz", "uint8_t", "f8e5m2fnuz", 1, 1},
-    [DT_UINT4] = {"uint4", NULL, "u4", 0, 0},
-    [DT_INT4] = {"int4", NULL, "i4", 0, 0},
-    [DT_FLOAT4E2M1] = {"float4e2m1", NULL, "f4e2m1", 0, 1},
+    [DT_UINT4] = {"uint4", "uint8_t", "u4", 1, 0},
+    [DT_INT4] = {"int4", "int8_t", "i4", 1, 0},
+    [DT_FLOAT4E2M1] = {"float4e2m1", "uint8_t", "f4e2m1", 1, 1},
+    [DT_FLOAT8E8M0] = {"float8e8m0", "uint8_t", "f8e8m0", 1, 1},
+    [DT_UINT2] = {"uint2", "uint8_t", "u2", 1, 0},
+    [DT_INT2] = {"int2", "int8_t", "i2", 1, 0},
 };
 
 static int dt_ok(DType t) { return t > 0 && t < DT_COUNT_ && dtinfo[t].name; }
@@ -262,11 +269,20 @@ const Attr *ir_attr(const Node *n, const char *name) {
   return NULL;
 }
 
+static const char *attr_kind_name(AttrKind k) {
+  static const char *const names[] = {
+      [AK_FLOAT] = "a float",     [AK_INT] = "an int",        [AK_STRING] = "a string",
+      [AK_TENSOR] = "a tensor",   [AK_GRAPH] = "a graph",     [AK_FLOATS] = "floats",
+      [AK_INTS] = "ints",         [AK_STRINGS] = "strings",   [AK_TENSORS] = "tensors",
+      [AK_GRAPHS] = "graphs"};
+  return k > 0 && k <= AK_GRAPHS ? names[k] : "of another kind";
+}
+
 static const Attr *attr_kind(const Node *n, const char *name, AttrKind k) {
   const Attr *a = ir_attr(n, name);
   if (a && a->kind != k)
-    diag_node_fatal(n, "attribute '%s' has kind %d, expected %d", name,
-                    (int)a->kind, (int)k);
+    diag_node_fatal(n, "attribute '%s' is %s, expected %s", name, attr_kind_name(a->kind),
+                    attr_kind_name(k));
   return a;
 }
 
@@ -455,8 +471,8 @@ int64_t ir_data_i64(const Value *v, int64_t i) {
   case DT_INT64: return ((const int64_t *)d)[i];
   case DT_INT32: return ((const int32_t *)d)[i];
   case DT_INT16: return ((const int16_t *)d)[i];
-  case DT_INT8: return ((const int8_t *)d)[i];
-  case DT_UINT8: case DT_BOOL: return ((const uint8_t *)d)[i];
+  case DT_INT8: case DT_INT4: case DT_INT2: return ((const int8_t *)d)[i];
+  case DT_UINT8: case DT_BOOL: case DT_UINT4: case DT_UINT2: return ((const uint8_t *)d)[i];
   case DT_UINT16: return ((const uint16_t *)d)[i];
   case DT_UINT32: return ((const uint32_t *)d)[i];
   case DT_UINT64: return (int64_t)((const uint64_t *)d)[i];

@@ -32,6 +32,7 @@ typedef enum DType {
   DT_COMPLEX64 = 14, DT_COMPLEX128 = 15, DT_BFLOAT16 = 16,
   DT_FLOAT8E4M3FN = 17, DT_FLOAT8E4M3FNUZ = 18, DT_FLOAT8E5M2 = 19,
   DT_FLOAT8E5M2FNUZ = 20, DT_UINT4 = 21, DT_INT4 = 22, DT_FLOAT4E2M1 = 23,
+  DT_FLOAT8E8M0 = 24, DT_UINT2 = 25, DT_INT2 = 26,
   DT_COUNT_ = 32
 } DType;
 
@@ -101,6 +102,11 @@ typedef struct Value {
   struct Value *view_of; /* shares the bytes of this value */
   const char *cname;    /* mangled C identifier */
   int mark;             /* scratch for passes: set before use */
+  /* A data-dependent size (NonZero, NonMaxSuppression): the dims are an upper
+   * bound, the extent along dyn_axis is dyn_count's value at run time, and
+   * the data is laid out compactly for that extent. */
+  struct Value *dyn_count;
+  int dyn_axis;
 } Value;
 
 typedef struct Node {
@@ -166,6 +172,7 @@ typedef struct Graph {
   int next_value_id;
   size_t folded_bytes; /* compile-time data folding has made (infer_fold_budget) */
   int unrolled_nodes;  /* nodes loop unrolling has added, nested loops included */
+  int ncount_outputs;  /* the last outputs: run-time extents of data-dependent ones */
   Function *functions; /* model-local functions */
   int nfunctions;
   size_t functions_cap;

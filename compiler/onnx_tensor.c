@@ -8,6 +8,12 @@
  * rest of the compiler can trust `nbytes`. The writer always emits raw_data
  * (string_data for strings), the form every reader accepts.
  *
+ * int4, uint4 and float4e2m1 are packed two to a byte in the file, int2 and
+ * uint2 four, the first element in the low bits; mlc holds them one to a
+ * byte (ir.c), so they are unpacked here and packed again on the way out.
+ * int32_data holds one packed byte per entry, or, as onnx.parser writes it,
+ * one element per entry; the entry count tells which.
+ *
  * External data paths come from untrusted files: they must be relative, have
  * no ".." component, and still lie inside the model's folder after realpath
  * has resolved symlinks.
@@ -120,6 +126,46 @@ static void copy_typed(const Onnx__TensorProto *tp, DType t, Field f, void *dst,
                     : f == F_DOUBLE ? (const void *)tp->double_data
                                     : (const void *)tp->uint64_data;
   if (count) memcpy(dst, src, count * (f == F_FLOAT || f == F_INT32 ? 4 : 8));
+}
+
+/* ---- sub-byte types ------------------------------------------------------------ */
+
+/* bits per element of a type packed in files; 0 for the others */
+static int packed_bits(DType t) {
+  switch (t) {
+  case DT_INT4: case DT_UINT4: case DT_FLOAT4E2M1: return 4;
+  case DT_INT2: case DT_UINT2: return 2;
+  default: return 0;
+  }
+}
+
+static uint64_t packed_bytes(DType t, uint64_t numel) {
+  return (numel * (uint64_t)packed_bits(t) + 7) / 8;
+}
+
+/* the byte mlc holds for the low bits of `v`: sign-extended for int4, int2 */
+static uint8_t unpack_one(DType t, unsigned v) {
+  int bits = packed_bits(t);
+  unsigned mask = (1u << bits) - 1;
+  v &= mask;
+  if ((t == DT_INT4 || t == DT_INT2) && v >> (bits - 1)) v |= 0xffu & ~mask;
+  return (uint8_t)v;
+}
+
+static void unpack(DType t, const uint8_t *src, uint8_t *dst, uint64_t numel) {
+  int bits = packed_bits(t), per = 8 / bits;
+  for (uint64_t i = 0; i < numel; i++)
+    dst[i] = unpack_one(t, (unsigned)src[i / per] >> (i % per * bits));
+}
+
+/* int32_data of a packed type: one element per entry (count == numel), else
+ * one packed byte per entry; the caller has checked the count */
+static void unpack_int32(const Onnx__TensorProto *tp, DType t, uint8_t *dst, uint64_t numel) {
+  int bits = packed_bits(t), per = 8 / bits;
+  int each = tp->n_int32_data == numel;
+  for (uint64_t i = 0; i < numel; i++)
+    dst[i] = each ? unpack_one(t, (unsigned)tp->int32_data[i])
+                  : unpack_one(t, (unsigned)tp->int32_data[i / per] >> (i % per * bits));
 }
 
 /* ---- external data ------------------------------------------------------------- */
@@ -286,16 +332,27 @@ int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *ba
 
   /* the shape may claim gigabytes: the data is allocated only once the file
    * has shown that it holds them */
-  uint64_t nbytes = numel * es;
+  uint64_t nbytes = numel * es, stored = packed_bits(t) ? packed_bytes(t, numel) : nbytes;
   out->nbytes = (size_t)nbytes;
-  if (external)
-    return read_external(a, tp, base_dir, name, &out->data, nbytes, err, errlen);
+  if (external) {
+    void *file_data = NULL;
+    if (read_external(a, tp, base_dir, name, &file_data, stored, err, errlen)) return -1;
+    out->data = file_data;
+    if (packed_bits(t)) {
+      out->data = arena_alloc(a, nbytes ? (size_t)nbytes : 1);
+      unpack(t, file_data, out->data, numel);
+    }
+    return 0;
+  }
   if (raw) {
-    if (tp->raw_data.len != nbytes)
+    if (tp->raw_data.len != stored)
       return fail(err, errlen, "tensor '%s' has %zu bytes of raw_data but its shape "
-                               "and type need %" PRIu64, name, tp->raw_data.len, nbytes);
+                               "and type need %" PRIu64, name, tp->raw_data.len, stored);
     out->data = arena_alloc(a, nbytes ? (size_t)nbytes : 1);
-    if (nbytes) memcpy(out->data, tp->raw_data.data, (size_t)nbytes);
+    if (packed_bits(t))
+      unpack(t, tp->raw_data.data, out->data, numel);
+    else if (nbytes)
+      memcpy(out->data, tp->raw_data.data, (size_t)nbytes);
     return 0;
   }
   int per;
@@ -305,6 +362,15 @@ int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *ba
       return fail(err, errlen, "tensor '%s' of type %s has data in %s, which does not "
                                "hold that type", name, dtype_name(t), field_name[o]);
   size_t have = field_count(tp, f);
+  if (packed_bits(t)) {
+    if (have != numel && have != stored)
+      return fail(err, errlen,
+                  "tensor '%s' has %zu entries in int32_data but its shape needs %" PRIu64
+                  " (packed) or %" PRIu64 " (one element each)", name, have, stored, numel);
+    out->data = arena_alloc(a, nbytes ? (size_t)nbytes : 1);
+    unpack_int32(tp, t, out->data, numel);
+    return 0;
+  }
   if (have != numel * (uint64_t)per)
     return fail(err, errlen,
                 "tensor '%s' has %zu entries in %s but its shape needs %" PRIu64,
@@ -344,4 +410,14 @@ void onnx_tensor_to_proto(Arena *a, const Tensor *t, Onnx__TensorProto *tp) {
   tp->has_raw_data = 1;
   tp->raw_data.len = nbytes;
   tp->raw_data.data = t->data;
+  int bits = packed_bits(t->dtype);
+  if (bits) {
+    int per = 8 / bits;
+    const uint8_t *src = t->data;
+    tp->raw_data.len = (size_t)packed_bytes(t->dtype, numel);
+    tp->raw_data.data = arena_alloc(a, tp->raw_data.len + 1);
+    memset(tp->raw_data.data, 0, tp->raw_data.len);
+    for (size_t i = 0; i < numel; i++)
+      tp->raw_data.data[i / per] |= (uint8_t)((src[i] & ((1u << bits) - 1)) << (i % per * bits));
+  }
 }

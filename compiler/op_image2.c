@@ -572,15 +572,24 @@ void infer_NonMaxSuppression(Graph *g, Node *n) {
   int64_t center = attr_i(n, "center_point_box", 0);
   if (center != 0 && center != 1)
     diag_node_fatal(n, "center_point_box is %lld; it must be 0 or 1", (long long)center);
-  /* the number of boxes selected is data; without the inputs there is no
-   * static shape */
-  for (int i = 0; i < n->nin; i++)
-    if (n->in[i] && ir_numel(n->in[i]) && !n->in[i]->data) infer_need_const(n, n->in[i]);
+  /* The number of boxes selected is data. With every input known it is
+   * computed here; otherwise the output is an upper bound (every class may
+   * keep max_output_boxes_per_class, or all boxes when that is unknown) with
+   * the actual count written at run time. */
   const Value *mo = n->nin > 2 && n->in[2] && ir_numel(n->in[2]) ? n->in[2] : NULL;
-  int64_t most = mo ? ir_data_i64(mo, 0) : 0, nb = boxes->dims[1];
-  int64_t per = most < 0 ? 0 : (most < nb ? most : nb);
+  int64_t most = mo && mo->data ? ir_data_i64(mo, 0) : 0, nb = boxes->dims[1];
+  int64_t per = mo && !mo->data ? nb : most < 0 ? 0 : (most < nb ? most : nb);
   MlcNms p = {boxes->dims[0], scores->dims[1], nb, center,
               mul_checked(n, mul_checked(n, boxes->dims[0], scores->dims[1]), per)};
+  int known = 1;
+  for (int i = 0; i < n->nin; i++) known &= !n->in[i] || !ir_numel(n->in[i]) || n->in[i]->data;
+  if (!known) {
+    int64_t dims[2] = {p.cap, 3};
+    n->out[0]->dtype = DT_INT64;
+    set_shape_checked(n, n->out[0], 2, dims);
+    infer_dynamic(g, n->out[0], 0);
+    return;
+  }
   int64_t count = 0, cap3 = mul_checked(n, p.cap, 3);
   int64_t *sel = arena_array(g->arena, (size_t)(cap3 ? cap3 : 1), sizeof *sel);
   int64_t *scratch = arena_array(g->arena, (size_t)(2 * nb + 1), sizeof *scratch);
@@ -595,4 +604,28 @@ void infer_NonMaxSuppression(Graph *g, Node *n) {
   ir_set_shape(y, 2, dims);
   if (count) memcpy(ir_alloc_data(g, y), sel, (size_t)count * 3 * sizeof *sel);
   else ir_alloc_data(g, y);
+}
+
+/* run-time selection into the upper-bound output; the count goes to the
+ * output's run-time extent */
+void lower_NonMaxSuppression(Graph *g, Node *n, Lowering *L) {
+  const Value *boxes = n->in[0], *scores = n->in[1];
+  Value *y = n->out[0];
+  KCall *c = lower_add(g, L, K_nms_f32);
+  MlcNms *p = KC_PARAMS(c, MlcNms);
+  p->batches = boxes->dims[0];
+  p->classes = scores->dims[1];
+  p->boxes = boxes->dims[1];
+  p->center_point_box = attr_i(n, "center_point_box", 0);
+  p->cap = y->dims[0];
+  for (int i = 0; i < 5; i++)
+    c->io[i] = i < n->nin && n->in[i] && ir_numel(n->in[i]) ? n->in[i] : NULL;
+  c->io[5] = y;
+  c->io[6] = y->dyn_count;
+  Value *scratch = ir_value_new(g, NULL);
+  scratch->dtype = DT_INT64;
+  int64_t len = 2 * p->boxes + 1;
+  ir_set_shape(scratch, 1, &len);
+  c->io[7] = scratch;
+  c->nio = 8;
 }

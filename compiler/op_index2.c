@@ -325,7 +325,15 @@ void infer_NonZero(Graph *g, Node *n) {
   Value *y = n->out[0];
   if (!idx_castable(x->dtype))
     diag_node_fatal(n, "NonZero of %s is not supported", dtype_name(x->dtype));
-  if (!x->data) infer_need_const(n, x); /* the output's size depends on it */
+  if (!x->data) {
+    /* known at run time only: an upper bound of every element, the count
+     * written by the kernel */
+    int64_t dims[2] = {x->rank ? x->rank : 1, ir_numel(x)};
+    y->dtype = DT_INT64;
+    set_shape_checked(n, y, 2, dims);
+    infer_dynamic(g, y, 1);
+    return;
+  }
   int64_t total = ir_numel(x), count = 0, strides[IR_MAX_RANK];
   double buf[CHUNK];
   for (int64_t at = 0; at < total; at += CHUNK) {
@@ -496,4 +504,18 @@ void infer_Unique(Graph *g, Node *n) {
     int64_t *inv = ir_alloc_data(g, vinv);
     for (int64_t j = 0; j < len; j++) inv[j] = rank[group[j]];
   }
+}
+
+void lower_NonZero(Graph *g, Node *n, Lowering *L) {
+  const Value *x = n->in[0];
+  KCall *c = lower_add(g, L, K_nonzero);
+  MlcNonZero *p = KC_PARAMS(c, MlcNonZero);
+  p->rank = x->rank;
+  for (int d = 0; d < x->rank; d++) p->dims[d] = x->dims[d];
+  p->count = ir_numel(x);
+  p->dtype = x->dtype;
+  c->io[0] = n->in[0];
+  c->io[1] = n->out[0];
+  c->io[2] = n->out[0]->dyn_count;
+  c->nio = 3;
 }

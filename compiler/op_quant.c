@@ -22,9 +22,13 @@
 #include "op_norm.h"
 #include "op_shape.h"
 
-/* the integer range of a quantized type; 0 if it has none (float8) */
+/* the integer range of a quantized type; 0 if it has none (float8, float4) */
 static int int_range(DType t, int64_t *lo, int64_t *hi) {
   switch (t) {
+  case DT_INT2: *lo = -2; *hi = 1; return 1;
+  case DT_UINT2: *lo = 0; *hi = 3; return 1;
+  case DT_INT4: *lo = -8; *hi = 7; return 1;
+  case DT_UINT4: *lo = 0; *hi = 15; return 1;
   case DT_INT8: *lo = -128; *hi = 127; return 1;
   case DT_UINT8: *lo = 0; *hi = 255; return 1;
   case DT_INT16: *lo = -32768; *hi = 32767; return 1;
@@ -35,6 +39,9 @@ static int int_range(DType t, int64_t *lo, int64_t *hi) {
 }
 
 static int is_float8(DType t) { return t >= DT_FLOAT8E4M3FN && t <= DT_FLOAT8E5M2FNUZ; }
+
+/* the float types x can be quantized to */
+static int is_qfloat(DType t) { return is_float8(t) || t == DT_FLOAT4E2M1; }
 
 static int is_scale_type(DType t) {
   return t == DT_FLOAT || t == DT_FLOAT16 || t == DT_BFLOAT16;
@@ -91,9 +98,9 @@ static DType quant_out_type(const Node *n) {
   if (z && od && od != z->dtype)
     diag_node_fatal(n, "output_dtype %lld differs from the zero point's type %s",
                     (long long)od, dtype_name(z->dtype));
-  if ((!int_range(t, &lo, &hi) || t == DT_INT32) && !is_float8(t))
-    diag_node_fatal(n, "quantizing to %s is not supported (int8, uint8, int16, uint16 "
-                    "and float8 are)", dtype_name(t));
+  if ((!int_range(t, &lo, &hi) || t == DT_INT32) && !is_qfloat(t))
+    diag_node_fatal(n, "quantizing to %s is not supported (int2-int16, uint2-uint16, "
+                    "float8 and float4e2m1 are)", dtype_name(t));
   return t;
 }
 
@@ -105,7 +112,7 @@ static void quant_types(const Node *n, int quantize) {
   if (quantize && !is_scale_type(x->dtype) && x->dtype != DT_INT32)
     diag_node_fatal(n, "quantizing %s is not supported", dtype_name(x->dtype));
   int64_t lo, hi;
-  if (!quantize && !int_range(x->dtype, &lo, &hi) && !is_float8(x->dtype))
+  if (!quantize && !int_range(x->dtype, &lo, &hi) && !is_qfloat(x->dtype))
     diag_node_fatal(n, "dequantizing %s is not supported", dtype_name(x->dtype));
   const Value *z = aux_in(n, 2);
   if (!quantize && z && z->dtype != x->dtype)
@@ -152,7 +159,8 @@ static DType div_type(const Node *n) {
 
 static void lower_quant(Graph *g, Node *n, Lowering *L, int quantize) {
   Value *x = n->in[0], *y = n->out[0], *z = aux_in(n, 2);
-  /* float8 zero points are zero by definition */
+  /* float8 zero points are zero by definition; float4e2m1's take part in
+   * the formula like integer ones (ONNX's reference adds them) */
   int use_z = z && !is_float8(quantize ? y->dtype : x->dtype);
   Value *scale = aux_as_type(g, L, n->in[1], DT_DOUBLE);
   Value *zp = use_z ? aux_as_type(g, L, z, DT_DOUBLE) : NULL;

@@ -5,6 +5,9 @@
  * tell them apart, not the name. .npy is read for the dtypes the IR can hold,
  * little-endian and in C order; the header is a Python dict literal, parsed
  * by a small reader that accepts what numpy writes and nothing looser.
+ * numpy has no 4- or 2-bit integers: int4 and int2 tensors are written as
+ * int8, uint4 and uint2 as uint8 (the bytes mlc holds, values unchanged);
+ * .npy files are never read as those types (a .pb file carries them).
  *
  * Test data may also be a SequenceProto, MapProto or OptionalProto (from
  * onnx-data.proto, which the system's onnx.proto lacks). Their fields overlap
@@ -228,11 +231,20 @@ static void npy_load(Arena *a, const char *path, const unsigned char *buf, size_
   if (t->nbytes) memcpy(t->data, buf + off, t->nbytes);
 }
 
+/* the type a tensor is written as: the sub-byte integers widened */
+static DType npy_save_type(DType t) {
+  switch (t) {
+  case DT_INT4: case DT_INT2: return DT_INT8;
+  case DT_UINT4: case DT_UINT2: return DT_UINT8;
+  default: return t;
+  }
+}
+
 /* the whole file: magic, version 1.0, header padded to 64 bytes with '\n' */
 static void npy_save(Arena *scratch, const Tensor *t, const char *path) {
   const char *code = NULL;
   for (size_t i = 0; i < sizeof npy_types / sizeof *npy_types; i++)
-    if (npy_types[i].t == t->dtype) code = npy_types[i].code;
+    if (npy_types[i].t == npy_save_type(t->dtype)) code = npy_types[i].code;
   if (!code)
     diag_fatal("cannot write '%s': .npy has no %s type; write a .pb file instead", path,
                dtype_name(t->dtype));

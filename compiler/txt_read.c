@@ -105,8 +105,7 @@ static DType tok_dtype(const Tok *t) {
 
 /* element types of onnx that the IR does not have */
 static int is_foreign_dtype(const Lexer *L) {
-  static const char *const names[] = {"float8e8m0", "uint2", "int2", "float6e2m3",
-                                      "float6e3m2"};
+  static const char *const names[] = {"float6e2m3", "float6e3m2"};
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (lex_word(L, names[i])) return 1;
   return 0;
@@ -184,7 +183,7 @@ static void parse_decl(Reader *R, Decl *d) {
   d->n = take_name(R, "a value name");
 }
 
-/* element types the IR names but cannot hold: int4, uint4, float4e2m1 */
+/* element types with storage: every one the IR names today */
 static int storable(DType t) { return t == DT_STRING || dtype_size(t); }
 
 static void set_type(Value *v, const Type *ty) {
@@ -209,16 +208,21 @@ static void require_tensor_type(const Decl *d, const char *what) {
 
 /* ---- tensor data ------------------------------------------------------------------ */
 
-/* the range of the integers a dtype stores; float16, bfloat16 and float8
- * tensors are written as their bit patterns */
+/* the range of the integers a dtype stores; float16, bfloat16, float8 and
+ * float4 tensors are written as their bit patterns, int4, uint4, int2 and
+ * uint2 as their values (one per element, as onnx.parser reads them) */
 static void int_range(DType t, int64_t *lo, int64_t *hi) {
   switch (t) {
   case DT_INT8: *lo = INT8_MIN, *hi = INT8_MAX; break;
+  case DT_INT4: *lo = -8, *hi = 7; break;
+  case DT_UINT4: case DT_FLOAT4E2M1: *lo = 0, *hi = 15; break;
+  case DT_INT2: *lo = -2, *hi = 1; break;
+  case DT_UINT2: *lo = 0, *hi = 3; break;
   case DT_INT16: *lo = INT16_MIN, *hi = INT16_MAX; break;
   case DT_INT32: *lo = INT32_MIN, *hi = INT32_MAX; break;
   case DT_BOOL: *lo = 0, *hi = 1; break;
   case DT_UINT8: case DT_FLOAT8E4M3FN: case DT_FLOAT8E4M3FNUZ:
-  case DT_FLOAT8E5M2: case DT_FLOAT8E5M2FNUZ: *lo = 0, *hi = UINT8_MAX; break;
+  case DT_FLOAT8E5M2: case DT_FLOAT8E5M2FNUZ: case DT_FLOAT8E8M0: *lo = 0, *hi = UINT8_MAX; break;
   case DT_UINT16: case DT_FLOAT16: case DT_BFLOAT16: *lo = 0, *hi = UINT16_MAX; break;
   default: *lo = INT64_MIN, *hi = INT64_MAX; break;
   }
@@ -275,6 +279,9 @@ static void parse_tensor_data(Reader *R, const Type *ty, int line, int col, Tens
   if (!storable(dt))
     err_at(line, col, "tensors of element type %s are not supported", dtype_name(dt));
   if (lex_is(L, '[')) lex_error(L, "external data is not supported in the text form");
+  if (lex_is(L, '.'))
+    err_at(L->tok.line, L->tok.col, "elided values ('...', as onnx.printer writes tensors of the 4- and 2-bit "
+                 "types) are not supported by mlc: write the values, one per element");
   lex_expect(L, '{', "before the values of the tensor");
   /* each value takes at least one character: a bound before allocating */
   int64_t nvals = numel * per;

@@ -247,7 +247,9 @@ static void w_element(Writer *W, DType dt, const void *data, int64_t i) {
     w_real(W, d, 0);
     break;
   }
-  case DT_INT8: fprintf(W->f, "%d", (int)((const int8_t *)data)[i]); break;
+  case DT_INT8: case DT_INT4: case DT_INT2:
+    fprintf(W->f, "%d", (int)((const int8_t *)data)[i]);
+    break;
   case DT_INT16: fprintf(W->f, "%d", (int)((const int16_t *)data)[i]); break;
   case DT_INT32: fprintf(W->f, "%" PRId32, ((const int32_t *)data)[i]); break;
   case DT_INT64: fprintf(W->f, "%" PRId64, ((const int64_t *)data)[i]); break;
@@ -257,7 +259,7 @@ static void w_element(Writer *W, DType dt, const void *data, int64_t i) {
   case DT_UINT32: fprintf(W->f, "%" PRIu32, ((const uint32_t *)data)[i]); break;
   case DT_UINT64: fprintf(W->f, "%" PRIu64, ((const uint64_t *)data)[i]); break;
   case DT_STRING: w_quoted(W, ((const char *const *)data)[i]); break;
-  default: fprintf(W->f, "%u", (unsigned)p[i]); break; /* uint8, bool, float8 */
+  default: fprintf(W->f, "%u", (unsigned)p[i]); break; /* uint8, bool, float8, uint4... */
   }
 }
 

@@ -100,3 +100,52 @@ void mlc_rt_tensor_scatter(const void *params, void *const *io) {
     }
   }
 }
+
+/* ---- NonZero at run time --------------------------------------------------- */
+
+/* element i of a tensor of MLC_DT_* t is not zero: floats compare as values
+ * (-0 is zero, NaN is not), float16/bfloat16 by their bits, the rest byte by
+ * byte */
+static int is_nonzero(const unsigned char *x, int64_t i, int64_t t, int64_t size) {
+  const unsigned char *p = x + i * size;
+  if (t == MLC_DT_FLOAT) {
+    float f;
+    memcpy(&f, p, sizeof f);
+    return f != 0;
+  }
+  if (t == MLC_DT_DOUBLE) {
+    double d;
+    memcpy(&d, p, sizeof d);
+    return d != 0;
+  }
+  if (t == MLC_DT_FLOAT16 || t == MLC_DT_BFLOAT16) return ((p[0] | p[1] << 8) & 0x7fff) != 0;
+  for (int64_t b = 0; b < size; b++)
+    if (p[b]) return 1;
+  return 0;
+}
+
+void mlc_rt_nonzero(const void *params, void *const *io) {
+  const MlcNonZero *p = (const MlcNonZero *)params;
+  const unsigned char *x = (const unsigned char *)io[0];
+  int64_t *y = (int64_t *)io[1], *nnz = (int64_t *)io[2];
+  int64_t size = p->dtype == MLC_DT_DOUBLE || p->dtype == MLC_DT_INT64 ||
+                 p->dtype == MLC_DT_UINT64 ? 8
+                 : p->dtype == MLC_DT_FLOAT || p->dtype == MLC_DT_INT32 ||
+                   p->dtype == MLC_DT_UINT32 ? 4
+                 : p->dtype == MLC_DT_FLOAT16 || p->dtype == MLC_DT_BFLOAT16 ||
+                   p->dtype == MLC_DT_INT16 || p->dtype == MLC_DT_UINT16 ? 2 : 1;
+  int64_t n = 0, rank = p->rank ? p->rank : 1;
+  for (int64_t i = 0; i < p->count; i++) n += is_nonzero(x, i, p->dtype, size);
+  int64_t j = 0;
+  for (int64_t i = 0; i < p->count; i++) {
+    if (!is_nonzero(x, i, p->dtype, size)) continue;
+    int64_t rest = i;
+    for (int64_t d = rank - 1; d >= 0; d--) {
+      int64_t extent = p->rank ? p->dims[d] : 1;
+      y[d * n + j] = extent ? rest % extent : 0;
+      rest = extent ? rest / extent : 0;
+    }
+    j++;
+  }
+  *nnz = n;
+}

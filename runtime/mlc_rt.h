@@ -99,8 +99,10 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
      the end, out-of-range ones yield zero bytes */                         \
   S(MlcGather, I(outer) I(len) I(inner_bytes) I(nidx) I(idx_bits))          \
   /* Cast count items between MLC_DT_* codes (ONNX TensorProto numbers,    \
-     float8 ones included); nosat: a float8 overflow gives inf or NaN       \
-     (ONNX saturate=0) instead of the largest finite value */               \
+     float8 ones included); nosat: MLC_CAST_* flags: NOSAT, a float8        \
+     overflow gives inf or NaN (ONNX saturate=0) instead of the largest     \
+     finite value; ROUND_DOWN / ROUND_NEAREST: float8e8m0's round_mode      \
+     (default up) */                                                        \
   S(MlcCast, I(count) I(from) I(to) I(nosat))                               \
   MLC_RT_PARAMS_INDEX(S, I, D, IA, DA)                                      \
   MLC_RT_PARAMS_IMAGE(S, I, D, IA, DA)                                      \
@@ -111,6 +113,9 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
 /* parameter structs by area, one list each (same field macros as above) */
 /* gather/scatter, sorting, cumulative and index ops (op_index.c) */
 #define MLC_RT_PARAMS_INDEX(S, I, D, IA, DA)                                  \
+  /* NonZero at run time: x of `count` items of MLC_DT_* `dtype`, dims     \
+     `dims`; y holds the coordinates [rank][nnz], nnz <= count */           \
+  S(MlcNonZero, I(rank) IA(dims, MLC_RT_MAX_RANK) I(count) I(dtype))         \
   /* GatherElements / ScatterElements: one item per index, walking the     \
      indices' dims; its data element is the walk's position with the axis  \
      coordinate replaced by the index (strides: data's, in elements).      \
@@ -275,7 +280,17 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
      st after each step as the scales' own arithmetic would */            \
   S(MlcRequant, I(outer) I(len) I(inner) I(s2_per) I(st) I(yt) I(lo) I(hi))
 /* recurrent ops and control flow (op_seq.c) */
-#define MLC_RT_PARAMS_SEQ(S, I, D, IA, DA)
+#define MLC_RT_PARAMS_SEQ(S, I, D, IA, DA)                                    \
+  /* RNN, GRU, LSTM (cell: MLC_RNN_CELL_*) over seq steps of batch rows of \
+     input values, hidden units, ndir directions (reverse: the one runs    \
+     backwards). layout 1: X and Y batch-major. act: MLC_RNN_* of each     \
+     direction's functions (f; f, g; f, g, h) with their alpha, beta.      \
+     clip > 0 clamps pre-activations. has_h0/has_c0: the lowering copied   \
+     the initial states into the scratch (else zeros); lbr: GRU's          \
+     linear_before_reset */                                                \
+  S(MlcRnn, I(cell) I(seq) I(batch) I(input) I(hidden) I(ndir) I(reverse)  \
+            I(layout) I(has_b) I(has_p) I(has_h0) I(has_c0) D(clip)        \
+            I(input_forget) I(lbr) IA(act, 6) DA(alpha, 6) DA(beta, 6))
 
 #define MLC_RT__S(T, F) typedef struct T { F } T;
 #define MLC_RT__I(x) int64_t x;
@@ -289,14 +304,19 @@ MLC_RT_PARAM_STRUCTS(MLC_RT__S, MLC_RT__I, MLC_RT__D, MLC_RT__IA, MLC_RT__DA)
 #undef MLC_RT__IA
 #undef MLC_RT__DA
 
-/* Element types: the numbers of ONNX's TensorProto.DataType. */
+/* Element types: the numbers of ONNX's TensorProto.DataType. The sub-byte
+ * types take one byte per element: int4 and int2 as sign-extended int8_t,
+ * uint4 and uint2 as uint8_t, float4e2m1 and float8e8m0 as their codes. */
 enum {
   MLC_DT_FLOAT = 1, MLC_DT_UINT8 = 2, MLC_DT_INT8 = 3, MLC_DT_UINT16 = 4,
   MLC_DT_INT16 = 5, MLC_DT_INT32 = 6, MLC_DT_INT64 = 7, MLC_DT_STRING = 8,
   MLC_DT_BOOL = 9, MLC_DT_FLOAT16 = 10, MLC_DT_DOUBLE = 11,
-  MLC_DT_UINT32 = 12, MLC_DT_UINT64 = 13, MLC_DT_BFLOAT16 = 16
+  MLC_DT_UINT32 = 12, MLC_DT_UINT64 = 13, MLC_DT_BFLOAT16 = 16,
+  MLC_DT_UINT4 = 21, MLC_DT_INT4 = 22, MLC_DT_FLOAT4E2M1 = 23,
+  MLC_DT_FLOAT8E8M0 = 24, MLC_DT_UINT2 = 25, MLC_DT_INT2 = 26
 };
 
+enum { MLC_CAST_NOSAT = 1, MLC_CAST_ROUND_DOWN = 2, MLC_CAST_ROUND_NEAREST = 4 };
 enum { MLC_ACT_NONE, MLC_ACT_RELU, MLC_ACT_CLIP, MLC_ACT_SIGMOID,
        MLC_ACT_LEAKYRELU, MLC_ACT_HARDSWISH };
 enum { MLC_POOL_MAX, MLC_POOL_AVG, MLC_POOL_LP };
@@ -333,6 +353,23 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   }
   if (p->c == p->group && p->m == p->group) return plane + 2 * MLC_RT_GEMM_SLACK;
   return mlc_rt_gemm_scratch(p->m / p->group, npix, p->c / p->group * kvol);
+}
+/* rnn_f32: the state first (h as [ndir, batch, hidden], then c for LSTM),
+ * where the lowering puts the initial states and finds the final ones;
+ * then the input projection, the gates, one row of hidden values per batch
+ * row and the GEMM's scratch */
+enum { MLC_RNN_CELL_RNN, MLC_RNN_CELL_GRU, MLC_RNN_CELL_LSTM };
+enum { MLC_RNN_RELU, MLC_RNN_TANH, MLC_RNN_SIGMOID, MLC_RNN_AFFINE,
+       MLC_RNN_LEAKYRELU, MLC_RNN_THRESHOLDEDRELU, MLC_RNN_SCALEDTANH,
+       MLC_RNN_HARDSIGMOID, MLC_RNN_ELU, MLC_RNN_SOFTSIGN, MLC_RNN_SOFTPLUS };
+static inline int64_t mlc_rt_rnn_scratch(const MlcRnn *p) {
+  int64_t lstm = p->cell == MLC_RNN_CELL_LSTM;
+  int64_t gh = (lstm ? 4 : p->cell == MLC_RNN_CELL_GRU ? 3 : 1) * p->hidden;
+  int64_t rows = p->seq * p->batch;
+  int64_t g1 = mlc_rt_gemm_scratch(rows, gh, p->input);
+  int64_t g2 = mlc_rt_gemm_scratch(p->batch, gh, p->hidden);
+  return (1 + lstm) * p->ndir * p->batch * p->hidden + rows * gh +
+         p->batch * (gh + p->hidden) + (g1 > g2 ? g1 : g2);
 }
 
 /* ---- kernels ------------------------------------------------------------
@@ -378,6 +415,7 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
 
 /* kernels by area, one list each */
 #define MLC_RT_KERNELS_INDEX(K)                                               \
+  K(nonzero, MlcNonZero)        /* io: x, y (int64), nnz (int64 [1]) */     \
   K(gather_elements, MlcElems)  /* io: data, indices, y */                  \
   K(scatter_elements, MlcElems) /* io: data, indices, updates, y */         \
   K(gather_nd, MlcND)           /* io: data, indices (int64), y */          \
@@ -435,7 +473,10 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
                                   bias|NULL (int32), y (int32) */          \
   K(requant, MlcRequant)       /* io: acc (int32), s1, s2, s3 (float),     \
                                   zp|NULL (yt), y */
-#define MLC_RT_KERNELS_SEQ(K)
+#define MLC_RT_KERNELS_SEQ(K)                                                 \
+  /* scratch: mlc_rt_rnn_scratch() floats; lens int32 */                    \
+  K(rnn_f32, MlcRnn)           /* io: x, w, r, b|NULL, lens|NULL, p|NULL,  \
+                                  y|NULL, scratch */
 
 #define MLC_RT__K(name, P) void mlc_rt_##name(const void *params, void *const *io);
 MLC_RT_KERNELS(MLC_RT__K)
@@ -660,6 +701,16 @@ MLC_RT_EW(MLC_RT__EWKB, MLC_RT__EWK3, MLC_RT__EWKB, MLC_RT__EWK4)
 #undef MLC_RT__EWK3
 #undef MLC_RT__EWK4
 #undef MLC_RT__EWKB
+
+/* ---- threads ------------------------------------------------------------
+ * A runtime built with -DMLC_RT_THREADS (and linked with -pthread) splits
+ * the big products of conv_f32, gemm_f32 and matmul_f32, and depthwise
+ * convs, over n threads: the caller and n - 1 workers this call starts (and
+ * allocates scratch for, here and never during inference). Call it before
+ * running models, not while one runs; default 1. Returns the count in
+ * effect: always 1 in a runtime built without MLC_RT_THREADS, which needs
+ * no pthreads. */
+int mlc_rt_set_threads(int n);
 
 #ifdef __cplusplus
 }

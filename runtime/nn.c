@@ -28,10 +28,15 @@
  * Results pass through an epilogue on their last store: alpha, beta times a
  * broadcast bias (Gemm's C, Conv's per-channel bias), and an MLC_ACT_*
  * activation, so fused activations cost no extra pass over memory.
+ *
+ * With the optional thread pool (parallel.h), a big product computes C in
+ * one part per thread, and a big depthwise conv splits its planes; without
+ * it (the default) those paths fold away.
  */
 #include <string.h>
 
 #include "mlc_rt.h"
+#include "parallel.h"
 
 #if defined(__AVX512F__)
 #define MR 8
@@ -333,27 +338,29 @@ static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars,
   }
 }
 
-/* C (m x n, row stride ldc) = epilogue(A (m x k) B (k x n)) through packed
- * panels; scratch holds mlc_rt_gemm_scratch(m, n, k) floats. Whole strips of
- * a row-major A (Conv's weights, MatMul's left operand) are read in place:
+/* Rows [i0, i1) x columns [j0, j1) of C (row stride ldc) = epilogue(A (m x
+ * k) B (k x n)) through packed panels, in the coordinates of the whole
+ * product (a thread computes one such part); scratch holds
+ * mlc_rt_gemm_scratch(i1 - i0, j1 - j0, k) floats. Whole strips of a
+ * row-major A (Conv's weights, MatMul's left operand) are read in place:
  * their rows are already sequential, and packing them would cost as much as
  * the product when n is small. */
-static void gemm_packed(int64_t m, int64_t n, int64_t k, Mat a, BSrc b,
-                        float *c, int64_t ldc, const Epi *e, float *scratch) {
+static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t k, Mat a,
+                        BSrc b, float *c, int64_t ldc, const Epi *e, float *scratch) {
   float *bp = scratch;
-  float *ap = scratch + (min64(n, NC) + MLC_RT_GEMM_SLACK) * min64(k, KC);
+  float *ap = scratch + (min64(j1 - j0, NC) + MLC_RT_GEMM_SLACK) * min64(k, KC);
   float tile[MR * NR], zero[MR] = {0}, rb[MR];
   /* alpha 1 and a bias constant along rows: whole tiles store directly */
   int plain = e->alpha == 1 && (!e->bias || e->bcs == 0);
-  for (int64_t jc = 0; jc < n; jc += NC) {
-    int64_t nc = min64(NC, n - jc);
+  for (int64_t jc = j0; jc < j1; jc += NC) {
+    int64_t nc = min64(NC, j1 - jc);
     for (int64_t pc = 0; pc < k; pc += KC) {
       int64_t kc = min64(KC, k - pc);
       int first = pc == 0, last = pc + kc == k;
       if (b.col) pack_b_im2col(b.col, pc, kc, jc, nc, bp);
       else pack_b_mat(b.m, pc, kc, jc, nc, bp);
-      for (int64_t ic = 0; ic < m; ic += MC) {
-        int64_t mc = min64(MC, m - ic);
+      for (int64_t ic = i0; ic < i1; ic += MC) {
+        int64_t mc = min64(MC, i1 - ic);
         int64_t direct = a.cs == 1 ? mc / MR * MR : 0; /* rows read in place */
         pack_a(a, ic + direct, mc - direct, pc, kc, ap);
         /* Tiles go column strip by column strip, each B strip staying in
@@ -438,6 +445,33 @@ static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c,
     }
 }
 
+/* With the thread pool (parallel.h), a product of at least PAR_FLOPS splits
+ * C into one part per thread: column ranges when C is wider than tall (each
+ * thread packs only its own columns of B), else row ranges (each packs all
+ * of B, little beside its share of the product then), in whole micro-tiles. */
+#define PAR_FLOPS (1 << 21)
+
+typedef struct GemmJob {
+  int64_t m, n, k;
+  Mat a;
+  BSrc b;
+  float *c, *scratch;
+  int64_t ldc;
+  const Epi *e;
+} GemmJob;
+
+static void gemm_part(void *arg, int t, int nt, float *scratch) {
+  const GemmJob *j = (const GemmJob *)arg;
+  int by_cols = j->n >= j->m;
+  int64_t unit = by_cols ? NR : MR, len = by_cols ? j->n : j->m;
+  int64_t units = (len + unit - 1) / unit;
+  int64_t lo = min64(len, units * t / nt * unit), hi = min64(len, units * (t + 1) / nt * unit);
+  if (lo >= hi) return;
+  float *s = scratch ? scratch : j->scratch;
+  if (by_cols) gemm_packed(0, j->m, lo, hi, j->k, j->a, j->b, j->c, j->ldc, j->e, s);
+  else gemm_packed(lo, hi, 0, j->n, j->k, j->a, j->b, j->c, j->ldc, j->e, s);
+}
+
 static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c,
                   int64_t ldc, const Epi *e, float *scratch) {
   if (m == 0 || n == 0) return;
@@ -449,8 +483,13 @@ static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c,
         store_tile(zero, c + i * ldc + j, ldc, 1, (int)min64(NR, n - j), i, j, 1, 1, e);
     return;
   }
-  if (!b.col && (m <= THIN || n <= THIN)) gemm_thin(m, n, k, a, b.m, c, ldc, e);
-  else gemm_packed(m, n, k, a, b, c, ldc, e, scratch);
+  if (!b.col && (m <= THIN || n <= THIN)) {
+    gemm_thin(m, n, k, a, b.m, c, ldc, e);
+    return;
+  }
+  GemmJob job = {m, n, k, a, b, c, scratch, ldc, e};
+  if (2 * m * n * k < PAR_FLOPS || !mlc_rt_parallel(gemm_part, &job))
+    gemm_packed(0, m, 0, n, k, a, b, c, ldc, e, scratch);
 }
 
 /* ---- kernels ------------------------------------------------------------ */
@@ -582,6 +621,33 @@ static void conv_depthwise(const Im2col *g, const float *w, float bias, float *y
     }
 }
 
+/* All depthwise planes of a conv, one (image, channel) pair after another
+ * (with one channel per group, plane q of the input, the output and the
+ * residual), split over the threads of a job: its part of them. */
+typedef struct DwJob {
+  const MlcConv *p;
+  Im2col g;
+  Epi e;
+  const float *x, *w, *bias, *res;
+  float *y, *scratch;
+  int64_t inpix, npix, kvol;
+} DwJob;
+
+static void dw_part(void *arg, int t, int nt, float *scratch) {
+  const DwJob *j = (const DwJob *)arg;
+  int64_t total = j->p->n * j->p->group;
+  Im2col g = j->g;
+  Epi e = j->e;
+  for (int64_t q = total * t / nt; q < total * (t + 1) / nt; q++) {
+    int64_t gi = q % j->p->group;
+    g.x = j->x + q * j->inpix;
+    g.nx = (total - q) * j->inpix;
+    e.res = j->res ? j->res + q * j->npix : NULL;
+    conv_depthwise(&g, j->w + gi * j->kvol, j->bias ? j->bias[gi] : 0, j->y + q * j->npix,
+                   scratch ? scratch : j->scratch, &e);
+  }
+}
+
 void mlc_rt_conv_f32(const void *params, void *const *io) {
   const MlcConv *p = (const MlcConv *)params;
   const float *x = (const float *)io[0], *w = (const float *)io[1];
@@ -606,6 +672,14 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
   Epi e = {1, 1, NULL, 1, 0, (int)p->act, (float)p->act_a, (float)p->act_b, NULL, npix};
   const float *res = p->has_res ? (const float *)io[5] : NULL;
   if (npix == 0) return;
+  if (cg == 1 && mg == 1) {
+    /* a worker's scratch must hold the padded plane */
+    DwJob job = {p, g, e, x, w, bias, res, y, scratch, inpix, npix, kvol};
+    if (2 * p->n * p->group * npix * kvol < PAR_FLOPS ||
+        mlc_rt_conv_scratch(p) > MLC_RT_POOL_SCRATCH || !mlc_rt_parallel(dw_part, &job))
+      dw_part(&job, 0, 1, NULL);
+    return;
+  }
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {
       g.x = x + (n * p->c + gi * cg) * inpix;
@@ -613,10 +687,6 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
       const float *wg = w + gi * mg * cg * kvol;
       float *yg = y + (n * p->m + gi * mg) * npix;
       e.res = res ? res + (n * p->m + gi * mg) * npix : NULL;
-      if (cg == 1 && mg == 1) {
-        conv_depthwise(&g, wg, bias ? bias[gi] : 0, yg, scratch, &e);
-        continue;
-      }
       e.bias = bias ? bias + gi * mg : NULL;
       Mat a = {wg, cg * kvol, 1};
       BSrc b = {{g.x, inpix, 1}, pointwise ? NULL : &g};

@@ -81,6 +81,9 @@ static void quant_run(const MlcQuant *p, void *const *io, int dequant) {
         double v = nearbyint(buf[j]) + zb[j];
         buf[j] = v < (double)p->lo ? (double)p->lo : v > (double)p->hi ? (double)p->hi : v;
       }
+      /* a float type's zero point (float4e2m1) is added unrounded; none
+       * adds nothing, which keeps -0 */
+      for (j = 0; p->lo > p->hi && zp && j < n; j++) buf[j] += zb[j];
     }
     cast_run(MLC_DT_DOUBLE, buf, p->yt, y + (size_t)e * ys, n, p->nosat);
   }

@@ -162,8 +162,8 @@ static void put_elem(FILE *f, const Value *v, int64_t i) {
   }
   case DT_UINT32: fprintf(f, "%" PRIu32 "u", ((const uint32_t *)d)[i]); break;
   case DT_INT16: fprintf(f, "%d", ((const int16_t *)d)[i]); break;
-  case DT_INT8: fprintf(f, "%d", ((const int8_t *)d)[i]); break;
-  default: /* unsigned 8/16-bit storage: uint8, bool, float16, bfloat16, float8 */
+  case DT_INT8: case DT_INT4: case DT_INT2: fprintf(f, "%d", ((const int8_t *)d)[i]); break;
+  default: /* unsigned 8/16-bit storage: uint8, bool, float16, bfloat16, float8, uint4... */
     if (dtype_size(v->dtype) == 2) fprintf(f, "%u", ((const uint16_t *)d)[i]);
     else fprintf(f, "%u", ((const uint8_t *)d)[i]);
   }
@@ -393,6 +393,16 @@ static void put_signature(Emit *e, FILE *f, int with_arena) {
   fputc(')', f);
 }
 
+/* the layout of the types ONNX files pack but the C code holds a byte each */
+static const char *byte_note(DType t) {
+  switch (t) {
+  case DT_INT4: case DT_INT2: return ", one element per byte, sign-extended";
+  case DT_UINT4: case DT_UINT2: return ", one element per byte";
+  case DT_FLOAT4E2M1: return ", one element per byte, its code in the low 4 bits";
+  default: return "";
+  }
+}
+
 static void put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals, int n) {
   const char *P = macro_prefix(e->a, e->o->prefix);
   fprintf(h, "#define %s_NUM_%sS %d\n", P, kind, n);
@@ -402,6 +412,15 @@ static void put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals
     put_comment(h, v->name);
     fprintf(h, "': %s ", dtype_name(v->dtype));
     put_shape(h, v);
+    fputs(byte_note(v->dtype), h);
+    if (v->dyn_count) {
+      /* the count is one of the outputs after the model's own */
+      int k = 0;
+      while (k < n && vals[k] != v->dyn_count) k++;
+      fprintf(h, ", data-dependent:\n * dim %d is at most %" PRId64 "; the run writes its actual "
+                 "size to output %d, and the\n * data fills the buffer's start for that size",
+              v->dyn_axis, v->dims[v->dyn_axis], k);
+    }
     fputs(" */\n", h);
     fprintf(h, "#define %s_%s%d_NAME ", P, kind, i);
     put_cstring(h, v->name);

@@ -596,9 +596,9 @@ def types():
          model([h.make_node("Where", ["x", "x", "x"], ["y"], name="n")], outputs=Y))
     case("types/gather_float_indices.onnx", "indices must be",
          unary("Gather", [const("i", np.zeros(1, np.float32))], outputs=Y))
-    case("types/perm_as_floats.onnx", "attribute 'perm' has kind",
+    case("types/perm_as_floats.onnx", "attribute 'perm' is floats, expected ints",
          unary("Transpose", perm=[1.0, 0.0], outputs=Y))
-    case("types/axis_as_string.onnx", "attribute 'axis' has kind",
+    case("types/axis_as_string.onnx", "attribute 'axis' is a string, expected an int",
          unary("Softmax", axis="one", outputs=Y))
     case("types/cast_to_999.onnx", "999", unary("Cast", to=999, outputs=Y))
     case("types/cast_to_string.onnx", "string", unary("Cast", to=TP.STRING, outputs=Y))

@@ -63,6 +63,8 @@ def main():
     refuses("broadcast mismatch", "broadcast.onnxtxt", "node 'badd' (#0 Add): ", "broadcast")
     refuses("recursive local function", "recursive_function.onnxtxt",
             "node 'call' (#0 Ping): local function 'Ping' calls itself")
+    refuses("data-dependent size consumed", "dynamic_consumer.onnxtxt",
+            "node 'tr' (#1 Transpose): the size of 'i' is known only at run time")
     refuses("unbound symbolic dims", "symbolic.onnxtxt", "'batch'", "'seq'", "--dim")
     refuses("missing model", "no_such_model.onnx", "cannot")
 

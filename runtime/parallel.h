@@ -1,0 +1,35 @@
+/* The runtime's optional thread pool, as its kernels see it (private to
+ * runtime/; the public part is mlc_rt_set_threads() in mlc_rt.h).
+ *
+ * mlc_rt_parallel(fn, arg) runs fn(arg, t, nt, scratch) for t = 0..nt-1, t = 0
+ * on the calling thread (scratch NULL: the kernel's own io scratch), the
+ * others on the pool's workers, each with its own scratch of
+ * MLC_RT_POOL_SCRATCH floats (allocated by mlc_rt_set_threads(), never during
+ * inference), and returns 1 when all are done. It returns 0 without running
+ * anything when the pool has one thread, or is serving another caller: the
+ * kernel then does the work alone. So a kernel written as
+ *     if (!big_enough || !mlc_rt_parallel(part, &job)) part(&job, 0, 1, NULL);
+ * computes the same thing either way, split or not.
+ *
+ * Without MLC_RT_THREADS (the default, and what a product without pthreads
+ * builds) mlc_rt_parallel is the constant 0 and the split code folds away. */
+#ifndef MLC_RT_PARALLEL_H
+#define MLC_RT_PARALLEL_H
+
+#include "mlc_rt.h"
+
+/* a worker's scratch: one GEMM block's panels (mlc_rt_gemm_scratch of the
+ * largest block) */
+#define MLC_RT_POOL_SCRATCH                                                   \
+  ((MLC_RT_GEMM_MC + MLC_RT_GEMM_NC + 2 * MLC_RT_GEMM_SLACK) * MLC_RT_GEMM_KC + \
+   MLC_RT_GEMM_SLACK)
+
+typedef void (*mlc_rt_part)(void *arg, int t, int nt, float *scratch);
+
+#ifdef MLC_RT_THREADS
+int mlc_rt_parallel(mlc_rt_part fn, void *arg);
+#else
+#define mlc_rt_parallel(fn, arg) ((void)(fn), (void)(arg), 0)
+#endif
+
+#endif /* MLC_RT_PARALLEL_H */
