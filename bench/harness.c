@@ -8,28 +8,34 @@
  *   BENCH_IN_BYTES, BENCH_OUT_BYTES     { byte size of each }   (array initializers)
  *   BENCH_RUN(in, out)                  model_run(in[0], ..., out[0], ...)
  *   BENCH_WEIGHTS                       1 if the model reads a weights file
- * and builds this file with the flags of the runtime, linked with
+ * and builds this file with the flags of the runtime (with or without its
+ * thread pool: MLC_RT_THREADS), linked with
  * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free so that every
  * allocator call made by the harness, the generated code or the runtime is
  * counted (the libc's own internal calls are not: they do not go through
  * the wrapped symbols).
  *
- * usage: harness WEIGHTS|- IN0... OUT0... WARMUP_RUNS WARMUP_MS
- *   Reads the inputs (raw bytes), runs once and writes the outputs (raw
- *   bytes, for run.py to compare with onnxruntime), warms up for at least
- *   WARMUP_RUNS runs and WARMUP_MS milliseconds, then prints
- *   "ready MEAN_NS" (the mean time of a warm-up run).
+ * usage: harness WEIGHTS|- IN0... OUT0... WARMUP_RUNS WARMUP_MS THREADS
+ *   Asks the runtime for THREADS threads (mlc_rt_set_threads), reads the
+ *   inputs (raw bytes), runs once and writes the outputs (raw bytes, for
+ *   run.py to compare with onnxruntime), warms up for at least WARMUP_RUNS
+ *   runs and WARMUP_MS milliseconds, then prints "ready MEAN_NS THREADS":
+ *   the mean time of a warm-up run and the threads the runtime uses.
  *   Then, for each line "N" on stdin (0 or end of input stops), it times N
- *   runs and prints one line "ALLOCS T1 ... TN": the allocator calls made
- *   during the block and each run's time in nanoseconds (CLOCK_MONOTONIC).
+ *   runs and prints one line "ALLOCS T1 C1 ... TN CN": the allocator calls
+ *   made during the block, and each run's time and the CPU time the process
+ *   used in it, in nanoseconds (CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID).
+ *   On a busy machine the CPU time of a single-threaded run is what its
+ *   time would be on an idle core, near enough; the time is the latency.
  * Exit status: 0, 2 for bad usage or files, 3 if the model refuses to run. */
-#define _POSIX_C_SOURCE 199309L
+#define _POSIX_C_SOURCE 200112L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "bench_model.h"
+#include "mlc_rt.h"
 
 #define MAX_BLOCK 1000
 
@@ -86,26 +92,28 @@ static void *slurp(const char *path, size_t want, size_t *size) {
   return b;
 }
 
-static double now_ns(void) {
+static double clock_ns(clockid_t clock) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clock, &t);
   return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
+
+static double now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
 /* ---- main -------------------------------------------------------------------------- */
 
 int main(int argc, char **argv) {
   static const size_t in_bytes[] = BENCH_IN_BYTES, out_bytes[] = BENCH_OUT_BYTES;
-  static double times[MAX_BLOCK];
+  static double times[MAX_BLOCK], cpus[MAX_BLOCK];
   void *in[BENCH_NIN + 1], *out[BENCH_NOUT + 1];
   char **out_paths;
   long warm_runs, warm_ms, n, i;
-  int a = 1, k;
-  double t0, t1, warm_sum = 0;
+  int a = 1, k, threads;
+  double t0, t1, c0, warm_sum = 0;
 
-  if (argc != 4 + BENCH_NIN + BENCH_NOUT) {
-    fprintf(stderr, "usage: %s WEIGHTS|- IN*%d OUT*%d WARMUP_RUNS WARMUP_MS\n", argv[0], BENCH_NIN,
-            BENCH_NOUT);
+  if (argc != 5 + BENCH_NIN + BENCH_NOUT) {
+    fprintf(stderr, "usage: %s WEIGHTS|- IN*%d OUT*%d WARMUP_RUNS WARMUP_MS THREADS\n", argv[0],
+            BENCH_NIN, BENCH_NOUT);
     return 2;
   }
 #if BENCH_WEIGHTS
@@ -122,6 +130,7 @@ int main(int argc, char **argv) {
     if (!(out[k] = calloc(out_bytes[k] ? out_bytes[k] : 1, 1))) fail("out of memory", argv[a]);
   warm_runs = strtol(argv[a++], NULL, 10);
   warm_ms = strtol(argv[a++], NULL, 10);
+  threads = mlc_rt_set_threads((int)strtol(argv[a++], NULL, 10));
 
   if (BENCH_RUN(in, out) != MODEL_OK) {
     fprintf(stderr, "harness: the model refused to run\n");
@@ -139,7 +148,7 @@ int main(int argc, char **argv) {
     (void)BENCH_RUN(in, out);
     warm_sum += now_ns() - t1;
   }
-  printf("ready %.0f\n", i ? warm_sum / (double)i : 0.0);
+  printf("ready %.0f %d\n", i ? warm_sum / (double)i : 0.0, threads);
   fflush(stdout);
 
   while (scanf("%ld", &n) == 1 && n > 0) {
@@ -147,13 +156,15 @@ int main(int argc, char **argv) {
     if (n > MAX_BLOCK) n = MAX_BLOCK;
     allocs = 0;
     for (i = 0; i < n; i++) {
+      c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
       t0 = now_ns();
       (void)BENCH_RUN(in, out);
       times[i] = now_ns() - t0;
+      cpus[i] = clock_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
     }
     got = allocs;
     printf("%ld", got);
-    for (i = 0; i < n; i++) printf(" %.0f", times[i]);
+    for (i = 0; i < n; i++) printf(" %.0f %.0f", times[i], cpus[i]);
     printf("\n");
     fflush(stdout);
   }

@@ -3,26 +3,29 @@
 inputs, batch 1, on the benchmark models present.
 
 For each model: `mlc info` (arena against its lower bound, nodes before and
-after the passes), `mlc compile --weights=file` (wall time, median of 3),
-the generated .c built with the runtime's own flags (wall time and peak
-memory of the compiler), then latency: bench/harness.c linked with the
-model (generic over models through a small generated header), and
-onnxruntime in this process at 1 and at 2 intra-op threads (inter-op 1),
-fed the same random inputs (fixed seed; integer inputs drawn from the range
-the zoo export recorded in the model's metadata). After a warm-up of each,
-the three take turns in rounds of timed blocks (the order rotating each
-round) so that noise on a shared machine hits all of them; the table gives
-medians (and p10-p90) over every timed run. mlc's code is single-threaded:
-its one time is compared with both onnxruntime columns. The harness also
-counts the allocator calls made during the timed runs (expected: 0) and
-its outputs are compared with onnxruntime's (rtol 1e-3, atol 1e-4, as the
-model tests do).
+after the passes), `mlc compile --weights=file` (wall and CPU time, medians
+of 3, peak memory), the generated .c built with the runtime's own flags
+(wall time and peak memory of the compiler), then latency: bench/harness.c
+linked with the model (generic over models through a small generated
+header) and the runtime, once single-threaded and once with the thread pool
+at 2 threads, and onnxruntime in this process at 1 and at 2 intra-op
+threads (inter-op 1), all fed the same random inputs (fixed seed; integer
+inputs drawn from the range the zoo export recorded in the model's
+metadata). After a warm-up of each, the four take turns in rounds of timed
+blocks (the order rotating each round) so that noise on a shared machine
+hits all of them; the table gives medians (and p10-p90) over every timed
+run, and for the single-threaded runs the median CPU time, which waiting
+for a busy machine's cores does not inflate. The harness also counts the
+allocator calls made during the timed runs (expected: 0), and the outputs
+of both harnesses are compared with onnxruntime's (rtol 1e-3, atol 1e-4, as
+the model tests do).
 
 The runtime and the generated code are built with the same flags: by
-default run.py configures its own CMake build (build/bench/cmake, Release,
--DMLC_NATIVE=ON, so -march=native) and reads the runtime's flags from it;
---mlc uses an existing build (that mlc, the libmlc_rt.a and the flags beside
-it) instead.
+default run.py configures its own CMake builds (build/bench/cmake, Release,
+-DMLC_NATIVE=ON, so -march=native; build/bench/cmake-threads, the same with
+-DMLC_THREADS=ON, for its runtime) and reads the runtime's flags from the
+first; --mlc uses an existing build (that mlc, the libmlc_rt.a and the flags
+beside it; a threaded mlc only if that runtime has the pool) instead.
 
 Writes results.md (tables, the done-when checks, the machine) and
 results.svg (the latency ratios) into --out: bench/ for a full run, which
@@ -148,31 +151,44 @@ def runtime_flags(build):
     return opt + keep
 
 
+def cmake_build(build, options, target):
+    log(f"building {target} ({' '.join(options)}) in {os.path.relpath(build, ROOT)}")
+    for cmd in (["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release", *options],
+                ["make", "-C", build, "-j2", target]):
+        r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if r.returncode:
+            sys.exit(f"bench: {' '.join(cmd[:2])} failed:\n{r.stderr}")
+
+
 def setup_build(args):
-    """(mlc, libmlc_rt.a, flags): the given build, or bench's own."""
+    """(mlc, libmlc_rt.a, the runtime with its thread pool or None, flags):
+    bench's own builds, or the one of --mlc (its runtime serves both if it
+    has the pool, else there is no threaded mlc)."""
     if args.mlc:
         build = os.path.dirname(os.path.abspath(args.mlc))
         mlc = os.path.abspath(args.mlc)
     else:
         build = os.path.join(ROOT, "build", "bench", "cmake")
-        log(f"building mlc (Release, MLC_NATIVE) in {os.path.relpath(build, ROOT)}")
-        for cmd in (["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release",
-                     "-DMLC_NATIVE=ON"], ["make", "-C", build, "-j2", "mlc"]):
-            r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            if r.returncode:
-                sys.exit(f"bench: {' '.join(cmd[:2])} failed:\n{r.stderr}")
+        cmake_build(build, ["-DMLC_NATIVE=ON", "-DMLC_THREADS=OFF"], "mlc")
+        threads = os.path.join(ROOT, "build", "bench", "cmake-threads")
+        cmake_build(threads, ["-DMLC_NATIVE=ON", "-DMLC_THREADS=ON"], "mlc_rt")
         mlc = os.path.join(build, "mlc")
     rtlib = os.path.join(build, "libmlc_rt.a")
     for f in (mlc, rtlib):
         if not os.path.exists(f):
             sys.exit(f"bench: {f} not found")
     try:
-        return mlc, rtlib, runtime_flags(build)
+        flags = runtime_flags(build)
     except Failed as e:
         sys.exit(f"bench: {e}")
+    if args.mlc:
+        rtlib_mt = rtlib if "-DMLC_RT_THREADS" in flags else None
+    else:
+        rtlib_mt = os.path.join(threads, "libmlc_rt.a")
+    return mlc, rtlib, rtlib_mt, [f for f in flags if f != "-DMLC_RT_THREADS"]
 
 
-# ---- mlc: info, compile, build -------------------------------------------------------------------
+# ---- mlc: info, compile, build ---------------------------------------------------------------
 
 def mlc_info(mlc, src, margs):
     out = measured([mlc, "info", src, *margs])[3]
@@ -220,9 +236,11 @@ def write_bench_header(work, ins, outs, weights):
                 f"#define BENCH_WEIGHTS {1 if weights else 0}\n")
 
 
-def compile_and_build(mlc, rtlib, flags, src, margs, work, st, res):
+def compile_and_build(mlc, rtlibs, flags, src, margs, work, st, res):
     """mlc compile (timed), the generated .c built (timed, peak memory), the
-    harness linked; fills res; returns (inputs, outputs, weights file or None)."""
+    harnesses linked: `harness` with the plain runtime (rtlibs[0]), and
+    `harness_mt` with the threaded one (rtlibs[1], if any); fills res;
+    returns (inputs, outputs, weights file or None)."""
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     out_c = os.path.join(work, "model.c")
@@ -241,32 +259,38 @@ def compile_and_build(mlc, rtlib, flags, src, margs, work, st, res):
     weights = os.path.join(work, "model.weights")
     weights = weights if os.path.exists(weights) else None
     write_bench_header(work, ins, outs, weights)
-    measured([cc, *flags, "-Wall", "-Wextra", "-Werror", "-pedantic", *inc,
-              os.path.join(HERE, "harness.c"), os.path.join(work, "model.o"), rtlib, "-lm",
-              "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free",
-              "-o", os.path.join(work, "harness")])
+    for exe, lib in zip(("harness", "harness_mt"), rtlibs):
+        if lib:
+            measured([cc, *flags, "-Wall", "-Wextra", "-Werror", "-pedantic", *inc,
+                      os.path.join(HERE, "harness.c"), os.path.join(work, "model.o"), lib,
+                      "-lm", "-pthread",
+                      "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free",
+                      "-o", os.path.join(work, exe)])
     return ins, outs, weights
 
 
-# ---- the engines -----------------------------------------------------------------------------------
+# ---- the engines -----------------------------------------------------------------------------
 
 class MlcEngine:
-    """The harness process, driven block by block over its stdin."""
-    label = "mlc"
+    """A harness process at `threads` threads, driven block by block over
+    its stdin."""
 
-    def __init__(self, work, ins, outs, weights, st):
-        self.out_files = [os.path.join(work, f"out{i}.bin") for i in range(len(outs))]
-        cmd = [os.path.join(work, "harness"), weights or "-",
+    def __init__(self, work, exe, threads, ins, outs, weights, st):
+        self.out_files = [os.path.join(work, f"out{i}.{exe}.bin") for i in range(len(outs))]
+        cmd = [os.path.join(work, exe), weights or "-",
                *[os.path.join(work, f"in{i}.bin") for i in range(len(ins))],
-               *self.out_files, str(st.warm_runs), str(st.warm_ms)]
+               *self.out_files, str(st.warm_runs), str(st.warm_ms), str(threads)]
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         line = self.p.stdout.readline().split()
-        if len(line) != 2 or line[0] != "ready":
+        if len(line) != 3 or line[0] != "ready":
             self.p.kill()
-            raise Failed("harness: " + (self.p.stderr.read().strip() or "no answer"))
+            raise Failed(f"{exe}: " + (self.p.stderr.read().strip() or "no answer"))
+        if int(line[2]) != threads:
+            self.p.kill()
+            raise Failed(f"{exe}: the runtime runs {line[2]} threads, not {threads}")
         self.estimate = float(line[1]) * 1e-9
-        self.times, self.allocs = [], 0
+        self.times, self.cpu, self.allocs = [], [], 0
 
     def outputs(self, outs):
         return [np.fromfile(f, dtype=t).reshape(s) for f, (_, t, s) in zip(self.out_files, outs)]
@@ -275,10 +299,11 @@ class MlcEngine:
         self.p.stdin.write(f"{n}\n")
         self.p.stdin.flush()
         vals = self.p.stdout.readline().split()
-        if len(vals) != n + 1:
+        if len(vals) != 2 * n + 1:
             raise Failed("harness: " + (self.p.stderr.read().strip() or "died"))
         self.allocs += int(vals[0])
-        self.times += [float(v) * 1e-9 for v in vals[1:]]
+        self.times += [float(v) * 1e-9 for v in vals[1::2]]
+        self.cpu += [float(v) * 1e-9 for v in vals[2::2]]
 
     def close(self):
         self.p.stdin.close()
@@ -308,16 +333,20 @@ class OrtEngine:
             self.sess.run_with_iobinding(self.bind)
             n += 1
         self.estimate = (time.perf_counter() - t0) / n
-        self.times = []
+        self.times, self.cpu = [], []
 
     def block(self, n):
-        run, bind, clock = self.sess.run_with_iobinding, self.bind, time.perf_counter_ns
-        times = []
+        run, bind = self.sess.run_with_iobinding, self.bind
+        clock, cpu_clock = time.perf_counter_ns, time.process_time_ns
+        times, cpu = [], []
         for _ in range(n):
+            c = cpu_clock()
             t = clock()
             run(bind)
             times.append(clock() - t)
+            cpu.append(cpu_clock() - c)
         self.times += [t * 1e-9 for t in times]
+        self.cpu += [c * 1e-9 for c in cpu]
 
     def close(self):
         self.sess = self.bind = None
@@ -361,14 +390,21 @@ def measure(src, work, ins, outs, weights, st, res):
     ranges = {k[len(RANGE_KEY):]: tuple(int(x) for x in v.split())
               for k, v in meta.items() if k.startswith(RANGE_KEY)}
     feeds = make_inputs(ins, ranges, work)
-    engines = []
+    engines, keys = [], ["mlc1", "ort1", "ort2"]
     try:
-        engines.append(MlcEngine(work, ins, outs, weights, st))
+        engines.append(MlcEngine(work, "harness", 1, ins, outs, weights, st))
         engines += [OrtEngine(model, feeds, n, st) for n in (1, 2)]
-        got, ref = engines[0].outputs(outs), engines[1].ref
-        res["max_err"] = max((float(np.max(np.abs(g.astype(np.float64) - r)))
-                              for g, r in zip(got, ref) if g.size), default=0.0)
-        res["outputs_ok"] = all(np.allclose(g, r, rtol=RTOL, atol=ATOL) for g, r in zip(got, ref))
+        if os.path.exists(os.path.join(work, "harness_mt")):
+            engines.append(MlcEngine(work, "harness_mt", 2, ins, outs, weights, st))
+            keys.append("mlc2")
+        mlcs = [e for e in engines if isinstance(e, MlcEngine)]
+        ref = engines[1].ref
+        res["max_err"], res["outputs_ok"] = 0.0, True
+        for got in (e.outputs(outs) for e in mlcs):
+            res["max_err"] = max([res["max_err"]] + [float(np.max(np.abs(g.astype(np.float64) - r)))
+                                                     for g, r in zip(got, ref) if g.size])
+            res["outputs_ok"] &= all(np.allclose(g, r, rtol=RTOL, atol=ATOL)
+                                     for g, r in zip(got, ref))
         counts = [max(st.block_min, min(st.block_max, int(st.block_s / max(e.estimate, 1e-9))))
                   for e in engines]
         gc.disable()
@@ -379,15 +415,16 @@ def measure(src, work, ins, outs, weights, st, res):
                     engines[j].block(counts[j])
         finally:
             gc.enable()
-        for e, key in zip(engines, ("mlc", "ort1", "ort2")):
+        for e, key in zip(engines, keys):
             res[key] = stats(e.times)
-        res["allocs"] = engines[0].allocs / len(engines[0].times)
+            res[key + "cpu"] = stats(e.cpu)
+        res["allocs"] = sum(e.allocs for e in mlcs) / sum(len(e.times) for e in mlcs)
     finally:
         for e in engines:
             e.close()
 
 
-# ---- report --------------------------------------------------------------------------------------
+# ---- report ----------------------------------------------------------------------------------
 
 def machine():
     cpu = "?"
@@ -416,7 +453,7 @@ def fmt_range(s):
 def checks(results):
     """[(what, ok)]: the done-when items of the benchmark issue."""
     out = []
-    done = [r for r in results if "mlc" in r]
+    done = [r for r in results if "mlc1" in r]
     if done:
         worst = max(done, key=lambda r: r["arena_ratio"])
         out.append((f"arena ≤ {ARENA_RATIO_MAX:.2f}× lower bound on every model "
@@ -449,25 +486,35 @@ def report(results, missing, flags, st, load):
     L.append(f"Measured {datetime.date.today().isoformat()} on {cpu} ({ncpu} cores, "
              f"load average {load[0]:.1f} before, {load[1]:.1f} after), "
              f"onnxruntime {ort.__version__}, {ccver}.")
+    threaded = any("mlc2" in r for r in results)
     L.append(f"Runtime and generated code built with `{' '.join(flags)}`; "
              f"weights in a file (`--weights=file`). Batch 1; "
-             f"{st.rounds} interleaved rounds of mlc, onnxruntime 1 thread and "
-             f"2 threads (inter-op 1); medians in ms, p10–p90 below them. "
-             f"mlc's code is single-threaded: both ratios use its one time.")
+             f"{st.rounds} interleaved rounds of each column; medians in ms, p10–p90 below "
+             "them; CPU: the CPU time of the process during a run (median), what a "
+             "single-threaded run would take on an idle core, near enough. ort: onnxruntime "
+             "at 1 or 2 intra-op threads (inter-op 1), timed around `run_with_iobinding` from "
+             "Python. mlc 1T: the default runtime (single-threaded); "
+             + ("mlc 2T: the runtime built with its thread pool (`-DMLC_THREADS=ON`), "
+                "`mlc_rt_set_threads(2)`." if threaded else
+                "no threaded runtime in this run: the 2T ratio uses mlc 1T (marked ¹)."))
     if st.quick:
         L.append("**Quick run**: few rounds, numbers are rough.")
     L.append("")
-    L.append("| model | mlc 1T | ort 1T | mlc / ort 1T | ort 2T | mlc 1T / ort 2T "
-             "| allocs / inference | max abs diff |")
-    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    L.append("| model | mlc 1T | ort 1T | mlc / ort 1T | mlc 1T CPU | ort 1T CPU | mlc / ort CPU "
+             "| mlc 2T | ort 2T | mlc / ort 2T | allocs / inference | max abs diff |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        if "mlc" not in r:
-            L.append(f"| {r['name']} | failed: {r['error']} |||||||")
+        if "mlc1" not in r:
+            L.append(f"| {r['name']} | failed: {r['error']} |||||||||||")
             continue
-        m, o1, o2 = r["mlc"], r["ort1"], r["ort2"]
-        L.append(f"| {r['name']} {r['shape']} | {fmt_ms(m)}<br>{fmt_range(m)} "
-                 f"| {fmt_ms(o1)}<br>{fmt_range(o1)} | {m['median'] / o1['median']:.2f} "
-                 f"| {fmt_ms(o2)}<br>{fmt_range(o2)} | {m['median'] / o2['median']:.2f} "
+        m1, m2, o1, o2 = r["mlc1"], r.get("mlc2"), r["ort1"], r["ort2"]
+        c1, co = r["mlc1cpu"], r["ort1cpu"]
+        ratio2 = f"{(m2 or m1)['median'] / o2['median']:.2f}{'' if m2 else '¹'}"
+        L.append(f"| {r['name']} {r['shape']} | {fmt_ms(m1)}<br>{fmt_range(m1)} "
+                 f"| {fmt_ms(o1)}<br>{fmt_range(o1)} | {m1['median'] / o1['median']:.2f} "
+                 f"| {fmt_ms(c1)} | {fmt_ms(co)} | {c1['median'] / co['median']:.2f} "
+                 f"| {fmt_ms(m2) + '<br>' + fmt_range(m2) if m2 else '–'} "
+                 f"| {fmt_ms(o2)}<br>{fmt_range(o2)} | {ratio2} "
                  f"| {r['allocs']:g} | {r['max_err']:.1e}{'' if r['outputs_ok'] else ' ✗'} |")
     L.append("")
     L.append("| model | mlc compile s | CPU s | mlc peak MB | C build s | C build peak MB "
@@ -480,7 +527,8 @@ def report(results, missing, flags, st, load):
         L.append(f"| {r['name']} | "
                  + (f"{r['compile_s']:.2f} | {cpu} | {fmt_mb(r['compile_mb'])} | "
                     if "compile_s" in r else "– | – | – | ")
-                 + (f"{r['build_s']:.1f} | {fmt_mb(r['build_mb'])}" if "build_s" in r else "– | –")
+                 + (f"{r['build_s']:.1f} | {fmt_mb(r['build_mb'])}" if "build_s" in r
+                    else "– | –")
                  + f" | {r['arena'] / mb:.2f} | {r['lower_bound'] / mb:.2f} "
                  f"| {r['arena_ratio']:.3f} | {r['nodes'][0]} → {r['nodes'][1]} |")
     L.append("")
@@ -505,14 +553,18 @@ def report(results, missing, flags, st, load):
 
 def svg(results):
     """A bar chart of mlc/onnxruntime latency ratios, log scale, bars from 1."""
-    rows = [r for r in results if "mlc" in r]
-    ratios = [(r["name"], r["mlc"]["median"] / r["ort1"]["median"],
-               r["mlc"]["median"] / r["ort2"]["median"]) for r in rows]
-    lo = min([0.5] + [min(a, b) for _, a, b in ratios])
-    hi = max([2.0] + [max(a, b) for _, a, b in ratios])
+    rows = [r for r in results if "mlc1" in r]
+    threaded = all("mlc2" in r for r in rows)
+    ratios = [(r["name"], (r["mlc1"]["median"] / r["ort1"]["median"],
+                           r["mlc1cpu"]["median"] / r["ort1cpu"]["median"],
+                           r["mlc2" if threaded else "mlc1"]["median"] / r["ort2"]["median"]))
+              for r in rows]
+    colors = ("#4878a8", "#90b8d8", "#e8a040")
+    lo = min([0.5] + [min(v) for _, v in ratios])
+    hi = max([2.0] + [max(v) for _, v in ratios])
     lo2, hi2 = np.floor(np.log2(lo)), np.ceil(np.log2(hi))
-    left, width, bar, gap, top = 130, 520, 12, 14, 50
-    h = top + len(ratios) * (2 * bar + gap) + 50
+    left, width, bar, gap, top = 130, 520, 10, 14, 50
+    h = top + len(ratios) * (3 * bar + gap) + 50
 
     def x(v):
         return left + (np.log2(v) - lo2) / (hi2 - lo2) * width
@@ -521,15 +573,18 @@ def svg(results):
          'font-family="sans-serif" font-size="12">',
          '<rect width="100%" height="100%" fill="white"/>',
          f'<text x="{left}" y="18" font-size="14">mlc latency / onnxruntime latency '
-         '(batch 1, lower is better; mlc single-threaded)</text>',
-         f'<rect x="{left}" y="28" width="10" height="10" fill="#4878a8"/>'
-         f'<text x="{left + 14}" y="37">vs onnxruntime 1 thread</text>',
-         f'<rect x="{left + 180}" y="28" width="10" height="10" fill="#e8a040"/>'
-         f'<text x="{left + 194}" y="37">vs onnxruntime 2 threads</text>']
+         '(batch 1, lower is better)</text>',
+         f'<rect x="{left}" y="28" width="10" height="10" fill="{colors[0]}"/>'
+         f'<text x="{left + 14}" y="37">1 thread each</text>',
+         f'<rect x="{left + 110}" y="28" width="10" height="10" fill="{colors[1]}"/>'
+         f'<text x="{left + 124}" y="37">1 thread, CPU time</text>',
+         f'<rect x="{left + 250}" y="28" width="10" height="10" fill="{colors[2]}"/>'
+         f'<text x="{left + 264}" y="37">onnxruntime 2 threads, mlc '
+         f'{"2 threads" if threaded else "1 thread"}</text>']
     y = top
-    for name, a, b in ratios:
-        S.append(f'<text x="{left - 8}" y="{y + bar + 4}" text-anchor="end">{name}</text>')
-        for v, color in ((a, "#4878a8"), (b, "#e8a040")):
+    for name, vals in ratios:
+        S.append(f'<text x="{left - 8}" y="{y + 2 * bar}" text-anchor="end">{name}</text>')
+        for v, color in zip(vals, colors):
             x0, x1 = sorted((x(1.0), x(v)))
             S.append(f'<rect x="{x0:.1f}" y="{y}" width="{max(x1 - x0, 1):.1f}" height="{bar}" '
                      f'fill="{color}"/>')
@@ -541,7 +596,8 @@ def svg(results):
         v = 2.0 ** e
         S.append(f'<line x1="{x(v):.1f}" y1="{top - 6}" x2="{x(v):.1f}" y2="{y}" '
                  f'stroke="{"black" if e == 0 else "#ccc"}"/>')
-        S.append(f'<text x="{x(v):.1f}" y="{y + 14}" text-anchor="middle">{v:g}×</text>')
+        label = f"{v:g}×" if v >= 1 else f"1/{1 / v:g}×"
+        S.append(f'<text x="{x(v):.1f}" y="{y + 14}" text-anchor="middle">{label}</text>')
     S.append("</svg>")
     return "\n".join(S) + "\n"
 
@@ -558,7 +614,7 @@ def update_readme(table):
     open(path, "w").write(f"{head}{begin}\n{table}{end}{tail}")
 
 
-# ---- main ----------------------------------------------------------------------------------------
+# ---- main ------------------------------------------------------------------------------------
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -579,7 +635,7 @@ def main():
     full = not args.quick and not args.models
     out = args.out or (HERE if full else os.path.join(ROOT, "build", "bench"))
     st = Settings(args.quick)
-    mlc, rtlib, flags = setup_build(args)
+    mlc, rtlib, rtlib_mt, flags = setup_build(args)
     load0 = os.getloadavg()[0]
 
     results, missing = [], []
@@ -597,11 +653,13 @@ def main():
         work = os.path.join(args.work, name)
         try:
             res.update(mlc_info(mlc, src, margs))
-            ins, outs, weights = compile_and_build(mlc, rtlib, flags, src, margs, work, st, res)
+            ins, outs, weights = compile_and_build(mlc, (rtlib, rtlib_mt), flags, src, margs, work,
+                                                   st, res)
             res["shape"] = " ".join("x".join(map(str, s)) for _, _, s in ins)
             measure(src, work, ins, outs, weights, st, res)
-            log(f"{name}: mlc {res['mlc']['median']:.3f} ms, ort 1T {res['ort1']['median']:.3f} "
-                f"ms, ort 2T {res['ort2']['median']:.3f} ms, max diff {res['max_err']:.1e}")
+            log(f"{name}: " + ", ".join(f"{k} {res[k]['median']:.3g} ms" for k in
+                                        ("mlc1", "ort1", "mlc2", "ort2") if k in res)
+                + f", max diff {res['max_err']:.1e}")
         except Failed as e:
             res["error"] = str(e)
             log(f"{name}: FAILED: {e}")
@@ -618,7 +676,7 @@ def main():
         update_readme(table)
     print(table)
     log(f"wrote {os.path.join(out, 'results.md')} and results.svg")
-    failed = [r for r in results if "error" in r] + [r for r in results if not r.get("outputs_ok", 1)]
+    failed = [r for r in results if "error" in r or not r.get("outputs_ok", True)]
     return 1 if failed or not all(ok for _, ok in checks(results)) else 0
 
 

@@ -274,7 +274,13 @@ static void infer_node(Graph *g, Node *n) {
   if (!n->out[0]) diag_node_fatal(n, "its first output has no name");
   for (int i = 0; i < n->nin; i++) {
     const Value *v = n->in[i];
-    if (!v) continue;
+    if (v && v->is_seq && !(op->flags & OPF_SEQ))
+      diag_node_fatal(n, "input '%s' is a sequence, which %s does not take", v->name,
+                      op->name);
+    if (!v || v->is_seq) continue;
+    if (v->dtype != DT_UNDEF && !dtype_size(v->dtype))
+      diag_node_fatal(n, "input '%s' has element type %s, which mlc does not support",
+                      v->name, dtype_name(v->dtype));
     if (v->rank < 0 || !dtype_size(v->dtype))
       diag_node_fatal(n, "the type or shape of input '%s' is unknown", v->name);
     for (int d = 0; d < v->rank; d++)
@@ -284,7 +290,7 @@ static void infer_node(Graph *g, Node *n) {
   op->infer(g, n);
   for (int j = 0; j < n->nout; j++) {
     Value *v = n->out[j];
-    if (!v) continue;
+    if (!v || v->is_seq) continue;
     if (v->rank < 0 || !v->dtype)
       diag_node_fatal(n, "internal error: output %d has no inferred type", j);
     for (int d = 0; d < v->rank; d++)
@@ -354,6 +360,8 @@ void infer_graph(Graph *g) {
   int declared = g->noutputs;
   for (int i = 0; i < declared; i++) {
     Value *v = g->outputs[i];
+    if (v->is_seq)
+      diag_fatal("graph output '%s' is a sequence; mlc returns tensors only", v->name);
     if (v->rank < 0 || !v->dtype)
       diag_fatal("graph output '%s' is never computed", v->name);
     /* a data-dependent extent leaves as one more output, after the model's */

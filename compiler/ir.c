@@ -486,7 +486,16 @@ double ir_data_f64(const Value *v, int64_t i) {
   switch (v->dtype) {
   case DT_FLOAT: return ((const float *)v->data)[i];
   case DT_DOUBLE: return ((const double *)v->data)[i];
-  default: return (double)ir_data_i64(v, i);
+  default:
+    if (dtype_is_float(v->dtype)) {
+      /* the float formats C has no type for, decoded by the runtime's Cast */
+      double d;
+      MlcCast p = {.count = 1, .from = v->dtype, .to = DT_DOUBLE};
+      void *io[2] = {(char *)v->data + (size_t)i * dtype_size(v->dtype), &d};
+      mlc_rt_cast(&p, io);
+      return d;
+    }
+    return (double)ir_data_i64(v, i);
   }
 }
 

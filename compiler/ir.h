@@ -107,6 +107,12 @@ typedef struct Value {
    * the data is laid out compactly for that extent. */
   struct Value *dyn_count;
   int dyn_axis;
+  /* A sequence (SequenceConstruct, SplitToSequence...): a list of tensor
+   * values known at compile time; sequence ops are resolved while inferring
+   * and never reach the generated code. */
+  unsigned is_seq : 1;
+  struct Value **seq;
+  int nseq;
 } Value;
 
 typedef struct Node {

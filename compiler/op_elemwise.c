@@ -89,6 +89,9 @@ void infer_Cast(Graph *g, Node *n) {
   DType to = n->op == OP_CastLike ? n->in[1]->dtype : (DType)attr_i(n, "to", 0);
   if (!dtype_size(to) || to == DT_STRING || to == DT_COMPLEX64 || to == DT_COMPLEX128)
     diag_node_fatal(n, "cannot cast to element type %s", dtype_name(to));
+  const char *round = attr_s(n, "round_mode", "up");
+  if (strcmp(round, "up") && strcmp(round, "down") && strcmp(round, "nearest"))
+    diag_node_fatal(n, "round_mode must be up, down or nearest, not '%s'", round);
   ir_copy_type(n->out[0], n->in[0]);
   n->out[0]->dtype = to;
 }
@@ -246,7 +249,12 @@ void lower_Cast(Graph *g, Node *n, Lowering *L) {
   p->count = ir_numel(n->out[0]);
   p->from = n->in[0]->dtype;
   p->to = n->out[0]->dtype;
-  p->nosat = n->opset >= 19 && !attr_i(n, "saturate", 1);
+  p->nosat = n->opset >= 19 && !attr_i(n, "saturate", 1) ? MLC_CAST_NOSAT : 0;
+  if (p->to == DT_FLOAT8E8M0 && n->opset >= 24) {
+    const char *m = attr_s(n, "round_mode", "up");
+    p->nosat |= !strcmp(m, "down") ? MLC_CAST_ROUND_DOWN
+              : !strcmp(m, "nearest") ? MLC_CAST_ROUND_NEAREST : 0;
+  }
   c->io[0] = n->in[0];
   c->io[1] = n->out[0];
   c->nio = 2;

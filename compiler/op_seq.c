@@ -13,6 +13,12 @@
  * Each inlined node is inferred right away, so a Loop's next condition is
  * known before the next iteration is laid down. Scan outputs are stacked with
  * Reshape + Concat.
+ *
+ * Sequences are lists of tensor values known at compile time (Value.seq):
+ * SequenceConstruct/Insert/Erase build the list, SequenceAt and
+ * ConcatFromSequence become an Identity and a Concat of its elements,
+ * SequenceLength a constant, SplitToSequence a Split. Positions must be known
+ * at compile time.
  */
 #include <stdio.h>
 #include <string.h>
@@ -286,5 +292,161 @@ void infer_Scan(Graph *g, Node *n) {
     if (n->out[nstate + k])
       stack(&x, scans[k], (int)len, (int)ints_at(n, "scan_output_axes", k, nscan_out),
             (int)ints_at(n, "scan_output_directions", k, nscan_out), n->out[nstate + k]);
+  n->dead = 1;
+}
+
+/* ---- sequences ---------------------------------------------------------------- */
+
+static void set_seq(Graph *g, Value *out, Value *const *items, int n) {
+  out->is_seq = 1;
+  out->nseq = n;
+  out->seq = arena_array(g->arena, (size_t)n + 1, sizeof *out->seq);
+  if (n) memcpy(out->seq, items, (size_t)n * sizeof *items);
+  out->dtype = n ? items[0]->dtype : DT_UNDEF;
+}
+
+static Value *seq_input(const Node *n, int i) {
+  Value *v = n->in[i];
+  if (!v || !v->is_seq) diag_node_fatal(n, "input %d must be a sequence", i);
+  return v;
+}
+
+/* a position input (known at compile time) into [0, len] (or [0, len) for
+ * `existing`); `def` when the input is absent */
+static int seq_pos(const Node *n, int i, int len, int existing, int def) {
+  if (i >= n->nin || !n->in[i]) return def;
+  Value *p = n->in[i];
+  if (ir_numel(p) != 1) diag_node_fatal(n, "the position must be a scalar");
+  if (!p->data) infer_need_const(n, p);
+  int64_t k = ir_data_i64(p, 0);
+  if (k < 0) k += len;
+  if (k < 0 || k > len - (existing ? 1 : 0))
+    diag_node_fatal(n, "position %lld is out of range for a sequence of %d",
+                    (long long)ir_data_i64(p, 0), len);
+  return (int)k;
+}
+
+void infer_SequenceEmpty(Graph *g, Node *n) {
+  set_seq(g, n->out[0], NULL, 0);
+  n->out[0]->dtype = (DType)attr_i(n, "dtype", DT_FLOAT);
+  n->dead = 1;
+}
+
+void infer_SequenceConstruct(Graph *g, Node *n) {
+  for (int i = 1; i < n->nin; i++)
+    if (n->in[i]->dtype != n->in[0]->dtype)
+      diag_node_fatal(n, "the tensors of a sequence must have one type");
+  set_seq(g, n->out[0], n->in, n->nin);
+  n->dead = 1;
+}
+
+void infer_SequenceInsert(Graph *g, Node *n) {
+  Value *s = seq_input(n, 0), *t = n->in[1];
+  if (s->nseq && t->dtype != s->dtype) diag_node_fatal(n, "the tensor's type differs from the sequence's");
+  int at = seq_pos(n, 2, s->nseq, 0, s->nseq);
+  Value **items = arena_array(g->arena, (size_t)s->nseq + 2, sizeof *items);
+  memcpy(items, s->seq, (size_t)at * sizeof *items);
+  items[at] = t;
+  memcpy(items + at + 1, s->seq + at, (size_t)(s->nseq - at) * sizeof *items);
+  set_seq(g, n->out[0], items, s->nseq + 1);
+  n->dead = 1;
+}
+
+void infer_SequenceErase(Graph *g, Node *n) {
+  Value *s = seq_input(n, 0);
+  if (!s->nseq) diag_node_fatal(n, "erasing from an empty sequence");
+  int at = seq_pos(n, 1, s->nseq, 1, s->nseq - 1);
+  Value **items = arena_array(g->arena, (size_t)s->nseq + 1, sizeof *items);
+  memcpy(items, s->seq, (size_t)at * sizeof *items);
+  memcpy(items + at, s->seq + at + 1, (size_t)(s->nseq - at - 1) * sizeof *items);
+  set_seq(g, n->out[0], items, s->nseq - 1);
+  if (s->nseq == 1) n->out[0]->dtype = s->dtype; /* an empty sequence keeps its type */
+  n->dead = 1;
+}
+
+void infer_SequenceAt(Graph *g, Node *n) {
+  Expansion x = {g, n, n->mark + 1};
+  Value *s = seq_input(n, 0);
+  int at = seq_pos(n, 1, s->nseq, 1, 0);
+  forward(&x, s->seq[at], n->out[0]);
+  n->dead = 1;
+}
+
+void infer_SequenceLength(Graph *g, Node *n) {
+  Value *s = seq_input(n, 0), *y = n->out[0];
+  y->dtype = DT_INT64;
+  ir_set_shape(y, 0, NULL);
+  *(int64_t *)ir_alloc_data(g, y) = s->nseq;
+  n->dead = 1;
+}
+
+void infer_ConcatFromSequence(Graph *g, Node *n) {
+  Expansion x = {g, n, n->mark + 1};
+  Value *s = seq_input(n, 0);
+  if (!s->nseq) diag_node_fatal(n, "concatenating an empty sequence");
+  int64_t axis = attr_i(n, "axis", 0);
+  if (attr_i(n, "new_axis", 0)) {
+    stack(&x, s->seq, s->nseq, (int)axis, 0, n->out[0]);
+  } else {
+    int first = g->nnodes;
+    Node *cat = add_node(&x, "Concat", "concat", s->nseq, 1);
+    ir_attr_add(g, cat, "axis", AK_INT)->i = axis;
+    memcpy(cat->in, s->seq, (size_t)s->nseq * sizeof *cat->in);
+    cat->out[0] = n->out[0];
+    settle(&x, first);
+  }
+  n->dead = 1;
+}
+
+void infer_SplitToSequence(Graph *g, Node *n) {
+  Expansion x = {g, n, n->mark + 1};
+  Value *v = n->in[0];
+  int64_t axis = attr_i(n, "axis", 0);
+  if (axis < -v->rank || axis >= v->rank) diag_node_fatal(n, "axis %lld is out of range", (long long)axis);
+  if (axis < 0) axis += v->rank;
+  int64_t len = v->dims[axis], sizes[1024];
+  int k = 0, keep = 1;
+  Value *split = n->nin > 1 ? n->in[1] : NULL;
+  if (!split) {
+    /* pieces of one, the axis dropped unless keepdims */
+    if (len > 1024) diag_node_fatal(n, "more than 1024 pieces");
+    for (k = 0; k < len; k++) sizes[k] = 1;
+    keep = attr_i(n, "keepdims", 1) != 0;
+  } else {
+    if (!split->data) infer_need_const(n, split);
+    if (ir_numel(split) == 1 && split->rank == 0) {
+      int64_t c = ir_data_i64(split, 0);
+      if (c <= 0) diag_node_fatal(n, "split size %lld must be positive", (long long)c);
+      for (int64_t at = 0; at < len && k < 1024; at += c) sizes[k++] = at + c <= len ? c : len - at;
+    } else {
+      int64_t sum = 0;
+      for (; k < ir_numel(split) && k < 1024; k++) sum += sizes[k] = ir_data_i64(split, k);
+      if (sum != len) diag_node_fatal(n, "the split sizes add up to %lld, not %lld", (long long)sum, (long long)len);
+    }
+  }
+  if (!k) diag_node_fatal(n, "splitting into no pieces");
+  int first = g->nnodes;
+  Node *sp = add_node(&x, "Split", "split", 2, k);
+  ir_attr_add(g, sp, "axis", AK_INT)->i = axis;
+  sp->in[0] = v;
+  sp->in[1] = const_i64(g, 1, sizes, k);
+  Value **items = arena_array(g->arena, (size_t)k + 1, sizeof *items);
+  for (int i = 0; i < k; i++) sp->out[i] = items[i] = ir_value_new(g, NULL);
+  settle(&x, first);
+  if (!keep) {
+    int64_t dims[IR_MAX_RANK];
+    for (int d = 0, o = 0; d < v->rank; d++)
+      if (d != axis) dims[o++] = v->dims[d];
+    Value *shape = const_i64(g, 1, dims, v->rank - 1);
+    for (int i = 0; i < k; i++) {
+      int f2 = g->nnodes;
+      Node *r = add_node(&x, "Reshape", "squeeze", 2, 1);
+      r->in[0] = items[i];
+      r->in[1] = shape;
+      r->out[0] = items[i] = ir_value_new(g, NULL);
+      settle(&x, f2);
+    }
+  }
+  set_seq(g, n->out[0], items, k);
   n->dead = 1;
 }

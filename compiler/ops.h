@@ -14,6 +14,7 @@ enum {
   OPF_VIEW = 1 << 3,       /* output is input 0's bytes, reinterpreted */
   OPF_FUSED = 1 << 4,      /* a group of elementwise nodes run as one loop */
   OPF_WIDEN = 1 << 5,      /* float16/bfloat16 inputs computed in float32 between Casts */
+  OPF_SEQ = 1 << 6,        /* takes or makes sequences (resolved at compile time) */
 };
 
 /* Lowering: a node becomes a list of runtime kernel calls. The interpreter

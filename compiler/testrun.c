@@ -176,18 +176,7 @@ static DataSet *load_sets(Arena *a, const char *dir, int *count) {
 
 /* ---- comparison ------------------------------------------------------------------- */
 
-/* element i as a double, decoded by the runtime's own Cast for the float
- * formats C has no type for and the sub-byte types (both sides of the
- * comparison hold those one element per byte) */
 static double elem(const Tensor *t, int64_t i) {
-  if (t->dtype == DT_FLOAT16 || t->dtype == DT_BFLOAT16 ||
-      (t->dtype >= DT_FLOAT8E4M3FN && t->dtype <= DT_INT2)) {
-    double d;
-    MlcCast p = {.count = 1, .from = t->dtype, .to = DT_DOUBLE};
-    void *io[2] = {(char *)t->data + (size_t)i * dtype_size(t->dtype), &d};
-    mlc_rt_cast(&p, io);
-    return d;
-  }
   Value v = {0};
   v.dtype = t->dtype;
   v.data = t->data;

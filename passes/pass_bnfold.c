@@ -1,12 +1,15 @@
 /* BatchNormalization, and per-channel scales and shifts, folded into the
- * weights of the Conv, Gemm or MatMul before them.
+ * weights of the Conv, Gemm or MatMul before them (pass_bnfold, -O1); the
+ * BatchNormalizations left over become Mul and Add (pass_bnsplit, -O2).
  *
  * 1. A BatchNormalization whose scale, bias, mean and var are constants is
  *    y = x * s + t per channel, with s = scale / sqrt(var + eps) and
- *    t = bias - mean * s computed as the runtime's kernel computes them. It
- *    becomes Mul(x, s) and Add(., t), s and t shaped to broadcast along the
- *    channel axis; if nothing below absorbs them, the fusion pass merges
- *    them into the neighbouring loop.
+ *    t = bias - mean * s computed as the runtime's kernel computes them.
+ *    bnfold splits it into Mul(x, s) and Add(., t), s and t shaped to
+ *    broadcast along the channel axis, when a linear op below absorbs both
+ *    (2, 3); bnsplit splits the rest for the fusion passes, which merge the
+ *    two into the loops around them (at -O1, with no fusion, the one
+ *    BatchNormalization kernel is faster than a Mul and an Add).
  * 2. Mul, Div, Add or Sub of a constant that varies at most along the
  *    output-channel axis (a per-channel constant), applied to the output of
  *    a linear op L with constant weights that nothing else reads, goes into
@@ -44,7 +47,9 @@ static int is_float_const(const Value *v) {
 /* y's producer as a foldable linear op, if y has no reader but `user` */
 static int linear_of(const Value *y, const Node *user, Linear *L) {
   Node *n = y->producer;
-  if (!n || n->dead || rw_sole_user(y) != user || y->dtype != DT_FLOAT) return 0;
+  if (!n || n->dead || rw_sole_user(y) != user || y->dtype != DT_FLOAT ||
+      (n->op != OP_Conv && n->op != OP_Gemm && n->op != OP_MatMul))
+    return 0;
   const Value *w = n->in[1];
   int has_c = n->nin > 2 && n->in[2];
   if (!is_float_const(w) || (has_c && !is_float_const(n->in[2]))) return 0;
@@ -167,25 +172,30 @@ static Value *affine_operand(Graph *g, Node *e, int *x_slot, int *is_scale) {
   return inv;
 }
 
+/* the linear op that makes y, read by `user` alone: directly, or through
+ * MatMul's bias Add (then in *bias_add); 0 if none */
+static int linear_above(const Value *y, const Node *user, Linear *L, Node **bias_add) {
+  *bias_add = NULL;
+  if (linear_of(y, user, L)) return 1;
+  Node *p = y->producer;
+  if (!p || p->dead || p->op != OP_Add || rw_sole_user(y) != user) return 0;
+  int bs = is_float_const(p->in[1]) ? 1 : 0;
+  if (!linear_of(p->in[1 - bs], p, L) || L->bias_slot >= 0 ||
+      !per_channel(p->in[bs], y, L->axis, L->m))
+    return 0;
+  *bias_add = p;
+  return 1;
+}
+
 /* Mul/Div/Add/Sub of a per-channel constant folded into the linear op (or
  * the linear op + bias Add) above it; 1 if it was */
 static int fold_affine(Graph *g, Node *e) {
   int xs, scale;
   Value *c = affine_operand(g, e, &xs, &scale);
-  if (!c) return 0;
-  Value *y = e->in[xs];
   Linear L;
-  Node *bias_add = NULL;
-  if (!linear_of(y, e, &L)) {
-    /* MatMul's bias: y = Add(MatMul(..), b) */
-    Node *p = y->producer;
-    if (!p || p->dead || p->op != OP_Add || rw_sole_user(y) != e) return 0;
-    int bs = is_float_const(p->in[1]) ? 1 : 0;
-    if (!linear_of(p->in[1 - bs], p, &L) || L.bias_slot >= 0 ||
-        !per_channel(p->in[bs], y, L.axis, L.m))
-      return 0;
-    bias_add = p;
-  }
+  Node *bias_add;
+  if (!c || !linear_above(e->in[xs], e, &L, &bias_add)) return 0;
+  Value *y = e->in[xs];
   if (!per_channel(c, y, L.axis, L.m) || !ir_same_shape(y, e->out[0])) return 0;
   if (bias_add) {
     int bs = is_float_const(bias_add->in[1]) ? 1 : 0;
@@ -240,6 +250,14 @@ static int split_bn(Graph *g, Node *n) {
   return 1;
 }
 
+/* a BatchNormalization over channel axis 1 of what a linear op makes */
+static int above_linear(const Node *n) {
+  Linear L;
+  Node *bias_add;
+  return (n->opset >= 9 || attr_i(n, "spatial", 1) != 0) &&
+         linear_above(n->in[0], n, &L, &bias_add) && L.axis == 1;
+}
+
 void pass_bnfold(Graph *g) {
   ir_rebuild_uses(g);
   for (int i = 0; i < g->nnodes; i++) {
@@ -247,8 +265,15 @@ void pass_bnfold(Graph *g) {
     if (n->dead) continue;
     /* the Mul and Add of a split take the BatchNormalization's place and
      * are looked at next */
-    if (n->op == OP_BatchNormalization && split_bn(g, n)) i--;
+    if (n->op == OP_BatchNormalization && above_linear(n) && split_bn(g, n)) i--;
     else fold_affine(g, n);
   }
+  ir_remove_dead_nodes(g);
+}
+
+void pass_bnsplit(Graph *g) {
+  ir_rebuild_uses(g);
+  for (int i = 0; i < g->nnodes; i++)
+    if (!g->nodes[i]->dead && g->nodes[i]->op == OP_BatchNormalization) split_bn(g, g->nodes[i]);
   ir_remove_dead_nodes(g);
 }

@@ -15,8 +15,8 @@
  * node whose output is a graph output (the output keeps its name); an
  * earlier node may be a graph output and feed the later one's readers.
  *
- * Both use a hash table over the candidates seen so far (FNV-1a), so the pass
- * is linear in the graph and in the constants' bytes. */
+ * Both use a hash table over the candidates seen so far (FNV-1a over 64-bit
+ * words), so the pass is linear in the graph and in the constants' bytes. */
 #include <math.h>
 #include <string.h>
 
@@ -28,9 +28,15 @@
 
 static uint64_t mix(uint64_t h, uint64_t x) { return (h ^ x) * FNV_PRIME; }
 
+/* word by word: weights run to hundreds of megabytes */
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) {
   const unsigned char *b = p;
-  for (size_t i = 0; i < n; i++) h = mix(h, b[i]);
+  size_t i = 0;
+  for (uint64_t w; i + sizeof w <= n; i += sizeof w) {
+    memcpy(&w, b + i, sizeof w);
+    h = mix(h, w);
+  }
+  for (; i < n; i++) h = mix(h, b[i]);
   return h;
 }
 

@@ -20,9 +20,7 @@
 
 /* every element of the constant v equals x */
 static int all_equal(const Value *v, double x) {
-  if (!v || !v->data || v->dtype == DT_STRING || v->dtype == DT_FLOAT16 ||
-      v->dtype == DT_BFLOAT16 || !dtype_size(v->dtype) || v->dtype >= DT_COMPLEX64)
-    return 0;
+  if (!rw_numeric_const(v)) return 0;
   for (int64_t i = 0, n = ir_numel(v); i < n; i++)
     if (ir_data_f64(v, i) != x) return 0;
   return 1;

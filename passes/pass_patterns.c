@@ -3,9 +3,10 @@
  * kernel mlc runs in one pass:
  *
  *   LayerNormalization  m = ReduceMean(x); d = x - m; v = ReduceMean(d^2)
- *                       (Pow 2 or d*d); d / Sqrt(v + eps), then optionally
- *                       * gamma and + beta; both means over the same trailing
- *                       axes, keepdims; eps taken from the pattern
+ *                       (Pow 2 or d*d), or E[x^2] - m^2 clamped at 0 or not
+ *                       (JAX); d / Sqrt(v + eps), then optionally * gamma
+ *                       and + beta; every mean over the same trailing axes,
+ *                       keepdims; eps taken from the pattern
  *   Gelu                x * 0.5 * (1 + Erf(x / sqrt 2)) (or x * 1/sqrt 2)
  *   Gelu (tanh)         x * 0.5 * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
  *                       (x^3 as Pow 3, x*x*x or x*(x*x)); the final product
@@ -80,10 +81,12 @@ static Node *read_by(const Value *v, int op) {
 }
 
 /* Every result of the matched nodes but root's is read only by matched
- * nodes and is no graph output; root's output has x's type and shape. */
+ * nodes and is no graph output; x comes from outside; root's output has x's
+ * type and shape. */
 static int closed(const Match *m, const Node *root, const Value *x) {
   for (int i = 0; i < m->n; i++) {
     const Node *n = m->nodes[i];
+    if (n == x->producer) return 0;
     for (int j = 0; j < n->nout && n != root; j++) {
       const Value *v = n->out[j];
       if (!v) continue;
@@ -267,31 +270,49 @@ static Value *norm_param(Graph *g, Value *c, const Value *x, int axis) {
   return p;
 }
 
+/* v squared, as Pow(v, 2) or v * v: the node, or NULL */
+static Node *square_of(const Value *sq, const Value *v) {
+  Node *p = sq->producer;
+  if (!p || p->dead || (p->op != OP_Pow && p->op != OP_Mul) || p->in[0] != v) return NULL;
+  return (p->op == OP_Pow && near(p->in[1], 2.0)) || p->in[1] == v ? p : NULL;
+}
+
+/* v is the variance of x over the axes of `mean` (first axis `axis`), with
+ * d = x - mean: ReduceMean(d^2), or, as JAX writes it, E[x^2] - mean^2,
+ * perhaps clamped by Max(., 0). Its nodes join m. */
+static int is_variance(Match *m, const Value *v, const Value *x, const Value *d,
+                       const Node *mean, int axis) {
+  Node *mx = made_by(v, OP_Max), *r, *s, *p, *q;
+  if (mx && mx->nin == 2 && near(mx->in[1], 0)) v = take(m, mx)->in[0];
+  if ((r = made_by(v, OP_ReduceMean)) && (p = square_of(r->in[0], d)) &&
+      suffix_axes(r) == axis)
+    return take(m, r) && take(m, p);
+  if (!(s = made_by(v, OP_Sub)) || !(r = made_by(s->in[0], OP_ReduceMean)) ||
+      suffix_axes(r) != axis || !(p = square_of(r->in[0], x)) ||
+      !(q = square_of(s->in[1], mean->out[0])))
+    return 0;
+  return take(m, s) && take(m, r) && take(m, p) && take(m, q);
+}
+
 /* (x - mean) / Sqrt(var + eps) [* gamma] [+ beta], from the Div */
 static int layernorm(Graph *g, Node *div) {
   Match m = {{0}, 0};
-  Node *sub = made_by(div->in[0], OP_Sub), *sq = made_by(div->in[1], OP_Sqrt), *ve, *var, *p2,
-       *mean, *root = div;
-  Value *d, *v, *x;
+  Node *sub = made_by(div->in[0], OP_Sub), *sq = made_by(div->in[1], OP_Sqrt), *ve, *mean;
+  Node *root = div, *u;
+  Value *v, *x;
   double eps;
   if (!sub || !sq || !(ve = made_by(sq->in[0], OP_Add))) return 0;
-  d = sub->out[0];
   x = sub->in[0];
   if (!(mean = made_by(sub->in[1], OP_ReduceMean)) || mean->in[0] != x) return 0;
   if (rw_scalar(ve->in[1], &eps)) v = ve->in[0];
   else if (rw_scalar(ve->in[0], &eps)) v = ve->in[1];
   else return 0;
-  if (!(var = made_by(v, OP_ReduceMean))) return 0;
-  p2 = var->in[0]->producer;
-  if (!p2 || p2->dead || p2->in[0] != d ||
-      !((p2->op == OP_Pow && near(p2->in[1], 2.0)) || (p2->op == OP_Mul && p2->in[1] == d)))
-    return 0;
   int axis = suffix_axes(mean);
-  if (axis < 0 || suffix_axes(var) != axis || x->dtype != DT_FLOAT) return 0;
-  Node *nodes[] = {mean, sub, p2, var, ve, sq, div};
+  if (axis < 0 || x->dtype != DT_FLOAT || !is_variance(&m, v, x, sub->out[0], mean, axis))
+    return 0;
+  Node *nodes[] = {mean, sub, ve, sq, div};
   for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) take(&m, nodes[i]);
   Value *ins[3] = {x, NULL, NULL};
-  Node *u;
   if ((u = read_by(root->out[0], OP_Mul)) && (ins[1] = norm_param(g, other(u, root->out[0]), x, axis)))
     root = take(&m, u);
   if ((u = read_by(root->out[0], OP_Add)) && (ins[2] = norm_param(g, other(u, root->out[0]), x, axis)))

@@ -108,7 +108,7 @@ static int into_weights(Graph *g, Node *t, Node *f, const int *perm, int r) {
   if (f->op == OP_Reshape) {
     /* read against x, the shape must still mean [N, K]: no 0 (copy a dim)
      * in the second place */
-    const Value *s = f->in[1];
+    const Value *s = f->nin > 1 ? f->in[1] : NULL; /* an attribute before opset 5 */
     if (!s || !s->data || ir_numel(s) != 2 || ir_data_i64(s, 1) == 0) return 0;
   } else if (f->op != OP_Flatten || attr_i(f, "axis", 1) != 1) {
     return 0;

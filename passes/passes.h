@@ -26,6 +26,7 @@ void pass_bnfold(Graph *g);    /* BatchNormalization and per-channel affine ops 
 /* -O2 */
 void pass_transpose(Graph *g); /* sinks Transposes until inverse pairs cancel */
 void pass_patterns(Graph *g);  /* exporter spellings of LayerNorm, GELU, Softmax, SiLU */
+void pass_bnsplit(Graph *g);   /* BatchNormalization left over as Mul + Add, for fusion */
 void pass_epilogue(Graph *g);  /* Conv/Gemm/MatMul epilogues into their kernels */
 void pass_fuse(Graph *g);      /* elementwise groups into mlc.FusedElementwise loops */
 
@@ -61,7 +62,10 @@ int rw_bypass(Graph *g, Node *n, Value *x);
 /* an anonymous value of the given type; rw_const also allocates zeroed data */
 Value *rw_value(Graph *g, DType t, int rank, const int64_t *dims);
 Value *rw_const(Graph *g, DType t, int rank, const int64_t *dims);
-/* v is a constant with one element: its value in *x */
+/* v is a constant whose elements ir_data_f64 reads (integers, bool, float,
+ * double) */
+int rw_numeric_const(const Value *v);
+/* v is such a constant with one element: its value in *x */
 int rw_scalar(const Value *v, double *x);
 /* attributes, replaced or added (new storage: attribute arrays may be shared) */
 void rw_attr_ints(Graph *g, Node *n, const char *name, const int64_t *v, int k);

@@ -5,6 +5,7 @@
  *        behind), dce
  *   -O1  plus the rewrites that only remove work: noop, cse, bnfold
  *   -O2  plus the rewrites that restructure: transpose sinking, patterns,
+ *        BatchNormalizations left as Mul and Add for fusion (bnsplit),
  *        then fusion: Conv/Gemm/MatMul epilogues into their kernels
  *        (epilogue), and elementwise groups into single loops (fuse)
  *
@@ -39,6 +40,7 @@ static const struct {
     {"bnfold", pass_bnfold, 1},
     {"transpose", pass_transpose, 2},
     {"patterns", pass_patterns, 2},
+    {"bnsplit", pass_bnsplit, 2},
     {"epilogue", pass_epilogue, 2},
     {"fuse", pass_fuse, 2},
     {"dce", pass_dce, 0},
@@ -54,26 +56,33 @@ static int check_wanted(const PassOptions *o) {
 #endif
 }
 
+#define NPASSES (sizeof pipeline / sizeof *pipeline)
+
+/* a --dump-after name must name a pass that runs at this level */
+static void check_dump_after(const PassOptions *o) {
+  char names[256] = "";
+  for (size_t i = 0; i < NPASSES; i++) {
+    if (!strcmp(o->dump_after, pipeline[i].name)) {
+      if (o->opt_level < pipeline[i].min_level)
+        diag_fatal("--dump-after=%s: that pass runs at -O%d and above, not at -O%d",
+                   o->dump_after, pipeline[i].min_level, o->opt_level);
+      return;
+    }
+    strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
+    strncat(names, pipeline[i].name, sizeof names - strlen(names) - 1);
+  }
+  diag_fatal("--dump-after=%s: no such pass (passes: %s)", o->dump_after, names);
+}
+
 void passes_run(Graph *g, const PassOptions *o) {
-  int found = !o->dump_after, check = check_wanted(o);
+  int check = check_wanted(o);
+  if (o->dump_after) check_dump_after(o);
   fold_cap = o->fold_max_bytes ? o->fold_max_bytes : INFER_FOLD_MAX_BYTES;
   if (check) ir_check(g);
-  for (size_t i = 0; i < sizeof pipeline / sizeof *pipeline; i++) {
+  for (size_t i = 0; i < NPASSES; i++) {
     if (o->opt_level < pipeline[i].min_level) continue;
     pipeline[i].run(g);
     if (check) ir_check(g);
-    if (o->dump_after && !strcmp(o->dump_after, pipeline[i].name)) {
-      txt_write(stdout, g);
-      found = 1;
-    }
-  }
-  if (!found) {
-    char names[256] = "";
-    for (size_t i = 0; i < sizeof pipeline / sizeof *pipeline; i++) {
-      strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);
-      strncat(names, pipeline[i].name, sizeof names - strlen(names) - 1);
-    }
-    diag_fatal("--dump-after=%s: no such pass at -O%d (passes: %s)", o->dump_after,
-               o->opt_level, names);
+    if (o->dump_after && !strcmp(o->dump_after, pipeline[i].name)) txt_write(stdout, g);
   }
 }

@@ -114,11 +114,14 @@ Value *rw_const(Graph *g, DType t, int rank, const int64_t *dims) {
   return v;
 }
 
+int rw_numeric_const(const Value *v) {
+  /* ir_data_f64 reads the integer types, bool, float and double */
+  return v && v->data && dtype_size(v->dtype) && v->dtype != DT_STRING &&
+         v->dtype != DT_FLOAT16 && v->dtype != DT_BFLOAT16 && v->dtype < DT_COMPLEX64;
+}
+
 int rw_scalar(const Value *v, double *x) {
-  if (!v || !v->data || ir_numel(v) != 1 || !dtype_size(v->dtype) || v->dtype == DT_STRING)
-    return 0;
-  if (v->dtype == DT_FLOAT16 || v->dtype == DT_BFLOAT16 || v->dtype >= DT_COMPLEX64)
-    return 0; /* no exporter writes pattern constants in these */
+  if (!rw_numeric_const(v) || ir_numel(v) != 1) return 0;
   *x = ir_data_f64(v, 0);
   return 1;
 }

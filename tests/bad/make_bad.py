@@ -258,7 +258,7 @@ def tensordata():
          init_model(TP(name="w", dims=[2, 3], float_data=[1] * 6)))
     case("tensordata/data_type_99.onnx", "data type unknown (99)",
          init_model(TP(name="w", data_type=99, dims=[2, 3], raw_data=b"\0" * 24)))
-    case("tensordata/data_type_int4.onnx", "data type int4 (22), which mlc does not support",
+    case("tensordata/data_type_int4.onnx", "different types (float and int4)",
          init_model(TP(name="w", data_type=TP.INT4, dims=[2, 3], raw_data=b"\0" * 3)))
     t = h.make_tensor("w", TP.FLOAT, [2, 3], [1.0] * 6)
     t.raw_data = np.ones(6, np.float32).tobytes()
@@ -293,7 +293,7 @@ def tensordata():
     case("tensordata/duplicate_initializer.onnx", "initializer 'w' is given twice",
          model([h.make_node("Add", ["x", "w"], ["y"], name="n")], inits=[w, w]))
     w = TP(name="w", data_type=TP.STRING, dims=[2, 3], string_data=[b"s"] * 6)
-    case("tensordata/string_initializer.onnx", "string", init_model(w))
+    case("tensordata/string_initializer.onnx", "element type string, which mlc does not support", init_model(w))
     w = TP(name="w", data_type=TP.COMPLEX64, dims=[2, 3], float_data=[0.0] * 12)
     case("tensordata/complex_initializer.onnx", "complex64", init_model(w))
 
@@ -565,8 +565,8 @@ def unknown():
     case("unknown/domain_twice.onnx", "more than once",
          model([h.make_node("Relu", ["x"], ["y"], name="n")], opsets=[("", 17), ("ai.onnx", 13)]))
     case("unknown/no_opset_import.onnx", "imports no operator set", _no_opsets())
-    case("unknown/ml_op.onnx", "unsupported op 'LinearClassifier' in domain 'ai.onnx.ml'",
-         model([h.make_node("LinearClassifier", ["x"], ["y"], name="n", domain="ai.onnx.ml",
+    case("unknown/ml_op.onnx", "unsupported op 'LinearFrobnicator' in domain 'ai.onnx.ml'",
+         model([h.make_node("LinearFrobnicator", ["x"], ["y"], name="n", domain="ai.onnx.ml",
                             coefficients=[1.0] * 6, classlabels_ints=[0, 1])],
                opsets=[("", 17), ("ai.onnx.ml", 3)]))
     case("unknown/op_type_not_a_name.onnx", "op type 'Resh#pe' in domain '' is not a name",

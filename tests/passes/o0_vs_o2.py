@@ -24,6 +24,7 @@ import tempfile
 
 import numpy as np
 
+os.environ["MLC_CHECK_IR"] = "1"  # mlc checks the IR after every pass
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 STATUS = os.path.join(ROOT, "tests", "conformance", "status.txt")
 RTOL, ATOL = 1e-4, 1e-5  # ATOL scaled by the largest |value| of the output
