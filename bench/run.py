@@ -546,8 +546,13 @@ def report(results, missing, flags, st, load):
     for what, ok in checks(results):
         L.append(f"- {'✓' if ok else '✗'} {what}")
     L.append("")
-    L.append("The machine is shared and small: timings are noisy, the interleaving "
-             "spreads the noise over both sides; compare ratios rather than times.")
+    L.append("On a shared machine timings are noisy: the interleaving spreads the noise "
+             "over every column, the CPU times are steadier than the latencies, and where "
+             "more threads want to run than there are cores (see the load average) a "
+             "2-thread process gets a bigger share of them than a 1-thread one, so the 2T "
+             "columns can beat 1T by more than 2×. The seed MLP measures overheads: "
+             "onnxruntime's times include the Python call (about 3 µs), mlc's CPU times the "
+             "clock reads.")
     return "\n".join(L) + "\n"
 
 

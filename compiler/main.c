@@ -244,7 +244,7 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   Graph *g = model_load(a, r.model);
   int n = g->ninputs;
   Value **order = arena_array(a, (size_t)n + 1, sizeof *order);
-  memcpy(order, g->inputs, (size_t)n * sizeof *order);
+  if (n) memcpy(order, g->inputs, (size_t)n * sizeof *order);
   Tensor **given = arena_array(a, (size_t)n + 1, sizeof *given);
   for (int i = 0; i < r.ninputs; i++) {
     const char *spec = r.inputs[i], *eq = strchr(spec, '=');

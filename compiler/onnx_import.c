@@ -156,7 +156,8 @@ static size_t escape_msg(const uint8_t *p, size_t len, const ProtobufCMessageDes
       continue;
     }
     size_t sz = (size_t)n;
-    if (f->type == PROTOBUF_C_TYPE_MESSAGE) sz = escape_msg(p + body, (size_t)n, f->descriptor, NULL);
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+      sz = escape_msg(p + body, (size_t)n, f->descriptor, NULL);
     else
       for (size_t k = body; k < i; k++) sz += p[k] == 0 || p[k] == ESC;
     o += put_varint(out ? out + o : NULL, tag);

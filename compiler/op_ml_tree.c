@@ -343,9 +343,10 @@ static void forest_read(Graph *g, const Node *n, Forest *f) {
   }
   if (n->op == OP_TreeEnsemble) forest_v5(g, n, features, f);
   else forest_v3(g, n, p->classifier, features, f);
-  if (p->nbase && p->nbase != p->ntargets && !(p->classifier && p->ntargets == 2) &&
-      !(!p->classifier && p->ntargets == 1))
-    diag_node_fatal(n, "base_values has %lld values for %lld outputs", (long long)p->nbase,
+  /* base values of another count are ignored, as onnxruntime does, except
+   * that more than a classifier's classes is an error */
+  if (p->classifier && p->ntargets > 2 && p->nbase > p->ntargets)
+    diag_node_fatal(n, "base_values has %lld values for %lld classes", (long long)p->nbase,
                     (long long)p->ntargets);
 }
 

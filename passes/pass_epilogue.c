@@ -131,7 +131,9 @@ static Node *fuse_matmul(Graph *g, Node *n) {
   if (!add || add->dead) return NULL;
   Value *bias = other(add, y);
   int64_t N = b->dims[1], K = b->dims[0], M = ir_numel(y) / (N ? N : 1);
-  if (!bias || !is_float(bias) || bias->dims[bias->rank - 1] != N || ir_numel(bias) != N)
+  /* a bias Gemm's C takes as it is: [N] or [1, N] */
+  if (!bias || !is_float(bias) || bias->rank < 1 || bias->rank > 2 ||
+      bias->dims[bias->rank - 1] != N || ir_numel(bias) != N)
     return NULL;
   Value *res;
   const char *act;

@@ -448,8 +448,10 @@ static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c,
 /* With the thread pool (parallel.h), a product of at least PAR_FLOPS splits
  * C into one part per thread: column ranges when C is wider than tall (each
  * thread packs only its own columns of B), else row ranges (each packs all
- * of B, little beside its share of the product then), in whole micro-tiles. */
-#define PAR_FLOPS (1 << 21)
+ * of B, little beside its share of the product then), in whole micro-tiles.
+ * Waking the workers costs microseconds (more on a busy machine): products
+ * under ~0.1 ms on one core gain nothing from a split. */
+#define PAR_FLOPS (1 << 23)
 
 typedef struct GemmJob {
   int64_t m, n, k;

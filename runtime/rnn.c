@@ -74,20 +74,20 @@ static void act_run(float *x, int64_t n, Act f) {
   }
 }
 
-/* a gate's pre-activation: g (R's product) += x (W's, with W's bias) + R's
+/* the cell clip (clip > 0) of n pre-activations */
+static void clip_run(float *g, int64_t n, float clip) {
+  if (clip > 0)
+    for (int64_t i = 0; i < n; i++) g[i] = g[i] < -clip ? -clip : g[i] > clip ? clip : g[i];
+}
+
+/* gates' pre-activations: g (R's product) += x (W's, with W's bias) + R's
  * bias, then the cell clip */
 static void gate_sum(float *g, const float *x, const float *rb, int64_t n, float clip) {
   if (rb)
     for (int64_t i = 0; i < n; i++) g[i] += x[i] + rb[i];
   else
     for (int64_t i = 0; i < n; i++) g[i] += x[i];
-  if (clip > 0)
-    for (int64_t i = 0; i < n; i++) g[i] = g[i] < -clip ? -clip : g[i] > clip ? clip : g[i];
-}
-
-static void clip_run(float *g, int64_t n, float clip) {
-  if (clip > 0)
-    for (int64_t i = 0; i < n; i++) g[i] = g[i] < -clip ? -clip : g[i] > clip ? clip : g[i];
+  clip_run(g, n, clip);
 }
 
 /* y (m x n) = a (m x k, rows of k) times b^T, b (n x k, rows of k) read as
@@ -136,9 +136,9 @@ typedef struct Dir {
 static void lstm_row(const Dir *d, float *g, const float *x, float *h, float *c) {
   int64_t n = d->h;
   float *gi = g, *go = g + n, *gf = g + 2 * n, *gc = g + 3 * n;
-  const float *rb = d->rb, *pi = d->peep, *po = pi ? pi + n : NULL, *pf = pi ? pi + 2 * n : NULL;
+  const float *pi = d->peep, *po = pi ? pi + n : NULL, *pf = pi ? pi + 2 * n : NULL;
   int64_t j;
-  for (j = 0; j < 4 * n; j++) g[j] += x[j] + (rb ? rb[j] : 0);
+  gate_sum(g, x, d->rb, 4 * n, 0); /* clipped after the peepholes */
   if (pi)
     for (j = 0; j < n; j++) {
       gi[j] += pi[j] * c[j];
@@ -185,13 +185,19 @@ static int64_t time_of(const Dir *d, int64_t b, int64_t s) {
   return s >= len ? -1 : d->rev ? len - 1 - s : s;
 }
 
+/* the input projection of batch row b at time t */
+static const float *x_row(const Dir *d, const float *xw, int64_t b, int64_t t) {
+  const MlcRnn *p = d->p;
+  return xw + (p->layout ? b * p->seq + t : t * p->batch + b) * d->gh;
+}
+
 /* One step of one direction: the recurrent product, then each live row's
  * cell update and its Y row. */
 static void step(const Dir *d, const float *xw, int64_t s, float *y, int64_t dir) {
   const MlcRnn *p = d->p;
-  int64_t n = d->h, gh = d->gh, batch = p->batch, b;
+  int64_t n = d->h, batch = p->batch, b;
   int gru_late = p->cell == MLC_RNN_CELL_GRU && !p->lbr; /* r multiplies h before R */
-  int64_t first = gru_late ? 2 * n : gh;             /* R's rows in the first product */
+  int64_t first = gru_late ? 2 * n : d->gh;          /* R's rows in the first product */
   gemm_nt(batch, first, n, d->hs, d->r, NULL, d->gates, d->gemm);
   for (b = 0; b < batch; b++) {
     int64_t t = time_of(d, b, s);
@@ -201,7 +207,7 @@ static void step(const Dir *d, const float *xw, int64_t s, float *y, int64_t dir
       if (gru_late) memset(d->aux + b * n, 0, (size_t)n * sizeof *d->aux);
       continue;
     }
-    x = xw + (p->layout ? b * p->seq + t : t * batch + b) * gh;
+    x = x_row(d, xw, b, t);
     if (p->cell == MLC_RNN_CELL_LSTM) {
       lstm_row(d, g, x, h, d->cs + b * n);
     } else if (p->cell == MLC_RNN_CELL_RNN) {
@@ -228,10 +234,8 @@ static void step(const Dir *d, const float *xw, int64_t s, float *y, int64_t dir
     for (b = 0; b < batch; b++) {
       int64_t t = time_of(d, b, s);
       float *hh = hhs + b * n;
-      const float *x, *rbh = d->rb ? d->rb + 2 * n : NULL;
       if (t < 0) continue;
-      x = xw + (p->layout ? b * p->seq + t : t * batch + b) * gh;
-      for (int64_t j = 0; j < n; j++) hh[j] += x[2 * n + j] + (rbh ? rbh[j] : 0);
+      gate_sum(hh, x_row(d, xw, b, t) + 2 * n, d->rb ? d->rb + 2 * n : NULL, n, 0);
       gru_finish(d, d->gates + b * first, hh, d->hs + b * n);
     }
   }

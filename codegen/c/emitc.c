@@ -208,7 +208,7 @@ static uint64_t write_weights(Emit *e, FILE *w) {
     Value *v = e->p->consts[i];
     e->const_off[i] = off;
     const unsigned char *d = v->data;
-    for (size_t k = 0; k < ir_nbytes(v); k++) h = (h ^ d[k]) * 1099511628211ull;
+    for (size_t k = 0, nb = ir_nbytes(v); k < nb; k++) h = (h ^ d[k]) * 1099511628211ull;
     off += ((int64_t)ir_nbytes(v) + 63) / 64 * 64;
   }
   unsigned char hdr[64] = {0};
@@ -614,7 +614,8 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
         "  if (got != want) { fprintf(stderr, \"%s: short file\\n\", path); exit(2); }\n"
         "  return b;\n}\n\n", f);
   /* everything it allocates is freed: the harness runs under LeakSanitizer too */
-  fputs("int main(int argc, char **argv) {\n  int a = 1, rc;\n  void *wb = 0;\n  (void)slurp;\n", f);
+  fputs("int main(int argc, char **argv) {\n  int a = 1, rc;\n  void *wb = 0;\n"
+        "  (void)slurp;\n", f);
   int nargs = g->ninputs + g->noutputs + (o->weights_name ? 1 : 0);
   fprintf(f, "  if (argc != %d) { fprintf(stderr, \"usage: %%s%s", nargs + 1,
           o->weights_name ? " WEIGHTS" : "");

@@ -190,12 +190,15 @@ def nesting():
         ty = fld(4, fld(1, ty))
     case("nesting/types_200.onnx", "messages nest more than",
          raw_graph(fld(11, fld(1, b"x") + fld(2, ty))))
-    text = "g%d (bool c, float[2] x) => (float[2] y) {\n y = If (c) <then_branch: graph = %s, else_branch: graph = e (float[2] x) => (float[2] y) { y = Relu(x) }>\n}"
-    body = "b (float[2] x) => (float[2] y) { y = Relu(x) }"
-    for i in range(40):
-        body = "b%d () => (float[2] y) { y = If (c) <then_branch: graph = %s, else_branch: graph = %s> }" % (i, body, body if i < 3 else "e () => (float[2] y) { y = Relu(x) }")
+    leaf = "e () => (float[2] y) { y = Relu(x) }"
+    body = leaf
+    for i in range(40):  # an If whose then-branch is an If ...
+        body = ("b%d () => (float[2] y) { y = If (c) <then_branch: graph = %s, "
+                "else_branch: graph = %s> }" % (i, body, leaf))
     case("nesting/subgraphs_40.onnxtxt", "subgraphs nested deeper than",
-         "<ir_version: 8, opset_import: [\"\" : 17]>\n" + text % (0, body))
+         "<ir_version: 8, opset_import: [\"\" : 17]>\n"
+         "g (bool c, float[2] x) => (float[2] y) {\n y = If (c) <then_branch: graph = %s, "
+         "else_branch: graph = %s>\n}" % (body, leaf))
     seq = "float[2]"
     for _ in range(100):
         seq = "seq(%s)" % seq

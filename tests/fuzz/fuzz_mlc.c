@@ -5,9 +5,9 @@
  * a compile: the text writer (whose output must read back), symbolic dims
  * bound to 2, shape inference with constant folding, the pass pipeline (with
  * ir_check between passes), the memory plan and the C backend (source,
- * header, weights blob and test harness, printed to /dev/null). Small graphs also run in the interpreter on
- * inputs filled with a byte pattern, so the kernels meet garbage indices and
- * NaNs the way a product would.
+ * header, weights blob and test harness, printed to /dev/null). Small graphs
+ * also run in the interpreter on inputs filled with a byte pattern, so the
+ * kernels meet garbage indices and NaNs the way a product would.
  *
  * Errors unwind to this function's diagnostics scope, as they do in the CLI;
  * a quiet scope keeps stderr clean. Any signal, sanitizer report, leak or
@@ -59,7 +59,8 @@ static double call_cost(const KCall *c) {
   if (c->kernel == K_pool_f32 || c->kernel == K_pool_u8 || c->kernel == K_pool_i8) {
     const MlcPool *q = (const MlcPool *)(const void *)c->params;
     double w = (double)q->n * (double)q->c;
-    for (int i = 0; i < q->nsp && i < MLC_RT_MAX_SP; i++) w *= (double)q->out_sp[i] * (double)q->k[i];
+    for (int i = 0; i < q->nsp && i < MLC_RT_MAX_SP; i++)
+      w *= (double)q->out_sp[i] * (double)q->k[i];
     f += w;
   }
   return f;
