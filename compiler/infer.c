@@ -271,7 +271,10 @@ static void infer_node(Graph *g, Node *n) {
   if (narrow) widen_inputs(g, n, narrow);
   for (int i = 0; i < op->min_in && i < n->nin; i++)
     if (!n->in[i]) diag_node_fatal(n, "required input %d is missing", i);
-  if (!n->out[0]) diag_node_fatal(n, "its first output has no name");
+  int named = 0; /* RNN's Y, Y_h... may each be left out */
+  for (int j = 0; j < n->nout; j++) named |= n->out[j] != NULL;
+  if (!named || (!n->out[0] && !(op->flags & OPF_ANY_OUT)))
+    diag_node_fatal(n, "its %s output has no name", named ? "first" : "every");
   for (int i = 0; i < n->nin; i++) {
     const Value *v = n->in[i];
     if (v && v->is_seq && !(op->flags & OPF_SEQ))

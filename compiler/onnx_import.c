@@ -574,8 +574,11 @@ static void import_opsets(Graph *g, const Onnx__ModelProto *m) {
     const char *dom = str(o->domain);
     if (!o->has_version || o->version < 1 || o->version > INT_MAX)
       diag_fatal("the model imports domain '%s' without a valid version", dom);
+    /* the same import twice is harmless (skl2onnx writes it); two versions are not */
+    if (ir_opset(g, dom) == o->version) continue;
     if (ir_opset(g, dom))
-      diag_fatal("the model imports domain '%s' more than once", dom);
+      diag_fatal("the model imports domain '%s' twice, at versions %lld and %lld", dom,
+                 (long long)ir_opset(g, dom), (long long)o->version);
     ir_add_opset(g, dom, o->version);
   }
   /* The first IR versions had no opset_import: their ops are opset 1. Later

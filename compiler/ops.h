@@ -15,6 +15,7 @@ enum {
   OPF_FUSED = 1 << 4,      /* a group of elementwise nodes run as one loop */
   OPF_WIDEN = 1 << 5,      /* float16/bfloat16 inputs computed in float32 between Casts */
   OPF_SEQ = 1 << 6,        /* takes or makes sequences (resolved at compile time) */
+  OPF_ANY_OUT = 1 << 7,    /* any output may be absent, the first too */
 };
 
 /* Lowering: a node becomes a list of runtime kernel calls. The interpreter

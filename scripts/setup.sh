@@ -3,7 +3,7 @@
 # Idempotent: packages already present are skipped quickly.
 set -euo pipefail
 
-APT_PKGS="build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
+APT_PKGS="build-essential cmake pkg-config clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
 PIP_PKGS="numpy onnx onnxruntime"
 
 need_apt=""
