@@ -273,8 +273,9 @@ static void infer_node(Graph *g, Node *n) {
     if (!n->in[i]) diag_node_fatal(n, "required input %d is missing", i);
   int named = 0; /* RNN's Y, Y_h... may each be left out */
   for (int j = 0; j < n->nout; j++) named |= n->out[j] != NULL;
-  if (!named || (!n->out[0] && !(op->flags & OPF_ANY_OUT)))
-    diag_node_fatal(n, "its %s output has no name", named ? "first" : "every");
+  if (!n->out[0] && !(op->flags & OPF_ANY_OUT))
+    diag_node_fatal(n, "its first output has no name");
+  if (!named) diag_node_fatal(n, "none of its outputs has a name");
   for (int i = 0; i < n->nin; i++) {
     const Value *v = n->in[i];
     if (v && v->is_seq && !(op->flags & OPF_SEQ))

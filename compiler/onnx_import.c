@@ -577,7 +577,7 @@ static void import_opsets(Graph *g, const Onnx__ModelProto *m) {
     /* the same import twice is harmless (skl2onnx writes it); two versions are not */
     if (ir_opset(g, dom) == o->version) continue;
     if (ir_opset(g, dom))
-      diag_fatal("the model imports domain '%s' twice, at versions %lld and %lld", dom,
+      diag_fatal("the model imports domain '%s' more than once, at versions %lld and %lld", dom,
                  (long long)ir_opset(g, dom), (long long)o->version);
     ir_add_opset(g, dom, o->version);
   }
