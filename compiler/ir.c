@@ -338,6 +338,47 @@ void ir_rebuild_uses(Graph *g) {
   }
 }
 
+/* Edges a -> b beyond the input lists: b's subgraphs read a value of a. */
+typedef struct Implicit {
+  int *head; /* by node of g: first edge from it, or -1 */
+  int *to, *next;
+  int n;
+  size_t cap_to, cap_next;
+} Implicit;
+
+static int in_graph(const Graph *g, const Node *p) {
+  return p && p->mark >= 0 && p->mark < g->nnodes && g->nodes[p->mark] == p;
+}
+
+/* A body sees the values of its enclosing graphs, so node i of g depends on
+ * the producers in g of every value its subgraphs (at any depth) read: an
+ * If may come before the node that makes what its branch reads, or read,
+ * through the branch, a value made from its own output. */
+static void implicit_deps(Graph *g, const Graph *sub, int i, Implicit *e, int *pending) {
+  for (int k = 0; k < sub->nnodes; k++) {
+    const Node *m = sub->nodes[k];
+    for (int j = 0; j < m->nin; j++) {
+      const Value *v = m->in[j];
+      if (!v || !in_graph(g, v->producer)) continue;
+      if (v->producer == g->nodes[i])
+        diag_node_fatal(g->nodes[i], "tensor '%s' is both an output of the node and read by "
+                        "its subgraph", v->name);
+      e->to = arena_grow(g->arena, e->to, &e->cap_to, (size_t)e->n + 1, sizeof *e->to);
+      e->next = arena_grow(g->arena, e->next, &e->cap_next, (size_t)e->n + 1, sizeof *e->next);
+      e->to[e->n] = i;
+      e->next[e->n] = e->head[v->producer->mark];
+      e->head[v->producer->mark] = e->n++;
+      pending[i]++;
+    }
+    for (int a = 0; a < m->nattrs; a++) {
+      const Attr *at = &m->attrs[a];
+      if (at->kind == AK_GRAPH && at->g) implicit_deps(g, at->g, i, e, pending);
+      for (int q = 0; at->kind == AK_GRAPHS && q < at->n; q++)
+        implicit_deps(g, at->graphs[q], i, e, pending);
+    }
+  }
+}
+
 /* Kahn's algorithm, stable: among ready nodes, the earliest in the source
  * goes first, so a well-ordered model keeps its order. */
 void ir_toposort(Graph *g) {
@@ -357,6 +398,17 @@ void ir_toposort(Graph *g) {
       if (v && v->producer == n)
         diag_node_fatal(n, "tensor '%s' is both an input and an output of the node",
                         v->name);
+    }
+  }
+  Implicit imp = {arena_array(g->arena, (size_t)nn, sizeof *imp.head), NULL, NULL, 0, 0, 0};
+  for (int i = 0; i < nn; i++) imp.head[i] = -1;
+  for (int i = 0; i < nn; i++) {
+    const Node *n = g->nodes[i];
+    for (int a = 0; a < n->nattrs; a++) {
+      const Attr *at = &n->attrs[a];
+      if (at->kind == AK_GRAPH && at->g) implicit_deps(g, at->g, i, &imp, pending);
+      for (int q = 0; at->kind == AK_GRAPHS && q < at->n; q++)
+        implicit_deps(g, at->graphs[q], i, &imp, pending);
     }
   }
   Node **order = arena_array(g->arena, (size_t)nn, sizeof *order);
@@ -398,6 +450,8 @@ void ir_toposort(Graph *g) {
         if (--pending[k] == 0) HPUSH(k);
       }
     }
+    for (int x = imp.head[top]; x >= 0; x = imp.next[x])
+      if (--pending[imp.to[x]] == 0) HPUSH(imp.to[x]);
   }
 #undef HPUSH
   if (done != nn) {

@@ -35,6 +35,7 @@ typedef struct Importer {
   Arena *a;
   const char *base_dir; /* folder of external data, or NULL: none allowed */
   long next_unk;        /* next "unk__N" for dims with neither value nor name */
+  int in_function;      /* importing a local function's body: attributes may refer */
 } Importer;
 
 static const char *str(const char *s) { return s ? s : ""; }
@@ -124,10 +125,18 @@ static size_t put_varint(uint8_t *out, uint64_t v) {
   return k;
 }
 
+/* The escaped size of every nested message, in the order escape_msg meets
+ * them: a first pass (out == NULL) records them, the second writes with
+ * them, so each message is walked twice in all, not twice per level. */
+typedef struct Sizes {
+  Arena *a;
+  size_t *v, n, cap;
+} Sizes;
+
 /* the size of message p once escaped, written to out unless it is NULL;
  * malformed input is copied as it is (the unpacker rejects it) */
 static size_t escape_msg(const uint8_t *p, size_t len, const ProtobufCMessageDescriptor *d,
-                         uint8_t *out) {
+                         Sizes *sz_of, uint8_t *out) {
   size_t o = 0, i = 0;
 #define EMIT(src, n) (out ? memcpy(out + o, (src), (n)) : NULL, o += (n))
   while (i < len) {
@@ -156,14 +165,21 @@ static size_t escape_msg(const uint8_t *p, size_t len, const ProtobufCMessageDes
       continue;
     }
     size_t sz = (size_t)n;
-    if (f->type == PROTOBUF_C_TYPE_MESSAGE)
-      sz = escape_msg(p + body, (size_t)n, f->descriptor, NULL);
-    else
+    if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+      size_t k = sz_of->n++;
+      if (!out) {
+        sz_of->v = arena_grow(sz_of->a, sz_of->v, &sz_of->cap, k + 1, sizeof *sz_of->v);
+        sz_of->v[k] = escape_msg(p + body, (size_t)n, f->descriptor, sz_of, NULL);
+      }
+      sz = sz_of->v[k];
+    } else {
       for (size_t k = body; k < i; k++) sz += p[k] == 0 || p[k] == ESC;
+    }
     o += put_varint(out ? out + o : NULL, tag);
     o += put_varint(out ? out + o : NULL, sz);
     if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-      o += escape_msg(p + body, (size_t)n, f->descriptor, out ? out + o : NULL);
+      if (out) escape_msg(p + body, (size_t)n, f->descriptor, sz_of, out + o);
+      o += sz;
       continue;
     }
     for (size_t k = body; k < i; k++) {
@@ -353,6 +369,9 @@ static void import_attr(Importer *im, Graph *g, Node *n, const Onnx__AttributePr
                     k == AK_TENSOR ? "tensor" : "graph");
 
   Attr *at = ir_attr_add(g, n, name, k);
+  if (ref && !im->in_function)
+    diag_node_fatal(n, "attribute '%s' refers to '%s', an attribute of a calling function, "
+                       "but the node is not in a function", name, ref);
   if (ref) {
     at->ref_attr_name = arena_strdup(im->a, ref);
     return; /* the value comes from the caller of the function */
@@ -533,6 +552,7 @@ static void import_graph(Importer *im, Graph *g, const Onnx__GraphProto *gp, int
 /* A model-local function: a body graph of its own (its own opsets; it sees
  * nothing of the caller's), kept for inline_functions. */
 static void import_function(Importer *im, Graph *g, const Onnx__FunctionProto *fp) {
+  im->in_function = 1;
   Graph *body = ir_graph_new(im->a, NULL);
   body->name = arena_strdup(im->a, str(fp->name));
   if (!*body->name) diag_fatal("a local function has no name");
@@ -564,6 +584,7 @@ static void import_function(Importer *im, Graph *g, const Onnx__FunctionProto *f
   f->attrs = arena_array(im->a, fp->n_attribute + 1, sizeof *f->attrs);
   for (size_t i = 0; i < fp->n_attribute; i++)
     f->attrs[i].name = arena_strdup(im->a, str(fp->attribute[i]));
+  im->in_function = 0;
 }
 
 /* ---- the model -------------------------------------------------------------------- */
@@ -628,9 +649,11 @@ Graph *onnx_load_bytes(Arena *a, const uint8_t *buf, size_t len, const char *pat
                MAX_WIRE_DEPTH);
   if (nul) {
     const ProtobufCMessageDescriptor *d = &onnx__model_proto__descriptor;
-    size_t n = escape_msg(buf, len, d, NULL);
+    Sizes sizes = {.a = a};
+    size_t n = escape_msg(buf, len, d, &sizes, NULL);
     uint8_t *esc = arena_alloc(a, n ? n : 1);
-    escape_msg(buf, len, d, esc);
+    sizes.n = 0;
+    escape_msg(buf, len, d, &sizes, esc);
     buf = esc;
     len = n;
   }

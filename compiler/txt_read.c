@@ -352,6 +352,7 @@ static void parse_value(Reader *R, Graph *g, AVal *v) {
   memset(v, 0, sizeof *v);
   Tok start = L->tok;
   if (lex_accept(L, '@')) {
+    if (!R->in_function) lex_error(L, "an attribute reference (@name) outside a function");
     v->ref = lex_take_name(L, "the name of a function attribute");
   } else if (at_type(R)) {
     Type ty;

@@ -364,6 +364,22 @@ def order():
     case("order/cycle.onnxtxt", "cycle",
          "<ir_version: 8, opset_import: [\"\" : 17]>\ng (float[2,3] x) => (float[2,3] y)\n{\n"
          "   [\"n1\"] a = Add (x, b)\n   [\"n2\"] b = Relu (a)\n   [\"n3\"] y = Relu (b)\n}\n")
+    # the If's branch reads z, which is made from the If's output
+    then = h.make_graph([h.make_node("Relu", ["z"], ["t"], name="t")], "then", [], [vi("t")])
+    other = h.make_graph([h.make_node("Neg", ["x"], ["e"], name="e")], "else", [], [vi("e")])
+    case("order/cycle_through_subgraph.onnx", "cycle",
+         model([h.make_node("If", ["c"], ["y0"], name="if", then_branch=then, else_branch=other),
+                h.make_node("Relu", ["y0"], ["z"], name="r"), h.make_node("Identity", ["z"], ["y"], name="o")],
+               [vi("x"), vi("c", TP.BOOL, ())]))
+    then = h.make_graph([h.make_node("Relu", ["y"], ["t"], name="t")], "then", [], [vi("t")])
+    case("order/subgraph_reads_node_output.onnx", "is both an output of the node and read by its subgraph",
+         model([h.make_node("If", ["c"], ["y"], name="if", then_branch=then, else_branch=other)],
+               [vi("x"), vi("c", TP.BOOL, ())]))
+    # the If comes first but its branch reads w, made by a later node: sorted
+    then = h.make_graph([h.make_node("Relu", ["w"], ["t"], name="t")], "then", [], [vi("t")])
+    case("order/subgraph_reads_later_value.onnx", "OK",
+         model([h.make_node("If", ["c"], ["y"], name="if", then_branch=then, else_branch=other),
+                h.make_node("Neg", ["x"], ["w"], name="n")], [vi("x"), vi("c", TP.BOOL, ())]))
     case("order/out_of_order.onnx", "OK",
          model([h.make_node("Relu", ["z"], ["y"], name="b"), h.make_node("Relu", ["x"], ["z"], name="a")]))
 
@@ -397,6 +413,15 @@ def functions():
     case("functions/exponential_2_30.onnx", "more than", fmodel(fs, "f30"))
     f = func("f", [h.make_node("Add", ["a", "a2"], ["b"])], inputs=("a", "a2"))
     case("functions/wrong_arity.onnx", "required input 1 is missing", fmodel([f]))
+    n = h.make_node("LeakyRelu", ["x"], ["y"], name="n")
+    n.attribute.extend([h.make_attribute_ref("alpha", onnx.AttributeProto.FLOAT)])
+    case("functions/attribute_reference_outside_function.onnx",
+         "refers to 'alpha', an attribute of a calling function, but the node is not in a function",
+         model([n]))
+    case("functions/attribute_reference_outside_function.onnxtxt",
+         "an attribute reference (@name) outside a function",
+         "<ir_version: 8, opset_import: [\"\" : 17]>\ng (float[2,3] x) => (float[2,3] y)\n{\n"
+         "   [\"n\"] y = LeakyRelu <alpha: float = @alpha> (x)\n}\n")
     case("functions/recursive.onnxtxt", "calls itself",
          "<ir_version: 8, opset_import: [\"\" : 17, \"local\" : 1]>\n"
          "g (float[2,3] x) => (float[2,3] y)\n{\n   [\"call\"] y = local.f (x)\n}\n"
@@ -464,13 +489,13 @@ def shapemath():
     case("shapemath/conv_dilation_0.onnx", "dilation", conv(dilations=[1, 0]))
     case("shapemath/conv_stride_2_62.onnx", "'strides' entry 0", conv(strides=[2**62, 2**62]))
     case("shapemath/conv_pads_2_62.onnx", "pads", conv(pads=[2**62, 2**62, 2**62, 2**62]))
-    case("shapemath/conv_kernel_larger_than_input.onnx", "kernel",
+    case("shapemath/conv_kernel_larger_than_input.onnx", "window (3 with dilation 1) is larger than the padded input (2)",
          model([h.make_node("Conv", ["x", "W"], ["y"], name="conv")], [vi("x", shape=(1, 4, 2, 2))], Y, [W]))
     case("shapemath/maxpool_stride_0.onnx", "stride",
          unary("MaxPool", kernel_shape=[2, 2], strides=[0, 0], inputs=X4, outputs=Y))
     case("shapemath/maxpool_kernel_0.onnx", "kernel",
          unary("MaxPool", kernel_shape=[0, 2], inputs=X4, outputs=Y))
-    case("shapemath/averagepool_kernel_larger.onnx", "kernel",
+    case("shapemath/averagepool_kernel_larger.onnx", "window (9 with dilation 1) is larger than the padded input (8)",
          unary("AveragePool", kernel_shape=[9, 9], inputs=X4, outputs=Y))
     case("shapemath/range_delta_0.onnx", "delta is 0",
          model([h.make_node("Range", ["a", "b", "d"], ["y"], name="n")], [], [vi("y", TP.INT64, None)],
@@ -562,7 +587,7 @@ def unknown():
          model([h.make_node("Twiddle", ["x"], ["y"], name="n", domain="com.example")],
                opsets=[("", 17), ("com.example", 1)]))
     case("unknown/opset_1000.onnx", "at opset 1000 is not supported", model([h.make_node("Relu", ["x"], ["y"], name="n")], opset=1000))
-    case("unknown/opset_2_32_plus_17.onnx", "opset", model([h.make_node("Relu", ["x"], ["y"], name="n")], opset=2**32 + 17))
+    case("unknown/opset_2_32_plus_17.onnx", "imports domain '' without a valid version", model([h.make_node("Relu", ["x"], ["y"], name="n")], opset=2**32 + 17))
     case("unknown/opset_0.onnx", "without a valid version", model([h.make_node("Relu", ["x"], ["y"], name="n")], opset=0))
     case("unknown/opset_negative.onnx", "without a valid version", model([h.make_node("Relu", ["x"], ["y"], name="n")], opset=-5))
     case("unknown/domain_twice.onnx", "more than once",
@@ -603,7 +628,7 @@ def types():
          unary("Transpose", perm=[1.0, 0.0], outputs=Y))
     case("types/axis_as_string.onnx", "attribute 'axis' is a string, expected an int",
          unary("Softmax", axis="one", outputs=Y))
-    case("types/cast_to_999.onnx", "999", unary("Cast", to=999, outputs=Y))
+    case("types/cast_to_999.onnx", "cannot cast to element type", unary("Cast", to=999, outputs=Y))
     case("types/cast_to_string.onnx", "string", unary("Cast", to=TP.STRING, outputs=Y))
     m = model([h.make_node("Relu", ["x"], ["y"], name="n")])
     m.graph.input[0].type.tensor_type.ClearField("elem_type")
