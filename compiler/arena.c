@@ -86,9 +86,12 @@ char *arena_printf(Arena *a, const char *fmt, ...) {
   return s;
 }
 
+/* Lists of large elements (kernel calls of a lowering, a few hundred bytes
+ * each) start with room for one: most stay that short, and a graph makes
+ * one per node, sometimes several. */
 void *arena_grow(Arena *a, void *old, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return old;
-  size_t nc = *cap ? *cap * 2 : 8;
+  size_t nc = *cap ? *cap * 2 : elem > 128 ? 1 : 8;
   while (nc < need) nc *= 2;
   void *p = arena_array(a, nc, elem);
   if (old) memcpy(p, old, *cap * elem);

@@ -21,16 +21,15 @@ typedef struct Inliner {
   long nodes; /* inlined so far */
 } Inliner;
 
-static void inline_range(Inliner *in, Graph *g, int from, int to);
+static void inline_nodes(Inliner *in, Graph *g, Node *const *src, int n);
 
-/* the nodes appended to g since `first` replace node i, in order */
-static void splice(Graph *g, int i, int first) {
-  int k = g->nnodes - first;
-  Node **tail = arena_array(g->arena, (size_t)k + 1, sizeof *tail);
-  memcpy(tail, g->nodes + first, (size_t)k * sizeof *tail);
-  memmove(g->nodes + i + k, g->nodes + i + 1, (size_t)(first - i - 1) * sizeof *g->nodes);
-  memcpy(g->nodes + i, tail, (size_t)k * sizeof *tail);
-  g->nnodes = first + k - 1;
+/* g's node list rebuilt with every call inlined */
+static void inline_graph(Inliner *in, Graph *g) {
+  int n = g->nnodes;
+  Node **src = arena_array(g->arena, (size_t)n + 1, sizeof *src);
+  memcpy(src, g->nodes, (size_t)n * sizeof *src);
+  g->nnodes = 0;
+  inline_nodes(in, g, src, n);
 }
 
 static void push(Inliner *in, const Node *at, const Function *f) {
@@ -39,9 +38,9 @@ static void push(Inliner *in, const Node *at, const Function *f) {
   in->stack[in->depth++] = f;
 }
 
-/* replaces call g->nodes[i] by f's body; returns how many nodes took its place */
-static int expand_call(Inliner *in, Graph *g, int i, const Function *f) {
-  Node *call = g->nodes[i];
+/* appends f's body in place of the call (clone_body appends to g), then
+ * inlines the calls among the appended nodes */
+static void expand_call(Inliner *in, Graph *g, Node *call, const Function *f) {
   for (int d = 0; d < in->depth; d++)
     if (in->stack[d] == f)
       diag_node_fatal(call, "local function '%s' calls itself (directly or through others)",
@@ -71,32 +70,36 @@ static int expand_call(Inliner *in, Graph *g, int i, const Function *f) {
   in->nodes += added;
   if (in->nodes > INLINE_MAX_NODES)
     diag_node_fatal(call, "inlining local functions makes more than %d nodes", INLINE_MAX_NODES);
-  splice(g, i, first);
+  /* take the new nodes off the end and put them back through inline_nodes:
+   * each node is copied once per level of nesting, never shifted along */
+  Node **added_nodes = arena_array(g->arena, (size_t)added + 1, sizeof *added_nodes);
+  memcpy(added_nodes, g->nodes + first, (size_t)added * sizeof *added_nodes);
+  g->nnodes = first;
   push(in, call, f);
-  int before = g->nnodes;
-  inline_range(in, g, i, i + added);
+  inline_nodes(in, g, added_nodes, added);
   in->depth--;
-  return added + g->nnodes - before;
 }
 
-/* calls in g->nodes[from..to), and in the subgraphs of the nodes there */
-static void inline_range(Inliner *in, Graph *g, int from, int to) {
-  for (int i = from; i < to; i++) {
-    Node *n = g->nodes[i];
-    const Function *f = ir_find_function(g, n->domain, n->op_type);
+/* appends src[0..n) to g in order, each call replaced by its function's body,
+ * and inlines the calls in the subgraphs of the nodes */
+static void inline_nodes(Inliner *in, Graph *g, Node *const *src, int n) {
+  for (int i = 0; i < n; i++) {
+    Node *node = src[i];
+    const Function *f = ir_find_function(g, node->domain, node->op_type);
     if (f) {
-      int k = expand_call(in, g, i, f);
-      to += k - 1;
-      i += k - 1;
+      expand_call(in, g, node, f);
       continue;
     }
-    for (int a = 0; a < n->nattrs; a++) {
-      Attr *at = &n->attrs[a];
+    g->nodes = arena_grow(g->arena, g->nodes, &g->nodes_cap, (size_t)g->nnodes + 1,
+                          sizeof *g->nodes);
+    g->nodes[g->nnodes++] = node;
+    for (int a = 0; a < node->nattrs; a++) {
+      Attr *at = &node->attrs[a];
       int ng = at->kind == AK_GRAPH ? (at->g != NULL) : at->kind == AK_GRAPHS ? at->n : 0;
       for (int j = 0; j < ng; j++) {
         Graph *sub = at->kind == AK_GRAPH ? at->g : at->graphs[j];
-        push(in, n, NULL);
-        inline_range(in, sub, 0, sub->nnodes);
+        push(in, node, NULL);
+        inline_graph(in, sub);
         in->depth--;
       }
     }
@@ -106,6 +109,6 @@ static void inline_range(Inliner *in, Graph *g, int from, int to) {
 void inline_functions(Graph *g) {
   if (!g->nfunctions) return;
   Inliner in = {{0}, 0, 0};
-  inline_range(&in, g, 0, g->nnodes);
+  inline_graph(&in, g);
   ir_rebuild_uses(g);
 }

@@ -34,8 +34,25 @@ static int fusible(Graph *g, Node *n) {
   return ok;
 }
 
-static int joinable(Graph *g, Node *p, Node **group, int n, const Value *shape) {
-  if (!p || p->mark || !fusible(g, p)) return 0;
+/* During the pass a node's mark holds 2 * (its position + 1), plus 1 once a
+ * group has taken it: positions never change while groups form (a fused
+ * node takes its sink's place), so they are numbered once. */
+static int position(const Graph *g, const Node *p) {
+  int q = (p->mark >> 1) - 1;
+  return q >= 0 && q < g->nnodes && g->nodes[q] == p ? q : -1;
+}
+
+/* fusible() of the node at position q, worked out once: a trial lowering
+ * allocates, and a node is asked about once per input that reads it */
+static int fusible_at(Graph *g, signed char *fus, int q) {
+  if (fus[q] < 0) fus[q] = (signed char)fusible(g, g->nodes[q]);
+  return fus[q];
+}
+
+static int joinable(Graph *g, signed char *fus, Node *p, Node **group, int n,
+                    const Value *shape) {
+  int q = p ? position(g, p) : -1;
+  if (q < 0 || (p->mark & 1) || !fusible_at(g, fus, q)) return 0;
   Value *v = p->out[0];
   if (v->is_output || v->data || !ir_same_shape(v, shape)) return 0;
   for (int u = 0; u < v->nusers; u++) {
@@ -47,12 +64,12 @@ static int joinable(Graph *g, Node *p, Node **group, int n, const Value *shape) 
 }
 
 static int by_index(const void *a, const void *b) {
-  return (*(Node *const *)a)->mark - (*(Node *const *)b)->mark;
+  return ((*(Node *const *)a)->mark >> 1) - ((*(Node *const *)b)->mark >> 1);
 }
 
 static void fuse_group(Graph *g, Node **group, int n, int at) {
   Node *sink = group[0];
-  /* members in schedule order; mark holds the position */
+  /* members in schedule order */
   qsort(group, (size_t)n, sizeof *group, by_index);
   Graph *body = ir_graph_new(g->arena, g);
   body->name = "fused";
@@ -94,30 +111,26 @@ static void fuse_group(Graph *g, Node **group, int n, int at) {
 void pass_fuse(Graph *g) {
   if (!ir_opset(g, "mlc")) ir_add_opset(g, "mlc", 1);
   ir_rebuild_uses(g);
-  for (int i = 0; i < g->nnodes; i++) g->nodes[i]->mark = 0;
+  for (int i = 0; i < g->nnodes; i++) g->nodes[i]->mark = 2 * (i + 1);
   Node **group = arena_array(g->arena, FUSE_MAX + 1, sizeof *group);
+  signed char *fus = arena_alloc(g->arena, (size_t)g->nnodes + 1);
+  memset(fus, -1, (size_t)g->nnodes);
   for (int i = g->nnodes - 1; i >= 0; i--) {
     Node *sink = g->nodes[i];
-    if (sink->mark || sink->dead || !fusible(g, sink)) continue;
+    if ((sink->mark & 1) || sink->dead || !fusible_at(g, fus, i)) continue;
     int n = 0;
     group[n++] = sink;
-    sink->mark = 1;
+    sink->mark |= 1;
     for (int k = 0; k < n && n < FUSE_MAX; k++)
       for (int j = 0; j < group[k]->nin && n < FUSE_MAX; j++) {
         Value *v = group[k]->in[j];
         Node *p = v ? v->producer : NULL;
-        if (joinable(g, p, group, n, sink->out[0])) {
+        if (joinable(g, fus, p, group, n, sink->out[0])) {
           group[n++] = p;
-          p->mark = 1;
+          p->mark |= 1;
         }
       }
-    if (n < 2) continue;
-    /* positions for ordering the members */
-    for (int k = 0; k < n; k++)
-      for (int q = 0; q <= i; q++)
-        if (g->nodes[q] == group[k]) group[k]->mark = q + 1;
-    fuse_group(g, group, n, i);
-    for (int k = 0; k < n; k++) group[k]->mark = 1;
+    if (n >= 2) fuse_group(g, group, n, i);
   }
   ir_remove_dead_nodes(g);
   /* the members now live in bodies: they are not dead there */

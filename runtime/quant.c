@@ -98,7 +98,9 @@ void mlc_rt_dequantize(const void *params, void *const *io) {
 }
 
 /* uint8 quantization with the range of x widened to include 0, in float
- * arithmetic step by step as the ONNX definition writes it */
+ * arithmetic step by step as the ONNX definition writes it. The clamps are
+ * written so that NaN (from NaN or infinite inputs) becomes 0: converting
+ * NaN to an integer is undefined in C. */
 void mlc_rt_dynquant_f32(const void *params, void *const *io) {
   const MlcDynQuant *p = (const MlcDynQuant *)params;
   const float *x = (const float *)io[0];
@@ -111,10 +113,10 @@ void mlc_rt_dynquant_f32(const void *params, void *const *io) {
   }
   scale = (mx == mn ? 1.0f : mx - mn) / 255.0f;
   zp = 0.0f - mn / scale;
-  zp = nearbyintf(zp < 0 ? 0 : zp > 255 ? 255 : zp);
+  zp = nearbyintf(zp > 0 ? (zp < 255 ? zp : 255) : 0);
   for (i = 0; i < p->count; i++) {
     float v = nearbyintf(x[i] / scale) + zp;
-    y[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    y[i] = (uint8_t)(v > 0 ? (v < 255 ? v : 255) : 0);
   }
   *(float *)io[2] = scale;
   *zp_out = (uint8_t)zp;
