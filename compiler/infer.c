@@ -84,6 +84,117 @@ int infer_needed_inputs(const char **names, int max) {
   return k;
 }
 
+/* ---- sequence and optional graph inputs and outputs ---------------------------
+ * Sequences are resolved at compile time, so a sequence graph input needs its
+ * length like any shape: each element becomes a graph input of its own, of
+ * the declared element type, and the sequence value lists them. An optional
+ * input is present (an ordinary tensor or sequence input) or bound empty, and
+ * then is no input at all. Outputs mirror this after inference: a sequence
+ * output of N gives N outputs through Identities (an element may be an input,
+ * a constant or appear twice), an empty optional none. */
+
+enum { MAX_SEQ_IO = 1024 }; /* elements of one sequence input: parameters each */
+
+char *infer_elem_name(Arena *a, const char *seq, int64_t k) {
+  return arena_printf(a, "%s.%lld", seq, (long long)k);
+}
+
+static const SeqBind *seq_bind_of(const Bindings *b, const char *name) {
+  const SeqBind *found = NULL;
+  for (int i = 0; b && i < b->nseqs; i++)
+    if (!strcmp(b->seqs[i].name, name)) found = &b->seqs[i];
+  return found;
+}
+
+/* a new value for element k of sequence v, which must not clash with a name
+ * of the model */
+static Value *new_elem(Graph *g, const Value *v, int64_t k) {
+  const char *name = infer_elem_name(g->arena, v->name, k);
+  if (ir_lookup_local(g, name))
+    diag_fatal("element %lld of sequence '%s' would be named '%s', which the model "
+               "already uses", (long long)k, v->name, name);
+  return ir_value_new(g, name);
+}
+
+static void bind_seq_inputs(Graph *g, const Bindings *b) {
+  g->ndecl_inputs = g->ninputs;
+  g->decl_inputs = arena_array(g->arena, (size_t)g->ninputs + 1, sizeof *g->decl_inputs);
+  if (g->ninputs) memcpy(g->decl_inputs, g->inputs, (size_t)g->ninputs * sizeof *g->inputs);
+  for (int i = 0; b && i < b->nseqs; i++) {
+    const SeqBind *sb = &b->seqs[i];
+    Value *v = NULL;
+    for (int j = 0; j < g->ninputs; j++)
+      if (!strcmp(g->inputs[j]->name, sb->name)) v = g->inputs[j];
+    const char *flag = sb->none ? "--none" : "--seq";
+    if (!v) diag_fatal("%s names '%s', which is not an input of the model", flag, sb->name);
+    if (sb->none ? !v->decl_opt : !v->decl_seq)
+      diag_fatal("%s %s: input '%s' is not %s", flag, sb->name, sb->name,
+                 sb->none ? "an optional" : "a sequence");
+    if (!sb->none && (sb->len < 0 || sb->len > MAX_SEQ_IO))
+      diag_fatal("--seq %s: the length must be 0 to %d", sb->name, MAX_SEQ_IO);
+  }
+  g->inputs = NULL;
+  g->ninputs = 0;
+  for (int j = 0; j < g->ndecl_inputs; j++) {
+    Value *v = g->decl_inputs[j];
+    const SeqBind *sb = seq_bind_of(b, v->name);
+    int64_t len = 1;
+    if (sb && sb->none) {
+      v->opt_none = 1;
+      len = 0;
+    } else if (v->decl_seq) {
+      if (!sb)
+        diag_fatal("graph input '%s' is a sequence: give its length with --seq %s=N (its "
+                   "elements become inputs %s.0 ... %s.N-1)", v->name, v->name, v->name,
+                   v->name);
+      len = sb->len;
+      v->nseq = (int)len;
+      v->seq = arena_array(g->arena, (size_t)len + 1, sizeof *v->seq);
+    }
+    if (v->opt_none || v->decl_seq) {
+      v->is_input = 0;
+      v->is_seq = 1;
+    }
+    for (int64_t k = 0; k < len; k++) {
+      Value *e = v;
+      if (v->decl_seq) {
+        e = v->seq[k] = new_elem(g, v, k);
+        ir_copy_type(e, v);
+      }
+      ir_add_input(g, e);
+    }
+  }
+}
+
+static void flatten_outputs(Graph *g) {
+  g->ndecl_outputs = g->noutputs;
+  g->decl_outputs = g->outputs;
+  g->outputs = NULL;
+  g->noutputs = 0;
+  int first = g->nnodes;
+  for (int j = 0; j < g->ndecl_outputs; j++) {
+    Value *v = g->decl_outputs[j];
+    if (!v->is_seq) {
+      ir_add_output(g, v);
+      continue;
+    }
+    v->is_output = 0;
+    int len = v->opt_none ? 0 : v->nseq;
+    Value **items = arena_array(g->arena, (size_t)len + 1, sizeof *items);
+    for (int k = 0; k < len; k++) {
+      Value *e = items[k] = new_elem(g, v, k);
+      Node *id = ir_node_new(g, "Identity", "", e->name, 1, 1);
+      if (id->opset < 13) id->opset = 13;
+      id->in[0] = v->seq[k];
+      id->out[0] = e;
+      e->producer = id;
+      ir_add_output(g, e);
+    }
+    v->seq = items;
+  }
+  infer_nodes(g, first, g->nnodes);
+}
+
 /* a graph input becomes a constant with the given value */
 static void freeze_input(Graph *g, const ConstBind *c) {
   int k = -1;
@@ -104,6 +215,7 @@ static void freeze_input(Graph *g, const ConstBind *c) {
 
 void infer_bind(Graph *g, const Bindings *b) {
   nneeded = 0;
+  bind_seq_inputs(g, b);
   for (int i = 0; b && i < b->nshapes; i++) {
     Value *v = NULL;
     for (int j = 0; j < g->ninputs; j++)
@@ -279,7 +391,7 @@ static void infer_node(Graph *g, Node *n) {
   for (int i = 0; i < n->nin; i++) {
     const Value *v = n->in[i];
     if (v && v->is_seq && !(op->flags & OPF_SEQ))
-      diag_node_fatal(n, "input '%s' is a sequence, which %s does not take", v->name,
+      diag_node_fatal(n, "input '%s' is a sequence or an empty optional, which %s does not take", v->name,
                       op->name);
     if (!v || v->is_seq) continue;
     if (v->dtype != DT_UNDEF && !dtype_size(v->dtype))
@@ -361,11 +473,10 @@ void infer_nodes(Graph *g, int from, int to) {
 void infer_graph(Graph *g) {
   infer_nodes(g, 0, g->nnodes);
   ir_remove_dead_nodes(g);
+  flatten_outputs(g);
   int declared = g->noutputs;
   for (int i = 0; i < declared; i++) {
     Value *v = g->outputs[i];
-    if (v->is_seq)
-      diag_fatal("graph output '%s' is a sequence; mlc returns tensors only", v->name);
     if (v->rank < 0 || !v->dtype)
       diag_fatal("graph output '%s' is never computed", v->name);
     /* a data-dependent extent leaves as one more output, after the model's */

@@ -22,6 +22,16 @@ typedef struct ConstBind {
   const Tensor *value;
 } ConstBind;
 
+/* A sequence graph input's length (--seq), or an optional one left empty
+ * (--none). A sequence of N becomes the inputs NAME.0 ... NAME.N-1
+ * (infer_elem_name), each of the declared element type; their shapes come
+ * from the model, --shape NAME.K=DIMS or --dim. */
+typedef struct SeqBind {
+  const char *name;
+  int64_t len;
+  int none;
+} SeqBind;
+
 typedef struct Bindings {
   ShapeBind *shapes;
   int nshapes;
@@ -29,7 +39,12 @@ typedef struct Bindings {
   int ndims;
   ConstBind *consts;
   int nconsts;
+  SeqBind *seqs;
+  int nseqs;
 } Bindings;
+
+/* the name of element k of sequence input or output `seq`: "seq.k" */
+char *infer_elem_name(Arena *a, const char *seq, int64_t k);
 
 /* Largest tensor (bytes) that inference evaluates to fill compile-time data.
  * Bigger foldable results stay nodes and run in the product. */
@@ -42,11 +57,14 @@ typedef struct Bindings {
  * (charging nothing) when that would pass INFER_FOLD_TOTAL_BYTES */
 int infer_fold_budget(Graph *g, size_t bytes);
 
-/* --shape / --dim; then every symbolic input dim must be bound: else one
- * error listing all of them and the flag that fixes it */
+/* --seq / --none, --shape / --dim, --const; then every symbolic input dim
+ * must be bound: else one error listing all of them and the flag that fixes
+ * it. g->decl_inputs keeps the inputs as declared. */
 void infer_bind(Graph *g, const Bindings *b);
 /* checks support of every node (all problems listed at once), then infers
- * in order, folding constant subgraphs through the interpreter */
+ * in order, folding constant subgraphs through the interpreter. A sequence
+ * output then becomes one output per element (NAME.K), an empty optional
+ * none; g->decl_outputs keeps the outputs as declared. */
 void infer_graph(Graph *g);
 
 /* Node error: the value of v is needed at compile time (a shape, pads,

@@ -48,6 +48,22 @@ void interp_calls(const KCall *calls, int ncalls, void *(*buf)(void *ctx, Value 
   }
 }
 
+/* Did a string kernel run out of the string region? Its count is then -1
+ * (runtime/mlc_rt.h). */
+static int strings_overflowed(Buffers *b) {
+  const Graph *top = b->g;
+  while (top->parent) top = top->parent;
+  if (!top->strings) return 0;
+  void *r = *slot(b, top->strings);
+  return r && *(const int64_t *)r < 0;
+}
+
+static void check_strings_node(Buffers *b, const Node *n) {
+  if (strings_overflowed(b))
+    diag_node_fatal(n, "its strings need more than the %lld bytes of the string region "
+                    "(mlc compile --string-bytes)", (long long)ir_string_bytes);
+}
+
 /* runs n, whose input buffers are in b */
 static void run_node(Buffers *b, Node *n) {
   const OpInfo *op = &optab[n->op];
@@ -66,10 +82,19 @@ static void run_node(Buffers *b, Node *n) {
 void interp_node(Graph *g, Node *n) {
   Buffers b = {g, NULL, 0};
   run_node(&b, n);
+  check_strings_node(&b, n);
   for (int j = 0; j < n->nout; j++) {
     Value *v = n->out[j];
     if (v && !v->data) v->data = buffer_of(&b, v);
   }
+}
+
+void interp_lowered(Graph *g, const Node *n, const Lowering *L, Value *const *outs, int nouts) {
+  Buffers b = {g, NULL, 0};
+  interp_calls(L->calls, L->ncalls, buffer_of, &b);
+  check_strings_node(&b, n);
+  for (int j = 0; j < nouts; j++)
+    if (!outs[j]->data) outs[j]->data = buffer_of(&b, outs[j]);
 }
 
 static void check_input(const Value *v, const Tensor *t) {
@@ -115,6 +140,9 @@ void interp_run(Graph *g, Tensor *const *inputs, Tensor **outputs) {
     for (int j = 0; j < n->nout; j++) known &= !n->out[j] || n->out[j]->data != NULL;
     if (!known) run_node(&b, n);
   }
+  if (strings_overflowed(&b))
+    diag_fatal("the run's strings need more than the %lld bytes of the string region "
+               "(mlc compile --string-bytes)", (long long)ir_string_bytes);
   for (int i = 0; i < g->noutputs; i++) {
     Value *v = g->outputs[i];
     Tensor *t = arena_alloc(g->arena, sizeof *t);

@@ -10,6 +10,10 @@
 /* runs one node whose inputs all have data; fills out->data (arena) */
 void interp_node(Graph *g, Node *n);
 
+/* evaluates the calls of a lowering of n at compile time (node error if
+ * their strings overflow the string region); the values outs get data */
+void interp_lowered(Graph *g, const Node *n, const Lowering *L, Value *const *outs, int nouts);
+
 /* runs the whole graph. inputs[i] feeds g->inputs[i] (dtype and shape must
  * match; checked); outputs[i] receives g->outputs[i] (allocated in g's arena) */
 void interp_run(Graph *g, Tensor *const *inputs, Tensor **outputs);

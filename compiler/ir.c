@@ -25,7 +25,7 @@ static const struct {
     [DT_INT16] = {"int16", "int16_t", "i16", 2, 0},
     [DT_INT32] = {"int32", "int32_t", "i32", 4, 0},
     [DT_INT64] = {"int64", "int64_t", "i64", 8, 0},
-    [DT_STRING] = {"string", "const char *", "str", 0, 0},
+    [DT_STRING] = {"string", "mlc_rt_str", "str", sizeof(const char *), 0},
     [DT_BOOL] = {"bool", "uint8_t", "b", 1, 0},
     [DT_FLOAT16] = {"float16", "uint16_t", "f16", 2, 1},
     [DT_DOUBLE] = {"double", "double", "f64", 8, 1},
@@ -557,10 +557,27 @@ int ir_tensor_to_value(Graph *g, const Tensor *t, Value *v) {
   v->dtype = t->dtype;
   ir_set_shape(v, t->rank, t->dims);
   size_t n = ir_nbytes(v);
-  if (t->dtype == DT_STRING || n != t->nbytes) return -1;
+  if (n != t->nbytes) return -1;
   ir_alloc_data(g, v);
-  if (n) memcpy(v->data, t->data, n);
+  if (t->dtype == DT_STRING) { /* the strings themselves move to the graph's arena too */
+    for (int64_t i = 0; i < ir_numel(v); i++)
+      ((const char **)v->data)[i] = arena_strdup(g->arena, ((const char *const *)t->data)[i]);
+  } else if (n) {
+    memcpy(v->data, t->data, n);
+  }
   return 0;
+}
+
+int64_t ir_string_bytes = IR_STRING_BYTES_DEFAULT;
+
+Value *ir_string_region(Graph *g) {
+  while (g->parent) g = g->parent;
+  if (!g->strings) {
+    g->strings = ir_value_new(g, NULL);
+    g->strings->dtype = DT_UINT8;
+    ir_set_shape(g->strings, 1, &ir_string_bytes);
+  }
+  return g->strings;
 }
 
 /* ---- checks ------------------------------------------------------------------- */

@@ -113,6 +113,15 @@ typedef struct Value {
   unsigned is_seq : 1;
   struct Value **seq;
   int nseq;
+  /* An empty optional (Optional without an input, an optional graph input
+   * bound empty) is resolved at compile time too: is_seq, no elements. */
+  unsigned opt_none : 1;
+  /* The declared type of a graph input or output that is no plain tensor: a
+   * sequence (dtype and shape then describe its elements) and/or an
+   * optional. Binding gives a sequence input one input per element and an
+   * optional one presence; infer_graph returns a sequence output element by
+   * element (infer.h). */
+  unsigned decl_seq : 1, decl_opt : 1;
 } Value;
 
 typedef struct Node {
@@ -177,8 +186,13 @@ typedef struct Graph {
   int nopsets;
   int next_value_id;
   size_t folded_bytes; /* compile-time data folding has made (infer_fold_budget) */
+  struct Value *strings; /* the string region of string kernels (ir_string_region) */
   int unrolled_nodes;  /* nodes loop unrolling has added, nested loops included */
   int ncount_outputs;  /* the last outputs: run-time extents of data-dependent ones */
+  /* the graph inputs and outputs as declared, before sequence elements took
+   * their places and empty optionals left (infer_bind, infer_graph) */
+  Value **decl_inputs, **decl_outputs;
+  int ndecl_inputs, ndecl_outputs;
   Function *functions; /* model-local functions */
   int nfunctions;
   size_t functions_cap;
@@ -226,6 +240,15 @@ int ir_same_shape(const Value *a, const Value *b);
 char *ir_shape_str(Arena *a, const Value *v); /* "1x3x224x224" */
 void ir_set_shape(Value *v, int rank, const int64_t *dims);
 void ir_copy_type(Value *dst, const Value *src);
+
+/* String tensors hold one `const char *` per element (dtype_size is the
+ * pointer's size). Kernels that make strings write their bytes into one
+ * region per run: a uint8 value of ir_string_bytes bytes (mlc compile
+ * --string-bytes), made on first use and live for the whole run (the
+ * planner keeps it so; the runtime's header says how it is laid out). */
+#define IR_STRING_BYTES_DEFAULT ((int64_t)64 << 10)
+extern int64_t ir_string_bytes;
+Value *ir_string_region(Graph *g);
 
 /* constant values */
 void *ir_alloc_data(Graph *g, Value *v); /* zeroed buffer of ir_nbytes(v) */

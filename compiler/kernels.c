@@ -54,7 +54,8 @@ int64_t kcall_flops(const KCall *c) {
     const MlcGemm *q = p;
     return 2 * q->m * q->n * q->k;
   }
-  case K_matmul_f32: {
+  case K_matmul_f32:
+  case K_matmul_f64: {
     const MlcMatMul *q = p;
     int64_t f = 2 * q->m * q->n * q->k;
     for (int i = 0; i < q->brank; i++) f *= q->bdims[i];

@@ -38,7 +38,12 @@ static const char *usage_shape_flags =
     "  --shape NAME=DIMS   give input NAME the shape DIMS (e.g. 1x3x224x224)\n"
     "  --dim SYM=N         bind the symbolic dimension SYM to N\n"
     "  --const NAME=FILE   freeze input NAME to the tensor in FILE (.npy or .pb):\n"
-    "                      for inputs that decide shapes (a Reshape's shape, pads...)\n";
+    "                      for inputs that decide shapes (a Reshape's shape, pads...)\n"
+    "  --seq NAME=N        sequence input NAME has N elements, which become the inputs\n"
+    "                      NAME.0 ... NAME.N-1 of the generated code, shaped as the\n"
+    "                      model declares its elements or by --shape NAME.K=DIMS, --dim\n"
+    "  --none NAME         optional input NAME is empty (default: present); it then\n"
+    "                      has no parameter\n";
 
 static const char *usage_compile =
     "usage: mlc compile MODEL -o OUT.c [options]\n"
@@ -66,14 +71,18 @@ static const char *usage_compile =
     "                      above, or fold or dce)\n"
     "  --fold-max-bytes=N  fold a constant node only if its result takes at most N\n"
     "                      bytes (default 16 MiB; bigger ones run in the product,\n"
-    "                      with a warning)\n";
+    "                      with a warning)\n"
+    "  --string-bytes=N    room in the arena for the strings a run makes (StringConcat,\n"
+    "                      StringSplit, case changes; default 65536): a run that needs\n"
+    "                      more returns PREFIX_ERR_STRINGS\n";
 
 static const char *usage_run =
     "usage: mlc run MODEL --input NAME=FILE ... [-o DIR] [options]\n"
     "\n"
     "Runs the model in mlc's interpreter (the same kernels as generated code).\n"
     "Inputs are .npy files or ONNX TensorProto .pb files. Outputs are printed\n"
-    "(shape and leading values), or written as DIR/NAME.npy with -o DIR.\n"
+    "(shape and leading values), or written as DIR/K_NAME.npy with -o DIR\n"
+    "(string tensors as TensorProto DIR/K_NAME.pb).\n"
     "With a single input, --input FILE is enough.\n";
 
 static const char *usage_info =
@@ -129,6 +138,22 @@ static void push_dim(Arena *a, Bindings *b, const char *spec) {
   b->dims[b->ndims++] = (DimBind){arena_strndup(a, spec, (size_t)(eq - spec)), v};
 }
 
+/* --seq NAME=N, or --none NAME (none) */
+static void push_seq(Arena *a, Bindings *b, const char *spec, int none) {
+  SeqBind sb = {spec, 0, 1};
+  if (!none) {
+    const char *eq = strrchr(spec, '=');
+    char *end;
+    if (!eq || eq == spec) diag_fatal("--seq expects NAME=N, got '%s'", spec);
+    long long n = strtoll(eq + 1, &end, 10);
+    if (*end || end == eq + 1 || n < 0) diag_fatal("--seq %s: N must be a number >= 0", spec);
+    sb = (SeqBind){arena_strndup(a, spec, (size_t)(eq - spec)), n, 0};
+  }
+  size_t cap = (size_t)b->nseqs;
+  b->seqs = arena_grow(a, b->seqs, &cap, (size_t)b->nseqs + 1, sizeof *b->seqs);
+  b->seqs[b->nseqs++] = sb;
+}
+
 /* value of "--flag=VALUE" or "--flag VALUE" */
 static const char *flag_value(int argc, char **argv, int *i, const char *flag) {
   size_t n = strlen(flag);
@@ -151,6 +176,8 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
     else if ((v = flag_value(argc, argv, &i, "--shape"))) push_shape(a, &r.co.bind, v);
     else if ((v = flag_value(argc, argv, &i, "--dim"))) push_dim(a, &r.co.bind, v);
     else if ((v = flag_value(argc, argv, &i, "--const"))) push_const(a, &r.co.bind, v);
+    else if ((v = flag_value(argc, argv, &i, "--seq"))) push_seq(a, &r.co.bind, v, 0);
+    else if ((v = flag_value(argc, argv, &i, "--none"))) push_seq(a, &r.co.bind, v, 1);
     else if ((v = flag_value(argc, argv, &i, "--name"))) r.co.prefix = v;
     else if ((v = flag_value(argc, argv, &i, "--dump-after"))) r.co.passes.dump_after = v;
     else if ((v = flag_value(argc, argv, &i, "--fold-max-bytes"))) {
@@ -158,6 +185,13 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
       long long b = strtoll(v, &end, 10);
       if (*end || end == v || b <= 0) diag_fatal("--fold-max-bytes takes a number of bytes > 0");
       r.co.passes.fold_max_bytes = (size_t)b;
+    }
+    else if ((v = flag_value(argc, argv, &i, "--string-bytes"))) {
+      char *end;
+      long long b = strtoll(v, &end, 10);
+      if (*end || end == v || b < 64 || b > ((long long)1 << 40))
+        diag_fatal("--string-bytes takes a number of bytes from 64 to 2^40");
+      ir_string_bytes = b;
     }
     else if ((v = flag_value(argc, argv, &i, "--weights"))) {
       if (!strcmp(v, "inline")) r.co.weights = WEIGHTS_INLINE;
@@ -215,27 +249,29 @@ static void print_tensor(const Tensor *t) {
   arena_free(a);
   int64_t n = ir_numel(&v);
   for (int64_t i = 0; i < n && i < 16; i++) {
-    if (dtype_is_float(t->dtype)) printf(" %.6g", ir_data_f64(&v, i));
+    if (t->dtype == DT_STRING) printf(" \"%s\"", ((const char *const *)t->data)[i]);
+    else if (dtype_is_float(t->dtype)) printf(" %.6g", ir_data_f64(&v, i));
     else printf(" %" PRId64, ir_data_i64(&v, i));
   }
   printf("%s\n", n > 16 ? " ..." : "");
 }
 
-/* a file name from a tensor name: safe characters only */
-static char *file_name_for(Arena *a, const char *dir, const char *name, int index) {
+/* a file name from a tensor name: safe characters only; .npy, or .pb for
+ * strings (which .npy cannot hold) */
+static char *file_name_for(Arena *a, const char *dir, const char *name, int index, DType t) {
   char *s = arena_printf(a, "%s", *name ? name : "output");
   for (char *p = s; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
           *p == '_' || *p == '-'))
       *p = '_';
-  return arena_printf(a, "%s/%d_%s.npy", dir, index, s);
+  return arena_printf(a, "%s/%d_%s.%s", dir, index, s, t == DT_STRING ? "pb" : "npy");
 }
 
 static int cmd_run(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 1);
   if (r.help) {
     printf("%s\noptions:\n  --input NAME=FILE   an input (.npy or .pb)\n"
-           "  -o DIR              write outputs as DIR/K_NAME.npy\n"
+           "  -o DIR              write outputs as DIR/K_NAME.npy (.pb for strings)\n"
            "  -O0, -O1, -O2       the passes run first, as mlc compile runs them (default -O2)\n%s",
            usage_run, usage_shape_flags);
     return 0;
@@ -265,7 +301,12 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   for (int i = 0; i < n; i++) {
     int frozen = 0;
     for (int c = 0; c < r.co.bind.nconsts; c++) frozen |= !strcmp(r.co.bind.consts[c].name, order[i]->name);
+    for (int c = 0; c < r.co.bind.nseqs; c++)
+      frozen |= r.co.bind.seqs[c].none && !strcmp(r.co.bind.seqs[c].name, order[i]->name);
     if (frozen) continue;
+    if (order[i]->decl_seq)
+      diag_fatal("input '%s' is a sequence: mlc run takes tensors (mlc compile --seq and mlc "
+                 "test take sequences)", order[i]->name);
     if (!given[i])
       diag_fatal("input '%s' is not given (--input %s=FILE)", order[i]->name, order[i]->name);
     /* the inputs' shapes bind the model's symbolic dims */
@@ -288,7 +329,7 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   if (r.out && mkdir(r.out, 0777) && errno != EEXIST)
     diag_fatal("cannot create the output folder '%s': %s", r.out, strerror(errno));
   for (int i = 0; i < g->noutputs; i++) {
-    if (r.out) tensor_save(outs[i], file_name_for(a, r.out, outs[i]->name, i));
+    if (r.out) tensor_save(outs[i], file_name_for(a, r.out, outs[i]->name, i, outs[i]->dtype));
     else print_tensor(outs[i]);
   }
   return 0;
@@ -361,6 +402,24 @@ static int cmd_plan(Arena *a, int argc, char **argv) {
   return 0;
 }
 
+/* a sequence or optional among the inputs and outputs of g or its subgraphs:
+ * both writers know tensor types only, so converting would lose them */
+static const Value *structured_io(const Graph *g) {
+  for (int i = 0; i < g->ninputs + g->noutputs; i++) {
+    const Value *v = i < g->ninputs ? g->inputs[i] : g->outputs[i - g->ninputs];
+    if (v->decl_seq || v->decl_opt) return v;
+  }
+  for (int i = 0; i < g->nnodes; i++)
+    for (int k = 0; k < g->nodes[i]->nattrs; k++) {
+      const Attr *at = &g->nodes[i]->attrs[k];
+      for (int j = 0; j < (at->kind == AK_GRAPHS ? at->n : at->kind == AK_GRAPH); j++) {
+        const Value *v = structured_io(at->kind == AK_GRAPHS ? at->graphs[j] : at->g);
+        if (v) return v;
+      }
+    }
+  return NULL;
+}
+
 static int cmd_convert(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 0);
   if (r.help) {
@@ -370,6 +429,10 @@ static int cmd_convert(Arena *a, int argc, char **argv) {
   need_model(&r, usage_convert);
   if (!r.out) diag_fatal("no output given: use -o OUT");
   Graph *g = model_load(a, r.model);
+  const Value *v = structured_io(g);
+  if (v)
+    diag_fatal("'%s' is a sequence or optional: mlc does not support converting those (its "
+               "writers know tensor types only)", v->name);
   model_save(g, r.out);
   return 0;
 }

@@ -47,19 +47,6 @@ static const char *where(const Graph *g) {
 
 /* ---- nesting depth, before protobuf-c recurses -------------------------------- */
 
-static int read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out) {
-  uint64_t v = 0;
-  for (int shift = 0; shift < 64 && *i < len; shift += 7) {
-    uint8_t b = p[(*i)++];
-    v |= (uint64_t)(b & 0x7f) << shift;
-    if (!(b & 0x80)) {
-      *out = v;
-      return 1;
-    }
-  }
-  return 0;
-}
-
 static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d,
                                                uint64_t tag) {
   return tag >> 3 <= UINT_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
@@ -76,10 +63,10 @@ static int wire_depth_ok(const uint8_t *p, size_t len, const ProtobufCMessageDes
   if (depth > MAX_WIRE_DEPTH) return 0;
   for (size_t i = 0; i < len;) {
     uint64_t tag, n;
-    if (!read_varint(p, len, &i, &tag)) return 1;
+    if (!io_read_varint(p, len, &i, &tag)) return 1;
     switch (tag & 7) {
     case 0:
-      if (!read_varint(p, len, &i, &n)) return 1;
+      if (!io_read_varint(p, len, &i, &n)) return 1;
       break;
     case 1:
     case 5: {
@@ -89,7 +76,7 @@ static int wire_depth_ok(const uint8_t *p, size_t len, const ProtobufCMessageDes
       break;
     }
     case 2: {
-      if (!read_varint(p, len, &i, &n) || n > len - i) return 1;
+      if (!io_read_varint(p, len, &i, &n) || n > len - i) return 1;
       const ProtobufCFieldDescriptor *f = field_of(d, tag);
       if (f && f->type == PROTOBUF_C_TYPE_MESSAGE &&
           !wire_depth_ok(p + i, (size_t)n, f->descriptor, depth + 1, nul))
@@ -142,9 +129,9 @@ static size_t escape_msg(const uint8_t *p, size_t len, const ProtobufCMessageDes
   while (i < len) {
     size_t start = i, body;
     uint64_t tag, n = 0;
-    if (!read_varint(p, len, &i, &tag)) break;
+    if (!io_read_varint(p, len, &i, &tag)) break;
     int wt = (int)(tag & 7);
-    if (wt == 0 && read_varint(p, len, &i, &n)) {
+    if (wt == 0 && io_read_varint(p, len, &i, &n)) {
       EMIT(p + start, i - start);
       continue;
     }
@@ -153,7 +140,7 @@ static size_t escape_msg(const uint8_t *p, size_t len, const ProtobufCMessageDes
       EMIT(p + start, i - start);
       continue;
     }
-    if (wt != 2 || !read_varint(p, len, &i, &n) || n > len - i) {
+    if (wt != 2 || !io_read_varint(p, len, &i, &n) || n > len - i) {
       i = start;
       break;
     }
@@ -169,7 +156,9 @@ static size_t escape_msg(const uint8_t *p, size_t len, const ProtobufCMessageDes
       size_t k = sz_of->n++;
       if (!out) {
         sz_of->v = arena_grow(sz_of->a, sz_of->v, &sz_of->cap, k + 1, sizeof *sz_of->v);
-        sz_of->v[k] = escape_msg(p + body, (size_t)n, f->descriptor, sz_of, NULL);
+        /* the nested messages' sizes go after k: the list may move */
+        size_t inner = escape_msg(p + body, (size_t)n, f->descriptor, sz_of, NULL);
+        sz_of->v[k] = inner;
       }
       sz = sz_of->v[k];
     } else {
@@ -197,9 +186,11 @@ static size_t escape_msg(const uint8_t *p, size_t len, const ProtobufCMessageDes
 
 /* "unk__N" could clash with a dim_param the file itself uses, and equal
  * dim_params mean equal sizes: start numbering past every such name. */
+static const Onnx__TypeProto *tensor_within(const Onnx__TypeProto *tp, Value *v);
+
 static void scan_unk_types(Importer *im, Onnx__ValueInfoProto *const *vi, size_t n) {
   for (size_t i = 0; i < n; i++) {
-    const Onnx__TypeProto *tp = vi[i]->type;
+    const Onnx__TypeProto *tp = tensor_within(vi[i]->type, NULL);
     if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
         !tp->tensor_type->shape)
       continue;
@@ -243,16 +234,37 @@ static const char *type_kind(Onnx__TypeProto__ValueCase c) {
   }
 }
 
+/* The type inside optional(...) and seq(...) (in that order, each at most
+ * once), noting them in v's decl_opt and decl_seq when v is given */
+static const Onnx__TypeProto *tensor_within(const Onnx__TypeProto *tp, Value *v) {
+  if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE) {
+    if (v) v->decl_opt = 1;
+    tp = tp->optional_type->elem_type;
+  }
+  if (tp && tp->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE) {
+    if (v) v->decl_seq = 1;
+    tp = tp->sequence_type->elem_type;
+  }
+  return tp;
+}
+
 /* Sets v's dtype and shape from a declared type. `what` names graph inputs
- * and outputs, whose types mlc must understand; value_info (what == NULL) is
- * only a hint, and what mlc cannot use in it is skipped. */
+ * and outputs, whose types mlc must understand: tensors, sequences of
+ * tensors and optionals of either (a sequence's type is its elements'; the
+ * kind goes to decl_seq and decl_opt); value_info (what == NULL) is only a
+ * hint, and what mlc cannot use in it is skipped. */
 static void set_type(Importer *im, const Graph *g, Value *v, const Onnx__TypeProto *tp,
                      const char *what) {
   if (!tp || tp->value_case == ONNX__TYPE_PROTO__VALUE__NOT_SET) return;
   if (tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
     if (!what) return;
-    diag_fatal("%s%s '%s' is %s; mlc supports only tensors", where(g), what, v->name,
-               type_kind(tp->value_case));
+    const Onnx__TypeProto *in = tensor_within(tp, v);
+    if (!in || in->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+      diag_fatal("%s%s '%s' is %s%s; mlc supports tensors, sequences of tensors and "
+                 "optionals of those", where(g), what, v->name,
+                 in == tp ? "" : "a sequence or optional of ",
+                 in ? type_kind(in->value_case) : "a value of no type");
+    tp = in;
   }
   const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
   DType t = tt->has_elem_type ? (DType)tt->elem_type : DT_UNDEF;
@@ -353,6 +365,11 @@ static void import_attr(Importer *im, Graph *g, Node *n, const Onnx__AttributePr
   if (ir_attr(n, name)) diag_node_fatal(n, "attribute '%s' is given twice", name);
   AttrKind k = attr_kind_of(ap);
   const char *ref = ap->ref_attr_name && *ap->ref_attr_name ? ap->ref_attr_name : NULL;
+  /* Optional's type tells what an empty optional would hold: mlc needs only
+   * that it is empty, so the attribute is not kept */
+  if (k == AK_TYPE_PROTO && !ref && !strcmp(name, "type") && !strcmp(n->op_type, "Optional") &&
+      (!*n->domain || !strcmp(n->domain, "ai.onnx")))
+    return;
   if (k == AK_SPARSE_TENSOR || k == AK_SPARSE_TENSORS || k == AK_TYPE_PROTO ||
       k == AK_TYPE_PROTOS)
     diag_node_fatal(n, "attribute '%s' has an unsupported attribute kind (%s)", name,

@@ -1,11 +1,16 @@
 /* Elementwise ops: shapes by numpy broadcasting; each lowers to the runtime
  * scalar function named in its ops.def row (aux), so the interpreter's loop
- * kernel and generated code's inlined loop evaluate the same expression. */
+ * kernel and generated code's inlined loop evaluate the same expression.
+ * Pow of mixed types and BitCast go through the runtime's cast kernel,
+ * whose integer conversions wrap (two's complement), so they need no scalar
+ * functions of their own. */
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "diag.h"
+#include "op_index.h"
+#include "op_norm.h"
 #include "ops.h"
 
 static void same_dtype(const Node *n, int a, int b) {
@@ -89,6 +94,8 @@ void infer_Cast(Graph *g, Node *n) {
   DType to = n->op == OP_CastLike ? n->in[1]->dtype : (DType)attr_i(n, "to", 0);
   if (!dtype_size(to) || to == DT_STRING || to == DT_COMPLEX64 || to == DT_COMPLEX128)
     diag_node_fatal(n, "cannot cast to element type %s", dtype_name(to));
+  if (n->in[0]->dtype == DT_STRING) /* parsing numbers out of text: not supported */
+    diag_node_fatal(n, "cannot cast from element type string");
   const char *round = attr_s(n, "round_mode", "up");
   if (strcmp(round, "up") && strcmp(round, "down") && strcmp(round, "nearest"))
     diag_node_fatal(n, "round_mode must be up, down or nearest, not '%s'", round);
@@ -188,11 +195,45 @@ void lower_binary(Graph *g, Node *n, Lowering *L) {
   lower_ew(g, n, L, optab[n->op].aux, n->in[0]->dtype, n->in, n->out[0], 0, 0);
 }
 
+static KCall *cast_call(Graph *g, Lowering *L, Value *x, Value *y, DType from, DType to) {
+  KCall *c = lower_add(g, L, K_cast);
+  MlcCast *p = KC_PARAMS(c, MlcCast);
+  p->count = ir_numel(y);
+  p->from = from;
+  p->to = to;
+  c->io[0] = x;
+  c->io[1] = y;
+  c->nio = 2;
+  return c;
+}
+
+static int is_unsigned(DType t) {
+  return t == DT_UINT8 || t == DT_UINT16 || t == DT_UINT32 || t == DT_UINT64;
+}
+
+/* Pow's exponent may have another type than its base. The power is then
+ * taken in a type that holds both, as numpy promotes before the reference
+ * casts back to the base's type: double when either is a float, else 64-bit
+ * integers, unsigned for an unsigned exponent so that huge exponents keep
+ * their value (integer powers wrap, and wrapping commutes with the cast
+ * back). A constant operand is converted at compile time. */
 void lower_Pow(Graph *g, Node *n, Lowering *L) {
-  if (n->in[0]->dtype != n->in[1]->dtype)
-    diag_node_fatal(n, "Pow with base %s and exponent %s is not supported yet",
-                    dtype_name(n->in[0]->dtype), dtype_name(n->in[1]->dtype));
-  lower_binary(g, n, L);
+  DType bt = n->in[0]->dtype, et = n->in[1]->dtype;
+  if (bt == et) {
+    lower_binary(g, n, L);
+    return;
+  }
+  if (bt == DT_BOOL || et == DT_BOOL || !idx_castable(bt) || !idx_castable(et))
+    diag_node_fatal(n, "Pow with base %s and exponent %s is not supported",
+                    dtype_name(bt), dtype_name(et));
+  DType ct = dtype_is_float(bt) || dtype_is_float(et) ? DT_DOUBLE
+             : is_unsigned(et)                       ? DT_UINT64
+                                                     : DT_INT64;
+  Value *out = n->out[0];
+  Value *ins[2] = {aux_as_type(g, L, n->in[0], ct), aux_as_type(g, L, n->in[1], ct)};
+  Value *res = out->dtype == ct ? out : aux_temp(g, ct, out->rank, out->dims);
+  lower_ew(g, n, L, "pow", ct, ins, res, 0, 0);
+  if (res != out) cast_call(g, L, res, out, ct, out->dtype);
 }
 
 /* Mod: fmod=0 takes the divisor's sign (Python's %); fmod=1 is C's fmod. The
@@ -244,18 +285,58 @@ void lower_where(Graph *g, Node *n, Lowering *L) {
 }
 
 void lower_Cast(Graph *g, Node *n, Lowering *L) {
-  KCall *c = lower_add(g, L, K_cast);
+  KCall *c = cast_call(g, L, n->in[0], n->out[0], n->in[0]->dtype, n->out[0]->dtype);
   MlcCast *p = KC_PARAMS(c, MlcCast);
-  p->count = ir_numel(n->out[0]);
-  p->from = n->in[0]->dtype;
-  p->to = n->out[0]->dtype;
   p->nosat = n->opset >= 19 && !attr_i(n, "saturate", 1) ? MLC_CAST_NOSAT : 0;
   if (p->to == DT_FLOAT8E8M0 && n->opset >= 24) {
     const char *m = attr_s(n, "round_mode", "up");
     p->nosat |= !strcmp(m, "down") ? MLC_CAST_ROUND_DOWN
               : !strcmp(m, "nearest") ? MLC_CAST_ROUND_NEAREST : 0;
   }
-  c->io[0] = n->in[0];
-  c->io[1] = n->out[0];
-  c->nio = 2;
+}
+
+/* ---- BitCast ------------------------------------------------------------- */
+
+/* ONNX's bit width of t: 4 and 2 for the packed types, which mlc keeps one
+ * per byte; 0 for types BitCast cannot take here (string, complex) */
+static int bit_width(DType t) {
+  switch (t) {
+  case DT_INT4: case DT_UINT4: case DT_FLOAT4E2M1: return 4;
+  case DT_INT2: case DT_UINT2: return 2;
+  case DT_STRING: case DT_COMPLEX64: case DT_COMPLEX128: return 0;
+  default: return 8 * (int)dtype_size(t);
+  }
+}
+
+/* the integer type whose conversions move t's bits: a sub-byte type's bits
+ * are the low bits of its byte, and float4e2m1 keeps its code there like
+ * uint4 */
+static DType bits_type(DType t) {
+  return t == DT_FLOAT4E2M1 ? DT_UINT4 : bit_width(t) == 8 && t != DT_BOOL ? DT_UINT8 : t;
+}
+
+void infer_BitCast(Graph *g, Node *n) {
+  (void)g;
+  DType from = n->in[0]->dtype, to = (DType)attr_i(n, "to", 0);
+  int fb = bit_width(from), tb = dtype_size(to) ? bit_width(to) : 0;
+  if (!fb || !tb)
+    diag_node_fatal(n, "BitCast from %s to %s is not supported", dtype_name(from),
+                    dtype_name(to));
+  if (fb != tb)
+    diag_node_fatal(n, "BitCast needs types of one bit width: %s has %d bits, %s %d",
+                    dtype_name(from), fb, dtype_name(to), tb);
+  ir_copy_type(n->out[0], n->in[0]);
+  n->out[0]->dtype = to;
+}
+
+/* The bytes as they are, except where mlc's one-byte storage holds more
+ * than the bits: a sub-byte type's byte is re-derived from its low bits
+ * (int4 and int2 sign-extended), and a bool is 0 or 1 (any nonzero byte is
+ * true), both conversions of the integer types of bits_type(). */
+void lower_BitCast(Graph *g, Node *n, Lowering *L) {
+  DType from = n->in[0]->dtype, to = n->out[0]->dtype;
+  if (to == DT_BOOL || bit_width(to) < 8)
+    cast_call(g, L, n->in[0], n->out[0], bits_type(from), bits_type(to));
+  else
+    lower_copy_all(g, L, n->in[0], n->out[0]);
 }

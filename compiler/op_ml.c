@@ -10,8 +10,9 @@
  * followed by OneHot's kernel, OneHotEncoder. Integer inputs are computed in
  * float, as onnxruntime does.
  *
- * mlc has no string tensors, so string labels, keys and categories are
- * refused with a message that says so (CategoryMapper always is).
+ * LabelEncoder with string keys or values (and opset 1's classes_strings)
+ * is a lookup of the string kernels (runtime/string.c); the other string
+ * labels and categories are refused (CategoryMapper always is).
  * OneHotEncoder with zeros = 0 cannot fail at run time on an unknown
  * category as onnxruntime does: the category's row is all zeros.
  */
@@ -32,7 +33,7 @@ void ml_check_input(const Node *n, const Value *x) {
   case DT_FLOAT: case DT_DOUBLE: case DT_INT64: case DT_INT32:
     return;
   case DT_STRING:
-    diag_node_fatal(n, "%s on strings is not supported: mlc has no string tensors", n->op_type);
+    diag_node_fatal(n, "%s on strings is not supported", n->op_type);
   default:
     diag_node_fatal(n, "input '%s' is %s; %s takes float, double, int64 or int32", x->name,
                     dtype_name(x->dtype), n->op_type);
@@ -94,7 +95,7 @@ int64_t ml_numbers(Graph *g, const Node *n, const char *floats, const char *tens
 
 void ml_no_strings(const Node *n, const char *name) {
   if (ir_attr(n, name))
-    diag_node_fatal(n, "'%s' holds strings; mlc has no string tensors", name);
+    diag_node_fatal(n, "'%s' holds strings, which %s does not support in mlc", name, n->op_type);
 }
 
 /* a per-feature attribute list: 1 value, or one per feature (c); -1 if absent */
@@ -296,14 +297,17 @@ void lower_FeatureVectorizer(Graph *g, Node *n, Lowering *L) {
 typedef struct KeyVal {
   double kf, vf;
   int64_t ki, vi;
-  int64_t pos, isint;
+  const char *ks, *vs; /* string keys and values (LabelEncoder) */
+  int64_t pos, isint;  /* isint: 1 integer keys, 2 string keys, 0 floats */
 } KeyVal;
 
 static int cmp_key(const void *a, const void *b) {
   const KeyVal *x = a, *y = b;
-  if (x->isint) {
+  int c = x->isint == 2 ? strcmp(x->ks, y->ks) : 0;
+  if (c) return c;
+  if (x->isint == 1) {
     if (x->ki != y->ki) return x->ki < y->ki ? -1 : 1;
-  } else {
+  } else if (!x->isint) {
     int xn = isnan(x->kf), yn = isnan(y->kf); /* NaN keys last */
     if (xn != yn) return xn - yn;
     if (!xn && x->kf != y->kf) return x->kf < y->kf ? -1 : 1;
@@ -312,15 +316,17 @@ static int cmp_key(const void *a, const void *b) {
   return x->pos < y->pos ? 1 : x->pos > y->pos;
 }
 
-/* sorts the pairs by key and drops repeats; returns how many remain */
+/* sorts the pairs by key (key_int: as KeyVal's isint) and drops repeats;
+ * returns how many remain */
 static int64_t sort_keys(KeyVal *kv, int64_t k, int key_int) {
   for (int64_t i = 0; i < k; i++) kv[i].isint = key_int;
   qsort(kv, (size_t)k, sizeof *kv, cmp_key);
   int64_t m = 0;
   for (int64_t i = 0; i < k; i++) {
-    int same = m && (key_int ? kv[i].ki == kv[m - 1].ki
-                             : (kv[i].kf == kv[m - 1].kf ||
-                                (isnan(kv[i].kf) && isnan(kv[m - 1].kf))));
+    int same = m && (key_int == 2 ? !strcmp(kv[i].ks, kv[m - 1].ks)
+                     : key_int ? kv[i].ki == kv[m - 1].ki
+                               : (kv[i].kf == kv[m - 1].kf ||
+                                  (isnan(kv[i].kf) && isnan(kv[m - 1].kf))));
     if (!same) kv[m++] = kv[i];
   }
   return m;
@@ -365,46 +371,87 @@ typedef struct Encoder {
   DType key_t, out_t;
   double def_f;
   int64_t def_i;
+  const char *def_s;
 } Encoder;
+
+/* a list attribute of strings (STRINGS `list`, or a string TENSOR `tensor`):
+ * the count, -1 when neither is present */
+static int64_t string_list(const Node *n, const char *list, const char *tensor,
+                           const char *const **out) {
+  const Attr *a = ir_attr(n, list);
+  if (a && a->kind == AK_STRINGS) {
+    *out = a->strings;
+    return a->n;
+  }
+  a = tensor ? ir_attr(n, tensor) : NULL;
+  if (a && a->kind == AK_TENSOR && a->t && a->t->dtype == DT_STRING) {
+    *out = a->t->data;
+    return (int64_t)(a->t->nbytes / sizeof **out);
+  }
+  return -1;
+}
+
+/* opset 1 maps strings to their places in classes_strings, or places to
+ * strings: as keys and values of opset 2 */
+static int64_t classes_as_map(Graph *g, const Node *n, const char *const **strs,
+                              int64_t **ints) {
+  int64_t k = string_list(n, "classes_strings", NULL, strs);
+  if (k < 0) diag_node_fatal(n, "LabelEncoder-1 needs classes_strings");
+  *ints = arena_array(g->arena, (size_t)k + 1, sizeof **ints);
+  for (int64_t i = 0; i < k; i++) (*ints)[i] = i;
+  return k;
+}
 
 static int is_int_type(DType t) { return t == DT_INT64 || t == DT_INT32 || t == DT_INT16; }
 
 static void encoder_read(Graph *g, const Node *n, Encoder *e) {
-  static const char *strs[] = {"keys_strings", "values_strings", "classes_strings",
-                               "default_string"};
-  for (int i = 0; i < 4; i++)
-    if (ir_attr(n, strs[i]) && (i < 3 || !ir_attr(n, "values_int64s")))
-      ml_no_strings(n, strs[i]);
   double *kf = NULL, *vf = NULL;
   const int64_t *ki = NULL, *vi = NULL;
-  int64_t nk, nv;
+  const char *const *ks = NULL, *const *vs = NULL;
+  int64_t nk, nv = -1, *places;
   const Attr *kt = ir_attr(n, "keys_tensor"), *vt = ir_attr(n, "values_tensor");
   memset(e, 0, sizeof *e);
-  if ((kt && kt->kind == AK_TENSOR && kt->t->dtype == DT_STRING) ||
-      (vt && vt->kind == AK_TENSOR && vt->t->dtype == DT_STRING))
-    diag_node_fatal(n, "string keys or values are not supported: mlc has no string tensors");
-  if ((nk = attr_ints(n, "keys_int64s", &ki)) >= 0) {
+  if (n->opset < 2 && n->in[0]->dtype == DT_STRING) {
+    nk = classes_as_map(g, n, &ks, &places);
+    e->key_t = DT_STRING;
+    nv = nk;
+    vi = places;
+    e->out_t = DT_INT64;
+  } else if (n->opset < 2) {
+    nk = classes_as_map(g, n, &vs, &places);
+    ki = places;
+    e->key_t = DT_INT64;
+    nv = nk;
+    e->out_t = DT_STRING;
+  } else if ((nk = string_list(n, "keys_strings", "keys_tensor", &ks)) >= 0) {
+    e->key_t = DT_STRING;
+  } else if ((nk = attr_ints(n, "keys_int64s", &ki)) >= 0) {
     e->key_t = DT_INT64;
   } else if ((nk = ml_numbers(g, n, "keys_floats", "keys_tensor", &kf)) >= 0) {
     e->key_t = kt ? kt->t->dtype : DT_FLOAT;
   } else {
-    diag_node_fatal(n, "LabelEncoder needs keys (keys_int64s, keys_floats or keys_tensor)");
+    diag_node_fatal(n, "LabelEncoder needs keys (keys_strings, keys_int64s, keys_floats or "
+                    "keys_tensor)");
   }
-  if ((nv = attr_ints(n, "values_int64s", &vi)) >= 0) {
+  if (n->opset < 2) {
+    /* the classes gave both */
+  } else if ((nv = string_list(n, "values_strings", "values_tensor", &vs)) >= 0) {
+    e->out_t = DT_STRING;
+  } else if ((nv = attr_ints(n, "values_int64s", &vi)) >= 0) {
     e->out_t = DT_INT64;
   } else if ((nv = ml_numbers(g, n, "values_floats", "values_tensor", &vf)) >= 0) {
     e->out_t = vt ? vt->t->dtype : DT_FLOAT;
   } else {
-    diag_node_fatal(n, "LabelEncoder needs values (values_int64s, values_floats or "
-                    "values_tensor)");
+    diag_node_fatal(n, "LabelEncoder needs values (values_strings, values_int64s, "
+                    "values_floats or values_tensor)");
   }
   if (nk != nv)
     diag_node_fatal(n, "LabelEncoder has %lld keys but %lld values", (long long)nk,
                     (long long)nv);
-  e->key_int = is_int_type(e->key_t);
+  e->key_int = e->key_t == DT_STRING ? 2 : is_int_type(e->key_t);
   e->val_int = is_int_type(e->out_t);
   /* integer tensors read as doubles are exact up to 2^53; lists are read as they are */
-  if (e->key_int && !ki)
+  if (e->key_int == 1 && !ki)
     for (int64_t i = 0; i < nk; i++)
       if (fabs(kf[i]) > 9007199254740992.0)
         diag_node_fatal(n, "integer key %g is too large", kf[i]);
@@ -412,17 +459,25 @@ static void encoder_read(Graph *g, const Node *n, Encoder *e) {
   e->kv = arena_array(g->arena, (size_t)nk + 1, sizeof *e->kv);
   for (int64_t i = 0; i < nk; i++) {
     KeyVal *p = &e->kv[i];
-    p->ki = ki ? ki[i] : (int64_t)kf[i];
-    p->kf = ki ? (double)ki[i] : kf[i];
-    p->vi = vi ? vi[i] : (int64_t)(vf[i] >= -9.2e18 && vf[i] <= 9.2e18 ? vf[i] : 0);
-    p->vf = vi ? (double)vi[i] : vf[i];
+    p->ki = ki ? ki[i] : kf ? (int64_t)kf[i] : 0;
+    p->kf = ki ? (double)ki[i] : kf ? kf[i] : 0;
+    p->ks = ks ? ks[i] : NULL;
+    p->vi = vi ? vi[i] : vf ? (int64_t)(vf[i] >= -9.2e18 && vf[i] <= 9.2e18 ? vf[i] : 0) : 0;
+    p->vf = vi ? (double)vi[i] : vf ? vf[i] : 0;
+    p->vs = vs ? vs[i] : NULL;
     p->pos = i;
   }
   e->k = sort_keys(e->kv, nk, e->key_int);
   e->def_f = attr_f(n, "default_float", -0.0);
   e->def_i = attr_i(n, "default_int64", -1);
+  e->def_s = attr_s(n, "default_string", "_Unused");
   const Attr *dt = ir_attr(n, "default_tensor");
-  if (dt) {
+  const char *const *ds;
+  if (string_list(n, "", "default_tensor", &ds) >= 0) {
+    if (string_list(n, "", "default_tensor", &ds) != 1)
+      diag_node_fatal(n, "default_tensor must hold one value");
+    e->def_s = ds[0];
+  } else if (dt) {
     double *d;
     if (ml_numbers(g, n, NULL, "default_tensor", &d) != 1)
       diag_node_fatal(n, "default_tensor must hold one value");
@@ -433,22 +488,63 @@ static void encoder_read(Graph *g, const Node *n, Encoder *e) {
 
 void infer_LabelEncoder(Graph *g, Node *n) {
   Encoder e;
-  if (n->opset < 2)
-    diag_node_fatal(n, "LabelEncoder before opset 2 maps strings; mlc has no string tensors");
   encoder_read(g, n, &e);
   const Value *x = n->in[0];
-  if (x->dtype == DT_STRING)
-    diag_node_fatal(n, "string input is not supported: mlc has no string tensors");
-  if (is_int_type(x->dtype) != e.key_int || (!e.key_int && !dtype_is_float(x->dtype)))
+  if ((x->dtype == DT_STRING) != (e.key_t == DT_STRING) ||
+      (e.key_t != DT_STRING && is_int_type(x->dtype) != e.key_int) ||
+      (!e.key_int && !dtype_is_float(x->dtype)) ||
+      (e.out_t == DT_STRING && x->dtype != DT_INT64 && x->dtype != DT_INT32 &&
+       x->dtype != DT_INT16 && x->dtype != DT_FLOAT && x->dtype != DT_DOUBLE &&
+       x->dtype != DT_STRING))
     diag_node_fatal(n, "input is %s but the keys are %s", dtype_name(x->dtype),
                     dtype_name(e.key_t));
   same_shape_out(n, e.out_t);
 }
 
+/* a column of the sorted table as a constant: strings, int64 or double */
+static Value *table_column(Graph *g, const KeyVal *kv, int64_t k, int value, DType t) {
+  Value *v = ir_value_new(g, NULL);
+  v->dtype = t == DT_STRING ? DT_STRING : is_int_type(t) ? DT_INT64 : DT_DOUBLE;
+  ir_set_shape(v, 1, &k);
+  void *d = ir_alloc_data(g, v);
+  for (int64_t i = 0; i < k; i++) {
+    if (v->dtype == DT_STRING) ((const char **)d)[i] = value ? kv[i].vs : kv[i].ks;
+    else if (v->dtype == DT_INT64) ((int64_t *)d)[i] = value ? kv[i].vi : kv[i].ki;
+    else ((double *)d)[i] = value ? kv[i].vf : kv[i].kf;
+  }
+  return v;
+}
+
 void lower_LabelEncoder(Graph *g, Node *n, Lowering *L) {
   Encoder e;
   encoder_read(g, n, &e);
-  lower_map(g, L, n->in[0], n->out[0], e.kv, e.k, e.key_int, e.val_int, e.def_f, e.def_i);
+  if (e.key_t != DT_STRING && e.out_t != DT_STRING) {
+    lower_map(g, L, n->in[0], n->out[0], e.kv, e.k, e.key_int, e.val_int, e.def_f, e.def_i);
+    return;
+  }
+  /* string keys or values: the string kernel's lookup */
+  KCall *c = lower_add(g, L, K_str_map);
+  MlcStrMap *p = KC_PARAMS(c, MlcStrMap);
+  p->count = ir_numel(n->in[0]);
+  p->nkeys = e.k;
+  p->in_t = n->in[0]->dtype;
+  c->io[0] = n->in[0];
+  c->io[1] = table_column(g, e.kv, e.k, 0, e.key_t);
+  c->io[2] = table_column(g, e.kv, e.k, 1, e.out_t);
+  p->key_t = c->io[1]->dtype;
+  p->out_t = e.out_t;
+  p->def_i = e.def_i;
+  p->def_f = e.def_f;
+  if (e.out_t == DT_STRING) {
+    Value *d = ir_value_new(g, NULL);
+    int64_t one = 1;
+    d->dtype = DT_STRING;
+    ir_set_shape(d, 1, &one);
+    *(const char **)ir_alloc_data(g, d) = e.def_s;
+    c->io[3] = d;
+  }
+  c->io[4] = n->out[0];
+  c->nio = 5;
 }
 
 void infer_OneHotEncoder(Graph *g, Node *n) {
@@ -474,7 +570,7 @@ void lower_OneHotEncoder(Graph *g, Node *n, Lowering *L) {
   const int64_t *cats;
   int k = attr_ints(n, "cats_int64s", &cats);
   KeyVal *kv = arena_array(g->arena, (size_t)k, sizeof *kv);
-  for (int i = 0; i < k; i++) kv[i] = (KeyVal){(double)cats[i], 0, cats[i], i, i, 1};
+  for (int i = 0; i < k; i++) kv[i] = (KeyVal){.kf = (double)cats[i], .ki = cats[i], .vi = i, .pos = i, .isint = 1};
   int64_t m = sort_keys(kv, k, 1);
   Value *idx = idx_temp(g, DT_INT64, x->rank, x->dims);
   lower_map(g, L, x, idx, kv, m, 1, 1, 0, -1);

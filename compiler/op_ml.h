@@ -29,7 +29,7 @@ int64_t ml_numbers(Graph *g, const Node *n, const char *floats, const char *tens
                    double **out);
 
 /* Node error unless the node's string-valued attribute `name` is absent:
- * mlc has no string tensors */
+ * the classifiers and the other ml ops that use it make numbers only */
 void ml_no_strings(const Node *n, const char *name);
 
 #endif

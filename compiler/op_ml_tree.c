@@ -16,7 +16,7 @@
  * it; weights attached to a node that is not a leaf are ignored; the
  * classifier always sums, and decides two-class labels and scores by
  * onnxruntime's rules (see runtime/ml.c). String class labels are refused:
- * mlc has no string tensors.
+ * the classifiers here make numeric labels only.
  */
 #include <math.h>
 #include <stdio.h>

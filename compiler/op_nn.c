@@ -14,9 +14,9 @@
  * there instead): the lowering adds a temporary value of the size the
  * runtime header computes (mlc_rt_conv_scratch, mlc_rt_gemm_scratch) as the
  * call's last io slot, so the memory planner places it in the arena like
- * any other intermediate. Their fused activation (act) starts as
- * MLC_ACT_NONE; a fusion pass sets it. The global pools are reductions and
- * lower to the reduce kernel.
+ * any other intermediate (a float64 MatMul runs a plain loop that needs
+ * none). Their fused activation (act) starts as MLC_ACT_NONE; a fusion pass
+ * sets it. The global pools are reductions and lower to the reduce kernel.
  */
 #include <string.h>
 
@@ -336,15 +336,34 @@ static int64_t bn_channels(const Node *n) {
   return ch;
 }
 
+/* Whether BatchNormalization normalizes by the batch's statistics: from
+ * opset 14 the training_mode attribute says so, and the running mean and
+ * variance are outputs 1 and 2. Before, the outputs do: a node with
+ * more than Y (mean, var, saved_mean, saved_var) is in training mode, as
+ * onnxruntime reads it, unless the opset-6 attribute is_test is set. */
+int bn_training(const Node *n) {
+  if (n->opset >= 14) {
+    int64_t t = attr_i(n, "training_mode", 0);
+    if (t != 0 && t != 1)
+      diag_node_fatal(n, "training_mode is %lld; it must be 0 or 1", (long long)t);
+    if (n->nout > 3)
+      diag_node_fatal(n, "BatchNormalization-%d has at most 3 outputs, not %d", n->opset,
+                      n->nout);
+    return (int)t;
+  }
+  if (n->opset < 7 && attr_i(n, "is_test", 0)) return 0;
+  for (int i = 1; i < n->nout; i++)
+    if (n->out[i]) return 1;
+  return 0;
+}
+
 void infer_BatchNormalization(Graph *g, Node *n) {
   static const char *names[5] = {"input X", "scale", "bias B", "mean", "var"};
-  if (attr_i(n, "training_mode", 0) != 0 || (n->opset < 7 && attr_i(n, "is_test", 0) == 0 &&
-                                              output_used(n, 1)))
-    diag_node_fatal(n, "training mode is not supported (inference only)");
-  for (int i = 1; i < n->nout; i++)
-    if (output_used(n, i))
-      diag_node_fatal(n, "output %d (a training statistic) is not supported; "
-                      "mlc runs BatchNormalization for inference only", i);
+  if (!bn_training(n))
+    for (int i = 1; i < n->nout; i++)
+      if (output_used(n, i))
+        diag_node_fatal(n, "output %d (a training statistic) is computed only in "
+                        "training mode", i);
   int64_t ch = bn_channels(n);
   for (int i = 0; i < 5; i++) {
     require_float(n, n->in[i], names[i]);
@@ -353,19 +372,45 @@ void infer_BatchNormalization(Graph *g, Node *n) {
                       names[i], ir_shape_str(g->arena, n->in[i]), (long long)ch);
   }
   ir_copy_type(n->out[0], n->in[0]);
-  /* unused training outputs still get a type, per channel */
+  /* the statistics are per channel, shaped like the input mean */
   for (int i = 1; i < n->nout; i++)
-    if (n->out[i]) ir_copy_type(n->out[i], n->in[1]);
+    if (n->out[i]) ir_copy_type(n->out[i], n->in[3]);
+}
+
+/* training mode: the kernel writes the four statistics into one [4, C]
+ * temporary, copied from there into the outputs the node has (running mean
+ * and var; before opset 14 also saved mean and saved 1 / sqrt(var + eps)) */
+static void lower_bn_training(Graph *g, Node *n, Lowering *L, const MlcBatchNorm *geom) {
+  KCall *k = lower_add(g, L, K_batchnorm_train_f32);
+  MlcBnTrain *p = KC_PARAMS(k, MlcBnTrain);
+  int64_t c = geom->c;
+  p->n = geom->n;
+  p->c = c;
+  p->inner = geom->inner;
+  p->eps = geom->eps;
+  p->momentum = attr_f(n, "momentum", 0.9);
+  Value *stats = scratch_value(g, 4 * c);
+  for (int i = 0; i < 5; i++) k->io[i] = n->in[i];
+  k->io[5] = n->out[0];
+  k->io[6] = stats;
+  k->nio = 7;
+  int64_t one = 1;
+  for (int i = 1; i < n->nout && i <= 4; i++)
+    if (n->out[i] && stats)
+      lower_strided_copy(g, n, L, stats, n->out[i], 1, &c, &one, &one, (i - 1) * c, 0);
 }
 
 void lower_BatchNormalization(Graph *g, Node *n, Lowering *L) {
   const Value *x = n->in[0];
+  MlcBatchNorm geom = {.n = x->dims[0], .c = bn_channels(n)};
+  geom.inner = geom.c ? ir_numel(x) / (geom.n ? geom.n : 1) / geom.c : 0;
+  geom.eps = (float)attr_f(n, "epsilon", 1e-5);
+  if (bn_training(n)) {
+    lower_bn_training(g, n, L, &geom);
+    return;
+  }
   KCall *c = lower_add(g, L, K_batchnorm_f32);
-  MlcBatchNorm *p = KC_PARAMS(c, MlcBatchNorm);
-  p->n = x->dims[0];
-  p->c = bn_channels(n);
-  p->inner = p->c ? ir_numel(x) / (p->n ? p->n : 1) / p->c : 0;
-  p->eps = (float)attr_f(n, "epsilon", 1e-5);
+  *KC_PARAMS(c, MlcBatchNorm) = geom;
   for (int i = 0; i < 5; i++) c->io[i] = n->in[i];
   c->io[5] = n->out[0];
   c->nio = 6;
@@ -476,8 +521,9 @@ typedef struct MatMulShape {
 
 static void matmul_shape(Graph *g, const Node *n, MatMulShape *s) {
   const Value *a = n->in[0], *b = n->in[1];
-  require_float(n, a, "input A");
-  require_float(n, b, "input B");
+  if ((a->dtype != DT_FLOAT && a->dtype != DT_DOUBLE) || b->dtype != a->dtype)
+    diag_node_fatal(n, "MatMul of %s by %s is not supported (float32 or float64, both alike)",
+                    dtype_name(a->dtype), dtype_name(b->dtype));
   if (a->rank < 1 || b->rank < 1)
     diag_node_fatal(n, "MatMul inputs must have rank >= 1 (got %d and %d)", a->rank,
                     b->rank);
@@ -514,13 +560,16 @@ void infer_MatMul(Graph *g, Node *n) {
   MatMulShape s;
   matmul_shape(g, n, &s);
   set_shape_checked(n, n->out[0], s.rank, s.dims);
-  n->out[0]->dtype = DT_FLOAT;
+  n->out[0]->dtype = n->in[0]->dtype;
 }
 
+/* float32 on the blocked SGEMM; float64 on a plain loop that needs no
+ * scratch */
 void lower_MatMul(Graph *g, Node *n, Lowering *L) {
   MatMulShape s;
   matmul_shape(g, n, &s);
-  KCall *c = lower_add(g, L, K_matmul_f32);
+  int f64 = n->in[0]->dtype == DT_DOUBLE;
+  KCall *c = lower_add(g, L, f64 ? K_matmul_f64 : K_matmul_f32);
   MlcMatMul *p = KC_PARAMS(c, MlcMatMul);
   p->m = s.m;
   p->n = s.n;
@@ -542,8 +591,8 @@ void lower_MatMul(Graph *g, Node *n, Lowering *L) {
   c->io[0] = n->in[0];
   c->io[1] = n->in[1];
   c->io[2] = n->out[0];
-  c->io[3] = scratch_value(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
-  c->nio = 4;
+  c->io[3] = f64 ? NULL : scratch_value(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
+  c->nio = f64 ? 3 : 4;
 }
 
 /* Gemm's m, n, k, and C's element strides when broadcast to m x n */

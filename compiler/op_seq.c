@@ -9,7 +9,8 @@
  *   - Loop is unrolled while its trip count and condition are known at
  *     compile time (the condition may be computed by the body, as long as it
  *     folds); a condition that depends on run-time data is refused.
- *   - Scan is unrolled over its (static) sequence length.
+ *   - Scan is unrolled over its (static) sequence length; at opset 8, with a
+ *     batch axis first, once per batch entry, the results stacked.
  * Each inlined node is inferred right away, so a Loop's next condition is
  * known before the next iteration is laid down. Scan outputs are stacked with
  * Reshape + Concat.
@@ -17,7 +18,15 @@
  * Sequences are lists of tensor values known at compile time (Value.seq):
  * SequenceConstruct/Insert/Erase build the list, SequenceAt and
  * ConcatFromSequence become an Identity and a Concat of its elements,
- * SequenceLength a constant, SplitToSequence a Split. Positions must be known
+ * SequenceLength a constant, SplitToSequence a Split, SequenceMap its body
+ * once per element. Positions must be known at compile time. A sequence
+ * passes through Identity, If and Loop as its list.
+ *
+ * Optionals: a present one is simply its tensor or sequence, an empty one a
+ * value with opt_none set (no elements, never a tensor). So Optional and
+ * OptionalGetElement are identities and OptionalHasElement a constant. An If
+ * with a run-time condition picks sequences element by element (both
+ * branches must give as many); whether an optional is empty must be known
  * at compile time.
  */
 #include <stdio.h>
@@ -26,6 +35,7 @@
 #include "diag.h"
 #include "clone.h"
 #include "infer.h"
+#include "op_shape.h"
 #include "ops.h"
 
 /* Limits on unrolling: iterations of one node, and nodes all unrolling in a
@@ -82,8 +92,15 @@ static Node *add_node(Expansion *x, const char *op, const char *suffix, int nin,
   return n;
 }
 
-/* dst = src through an Identity, so dst keeps its name and its consumers */
+static void share_seq(Graph *g, const Value *src, Value *dst);
+
+/* dst = src through an Identity, so dst keeps its name and its consumers; a
+ * sequence or optional is resolved here, dst listing src's elements */
 static void forward(Expansion *x, Value *src, Value *dst) {
+  if (src->is_seq) {
+    share_seq(x->g, src, dst);
+    return;
+  }
   int first = x->g->nnodes;
   Node *n = add_node(x, "Identity", "out", 1, 1);
   n->in[0] = src;
@@ -142,6 +159,23 @@ static const Graph *graph_attr(const Node *n, const char *name) {
 
 /* ---- If ---------------------------------------------------------------------- */
 
+static void set_seq(Graph *g, Value *out, Value *const *items, int n);
+
+/* out = cond ? a : b for If output i, of equal shapes, with a Where */
+static void pick(Expansion *x, int i, Value *a, Value *b, Value *out) {
+  if (!ir_same_shape(a, b))
+    diag_node_fatal(x->at, "output %d has shape %s in one branch and %s in the other: with a "
+                    "condition known only at run time, mlc needs them equal", i,
+                    ir_shape_str(x->g->arena, a), ir_shape_str(x->g->arena, b));
+  int first = x->g->nnodes;
+  Node *w = add_node(x, "Where", "select", 3, 1);
+  w->in[0] = x->at->in[0];
+  w->in[1] = a;
+  w->in[2] = b;
+  w->out[0] = out;
+  settle(x, first);
+}
+
 void infer_If(Graph *g, Node *n) {
   Expansion x = {g, n, n->mark + 1};
   const Graph *br[2] = {graph_attr(n, "then_branch"), graph_attr(n, "else_branch")};
@@ -163,17 +197,20 @@ void infer_If(Graph *g, Node *n) {
     inline_body(&x, br[1], NULL, 0, outs[1], "else");
     for (int i = 0; i < n->nout; i++) {
       if (!n->out[i]) continue;
-      if (!ir_same_shape(outs[0][i], outs[1][i]))
-        diag_node_fatal(n, "output %d has shape %s in one branch and %s in the other: with a "
-                        "condition known only at run time, mlc needs them equal", i,
-                        ir_shape_str(g->arena, outs[0][i]), ir_shape_str(g->arena, outs[1][i]));
-      int first = g->nnodes;
-      Node *w = add_node(&x, "Where", "select", 3, 1);
-      w->in[0] = n->in[0];
-      w->in[1] = outs[0][i];
-      w->in[2] = outs[1][i];
-      w->out[0] = n->out[i];
-      settle(&x, first);
+      Value *a = outs[0][i], *b = outs[1][i];
+      if (!a->is_seq && !b->is_seq) {
+        pick(&x, i, a, b, n->out[i]);
+        continue;
+      }
+      /* which optional is empty, or how long a sequence is, decides the types
+       * of what follows: that needs the condition */
+      if (!a->is_seq || !b->is_seq || a->opt_none || b->opt_none || a->nseq != b->nseq)
+        infer_need_const(n, n->in[0]);
+      Value **items = arena_array(g->arena, (size_t)a->nseq + 1, sizeof *items);
+      for (int k = 0; k < a->nseq; k++)
+        pick(&x, i, a->seq[k], b->seq[k], items[k] = ir_value_new(g, NULL));
+      set_seq(g, n->out[i], items, a->nseq);
+      if (!a->nseq) n->out[i]->dtype = a->dtype;
     }
   }
   n->dead = 1;
@@ -243,54 +280,158 @@ static int64_t ints_at(const Node *n, const char *attr, int i, int count) {
   return v[i];
 }
 
+/* v[index] along axis (the axis dropped), as a Gather */
+static Value *slice_at(Expansion *x, Value *v, int axis, int64_t index) {
+  int first = x->g->nnodes;
+  Node *gat = add_node(x, "Gather", "slice", 2, 1);
+  ir_attr_add(x->g, gat, "axis", AK_INT)->i = axis;
+  gat->in[0] = v;
+  gat->in[1] = const_i64(x->g, 0, &index, 1);
+  gat->out[0] = ir_value_new(x->g, NULL);
+  settle(x, first);
+  return gat->out[0];
+}
+
+/* One scan: the body run `len` times over slices of the scan inputs xs
+ * (along axis[k], last slice first where rev[k]), the state carried from
+ * step to step. state[] ends as the final state; scans[k][t] is scan output
+ * k of step t. */
+typedef struct ScanRun {
+  const Graph *body;
+  Value **state;
+  int nstate;
+  Value **xs;
+  const int *axis, *rev;
+  int nxs, nout; /* scan inputs, scan outputs */
+  int64_t len;
+  Value ***scans;
+  const char *prefix;
+} ScanRun;
+
+static void scan_steps(Expansion *x, ScanRun *r) {
+  Graph *g = x->g;
+  int nin = r->nstate + r->nxs;
+  Value **ins = arena_array(g->arena, (size_t)nin + 1, sizeof *ins);
+  Value **outs = arena_array(g->arena, (size_t)(r->nstate + r->nout) + 1, sizeof *outs);
+  for (int k = 0; k < r->nout; k++)
+    r->scans[k] = arena_array(g->arena, (size_t)r->len + 1, sizeof **r->scans);
+  for (int64_t t = 0; t < r->len; t++) {
+    for (int i = 0; i < r->nstate; i++) ins[i] = r->state[i];
+    for (int k = 0; k < r->nxs; k++)
+      ins[r->nstate + k] = slice_at(x, r->xs[k], r->axis[k], r->rev[k] ? r->len - 1 - t : t);
+    inline_body(x, r->body, ins, nin, outs,
+                arena_printf(g->arena, "%sstep%lld", r->prefix, (long long)t));
+    for (int i = 0; i < r->nstate; i++) r->state[i] = outs[i];
+    for (int k = 0; k < r->nout; k++) r->scans[k][t] = outs[r->nstate + k];
+  }
+}
+
+/* the inputs' shared length along their axes */
+static int64_t scan_len(const Node *n, Value *const *xs, const int *axis, int nxs) {
+  int64_t len = -1;
+  for (int k = 0; k < nxs; k++) {
+    if (len >= 0 && xs[k]->dims[axis[k]] != len) diag_node_fatal(n, "scan inputs differ in length");
+    len = xs[k]->dims[axis[k]];
+  }
+  if (len > UNROLL_MAX_ITERS)
+    diag_node_fatal(n, "a scan of %lld steps is too long to unroll", (long long)len);
+  return len;
+}
+
+/* Scan 8: the first input is sequence_lens, and every input and output has a
+ * batch axis first, then (scan inputs and outputs) the sequence axis. Each
+ * batch entry is scanned on its own and the results stacked. Shorter
+ * sequence_lens would leave the end of the scan outputs undefined: refused. */
+static void scan_batched(Graph *g, Node *n, const Graph *body, int nstate, int nxs, int nout) {
+  Expansion x = {g, n, n->mark + 1};
+  int64_t batch = -1;
+  for (int i = 1; i < n->nin; i++) {
+    Value *v = n->in[i];
+    if (v->rank < (i > nstate ? 2 : 1) || (batch >= 0 && v->dims[0] != batch))
+      diag_node_fatal(n, "input '%s' lacks the batch axis (or a sequence axis) the others have",
+                      v->name);
+    batch = v->dims[0];
+  }
+  if (batch < 1 || batch > UNROLL_MAX_ITERS)
+    diag_node_fatal(n, "a batch of %lld is not supported", (long long)batch);
+  int *axis = arena_array(g->arena, (size_t)nxs + 1, sizeof *axis);
+  int *rev = arena_array(g->arena, (size_t)nxs + 1, sizeof *rev);
+  for (int k = 0; k < nxs; k++) {
+    axis[k] = 1;
+    rev[k] = ints_at(n, "directions", k, nxs) != 0;
+  }
+  int64_t len = scan_len(n, n->in + 1 + nstate, axis, nxs);
+  Value *lens = n->in[0];
+  if (lens) {
+    if (!lens->data) infer_need_const(n, lens);
+    if (ir_numel(lens) != batch) diag_node_fatal(n, "sequence_lens must have one entry per batch");
+    for (int64_t b = 0; b < batch; b++)
+      if (ir_data_i64(lens, b) != len)
+        diag_node_fatal(n, "sequence_lens %lld differs from the scan length %lld: only full "
+                        "lengths are supported", (long long)ir_data_i64(lens, b), (long long)len);
+  }
+  /* per output, its value for each batch entry */
+  Value ***per = arena_array(g->arena, (size_t)n->nout + 1, sizeof *per);
+  for (int j = 0; j < n->nout; j++) per[j] = arena_array(g->arena, (size_t)batch, sizeof **per);
+  Value **state = arena_array(g->arena, (size_t)nstate + 1, sizeof *state);
+  Value **xs = arena_array(g->arena, (size_t)nxs + 1, sizeof *xs);
+  Value ***scans = arena_array(g->arena, (size_t)nout + 1, sizeof *scans);
+  for (int64_t b = 0; b < batch; b++) {
+    for (int i = 0; i < nstate; i++) state[i] = slice_at(&x, n->in[1 + i], 0, b);
+    for (int k = 0; k < nxs; k++) {
+      xs[k] = slice_at(&x, n->in[1 + nstate + k], 0, b);
+      axis[k] = 0;
+    }
+    ScanRun r = {body, state, nstate, xs, axis, rev, nxs, nout, len, scans,
+                 arena_printf(g->arena, "batch%lld/", (long long)b)};
+    scan_steps(&x, &r);
+    for (int i = 0; i < nstate; i++) per[i][b] = state[i];
+    for (int k = 0; k < nout; k++) {
+      per[nstate + k][b] = ir_value_new(g, NULL);
+      stack(&x, scans[k], (int)len, 0, 0, per[nstate + k][b]);
+    }
+  }
+  for (int j = 0; j < n->nout; j++)
+    if (n->out[j]) stack(&x, per[j], (int)batch, 0, 0, n->out[j]);
+  n->dead = 1;
+}
+
 void infer_Scan(Graph *g, Node *n) {
   Expansion x = {g, n, n->mark + 1};
-  if (n->opset < 9) diag_node_fatal(n, "Scan before opset 9 (with batch axis) is not supported");
   const Graph *body = graph_attr(n, "body");
+  int batched = n->opset < 9; /* sequence_lens first */
   int nscan_in = (int)attr_i(n, "num_scan_inputs", -1);
-  int nstate = n->nin - nscan_in, nscan_out = n->nout - nstate;
-  if (nscan_in < 1 || nstate < 0 || nscan_out < 0 || body->ninputs != n->nin ||
+  int nstate = n->nin - batched - nscan_in, nscan_out = n->nout - nstate;
+  if (nscan_in < 1 || nstate < 0 || nscan_out < 0 || body->ninputs != n->nin - batched ||
       body->noutputs != n->nout)
     diag_node_fatal(n, "num_scan_inputs and the body do not match the node's inputs and outputs");
-  int64_t len = -1;
+  /* (Scan 8's sequence_lens may be absent) */
+  for (int i = batched; i < n->nin; i++)
+    if (!n->in[i]) diag_node_fatal(n, "input %d is missing", i);
+  if (batched) {
+    scan_batched(g, n, body, nstate, nscan_in, nscan_out);
+    return;
+  }
   int *axis = arena_array(g->arena, (size_t)nscan_in, sizeof *axis);
+  int *rev = arena_array(g->arena, (size_t)nscan_in, sizeof *rev);
   for (int k = 0; k < nscan_in; k++) {
     Value *s = n->in[nstate + k];
     int64_t a = ints_at(n, "scan_input_axes", k, nscan_in);
     if (a < -s->rank || a >= s->rank) diag_node_fatal(n, "scan input axis %lld is out of range", (long long)a);
     axis[k] = (int)(a < 0 ? a + s->rank : a);
-    if (len >= 0 && s->dims[axis[k]] != len) diag_node_fatal(n, "scan inputs differ in length");
-    len = s->dims[axis[k]];
+    rev[k] = ints_at(n, "scan_input_directions", k, nscan_in) != 0;
   }
-  if (len > UNROLL_MAX_ITERS) diag_node_fatal(n, "a scan of %lld steps is too long to unroll", (long long)len);
   Value **state = arena_array(g->arena, (size_t)nstate + 1, sizeof *state);
   for (int i = 0; i < nstate; i++) state[i] = n->in[i];
-  Value **ins = arena_array(g->arena, (size_t)n->nin + 1, sizeof *ins);
-  Value **outs = arena_array(g->arena, (size_t)n->nout + 1, sizeof *outs);
   Value ***scans = arena_array(g->arena, (size_t)nscan_out + 1, sizeof *scans);
-  for (int k = 0; k < nscan_out; k++) scans[k] = arena_array(g->arena, (size_t)len + 1, sizeof **scans);
-  for (int64_t t = 0; t < len; t++) {
-    for (int i = 0; i < nstate; i++) ins[i] = state[i];
-    for (int k = 0; k < nscan_in; k++) {
-      int64_t at = ints_at(n, "scan_input_directions", k, nscan_in) ? len - 1 - t : t;
-      int first = g->nnodes;
-      Node *gat = add_node(&x, "Gather", "slice", 2, 1);
-      ir_attr_add(g, gat, "axis", AK_INT)->i = axis[k];
-      gat->in[0] = n->in[nstate + k];
-      gat->in[1] = const_i64(g, 0, &at, 1);
-      gat->out[0] = ir_value_new(g, NULL);
-      settle(&x, first);
-      ins[nstate + k] = gat->out[0];
-    }
-    inline_body(&x, body, ins, n->nin, outs, arena_printf(g->arena, "step%lld", (long long)t));
-    for (int i = 0; i < nstate; i++) state[i] = outs[i];
-    for (int k = 0; k < nscan_out; k++) scans[k][t] = outs[nstate + k];
-  }
+  ScanRun r = {body, state, nstate, n->in + nstate, axis, rev, nscan_in, nscan_out,
+               scan_len(n, n->in + nstate, axis, nscan_in), scans, ""};
+  scan_steps(&x, &r);
   for (int i = 0; i < nstate; i++)
     if (n->out[i]) forward(&x, state[i], n->out[i]);
   for (int k = 0; k < nscan_out; k++)
     if (n->out[nstate + k])
-      stack(&x, scans[k], (int)len, (int)ints_at(n, "scan_output_axes", k, nscan_out),
+      stack(&x, scans[k], (int)r.len, (int)ints_at(n, "scan_output_axes", k, nscan_out),
             (int)ints_at(n, "scan_output_directions", k, nscan_out), n->out[nstate + k]);
   n->dead = 1;
 }
@@ -305,9 +446,17 @@ static void set_seq(Graph *g, Value *out, Value *const *items, int n) {
   out->dtype = n ? items[0]->dtype : DT_UNDEF;
 }
 
+/* dst lists what src lists (or is empty as src is), in an array of its own */
+static void share_seq(Graph *g, const Value *src, Value *dst) {
+  set_seq(g, dst, src->seq, src->nseq);
+  dst->dtype = src->dtype; /* an empty sequence keeps its type */
+  dst->opt_none = src->opt_none;
+}
+
 static Value *seq_input(const Node *n, int i) {
   Value *v = n->in[i];
-  if (!v || !v->is_seq) diag_node_fatal(n, "input %d must be a sequence", i);
+  if (!v || !v->is_seq || v->opt_none)
+    diag_node_fatal(n, "input %d must be a sequence%s", i, v && v->opt_none ? ", not an empty optional" : "");
   return v;
 }
 
@@ -448,5 +597,79 @@ void infer_SplitToSequence(Graph *g, Node *n) {
     }
   }
   set_seq(g, n->out[0], items, k);
+  n->dead = 1;
+}
+
+/* SequenceMap: the body once per element; tensors among the inputs go to
+ * every step whole */
+void infer_SequenceMap(Graph *g, Node *n) {
+  Expansion x = {g, n, n->mark + 1};
+  const Graph *body = graph_attr(n, "body");
+  if (body->ninputs != n->nin || body->noutputs != n->nout)
+    diag_node_fatal(n, "its body takes %d inputs and gives %d outputs; the node has %d and %d",
+                    body->ninputs, body->noutputs, n->nin, n->nout);
+  int len = seq_input(n, 0)->nseq;
+  for (int i = 1; i < n->nin; i++) {
+    const Value *v = n->in[i];
+    if (!v) diag_node_fatal(n, "input %d is missing", i);
+    if (v->opt_none) diag_node_fatal(n, "input %d is an empty optional", i);
+    if (v->is_seq && v->nseq != len)
+      diag_node_fatal(n, "its sequences differ in length (%d and %d)", len, v->nseq);
+  }
+  Value **ins = arena_array(g->arena, (size_t)n->nin + 1, sizeof *ins);
+  Value **outs = arena_array(g->arena, (size_t)n->nout + 1, sizeof *outs);
+  Value ***items = arena_array(g->arena, (size_t)n->nout + 1, sizeof *items);
+  for (int j = 0; j < n->nout; j++) items[j] = arena_array(g->arena, (size_t)len + 1, sizeof **items);
+  for (int t = 0; t < len; t++) {
+    for (int i = 0; i < n->nin; i++) ins[i] = n->in[i]->is_seq ? n->in[i]->seq[t] : n->in[i];
+    inline_body(&x, body, ins, n->nin, outs, arena_printf(g->arena, "elem%d", t));
+    for (int j = 0; j < n->nout; j++) {
+      if (outs[j]->is_seq) diag_node_fatal(n, "its body returns a sequence: mlc maps to tensors");
+      items[j][t] = outs[j];
+    }
+  }
+  for (int j = 0; j < n->nout; j++) {
+    if (!n->out[j]) continue;
+    set_seq(g, n->out[j], items[j], len);
+    if (!len) n->out[j]->dtype = body->outputs[j]->dtype;
+  }
+  n->dead = 1;
+}
+
+/* ---- optionals ------------------------------------------------------------------ */
+
+void infer_IdentityAny(Graph *g, Node *n) {
+  if (!n->in[0]->is_seq) {
+    infer_Identity(g, n);
+    return;
+  }
+  share_seq(g, n->in[0], n->out[0]);
+  n->dead = 1;
+}
+
+void infer_Optional(Graph *g, Node *n) {
+  Expansion x = {g, n, n->mark + 1};
+  if (n->nin && n->in[0]) {
+    forward(&x, n->in[0], n->out[0]);
+  } else {
+    set_seq(g, n->out[0], NULL, 0);
+    n->out[0]->opt_none = 1;
+  }
+  n->dead = 1;
+}
+
+void infer_OptionalHasElement(Graph *g, Node *n) {
+  Value *v = n->nin ? n->in[0] : NULL, *y = n->out[0];
+  if (!v && n->opset < 18) diag_node_fatal(n, "its input is required before opset 18");
+  y->dtype = DT_BOOL;
+  ir_set_shape(y, 0, NULL);
+  *(uint8_t *)ir_alloc_data(g, y) = v && !v->opt_none;
+  n->dead = 1;
+}
+
+void infer_OptionalGetElement(Graph *g, Node *n) {
+  Expansion x = {g, n, n->mark + 1};
+  if (n->in[0]->opt_none) diag_node_fatal(n, "the optional '%s' is empty", n->in[0]->name);
+  forward(&x, n->in[0], n->out[0]);
   n->dead = 1;
 }

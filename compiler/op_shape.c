@@ -188,15 +188,36 @@ void infer_Identity(Graph *g, Node *n) {
   ir_copy_type(n->out[0], n->in[0]);
 }
 
-/* Inference only: the output is the input; the optional mask is all true
- * (ones of the input type before opset 10), known at compile time. */
+/* the value of Dropout's scalar input i (ratio, a float, or training_mode,
+ * a bool), which must be known at compile time: mlc test freezes the graph
+ * input it comes from */
+static double dropout_scalar(Graph *g, const Node *n, int i, int is_bool) {
+  const Value *v = n->in[i];
+  const char *what = is_bool ? "training_mode" : "ratio";
+  if (is_bool ? v->dtype != DT_BOOL : !dtype_is_float(v->dtype))
+    diag_node_fatal(n, "%s is %s; it must be %s", what, dtype_name(v->dtype),
+                    is_bool ? "bool" : "a float type");
+  if (ir_numel(v) != 1)
+    diag_node_fatal(n, "%s must be a scalar, not of shape %s", what,
+                    ir_shape_str(g->arena, v));
+  if (!v->data) infer_need_const(n, v);
+  return ir_data_f64(v, 0);
+}
+
+/* The output is the input and the optional mask all true (ones of the
+ * input type before opset 10), known at compile time: in inference, and in
+ * opset 12's training mode when the ratio is 0. Training mode with a ratio
+ * above 0 draws a random mask, which mlc cannot reproduce (the references
+ * draw theirs from numpy's generator), so it is refused. */
 void infer_Dropout(Graph *g, Node *n) {
-  const Value *tm = n->opset >= 12 && n->nin > 2 ? n->in[2] : NULL;
-  if (tm) {
-    if (!tm->data || ir_numel(tm) != 1)
-      diag_node_fatal(n, "training_mode must be a scalar known at compile time");
-    if (ir_data_i64(tm, 0))
-      diag_node_fatal(n, "training mode is not supported: mlc compiles for inference");
+  if (n->opset >= 12 && n->nin > 2 && n->in[2] && dropout_scalar(g, n, 2, 1) != 0) {
+    double ratio = n->in[1] ? dropout_scalar(g, n, 1, 0) : 0.5;
+    if (!(ratio >= 0 && ratio < 1))
+      diag_node_fatal(n, "ratio %g is outside [0, 1)", ratio);
+    if (ratio > 0)
+      diag_node_fatal(n, "training mode with ratio %g draws a random mask, which mlc "
+                      "does not generate (training mode is supported with ratio 0)",
+                      ratio);
   }
   ir_copy_type(n->out[0], n->in[0]);
   Value *mask = n->nout > 1 ? n->out[1] : NULL;

@@ -37,6 +37,9 @@ void lower_strided_copy(Graph *g, const Node *n, Lowering *L, Value *src, Value 
 /* fill all of dst with one value, given as its bit pattern (scalar_bits) */
 void lower_fill(Graph *g, Lowering *L, Value *dst, int64_t bits);
 
+/* Identity of a tensor (the Identity row takes sequences too: op_seq.c) */
+void infer_Identity(Graph *g, Node *n);
+
 /* the bit pattern of x converted to element type t (the runtime's cast
  * rules: round to nearest even, saturating float -> integer) */
 int64_t scalar_bits(double x, DType t);

@@ -67,6 +67,10 @@ int op_lookup(const char *domain, const char *name);
 #include "ops.def"
 #undef OP
 
+/* whether a BatchNormalization normalizes with its batch's statistics
+ * (training mode) rather than the running ones; node error if malformed */
+int bn_training(const Node *n);
+
 /* MLC_ACT_* of an activation op that conv/gemm kernels apply on store; -1 if none */
 int fused_activation(const char *op_type);
 

@@ -13,6 +13,9 @@
  * onnx-data.proto, which the system's onnx.proto lacks). Their fields overlap
  * TensorProto's numbers, so they may unpack as a strange tensor; a segment or
  * an unknown field gives them away, and they are refused as not tensors.
+ * Where the model declares a sequence or optional, data_load reads those two
+ * with a small reader of the wire format (their tensors through protobuf-c);
+ * maps and nested sequences are refused.
  */
 #define _XOPEN_SOURCE 700 /* fileno */
 
@@ -319,6 +322,105 @@ static void pb_load(Arena *a, const char *path, const unsigned char *buf, size_t
   free_proto(&job);
 }
 
+/* ---- SequenceProto and OptionalProto ----------------------------------------------- */
+
+int io_read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out) {
+  uint64_t v = 0;
+  for (int shift = 0; shift < 64 && *i < len; shift += 7) {
+    uint8_t b = p[(*i)++];
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *out = v;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* field numbers of onnx-data.proto: both messages start with name = 1 and
+ * elem_type = 2; then the kinds of values they hold */
+enum { F_NAME = 1, F_TENSOR = 3, F_SPARSE = 4, F_SEQUENCE = 5, F_MAP = 6, F_OPTIONAL = 7 };
+
+typedef struct Field {
+  uint64_t num;
+  const uint8_t *p; /* a length-delimited field's bytes, else NULL */
+  size_t len;
+} Field;
+
+/* the next field of message p[*i..len); 0 at its end */
+static int next_field(const char *path, const char *msg, const uint8_t *p, size_t len,
+                      size_t *i, Field *f) {
+  if (*i >= len) return 0;
+  uint64_t tag = 0, n;
+  int ok = io_read_varint(p, len, i, &tag);
+  f->num = tag >> 3;
+  f->p = NULL;
+  switch (ok ? tag & 7 : 7) {
+  case 0: ok = io_read_varint(p, len, i, &n); break;
+  case 1: case 5: {
+    size_t w = (tag & 7) == 1 ? 8 : 4;
+    ok = len - *i >= w;
+    *i += ok ? w : 0;
+    break;
+  }
+  case 2:
+    ok = io_read_varint(p, len, i, &n) && n <= len - *i;
+    if (ok) {
+      f->p = p + *i;
+      f->len = (size_t)n;
+      *i += (size_t)n;
+    }
+    break;
+  default: ok = 0; break;
+  }
+  if (!ok) diag_fatal("'%s' is not a valid %s (protobuf parse failed)", path, msg);
+  return 1;
+}
+
+static void refuse_kind(const char *path, const Field *f) {
+  if (f->p && f->num >= F_SPARSE && f->num <= F_OPTIONAL)
+    diag_fatal("'%s' holds %s; mlc reads sequences and optionals of tensors only", path,
+               f->num == F_SPARSE ? "a sparse tensor" : f->num == F_SEQUENCE ? "a sequence"
+               : f->num == F_MAP ? "a map" : "an optional");
+}
+
+static void seq_parse(Arena *a, const char *path, const uint8_t *p, size_t len, DataValue *d) {
+  const char *name = "sequence";
+  size_t i = 0, cap = 0;
+  Field f;
+  d->is_seq = 1;
+  while (next_field(path, "SequenceProto", p, len, &i, &f)) {
+    if (f.num == F_NAME && f.p && f.len) name = arena_strndup(a, (const char *)f.p, f.len);
+    if (f.num != F_TENSOR || !f.p) {
+      refuse_kind(path, &f);
+      continue;
+    }
+    d->items = arena_grow(a, d->items, &cap, (size_t)d->nitems + 1, sizeof *d->items);
+    Tensor *t = d->items[d->nitems++] = arena_alloc(a, sizeof *t);
+    pb_load(a, path, f.p, f.len, t);
+  }
+  for (int k = 0; k < d->nitems; k++) d->items[k]->name = arena_printf(a, "%s[%d]", name, k);
+}
+
+/* an OptionalProto holding nothing is an empty optional */
+static void opt_parse(Arena *a, const char *path, const uint8_t *p, size_t len, DataValue *d) {
+  size_t i = 0;
+  Field f;
+  d->none = 1;
+  while (next_field(path, "OptionalProto", p, len, &i, &f)) {
+    if (f.num == F_TENSOR && f.p) {
+      d->t = arena_alloc(a, sizeof *d->t);
+      pb_load(a, path, f.p, f.len, d->t);
+    } else if (f.num == F_SEQUENCE && f.p) {
+      seq_parse(a, path, f.p, f.len, d);
+    } else {
+      refuse_kind(path, &f);
+      continue;
+    }
+    d->none = 0;
+  }
+}
+
 /* ---- entry points ----------------------------------------------------------------- */
 
 typedef struct LoadJob {
@@ -327,11 +429,20 @@ typedef struct LoadJob {
   unsigned char *buf;
   size_t len;
   Tensor *t;
+  DataValue *d; /* a sequence or optional, else NULL */
+  int opt;
 } LoadJob;
 
 static void load(void *p) {
   LoadJob *job = p;
-  if (job->len >= sizeof npy_magic && !memcmp(job->buf, npy_magic, sizeof npy_magic))
+  int npy = job->len >= sizeof npy_magic && !memcmp(job->buf, npy_magic, sizeof npy_magic);
+  if (job->d && npy)
+    diag_fatal("'%s' is a .npy file; a sequence or optional is read from a .pb file", job->path);
+  if (job->d && job->opt)
+    opt_parse(job->a, job->path, job->buf, job->len, job->d);
+  else if (job->d)
+    seq_parse(job->a, job->path, job->buf, job->len, job->d);
+  else if (npy)
     npy_load(job->a, job->path, job->buf, job->len, job->t);
   else
     pb_load(job->a, job->path, job->buf, job->len, job->t);
@@ -346,6 +457,20 @@ Tensor *tensor_load(Arena *a, const char *path) {
   free_buf(&job);
   if (!job.t->name) job.t->name = "";
   return job.t;
+}
+
+DataValue *data_load(Arena *a, const char *path, int seq, int opt) {
+  DataValue *d = arena_alloc(a, sizeof *d);
+  if (!seq && !opt) {
+    d->t = tensor_load(a, path);
+    return d;
+  }
+  LoadJob job = {.a = a, .path = path, .d = d, .opt = opt};
+  job.buf = io_read_file(path, &job.len);
+  io_guarded(load, free_buf, &job);
+  free_buf(&job);
+  if (d->t && !d->t->name) d->t->name = "";
+  return d;
 }
 
 typedef struct SaveJob {

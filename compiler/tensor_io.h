@@ -14,6 +14,23 @@ Tensor *tensor_load(Arena *a, const char *path);
 /* .npy when the path ends in ".npy", else a TensorProto */
 void tensor_save(const Tensor *t, const char *path);
 
+/* One value of ONNX test data: a tensor, a sequence of tensors
+ * (SequenceProto) or an optional of either (OptionalProto), maybe empty.
+ * A sequence's elements are named "NAME[K]" for messages. */
+typedef struct DataValue {
+  Tensor *t;      /* a tensor, or NULL */
+  Tensor **items; /* a sequence's elements */
+  int nitems;
+  int is_seq, none;
+} DataValue;
+
+/* path read as a graph input or output declares it (Value.decl_seq,
+ * decl_opt): a tensor file, or a SequenceProto or OptionalProto .pb */
+DataValue *data_load(Arena *a, const char *path, int seq, int opt);
+
+/* a protobuf varint from p[*i..len), *i moved past it; 0 if malformed */
+int io_read_varint(const uint8_t *p, size_t len, size_t *i, uint64_t *out);
+
 /* the whole file in a malloc'd buffer (the caller frees it); diag_fatal
  * "cannot read 'PATH': REASON" */
 unsigned char *io_read_file(const char *path, size_t *len);

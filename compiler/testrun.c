@@ -141,25 +141,33 @@ static void read_tolerances(const char *dir, double *rtol, double *atol) {
   }
 }
 
+/* the test's values, one per graph input and output as the model declares
+ * them (tensors, sequences, optionals) */
 typedef struct DataSet {
-  Tensor **in, **out;
+  DataValue **in, **out;
   int nin, nout;
 } DataSet;
 
-static Tensor **load_seq(Arena *a, const char *dir, const char *stem, int *n) {
-  Tensor **t = NULL;
+/* STEM_0.pb, STEM_1.pb ..., each read as the declared input or output of
+ * its position says */
+static DataValue **load_seq(Arena *a, const char *dir, const char *stem, Value *const *decl,
+                            int ndecl, int *n) {
+  DataValue **t = NULL;
   size_t cap = 0;
   *n = 0;
   for (;;) {
     char *p = arena_printf(a, "%s/%s_%d.pb", dir, stem, *n);
     if (!exists(p)) break;
     t = arena_grow(a, t, &cap, (size_t)*n + 1, sizeof *t);
-    t[(*n)++] = tensor_load(a, p);
+    const Value *v = *n < ndecl ? decl[*n] : NULL;
+    t[*n] = data_load(a, p, v && v->decl_seq, v && v->decl_opt);
+    ++*n;
   }
   return t;
 }
 
-static DataSet *load_sets(Arena *a, const char *dir, int *count) {
+/* m: the model as loaded, its inputs and outputs as declared */
+static DataSet *load_sets(Arena *a, const char *dir, const Graph *m, int *count) {
   DataSet *s = NULL;
   size_t cap = 0;
   *count = 0;
@@ -168,8 +176,8 @@ static DataSet *load_sets(Arena *a, const char *dir, int *count) {
     if (!is_dir(d)) break;
     s = arena_grow(a, s, &cap, (size_t)*count + 1, sizeof *s);
     DataSet *ds = &s[(*count)++];
-    ds->in = load_seq(a, d, "input", &ds->nin);
-    ds->out = load_seq(a, d, "output", &ds->nout);
+    ds->in = load_seq(a, d, "input", m->inputs, m->ninputs, &ds->nin);
+    ds->out = load_seq(a, d, "output", m->outputs, m->noutputs, &ds->nout);
   }
   return s;
 }
@@ -233,14 +241,32 @@ static int compare(const Tensor *got, const Tensor *exp, double rtol, double ato
   return 1;
 }
 
-static int check_outputs(Tensor **got, const DataSet *ds, int nout, double rtol, double atol,
-                         double *max_abs, char *msg, size_t len) {
-  if (ds->nout != nout) {
-    snprintf(msg, len, "the test has %d outputs, the model %d", ds->nout, nout);
+static const char *kind_of(Arena *a, int none, int is_seq, int n) {
+  return none ? "an empty optional" : is_seq ? arena_printf(a, "a sequence of %d", n) : "a tensor";
+}
+
+/* got: g's outputs, where a sequence output is one per element (in order)
+ * and an empty optional none; each declared output against the test's */
+static int check_outputs(Arena *a, const Graph *g, Tensor **got, const DataSet *ds,
+                         double rtol, double atol, double *max_abs, char *msg, size_t len) {
+  if (ds->nout != g->ndecl_outputs) {
+    snprintf(msg, len, "the test has %d outputs, the model %d", ds->nout, g->ndecl_outputs);
     return 1;
   }
-  for (int k = 0; k < nout; k++)
-    if (compare(got[k], ds->out[k], rtol, atol, max_abs, msg, len)) return 1;
+  for (int k = 0, at = 0; k < g->ndecl_outputs; k++) {
+    const Value *v = g->decl_outputs[k];
+    const DataValue *e = ds->out[k];
+    int n = v->opt_none ? 0 : v->is_seq ? v->nseq : 1;
+    int en = e->none ? 0 : e->is_seq ? e->nitems : 1;
+    if (v->opt_none != e->none || (!e->none && v->is_seq != e->is_seq) || n != en) {
+      snprintf(msg, len, "output '%s' is %s, expected %s", v->name,
+               kind_of(a, v->opt_none, v->is_seq, n), kind_of(a, e->none, e->is_seq, en));
+      return 1;
+    }
+    for (int i = 0; i < n; i++, at++)
+      if (compare(got[at], e->is_seq ? e->items[i] : e->t, rtol, atol, max_abs, msg, len))
+        return 1;
+  }
   return 0;
 }
 
@@ -257,14 +283,50 @@ static void write_raw(const char *path, const void *data, size_t n) {
   fclose(f);
 }
 
+/* A string tensor travels to and from the harness as its strings one after
+ * another, each with its NUL (emitc_harness). */
+static void write_tensor(Arena *a, const char *path, const Tensor *t, const Value *v) {
+  if (v->dtype != DT_STRING) {
+    write_raw(path, t->data, ir_nbytes(v));
+    return;
+  }
+  size_t len = 0;
+  for (int64_t k = 0; k < ir_numel(v); k++) len += strlen(((const char *const *)t->data)[k]) + 1;
+  char *buf = arena_alloc(a, len + 1), *d = buf;
+  for (int64_t k = 0; k < ir_numel(v); k++) {
+    const char *x = ((const char *const *)t->data)[k];
+    memcpy(d, x, strlen(x) + 1);
+    d += strlen(x) + 1;
+  }
+  write_raw(path, buf, len);
+}
+
+/* the strings of an output file into t (count of them); 0 if there are too few */
+static int read_strings(Arena *a, const char *path, Tensor *t, int64_t count) {
+  size_t len, at = 0;
+  char *buf = (char *)io_read_file(path, &len);
+  const char **s = arena_array(a, (size_t)count + 1, sizeof *s);
+  int64_t k = 0;
+  for (; k < count && at < len; k++) {
+    const char *nul = memchr(buf + at, 0, len - at);
+    size_t n = nul ? (size_t)(nul - (buf + at)) : len - at;
+    s[k] = arena_strndup(a, buf + at, n);
+    at += n + 1;
+  }
+  free(buf);
+  t->data = s;
+  return k == count;
+}
+
 static const char *env_or(const char *name, const char *def) {
   const char *v = getenv(name);
   return v && *v ? v : def;
 }
 
-/* 0 pass, 1 mismatch (msg), 2 build/run failure (msg) */
-static int run_c(Arena *a, Graph *g, DataSet *sets, int nsets, double rtol, double atol,
-                 const TestOpts *o, double *max_abs, char *msg, size_t len) {
+/* 0 pass, 1 mismatch (msg), 2 build/run failure (msg); ins: each set's
+ * inputs in the order of g->inputs */
+static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, int nsets, double rtol,
+                 double atol, const TestOpts *o, double *max_abs, char *msg, size_t len) {
   PassOptions po = {.opt_level = 2, .check = 1};
   Plan *p = driver_plan(g, &po);
   char tmpl[] = "/tmp/mlc-test-XXXXXX";
@@ -294,8 +356,7 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, int nsets, double rtol, doub
     char *cmd = arena_printf(a, "cd '%s' && timeout %d ./prog%s", dir, o->timeout,
                              wfile ? " model.weights" : "");
     for (int i = 0; i < g->ninputs; i++) {
-      write_raw(arena_printf(a, "%s/in%d.bin", dir, i), sets[s].in[i]->data,
-                ir_nbytes(g->inputs[i]));
+      write_tensor(a, arena_printf(a, "%s/in%d.bin", dir, i), ins[s][i], g->inputs[i]);
       cmd = arena_printf(a, "%s in%d.bin", cmd, i);
     }
     for (int i = 0; i < g->noutputs; i++) cmd = arena_printf(a, "%s out%d.bin", cmd, i);
@@ -315,10 +376,11 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, int nsets, double rtol, doub
       memcpy(t->dims, v->dims, sizeof t->dims);
       t->nbytes = ir_nbytes(v);
       t->data = arena_alloc(a, t->nbytes + 1);
-      FILE *f = fopen(arena_printf(a, "%s/out%d.bin", dir, i), "rb");
+      const char *path = arena_printf(a, "%s/out%d.bin", dir, i);
+      FILE *f = v->dtype == DT_STRING ? NULL : fopen(path, "rb");
       size_t nr = f ? fread(t->data, 1, t->nbytes, f) : 0;
       if (f) fclose(f);
-      if (nr != t->nbytes) {
+      if (v->dtype == DT_STRING ? !read_strings(a, path, t, ir_numel(v)) : nr != t->nbytes) {
         snprintf(msg, len, "generated program wrote no output %d", i);
         result = 2;
         break;
@@ -328,8 +390,7 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, int nsets, double rtol, doub
     for (int i = 0; !result && i < g->noutputs; i++)
       if (g->outputs[i]->dyn_count) interp_actual_shape(g, got, i);
     /* the model's outputs; the run-time extents after them were used above */
-    if (!result && check_outputs(got, &sets[s], g->noutputs - g->ncount_outputs, rtol, atol,
-                                 max_abs, msg, len))
+    if (!result && check_outputs(a, g, got, &sets[s], rtol, atol, max_abs, msg, len))
       result = 1;
   }
   if (o->keep) {
@@ -343,20 +404,48 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, int nsets, double rtol, doub
 
 /* ---- one test, in a child ------------------------------------------------------------- */
 
-/* Inputs of the model in the test's order; frozen ones leave g->inputs, so
- * each data set is re-indexed by name to the inputs that remain. */
-static DataSet *feeds_for(Arena *a, const Graph *g, char **names, int nnames, DataSet *sets,
-                          int nsets) {
-  DataSet *f = arena_array(a, (size_t)nsets, sizeof *f);
-  for (int s = 0; s < nsets; s++) {
-    f[s] = sets[s];
-    f[s].in = arena_array(a, (size_t)g->ninputs + 1, sizeof *f[s].in);
-    f[s].nin = g->ninputs;
-    for (int i = 0; i < g->ninputs; i++)
-      for (int j = 0; j < nnames; j++)
-        if (!strcmp(names[j], g->inputs[i]->name)) f[s].in[i] = sets[s].in[j];
+/* A data set's inputs in the order of g->inputs: frozen ones have left
+ * them, a sequence's elements took its place, an empty optional has none.
+ * Binding followed the first set; the others must agree. */
+static Tensor **feeds_for(Arena *a, const Graph *g, const DataSet *ds) {
+  Tensor **f = arena_array(a, (size_t)g->ninputs + 1, sizeof *f);
+  for (int j = 0; j < g->ndecl_inputs; j++) {
+    const Value *v = g->decl_inputs[j];
+    const DataValue *d = ds->in[j];
+    int n = v->opt_none ? 0 : v->is_seq ? v->nseq : 1;
+    if (v->opt_none != d->none || (!d->none && d->is_seq != v->is_seq) ||
+        n != (d->none ? 0 : d->is_seq ? d->nitems : 1))
+      diag_fatal("the data sets differ in the kind or length of input '%s'", v->name);
+    for (int k = 0; k < n; k++)
+      for (int i = 0; i < g->ninputs; i++)
+        if (g->inputs[i] == (v->is_seq ? v->seq[k] : v)) f[i] = v->is_seq ? d->items[k] : d->t;
   }
+  for (int i = 0; i < g->ninputs; i++) MLC_ASSERT(f[i]);
   return f;
+}
+
+/* shapes (and sequence lengths, empty optionals) of the graph inputs from
+ * the first data set */
+static void bind_from_data(Arena *a, const Graph *g, const DataSet *ds, Bindings *b) {
+  size_t cap = 0, scap = 0;
+  b->shapes = NULL;
+  b->nshapes = 0;
+  for (int i = 0; i < g->ninputs; i++) {
+    const char *name = arena_strdup(a, g->inputs[i]->name);
+    const DataValue *d = ds->in[i];
+    if (d->none || d->is_seq) {
+      b->seqs = arena_grow(a, b->seqs, &scap, (size_t)b->nseqs + 1, sizeof *b->seqs);
+      b->seqs[b->nseqs++] = (SeqBind){name, d->nitems, d->none};
+    }
+    for (int k = 0; !d->none && k < (d->is_seq ? d->nitems : 1); k++) {
+      const Tensor *t = d->is_seq ? d->items[k] : d->t;
+      b->shapes = arena_grow(a, b->shapes, &cap, (size_t)b->nshapes + 1, sizeof *b->shapes);
+      ShapeBind *sb = &b->shapes[b->nshapes++];
+      sb->name = d->is_seq ? infer_elem_name(a, name, k) : name;
+      sb->rank = t->rank;
+      memcpy(sb->dims, t->dims, sizeof sb->dims);
+    }
+  }
 }
 
 /* one try at the test with the given inputs frozen; the status and message
@@ -368,28 +457,19 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
   Graph *g = model_load(a, model_in(a, dir));
   if (sets[0].nin != g->ninputs)
     diag_fatal("the test gives %d inputs, the model takes %d", sets[0].nin, g->ninputs);
-  char **names = arena_array(a, (size_t)g->ninputs + 1, sizeof *names);
   Bindings b = *frozen;
-  b.nshapes = g->ninputs;
-  b.shapes = arena_array(a, (size_t)g->ninputs + 1, sizeof *b.shapes);
-  for (int i = 0; i < g->ninputs; i++) {
-    names[i] = arena_strdup(a, g->inputs[i]->name);
-    b.shapes[i].name = names[i];
-    b.shapes[i].rank = sets[0].in[i]->rank;
-    memcpy(b.shapes[i].dims, sets[0].in[i]->dims, sizeof b.shapes[i].dims);
-  }
-  int ninputs = g->ninputs;
+  bind_from_data(a, g, &sets[0], &b);
   infer_bind(g, &b);
   infer_graph(g);
-  DataSet *feeds = feeds_for(a, g, names, ninputs, sets, nsets);
+  Tensor ***feeds = arena_array(a, (size_t)nsets, sizeof *feeds);
+  for (int s = 0; s < nsets; s++) feeds[s] = feeds_for(a, g, &sets[s]);
   double err_i = 0, err_c = 0;
   if (o->mode & MODE_INTERP) {
     for (int s = 0; s < nsets && !*msg; s++) {
       Tensor **got = arena_array(a, (size_t)g->noutputs + 1, sizeof *got);
-      interp_run(g, feeds[s].in, got);
+      interp_run(g, feeds[s], got);
       char m[900] = "";
-      if (check_outputs(got, &feeds[s], g->noutputs - g->ncount_outputs, rtol, atol, &err_i, m,
-                        sizeof m)) {
+      if (check_outputs(a, g, got, &sets[s], rtol, atol, &err_i, m, sizeof m)) {
         *status = "FAIL";
         snprintf(msg, len, "interp: %s", m);
       }
@@ -397,7 +477,7 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
   }
   if ((o->mode & MODE_C) && !*msg) {
     char m[900] = "";
-    int bad = run_c(a, g, feeds, nsets, rtol, atol, o, &err_c, m, sizeof m);
+    int bad = run_c(a, g, sets, feeds, nsets, rtol, atol, o, &err_c, m, sizeof m);
     if (bad) *status = "FAIL";
     if (*m) snprintf(msg, len, "%s%s", bad ? "c: " : "", m);
   }
@@ -415,22 +495,22 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
 /* Freezes the graph inputs that the value needed at compile time comes from
  * (infer_needed_inputs), when each has the same value in every data set;
  * returns how many it froze. */
-static int freeze_sources(Arena *a, const char *dir, DataSet *sets, int nsets,
+static int freeze_sources(Arena *a, const Graph *g, DataSet *sets, int nsets,
                           Bindings *frozen, size_t *cap) {
   const char *names[INFER_MAX_NEEDED];
   int n = infer_needed_inputs(names, INFER_MAX_NEEDED);
-  Graph *g = model_load(a, model_in(a, dir));
   int added = 0;
   for (int i = 0; i < n; i++)
     for (int k = 0; k < g->ninputs && k < sets[0].nin; k++) {
-      if (strcmp(g->inputs[k]->name, names[i])) continue;
+      const Tensor *t = sets[0].in[k]->t;
+      if (strcmp(g->inputs[k]->name, names[i]) || !t) continue;
       for (int s = 1; s < nsets; s++)
-        if (sets[0].in[k]->nbytes != sets[s].in[k]->nbytes ||
-            memcmp(sets[0].in[k]->data, sets[s].in[k]->data, sets[0].in[k]->nbytes))
+        if (!sets[s].in[k]->t || t->nbytes != sets[s].in[k]->t->nbytes ||
+            memcmp(t->data, sets[s].in[k]->t->data, t->nbytes))
           return 0;
       frozen->consts = arena_grow(a, frozen->consts, cap, (size_t)frozen->nconsts + 1,
                                   sizeof *frozen->consts);
-      frozen->consts[frozen->nconsts++] = (ConstBind){arena_strdup(a, names[i]), sets[0].in[k]};
+      frozen->consts[frozen->nconsts++] = (ConstBind){arena_strdup(a, names[i]), t};
       added++;
     }
   return added;
@@ -451,10 +531,11 @@ static void run_one(const char *dir, const TestOpts *o, char *line, size_t len) 
     if (!setjmp(scope.jb)) {
       diag_enter(&scope);
       int nsets;
-      DataSet *sets = load_sets(a, dir, &nsets);
+      const Graph *m = model_load(a, model_in(a, dir));
+      DataSet *sets = load_sets(a, dir, m, &nsets);
       if (!nsets) diag_fatal("no test_data_set_N folders");
       if (tries) {
-        if (!freeze_sources(a, dir, sets, nsets, frozen, cap)) {
+        if (!freeze_sources(a, m, sets, nsets, frozen, cap)) {
           diag_leave(&scope);
           break;
         }

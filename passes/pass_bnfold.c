@@ -222,6 +222,7 @@ static int fold_affine(Graph *g, Node *e) {
 /* BatchNormalization with constant parameters as Mul and Add; 1 if split */
 static int split_bn(Graph *g, Node *n) {
   const Value *x = n->in[0];
+  if (bn_training(n)) return 0; /* the batch's own statistics: not an affine map */
   for (int i = 1; i < 5; i++)
     if (!is_float_const(n->in[i])) return 0;
   if (x->dtype != DT_FLOAT || x->rank < 2) return 0;

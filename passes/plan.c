@@ -7,7 +7,7 @@
  * dies there (in-place). Placement is greedy: each allocation at the lowest
  * offset that clears every already-placed one it overlaps in time, in a few
  * orders (largest first, largest area, longest, earliest), keeping the
- * smallest arena. Graph inputs, outputs and constants never enter
+ * smallest arena. The string region (ir_string_region) spans every step. Graph inputs, outputs and constants never enter
  * the arena: generated code reads and writes the caller's buffers directly.
  */
 #include "plan.h"
@@ -237,6 +237,14 @@ Plan *plan_build(Graph *g) {
         lives[r->mark].last = s;
       }
     }
+  }
+  /* The string region lives for the whole run: string outputs may point
+   * into it until the next run with the same arena. */
+  Graph *top = g;
+  while (top->parent) top = top->parent;
+  if (top->strings && top->strings->mark >= 0 && p->nsteps) {
+    lives[top->strings->mark].first = 0;
+    lives[top->strings->mark].last = p->nsteps - 1;
   }
   /* outputs known at compile time are copied from a constant */
   for (int i = 0; i < g->noutputs; i++) {

@@ -104,11 +104,19 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
      finite value; ROUND_DOWN / ROUND_NEAREST: float8e8m0's round_mode      \
      (default up) */                                                        \
   S(MlcCast, I(count) I(from) I(to) I(nosat))                               \
+  /* TfIdfVectorizer over rows of cols tokens (int64, or int32 when        \
+     x_bits is 32): n-grams of min..max tokens, skip + 1 apart at most     \
+     (unigrams once), looked up in the sorted pool table; idf 1: counts   \
+     become 0/1 before the weights multiply */                             \
+  S(MlcTfIdf, I(rows) I(cols) I(out) I(min) I(max) I(skip) I(x_bits)       \
+              I(idf))                                                      \
+  MLC_RT_PARAMS_STR(S, I, D, IA, DA)                                        \
   MLC_RT_PARAMS_INDEX(S, I, D, IA, DA)                                      \
   MLC_RT_PARAMS_IMAGE(S, I, D, IA, DA)                                      \
   MLC_RT_PARAMS_NORM(S, I, D, IA, DA)                                       \
   MLC_RT_PARAMS_QUANT(S, I, D, IA, DA)                                      \
-  MLC_RT_PARAMS_SEQ(S, I, D, IA, DA)
+  MLC_RT_PARAMS_SEQ(S, I, D, IA, DA)                                        \
+  MLC_RT_PARAMS_TRAIN(S, I, D, IA, DA)
 
 /* parameter structs by area, one list each (same field macros as above) */
 /* gather/scatter, sorting, cumulative and index ops (op_index.c) */
@@ -325,6 +333,51 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
             D(coef0) D(degree) I(ncoef) I(nrho) I(nprob) I(post)           \
             I(classifier) I(one_class) I(all_pos) I(nlabels) I(zcols))
 
+/* training: BatchNormalization's training mode (op_nn.c), the optimizers of
+   ai.onnx.preview.training (op_train.c) */
+#define MLC_RT_PARAMS_TRAIN(S, I, D, IA, DA)                                  \
+  /* BatchNormalization over [n, c, inner] normalized by the batch's own   \
+     mean and (population) variance; stats [4, c]: running mean and        \
+     variance (input * momentum + batch * (1 - momentum)), batch mean,     \
+     batch 1 / sqrt(var + eps) */                                          \
+  S(MlcBnTrain, I(n) I(c) I(inner) D(eps) D(momentum))                     \
+  /* an optimizer step's scalars (kind: MLC_OPTIM_*) from the learning     \
+     rate R (double if r_f64, else float) and the update count T: rate[0]  \
+     the step size, rate[1] the gradient's weight in the first moment */   \
+  S(MlcOptimRate, I(kind) I(r_f64) D(alpha) D(beta) D(decay))              \
+  /* one optimizer step over count elements of X with gradient G and      \
+     state s1 (Adagrad H; Adam, Momentum V) and s2 (Adam H); norm: L2     \
+     regularization, post: Adam's post-update decay */                     \
+  S(MlcOptim, I(count) I(kind) D(alpha) D(beta) D(eps) D(norm) D(post))
+
+/* string tensors (op_string.c; mlc_rt_str below). cap: bytes of the run's
+   string region */
+#define MLC_RT_PARAMS_STR(S, I, D, IA, DA)                                    \
+  /* StringSplit of count strings into cols substrings each, padded with   \
+     ""; at most maxsplit splits (-1: no limit). No delimiter (NULL or ""):\
+     runs of whitespace separate and leading/trailing ones are dropped.    \
+     cols is the bound the output was planned for; the count output gets  \
+     the widest row, and rows are laid out compactly at that width. With  \
+     y NULL only lengths and the widest row are written */                \
+  S(MlcStrSplit, I(count) I(cols) I(maxsplit) I(cap))                      \
+  /* StringNormalizer of len strings: those equal to one of nstop          \
+     stopwords (ignoring case unless case_sensitive) are dropped, the rest \
+     change case (MLC_STR_*) and fill y from its start; no string left    \
+     gives one "". The rest of y's out_len entries are "" */              \
+  S(MlcStrNorm, I(len) I(out_len) I(nstop) I(case_change)                  \
+                I(case_sensitive) I(cap))                                  \
+  /* LabelEncoder with string keys or values: x's count items of type     \
+     in_t looked up among nkeys sorted keys (strings, int64 or double:     \
+     key_t); the key's place picks the value (strings, int64 or double,   \
+     stored as out_t), else the default (def for strings, else def_i or   \
+     def_f) */                                                             \
+  S(MlcStrMap, I(count) I(nkeys) I(in_t) I(key_t) I(out_t) I(def_i)        \
+               D(def_f))                                                   \
+  /* RegexFullMatch of count strings: a program of ninst instructions of   \
+     3 int64 (MLC_RX_*, x, y), then the class ranges. Thompson simulation  \
+     over code points: linear in the string, no backtracking */           \
+  S(MlcRegex, I(count) I(ninst))
+
 #define MLC_RT__S(T, F) typedef struct T { F } T;
 #define MLC_RT__I(x) int64_t x;
 #define MLC_RT__D(x) double x;
@@ -411,6 +464,7 @@ enum { MLC_TREE_LEQ, MLC_TREE_LT, MLC_TREE_GTE, MLC_TREE_GT, MLC_TREE_EQ,
        MLC_TREE_NEQ, MLC_TREE_MEMBER, MLC_TREE_REC = 7 };
 enum { MLC_TREE_AVERAGE, MLC_TREE_SUM, MLC_TREE_MIN, MLC_TREE_MAX };
 enum { MLC_SVM_LINEAR, MLC_SVM_POLY, MLC_SVM_RBF, MLC_SVM_SIGMOID };
+enum { MLC_OPTIM_ADAGRAD, MLC_OPTIM_ADAM, MLC_OPTIM_MOMENTUM, MLC_OPTIM_NESTEROV };
 /* svm: per row, the kernel values, the pairwise scores, votes, and the
  * pairwise probabilities with their solver's matrix and vector */
 static inline int64_t mlc_rt_svm_scratch(const MlcSvm *p) {
@@ -431,6 +485,7 @@ static inline int64_t mlc_rt_svm_scratch(const MlcSvm *p) {
   K(conv_f32, MlcConv)         /* io: x, w, bias|NULL, y, scratch, res */   \
   K(gemm_f32, MlcGemm)         /* io: a, b, c|NULL, y, scratch, res */      \
   K(matmul_f32, MlcMatMul)     /* io: a, b, y, scratch */                   \
+  K(matmul_f64, MlcMatMul)     /* io: a, b, y */                            \
   /* pools: indices (int64) only for MLC_POOL_MAX; u8/i8 only MaxPool */    \
   K(pool_f32, MlcPool)         /* io: x, y, indices|NULL */                 \
   K(pool_u8, MlcPool)          /* io: x, y, indices|NULL */                 \
@@ -453,11 +508,17 @@ static inline int64_t mlc_rt_svm_scratch(const MlcSvm *p) {
   K(argmax_u8, MlcArg)         /* io: x, y (int64) */                       \
   K(gather, MlcGather)         /* io: data, indices, y */                   \
   K(cast, MlcCast)             /* io: x, y */                               \
+  /* table (int64): per n-gram size 0..max its entries' offset and count, \
+     then each entry's tokens and output column, sorted by tokens;        \
+     weights: double, one per output column */                            \
+  K(tfidf, MlcTfIdf)           /* io: x, table, weights|NULL, y (float) */  \
+  MLC_RT_KERNELS_STR(K)                                                     \
   MLC_RT_KERNELS_INDEX(K)                                                   \
   MLC_RT_KERNELS_IMAGE(K)                                                   \
   MLC_RT_KERNELS_NORM(K)                                                    \
   MLC_RT_KERNELS_QUANT(K)                                                   \
-  MLC_RT_KERNELS_SEQ(K)
+  MLC_RT_KERNELS_SEQ(K)                                                     \
+  MLC_RT_KERNELS_TRAIN(K)
 
 /* kernels by area, one list each */
 #define MLC_RT_KERNELS_INDEX(K)                                               \
@@ -539,6 +600,30 @@ static inline int64_t mlc_rt_svm_scratch(const MlcSvm *p) {
                                   labels|NULL (int64), y|NULL, z|NULL,     \
                                   scratch */
 
+#define MLC_RT_KERNELS_TRAIN(K)                                               \
+  K(batchnorm_train_f32, MlcBnTrain) /* io: x, scale, bias, mean, var, y,  \
+                                        stats (float [4, c]) */            \
+  K(optim_rate, MlcOptimRate)  /* io: r, t (int64), rate (double [2]) */   \
+  /* outputs may be NULL; each may be its input's buffer */                \
+  K(optim_f32, MlcOptim)       /* io: rate, x, g, s1, s2|NULL, x_new,     \
+                                  s1_new, s2_new */                        \
+  K(optim_f64, MlcOptim)       /* io: rate, x, g, s1, s2|NULL, x_new,     \
+                                  s1_new, s2_new */
+
+/* string kernels; region: the run's string region (mlc_rt_str below) */
+#define MLC_RT_KERNELS_STR(K)                                                 \
+  K(str_concat, MlcEw)         /* io: a, b, y, region; MlcEw's broadcast   \
+                                  strides, p0 = the region's bytes */      \
+  K(str_split, MlcStrSplit)    /* io: x, delimiter|NULL ([1]), y|NULL,     \
+                                  lengths (int64), cols (int64 [1]),       \
+                                  region */                                \
+  K(str_normalize, MlcStrNorm) /* io: x, stopwords|NULL, y, count|NULL    \
+                                  (int64 [1]), region */                   \
+  K(str_map, MlcStrMap)        /* io: x, keys, vals, def|NULL ([1]), y */  \
+  /* scratch: 5 * ninst + 1 int64 */                                       \
+  K(regex_match, MlcRegex)     /* io: x, program (int64), y (bool),        \
+                                  scratch */
+
 #define MLC_RT__K(name, P) void mlc_rt_##name(const void *params, void *const *io);
 MLC_RT_KERNELS(MLC_RT__K)
 #undef MLC_RT__K
@@ -566,6 +651,39 @@ static inline uint64_t mlc_rt_ipow(uint64_t a, uint64_t b, int b_negative) {
   for (; b; b >>= 1, a *= a)
     if (b & 1) r *= a;
   return r;
+}
+
+/* BitShift of signed integers (ONNX opset 28), without C's undefined
+ * shifts of negative values or by >= the width: a left shift works on the
+ * bits (through uint64_t; the caller's cast keeps the low `bits` bits), a
+ * right shift is arithmetic (sign-extending), written out as ~(~a >> b) for
+ * negative a. Shift counts below 0 or >= bits leave only the sign fill: -1
+ * for a right shift of a negative a, 0 otherwise. */
+static inline int64_t mlc_rt_shl_i(int64_t a, int64_t b, int bits) {
+  return b < 0 || b >= bits ? 0 : (int64_t)((uint64_t)a << b);
+}
+static inline int64_t mlc_rt_shr_i(int64_t a, int64_t b, int bits) {
+  if (b < 0 || b >= bits) return a < 0 ? -1 : 0;
+  return a < 0 ? ~(~a >> b) : a >> b;
+}
+
+/* ---- strings --------------------------------------------------------------
+ * A string tensor is an array of mlc_rt_str: NUL-terminated UTF-8, never
+ * NULL. An element may point into an input string, a constant of the
+ * generated code or the run's string region, where the kernels that make
+ * new strings (StringConcat, StringSplit, StringNormalizer's case changes)
+ * write them: an arena block of `cap` bytes that starts with an int64 count
+ * of the bytes used after it. Generated code sets the count to 0 when a run
+ * starts; a string that does not fit becomes "" and the count -1 (nothing
+ * fits after that), and the run returns PREFIX_ERR_STRINGS. */
+typedef const char *mlc_rt_str;
+#define MLC_RT_STR_HEADER 8
+enum { MLC_STR_NONE, MLC_STR_LOWER, MLC_STR_UPPER };
+enum { MLC_RX_CHAR, MLC_RX_ANY, MLC_RX_CLASS, MLC_RX_SPLIT, MLC_RX_JMP, MLC_RX_MATCH,
+       MLC_RX_BOL, MLC_RX_EOL, MLC_RX_WORDB, MLC_RX_NWORDB };
+static inline int mlc_rt_streq(mlc_rt_str a, mlc_rt_str b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
 }
 
 /* ---- elementwise scalar functions ---------------------------------------
@@ -662,6 +780,8 @@ static inline uint64_t mlc_rt_ipow(uint64_t a, uint64_t b, int b_negative) {
   B(bitand, sfx, T, T, (T)(a & b))                                          \
   B(bitor, sfx, T, T, (T)(a | b))                                           \
   B(bitxor, sfx, T, T, (T)(a ^ b))                                          \
+  B(shl, sfx, T, T, mlc_rt_shl_i(a, b, (int)(8 * sizeof(T))))               \
+  B(shr, sfx, T, T, mlc_rt_shr_i(a, b, (int)(8 * sizeof(T))))               \
   U(neg, sfx, T, T, MLC_RT_WRAP(T, 0, -, a))                                \
   U(abs, sfx, T, T, a < 0 ? MLC_RT_WRAP(T, 0, -, a) : a)                    \
   U(relu, sfx, T, T, a > 0 ? a : 0)                                            \
@@ -725,6 +845,14 @@ static inline uint64_t mlc_rt_ipow(uint64_t a, uint64_t b, int b_negative) {
   W(where, i32, uint8_t, int32_t, c ? a : b)                                         \
   W(where, i64, uint8_t, int64_t, c ? a : b)                                         \
   W(where, b, uint8_t, uint8_t, c ? a : b)                                  \
+  B(equal, str, mlc_rt_str, uint8_t, mlc_rt_streq(a, b))                    \
+  W(where, str, uint8_t, mlc_rt_str, c ? a : b)                            \
+  W(where, i8, uint8_t, int8_t, c ? a : b)                                  \
+  W(where, i16, uint8_t, int16_t, c ? a : b)                                \
+  W(where, u8, uint8_t, uint8_t, c ? a : b)                                 \
+  W(where, u16, uint8_t, uint16_t, c ? a : b)                               \
+  W(where, u32, uint8_t, uint32_t, c ? a : b)                               \
+  W(where, u64, uint8_t, uint64_t, c ? a : b)                               \
   W(clip3, f32, float, float, (c < a ? a : c) > b ? b : (c < a ? a : c))                  \
   W(clip3, f64, double, double, (c < a ? a : c) > b ? b : (c < a ? a : c))                \
   W(clip3, i32, int32_t, int32_t, (c < a ? a : c) > b ? b : (c < a ? a : c))              \

@@ -24,6 +24,7 @@
  * stride-1, unpadded conv is a plain product with the image; a depthwise conv
  * (one input and one output channel per group) skips GEMM for a direct loop.
  * Products with at most THIN rows or columns skip packing for dot products.
+ * MatMul on doubles (matmul_f64) is a plain loop beside all this.
  *
  * Results pass through an epilogue on their last store: alpha, beta times a
  * broadcast bias (Gemm's C, Conv's per-channel bias), and an MLC_ACT_*
@@ -510,25 +511,57 @@ void mlc_rt_gemm_f32(const void *params, void *const *io) {
   sgemm(p->m, p->n, p->k, a, b, (float *)io[3], p->n, &e, (float *)io[4]);
 }
 
+/* MatMul's batches: their count, and the step from one batch to the next
+ * (batch index idx, A's and B's element offsets ao and bo) */
+static int64_t matmul_batches(const MlcMatMul *p) {
+  int64_t nb = 1;
+  for (int d = 0; d < p->brank; d++) nb *= p->bdims[d];
+  return nb;
+}
+
+static void matmul_next(const MlcMatMul *p, int64_t *idx, int64_t *ao, int64_t *bo) {
+  for (int d = (int)p->brank - 1; d >= 0; d--) {
+    *ao += p->a_bs[d];
+    *bo += p->b_bs[d];
+    if (++idx[d] < p->bdims[d]) break;
+    *ao -= p->a_bs[d] * p->bdims[d];
+    *bo -= p->b_bs[d] * p->bdims[d];
+    idx[d] = 0;
+  }
+}
+
 void mlc_rt_matmul_f32(const void *params, void *const *io) {
   const MlcMatMul *p = (const MlcMatMul *)params;
   const float *a = (const float *)io[0], *b = (const float *)io[1];
   float *y = (float *)io[2];
   Epi e = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
-  int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = 1, ao = 0, bo = 0;
-  for (int d = 0; d < p->brank; d++) nb *= p->bdims[d];
+  int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = matmul_batches(p), ao = 0, bo = 0;
   for (int64_t i = 0; i < nb; i++) {
     BSrc bs = {{b + bo, p->n, 1}, NULL};
     Mat as = {a + ao, p->k, 1};
     sgemm(p->m, p->n, p->k, as, bs, y + i * p->m * p->n, p->n, &e, (float *)io[3]);
-    for (int d = (int)p->brank - 1; d >= 0; d--) {
-      ao += p->a_bs[d];
-      bo += p->b_bs[d];
-      if (++idx[d] < p->bdims[d]) break;
-      ao -= p->a_bs[d] * p->bdims[d];
-      bo -= p->b_bs[d] * p->bdims[d];
-      idx[d] = 0;
+    matmul_next(p, idx, &ao, &bo);
+  }
+}
+
+/* double products are rare (models computed in float64 end to end), so a
+ * plain loop: each row of y accumulates k scaled rows of B, in order */
+void mlc_rt_matmul_f64(const void *params, void *const *io) {
+  const MlcMatMul *p = (const MlcMatMul *)params;
+  const double *a = (const double *)io[0], *b = (const double *)io[1];
+  double *y = (double *)io[2];
+  int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = matmul_batches(p), ao = 0, bo = 0;
+  for (int64_t i = 0; i < nb; i++) {
+    for (int64_t r = 0; r < p->m; r++) {
+      double *yr = y + (i * p->m + r) * p->n;
+      const double *ar = a + ao + r * p->k;
+      for (int64_t j = 0; j < p->n; j++) yr[j] = 0;
+      for (int64_t q = 0; q < p->k; q++) {
+        const double *bq = b + bo + q * p->n;
+        for (int64_t j = 0; j < p->n; j++) yr[j] += ar[q] * bq[j];
+      }
     }
+    matmul_next(p, idx, &ao, &bo);
   }
 }
 

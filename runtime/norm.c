@@ -1,5 +1,5 @@
-/* Normalizations: inference BatchNormalization, LayerNormalization, and
- * Softmax / LogSoftmax.
+/* Normalizations: BatchNormalization (inference, and training mode with
+ * batch statistics), LayerNormalization, and Softmax / LogSoftmax.
  *
  * Statistics accumulate in double: LayerNorm rows can be long and Softmax
  * sums many small terms, and a float sum would drift from the references by
@@ -12,20 +12,57 @@
 
 #include "mlc_rt.h"
 
+/* y = x * s + t over channel ch of [n, c, inner], s and t from the
+ * channel's statistics, rounded to float as pass_bnfold rounds them */
+static void bn_channel(int64_t n, int64_t c, int64_t inner, int64_t ch, float scale,
+                       float bias, double mean, double var, double eps,
+                       const float *x, float *y) {
+  float s = (float)(scale / sqrt(var + eps));
+  float t = bias - (float)mean * s;
+  for (int64_t b = 0; b < n; b++) {
+    const float *xr = x + (b * c + ch) * inner;
+    float *yr = y + (b * c + ch) * inner;
+    for (int64_t i = 0; i < inner; i++) yr[i] = xr[i] * s + t;
+  }
+}
+
 void mlc_rt_batchnorm_f32(const void *params, void *const *io) {
   const MlcBatchNorm *p = (const MlcBatchNorm *)params;
   const float *x = (const float *)io[0], *scale = (const float *)io[1];
   const float *bias = (const float *)io[2], *mean = (const float *)io[3];
   const float *var = (const float *)io[4];
-  float *y = (float *)io[5];
+  for (int64_t c = 0; c < p->c; c++)
+    bn_channel(p->n, p->c, p->inner, c, scale[c], bias[c], mean[c], var[c], p->eps, x,
+               (float *)io[5]);
+}
+
+/* Training mode: each channel's mean and population variance over the
+ * batch and the inner dims (two passes, in double, so a large mean does not
+ * cancel the variance away), which both normalize y and update the running
+ * statistics. An empty batch counts as mean 0 and variance 0, not NaN. */
+void mlc_rt_batchnorm_train_f32(const void *params, void *const *io) {
+  const MlcBnTrain *p = (const MlcBnTrain *)params;
+  const float *x = (const float *)io[0], *scale = (const float *)io[1];
+  const float *bias = (const float *)io[2], *mean = (const float *)io[3];
+  const float *var = (const float *)io[4];
+  float *stats = (float *)io[6];
+  double count = (double)(p->n * p->inner);
   for (int64_t c = 0; c < p->c; c++) {
-    float s = (float)(scale[c] / sqrt((double)var[c] + p->eps));
-    float b = bias[c] - mean[c] * s;
-    for (int64_t n = 0; n < p->n; n++) {
-      const float *xr = x + (n * p->c + c) * p->inner;
-      float *yr = y + (n * p->c + c) * p->inner;
-      for (int64_t i = 0; i < p->inner; i++) yr[i] = xr[i] * s + b;
-    }
+    double s = 0, ss = 0;
+    for (int64_t b = 0; b < p->n; b++)
+      for (int64_t i = 0; i < p->inner; i++) s += x[(b * p->c + c) * p->inner + i];
+    double m = count > 0 ? s / count : 0;
+    for (int64_t b = 0; b < p->n; b++)
+      for (int64_t i = 0; i < p->inner; i++) {
+        double d = x[(b * p->c + c) * p->inner + i] - m;
+        ss += d * d;
+      }
+    double v = count > 0 ? ss / count : 0;
+    stats[c] = (float)(mean[c] * p->momentum + m * (1 - p->momentum));
+    stats[p->c + c] = (float)(var[c] * p->momentum + v * (1 - p->momentum));
+    stats[2 * p->c + c] = (float)m;
+    stats[3 * p->c + c] = (float)(1 / sqrt(v + p->eps));
+    bn_channel(p->n, p->c, p->inner, c, scale[c], bias[c], m, v, p->eps, x, (float *)io[5]);
   }
 }
 

@@ -92,7 +92,7 @@ typedef struct Emit {
 
 static const char *ctype(const Value *v) {
   const char *t = dtype_ctype(v->dtype);
-  if (!t || v->dtype == DT_STRING)
+  if (!t)
     diag_fatal("tensor '%s': element type %s is not supported by the C backend",
                v->name, dtype_name(v->dtype));
   return t;
@@ -109,7 +109,7 @@ static const char *ptr(Emit *e, Value *v) {
   const char *t = ctype(v);
   if (r->is_input) return arena_printf(e->a, "in_%s", emitc_mangle(e->a, r->name));
   if (r->data) {
-    if (e->weights_file)
+    if (e->weights_file && r->dtype != DT_STRING)
       return arena_printf(e->a, "((const %s *)(weights + %" PRId64 "))", t,
                           e->const_off[r->mark]);
     return const_name(e, r);
@@ -145,6 +145,7 @@ static void put_double(FILE *f, double x, int is_float) {
 static void put_elem(FILE *f, const Value *v, int64_t i) {
   const void *d = v->data;
   switch (v->dtype) {
+  case DT_STRING: put_cstring(f, ((const char *const *)d)[i]); break;
   case DT_FLOAT: put_double(f, ((const float *)d)[i], 1); break;
   case DT_DOUBLE: put_double(f, ((const double *)d)[i], 0); break;
   case DT_INT64: {
@@ -175,11 +176,14 @@ size_t emitc_const_bytes(const Plan *p) {
   return n;
 }
 
+/* all constants, or with a weights file the strings (pointers have no place
+ * in a file) */
 static void emit_inline_consts(Emit *e) {
   FILE *f = e->f;
   for (int i = 0; i < e->p->nconsts; i++) {
     Value *v = e->p->consts[i];
     int64_t n = ir_numel(v);
+    if (e->weights_file && v->dtype != DT_STRING) continue;
     fputs("/* ", f);
     put_comment(f, v->name);
     fputs(": ", f);
@@ -207,6 +211,7 @@ static uint64_t write_weights(Emit *e, FILE *w) {
   for (int i = 0; i < e->p->nconsts; i++) {
     Value *v = e->p->consts[i];
     e->const_off[i] = off;
+    if (v->dtype == DT_STRING) continue;
     const unsigned char *d = v->data;
     for (size_t k = 0, nb = ir_nbytes(v); k < nb; k++) h = (h ^ d[k]) * 1099511628211ull;
     off += ((int64_t)ir_nbytes(v) + 63) / 64 * 64;
@@ -221,6 +226,7 @@ static uint64_t write_weights(Emit *e, FILE *w) {
   static const unsigned char zeros[64];
   for (int i = 0; i < e->p->nconsts; i++) {
     size_t nb = ir_nbytes(e->p->consts[i]);
+    if (e->p->consts[i]->dtype == DT_STRING) continue;
     fwrite(e->p->consts[i]->data, 1, nb, w);
     fwrite(zeros, 1, (size_t)((int64_t)(nb + 63) / 64 * 64 - (int64_t)nb), w);
   }
@@ -378,17 +384,27 @@ static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
 
 /* ---- entry points --------------------------------------------------------------------- */
 
+/* a parameter's type: the header does without mlc_rt.h, so strings are
+ * spelled out (inputs const char *const *, outputs const char **) */
+static const char *param_type(const Value *v, int input) {
+  if (v->dtype == DT_STRING) return input ? "const char *const *" : "const char **";
+  return NULL;
+}
+
 static void put_signature(Emit *e, FILE *f, int with_arena) {
   const Graph *g = e->p->g;
   const char *P = e->o->prefix;
   fprintf(f, "int %s_run%s(", P, with_arena ? "_with_arena" : "");
   if (with_arena) fputs("void *arena, size_t arena_bytes", f);
   for (int i = 0; i < g->ninputs; i++)
-    fprintf(f, "%sconst %s *in_%s", (i || with_arena) ? ", " : "", ctype(g->inputs[i]),
-            emitc_mangle(e->a, g->inputs[i]->name));
+    fprintf(f, "%s%s%s%sin_%s", (i || with_arena) ? ", " : "",
+            param_type(g->inputs[i], 1) ? "" : "const ",
+            param_type(g->inputs[i], 1) ? param_type(g->inputs[i], 1) : ctype(g->inputs[i]),
+            param_type(g->inputs[i], 1) ? "" : " *", emitc_mangle(e->a, g->inputs[i]->name));
   for (int i = 0; i < g->noutputs; i++)
-    fprintf(f, "%s%s *out_%s", (i || g->ninputs || with_arena) ? ", " : "",
-            ctype(g->outputs[i]), emitc_mangle(e->a, g->outputs[i]->name));
+    fprintf(f, "%s%s%sout_%s", (i || g->ninputs || with_arena) ? ", " : "",
+            param_type(g->outputs[i], 0) ? param_type(g->outputs[i], 0) : ctype(g->outputs[i]),
+            param_type(g->outputs[i], 0) ? "" : " *", emitc_mangle(e->a, g->outputs[i]->name));
   if (!with_arena && !g->ninputs && !g->noutputs) fputs("void", f);
   fputc(')', f);
 }
@@ -399,12 +415,67 @@ static const char *byte_note(DType t) {
   case DT_INT4: case DT_INT2: return ", one element per byte, sign-extended";
   case DT_UINT4: case DT_UINT2: return ", one element per byte";
   case DT_FLOAT4E2M1: return ", one element per byte, its code in the low 4 bits";
+  case DT_STRING: return ", NUL-terminated UTF-8 strings";
   default: return "";
+  }
+}
+
+/* For each of vals, the declared sequence it is an element of (owner[i], its
+ * position at[i]) or NULL. vals follow the declared order, elements in
+ * place of their sequence, less frozen inputs and empty optionals, so one
+ * walk over both finds them. */
+static void seq_owners(Value *const *decl, int ndecl, Value *const *vals, int n,
+                       const Value **owner, int *at) {
+  for (int i = 0, j = 0, k = 0; i < n; i++) {
+    owner[i] = NULL;
+    for (; j < ndecl; j++, k = 0) {
+      const Value *d = decl[j];
+      while (d->is_seq && k < d->nseq && d->seq[k] != vals[i]) k++;
+      if (d->is_seq && k < d->nseq) {
+        owner[i] = d;
+        at[i] = k++;
+        break;
+      }
+      if (d == vals[i]) {
+        j++;
+        break;
+      }
+    }
+  }
+}
+
+/* Sequences and optionals were resolved at compile time: a sequence's
+ * elements are parameters of their own, an empty optional has none. */
+static void put_seq_note(const Graph *g, FILE *h) {
+  for (int io = 0; io < 2; io++) {
+    Value *const *d = io ? g->decl_outputs : g->decl_inputs;
+    for (int j = 0; j < (io ? g->ndecl_outputs : g->ndecl_inputs); j++) {
+      if (!d[j]->is_seq && !d[j]->decl_opt) continue;
+      fprintf(h, " * %s '", io ? "Output" : "Input");
+      put_comment(h, d[j]->name);
+      if (d[j]->opt_none) {
+        fputs("' is an optional, empty in this build: it has no parameter.\n", h);
+        continue;
+      }
+      if (!d[j]->is_seq) {
+        fputs("' is an optional, present in this build.\n", h);
+        continue;
+      }
+      fprintf(h, "' is a sequence of %d (fixed when compiled): element K is the\n"
+                 " * %s '", d[j]->nseq, io ? "output" : "input");
+      put_comment(h, d[j]->name);
+      fputs(".K', a parameter of its own.\n", h);
+    }
   }
 }
 
 static void put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals, int n) {
   const char *P = macro_prefix(e->a, e->o->prefix);
+  const Graph *g = e->p->g;
+  const Value **owner = arena_array(e->a, (size_t)n + 1, sizeof *owner);
+  int *at = arena_array(e->a, (size_t)n + 1, sizeof *at);
+  if (*kind == 'I') seq_owners(g->decl_inputs, g->ndecl_inputs, vals, n, owner, at);
+  else seq_owners(g->decl_outputs, g->ndecl_outputs, vals, n, owner, at);
   fprintf(h, "#define %s_NUM_%sS %d\n", P, kind, n);
   for (int i = 0; i < n; i++) {
     const Value *v = vals[i];
@@ -413,6 +484,11 @@ static void put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals
     fprintf(h, "': %s ", dtype_name(v->dtype));
     put_shape(h, v);
     fputs(byte_note(v->dtype), h);
+    if (owner[i]) {
+      fprintf(h, ", element %d of sequence '", at[i]);
+      put_comment(h, owner[i]->name);
+      fputc('\'', h);
+    }
     if (v->dyn_count) {
       /* the count is one of the outputs after the model's own */
       int k = 0;
@@ -432,6 +508,22 @@ static void put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals
   }
 }
 
+/* the arena offset of the string region, or -1 if no step uses it */
+static int64_t region_offset(const Plan *p) {
+  const Value *r = p->g->strings;
+  return r ? r->offset : -1;
+}
+
+static int uses_strings(const Plan *p) {
+  const Graph *g = p->g;
+  int any = region_offset(p) >= 0;
+  for (int i = 0; i < g->ninputs; i++) any |= g->inputs[i]->dtype == DT_STRING;
+  for (int i = 0; i < g->noutputs; i++) any |= g->outputs[i]->dtype == DT_STRING;
+  for (int i = 0; i < p->nconsts; i++) any |= p->consts[i]->dtype == DT_STRING;
+  for (int i = 0; i < p->narena; i++) any |= p->arena_vals[i]->dtype == DT_STRING;
+  return any;
+}
+
 static void emit_header(Emit *e, FILE *h) {
   const Plan *p = e->p;
   const Graph *g = p->g;
@@ -446,13 +538,24 @@ static void emit_header(Emit *e, FILE *h) {
   if (e->weights_file)
     fprintf(h, " * Weights live in '%s': pass its bytes to %s_load_weights() first.\n",
             e->o->weights_name, P);
+  put_seq_note(g, h);
   fputs(" */\n", h);
   fprintf(h, "#ifndef %s_MODEL_H\n#define %s_MODEL_H\n\n", M, M);
   fputs("#include <stddef.h>\n#include <stdint.h>\n\n", h);
   fputs("#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n", h);
   fprintf(h, "#define %s_OK 0\n#define %s_ERR_ARENA 1   /* arena too small or misaligned */\n"
-             "#define %s_ERR_WEIGHTS 2 /* weights missing, or not this model's */\n\n",
+             "#define %s_ERR_WEIGHTS 2 /* weights missing, or not this model's */\n",
           M, M, M);
+  fprintf(h, "#define %s_ERR_STRINGS 3 /* the run's strings outgrew %s_STRING_BYTES */\n\n",
+          M, M);
+  if (uses_strings(p))
+    fprintf(h, "/* String tensors are arrays of NUL-terminated UTF-8 strings, never NULL:\n"
+               " * inputs const char *const *, outputs const char **. An output string points\n"
+               " * into an input's strings, a constant of the model or the arena's string\n"
+               " * region (%s_STRING_BYTES, mlc compile --string-bytes): it stays valid\n"
+               " * while the inputs do, until the next run with the same arena. */\n"
+               "#define %s_STRING_BYTES %" PRId64 "\n\n",
+            M, M, region_offset(p) >= 0 ? (int64_t)ir_nbytes(g->strings) : 0);
   fprintf(h, "/* planned arena; lower bound = peak of live bytes (ratio %.3f) */\n",
           p->lower_bound ? (double)p->arena_bytes / (double)p->lower_bound : 1.0);
   fprintf(h, "#define %s_ARENA_BYTES %" PRId64 "\n", M, p->arena_bytes);
@@ -527,6 +630,10 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   fputs("'. Do not edit. */\n", c);
   fputs("#include <string.h>\n\n", c);
   fprintf(c, "#include \"%s\"\n#include \"mlc_rt.h\"\n\n", o->header_name);
+  /* string tensors were planned with the compiler's pointer size */
+  if (uses_strings(p))
+    fprintf(c, "typedef char %s_strings_need_%zu_byte_pointers[sizeof(mlc_rt_str) == %zu ? 1 : -1];\n\n",
+            P, sizeof(const char *), sizeof(const char *));
   if (weights) {
     fprintf(c, "static const unsigned char *weights;\n\n"
                "int %s_load_weights(const void *bytes, size_t size) {\n"
@@ -543,9 +650,8 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
                "  weights = b;\n"
                "  return %s_OK;\n}\n\n",
             P, WEIGHTS_MAGIC, sizeof WEIGHTS_MAGIC, M, fingerprint, M, M);
-  } else {
-    emit_inline_consts(&e);
   }
+  emit_inline_consts(&e);
   int64_t words = (p->arena_bytes + 7) / 8;
   fprintf(c, "static uint64_t arena_storage[%" PRId64 "];\n\n", words ? words : 1);
   put_signature(&e, c, 0);
@@ -569,6 +675,9 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
     fprintf(c, "  (void)in_%s;\n", emitc_mangle(a, g->inputs[i]->name));
   for (int i = 0; i < g->noutputs; i++)
     fprintf(c, "  (void)out_%s;\n", emitc_mangle(a, g->outputs[i]->name));
+  if (region_offset(p) >= 0)
+    fprintf(c, "  memset(A + %" PRId64 ", 0, MLC_RT_STR_HEADER); /* the string region starts empty */\n",
+            region_offset(p));
   for (int s = 0; s < p->nsteps; s++) {
     const Step *st = &p->steps[s];
     fputc('\n', c);
@@ -592,6 +701,9 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
     fprintf(c, "' is known at compile time or is an input */\n  memcpy(out_%s, %s, %zu);\n",
             emitc_mangle(a, v->name), ptr(&e, v), ir_nbytes(v));
   }
+  if (region_offset(p) >= 0)
+    fprintf(c, "  {\n    int64_t used;\n    memcpy(&used, A + %" PRId64 ", sizeof used);\n"
+               "    if (used < 0) return %s_ERR_STRINGS;\n  }\n", region_offset(p), M);
   fprintf(c, "  return %s_OK;\n}\n", M);
 }
 
@@ -602,7 +714,7 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
   Arena *a = g->arena;
   const char *P = o->prefix, *M = macro_prefix(a, P);
   fputs("/* Generated by mlc: runs the model on raw little-endian tensor files. */\n"
-        "#include <stdio.h>\n#include <stdlib.h>\n\n", f);
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n", f);
   fprintf(f, "#include \"%s\"\n\n", o->header_name);
   fputs("static void *slurp(const char *path, size_t want) {\n"
         "  FILE *f = fopen(path, \"rb\");\n"
@@ -613,9 +725,39 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
         "  fclose(f);\n"
         "  if (got != want) { fprintf(stderr, \"%s: short file\\n\", path); exit(2); }\n"
         "  return b;\n}\n\n", f);
+  /* a string tensor's file holds its strings one after another, each with
+   * its NUL; the array's extra last entry keeps the bytes for free() */
+  fputs("static void *strings_in(const char *path, size_t n) {\n"
+        "  FILE *f = fopen(path, \"rb\");\n"
+        "  long size = -1;\n"
+        "  size_t i, at = 0;\n"
+        "  char *b;\n"
+        "  const char **s = (const char **)calloc(n + 1, sizeof *s);\n"
+        "  if (f && !fseek(f, 0, SEEK_END)) size = ftell(f);\n"
+        "  if (f) fclose(f);\n"
+        "  if (size < 0 || !s) { fprintf(stderr, \"cannot read %s\\n\", path); exit(2); }\n"
+        "  b = (char *)slurp(path, (size_t)size);\n"
+        "  s[n] = b;\n"
+        "  for (i = 0; i < n; i++) {\n"
+        "    if (at >= (size_t)size) { fprintf(stderr, \"%s: too few strings\\n\", path); exit(2); }\n"
+        "    s[i] = b + at;\n"
+        "    while (b[at]) at++;\n"
+        "    at++;\n"
+        "  }\n"
+        "  return (void *)s;\n}\n\n"
+        "static void strings_free(void *s, size_t n) {\n"
+        "  free((void *)((const char **)s)[n]);\n  free(s);\n}\n\n"
+        "static int strings_out(FILE *o, const void *s, size_t n) {\n"
+        "  size_t i;\n"
+        "  for (i = 0; i < n; i++) {\n"
+        "    const char *x = ((const char *const *)s)[i];\n"
+        "    if (!x) x = \"\";\n"
+        "    if (fwrite(x, 1, strlen(x) + 1, o) != strlen(x) + 1) return 0;\n"
+        "  }\n"
+        "  return 1;\n}\n\n", f);
   /* everything it allocates is freed: the harness runs under LeakSanitizer too */
   fputs("int main(int argc, char **argv) {\n  int a = 1, rc;\n  void *wb = 0;\n"
-        "  (void)slurp;\n", f);
+        "  (void)slurp;\n  (void)strings_in;\n  (void)strings_free;\n  (void)strings_out;\n", f);
   int nargs = g->ninputs + g->noutputs + (o->weights_name ? 1 : 0);
   fprintf(f, "  if (argc != %d) { fprintf(stderr, \"usage: %%s%s", nargs + 1,
           o->weights_name ? " WEIGHTS" : "");
@@ -629,8 +771,12 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
     fprintf(f, "    if (%s_load_weights(wb, (size_t)n) != %s_OK) { fprintf(stderr, "
                "\"bad weights\\n\"); return 3; }\n  }\n", P, M);
   }
-  for (int i = 0; i < g->ninputs; i++)
-    fprintf(f, "  void *in%d = slurp(argv[a++], %zu);\n", i, ir_nbytes(g->inputs[i]));
+  for (int i = 0; i < g->ninputs; i++) {
+    if (g->inputs[i]->dtype == DT_STRING)
+      fprintf(f, "  void *in%d = strings_in(argv[a++], %" PRId64 ");\n", i, ir_numel(g->inputs[i]));
+    else
+      fprintf(f, "  void *in%d = slurp(argv[a++], %zu);\n", i, ir_nbytes(g->inputs[i]));
+  }
   for (int i = 0; i < g->noutputs; i++) {
     size_t nb = ir_nbytes(g->outputs[i]);
     fprintf(f, "  void *out%d = calloc(%zu, 1);\n", i, nb ? nb : 1);
@@ -640,11 +786,22 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
   for (int i = 0; i < g->noutputs; i++)
     fprintf(f, "%sout%d", (i || g->ninputs) ? ", " : "", i);
   fputs(");\n  if (rc) { fprintf(stderr, \"run failed: %d\\n\", rc); return 4; }\n", f);
-  for (int i = 0; i < g->noutputs; i++)
-    fprintf(f, "  {\n    FILE *o = fopen(argv[a++], \"wb\");\n"
-               "    if (!o || fwrite(out%d, 1, %zu, o) != %zu) return 5;\n    fclose(o);\n  }\n",
-            i, ir_nbytes(g->outputs[i]), ir_nbytes(g->outputs[i]));
-  for (int i = 0; i < g->ninputs; i++) fprintf(f, "  free(in%d);\n", i);
+  for (int i = 0; i < g->noutputs; i++) {
+    fputs("  {\n    FILE *o = fopen(argv[a++], \"wb\");\n", f);
+    if (g->outputs[i]->dtype == DT_STRING)
+      fprintf(f, "    if (!o || !strings_out(o, out%d, %" PRId64 ")) return 5;\n", i,
+              ir_numel(g->outputs[i]));
+    else
+      fprintf(f, "    if (!o || fwrite(out%d, 1, %zu, o) != %zu) return 5;\n", i,
+              ir_nbytes(g->outputs[i]), ir_nbytes(g->outputs[i]));
+    fputs("    fclose(o);\n  }\n", f);
+  }
+  for (int i = 0; i < g->ninputs; i++) {
+    if (g->inputs[i]->dtype == DT_STRING)
+      fprintf(f, "  strings_free(in%d, %" PRId64 ");\n", i, ir_numel(g->inputs[i]));
+    else
+      fprintf(f, "  free(in%d);\n", i);
+  }
   for (int i = 0; i < g->noutputs; i++) fprintf(f, "  free(out%d);\n", i);
   fputs("  free(wb);\n  return 0;\n}\n", f);
 }

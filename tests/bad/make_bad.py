@@ -296,7 +296,7 @@ def tensordata():
     case("tensordata/duplicate_initializer.onnx", "initializer 'w' is given twice",
          model([h.make_node("Add", ["x", "w"], ["y"], name="n")], inits=[w, w]))
     w = TP(name="w", data_type=TP.STRING, dims=[2, 3], string_data=[b"s"] * 6)
-    case("tensordata/string_initializer.onnx", "element type string, which mlc does not support", init_model(w))
+    case("tensordata/string_initializer.onnx", "inputs 0 and 1 have different types (float and string)", init_model(w))
     w = TP(name="w", data_type=TP.COMPLEX64, dims=[2, 3], float_data=[0.0] * 12)
     case("tensordata/complex_initializer.onnx", "complex64", init_model(w))
 
@@ -630,14 +630,16 @@ def types():
          unary("Softmax", axis="one", outputs=Y))
     case("types/cast_to_999.onnx", "cannot cast to element type", unary("Cast", to=999, outputs=Y))
     case("types/cast_to_string.onnx", "string", unary("Cast", to=TP.STRING, outputs=Y))
+    case("types/cast_from_string.onnx", "cannot cast from element type string",
+         model([h.make_node("Cast", ["x"], ["y"], name="n", to=TP.FLOAT)], [vi("x", TP.STRING)]))
     m = model([h.make_node("Relu", ["x"], ["y"], name="n")])
     m.graph.input[0].type.tensor_type.ClearField("elem_type")
     case("types/input_no_element_type.onnx", "graph input 'x' has no element type", m)
     m = model([], [vi("x"), vi("unused")], [vi("x")])
     m.graph.input[1].type.tensor_type.ClearField("elem_type")
     case("types/unused_input_no_element_type.onnx", "graph input 'unused' has no element type", m)
-    case("types/input_string.onnx", "string",
-         model([h.make_node("Identity", ["x"], ["y"], name="n")], [vi("x", TP.STRING)], [vi("y", TP.STRING)]))
+    case("types/input_string.onnx", "Add is not supported for element type string",
+         model([h.make_node("Add", ["x", "x"], ["y"], name="n")], [vi("x", TP.STRING)], [vi("y", TP.STRING)]))
     case("types/input_sequence.onnx", "is a sequence",
          model([h.make_node("Identity", ["x"], ["y"], name="n")],
                [h.make_tensor_sequence_value_info("x", TP.FLOAT, [2])], Y))

@@ -103,6 +103,16 @@ def main():
         check("info", r.returncode == 0 and "parameters: 769" in r.stdout and "arena:" in r.stdout,
               r.stdout + r.stderr)
 
+    # string tensors in generated C (its own script: it builds its model with onnx)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "cli", "strings.py"), build],
+                       capture_output=True, text=True, timeout=300)
+    check("string tensors (tests/cli/strings.py)", r.returncode == 0, r.stdout + r.stderr)
+    # sequence and optional inputs and outputs (--seq, --none): its own script too
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "cli", "sequences.py"), build],
+                       capture_output=True, text=True, timeout=300)
+    check("sequences and optionals (tests/cli/sequences.py)", r.returncode == 0,
+          r.stdout + r.stderr)
+
     passed = sum(results)
     print(f"{passed} passed, {len(results) - passed} failed")
     sys.exit(0 if passed == len(results) else 1)

@@ -95,7 +95,15 @@ static void run_interp(Graph *g) {
     memcpy(t->dims, v->dims, sizeof t->dims);
     t->nbytes = ir_nbytes(v);
     unsigned char *b = arena_alloc(g->arena, t->nbytes + 1);
-    for (size_t k = 0; k < t->nbytes; k++) b[k] = (unsigned char)(k * 37 + (size_t)i * 11);
+    if (v->dtype == DT_STRING) {
+      /* string elements are pointers: a few real strings, in turn */
+      static const char *const words[] = {"", "a", "Monday", "x,y;;z", "\xc3\x89t\xc3\xa9 "};
+      const char **e = (const char **)(void *)b;
+      for (size_t k = 0; k < t->nbytes / sizeof *e; k++)
+        e[k] = words[(k + (size_t)i) % (sizeof words / sizeof *words)];
+    } else {
+      for (size_t k = 0; k < t->nbytes; k++) b[k] = (unsigned char)(k * 37 + (size_t)i * 11);
+    }
     t->data = b;
     ins[i] = t;
   }
