@@ -195,18 +195,6 @@ void lower_binary(Graph *g, Node *n, Lowering *L) {
   lower_ew(g, n, L, optab[n->op].aux, n->in[0]->dtype, n->in, n->out[0], 0, 0);
 }
 
-static KCall *cast_call(Graph *g, Lowering *L, Value *x, Value *y, DType from, DType to) {
-  KCall *c = lower_add(g, L, K_cast);
-  MlcCast *p = KC_PARAMS(c, MlcCast);
-  p->count = ir_numel(y);
-  p->from = from;
-  p->to = to;
-  c->io[0] = x;
-  c->io[1] = y;
-  c->nio = 2;
-  return c;
-}
-
 static int is_unsigned(DType t) {
   return t == DT_UINT8 || t == DT_UINT16 || t == DT_UINT32 || t == DT_UINT64;
 }
@@ -233,7 +221,7 @@ void lower_Pow(Graph *g, Node *n, Lowering *L) {
   Value *ins[2] = {aux_as_type(g, L, n->in[0], ct), aux_as_type(g, L, n->in[1], ct)};
   Value *res = out->dtype == ct ? out : aux_temp(g, ct, out->rank, out->dims);
   lower_ew(g, n, L, "pow", ct, ins, res, 0, 0);
-  if (res != out) cast_call(g, L, res, out, ct, out->dtype);
+  if (res != out) lower_cast(g, L, res, out);
 }
 
 /* Mod: fmod=0 takes the divisor's sign (Python's %); fmod=1 is C's fmod. The
@@ -285,7 +273,7 @@ void lower_where(Graph *g, Node *n, Lowering *L) {
 }
 
 void lower_Cast(Graph *g, Node *n, Lowering *L) {
-  KCall *c = cast_call(g, L, n->in[0], n->out[0], n->in[0]->dtype, n->out[0]->dtype);
+  KCall *c = lower_cast(g, L, n->in[0], n->out[0]);
   MlcCast *p = KC_PARAMS(c, MlcCast);
   p->nosat = n->opset >= 19 && !attr_i(n, "saturate", 1) ? MLC_CAST_NOSAT : 0;
   if (p->to == DT_FLOAT8E8M0 && n->opset >= 24) {
@@ -335,8 +323,11 @@ void infer_BitCast(Graph *g, Node *n) {
  * true), both conversions of the integer types of bits_type(). */
 void lower_BitCast(Graph *g, Node *n, Lowering *L) {
   DType from = n->in[0]->dtype, to = n->out[0]->dtype;
-  if (to == DT_BOOL || bit_width(to) < 8)
-    cast_call(g, L, n->in[0], n->out[0], bits_type(from), bits_type(to));
-  else
+  if (to == DT_BOOL || bit_width(to) < 8) {
+    MlcCast *p = KC_PARAMS(lower_cast(g, L, n->in[0], n->out[0]), MlcCast);
+    p->from = bits_type(from);
+    p->to = bits_type(to);
+  } else {
     lower_copy_all(g, L, n->in[0], n->out[0]);
+  }
 }

@@ -91,17 +91,6 @@ static Value *temp_like(Graph *g, const Value *v, DType t) {
   return tmp;
 }
 
-static void lower_cast(Graph *g, Lowering *L, Value *src, Value *dst) {
-  KCall *c = lower_add(g, L, K_cast);
-  MlcCast *p = KC_PARAMS(c, MlcCast);
-  p->count = ir_numel(dst);
-  p->from = src->dtype;
-  p->to = dst->dtype;
-  c->io[0] = src;
-  c->io[1] = dst;
-  c->nio = 2;
-}
-
 KCall *image_call(Graph *g, Lowering *L, const Node *n, int kernel, int nin, unsigned keep,
                   Value **y) {
   Value *in[KC_MAX_IO];

@@ -55,21 +55,10 @@ Value *idx_temp(Graph *g, DType t, int rank, const int64_t *dims) {
   return v;
 }
 
-static void lower_cast_to(Graph *g, Lowering *L, Value *src, Value *dst) {
-  KCall *c = lower_add(g, L, K_cast);
-  MlcCast *p = KC_PARAMS(c, MlcCast);
-  p->count = ir_numel(src);
-  p->from = src->dtype;
-  p->to = dst->dtype;
-  c->io[0] = src;
-  c->io[1] = dst;
-  c->nio = 2;
-}
-
 Value *idx_widen(Graph *g, Lowering *L, Value *v, DType t) {
   if (v->dtype == t) return v;
   Value *w = idx_temp(g, t, v->rank, v->dims);
-  lower_cast_to(g, L, v, w);
+  lower_cast(g, L, v, w);
   return w;
 }
 
@@ -78,7 +67,7 @@ Value *idx_result(Graph *g, Value *out, DType t) {
 }
 
 void idx_narrow(Graph *g, Lowering *L, Value *res, Value *out) {
-  if (res != out) lower_cast_to(g, L, res, out);
+  if (res != out) lower_cast(g, L, res, out);
 }
 
 int idx_castable(DType t) {

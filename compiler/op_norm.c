@@ -35,17 +35,6 @@ Value *aux_temp(Graph *g, DType t, int rank, const int64_t *dims) {
   return v;
 }
 
-static void cast_call(Graph *g, Lowering *L, Value *src, Value *dst) {
-  KCall *c = lower_add(g, L, K_cast);
-  MlcCast *p = KC_PARAMS(c, MlcCast);
-  p->count = ir_numel(dst);
-  p->from = src->dtype;
-  p->to = dst->dtype;
-  c->io[0] = src;
-  c->io[1] = dst;
-  c->nio = 2;
-}
-
 Value *aux_as_type(Graph *g, Lowering *L, Value *v, DType t) {
   if (!v || v->dtype == t) return v;
   Value *r = aux_temp(g, t, v->rank, v->dims);
@@ -55,7 +44,7 @@ Value *aux_as_type(Graph *g, Lowering *L, Value *v, DType t) {
     mlc_rt_cast(&p, io);
     return r;
   }
-  cast_call(g, L, v, r);
+  lower_cast(g, L, v, r);
   return r;
 }
 
@@ -65,7 +54,7 @@ Value *aux_f32_out(Graph *g, Value *v) {
 }
 
 void aux_f32_finish(Graph *g, Lowering *L, Value *tmp, Value *v) {
-  if (tmp != v) cast_call(g, L, tmp, v);
+  if (tmp != v) lower_cast(g, L, tmp, v);
 }
 
 void aux_require_real(const Node *n, const Value *v, const char *what) {

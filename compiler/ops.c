@@ -30,6 +30,18 @@ KCall *lower_add(Graph *g, Lowering *L, int kernel) {
   return c;
 }
 
+KCall *lower_cast(Graph *g, Lowering *L, Value *src, Value *dst) {
+  KCall *c = lower_add(g, L, K_cast);
+  MlcCast *p = KC_PARAMS(c, MlcCast);
+  p->count = ir_numel(dst);
+  p->from = src->dtype;
+  p->to = dst->dtype;
+  c->io[0] = src;
+  c->io[1] = dst;
+  c->nio = 2;
+  return c;
+}
+
 void lower_none(Graph *g, Node *n, Lowering *L) {
   (void)g;
   (void)L;

@@ -76,6 +76,9 @@ int fused_activation(const char *op_type);
 
 /* appends a call; io and params are zeroed */
 KCall *lower_add(Graph *g, Lowering *L, int kernel);
+/* a cast call from src to dst (same shape), converting between their
+ * element types (the caller may set the params' from/to otherwise) */
+KCall *lower_cast(Graph *g, Lowering *L, Value *src, Value *dst);
 /* an elementwise call with numpy broadcasting of `ins` (as many as the
  * scalar function takes) to `out`; `fn` names the scalar function
  * (mlc_FN_SFX), its suffix picked from `t`. Node error if the runtime has no
