@@ -253,6 +253,15 @@ Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind) {
   return a;
 }
 
+void ir_move_appended(Graph *g, int first, int pos) {
+  int k = g->nnodes - first;
+  if (k <= 0 || pos == first) return;
+  Node **tail = arena_array(g->arena, (size_t)k, sizeof *tail);
+  memcpy(tail, g->nodes + first, (size_t)k * sizeof *tail);
+  memmove(g->nodes + pos + k, g->nodes + pos, (size_t)(first - pos) * sizeof *g->nodes);
+  memcpy(g->nodes + pos, tail, (size_t)k * sizeof *tail);
+}
+
 void ir_remove_dead_nodes(Graph *g) {
   int k = 0;
   for (int i = 0; i < g->nnodes; i++)

@@ -218,6 +218,10 @@ Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
                   const char *name, int nin, int nout);
 Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind);
 void ir_remove_dead_nodes(Graph *g);
+/* moves the nodes appended since g->nodes[first] to position pos (<= first),
+ * after the nodes before it: a node expanded during inference puts its
+ * replacement where it stood */
+void ir_move_appended(Graph *g, int first, int pos);
 
 /* attribute access; `def` when absent. A present attribute of the wrong kind
  * is a node error. */

@@ -597,10 +597,7 @@ void infer_FlexAttention(Graph *g, Node *n) {
   o->out[0] = n->out[0];
   /* the new nodes take the place of this one */
   int k = g->nnodes - first;
-  Node **tail = arena_array(g->arena, (size_t)k, sizeof *tail);
-  memcpy(tail, g->nodes + first, (size_t)k * sizeof *tail);
-  memmove(g->nodes + pos + k, g->nodes + pos, (size_t)(first - pos) * sizeof *g->nodes);
-  memcpy(g->nodes + pos, tail, (size_t)k * sizeof *tail);
+  ir_move_appended(g, first, pos);
   infer_nodes(g, pos, pos + k);
   n->dead = 1;
 }

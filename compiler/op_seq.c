@@ -60,10 +60,7 @@ static void settle(Expansion *x, int first) {
   top->unrolled_nodes += k;
   if (top->unrolled_nodes > UNROLL_MAX_NODES)
     diag_node_fatal(x->at, "unrolling adds more than %d nodes", UNROLL_MAX_NODES);
-  Node **tail = arena_array(g->arena, (size_t)k, sizeof *tail);
-  memcpy(tail, g->nodes + first, (size_t)k * sizeof *tail);
-  memmove(g->nodes + x->pos + k, g->nodes + x->pos, (size_t)(first - x->pos) * sizeof *g->nodes);
-  memcpy(g->nodes + x->pos, tail, (size_t)k * sizeof *tail);
+  ir_move_appended(g, first, x->pos);
   int from = x->pos, before = g->nnodes;
   x->pos += k;
   infer_nodes(g, from, x->pos);
