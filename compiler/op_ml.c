@@ -127,7 +127,7 @@ void infer_Scaler(Graph *g, Node *n) {
 /* y = (x - offset) * scale, in float */
 void lower_Scaler(Graph *g, Node *n, Lowering *L) {
   Value *x = idx_widen(g, L, n->in[0], DT_FLOAT), *y = n->out[0];
-  double *off, *sc;
+  double *off = NULL, *sc = NULL; /* set when the counts are >= 0 */
   int64_t noff = per_feature(g, n, "offset", last_dim(x), &off);
   int64_t nsc = per_feature(g, n, "scale", last_dim(x), &sc);
   if (noff < 0 && nsc < 0) {
