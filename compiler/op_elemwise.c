@@ -75,6 +75,8 @@ void infer_compare(Graph *g, Node *n) {
 
 void infer_variadic(Graph *g, Node *n) {
   (void)g;
+  for (int i = 0; i < n->nin; i++)
+    if (!n->in[i]) diag_node_fatal(n, "input %d is empty; %s has no optional inputs", i, n->op_type);
   for (int i = 1; i < n->nin; i++) same_dtype(n, 0, i);
   infer_broadcast(n, n->nin, n->in, n->out[0]);
   n->out[0]->dtype = n->in[0]->dtype;

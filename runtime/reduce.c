@@ -5,8 +5,11 @@
  * elements with an odometer whose innermost loop runs along the last reduced
  * dim, so reducing trailing axes reads memory sequentially (and in vector
  * lanes). Float inputs
- * accumulate in double, integers in int64; the kinds that are not closed
- * over integers (mean, L2, log-sums) finish in double and convert back.
+ * accumulate in double, integers in uint64_t, so sums and products wrap
+ * (modulo 2^64, then the output type) as mlc's integer arithmetic does,
+ * never overflowing a signed type; the mean divides as int64. The kinds that
+ * are not closed over integers (L2, log-sums) finish in double and convert
+ * back saturating, NaN to 0 (mlc_rt_d2i).
  * LogSumExp subtracts the maximum first, so it neither overflows nor loses
  * everything to underflow. Reductions over no elements never reach here:
  * the compiler knows their result (the kind's identity) at compile time.
@@ -99,7 +102,7 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
 /* ABS(v) and ISNAN(v) per element type: unsigned and integer types skip
  * the tests that would always be false. BETTER(v, m) is whether v replaces
  * the running max (or min) m: larger (smaller), or NaN, which sticks. */
-#define REDUCE_KERNEL(sfx, T, ACC, ABS, ISNAN)                                \
+#define REDUCE_KERNEL(sfx, T, ACC, SACC, ABS, ISNAN, FROM_D)                   \
   static T extreme_##sfx(const T *x, const RedGeo *g, int max) {            \
     T m[LANES], r;                                                          \
     for (int l = 0; l < LANES; l++) m[l] = x[0];                            \
@@ -118,7 +121,7 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
     case MLC_RED_MEAN:                                                      \
       RED_WALK(T, x, g, s[L] += v);                                         \
       LANES_SUM(s, st);                                                \
-      return kind == MLC_RED_SUM ? (T)st : (T)(st / (ACC)g->nred);          \
+      return kind == MLC_RED_SUM ? (T)st : (T)((SACC)st / (SACC)g->nred);   \
     case MLC_RED_MAX:                                                       \
     case MLC_RED_MIN:                                                       \
       return extreme_##sfx(x, g, kind == MLC_RED_MAX);                      \
@@ -135,17 +138,17 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
     case MLC_RED_L2:                                                        \
       RED_WALK(T, x, g, ds[L] += (double)v * (double)v);                    \
       LANES_SUM(ds, dt);                                            \
-      return (T)sqrt(dt);                                                   \
+      return FROM_D(sqrt(dt));                                              \
     case MLC_RED_LOGSUM:                                                    \
       RED_WALK(T, x, g, ds[L] += (double)v);                                \
       LANES_SUM(ds, dt);                                            \
-      return (T)log(dt);                                                    \
+      return FROM_D(log(dt));                                               \
     case MLC_RED_LOGSUMEXP: {                                               \
       double dm = (double)extreme_##sfx(x, g, 1);                           \
-      if (!isfinite(dm)) return (T)dm;                                      \
+      if (!isfinite(dm)) return FROM_D(dm);                                 \
       RED_WALK(T, x, g, ds[L] += exp((double)v - dm));                      \
       LANES_SUM(ds, dt);                                            \
-      return (T)(dm + log(dt));                                             \
+      return FROM_D(dm + log(dt));                                          \
     }                                                                       \
     default: /* MLC_RED_SUMSQUARE */                                        \
       RED_WALK(T, x, g, s[L] += (ACC)v * (ACC)v);                           \
@@ -171,16 +174,23 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
     }                                                                       \
   }
 
-#define ABS_SIGNED(v) ((v) < 0 ? -(v) : (v))
+#define ABS_FLOAT(v) ((v) < 0 ? -(v) : (v))
+/* |v| modulo 2^64: no overflow for the most negative value */
+#define ABS_INT(v) ((v) < 0 ? (uint64_t)0 - (uint64_t)(v) : (uint64_t)(v))
 #define ABS_UNSIGNED(v) (v)
 #define ISNAN_FLOAT(v) ((v) != (v))
 #define ISNAN_NEVER(v) 0
+#define FROM_D_F32(d) ((float)(d))
+#define FROM_D_F64(d) (d)
+#define FROM_D_I32(d) ((int32_t)mlc_rt_d2i(d, INT32_MIN, INT32_MAX))
+#define FROM_D_I64(d) mlc_rt_d2i(d, INT64_MIN, INT64_MAX)
+#define FROM_D_U8(d) ((uint8_t)mlc_rt_d2u(d, UINT8_MAX))
 
-REDUCE_KERNEL(f32, float, double, ABS_SIGNED, ISNAN_FLOAT)
-REDUCE_KERNEL(f64, double, double, ABS_SIGNED, ISNAN_FLOAT)
-REDUCE_KERNEL(i32, int32_t, int64_t, ABS_SIGNED, ISNAN_NEVER)
-REDUCE_KERNEL(i64, int64_t, int64_t, ABS_SIGNED, ISNAN_NEVER)
-REDUCE_KERNEL(u8, uint8_t, int64_t, ABS_UNSIGNED, ISNAN_NEVER)
+REDUCE_KERNEL(f32, float, double, double, ABS_FLOAT, ISNAN_FLOAT, FROM_D_F32)
+REDUCE_KERNEL(f64, double, double, double, ABS_FLOAT, ISNAN_FLOAT, FROM_D_F64)
+REDUCE_KERNEL(i32, int32_t, uint64_t, int64_t, ABS_INT, ISNAN_NEVER, FROM_D_I32)
+REDUCE_KERNEL(i64, int64_t, uint64_t, int64_t, ABS_INT, ISNAN_NEVER, FROM_D_I64)
+REDUCE_KERNEL(u8, uint8_t, uint64_t, int64_t, ABS_UNSIGNED, ISNAN_NEVER, FROM_D_U8)
 
 /* The running best index lives in y; ties keep the first index unless
  * select_last. */

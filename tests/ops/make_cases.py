@@ -5,7 +5,9 @@ width; Pow with mixed base and exponent types; BitCast, including the
 sub-byte types and int8 to bool; MatMul on double (broadcast batches, 1-D
 operands, k = 0); TfIdfVectorizer (TF/IDF/TFIDF, weights, int32 input,
 permuted indexes, large skips, repeated n-grams, max_gram_length beyond the
-pool). Expected outputs come from the onnx reference implementation,
+pool); integer reductions that overflow (they wrap, as numpy's do;
+onnxruntime saturates some of them). Expected outputs come from the onnx
+reference implementation,
 checked against onnxruntime where it takes the model (a difference is
 printed). The cases are written in the ONNX backend-test layout to
 tests/ops/cases (committed) and checked with `mlc test` (ctest: element_ops).
@@ -84,6 +86,14 @@ mm('vec_mat', rng.normal(size=(7,)), rng.normal(size=(2, 7, 4)))
 mm('mat_vec', rng.normal(size=(2, 3, 7)), rng.normal(size=(7,)))
 mm('shared_b', rng.normal(size=(2, 3, 5, 7)), rng.normal(size=(7, 4)))
 mm('k0', np.zeros((3, 0)), np.zeros((0, 4)))
+
+# Integer reductions that overflow: sums, |x| and squares wrap modulo 2^64
+# as numpy's do (mlc accumulates in uint64_t: no signed overflow)
+big = np.array([[2**62, 2**62, -2**63 + 1], [-2**63, 5, -2**63]], np.int64)
+for op in ['ReduceSum', 'ReduceL1', 'ReduceSumSquare', 'ReduceProd']:
+    case('wrap_' + op, h.make_node(op, ['x'], ['y'], keepdims=0), {'x': big}, 13)
+case('wrap_ReduceSum_int32', h.make_node('ReduceSum', ['x'], ['y'], keepdims=0),
+     {'x': np.array([[2**31 - 1, 1], [-2**31, -1]], np.int32)}, 13)
 
 # TfIdf
 def tf(name, x, **attrs):
