@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Installs everything mlc needs to build and test on a fresh Debian machine.
-# Idempotent: packages already present are skipped quickly.
+# Installs everything mlc needs to build and test on a fresh Debian 12 machine:
+# the Debian packages (compilers, cmake, protobuf-c, the onnx.proto schema,
+# Python with venv), then the project's virtual environment .venv with the
+# exact Python packages of scripts/requirements.txt (and, with MLC_SETUP_ZOO=1,
+# those of scripts/requirements-zoo.txt for the model zoo's exporters).
+# Idempotent: what is already there is skipped quickly; .venv is refreshed
+# only when a requirements file changed. PYTHON picks the interpreter the
+# environment is made from (default: python3).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
-APT_PKGS="build-essential cmake pkg-config clang protobuf-c-compiler libprotobuf-c-dev libonnx-dev"
-PIP_PKGS="numpy onnx onnxruntime"
+APT_PKGS="build-essential cmake pkg-config clang protobuf-c-compiler libprotobuf-c-dev
+  libonnx-dev python3 python3-venv"
 
 need_apt=""
 for p in $APT_PKGS; do
@@ -12,25 +19,26 @@ for p in $APT_PKGS; do
 done
 if [ -n "$need_apt" ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing Debian packages:$need_apt"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need_apt >/dev/null
 fi
 
-PY=${PYTHON:-python3}
-if ! $PY -c "import numpy, onnx, onnxruntime" >/dev/null 2>&1; then
-  $PY -m pip install -q $PIP_PKGS
+REQ=scripts/requirements.txt
+ZOO=scripts/requirements-zoo.txt
+[ "${MLC_SETUP_ZOO:-0}" = 1 ] && REQ=$ZOO
+VENV=.venv
+# what is installed: a requirements file and a hash of it with the core file
+# it includes (the zoo's set holds the core set, so either stamp satisfies it)
+stamp() { echo "$1 $(cat "$1" scripts/requirements.txt | sha256sum | cut -c1-16)"; }
+if ! "$VENV/bin/python3" -c "" 2>/dev/null; then
+  rm -rf "$VENV"
+  echo "setup: making the virtual environment $VENV"
+  "${PYTHON:-python3}" -m venv "$VENV"
 fi
-if [ "${MLC_SETUP_ZOO:-0}" = 1 ]; then
-  $PY -c "import torch, torchvision" >/dev/null 2>&1 ||
-    $PY -m pip install -q torch torchvision
-  # the other frameworks of the model zoo (models/zoo/): the PyPI names of
-  # the modules that are not there (found without importing them: tensorflow
-  # takes seconds to import)
-  zoo_pkgs=$($PY -c '
-import importlib.util
-need = {"transformers": "transformers", "onnxscript": "onnxscript",
-        "tensorflow": "tensorflow-cpu", "tf2onnx": "tf2onnx", "jax": "jax", "flax": "flax",
-        "jax2onnx": "jax2onnx", "sklearn": "scikit-learn", "skl2onnx": "skl2onnx"}
-print(" ".join(p for m, p in need.items() if importlib.util.find_spec(m) is None))')
-  [ -z "$zoo_pkgs" ] || $PY -m pip install -q $zoo_pkgs
+have=$(cat "$VENV/.mlc-requirements" 2>/dev/null || true)
+if [ "$have" != "$(stamp "$REQ")" ] && [ "$have" != "$(stamp "$ZOO")" ]; then
+  echo "setup: installing $REQ into $VENV"
+  "$VENV/bin/python3" -m pip install -q --disable-pip-version-check -r "$REQ"
+  stamp "$REQ" > "$VENV/.mlc-requirements"
 fi
