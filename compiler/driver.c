@@ -1,12 +1,11 @@
 #include "driver.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "diag.h"
 #include "emitc.h"
 #include "model.h"
+#include "tensor_io.h"
 
 Graph *driver_prepare(Arena *a, const char *path, const Bindings *b) {
   Graph *g = model_load(a, path);
@@ -45,62 +44,4 @@ int driver_emit(Plan *p, const CompileOptions *o, const char *c_path) {
   FILE *w = to_file ? out_open(w_path, "wb") : NULL;
   emitc_write(p, &eo, c, h, w);
   return to_file;
-}
-
-/* ---- all-or-nothing output files ---------------------------------------------- */
-
-typedef struct OutFile {
-  char *path, *tmp;
-  FILE *f;
-} OutFile;
-
-static OutFile outs[8];
-static int nouts;
-
-FILE *out_open(const char *path, const char *mode) {
-  if (nouts == (int)(sizeof outs / sizeof *outs)) diag_fatal("too many output files");
-  size_t n = strlen(path) + 32;
-  char *tmp = malloc(n);
-  char *p = strdup(path);
-  if (!tmp || !p) diag_oom();
-  snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, mode);
-  if (!f) {
-    free(tmp);
-    free(p);
-    diag_fatal("cannot write '%s'", path);
-  }
-  outs[nouts++] = (OutFile){p, tmp, f};
-  return f;
-}
-
-static void release(int i) {
-  free(outs[i].path);
-  free(outs[i].tmp);
-}
-
-void out_commit_all(void) {
-  int ok = 1;
-  for (int i = 0; i < nouts; i++) ok &= fclose(outs[i].f) == 0;
-  for (int i = 0; i < nouts && ok; i++) ok &= rename(outs[i].tmp, outs[i].path) == 0;
-  if (!ok) {
-    const char *bad = nouts ? outs[0].path : "";
-    for (int i = 0; i < nouts; i++) {
-      remove(outs[i].tmp);
-      release(i);
-    }
-    nouts = 0;
-    diag_fatal("cannot write '%s'", bad);
-  }
-  for (int i = 0; i < nouts; i++) release(i);
-  nouts = 0;
-}
-
-void out_abort_all(void) {
-  for (int i = 0; i < nouts; i++) {
-    fclose(outs[i].f);
-    remove(outs[i].tmp);
-    release(i);
-  }
-  nouts = 0;
 }

@@ -9,6 +9,7 @@
 #include "ir.h"
 #include "passes.h"
 #include "plan.h"
+#include "tensor_io.h"
 
 enum { WEIGHTS_AUTO, WEIGHTS_INLINE, WEIGHTS_FILE };
 
@@ -26,13 +27,6 @@ Plan *driver_plan(Graph *g, const PassOptions *o);
 /* writes OUT.c, OUT.h next to it, and OUT.weights when weights go to a file;
  * returns whether weights went to a file */
 int driver_emit(Plan *p, const CompileOptions *o, const char *c_path);
-
-/* Output files: opened as PATH.tmp-PID and renamed into place by
- * out_commit_all; a failure anywhere removes every temporary (out_abort_all,
- * called by the command's error handler). */
-FILE *out_open(const char *path, const char *mode);
-void out_commit_all(void);
-void out_abort_all(void);
 
 /* "a/b/model.c" -> "a/b/model" + ext */
 char *path_with_ext(Arena *a, const char *path, const char *ext);

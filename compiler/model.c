@@ -6,6 +6,7 @@
 #include "diag.h"
 #include "inline.h"
 #include "onnx_io.h"
+#include "tensor_io.h"
 #include "txt.h"
 
 static int ends_with(const char *s, const char *suffix) {
@@ -30,15 +31,6 @@ void model_save(const Graph *g, const char *path) {
     return;
   }
   /* through a temporary, so a failure leaves no half-written file */
-  size_t n = strlen(path);
-  char *tmp = arena_alloc(g->arena, n + 8);
-  memcpy(tmp, path, n);
-  memcpy(tmp + n, ".tmp", 5);
-  FILE *f = fopen(tmp, "w");
-  if (!f) diag_fatal("cannot write '%s'", path);
-  txt_write(f, g);
-  if (fclose(f) || rename(tmp, path)) {
-    remove(tmp);
-    diag_fatal("cannot write '%s'", path);
-  }
+  txt_write(out_open(path, "w"), g);
+  out_commit_all();
 }

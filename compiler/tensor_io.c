@@ -22,11 +22,13 @@
 #include "tensor_io.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "diag.h"
 #include "onnx_io.h"
@@ -34,12 +36,18 @@
 /* ---- files ------------------------------------------------------------------------ */
 
 unsigned char *io_read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) diag_fatal("cannot read '%s': %s", path, strerror(errno));
+  /* O_NONBLOCK: opening a pipe must not wait for a writer */
+  int fd = open(path, O_RDONLY | O_NONBLOCK);
+  if (fd < 0) diag_fatal("cannot read '%s': %s", path, strerror(errno));
   struct stat st;
-  if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-    fclose(f);
+  if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+    close(fd);
     diag_fatal("cannot read '%s': not a regular file", path);
+  }
+  FILE *f = fdopen(fd, "rb");
+  if (!f) {
+    close(fd);
+    diag_fatal("cannot read '%s': %s", path, strerror(errno));
   }
   size_t n = (size_t)st.st_size;
   unsigned char *buf = malloc(n ? n : 1);
@@ -54,18 +62,36 @@ unsigned char *io_read_file(const char *path, size_t *len) {
   return buf;
 }
 
+/* Output goes only to regular files: a path that is a device, a pipe, a
+ * folder or a symbolic link (which rename would replace) is refused. */
+void io_check_dest(const char *path) {
+  struct stat st;
+  if (lstat(path, &st)) return; /* not there yet */
+  if (!S_ISREG(st.st_mode))
+    diag_fatal("cannot write '%s': it exists and is %s; mlc writes only regular files (give "
+               "another -o)", path,
+               S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a folder"
+               : "not a regular file");
+}
+
 void io_write_file(const char *path, const void *buf, size_t len) {
-  size_t pn = strlen(path);
-  char *tmp = malloc(pn + 5);
+  io_check_dest(path);
+  size_t n = strlen(path) + 32;
+  char *tmp = malloc(n);
   if (!tmp) diag_oom();
-  memcpy(tmp, path, pn);
-  memcpy(tmp + pn, ".tmp", 5);
-  FILE *f = fopen(tmp, "wb");
+  snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+  FILE *f = fd < 0 ? NULL : fdopen(fd, "wb");
+  if (!f && fd >= 0) close(fd);
   int ok = f && fwrite(buf, 1, len, f) == len;
   int e = errno;
   if (f && fclose(f)) ok = 0, e = errno;
+  if (ok) {
+    struct stat st;
+    if (!lstat(path, &st) && !S_ISREG(st.st_mode)) ok = 0, e = EEXIST;
+  }
   if (ok && rename(tmp, path)) ok = 0, e = errno;
-  if (!ok && f) remove(tmp);
+  if (!ok && fd >= 0) remove(tmp);
   free(tmp);
   if (!ok) diag_fatal("cannot write '%s': %s", path, strerror(e));
 }
@@ -501,4 +527,70 @@ void tensor_save(const Tensor *t, const char *path) {
   SaveJob job = {.t = t, .path = path, .scratch = arena_new()};
   io_guarded(save, free_scratch, &job);
   free_scratch(&job);
+}
+
+/* ---- all-or-nothing output files ---------------------------------------------- */
+
+typedef struct OutFile {
+  char *path, *tmp;
+  FILE *f;
+} OutFile;
+
+static OutFile outs[8];
+static int nouts;
+
+FILE *out_open(const char *path, const char *mode) {
+  if (nouts == (int)(sizeof outs / sizeof *outs)) diag_fatal("too many output files");
+  io_check_dest(path);
+  size_t n = strlen(path) + 32;
+  char *tmp = malloc(n);
+  char *p = strdup(path);
+  if (!tmp || !p) diag_oom();
+  snprintf(tmp, n, "%s.tmp-%ld", path, (long)getpid());
+  /* a new file: never through a link or over something already there */
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+  FILE *f = fd < 0 ? NULL : fdopen(fd, mode);
+  if (!f) {
+    if (fd >= 0) {
+      close(fd);
+      remove(tmp);
+    }
+    free(tmp);
+    free(p);
+    diag_fatal("cannot write '%s': %s", path, strerror(errno));
+  }
+  outs[nouts++] = (OutFile){p, tmp, f};
+  return f;
+}
+
+static void release(int i) {
+  free(outs[i].path);
+  free(outs[i].tmp);
+}
+
+void out_commit_all(void) {
+  int ok = 1;
+  for (int i = 0; i < nouts; i++) io_check_dest(outs[i].path); /* again: time has passed */
+  for (int i = 0; i < nouts; i++) ok &= fclose(outs[i].f) == 0;
+  for (int i = 0; i < nouts && ok; i++) ok &= rename(outs[i].tmp, outs[i].path) == 0;
+  if (!ok) {
+    const char *bad = nouts ? outs[0].path : "";
+    for (int i = 0; i < nouts; i++) {
+      remove(outs[i].tmp);
+      release(i);
+    }
+    nouts = 0;
+    diag_fatal("cannot write '%s'", bad);
+  }
+  for (int i = 0; i < nouts; i++) release(i);
+  nouts = 0;
+}
+
+void out_abort_all(void) {
+  for (int i = 0; i < nouts; i++) {
+    fclose(outs[i].f);
+    remove(outs[i].tmp);
+    release(i);
+  }
+  nouts = 0;
 }

@@ -1,10 +1,12 @@
 /* Tensors in files: NumPy .npy and ONNX TensorProto .pb (the layout of the
  * ONNX backend tests' test_data_set_N/input_K.pb). Also the file helpers that
- * the ONNX reader and writer share. */
+ * the ONNX reader and writer share, and output files that appear whole or
+ * not at all. */
 #ifndef MLC_TENSOR_IO_H
 #define MLC_TENSOR_IO_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "ir.h"
 
@@ -37,6 +39,16 @@ unsigned char *io_read_file(const char *path, size_t *len);
 /* writes PATH.tmp, then renames it over PATH, so readers never see a partial
  * file; diag_fatal "cannot write 'PATH': REASON" */
 void io_write_file(const char *path, const void *buf, size_t len);
+/* Output files of several parts (or written bit by bit): opened as PATH.tmp-PID and renamed into place by
+ * out_commit_all; a failure anywhere removes every temporary (out_abort_all,
+ * called by the command's error handler). */
+FILE *out_open(const char *path, const char *mode);
+void out_commit_all(void);
+void out_abort_all(void);
+
+/* refuses (diag_fatal) an output path that exists and is not a regular file:
+ * a device, a pipe, a folder, a symbolic link */
+void io_check_dest(const char *path);
 /* Runs body(ctx); if it reports an error, runs cleanup(ctx) and passes the
  * error on to the enclosing diag scope. For work that holds memory outside
  * an arena (unpacked protobufs, scratch arenas) across calls that may
