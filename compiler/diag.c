@@ -13,10 +13,23 @@
 static DiagScope *top;
 static const char *cur_file = "<input>";
 static int pending;
+enum { MAX_NOTES = 64 };
+static const char *notes[MAX_NOTES];
+static int nnotes; /* may pass MAX_NOTES: the deepest are not kept */
+
+void diag_note_push(const char *note) {
+  if (nnotes < MAX_NOTES) notes[nnotes] = note;
+  nnotes++;
+}
+
+void diag_note_pop(void) {
+  if (nnotes) nnotes--;
+}
 
 void diag_enter(DiagScope *s) {
   s->prev = top;
   s->text[0] = 0;
+  s->notes = nnotes;
   top = s;
   pending = 0;
 }
@@ -30,7 +43,11 @@ const char *diag_file(void) { return cur_file; }
 
 static void emit(const char *kind, const char *prefix, const char *fmt, va_list ap) {
   char msg[1536];
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int n = vsnprintf(msg, sizeof msg, fmt, ap);
+  /* the innermost note kept says where */
+  int k = nnotes < MAX_NOTES ? nnotes : MAX_NOTES;
+  if (k && n >= 0 && (size_t)n < sizeof msg)
+    snprintf(msg + n, sizeof msg - (size_t)n, " (%s)", notes[k - 1]);
   if (top && top->quiet) {
     size_t len = strlen(top->text);
     snprintf(top->text + len, sizeof top->text - len, "%s%s%s",
@@ -45,6 +62,7 @@ static noreturn void unwind(void) {
   DiagScope *s = top;
   top = s->prev;
   pending = 0;
+  nnotes = s->notes;
   longjmp(s->jb, 1);
 }
 

@@ -15,6 +15,7 @@ typedef struct DiagScope {
   jmp_buf jb;
   struct DiagScope *prev;
   int quiet;      /* keep messages in `text` instead of printing them */
+  int notes;      /* notes pushed when the scope was entered */
   char text[2048];
 } DiagScope;
 
@@ -33,6 +34,11 @@ noreturn void diag_node_fatal(const struct Node *n, const char *fmt, ...)
 void diag_node_error(const struct Node *n, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void diag_flush(void);
+/* A note about where mlc is working (an If branch, say), added to every error
+ * until it is popped; an error unwinds the notes of the scopes it leaves.
+ * The note must live until popped. */
+void diag_note_push(const char *note);
+void diag_note_pop(void);
 void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 noreturn void diag_oom(void);
 noreturn void diag_internal(const char *file, int line, const char *cond);

@@ -41,25 +41,34 @@ static int too_big(const Value *v) {
   return 0;
 }
 
-/* the graph inputs v is computed from, found through producers */
-static char needed[INFER_MAX_NEEDED][256];
-static int nneeded;
-
-static void collect_inputs(const Value *v, int depth) {
-  if (!v || depth > 4096 || nneeded == INFER_MAX_NEEDED) return;
+/* the graph inputs v is computed from, found through producers: up to max
+ * names into names, *n of them */
+static void collect_inputs(const Value *v, int depth, char (*names)[256], int *n, int max) {
+  if (!v || depth > 4096 || *n == max) return;
   if (v->is_input) {
-    for (int i = 0; i < nneeded; i++)
-      if (!strcmp(needed[i], v->name)) return;
-    snprintf(needed[nneeded++], sizeof needed[0], "%s", v->name);
+    for (int i = 0; i < *n; i++)
+      if (!strcmp(names[i], v->name)) return;
+    snprintf(names[(*n)++], sizeof names[0], "%s", v->name);
     return;
   }
   const Node *p = v->producer;
-  for (int j = 0; p && j < p->nin; j++) collect_inputs(p->in[j], depth + 1);
+  for (int j = 0; p && j < p->nin; j++) collect_inputs(p->in[j], depth + 1, names, n, max);
+}
+
+/* what the last value needed at compile time came from (infer_needed_inputs) */
+static char needed[INFER_MAX_NEEDED][256];
+static int nneeded;
+
+const char *infer_source_input(Arena *a, const Value *v) {
+  char name[1][256];
+  int n = 0;
+  collect_inputs(v, 0, name, &n, 1);
+  return n ? arena_strdup(a, name[0]) : NULL;
 }
 
 void infer_need_const(const Node *n, const Value *v) {
   nneeded = 0;
-  collect_inputs(v, 0);
+  collect_inputs(v, 0, needed, &nneeded, INFER_MAX_NEEDED);
   if (nneeded == 1 && !strcmp(needed[0], v->name))
     diag_node_fatal(n, "the value of '%s' must be known at compile time (mlc compiles static "
                     "shapes; freeze the input with --const %s=FILE)", v->name, v->name);
@@ -195,6 +204,35 @@ static void flatten_outputs(Graph *g) {
   infer_nodes(g, first, g->nnodes);
 }
 
+/* --const NAME=V,...: input v becomes those numbers, converted to its type
+ * as Cast converts doubles; its declared shape must hold as many (a scalar
+ * or a rank-1 input of unknown length takes them as they are) */
+static void literal_value(Graph *g, Value *v, const char *text) {
+  int64_t n = 1;
+  for (const char *p = text; *p; p++) n += *p == ',';
+  double *x = arena_array(g->arena, (size_t)n, sizeof *x);
+  const char *p = text;
+  for (int64_t i = 0; i < n; i++) {
+    char *end;
+    x[i] = strtod(p, &end);
+    if (end == p || (*end && *end != ','))
+      diag_fatal("--const %s=%s: expected numbers separated by commas", v->name, text);
+    p = end + 1;
+  }
+  int known = v->rank >= 0;
+  for (int d = 0; d < v->rank; d++) known &= !v->dim_param[d] && v->dims[d] >= 0;
+  if (!known && (v->rank == 1 || v->rank < 0)) ir_set_shape(v, 1, &n);
+  else if (!known || ir_numel(v) != n)
+    diag_fatal("--const %s: %lld numbers given; input '%s' has shape %s", v->name,
+               (long long)n, v->name, ir_shape_str(g->arena, v));
+  if (v->dtype == DT_STRING || !dtype_size(v->dtype))
+    diag_fatal("--const %s: input '%s' is %s: give a file", v->name, v->name,
+               dtype_name(v->dtype));
+  MlcCast cast = {n, DT_DOUBLE, v->dtype, 0};
+  void *io[2] = {x, ir_alloc_data(g, v)};
+  mlc_rt_cast(&cast, io);
+}
+
 /* a graph input becomes a constant with the given value */
 static void freeze_input(Graph *g, const ConstBind *c) {
   int k = -1;
@@ -202,20 +240,63 @@ static void freeze_input(Graph *g, const ConstBind *c) {
     if (!strcmp(g->inputs[j]->name, c->name)) k = j;
   if (k < 0) diag_fatal("--const names '%s', which is not an input of the model", c->name);
   Value *v = g->inputs[k];
-  if (v->dtype != c->value->dtype)
-    diag_fatal("--const %s: the file holds %s, the input is %s", c->name,
-               dtype_name(c->value->dtype), dtype_name(v->dtype));
-  if (ir_tensor_to_value(g, c->value, v))
-    diag_fatal("--const %s: the value cannot be used as a constant", c->name);
+  if (c->literal) {
+    literal_value(g, v, c->literal);
+  } else {
+    if (v->dtype != c->value->dtype)
+      diag_fatal("--const %s: the file holds %s, the input is %s", c->name,
+                 dtype_name(c->value->dtype), dtype_name(v->dtype));
+    if (ir_tensor_to_value(g, c->value, v))
+      diag_fatal("--const %s: the value cannot be used as a constant", c->name);
+  }
   memmove(g->inputs + k, g->inputs + k + 1, (size_t)(g->ninputs - k - 1) * sizeof *g->inputs);
   g->ninputs--;
   v->is_input = 0;
   ir_add_init(g, v);
 }
 
-void infer_bind(Graph *g, const Bindings *b) {
+/* Is s a name the ONNX importer made up for a dim the model leaves unnamed
+ * (no value, no name, or a negative value)? */
+static int nameless_dim(const char *s) { return !strncmp(s, "unk__", 5); }
+
+/* --dim NAME=N: every input dim of that name becomes N. A name no input has
+ * is most likely a typo: warn, naming those there are (names, of n). */
+static void bind_dim(Graph *g, const DimBind *db, const char **names, int n) {
+  for (int i = 0; i < g->ninputs; i++) {
+    Value *v = g->inputs[i];
+    for (int d = 0; d < v->rank; d++)
+      if (v->dim_param[d] && !strcmp(db->name, v->dim_param[d])) {
+        v->dims[d] = db->value;
+        v->dim_param[d] = NULL;
+      }
+  }
+  char list[1024] = "";
+  size_t len = 0;
+  int found = 0, listed = 0;
+  for (int i = 0; i < n; i++) {
+    found |= !strcmp(names[i], db->name);
+    int seen = 0;
+    for (int j = 0; j < i; j++) seen |= !strcmp(names[j], names[i]);
+    if (!seen && len < sizeof list)
+      len += (size_t)snprintf(list + len, sizeof list - len, "%s'%s'", listed++ ? ", " : "",
+                              names[i]);
+  }
+  if (!found)
+    diag_warn("--dim %s: the model's inputs have no dimension of that name (%s%s)", db->name,
+              listed ? "they have " : "they have no symbolic dimensions", list);
+}
+
+const char *infer_bind_open(Graph *g, const Bindings *b) {
   nneeded = 0;
   bind_seq_inputs(g, b);
+  /* the symbolic dims of the inputs, before --shape binds some of them */
+  int nnames = 0;
+  for (int i = 0; i < g->ninputs; i++) nnames += g->inputs[i]->rank > 0 ? g->inputs[i]->rank : 0;
+  const char **names = arena_array(g->arena, (size_t)nnames + 1, sizeof *names);
+  nnames = 0;
+  for (int i = 0; i < g->ninputs; i++)
+    for (int d = 0; d < g->inputs[i]->rank; d++)
+      if (g->inputs[i]->dim_param[d]) names[nnames++] = g->inputs[i]->dim_param[d];
   for (int i = 0; b && i < b->nshapes; i++) {
     Value *v = NULL;
     for (int j = 0; j < g->ninputs; j++)
@@ -232,17 +313,7 @@ void infer_bind(Graph *g, const Bindings *b) {
     ir_set_shape(v, b->shapes[i].rank, b->shapes[i].dims);
   }
   for (int i = 0; b && i < b->nconsts; i++) freeze_input(g, &b->consts[i]);
-  for (int i = 0; i < g->ninputs; i++) {
-    Value *v = g->inputs[i];
-    for (int d = 0; d < v->rank; d++) {
-      if (!v->dim_param[d]) continue;
-      for (int k = 0; b && k < b->ndims; k++)
-        if (!strcmp(b->dims[k].name, v->dim_param[d])) {
-          v->dims[d] = b->dims[k].value;
-          v->dim_param[d] = NULL;
-        }
-    }
-  }
+  for (int k = 0; b && k < b->ndims; k++) bind_dim(g, &b->dims[k], names, nnames);
   /* an input nothing reads still becomes a parameter of the generated code */
   for (int i = 0; i < g->ninputs; i++) {
     const Value *v = g->inputs[i];
@@ -271,17 +342,25 @@ void infer_bind(Graph *g, const Bindings *b) {
     for (int d = 0; d < v->rank; d++) {
       if (!v->dim_param[d] && v->dims[d] >= 0) continue;
       const char *p = v->dim_param[d] ? v->dim_param[d] : "?";
-      /* list each dim name once */
-      if (v->dim_param[d] && strstr(list, p) && len) continue;
-      len += (size_t)snprintf(list + len, sizeof list - len,
-                              "%s'%s' (input '%s' dim %d)", unbound++ ? ", " : "", p,
-                              v->name, d);
+      if (nameless_dim(p) || !v->dim_param[d])
+        len += (size_t)snprintf(list + len, sizeof list - len,
+                                "%s'%s' (input '%s' dim %d, unnamed or negative in the "
+                                "model: --shape %s=DIMS binds it)",
+                                unbound++ ? ", " : "", p, v->name, d, v->name);
+      else if (!strstr(list, arena_printf(g->arena, "'%s'", p))) /* each name once */
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s'%s' (input '%s' dim %d)",
+                                unbound++ ? ", " : "", p, v->name, d);
       if (len >= sizeof list) len = sizeof list - 1;
     }
   }
-  if (unbound)
-    diag_fatal("unbound symbolic dimensions: %s; bind them with --dim NAME=VALUE or "
-               "--shape INPUT=DIMS", list);
+  if (!unbound) return NULL;
+  return arena_printf(g->arena, "unbound symbolic dimensions: %s; bind them with --dim "
+                      "NAME=VALUE or --shape INPUT=DIMS", list);
+}
+
+void infer_bind(Graph *g, const Bindings *b) {
+  const char *unbound = infer_bind_open(g, b);
+  if (unbound) diag_fatal("%s", unbound);
 }
 
 /* everything wrong with the node that the table can tell, listed at once */

@@ -18,8 +18,9 @@ typedef struct DimBind {
 } DimBind;
 
 typedef struct ConstBind {
-  const char *name; /* graph input frozen to a value */
-  const Tensor *value;
+  const char *name;    /* graph input frozen to a value: */
+  const Tensor *value; /* from a file, */
+  const char *literal; /* or numbers, comma-separated, in the input's type */
 } ConstBind;
 
 /* A sequence graph input's length (--seq), or an optional one left empty
@@ -61,6 +62,9 @@ int infer_fold_budget(Graph *g, size_t bytes);
  * must be bound: else one error listing all of them and the flag that fixes
  * it. g->decl_inputs keeps the inputs as declared. */
 void infer_bind(Graph *g, const Bindings *b);
+/* the same, but an unbound dim is no error: returns the message naming them
+ * (NULL when every dim is bound); the graph is then not ready to infer */
+const char *infer_bind_open(Graph *g, const Bindings *b);
 /* checks support of every node (all problems listed at once), then infers
  * in order, folding constant subgraphs through the interpreter. A sequence
  * output then becomes one output per element (NAME.K), an empty optional
@@ -74,6 +78,8 @@ _Noreturn void infer_need_const(const Node *n, const Value *v);
 /* the graph inputs the last such value is computed from; returns how many */
 #define INFER_MAX_NEEDED 32
 int infer_needed_inputs(const char **names, int max);
+/* the first graph input v is computed from (NULL if none) */
+const char *infer_source_input(Arena *a, const Value *v);
 
 /* Marks v as data-dependent along `axis` (its dims are the upper bound) and
  * returns the int64 scalar value its lowering writes the extent to. */

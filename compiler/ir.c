@@ -493,14 +493,26 @@ int ir_same_shape(const Value *a, const Value *b) {
   return 1;
 }
 
+/* "1x3x224x224"; with a symbolic dim "[batch,3,?]" */
 char *ir_shape_str(Arena *a, const Value *v) {
   if (v->rank < 0) return arena_strdup(a, "?");
   if (v->rank == 0) return arena_strdup(a, "scalar");
+  int sym = 0;
+  for (int i = 0; i < v->rank; i++) sym |= v->dim_param[i] || v->dims[i] < 0;
   char buf[256] = "";
-  size_t len = 0;
-  for (int i = 0; i < v->rank && len < sizeof buf - 24; i++)
-    len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%" PRId64, i ? "x" : "",
-                            v->dims[i]);
+  size_t len = sym ? (size_t)snprintf(buf, sizeof buf, "[") : 0;
+  const char *sep = sym ? "," : "x";
+  for (int i = 0; i < v->rank && len < sizeof buf - 48; i++) {
+    if (v->dim_param[i])
+      len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%.40s", i ? sep : "",
+                              v->dim_param[i]);
+    else if (v->dims[i] < 0)
+      len += (size_t)snprintf(buf + len, sizeof buf - len, "%s?", i ? sep : "");
+    else
+      len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%" PRId64, i ? sep : "",
+                              v->dims[i]);
+  }
+  if (sym && len < sizeof buf - 1) snprintf(buf + len, sizeof buf - len, "]");
   return arena_strdup(a, buf);
 }
 

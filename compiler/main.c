@@ -16,8 +16,7 @@
 #include "plan_svg.h"
 #include "tensor_io.h"
 #include "testrun.h"
-
-#define MLC_VERSION "0.1.0"
+#include "version.h"
 
 static const char *usage_main =
     "usage: mlc COMMAND [ARGS]\n"
@@ -37,8 +36,10 @@ static const char *usage_main =
 static const char *usage_shape_flags =
     "  --shape NAME=DIMS   give input NAME the shape DIMS (e.g. 1x3x224x224)\n"
     "  --dim SYM=N         bind the symbolic dimension SYM to N\n"
-    "  --const NAME=FILE   freeze input NAME to the tensor in FILE (.npy or .pb):\n"
+    "  --const NAME=FILE   freeze input NAME to the tensor in FILE (.npy or .pb), or\n"
+    "  --const NAME=V,...  to these numbers (as many as its declared shape holds):\n"
     "                      for inputs that decide shapes (a Reshape's shape, pads...)\n"
+    "                      or branches (an If's condition)\n"
     "  --seq NAME=N        sequence input NAME has N elements, which become the inputs\n"
     "                      NAME.0 ... NAME.N-1 of the generated code, shaped as the\n"
     "                      model declares its elements or by --shape NAME.K=DIMS, --dim\n"
@@ -119,12 +120,21 @@ static void push_shape(Arena *a, Bindings *b, const char *spec) {
 static void push_const(Arena *a, Bindings *b, const char *spec) {
   const char *eq = strchr(spec, '=');
   if (!eq || eq == spec) diag_fatal("--const expects NAME=FILE, got '%s'", spec);
-  const char *file = diag_file();
-  const Tensor *t = tensor_load(a, eq + 1);
-  diag_set_file(file);
+  /* numbers, unless a file has that name */
+  const char *text = eq + 1, *literal = NULL;
+  const Tensor *t = NULL;
+  struct stat st;
+  if (stat(text, &st) && strspn(text, "0123456789+-.,eE") == strlen(text) && *text) {
+    literal = text;
+  } else {
+    const char *file = diag_file();
+    t = tensor_load(a, text);
+    diag_set_file(file);
+  }
   size_t cap = (size_t)b->nconsts;
   b->consts = arena_grow(a, b->consts, &cap, (size_t)b->nconsts + 1, sizeof *b->consts);
-  b->consts[b->nconsts++] = (ConstBind){arena_strndup(a, spec, (size_t)(eq - spec)), t};
+  b->consts[b->nconsts++] =
+      (ConstBind){arena_strndup(a, spec, (size_t)(eq - spec)), t, literal};
 }
 
 static void push_dim(Arena *a, Bindings *b, const char *spec) {
@@ -133,6 +143,11 @@ static void push_dim(Arena *a, Bindings *b, const char *spec) {
   if (!eq || eq == spec) diag_fatal("--dim expects SYM=N, got '%s'", spec);
   long long v = strtoll(eq + 1, &end, 10);
   if (*end || end == eq + 1 || v < 0) diag_fatal("--dim %s: N must be a number >= 0", spec);
+  for (int i = 0; i < b->ndims; i++)
+    if (strlen(b->dims[i].name) == (size_t)(eq - spec) &&
+        !strncmp(b->dims[i].name, spec, (size_t)(eq - spec)) && b->dims[i].value != v)
+      diag_fatal("--dim %s: '%s' is bound twice (%lld and %lld)", spec, b->dims[i].name,
+                 (long long)b->dims[i].value, v);
   size_t cap = (size_t)b->ndims;
   b->dims = arena_grow(a, b->dims, &cap, (size_t)b->ndims + 1, sizeof *b->dims);
   b->dims[b->ndims++] = (DimBind){arena_strndup(a, spec, (size_t)(eq - spec)), v};
@@ -335,6 +350,35 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   return 0;
 }
 
+/* weights: the initializers and the Constant nodes' values (some exporters
+ * write every weight as a Constant), as the model states them */
+static void count_params(const Graph *g, int64_t *count, int64_t *bytes) {
+  *count = *bytes = 0;
+  for (int i = 0; i < g->ninits; i++) {
+    *count += ir_numel(g->inits[i]);
+    *bytes += (int64_t)ir_nbytes(g->inits[i]);
+  }
+  for (int i = 0; i < g->nnodes; i++) {
+    const Node *n = g->nodes[i];
+    if (n->op != OP_Constant) continue;
+    for (int k = 0; k < n->nattrs; k++) {
+      const Attr *at = &n->attrs[k];
+      if (at->kind == AK_TENSOR && at->t && !strcmp(at->name, "value")) {
+        int64_t c = 1;
+        for (int d = 0; d < at->t->rank; d++) c *= at->t->dims[d];
+        *count += c;
+        *bytes += (int64_t)at->t->nbytes;
+      } else if (!strcmp(at->name, "value_float") || !strcmp(at->name, "value_int")) {
+        *count += 1;
+        *bytes += at->name[6] == 'f' ? 4 : 8;
+      } else if (!strcmp(at->name, "value_floats") || !strcmp(at->name, "value_ints")) {
+        *count += at->n;
+        *bytes += (int64_t)at->n * (at->name[6] == 'f' ? 4 : 8);
+      }
+    }
+  }
+}
+
 static int cmd_info(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 0);
   if (r.help) {
@@ -342,7 +386,11 @@ static int cmd_info(Arena *a, int argc, char **argv) {
     return 0;
   }
   need_model(&r, usage_info);
-  Graph *g = driver_prepare(a, r.model, &r.co.bind);
+  Graph *g = model_load(a, r.model);
+  int64_t nparams, pbytes;
+  count_params(g, &nparams, &pbytes);
+  const char *unbound = infer_bind_open(g, &r.co.bind);
+  if (!unbound) infer_graph(g);
   printf("model: %s\n", r.model);
   if (g->producer_name && *g->producer_name)
     printf("producer: %s %s\n", g->producer_name, g->producer_version ? g->producer_version : "");
@@ -353,17 +401,17 @@ static int cmd_info(Arena *a, int argc, char **argv) {
   for (int i = 0; i < g->noutputs; i++)
     printf("output %s: %s %s\n", g->outputs[i]->name, dtype_name(g->outputs[i]->dtype),
            ir_shape_str(a, g->outputs[i]));
-  int64_t nparams = 0, pbytes = 0;
-  for (int i = 0; i < g->ninits; i++) {
-    nparams += ir_numel(g->inits[i]);
-    pbytes += (int64_t)ir_nbytes(g->inits[i]);
-  }
   printf("parameters: %" PRId64 " (%" PRId64 " bytes)\n", nparams, pbytes);
   int hist[OP_COUNT] = {0};
   for (int i = 0; i < g->nnodes; i++) hist[g->nodes[i]->op]++;
   printf("nodes: %d\n", g->nnodes);
   for (int k = 0; k < OP_COUNT; k++)
     if (hist[k]) printf("  %-24s %d\n", optab[k].name, hist[k]);
+  if (unbound) {
+    printf("nodes after passes, FLOPs and arena: once every dimension is bound (%s)\n",
+           unbound);
+    return 0;
+  }
   Plan *p = driver_plan(g, &r.co.passes);
   int after[OP_COUNT] = {0};
   for (int i = 0; i < g->nnodes; i++) after[g->nodes[i]->op]++;

@@ -276,10 +276,6 @@ static void set_type(Importer *im, const Graph *g, Value *v, const Onnx__TypePro
   else if (sh && sh->n_dim > IR_MAX_RANK)
     bad = arena_printf(im->a, "has rank %zu; mlc supports up to %d", sh->n_dim,
                        IR_MAX_RANK);
-  for (size_t i = 0; !bad && sh && i < sh->n_dim; i++)
-    if (sh->dim[i]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-        sh->dim[i]->dim_value < 0)
-      bad = arena_printf(im->a, "has negative dimension %" PRId64, sh->dim[i]->dim_value);
   if (bad) {
     if (!what) return;
     diag_fatal("%s%s '%s' %s", where(g), what, v->name, bad);
@@ -291,7 +287,9 @@ static void set_type(Importer *im, const Graph *g, Value *v, const Onnx__TypePro
     const Onnx__TensorShapeProto__Dimension *d = sh->dim[i];
     v->dims[i] = -1;
     v->dim_param[i] = NULL;
-    if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+    /* a negative size (some exporters write -1 for "any") is a nameless dim */
+    if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
+        d->dim_value >= 0)
       v->dims[i] = d->dim_value;
     else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
              d->dim_param && *d->dim_param)

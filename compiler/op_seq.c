@@ -190,8 +190,18 @@ void infer_If(Graph *g, Node *n) {
   } else {
     if (n->in[0]->dtype != DT_BOOL || ir_numel(n->in[0]) != 1)
       diag_node_fatal(n, "the condition must be a single bool");
-    inline_body(&x, br[0], NULL, 0, outs[0], "then");
-    inline_body(&x, br[1], NULL, 0, outs[1], "else");
+    /* an error in a branch says why both are compiled, and how to avoid it */
+    const char *src = infer_source_input(g->arena, n->in[0]);
+    for (int b = 0; b < 2; b++) {
+      diag_note_push(arena_printf(
+          g->arena, "in the %s branch of If '%s' (#%d), compiled with the other because its "
+          "condition %s%s%s is known only at run time%s%s%s", b ? "else" : "then",
+          n->name ? n->name : "", n->index, src ? "comes from input '" : "",
+          src ? src : "", src ? "' and" : "", src ? "; if it is fixed where you use the model, "
+          "--const " : "", src ? src : "", src ? "=VALUE compiles only its branch" : ""));
+      inline_body(&x, br[b], NULL, 0, outs[b], b ? "else" : "then");
+      diag_note_pop();
+    }
     for (int i = 0; i < n->nout; i++) {
       if (!n->out[i]) continue;
       Value *a = outs[0][i], *b = outs[1][i];

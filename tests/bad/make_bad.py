@@ -207,7 +207,8 @@ def nesting():
 
 
 def dims():
-    case("dims/negative_input_dim.onnx", "negative dimension -2",
+    case("dims/negative_input_dim.onnx",
+         "(input 'x' dim 1, unnamed or negative in the model: --shape x=DIMS",
          model([h.make_node("Relu", ["x"], ["y"])], [vi("x", shape=(2, -2))]))
     w = TP(name="w", data_type=TP.FLOAT, dims=[2, -3])
     case("dims/negative_initializer_dim.onnx", "negative dimension -3",

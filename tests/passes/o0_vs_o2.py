@@ -96,7 +96,8 @@ def model_inputs(mlc, model):
     None if mlc cannot read it"""
     cmd = [mlc, "info", model, "-O0"]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-    syms = re.findall(r"'([^']*)' \(input '", r.stderr) if r.returncode else []
+    # with dims unbound, info names them (and stops short of the plan)
+    syms = re.findall(r"'([^']*)' \(input '", r.stdout + r.stderr)
     if syms:
         cmd += [f"--dim={s}=2" for s in syms]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
