@@ -119,7 +119,7 @@ static char **collect(Arena *a, int nargs, char **args, int *count) {
       out[n++] = sub;
     }
     closedir(d);
-    qsort(out + first, (size_t)(n - first), sizeof *out, cmp_str);
+    if (n > first) qsort(out + first, (size_t)(n - first), sizeof *out, cmp_str);
   }
   *count = n;
   return out;
