@@ -65,7 +65,7 @@ static Value *as_matrix(Graph *g, Value *v, int64_t rows, int64_t cols, const ch
                         int index) {
   if (v->rank == 2) return v;
   int64_t d[2] = {rows, cols};
-  Node *r = ir_node_new(g, "Reshape", "", name, 2, 1);
+  Node *r = op_node_new(g, "Reshape", "", name, 2, 1);
   r->index = index;
   r->inferred = 1;
   r->in[0] = v;
@@ -110,7 +110,7 @@ static Node *fuse_conv_gemm(Graph *g, Node *n) {
   Node *last = fuse_after(g, n, n->out[0], NULL, &res, &act, &pa, &pb);
   if (!last) return NULL;
   int conv = n->op == OP_Conv;
-  Node *f = ir_node_new(g, conv ? "FusedConv" : "FusedGemm", "mlc", n->name, 4, 1);
+  Node *f = op_node_new(g, conv ? "FusedConv" : "FusedGemm", "mlc", n->name, 4, 1);
   f->index = n->index;
   f->opset = n->opset;
   f->inferred = 1;
@@ -143,7 +143,7 @@ static Node *fuse_matmul(Graph *g, Node *n) {
   Value *out = last->out[0];
   Value *a2 = as_matrix(g, a, M, K, n->name, n->index);
   Value *r2 = res ? as_matrix(g, res, M, N, n->name, n->index) : NULL;
-  Node *f = ir_node_new(g, "FusedGemm", "mlc", n->name, 4, 1);
+  Node *f = op_node_new(g, "FusedGemm", "mlc", n->name, 4, 1);
   f->index = n->index;
   f->opset = 13;
   f->inferred = 1;
@@ -159,7 +159,7 @@ static Node *fuse_matmul(Graph *g, Node *n) {
     f->out[0] = ir_value_new(g, NULL);
     f->out[0]->dtype = DT_FLOAT;
     ir_set_shape(f->out[0], 2, d);
-    Node *r = ir_node_new(g, "Reshape", "", n->name, 2, 1);
+    Node *r = op_node_new(g, "Reshape", "", n->name, 2, 1);
     r->index = n->index;
     r->inferred = 1;
     r->in[0] = f->out[0];

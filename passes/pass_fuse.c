@@ -92,7 +92,7 @@ static void fuse_group(Graph *g, Node **group, int n, int at) {
   result->producer = sink;
   ir_add_output(body, result);
   result->is_output = 0; /* a body result, not a graph output */
-  Node *f = ir_node_new(g, "FusedElementwise", "mlc", sink->name, nins, 1);
+  Node *f = op_node_new(g, "FusedElementwise", "mlc", sink->name, nins, 1);
   f->index = sink->index;
   f->inferred = 1;
   memcpy(f->in, ins, (size_t)nins * sizeof *ins);

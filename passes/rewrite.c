@@ -81,7 +81,7 @@ void rw_kill(Node *n) {
 
 /* a new node named after `at`, placed at `at`'s position plus `after` */
 static Node *node_near(Graph *g, Node *at, int after, const char *op_type, int nin, int nout) {
-  Node *n = ir_node_new(g, op_type, "", at->name, nin, nout);
+  Node *n = op_node_new(g, op_type, "", at->name, nin, nout);
   n->index = at->index;
   n->inferred = 1;
   int k = g->nnodes - 1;

@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "../runtime/mlc_rt.h"
+#include "mlc_rt.h"
 
 #define KC_MAX_SLOTS 48
 #define KC_MAX_IO 8

@@ -79,6 +79,7 @@ static Node *clone_node(Graph *dst, const Node *src, CloneMap *m, const char *pr
                      : *src->name ? arena_printf(dst->arena, "%s/%s", prefix, src->name)
                                   : prefix;
   Node *n = ir_node_new(dst, src->op_type, src->domain, name, src->nin, src->nout);
+  n->op = src->op;
   n->opset = src->opset;
   n->index = src->index;
   n->doc = src->doc;

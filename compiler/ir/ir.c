@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "ops.h"
+#include "mlc_rt.h"
 
 /* ---- dtypes ------------------------------------------------------------- */
 
@@ -228,7 +228,7 @@ Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
   n->op_type = arena_strdup(g->arena, op_type ? op_type : "");
   n->domain = arena_strdup(g->arena, domain ? domain : "");
   n->name = arena_strdup(g->arena, name ? name : "");
-  n->op = op_lookup(n->domain, n->op_type);
+  n->op = IR_OP_UNRESOLVED; /* the ops layer resolves it */
   n->opset = (int)ir_opset(g, n->domain);
   n->nin = nin;
   n->nout = nout;

@@ -555,7 +555,7 @@ static DType flex_ctype(const Node *n) {
 
 static Node *flex_node(Graph *g, const Node *at, const char *op, const char *dom, int nin,
                        const char *suffix) {
-  Node *m = ir_node_new(g, op, dom, arena_printf(g->arena, "%s/%s", at->name, suffix), nin, 1);
+  Node *m = op_node_new(g, op, dom, arena_printf(g->arena, "%s/%s", at->name, suffix), nin, 1);
   m->index = at->index;
   /* mlc's ops have one version; Softmax is written in its opset-13 form */
   m->opset = dom[0] ? 1 : m->opset < 13 ? 13 : m->opset;

@@ -192,7 +192,7 @@ static void flatten_outputs(Graph *g) {
     Value **items = arena_array(g->arena, (size_t)len + 1, sizeof *items);
     for (int k = 0; k < len; k++) {
       Value *e = items[k] = new_elem(g, v, k);
-      Node *id = ir_node_new(g, "Identity", "", e->name, 1, 1);
+      Node *id = op_node_new(g, "Identity", "", e->name, 1, 1);
       if (id->opset < 13) id->opset = 13;
       id->in[0] = v->seq[k];
       id->out[0] = e;
@@ -287,6 +287,7 @@ static void bind_dim(Graph *g, const DimBind *db, const char **names, int n) {
 }
 
 const char *infer_bind_open(Graph *g, const Bindings *b) {
+  ops_resolve(g);
   nneeded = 0;
   bind_seq_inputs(g, b);
   /* the symbolic dims of the inputs, before --shape binds some of them */
@@ -411,7 +412,7 @@ static DType narrow_float(const Node *n) {
 
 /* a Cast of `in` to `to` into `out`, at position pos of g->nodes, inferred */
 static void insert_cast(Graph *g, int pos, const Node *like, Value *in, Value *out, DType to) {
-  Node *c = ir_node_new(g, "Cast", "", like->name, 1, 1);
+  Node *c = op_node_new(g, "Cast", "", like->name, 1, 1);
   c->index = like->index;
   if (!c->opset) c->opset = 13;
   ir_attr_add(g, c, "to", AK_INT)->i = to;

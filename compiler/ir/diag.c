@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "ir.h"
-#include "ops.h"
 
 static DiagScope *top;
 static const char *cur_file = "<input>";
@@ -71,8 +70,7 @@ static void node_prefix(const Node *n, char *buf, size_t len) {
     buf[0] = 0;
     return;
   }
-  snprintf(buf, len, "node '%s' (#%d %s): ", n->name ? n->name : "",
-           n->index, n->op_type ? n->op_type : optab[n->op].name);
+  snprintf(buf, len, "node '%s' (#%d %s): ", n->name ? n->name : "", n->index, n->op_type);
 }
 
 void diag_fatal(const char *fmt, ...) {

@@ -81,7 +81,7 @@ static const char *name_for(const Grad *c, const Node *f) {
 /* a node differentiating c->at, appended to the graph; its one output is a
  * new value */
 static Node *node(Grad *c, const char *op, int nin) {
-  Node *m = ir_node_new(c->g, op, "", name_for(c, c->at), nin, 1);
+  Node *m = op_node_new(c->g, op, "", name_for(c, c->at), nin, 1);
   m->index = c->n->index;
   m->opset = GRAD_OPSET;
   m->out[0] = ir_value_new(c->g, NULL);
@@ -523,7 +523,7 @@ static void reevaluate(Grad *c, int nf) {
     int sub = 0;
     for (int i = 0; i < f->nin; i++) sub |= (flags(c, f->in[i]) & G_SUB) != 0;
     if (!sub || !on_path(c, f)) continue;
-    Node *m = ir_node_new(c->g, f->op_type, f->domain, name_for(c, f), f->nin, f->nout);
+    Node *m = op_node_new(c->g, f->op_type, f->domain, name_for(c, f), f->nin, f->nout);
     m->index = c->n->index;
     m->opset = f->opset;
     m->attrs = arena_array(c->g->arena, (size_t)f->nattrs + 1, sizeof *m->attrs);

@@ -360,7 +360,7 @@ static void count_params(const Graph *g, int64_t *count, int64_t *bytes) {
   }
   for (int i = 0; i < g->nnodes; i++) {
     const Node *n = g->nodes[i];
-    if (n->op != OP_Constant) continue;
+    if (strcmp(n->op_type, "Constant") || *n->domain) continue; /* ops not resolved yet */
     for (int k = 0; k < n->nattrs; k++) {
       const Attr *at = &n->attrs[k];
       if (at->kind == AK_TENSOR && at->t && !strcmp(at->name, "value")) {

@@ -53,12 +53,19 @@ enum {
   OP_COUNT
 };
 #undef OP
-#define OP_UNKNOWN (-1)
+#define OP_UNKNOWN IR_OP_UNRESOLVED
 
 extern const OpInfo optab[OP_COUNT];
 
 /* OP_UNKNOWN if no row has this name and domain ("" and "ai.onnx" are one) */
 int op_lookup(const char *domain, const char *name);
+/* sets Node.op of every node of g and of its subgraphs (the ir leaves it
+ * unresolved); the ops layer's entry points call it on a loaded graph */
+void ops_resolve(Graph *g);
+/* ir_node_new with Node.op resolved: every node the ops layer and the
+ * passes make */
+Node *op_node_new(Graph *g, const char *op_type, const char *domain, const char *name,
+                  int nin, int nout);
 
 /* Each row's functions, declared from the table */
 #define OP(name, dom, since, until, mini, maxi, mino, maxo, flags, infer, lower, aux) \

@@ -20,6 +20,25 @@ int op_lookup(const char *domain, const char *name) {
   return OP_UNKNOWN;
 }
 
+void ops_resolve(Graph *g) {
+  for (int i = 0; i < g->nnodes; i++) {
+    Node *n = g->nodes[i];
+    n->op = op_lookup(n->domain, n->op_type);
+    for (int k = 0; k < n->nattrs; k++) {
+      const Attr *a = &n->attrs[k];
+      if (a->kind == AK_GRAPH && a->g) ops_resolve(a->g);
+      for (int j = 0; a->kind == AK_GRAPHS && j < a->n; j++) ops_resolve(a->graphs[j]);
+    }
+  }
+}
+
+Node *op_node_new(Graph *g, const char *op_type, const char *domain, const char *name,
+                  int nin, int nout) {
+  Node *n = ir_node_new(g, op_type, domain, name, nin, nout);
+  n->op = op_lookup(n->domain, n->op_type);
+  return n;
+}
+
 KCall *lower_add(Graph *g, Lowering *L, int kernel) {
   MLC_ASSERT(kernel >= 0 && kernel < K_COUNT);
   L->calls = arena_grow(g->arena, L->calls, &L->cap, (size_t)L->ncalls + 1,

@@ -82,7 +82,7 @@ static void inline_body(Expansion *x, const Graph *body, Value *const *ins, int 
 }
 
 static Node *add_node(Expansion *x, const char *op, const char *suffix, int nin, int nout) {
-  Node *n = ir_node_new(x->g, op, "", arena_printf(x->g->arena, "%s/%s", x->at->name, suffix),
+  Node *n = op_node_new(x->g, op, "", arena_printf(x->g->arena, "%s/%s", x->at->name, suffix),
                         nin, nout);
   n->index = x->at->index;
   if (n->opset < 13) n->opset = 13; /* the forms written below */

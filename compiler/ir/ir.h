@@ -124,8 +124,13 @@ typedef struct Value {
   unsigned decl_seq : 1, decl_opt : 1;
 } Value;
 
+/* Node.op before the ops layer has looked the node up (the ir knows no op
+ * table); the ops layer uses the same value for "no such op" */
+#define IR_OP_UNRESOLVED (-1)
+
 typedef struct Node {
-  int op;              /* index into optab, OP_UNKNOWN if none */
+  int op;              /* the op table's row: set by the ops layer (ops_resolve,
+                          op_node_new); IR_OP_UNRESOLVED until then */
   const char *op_type; /* as written in the model */
   const char *domain;  /* "" for the default domain */
   const char *name;
