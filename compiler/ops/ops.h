@@ -78,6 +78,10 @@ Node *op_node_new(Graph *g, const char *op_type, const char *domain, const char 
  * (training mode) rather than the running ones; node error if malformed */
 int bn_training(const Node *n);
 
+/* dst lists what the sequence or optional src lists (or is empty as src
+ * is), in an array of its own (control.c) */
+void seq_share(Graph *g, const Value *src, Value *dst);
+
 /* MLC_ACT_* of an activation op that conv/gemm kernels apply on store; -1 if none */
 int fused_activation(const char *op_type);
 

@@ -89,13 +89,11 @@ static Node *add_node(Expansion *x, const char *op, const char *suffix, int nin,
   return n;
 }
 
-static void share_seq(Graph *g, const Value *src, Value *dst);
-
 /* dst = src through an Identity, so dst keeps its name and its consumers; a
  * sequence or optional is resolved here, dst listing src's elements */
 static void forward(Expansion *x, Value *src, Value *dst) {
   if (src->is_seq) {
-    share_seq(x->g, src, dst);
+    seq_share(x->g, src, dst);
     return;
   }
   int first = x->g->nnodes;
@@ -453,8 +451,7 @@ static void set_seq(Graph *g, Value *out, Value *const *items, int n) {
   out->dtype = n ? items[0]->dtype : DT_UNDEF;
 }
 
-/* dst lists what src lists (or is empty as src is), in an array of its own */
-static void share_seq(Graph *g, const Value *src, Value *dst) {
+void seq_share(Graph *g, const Value *src, Value *dst) {
   set_seq(g, dst, src->seq, src->nseq);
   dst->dtype = src->dtype; /* an empty sequence keeps its type */
   dst->opt_none = src->opt_none;
@@ -644,15 +641,6 @@ void infer_SequenceMap(Graph *g, Node *n) {
 }
 
 /* ---- optionals ------------------------------------------------------------------ */
-
-void infer_IdentityAny(Graph *g, Node *n) {
-  if (!n->in[0]->is_seq) {
-    infer_Identity(g, n);
-    return;
-  }
-  share_seq(g, n->in[0], n->out[0]);
-  n->dead = 1;
-}
 
 void infer_Optional(Graph *g, Node *n) {
   Expansion x = {g, n, n->mark + 1};

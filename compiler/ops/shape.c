@@ -525,3 +525,14 @@ void infer_Range(Graph *g, Node *n) {
     cast_one(DT_INT64, &x, t, d + (size_t)i * elem);
   }
 }
+
+/* Identity of a tensor, or of a sequence or optional (resolved at compile
+ * time: the output lists the same elements) */
+void infer_IdentityAny(Graph *g, Node *n) {
+  if (!n->in[0]->is_seq) {
+    infer_Identity(g, n);
+    return;
+  }
+  seq_share(g, n->in[0], n->out[0]);
+  n->dead = 1;
+}
