@@ -106,7 +106,7 @@ static Node *fuse_after(Graph *g, Node *n, Value *v, Value *bias, Value **res_ou
 static Node *fuse_conv_gemm(Graph *g, Node *n) {
   Value *res;
   const char *act;
-  double pa, pb;
+  double pa = 0, pb = 0; /* activation() sets them only when it finds one */
   Node *last = fuse_after(g, n, n->out[0], NULL, &res, &act, &pa, &pb);
   if (!last) return NULL;
   int conv = n->op == OP_Conv;
@@ -137,7 +137,7 @@ static Node *fuse_matmul(Graph *g, Node *n) {
     return NULL;
   Value *res;
   const char *act;
-  double pa, pb;
+  double pa = 0, pb = 0; /* activation() sets them only when it finds one */
   Node *last = fuse_after(g, n, add->out[0], bias, &res, &act, &pa, &pb);
   if (!last) last = add;
   Value *out = last->out[0];

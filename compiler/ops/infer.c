@@ -397,8 +397,9 @@ static int all_inputs_known(const Node *n) {
 /* ---- float16 and bfloat16 ----------------------------------------------------
  * C has no arithmetic on them, so ops that compute (OPF_WIDEN) read them as
  * float32 through Casts and write float32 that one Cast rounds back: the
- * reference computes this way too (in a wider type, rounded once). Casts
- * next to elementwise ops fuse into the same loop. */
+ * reference computes this way too (in a wider type, rounded once). Cast
+ * is not an elementwise op of the table, so the Casts stay calls of their
+ * own between the fused float32 loops. */
 
 static void infer_node(Graph *g, Node *n);
 
