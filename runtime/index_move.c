@@ -1,6 +1,6 @@
-/* Index kernels that only move data (op_index.c): OneHot, Trilu,
- * ReverseSequence and TensorScatter. They never look at element values, so
- * they work on items of `elem` bytes and serve every dtype.
+/* Index kernels that only move data: OneHot, Trilu, ReverseSequence and
+ * TensorScatter never look at element values, so they work on items of
+ * `elem` bytes and serve every dtype; NonZero only tests them against zero.
  *
  * Values that arrive at run time (OneHot's indices, Trilu's k, the sequence
  * lengths, TensorScatter's write positions) are clamped or skipped when out

@@ -13,7 +13,7 @@
  * outside Latin-1 or is two letters: ß, ÿ); both cases of these take the
  * same number of UTF-8 bytes, so a changed string is as long as its source.
  *
- * RegexFullMatch runs a program the compiler made (op_string.c) as a
+ * RegexFullMatch runs a program the compiler made (compiler/ops/string.c) as a
  * Thompson NFA over code points: one pass over the string with a set of
  * program counters, so time is linear in the string times the program and a
  * hostile pattern cannot make it backtrack.

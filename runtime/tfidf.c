@@ -1,4 +1,4 @@
-/* TfIdfVectorizer's counting (compiler/op_tfidf.c has the semantics).
+/* TfIdfVectorizer's counting (compiler/ops/tfidf.c has the semantics).
  *
  * The compiler hands over the pool as one sorted table per n-gram size, so
  * counting a row is, for every distance between tokens, every start and

@@ -49,7 +49,7 @@ void interp_calls(const KCall *calls, int ncalls, void *(*buf)(void *ctx, Value 
 }
 
 /* Did a string kernel run out of the string region? Its count is then -1
- * (runtime/mlc_rt.h). */
+ * (runtime/mlc_rt_core.h). */
 static int strings_overflowed(Buffers *b) {
   const Graph *top = b->g;
   while (top->parent) top = top->parent;

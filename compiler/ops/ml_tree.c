@@ -3,7 +3,7 @@
  * attributes) and TreeEnsemble (opset 5).
  *
  * All three compile their attributes into one layout, the runtime's MlcTrees
- * (runtime/mlc_rt.h): an int64 constant with the roots, node records, leaf
+ * (runtime/mlc_rt_ml.h): an int64 constant with the roots, node records, leaf
  * ranges, target ids and labels, and a double constant with thresholds, set
  * members, leaf weights and base values. Opsets 1-4 name nodes by (tree id,
  * node id) and mark leaves with mode LEAF, attaching weights to leaves by

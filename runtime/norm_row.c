@@ -1,7 +1,6 @@
-/* More normalizations and the losses: the row normalization behind
+/* Normalizations over rows: the row normalization behind
  * GroupNormalization, InstanceNormalization and RMSNormalization,
- * LpNormalization, LRN, and NegativeLogLikelihoodLoss (which
- * SoftmaxCrossEntropyLoss runs after a LogSoftmax).
+ * LpNormalization and LRN.
  *
  * Statistics accumulate in double, as in norm.c: rows can be long, and a
  * float sum drifts. The per-channel scale and bias of the row normalization
@@ -86,28 +85,4 @@ void mlc_rt_lrn_f32(const void *params, void *const *io) {
             (float)(xn[c * st + i] / pow(p->bias + a * sq, p->beta));
       }
     }
-}
-
-void mlc_rt_nll_f32(const void *params, void *const *io) {
-  const MlcNll *p = (const MlcNll *)params;
-  const float *x = (const float *)io[0], *w = (const float *)io[2];
-  float *y = (float *)io[3];
-  double sum = 0, wsum = 0;
-  int64_t n, i;
-  for (n = 0; n < p->n; n++)
-    for (i = 0; i < p->inner; i++) {
-      int64_t k = n * p->inner + i;
-      int64_t t = p->idx_bits == 32 ? ((const int32_t *)io[1])[k]
-                                    : ((const int64_t *)io[1])[k];
-      double loss = 0, wt = 0;
-      if (!(p->has_ignore && t == p->ignore) && t >= 0 && t < p->c) {
-        wt = w ? w[t] : 1;
-        loss = -wt * x[(n * p->c + t) * p->inner + i];
-      }
-      if (p->reduction == 0) y[k] = (float)loss;
-      sum += loss;
-      wsum += wt;
-    }
-  if (p->reduction == 1) y[0] = (float)sum;
-  if (p->reduction == 2) y[0] = (float)(sum / wsum);
 }

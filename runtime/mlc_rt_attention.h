@@ -1,0 +1,56 @@
+/* mlc runtime, family attention. Attention and the kernels of transformer
+ * blocks.
+ *
+ * Parameter structs (S) and kernels (K, io in order: inputs, then
+ * outputs); mlc_rt.h gathers every family's lists. */
+#ifndef MLC_RT_ATTENTION_H
+#define MLC_RT_ATTENTION_H
+
+#include "mlc_rt_core.h"
+
+#define MLC_RT_PARAMS_ATTENTION(S, I, D, IA, DA)                              \
+  /* Attention over b x hq query heads (hq / hkv share a key head) of sq      \
+     queries against skv keys; element strides (batch, head, position) of     \
+     q, k, v and y, whose last dim is contiguous. mask 0 none, 1 bool, 2      \
+     additive, at strides m_st over (b, h, query, key), keys from mask_len    \
+     on masked; causal/left/right (-1: unbounded) count from the query's      \
+     position offset: past, or nonpad[b] - sq when nonpad is given.           \
+     qk_mode: what qk holds (0/1 softcapped scores, 2 plus bias, 3 the        \
+     probabilities). scale multiplies q.k; with bf16 set, the rounding of     \
+     each step to bfloat16 is emulated and scale is sqrt(scale) instead,      \
+     applied to q and k */                                                    \
+  S(MlcAttention, I(b) I(hq) I(hkv) I(sq) I(skv) I(dk) I(dv)                  \
+                  IA(q_st, 3) IA(k_st, 3) IA(v_st, 3) IA(y_st, 3) I(mask)     \
+                  IA(m_st, 4) I(mask_len) I(causal) I(past) I(left)           \
+                  I(right) D(scale) D(softcap) I(qk_mode) I(bf16))            \
+  /* RotaryEmbedding of x [b, h, s, d] at element strides st (batch, head,    \
+     position; y alike): the first rot of each d values rotate by the         \
+     cos/sin rows of position pos[b, s] (clamped to [0, npos)), or of row     \
+     b * s + position when npos is 0 (caches [b, s, rot / 2]) */              \
+  S(MlcRotary, I(b) I(h) I(s) I(d) I(rot) I(interleaved) IA(st, 3) I(npos))   \
+  /* LinearAttention over t steps of [b, t, heads * size] inputs; the         \
+     state [b, hkv, dk, dv] starts from past (or zeros). decay 0 none, 1      \
+     one per kv head, 2 one per key dim; beta 0 none, 1 one per kv head,      \
+     2 one per step */                                                        \
+  S(MlcLinAttn, I(b) I(t) I(hq) I(hkv) I(dk) I(dv) I(decay) I(beta)           \
+                D(scale))
+
+#define MLC_RT_KERNELS_ATTENTION(K)                                           \
+  /* scratch: 2 * skv floats */                                               \
+  K(attention_f32, MlcAttention) /* io: q, k, v, mask|NULL (uint8 or          \
+                                    float), nonpad|NULL (int64), y|NULL       \
+                                    (NULL: qk only), qk|NULL, scratch */      \
+  K(rotary_f32, MlcRotary)     /* io: x, cos, sin, pos|NULL (int64), y */     \
+  K(linattn_f32, MlcLinAttn)   /* io: q, k, v, past|NULL, decay|NULL,         \
+                                  beta|NULL, y, state */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+MLC_RT_DECLARE(MLC_RT_PARAMS_ATTENTION, MLC_RT_KERNELS_ATTENTION)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MLC_RT_ATTENTION_H */

@@ -1,0 +1,136 @@
+/* mlc runtime: what every family of kernels shares (mlc_rt.h includes it
+ * with every family's header).
+ *
+ * Calling convention. Every kernel is
+ *     void mlc_rt_NAME(const void *params, void *const *io);
+ * `params` points to the kernel's parameter struct (static shapes and
+ * attributes, fixed at compile time) and `io` lists tensor pointers: the
+ * inputs in order, then the outputs, at the positions its family header
+ * names. A uniform signature lets the compiler's interpreter call any
+ * kernel through one function-pointer type.
+ *
+ * Parameter structs are described once, by X-macro lists in the family
+ * headers, gathered as MLC_RT_PARAM_STRUCTS in mlc_rt.h. Every field is an
+ * int64_t or a double, scalar or fixed array, so a struct is a plain
+ * sequence of 8-byte slots: the compiler fills and prints any of them
+ * generically from the same lists.
+ *
+ * Elementwise operations are scalar inline functions (mlc_NAME_SFX), listed
+ * once in MLC_RT_EW (mlc_rt_elementwise.h). Generated code composes them
+ * into loops; the runtime wraps each into a broadcasting loop kernel
+ * (mlc_rt_ew_NAME_SFX) for the interpreter. Both run the same expression.
+ *
+ * Bool tensors are stored as uint8_t holding 0 or 1.
+ */
+#ifndef MLC_RT_CORE_H
+#define MLC_RT_CORE_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MLC_RT_MAX_RANK 8
+#define MLC_RT_MAX_SP 3 /* spatial dims of Conv/Pool: 1-D, 2-D, 3-D */
+
+typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
+
+/* Each family header lists its parameter structs as
+ *   S(Type, fields): a struct.  I(x): int64_t.  D(x): double.
+ *   IA(x, n): int64_t[n].  DA(x, n): double[n].
+ * and its kernels as K(name, ParamsType); MLC_RT_DECLARE turns the two lists
+ * into the struct typedefs and the kernel prototypes. */
+#define MLC_RT__S(T, F) typedef struct T { F } T;
+#define MLC_RT__I(x) int64_t x;
+#define MLC_RT__D(x) double x;
+#define MLC_RT__IA(x, n) int64_t x[n];
+#define MLC_RT__DA(x, n) double x[n];
+#define MLC_RT__K(name, P) void mlc_rt_##name(const void *params, void *const *io);
+#define MLC_RT_DECLARE(PARAMS, KERNELS)                                       \
+  PARAMS(MLC_RT__S, MLC_RT__I, MLC_RT__D, MLC_RT__IA, MLC_RT__DA)             \
+  KERNELS(MLC_RT__K)
+
+/* Element types: the numbers of ONNX's TensorProto.DataType. The sub-byte
+ * types take one byte per element: int4 and int2 as sign-extended int8_t,
+ * uint4 and uint2 as uint8_t, float4e2m1 and float8e8m0 as their codes. */
+enum {
+  MLC_DT_FLOAT = 1, MLC_DT_UINT8 = 2, MLC_DT_INT8 = 3, MLC_DT_UINT16 = 4,
+  MLC_DT_INT16 = 5, MLC_DT_INT32 = 6, MLC_DT_INT64 = 7, MLC_DT_STRING = 8,
+  MLC_DT_BOOL = 9, MLC_DT_FLOAT16 = 10, MLC_DT_DOUBLE = 11,
+  MLC_DT_UINT32 = 12, MLC_DT_UINT64 = 13, MLC_DT_BFLOAT16 = 16,
+  MLC_DT_UINT4 = 21, MLC_DT_INT4 = 22, MLC_DT_FLOAT4E2M1 = 23,
+  MLC_DT_FLOAT8E8M0 = 24, MLC_DT_UINT2 = 25, MLC_DT_INT2 = 26
+};
+
+/* ---- integer arithmetic without undefined behaviour -----------------------
+ * Signed overflow, INT_MIN / -1 and out-of-range double -> integer
+ * conversions are undefined in C (and INT_MIN / -1 traps on x86), yet a
+ * model's integers may do any of them at run time. Integer add, sub, mul and
+ * neg wrap modulo 2^bits (through uint64_t, as numpy does); x / -1 negates;
+ * x % -1 is 0; Pow wraps like repeated multiplication; conversions from
+ * double saturate and send NaN to 0. */
+#define MLC_RT_IMAX(T) ((int64_t)(UINT64_MAX >> (65 - 8 * sizeof(T))))
+#define MLC_RT_UMAX(T) ((uint64_t)(T)-1)
+#define MLC_RT_WRAP(T, a, op, b) ((T)((uint64_t)(a) op (uint64_t)(b)))
+static inline int64_t mlc_rt_d2i(double x, int64_t lo, int64_t hi) {
+  return x != x ? 0 : x <= (double)lo ? lo : x >= (double)hi ? hi : (int64_t)x;
+}
+static inline uint64_t mlc_rt_d2u(double x, uint64_t hi) {
+  return x != x || x <= 0 ? 0 : x >= (double)hi ? hi : (uint64_t)x;
+}
+/* a ** b modulo 2^64 (a and b sign-extended); b < 0 gives 1/a truncated */
+static inline uint64_t mlc_rt_ipow(uint64_t a, uint64_t b, int b_negative) {
+  uint64_t r = 1;
+  if (b_negative) return a == 1 ? 1 : a == UINT64_MAX ? ((b & 1) ? a : 1) : 0;
+  for (; b; b >>= 1, a *= a)
+    if (b & 1) r *= a;
+  return r;
+}
+
+/* BitShift of signed integers (ONNX opset 28), without C's undefined
+ * shifts of negative values or by >= the width: a left shift works on the
+ * bits (through uint64_t; the caller's cast keeps the low `bits` bits), a
+ * right shift is arithmetic (sign-extending), written out as ~(~a >> b) for
+ * negative a. Shift counts below 0 or >= bits leave only the sign fill: -1
+ * for a right shift of a negative a, 0 otherwise. */
+static inline int64_t mlc_rt_shl_i(int64_t a, int64_t b, int bits) {
+  return b < 0 || b >= bits ? 0 : (int64_t)((uint64_t)a << b);
+}
+static inline int64_t mlc_rt_shr_i(int64_t a, int64_t b, int bits) {
+  if (b < 0 || b >= bits) return a < 0 ? -1 : 0;
+  return a < 0 ? ~(~a >> b) : a >> b;
+}
+
+/* ---- strings --------------------------------------------------------------
+ * A string tensor is an array of mlc_rt_str: NUL-terminated UTF-8, never
+ * NULL. An element may point into an input string, a constant of the
+ * generated code or the run's string region, where the kernels that make
+ * new strings (StringConcat, StringSplit, StringNormalizer's case changes)
+ * write them: an arena block of `cap` bytes that starts with an int64 count
+ * of the bytes used after it. Generated code sets the count to 0 when a run
+ * starts; a string that does not fit becomes "" and the count -1 (nothing
+ * fits after that), and the run returns PREFIX_ERR_STRINGS. */
+typedef const char *mlc_rt_str;
+#define MLC_RT_STR_HEADER 8
+static inline int mlc_rt_streq(mlc_rt_str a, mlc_rt_str b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
+/* ---- threads ------------------------------------------------------------
+ * A runtime built with -DMLC_RT_THREADS (and linked with -pthread) splits
+ * the big products of conv_f32, gemm_f32 and matmul_f32, and depthwise
+ * convs, over n threads: the caller and n - 1 workers this call starts (and
+ * allocates scratch for, here and never during inference). Call it before
+ * running models, not while one runs; default 1. Returns the count in
+ * effect: always 1 in a runtime built without MLC_RT_THREADS, which needs
+ * no pthreads. */
+int mlc_rt_set_threads(int n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MLC_RT_CORE_H */

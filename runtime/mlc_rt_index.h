@@ -1,0 +1,86 @@
+/* mlc runtime, family index. Index ops: gathers and scatters, cumulative
+ * sums, TopK, and the linear algebra of Det and Einsum, which share their
+ * type dispatch (index.c); the kernels that only move items: OneHot, Trilu,
+ * ReverseSequence, TensorScatter, NonZero (index_move.c).
+ *
+ * Parameter structs (S) and kernels (K, io in order: inputs, then
+ * outputs); mlc_rt.h gathers every family's lists. */
+#ifndef MLC_RT_INDEX_H
+#define MLC_RT_INDEX_H
+
+#include "mlc_rt_core.h"
+
+#define MLC_RT_PARAMS_INDEX(S, I, D, IA, DA)                                  \
+  /* NonZero at run time: x of `count` items of MLC_DT_* `dtype`, dims        \
+     `dims`; y holds the coordinates [rank][nnz], nnz <= count */             \
+  S(MlcNonZero, I(rank) IA(dims, MLC_RT_MAX_RANK) I(count) I(dtype))          \
+  /* GatherElements / ScatterElements: one item per index, walking the        \
+     indices' dims; its data element is the walk's position with the axis     \
+     coordinate replaced by the index (strides: data's, in elements).         \
+     dtype: MLC_DT_* (scatter reductions); reduction: 0 none, 1 add,          \
+     2 mul, 3 max, 4 min; idx_bits: 64 or 32 */                               \
+  S(MlcElems, I(rank) I(axis) I(axis_len) I(elem) I(dtype) I(reduction)       \
+              I(idx_bits) I(data_count) IA(dims, MLC_RT_MAX_RANK)             \
+              IA(strides, MLC_RT_MAX_RANK))                                   \
+  /* GatherND / ScatterND: data is [batch, dims[0..k), slice]; each of the    \
+     nidx index tuples of a batch (k int64 each) picks a slice of `slice`     \
+     elements; strides of the k dims in elements; reduction as MlcElems */    \
+  S(MlcND, I(batch) I(batch_stride) I(nidx) I(k) I(slice) I(elem) I(dtype)    \
+           I(reduction) I(data_count) IA(dims, MLC_RT_MAX_RANK)               \
+           IA(strides, MLC_RT_MAX_RANK))                                      \
+  /* CumSum (prod 0) / CumProd (prod 1) along the middle dim of               \
+     [outer, len, inner] */                                                   \
+  S(MlcCum, I(outer) I(len) I(inner) I(dtype) I(prod) I(exclusive)            \
+            I(reverse))                                                       \
+  /* TopK along the middle dim of [outer, len, inner]: the k largest (or      \
+     smallest), sorted, ties by lower index, NaN above every number */        \
+  S(MlcTopK, I(outer) I(len) I(inner) I(k) I(dtype) I(largest))               \
+  /* OneHot: y[o, d, i] = values[idx[o, i] == d] of elem bytes; with wrap     \
+     negative indices count from the end; others out of range match           \
+     nothing */                                                               \
+  S(MlcOneHot, I(outer) I(depth) I(inner) I(elem) I(wrap))                    \
+  /* Trilu over batch matrices: keep j - i >= k (upper) or <= k (lower) */    \
+  S(MlcTrilu, I(batch) I(rows) I(cols) I(elem) I(upper) I(k))                 \
+  /* ReverseSequence: row-major dims; lengths clamped to [0, time dim] */     \
+  S(MlcRevSeq, I(rank) I(elem) I(time_axis) I(batch_axis)                     \
+               IA(dims, MLC_RT_MAX_RANK))                                     \
+  /* TensorScatter: cache [pre, max_seq, row_bytes], update [pre, seq,        \
+     row_bytes]; batch of a pre row = row / per_batch; write positions out    \
+     of range are skipped (linear) or wrap (circular) */                      \
+  S(MlcTensorScatter, I(pre) I(per_batch) I(max_seq) I(seq) I(row_bytes)      \
+                      I(circular))                                            \
+  /* Det of batch n x n matrices, LU with partial pivoting in double */       \
+  S(MlcDet, I(batch) I(n) I(dtype))                                           \
+  /* Einsum of one or two operands as a loop nest: y (count elements) is      \
+     zeroed, then y[so.i] += a[sa.i] * b[sb.i] over every i in dims */        \
+  S(MlcEinsum, I(rank) I(dtype) I(count) IA(dims, MLC_RT_MAX_RANK)            \
+               IA(sa, MLC_RT_MAX_RANK) IA(sb, MLC_RT_MAX_RANK)                \
+               IA(so, MLC_RT_MAX_RANK))
+
+#define MLC_RT_KERNELS_INDEX(K)                                               \
+  K(nonzero, MlcNonZero)        /* io: x, y (int64), nnz (int64 [1]) */       \
+  K(gather_elements, MlcElems)  /* io: data, indices, y */                    \
+  K(scatter_elements, MlcElems) /* io: data, indices, updates, y */           \
+  K(gather_nd, MlcND)           /* io: data, indices (int64), y */            \
+  K(scatter_nd, MlcND)          /* io: data, indices (int64), updates, y */   \
+  K(cumulative, MlcCum)         /* io: x, y */                                \
+  /* scratch: 2 * len int64 */                                                \
+  K(topk, MlcTopK)              /* io: x, values, indices, scratch */         \
+  K(onehot, MlcOneHot)          /* io: indices (int64), values, y */          \
+  K(trilu, MlcTrilu)            /* io: x, k|NULL (int64), y */                \
+  K(reverse_sequence, MlcRevSeq) /* io: x, lengths (int64), y */              \
+  K(tensor_scatter, MlcTensorScatter) /* io: cache, update,                   \
+                                         indices|NULL (int64), y */           \
+  K(det, MlcDet)                /* io: x, y, scratch (n * n double) */        \
+  K(einsum, MlcEinsum)          /* io: a, b|NULL, y */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+MLC_RT_DECLARE(MLC_RT_PARAMS_INDEX, MLC_RT_KERNELS_INDEX)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MLC_RT_INDEX_H */

@@ -1,0 +1,90 @@
+/* mlc runtime, family nn. The neural-network kernels: convolution, pooling
+ * and the matrix products (nn.c: GEMM, MatMul, Conv; nn_pool.c: the pools).
+ *
+ * Parameter structs (S) and kernels (K, io in order: inputs, then
+ * outputs); mlc_rt.h gathers every family's lists. */
+#ifndef MLC_RT_NN_H
+#define MLC_RT_NN_H
+
+#include "mlc_rt_core.h"
+
+#define MLC_RT_PARAMS_NN(S, I, D, IA, DA)                                     \
+  /* Conv / ConvTranspose, NC + spatial layout. act: MLC_ACT_* epilogue */    \
+  S(MlcConv, I(n) I(c) I(m) I(group) I(nsp) IA(in_sp, MLC_RT_MAX_SP)          \
+             IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)                   \
+             IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)                 \
+             IA(pad_begin, MLC_RT_MAX_SP) I(has_bias) I(act) D(act_a)         \
+             D(act_b) I(has_res))                                             \
+  /* MaxPool / AveragePool / LpPool; kind: MLC_POOL_*. Averages with          \
+     count_include_pad count the window inside [-pad_begin, in + pad_end);    \
+     storage_order 1: MaxPool's indices are column-major over the dims */     \
+  S(MlcPool, I(n) I(c) I(nsp) IA(in_sp, MLC_RT_MAX_SP)                        \
+             IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)                   \
+             IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)                 \
+             IA(pad_begin, MLC_RT_MAX_SP) IA(pad_end, MLC_RT_MAX_SP)          \
+             I(kind) I(count_include_pad) I(storage_order) D(p))              \
+  /* Y = alpha * op(A) op(B) + beta * C; C broadcast by element strides */    \
+  S(MlcGemm, I(m) I(n) I(k) I(trans_a) I(trans_b) D(alpha) D(beta)            \
+             I(has_c) I(c_rs) I(c_cs) I(act) D(act_a) D(act_b) I(has_res))    \
+  /* batched MatMul, batch dims broadcast: per-batch-dim element strides */   \
+  S(MlcMatMul, I(m) I(n) I(k) I(brank) IA(bdims, MLC_RT_MAX_RANK)             \
+               IA(a_bs, MLC_RT_MAX_RANK) IA(b_bs, MLC_RT_MAX_RANK))
+
+#define MLC_RT_KERNELS_NN(K)                                                  \
+  /* scratch: mlc_rt_conv_scratch() or mlc_rt_gemm_scratch() floats,          \
+     NULL when that is 0 */                                                   \
+  /* res: added before the activation when has_res, shaped like y */          \
+  K(conv_f32, MlcConv)         /* io: x, w, bias|NULL, y, scratch, res */     \
+  K(gemm_f32, MlcGemm)         /* io: a, b, c|NULL, y, scratch, res */        \
+  K(matmul_f32, MlcMatMul)     /* io: a, b, y, scratch */                     \
+  K(matmul_f64, MlcMatMul)     /* io: a, b, y */                              \
+  /* pools: indices (int64) only for MLC_POOL_MAX; u8/i8 only MaxPool */      \
+  K(pool_f32, MlcPool)         /* io: x, y, indices|NULL */                   \
+  K(pool_u8, MlcPool)          /* io: x, y, indices|NULL */                   \
+  K(pool_i8, MlcPool)          /* io: x, y, indices|NULL */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+MLC_RT_DECLARE(MLC_RT_PARAMS_NN, MLC_RT_KERNELS_NN)
+
+enum { MLC_ACT_NONE, MLC_ACT_RELU, MLC_ACT_CLIP, MLC_ACT_SIGMOID,
+       MLC_ACT_LEAKYRELU, MLC_ACT_HARDSWISH };
+enum { MLC_POOL_MAX, MLC_POOL_AVG, MLC_POOL_LP };
+
+/* The GEMM-based kernels (conv_f32, gemm_f32, matmul_f32) pack panels of
+ * their operands into a scratch buffer that the caller provides as their
+ * last io slot, of mlc_rt_gemm_scratch(m, n, k) floats for an m x k by
+ * k x n product (conv: mlc_rt_conv_scratch). The slack covers rounding the
+ * blocks up to any micro-tile the runtime's build target selects. */
+#define MLC_RT_GEMM_MC 144
+#define MLC_RT_GEMM_KC 256
+#define MLC_RT_GEMM_NC 1024
+#define MLC_RT_GEMM_SLACK 32
+static inline int64_t mlc_rt_gemm_scratch(int64_t m, int64_t n, int64_t k) {
+  int64_t mc = m < MLC_RT_GEMM_MC ? m : MLC_RT_GEMM_MC;
+  int64_t nc = n < MLC_RT_GEMM_NC ? n : MLC_RT_GEMM_NC;
+  int64_t kc = k < MLC_RT_GEMM_KC ? k : MLC_RT_GEMM_KC;
+  return (mc + nc + 2 * MLC_RT_GEMM_SLACK) * kc + MLC_RT_GEMM_SLACK;
+}
+/* conv_f32: a GEMM per group, or for a depthwise conv (one input and one
+ * output channel per group) a zero-padded copy of one input plane, with
+ * slack for vector reads past its end */
+static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
+  int64_t kvol = 1, npix = 1, plane = 1;
+  for (int i = 0; i < p->nsp; i++) {
+    int64_t need = (p->out_sp[i] - 1) * p->stride[i] + (p->k[i] - 1) * p->dil[i] + 1;
+    int64_t have = p->pad_begin[i] + p->in_sp[i];
+    kvol *= p->k[i];
+    npix *= p->out_sp[i];
+    plane *= need > have ? need : have;
+  }
+  if (p->c == p->group && p->m == p->group) return plane + 2 * MLC_RT_GEMM_SLACK;
+  return mlc_rt_gemm_scratch(p->m / p->group, npix, p->c / p->group * kvol);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* MLC_RT_NN_H */
