@@ -26,7 +26,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "op_shape.h"
 #include "ops.h"
 #include "passes.h"
 

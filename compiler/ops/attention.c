@@ -29,9 +29,8 @@
 
 #include "clone.h"
 #include "diag.h"
+#include "ops.h"
 #include "infer.h"
-#include "op_norm.h"
-#include "op_shape.h"
 
 enum { IN_Q, IN_K, IN_V, IN_MASK, IN_PAST_K, IN_PAST_V, IN_NONPAD };
 
@@ -71,9 +70,9 @@ static int64_t heads_attr(const Node *n, const char *name) {
 
 static void attn_shape(Graph *g, const Node *n, Attn *a) {
   const Value *q = n->in[IN_Q], *k = n->in[IN_K], *v = n->in[IN_V];
-  const Value *pk = aux_in(n, IN_PAST_K), *pv = aux_in(n, IN_PAST_V);
-  aux_require_real(n, q, "Q");
-  aux_require_real(n, v, "V");
+  const Value *pk = op_input(n, IN_PAST_K), *pv = op_input(n, IN_PAST_V);
+  require_float(n, q, "Q");
+  require_float(n, v, "V");
   if (k->dtype != q->dtype)
     diag_node_fatal(n, "K is %s but Q is %s", dtype_name(k->dtype), dtype_name(q->dtype));
   a->rank = q->rank;
@@ -123,7 +122,7 @@ static void attn_shape(Graph *g, const Node *n, Attn *a) {
 }
 
 static void attn_check_inputs(Graph *g, const Node *n, const Attn *a) {
-  const Value *m = aux_in(n, IN_MASK), *np = aux_in(n, IN_NONPAD);
+  const Value *m = op_input(n, IN_MASK), *np = op_input(n, IN_NONPAD);
   if (np) {
     if (np->dtype != DT_INT64 || np->rank != 1 || np->dims[0] != a->b)
       diag_node_fatal(n, "nonpad_kv_seqlen must be int64 [%lld]", (long long)a->b);
@@ -185,9 +184,9 @@ static Value *kv_source(Graph *g, const Node *n, Lowering *L, const Attn *a, Val
   xst[3] = 1;
   if (!past && !present) {
     memcpy(st, xst, 3 * sizeof *st);
-    return aux_as_type(g, L, x, DT_FLOAT);
+    return lower_as_type(g, L, x, DT_FLOAT);
   }
-  if (!present) present = aux_temp(g, x->dtype, 4, pdims);
+  if (!present) present = lower_temp(g, x->dtype, 4, pdims);
   int64_t dst[4] = {a->hkv * a->skv * size, a->skv * size, size, 1};
   int64_t ndims[4] = {a->b, a->hkv, a->skv - a->past, size};
   if (past) {
@@ -197,7 +196,7 @@ static Value *kv_source(Graph *g, const Node *n, Lowering *L, const Attn *a, Val
   }
   lower_strided_copy(g, n, L, x, present, 4, ndims, xst, dst, 0, a->past * size);
   memcpy(st, dst, 3 * sizeof *st);
-  return aux_as_type(g, L, present, DT_FLOAT);
+  return lower_as_type(g, L, present, DT_FLOAT);
 }
 
 /* the mask's element strides over (batch, head, query, key) */
@@ -214,20 +213,20 @@ void lower_Attention(Graph *g, Node *n, Lowering *L) {
   Attn a;
   attn_shape(g, n, &a);
   attn_check_inputs(g, n, &a);
-  Value *q = n->in[IN_Q], *m = aux_in(n, IN_MASK);
-  Value *pk = aux_in(n, IN_PAST_K), *pv = aux_in(n, IN_PAST_V);
+  Value *q = n->in[IN_Q], *m = op_input(n, IN_MASK);
+  Value *pk = op_input(n, IN_PAST_K), *pv = op_input(n, IN_PAST_V);
   /* inputs and their conversions come before the kernel's call */
   int64_t k_st[3], v_st[3], sc = 2 * (a.skv > 0 ? a.skv : 1);
-  Value *io[8] = {aux_as_type(g, L, q, DT_FLOAT)};
+  Value *io[8] = {lower_as_type(g, L, q, DT_FLOAT)};
   io[1] = kv_source(g, n, L, &a, n->in[IN_K], pk, n->nout > 1 ? n->out[1] : NULL, a.dk,
                     k_st);
   io[2] = kv_source(g, n, L, &a, n->in[IN_V], pv, n->nout > 2 ? n->out[2] : NULL, a.dv,
                     v_st);
-  if (m) io[3] = m->dtype == DT_BOOL ? m : aux_as_type(g, L, m, DT_FLOAT);
-  io[4] = aux_in(n, IN_NONPAD);
-  io[5] = aux_f32_out(g, n->out[0]);
-  io[6] = aux_f32_out(g, n->nout > 3 ? n->out[3] : NULL);
-  io[7] = aux_temp(g, DT_FLOAT, 1, &sc);
+  if (m) io[3] = m->dtype == DT_BOOL ? m : lower_as_type(g, L, m, DT_FLOAT);
+  io[4] = op_input(n, IN_NONPAD);
+  io[5] = lower_out_as(g, n->out[0], DT_FLOAT);
+  io[6] = lower_out_as(g, n->nout > 3 ? n->out[3] : NULL, DT_FLOAT);
+  io[7] = lower_temp(g, DT_FLOAT, 1, &sc);
   KCall *c = lower_add(g, L, K_attention_f32);
   MlcAttention *p = KC_PARAMS(c, MlcAttention);
   p->b = a.b;
@@ -268,8 +267,8 @@ void lower_Attention(Graph *g, Node *n, Lowering *L) {
   p->qk_mode = attr_i(n, "qk_matmul_output_mode", 0);
   memcpy(c->io, io, sizeof io);
   c->nio = 8;
-  aux_f32_finish(g, L, io[5], n->out[0]);
-  if (io[6]) aux_f32_finish(g, L, io[6], n->out[3]);
+  lower_finish(g, L, io[5], n->out[0]);
+  if (io[6]) lower_finish(g, L, io[6], n->out[3]);
 }
 
 /* ---- RotaryEmbedding -------------------------------------------------------- */
@@ -280,8 +279,8 @@ typedef struct Rope {
 
 static void rope_shape(Graph *g, const Node *n, Rope *r) {
   const Value *x = n->in[0], *cs = n->in[1], *sn = n->in[2];
-  const Value *pos = aux_in(n, 3);
-  aux_require_real(n, x, "input");
+  const Value *pos = op_input(n, 3);
+  require_float(n, x, "input");
   if (cs->dtype != x->dtype || sn->dtype != x->dtype)
     diag_node_fatal(n, "cos_cache and sin_cache must have the input's type");
   if (x->rank == 4) {
@@ -332,9 +331,9 @@ void lower_RotaryEmbedding(Graph *g, Node *n, Lowering *L) {
   Rope r;
   rope_shape(g, n, &r);
   Value *io[5];
-  for (int i = 0; i < 3; i++) io[i] = aux_as_type(g, L, n->in[i], DT_FLOAT);
-  io[3] = aux_in(n, 3);
-  io[4] = aux_f32_out(g, n->out[0]);
+  for (int i = 0; i < 3; i++) io[i] = lower_as_type(g, L, n->in[i], DT_FLOAT);
+  io[3] = op_input(n, 3);
+  io[4] = lower_out_as(g, n->out[0], DT_FLOAT);
   KCall *c = lower_add(g, L, K_rotary_f32);
   MlcRotary *p = KC_PARAMS(c, MlcRotary);
   p->b = r.b;
@@ -347,14 +346,14 @@ void lower_RotaryEmbedding(Graph *g, Node *n, Lowering *L) {
   head_strides(n->in[0], r.h, r.d, p->st);
   memcpy(c->io, io, sizeof io);
   c->nio = 5;
-  aux_f32_finish(g, L, io[4], n->out[0]);
+  lower_finish(g, L, io[4], n->out[0]);
 }
 
 /* ---- SwiGLU ------------------------------------------------------------------ */
 
 void infer_SwiGLU(Graph *g, Node *n) {
   const Value *a = n->in[0], *b = n->in[1];
-  aux_require_real(n, a, "A");
+  require_float(n, a, "A");
   if (b->dtype != a->dtype || !ir_same_shape(a, b))
     diag_node_fatal(n, "A (%s %s) and B (%s %s) must have one type and shape",
                     dtype_name(a->dtype), ir_shape_str(g->arena, a), dtype_name(b->dtype),
@@ -364,19 +363,19 @@ void infer_SwiGLU(Graph *g, Node *n) {
 
 /* Swish of the gate into y, then times the value */
 void lower_SwiGLU(Graph *g, Node *n, Lowering *L) {
-  Value *a = aux_as_type(g, L, n->in[0], DT_FLOAT), *y = aux_f32_out(g, n->out[0]);
-  Value *yb[2] = {y, aux_as_type(g, L, n->in[1], DT_FLOAT)};
+  Value *a = lower_as_type(g, L, n->in[0], DT_FLOAT), *y = lower_out_as(g, n->out[0], DT_FLOAT);
+  Value *yb[2] = {y, lower_as_type(g, L, n->in[1], DT_FLOAT)};
   lower_ew(g, n, L, "swish", DT_FLOAT, &a, y, (float)attr_f(n, "alpha", 1), 0);
   lower_ew(g, n, L, "mul", DT_FLOAT, yb, y, 0, 0);
-  aux_f32_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 /* ---- CausalConvWithState ----------------------------------------------------- */
 
 /* x [b, c, len], weight [c, 1, k], bias [c], past_state [b, c, k - 1] */
 static int64_t causal_conv_k(Graph *g, const Node *n) {
-  const Value *x = n->in[0], *w = n->in[1], *bias = aux_in(n, 2), *past = aux_in(n, 3);
-  aux_require_real(n, x, "input");
+  const Value *x = n->in[0], *w = n->in[1], *bias = op_input(n, 2), *past = op_input(n, 3);
+  require_float(n, x, "input");
   if (x->rank != 3) diag_node_fatal(n, "input must be [batch, channels, length]");
   int64_t c = x->dims[1], k = w->rank == 3 ? w->dims[2] : 0;
   if (w->dtype != x->dtype || w->rank != 3 || w->dims[0] != c || w->dims[1] != 1 || k < 1)
@@ -412,11 +411,11 @@ void lower_CausalConvWithState(Graph *g, Node *n, Lowering *L) {
   Value *x0 = n->in[0];
   int64_t k = causal_conv_k(g, n), bc = x0->dims[0] * x0->dims[1], len = x0->dims[2];
   int64_t pd[3] = {x0->dims[0], x0->dims[1], len + k - 1};
-  Value *x = aux_as_type(g, L, x0, DT_FLOAT);
-  Value *past = aux_as_type(g, L, aux_in(n, 3), DT_FLOAT);
-  Value *w = aux_as_type(g, L, n->in[1], DT_FLOAT);
-  Value *bias = aux_as_type(g, L, aux_in(n, 2), DT_FLOAT);
-  Value *pad = aux_temp(g, DT_FLOAT, 3, pd), *y = aux_f32_out(g, n->out[0]);
+  Value *x = lower_as_type(g, L, x0, DT_FLOAT);
+  Value *past = lower_as_type(g, L, op_input(n, 3), DT_FLOAT);
+  Value *w = lower_as_type(g, L, n->in[1], DT_FLOAT);
+  Value *bias = lower_as_type(g, L, op_input(n, 2), DT_FLOAT);
+  Value *pad = lower_temp(g, DT_FLOAT, 3, pd), *y = lower_out_as(g, n->out[0], DT_FLOAT);
   int64_t sdims[2] = {bc, k - 1}, xdims[2] = {bc, len}, pst[2] = {len + k - 1, 1};
   int64_t sst[2] = {k - 1, 1}, xst[2] = {len, 1};
   if (past) lower_strided_copy(g, n, L, past, pad, 2, sdims, sst, pst, 0, 0);
@@ -426,7 +425,7 @@ void lower_CausalConvWithState(Graph *g, Node *n, Lowering *L) {
                 .nsp = 1, .in_sp = {len + k - 1}, .out_sp = {len}, .k = {k}, .stride = {1},
                 .dil = {1}, .has_bias = bias != NULL, .act = MLC_ACT_NONE};
   int64_t scratch = mlc_rt_conv_scratch(&cp);
-  Value *sv = scratch > 0 ? aux_temp(g, DT_FLOAT, 1, &scratch) : NULL;
+  Value *sv = scratch > 0 ? lower_temp(g, DT_FLOAT, 1, &scratch) : NULL;
   KCall *c = lower_add(g, L, K_conv_f32);
   *KC_PARAMS(c, MlcConv) = cp;
   c->io[0] = pad;
@@ -437,11 +436,11 @@ void lower_CausalConvWithState(Graph *g, Node *n, Lowering *L) {
   c->nio = 5;
   if (strcmp(attr_s(n, "activation", "none"), "none"))
     lower_ew(g, n, L, "swish", DT_FLOAT, &y, y, 1, 0);
-  aux_f32_finish(g, L, y, n->out[0]);
-  Value *st0 = n->nout > 1 ? n->out[1] : NULL, *st = aux_f32_out(g, st0);
+  lower_finish(g, L, y, n->out[0]);
+  Value *st0 = n->nout > 1 ? n->out[1] : NULL, *st = lower_out_as(g, st0, DT_FLOAT);
   if (!st) return;
   lower_strided_copy(g, n, L, pad, st, 2, sdims, pst, sst, len, 0);
-  aux_f32_finish(g, L, st, st0);
+  lower_finish(g, L, st, st0);
 }
 
 /* ---- LinearAttention ----------------------------------------------------------- */
@@ -450,8 +449,8 @@ enum { LA_Q, LA_K, LA_V, LA_PAST, LA_DECAY, LA_BETA };
 
 static void linattn_desc(Graph *g, const Node *n, MlcLinAttn *p) {
   const Value *q = n->in[LA_Q], *k = n->in[LA_K], *v = n->in[LA_V];
-  const Value *past = aux_in(n, LA_PAST), *decay = aux_in(n, LA_DECAY);
-  const Value *beta = aux_in(n, LA_BETA);
+  const Value *past = op_input(n, LA_PAST), *decay = op_input(n, LA_DECAY);
+  const Value *beta = op_input(n, LA_BETA);
   const char *rule = attr_s(n, "update_rule", "gated_delta");
   int gated = !strcmp(rule, "gated") || !strcmp(rule, "gated_delta");
   int delta = !strcmp(rule, "delta") || !strcmp(rule, "gated_delta");
@@ -460,7 +459,7 @@ static void linattn_desc(Graph *g, const Node *n, MlcLinAttn *p) {
   if (gated != (decay != NULL) || delta != (beta != NULL))
     diag_node_fatal(n, "update_rule '%s' takes %s decay and %s beta", rule,
                     gated ? "a" : "no", delta ? "a" : "no");
-  aux_require_real(n, q, "query");
+  require_float(n, q, "query");
   if (q->rank != 3) diag_node_fatal(n, "query must be [batch, steps, heads * size]");
   const Value *rest[4] = {k, v, decay, beta};
   for (int i = 0; i < 4; i++)
@@ -492,7 +491,7 @@ static void linattn_desc(Graph *g, const Node *n, MlcLinAttn *p) {
     diag_node_fatal(n, "past_state %s must be [%lld, %lld, %lld, %lld]",
                     ir_shape_str(g->arena, past), (long long)p->b, (long long)p->hkv,
                     (long long)p->dk, (long long)p->dv);
-  aux_require_real(n, past, "past_state");
+  require_float(n, past, "past_state");
   double scale = attr_f(n, "scale", 0);
   p->scale = (float)(scale != 0 ? scale : 1 / sqrt((double)p->dk));
 }
@@ -500,7 +499,7 @@ static void linattn_desc(Graph *g, const Node *n, MlcLinAttn *p) {
 void infer_LinearAttention(Graph *g, Node *n) {
   MlcLinAttn p;
   linattn_desc(g, n, &p);
-  const Value *past = aux_in(n, LA_PAST);
+  const Value *past = op_input(n, LA_PAST);
   int64_t y[3] = {p.b, p.t, p.hq * p.dv}, st[4] = {p.b, p.hkv, p.dk, p.dv};
   set_shape_checked(n, n->out[0], 3, y);
   n->out[0]->dtype = n->in[LA_Q]->dtype;
@@ -515,16 +514,16 @@ void lower_LinearAttention(Graph *g, Node *n, Lowering *L) {
   linattn_desc(g, n, &d);
   int64_t st[4] = {d.b, d.hkv, d.dk, d.dv};
   Value *io[8];
-  for (int i = 0; i < 6; i++) io[i] = aux_as_type(g, L, aux_in(n, i), DT_FLOAT);
+  for (int i = 0; i < 6; i++) io[i] = lower_as_type(g, L, op_input(n, i), DT_FLOAT);
   Value *st0 = n->nout > 1 ? n->out[1] : NULL;
-  io[6] = aux_f32_out(g, n->out[0]);
-  io[7] = st0 ? aux_f32_out(g, st0) : aux_temp(g, DT_FLOAT, 4, st);
+  io[6] = lower_out_as(g, n->out[0], DT_FLOAT);
+  io[7] = st0 ? lower_out_as(g, st0, DT_FLOAT) : lower_temp(g, DT_FLOAT, 4, st);
   KCall *c = lower_add(g, L, K_linattn_f32);
   *KC_PARAMS(c, MlcLinAttn) = d;
   memcpy(c->io, io, sizeof io);
   c->nio = 8;
-  aux_f32_finish(g, L, io[6], n->out[0]);
-  if (st0) aux_f32_finish(g, L, io[7], st0);
+  lower_finish(g, L, io[6], n->out[0]);
+  if (st0) lower_finish(g, L, io[7], st0);
 }
 
 /* ---- FlexAttention (ai.onnx.preview) ----------------------------------------- */
@@ -616,9 +615,9 @@ void lower_FlexScores(Graph *g, Node *n, Lowering *L) {
   Attn a;
   flex_shape(g, n, &a);
   int64_t sc = 2 * (a.skv > 0 ? a.skv : 1);
-  Value *io[8] = {aux_as_type(g, L, n->in[0], DT_FLOAT), aux_as_type(g, L, n->in[1], DT_FLOAT)};
-  io[6] = aux_f32_out(g, n->out[0]);
-  io[7] = aux_temp(g, DT_FLOAT, 1, &sc);
+  Value *io[8] = {lower_as_type(g, L, n->in[0], DT_FLOAT), lower_as_type(g, L, n->in[1], DT_FLOAT)};
+  io[6] = lower_out_as(g, n->out[0], DT_FLOAT);
+  io[7] = lower_temp(g, DT_FLOAT, 1, &sc);
   KCall *c = lower_add(g, L, K_attention_f32);
   MlcAttention *p = KC_PARAMS(c, MlcAttention);
   p->b = a.b;
@@ -634,14 +633,14 @@ void lower_FlexScores(Graph *g, Node *n, Lowering *L) {
   p->left = p->right = -1;
   memcpy(c->io, io, sizeof io);
   c->nio = 8;
-  aux_f32_finish(g, L, io[6], n->out[0]);
+  lower_finish(g, L, io[6], n->out[0]);
 }
 
 /* probabilities [b, hq, l, s] and values [b, hkv, s, ev] */
 static void flex_out_shape(Graph *g, const Node *n, int64_t *dims) {
   const Value *pr = n->in[0], *v = n->in[1];
-  aux_require_real(n, pr, "the probabilities");
-  aux_require_real(n, v, "V");
+  require_float(n, pr, "the probabilities");
+  require_float(n, v, "V");
   if (pr->rank != 4 || v->rank != 4 || pr->dims[0] != v->dims[0] || v->dims[1] < 1 ||
       pr->dims[1] % v->dims[1] || pr->dims[3] != v->dims[2])
     diag_node_fatal(n, "probabilities %s do not fit values %s", ir_shape_str(g->arena, pr),
@@ -665,10 +664,10 @@ void lower_FlexOutput(Graph *g, Node *n, Lowering *L) {
   const Value *v = n->in[1];
   int64_t hq = dims[1], hkv = v->dims[1], grp = hq / hkv, l = dims[2], s = v->dims[2];
   int64_t ev = dims[3];
-  Value *pr = aux_as_type(g, L, n->in[0], DT_FLOAT), *vf = aux_as_type(g, L, n->in[1], DT_FLOAT);
-  Value *y = aux_f32_out(g, n->out[0]);
+  Value *pr = lower_as_type(g, L, n->in[0], DT_FLOAT), *vf = lower_as_type(g, L, n->in[1], DT_FLOAT);
+  Value *y = lower_out_as(g, n->out[0], DT_FLOAT);
   int64_t scratch = mlc_rt_gemm_scratch(l, ev, s);
-  Value *sv = scratch > 0 ? aux_temp(g, DT_FLOAT, 1, &scratch) : NULL;
+  Value *sv = scratch > 0 ? lower_temp(g, DT_FLOAT, 1, &scratch) : NULL;
   KCall *c = lower_add(g, L, K_matmul_f32);
   MlcMatMul *p = KC_PARAMS(c, MlcMatMul);
   p->m = l;
@@ -686,5 +685,5 @@ void lower_FlexOutput(Graph *g, Node *n, Lowering *L) {
   c->io[2] = y;
   c->io[3] = sv;
   c->nio = 4;
-  aux_f32_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }

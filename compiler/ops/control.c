@@ -35,7 +35,6 @@
 #include "diag.h"
 #include "clone.h"
 #include "infer.h"
-#include "op_shape.h"
 #include "ops.h"
 
 /* Limits on unrolling: iterations of one node, and nodes all unrolling in a

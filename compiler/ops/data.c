@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "op_shape.h"
+#include "ops.h"
 
 /* ---- Transpose --------------------------------------------------------------- */
 

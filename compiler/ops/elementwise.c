@@ -9,8 +9,6 @@
 #include <string.h>
 
 #include "diag.h"
-#include "op_index.h"
-#include "op_norm.h"
 #include "ops.h"
 
 static void same_dtype(const Node *n, int a, int b) {
@@ -213,15 +211,15 @@ void lower_Pow(Graph *g, Node *n, Lowering *L) {
     lower_binary(g, n, L);
     return;
   }
-  if (bt == DT_BOOL || et == DT_BOOL || !idx_castable(bt) || !idx_castable(et))
+  if (bt == DT_BOOL || et == DT_BOOL || !dtype_castable(bt) || !dtype_castable(et))
     diag_node_fatal(n, "Pow with base %s and exponent %s is not supported",
                     dtype_name(bt), dtype_name(et));
   DType ct = dtype_is_float(bt) || dtype_is_float(et) ? DT_DOUBLE
              : is_unsigned(et)                       ? DT_UINT64
                                                      : DT_INT64;
   Value *out = n->out[0];
-  Value *ins[2] = {aux_as_type(g, L, n->in[0], ct), aux_as_type(g, L, n->in[1], ct)};
-  Value *res = out->dtype == ct ? out : aux_temp(g, ct, out->rank, out->dims);
+  Value *ins[2] = {lower_as_type(g, L, n->in[0], ct), lower_as_type(g, L, n->in[1], ct)};
+  Value *res = out->dtype == ct ? out : lower_temp(g, ct, out->rank, out->dims);
   lower_ew(g, n, L, "pow", ct, ins, res, 0, 0);
   if (res != out) lower_cast(g, L, res, out);
 }

@@ -35,7 +35,6 @@
 
 #include "diag.h"
 #include "infer.h"
-#include "op_shape.h"
 #include "ops.h"
 
 /* the opset the generated nodes are written in: ReduceSum takes its axes

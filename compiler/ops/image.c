@@ -26,9 +26,8 @@
 #include <string.h>
 
 #include "diag.h"
+#include "ops.h"
 #include "infer.h"
-#include "op_image.h"
-#include "op_shape.h"
 
 /* ---- shared helpers -------------------------------------------------------- */
 
@@ -43,7 +42,7 @@ void image_ints_attr(const Node *n, const char *name, int count, int64_t lo, int
   if (k != count)
     diag_node_fatal(n, "'%s' has %d entries; %d are expected", name, k, count);
   for (int i = 0; i < k; i++) {
-    if (a[i] < lo || a[i] >= IMAGE_MAX_WINDOW)
+    if (a[i] < lo || a[i] >= OPS_MAX_WINDOW)
       diag_node_fatal(n, "'%s' entry %d is %lld; it must be at least %lld and below 2^31",
                       name, i, (long long)a[i], (long long)lo);
     out[i] = a[i];
@@ -77,20 +76,6 @@ int image_const_floats(const Node *n, int input, double *out, int max) {
   return (int)k;
 }
 
-void image_require_float(const Node *n, const Value *v, const char *what) {
-  if (v && v->dtype != DT_FLOAT && v->dtype != DT_DOUBLE && v->dtype != DT_FLOAT16 &&
-      v->dtype != DT_BFLOAT16)
-    diag_node_fatal(n, "%s is %s; %s takes float16, bfloat16, float or double", what,
-                    dtype_name(v->dtype), n->op_type);
-}
-
-static Value *temp_like(Graph *g, const Value *v, DType t) {
-  Value *tmp = ir_value_new(g, NULL);
-  tmp->dtype = t;
-  ir_set_shape(tmp, v->rank, v->dims);
-  return tmp;
-}
-
 KCall *image_call(Graph *g, Lowering *L, const Node *n, int kernel, int nin, unsigned keep,
                   Value **y) {
   Value *in[KC_MAX_IO];
@@ -98,32 +83,20 @@ KCall *image_call(Graph *g, Lowering *L, const Node *n, int kernel, int nin, uns
   for (int i = 0; i < nin; i++) {
     Value *v = i < n->nin ? n->in[i] : NULL;
     if (v && v->dtype != DT_FLOAT && !(keep >> i & 1)) {
-      Value *tmp = temp_like(g, v, DT_FLOAT);
+      Value *tmp = lower_temp(g, DT_FLOAT, v->rank, v->dims);
       lower_cast(g, L, v, tmp);
       v = tmp;
     }
     in[i] = v;
   }
   Value *out = n->out[0];
-  *y = out->dtype == DT_FLOAT ? out : temp_like(g, out, DT_FLOAT);
+  *y = out->dtype == DT_FLOAT ? out : lower_temp(g, DT_FLOAT, out->rank, out->dims);
   /* added last: the casts above may move the calls array */
   KCall *c = lower_add(g, L, kernel);
   for (int i = 0; i < nin; i++) c->io[i] = in[i];
   c->io[nin] = *y;
   c->nio = nin + 1;
   return c;
-}
-
-void image_finish(Graph *g, Lowering *L, Value *y, Value *out) {
-  if (y != out) lower_cast(g, L, y, out);
-}
-
-Value *image_scratch(Graph *g, int64_t floats) {
-  if (floats <= 0) return NULL;
-  Value *s = ir_value_new(g, NULL);
-  s->dtype = DT_FLOAT;
-  ir_set_shape(s, 1, &floats);
-  return s;
 }
 
 /* ---- Resize and Upsample: the plan ------------------------------------------ */
@@ -511,7 +484,7 @@ void lower_Resize(Graph *g, Node *n, Lowering *L) {
   DType mid = t == DT_FLOAT && P.mode == RM_NEAREST ? DT_FLOAT : DT_DOUBLE;
   Value *cur = x;
   if (!native) {
-    cur = temp_like(g, x, DT_DOUBLE);
+    cur = lower_temp(g, DT_DOUBLE, x->rank, x->dims);
     lower_cast(g, L, x, cur);
   }
   for (int i = 0; i < P.norder; i++) {
@@ -520,7 +493,7 @@ void lower_Resize(Graph *g, Node *n, Lowering *L) {
     if (last && native) {
       dst = y;
     } else {
-      dst = temp_like(g, cur, last ? DT_DOUBLE : mid);
+      dst = lower_temp(g, last ? DT_DOUBLE : mid, cur->rank, cur->dims);
       dst->dims[a] = P.out[a];
     }
     lower_resize_axis(g, n, L, &P, a, cur, dst);
@@ -675,7 +648,7 @@ static void unpool_dims(const Node *n, int64_t *inferred, int64_t *dims) {
   inferred[1] = x->dims[1];
   for (int i = 0; i < nsp; i++) {
     int64_t in = x->dims[2 + i];
-    if (in > IMAGE_MAX_WINDOW)
+    if (in > OPS_MAX_WINDOW)
       diag_node_fatal(n, "spatial dim %d (%lld) is too large", i, (long long)in);
     inferred[2 + i] = in ? (in - 1) * s[i] - pads[i] - pads[nsp + i] + k[i] : 0;
     if (inferred[2 + i] < 0)

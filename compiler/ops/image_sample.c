@@ -23,9 +23,8 @@
 #include <string.h>
 
 #include "diag.h"
+#include "ops.h"
 #include "infer.h"
-#include "op_image.h"
-#include "op_shape.h"
 
 /* products of dims this large are certainly mistakes */
 #define MAX_ELEMS ((int64_t)1 << 40)
@@ -61,7 +60,7 @@ static void kernel_dims(const Node *n, const Value *w, int nsp, int64_t *k) {
     if (ir_attr(n, "kernel_shape") && k[i] != w->dims[2 + i])
       diag_node_fatal(n, "kernel_shape[%d] is %lld but the weights have %lld", i,
                       (long long)k[i], (long long)w->dims[2 + i]);
-    if (w->dims[2 + i] < 1 || w->dims[2 + i] >= IMAGE_MAX_WINDOW)
+    if (w->dims[2 + i] < 1 || w->dims[2 + i] >= OPS_MAX_WINDOW)
       diag_node_fatal(n, "weight spatial dim %d is %lld", i, (long long)w->dims[2 + i]);
     k[i] = w->dims[2 + i];
   }
@@ -93,9 +92,9 @@ static void window_out(const Node *n, Geo *t) {
 static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m,
                       int64_t *group) {
   const Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
-  image_require_float(n, x, "input X");
-  image_require_float(n, w, "weight W");
-  image_require_float(n, b, "bias B");
+  require_float(n, x, "input X");
+  require_float(n, w, "weight W");
+  require_float(n, b, "bias B");
   int nsp = t->nsp = spatial_rank(n, x);
   if (w->rank != x->rank)
     diag_node_fatal(n, "weight W has rank %d but input X has rank %d", w->rank, x->rank);
@@ -187,9 +186,9 @@ void lower_ConvTranspose(Graph *g, Node *n, Lowering *L) {
   p->has_bias = n->nin > 2 && n->in[2];
   int64_t rows = mul_checked(n, m / group, kvol);
   int64_t cols = mul_checked(n, rows, inpix);
-  call->io[4] = image_scratch(g, cols + mlc_rt_gemm_scratch(rows, inpix, c / group));
+  call->io[4] = lower_scratch(g, cols + mlc_rt_gemm_scratch(rows, inpix, c / group));
   call->nio = 5;
-  image_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 /* ---- DeformConv ------------------------------------------------------------ */
@@ -198,7 +197,7 @@ static void deform_geo(Graph *g, const Node *n, Geo *t, int64_t *group, int64_t 
   const Value *x = n->in[0], *w = n->in[1], *off = n->in[2];
   const Value *b = n->nin > 3 ? n->in[3] : NULL, *mask = n->nin > 4 ? n->in[4] : NULL;
   static const char *names[5] = {"input X", "weight W", "offset", "bias B", "mask"};
-  for (int i = 0; i < n->nin; i++) image_require_float(n, n->in[i], names[i]);
+  for (int i = 0; i < n->nin; i++) require_float(n, n->in[i], names[i]);
   int nsp = t->nsp = spatial_rank(n, x);
   if (w->rank != x->rank)
     diag_node_fatal(n, "weight W has rank %d but input X has rank %d", w->rank, x->rank);
@@ -273,9 +272,9 @@ void lower_DeformConv(Graph *g, Node *n, Lowering *L) {
   p->has_bias = n->nin > 3 && n->in[3];
   p->has_mask = n->nin > 4 && n->in[4];
   int64_t rows = mul_checked(n, p->c / group, kvol), cols = mul_checked(n, rows, npix);
-  call->io[6] = image_scratch(g, cols + mlc_rt_gemm_scratch(p->m / group, npix, rows));
+  call->io[6] = lower_scratch(g, cols + mlc_rt_gemm_scratch(p->m / group, npix, rows));
   call->nio = 7;
-  image_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 /* ---- Col2Im --------------------------------------------------------------- */
@@ -283,7 +282,7 @@ void lower_DeformConv(Graph *g, Node *n, Lowering *L) {
 /* input [N, C * prod(block), L] into [N, C, image...] */
 static void col2im_geo(Graph *g, const Node *n, Geo *t, int64_t *ch) {
   const Value *x = n->in[0];
-  image_require_float(n, x, "input");
+  require_float(n, x, "input");
   int64_t img[IR_MAX_RANK], blk[IR_MAX_RANK];
   int ni = read_const_ints(n, 1, img, IR_MAX_RANK);
   int nb = read_const_ints(n, 2, blk, IR_MAX_RANK);
@@ -297,8 +296,8 @@ static void col2im_geo(Graph *g, const Node *n, Geo *t, int64_t *ch) {
   window_attrs(n, t);
   int64_t kvol = 1, blocks = 1;
   for (int i = 0; i < ni; i++) {
-    if (img[i] < 1 || img[i] >= IMAGE_MAX_WINDOW || blk[i] < 1 ||
-        blk[i] >= IMAGE_MAX_WINDOW)
+    if (img[i] < 1 || img[i] >= OPS_MAX_WINDOW || blk[i] < 1 ||
+        blk[i] >= OPS_MAX_WINDOW)
       diag_node_fatal(n, "image_shape and block_shape entries must be positive");
     t->k[i] = blk[i];
     /* blocks slide over the image: the image is Col2Im's output */
@@ -339,7 +338,7 @@ void lower_Col2Im(Graph *g, Node *n, Lowering *L) {
     p->dil[i] = t.d[i];
     p->pad_begin[i] = t.pb[i];
   }
-  image_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 /* ---- GridSample and AffineGrid ---------------------------------------------- */
@@ -358,8 +357,8 @@ static void grid_attrs(const Node *n, int *mode, int *padding, int *align) {
 
 static void grid_check(Graph *g, const Node *n) {
   const Value *x = n->in[0], *grid = n->in[1];
-  image_require_float(n, x, "input X");
-  image_require_float(n, grid, "grid");
+  require_float(n, x, "input X");
+  require_float(n, grid, "grid");
   int nsp = spatial_rank(n, x);
   if (n->opset < 20 && nsp != 2)
     diag_node_fatal(n, "GridSample before opset 20 takes 4-D inputs, not rank %d", x->rank);
@@ -398,13 +397,13 @@ void lower_GridSample(Graph *g, Node *n, Lowering *L) {
   p->mode = mode;
   p->padding = padding;
   p->align_corners = align;
-  image_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 /* size [N, C, spatial...] (2 or 3 spatial dims) for theta [N, nsp, nsp + 1] */
 static int affine_size(Graph *g, const Node *n, int64_t *size) {
   const Value *th = n->in[0];
-  image_require_float(n, th, "theta");
+  require_float(n, th, "theta");
   int k = read_const_ints(n, 1, size, IR_MAX_RANK);
   int nsp = k - 2;
   if (nsp != 2 && nsp != 3)
@@ -440,7 +439,7 @@ void lower_AffineGrid(Graph *g, Node *n, Lowering *L) {
   p->nsp = nsp;
   for (int i = 0; i < nsp; i++) p->sp[i] = size[2 + i];
   p->align_corners = attr_i(n, "align_corners", 0) != 0;
-  image_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 /* ---- RoiAlign and MaxRoiPool ---------------------------------------------- */
@@ -448,14 +447,14 @@ void lower_AffineGrid(Graph *g, Node *n, Lowering *L) {
 /* X [N, C, H, W] and rois [R, cols]; the output dims from two attributes */
 static void roi_check(Graph *g, const Node *n, int cols, const int64_t *hw) {
   const Value *x = n->in[0], *rois = n->in[1];
-  image_require_float(n, x, "input X");
-  image_require_float(n, rois, "rois");
+  require_float(n, x, "input X");
+  require_float(n, rois, "rois");
   if (x->rank != 4) diag_node_fatal(n, "input X must be 4-D, not rank %d", x->rank);
   if (rois->rank != 2 || rois->dims[1] != cols)
     diag_node_fatal(n, "rois has shape %s; it must be num_rois x %d",
                     ir_shape_str(g->arena, rois), cols);
   for (int i = 0; i < 2; i++)
-    if (hw[i] < 1 || hw[i] >= IMAGE_MAX_WINDOW)
+    if (hw[i] < 1 || hw[i] >= OPS_MAX_WINDOW)
       diag_node_fatal(n, "the output size must be positive, not %lld", (long long)hw[i]);
 }
 
@@ -511,7 +510,7 @@ void lower_RoiAlign(Graph *g, Node *n, Lowering *L) {
   p->spatial_scale = attr_f(n, "spatial_scale", 1);
   p->half_pixel = half;
   p->max_mode = max;
-  image_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 static void maxroipool_shape(Graph *g, const Node *n, int64_t *hw) {
@@ -544,7 +543,7 @@ void lower_MaxRoiPool(Graph *g, Node *n, Lowering *L) {
   p->out_h = hw[0];
   p->out_w = hw[1];
   p->spatial_scale = attr_f(n, "spatial_scale", 1);
-  image_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 /* ---- NonMaxSuppression ------------------------------------------------------ */
@@ -622,10 +621,7 @@ void lower_NonMaxSuppression(Graph *g, Node *n, Lowering *L) {
     c->io[i] = i < n->nin && n->in[i] && ir_numel(n->in[i]) ? n->in[i] : NULL;
   c->io[5] = y;
   c->io[6] = y->dyn_count;
-  Value *scratch = ir_value_new(g, NULL);
-  scratch->dtype = DT_INT64;
   int64_t len = 2 * p->boxes + 1;
-  ir_set_shape(scratch, 1, &len);
-  c->io[7] = scratch;
+  c->io[7] = lower_temp(g, DT_INT64, 1, &len);
   c->nio = 8;
 }

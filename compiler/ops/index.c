@@ -22,71 +22,16 @@
  * lower share one function per op that validates and computes the kernel
  * parameters, so the two never disagree.
  */
-#include "op_index.h"
 
 #include <string.h>
 
 #include "diag.h"
+#include "ops.h"
 #include "infer.h"
-#include "op_shape.h"
 
 enum { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN }; /* MlcElems.reduction */
 
 /* ---- shared helpers (op_index.h) -------------------------------------------- */
-
-DType idx_compute_type(const Node *n, DType t, int floats_only) {
-  switch (t) {
-  case DT_FLOAT16: case DT_BFLOAT16: return DT_FLOAT;
-  case DT_FLOAT: case DT_DOUBLE: return t;
-  case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
-  case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64:
-    if (!floats_only) return t;
-    break;
-  default:
-    break;
-  }
-  diag_node_fatal(n, "%s on %s is not supported", n->op_type, dtype_name(t));
-}
-
-Value *idx_temp(Graph *g, DType t, int rank, const int64_t *dims) {
-  Value *v = ir_value_new(g, NULL);
-  v->dtype = t;
-  ir_set_shape(v, rank, dims);
-  return v;
-}
-
-Value *idx_widen(Graph *g, Lowering *L, Value *v, DType t) {
-  if (v->dtype == t) return v;
-  Value *w = idx_temp(g, t, v->rank, v->dims);
-  lower_cast(g, L, v, w);
-  return w;
-}
-
-Value *idx_result(Graph *g, Value *out, DType t) {
-  return out->dtype == t ? out : idx_temp(g, t, out->rank, out->dims);
-}
-
-void idx_narrow(Graph *g, Lowering *L, Value *res, Value *out) {
-  if (res != out) lower_cast(g, L, res, out);
-}
-
-int idx_castable(DType t) {
-  switch (t) {
-  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: case DT_BFLOAT16: case DT_BOOL:
-  case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
-  case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64:
-  case DT_FLOAT8E4M3FN: case DT_FLOAT8E4M3FNUZ: case DT_FLOAT8E5M2: case DT_FLOAT8E5M2FNUZ:
-    return 1;
-  default:
-    return 0;
-  }
-}
-
-int64_t idx_prod(const int64_t *dims, int from, int to) {
-  int64_t p = 1;
-  for (int d = from; d < to; d++) p *= dims[d];
-  return p;
-}
 
 /* ---- local helpers ------------------------------------------------------------ */
 
@@ -115,7 +60,7 @@ static double const_scalar(const Node *n, int input) {
   if (ir_numel(v) != 1)
     diag_node_fatal(n, "input %d ('%s') must hold one value, not %lld", input, v->name,
                     (long long)ir_numel(v));
-  if (!idx_castable(v->dtype))
+  if (!dtype_castable(v->dtype))
     diag_node_fatal(n, "input %d ('%s') of type %s is not supported", input, v->name,
                     dtype_name(v->dtype));
   if (!v->data) infer_need_const(n, v);
@@ -150,10 +95,10 @@ static KCall *lower_scatter(Graph *g, Node *n, Lowering *L, int kernel, int red,
   DType t = y->dtype;
   *out = y;
   if (red != RED_NONE) {
-    t = idx_compute_type(n, t, 0);
-    ins[0] = idx_widen(g, L, ins[0], t);
-    ins[2] = idx_widen(g, L, ins[2], t);
-    *out = idx_result(g, y, t);
+    t = lower_compute_type(n, t, 0);
+    ins[0] = lower_as_type(g, L, ins[0], t);
+    ins[2] = lower_as_type(g, L, ins[2], t);
+    *out = lower_out_as(g, y, t);
   }
   KCall *c = lower_add(g, L, kernel);
   c->io[0] = ins[0];
@@ -218,7 +163,7 @@ void infer_ScatterElements(Graph *g, Node *n) {
   if (!ir_same_shape(idx, upd))
     diag_node_fatal(n, "updates have shape %s, the indices %s", ir_shape_str(g->arena, upd),
                     ir_shape_str(g->arena, idx));
-  if (scatter_reduction(n) != RED_NONE) idx_compute_type(n, data->dtype, 0);
+  if (scatter_reduction(n) != RED_NONE) lower_compute_type(n, data->dtype, 0);
   ir_copy_type(n->out[0], data);
 }
 
@@ -229,7 +174,7 @@ void lower_ScatterElements(Graph *g, Node *n, Lowering *L) {
   MlcElems *p = KC_PARAMS(c, MlcElems);
   elems_plan(n, ins[0], ins[1], p);
   p->reduction = red;
-  idx_narrow(g, L, out, n->out[0]);
+  lower_finish(g, L, out, n->out[0]);
 }
 
 /* ---- GatherND, ScatterND ------------------------------------------------------- */
@@ -260,10 +205,10 @@ static int nd_plan(const Node *n, const Value *data, const Value *idx, int b, Ml
     p->dims[j] = data->dims[b + j];
     p->strides[j] = ds[b + j];
   }
-  p->batch = idx_prod(data->dims, 0, b);
-  p->batch_stride = idx_prod(data->dims, b, r);
-  p->nidx = idx_prod(idx->dims, b, q - 1);
-  p->slice = idx_prod(data->dims, b + (int)k, r);
+  p->batch = dims_prod(data->dims, 0, b);
+  p->batch_stride = dims_prod(data->dims, b, r);
+  p->nidx = dims_prod(idx->dims, b, q - 1);
+  p->slice = dims_prod(data->dims, b + (int)k, r);
   p->elem = (int64_t)dtype_size(data->dtype);
   p->dtype = data->dtype;
   p->data_count = ir_numel(data);
@@ -314,7 +259,7 @@ void infer_ScatterND(Graph *g, Node *n) {
   if (!ir_same_shape(&want, upd))
     diag_node_fatal(n, "updates have shape %s; these indices need %s",
                     ir_shape_str(g->arena, upd), ir_shape_str(g->arena, &want));
-  if (scatter_reduction(n) != RED_NONE) idx_compute_type(n, data->dtype, 0);
+  if (scatter_reduction(n) != RED_NONE) lower_compute_type(n, data->dtype, 0);
   ir_copy_type(n->out[0], data);
 }
 
@@ -326,7 +271,7 @@ void lower_ScatterND(Graph *g, Node *n, Lowering *L) {
   MlcND *p = KC_PARAMS(c, MlcND);
   nd_plan(n, ins[0], ins[1], 0, p, dims);
   p->reduction = red;
-  idx_narrow(g, L, out, n->out[0]);
+  lower_finish(g, L, out, n->out[0]);
 }
 
 /* ---- TensorScatter ------------------------------------------------------------- */
@@ -348,11 +293,11 @@ static void tensor_scatter_plan(const Node *n, MlcTensorScatter *p) {
     if (d == axis ? upd->dims[d] > cache->dims[d] : upd->dims[d] != cache->dims[d])
       diag_node_fatal(n, "update dim %d (%lld) does not fit past_cache's (%lld)", d,
                       (long long)upd->dims[d], (long long)cache->dims[d]);
-  p->pre = idx_prod(cache->dims, 0, axis);
+  p->pre = dims_prod(cache->dims, 0, axis);
   p->per_batch = cache->dims[0] ? p->pre / cache->dims[0] : 1;
   p->max_seq = cache->dims[axis];
   p->seq = upd->dims[axis];
-  p->row_bytes = idx_prod(cache->dims, axis + 1, r) * (int64_t)dtype_size(cache->dtype);
+  p->row_bytes = dims_prod(cache->dims, axis + 1, r) * (int64_t)dtype_size(cache->dtype);
   p->circular = !strcmp(mode, "circular");
   if (!at) return;
   index_bits(n, at, 0);
@@ -433,9 +378,9 @@ void lower_OneHot(Graph *g, Node *n, Lowering *L) {
   Value *idx = n->in[0];
   int axis;
   int64_t depth = onehot_depth(n, &axis);
-  MlcOneHot *p = lower_onehot_call(g, L, idx_widen(g, L, idx, DT_INT64), n->in[2],
-                                   n->out[0], idx_prod(idx->dims, 0, axis), depth,
-                                   idx_prod(idx->dims, axis, idx->rank));
+  MlcOneHot *p = lower_onehot_call(g, L, lower_as_type(g, L, idx, DT_INT64), n->in[2],
+                                   n->out[0], dims_prod(idx->dims, 0, axis), depth,
+                                   dims_prod(idx->dims, axis, idx->rank));
   p->wrap = n->opset >= 11; /* OneHot-9 reads negative indices as out of range */
 }
 
@@ -443,12 +388,12 @@ void lower_OneHot(Graph *g, Node *n, Lowering *L) {
  * dim from axis on. */
 static void hardmax_plan(const Node *n, int64_t *outer, int64_t *len, int64_t *inner) {
   const Value *x = n->in[0];
-  idx_compute_type(n, x->dtype, 1);
+  lower_compute_type(n, x->dtype, 1);
   if (x->rank == 0) diag_node_fatal(n, "the input must not be a scalar");
   int axis = norm_axis(n, attr_i(n, "axis", n->opset < 13 ? 1 : -1), x->rank);
-  *outer = idx_prod(x->dims, 0, axis);
-  *len = n->opset < 13 ? idx_prod(x->dims, axis, x->rank) : x->dims[axis];
-  *inner = n->opset < 13 ? 1 : idx_prod(x->dims, axis + 1, x->rank);
+  *outer = dims_prod(x->dims, 0, axis);
+  *len = n->opset < 13 ? dims_prod(x->dims, axis, x->rank) : x->dims[axis];
+  *inner = n->opset < 13 ? 1 : dims_prod(x->dims, axis + 1, x->rank);
 }
 
 void infer_Hardmax(Graph *g, Node *n) {
@@ -463,9 +408,9 @@ void lower_Hardmax(Graph *g, Node *n, Lowering *L) {
   int64_t outer, len, inner;
   hardmax_plan(n, &outer, &len, &inner);
   if (!ir_numel(y)) return;
-  Value *xc = idx_widen(g, L, x, idx_compute_type(n, x->dtype, 1));
+  Value *xc = lower_as_type(g, L, x, lower_compute_type(n, x->dtype, 1));
   int64_t adims[2] = {outer, inner};
-  Value *arg = idx_temp(g, DT_INT64, 2, adims);
+  Value *arg = lower_temp(g, DT_INT64, 2, adims);
   KCall *c = lower_add(g, L, xc->dtype == DT_DOUBLE ? K_argmax_f64 : K_argmax_f32);
   MlcArg *p = KC_PARAMS(c, MlcArg);
   p->outer = outer;
@@ -475,7 +420,7 @@ void lower_Hardmax(Graph *g, Node *n, Lowering *L) {
   c->io[1] = arg;
   c->nio = 2;
   int64_t two = 2;
-  Value *values = idx_temp(g, y->dtype, 1, &two);
+  Value *values = lower_temp(g, y->dtype, 1, &two);
   size_t es = dtype_size(y->dtype);
   int64_t one = scalar_bits(1, y->dtype);
   memcpy((char *)ir_alloc_data(g, values) + es, &one, es);
@@ -490,7 +435,7 @@ static void trilu_plan(const Node *n, MlcTrilu *p) {
   if (x->rank < 2) diag_node_fatal(n, "the input must have rank 2 or more");
   if (k && (k->dtype != DT_INT64 || ir_numel(k) != 1))
     diag_node_fatal(n, "k must be one int64");
-  p->batch = idx_prod(x->dims, 0, x->rank - 2);
+  p->batch = dims_prod(x->dims, 0, x->rank - 2);
   p->rows = x->dims[x->rank - 2];
   p->cols = x->dims[x->rank - 1];
   p->elem = (int64_t)dtype_size(x->dtype);
@@ -526,10 +471,10 @@ static void cum_plan(const Node *n, MlcCum *p) {
   if (read_const_ints(n, 1, &axis, 1) != 1) diag_node_fatal(n, "axis must be one integer");
   /* a scalar is cumulated as a 1-D tensor of one item */
   int a = norm_axis(n, axis, x->rank ? x->rank : 1);
-  p->outer = idx_prod(x->dims, 0, a);
+  p->outer = dims_prod(x->dims, 0, a);
   p->len = x->rank ? x->dims[a] : 1;
-  p->inner = idx_prod(x->dims, a + 1, x->rank);
-  p->dtype = idx_compute_type(n, x->dtype, 0);
+  p->inner = dims_prod(x->dims, a + 1, x->rank);
+  p->dtype = lower_compute_type(n, x->dtype, 0);
   p->prod = n->op == OP_CumProd;
   p->exclusive = attr_i(n, "exclusive", 0) != 0;
   p->reverse = attr_i(n, "reverse", 0) != 0;
@@ -545,14 +490,14 @@ void infer_Cum(Graph *g, Node *n) {
 void lower_Cum(Graph *g, Node *n, Lowering *L) {
   MlcCum p;
   cum_plan(n, &p);
-  Value *x = idx_widen(g, L, n->in[0], (DType)p.dtype);
-  Value *y = idx_result(g, n->out[0], (DType)p.dtype);
+  Value *x = lower_as_type(g, L, n->in[0], (DType)p.dtype);
+  Value *y = lower_out_as(g, n->out[0], (DType)p.dtype);
   KCall *c = lower_add(g, L, K_cumulative);
   *KC_PARAMS(c, MlcCum) = p;
   c->io[0] = x;
   c->io[1] = y;
   c->nio = 2;
-  idx_narrow(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 /* ---- TopK -------------------------------------------------------------------------- */
@@ -573,11 +518,11 @@ static void topk_plan(const Node *n, MlcTopK *p, int *axis) {
   if (k < 0 || k > x->dims[*axis])
     diag_node_fatal(n, "k %lld is out of range for axis %d of size %lld", (long long)k,
                     *axis, (long long)x->dims[*axis]);
-  p->outer = idx_prod(x->dims, 0, *axis);
+  p->outer = dims_prod(x->dims, 0, *axis);
   p->len = x->dims[*axis];
-  p->inner = idx_prod(x->dims, *axis + 1, x->rank);
+  p->inner = dims_prod(x->dims, *axis + 1, x->rank);
   p->k = k;
-  p->dtype = idx_compute_type(n, x->dtype, 0);
+  p->dtype = lower_compute_type(n, x->dtype, 0);
   /* sorted=0 leaves the order open: sorted is one valid order */
   p->largest = n->opset < 11 || attr_i(n, "largest", 1) != 0;
 }
@@ -604,18 +549,18 @@ void lower_TopK(Graph *g, Node *n, Lowering *L) {
   topk_plan(n, &p, &axis);
   Value *vals = n->out[0], *inds = n->out[1];
   if (!ir_numel(vals)) return;
-  if (!inds) inds = idx_temp(g, DT_INT64, vals->rank, vals->dims);
+  if (!inds) inds = lower_temp(g, DT_INT64, vals->rank, vals->dims);
   int64_t slen = 2 * p.len;
-  Value *x = idx_widen(g, L, n->in[0], (DType)p.dtype);
-  Value *v = idx_result(g, vals, (DType)p.dtype);
+  Value *x = lower_as_type(g, L, n->in[0], (DType)p.dtype);
+  Value *v = lower_out_as(g, vals, (DType)p.dtype);
   KCall *c = lower_add(g, L, K_topk);
   *KC_PARAMS(c, MlcTopK) = p;
   c->io[0] = x;
   c->io[1] = v;
   c->io[2] = inds;
-  c->io[3] = idx_temp(g, DT_INT64, 1, &slen);
+  c->io[3] = lower_temp(g, DT_INT64, 1, &slen);
   c->nio = 4;
-  idx_narrow(g, L, v, vals);
+  lower_finish(g, L, v, vals);
 }
 
 /* ---- Compress, ArrayFeatureExtractor: gathers -------------------------------------- */
@@ -655,7 +600,7 @@ static Value *compress_plan(Graph *g, const Node *n, int *axis) {
                       (long long)i, (long long)len);
     count++;
   }
-  Value *idx = idx_temp(g, DT_INT64, 1, &count);
+  Value *idx = lower_temp(g, DT_INT64, 1, &count);
   int64_t *k = ir_alloc_data(g, idx);
   for (int64_t i = 0, j = 0; i < cond->dims[0]; i++)
     if (c[i]) k[j++] = i;
@@ -683,8 +628,8 @@ void lower_Compress(Graph *g, Node *n, Lowering *L) {
   Value *idx = compress_plan(g, n, &axis);
   if (axis < 0) lower_gather_call(g, L, x, idx, n->out[0], 1, ir_numel(x), 1);
   else
-    lower_gather_call(g, L, x, idx, n->out[0], idx_prod(x->dims, 0, axis),
-                      x->dims[axis], idx_prod(x->dims, axis + 1, x->rank));
+    lower_gather_call(g, L, x, idx, n->out[0], dims_prod(x->dims, 0, axis),
+                      x->dims[axis], dims_prod(x->dims, axis + 1, x->rank));
 }
 
 /* ai.onnx.ml: X[..., Y] with Y flattened; a 1-D X gives one row */
@@ -765,7 +710,7 @@ void lower_ReverseSequence(Graph *g, Node *n, Lowering *L) {
 static DType eyelike_type(const Node *n) {
   DType t = ir_attr(n, "dtype") ? (DType)attr_i(n, "dtype", 0) : n->in[0]->dtype;
   if (n->in[0]->rank != 2) diag_node_fatal(n, "the input must be 2-D");
-  if (!idx_castable(t)) diag_node_fatal(n, "output type %s is not supported", dtype_name(t));
+  if (!dtype_castable(t)) diag_node_fatal(n, "output type %s is not supported", dtype_name(t));
   return t;
 }
 

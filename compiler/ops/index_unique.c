@@ -7,9 +7,8 @@
 #include <string.h>
 
 #include "diag.h"
+#include "ops.h"
 #include "infer.h"
-#include "op_index.h"
-#include "op_shape.h"
 
 /* ---- NonZero -------------------------------------------------------------------- */
 
@@ -26,7 +25,7 @@ static void as_doubles(const Value *x, int64_t at, int64_t count, double *out) {
 void infer_NonZero(Graph *g, Node *n) {
   const Value *x = n->in[0];
   Value *y = n->out[0];
-  if (!idx_castable(x->dtype))
+  if (!dtype_castable(x->dtype))
     diag_node_fatal(n, "NonZero of %s is not supported", dtype_name(x->dtype));
   if (!x->data) {
     /* known at run time only: an upper bound of every element, the count
@@ -138,7 +137,7 @@ static Value *vector_out(const Node *n, int j, int64_t len) {
 void infer_Unique(Graph *g, Node *n) {
   const Value *x = n->in[0];
   Value *y = n->out[0];
-  if (!idx_castable(x->dtype))
+  if (!dtype_castable(x->dtype))
     diag_node_fatal(n, "Unique of %s is not supported", dtype_name(x->dtype));
   int axis = -1;
   if (ir_attr(n, "axis")) {
@@ -147,9 +146,9 @@ void infer_Unique(Graph *g, Node *n) {
   }
   if (!x->data) infer_need_const(n, x); /* the output's size depends on it */
   UniqueView u;
-  u.outer = axis < 0 ? 1 : idx_prod(x->dims, 0, axis);
+  u.outer = axis < 0 ? 1 : dims_prod(x->dims, 0, axis);
   u.len = axis < 0 ? ir_numel(x) : x->dims[axis];
-  u.inner = axis < 0 ? 1 : idx_prod(x->dims, axis + 1, x->rank);
+  u.inner = axis < 0 ? 1 : dims_prod(x->dims, axis + 1, x->rank);
   unique_keys(g, x, &u);
   int64_t len = u.len, ng = 0;
   int64_t *order = arena_array(g->arena, (size_t)len + 1, sizeof *order);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "ops.h"
 
 typedef struct Buffers {
   Graph *g;

@@ -16,9 +16,8 @@
 #include <string.h>
 
 #include "diag.h"
+#include "ops.h"
 #include "infer.h"
-#include "op_index.h"
-#include "op_shape.h"
 
 /* ---- Einsum -------------------------------------------------------------------- */
 
@@ -168,7 +167,7 @@ void infer_Einsum(Graph *g, Node *n) {
   Einsum e;
   int64_t dims[IR_MAX_RANK];
   ein_parse(g, n, &e);
-  idx_compute_type(n, n->in[0]->dtype, 0);
+  lower_compute_type(n, n->in[0]->dtype, 0);
   ein_shape(&e, &e.out, dims);
   n->out[0]->dtype = n->in[0]->dtype;
   set_shape_checked(n, n->out[0], e.out.rank, dims);
@@ -234,13 +233,13 @@ static void ein_call(Graph *g, const Node *n, Lowering *L, const Einsum *e, Valu
 void lower_Einsum(Graph *g, Node *n, Lowering *L) {
   Einsum e;
   ein_parse(g, n, &e);
-  DType t = idx_compute_type(n, n->in[0]->dtype, 0);
-  Value *res = idx_result(g, n->out[0], t);
-  Value *acc = idx_widen(g, L, n->in[0], t);
+  DType t = lower_compute_type(n, n->in[0]->dtype, 0);
+  Value *res = lower_out_as(g, n->out[0], t);
+  Value *acc = lower_as_type(g, L, n->in[0], t);
   EinTerm at = e.ops[0];
   if (e.nops == 1) ein_call(g, n, L, &e, acc, &at, NULL, NULL, res, &e.out);
   for (int j = 1; j < e.nops; j++) {
-    Value *b = idx_widen(g, L, n->in[j], t), *y = res;
+    Value *b = lower_as_type(g, L, n->in[j], t), *y = res;
     EinTerm yt = e.out;
     if (j < e.nops - 1) {
       /* the labels of the pair that the output or a later operand needs */
@@ -260,20 +259,20 @@ void lower_Einsum(Graph *g, Node *n, Lowering *L) {
         }
       int64_t dims[IR_MAX_RANK];
       ein_shape(&e, &yt, dims);
-      y = idx_temp(g, t, yt.rank, dims);
+      y = lower_temp(g, t, yt.rank, dims);
     }
     ein_call(g, n, L, &e, acc, &at, b, &e.ops[j], y, &yt);
     acc = y;
     at = yt;
   }
-  idx_narrow(g, L, res, n->out[0]);
+  lower_finish(g, L, res, n->out[0]);
 }
 
 /* ---- Det ------------------------------------------------------------------------- */
 
 static void det_check(const Node *n) {
   const Value *x = n->in[0];
-  idx_compute_type(n, x->dtype, 1);
+  lower_compute_type(n, x->dtype, 1);
   if (x->rank < 2 || x->dims[x->rank - 1] != x->dims[x->rank - 2])
     diag_node_fatal(n, "the input must be square matrices [*, M, M]");
 }
@@ -288,9 +287,9 @@ void infer_Det(Graph *g, Node *n) {
 void lower_Det(Graph *g, Node *n, Lowering *L) {
   det_check(n);
   Value *x = n->in[0];
-  DType t = idx_compute_type(n, x->dtype, 1);
+  DType t = lower_compute_type(n, x->dtype, 1);
   int64_t m = x->dims[x->rank - 1], nn = m * m;
-  Value *xc = idx_widen(g, L, x, t), *y = idx_result(g, n->out[0], t);
+  Value *xc = lower_as_type(g, L, x, t), *y = lower_out_as(g, n->out[0], t);
   KCall *c = lower_add(g, L, K_det);
   MlcDet *p = KC_PARAMS(c, MlcDet);
   p->batch = ir_numel(y);
@@ -298,7 +297,7 @@ void lower_Det(Graph *g, Node *n, Lowering *L) {
   p->dtype = t;
   c->io[0] = xc;
   c->io[1] = y;
-  c->io[2] = nn ? idx_temp(g, DT_DOUBLE, 1, &nn) : NULL;
+  c->io[2] = nn ? lower_temp(g, DT_DOUBLE, 1, &nn) : NULL;
   c->nio = 3;
-  idx_narrow(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }

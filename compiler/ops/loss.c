@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "op_norm.h"
-#include "op_shape.h"
+#include "ops.h"
 
 /* reduction: 0 none, 1 sum, 2 mean */
 static int reduction(const Node *n) {
@@ -27,8 +26,8 @@ static int reduction(const Node *n) {
 /* validates x [N, C, d...], target [N, d...], weight [C]; fills all but
  * the kernel's idx_bits */
 static void loss_dims(Graph *g, const Node *n, MlcNll *p) {
-  const Value *x = n->in[0], *t = n->in[1], *w = aux_in(n, 2);
-  aux_require_real(n, x, "input");
+  const Value *x = n->in[0], *t = n->in[1], *w = op_input(n, 2);
+  require_float(n, x, "input");
   if (t->dtype != DT_INT64 && t->dtype != DT_INT32)
     diag_node_fatal(n, "target is %s; it must be int32 or int64", dtype_name(t->dtype));
   int ok = x->rank >= 2 && t->rank == x->rank - 1 && t->dims[0] == x->dims[0];
@@ -60,11 +59,11 @@ void infer_Loss(Graph *g, Node *n) {
 }
 
 void lower_Loss(Graph *g, Node *n, Lowering *L) {
-  Value *x = aux_as_type(g, L, n->in[0], DT_FLOAT), *y = aux_f32_out(g, n->out[0]);
-  Value *w = aux_as_type(g, L, aux_in(n, 2), DT_FLOAT);
+  Value *x = lower_as_type(g, L, n->in[0], DT_FLOAT), *y = lower_out_as(g, n->out[0], DT_FLOAT);
+  Value *w = lower_as_type(g, L, op_input(n, 2), DT_FLOAT);
   if (n->op == OP_SoftmaxCrossEntropyLoss) {
     Value *lp0 = n->nout > 1 ? n->out[1] : NULL;
-    Value *lp = lp0 ? aux_f32_out(g, lp0) : aux_temp(g, DT_FLOAT, x->rank, x->dims);
+    Value *lp = lp0 ? lower_out_as(g, lp0, DT_FLOAT) : lower_temp(g, DT_FLOAT, x->rank, x->dims);
     KCall *c = lower_add(g, L, K_softmax_f32);
     MlcSoftmax *s = KC_PARAMS(c, MlcSoftmax);
     s->outer = x->dims[0];
@@ -75,7 +74,7 @@ void lower_Loss(Graph *g, Node *n, Lowering *L) {
     c->io[0] = x;
     c->io[1] = lp;
     c->nio = 2;
-    if (lp0) aux_f32_finish(g, L, lp, lp0);
+    if (lp0) lower_finish(g, L, lp, lp0);
     x = lp;
   }
   KCall *c = lower_add(g, L, K_nll_f32);
@@ -85,5 +84,5 @@ void lower_Loss(Graph *g, Node *n, Lowering *L) {
   c->io[2] = w;
   c->io[3] = y;
   c->nio = 4;
-  aux_f32_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }

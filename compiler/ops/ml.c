@@ -16,15 +16,13 @@
  * OneHotEncoder with zeros = 0 cannot fail at run time on an unknown
  * category as onnxruntime does: the category's row is all zeros.
  */
-#include "op_ml.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
-#include "op_index.h"
-#include "op_shape.h"
+#include "ops.h"
 
 /* ---- shared helpers (op_ml.h) ----------------------------------------------- */
 
@@ -76,7 +74,7 @@ int64_t ml_numbers(Graph *g, const Node *n, const char *floats, const char *tens
   if (a) {
     const Tensor *t = a->kind == AK_TENSOR ? a->t : NULL;
     size_t es = t ? dtype_size(t->dtype) : 0;
-    if (!t || !es || !idx_castable(t->dtype) || t->nbytes % es)
+    if (!t || !es || !dtype_castable(t->dtype) || t->nbytes % es)
       diag_node_fatal(n, "attribute '%s' must be a tensor of numbers", tensor);
     int64_t count = (int64_t)(t->nbytes / es);
     *out = arena_array(g->arena, (size_t)count + 1, sizeof **out);
@@ -126,7 +124,7 @@ void infer_Scaler(Graph *g, Node *n) {
 
 /* y = (x - offset) * scale, in float */
 void lower_Scaler(Graph *g, Node *n, Lowering *L) {
-  Value *x = idx_widen(g, L, n->in[0], DT_FLOAT), *y = n->out[0];
+  Value *x = lower_as_type(g, L, n->in[0], DT_FLOAT), *y = n->out[0];
   double *off = NULL, *sc = NULL; /* set when the counts are >= 0 */
   int64_t noff = per_feature(g, n, "offset", last_dim(x), &off);
   int64_t nsc = per_feature(g, n, "scale", last_dim(x), &sc);
@@ -136,7 +134,7 @@ void lower_Scaler(Graph *g, Node *n, Lowering *L) {
   }
   if (noff >= 0) {
     Value *ins[2] = {x, ml_const(g, DT_FLOAT, noff, DT_DOUBLE, off)};
-    x = nsc >= 0 ? idx_temp(g, DT_FLOAT, y->rank, y->dims) : y;
+    x = nsc >= 0 ? lower_temp(g, DT_FLOAT, y->rank, y->dims) : y;
     lower_ew(g, n, L, "sub", DT_FLOAT, ins, x, 0, 0);
   }
   if (nsc >= 0) {
@@ -157,9 +155,9 @@ void lower_Binarizer(Graph *g, Node *n, Lowering *L) {
   double t = attr_f(n, "threshold", 0);
   if (!dtype_is_float(x->dtype)) t = floor(t);
   Value *ins[2] = {x, lower_scalar(g, x->dtype, t)};
-  Value *mask = idx_temp(g, DT_BOOL, x->rank, x->dims);
+  Value *mask = lower_temp(g, DT_BOOL, x->rank, x->dims);
   lower_ew(g, n, L, "greater", x->dtype, ins, mask, 0, 0);
-  idx_narrow(g, L, mask, n->out[0]);
+  lower_finish(g, L, mask, n->out[0]);
 }
 
 /* the imputed values (floats or int64s) and the value they replace */
@@ -193,7 +191,7 @@ void lower_Imputer(Graph *g, Node *n, Lowering *L) {
   Value *x = n->in[0];
   double *vals, r;
   int64_t k = imputer_values(g, n, &vals, &r);
-  Value *mask = idx_temp(g, DT_BOOL, x->rank, x->dims);
+  Value *mask = lower_temp(g, DT_BOOL, x->rank, x->dims);
   if (isnan(r)) {
     lower_ew(g, n, L, "isnan", x->dtype, &x, mask, 0, 0);
   } else {
@@ -224,7 +222,7 @@ void infer_Normalizer(Graph *g, Node *n) {
 }
 
 void lower_Normalizer(Graph *g, Node *n, Lowering *L) {
-  Value *x = idx_widen(g, L, n->in[0], DT_FLOAT);
+  Value *x = lower_as_type(g, L, n->in[0], DT_FLOAT);
   KCall *c = lower_add(g, L, K_ml_normalize);
   MlcMlNorm *p = KC_PARAMS(c, MlcMlNorm);
   ml_rows(n, x, 1, &p->rows, &p->len);
@@ -282,7 +280,7 @@ void lower_FeatureVectorizer(Graph *g, Node *n, Lowering *L) {
       break;
     }
   for (int i = 0; i < n->nin; i++) {
-    Value *x = idx_widen(g, L, n->in[i], DT_FLOAT);
+    Value *x = lower_as_type(g, L, n->in[i], DT_FLOAT);
     int64_t c = x->rank == 2 ? x->dims[1] : 1, w = c < dims[i] ? c : dims[i];
     int64_t cd[2] = {rows, w}, ss[2] = {c, 1}, ds[2] = {total, 1};
     lower_strided_copy(g, n, L, x, y, 2, cd, ss, ds, 0, at);
@@ -572,7 +570,7 @@ void lower_OneHotEncoder(Graph *g, Node *n, Lowering *L) {
   KeyVal *kv = arena_array(g->arena, (size_t)k, sizeof *kv);
   for (int i = 0; i < k; i++) kv[i] = (KeyVal){.kf = (double)cats[i], .ki = cats[i], .vi = i, .pos = i, .isint = 1};
   int64_t m = sort_keys(kv, k, 1);
-  Value *idx = idx_temp(g, DT_INT64, x->rank, x->dims);
+  Value *idx = lower_temp(g, DT_INT64, x->rank, x->dims);
   lower_map(g, L, x, idx, kv, m, 1, 1, 0, -1);
   static const float off_on[2] = {0, 1};
   KCall *c = lower_add(g, L, K_onehot);
@@ -624,7 +622,7 @@ static void linear_read(Graph *g, const Node *n, int64_t outputs, Linear *l) {
 
 /* scores [rows, outputs] = x coefficients^T + intercepts */
 static void lower_linear(Graph *g, const Node *n, Lowering *L, const Linear *l, Value *y) {
-  Value *x = idx_widen(g, L, n->in[0], DT_FLOAT);
+  Value *x = lower_as_type(g, L, n->in[0], DT_FLOAT);
   KCall *c = lower_add(g, L, K_gemm_f32);
   MlcGemm *p = KC_PARAMS(c, MlcGemm);
   p->m = l->rows;
@@ -641,7 +639,7 @@ static void lower_linear(Graph *g, const Node *n, Lowering *L, const Linear *l, 
   c->io[1] = ml_const(g, DT_FLOAT, l->outputs * l->features, DT_DOUBLE, l->coef);
   c->io[2] = ml_const(g, DT_FLOAT, l->outputs, DT_DOUBLE, l->icpt);
   c->io[3] = y;
-  c->io[4] = idx_temp(g, DT_FLOAT, 1, &words);
+  c->io[4] = lower_temp(g, DT_FLOAT, 1, &words);
   c->nio = 5;
 }
 
@@ -707,7 +705,7 @@ void lower_LinearClassifier(Graph *g, Node *n, Lowering *L) {
   linear_read(g, n, -1, &l);
   int64_t k = linclass_labels(n, &l, &labels);
   int64_t d[2] = {l.rows, l.outputs};
-  Value *scores = idx_temp(g, DT_FLOAT, 2, d);
+  Value *scores = lower_temp(g, DT_FLOAT, 2, d);
   lower_linear(g, n, L, &l, scores);
   KCall *c = lower_add(g, L, K_ml_linclass);
   MlcMlLinClass *p = KC_PARAMS(c, MlcMlLinClass);
@@ -836,16 +834,16 @@ void lower_Svm(Graph *g, Node *n, Lowering *L) {
   }
   int64_t words = mlc_rt_svm_scratch(p), d[2] = {p->rows, p->zcols};
   Value *z = p->classifier ? (n->nout > 1 ? n->out[1] : NULL) : NULL;
-  if (p->classifier && !z) z = idx_temp(g, DT_FLOAT, 2, d);
+  if (p->classifier && !z) z = lower_temp(g, DT_FLOAT, 2, d);
   KCall *c = lower_add(g, L, K_svm);
   *KC_PARAMS(c, MlcSvm) = *p;
-  c->io[0] = idx_widen(g, L, n->in[0], DT_FLOAT);
+  c->io[0] = lower_as_type(g, L, n->in[0], DT_FLOAT);
   c->io[1] = p->nvec ? ml_const(g, DT_FLOAT, p->nvec * p->features, DT_DOUBLE, s.sv) : NULL;
   c->io[2] = ml_const(g, DT_FLOAT, nc, DT_DOUBLE, consts);
   c->io[3] = p->nvec && p->classifier ? ml_const(g, DT_INT64, p->classes, DT_INT64, s.counts) : NULL;
   c->io[4] = p->classifier ? ml_const(g, DT_INT64, p->classes, DT_INT64, s.labels) : NULL;
   c->io[5] = n->out[0];
   c->io[6] = z;
-  c->io[7] = idx_temp(g, DT_FLOAT, 1, &words);
+  c->io[7] = lower_temp(g, DT_FLOAT, 1, &words);
   c->nio = 8;
 }

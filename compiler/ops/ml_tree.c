@@ -24,9 +24,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "op_index.h"
-#include "op_ml.h"
-#include "op_shape.h"
+#include "ops.h"
 
 typedef struct Forest {
   MlcTrees p;       /* the kernel's counts and modes */
@@ -393,15 +391,15 @@ void lower_TreeEnsemble(Graph *g, Node *n, Lowering *L) {
   /* the y buffer must exist for the kernel even when unused */
   int64_t d[2] = {p->rows, p->ntargets};
   Value *y = p->classifier ? (n->nout > 1 ? n->out[1] : NULL) : n->out[0];
-  if (!y) y = idx_temp(g, p->y_t, 2, d);
+  if (!y) y = lower_temp(g, p->y_t, 2, d);
   KCall *c = lower_add(g, L, K_tree_ensemble);
   *KC_PARAMS(c, MlcTrees) = *p;
   int64_t words = 2 * p->ntargets;
-  c->io[0] = p->x_t == n->in[0]->dtype ? n->in[0] : idx_widen(g, L, n->in[0], DT_FLOAT);
+  c->io[0] = p->x_t == n->in[0]->dtype ? n->in[0] : lower_as_type(g, L, n->in[0], DT_FLOAT);
   c->io[1] = ml_const(g, DT_INT64, ni, DT_INT64, ints);
   c->io[2] = ml_const(g, DT_DOUBLE, nv, DT_DOUBLE, vals);
   c->io[3] = y;
   c->io[4] = p->classifier ? n->out[0] : NULL;
-  c->io[5] = idx_temp(g, DT_DOUBLE, 1, &words);
+  c->io[5] = lower_temp(g, DT_DOUBLE, 1, &words);
   c->nio = 6;
 }

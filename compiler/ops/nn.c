@@ -21,27 +21,12 @@
 #include <string.h>
 
 #include "diag.h"
-#include "op_shape.h"
 #include "ops.h"
 
-/* window attributes beyond this are certainly mistakes, and keeping them
- * small keeps every product of them far from overflow */
-#define MAX_WINDOW ((int64_t)1 << 31)
-
-static void require_float(const Node *n, const Value *v, const char *what) {
+static void require_f32(const Node *n, const Value *v, const char *what) {
   if (v && v->dtype != DT_FLOAT)
     diag_node_fatal(n, "%s is %s; mlc supports %s on float32 only", what,
                     dtype_name(v->dtype), n->op_type);
-}
-
-/* a temporary of `floats` floats for a kernel's scratch slot; NULL if none
- * is needed */
-static Value *scratch_value(Graph *g, int64_t floats) {
-  if (floats <= 0) return NULL;
-  Value *s = ir_value_new(g, NULL);
-  s->dtype = DT_FLOAT;
-  ir_set_shape(s, 1, &floats);
-  return s;
 }
 
 /* ---- sliding windows: Conv and the pools --------------------------------- */
@@ -53,7 +38,7 @@ typedef struct Window {
   int64_t out[MLC_RT_MAX_SP];
 } Window;
 
-/* an int-list window attribute of `count` entries in [lo, MAX_WINDOW), or
+/* an int-list window attribute of `count` entries in [lo, OPS_MAX_WINDOW), or
  * def for each entry when absent */
 static void window_attr(const Node *n, const char *name, int count, int64_t lo,
                         int64_t def, int64_t *out) {
@@ -68,7 +53,7 @@ static void window_attr(const Node *n, const char *name, int count, int64_t lo,
                     count / (strcmp(name, "pads") ? 1 : 2),
                     strcmp(name, "pads") ? "" : " (pads needs two per dim)");
   for (int i = 0; i < k; i++) {
-    if (a[i] < lo || a[i] >= MAX_WINDOW)
+    if (a[i] < lo || a[i] >= OPS_MAX_WINDOW)
       diag_node_fatal(n, "'%s' entry %d is %lld; it must be %s and below 2^31", name, i,
                       (long long)a[i], lo > 0 ? "positive" : "non-negative");
     out[i] = a[i];
@@ -98,7 +83,7 @@ static void read_window(const Node *n, const Value *x, const int64_t *kernel,
                         (long long)w->k[i], (long long)kernel[i]);
   } else {
     for (int i = 0; i < nsp; i++) {
-      if (kernel[i] < 1 || kernel[i] >= MAX_WINDOW)
+      if (kernel[i] < 1 || kernel[i] >= OPS_MAX_WINDOW)
         diag_node_fatal(n, "weight spatial dim %d is %lld; it must be positive", i,
                         (long long)kernel[i]);
       w->k[i] = kernel[i];
@@ -164,9 +149,9 @@ static void window_out_shape(const Node *n, const Value *x, int64_t channels,
 
 static void conv_check(Graph *g, const Node *n, int64_t *kernel) {
   const Value *x = n->in[0], *wt = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
-  require_float(n, x, "input X");
-  require_float(n, wt, "weight W");
-  require_float(n, b, "bias B");
+  require_f32(n, x, "input X");
+  require_f32(n, wt, "weight W");
+  require_f32(n, b, "bias B");
   if (wt->rank != x->rank)
     diag_node_fatal(n, "weight W has rank %d but input X has rank %d", wt->rank, x->rank);
   int64_t group = attr_i(n, "group", 1);
@@ -216,7 +201,7 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
   c->io[1] = n->in[1];
   c->io[2] = p->has_bias ? n->in[2] : NULL;
   c->io[3] = n->out[0];
-  c->io[4] = scratch_value(g, mlc_rt_conv_scratch(p));
+  c->io[4] = lower_scratch(g, mlc_rt_conv_scratch(p));
   c->nio = 5;
 }
 
@@ -287,7 +272,7 @@ void lower_Pool(Graph *g, Node *n, Lowering *L) {
 void infer_GlobalPool(Graph *g, Node *n) {
   (void)g;
   const Value *x = n->in[0];
-  require_float(n, x, "input X");
+  require_f32(n, x, "input X");
   if (x->rank < 3)
     diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d",
                     x->rank);
@@ -332,7 +317,7 @@ static int64_t bn_channels(const Node *n) {
     diag_node_fatal(n, "input must be N x C x ... (rank >= 2), not rank %d", x->rank);
   int64_t ch = x->dims[1];
   if (n->opset < 9 && attr_i(n, "spatial", 1) == 0)
-    for (int i = 2; i < x->rank; i++) ch *= x->dims[i];
+    ch *= dims_prod(x->dims, 2, x->rank);
   return ch;
 }
 
@@ -366,7 +351,7 @@ void infer_BatchNormalization(Graph *g, Node *n) {
                         "training mode", i);
   int64_t ch = bn_channels(n);
   for (int i = 0; i < 5; i++) {
-    require_float(n, n->in[i], names[i]);
+    require_f32(n, n->in[i], names[i]);
     if (i && (ir_numel(n->in[i]) != ch || n->in[i]->rank < 1))
       diag_node_fatal(n, "%s has shape %s; it must hold one value per channel (%lld)",
                       names[i], ir_shape_str(g->arena, n->in[i]), (long long)ch);
@@ -389,7 +374,7 @@ static void lower_bn_training(Graph *g, Node *n, Lowering *L, const MlcBatchNorm
   p->inner = geom->inner;
   p->eps = geom->eps;
   p->momentum = attr_f(n, "momentum", 0.9);
-  Value *stats = scratch_value(g, 4 * c);
+  Value *stats = lower_scratch(g, 4 * c);
   for (int i = 0; i < 5; i++) k->io[i] = n->in[i];
   k->io[5] = n->out[0];
   k->io[6] = stats;
@@ -419,12 +404,12 @@ void lower_BatchNormalization(Graph *g, Node *n, Lowering *L) {
 /* LayerNormalization's first normalized axis */
 static int ln_axis(Graph *g, const Node *n) {
   const Value *x = n->in[0];
-  require_float(n, x, "input X");
+  require_f32(n, x, "input X");
   int axis = norm_axis(n, attr_i(n, "axis", -1), x->rank);
   for (int i = 1; i < n->nin; i++) {
     const Value *v = n->in[i];
     if (!v) continue;
-    require_float(n, v, i == 1 ? "Scale" : "B");
+    require_f32(n, v, i == 1 ? "Scale" : "B");
     /* the normalized shape, or a suffix of it padded by leading 1s */
     int ok = v->rank <= x->rank;
     int64_t cnt = 1;
@@ -433,8 +418,7 @@ static int ln_axis(Graph *g, const Node *n) {
       ok = xd >= axis ? v->dims[d] == x->dims[xd] : v->dims[d] == 1;
       cnt *= v->dims[d];
     }
-    int64_t inner = 1;
-    for (int d = axis; d < x->rank; d++) inner *= x->dims[d];
+    int64_t inner = dims_prod(x->dims, axis, x->rank);
     if (!ok || cnt != inner)
       diag_node_fatal(n, "%s has shape %s; it must match the normalized dims (axis %d "
                       "of %s)", i == 1 ? "Scale" : "B", ir_shape_str(g->arena, v), axis,
@@ -591,7 +575,7 @@ void lower_MatMul(Graph *g, Node *n, Lowering *L) {
   c->io[0] = n->in[0];
   c->io[1] = n->in[1];
   c->io[2] = n->out[0];
-  c->io[3] = f64 ? NULL : scratch_value(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
+  c->io[3] = f64 ? NULL : lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
   c->nio = f64 ? 3 : 4;
 }
 
@@ -599,9 +583,9 @@ void lower_MatMul(Graph *g, Node *n, Lowering *L) {
 static void gemm_shape(Graph *g, const Node *n, int64_t *m, int64_t *nn, int64_t *k,
                        int64_t *c_rs, int64_t *c_cs) {
   const Value *a = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL;
-  require_float(n, a, "input A");
-  require_float(n, b, "input B");
-  require_float(n, c, "input C");
+  require_f32(n, a, "input A");
+  require_f32(n, b, "input B");
+  require_f32(n, c, "input C");
   if (a->rank != 2 || b->rank != 2)
     diag_node_fatal(n, "Gemm inputs A and B must be matrices (got rank %d and %d)",
                     a->rank, b->rank);
@@ -646,6 +630,6 @@ void lower_Gemm(Graph *g, Node *n, Lowering *L) {
   c->io[1] = n->in[1];
   c->io[2] = p->has_c ? n->in[2] : NULL;
   c->io[3] = n->out[0];
-  c->io[4] = scratch_value(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
+  c->io[4] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
   c->nio = 5;
 }

@@ -19,58 +19,15 @@
  * Kernels compute in float32; float16 and bfloat16 go through float32
  * temporaries (op_norm.h).
  */
-#include "op_norm.h"
 
 #include <string.h>
 
 #include "diag.h"
-#include "op_shape.h"
+#include "ops.h"
 
 /* ---- shared helpers (op_norm.h) ------------------------------------------ */
 
-Value *aux_temp(Graph *g, DType t, int rank, const int64_t *dims) {
-  Value *v = ir_value_new(g, NULL);
-  v->dtype = t;
-  ir_set_shape(v, rank, dims);
-  return v;
-}
-
-Value *aux_as_type(Graph *g, Lowering *L, Value *v, DType t) {
-  if (!v || v->dtype == t) return v;
-  Value *r = aux_temp(g, t, v->rank, v->dims);
-  if (v->data) {
-    MlcCast p = {.count = ir_numel(v), .from = v->dtype, .to = t};
-    void *io[2] = {v->data, ir_alloc_data(g, r)};
-    mlc_rt_cast(&p, io);
-    return r;
-  }
-  lower_cast(g, L, v, r);
-  return r;
-}
-
-Value *aux_f32_out(Graph *g, Value *v) {
-  if (!v || v->dtype == DT_FLOAT) return v;
-  return aux_temp(g, DT_FLOAT, v->rank, v->dims);
-}
-
-void aux_f32_finish(Graph *g, Lowering *L, Value *tmp, Value *v) {
-  if (tmp != v) lower_cast(g, L, tmp, v);
-}
-
-void aux_require_real(const Node *n, const Value *v, const char *what) {
-  if (v && v->dtype != DT_FLOAT && v->dtype != DT_DOUBLE && v->dtype != DT_FLOAT16 &&
-      v->dtype != DT_BFLOAT16)
-    diag_node_fatal(n, "%s is %s; %s takes float, double, float16 or bfloat16", what,
-                    dtype_name(v->dtype), n->op_type);
-}
-
 /* ---- GroupNorm, InstanceNorm, RMSNorm: rows ------------------------------- */
-
-static int64_t dims_prod(const Value *v, int from, int to) {
-  int64_t p = 1;
-  for (int d = from; d < to; d++) p *= v->dims[d];
-  return p;
-}
 
 /* a per-channel (or per-group) parameter: count values, same type as x */
 static void check_param(Graph *g, const Node *n, int i, const char *what, int64_t count) {
@@ -86,11 +43,11 @@ static void check_param(Graph *g, const Node *n, int i, const char *what, int64_
 /* x as N x C x spatial...: the channel count and the spatial size */
 static void nc_dims(const Node *n, int64_t *c, int64_t *sp) {
   const Value *x = n->in[0];
-  aux_require_real(n, x, "input X");
+  require_float(n, x, "input X");
   if (x->rank < 2)
     diag_node_fatal(n, "input must be N x C x ... (rank >= 2), not rank %d", x->rank);
   *c = x->dims[1];
-  *sp = dims_prod(x, 2, x->rank);
+  *sp = dims_prod(x->dims, 2, x->rank);
 }
 
 static void group_norm(Graph *g, const Node *n, MlcRowNorm *p) {
@@ -136,7 +93,7 @@ static int rms_scale_suffix(const Value *x, const Value *s) {
 
 static void rms_norm(Graph *g, const Node *n, MlcRowNorm *p) {
   const Value *x = n->in[0], *s = n->in[1];
-  aux_require_real(n, x, "input X");
+  require_float(n, x, "input X");
   if (s->dtype != x->dtype)
     diag_node_fatal(n, "scale is %s but the input is %s", dtype_name(s->dtype),
                     dtype_name(x->dtype));
@@ -147,8 +104,8 @@ static void rms_norm(Graph *g, const Node *n, MlcRowNorm *p) {
   if (!ir_same_shape(&out, x))
     diag_node_fatal(n, "scale of shape %s does not broadcast to the input's shape %s",
                     ir_shape_str(g->arena, s), ir_shape_str(g->arena, x));
-  p->rows = dims_prod(x, 0, axis);
-  p->len = dims_prod(x, axis, x->rank);
+  p->rows = dims_prod(x->dims, 0, axis);
+  p->len = dims_prod(x->dims, axis, x->rank);
   p->center = 0;
   p->sdiv = 1;
   p->smod = ir_numel(s);
@@ -169,10 +126,10 @@ void infer_RowNorm(Graph *g, Node *n) {
 }
 
 void lower_RowNorm(Graph *g, Node *n, Lowering *L) {
-  Value *y = aux_f32_out(g, n->out[0]);
-  Value *x = aux_as_type(g, L, n->in[0], DT_FLOAT);
-  Value *scale = aux_as_type(g, L, n->in[1], DT_FLOAT);
-  Value *bias = n->nin > 2 ? aux_as_type(g, L, n->in[2], DT_FLOAT) : NULL;
+  Value *y = lower_out_as(g, n->out[0], DT_FLOAT);
+  Value *x = lower_as_type(g, L, n->in[0], DT_FLOAT);
+  Value *scale = lower_as_type(g, L, n->in[1], DT_FLOAT);
+  Value *bias = n->nin > 2 ? lower_as_type(g, L, n->in[2], DT_FLOAT) : NULL;
   int separate = n->op == OP_RMSNormalization && !rms_scale_suffix(n->in[0], scale);
   KCall *c = lower_add(g, L, K_rownorm_f32);
   MlcRowNorm *p = KC_PARAMS(c, MlcRowNorm);
@@ -190,21 +147,21 @@ void lower_RowNorm(Graph *g, Node *n, Lowering *L) {
     Value *ins[2] = {y, scale};
     lower_ew(g, n, L, "mul", DT_FLOAT, ins, y, 0, 0);
   }
-  aux_f32_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 /* ---- LpNormalization, LRN -------------------------------------------------- */
 
 static void lp_dims(const Node *n, MlcLpNorm *p) {
   const Value *x = n->in[0];
-  aux_require_real(n, x, "input");
+  require_float(n, x, "input");
   int axis = norm_axis(n, attr_i(n, "axis", -1), x->rank);
   p->p = attr_i(n, "p", 2);
   if (p->p != 1 && p->p != 2)
     diag_node_fatal(n, "p is %lld; LpNormalization takes 1 or 2", (long long)p->p);
-  p->outer = dims_prod(x, 0, axis);
+  p->outer = dims_prod(x->dims, 0, axis);
   p->len = x->dims[axis];
-  p->inner = dims_prod(x, axis + 1, x->rank);
+  p->inner = dims_prod(x->dims, axis + 1, x->rank);
 }
 
 static void lrn_attrs(const Node *n, MlcLrn *p) {
@@ -241,13 +198,13 @@ void infer_LRN(Graph *g, Node *n) {
  * the kernel's call is made after its input conversions, and not kept.) */
 static void lower_unary_f32(Graph *g, Node *n, Lowering *L, int kernel,
                             void (*fill)(const Node *n, void *params)) {
-  Value *y = aux_f32_out(g, n->out[0]), *x = aux_as_type(g, L, n->in[0], DT_FLOAT);
+  Value *y = lower_out_as(g, n->out[0], DT_FLOAT), *x = lower_as_type(g, L, n->in[0], DT_FLOAT);
   KCall *c = lower_add(g, L, kernel);
   fill(n, c->params);
   c->io[0] = x;
   c->io[1] = y;
   c->nio = 2;
-  aux_f32_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }
 
 static void fill_lp(const Node *n, void *p) { lp_dims(n, p); }
@@ -269,7 +226,7 @@ static void mvn_axes(const Node *n, int64_t *flags) {
   static const int64_t def[3] = {0, 2, 3};
   const int64_t *a;
   int k = attr_ints(n, "axes", &a);
-  aux_require_real(n, x, "input X");
+  require_float(n, x, "input X");
   if (k < 0) {
     a = def;
     k = 3;
@@ -312,12 +269,12 @@ void lower_MeanVarianceNormalization(Graph *g, Node *n, Lowering *L) {
   int r = x0->rank;
   mvn_axes(n, flags);
   for (int d = 0; d < r; d++) kd[d] = flags[d] ? 1 : x0->dims[d];
-  Value *x = aux_as_type(g, L, x0, t);
-  Value *y = x0->dtype == t ? n->out[0] : aux_temp(g, t, r, x0->dims);
-  Value *mean = aux_temp(g, t, r, kd), *sq = aux_temp(g, t, r, x0->dims);
-  Value *ex2 = aux_temp(g, t, r, kd), *m2 = aux_temp(g, t, r, kd);
-  Value *var = aux_temp(g, t, r, kd), *sd = aux_temp(g, t, r, kd);
-  Value *den = aux_temp(g, t, r, kd), *diff = aux_temp(g, t, r, x0->dims);
+  Value *x = lower_as_type(g, L, x0, t);
+  Value *y = x0->dtype == t ? n->out[0] : lower_temp(g, t, r, x0->dims);
+  Value *mean = lower_temp(g, t, r, kd), *sq = lower_temp(g, t, r, x0->dims);
+  Value *ex2 = lower_temp(g, t, r, kd), *m2 = lower_temp(g, t, r, kd);
+  Value *var = lower_temp(g, t, r, kd), *sd = lower_temp(g, t, r, kd);
+  Value *den = lower_temp(g, t, r, kd), *diff = lower_temp(g, t, r, x0->dims);
   Value *xx[2] = {x, x}, *mm[2] = {mean, mean}, *ev[2] = {ex2, m2};
   Value *se[2] = {sd, lower_scalar(g, t, 1e-9)}, *xm[2] = {x, mean}, *dd[2] = {diff, den};
   mean_call(g, L, x, mean, flags);
@@ -329,5 +286,5 @@ void lower_MeanVarianceNormalization(Graph *g, Node *n, Lowering *L) {
   lower_ew(g, n, L, "add", t, se, den, 0, 0);
   lower_ew(g, n, L, "sub", t, xm, diff, 0, 0);
   lower_ew(g, n, L, "div", t, dd, y, 0, 0);
-  aux_f32_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }

@@ -158,3 +158,77 @@ Value *lower_scalar(Graph *g, DType t, double x) {
   mlc_rt_cast(&p, io);
   return k;
 }
+
+/* ---- the lowering kit ------------------------------------------------------------ */
+
+Value *lower_temp(Graph *g, DType t, int rank, const int64_t *dims) {
+  Value *v = ir_value_new(g, NULL);
+  v->dtype = t;
+  ir_set_shape(v, rank, dims);
+  return v;
+}
+
+Value *lower_scratch(Graph *g, int64_t floats) {
+  return floats > 0 ? lower_temp(g, DT_FLOAT, 1, &floats) : NULL;
+}
+
+int64_t dims_prod(const int64_t *dims, int from, int to) {
+  int64_t p = 1;
+  for (int d = from; d < to; d++) p *= dims[d];
+  return p;
+}
+
+DType lower_compute_type(const Node *n, DType t, int floats_only) {
+  switch (t) {
+  case DT_FLOAT16: case DT_BFLOAT16: return DT_FLOAT;
+  case DT_FLOAT: case DT_DOUBLE: return t;
+  case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
+  case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64:
+    if (!floats_only) return t;
+    break;
+  default:
+    break;
+  }
+  diag_node_fatal(n, "%s on %s is not supported", n->op_type, dtype_name(t));
+}
+
+int dtype_castable(DType t) {
+  switch (t) {
+  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: case DT_BFLOAT16: case DT_BOOL:
+  case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
+  case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64:
+  case DT_FLOAT8E4M3FN: case DT_FLOAT8E4M3FNUZ: case DT_FLOAT8E5M2: case DT_FLOAT8E5M2FNUZ:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+Value *lower_as_type(Graph *g, Lowering *L, Value *v, DType t) {
+  if (!v || v->dtype == t) return v;
+  Value *r = lower_temp(g, t, v->rank, v->dims);
+  if (v->data) {
+    MlcCast p = {.count = ir_numel(v), .from = v->dtype, .to = t};
+    void *io[2] = {v->data, ir_alloc_data(g, r)};
+    mlc_rt_cast(&p, io);
+    return r;
+  }
+  lower_cast(g, L, v, r);
+  return r;
+}
+
+Value *lower_out_as(Graph *g, Value *out, DType t) {
+  if (!out || out->dtype == t) return out;
+  return lower_temp(g, t, out->rank, out->dims);
+}
+
+void lower_finish(Graph *g, Lowering *L, Value *res, Value *out) {
+  if (res != out) lower_cast(g, L, res, out);
+}
+
+void require_float(const Node *n, const Value *v, const char *what) {
+  if (v && v->dtype != DT_FLOAT && v->dtype != DT_DOUBLE && v->dtype != DT_FLOAT16 &&
+      v->dtype != DT_BFLOAT16)
+    diag_node_fatal(n, "%s is %s; %s takes float, double, float16 or bfloat16", what,
+                    dtype_name(v->dtype), n->op_type);
+}

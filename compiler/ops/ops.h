@@ -103,4 +103,136 @@ KCall *lower_copy_all(Graph *g, Lowering *L, Value *src, Value *dst);
 /* the output shape of broadcasting a and b (numpy rules); node error if none */
 void infer_broadcast(const Node *n, int nvals, Value *const *vals, Value *out);
 
+
+/* ---- the lowering kit: what the op files share -----------------------------
+ * One set of helpers for every family; defined in ops.c unless a section
+ * names the family file that defines it. */
+
+/* a temporary of type t and shape dims, for the memory planner to place */
+Value *lower_temp(Graph *g, DType t, int rank, const int64_t *dims);
+/* a float32 scratch of `floats` elements for a kernel; NULL if 0 */
+Value *lower_scratch(Graph *g, int64_t floats);
+/* optional input i of n, or NULL when absent */
+static inline Value *op_input(const Node *n, int i) { return i < n->nin ? n->in[i] : NULL; }
+/* product of dims[from..to) */
+int64_t dims_prod(const int64_t *dims, int from, int to);
+
+/* Kernels take few element types; other types go through a kernel's type
+ * between casts. The type a computing kernel (scatter reductions,
+ * cumulative, topk, einsum, det, ...) runs n's values of type t in: t
+ * itself, float for float16 and bfloat16; node error if the kernels do not
+ * take t. `floats_only`: only float and double (and the halves). */
+DType lower_compute_type(const Node *n, DType t, int floats_only);
+/* whether the runtime's cast kernel converts t (numbers, bool, float8) */
+int dtype_castable(DType t);
+/* v as type t: v itself, a converted copy if v is a constant, or a temporary
+ * that a cast call fills; NULL for NULL */
+Value *lower_as_type(Graph *g, Lowering *L, Value *v, DType t);
+/* where a kernel computing in type t writes out: out itself if it has type
+ * t, else a temporary that lower_finish then casts into out; NULL for NULL */
+Value *lower_out_as(Graph *g, Value *out, DType t);
+void lower_finish(Graph *g, Lowering *L, Value *res, Value *out);
+/* node error unless v (if given) is float, double, float16 or bfloat16 */
+void require_float(const Node *n, const Value *v, const char *what);
+
+/* ---- arguments, shapes, copies and fills (shape.c) ---- */
+/* axis in [-rank, rank-1], made non-negative; node error otherwise */
+int norm_axis(const Node *n, int64_t axis, int rank);
+
+/* The entries of input `input`, a constant int32/int64 scalar or 1-D tensor:
+ * their count, or -1 when the optional input is absent. Node error if it is
+ * computed at run time, not an integer tensor, or has more than max entries. */
+int read_const_ints(const Node *n, int input, int64_t *out, int max);
+
+/* an int list that is attribute `attr` before opset `since` and input `input`
+ * from then on (axes, starts, ...): as read_const_ints */
+int read_ints_arg(const Node *n, const char *attr, int since, int input,
+                  int64_t *out, int max);
+
+/* ir_set_shape after checking the rank, that no dim is negative and that the
+ * element count stays within the driver's limit */
+void set_shape_checked(const Node *n, Value *v, int rank, const int64_t *dims);
+
+/* row-major element strides of v */
+void row_strides(const Value *v, int64_t *strides);
+
+/* copy kernel calls for dst[doff + sum_d i_d * ds[d]] = src[soff + sum_d i_d *
+ * ss[d]] over dims (rank up to 2 * IR_MAX_RANK; strides in elements). Unit
+ * dims are dropped and dims contiguous in both tensors merged, so the
+ * innermost run is as long as possible; an empty region emits nothing. */
+void lower_strided_copy(Graph *g, const Node *n, Lowering *L, Value *src, Value *dst,
+                        int rank, const int64_t *dims, const int64_t *ss,
+                        const int64_t *ds, int64_t soff, int64_t doff);
+
+/* fill all of dst with one value, given as its bit pattern (scalar_bits) */
+void lower_fill(Graph *g, Lowering *L, Value *dst, int64_t bits);
+
+/* Identity of a tensor (the Identity row takes sequences too) */
+void infer_Identity(Graph *g, Node *n);
+
+/* the bit pattern of x converted to element type t (the runtime's cast
+ * rules: round to nearest even, saturating float -> integer) */
+int64_t scalar_bits(double x, DType t);
+
+/* ---- image attributes and float32 image kernels (image.c) ---- */
+/* window attributes beyond this are certainly mistakes, and keeping them
+ * small keeps every product of them far from overflow */
+#define OPS_MAX_WINDOW ((int64_t)1 << 31)
+
+/* An int-list attribute of `count` entries, each in [lo, OPS_MAX_WINDOW),
+ * or def for every entry when absent. Node error otherwise. */
+void image_ints_attr(const Node *n, const char *name, int count, int64_t lo, int64_t def,
+                     int64_t *out);
+
+/* the entries of constant input `input` (any float or integer type) as
+ * doubles: their count, or -1 when absent; needs the value at compile time */
+int image_const_floats(const Node *n, int input, double *out, int max);
+
+/* the index of s among names (count of them; NULL entries never match),
+ * or node error about an unknown `what` */
+int image_pick(const Node *n, const char *what, const char *s, const char *const *names,
+               int count);
+
+/* node error unless v (if present) is float16, bfloat16, float or double */
+void image_require_float(const Node *n, const Value *v, const char *what);
+
+/* A call of float32 kernel `kernel` for node n: io[0..nin) are n's first
+ * nin inputs (NULL where absent), cast to float32 by calls placed before it
+ * unless their bit is set in `keep`; io[nin] is *y, n's first output or a
+ * float32 temporary that image_finish casts into it after the call. The
+ * caller fills the parameters and any further io slots (and nio). */
+KCall *image_call(Graph *g, Lowering *L, const Node *n, int kernel, int nin, unsigned keep,
+                  Value **y);
+void image_finish(Graph *g, Lowering *L, Value *y, Value *out);
+
+/* a float32 temporary of `floats` elements (a kernel's scratch); NULL if 0 */
+Value *image_scratch(Graph *g, int64_t floats);
+
+/* ---- ai.onnx.ml (ml.c) ---- */
+/* Node error unless x is float, double, int64 or int32 (the domain's
+ * numeric inputs); strings get their own message */
+void ml_check_input(const Node *n, const Value *x);
+
+/* X as [rows, features]: rank 2, or rank 1 for one row (rank1_row) or one
+ * column */
+void ml_rows(const Node *n, const Value *x, int rank1_row, int64_t *rows, int64_t *features);
+
+/* a 1-D constant of type t holding count values of type from at src,
+ * converted as Cast does */
+Value *ml_const(Graph *g, DType t, int64_t count, DType from, const void *src);
+
+/* MLC_ML_* of a post_transform name (NONE, SOFTMAX, LOGISTIC,
+ * SOFTMAX_ZERO, PROBIT); node error otherwise */
+int ml_post_kind(const Node *n, const char *name);
+
+/* a list attribute of numbers as doubles: `floats` (FLOATS), or `tensor`
+ * (a TENSOR attribute of any float or integer type) when the node has it;
+ * the count, -1 when neither is present */
+int64_t ml_numbers(Graph *g, const Node *n, const char *floats, const char *tensor,
+                   double **out);
+
+/* Node error unless the node's string-valued attribute `name` is absent:
+ * the classifiers and the other ml ops that use it make numbers only */
+void ml_no_strings(const Node *n, const char *name);
+
 #endif

@@ -19,8 +19,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "op_norm.h"
-#include "op_shape.h"
+#include "ops.h"
 
 /* the integer range of a quantized type; 0 if it has none (float8, float4) */
 static int int_range(DType t, int64_t *lo, int64_t *hi) {
@@ -51,7 +50,7 @@ static int is_scale_type(DType t) {
 
 /* the scale layout of x for MlcQuant; zero point (if any) alike */
 static void quant_layout(Graph *g, const Node *n, MlcQuant *p) {
-  const Value *x = n->in[0], *s = n->in[1], *z = aux_in(n, 2);
+  const Value *x = n->in[0], *s = n->in[1], *z = op_input(n, 2);
   int64_t block = n->opset >= 21 ? attr_i(n, "block_size", 0) : 0;
   if (z && !ir_same_shape(z, s) && (ir_numel(z) != 1 || ir_numel(s) != 1))
     diag_node_fatal(n, "the zero point's shape %s differs from the scale's %s",
@@ -91,7 +90,7 @@ static void quant_layout(Graph *g, const Node *n, MlcQuant *p) {
 /* QuantizeLinear's output type: the zero point's, else output_dtype's, else
  * uint8 */
 static DType quant_out_type(const Node *n) {
-  const Value *z = aux_in(n, 2);
+  const Value *z = op_input(n, 2);
   int64_t od = n->opset >= 21 ? attr_i(n, "output_dtype", 0) : 0;
   DType t = z ? z->dtype : od ? (DType)od : DT_UINT8;
   int64_t lo, hi;
@@ -114,7 +113,7 @@ static void quant_types(const Node *n, int quantize) {
   int64_t lo, hi;
   if (!quantize && !int_range(x->dtype, &lo, &hi) && !is_qfloat(x->dtype))
     diag_node_fatal(n, "dequantizing %s is not supported", dtype_name(x->dtype));
-  const Value *z = aux_in(n, 2);
+  const Value *z = op_input(n, 2);
   if (!quantize && z && z->dtype != x->dtype)
     diag_node_fatal(n, "the zero point is %s but x is %s", dtype_name(z->dtype),
                     dtype_name(x->dtype));
@@ -158,12 +157,12 @@ static DType div_type(const Node *n) {
 }
 
 static void lower_quant(Graph *g, Node *n, Lowering *L, int quantize) {
-  Value *x = n->in[0], *y = n->out[0], *z = aux_in(n, 2);
+  Value *x = n->in[0], *y = n->out[0], *z = op_input(n, 2);
   /* float8 zero points are zero by definition; float4e2m1's take part in
    * the formula like integer ones (ONNX's reference adds them) */
   int use_z = z && !is_float8(quantize ? y->dtype : x->dtype);
-  Value *scale = aux_as_type(g, L, n->in[1], DT_DOUBLE);
-  Value *zp = use_z ? aux_as_type(g, L, z, DT_DOUBLE) : NULL;
+  Value *scale = lower_as_type(g, L, n->in[1], DT_DOUBLE);
+  Value *zp = use_z ? lower_as_type(g, L, z, DT_DOUBLE) : NULL;
   KCall *c = lower_add(g, L, quantize ? K_quantize : K_dequantize);
   MlcQuant *p = KC_PARAMS(c, MlcQuant);
   quant_layout(g, n, p);
@@ -211,7 +210,7 @@ void lower_DynamicQuantizeLinear(Graph *g, Node *n, Lowering *L) {
   for (int i = 1; i < 3; i++)
     c->io[1 + i] = i < n->nout && n->out[i]
                        ? n->out[i]
-                       : aux_temp(g, i == 1 ? DT_FLOAT : DT_UINT8, 0, NULL);
+                       : lower_temp(g, i == 1 ? DT_FLOAT : DT_UINT8, 0, NULL);
   c->nio = 4;
 }
 
@@ -224,7 +223,7 @@ static KCall float_twin(Graph *g, const Node *n, int op, const int *which, int n
                         Value *shape) {
   Value fv[3], fo = {0}, *fin[3], *fout[1] = {&fo};
   for (int i = 0; i < nin; i++) {
-    const Value *v = which[i] >= 0 ? aux_in(n, which[i]) : NULL;
+    const Value *v = which[i] >= 0 ? op_input(n, which[i]) : NULL;
     fin[i] = NULL;
     if (!v) continue;
     fv[i] = *v;
@@ -255,7 +254,7 @@ static void require_int8(const Node *n, const Value *v, const char *what) {
 /* a zero point of x's type with one value, or `per` values (0: none allowed) */
 static int zero_point(Graph *g, const Node *n, int i, const Value *x, int64_t per,
                       const char *what) {
-  const Value *z = aux_in(n, i);
+  const Value *z = op_input(n, i);
   if (!z) return 0;
   if (z->dtype != x->dtype)
     diag_node_fatal(n, "%s is %s but its tensor is %s", what, dtype_name(z->dtype),
@@ -276,7 +275,7 @@ static int is_conv(const Node *n) { return n->op == OP_ConvInteger || n->op == O
 
 static void qmatmul_params(Graph *g, const Node *n, const MlcMatMul *m, MlcQMatMul *p) {
   int q = qlinear(n), bz = q ? 5 : 3;
-  const Value *a = n->in[0], *b = n->in[q ? 3 : 1], *zb = aux_in(n, bz);
+  const Value *a = n->in[0], *b = n->in[q ? 3 : 1], *zb = op_input(n, bz);
   p->m = m->m;
   p->n = m->n;
   p->k = m->k;
@@ -296,7 +295,7 @@ static void qmatmul_params(Graph *g, const Node *n, const MlcMatMul *m, MlcQMatM
 
 static void qconv_params(Graph *g, const Node *n, const MlcConv *cv, MlcQConv *p) {
   int q = qlinear(n);
-  const Value *x = n->in[0], *w = n->in[q ? 3 : 1], *b = q ? aux_in(n, 8) : NULL;
+  const Value *x = n->in[0], *w = n->in[q ? 3 : 1], *b = q ? op_input(n, 8) : NULL;
   p->n = cv->n;
   p->c = cv->c;
   p->m = cv->m;
@@ -340,9 +339,9 @@ static void lower_int_product(Graph *g, const Node *n, Lowering *L, Value *y) {
   memcpy(c->params, params, sizeof params);
   c->io[0] = n->in[0];
   c->io[1] = n->in[q ? 3 : 1];
-  c->io[2] = aux_in(n, 2);
-  c->io[3] = aux_in(n, q ? 5 : 3);
-  c->io[4] = conv ? (Value *)(q ? aux_in(n, 8) : NULL) : y;
+  c->io[2] = op_input(n, 2);
+  c->io[3] = op_input(n, q ? 5 : 3);
+  c->io[4] = conv ? (Value *)(q ? op_input(n, 8) : NULL) : y;
   c->io[5] = conv ? y : NULL;
   c->nio = conv ? 6 : 5;
 }
@@ -392,11 +391,11 @@ void lower_IntProduct(Graph *g, Node *n, Lowering *L) {
     lower_int_product(g, n, L, n->out[0]);
     return;
   }
-  Value *y = n->out[0], *acc = aux_temp(g, DT_INT32, y->rank, y->dims);
+  Value *y = n->out[0], *acc = lower_temp(g, DT_INT32, y->rank, y->dims);
   lower_int_product(g, n, L, acc);
-  Value *s1 = aux_as_type(g, L, n->in[1], DT_FLOAT);
-  Value *s2 = aux_as_type(g, L, n->in[4], DT_FLOAT);
-  Value *s3 = aux_as_type(g, L, n->in[6], DT_FLOAT);
+  Value *s1 = lower_as_type(g, L, n->in[1], DT_FLOAT);
+  Value *s2 = lower_as_type(g, L, n->in[4], DT_FLOAT);
+  Value *s3 = lower_as_type(g, L, n->in[6], DT_FLOAT);
   KCall *c = lower_add(g, L, K_requant);
   requant_layout(n, y, KC_PARAMS(c, MlcRequant));
   c->io[0] = acc;

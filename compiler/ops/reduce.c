@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "diag.h"
-#include "op_shape.h"
 #include "ops.h"
 
 static const struct {

@@ -23,7 +23,6 @@
 #include <string.h>
 
 #include "diag.h"
-#include "op_shape.h"
 #include "ops.h"
 
 /* one activation function: how many of alpha and beta it takes, and their

@@ -9,12 +9,12 @@
  * one is a clear error rather than a guess. Every list a model gives is
  * validated before it indexes anything (ranges, duplicates, overflow).
  */
-#include "op_shape.h"
 
 #include <math.h>
 #include <string.h>
 
 #include "diag.h"
+#include "ops.h"
 #include "infer.h"
 
 /* the driver's limit on an output's element count */
@@ -280,12 +280,6 @@ void infer_Reshape(Graph *g, Node *n) {
   set_shape_checked(n, n->out[0], k, dims);
 }
 
-static int64_t dims_product(const int64_t *dims, int from, int to) {
-  int64_t p = 1;
-  for (int d = from; d < to; d++) p *= dims[d];
-  return p;
-}
-
 void infer_Flatten(Graph *g, Node *n) {
   (void)g;
   const Value *x = n->in[0];
@@ -295,8 +289,8 @@ void infer_Flatten(Graph *g, Node *n) {
     diag_node_fatal(n, "axis %lld is out of range for rank %d (Flatten takes %d to %d)",
                     (long long)axis, r, -r, r);
   if (axis < 0) axis += r;
-  int64_t dims[2] = {dims_product(x->dims, 0, (int)axis),
-                     dims_product(x->dims, (int)axis, r)};
+  int64_t dims[2] = {dims_prod(x->dims, 0, (int)axis),
+                     dims_prod(x->dims, (int)axis, r)};
   n->out[0]->dtype = x->dtype;
   set_shape_checked(n, n->out[0], 2, dims);
 }

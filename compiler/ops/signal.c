@@ -15,9 +15,8 @@
 #include <string.h>
 
 #include "diag.h"
+#include "ops.h"
 #include "infer.h"
-#include "op_norm.h"
-#include "op_shape.h"
 
 /* the largest window or mel matrix computed at compile time */
 #define SIGNAL_MAX_ELEMS ((int64_t)1 << 22)
@@ -130,7 +129,7 @@ void infer_MelWeightMatrix(Graph *g, Node *n) {
 
 /* the transform length: input `i` if given (a positive constant), else def */
 static int64_t dft_length(const Node *n, int i, int64_t def) {
-  if (!aux_in(n, i)) return def;
+  if (!op_input(n, i)) return def;
   int64_t k = (int64_t)const_scalar(n, i, 1);
   if (k < 1 || k > SIGNAL_MAX_ELEMS)
     diag_node_fatal(n, "the DFT length is %lld; it must be between 1 and %lld",
@@ -147,12 +146,12 @@ static int64_t bool_attr(const Node *n, const char *name) {
 /* DFT: kernel params (io strides included) and the output dims */
 static void dft_desc(const Node *n, MlcDft *p, int64_t *dims) {
   const Value *x = n->in[0];
-  aux_require_real(n, x, "input");
+  require_float(n, x, "input");
   int r = x->rank;
   if (r < 2 || (x->dims[r - 1] != 1 && x->dims[r - 1] != 2))
     diag_node_fatal(n, "the input must end in a dim of 1 (real) or 2 (complex)");
   int64_t axis = n->opset >= 20 ? -2 : attr_i(n, "axis", 1);
-  if (n->opset >= 20 && aux_in(n, 2)) axis = (int64_t)const_scalar(n, 2, 1);
+  if (n->opset >= 20 && op_input(n, 2)) axis = (int64_t)const_scalar(n, 2, 1);
   int ax = norm_axis(n, axis, r);
   if (ax == r - 1) diag_node_fatal(n, "the axis cannot be the last (real/imaginary) dim");
   memset(p, 0, sizeof *p);
@@ -181,8 +180,8 @@ static void dft_desc(const Node *n, MlcDft *p, int64_t *dims) {
 
 /* STFT: kernel params and the output dims [batch, frames, bins, 2] */
 static void stft_desc(Graph *g, const Node *n, MlcDft *p, int64_t *dims) {
-  const Value *x = n->in[0], *w = aux_in(n, 2);
-  aux_require_real(n, x, "signal");
+  const Value *x = n->in[0], *w = op_input(n, 2);
+  require_float(n, x, "signal");
   if (x->rank != 3 || (x->dims[2] != 1 && x->dims[2] != 2))
     diag_node_fatal(n, "the signal must be [batch, length, 1 or 2], not %s",
                     ir_shape_str(g->arena, x));
@@ -234,15 +233,15 @@ void lower_Fourier(Graph *g, Node *n, Lowering *L) {
   MlcDft d;
   int64_t dims[IR_MAX_RANK];
   signal_desc(g, n, &d, dims);
-  Value *x = aux_as_type(g, L, n->in[0], DT_FLOAT), *y = aux_f32_out(g, n->out[0]);
-  Value *w = n->op == OP_STFT ? aux_as_type(g, L, aux_in(n, 2), DT_FLOAT) : NULL;
+  Value *x = lower_as_type(g, L, n->in[0], DT_FLOAT), *y = lower_out_as(g, n->out[0], DT_FLOAT);
+  Value *w = n->op == OP_STFT ? lower_as_type(g, L, op_input(n, 2), DT_FLOAT) : NULL;
   int64_t scratch = 4 * d.n;
   KCall *c = lower_add(g, L, K_dft_f32);
   *KC_PARAMS(c, MlcDft) = d;
   c->io[0] = x;
   c->io[1] = w;
   c->io[2] = y;
-  c->io[3] = aux_temp(g, DT_DOUBLE, 1, &scratch);
+  c->io[3] = lower_temp(g, DT_DOUBLE, 1, &scratch);
   c->nio = 4;
-  aux_f32_finish(g, L, y, n->out[0]);
+  lower_finish(g, L, y, n->out[0]);
 }

@@ -22,7 +22,6 @@
 #include "diag.h"
 #include "infer.h"
 #include "interp.h"
-#include "op_shape.h"
 #include "ops.h"
 
 static void need_strings(const Node *n, int i) {
@@ -38,14 +37,6 @@ static Value *str_const(Graph *g, const char *const *s, int64_t k) {
   ir_set_shape(v, 1, &k);
   const char **d = ir_alloc_data(g, v);
   for (int64_t i = 0; i < k; i++) d[i] = arena_strdup(g->arena, s[i]);
-  return v;
-}
-
-/* a temporary of type t and the given shape */
-static Value *temp(Graph *g, DType t, int rank, const int64_t *dims) {
-  Value *v = ir_value_new(g, NULL);
-  v->dtype = t;
-  ir_set_shape(v, rank, dims);
   return v;
 }
 
@@ -115,7 +106,7 @@ void infer_StringSplit(Graph *g, Node *n) {
     return;
   }
   /* known input: the width first, then the pieces at that width */
-  Value *lengths = temp(g, DT_INT64, x->rank, x->dims), *cols = temp(g, DT_INT64, 0, &one);
+  Value *lengths = lower_temp(g, DT_INT64, x->rank, x->dims), *cols = lower_temp(g, DT_INT64, 0, &one);
   Lowering L = {0};
   Value *outs[3] = {lengths, cols, y};
   lower_split(g, n, &L, NULL, lengths, cols, 0);
@@ -134,8 +125,8 @@ void infer_StringSplit(Graph *g, Node *n) {
 void lower_StringSplit(Graph *g, Node *n, Lowering *L) {
   Value *y = n->out[0], *lengths = n->nout > 1 ? n->out[1] : NULL;
   int64_t one = 1;
-  if (!lengths) lengths = temp(g, DT_INT64, n->in[0]->rank, n->in[0]->dims);
-  lower_split(g, n, L, y, lengths, y->dyn_count ? y->dyn_count : temp(g, DT_INT64, 0, &one),
+  if (!lengths) lengths = lower_temp(g, DT_INT64, n->in[0]->rank, n->in[0]->dims);
+  lower_split(g, n, L, y, lengths, y->dyn_count ? y->dyn_count : lower_temp(g, DT_INT64, 0, &one),
               y->dims[y->rank - 1]);
 }
 
@@ -183,7 +174,7 @@ void infer_StringNormalizer(Graph *g, Node *n) {
     return;
   }
   int64_t one = 1;
-  Value *full = temp(g, DT_STRING, y->rank, y->dims), *count = temp(g, DT_INT64, 0, &one);
+  Value *full = lower_temp(g, DT_STRING, y->rank, y->dims), *count = lower_temp(g, DT_INT64, 0, &one);
   Value *outs[2] = {full, count};
   Lowering L = {0};
   lower_normalize(g, n, &L, full, count);
@@ -560,7 +551,7 @@ static Value *rx_program(Graph *g, const Node *n, int64_t *ninst) {
   rx_compile(&G, root);
   rx_emit(&G, MLC_RX_MATCH, 0, 0);
   int64_t len = 3 * G.ninst + G.nranges;
-  Value *v = temp(g, DT_INT64, 1, &len);
+  Value *v = lower_temp(g, DT_INT64, 1, &len);
   int64_t *d = ir_alloc_data(g, v);
   memcpy(d, G.code, 3 * (size_t)G.ninst * sizeof *d);
   if (G.nranges) memcpy(d + 3 * G.ninst, G.ranges, (size_t)G.nranges * sizeof *d);
@@ -587,6 +578,6 @@ void lower_RegexFullMatch(Graph *g, Node *n, Lowering *L) {
   c->io[0] = n->in[0];
   c->io[1] = prog;
   c->io[2] = n->out[0];
-  c->io[3] = temp(g, DT_INT64, 1, &scratch);
+  c->io[3] = lower_temp(g, DT_INT64, 1, &scratch);
   c->nio = 4;
 }

@@ -22,8 +22,7 @@
 #include <string.h>
 
 #include "diag.h"
-#include "op_ml.h"
-#include "op_shape.h"
+#include "ops.h"
 
 /* output columns beyond this are certainly a mistake (and out + 1 cannot
  * overflow); the driver limits the output's size further */

@@ -77,10 +77,8 @@ void infer_Optimizer(Graph *g, Node *n) {
 
 void lower_Optimizer(Graph *g, Node *n, Lowering *L) {
   int w = group_inputs(n), k = (n->nin - 2) / w;
-  Value *rate = ir_value_new(g, NULL);
   int64_t two = 2;
-  rate->dtype = DT_DOUBLE;
-  ir_set_shape(rate, 1, &two);
+  Value *rate = lower_temp(g, DT_DOUBLE, 1, &two);
   KCall *c = lower_add(g, L, K_optim_rate);
   MlcOptimRate *rp = KC_PARAMS(c, MlcOptimRate);
   rp->kind = kind(n);
