@@ -50,6 +50,20 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_ATTENTION, MLC_RT_KERNELS_ATTENTION)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* attention_f32 */
+enum { MLC_ATTENTION_Q, MLC_ATTENTION_K, MLC_ATTENTION_V, MLC_ATTENTION_MASK,
+       MLC_ATTENTION_NONPAD, MLC_ATTENTION_Y, MLC_ATTENTION_QK,
+       MLC_ATTENTION_SCRATCH, MLC_ATTENTION_NIO };
+/* rotary_f32 */
+enum { MLC_ROTARY_X, MLC_ROTARY_COS, MLC_ROTARY_SIN, MLC_ROTARY_POS,
+       MLC_ROTARY_Y, MLC_ROTARY_NIO };
+/* linattn_f32 */
+enum { MLC_LINATTN_Q, MLC_LINATTN_K, MLC_LINATTN_V, MLC_LINATTN_PAST,
+       MLC_LINATTN_DECAY, MLC_LINATTN_BETA, MLC_LINATTN_Y, MLC_LINATTN_STATE,
+       MLC_LINATTN_NIO };
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,6 +46,19 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_DATA, MLC_RT_KERNELS_DATA)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* copy */
+enum { MLC_COPY_SRC, MLC_COPY_DST, MLC_COPY_NIO };
+/* fill */
+enum { MLC_FILL_DST, MLC_FILL_NIO };
+/* pad */
+enum { MLC_PAD_SRC, MLC_PAD_DST, MLC_PAD_NIO };
+/* gather */
+enum { MLC_GATHER_DATA, MLC_GATHER_INDICES, MLC_GATHER_Y, MLC_GATHER_NIO };
+/* cast */
+enum { MLC_CAST_X, MLC_CAST_Y, MLC_CAST_NIO };
+
 enum { MLC_CAST_NOSAT = 1, MLC_CAST_ROUND_DOWN = 2, MLC_CAST_ROUND_NEAREST = 4 };
 
 #ifdef __cplusplus

@@ -24,6 +24,11 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_LOSS, MLC_RT_KERNELS_LOSS)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* nll_f32 */
+enum { MLC_NLL_X, MLC_NLL_TARGET, MLC_NLL_WEIGHT, MLC_NLL_Y, MLC_NLL_NIO };
+
 #ifdef __cplusplus
 }
 #endif

@@ -65,6 +65,26 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_ML, MLC_RT_KERNELS_ML)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* ml_normalize */
+enum { MLC_ML_NORMALIZE_X, MLC_ML_NORMALIZE_Y, MLC_ML_NORMALIZE_NIO };
+/* ml_post */
+enum { MLC_ML_POST_X, MLC_ML_POST_Y, MLC_ML_POST_NIO };
+/* ml_linclass */
+enum { MLC_ML_LINCLASS_SCORES, MLC_ML_LINCLASS_LABELS, MLC_ML_LINCLASS_Y,
+       MLC_ML_LINCLASS_Z, MLC_ML_LINCLASS_NIO };
+/* ml_map */
+enum { MLC_ML_MAP_X, MLC_ML_MAP_KEYS, MLC_ML_MAP_VALUES, MLC_ML_MAP_Y,
+       MLC_ML_MAP_NIO };
+/* tree_ensemble */
+enum { MLC_TREE_ENSEMBLE_X, MLC_TREE_ENSEMBLE_INTS, MLC_TREE_ENSEMBLE_VALS,
+       MLC_TREE_ENSEMBLE_Y, MLC_TREE_ENSEMBLE_LABEL,
+       MLC_TREE_ENSEMBLE_SCRATCH, MLC_TREE_ENSEMBLE_NIO };
+/* svm */
+enum { MLC_SVM_X, MLC_SVM_VECTORS, MLC_SVM_CONSTS, MLC_SVM_COUNTS,
+       MLC_SVM_LABELS, MLC_SVM_Y, MLC_SVM_Z, MLC_SVM_SCRATCH, MLC_SVM_NIO };
+
 enum { MLC_ML_NONE, MLC_ML_SOFTMAX, MLC_ML_LOGISTIC, MLC_ML_SOFTMAX_ZERO,
        MLC_ML_PROBIT };
 enum { MLC_ML_NORM_MAX, MLC_ML_NORM_L1, MLC_ML_NORM_L2 };

@@ -49,6 +49,20 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_NN, MLC_RT_KERNELS_NN)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* conv_f32 */
+enum { MLC_CONV_X, MLC_CONV_W, MLC_CONV_BIAS, MLC_CONV_Y, MLC_CONV_SCRATCH,
+       MLC_CONV_RES, MLC_CONV_NIO };
+/* gemm_f32 */
+enum { MLC_GEMM_A, MLC_GEMM_B, MLC_GEMM_C, MLC_GEMM_Y, MLC_GEMM_SCRATCH,
+       MLC_GEMM_RES, MLC_GEMM_NIO };
+/* matmul_f32, matmul_f64 */
+enum { MLC_MATMUL_A, MLC_MATMUL_B, MLC_MATMUL_Y, MLC_MATMUL_SCRATCH,
+       MLC_MATMUL_NIO };
+/* pool_f32, pool_u8, pool_i8 */
+enum { MLC_POOL_X, MLC_POOL_Y, MLC_POOL_INDICES, MLC_POOL_NIO };
+
 enum { MLC_ACT_NONE, MLC_ACT_RELU, MLC_ACT_CLIP, MLC_ACT_SIGMOID,
        MLC_ACT_LEAKYRELU, MLC_ACT_HARDSWISH };
 enum { MLC_POOL_MAX, MLC_POOL_AVG, MLC_POOL_LP };

@@ -51,6 +51,31 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_NORM, MLC_RT_KERNELS_NORM)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* batchnorm_f32 */
+enum { MLC_BATCHNORM_X, MLC_BATCHNORM_SCALE, MLC_BATCHNORM_BIAS,
+       MLC_BATCHNORM_MEAN, MLC_BATCHNORM_VAR, MLC_BATCHNORM_Y,
+       MLC_BATCHNORM_NIO };
+/* layernorm_f32 */
+enum { MLC_LAYERNORM_X, MLC_LAYERNORM_SCALE, MLC_LAYERNORM_BIAS,
+       MLC_LAYERNORM_Y, MLC_LAYERNORM_MEAN, MLC_LAYERNORM_INVSTD,
+       MLC_LAYERNORM_NIO };
+/* softmax_f32, softmax_f64 */
+enum { MLC_SOFTMAX_X, MLC_SOFTMAX_Y, MLC_SOFTMAX_NIO };
+/* rownorm_f32 */
+enum { MLC_ROWNORM_X, MLC_ROWNORM_SCALE, MLC_ROWNORM_BIAS, MLC_ROWNORM_Y,
+       MLC_ROWNORM_NIO };
+/* lpnorm_f32 */
+enum { MLC_LPNORM_X, MLC_LPNORM_Y, MLC_LPNORM_NIO };
+/* lrn_f32 */
+enum { MLC_LRN_X, MLC_LRN_Y, MLC_LRN_NIO };
+/* batchnorm_train_f32 */
+enum { MLC_BATCHNORM_TRAIN_X, MLC_BATCHNORM_TRAIN_SCALE,
+       MLC_BATCHNORM_TRAIN_BIAS, MLC_BATCHNORM_TRAIN_MEAN,
+       MLC_BATCHNORM_TRAIN_VAR, MLC_BATCHNORM_TRAIN_Y,
+       MLC_BATCHNORM_TRAIN_STATS, MLC_BATCHNORM_TRAIN_NIO };
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,6 +50,27 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_QUANT, MLC_RT_KERNELS_QUANT)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* quantize */
+enum { MLC_QUANTIZE_X, MLC_QUANTIZE_SCALE, MLC_QUANTIZE_ZP, MLC_QUANTIZE_Y,
+       MLC_QUANTIZE_NIO };
+/* dequantize */
+enum { MLC_DEQUANTIZE_X, MLC_DEQUANTIZE_SCALE, MLC_DEQUANTIZE_ZP,
+       MLC_DEQUANTIZE_Y, MLC_DEQUANTIZE_NIO };
+/* dynquant_f32 */
+enum { MLC_DYNQUANT_X, MLC_DYNQUANT_Y, MLC_DYNQUANT_SCALE, MLC_DYNQUANT_ZP,
+       MLC_DYNQUANT_NIO };
+/* qmatmul */
+enum { MLC_QMATMUL_A, MLC_QMATMUL_B, MLC_QMATMUL_AZP, MLC_QMATMUL_BZP,
+       MLC_QMATMUL_Y, MLC_QMATMUL_NIO };
+/* qconv */
+enum { MLC_QCONV_X, MLC_QCONV_W, MLC_QCONV_XZP, MLC_QCONV_WZP,
+       MLC_QCONV_BIAS, MLC_QCONV_Y, MLC_QCONV_NIO };
+/* requant */
+enum { MLC_REQUANT_ACC, MLC_REQUANT_S1, MLC_REQUANT_S2, MLC_REQUANT_S3,
+       MLC_REQUANT_ZP, MLC_REQUANT_Y, MLC_REQUANT_NIO };
+
 #ifdef __cplusplus
 }
 #endif

@@ -33,6 +33,13 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_REDUCE, MLC_RT_KERNELS_REDUCE)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* reduce_f32, reduce_f64, reduce_i32, reduce_i64, reduce_u8 */
+enum { MLC_REDUCE_X, MLC_REDUCE_Y, MLC_REDUCE_NIO };
+/* argmax_f32, argmax_f64, argmax_i32, argmax_i64, argmax_u8 */
+enum { MLC_ARGMAX_X, MLC_ARGMAX_Y, MLC_ARGMAX_NIO };
+
 enum { MLC_RED_SUM, MLC_RED_MEAN, MLC_RED_MAX, MLC_RED_MIN, MLC_RED_PROD,
        MLC_RED_L1, MLC_RED_L2, MLC_RED_LOGSUM, MLC_RED_LOGSUMEXP,
        MLC_RED_SUMSQUARE };

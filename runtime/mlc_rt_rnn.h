@@ -32,6 +32,12 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_RNN, MLC_RT_KERNELS_RNN)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* rnn_f32 */
+enum { MLC_RNN_X, MLC_RNN_W, MLC_RNN_R, MLC_RNN_B, MLC_RNN_LENS, MLC_RNN_P,
+       MLC_RNN_Y, MLC_RNN_SCRATCH, MLC_RNN_NIO };
+
 /* rnn_f32: the state first (h as [ndir, batch, hidden], then c for LSTM),
  * where the lowering puts the initial states and finds the final ones;
  * then the input projection, the gates, one row of hidden values per batch

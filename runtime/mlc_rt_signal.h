@@ -26,6 +26,11 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_SIGNAL, MLC_RT_KERNELS_SIGNAL)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* dft_f32 */
+enum { MLC_DFT_X, MLC_DFT_WINDOW, MLC_DFT_Y, MLC_DFT_SCRATCH, MLC_DFT_NIO };
+
 #ifdef __cplusplus
 }
 #endif

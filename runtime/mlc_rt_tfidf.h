@@ -27,6 +27,12 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_TFIDF, MLC_RT_KERNELS_TFIDF)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* tfidf */
+enum { MLC_TFIDF_X, MLC_TFIDF_TABLE, MLC_TFIDF_WEIGHTS, MLC_TFIDF_Y,
+       MLC_TFIDF_NIO };
+
 #ifdef __cplusplus
 }
 #endif

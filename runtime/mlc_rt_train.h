@@ -32,6 +32,15 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_TRAIN, MLC_RT_KERNELS_TRAIN)
 
+/* io slots: where each kernel finds its tensors in io[] (the lowering
+ * fills them by these names, the kernel reads them by these names) */
+/* optim_rate */
+enum { MLC_OPTIM_RATE_R, MLC_OPTIM_RATE_T, MLC_OPTIM_RATE_RATE,
+       MLC_OPTIM_RATE_NIO };
+/* optim_f32, optim_f64 */
+enum { MLC_OPTIM_RATE, MLC_OPTIM_X, MLC_OPTIM_G, MLC_OPTIM_S1, MLC_OPTIM_S2,
+       MLC_OPTIM_X_NEW, MLC_OPTIM_S1_NEW, MLC_OPTIM_S2_NEW, MLC_OPTIM_NIO };
+
 enum { MLC_OPTIM_ADAGRAD, MLC_OPTIM_ADAM, MLC_OPTIM_MOMENTUM, MLC_OPTIM_NESTEROV };
 
 #ifdef __cplusplus
