@@ -53,17 +53,45 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
   PARAMS(MLC_RT__S, MLC_RT__I, MLC_RT__D, MLC_RT__IA, MLC_RT__DA)             \
   KERNELS(MLC_RT__K)
 
-/* Element types: the numbers of ONNX's TensorProto.DataType. The sub-byte
- * types take one byte per element: int4 and int2 as sign-extended int8_t,
- * uint4 and uint2 as uint8_t, float4e2m1 and float8e8m0 as their codes. */
-enum {
-  MLC_DT_FLOAT = 1, MLC_DT_UINT8 = 2, MLC_DT_INT8 = 3, MLC_DT_UINT16 = 4,
-  MLC_DT_INT16 = 5, MLC_DT_INT32 = 6, MLC_DT_INT64 = 7, MLC_DT_STRING = 8,
-  MLC_DT_BOOL = 9, MLC_DT_FLOAT16 = 10, MLC_DT_DOUBLE = 11,
-  MLC_DT_UINT32 = 12, MLC_DT_UINT64 = 13, MLC_DT_BFLOAT16 = 16,
-  MLC_DT_UINT4 = 21, MLC_DT_INT4 = 22, MLC_DT_FLOAT4E2M1 = 23,
-  MLC_DT_FLOAT8E8M0 = 24, MLC_DT_UINT2 = 25, MLC_DT_INT2 = 26
-};
+/* Element types: the numbers of ONNX's TensorProto.DataType, listed once
+ * for the runtime (MLC_DT_*) and the compiler (its DType, DT_*):
+ *   X(NAME, number, ONNX text name, C type in generated code, kernel name
+ *     suffix, bytes per element, is floating point)
+ * The sub-byte types take one byte per element: int4 and int2 as
+ * sign-extended int8_t, uint4 and uint2 as uint8_t, float4e2m1 and
+ * float8e8m0 as their codes. Complex numbers have no C type: mlc reads
+ * them, computes nothing on them. */
+#define MLC_RT_DTYPES(X)                                                      \
+  X(FLOAT, 1, "float", "float", "f32", 4, 1)                                  \
+  X(UINT8, 2, "uint8", "uint8_t", "u8", 1, 0)                                 \
+  X(INT8, 3, "int8", "int8_t", "i8", 1, 0)                                    \
+  X(UINT16, 4, "uint16", "uint16_t", "u16", 2, 0)                             \
+  X(INT16, 5, "int16", "int16_t", "i16", 2, 0)                                \
+  X(INT32, 6, "int32", "int32_t", "i32", 4, 0)                                \
+  X(INT64, 7, "int64", "int64_t", "i64", 8, 0)                                \
+  X(STRING, 8, "string", "mlc_rt_str", "str", sizeof(const char *), 0)        \
+  X(BOOL, 9, "bool", "uint8_t", "b", 1, 0)                                    \
+  X(FLOAT16, 10, "float16", "uint16_t", "f16", 2, 1)                          \
+  X(DOUBLE, 11, "double", "double", "f64", 8, 1)                              \
+  X(UINT32, 12, "uint32", "uint32_t", "u32", 4, 0)                            \
+  X(UINT64, 13, "uint64", "uint64_t", "u64", 8, 0)                            \
+  X(COMPLEX64, 14, "complex64", NULL, "c64", 8, 0)                            \
+  X(COMPLEX128, 15, "complex128", NULL, "c128", 16, 0)                        \
+  X(BFLOAT16, 16, "bfloat16", "uint16_t", "bf16", 2, 1)                       \
+  X(FLOAT8E4M3FN, 17, "float8e4m3fn", "uint8_t", "f8e4m3fn", 1, 1)            \
+  X(FLOAT8E4M3FNUZ, 18, "float8e4m3fnuz", "uint8_t", "f8e4m3fnuz", 1, 1)      \
+  X(FLOAT8E5M2, 19, "float8e5m2", "uint8_t", "f8e5m2", 1, 1)                  \
+  X(FLOAT8E5M2FNUZ, 20, "float8e5m2fnuz", "uint8_t", "f8e5m2fnuz", 1, 1)      \
+  X(UINT4, 21, "uint4", "uint8_t", "u4", 1, 0)                                \
+  X(INT4, 22, "int4", "int8_t", "i4", 1, 0)                                   \
+  X(FLOAT4E2M1, 23, "float4e2m1", "uint8_t", "f4e2m1", 1, 1)                  \
+  X(FLOAT8E8M0, 24, "float8e8m0", "uint8_t", "f8e8m0", 1, 1)                  \
+  X(UINT2, 25, "uint2", "uint8_t", "u2", 1, 0)                                \
+  X(INT2, 26, "int2", "int8_t", "i2", 1, 0)
+
+#define MLC_RT__DT(name, num, onnx, ctype, sfx, size, is_float) MLC_DT_##name = num,
+enum { MLC_RT_DTYPES(MLC_RT__DT) MLC_DT_END_ };
+#undef MLC_RT__DT
 
 /* ---- integer arithmetic without undefined behaviour -----------------------
  * Signed overflow, INT_MIN / -1 and out-of-range double -> integer

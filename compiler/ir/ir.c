@@ -18,32 +18,10 @@ static const struct {
   const char *name, *ctype, *sfx;
   unsigned char size, is_float;
 } dtinfo[DT_COUNT_] = {
-    [DT_FLOAT] = {"float", "float", "f32", 4, 1},
-    [DT_UINT8] = {"uint8", "uint8_t", "u8", 1, 0},
-    [DT_INT8] = {"int8", "int8_t", "i8", 1, 0},
-    [DT_UINT16] = {"uint16", "uint16_t", "u16", 2, 0},
-    [DT_INT16] = {"int16", "int16_t", "i16", 2, 0},
-    [DT_INT32] = {"int32", "int32_t", "i32", 4, 0},
-    [DT_INT64] = {"int64", "int64_t", "i64", 8, 0},
-    [DT_STRING] = {"string", "mlc_rt_str", "str", sizeof(const char *), 0},
-    [DT_BOOL] = {"bool", "uint8_t", "b", 1, 0},
-    [DT_FLOAT16] = {"float16", "uint16_t", "f16", 2, 1},
-    [DT_DOUBLE] = {"double", "double", "f64", 8, 1},
-    [DT_UINT32] = {"uint32", "uint32_t", "u32", 4, 0},
-    [DT_UINT64] = {"uint64", "uint64_t", "u64", 8, 0},
-    [DT_COMPLEX64] = {"complex64", NULL, "c64", 8, 0},
-    [DT_COMPLEX128] = {"complex128", NULL, "c128", 16, 0},
-    [DT_BFLOAT16] = {"bfloat16", "uint16_t", "bf16", 2, 1},
-    [DT_FLOAT8E4M3FN] = {"float8e4m3fn", "uint8_t", "f8e4m3fn", 1, 1},
-    [DT_FLOAT8E4M3FNUZ] = {"float8e4m3fnuz", "uint8_t", "f8e4m3fnuz", 1, 1},
-    [DT_FLOAT8E5M2] = {"float8e5m2", "uint8_t", "f8e5m2", 1, 1},
-    [DT_FLOAT8E5M2FNUZ] = {"float8e5m2fnuz", "uint8_t", "f8e5m2fnuz", 1, 1},
-    [DT_UINT4] = {"uint4", "uint8_t", "u4", 1, 0},
-    [DT_INT4] = {"int4", "int8_t", "i4", 1, 0},
-    [DT_FLOAT4E2M1] = {"float4e2m1", "uint8_t", "f4e2m1", 1, 1},
-    [DT_FLOAT8E8M0] = {"float8e8m0", "uint8_t", "f8e8m0", 1, 1},
-    [DT_UINT2] = {"uint2", "uint8_t", "u2", 1, 0},
-    [DT_INT2] = {"int2", "int8_t", "i2", 1, 0},
+#define IR__DT(name, num, onnx, ctype, sfx, size, is_float) \
+  [DT_##name] = {onnx, ctype, sfx, size, is_float},
+    MLC_RT_DTYPES(IR__DT)
+#undef IR__DT
 };
 
 static int dt_ok(DType t) { return t > 0 && t < DT_COUNT_ && dtinfo[t].name; }

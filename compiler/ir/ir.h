@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "mlc_rt_core.h"
 
 #define IR_MAX_RANK 8
 /* Limits on untrusted models, far above real ones: bytes of one tensor,
@@ -24,17 +25,11 @@
 #define IR_MAX_OPSETS 256
 #define IR_MAX_ATTRS 1024
 
-/* ONNX TensorProto.DataType numbers */
-typedef enum DType {
-  DT_UNDEF = 0, DT_FLOAT = 1, DT_UINT8 = 2, DT_INT8 = 3, DT_UINT16 = 4,
-  DT_INT16 = 5, DT_INT32 = 6, DT_INT64 = 7, DT_STRING = 8, DT_BOOL = 9,
-  DT_FLOAT16 = 10, DT_DOUBLE = 11, DT_UINT32 = 12, DT_UINT64 = 13,
-  DT_COMPLEX64 = 14, DT_COMPLEX128 = 15, DT_BFLOAT16 = 16,
-  DT_FLOAT8E4M3FN = 17, DT_FLOAT8E4M3FNUZ = 18, DT_FLOAT8E5M2 = 19,
-  DT_FLOAT8E5M2FNUZ = 20, DT_UINT4 = 21, DT_INT4 = 22, DT_FLOAT4E2M1 = 23,
-  DT_FLOAT8E8M0 = 24, DT_UINT2 = 25, DT_INT2 = 26,
-  DT_COUNT_ = 32
-} DType;
+/* ONNX TensorProto.DataType numbers, from the runtime's one list
+ * (MLC_RT_DTYPES): DT_FLOAT == MLC_DT_FLOAT, ... */
+#define IR__DT(name, num, onnx, ctype, sfx, size, is_float) DT_##name = num,
+typedef enum DType { DT_UNDEF = 0, MLC_RT_DTYPES(IR__DT) DT_COUNT_ = 32 } DType;
+#undef IR__DT
 
 size_t dtype_size(DType t);          /* bytes per element; 0 if unsupported */
 const char *dtype_name(DType t);     /* ONNX text name: "float", "int64", ... */
