@@ -1,0 +1,350 @@
+/* Unit tests in C, for what is best checked from inside:
+ *   - kernels against a plain reference written here, on edge shapes (odd
+ *     sizes and tails of every block, transposes, padding, strides,
+ *     dilations, groups, depthwise, 1-D and 3-D, fused activations and
+ *     residuals): the reference every faster kernel must keep matching;
+ *   - the memory planner's invariants on real models: every arena value lies
+ *     inside the arena, and values alive at the same time never share bytes
+ *     (but where an output is written over the input that dies there);
+ *   - name mangling: one-to-one, decodable, C identifiers only.
+ *
+ * usage: mlc_unit [MODEL...]   (the models for the planner checks; symbolic
+ *        dims are bound to 1). Prints a line per failure and a closing
+ *        "N passed, N failed"; exits 1 if any failed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "driver.h"
+#include "emitc.h"
+#include "model.h"
+#include "mlc_rt.h"
+
+static int passed, failed;
+
+static void check(int ok, const char *what) {
+  if (ok) {
+    passed++;
+  } else {
+    failed++;
+    printf("FAIL %s\n", what);
+  }
+}
+
+/* ---- data --------------------------------------------------------------------------- */
+
+static uint32_t seed = 12345;
+
+static float rnd(void) { /* in [-1, 1) */
+  seed = seed * 1664525u + 1013904223u;
+  return (float)(seed >> 8) / (float)(1u << 23) - 1.0f;
+}
+
+static float *rnd_array(int64_t n) {
+  float *a = malloc((size_t)(n > 0 ? n : 1) * sizeof *a);
+  for (int64_t i = 0; i < n; i++) a[i] = rnd();
+  return a;
+}
+
+static float *zeros(int64_t n) { return calloc((size_t)(n > 0 ? n : 1), sizeof(float)); }
+
+static double act(int kind, double x, double a, double b) {
+  switch (kind) {
+  case MLC_ACT_RELU: return x > 0 ? x : 0;
+  case MLC_ACT_CLIP: return x < a ? a : x > b ? b : x;
+  case MLC_ACT_SIGMOID: return 1 / (1 + exp(-x));
+  case MLC_ACT_LEAKYRELU: return x < 0 ? a * x : x;
+  case MLC_ACT_HARDSWISH: return x * fmax(0, fmin(1, x / 6 + 0.5));
+  default: return x;
+  }
+}
+
+/* got against ref, each within 1e-5 of the magnitude mag[i] of its terms */
+static int close_all(const float *got, const double *ref, const double *mag, int64_t n) {
+  for (int64_t i = 0; i < n; i++)
+    if (!(fabs(got[i] - ref[i]) <= 1e-5 * (mag[i] + 1))) {
+      printf("  [%lld] = %.9g, reference %.9g\n", (long long)i, got[i], ref[i]);
+      return 0;
+    }
+  return 1;
+}
+
+/* ---- gemm_f32 ---------------------------------------------------------------------- */
+
+static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, int cmode, int kind,
+                      int res) {
+  float *a = rnd_array(m * k), *b = rnd_array(k * n), *c = rnd_array(m * n);
+  float *r = rnd_array(m * n), *y = zeros(m * n);
+  MlcGemm p = {.m = m, .n = n, .k = k, .trans_a = ta, .trans_b = tb, .alpha = 0.75,
+               .beta = 1.5, .has_c = cmode != 0, .act = kind, .act_a = -0.25, .act_b = 0.5,
+               .has_res = res};
+  /* C broadcast: 1 a full matrix, 2 a row [n], 3 a column [m] */
+  p.c_rs = cmode == 1 ? n : cmode == 3 ? 1 : 0;
+  p.c_cs = cmode == 1 || cmode == 2 ? 1 : 0;
+  float *scratch = zeros(mlc_rt_gemm_scratch(m, n, k));
+  void *io[MLC_GEMM_NIO] = {0};
+  io[MLC_GEMM_A] = a;
+  io[MLC_GEMM_B] = b;
+  io[MLC_GEMM_C] = cmode ? c : NULL;
+  io[MLC_GEMM_Y] = y;
+  io[MLC_GEMM_SCRATCH] = scratch;
+  io[MLC_GEMM_RES] = res ? r : NULL;
+  mlc_rt_gemm_f32(&p, io);
+  double *ref = malloc((size_t)(m * n + 1) * sizeof *ref), *mag = malloc((size_t)(m * n + 1) * sizeof *mag);
+  for (int64_t i = 0; i < m; i++)
+    for (int64_t j = 0; j < n; j++) {
+      double s = 0, am = 0;
+      for (int64_t q = 0; q < k; q++) {
+        double t = (double)a[ta ? q * m + i : i * k + q] * b[tb ? j * k + q : q * n + j];
+        s += t;
+        am += fabs(t);
+      }
+      s *= p.alpha;
+      if (cmode) s += p.beta * c[i * p.c_rs + j * p.c_cs];
+      if (res) s += r[i * n + j];
+      ref[i * n + j] = act(kind, s, p.act_a, p.act_b);
+      mag[i * n + j] = am + 3;
+    }
+  char what[160];
+  snprintf(what, sizeof what, "gemm_f32 m=%lld n=%lld k=%lld trans %d%d C %d act %d res %d",
+           (long long)m, (long long)n, (long long)k, ta, tb, cmode, kind, res);
+  check(close_all(y, ref, mag, m * n), what);
+  free(a), free(b), free(c), free(r), free(y), free(scratch), free(ref), free(mag);
+}
+
+static void test_gemm(void) {
+  /* sizes around the micro-tiles and the cache blocks (MC 144, KC 256) */
+  static const int64_t sizes[] = {1, 2, 3, 7, 8, 9, 17, 33, 145, 300};
+  int c = 0;
+  for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+    for (size_t j = 0; j < sizeof sizes / sizeof *sizes; j += 3)
+      for (size_t q = 0; q < sizeof sizes / sizeof *sizes; q += 4, c++)
+        gemm_case(sizes[i], sizes[j], sizes[q], c & 1, (c >> 1) & 1, c % 4, MLC_ACT_NONE, 0);
+  for (int kind = MLC_ACT_NONE; kind <= MLC_ACT_HARDSWISH; kind++)
+    gemm_case(13, 21, 11, 0, 1, 2, kind, kind & 1);
+  gemm_case(5, 1030, 7, 0, 0, 2, MLC_ACT_RELU, 1); /* past NC = 1024 */
+}
+
+/* ---- conv_f32 ---------------------------------------------------------------------- */
+
+typedef struct ConvCase {
+  int nsp;
+  int64_t n, c, m, group, in[3], k[3], stride[3], dil[3], pad[3], pad_end[3];
+  int kind, bias, res;
+} ConvCase;
+
+static void conv_case(const ConvCase *t) {
+  MlcConv p = {.n = t->n, .c = t->c, .m = t->m, .group = t->group, .nsp = t->nsp,
+               .has_bias = t->bias, .act = t->kind, .act_a = -0.5, .act_b = 0.75,
+               .has_res = t->res};
+  int64_t inpix = 1, outpix = 1, kvol = 1;
+  for (int d = 0; d < t->nsp; d++) {
+    p.in_sp[d] = t->in[d];
+    p.k[d] = t->k[d];
+    p.stride[d] = t->stride[d];
+    p.dil[d] = t->dil[d];
+    p.pad_begin[d] = t->pad[d];
+    p.out_sp[d] = (t->in[d] + t->pad[d] + t->pad_end[d] - (t->k[d] - 1) * t->dil[d] - 1) /
+                      t->stride[d] + 1;
+    inpix *= t->in[d];
+    outpix *= p.out_sp[d];
+    kvol *= t->k[d];
+  }
+  int64_t cg = t->c / t->group, mg = t->m / t->group, ny = t->n * t->m * outpix;
+  float *x = rnd_array(t->n * t->c * inpix), *w = rnd_array(t->m * cg * kvol);
+  float *b = rnd_array(t->m), *r = rnd_array(ny), *y = zeros(ny);
+  float *scratch = zeros(mlc_rt_conv_scratch(&p));
+  void *io[MLC_CONV_NIO] = {0};
+  io[MLC_CONV_X] = x;
+  io[MLC_CONV_W] = w;
+  io[MLC_CONV_BIAS] = t->bias ? b : NULL;
+  io[MLC_CONV_Y] = y;
+  io[MLC_CONV_SCRATCH] = scratch;
+  io[MLC_CONV_RES] = t->res ? r : NULL;
+  mlc_rt_conv_f32(&p, io);
+  double *ref = malloc((size_t)(ny + 1) * sizeof *ref), *mag = malloc((size_t)(ny + 1) * sizeof *mag);
+  int64_t o[3], kk[3];
+  for (int64_t ni = 0; ni < t->n; ni++)
+    for (int64_t mi = 0; mi < t->m; mi++)
+      for (int64_t op = 0; op < outpix; op++) {
+        for (int d = t->nsp - 1, rest = (int)op; d >= 0; d--) {
+          o[d] = rest % p.out_sp[d];
+          rest /= (int)p.out_sp[d];
+        }
+        double s = t->bias ? b[mi] : 0, am = fabs(s);
+        int64_t gi = mi / mg;
+        for (int64_t ci = 0; ci < cg; ci++)
+          for (int64_t kp = 0; kp < kvol; kp++) {
+            int64_t xoff = 0, inside = 1;
+            for (int d = t->nsp - 1, rest = (int)kp; d >= 0; d--) {
+              kk[d] = rest % t->k[d];
+              rest /= (int)t->k[d];
+            }
+            for (int d = 0; d < t->nsp; d++) {
+              int64_t pos = o[d] * t->stride[d] - t->pad[d] + kk[d] * t->dil[d];
+              inside &= pos >= 0 && pos < t->in[d];
+              xoff = xoff * t->in[d] + pos;
+            }
+            if (!inside) continue;
+            double v = (double)x[((ni * t->c) + gi * cg + ci) * inpix + xoff] *
+                       w[(mi * cg + ci) * kvol + kp];
+            s += v;
+            am += fabs(v);
+          }
+        int64_t yi = (ni * t->m + mi) * outpix + op;
+        if (t->res) s += r[yi];
+        ref[yi] = act(t->kind, s, p.act_a, p.act_b);
+        mag[yi] = am + 2;
+      }
+  char what[200];
+  snprintf(what, sizeof what, "conv_f32 %dD c=%lld m=%lld group=%lld in %lld k %lld stride %lld "
+           "dil %lld pad %lld/%lld act %d", t->nsp, (long long)t->c, (long long)t->m,
+           (long long)t->group, (long long)t->in[0], (long long)t->k[0],
+           (long long)t->stride[0], (long long)t->dil[0], (long long)t->pad[0],
+           (long long)t->pad_end[0], t->kind);
+  check(close_all(y, ref, mag, ny), what);
+  free(x), free(w), free(b), free(r), free(y), free(scratch), free(ref), free(mag);
+}
+
+static void test_conv(void) {
+  static const ConvCase cases[] = {
+      /* nsp n c m group in k stride dil pad pad_end act bias res */
+      {2, 1, 3, 5, 1, {7, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_NONE, 1, 0},
+      {2, 2, 3, 5, 1, {8, 8}, {3, 3}, {2, 2}, {1, 1}, {1, 0}, {1, 0}, MLC_ACT_RELU, 1, 1},
+      {2, 1, 4, 6, 2, {9, 7}, {3, 2}, {1, 2}, {2, 1}, {2, 0}, {1, 1}, MLC_ACT_CLIP, 0, 0},
+      {2, 1, 8, 8, 8, {10, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
+      {2, 1, 6, 6, 6, {9, 9}, {5, 5}, {2, 2}, {1, 1}, {2, 2}, {2, 2}, MLC_ACT_NONE, 1, 0},
+      {2, 1, 5, 6, 6, {12, 12}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_NONE, 1, 0},
+      {2, 1, 17, 9, 1, {5, 6}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_HARDSWISH, 1, 1},
+      {2, 1, 7, 3, 1, {6, 6}, {1, 1}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_SIGMOID, 0, 0},
+      {2, 1, 3, 4, 1, {13, 5}, {4, 2}, {3, 1}, {1, 3}, {0, 2}, {2, 0}, MLC_ACT_LEAKYRELU, 1, 0},
+      {1, 2, 5, 7, 1, {31}, {5}, {2}, {2}, {3}, {1}, MLC_ACT_NONE, 1, 0},
+      {1, 1, 4, 4, 4, {20}, {3}, {1}, {1}, {1}, {1}, MLC_ACT_RELU, 1, 0},
+      {3, 1, 2, 3, 1, {4, 5, 6}, {2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {0, 1, 1}, {1, 0, 1},
+       MLC_ACT_NONE, 1, 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) conv_case(&cases[i]);
+}
+
+/* ---- the memory planner ------------------------------------------------------------- */
+
+static void plan_check(const char *path) {
+  Arena *a = arena_new();
+  DiagScope scope = {0};
+  scope.quiet = 1; /* "batch" may name no dim of the model */
+  char what[512];
+  if (setjmp(scope.jb)) {
+    snprintf(what, sizeof what, "plan of %.200s: the model did not compile: %.200s", path,
+             scope.text);
+    check(0, what);
+    arena_free(a);
+    return;
+  }
+  diag_enter(&scope);
+  DimBind one = {"batch", 1};
+  Bindings b = {0};
+  b.dims = &one;
+  b.ndims = 1;
+  Graph *g = driver_prepare(a, path, &b);
+  PassOptions po = {.opt_level = 2};
+  Plan *p = driver_plan(g, &po);
+  /* each arena value's first and last step */
+  int n = p->narena;
+  int *first = calloc((size_t)n + 1, sizeof *first), *last = calloc((size_t)n + 1, sizeof *last);
+  for (int i = 0; i < n; i++) first[i] = -1;
+  for (int s = 0; s < p->nsteps; s++)
+    for (int c = 0; c < p->steps[s].ncalls; c++)
+      for (int k = 0; k < p->steps[s].calls[c].nio; k++) {
+        Value *v = p->steps[s].calls[c].io[k];
+        if (!v) continue;
+        v = plan_root(v);
+        for (int i = 0; i < n; i++)
+          if (p->arena_vals[i] == v) {
+            if (first[i] < 0) first[i] = s;
+            last[i] = s;
+          }
+      }
+  int ok = p->arena_bytes >= p->lower_bound;
+  for (int i = 0; i < n && ok; i++) {
+    const Value *u = p->arena_vals[i];
+    if (first[i] < 0) continue; /* read by no call */
+    ok = u->offset >= 0 && u->offset + (int64_t)ir_nbytes(u) <= p->arena_bytes;
+    for (int j = i + 1; j < n && ok; j++) {
+      const Value *v = p->arena_vals[j];
+      if (first[j] < 0) continue;
+      int disjoint_time = last[i] < first[j] || last[j] < first[i];
+      int handover = last[i] == first[j] || last[j] == first[i]; /* in place at one step */
+      int disjoint_bytes = u->offset + (int64_t)ir_nbytes(u) <= v->offset ||
+                           v->offset + (int64_t)ir_nbytes(v) <= u->offset;
+      ok = disjoint_time || disjoint_bytes || (handover && u->offset == v->offset);
+      if (!ok)
+        printf("  values %d [steps %d..%d, bytes %lld+%zu] and %d [%d..%d, %lld+%zu] overlap\n",
+               i, first[i], last[i], (long long)u->offset, ir_nbytes(u), j, first[j], last[j],
+               (long long)v->offset, ir_nbytes(v));
+    }
+  }
+  snprintf(what, sizeof what, "plan of %s: %d arena values, %lld bytes (bound %lld)", path, n,
+           (long long)p->arena_bytes, (long long)p->lower_bound);
+  check(ok, what);
+  free(first);
+  free(last);
+  diag_leave(&scope);
+  arena_free(a);
+}
+
+/* ---- name mangling ------------------------------------------------------------------ */
+
+/* the inverse of emitc_mangle: "__" is '_', "_hh" the byte 0xhh */
+static int unmangle(const char *s, char *out, size_t cap) {
+  size_t n = 0;
+  for (; *s; s++) {
+    if (n + 1 >= cap) return 0;
+    if (*s != '_') {
+      out[n++] = *s;
+    } else if (s[1] == '_') {
+      out[n++] = '_';
+      s++;
+    } else {
+      unsigned v;
+      if (!s[1] || !s[2] || sscanf(s + 1, "%2x", &v) != 1) return 0;
+      out[n++] = (char)v;
+      s += 2;
+    }
+  }
+  out[n] = 0;
+  return 1;
+}
+
+static void test_mangle(void) {
+  static const char *const names[] = {"x", "_", "__", "a_b", "a__b", "a_5fb", "a.b", "a/b",
+                                      "int", "while", "5x", "x y", "\xc3\xa9t\xc3\xa9", "*/",
+                                      "a_2e", "A", "a"};
+  enum { N = sizeof names / sizeof *names };
+  Arena *a = arena_new();
+  const char *m[N];
+  for (int i = 0; i < N; i++) {
+    m[i] = emitc_mangle(a, names[i]);
+    char back[256], what[128];
+    int ident = strspn(m[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+                strlen(m[i]);
+    snprintf(what, sizeof what, "mangle '%s' -> '%s': C identifier characters, decodable",
+             names[i], m[i]);
+    check(ident && unmangle(m[i], back, sizeof back) && !strcmp(back, names[i]), what);
+  }
+  int distinct = 1;
+  for (int i = 0; i < N; i++)
+    for (int j = i + 1; j < N; j++) distinct &= strcmp(m[i], m[j]) != 0;
+  check(distinct, "mangle is one-to-one on distinct names");
+  arena_free(a);
+}
+
+int main(int argc, char **argv) {
+  test_gemm();
+  test_conv();
+  test_mangle();
+  for (int i = 1; i < argc; i++) plan_check(argv[i]);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
