@@ -135,10 +135,12 @@ static void place(Plan *p, Live *lives, int n, Unit *units, int nunits) {
 static int inplace_source(const Step *st, int c, const Live *lives, int s) {
   const KCall *k = &st->calls[c];
   int nin = ktab[k->kernel].ew_arity;
-  if (!nin || !k->io[0] || !k->io[nin]) return -1;
-  Value *in = plan_root(k->io[0]), *out = plan_root(k->io[nin]);
+  /* ew kernels have no slot names (their arity varies): inputs, then the output */
+  Value *x = k->io[0], *y = k->io[nin];
+  if (!nin || !x || !y) return -1;
+  Value *in = plan_root(x), *out = plan_root(y);
   if (!in_arena(in) || !in_arena(out) || in == out || in->mark < 0 || out->mark < 0) return -1;
-  if (ir_nbytes(in) != ir_nbytes(out) || !ir_same_shape(k->io[0], k->io[nin])) return -1;
+  if (ir_nbytes(in) != ir_nbytes(out) || !ir_same_shape(x, y)) return -1;
   if (lives[in->mark].last != s || lives[out->mark].first != s) return -1;
   for (int j = 1; j < nin; j++)
     if (k->io[j] && plan_root(k->io[j]) == in) return -1;

@@ -60,8 +60,8 @@ static void copy_run(char *d, const char *s, int64_t n, int64_t ds, int64_t ss,
 
 void mlc_rt_copy(const void *params, void *const *io) {
   const MlcCopy *p = (const MlcCopy *)params;
-  const char *src = (const char *)io[0];
-  char *dst = (char *)io[1];
+  const char *src = (const char *)io[MLC_COPY_SRC];
+  char *dst = (char *)io[MLC_COPY_DST];
   int64_t e = p->elem, idx[MLC_RT_MAX_RANK] = {0};
   int64_t so = p->src_off, dof = p->dst_off, n = 1, ss = 1, ds = 1;
   int r = (int)p->rank, d;
@@ -91,7 +91,7 @@ void mlc_rt_copy(const void *params, void *const *io) {
 
 void mlc_rt_fill(const void *params, void *const *io) {
   const MlcFill *p = (const MlcFill *)params;
-  char *dst = (char *)io[0];
+  char *dst = (char *)io[MLC_FILL_DST];
   unsigned char b[8];
   int64_t e = p->elem, total = p->count * p->elem, done;
   int same = 1, k;
@@ -131,8 +131,8 @@ static int64_t pad_index(int64_t o, int64_t begin, int64_t n, int64_t mode) {
 
 void mlc_rt_pad(const void *params, void *const *io) {
   const MlcPad *p = (const MlcPad *)params;
-  const char *src = (const char *)io[0];
-  char *dst = (char *)io[1];
+  const char *src = (const char *)io[MLC_PAD_SRC];
+  char *dst = (char *)io[MLC_PAD_DST];
   int r = (int)p->rank, d;
   int64_t e = p->elem, idx[MLC_RT_MAX_RANK] = {0};
   int64_t n, nin, begin, stride, lo, hi, o;
@@ -175,9 +175,9 @@ void mlc_rt_pad(const void *params, void *const *io) {
 
 void mlc_rt_gather(const void *params, void *const *io) {
   const MlcGather *p = (const MlcGather *)params;
-  const char *data = (const char *)io[0];
-  const void *indices = io[1];
-  char *out = (char *)io[2];
+  const char *data = (const char *)io[MLC_GATHER_DATA];
+  const void *indices = io[MLC_GATHER_INDICES];
+  char *out = (char *)io[MLC_GATHER_Y];
   size_t ib = (size_t)p->inner_bytes;
   int64_t o, j, k;
   for (o = 0; o < p->outer; o++) {
@@ -550,8 +550,8 @@ static void narrow_u(int64_t t, const uint64_t *u, int64_t n, void *dst, int64_t
 
 void mlc_rt_cast(const void *params, void *const *io) {
   const MlcCast *p = (const MlcCast *)params;
-  const char *src = (const char *)io[0];
-  char *dst = (char *)io[1];
+  const char *src = (const char *)io[MLC_CAST_X];
+  char *dst = (char *)io[MLC_CAST_Y];
   int cf = cast_class(p->from), ct = cast_class(p->to);
   size_t sf = cast_size(p->from), st = cast_size(p->to);
   union {

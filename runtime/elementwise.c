@@ -25,6 +25,7 @@
     }                                                                         \
   }
 
+/* io: the inputs, then the output; positional, as the arity varies (no slot names) */
 #define K_U(name, sfx, T, R, expr)                                            \
   void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) {        \
     const T *a = (const T *)io[0];                                            \

@@ -503,12 +503,15 @@ static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c,
 
 void mlc_rt_gemm_f32(const void *params, void *const *io) {
   const MlcGemm *p = (const MlcGemm *)params;
-  Mat a = {(const float *)io[0], p->trans_a ? 1 : p->k, p->trans_a ? p->m : 1};
-  BSrc b = {{(const float *)io[1], p->trans_b ? 1 : p->n, p->trans_b ? p->k : 1}, NULL};
-  Epi e = {(float)p->alpha, (float)p->beta, p->has_c ? (const float *)io[2] : NULL,
-           p->c_rs, p->c_cs, (int)p->act, (float)p->act_a, (float)p->act_b,
-           p->has_res ? (const float *)io[5] : NULL, p->n};
-  sgemm(p->m, p->n, p->k, a, b, (float *)io[3], p->n, &e, (float *)io[4]);
+  const float *c = p->has_c ? (const float *)io[MLC_GEMM_C] : NULL;
+  const float *res = p->has_res ? (const float *)io[MLC_GEMM_RES] : NULL;
+  float *y = (float *)io[MLC_GEMM_Y], *scratch = (float *)io[MLC_GEMM_SCRATCH];
+  Mat a = {(const float *)io[MLC_GEMM_A], p->trans_a ? 1 : p->k, p->trans_a ? p->m : 1};
+  BSrc b = {{(const float *)io[MLC_GEMM_B], p->trans_b ? 1 : p->n, p->trans_b ? p->k : 1},
+            NULL};
+  Epi e = {(float)p->alpha, (float)p->beta, c, p->c_rs, p->c_cs, (int)p->act,
+           (float)p->act_a, (float)p->act_b, res, p->n};
+  sgemm(p->m, p->n, p->k, a, b, y, p->n, &e, scratch);
 }
 
 /* MatMul's batches: their count, and the step from one batch to the next
@@ -532,14 +535,14 @@ static void matmul_next(const MlcMatMul *p, int64_t *idx, int64_t *ao, int64_t *
 
 void mlc_rt_matmul_f32(const void *params, void *const *io) {
   const MlcMatMul *p = (const MlcMatMul *)params;
-  const float *a = (const float *)io[0], *b = (const float *)io[1];
-  float *y = (float *)io[2];
+  const float *a = (const float *)io[MLC_MATMUL_A], *b = (const float *)io[MLC_MATMUL_B];
+  float *y = (float *)io[MLC_MATMUL_Y], *scratch = (float *)io[MLC_MATMUL_SCRATCH];
   Epi e = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
   int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = matmul_batches(p), ao = 0, bo = 0;
   for (int64_t i = 0; i < nb; i++) {
     BSrc bs = {{b + bo, p->n, 1}, NULL};
     Mat as = {a + ao, p->k, 1};
-    sgemm(p->m, p->n, p->k, as, bs, y + i * p->m * p->n, p->n, &e, (float *)io[3]);
+    sgemm(p->m, p->n, p->k, as, bs, y + i * p->m * p->n, p->n, &e, scratch);
     matmul_next(p, idx, &ao, &bo);
   }
 }
@@ -548,8 +551,8 @@ void mlc_rt_matmul_f32(const void *params, void *const *io) {
  * plain loop: each row of y accumulates k scaled rows of B, in order */
 void mlc_rt_matmul_f64(const void *params, void *const *io) {
   const MlcMatMul *p = (const MlcMatMul *)params;
-  const double *a = (const double *)io[0], *b = (const double *)io[1];
-  double *y = (double *)io[2];
+  const double *a = (const double *)io[MLC_MATMUL_A], *b = (const double *)io[MLC_MATMUL_B];
+  double *y = (double *)io[MLC_MATMUL_Y];
   int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = matmul_batches(p), ao = 0, bo = 0;
   for (int64_t i = 0; i < nb; i++) {
     for (int64_t r = 0; r < p->m; r++) {
@@ -689,9 +692,9 @@ static void dw_part(void *arg, int t, int nt, float *scratch) {
 
 void mlc_rt_conv_f32(const void *params, void *const *io) {
   const MlcConv *p = (const MlcConv *)params;
-  const float *x = (const float *)io[0], *w = (const float *)io[1];
-  const float *bias = p->has_bias ? (const float *)io[2] : NULL;
-  float *y = (float *)io[3], *scratch = (float *)io[4];
+  const float *x = (const float *)io[MLC_CONV_X], *w = (const float *)io[MLC_CONV_W];
+  const float *bias = p->has_bias ? (const float *)io[MLC_CONV_BIAS] : NULL;
+  float *y = (float *)io[MLC_CONV_Y], *scratch = (float *)io[MLC_CONV_SCRATCH];
   Im2col g;
   int off = 3 - (int)p->nsp;
   for (int d = 0; d < 3; d++) {
@@ -709,7 +712,7 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
   int pointwise = kvol == 1;
   for (int d = 0; d < 3; d++) pointwise &= g.s[d] == 1 && g.pad[d] == 0 && g.out[d] == g.in[d];
   Epi e = {1, 1, NULL, 1, 0, (int)p->act, (float)p->act_a, (float)p->act_b, NULL, npix};
-  const float *res = p->has_res ? (const float *)io[5] : NULL;
+  const float *res = p->has_res ? (const float *)io[MLC_CONV_RES] : NULL;
   if (npix == 0) return;
   if (cg == 1 && mg == 1) {
     /* a worker's scratch must hold the padded plane */

@@ -152,9 +152,9 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
   POOL_ROWS(sfx, T, LOWEST)                                                 \
   void mlc_rt_pool_##sfx(const void *params, void *const *io) {             \
     const MlcPool *p = (const MlcPool *)params;                             \
-    const T *x = (const T *)io[0];                                          \
-    T *y = (T *)io[1];                                                      \
-    int64_t *ind = (int64_t *)io[2];                                        \
+    const T *x = (const T *)io[MLC_POOL_X];                                 \
+    T *y = (T *)io[MLC_POOL_Y];                                             \
+    int64_t *ind = (int64_t *)io[MLC_POOL_INDICES];                         \
     PoolGeo g;                                                              \
     pool_geo(p, &g);                                                        \
     if (p->kind == MLC_POOL_AVG || (p->kind == MLC_POOL_MAX && !ind)) {     \

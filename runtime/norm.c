@@ -28,12 +28,14 @@ static void bn_channel(int64_t n, int64_t c, int64_t inner, int64_t ch, float sc
 
 void mlc_rt_batchnorm_f32(const void *params, void *const *io) {
   const MlcBatchNorm *p = (const MlcBatchNorm *)params;
-  const float *x = (const float *)io[0], *scale = (const float *)io[1];
-  const float *bias = (const float *)io[2], *mean = (const float *)io[3];
-  const float *var = (const float *)io[4];
+  const float *x = (const float *)io[MLC_BATCHNORM_X];
+  const float *scale = (const float *)io[MLC_BATCHNORM_SCALE];
+  const float *bias = (const float *)io[MLC_BATCHNORM_BIAS];
+  const float *mean = (const float *)io[MLC_BATCHNORM_MEAN];
+  const float *var = (const float *)io[MLC_BATCHNORM_VAR];
+  float *y = (float *)io[MLC_BATCHNORM_Y];
   for (int64_t c = 0; c < p->c; c++)
-    bn_channel(p->n, p->c, p->inner, c, scale[c], bias[c], mean[c], var[c], p->eps, x,
-               (float *)io[5]);
+    bn_channel(p->n, p->c, p->inner, c, scale[c], bias[c], mean[c], var[c], p->eps, x, y);
 }
 
 /* Training mode: each channel's mean and population variance over the
@@ -42,10 +44,12 @@ void mlc_rt_batchnorm_f32(const void *params, void *const *io) {
  * statistics. An empty batch counts as mean 0 and variance 0, not NaN. */
 void mlc_rt_batchnorm_train_f32(const void *params, void *const *io) {
   const MlcBnTrain *p = (const MlcBnTrain *)params;
-  const float *x = (const float *)io[0], *scale = (const float *)io[1];
-  const float *bias = (const float *)io[2], *mean = (const float *)io[3];
-  const float *var = (const float *)io[4];
-  float *stats = (float *)io[6];
+  const float *x = (const float *)io[MLC_BATCHNORM_TRAIN_X];
+  const float *scale = (const float *)io[MLC_BATCHNORM_TRAIN_SCALE];
+  const float *bias = (const float *)io[MLC_BATCHNORM_TRAIN_BIAS];
+  const float *mean = (const float *)io[MLC_BATCHNORM_TRAIN_MEAN];
+  const float *var = (const float *)io[MLC_BATCHNORM_TRAIN_VAR];
+  float *y = (float *)io[MLC_BATCHNORM_TRAIN_Y], *stats = (float *)io[MLC_BATCHNORM_TRAIN_STATS];
   double count = (double)(p->n * p->inner);
   for (int64_t c = 0; c < p->c; c++) {
     double s = 0, ss = 0;
@@ -62,15 +66,17 @@ void mlc_rt_batchnorm_train_f32(const void *params, void *const *io) {
     stats[p->c + c] = (float)(var[c] * p->momentum + v * (1 - p->momentum));
     stats[2 * p->c + c] = (float)m;
     stats[3 * p->c + c] = (float)(1 / sqrt(v + p->eps));
-    bn_channel(p->n, p->c, p->inner, c, scale[c], bias[c], m, v, p->eps, x, (float *)io[5]);
+    bn_channel(p->n, p->c, p->inner, c, scale[c], bias[c], m, v, p->eps, x, y);
   }
 }
 
 void mlc_rt_layernorm_f32(const void *params, void *const *io) {
   const MlcLayerNorm *p = (const MlcLayerNorm *)params;
-  const float *x = (const float *)io[0], *scale = (const float *)io[1];
-  const float *bias = p->has_bias ? (const float *)io[2] : NULL;
-  float *y = (float *)io[3], *mean_out = (float *)io[4], *inv_out = (float *)io[5];
+  const float *x = (const float *)io[MLC_LAYERNORM_X];
+  const float *scale = (const float *)io[MLC_LAYERNORM_SCALE];
+  const float *bias = p->has_bias ? (const float *)io[MLC_LAYERNORM_BIAS] : NULL;
+  float *y = (float *)io[MLC_LAYERNORM_Y];
+  float *mean_out = (float *)io[MLC_LAYERNORM_MEAN], *inv_out = (float *)io[MLC_LAYERNORM_INVSTD];
   for (int64_t r = 0; r < p->outer; r++) {
     const float *xr = x + r * p->inner;
     float *yr = y + r * p->inner;
@@ -98,8 +104,8 @@ void mlc_rt_layernorm_f32(const void *params, void *const *io) {
 #define SOFTMAX_KERNEL(sfx, T, fn)                                            \
   void mlc_rt_softmax_##sfx(const void *params, void *const *io) {          \
     const MlcSoftmax *p = (const MlcSoftmax *)params;                       \
-    const T *x = (const T *)io[0];                                          \
-    T *y = (T *)io[1];                                                      \
+    const T *x = (const T *)io[MLC_SOFTMAX_X];                              \
+    T *y = (T *)io[MLC_SOFTMAX_Y];                                          \
     const int64_t st = p->inner;                                            \
     if (p->len == 0) return;                                                \
     for (int64_t o = 0; o < p->outer; o++)                                  \

@@ -14,9 +14,10 @@
 
 void mlc_rt_rownorm_f32(const void *params, void *const *io) {
   const MlcRowNorm *p = (const MlcRowNorm *)params;
-  const float *x = (const float *)io[0], *scale = (const float *)io[1];
-  const float *bias = (const float *)io[2];
-  float *y = (float *)io[3];
+  const float *x = (const float *)io[MLC_ROWNORM_X];
+  const float *scale = (const float *)io[MLC_ROWNORM_SCALE];
+  const float *bias = (const float *)io[MLC_ROWNORM_BIAS];
+  float *y = (float *)io[MLC_ROWNORM_Y];
   int64_t r, j;
   for (r = 0; r < p->rows; r++) {
     const float *xr = x + r * p->len;
@@ -47,8 +48,8 @@ void mlc_rt_rownorm_f32(const void *params, void *const *io) {
 
 void mlc_rt_lpnorm_f32(const void *params, void *const *io) {
   const MlcLpNorm *p = (const MlcLpNorm *)params;
-  const float *x = (const float *)io[0];
-  float *y = (float *)io[1];
+  const float *x = (const float *)io[MLC_LPNORM_X];
+  float *y = (float *)io[MLC_LPNORM_Y];
   int64_t o, i, l, st = p->inner;
   for (o = 0; o < p->outer; o++)
     for (i = 0; i < p->inner; i++) {
@@ -68,8 +69,8 @@ void mlc_rt_lpnorm_f32(const void *params, void *const *io) {
  * channels that exist */
 void mlc_rt_lrn_f32(const void *params, void *const *io) {
   const MlcLrn *p = (const MlcLrn *)params;
-  const float *x = (const float *)io[0];
-  float *y = (float *)io[1];
+  const float *x = (const float *)io[MLC_LRN_X];
+  float *y = (float *)io[MLC_LRN_Y];
   int64_t n, c, i, k, st = p->inner;
   double a = p->alpha / (double)p->size;
   for (n = 0; n < p->n; n++)

@@ -158,8 +158,8 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
   }                                                                         \
   void mlc_rt_reduce_##sfx(const void *params, void *const *io) {           \
     const MlcReduce *p = (const MlcReduce *)params;                         \
-    const T *x = (const T *)io[0];                                          \
-    T *y = (T *)io[1];                                                      \
+    const T *x = (const T *)io[MLC_REDUCE_X];                               \
+    T *y = (T *)io[MLC_REDUCE_Y];                                           \
     RedGeo g;                                                               \
     red_geo(p, &g);                                                         \
     int64_t ki[MLC_RT_MAX_RANK] = {0}, base = 0;                            \
@@ -197,8 +197,8 @@ REDUCE_KERNEL(u8, uint8_t, uint64_t, int64_t, ABS_UNSIGNED, ISNAN_NEVER, FROM_D_
 #define ARG_KERNEL(sfx, T)                                                    \
   void mlc_rt_argmax_##sfx(const void *params, void *const *io) {           \
     const MlcArg *p = (const MlcArg *)params;                               \
-    const T *x = (const T *)io[0];                                          \
-    int64_t *y = (int64_t *)io[1];                                          \
+    const T *x = (const T *)io[MLC_ARGMAX_X];                               \
+    int64_t *y = (int64_t *)io[MLC_ARGMAX_Y];                               \
     const int64_t in = p->inner;                                            \
     for (int64_t o = 0; o < p->outer; o++) {                                \
       const T *xo = x + o * p->len * in;                                    \

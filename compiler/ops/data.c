@@ -313,10 +313,10 @@ void lower_Gather(Graph *g, Node *n, Lowering *L) {
   p->len = x->dims[axis];
   p->nidx = ir_numel(idx);
   p->idx_bits = idx->dtype == DT_INT32 ? 32 : 64;
-  c->io[0] = x;
-  c->io[1] = idx;
-  c->io[2] = n->out[0];
-  c->nio = 3;
+  c->io[MLC_GATHER_DATA] = x;
+  c->io[MLC_GATHER_INDICES] = idx;
+  c->io[MLC_GATHER_Y] = n->out[0];
+  c->nio = MLC_GATHER_NIO;
 }
 
 /* ---- Expand, Tile ------------------------------------------------------------ */
@@ -512,7 +512,7 @@ void lower_Pad(Graph *g, Node *n, Lowering *L) {
     p->out_dims[d] = pp.out[d];
     p->pad_begin[d] = pp.begin[d];
   }
-  c->io[0] = x;
-  c->io[1] = y;
-  c->nio = 2;
+  c->io[MLC_PAD_SRC] = x;
+  c->io[MLC_PAD_DST] = y;
+  c->nio = MLC_PAD_NIO;
 }

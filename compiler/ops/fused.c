@@ -38,6 +38,7 @@ void lower_FusedElementwise(Graph *g, Node *n, Lowering *L) {
   }
   for (int c = first; c < L->ncalls; c++) {
     KCall *k = &L->calls[c];
+    /* an ew call's inputs, then its output in slot nin (no slot names: arity varies) */
     int nin = ktab[k->kernel].ew_arity;
     if (!nin || !ir_same_shape(k->io[nin], n->out[0]))
       diag_node_fatal(n, "internal error: a fused call is not elementwise over the output");
@@ -84,35 +85,39 @@ static void infer_fused(Graph *g, Node *n, InferFn base) {
     diag_node_fatal(n, "unknown activation '%s'", attr_s(n, "activation", ""));
 }
 
-/* the base lowering's one call, with the residual as its last io slot */
-static KCall *lower_base(Graph *g, Node *n, LowerFn base, Lowering *L) {
+/* the base lowering's one call, with the residual in slot res, which the
+ * base lowering leaves out: it is the kernel's last slot */
+_Static_assert(MLC_CONV_RES + 1 == MLC_CONV_NIO && MLC_GEMM_RES + 1 == MLC_GEMM_NIO,
+               "the residual is the last io slot of conv_f32 and gemm_f32");
+static KCall *lower_base(Graph *g, Node *n, LowerFn base, Lowering *L, int res) {
   int first = L->ncalls;
   as_base(g, n, NULL, base, L);
   MLC_ASSERT(L->ncalls == first + 1);
   KCall *c = &L->calls[first];
-  c->io[5] = n->nin > 3 ? n->in[3] : NULL;
-  c->nio = 6;
+  c->io[res] = n->nin > 3 ? n->in[3] : NULL;
+  c->nio = res + 1;
   return c;
 }
 
-/* MlcConv and MlcGemm name their epilogue fields alike */
-#define SET_EPILOGUE(p, n, c)                                   \
+/* MlcConv and MlcGemm name their epilogue fields alike; res is the call's
+ * residual slot */
+#define SET_EPILOGUE(p, n, res)                                 \
   do {                                                          \
     (p)->act = fused_activation(attr_s(n, "activation", ""));   \
     (p)->act_a = attr_f(n, "act_a", 0);                         \
     (p)->act_b = attr_f(n, "act_b", 0);                         \
-    (p)->has_res = (c)->io[5] != NULL;                          \
+    (p)->has_res = (res) != NULL;                               \
   } while (0)
 
 void infer_FusedConv(Graph *g, Node *n) { infer_fused(g, n, infer_Conv); }
 void infer_FusedGemm(Graph *g, Node *n) { infer_fused(g, n, infer_Gemm); }
 
 void lower_FusedConv(Graph *g, Node *n, Lowering *L) {
-  KCall *c = lower_base(g, n, lower_Conv, L);
-  SET_EPILOGUE(KC_PARAMS(c, MlcConv), n, c);
+  KCall *c = lower_base(g, n, lower_Conv, L, MLC_CONV_RES);
+  SET_EPILOGUE(KC_PARAMS(c, MlcConv), n, c->io[MLC_CONV_RES]);
 }
 
 void lower_FusedGemm(Graph *g, Node *n, Lowering *L) {
-  KCall *c = lower_base(g, n, lower_Gemm, L);
-  SET_EPILOGUE(KC_PARAMS(c, MlcGemm), n, c);
+  KCall *c = lower_base(g, n, lower_Gemm, L, MLC_GEMM_RES);
+  SET_EPILOGUE(KC_PARAMS(c, MlcGemm), n, c->io[MLC_GEMM_RES]);
 }

@@ -229,7 +229,7 @@ static void literal_value(Graph *g, Value *v, const char *text) {
     diag_fatal("--const %s: input '%s' is %s: give a file", v->name, v->name,
                dtype_name(v->dtype));
   MlcCast cast = {n, DT_DOUBLE, v->dtype, 0};
-  void *io[2] = {x, ir_alloc_data(g, v)};
+  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = x, [MLC_CAST_Y] = ir_alloc_data(g, v)};
   mlc_rt_cast(&cast, io);
 }
 

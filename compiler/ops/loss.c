@@ -71,18 +71,18 @@ void lower_Loss(Graph *g, Node *n, Lowering *L) {
     s->inner = 1;
     for (int d = 2; d < x->rank; d++) s->inner *= x->dims[d];
     s->log = 1;
-    c->io[0] = x;
-    c->io[1] = lp;
-    c->nio = 2;
+    c->io[MLC_SOFTMAX_X] = x;
+    c->io[MLC_SOFTMAX_Y] = lp;
+    c->nio = MLC_SOFTMAX_NIO;
     if (lp0) lower_finish(g, L, lp, lp0);
     x = lp;
   }
   KCall *c = lower_add(g, L, K_nll_f32);
   loss_dims(g, n, KC_PARAMS(c, MlcNll));
-  c->io[0] = x;
-  c->io[1] = n->in[1];
-  c->io[2] = w;
-  c->io[3] = y;
-  c->nio = 4;
+  c->io[MLC_NLL_X] = x;
+  c->io[MLC_NLL_TARGET] = n->in[1];
+  c->io[MLC_NLL_WEIGHT] = w;
+  c->io[MLC_NLL_Y] = y;
+  c->nio = MLC_NLL_NIO;
   lower_finish(g, L, y, n->out[0]);
 }

@@ -197,12 +197,13 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
   WINDOW_PARAMS(p, &w);
   p->has_bias = n->nin > 2 && n->in[2];
   p->act = MLC_ACT_NONE;
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = p->has_bias ? n->in[2] : NULL;
-  c->io[3] = n->out[0];
-  c->io[4] = lower_scratch(g, mlc_rt_conv_scratch(p));
-  c->nio = 5;
+  c->io[MLC_CONV_X] = n->in[0];
+  c->io[MLC_CONV_W] = n->in[1];
+  c->io[MLC_CONV_BIAS] = p->has_bias ? n->in[2] : NULL;
+  c->io[MLC_CONV_Y] = n->out[0];
+  c->io[MLC_CONV_SCRATCH] = lower_scratch(g, mlc_rt_conv_scratch(p));
+  /* no residual slot: mlc.FusedConv adds it */
+  c->nio = MLC_CONV_SCRATCH + 1;
 }
 
 /* ---- pools --------------------------------------------------------------- */
@@ -258,13 +259,13 @@ void lower_Pool(Graph *g, Node *n, Lowering *L) {
   for (int i = 0; i < w.nsp; i++) p->pad_end[i] = w.pe[i];
   p->kind = n->op == OP_MaxPool ? MLC_POOL_MAX : MLC_POOL_AVG;
   p->count_include_pad = n->op == OP_AveragePool && attr_i(n, "count_include_pad", 0) != 0;
-  c->io[0] = n->in[0];
-  c->io[1] = n->out[0];
+  c->io[MLC_POOL_X] = n->in[0];
+  c->io[MLC_POOL_Y] = n->out[0];
   if (n->nout > 1 && n->out[1]) {
     p->storage_order = storage_order(n);
-    c->io[2] = n->out[1];
+    c->io[MLC_POOL_INDICES] = n->out[1];
   }
-  c->nio = 3;
+  c->nio = MLC_POOL_NIO;
 }
 
 /* A global pool reduces each N x C plane: a mean or max over the rows of
@@ -296,9 +297,9 @@ void lower_GlobalPool(Graph *g, Node *n, Lowering *L) {
   for (int i = 2; i < x->rank; i++) p->dims[1] *= x->dims[i];
   p->axes[1] = 1;
   p->kind = n->op == OP_GlobalMaxPool ? MLC_RED_MAX : MLC_RED_MEAN;
-  c->io[0] = n->in[0];
-  c->io[1] = n->out[0];
-  c->nio = 2;
+  c->io[MLC_REDUCE_X] = n->in[0];
+  c->io[MLC_REDUCE_Y] = n->out[0];
+  c->nio = MLC_REDUCE_NIO;
 }
 
 /* ---- normalizations ----------------------------------------------------- */
@@ -375,10 +376,14 @@ static void lower_bn_training(Graph *g, Node *n, Lowering *L, const MlcBatchNorm
   p->eps = geom->eps;
   p->momentum = attr_f(n, "momentum", 0.9);
   Value *stats = lower_scratch(g, 4 * c);
-  for (int i = 0; i < 5; i++) k->io[i] = n->in[i];
-  k->io[5] = n->out[0];
-  k->io[6] = stats;
-  k->nio = 7;
+  k->io[MLC_BATCHNORM_TRAIN_X] = n->in[0];
+  k->io[MLC_BATCHNORM_TRAIN_SCALE] = n->in[1];
+  k->io[MLC_BATCHNORM_TRAIN_BIAS] = n->in[2];
+  k->io[MLC_BATCHNORM_TRAIN_MEAN] = n->in[3];
+  k->io[MLC_BATCHNORM_TRAIN_VAR] = n->in[4];
+  k->io[MLC_BATCHNORM_TRAIN_Y] = n->out[0];
+  k->io[MLC_BATCHNORM_TRAIN_STATS] = stats;
+  k->nio = MLC_BATCHNORM_TRAIN_NIO;
   int64_t one = 1;
   for (int i = 1; i < n->nout && i <= 4; i++)
     if (n->out[i] && stats)
@@ -396,9 +401,13 @@ void lower_BatchNormalization(Graph *g, Node *n, Lowering *L) {
   }
   KCall *c = lower_add(g, L, K_batchnorm_f32);
   *KC_PARAMS(c, MlcBatchNorm) = geom;
-  for (int i = 0; i < 5; i++) c->io[i] = n->in[i];
-  c->io[5] = n->out[0];
-  c->nio = 6;
+  c->io[MLC_BATCHNORM_X] = n->in[0];
+  c->io[MLC_BATCHNORM_SCALE] = n->in[1];
+  c->io[MLC_BATCHNORM_BIAS] = n->in[2];
+  c->io[MLC_BATCHNORM_MEAN] = n->in[3];
+  c->io[MLC_BATCHNORM_VAR] = n->in[4];
+  c->io[MLC_BATCHNORM_Y] = n->out[0];
+  c->nio = MLC_BATCHNORM_NIO;
 }
 
 /* LayerNormalization's first normalized axis */
@@ -449,11 +458,13 @@ void lower_LayerNormalization(Graph *g, Node *n, Lowering *L) {
   for (int d = 0; d < x->rank; d++) *(d < axis ? &p->outer : &p->inner) *= x->dims[d];
   p->eps = (float)attr_f(n, "epsilon", 1e-5);
   p->has_bias = n->nin > 2 && n->in[2];
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = p->has_bias ? n->in[2] : NULL;
-  for (int i = 0; i < 3; i++) c->io[3 + i] = i < n->nout ? n->out[i] : NULL;
-  c->nio = 6;
+  c->io[MLC_LAYERNORM_X] = n->in[0];
+  c->io[MLC_LAYERNORM_SCALE] = n->in[1];
+  c->io[MLC_LAYERNORM_BIAS] = p->has_bias ? n->in[2] : NULL;
+  c->io[MLC_LAYERNORM_Y] = n->out[0];
+  c->io[MLC_LAYERNORM_MEAN] = n->nout > 1 ? n->out[1] : NULL;
+  c->io[MLC_LAYERNORM_INVSTD] = n->nout > 2 ? n->out[2] : NULL;
+  c->nio = MLC_LAYERNORM_NIO;
 }
 
 /* Softmax's [outer, len, inner]: before opset 13 the input is coerced to 2-D
@@ -485,9 +496,9 @@ void lower_Softmax(Graph *g, Node *n, Lowering *L) {
   MlcSoftmax *p = KC_PARAMS(c, MlcSoftmax);
   softmax_dims(n, &p->outer, &p->len, &p->inner);
   p->log = n->op == OP_LogSoftmax;
-  c->io[0] = n->in[0];
-  c->io[1] = n->out[0];
-  c->nio = 2;
+  c->io[MLC_SOFTMAX_X] = n->in[0];
+  c->io[MLC_SOFTMAX_Y] = n->out[0];
+  c->nio = MLC_SOFTMAX_NIO;
 }
 
 /* ---- MatMul and Gemm ----------------------------------------------------- */
@@ -572,11 +583,13 @@ void lower_MatMul(Graph *g, Node *n, Lowering *L) {
     for (int d = 0; d < p->brank; d++) p->m *= p->bdims[d];
     p->brank = 0;
   }
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = n->out[0];
-  c->io[3] = f64 ? NULL : lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
-  c->nio = f64 ? 3 : 4;
+  c->io[MLC_MATMUL_A] = n->in[0];
+  c->io[MLC_MATMUL_B] = n->in[1];
+  c->io[MLC_MATMUL_Y] = n->out[0];
+  if (!f64)
+    c->io[MLC_MATMUL_SCRATCH] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
+  /* matmul_f64 ends at Y: it has no scratch slot */
+  c->nio = f64 ? MLC_MATMUL_Y + 1 : MLC_MATMUL_NIO;
 }
 
 /* Gemm's m, n, k, and C's element strides when broadcast to m x n */
@@ -626,10 +639,11 @@ void lower_Gemm(Graph *g, Node *n, Lowering *L) {
   p->beta = (float)attr_f(n, "beta", 1.0);
   p->has_c = n->nin > 2 && n->in[2];
   p->act = MLC_ACT_NONE;
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = p->has_c ? n->in[2] : NULL;
-  c->io[3] = n->out[0];
-  c->io[4] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
-  c->nio = 5;
+  c->io[MLC_GEMM_A] = n->in[0];
+  c->io[MLC_GEMM_B] = n->in[1];
+  c->io[MLC_GEMM_C] = p->has_c ? n->in[2] : NULL;
+  c->io[MLC_GEMM_Y] = n->out[0];
+  c->io[MLC_GEMM_SCRATCH] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
+  /* no residual slot: mlc.FusedGemm adds it */
+  c->nio = MLC_GEMM_SCRATCH + 1;
 }

@@ -138,11 +138,11 @@ void lower_RowNorm(Graph *g, Node *n, Lowering *L) {
   /* empty tensors still need divisors */
   if (p->sdiv < 1) p->sdiv = 1;
   if (p->smod < 1) p->smod = 1;
-  c->io[0] = x;
-  c->io[1] = separate ? NULL : scale;
-  c->io[2] = bias;
-  c->io[3] = y;
-  c->nio = 4;
+  c->io[MLC_ROWNORM_X] = x;
+  c->io[MLC_ROWNORM_SCALE] = separate ? NULL : scale;
+  c->io[MLC_ROWNORM_BIAS] = bias;
+  c->io[MLC_ROWNORM_Y] = y;
+  c->nio = MLC_ROWNORM_NIO;
   if (separate) {
     Value *ins[2] = {y, scale};
     lower_ew(g, n, L, "mul", DT_FLOAT, ins, y, 0, 0);
@@ -195,15 +195,19 @@ void infer_LRN(Graph *g, Node *n) {
 
 /* x -> y through a float32 kernel whose io is x, y; the params are filled by
  * fill. (Calls are appended in order, and appending may move earlier ones:
- * the kernel's call is made after its input conversions, and not kept.) */
+ * the kernel's call is made after its input conversions, and not kept.) The
+ * kernels are lpnorm_f32 and lrn_f32, whose slots must agree. */
+_Static_assert((int)MLC_LPNORM_X == (int)MLC_LRN_X && (int)MLC_LPNORM_Y == (int)MLC_LRN_Y &&
+                   (int)MLC_LPNORM_NIO == (int)MLC_LRN_NIO,
+               "lpnorm_f32 and lrn_f32 share one io layout");
 static void lower_unary_f32(Graph *g, Node *n, Lowering *L, int kernel,
                             void (*fill)(const Node *n, void *params)) {
   Value *y = lower_out_as(g, n->out[0], DT_FLOAT), *x = lower_as_type(g, L, n->in[0], DT_FLOAT);
   KCall *c = lower_add(g, L, kernel);
   fill(n, c->params);
-  c->io[0] = x;
-  c->io[1] = y;
-  c->nio = 2;
+  c->io[MLC_LPNORM_X] = x;
+  c->io[MLC_LPNORM_Y] = y;
+  c->nio = MLC_LPNORM_NIO;
   lower_finish(g, L, y, n->out[0]);
 }
 
@@ -255,9 +259,9 @@ static void mean_call(Graph *g, Lowering *L, Value *x, Value *y, const int64_t *
     p->axes[d] = flags[d];
   }
   p->kind = MLC_RED_MEAN;
-  c->io[0] = x;
-  c->io[1] = y;
-  c->nio = 2;
+  c->io[MLC_REDUCE_X] = x;
+  c->io[MLC_REDUCE_Y] = y;
+  c->nio = MLC_REDUCE_NIO;
 }
 
 /* computes in double for double, else in float32; every call writes a

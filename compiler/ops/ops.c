@@ -55,9 +55,9 @@ KCall *lower_cast(Graph *g, Lowering *L, Value *src, Value *dst) {
   p->count = ir_numel(dst);
   p->from = src->dtype;
   p->to = dst->dtype;
-  c->io[0] = src;
-  c->io[1] = dst;
-  c->nio = 2;
+  c->io[MLC_CAST_X] = src;
+  c->io[MLC_CAST_Y] = dst;
+  c->nio = MLC_CAST_NIO;
   return c;
 }
 
@@ -123,6 +123,7 @@ KCall *lower_ew(Graph *g, Node *n, Lowering *L, const char *fn, DType t,
   p->count = ir_numel(out);
   for (int d = 0; d < out->rank; d++) p->dims[d] = out->dims[d];
   int64_t *s[3] = {p->s0, p->s1, p->s2};
+  /* the ew kernels' arity varies, so their slots have no names: inputs, then the output */
   for (int i = 0; i < nin; i++) {
     c->io[i] = ins[i];
     bcast_strides(ins[i], out, s[i]);
@@ -142,9 +143,9 @@ KCall *lower_copy_all(Graph *g, Lowering *L, Value *src, Value *dst) {
   p->dims[0] = ir_numel(dst);
   p->src_strides[0] = 1;
   p->dst_strides[0] = 1;
-  c->io[0] = src;
-  c->io[1] = dst;
-  c->nio = 2;
+  c->io[MLC_COPY_SRC] = src;
+  c->io[MLC_COPY_DST] = dst;
+  c->nio = MLC_COPY_NIO;
   return c;
 }
 
@@ -154,7 +155,7 @@ Value *lower_scalar(Graph *g, DType t, double x) {
   k->dtype = t;
   ir_set_shape(k, 0, NULL);
   MlcCast p = {.count = 1, .from = DT_DOUBLE, .to = t};
-  void *io[2] = {&x, ir_alloc_data(g, k)};
+  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = &x, [MLC_CAST_Y] = ir_alloc_data(g, k)};
   mlc_rt_cast(&p, io);
   return k;
 }
@@ -209,7 +210,7 @@ Value *lower_as_type(Graph *g, Lowering *L, Value *v, DType t) {
   Value *r = lower_temp(g, t, v->rank, v->dims);
   if (v->data) {
     MlcCast p = {.count = ir_numel(v), .from = v->dtype, .to = t};
-    void *io[2] = {v->data, ir_alloc_data(g, r)};
+    void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = v->data, [MLC_CAST_Y] = ir_alloc_data(g, r)};
     mlc_rt_cast(&p, io);
     return r;
   }

@@ -130,9 +130,9 @@ void lower_Reduce(Graph *g, Node *n, Lowering *L) {
     p->dims[p->rank] = x->dims[d];
     p->axes[p->rank++] = reduced[d];
   }
-  c->io[0] = n->in[0];
-  c->io[1] = n->out[0];
-  c->nio = 2;
+  c->io[MLC_REDUCE_X] = n->in[0];
+  c->io[MLC_REDUCE_Y] = n->out[0];
+  c->nio = MLC_REDUCE_NIO;
 }
 
 /* ---- ArgMax / ArgMin ---------------------------------------------------- */
@@ -183,7 +183,7 @@ void lower_Arg(Graph *g, Node *n, Lowering *L) {
   p->len = x->dims[axis];
   p->select_last = n->opset >= 12 && attr_i(n, "select_last_index", 0) != 0;
   p->is_min = n->op == OP_ArgMin;
-  c->io[0] = n->in[0];
-  c->io[1] = n->out[0];
-  c->nio = 2;
+  c->io[MLC_ARGMAX_X] = n->in[0];
+  c->io[MLC_ARGMAX_Y] = n->out[0];
+  c->nio = MLC_ARGMAX_NIO;
 }

@@ -108,9 +108,9 @@ static void emit_copy(Graph *g, Lowering *L, Value *src, Value *dst, int64_t ele
   }
   p->src_off = soff;
   p->dst_off = doff;
-  c->io[0] = src;
-  c->io[1] = dst;
-  c->nio = 2;
+  c->io[MLC_COPY_SRC] = src;
+  c->io[MLC_COPY_DST] = dst;
+  c->nio = MLC_COPY_NIO;
 }
 
 void lower_strided_copy(Graph *g, const Node *n, Lowering *L, Value *src, Value *dst,
@@ -151,15 +151,15 @@ void lower_fill(Graph *g, Lowering *L, Value *dst, int64_t bits) {
   p->count = ir_numel(dst);
   p->elem = (int64_t)dtype_size(dst->dtype);
   p->bits = bits;
-  c->io[0] = dst;
-  c->nio = 1;
+  c->io[MLC_FILL_DST] = dst;
+  c->nio = MLC_FILL_NIO;
 }
 
 /* the runtime's cast kernel, on one element: the compiler converts values
  * exactly as generated code does */
 static void cast_one(DType from, const void *src, DType to, void *dst) {
   MlcCast p = {1, from, to, 0};
-  void *io[2] = {(void *)src, dst};
+  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = (void *)src, [MLC_CAST_Y] = dst};
   mlc_rt_cast(&p, io);
 }
 
