@@ -83,8 +83,8 @@ static void col2im_plane(const float *col, float *y, const ColGeo *g) {
 
 void mlc_rt_col2im_f32(const void *params, void *const *io) {
   const MlcCol2Im *p = (const MlcCol2Im *)params;
-  const float *col = (const float *)io[0];
-  float *y = (float *)io[1];
+  const float *col = (const float *)io[MLC_COL2IM_COLS];
+  float *y = (float *)io[MLC_COL2IM_Y];
   ColGeo g;
   col_geo(p->nsp, p->img, p->cols, p->k, p->stride, p->dil, p->pad_begin, &g);
   const int64_t imgpix = g.img[0] * g.img[1] * g.img[2];
@@ -96,9 +96,10 @@ void mlc_rt_col2im_f32(const void *params, void *const *io) {
 
 void mlc_rt_convtranspose_f32(const void *params, void *const *io) {
   const MlcConv *p = (const MlcConv *)params;
-  const float *x = (const float *)io[0], *w = (const float *)io[1];
-  const float *bias = p->has_bias ? (const float *)io[2] : NULL;
-  float *y = (float *)io[3], *col = (float *)io[4];
+  const float *x = (const float *)io[MLC_CONVTRANSPOSE_X];
+  const float *w = (const float *)io[MLC_CONVTRANSPOSE_W];
+  const float *bias = p->has_bias ? (const float *)io[MLC_CONVTRANSPOSE_BIAS] : NULL;
+  float *y = (float *)io[MLC_CONVTRANSPOSE_Y], *col = (float *)io[MLC_CONVTRANSPOSE_SCRATCH];
   ColGeo g;
   col_geo(p->nsp, p->out_sp, p->in_sp, p->k, p->stride, p->dil, p->pad_begin, &g);
   const int64_t kvol = g.k[0] * g.k[1] * g.k[2];
@@ -110,9 +111,9 @@ void mlc_rt_convtranspose_f32(const void *params, void *const *io) {
   float *gemm_scratch = col + mg * kvol * inpix;
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {
-      void *gio[5] = {(void *)(w + gi * cg * mg * kvol),
-                      (void *)(x + (n * p->c + gi * cg) * inpix), NULL, col,
-                      gemm_scratch};
+      void *gio[MLC_GEMM_NIO] = {[MLC_GEMM_A] = (void *)(w + gi * cg * mg * kvol),
+                                 [MLC_GEMM_B] = (void *)(x + (n * p->c + gi * cg) * inpix),
+                                 [MLC_GEMM_Y] = col, [MLC_GEMM_SCRATCH] = gemm_scratch};
       mlc_rt_gemm_f32(&gp, gio);
       for (int64_t mi = 0; mi < mg; mi++) {
         int64_t oc = gi * mg + mi;
@@ -127,9 +128,9 @@ void mlc_rt_convtranspose_f32(const void *params, void *const *io) {
 
 void mlc_rt_maxunpool(const void *params, void *const *io) {
   const MlcMaxUnpool *p = (const MlcMaxUnpool *)params;
-  const char *x = (const char *)io[0];
-  const int64_t *ind = (const int64_t *)io[1];
-  char *y = (char *)io[2];
+  const char *x = (const char *)io[MLC_MAXUNPOOL_X];
+  const int64_t *ind = (const int64_t *)io[MLC_MAXUNPOOL_INDICES];
+  char *y = (char *)io[MLC_MAXUNPOOL_Y];
   const int r = (int)p->rank;
   int64_t in_count = 1, out_count = 1;
   for (int d = 0; d < r; d++) {
@@ -167,8 +168,9 @@ static int64_t clamp_to(int64_t v, int64_t n) { return v < 0 ? 0 : (v > n ? n : 
 
 void mlc_rt_maxroipool_f32(const void *params, void *const *io) {
   const MlcMaxRoiPool *p = (const MlcMaxRoiPool *)params;
-  const float *x = (const float *)io[0], *rois = (const float *)io[1];
-  float *y = (float *)io[2];
+  const float *x = (const float *)io[MLC_MAXROIPOOL_X];
+  const float *rois = (const float *)io[MLC_MAXROIPOOL_ROIS];
+  float *y = (float *)io[MLC_MAXROIPOOL_Y];
   const int64_t oh = p->out_h, ow = p->out_w, plane = p->h * p->w;
   for (int64_t r = 0; r < p->nrois; r++) {
     const float *roi = rois + r * 5;
@@ -271,11 +273,12 @@ static int nms_suppress(const float *a, const float *b, int center, float thr) {
 
 void mlc_rt_nms_f32(const void *params, void *const *io) {
   const MlcNms *p = (const MlcNms *)params;
-  const float *boxes = (const float *)io[0], *scores = (const float *)io[1];
-  const int64_t *max_out = (const int64_t *)io[2];
-  const float *iou = (const float *)io[3], *score_thr = (const float *)io[4];
-  int64_t *sel = (int64_t *)io[5], *count = (int64_t *)io[6];
-  int64_t *cand = (int64_t *)io[7], *kept = cand + p->boxes;
+  const float *boxes = (const float *)io[MLC_NMS_BOXES];
+  const float *scores = (const float *)io[MLC_NMS_SCORES];
+  const int64_t *max_out = (const int64_t *)io[MLC_NMS_MAX_OUT];
+  const float *iou = (const float *)io[MLC_NMS_IOU], *score_thr = (const float *)io[MLC_NMS_SCORE];
+  int64_t *sel = (int64_t *)io[MLC_NMS_SELECTED], *count = (int64_t *)io[MLC_NMS_COUNT];
+  int64_t *cand = (int64_t *)io[MLC_NMS_SCRATCH], *kept = cand + p->boxes;
   int64_t most = max_out && *max_out > 0 ? *max_out : 0, out = 0;
   float thr = iou ? *iou : 0;
   const int center = p->center_point_box != 0;

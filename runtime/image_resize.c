@@ -60,14 +60,14 @@ RESIZE_AXIS(resize_df, double, float)
 
 void mlc_rt_resize(const void *params, void *const *io) {
   const MlcResize *p = (const MlcResize *)params;
-  const int64_t *idx = (const int64_t *)io[1];
-  const double *w = (const double *)io[2];
+  const int64_t *idx = (const int64_t *)io[MLC_RESIZE_IDX];
+  const double *w = (const double *)io[MLC_RESIZE_W];
   if (p->in_f64 && p->out_f64)
-    resize_dd(p, (const double *)io[0], idx, w, (double *)io[3]);
+    resize_dd(p, (const double *)io[MLC_RESIZE_X], idx, w, (double *)io[MLC_RESIZE_Y]);
   else if (p->in_f64)
-    resize_df(p, (const double *)io[0], idx, w, (float *)io[3]);
+    resize_df(p, (const double *)io[MLC_RESIZE_X], idx, w, (float *)io[MLC_RESIZE_Y]);
   else if (p->out_f64)
-    resize_fd(p, (const float *)io[0], idx, w, (double *)io[3]);
+    resize_fd(p, (const float *)io[MLC_RESIZE_X], idx, w, (double *)io[MLC_RESIZE_Y]);
   else
-    resize_ff(p, (const float *)io[0], idx, w, (float *)io[3]);
+    resize_ff(p, (const float *)io[MLC_RESIZE_X], idx, w, (float *)io[MLC_RESIZE_Y]);
 }

@@ -140,8 +140,9 @@ static double sample(const float *p, const Plane *pl, const double *x) {
 
 void mlc_rt_gridsample_f32(const void *params, void *const *io) {
   const MlcGridSample *p = (const MlcGridSample *)params;
-  const float *x = (const float *)io[0], *grid = (const float *)io[1];
-  float *y = (float *)io[2];
+  const float *x = (const float *)io[MLC_GRIDSAMPLE_X];
+  const float *grid = (const float *)io[MLC_GRIDSAMPLE_GRID];
+  float *y = (float *)io[MLC_GRIDSAMPLE_Y];
   const int nsp = (int)p->nsp, off = 3 - nsp;
   Plane pl = {{1, 1, 1}, (int)p->mode, (int)p->padding, p->align_corners != 0};
   int64_t inpix = 1, npts = 1;
@@ -179,8 +180,8 @@ void mlc_rt_gridsample_f32(const void *params, void *const *io) {
 
 void mlc_rt_affinegrid_f32(const void *params, void *const *io) {
   const MlcAffineGrid *p = (const MlcAffineGrid *)params;
-  const float *theta = (const float *)io[0];
-  float *y = (float *)io[1];
+  const float *theta = (const float *)io[MLC_AFFINEGRID_THETA];
+  float *y = (float *)io[MLC_AFFINEGRID_Y];
   const int nsp = (int)p->nsp;
   int64_t npts = 1;
   for (int s = 0; s < nsp; s++) npts *= p->sp[s];
@@ -251,11 +252,12 @@ static void deform_columns(const MlcDeformConv *p, const float *x, const float *
 
 void mlc_rt_deformconv_f32(const void *params, void *const *io) {
   const MlcDeformConv *p = (const MlcDeformConv *)params;
-  const float *x = (const float *)io[0], *w = (const float *)io[1];
-  const float *offset = (const float *)io[2];
-  const float *bias = p->has_bias ? (const float *)io[3] : NULL;
-  const float *mask = p->has_mask ? (const float *)io[4] : NULL;
-  float *y = (float *)io[5], *col = (float *)io[6];
+  const float *x = (const float *)io[MLC_DEFORMCONV_X];
+  const float *w = (const float *)io[MLC_DEFORMCONV_W];
+  const float *offset = (const float *)io[MLC_DEFORMCONV_OFFSET];
+  const float *bias = p->has_bias ? (const float *)io[MLC_DEFORMCONV_BIAS] : NULL;
+  const float *mask = p->has_mask ? (const float *)io[MLC_DEFORMCONV_MASK] : NULL;
+  float *y = (float *)io[MLC_DEFORMCONV_Y], *col = (float *)io[MLC_DEFORMCONV_SCRATCH];
   int64_t npix = 1, kvol = 1;
   for (int s = 0; s < p->nsp; s++) {
     npix *= p->out_sp[s];
@@ -269,9 +271,11 @@ void mlc_rt_deformconv_f32(const void *params, void *const *io) {
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {
       deform_columns(p, x, offset, mask, n, gi, col);
-      void *gio[5] = {(void *)(w + gi * mg * cg * kvol), col,
-                      bias ? (void *)(bias + gi * mg) : NULL,
-                      y + (n * p->m + gi * mg) * npix, gemm_scratch};
+      void *gio[MLC_GEMM_NIO] = {[MLC_GEMM_A] = (void *)(w + gi * mg * cg * kvol),
+                                 [MLC_GEMM_B] = col,
+                                 [MLC_GEMM_C] = bias ? (void *)(bias + gi * mg) : NULL,
+                                 [MLC_GEMM_Y] = y + (n * p->m + gi * mg) * npix,
+                                 [MLC_GEMM_SCRATCH] = gemm_scratch};
       mlc_rt_gemm_f32(&gp, gio);
     }
 }
@@ -327,9 +331,10 @@ static int64_t roi_grid(const MlcRoiAlign *p, double extent, int64_t bins) {
 
 void mlc_rt_roialign_f32(const void *params, void *const *io) {
   const MlcRoiAlign *p = (const MlcRoiAlign *)params;
-  const float *x = (const float *)io[0], *rois = (const float *)io[1];
-  const int64_t *bidx = (const int64_t *)io[2];
-  float *y = (float *)io[3];
+  const float *x = (const float *)io[MLC_ROIALIGN_X];
+  const float *rois = (const float *)io[MLC_ROIALIGN_ROIS];
+  const int64_t *bidx = (const int64_t *)io[MLC_ROIALIGN_BATCH_INDICES];
+  float *y = (float *)io[MLC_ROIALIGN_Y];
   const int64_t oh = p->out_h, ow = p->out_w, plane = p->h * p->w;
   const double off = p->half_pixel ? 0.5 : 0.0, sc = p->spatial_scale;
   for (int64_t r = 0; r < p->nrois; r++) {

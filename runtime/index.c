@@ -133,12 +133,12 @@ static void elems_next(const MlcElems *p, ElemsWalk *w) {
 
 void mlc_rt_gather_elements(const void *params, void *const *io) {
   const MlcElems *p = (const MlcElems *)params;
-  const char *data = (const char *)io[0];
-  char *y = (char *)io[2];
+  const char *data = (const char *)io[MLC_GATHER_ELEMENTS_DATA];
+  char *y = (char *)io[MLC_GATHER_ELEMENTS_Y];
   int64_t e = p->elem, i, off;
   ElemsWalk w;
   for (elems_start(p, &w), i = 0; i < w.count; i++, elems_next(p, &w)) {
-    off = elems_offset(p, &w, io[1], i);
+    off = elems_offset(p, &w, io[MLC_GATHER_ELEMENTS_INDICES], i);
     if (off < 0) memset(y + i * e, 0, (size_t)e);
     else memcpy(y + i * e, data + off * e, (size_t)e);
   }
@@ -146,14 +146,14 @@ void mlc_rt_gather_elements(const void *params, void *const *io) {
 
 void mlc_rt_scatter_elements(const void *params, void *const *io) {
   const MlcElems *p = (const MlcElems *)params;
-  const char *upd = (const char *)io[2];
-  char *y = (char *)io[3];
+  const char *upd = (const char *)io[MLC_SCATTER_ELEMENTS_UPDATES];
+  char *y = (char *)io[MLC_SCATTER_ELEMENTS_Y];
   apply_fn f = apply_for(p->dtype, p->reduction);
   int64_t e = p->elem, i, off;
   ElemsWalk w;
-  copy_input(y, io[0], p->data_count * e);
+  copy_input(y, io[MLC_SCATTER_ELEMENTS_DATA], p->data_count * e);
   for (elems_start(p, &w), i = 0; i < w.count; i++, elems_next(p, &w)) {
-    off = elems_offset(p, &w, io[1], i);
+    off = elems_offset(p, &w, io[MLC_SCATTER_ELEMENTS_INDICES], i);
     if (off >= 0) put(y + off * e, upd + i * e, 1, e, f, p->reduction);
   }
 }
@@ -175,12 +175,12 @@ static int64_t nd_offset(const MlcND *p, const int64_t *idx, int64_t b, int64_t 
 
 void mlc_rt_gather_nd(const void *params, void *const *io) {
   const MlcND *p = (const MlcND *)params;
-  const char *data = (const char *)io[0];
-  char *y = (char *)io[2];
+  const char *data = (const char *)io[MLC_GATHER_ND_DATA];
+  char *y = (char *)io[MLC_GATHER_ND_Y];
   int64_t sb = p->slice * p->elem, b, t;
   for (b = 0; b < p->batch; b++)
     for (t = 0; t < p->nidx; t++, y += sb) {
-      int64_t off = nd_offset(p, (const int64_t *)io[1], b, t);
+      int64_t off = nd_offset(p, (const int64_t *)io[MLC_GATHER_ND_INDICES], b, t);
       if (off < 0) memset(y, 0, (size_t)sb);
       else memcpy(y, data + off * p->elem, (size_t)sb);
     }
@@ -188,14 +188,14 @@ void mlc_rt_gather_nd(const void *params, void *const *io) {
 
 void mlc_rt_scatter_nd(const void *params, void *const *io) {
   const MlcND *p = (const MlcND *)params;
-  const char *upd = (const char *)io[2];
-  char *y = (char *)io[3];
+  const char *upd = (const char *)io[MLC_SCATTER_ND_UPDATES];
+  char *y = (char *)io[MLC_SCATTER_ND_Y];
   apply_fn f = apply_for(p->dtype, p->reduction);
   int64_t sb = p->slice * p->elem, b, t;
-  copy_input(y, io[0], p->data_count * p->elem);
+  copy_input(y, io[MLC_SCATTER_ND_DATA], p->data_count * p->elem);
   for (b = 0; b < p->batch; b++)
     for (t = 0; t < p->nidx; t++, upd += sb) {
-      int64_t off = nd_offset(p, (const int64_t *)io[1], b, t);
+      int64_t off = nd_offset(p, (const int64_t *)io[MLC_SCATTER_ND_INDICES], b, t);
       if (off >= 0) put(y + off * p->elem, upd, p->slice, p->elem, f, p->reduction);
     }
 }
@@ -230,9 +230,11 @@ IDX_TYPES(CUM)
 
 void mlc_rt_cumulative(const void *params, void *const *io) {
   const MlcCum *p = (const MlcCum *)params;
+  const void *x = io[MLC_CUMULATIVE_X];
+  void *y = io[MLC_CUMULATIVE_Y];
   switch (p->dtype) {
 #define CASE(sfx, T, code, K)                                                 \
-  case code: cum_##sfx(p, (const T *)io[0], (T *)io[1]); break;
+  case code: cum_##sfx(p, (const T *)x, (T *)y); break;
     IDX_TYPES(CASE)
 #undef CASE
   default: break;
@@ -282,9 +284,9 @@ static void merge_sort(int64_t *v, int64_t *tmp, int64_t n, before_fn before,
 
 void mlc_rt_topk(const void *params, void *const *io) {
   const MlcTopK *p = (const MlcTopK *)params;
-  const char *x = (const char *)io[0];
-  char *vals = (char *)io[1];
-  int64_t *inds = (int64_t *)io[2], *order = (int64_t *)io[3];
+  const char *x = (const char *)io[MLC_TOPK_X];
+  char *vals = (char *)io[MLC_TOPK_VALUES];
+  int64_t *inds = (int64_t *)io[MLC_TOPK_INDICES], *order = (int64_t *)io[MLC_TOPK_SCRATCH];
   int64_t len = p->len, in = p->inner, k = p->k < p->len ? p->k : p->len, o, i, j;
   size_t e;
   before_fn before;
@@ -338,17 +340,17 @@ static double lu_det(double *a, int64_t n) {
 
 void mlc_rt_det(const void *params, void *const *io) {
   const MlcDet *p = (const MlcDet *)params;
-  double *a = (double *)io[2];
+  double *a = (double *)io[MLC_DET_SCRATCH];
   int64_t nn = p->n * p->n, b, j;
   for (b = 0; b < p->batch; b++) {
     if (p->dtype == MLC_DT_FLOAT) {
-      const float *x = (const float *)io[0] + b * nn;
+      const float *x = (const float *)io[MLC_DET_X] + b * nn;
       for (j = 0; j < nn; j++) a[j] = x[j];
-      ((float *)io[1])[b] = (float)lu_det(a, p->n);
+      ((float *)io[MLC_DET_Y])[b] = (float)lu_det(a, p->n);
     } else {
-      const double *x = (const double *)io[0] + b * nn;
+      const double *x = (const double *)io[MLC_DET_X] + b * nn;
       for (j = 0; j < nn; j++) a[j] = x[j];
-      ((double *)io[1])[b] = lu_det(a, p->n);
+      ((double *)io[MLC_DET_Y])[b] = lu_det(a, p->n);
     }
   }
 }
@@ -403,9 +405,11 @@ IDX_TYPES(EINSUM)
 
 void mlc_rt_einsum(const void *params, void *const *io) {
   const MlcEinsum *p = (const MlcEinsum *)params;
+  const void *a = io[MLC_EINSUM_A], *b = io[MLC_EINSUM_B];
+  void *y = io[MLC_EINSUM_Y];
   switch (p->dtype) {
 #define CASE(sfx, T, code, K)                                                 \
-  case code: einsum_##sfx(p, (const T *)io[0], (const T *)io[1], (T *)io[2]); break;
+  case code: einsum_##sfx(p, (const T *)a, (const T *)b, (T *)y); break;
     IDX_TYPES(CASE)
 #undef CASE
   default: break;

@@ -14,9 +14,9 @@
 
 void mlc_rt_onehot(const void *params, void *const *io) {
   const MlcOneHot *p = (const MlcOneHot *)params;
-  const int64_t *idx = (const int64_t *)io[0];
-  const char *off = (const char *)io[1], *on = off + p->elem;
-  char *y = (char *)io[2];
+  const int64_t *idx = (const int64_t *)io[MLC_ONEHOT_INDICES];
+  const char *off = (const char *)io[MLC_ONEHOT_VALUES], *on = off + p->elem;
+  char *y = (char *)io[MLC_ONEHOT_Y];
   int64_t o, d, i, e = p->elem;
   for (o = 0; o < p->outer; o++)
     for (d = 0; d < p->depth; d++)
@@ -31,9 +31,9 @@ void mlc_rt_onehot(const void *params, void *const *io) {
 
 void mlc_rt_trilu(const void *params, void *const *io) {
   const MlcTrilu *p = (const MlcTrilu *)params;
-  const char *x = (const char *)io[0];
-  char *y = (char *)io[2];
-  int64_t k = io[1] ? *(const int64_t *)io[1] : p->k, e = p->elem, b, i;
+  const char *x = (const char *)io[MLC_TRILU_X];
+  char *y = (char *)io[MLC_TRILU_Y];
+  int64_t k = io[MLC_TRILU_K] ? *(const int64_t *)io[MLC_TRILU_K] : p->k, e = p->elem, b, i;
   int64_t rows = p->rows, cols = p->cols, row = cols * e;
   /* beyond these bounds every k keeps everything or nothing */
   if (k < -rows) k = -rows;
@@ -55,9 +55,9 @@ void mlc_rt_trilu(const void *params, void *const *io) {
 
 void mlc_rt_reverse_sequence(const void *params, void *const *io) {
   const MlcRevSeq *p = (const MlcRevSeq *)params;
-  const char *x = (const char *)io[0];
-  const int64_t *lens = (const int64_t *)io[1];
-  char *y = (char *)io[2];
+  const char *x = (const char *)io[MLC_REVERSE_SEQUENCE_X];
+  const int64_t *lens = (const int64_t *)io[MLC_REVERSE_SEQUENCE_LENGTHS];
+  char *y = (char *)io[MLC_REVERSE_SEQUENCE_Y];
   int64_t pos[MLC_RT_MAX_RANK] = {0}, stride[MLC_RT_MAX_RANK], count = 1, s = 1, i;
   int r = (int)p->rank, d, ta = (int)p->time_axis, ba = (int)p->batch_axis;
   for (d = r - 1; d >= 0; d--) {
@@ -81,12 +81,12 @@ void mlc_rt_reverse_sequence(const void *params, void *const *io) {
 
 void mlc_rt_tensor_scatter(const void *params, void *const *io) {
   const MlcTensorScatter *p = (const MlcTensorScatter *)params;
-  const char *upd = (const char *)io[1];
-  const int64_t *at = (const int64_t *)io[2];
-  char *y = (char *)io[3];
+  const char *upd = (const char *)io[MLC_TENSOR_SCATTER_UPDATE];
+  const int64_t *at = (const int64_t *)io[MLC_TENSOR_SCATTER_INDICES];
+  char *y = (char *)io[MLC_TENSOR_SCATTER_Y];
   int64_t rb = p->row_bytes, r, s;
-  if (y != io[0] && p->pre * p->max_seq * rb > 0)
-    memcpy(y, io[0], (size_t)(p->pre * p->max_seq * rb));
+  if (y != io[MLC_TENSOR_SCATTER_CACHE] && p->pre * p->max_seq * rb > 0)
+    memcpy(y, io[MLC_TENSOR_SCATTER_CACHE], (size_t)(p->pre * p->max_seq * rb));
   if (p->max_seq <= 0 || p->per_batch <= 0) return;
   for (r = 0; r < p->pre; r++) {
     int64_t first = at ? at[r / p->per_batch] : 0;
@@ -126,8 +126,8 @@ static int is_nonzero(const unsigned char *x, int64_t i, int64_t t, int64_t size
 
 void mlc_rt_nonzero(const void *params, void *const *io) {
   const MlcNonZero *p = (const MlcNonZero *)params;
-  const unsigned char *x = (const unsigned char *)io[0];
-  int64_t *y = (int64_t *)io[1], *nnz = (int64_t *)io[2];
+  const unsigned char *x = (const unsigned char *)io[MLC_NONZERO_X];
+  int64_t *y = (int64_t *)io[MLC_NONZERO_Y], *nnz = (int64_t *)io[MLC_NONZERO_NNZ];
   int64_t size = p->dtype == MLC_DT_DOUBLE || p->dtype == MLC_DT_INT64 ||
                  p->dtype == MLC_DT_UINT64 ? 8
                  : p->dtype == MLC_DT_FLOAT || p->dtype == MLC_DT_INT32 ||

@@ -71,7 +71,7 @@ int image_const_floats(const Node *n, int input, double *out, int max) {
                     v->name, (long long)k, max);
   /* through the runtime's cast: float16 and bfloat16 scales too */
   MlcCast p = {.count = k, .from = v->dtype, .to = DT_DOUBLE};
-  void *io[2] = {v->data, out};
+  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = v->data, [MLC_CAST_Y] = out};
   if (k) mlc_rt_cast(&p, io);
   return (int)k;
 }
@@ -93,6 +93,8 @@ KCall *image_call(Graph *g, Lowering *L, const Node *n, int kernel, int nin, uns
   *y = out->dtype == DT_FLOAT ? out : lower_temp(g, DT_FLOAT, out->rank, out->dims);
   /* added last: the casts above may move the calls array */
   KCall *c = lower_add(g, L, kernel);
+  /* by position, as this serves several kernels: each lists its inputs'
+   * slots first, then y's; callers pass y's slot name as nin */
   for (int i = 0; i < nin; i++) c->io[i] = in[i];
   c->io[nin] = *y;
   c->nio = nin + 1;
@@ -463,11 +465,11 @@ static void lower_resize_axis(Graph *g, const Node *n, Lowering *L, const Resize
   p->in_f64 = src->dtype == DT_DOUBLE;
   p->out_f64 = dst->dtype == DT_DOUBLE;
   p->extrap = P->extrap;
-  c->io[0] = src;
-  c->io[1] = idx;
-  c->io[2] = w;
-  c->io[3] = dst;
-  c->nio = 4;
+  c->io[MLC_RESIZE_X] = src;
+  c->io[MLC_RESIZE_IDX] = idx;
+  c->io[MLC_RESIZE_W] = w;
+  c->io[MLC_RESIZE_Y] = dst;
+  c->nio = MLC_RESIZE_NIO;
 }
 
 void lower_Resize(Graph *g, Node *n, Lowering *L) {
@@ -686,10 +688,10 @@ void lower_MaxUnpool(Graph *g, Node *n, Lowering *L) {
   p->rank = x->rank;
   p->count = ir_numel(x);
   p->elem = (int64_t)dtype_size(x->dtype);
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = n->out[0];
-  c->nio = 3;
+  c->io[MLC_MAXUNPOOL_X] = n->in[0];
+  c->io[MLC_MAXUNPOOL_INDICES] = n->in[1];
+  c->io[MLC_MAXUNPOOL_Y] = n->out[0];
+  c->nio = MLC_MAXUNPOOL_NIO;
 }
 
 /* ---- LpPool and GlobalLpPool --------------------------------------------------- */
@@ -752,7 +754,7 @@ void lower_GlobalLpPool(Graph *g, Node *n, Lowering *L) {
   }
   p->kind = MLC_POOL_LP;
   p->p = lp_p(n);
-  c->io[0] = n->in[0];
-  c->io[1] = n->out[0];
-  c->nio = 3;
+  c->io[MLC_POOL_X] = n->in[0];
+  c->io[MLC_POOL_Y] = n->out[0];
+  c->nio = MLC_POOL_NIO; /* MLC_POOL_INDICES stays NULL: Lp has no argmax */
 }

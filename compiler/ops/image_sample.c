@@ -166,7 +166,7 @@ void lower_ConvTranspose(Graph *g, Node *n, Lowering *L) {
   int64_t c, m, group, kvol = 1, inpix = 1;
   convt_geo(g, n, &t, &c, &m, &group);
   Value *y;
-  KCall *call = image_call(g, L, n, K_convtranspose_f32, 3, 0, &y);
+  KCall *call = image_call(g, L, n, K_convtranspose_f32, MLC_CONVTRANSPOSE_Y, 0, &y);
   MlcConv *p = KC_PARAMS(call, MlcConv);
   p->n = n->in[0]->dims[0];
   p->c = c;
@@ -186,8 +186,9 @@ void lower_ConvTranspose(Graph *g, Node *n, Lowering *L) {
   p->has_bias = n->nin > 2 && n->in[2];
   int64_t rows = mul_checked(n, m / group, kvol);
   int64_t cols = mul_checked(n, rows, inpix);
-  call->io[4] = lower_scratch(g, cols + mlc_rt_gemm_scratch(rows, inpix, c / group));
-  call->nio = 5;
+  call->io[MLC_CONVTRANSPOSE_SCRATCH] =
+      lower_scratch(g, cols + mlc_rt_gemm_scratch(rows, inpix, c / group));
+  call->nio = MLC_CONVTRANSPOSE_NIO;
   lower_finish(g, L, y, n->out[0]);
 }
 
@@ -251,7 +252,7 @@ void lower_DeformConv(Graph *g, Node *n, Lowering *L) {
   int64_t group, og, kvol = 1, npix = 1;
   deform_geo(g, n, &t, &group, &og);
   Value *y;
-  KCall *call = image_call(g, L, n, K_deformconv_f32, 5, 0, &y);
+  KCall *call = image_call(g, L, n, K_deformconv_f32, MLC_DEFORMCONV_Y, 0, &y);
   MlcDeformConv *p = KC_PARAMS(call, MlcDeformConv);
   p->n = n->in[0]->dims[0];
   p->c = n->in[0]->dims[1];
@@ -272,8 +273,9 @@ void lower_DeformConv(Graph *g, Node *n, Lowering *L) {
   p->has_bias = n->nin > 3 && n->in[3];
   p->has_mask = n->nin > 4 && n->in[4];
   int64_t rows = mul_checked(n, p->c / group, kvol), cols = mul_checked(n, rows, npix);
-  call->io[6] = lower_scratch(g, cols + mlc_rt_gemm_scratch(p->m / group, npix, rows));
-  call->nio = 7;
+  call->io[MLC_DEFORMCONV_SCRATCH] =
+      lower_scratch(g, cols + mlc_rt_gemm_scratch(p->m / group, npix, rows));
+  call->nio = MLC_DEFORMCONV_NIO;
   lower_finish(g, L, y, n->out[0]);
 }
 
@@ -326,7 +328,7 @@ void lower_Col2Im(Graph *g, Node *n, Lowering *L) {
   int64_t ch;
   col2im_geo(g, n, &t, &ch);
   Value *y;
-  KCall *c = image_call(g, L, n, K_col2im_f32, 1, 0, &y);
+  KCall *c = image_call(g, L, n, K_col2im_f32, MLC_COL2IM_Y, 0, &y);
   MlcCol2Im *p = KC_PARAMS(c, MlcCol2Im);
   p->planes = n->in[0]->dims[0] * ch;
   p->nsp = t.nsp;
@@ -383,7 +385,7 @@ void lower_GridSample(Graph *g, Node *n, Lowering *L) {
   const Value *x = n->in[0], *grid = n->in[1];
   grid_check(g, n);
   Value *y;
-  KCall *c = image_call(g, L, n, K_gridsample_f32, 2, 0, &y);
+  KCall *c = image_call(g, L, n, K_gridsample_f32, MLC_GRIDSAMPLE_Y, 0, &y);
   MlcGridSample *p = KC_PARAMS(c, MlcGridSample);
   int mode, padding, align;
   grid_attrs(n, &mode, &padding, &align);
@@ -433,7 +435,7 @@ void lower_AffineGrid(Graph *g, Node *n, Lowering *L) {
   int64_t size[IR_MAX_RANK];
   int nsp = affine_size(g, n, size);
   Value *y;
-  KCall *c = image_call(g, L, n, K_affinegrid_f32, 1, 0, &y);
+  KCall *c = image_call(g, L, n, K_affinegrid_f32, MLC_AFFINEGRID_Y, 0, &y);
   MlcAffineGrid *p = KC_PARAMS(c, MlcAffineGrid);
   p->n = size[0];
   p->nsp = nsp;
@@ -497,7 +499,9 @@ void lower_RoiAlign(Graph *g, Node *n, Lowering *L) {
   int half, max;
   roialign_attrs(g, n, hw, &half, &max);
   Value *y;
-  KCall *c = image_call(g, L, n, K_roialign_f32, 3, 1u << 2, &y);
+  /* batch_indices stays int64 */
+  KCall *c = image_call(g, L, n, K_roialign_f32, MLC_ROIALIGN_Y,
+                        1u << MLC_ROIALIGN_BATCH_INDICES, &y);
   MlcRoiAlign *p = KC_PARAMS(c, MlcRoiAlign);
   p->n = x->dims[0];
   p->c = x->dims[1];
@@ -533,7 +537,7 @@ void lower_MaxRoiPool(Graph *g, Node *n, Lowering *L) {
   int64_t hw[2];
   maxroipool_shape(g, n, hw);
   Value *y;
-  KCall *c = image_call(g, L, n, K_maxroipool_f32, 2, 0, &y);
+  KCall *c = image_call(g, L, n, K_maxroipool_f32, MLC_MAXROIPOOL_Y, 0, &y);
   MlcMaxRoiPool *p = KC_PARAMS(c, MlcMaxRoiPool);
   p->n = x->dims[0];
   p->c = x->dims[1];
@@ -592,9 +596,12 @@ void infer_NonMaxSuppression(Graph *g, Node *n) {
   int64_t count = 0, cap3 = mul_checked(n, p.cap, 3);
   int64_t *sel = arena_array(g->arena, (size_t)(cap3 ? cap3 : 1), sizeof *sel);
   int64_t *scratch = arena_array(g->arena, (size_t)(2 * nb + 1), sizeof *scratch);
-  void *io[8] = {boxes->data, scores->data, mo ? mo->data : NULL, NULL, NULL, sel, &count,
-                 scratch};
-  for (int i = 3; i < 5; i++)
+  void *io[MLC_NMS_NIO] = {[MLC_NMS_BOXES] = boxes->data, [MLC_NMS_SCORES] = scores->data,
+                           [MLC_NMS_MAX_OUT] = mo ? mo->data : NULL,
+                           [MLC_NMS_SELECTED] = sel, [MLC_NMS_COUNT] = &count,
+                           [MLC_NMS_SCRATCH] = scratch};
+  /* the slots of the optional thresholds are their input numbers */
+  for (int i = MLC_NMS_IOU; i <= MLC_NMS_SCORE; i++)
     io[i] = i < n->nin && n->in[i] && ir_numel(n->in[i]) ? n->in[i]->data : NULL;
   mlc_rt_nms_f32(&p, io);
   Value *y = n->out[0];
@@ -617,11 +624,13 @@ void lower_NonMaxSuppression(Graph *g, Node *n, Lowering *L) {
   p->boxes = boxes->dims[1];
   p->center_point_box = attr_i(n, "center_point_box", 0);
   p->cap = y->dims[0];
-  for (int i = 0; i < 5; i++)
+  /* the inputs fill the slots boxes .. score in order (NULL when absent or
+   * empty) */
+  for (int i = MLC_NMS_BOXES; i <= MLC_NMS_SCORE; i++)
     c->io[i] = i < n->nin && n->in[i] && ir_numel(n->in[i]) ? n->in[i] : NULL;
-  c->io[5] = y;
-  c->io[6] = y->dyn_count;
+  c->io[MLC_NMS_SELECTED] = y;
+  c->io[MLC_NMS_COUNT] = y->dyn_count;
   int64_t len = 2 * p->boxes + 1;
-  c->io[7] = lower_temp(g, DT_INT64, 1, &len);
-  c->nio = 8;
+  c->io[MLC_NMS_SCRATCH] = lower_temp(g, DT_INT64, 1, &len);
+  c->nio = MLC_NMS_NIO;
 }

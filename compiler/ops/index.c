@@ -66,7 +66,7 @@ static double const_scalar(const Node *n, int input) {
   if (!v->data) infer_need_const(n, v);
   double x = 0;
   MlcCast p = {1, v->dtype, DT_DOUBLE, 0};
-  void *io[2] = {v->data, &x};
+  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = v->data, [MLC_CAST_Y] = &x};
   mlc_rt_cast(&p, io);
   return x;
 }
@@ -88,7 +88,14 @@ static int scatter_reduction(const Node *n) {
 }
 
 /* the kernel call of a scatter: reductions compute (float16 in float), a
- * plain scatter moves bytes */
+ * plain scatter moves bytes. scatter_elements and scatter_nd take the same
+ * slots, filled here by the former's names. */
+_Static_assert((int)MLC_SCATTER_ND_DATA == MLC_SCATTER_ELEMENTS_DATA &&
+                   (int)MLC_SCATTER_ND_INDICES == MLC_SCATTER_ELEMENTS_INDICES &&
+                   (int)MLC_SCATTER_ND_UPDATES == MLC_SCATTER_ELEMENTS_UPDATES &&
+                   (int)MLC_SCATTER_ND_Y == MLC_SCATTER_ELEMENTS_Y &&
+                   (int)MLC_SCATTER_ND_NIO == MLC_SCATTER_ELEMENTS_NIO,
+               "lower_scatter fills both scatter kernels by one set of names");
 static KCall *lower_scatter(Graph *g, Node *n, Lowering *L, int kernel, int red,
                             Value **ins, Value **out) {
   Value *y = n->out[0];
@@ -101,11 +108,11 @@ static KCall *lower_scatter(Graph *g, Node *n, Lowering *L, int kernel, int red,
     *out = lower_out_as(g, y, t);
   }
   KCall *c = lower_add(g, L, kernel);
-  c->io[0] = ins[0];
-  c->io[1] = ins[1];
-  c->io[2] = ins[2];
-  c->io[3] = *out;
-  c->nio = 4;
+  c->io[MLC_SCATTER_ELEMENTS_DATA] = ins[0];
+  c->io[MLC_SCATTER_ELEMENTS_INDICES] = ins[1];
+  c->io[MLC_SCATTER_ELEMENTS_UPDATES] = ins[2];
+  c->io[MLC_SCATTER_ELEMENTS_Y] = *out;
+  c->nio = MLC_SCATTER_ELEMENTS_NIO;
   return c;
 }
 
@@ -149,10 +156,10 @@ void infer_GatherElements(Graph *g, Node *n) {
 void lower_GatherElements(Graph *g, Node *n, Lowering *L) {
   KCall *c = lower_add(g, L, K_gather_elements);
   elems_plan(n, n->in[0], n->in[1], KC_PARAMS(c, MlcElems));
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = n->out[0];
-  c->nio = 3;
+  c->io[MLC_GATHER_ELEMENTS_DATA] = n->in[0];
+  c->io[MLC_GATHER_ELEMENTS_INDICES] = n->in[1];
+  c->io[MLC_GATHER_ELEMENTS_Y] = n->out[0];
+  c->nio = MLC_GATHER_ELEMENTS_NIO;
 }
 
 void infer_ScatterElements(Graph *g, Node *n) {
@@ -242,10 +249,10 @@ void lower_GatherND(Graph *g, Node *n, Lowering *L) {
   KCall *c = lower_add(g, L, K_gather_nd);
   int64_t dims[IR_MAX_RANK];
   nd_plan(n, n->in[0], n->in[1], gathernd_batch(n), KC_PARAMS(c, MlcND), dims);
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = n->out[0];
-  c->nio = 3;
+  c->io[MLC_GATHER_ND_DATA] = n->in[0];
+  c->io[MLC_GATHER_ND_INDICES] = n->in[1];
+  c->io[MLC_GATHER_ND_Y] = n->out[0];
+  c->nio = MLC_GATHER_ND_NIO;
 }
 
 void infer_ScatterND(Graph *g, Node *n) {
@@ -323,11 +330,11 @@ void infer_TensorScatter(Graph *g, Node *n) {
 void lower_TensorScatter(Graph *g, Node *n, Lowering *L) {
   KCall *c = lower_add(g, L, K_tensor_scatter);
   tensor_scatter_plan(n, KC_PARAMS(c, MlcTensorScatter));
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = n->nin > 2 ? n->in[2] : NULL;
-  c->io[3] = n->out[0];
-  c->nio = 4;
+  c->io[MLC_TENSOR_SCATTER_CACHE] = n->in[0];
+  c->io[MLC_TENSOR_SCATTER_UPDATE] = n->in[1];
+  c->io[MLC_TENSOR_SCATTER_INDICES] = n->nin > 2 ? n->in[2] : NULL;
+  c->io[MLC_TENSOR_SCATTER_Y] = n->out[0];
+  c->nio = MLC_TENSOR_SCATTER_NIO;
 }
 
 /* ---- OneHot, Hardmax ---------------------------------------------------------- */
@@ -341,10 +348,10 @@ static MlcOneHot *lower_onehot_call(Graph *g, Lowering *L, Value *idx, Value *va
   p->depth = depth;
   p->inner = inner;
   p->elem = (int64_t)dtype_size(y->dtype);
-  c->io[0] = idx;
-  c->io[1] = values;
-  c->io[2] = y;
-  c->nio = 3;
+  c->io[MLC_ONEHOT_INDICES] = idx;
+  c->io[MLC_ONEHOT_VALUES] = values;
+  c->io[MLC_ONEHOT_Y] = y;
+  c->nio = MLC_ONEHOT_NIO;
   return p;
 }
 
@@ -416,9 +423,9 @@ void lower_Hardmax(Graph *g, Node *n, Lowering *L) {
   p->outer = outer;
   p->len = len;
   p->inner = inner;
-  c->io[0] = xc;
-  c->io[1] = arg;
-  c->nio = 2;
+  c->io[MLC_ARGMAX_X] = xc;
+  c->io[MLC_ARGMAX_Y] = arg;
+  c->nio = MLC_ARGMAX_NIO;
   int64_t two = 2;
   Value *values = lower_temp(g, y->dtype, 1, &two);
   size_t es = dtype_size(y->dtype);
@@ -456,10 +463,10 @@ void lower_Trilu(Graph *g, Node *n, Lowering *L) {
   KCall *c = lower_add(g, L, K_trilu);
   trilu_plan(n, KC_PARAMS(c, MlcTrilu));
   Value *k = n->nin > 1 ? n->in[1] : NULL;
-  c->io[0] = n->in[0];
-  c->io[1] = k && !k->data ? k : NULL;
-  c->io[2] = n->out[0];
-  c->nio = 3;
+  c->io[MLC_TRILU_X] = n->in[0];
+  c->io[MLC_TRILU_K] = k && !k->data ? k : NULL;
+  c->io[MLC_TRILU_Y] = n->out[0];
+  c->nio = MLC_TRILU_NIO;
 }
 
 /* ---- CumSum, CumProd -------------------------------------------------------------- */
@@ -494,9 +501,9 @@ void lower_Cum(Graph *g, Node *n, Lowering *L) {
   Value *y = lower_out_as(g, n->out[0], (DType)p.dtype);
   KCall *c = lower_add(g, L, K_cumulative);
   *KC_PARAMS(c, MlcCum) = p;
-  c->io[0] = x;
-  c->io[1] = y;
-  c->nio = 2;
+  c->io[MLC_CUMULATIVE_X] = x;
+  c->io[MLC_CUMULATIVE_Y] = y;
+  c->nio = MLC_CUMULATIVE_NIO;
   lower_finish(g, L, y, n->out[0]);
 }
 
@@ -555,11 +562,11 @@ void lower_TopK(Graph *g, Node *n, Lowering *L) {
   Value *v = lower_out_as(g, vals, (DType)p.dtype);
   KCall *c = lower_add(g, L, K_topk);
   *KC_PARAMS(c, MlcTopK) = p;
-  c->io[0] = x;
-  c->io[1] = v;
-  c->io[2] = inds;
-  c->io[3] = lower_temp(g, DT_INT64, 1, &slen);
-  c->nio = 4;
+  c->io[MLC_TOPK_X] = x;
+  c->io[MLC_TOPK_VALUES] = v;
+  c->io[MLC_TOPK_INDICES] = inds;
+  c->io[MLC_TOPK_SCRATCH] = lower_temp(g, DT_INT64, 1, &slen);
+  c->nio = MLC_TOPK_NIO;
   lower_finish(g, L, v, vals);
 }
 
@@ -576,10 +583,10 @@ static void lower_gather_call(Graph *g, Lowering *L, Value *x, Value *idx, Value
   p->inner_bytes = inner * (int64_t)dtype_size(x->dtype);
   p->nidx = ir_numel(idx);
   p->idx_bits = 64;
-  c->io[0] = x;
-  c->io[1] = idx;
-  c->io[2] = y;
-  c->nio = 3;
+  c->io[MLC_GATHER_DATA] = x;
+  c->io[MLC_GATHER_INDICES] = idx;
+  c->io[MLC_GATHER_Y] = y;
+  c->nio = MLC_GATHER_NIO;
 }
 
 /* The kept positions along the axis (-1: the flattened input) as a constant
@@ -699,10 +706,10 @@ void infer_ReverseSequence(Graph *g, Node *n) {
 void lower_ReverseSequence(Graph *g, Node *n, Lowering *L) {
   KCall *c = lower_add(g, L, K_reverse_sequence);
   revseq_plan(n, KC_PARAMS(c, MlcRevSeq));
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = n->out[0];
-  c->nio = 3;
+  c->io[MLC_REVERSE_SEQUENCE_X] = n->in[0];
+  c->io[MLC_REVERSE_SEQUENCE_LENGTHS] = n->in[1];
+  c->io[MLC_REVERSE_SEQUENCE_Y] = n->out[0];
+  c->nio = MLC_REVERSE_SEQUENCE_NIO;
 }
 
 /* ---- EyeLike ------------------------------------------------------------------------ */

@@ -16,7 +16,8 @@
  * cast, so -0.0 is zero and NaN is not */
 static void as_doubles(const Value *x, int64_t at, int64_t count, double *out) {
   MlcCast p = {count, x->dtype, DT_DOUBLE, 0};
-  void *io[2] = {(char *)x->data + (size_t)at * dtype_size(x->dtype), out};
+  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = (char *)x->data + (size_t)at * dtype_size(x->dtype),
+                            [MLC_CAST_Y] = out};
   mlc_rt_cast(&p, io);
 }
 
@@ -216,8 +217,8 @@ void lower_NonZero(Graph *g, Node *n, Lowering *L) {
   for (int d = 0; d < x->rank; d++) p->dims[d] = x->dims[d];
   p->count = ir_numel(x);
   p->dtype = x->dtype;
-  c->io[0] = n->in[0];
-  c->io[1] = n->out[0];
-  c->io[2] = n->out[0]->dyn_count;
-  c->nio = 3;
+  c->io[MLC_NONZERO_X] = n->in[0];
+  c->io[MLC_NONZERO_Y] = n->out[0];
+  c->io[MLC_NONZERO_NNZ] = n->out[0]->dyn_count;
+  c->nio = MLC_NONZERO_NIO;
 }

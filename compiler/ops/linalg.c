@@ -224,10 +224,10 @@ static void ein_call(Graph *g, const Node *n, Lowering *L, const Einsum *e, Valu
     p->sb[d] = s[1][d];
     p->so[d] = s[2][d];
   }
-  c->io[0] = a;
-  c->io[1] = b;
-  c->io[2] = y;
-  c->nio = 3;
+  c->io[MLC_EINSUM_A] = a;
+  c->io[MLC_EINSUM_B] = b;
+  c->io[MLC_EINSUM_Y] = y;
+  c->nio = MLC_EINSUM_NIO;
 }
 
 void lower_Einsum(Graph *g, Node *n, Lowering *L) {
@@ -295,9 +295,9 @@ void lower_Det(Graph *g, Node *n, Lowering *L) {
   p->batch = ir_numel(y);
   p->n = m;
   p->dtype = t;
-  c->io[0] = xc;
-  c->io[1] = y;
-  c->io[2] = nn ? lower_temp(g, DT_DOUBLE, 1, &nn) : NULL;
-  c->nio = 3;
+  c->io[MLC_DET_X] = xc;
+  c->io[MLC_DET_Y] = y;
+  c->io[MLC_DET_SCRATCH] = nn ? lower_temp(g, DT_DOUBLE, 1, &nn) : NULL;
+  c->nio = MLC_DET_NIO;
   lower_finish(g, L, y, n->out[0]);
 }
