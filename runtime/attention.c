@@ -80,10 +80,13 @@ static float attn_score(const MlcAttention *p, const float *qr, const float *kr)
 
 void mlc_rt_attention_f32(const void *params, void *const *io) {
   const MlcAttention *p = (const MlcAttention *)params;
-  const float *q = (const float *)io[0], *k = (const float *)io[1];
-  const float *v = (const float *)io[2];
-  const int64_t *nonpad = (const int64_t *)io[4];
-  float *y = (float *)io[5], *qk = (float *)io[6], *score = (float *)io[7];
+  const float *q = (const float *)io[MLC_ATTENTION_Q];
+  const float *k = (const float *)io[MLC_ATTENTION_K];
+  const float *v = (const float *)io[MLC_ATTENTION_V];
+  const void *mask = io[MLC_ATTENTION_MASK];
+  const int64_t *nonpad = (const int64_t *)io[MLC_ATTENTION_NONPAD];
+  float *y = (float *)io[MLC_ATTENTION_Y], *qk = (float *)io[MLC_ATTENTION_QK];
+  float *score = (float *)io[MLC_ATTENTION_SCRATCH];
   float *bias = score + p->skv;
   int64_t group = p->hq / p->hkv, b, h, i, j, d;
   for (b = 0; b < p->b; b++)
@@ -100,7 +103,7 @@ void mlc_rt_attention_f32(const void *params, void *const *io) {
         double sum = 0;
         for (j = 0; j < p->skv; j++) {
           float s = attn_score(p, qr, kb + j * p->k_st[2]);
-          bias[j] = attn_bias(p, io[3], b, h, i, j, offset, valid);
+          bias[j] = attn_bias(p, mask, b, h, i, j, offset, valid);
           if (bias[j] > bmax || bias[j] != bias[j]) bmax = bias[j];
           if (qkr && p->qk_mode < 2) qkr[j] = s;
           score[j] = RND(s + bias[j]);
@@ -136,10 +139,11 @@ void mlc_rt_attention_f32(const void *params, void *const *io) {
 
 void mlc_rt_rotary_f32(const void *params, void *const *io) {
   const MlcRotary *p = (const MlcRotary *)params;
-  const float *x = (const float *)io[0], *cs = (const float *)io[1];
-  const float *sn = (const float *)io[2];
-  const int64_t *pos = (const int64_t *)io[3];
-  float *y = (float *)io[4];
+  const float *x = (const float *)io[MLC_ROTARY_X];
+  const float *cs = (const float *)io[MLC_ROTARY_COS];
+  const float *sn = (const float *)io[MLC_ROTARY_SIN];
+  const int64_t *pos = (const int64_t *)io[MLC_ROTARY_POS];
+  float *y = (float *)io[MLC_ROTARY_Y];
   int64_t half = p->rot / 2, b, h, s, j;
   for (b = 0; b < p->b; b++)
     for (s = 0; s < p->s; s++) {
@@ -172,10 +176,13 @@ void mlc_rt_rotary_f32(const void *params, void *const *io) {
  * each column is corrected and updated in one pass with no scratch. */
 void mlc_rt_linattn_f32(const void *params, void *const *io) {
   const MlcLinAttn *p = (const MlcLinAttn *)params;
-  const float *q = (const float *)io[0], *k = (const float *)io[1];
-  const float *v = (const float *)io[2], *past = (const float *)io[3];
-  const float *decay = (const float *)io[4], *beta = (const float *)io[5];
-  float *y = (float *)io[6], *state = (float *)io[7];
+  const float *q = (const float *)io[MLC_LINATTN_Q];
+  const float *k = (const float *)io[MLC_LINATTN_K];
+  const float *v = (const float *)io[MLC_LINATTN_V];
+  const float *past = (const float *)io[MLC_LINATTN_PAST];
+  const float *decay = (const float *)io[MLC_LINATTN_DECAY];
+  const float *beta = (const float *)io[MLC_LINATTN_BETA];
+  float *y = (float *)io[MLC_LINATTN_Y], *state = (float *)io[MLC_LINATTN_STATE];
   int64_t group = p->hq / p->hkv, size = p->b * p->hkv * p->dk * p->dv;
   int64_t b, t, h, g, d, m;
   for (d = 0; d < size; d++) state[d] = past ? past[d] : 0;

@@ -25,13 +25,13 @@
 static void cast_run(int64_t from, const void *src, int64_t to, void *dst, int64_t n,
                      int64_t nosat) {
   MlcCast c;
-  void *io[2];
+  void *io[MLC_CAST_NIO];
   c.count = n;
   c.from = from;
   c.to = to;
   c.nosat = nosat;
-  io[0] = (void *)src;
-  io[1] = dst;
+  io[MLC_CAST_X] = (void *)src;
+  io[MLC_CAST_Y] = dst;
   mlc_rt_cast(&c, io);
 }
 
@@ -53,10 +53,12 @@ static void round_to(int64_t t, double *x, int64_t n) {
   cast_run(t, tmp, MLC_DT_DOUBLE, x, n, 0);
 }
 
+/* dequantize's io slots are quantize's (the compiler asserts it) */
 static void quant_run(const MlcQuant *p, void *const *io, int dequant) {
-  const double *scale = (const double *)io[1], *zp = (const double *)io[2];
-  const char *x = (const char *)io[0];
-  char *y = (char *)io[3];
+  const double *scale = (const double *)io[MLC_QUANTIZE_SCALE];
+  const double *zp = (const double *)io[MLC_QUANTIZE_ZP];
+  const char *x = (const char *)io[MLC_QUANTIZE_X];
+  char *y = (char *)io[MLC_QUANTIZE_Y];
   size_t xs = elem_bytes(p->xt), ys = elem_bytes(p->yt);
   double buf[QCHUNK], zb[QCHUNK];
   int64_t total = p->outer * p->len * p->inner, e, j, n, o = 0, a = 0, i = 0;
@@ -103,8 +105,8 @@ void mlc_rt_dequantize(const void *params, void *const *io) {
  * NaN to an integer is undefined in C. */
 void mlc_rt_dynquant_f32(const void *params, void *const *io) {
   const MlcDynQuant *p = (const MlcDynQuant *)params;
-  const float *x = (const float *)io[0];
-  uint8_t *y = (uint8_t *)io[1], *zp_out = (uint8_t *)io[3];
+  const float *x = (const float *)io[MLC_DYNQUANT_X];
+  uint8_t *y = (uint8_t *)io[MLC_DYNQUANT_Y], *zp_out = (uint8_t *)io[MLC_DYNQUANT_ZP];
   float mx = 0, mn = 0, scale, zp;
   int64_t i;
   for (i = 0; i < p->count; i++) {
@@ -118,7 +120,7 @@ void mlc_rt_dynquant_f32(const void *params, void *const *io) {
     float v = nearbyintf(x[i] / scale) + zp;
     y[i] = (uint8_t)(v > 0 ? (v < 255 ? v : 255) : 0);
   }
-  *(float *)io[2] = scale;
+  *(float *)io[MLC_DYNQUANT_SCALE] = scale;
   *zp_out = (uint8_t)zp;
 }
 
@@ -129,8 +131,9 @@ static int32_t ld8(const void *p, int64_t t, int64_t i) {
 
 void mlc_rt_qmatmul(const void *params, void *const *io) {
   const MlcQMatMul *p = (const MlcQMatMul *)params;
-  const void *a = io[0], *b = io[1], *azp = io[2], *bzp = io[3];
-  int32_t *y = (int32_t *)io[4];
+  const void *a = io[MLC_QMATMUL_A], *b = io[MLC_QMATMUL_B];
+  const void *azp = io[MLC_QMATMUL_AZP], *bzp = io[MLC_QMATMUL_BZP];
+  int32_t *y = (int32_t *)io[MLC_QMATMUL_Y];
   int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = 1, ao = 0, bo = 0, bt, r, c, kk;
   int d;
   for (d = 0; d < p->brank; d++) nb *= p->bdims[d];
@@ -163,9 +166,10 @@ void mlc_rt_qmatmul(const void *params, void *const *io) {
 /* direct convolution; spatial dims beyond nsp count as 1 */
 void mlc_rt_qconv(const void *params, void *const *io) {
   const MlcQConv *p = (const MlcQConv *)params;
-  const void *x = io[0], *w = io[1], *xzp = io[2], *wzp = io[3];
-  const int32_t *bias = (const int32_t *)io[4];
-  int32_t *y = (int32_t *)io[5];
+  const void *x = io[MLC_QCONV_X], *w = io[MLC_QCONV_W];
+  const void *xzp = io[MLC_QCONV_XZP], *wzp = io[MLC_QCONV_WZP];
+  const int32_t *bias = (const int32_t *)io[MLC_QCONV_BIAS];
+  int32_t *y = (int32_t *)io[MLC_QCONV_Y];
   int64_t in[3] = {1, 1, 1}, out[3] = {1, 1, 1}, k[3] = {1, 1, 1}, st[3] = {1, 1, 1};
   int64_t dl[3] = {1, 1, 1}, pb[3] = {0, 0, 0}, cg = p->c / p->group, mg = p->m / p->group;
   int64_t inv, outv, kv, nn, oc, o0, o1, o2, ci, k0, k1, k2;
@@ -224,14 +228,14 @@ static double round1(int64_t t, double x) {
 
 void mlc_rt_requant(const void *params, void *const *io) {
   const MlcRequant *p = (const MlcRequant *)params;
-  const int32_t *acc = (const int32_t *)io[0];
-  const float *s1 = (const float *)io[1], *s2 = (const float *)io[2];
-  const float *s3 = (const float *)io[3];
+  const int32_t *acc = (const int32_t *)io[MLC_REQUANT_ACC];
+  const float *s1 = (const float *)io[MLC_REQUANT_S1], *s2 = (const float *)io[MLC_REQUANT_S2];
+  const float *s3 = (const float *)io[MLC_REQUANT_S3];
   double zp = 0, buf[QCHUNK];
-  char *y = (char *)io[5];
+  char *y = (char *)io[MLC_REQUANT_Y];
   size_t ys = elem_bytes(p->yt);
   int64_t o, l, i, n, done;
-  if (io[4]) cast_run(p->yt, io[4], MLC_DT_DOUBLE, &zp, 1, 0);
+  if (io[MLC_REQUANT_ZP]) cast_run(p->yt, io[MLC_REQUANT_ZP], MLC_DT_DOUBLE, &zp, 1, 0);
   for (o = 0; o < p->outer; o++)
     for (l = 0; l < p->len; l++) {
       double f = round1(p->st, round1(p->st, (double)s1[0] * s2[p->s2_per ? l : 0]) / s3[0]);

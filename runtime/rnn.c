@@ -106,13 +106,13 @@ static void gemm_nt(int64_t m, int64_t n, int64_t k, const float *a, const float
   g.c_cs = 1;
   g.act = MLC_ACT_NONE;
   {
-    void *io[6];
-    io[0] = (void *)a;
-    io[1] = (void *)b;
-    io[2] = (void *)bias;
-    io[3] = y;
-    io[4] = scratch;
-    io[5] = NULL;
+    void *io[MLC_GEMM_NIO];
+    io[MLC_GEMM_A] = (void *)a;
+    io[MLC_GEMM_B] = (void *)b;
+    io[MLC_GEMM_C] = (void *)bias;
+    io[MLC_GEMM_Y] = y;
+    io[MLC_GEMM_SCRATCH] = scratch;
+    io[MLC_GEMM_RES] = NULL;
     mlc_rt_gemm_f32(&g, io);
   }
 }
@@ -258,10 +258,11 @@ static Act act_of(const MlcRnn *p, int64_t i) {
 
 void mlc_rt_rnn_f32(const void *params, void *const *io) {
   const MlcRnn *p = (const MlcRnn *)params;
-  const float *x = (const float *)io[0], *w = (const float *)io[1], *r = (const float *)io[2];
-  const float *bias = (const float *)io[3], *peep = (const float *)io[5];
-  const int32_t *lens = (const int32_t *)io[4];
-  float *y = (float *)io[6], *scratch = (float *)io[7];
+  const float *x = (const float *)io[MLC_RNN_X], *w = (const float *)io[MLC_RNN_W];
+  const float *r = (const float *)io[MLC_RNN_R];
+  const float *bias = (const float *)io[MLC_RNN_B], *peep = (const float *)io[MLC_RNN_P];
+  const int32_t *lens = (const int32_t *)io[MLC_RNN_LENS];
+  float *y = (float *)io[MLC_RNN_Y], *scratch = (float *)io[MLC_RNN_SCRATCH];
   int64_t n = p->hidden, batch = p->batch, seq = p->seq;
   int64_t ngates = p->cell == MLC_RNN_CELL_LSTM ? 4 : p->cell == MLC_RNN_CELL_GRU ? 3 : 1;
   int64_t gh = ngates * n, nact = p->cell == MLC_RNN_CELL_LSTM ? 3 : p->cell == MLC_RNN_CELL_GRU ? 2 : 1;

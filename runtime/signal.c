@@ -66,9 +66,10 @@ static void fft_pow2(double *re, double *im, const double *twr, const double *tw
 
 void mlc_rt_dft_f32(const void *params, void *const *io) {
   const MlcDft *p = (const MlcDft *)params;
-  const float *x = (const float *)io[0], *win = (const float *)io[1];
-  float *y = (float *)io[2];
-  double *twr = (double *)io[3], *twi = twr + p->n, *re = twi + p->n, *im = re + p->n;
+  const float *x = (const float *)io[MLC_DFT_X], *win = (const float *)io[MLC_DFT_WINDOW];
+  float *y = (float *)io[MLC_DFT_Y];
+  double *twr = (double *)io[MLC_DFT_SCRATCH], *twi = twr + p->n, *re = twi + p->n;
+  double *im = re + p->n;
   double sign = p->inverse ? 1 : -1, norm = p->inverse ? 1.0 / (double)p->n : 1;
   int64_t a, b, k, t, m;
   for (m = 0; m < p->n; m++) {

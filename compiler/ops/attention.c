@@ -217,16 +217,17 @@ void lower_Attention(Graph *g, Node *n, Lowering *L) {
   Value *pk = op_input(n, IN_PAST_K), *pv = op_input(n, IN_PAST_V);
   /* inputs and their conversions come before the kernel's call */
   int64_t k_st[3], v_st[3], sc = 2 * (a.skv > 0 ? a.skv : 1);
-  Value *io[8] = {lower_as_type(g, L, q, DT_FLOAT)};
-  io[1] = kv_source(g, n, L, &a, n->in[IN_K], pk, n->nout > 1 ? n->out[1] : NULL, a.dk,
-                    k_st);
-  io[2] = kv_source(g, n, L, &a, n->in[IN_V], pv, n->nout > 2 ? n->out[2] : NULL, a.dv,
-                    v_st);
-  if (m) io[3] = m->dtype == DT_BOOL ? m : lower_as_type(g, L, m, DT_FLOAT);
-  io[4] = op_input(n, IN_NONPAD);
-  io[5] = lower_out_as(g, n->out[0], DT_FLOAT);
-  io[6] = lower_out_as(g, n->nout > 3 ? n->out[3] : NULL, DT_FLOAT);
-  io[7] = lower_temp(g, DT_FLOAT, 1, &sc);
+  Value *io[MLC_ATTENTION_NIO] = {NULL};
+  io[MLC_ATTENTION_Q] = lower_as_type(g, L, q, DT_FLOAT);
+  io[MLC_ATTENTION_K] = kv_source(g, n, L, &a, n->in[IN_K], pk,
+                                  n->nout > 1 ? n->out[1] : NULL, a.dk, k_st);
+  io[MLC_ATTENTION_V] = kv_source(g, n, L, &a, n->in[IN_V], pv,
+                                  n->nout > 2 ? n->out[2] : NULL, a.dv, v_st);
+  if (m) io[MLC_ATTENTION_MASK] = m->dtype == DT_BOOL ? m : lower_as_type(g, L, m, DT_FLOAT);
+  io[MLC_ATTENTION_NONPAD] = op_input(n, IN_NONPAD);
+  io[MLC_ATTENTION_Y] = lower_out_as(g, n->out[0], DT_FLOAT);
+  io[MLC_ATTENTION_QK] = lower_out_as(g, n->nout > 3 ? n->out[3] : NULL, DT_FLOAT);
+  io[MLC_ATTENTION_SCRATCH] = lower_temp(g, DT_FLOAT, 1, &sc);
   KCall *c = lower_add(g, L, K_attention_f32);
   MlcAttention *p = KC_PARAMS(c, MlcAttention);
   p->b = a.b;
@@ -257,7 +258,8 @@ void lower_Attention(Graph *g, Node *n, Lowering *L) {
     uint16_t h;
     double r;
     MlcCast to = {1, DT_FLOAT, DT_BFLOAT16, 0}, back = {1, DT_BFLOAT16, DT_DOUBLE, 0};
-    void *io1[2] = {&sf, &h}, *io2[2] = {&h, &r};
+    void *io1[MLC_CAST_NIO] = {[MLC_CAST_X] = &sf, [MLC_CAST_Y] = &h};
+    void *io2[MLC_CAST_NIO] = {[MLC_CAST_X] = &h, [MLC_CAST_Y] = &r};
     mlc_rt_cast(&to, io1);
     mlc_rt_cast(&back, io2);
     sf = (float)r;
@@ -266,9 +268,9 @@ void lower_Attention(Graph *g, Node *n, Lowering *L) {
   p->softcap = (float)attr_f(n, "softcap", 0);
   p->qk_mode = attr_i(n, "qk_matmul_output_mode", 0);
   memcpy(c->io, io, sizeof io);
-  c->nio = 8;
-  lower_finish(g, L, io[5], n->out[0]);
-  if (io[6]) lower_finish(g, L, io[6], n->out[3]);
+  c->nio = MLC_ATTENTION_NIO;
+  lower_finish(g, L, io[MLC_ATTENTION_Y], n->out[0]);
+  if (io[MLC_ATTENTION_QK]) lower_finish(g, L, io[MLC_ATTENTION_QK], n->out[3]);
 }
 
 /* ---- RotaryEmbedding -------------------------------------------------------- */
@@ -330,10 +332,12 @@ void infer_RotaryEmbedding(Graph *g, Node *n) {
 void lower_RotaryEmbedding(Graph *g, Node *n, Lowering *L) {
   Rope r;
   rope_shape(g, n, &r);
-  Value *io[5];
-  for (int i = 0; i < 3; i++) io[i] = lower_as_type(g, L, n->in[i], DT_FLOAT);
-  io[3] = op_input(n, 3);
-  io[4] = lower_out_as(g, n->out[0], DT_FLOAT);
+  Value *io[MLC_ROTARY_NIO];
+  io[MLC_ROTARY_X] = lower_as_type(g, L, n->in[0], DT_FLOAT);
+  io[MLC_ROTARY_COS] = lower_as_type(g, L, n->in[1], DT_FLOAT);
+  io[MLC_ROTARY_SIN] = lower_as_type(g, L, n->in[2], DT_FLOAT);
+  io[MLC_ROTARY_POS] = op_input(n, 3);
+  io[MLC_ROTARY_Y] = lower_out_as(g, n->out[0], DT_FLOAT);
   KCall *c = lower_add(g, L, K_rotary_f32);
   MlcRotary *p = KC_PARAMS(c, MlcRotary);
   p->b = r.b;
@@ -345,8 +349,8 @@ void lower_RotaryEmbedding(Graph *g, Node *n, Lowering *L) {
   p->npos = r.npos;
   head_strides(n->in[0], r.h, r.d, p->st);
   memcpy(c->io, io, sizeof io);
-  c->nio = 5;
-  lower_finish(g, L, io[4], n->out[0]);
+  c->nio = MLC_ROTARY_NIO;
+  lower_finish(g, L, io[MLC_ROTARY_Y], n->out[0]);
 }
 
 /* ---- SwiGLU ------------------------------------------------------------------ */
@@ -428,12 +432,12 @@ void lower_CausalConvWithState(Graph *g, Node *n, Lowering *L) {
   Value *sv = scratch > 0 ? lower_temp(g, DT_FLOAT, 1, &scratch) : NULL;
   KCall *c = lower_add(g, L, K_conv_f32);
   *KC_PARAMS(c, MlcConv) = cp;
-  c->io[0] = pad;
-  c->io[1] = w;
-  c->io[2] = bias;
-  c->io[3] = y;
-  c->io[4] = sv;
-  c->nio = 5;
+  c->io[MLC_CONV_X] = pad;
+  c->io[MLC_CONV_W] = w;
+  c->io[MLC_CONV_BIAS] = bias;
+  c->io[MLC_CONV_Y] = y;
+  c->io[MLC_CONV_SCRATCH] = sv;
+  c->nio = MLC_CONV_SCRATCH + 1; /* no residual (MLC_CONV_RES) */
   if (strcmp(attr_s(n, "activation", "none"), "none"))
     lower_ew(g, n, L, "swish", DT_FLOAT, &y, y, 1, 0);
   lower_finish(g, L, y, n->out[0]);
@@ -513,17 +517,22 @@ void lower_LinearAttention(Graph *g, Node *n, Lowering *L) {
   MlcLinAttn d;
   linattn_desc(g, n, &d);
   int64_t st[4] = {d.b, d.hkv, d.dk, d.dv};
-  Value *io[8];
-  for (int i = 0; i < 6; i++) io[i] = lower_as_type(g, L, op_input(n, i), DT_FLOAT);
+  Value *io[MLC_LINATTN_NIO];
+  io[MLC_LINATTN_Q] = lower_as_type(g, L, op_input(n, LA_Q), DT_FLOAT);
+  io[MLC_LINATTN_K] = lower_as_type(g, L, op_input(n, LA_K), DT_FLOAT);
+  io[MLC_LINATTN_V] = lower_as_type(g, L, op_input(n, LA_V), DT_FLOAT);
+  io[MLC_LINATTN_PAST] = lower_as_type(g, L, op_input(n, LA_PAST), DT_FLOAT);
+  io[MLC_LINATTN_DECAY] = lower_as_type(g, L, op_input(n, LA_DECAY), DT_FLOAT);
+  io[MLC_LINATTN_BETA] = lower_as_type(g, L, op_input(n, LA_BETA), DT_FLOAT);
   Value *st0 = n->nout > 1 ? n->out[1] : NULL;
-  io[6] = lower_out_as(g, n->out[0], DT_FLOAT);
-  io[7] = st0 ? lower_out_as(g, st0, DT_FLOAT) : lower_temp(g, DT_FLOAT, 4, st);
+  io[MLC_LINATTN_Y] = lower_out_as(g, n->out[0], DT_FLOAT);
+  io[MLC_LINATTN_STATE] = st0 ? lower_out_as(g, st0, DT_FLOAT) : lower_temp(g, DT_FLOAT, 4, st);
   KCall *c = lower_add(g, L, K_linattn_f32);
   *KC_PARAMS(c, MlcLinAttn) = d;
   memcpy(c->io, io, sizeof io);
-  c->nio = 8;
-  lower_finish(g, L, io[6], n->out[0]);
-  if (st0) lower_finish(g, L, io[7], st0);
+  c->nio = MLC_LINATTN_NIO;
+  lower_finish(g, L, io[MLC_LINATTN_Y], n->out[0]);
+  if (st0) lower_finish(g, L, io[MLC_LINATTN_STATE], st0);
 }
 
 /* ---- FlexAttention (ai.onnx.preview) ----------------------------------------- */
@@ -615,9 +624,12 @@ void lower_FlexScores(Graph *g, Node *n, Lowering *L) {
   Attn a;
   flex_shape(g, n, &a);
   int64_t sc = 2 * (a.skv > 0 ? a.skv : 1);
-  Value *io[8] = {lower_as_type(g, L, n->in[0], DT_FLOAT), lower_as_type(g, L, n->in[1], DT_FLOAT)};
-  io[6] = lower_out_as(g, n->out[0], DT_FLOAT);
-  io[7] = lower_temp(g, DT_FLOAT, 1, &sc);
+  /* scores only: no V, mask, nonpad or y */
+  Value *io[MLC_ATTENTION_NIO] = {NULL};
+  io[MLC_ATTENTION_Q] = lower_as_type(g, L, n->in[0], DT_FLOAT);
+  io[MLC_ATTENTION_K] = lower_as_type(g, L, n->in[1], DT_FLOAT);
+  io[MLC_ATTENTION_QK] = lower_out_as(g, n->out[0], DT_FLOAT);
+  io[MLC_ATTENTION_SCRATCH] = lower_temp(g, DT_FLOAT, 1, &sc);
   KCall *c = lower_add(g, L, K_attention_f32);
   MlcAttention *p = KC_PARAMS(c, MlcAttention);
   p->b = a.b;
@@ -632,8 +644,8 @@ void lower_FlexScores(Graph *g, Node *n, Lowering *L) {
   p->scale = (double)sf * sf;
   p->left = p->right = -1;
   memcpy(c->io, io, sizeof io);
-  c->nio = 8;
-  lower_finish(g, L, io[6], n->out[0]);
+  c->nio = MLC_ATTENTION_NIO;
+  lower_finish(g, L, io[MLC_ATTENTION_QK], n->out[0]);
 }
 
 /* probabilities [b, hq, l, s] and values [b, hkv, s, ev] */
@@ -664,7 +676,8 @@ void lower_FlexOutput(Graph *g, Node *n, Lowering *L) {
   const Value *v = n->in[1];
   int64_t hq = dims[1], hkv = v->dims[1], grp = hq / hkv, l = dims[2], s = v->dims[2];
   int64_t ev = dims[3];
-  Value *pr = lower_as_type(g, L, n->in[0], DT_FLOAT), *vf = lower_as_type(g, L, n->in[1], DT_FLOAT);
+  Value *pr = lower_as_type(g, L, n->in[0], DT_FLOAT);
+  Value *vf = lower_as_type(g, L, n->in[1], DT_FLOAT);
   Value *y = lower_out_as(g, n->out[0], DT_FLOAT);
   int64_t scratch = mlc_rt_gemm_scratch(l, ev, s);
   Value *sv = scratch > 0 ? lower_temp(g, DT_FLOAT, 1, &scratch) : NULL;
@@ -680,10 +693,10 @@ void lower_FlexOutput(Graph *g, Node *n, Lowering *L) {
   memcpy(p->bdims, bd, sizeof bd);
   memcpy(p->a_bs, abs, sizeof abs);
   memcpy(p->b_bs, bbs, sizeof bbs);
-  c->io[0] = pr;
-  c->io[1] = vf;
-  c->io[2] = y;
-  c->io[3] = sv;
-  c->nio = 4;
+  c->io[MLC_MATMUL_A] = pr;
+  c->io[MLC_MATMUL_B] = vf;
+  c->io[MLC_MATMUL_Y] = y;
+  c->io[MLC_MATMUL_SCRATCH] = sv;
+  c->nio = MLC_MATMUL_NIO;
   lower_finish(g, L, y, n->out[0]);
 }

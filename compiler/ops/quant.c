@@ -156,6 +156,14 @@ static DType div_type(const Node *n) {
   return x == s ? x : DT_FLOAT;
 }
 
+/* one set of slot names fills both kernels (as ints: the enums differ) */
+_Static_assert((int)MLC_QUANTIZE_X == MLC_DEQUANTIZE_X &&
+                   (int)MLC_QUANTIZE_SCALE == MLC_DEQUANTIZE_SCALE &&
+                   (int)MLC_QUANTIZE_ZP == MLC_DEQUANTIZE_ZP &&
+                   (int)MLC_QUANTIZE_Y == MLC_DEQUANTIZE_Y &&
+                   (int)MLC_QUANTIZE_NIO == MLC_DEQUANTIZE_NIO,
+               "quantize and dequantize must take the same io slots");
+
 static void lower_quant(Graph *g, Node *n, Lowering *L, int quantize) {
   Value *x = n->in[0], *y = n->out[0], *z = op_input(n, 2);
   /* float8 zero points are zero by definition; float4e2m1's take part in
@@ -175,11 +183,12 @@ static void lower_quant(Graph *g, Node *n, Lowering *L, int quantize) {
     if (!int_range(y->dtype, &p->lo, &p->hi))
       p->nosat = n->opset >= 19 && attr_i(n, "saturate", 1) == 0;
   }
-  c->io[0] = x;
-  c->io[1] = scale;
-  c->io[2] = zp;
-  c->io[3] = y;
-  c->nio = 4;
+  /* dequantize's slots are quantize's (asserted above lower_quant) */
+  c->io[MLC_QUANTIZE_X] = x;
+  c->io[MLC_QUANTIZE_SCALE] = scale;
+  c->io[MLC_QUANTIZE_ZP] = zp;
+  c->io[MLC_QUANTIZE_Y] = y;
+  c->nio = MLC_QUANTIZE_NIO;
 }
 
 void lower_QuantizeLinear(Graph *g, Node *n, Lowering *L) { lower_quant(g, n, L, 1); }
@@ -204,14 +213,14 @@ void infer_DynamicQuantizeLinear(Graph *g, Node *n) {
 void lower_DynamicQuantizeLinear(Graph *g, Node *n, Lowering *L) {
   KCall *c = lower_add(g, L, K_dynquant_f32);
   KC_PARAMS(c, MlcDynQuant)->count = ir_numel(n->in[0]);
-  c->io[0] = n->in[0];
-  c->io[1] = n->out[0];
+  c->io[MLC_DYNQUANT_X] = n->in[0];
+  c->io[MLC_DYNQUANT_Y] = n->out[0];
   /* the kernel writes all three; absent outputs get temporaries */
-  for (int i = 1; i < 3; i++)
-    c->io[1 + i] = i < n->nout && n->out[i]
-                       ? n->out[i]
-                       : lower_temp(g, i == 1 ? DT_FLOAT : DT_UINT8, 0, NULL);
-  c->nio = 4;
+  c->io[MLC_DYNQUANT_SCALE] = n->nout > 1 && n->out[1] ? n->out[1]
+                                                       : lower_temp(g, DT_FLOAT, 0, NULL);
+  c->io[MLC_DYNQUANT_ZP] = n->nout > 2 && n->out[2] ? n->out[2]
+                                                    : lower_temp(g, DT_UINT8, 0, NULL);
+  c->nio = MLC_DYNQUANT_NIO;
 }
 
 /* ---- integer MatMul and Conv ----------------------------------------------- */
@@ -337,13 +346,22 @@ static void lower_int_product(Graph *g, const Node *n, Lowering *L, Value *y) {
   Value shape;
   KCall *c = lower_add(g, L, int_product(g, n, params, &shape));
   memcpy(c->params, params, sizeof params);
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[q ? 3 : 1];
-  c->io[2] = op_input(n, 2);
-  c->io[3] = op_input(n, q ? 5 : 3);
-  c->io[4] = conv ? (Value *)(q ? op_input(n, 8) : NULL) : y;
-  c->io[5] = conv ? y : NULL;
-  c->nio = conv ? 6 : 5;
+  if (conv) {
+    c->io[MLC_QCONV_X] = n->in[0];
+    c->io[MLC_QCONV_W] = n->in[q ? 3 : 1];
+    c->io[MLC_QCONV_XZP] = op_input(n, 2);
+    c->io[MLC_QCONV_WZP] = op_input(n, q ? 5 : 3);
+    c->io[MLC_QCONV_BIAS] = q ? op_input(n, 8) : NULL;
+    c->io[MLC_QCONV_Y] = y;
+    c->nio = MLC_QCONV_NIO;
+  } else {
+    c->io[MLC_QMATMUL_A] = n->in[0];
+    c->io[MLC_QMATMUL_B] = n->in[q ? 3 : 1];
+    c->io[MLC_QMATMUL_AZP] = op_input(n, 2);
+    c->io[MLC_QMATMUL_BZP] = op_input(n, q ? 5 : 3);
+    c->io[MLC_QMATMUL_Y] = y;
+    c->nio = MLC_QMATMUL_NIO;
+  }
 }
 
 /* QLinear*: the requantization of the int32 product into y: channels are
@@ -398,11 +416,11 @@ void lower_IntProduct(Graph *g, Node *n, Lowering *L) {
   Value *s3 = lower_as_type(g, L, n->in[6], DT_FLOAT);
   KCall *c = lower_add(g, L, K_requant);
   requant_layout(n, y, KC_PARAMS(c, MlcRequant));
-  c->io[0] = acc;
-  c->io[1] = s1;
-  c->io[2] = s2;
-  c->io[3] = s3;
-  c->io[4] = n->in[7];
-  c->io[5] = y;
-  c->nio = 6;
+  c->io[MLC_REQUANT_ACC] = acc;
+  c->io[MLC_REQUANT_S1] = s1;
+  c->io[MLC_REQUANT_S2] = s2;
+  c->io[MLC_REQUANT_S3] = s3;
+  c->io[MLC_REQUANT_ZP] = n->in[7];
+  c->io[MLC_REQUANT_Y] = y;
+  c->nio = MLC_REQUANT_NIO;
 }

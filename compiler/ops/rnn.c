@@ -250,15 +250,15 @@ void lower_Recurrent(Graph *g, Node *n, Lowering *L) {
   if (p.has_c0) state_copy(g, n, L, &p, n->in[IN_C0], scratch, state, 1);
   KCall *c = lower_add(g, L, K_rnn_f32);
   *KC_PARAMS(c, MlcRnn) = p;
-  c->io[0] = n->in[IN_X];
-  c->io[1] = n->in[IN_W];
-  c->io[2] = n->in[IN_R];
-  c->io[3] = input(n, IN_B);
-  c->io[4] = input(n, IN_LENS);
-  c->io[5] = p.has_p ? n->in[IN_P] : NULL;
-  c->io[6] = n->out[0];
-  c->io[7] = scratch;
-  c->nio = 8;
+  c->io[MLC_RNN_X] = n->in[IN_X];
+  c->io[MLC_RNN_W] = n->in[IN_W];
+  c->io[MLC_RNN_R] = n->in[IN_R];
+  c->io[MLC_RNN_B] = input(n, IN_B);
+  c->io[MLC_RNN_LENS] = input(n, IN_LENS);
+  c->io[MLC_RNN_P] = p.has_p ? n->in[IN_P] : NULL;
+  c->io[MLC_RNN_Y] = n->out[0];
+  c->io[MLC_RNN_SCRATCH] = scratch;
+  c->nio = MLC_RNN_NIO;
   for (int j = 1; j < n->nout; j++)
     if (n->out[j]) state_copy(g, n, L, &p, n->out[j], scratch, (j - 1) * state, 0);
 }

@@ -34,7 +34,7 @@ static double const_scalar(const Node *n, int i, int integer) {
   if (integer) return (double)ir_data_i64(v, 0);
   MlcCast p = {1, v->dtype, DT_DOUBLE, 0};
   double d;
-  void *io[2] = {v->data, &d};
+  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = v->data, [MLC_CAST_Y] = &d};
   mlc_rt_cast(&p, io);
   return d;
 }
@@ -55,7 +55,7 @@ static void set_result(Graph *g, Node *n, int rank, const int64_t *dims, const d
   y->dtype = (DType)t;
   set_shape_checked(n, y, rank, dims);
   MlcCast p = {ir_numel(y), DT_DOUBLE, t, 0};
-  void *io[2] = {(void *)vals, ir_alloc_data(g, y)};
+  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = (void *)vals, [MLC_CAST_Y] = ir_alloc_data(g, y)};
   mlc_rt_cast(&p, io);
 }
 
@@ -238,10 +238,10 @@ void lower_Fourier(Graph *g, Node *n, Lowering *L) {
   int64_t scratch = 4 * d.n;
   KCall *c = lower_add(g, L, K_dft_f32);
   *KC_PARAMS(c, MlcDft) = d;
-  c->io[0] = x;
-  c->io[1] = w;
-  c->io[2] = y;
-  c->io[3] = lower_temp(g, DT_DOUBLE, 1, &scratch);
-  c->nio = 4;
+  c->io[MLC_DFT_X] = x;
+  c->io[MLC_DFT_WINDOW] = w;
+  c->io[MLC_DFT_Y] = y;
+  c->io[MLC_DFT_SCRATCH] = lower_temp(g, DT_DOUBLE, 1, &scratch);
+  c->nio = MLC_DFT_NIO;
   lower_finish(g, L, y, n->out[0]);
 }
