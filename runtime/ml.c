@@ -66,8 +66,8 @@ static void ml_post_row(float *s, int64_t n, int64_t kind) {
 
 void mlc_rt_ml_post(const void *params, void *const *io) {
   const MlcMlPost *p = (const MlcMlPost *)params;
-  const float *x = (const float *)io[0];
-  float *y = (float *)io[1];
+  const float *x = (const float *)io[MLC_ML_POST_X];
+  float *y = (float *)io[MLC_ML_POST_Y];
   if (x != y) memcpy(y, x, (size_t)(p->rows * p->n) * sizeof *y);
   for (int64_t r = 0; r < p->rows; r++) ml_post_row(y + r * p->n, p->n, p->kind);
 }
@@ -77,10 +77,10 @@ void mlc_rt_ml_post(const void *params, void *const *io) {
  * two columns [1 - s, s] (s after LOGISTIC or PROBIT) */
 void mlc_rt_ml_linclass(const void *params, void *const *io) {
   const MlcMlLinClass *p = (const MlcMlLinClass *)params;
-  const float *s = (const float *)io[0];
-  const int64_t *labels = (const int64_t *)io[1];
-  int64_t *y = (int64_t *)io[2];
-  float *z = (float *)io[3];
+  const float *s = (const float *)io[MLC_ML_LINCLASS_SCORES];
+  const int64_t *labels = (const int64_t *)io[MLC_ML_LINCLASS_LABELS];
+  int64_t *y = (int64_t *)io[MLC_ML_LINCLASS_Y];
+  float *z = (float *)io[MLC_ML_LINCLASS_Z];
   int64_t k = p->classes;
   for (int64_t r = 0; r < p->rows; r++) {
     const float *row = s + r * k;
@@ -114,8 +114,8 @@ void mlc_rt_ml_linclass(const void *params, void *const *io) {
 
 void mlc_rt_ml_normalize(const void *params, void *const *io) {
   const MlcMlNorm *p = (const MlcMlNorm *)params;
-  const float *x = (const float *)io[0];
-  float *y = (float *)io[1];
+  const float *x = (const float *)io[MLC_ML_NORMALIZE_X];
+  float *y = (float *)io[MLC_ML_NORMALIZE_Y];
   for (int64_t r = 0; r < p->rows; r++) {
     const float *a = x + r * p->len;
     float *b = y + r * p->len, d = 0;
@@ -190,8 +190,8 @@ static int64_t find_i64(const int64_t *k, int64_t n, int64_t x) {
 
 void mlc_rt_ml_map(const void *params, void *const *io) {
   const MlcMlMap *p = (const MlcMlMap *)params;
-  const void *x = io[0], *keys = io[1], *vals = io[2];
-  void *y = io[3];
+  const void *x = io[MLC_ML_MAP_X], *keys = io[MLC_ML_MAP_KEYS], *vals = io[MLC_ML_MAP_VALUES];
+  void *y = io[MLC_ML_MAP_Y];
   for (int64_t i = 0; i < p->count; i++) {
     int64_t at = p->key_int ? find_i64((const int64_t *)keys, p->nkeys, get_i64(x, p->in_t, i))
                             : find_f64((const double *)keys, p->nkeys, get_f64(x, p->in_t, i));
@@ -305,11 +305,12 @@ static int64_t classify(const MlcTrees *p, double *s, double *has, const double 
 
 void mlc_rt_tree_ensemble(const void *params, void *const *io) {
   const MlcTrees *p = (const MlcTrees *)params;
-  const void *x = io[0];
-  const int64_t *ints = (const int64_t *)io[1];
-  const double *vals = (const double *)io[2];
-  int64_t *label = (int64_t *)io[4];
-  double *s = (double *)io[5], *has = s + p->ntargets;
+  const void *x = io[MLC_TREE_ENSEMBLE_X];
+  const int64_t *ints = (const int64_t *)io[MLC_TREE_ENSEMBLE_INTS];
+  const double *vals = (const double *)io[MLC_TREE_ENSEMBLE_VALS];
+  int64_t *label = (int64_t *)io[MLC_TREE_ENSEMBLE_LABEL];
+  void *y = io[MLC_TREE_ENSEMBLE_Y];
+  double *s = (double *)io[MLC_TREE_ENSEMBLE_SCRATCH], *has = s + p->ntargets;
   const int64_t *leaf_start = ints + p->ntrees + p->nnodes * MLC_TREE_REC;
   const int64_t *leaf_tgt = leaf_start + p->nleaves + 1, *labels = leaf_tgt + p->nweights;
   const double *leaf_w = vals + p->nvals, *base = leaf_w + p->nweights;
@@ -329,7 +330,7 @@ void mlc_rt_tree_ensemble(const void *params, void *const *io) {
       }
     }
     if (p->classifier) {
-      int64_t l = classify(p, s, has, base, labels, (float *)io[3] + row * p->ntargets);
+      int64_t l = classify(p, s, has, base, labels, (float *)y + row * p->ntargets);
       if (label) label[row] = l;
       continue;
     }
@@ -341,15 +342,15 @@ void mlc_rt_tree_ensemble(const void *params, void *const *io) {
       s[j] = v;
     }
     if (p->y_t == MLC_DT_DOUBLE && p->post == MLC_ML_NONE) {
-      memcpy((double *)io[3] + row * p->ntargets, s, (size_t)p->ntargets * sizeof *s);
+      memcpy((double *)y + row * p->ntargets, s, (size_t)p->ntargets * sizeof *s);
     } else {
       /* transforms run in float; has[] is free now and holds a float row */
       float *f = p->y_t == MLC_DT_DOUBLE ? (float *)(void *)has
-                                         : (float *)io[3] + row * p->ntargets;
+                                         : (float *)y + row * p->ntargets;
       for (j = 0; j < p->ntargets; j++) f[j] = (float)s[j];
       ml_post_row(f, p->ntargets, p->post);
       for (j = 0; p->y_t == MLC_DT_DOUBLE && j < p->ntargets; j++)
-        ((double *)io[3])[row * p->ntargets + j] = f[j];
+        ((double *)y)[row * p->ntargets + j] = f[j];
     }
   }
 }
@@ -433,16 +434,17 @@ static void svm_pairs(const MlcSvm *p, const float *coef, const float *rho,
 
 void mlc_rt_svm(const void *params, void *const *io) {
   const MlcSvm *p = (const MlcSvm *)params;
-  const float *x = (const float *)io[0], *sv = (const float *)io[1];
-  const float *coef = (const float *)io[2], *rho = coef + p->ncoef;
+  const float *x = (const float *)io[MLC_SVM_X], *sv = (const float *)io[MLC_SVM_VECTORS];
+  const float *coef = (const float *)io[MLC_SVM_CONSTS], *rho = coef + p->ncoef;
   const float *pa = rho + p->nrho, *pb = pa + p->nprob;
-  const int64_t *counts = (const int64_t *)io[3], *labels = (const int64_t *)io[4];
+  const int64_t *counts = (const int64_t *)io[MLC_SVM_COUNTS];
+  const int64_t *labels = (const int64_t *)io[MLC_SVM_LABELS];
   int64_t c = p->classes, npair = c * (c - 1) / 2, r, j;
-  float *kv = (float *)io[7], *pair = kv + p->nvec, *votes = pair + npair;
+  float *kv = (float *)io[MLC_SVM_SCRATCH], *pair = kv + p->nvec, *votes = pair + npair;
   float *qp = votes + c, *pr = qp + c, *q = pr + c * c;
   for (r = 0; r < p->rows; r++) {
     const float *xr = x + r * p->features;
-    float *z = (float *)io[6] + r * p->zcols, best_w = 0;
+    float *z = (float *)io[MLC_SVM_Z] + r * p->zcols, best_w = 0;
     int64_t best = 0, nscores = c;
     int extra = -1; /* how one score becomes two columns */
     for (j = 0; j < p->nvec; j++) kv[j] = svm_kernel(p, xr, sv + j * p->features, p->features);
@@ -453,7 +455,7 @@ void mlc_rt_svm(const void *params, void *const *io) {
       else
         y += svm_kernel(p, xr, coef, p->features);
       if (p->one_class) y = y > 0 ? 1.0f : -1.0f;
-      ((float *)io[5])[r] = y;
+      ((float *)io[MLC_SVM_Y])[r] = y;
       continue;
     }
     if (!p->nvec) {
@@ -483,8 +485,8 @@ void mlc_rt_svm(const void *params, void *const *io) {
         if (c <= 2) extra = p->post == MLC_ML_NONE ? 2 : 0;
       }
     }
-    if (io[5]) {
-      int64_t *y = (int64_t *)io[5];
+    if (io[MLC_SVM_Y]) {
+      int64_t *y = (int64_t *)io[MLC_SVM_Y];
       if (npair != 1)
         y[r] = labels[best];
       else if (p->nlabels != 2)

@@ -50,8 +50,9 @@ static mlc_rt_str region_copy(void *region, int64_t cap, const char *s, size_t n
 
 void mlc_rt_str_concat(const void *params, void *const *io) {
   const MlcEw *p = (const MlcEw *)params;
-  const mlc_rt_str *a = (const mlc_rt_str *)io[0], *b = (const mlc_rt_str *)io[1];
-  mlc_rt_str *y = (mlc_rt_str *)io[2];
+  const mlc_rt_str *a = (const mlc_rt_str *)io[MLC_STR_CONCAT_A];
+  const mlc_rt_str *b = (const mlc_rt_str *)io[MLC_STR_CONCAT_B];
+  mlc_rt_str *y = (mlc_rt_str *)io[MLC_STR_CONCAT_Y];
   int64_t idx[MLC_RT_MAX_RANK] = {0}, o0 = 0, o1 = 0, cap = (int64_t)p->p0;
   for (int64_t i = 0; i < p->count; i++) {
     const char *x = a[o0], *z = b[o1];
@@ -59,7 +60,7 @@ void mlc_rt_str_concat(const void *params, void *const *io) {
     if (!nz || !nx) {
       y[i] = nz ? z : x;
     } else {
-      char *d = region_alloc(io[3], cap, nx + nz);
+      char *d = region_alloc(io[MLC_STR_CONCAT_REGION], cap, nx + nz);
       if (d) {
         memcpy(d, x, nx);
         memcpy(d + nx, z, nz);
@@ -119,10 +120,13 @@ static int64_t count_pieces(const char *s, const char *delim, size_t dl, int64_t
 
 void mlc_rt_str_split(const void *params, void *const *io) {
   const MlcStrSplit *p = (const MlcStrSplit *)params;
-  const mlc_rt_str *x = (const mlc_rt_str *)io[0];
-  const char *delim = io[1] ? *(const mlc_rt_str *)io[1] : "";
-  mlc_rt_str *y = (mlc_rt_str *)io[2];
-  int64_t *lengths = (int64_t *)io[3], *cols = (int64_t *)io[4];
+  const mlc_rt_str *x = (const mlc_rt_str *)io[MLC_STR_SPLIT_X];
+  const mlc_rt_str *dp = (const mlc_rt_str *)io[MLC_STR_SPLIT_DELIMITER];
+  const char *delim = dp ? *dp : "";
+  mlc_rt_str *y = (mlc_rt_str *)io[MLC_STR_SPLIT_Y];
+  int64_t *lengths = (int64_t *)io[MLC_STR_SPLIT_LENGTHS];
+  int64_t *cols = (int64_t *)io[MLC_STR_SPLIT_COLS];
+  void *region = io[MLC_STR_SPLIT_REGION];
   size_t dl = strlen(delim);
   int64_t w = 0;
   for (int64_t i = 0; i < p->count; i++) {
@@ -140,7 +144,7 @@ void mlc_rt_str_split(const void *params, void *const *io) {
     for (int64_t k = 0; k < lengths[i]; k++) {
       next_piece(s, &at, delim, dl, p->maxsplit >= 0 && k == p->maxsplit, &st, &len);
       /* a piece that ends the string is the string's own tail */
-      y[i * w + k] = !s[st + len] ? s + st : region_copy(io[5], p->cap, s + st, len);
+      y[i * w + k] = !s[st + len] ? s + st : region_copy(region, p->cap, s + st, len);
     }
   }
 }
@@ -199,8 +203,9 @@ static int caseless_eq(const char *a, const char *b) {
 
 void mlc_rt_str_normalize(const void *params, void *const *io) {
   const MlcStrNorm *p = (const MlcStrNorm *)params;
-  const mlc_rt_str *x = (const mlc_rt_str *)io[0], *stop = (const mlc_rt_str *)io[1];
-  mlc_rt_str *y = (mlc_rt_str *)io[2];
+  const mlc_rt_str *x = (const mlc_rt_str *)io[MLC_STR_NORMALIZE_X];
+  const mlc_rt_str *stop = (const mlc_rt_str *)io[MLC_STR_NORMALIZE_STOPWORDS];
+  mlc_rt_str *y = (mlc_rt_str *)io[MLC_STR_NORMALIZE_Y];
   int64_t k = 0;
   for (int64_t i = 0; i < p->len && k < p->out_len; i++) {
     int drop = 0;
@@ -209,13 +214,14 @@ void mlc_rt_str_normalize(const void *params, void *const *io) {
     if (drop) continue;
     const char *s = x[i];
     if (p->case_change != MLC_STR_NONE && change_case(s, NULL, p->case_change)) {
-      char *d = region_alloc(io[4], p->cap, strlen(s));
+      char *d = region_alloc(io[MLC_STR_NORMALIZE_REGION], p->cap, strlen(s));
       if (d) change_case(s, d, p->case_change);
       s = d ? d : "";
     }
     y[k++] = s;
   }
-  if (io[3]) *(int64_t *)io[3] = k ? k : 1;
+  int64_t *count = (int64_t *)io[MLC_STR_NORMALIZE_COUNT];
+  if (count) *count = k ? k : 1;
   for (; k < p->out_len; k++) y[k] = "";
 }
 
@@ -239,7 +245,8 @@ static int cmp_key(const MlcStrMap *p, const void *keys, int64_t at, const void 
 
 void mlc_rt_str_map(const void *params, void *const *io) {
   const MlcStrMap *p = (const MlcStrMap *)params;
-  const void *x = io[0], *keys = io[1], *vals = io[2];
+  const void *x = io[MLC_STR_MAP_X], *keys = io[MLC_STR_MAP_KEYS], *vals = io[MLC_STR_MAP_VALS];
+  void *y = io[MLC_STR_MAP_Y];
   for (int64_t i = 0; i < p->count; i++) {
     int64_t lo = 0, hi = p->nkeys;
     while (lo < hi) {
@@ -250,23 +257,23 @@ void mlc_rt_str_map(const void *params, void *const *io) {
     int found = lo < p->nkeys && !cmp_key(p, keys, lo, x, i);
     switch (p->out_t) {
     case MLC_DT_STRING:
-      ((mlc_rt_str *)io[4])[i] = found ? ((const mlc_rt_str *)vals)[lo]
-                                       : *(const mlc_rt_str *)io[3];
+      ((mlc_rt_str *)y)[i] = found ? ((const mlc_rt_str *)vals)[lo]
+                                   : *(const mlc_rt_str *)io[MLC_STR_MAP_DEF];
       break;
     case MLC_DT_INT64:
-      ((int64_t *)io[4])[i] = found ? ((const int64_t *)vals)[lo] : p->def_i;
+      ((int64_t *)y)[i] = found ? ((const int64_t *)vals)[lo] : p->def_i;
       break;
     case MLC_DT_INT32:
-      ((int32_t *)io[4])[i] = (int32_t)(found ? ((const int64_t *)vals)[lo] : p->def_i);
+      ((int32_t *)y)[i] = (int32_t)(found ? ((const int64_t *)vals)[lo] : p->def_i);
       break;
     case MLC_DT_INT16:
-      ((int16_t *)io[4])[i] = (int16_t)(found ? ((const int64_t *)vals)[lo] : p->def_i);
+      ((int16_t *)y)[i] = (int16_t)(found ? ((const int64_t *)vals)[lo] : p->def_i);
       break;
     case MLC_DT_DOUBLE:
-      ((double *)io[4])[i] = found ? ((const double *)vals)[lo] : p->def_f;
+      ((double *)y)[i] = found ? ((const double *)vals)[lo] : p->def_f;
       break;
     default:
-      ((float *)io[4])[i] = (float)(found ? ((const double *)vals)[lo] : p->def_f);
+      ((float *)y)[i] = (float)(found ? ((const double *)vals)[lo] : p->def_f);
     }
   }
 }
@@ -376,11 +383,11 @@ static int full_match(Nfa *m, const char *str, int64_t *cur, int64_t *nxt) {
 
 void mlc_rt_regex_match(const void *params, void *const *io) {
   const MlcRegex *p = (const MlcRegex *)params;
-  const mlc_rt_str *x = (const mlc_rt_str *)io[0];
-  uint8_t *y = (uint8_t *)io[2];
-  int64_t *scratch = (int64_t *)io[3];
+  const mlc_rt_str *x = (const mlc_rt_str *)io[MLC_REGEX_MATCH_X];
+  uint8_t *y = (uint8_t *)io[MLC_REGEX_MATCH_Y];
+  int64_t *scratch = (int64_t *)io[MLC_REGEX_MATCH_SCRATCH];
   Nfa m;
-  m.prog = (const int64_t *)io[1];
+  m.prog = (const int64_t *)io[MLC_REGEX_MATCH_PROGRAM];
   m.ranges = m.prog + 3 * p->ninst;
   m.ninst = p->ninst;
   m.mark = scratch + 2 * p->ninst;

@@ -36,10 +36,10 @@ static int64_t lookup(const int64_t *tab, int64_t n, const void *x, int64_t bits
 
 void mlc_rt_tfidf(const void *params, void *const *io) {
   const MlcTfIdf *p = (const MlcTfIdf *)params;
-  const char *x = (const char *)io[0];
-  const int64_t *tab = (const int64_t *)io[1];
-  const double *w = (const double *)io[2];
-  float *y = (float *)io[3];
+  const char *x = (const char *)io[MLC_TFIDF_X];
+  const int64_t *tab = (const int64_t *)io[MLC_TFIDF_TABLE];
+  const double *w = (const double *)io[MLC_TFIDF_WEIGHTS];
+  float *y = (float *)io[MLC_TFIDF_Y];
   size_t xs = p->x_bits == 32 ? 4 : 8;
   int64_t r, s, at, n, c;
   for (r = 0; r < p->rows; r++) {

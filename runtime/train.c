@@ -19,9 +19,10 @@
 
 void mlc_rt_optim_rate(const void *params, void *const *io) {
   const MlcOptimRate *p = (const MlcOptimRate *)params;
-  double r = p->r_f64 ? *(const double *)io[0] : (double)*(const float *)io[0];
-  int64_t t = *(const int64_t *)io[1];
-  double *rate = (double *)io[2];
+  const void *rp = io[MLC_OPTIM_RATE_R];
+  double r = p->r_f64 ? *(const double *)rp : (double)*(const float *)rp;
+  int64_t t = *(const int64_t *)io[MLC_OPTIM_RATE_T];
+  double *rate = (double *)io[MLC_OPTIM_RATE_RATE];
   rate[0] = r;
   rate[1] = 1;
   switch (p->kind) {
@@ -68,10 +69,12 @@ static void optim_step(const MlcOptim *p, const double *rate, double *x, double 
 #define MLC_TRAIN_OPTIM(sfx, T)                                               \
   void mlc_rt_optim_##sfx(const void *params, void *const *io) {              \
     const MlcOptim *p = (const MlcOptim *)params;                             \
-    const double *rate = (const double *)io[0];                               \
-    const T *x = (const T *)io[1], *g = (const T *)io[2];                     \
-    const T *s1 = (const T *)io[3], *s2 = (const T *)io[4];                   \
-    T *xo = (T *)io[5], *s1o = (T *)io[6], *s2o = (T *)io[7];                 \
+    const double *rate = (const double *)io[MLC_OPTIM_RATE];                  \
+    const T *x = (const T *)io[MLC_OPTIM_X], *g = (const T *)io[MLC_OPTIM_G]; \
+    const T *s1 = (const T *)io[MLC_OPTIM_S1];                                \
+    const T *s2 = (const T *)io[MLC_OPTIM_S2];                                \
+    T *xo = (T *)io[MLC_OPTIM_X_NEW];                                         \
+    T *s1o = (T *)io[MLC_OPTIM_S1_NEW], *s2o = (T *)io[MLC_OPTIM_S2_NEW];     \
     for (int64_t i = 0; i < p->count; i++) {                                  \
       double xv = x[i], a = s1[i], b = s2 ? s2[i] : 0;                        \
       optim_step(p, rate, &xv, g[i], &a, &b);                                 \

@@ -55,7 +55,7 @@ Value *ml_const(Graph *g, DType t, int64_t count, DType from, const void *src) {
   v->dtype = t;
   ir_set_shape(v, 1, &count);
   MlcCast p = {.count = count, .from = from, .to = t};
-  void *io[2] = {(void *)src, ir_alloc_data(g, v)};
+  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = (void *)src, [MLC_CAST_Y] = ir_alloc_data(g, v)};
   mlc_rt_cast(&p, io);
   return v;
 }
@@ -79,7 +79,7 @@ int64_t ml_numbers(Graph *g, const Node *n, const char *floats, const char *tens
     int64_t count = (int64_t)(t->nbytes / es);
     *out = arena_array(g->arena, (size_t)count + 1, sizeof **out);
     MlcCast p = {.count = count, .from = t->dtype, .to = DT_DOUBLE};
-    void *io[2] = {t->data, *out};
+    void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = t->data, [MLC_CAST_Y] = *out};
     mlc_rt_cast(&p, io);
     return count;
   }
@@ -227,9 +227,9 @@ void lower_Normalizer(Graph *g, Node *n, Lowering *L) {
   MlcMlNorm *p = KC_PARAMS(c, MlcMlNorm);
   ml_rows(n, x, 1, &p->rows, &p->len);
   p->kind = norm_kind(n);
-  c->io[0] = x;
-  c->io[1] = n->out[0];
-  c->nio = 2;
+  c->io[MLC_ML_NORMALIZE_X] = x;
+  c->io[MLC_ML_NORMALIZE_Y] = n->out[0];
+  c->nio = MLC_ML_NORMALIZE_NIO;
 }
 
 /* ---- FeatureVectorizer ------------------------------------------------------- */
@@ -353,11 +353,13 @@ static void lower_map(Graph *g, Lowering *L, Value *x, Value *y, KeyVal *kv, int
   p->val_int = val_int;
   p->def_f = def_f;
   p->def_i = def_i;
-  c->io[0] = x;
-  c->io[1] = key_int ? ml_const(g, DT_INT64, k, DT_INT64, ki) : ml_const(g, DT_DOUBLE, k, DT_DOUBLE, kf);
-  c->io[2] = val_int ? ml_const(g, DT_INT64, k, DT_INT64, vi) : ml_const(g, DT_DOUBLE, k, DT_DOUBLE, vf);
-  c->io[3] = y;
-  c->nio = 4;
+  c->io[MLC_ML_MAP_X] = x;
+  c->io[MLC_ML_MAP_KEYS] = key_int ? ml_const(g, DT_INT64, k, DT_INT64, ki)
+                                   : ml_const(g, DT_DOUBLE, k, DT_DOUBLE, kf);
+  c->io[MLC_ML_MAP_VALUES] = val_int ? ml_const(g, DT_INT64, k, DT_INT64, vi)
+                                     : ml_const(g, DT_DOUBLE, k, DT_DOUBLE, vf);
+  c->io[MLC_ML_MAP_Y] = y;
+  c->nio = MLC_ML_MAP_NIO;
 }
 
 /* LabelEncoder's table: keys and values of numbers (opset 2's lists or
@@ -526,10 +528,10 @@ void lower_LabelEncoder(Graph *g, Node *n, Lowering *L) {
   p->count = ir_numel(n->in[0]);
   p->nkeys = e.k;
   p->in_t = n->in[0]->dtype;
-  c->io[0] = n->in[0];
-  c->io[1] = table_column(g, e.kv, e.k, 0, e.key_t);
-  c->io[2] = table_column(g, e.kv, e.k, 1, e.out_t);
-  p->key_t = c->io[1]->dtype;
+  c->io[MLC_STR_MAP_X] = n->in[0];
+  c->io[MLC_STR_MAP_KEYS] = table_column(g, e.kv, e.k, 0, e.key_t);
+  c->io[MLC_STR_MAP_VALS] = table_column(g, e.kv, e.k, 1, e.out_t);
+  p->key_t = c->io[MLC_STR_MAP_KEYS]->dtype;
   p->out_t = e.out_t;
   p->def_i = e.def_i;
   p->def_f = e.def_f;
@@ -539,10 +541,10 @@ void lower_LabelEncoder(Graph *g, Node *n, Lowering *L) {
     d->dtype = DT_STRING;
     ir_set_shape(d, 1, &one);
     *(const char **)ir_alloc_data(g, d) = e.def_s;
-    c->io[3] = d;
+    c->io[MLC_STR_MAP_DEF] = d;
   }
-  c->io[4] = n->out[0];
-  c->nio = 5;
+  c->io[MLC_STR_MAP_Y] = n->out[0];
+  c->nio = MLC_STR_MAP_NIO;
 }
 
 void infer_OneHotEncoder(Graph *g, Node *n) {
@@ -579,10 +581,10 @@ void lower_OneHotEncoder(Graph *g, Node *n, Lowering *L) {
   p->depth = k;
   p->inner = 1;
   p->elem = sizeof(float);
-  c->io[0] = idx;
-  c->io[1] = ml_const(g, DT_FLOAT, 2, DT_FLOAT, off_on);
-  c->io[2] = n->out[0];
-  c->nio = 3;
+  c->io[MLC_ONEHOT_INDICES] = idx;
+  c->io[MLC_ONEHOT_VALUES] = ml_const(g, DT_FLOAT, 2, DT_FLOAT, off_on);
+  c->io[MLC_ONEHOT_Y] = n->out[0];
+  c->nio = MLC_ONEHOT_NIO;
 }
 
 void infer_CategoryMapper(Graph *g, Node *n) {
@@ -635,12 +637,12 @@ static void lower_linear(Graph *g, const Node *n, Lowering *L, const Linear *l, 
   p->c_cs = 1;
   p->act = MLC_ACT_NONE;
   int64_t words = mlc_rt_gemm_scratch(p->m, p->n, p->k);
-  c->io[0] = x;
-  c->io[1] = ml_const(g, DT_FLOAT, l->outputs * l->features, DT_DOUBLE, l->coef);
-  c->io[2] = ml_const(g, DT_FLOAT, l->outputs, DT_DOUBLE, l->icpt);
-  c->io[3] = y;
-  c->io[4] = lower_temp(g, DT_FLOAT, 1, &words);
-  c->nio = 5;
+  c->io[MLC_GEMM_A] = x;
+  c->io[MLC_GEMM_B] = ml_const(g, DT_FLOAT, l->outputs * l->features, DT_DOUBLE, l->coef);
+  c->io[MLC_GEMM_C] = ml_const(g, DT_FLOAT, l->outputs, DT_DOUBLE, l->icpt);
+  c->io[MLC_GEMM_Y] = y;
+  c->io[MLC_GEMM_SCRATCH] = lower_temp(g, DT_FLOAT, 1, &words);
+  c->nio = MLC_GEMM_RES; /* all slots but the residual, which only fused calls have */
 }
 
 static int64_t linreg_targets(const Node *n) {
@@ -667,8 +669,8 @@ void lower_LinearRegressor(Graph *g, Node *n, Lowering *L) {
   p->rows = l.rows;
   p->n = l.outputs;
   p->kind = l.post;
-  c->io[0] = c->io[1] = n->out[0];
-  c->nio = 2;
+  c->io[MLC_ML_POST_X] = c->io[MLC_ML_POST_Y] = n->out[0];
+  c->nio = MLC_ML_POST_NIO;
 }
 
 /* the classes' labels: none, or one per class (two for one class) */
@@ -713,11 +715,11 @@ void lower_LinearClassifier(Graph *g, Node *n, Lowering *L) {
   p->classes = l.outputs;
   p->post = l.post;
   p->nlabels = k;
-  c->io[0] = scores;
-  c->io[1] = k ? ml_const(g, DT_INT64, k, DT_INT64, labels) : NULL;
-  c->io[2] = n->out[0];
-  c->io[3] = n->nout > 1 ? n->out[1] : NULL;
-  c->nio = 4;
+  c->io[MLC_ML_LINCLASS_SCORES] = scores;
+  c->io[MLC_ML_LINCLASS_LABELS] = k ? ml_const(g, DT_INT64, k, DT_INT64, labels) : NULL;
+  c->io[MLC_ML_LINCLASS_Y] = n->out[0];
+  c->io[MLC_ML_LINCLASS_Z] = n->nout > 1 ? n->out[1] : NULL;
+  c->nio = MLC_ML_LINCLASS_NIO;
 }
 
 /* ---- SVMRegressor, SVMClassifier ------------------------------------------------- */
@@ -837,13 +839,17 @@ void lower_Svm(Graph *g, Node *n, Lowering *L) {
   if (p->classifier && !z) z = lower_temp(g, DT_FLOAT, 2, d);
   KCall *c = lower_add(g, L, K_svm);
   *KC_PARAMS(c, MlcSvm) = *p;
-  c->io[0] = lower_as_type(g, L, n->in[0], DT_FLOAT);
-  c->io[1] = p->nvec ? ml_const(g, DT_FLOAT, p->nvec * p->features, DT_DOUBLE, s.sv) : NULL;
-  c->io[2] = ml_const(g, DT_FLOAT, nc, DT_DOUBLE, consts);
-  c->io[3] = p->nvec && p->classifier ? ml_const(g, DT_INT64, p->classes, DT_INT64, s.counts) : NULL;
-  c->io[4] = p->classifier ? ml_const(g, DT_INT64, p->classes, DT_INT64, s.labels) : NULL;
-  c->io[5] = n->out[0];
-  c->io[6] = z;
-  c->io[7] = lower_temp(g, DT_FLOAT, 1, &words);
-  c->nio = 8;
+  c->io[MLC_SVM_X] = lower_as_type(g, L, n->in[0], DT_FLOAT);
+  c->io[MLC_SVM_VECTORS] =
+      p->nvec ? ml_const(g, DT_FLOAT, p->nvec * p->features, DT_DOUBLE, s.sv) : NULL;
+  c->io[MLC_SVM_CONSTS] = ml_const(g, DT_FLOAT, nc, DT_DOUBLE, consts);
+  c->io[MLC_SVM_COUNTS] = p->nvec && p->classifier
+                              ? ml_const(g, DT_INT64, p->classes, DT_INT64, s.counts)
+                              : NULL;
+  c->io[MLC_SVM_LABELS] =
+      p->classifier ? ml_const(g, DT_INT64, p->classes, DT_INT64, s.labels) : NULL;
+  c->io[MLC_SVM_Y] = n->out[0];
+  c->io[MLC_SVM_Z] = z;
+  c->io[MLC_SVM_SCRATCH] = lower_temp(g, DT_FLOAT, 1, &words);
+  c->nio = MLC_SVM_NIO;
 }

@@ -395,11 +395,12 @@ void lower_TreeEnsemble(Graph *g, Node *n, Lowering *L) {
   KCall *c = lower_add(g, L, K_tree_ensemble);
   *KC_PARAMS(c, MlcTrees) = *p;
   int64_t words = 2 * p->ntargets;
-  c->io[0] = p->x_t == n->in[0]->dtype ? n->in[0] : lower_as_type(g, L, n->in[0], DT_FLOAT);
-  c->io[1] = ml_const(g, DT_INT64, ni, DT_INT64, ints);
-  c->io[2] = ml_const(g, DT_DOUBLE, nv, DT_DOUBLE, vals);
-  c->io[3] = y;
-  c->io[4] = p->classifier ? n->out[0] : NULL;
-  c->io[5] = lower_temp(g, DT_DOUBLE, 1, &words);
-  c->nio = 6;
+  c->io[MLC_TREE_ENSEMBLE_X] =
+      p->x_t == n->in[0]->dtype ? n->in[0] : lower_as_type(g, L, n->in[0], DT_FLOAT);
+  c->io[MLC_TREE_ENSEMBLE_INTS] = ml_const(g, DT_INT64, ni, DT_INT64, ints);
+  c->io[MLC_TREE_ENSEMBLE_VALS] = ml_const(g, DT_DOUBLE, nv, DT_DOUBLE, vals);
+  c->io[MLC_TREE_ENSEMBLE_Y] = y;
+  c->io[MLC_TREE_ENSEMBLE_LABEL] = p->classifier ? n->out[0] : NULL;
+  c->io[MLC_TREE_ENSEMBLE_SCRATCH] = lower_temp(g, DT_DOUBLE, 1, &words);
+  c->nio = MLC_TREE_ENSEMBLE_NIO;
 }

@@ -51,13 +51,14 @@ void infer_StringConcat(Graph *g, Node *n) {
 }
 
 void lower_StringConcat(Graph *g, Node *n, Lowering *L) {
-  /* lower_ew sets up a broadcasting binary call on strings (Equal's); the
-   * concat kernel takes the same MlcEw parameters, the region's size in p0 */
+  /* lower_ew sets up a broadcasting binary call on strings (Equal's): its
+   * MlcEw parameters and its slots a, b, y are the concat kernel's too
+   * (MLC_STR_CONCAT_A, _B, _Y); p0 carries the region's size */
   KCall *c = lower_ew(g, n, L, "equal", DT_STRING, n->in, n->out[0],
                       (double)ir_string_bytes, 0);
   c->kernel = K_str_concat;
-  c->io[3] = ir_string_region(g);
-  c->nio = 4;
+  c->io[MLC_STR_CONCAT_REGION] = ir_string_region(g);
+  c->nio = MLC_STR_CONCAT_NIO;
 }
 
 /* ---- StringSplit ---------------------------------------------------------------------- */
@@ -77,13 +78,13 @@ static void lower_split(Graph *g, Node *n, Lowering *L, Value *y, Value *lengths
   p->cols = width;
   p->maxsplit = split_maxsplit(n);
   p->cap = ir_string_bytes;
-  c->io[0] = n->in[0];
-  c->io[1] = *delim ? str_const(g, &delim, 1) : NULL;
-  c->io[2] = y;
-  c->io[3] = lengths;
-  c->io[4] = cols;
-  c->io[5] = ir_string_region(g);
-  c->nio = 6;
+  c->io[MLC_STR_SPLIT_X] = n->in[0];
+  c->io[MLC_STR_SPLIT_DELIMITER] = *delim ? str_const(g, &delim, 1) : NULL;
+  c->io[MLC_STR_SPLIT_Y] = y;
+  c->io[MLC_STR_SPLIT_LENGTHS] = lengths;
+  c->io[MLC_STR_SPLIT_COLS] = cols;
+  c->io[MLC_STR_SPLIT_REGION] = ir_string_region(g);
+  c->nio = MLC_STR_SPLIT_NIO;
 }
 
 void infer_StringSplit(Graph *g, Node *n) {
@@ -144,12 +145,12 @@ static void lower_normalize(Graph *g, Node *n, Lowering *L, Value *y, Value *cou
                    : !strcmp(act, "UPPER") ? MLC_STR_UPPER : MLC_STR_NONE;
   p->case_sensitive = attr_i(n, "is_case_sensitive", 0) != 0;
   p->cap = ir_string_bytes;
-  c->io[0] = n->in[0];
-  c->io[1] = p->nstop ? str_const(g, stop->strings, stop->n) : NULL;
-  c->io[2] = y;
-  c->io[3] = count;
-  c->io[4] = ir_string_region(g);
-  c->nio = 5;
+  c->io[MLC_STR_NORMALIZE_X] = n->in[0];
+  c->io[MLC_STR_NORMALIZE_STOPWORDS] = p->nstop ? str_const(g, stop->strings, stop->n) : NULL;
+  c->io[MLC_STR_NORMALIZE_Y] = y;
+  c->io[MLC_STR_NORMALIZE_COUNT] = count;
+  c->io[MLC_STR_NORMALIZE_REGION] = ir_string_region(g);
+  c->nio = MLC_STR_NORMALIZE_NIO;
 }
 
 void infer_StringNormalizer(Graph *g, Node *n) {
@@ -575,9 +576,9 @@ void lower_RegexFullMatch(Graph *g, Node *n, Lowering *L) {
   int64_t scratch = 5 * ninst + 1;
   p->count = ir_numel(n->in[0]);
   p->ninst = ninst;
-  c->io[0] = n->in[0];
-  c->io[1] = prog;
-  c->io[2] = n->out[0];
-  c->io[3] = lower_temp(g, DT_INT64, 1, &scratch);
-  c->nio = 4;
+  c->io[MLC_REGEX_MATCH_X] = n->in[0];
+  c->io[MLC_REGEX_MATCH_PROGRAM] = prog;
+  c->io[MLC_REGEX_MATCH_Y] = n->out[0];
+  c->io[MLC_REGEX_MATCH_SCRATCH] = lower_temp(g, DT_INT64, 1, &scratch);
+  c->nio = MLC_REGEX_MATCH_NIO;
 }

@@ -165,9 +165,9 @@ void lower_TfIdfVectorizer(Graph *g, Node *n, Lowering *L) {
   p->skip = t.skip < p->cols ? t.skip : p->cols;
   p->x_bits = x->dtype == DT_INT32 ? 32 : 64;
   p->idf = t.idf;
-  c->io[0] = n->in[0];
-  c->io[1] = tfidf_table(g, &t);
-  c->io[2] = t.nw > 0 ? ml_const(g, DT_DOUBLE, t.out, DT_DOUBLE, t.w) : NULL;
-  c->io[3] = n->out[0];
-  c->nio = 4;
+  c->io[MLC_TFIDF_X] = n->in[0];
+  c->io[MLC_TFIDF_TABLE] = tfidf_table(g, &t);
+  c->io[MLC_TFIDF_WEIGHTS] = t.nw > 0 ? ml_const(g, DT_DOUBLE, t.out, DT_DOUBLE, t.w) : NULL;
+  c->io[MLC_TFIDF_Y] = n->out[0];
+  c->nio = MLC_TFIDF_NIO;
 }

@@ -86,10 +86,10 @@ void lower_Optimizer(Graph *g, Node *n, Lowering *L) {
   rp->alpha = attr_f(n, "alpha", 0.9);
   rp->beta = attr_f(n, "beta", 0.999);
   rp->decay = attr_f(n, "decay_factor", 0);
-  c->io[0] = n->in[0];
-  c->io[1] = n->in[1];
-  c->io[2] = rate;
-  c->nio = 3;
+  c->io[MLC_OPTIM_RATE_R] = n->in[0];
+  c->io[MLC_OPTIM_RATE_T] = n->in[1];
+  c->io[MLC_OPTIM_RATE_RATE] = rate;
+  c->nio = MLC_OPTIM_RATE_NIO;
   for (int j = 0; j < k; j++) {
     Value *outs[3] = {NULL, NULL, NULL};
     int any = 0;
@@ -105,9 +105,16 @@ void lower_Optimizer(Graph *g, Node *n, Lowering *L) {
     p->eps = attr_f(n, "epsilon", 1e-6);
     p->norm = attr_f(n, "norm_coefficient", 0);
     p->post = attr_f(n, "norm_coefficient_post", 0);
-    c->io[0] = rate;
-    for (int m = 0; m < w; m++) c->io[1 + m] = n->in[2 + m * k + j];
-    for (int m = 0; m < 3; m++) c->io[5 + m] = outs[m];
-    c->nio = 8;
+    /* tensor j's X, G and state, each from its role's list of k inputs;
+     * outs holds its new X and state in that order */
+    c->io[MLC_OPTIM_RATE] = rate;
+    c->io[MLC_OPTIM_X] = x;
+    c->io[MLC_OPTIM_G] = n->in[2 + k + j];
+    c->io[MLC_OPTIM_S1] = n->in[2 + 2 * k + j];
+    if (w > 3) c->io[MLC_OPTIM_S2] = n->in[2 + 3 * k + j];
+    c->io[MLC_OPTIM_X_NEW] = outs[0];
+    c->io[MLC_OPTIM_S1_NEW] = outs[1];
+    c->io[MLC_OPTIM_S2_NEW] = outs[2];
+    c->nio = MLC_OPTIM_NIO;
   }
 }
