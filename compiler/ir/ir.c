@@ -544,7 +544,8 @@ double ir_data_f64(const Value *v, int64_t i) {
       /* the float formats C has no type for, decoded by the runtime's Cast */
       double d;
       MlcCast p = {.count = 1, .from = v->dtype, .to = DT_DOUBLE};
-      void *io[2] = {(char *)v->data + (size_t)i * dtype_size(v->dtype), &d};
+      void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = (char *)v->data + (size_t)i * dtype_size(v->dtype),
+                                [MLC_CAST_Y] = &d};
       mlc_rt_cast(&p, io);
       return d;
     }
