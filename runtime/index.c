@@ -355,6 +355,59 @@ void mlc_rt_det(const void *params, void *const *io) {
   }
 }
 
+/* ---- Inverse ---------------------------------------------------------------- */
+
+/* [a | e] -> [1 | a^-1] by Gauss-Jordan with partial pivoting: a and e are
+ * n x n, e starts as the identity; a zero pivot divides on into inf/NaN */
+static void gauss_jordan(double *a, double *e, int64_t n) {
+  int64_t c, r, j;
+  for (c = 0; c < n; c++) {
+    int64_t piv = c;
+    for (r = c + 1; r < n; r++)
+      if (fabs(a[r * n + c]) > fabs(a[piv * n + c])) piv = r;
+    if (piv != c)
+      for (j = 0; j < n; j++) {
+        double t = a[c * n + j];
+        a[c * n + j] = a[piv * n + j];
+        a[piv * n + j] = t;
+        t = e[c * n + j];
+        e[c * n + j] = e[piv * n + j];
+        e[piv * n + j] = t;
+      }
+    double inv = 1 / a[c * n + c];
+    for (j = 0; j < n; j++) {
+      a[c * n + j] *= inv;
+      e[c * n + j] *= inv;
+    }
+    for (r = 0; r < n; r++) {
+      double f = a[r * n + c];
+      if (r == c || f == 0) continue;
+      for (j = 0; j < n; j++) {
+        a[r * n + j] -= f * a[c * n + j];
+        e[r * n + j] -= f * e[c * n + j];
+      }
+    }
+  }
+}
+
+void mlc_rt_inverse(const void *params, void *const *io) {
+  const MlcInverse *p = (const MlcInverse *)params;
+  int64_t nn = p->n * p->n, b, j;
+  double *a = (double *)io[MLC_INVERSE_SCRATCH], *e = a + nn;
+  for (b = 0; b < p->batch; b++) {
+    for (j = 0; j < nn; j++) {
+      a[j] = p->dtype == MLC_DT_FLOAT ? ((const float *)io[MLC_INVERSE_X])[b * nn + j]
+                                      : ((const double *)io[MLC_INVERSE_X])[b * nn + j];
+      e[j] = j % (p->n + 1) == 0;
+    }
+    gauss_jordan(a, e, p->n);
+    for (j = 0; j < nn; j++) {
+      if (p->dtype == MLC_DT_FLOAT) ((float *)io[MLC_INVERSE_Y])[b * nn + j] = (float)e[j];
+      else ((double *)io[MLC_INVERSE_Y])[b * nn + j] = e[j];
+    }
+  }
+}
+
 /* ---- Einsum ---------------------------------------------------------------- */
 
 /* The innermost dim runs as one loop; a dim the output does not have (so 0)

@@ -51,6 +51,10 @@
                       I(circular))                                            \
   /* Det of batch n x n matrices, LU with partial pivoting in double */       \
   S(MlcDet, I(batch) I(n) I(dtype))                                           \
+  /* Inverse of batch n x n matrices (dtype: MLC_DT_FLOAT or MLC_DT_DOUBLE),  \
+     Gauss-Jordan with partial pivoting in double; a singular matrix gives    \
+     infinities or NaN, as a division by its zero pivot does */               \
+  S(MlcInverse, I(batch) I(n) I(dtype))                                       \
   /* Einsum of one or two operands as a loop nest: y (count elements) is      \
      zeroed, then y[so.i] += a[sa.i] * b[sb.i] over every i in dims */        \
   S(MlcEinsum, I(rank) I(dtype) I(count) IA(dims, MLC_RT_MAX_RANK)            \
@@ -72,6 +76,7 @@
   K(tensor_scatter, MlcTensorScatter) /* io: cache, update,                   \
                                          indices|NULL (int64), y */           \
   K(det, MlcDet)                /* io: x, y, scratch (n * n double) */        \
+  K(inverse, MlcInverse)        /* io: x, y, scratch (2 * n * n double) */    \
   K(einsum, MlcEinsum)          /* io: a, b|NULL, y */
 
 #ifdef __cplusplus
@@ -115,6 +120,8 @@ enum { MLC_TENSOR_SCATTER_CACHE, MLC_TENSOR_SCATTER_UPDATE,
        MLC_TENSOR_SCATTER_NIO };
 /* det */
 enum { MLC_DET_X, MLC_DET_Y, MLC_DET_SCRATCH, MLC_DET_NIO };
+/* inverse */
+enum { MLC_INVERSE_X, MLC_INVERSE_Y, MLC_INVERSE_SCRATCH, MLC_INVERSE_NIO };
 /* einsum */
 enum { MLC_EINSUM_A, MLC_EINSUM_B, MLC_EINSUM_Y, MLC_EINSUM_NIO };
 

@@ -1,4 +1,5 @@
-/* Linear algebra: Einsum and Det.
+/* Linear algebra: Einsum, Det and (onnxruntime's com.microsoft domain)
+ * Inverse.
  *
  * Einsum: the equation is parsed into one label per operand dim (letters;
  * "..." stands for up to IR_MAX_RANK broadcast dims, right-aligned as numpy
@@ -11,7 +12,8 @@
  * every tensor merged, so the kernel's fixed rank is rarely the limit.
  * float16 and bfloat16 are computed in float, as the reference does.
  *
- * Det: LU with partial pivoting in double, per matrix.
+ * Det: LU with partial pivoting in double, per matrix. Inverse: Gauss-Jordan
+ * with partial pivoting in double, per matrix.
  */
 #include <string.h>
 
@@ -299,5 +301,34 @@ void lower_Det(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_DET_Y] = y;
   c->io[MLC_DET_SCRATCH] = nn ? lower_temp(g, DT_DOUBLE, 1, &nn) : NULL;
   c->nio = MLC_DET_NIO;
+  lower_finish(g, L, y, n->out[0]);
+}
+
+/* ---- Inverse (com.microsoft) ------------------------------------------------------ */
+
+/* the inverse of each matrix [*, M, M], of the input's type: float16 runs in
+ * float between casts, as Det does (det_check takes the same inputs) */
+void infer_Inverse(Graph *g, Node *n) {
+  (void)g;
+  det_check(n);
+  n->out[0]->dtype = n->in[0]->dtype;
+  set_shape_checked(n, n->out[0], n->in[0]->rank, n->in[0]->dims);
+}
+
+void lower_Inverse(Graph *g, Node *n, Lowering *L) {
+  det_check(n);
+  Value *x = n->in[0];
+  DType t = lower_compute_type(n, x->dtype, 1);
+  int64_t m = x->dims[x->rank - 1], work = 2 * m * m;
+  Value *xc = lower_as_type(g, L, x, t), *y = lower_out_as(g, n->out[0], t);
+  KCall *c = lower_add(g, L, K_inverse);
+  MlcInverse *p = KC_PARAMS(c, MlcInverse);
+  p->batch = m ? ir_numel(y) / (m * m) : 0;
+  p->n = m;
+  p->dtype = t;
+  c->io[MLC_INVERSE_X] = xc;
+  c->io[MLC_INVERSE_Y] = y;
+  c->io[MLC_INVERSE_SCRATCH] = work ? lower_temp(g, DT_DOUBLE, 1, &work) : NULL;
+  c->nio = MLC_INVERSE_NIO;
   lower_finish(g, L, y, n->out[0]);
 }

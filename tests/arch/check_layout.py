@@ -27,7 +27,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OPS = os.path.join(ROOT, "compiler", "ops")
 RT = os.path.join(ROOT, "runtime")
-OPS_OWN = {"ops", "infer", "interp", "kernels"}
+OPS_OWN = {"ops", "infer", "interp", "kernels", "TEMPLATE"}  # TEMPLATE.c: the op to copy
 RT_OWN = {"parallel"}
 MAX_LINES = 1000
 problems = []
