@@ -8,7 +8,6 @@
  * the value before it has no other reader and is not a graph output. The
  * fused node takes the place of the last absorbed node, where every input
  * (a residual computed after the Conv, say) is ready. */
-#include <math.h>
 #include <string.h>
 
 #include "diag.h"
@@ -21,27 +20,11 @@ static Node *only_reader(Value *v) {
 
 static int is_float(const Value *v) { return v && v->dtype == DT_FLOAT; }
 
-/* an activation the kernels apply: its name and parameters, or NULL */
+/* an activation the kernels apply: its name and parameters (as the
+ * elementwise op would get them), or NULL */
 static const char *activation(Node *a, double *pa, double *pb) {
   if (!a || a->nout != 1 || fused_activation(a->op_type) <= 0 || *a->domain) return NULL;
-  *pa = *pb = 0;
-  if (a->op == OP_LeakyRelu) *pa = (float)attr_f(a, "alpha", 0.01);
-  if (a->op == OP_Clip) {
-    *pa = -INFINITY;
-    *pb = INFINITY;
-    if (a->opset < 11) {
-      *pa = (float)attr_f(a, "min", *pa);
-      *pb = (float)attr_f(a, "max", *pb);
-    } else {
-      for (int i = 1; i < a->nin; i++) {
-        Value *b = a->in[i];
-        if (!b) continue;
-        if (!b->data || ir_numel(b) != 1) return NULL;
-        *(i == 1 ? pa : pb) = ir_data_f64(b, 0);
-      }
-    }
-  }
-  return a->op_type;
+  return ew_params(a, pa, pb) ? a->op_type : NULL;
 }
 
 /* the operand of Add `add` that is not `v` */

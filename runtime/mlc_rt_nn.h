@@ -63,8 +63,20 @@ enum { MLC_MATMUL_A, MLC_MATMUL_B, MLC_MATMUL_Y, MLC_MATMUL_SCRATCH,
 /* pool_f32, pool_u8, pool_i8 */
 enum { MLC_POOL_X, MLC_POOL_Y, MLC_POOL_INDICES, MLC_POOL_NIO };
 
-enum { MLC_ACT_NONE, MLC_ACT_RELU, MLC_ACT_CLIP, MLC_ACT_SIGMOID,
-       MLC_ACT_LEAKYRELU, MLC_ACT_HARDSWISH };
+/* The activations conv_f32 and gemm_f32 apply on their last store (the
+ * epilogue pass fuses them): X(NAME, the ONNX op, the value of y with the
+ * parameters a and b, through the op's own scalar function). The list
+ * makes MLC_ACT_NONE, MLC_ACT_RELU, ..., the kernels' cases and the
+ * compiler's names. */
+#define MLC_RT_ACTIVATIONS(X)                                                 \
+  X(RELU, "Relu", mlc_relu_f32(y))                                            \
+  X(CLIP, "Clip", mlc_clip_f32(y, a, b))                                      \
+  X(SIGMOID, "Sigmoid", mlc_sigmoid_f32(y))                                   \
+  X(LEAKYRELU, "LeakyRelu", mlc_leakyrelu_f32(y, a, 0))                       \
+  X(HARDSWISH, "HardSwish", mlc_hardswish_f32(y))
+#define MLC_RT__ACT(name, op, expr) MLC_ACT_##name,
+enum { MLC_ACT_NONE, MLC_RT_ACTIVATIONS(MLC_RT__ACT) };
+#undef MLC_RT__ACT
 enum { MLC_POOL_MAX, MLC_POOL_AVG, MLC_POOL_LP };
 
 /* The GEMM-based kernels (conv_f32, gemm_f32, matmul_f32) pack panels of

@@ -113,28 +113,24 @@ typedef struct Epi {
 } Epi;
 
 /* the end of a row of C (row i, from column j0): residual, then activation */
-static MLC_INLINE void finish_row(float *restrict y, int64_t n, int64_t i, int64_t j0,
+static MLC_INLINE void finish_row(float *restrict row, int64_t n, int64_t i, int64_t j0,
                                   const Epi *e) {
   if (e->res) {
     const float *r = e->res + i * e->res_ld + j0;
-    for (int64_t j = 0; j < n; j++) y[j] += r[j];
+    for (int64_t j = 0; j < n; j++) row[j] += r[j];
   }
+  float a = e->act_a, b = e->act_b;
+  (void)a, (void)b;
   switch (e->act) {
-  case MLC_ACT_RELU:
-    for (int64_t j = 0; j < n; j++) y[j] = mlc_relu_f32(y[j]);
+#define ACT_CASE(name, op, expr)                                              \
+  case MLC_ACT_##name:                                                        \
+    for (int64_t j = 0; j < n; j++) {                                         \
+      float y = row[j];                                                       \
+      row[j] = expr;                                                          \
+    }                                                                         \
     break;
-  case MLC_ACT_CLIP:
-    for (int64_t j = 0; j < n; j++) y[j] = mlc_clip_f32(y[j], e->act_a, e->act_b);
-    break;
-  case MLC_ACT_SIGMOID:
-    for (int64_t j = 0; j < n; j++) y[j] = mlc_sigmoid_f32(y[j]);
-    break;
-  case MLC_ACT_LEAKYRELU:
-    for (int64_t j = 0; j < n; j++) y[j] = mlc_leakyrelu_f32(y[j], e->act_a, 0);
-    break;
-  case MLC_ACT_HARDSWISH:
-    for (int64_t j = 0; j < n; j++) y[j] = mlc_hardswish_f32(y[j]);
-    break;
+    MLC_RT_ACTIVATIONS(ACT_CASE)
+#undef ACT_CASE
   default:
     break;
   }

@@ -129,15 +129,44 @@ static double attr_param(const Node *n, const char *name, double def) {
   return name ? (double)(float)attr_f(n, name, def) : 0;
 }
 
-void lower_unary_attr(Graph *g, Node *n, Lowering *L) {
-  for (size_t i = 0; i < sizeof unary_attrs / sizeof *unary_attrs; i++) {
-    if (unary_attrs[i].op != n->op) continue;
-    double p0 = attr_param(n, unary_attrs[i].a0, unary_attrs[i].d0);
-    double p1 = attr_param(n, unary_attrs[i].a1, unary_attrs[i].d1);
-    lower_ew(g, n, L, optab[n->op].aux, n->in[0]->dtype, n->in, n->out[0], p0, p1);
-    return;
+/* Clip's bounds: attributes before opset 11, optional scalar inputs after;
+ * 1 if both are known at compile time (lo, hi set), else 0 */
+static int clip_bounds(const Node *n, double *lo, double *hi) {
+  DType t = n->in[0]->dtype;
+  *lo = dtype_is_float(t) ? -INFINITY : (double)INT64_MIN;
+  *hi = dtype_is_float(t) ? INFINITY : (double)INT64_MAX;
+  if (n->opset < 11) {
+    *lo = (double)(float)attr_f(n, "min", *lo);
+    *hi = (double)(float)attr_f(n, "max", *hi);
+    return 1;
   }
-  MLC_ASSERT(!"unary op without an attribute row");
+  Value *b[2] = {op_input(n, 1), op_input(n, 2)};
+  for (int i = 0; i < 2; i++)
+    if (b[i] && (ir_numel(b[i]) != 1 || b[i]->dtype != t))
+      diag_node_fatal(n, "Clip bound '%s' must be a scalar of the input's type", b[i]->name);
+  if ((b[0] && !b[0]->data) || (b[1] && !b[1]->data)) return 0;
+  if (b[0]) *lo = ir_data_f64(b[0], 0);
+  if (b[1]) *hi = ir_data_f64(b[1], 0);
+  return 1;
+}
+
+int ew_params(const Node *n, double *p0, double *p1) {
+  double a = 0, b = 0;
+  if (n->op == OP_Clip && !clip_bounds(n, &a, &b)) return 0;
+  for (size_t i = 0; i < sizeof unary_attrs / sizeof *unary_attrs; i++)
+    if (unary_attrs[i].op == n->op) {
+      a = attr_param(n, unary_attrs[i].a0, unary_attrs[i].d0);
+      b = attr_param(n, unary_attrs[i].a1, unary_attrs[i].d1);
+    }
+  *p0 = a;
+  *p1 = b;
+  return 1;
+}
+
+void lower_unary_attr(Graph *g, Node *n, Lowering *L) {
+  double p0, p1;
+  ew_params(n, &p0, &p1);
+  lower_ew(g, n, L, optab[n->op].aux, n->in[0]->dtype, n->in, n->out[0], p0, p1);
 }
 
 void lower_Gelu(Graph *g, Node *n, Lowering *L) {
@@ -153,24 +182,12 @@ void lower_Gelu(Graph *g, Node *n, Lowering *L) {
  * make it a ternary. */
 void lower_Clip(Graph *g, Node *n, Lowering *L) {
   DType t = n->in[0]->dtype;
-  double lo = dtype_is_float(t) ? -INFINITY : (double)INT64_MIN;
-  double hi = dtype_is_float(t) ? INFINITY : (double)INT64_MAX;
-  if (n->opset < 11) {
-    lo = (double)(float)attr_f(n, "min", lo);
-    hi = (double)(float)attr_f(n, "max", hi);
+  double lo, hi;
+  if (clip_bounds(n, &lo, &hi)) {
     lower_ew(g, n, L, "clip", t, n->in, n->out[0], lo, hi);
     return;
   }
-  Value *b[2] = {n->nin > 1 ? n->in[1] : NULL, n->nin > 2 ? n->in[2] : NULL};
-  for (int i = 0; i < 2; i++)
-    if (b[i] && (ir_numel(b[i]) != 1 || b[i]->dtype != t))
-      diag_node_fatal(n, "Clip bound '%s' must be a scalar of the input's type", b[i]->name);
-  if ((!b[0] || b[0]->data) && (!b[1] || b[1]->data)) {
-    if (b[0]) lo = ir_data_f64(b[0], 0);
-    if (b[1]) hi = ir_data_f64(b[1], 0);
-    lower_ew(g, n, L, "clip", t, n->in, n->out[0], lo, hi);
-    return;
-  }
+  Value *b[2] = {op_input(n, 1), op_input(n, 2)};
   Value *ins[3] = {n->in[0], b[0] ? b[0] : lower_scalar(g, t, lo),
                    b[1] ? b[1] : lower_scalar(g, t, hi)};
   lower_ew(g, n, L, "clip3", t, ins, n->out[0], 0, 0);

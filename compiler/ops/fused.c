@@ -57,8 +57,10 @@ static const struct {
   const char *name;
   int code;
 } activations[] = {
-    {"", MLC_ACT_NONE},        {"Relu", MLC_ACT_RELU},           {"Clip", MLC_ACT_CLIP},
-    {"Sigmoid", MLC_ACT_SIGMOID}, {"LeakyRelu", MLC_ACT_LEAKYRELU}, {"HardSwish", MLC_ACT_HARDSWISH},
+    {"", MLC_ACT_NONE},
+#define ACT_NAME(name, op, expr) {op, MLC_ACT_##name},
+    MLC_RT_ACTIVATIONS(ACT_NAME)
+#undef ACT_NAME
 };
 
 int fused_activation(const char *op_type) {

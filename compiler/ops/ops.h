@@ -82,6 +82,11 @@ int bn_training(const Node *n);
  * is), in an array of its own (control.c) */
 void seq_share(Graph *g, const Value *src, Value *dst);
 
+/* the parameters p0, p1 of an elementwise op's scalar function (alpha of
+ * LeakyRelu, Clip's bounds, ...) as its lowering passes them; 0 if they are
+ * known only at run time (Clip with a computed bound) (elementwise.c) */
+int ew_params(const Node *n, double *p0, double *p1);
+
 /* MLC_ACT_* of an activation op that conv/gemm kernels apply on store; -1 if none */
 int fused_activation(const char *op_type);
 
