@@ -160,7 +160,7 @@ void pass_epilogue(Graph *g) {
   int *first = arena_array(g->arena, (size_t)n0 + 1, sizeof *first);
   int *count = arena_array(g->arena, (size_t)n0 + 1, sizeof *count);
   for (int i = 0; i < n0; i++) {
-    g->nodes[i]->mark = i;
+    g->nodes[i]->pos = i;
     first[i] = -1;
   }
   for (int i = 0; i < n0; i++) {
@@ -174,8 +174,8 @@ void pass_epilogue(Graph *g) {
     /* every absorbed node dies; the new ones take the last one's place */
     for (Node *x = n; x; x = x == last ? NULL : only_reader(x->out[0])) x->dead = 1;
     last->dead = 1;
-    first[last->mark] = before;
-    count[last->mark] = g->nnodes - before;
+    first[last->pos] = before;
+    count[last->pos] = g->nnodes - before;
   }
   Node **nodes = arena_array(g->arena, (size_t)g->nnodes + 1, sizeof *nodes);
   int k = 0;

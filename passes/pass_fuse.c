@@ -34,11 +34,11 @@ static int fusible(Graph *g, Node *n) {
   return ok;
 }
 
-/* During the pass a node's mark holds 2 * (its position + 1), plus 1 once a
- * group has taken it: positions never change while groups form (a fused
- * node takes its sink's place), so they are numbered once. */
+/* Positions never change while groups form (a fused node takes its sink's
+ * place), so nodes are numbered once (Node.pos), and taken[q] says that a
+ * group has taken the node at position q. */
 static int position(const Graph *g, const Node *p) {
-  int q = (p->mark >> 1) - 1;
+  int q = p->pos;
   return q >= 0 && q < g->nnodes && g->nodes[q] == p ? q : -1;
 }
 
@@ -49,10 +49,10 @@ static int fusible_at(Graph *g, signed char *fus, int q) {
   return fus[q];
 }
 
-static int joinable(Graph *g, signed char *fus, Node *p, Node **group, int n,
-                    const Value *shape) {
+static int joinable(Graph *g, signed char *fus, const unsigned char *taken, Node *p,
+                    Node **group, int n, const Value *shape) {
   int q = p ? position(g, p) : -1;
-  if (q < 0 || (p->mark & 1) || !fusible_at(g, fus, q)) return 0;
+  if (q < 0 || taken[q] || !fusible_at(g, fus, q)) return 0;
   Value *v = p->out[0];
   if (v->is_output || v->data || !ir_same_shape(v, shape)) return 0;
   for (int u = 0; u < v->nusers; u++) {
@@ -64,7 +64,7 @@ static int joinable(Graph *g, signed char *fus, Node *p, Node **group, int n,
 }
 
 static int by_index(const void *a, const void *b) {
-  return ((*(Node *const *)a)->mark >> 1) - ((*(Node *const *)b)->mark >> 1);
+  return (*(Node *const *)a)->pos - (*(Node *const *)b)->pos;
 }
 
 static void fuse_group(Graph *g, Node **group, int n, int at) {
@@ -94,6 +94,7 @@ static void fuse_group(Graph *g, Node **group, int n, int at) {
   result->is_output = 0; /* a body result, not a graph output */
   Node *f = op_node_new(g, "FusedElementwise", "mlc", sink->name, nins, 1);
   f->index = sink->index;
+  f->pos = at;
   f->inferred = 1;
   memcpy(f->in, ins, (size_t)nins * sizeof *ins);
   f->out[0] = out;
@@ -111,23 +112,24 @@ static void fuse_group(Graph *g, Node **group, int n, int at) {
 void pass_fuse(Graph *g) {
   if (!ir_opset(g, "mlc")) ir_add_opset(g, "mlc", 1);
   ir_rebuild_uses(g);
-  for (int i = 0; i < g->nnodes; i++) g->nodes[i]->mark = 2 * (i + 1);
+  for (int i = 0; i < g->nnodes; i++) g->nodes[i]->pos = i;
   Node **group = arena_array(g->arena, FUSE_MAX + 1, sizeof *group);
   signed char *fus = arena_alloc(g->arena, (size_t)g->nnodes + 1);
   memset(fus, -1, (size_t)g->nnodes);
+  unsigned char *taken = arena_alloc(g->arena, (size_t)g->nnodes + 1); /* zeroed */
   for (int i = g->nnodes - 1; i >= 0; i--) {
     Node *sink = g->nodes[i];
-    if ((sink->mark & 1) || sink->dead || !fusible_at(g, fus, i)) continue;
+    if (taken[i] || sink->dead || !fusible_at(g, fus, i)) continue;
     int n = 0;
     group[n++] = sink;
-    sink->mark |= 1;
+    taken[i] = 1;
     for (int k = 0; k < n && n < FUSE_MAX; k++)
       for (int j = 0; j < group[k]->nin && n < FUSE_MAX; j++) {
         Value *v = group[k]->in[j];
         Node *p = v ? v->producer : NULL;
-        if (joinable(g, fus, p, group, n, sink->out[0])) {
+        if (joinable(g, fus, taken, p, group, n, sink->out[0])) {
           group[n++] = p;
-          p->mark |= 1;
+          taken[p->pos] = 1;
         }
       }
     if (n >= 2) fuse_group(g, group, n, i);

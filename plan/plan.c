@@ -139,9 +139,9 @@ static int inplace_source(const Step *st, int c, const Live *lives, int s) {
   Value *x = k->io[0], *y = k->io[nin];
   if (!nin || !x || !y) return -1;
   Value *in = plan_root(x), *out = plan_root(y);
-  if (!in_arena(in) || !in_arena(out) || in == out || in->mark < 0 || out->mark < 0) return -1;
+  if (!in_arena(in) || !in_arena(out) || in == out || in->plan_index < 0 || out->plan_index < 0) return -1;
   if (ir_nbytes(in) != ir_nbytes(out) || !ir_same_shape(x, y)) return -1;
-  if (lives[in->mark].last != s || lives[out->mark].first != s) return -1;
+  if (lives[in->plan_index].last != s || lives[out->plan_index].first != s) return -1;
   for (int j = 1; j < nin; j++)
     if (k->io[j] && plan_root(k->io[j]) == in) return -1;
   /* no later call of the step reads the input, no earlier one touched the output */
@@ -151,7 +151,7 @@ static int inplace_source(const Step *st, int c, const Live *lives, int s) {
     for (int j = 0; j < st->calls[c2].nio; j++)
       if (st->calls[c2].io[j] && plan_root(st->calls[c2].io[j]) == watch) return -1;
   }
-  return in->mark;
+  return in->plan_index;
 }
 
 /* A fused loop reads every operand element before it stores that element of
@@ -160,11 +160,11 @@ static int inplace_source(const Step *st, int c, const Live *lives, int s) {
 static int inplace_fused(const Step *st, const Live *lives, int s) {
   const KCall *last = &st->calls[st->ncalls - 1];
   Value *out = plan_root(last->io[ktab[last->kernel].ew_arity]);
-  if (!in_arena(out) || out->mark < 0 || lives[out->mark].first != s) return -1;
+  if (!in_arena(out) || out->plan_index < 0 || lives[out->plan_index].first != s) return -1;
   for (int c = 0; c < st->ncalls; c++)
     for (int j = 0; j < ktab[st->calls[c].kernel].ew_arity; j++) {
       Value *v = st->calls[c].io[j], *in = plan_root(v);
-      if (!in_arena(in) || in->mark < 0 || lives[in->mark].last != s) continue;
+      if (!in_arena(in) || in->plan_index < 0 || lives[in->plan_index].last != s) continue;
       if (ir_nbytes(in) == ir_nbytes(out) && ir_same_shape(v, out)) {
         /* every read of it must be at the output's element */
         int ok = 1;
@@ -172,7 +172,7 @@ static int inplace_fused(const Step *st, const Live *lives, int s) {
           for (int j2 = 0; j2 < ktab[st->calls[c2].kernel].ew_arity; j2++)
             if (plan_root(st->calls[c2].io[j2]) == in && !ir_same_shape(st->calls[c2].io[j2], out))
               ok = 0;
-        if (ok) return in->mark;
+        if (ok) return in->plan_index;
       }
     }
   return -1;
@@ -215,7 +215,7 @@ Plan *plan_build(Graph *g) {
   int n = 0;
   size_t cap = 0;
   Live *lives = NULL;
-  for (int i = 0; i < g->nvalues; i++) g->values[i]->mark = -1;
+  for (int i = 0; i < g->nvalues; i++) g->values[i]->plan_index = -1;
   int nconsts = 0;
   size_t ccap = 0;
   for (int s = 0; s < p->nsteps; s++) {
@@ -224,19 +224,19 @@ Plan *plan_build(Graph *g) {
       for (int j = 0; j < k->nio; j++) {
         if (!k->io[j]) continue;
         Value *r = plan_root(k->io[j]);
-        if (r->data && r->mark < 0) {
-          r->mark = nconsts;
+        if (r->data && r->plan_index < 0) {
+          r->plan_index = nconsts;
           p->consts = arena_grow(a, p->consts, &ccap, (size_t)nconsts + 1, sizeof *p->consts);
           p->consts[nconsts++] = r;
           continue;
         }
         if (!in_arena(r)) continue;
-        if (r->mark < 0) {
+        if (r->plan_index < 0) {
           lives = arena_grow(a, lives, &cap, (size_t)n + 1, sizeof *lives);
-          r->mark = n;
+          r->plan_index = n;
           lives[n++] = (Live){r, s, s, align_up((int64_t)ir_nbytes(r)), 0};
         }
-        lives[r->mark].last = s;
+        lives[r->plan_index].last = s;
       }
     }
   }
@@ -244,15 +244,15 @@ Plan *plan_build(Graph *g) {
    * into it until the next run with the same arena. */
   Graph *top = g;
   while (top->parent) top = top->parent;
-  if (top->strings && top->strings->mark >= 0 && p->nsteps) {
-    lives[top->strings->mark].first = 0;
-    lives[top->strings->mark].last = p->nsteps - 1;
+  if (top->strings && top->strings->plan_index >= 0 && p->nsteps) {
+    lives[top->strings->plan_index].first = 0;
+    lives[top->strings->plan_index].last = p->nsteps - 1;
   }
   /* outputs known at compile time are copied from a constant */
   for (int i = 0; i < g->noutputs; i++) {
     Value *r = g->outputs[i];
-    if (r->data && r->mark < 0) {
-      r->mark = nconsts;
+    if (r->data && r->plan_index < 0) {
+      r->plan_index = nconsts;
       p->consts = arena_grow(a, p->consts, &ccap, (size_t)nconsts + 1, sizeof *p->consts);
       p->consts[nconsts++] = r;
     }
@@ -271,7 +271,7 @@ Plan *plan_build(Graph *g) {
       int src = fused ? inplace_fused(st, lives, s) : inplace_source(st, c, lives, s);
       if (src < 0) continue;
       const KCall *k = &st->calls[c];
-      int dst = plan_root(k->io[ktab[k->kernel].ew_arity])->mark;
+      int dst = plan_root(k->io[ktab[k->kernel].ew_arity])->plan_index;
       parent[find_unit(parent, dst)] = find_unit(parent, src);
       p->ninplace++;
     }

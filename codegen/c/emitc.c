@@ -44,7 +44,7 @@ static const char *ptr(Emit *e, Value *v) {
   if (r->data) {
     if (e->weights_file && r->dtype != DT_STRING)
       return arena_printf(e->a, "((const %s *)(weights + %" PRId64 "))", t,
-                          e->const_off[r->mark]);
+                          e->const_off[r->plan_index]);
     return emitc_const_name(e, r);
   }
   if (r->is_output) return arena_printf(e->a, "out_%s", emitc_mangle(e->a, r->name));
@@ -250,7 +250,7 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   Emit e = {p, o, a, c, weights != NULL, NULL};
   Graph *g = p->g;
   const char *P = o->prefix, *M = emitc_macro_prefix(a, P);
-  for (int i = 0; i < p->nconsts; i++) p->consts[i]->mark = i;
+  for (int i = 0; i < p->nconsts; i++) p->consts[i]->plan_index = i;
   uint64_t fingerprint = weights ? emitc_write_weights(&e, weights) : 0;
   emitc_header(&e, h);
 

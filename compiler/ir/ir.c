@@ -334,7 +334,7 @@ typedef struct Implicit {
 } Implicit;
 
 static int in_graph(const Graph *g, const Node *p) {
-  return p && p->mark >= 0 && p->mark < g->nnodes && g->nodes[p->mark] == p;
+  return p && p->pos >= 0 && p->pos < g->nnodes && g->nodes[p->pos] == p;
 }
 
 /* A body sees the values of its enclosing graphs, so node i of g depends on
@@ -353,8 +353,8 @@ static void implicit_deps(Graph *g, const Graph *sub, int i, Implicit *e, int *p
       e->to = arena_grow(g->arena, e->to, &e->cap_to, (size_t)e->n + 1, sizeof *e->to);
       e->next = arena_grow(g->arena, e->next, &e->cap_next, (size_t)e->n + 1, sizeof *e->next);
       e->to[e->n] = i;
-      e->next[e->n] = e->head[v->producer->mark];
-      e->head[v->producer->mark] = e->n++;
+      e->next[e->n] = e->head[v->producer->pos];
+      e->head[v->producer->pos] = e->n++;
       pending[i]++;
     }
     for (int a = 0; a < m->nattrs; a++) {
@@ -373,14 +373,14 @@ void ir_toposort(Graph *g) {
   int nn = g->nnodes;
   if (!nn) return;
   int *pending = arena_array(g->arena, (size_t)nn, sizeof *pending);
-  for (int i = 0; i < nn; i++) g->nodes[i]->mark = i;
+  for (int i = 0; i < nn; i++) g->nodes[i]->pos = i;
   for (int i = 0; i < nn; i++) {
     Node *n = g->nodes[i];
     for (int j = 0; j < n->nin; j++) {
       Value *v = n->in[j];
       /* values of an enclosing graph are ready before this graph runs */
-      int local = v && v->producer && v->producer->mark >= 0 &&
-                  v->producer->mark < nn && g->nodes[v->producer->mark] == v->producer;
+      int local = v && v->producer && v->producer->pos >= 0 &&
+                  v->producer->pos < nn && g->nodes[v->producer->pos] == v->producer;
       if (local && v->producer != n) pending[i]++;
       if (v && v->producer == n)
         diag_node_fatal(n, "tensor '%s' is both an input and an output of the node",
@@ -433,7 +433,7 @@ void ir_toposort(Graph *g) {
     for (int j = 0; j < n->nout; j++) {
       Value *v = n->out[j];
       for (int u = 0; v && u < v->nusers; u++) {
-        int k = v->users[u]->mark;
+        int k = v->users[u]->pos;
         if (--pending[k] == 0) HPUSH(k);
       }
     }
@@ -583,7 +583,7 @@ Value *ir_string_region(Graph *g) {
 /* ---- checks ------------------------------------------------------------------- */
 
 void ir_check(const Graph *g) {
-  for (int i = 0; i < g->nnodes; i++) g->nodes[i]->mark = i;
+  for (int i = 0; i < g->nnodes; i++) g->nodes[i]->pos = i;
   for (int i = 0; i < g->nnodes; i++) {
     const Node *n = g->nodes[i];
     MLC_ASSERT(!n->dead);
@@ -596,7 +596,7 @@ void ir_check(const Graph *g) {
     for (int j = 0; j < n->nin; j++) {
       const Value *v = n->in[j];
       /* a producer comes earlier in the schedule */
-      if (v && v->producer) MLC_ASSERT(v->producer->mark < i);
+      if (v && v->producer) MLC_ASSERT(v->producer->pos < i);
     }
   }
   for (int i = 0; i < g->noutputs; i++) MLC_ASSERT(g->outputs[i]->is_output);

@@ -95,8 +95,9 @@ typedef struct Value {
   /* memory plan (filled by plan_memory) */
   int64_t offset;       /* byte offset in the arena, -1 if not in the arena */
   struct Value *view_of; /* shares the bytes of this value */
-  const char *cname;    /* mangled C identifier */
-  int mark;             /* scratch for passes: set before use */
+  int plan_index;       /* the memory plan's number for it: its lifetime if it is in the
+                           arena, its place in Plan.consts if it is a constant; -1 for
+                           neither (set by plan_build, read by the backends) */
   /* A data-dependent size (NonZero, NonMaxSuppression): the dims are an upper
    * bound, the extent along dyn_axis is dyn_count's value at run time, and
    * the data is laid out compactly for that extent. */
@@ -140,7 +141,9 @@ typedef struct Node {
   size_t attrs_cap;
   const char *doc;
   int dead; /* removed by a pass; ir_remove_dead_nodes drops it */
-  int mark; /* scratch for passes: set before use */
+  int pos; /* its index in the graph's node list where the list was last numbered
+              (ir_toposort, ir_check, inference, the passes that renumber):
+              check g->nodes[pos] == n before trusting it */
   int inferred; /* shape inference has run on it */
 } Node;
 

@@ -587,7 +587,7 @@ static Value *flex_mod(Graph *g, const Node *n, const char *name, Value *v) {
 void infer_FlexAttention(Graph *g, Node *n) {
   Attn a;
   flex_shape(g, n, &a);
-  int first = g->nnodes, pos = n->mark + 1;
+  int first = g->nnodes, pos = n->pos + 1;
   /* FlexScores reads Q and K; V only has its shape checked with theirs */
   Node *sc = flex_node(g, n, "FlexScores", "mlc", 3, "scores");
   for (int i = 0; i < 3; i++) sc->in[i] = n->in[i];

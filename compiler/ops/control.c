@@ -171,7 +171,7 @@ static void pick(Expansion *x, int i, Value *a, Value *b, Value *out) {
 }
 
 void infer_If(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   const Graph *br[2] = {graph_attr(n, "then_branch"), graph_attr(n, "else_branch")};
   for (int b = 0; b < 2; b++)
     if (br[b]->noutputs != n->nout)
@@ -223,7 +223,7 @@ void infer_If(Graph *g, Node *n) {
 /* ---- Loop -------------------------------------------------------------------- */
 
 void infer_Loop(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   const Graph *body = graph_attr(n, "body");
   int ncarry = n->nin - 2, nscan = n->nout - ncarry;
   if (ncarry < 0 || nscan < 0 || body->ninputs != ncarry + 2 || body->noutputs != ncarry + 1 + nscan)
@@ -347,7 +347,7 @@ static int64_t scan_len(const Node *n, Value *const *xs, const int *axis, int nx
  * batch entry is scanned on its own and the results stacked. Shorter
  * sequence_lens would leave the end of the scan outputs undefined: refused. */
 static void scan_batched(Graph *g, Node *n, const Graph *body, int nstate, int nxs, int nout) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   int64_t batch = -1;
   for (int i = 1; i < n->nin; i++) {
     Value *v = n->in[i];
@@ -401,7 +401,7 @@ static void scan_batched(Graph *g, Node *n, const Graph *body, int nstate, int n
 }
 
 void infer_Scan(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   const Graph *body = graph_attr(n, "body");
   int batched = n->opset < 9; /* sequence_lens first */
   int nscan_in = (int)attr_i(n, "num_scan_inputs", -1);
@@ -517,7 +517,7 @@ void infer_SequenceErase(Graph *g, Node *n) {
 }
 
 void infer_SequenceAt(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   Value *s = seq_input(n, 0);
   int at = seq_pos(n, 1, s->nseq, 1, 0);
   forward(&x, s->seq[at], n->out[0]);
@@ -533,7 +533,7 @@ void infer_SequenceLength(Graph *g, Node *n) {
 }
 
 void infer_ConcatFromSequence(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   Value *s = seq_input(n, 0);
   if (!s->nseq) diag_node_fatal(n, "concatenating an empty sequence");
   int64_t axis = attr_i(n, "axis", 0);
@@ -551,7 +551,7 @@ void infer_ConcatFromSequence(Graph *g, Node *n) {
 }
 
 void infer_SplitToSequence(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   Value *v = n->in[0];
   int64_t axis = attr_i(n, "axis", 0);
   if (axis < -v->rank || axis >= v->rank) diag_node_fatal(n, "axis %lld is out of range", (long long)axis);
@@ -606,7 +606,7 @@ void infer_SplitToSequence(Graph *g, Node *n) {
 /* SequenceMap: the body once per element; tensors among the inputs go to
  * every step whole */
 void infer_SequenceMap(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   const Graph *body = graph_attr(n, "body");
   if (body->ninputs != n->nin || body->noutputs != n->nout)
     diag_node_fatal(n, "its body takes %d inputs and gives %d outputs; the node has %d and %d",
@@ -642,7 +642,7 @@ void infer_SequenceMap(Graph *g, Node *n) {
 /* ---- optionals ------------------------------------------------------------------ */
 
 void infer_Optional(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   if (n->nin && n->in[0]) {
     forward(&x, n->in[0], n->out[0]);
   } else {
@@ -662,7 +662,7 @@ void infer_OptionalHasElement(Graph *g, Node *n) {
 }
 
 void infer_OptionalGetElement(Graph *g, Node *n) {
-  Expansion x = {g, n, n->mark + 1};
+  Expansion x = {g, n, n->pos + 1};
   if (n->in[0]->opt_none) diag_node_fatal(n, "the optional '%s' is empty", n->in[0]->name);
   forward(&x, n->in[0], n->out[0]);
   n->dead = 1;

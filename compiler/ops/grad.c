@@ -581,7 +581,7 @@ void infer_Gradient(Graph *g, Node *n) {
   if (!dtype_is_float(y->dtype))
     diag_node_fatal(n, "y names '%s', a tensor of %s: only a floating-point tensor can be "
                     "differentiated", y->name, dtype_name(y->dtype));
-  int nf = n->mark, first = g->nnodes, pos = n->mark + 1;
+  int nf = n->pos, first = g->nnodes, pos = n->pos + 1;
   mark_paths(&c, y, nf);
   reevaluate(&c, nf);
   backward(&c, y, nf);

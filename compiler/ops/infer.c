@@ -421,7 +421,7 @@ static void insert_cast(Graph *g, int pos, const Node *like, Value *in, Value *o
   c->out[0] = out;
   memmove(g->nodes + pos + 1, g->nodes + pos, (size_t)(g->nnodes - 1 - pos) * sizeof *g->nodes);
   g->nodes[pos] = c;
-  c->mark = pos;
+  c->pos = pos;
   infer_node(g, c);
 }
 
@@ -430,8 +430,8 @@ static void widen_inputs(Graph *g, Node *n, DType t) {
     Value *v = n->in[i];
     if (!v || v->dtype != t) continue;
     Value *w = ir_value_new(g, NULL);
-    insert_cast(g, n->mark, n, v, w, DT_FLOAT);
-    n->mark++;
+    insert_cast(g, n->pos, n, v, w, DT_FLOAT);
+    n->pos++;
     n->in[i] = w;
   }
 }
@@ -446,7 +446,7 @@ static void narrow_outputs(Graph *g, Node *n, DType t) {
     w->producer = n;
     n->out[j] = w;
     v->data = NULL;
-    insert_cast(g, n->mark + 1, n, w, v, t);
+    insert_cast(g, n->pos + 1, n, w, v, t);
   }
 }
 
@@ -538,7 +538,7 @@ static void infer_range(Graph *g, int from, int to) {
   for (int i = from; i < to && i < g->nnodes; i++) {
     Node *n = g->nodes[i];
     if (n->inferred) continue;
-    n->mark = i;
+    n->pos = i;
     int before = g->nnodes;
     infer_node(g, n);
     to += g->nnodes - before;
