@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS="build-essential cmake pkg-config clang protobuf-c-compiler libprotobuf-c-dev
+APT_PKGS="build-essential cmake pkg-config clang clang-format protobuf-c-compiler libprotobuf-c-dev
   libonnx-dev python3 python3-venv"
 
 need_apt=""
