@@ -82,7 +82,8 @@ static void *slurp(const char *path, size_t want, size_t *size) {
   long n = 0;
   void *b;
   if (!f) fail("cannot open", path);
-  if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) fail("cannot seek", path);
+  if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET))
+    fail("cannot seek", path);
   if (want && (size_t)n != want) fail("wrong size", path);
   b = malloc(n ? (size_t)n : 1);
   if (!b) fail("out of memory", path);

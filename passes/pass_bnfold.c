@@ -155,9 +155,12 @@ static void shift_linear(Graph *g, const Linear *L, const Value *t) {
  * scale or shift it applies: 1/c for Div, -c for Sub; NULL if none */
 static Value *affine_operand(Graph *g, Node *e, int *x_slot, int *is_scale) {
   int k;
-  if (e->op == OP_Mul || e->op == OP_Add) k = is_float_const(e->in[1]) ? 1 : 0;
-  else if (e->op == OP_Div || e->op == OP_Sub) k = 1;
-  else return NULL;
+  if (e->op == OP_Mul || e->op == OP_Add)
+    k = is_float_const(e->in[1]) ? 1 : 0;
+  else if (e->op == OP_Div || e->op == OP_Sub)
+    k = 1;
+  else
+    return NULL;
   Value *c = e->in[k];
   if (!is_float_const(c) || is_float_const(e->in[1 - k])) return NULL;
   *x_slot = 1 - k;
@@ -266,8 +269,10 @@ void pass_bnfold(Graph *g) {
     if (n->dead) continue;
     /* the Mul and Add of a split take the BatchNormalization's place and
      * are looked at next */
-    if (n->op == OP_BatchNormalization && above_linear(n) && split_bn(g, n)) i--;
-    else fold_affine(g, n);
+    if (n->op == OP_BatchNormalization && above_linear(n) && split_bn(g, n))
+      i--;
+    else
+      fold_affine(g, n);
   }
   ir_remove_dead_nodes(g);
 }

@@ -168,8 +168,10 @@ void pass_epilogue(Graph *g) {
     if (n->dead || !is_float(n->out[0])) continue;
     int before = g->nnodes;
     Node *last = NULL;
-    if (n->op == OP_Conv || n->op == OP_Gemm) last = fuse_conv_gemm(g, n);
-    else if (n->op == OP_MatMul) last = fuse_matmul(g, n);
+    if (n->op == OP_Conv || n->op == OP_Gemm)
+      last = fuse_conv_gemm(g, n);
+    else if (n->op == OP_MatMul)
+      last = fuse_matmul(g, n);
     if (!last) continue;
     /* every absorbed node dies; the new ones take the last one's place */
     for (Node *x = n; x; x = x == last ? NULL : only_reader(x->out[0])) x->dead = 1;

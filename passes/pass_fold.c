@@ -40,13 +40,15 @@ void pass_fold(Graph *g, size_t max_bytes) {
     unsigned flags = optab[n->op].flags;
     if (!known && (flags & OPF_FOLDABLE) && !(flags & OPF_VIEW) && inputs_known(n)) {
       if (bytes > max_bytes)
-        diag_warn("node '%s' (#%d %s): not folded: its result would take %zu bytes, over "
-                  "the cap of %zu per node (--fold-max-bytes); it runs in the product",
-                  n->name, n->index, n->op_type, bytes, max_bytes);
+        diag_warn(
+            "node '%s' (#%d %s): not folded: its result would take %zu bytes, over "
+            "the cap of %zu per node (--fold-max-bytes); it runs in the product",
+            n->name, n->index, n->op_type, bytes, max_bytes);
       else if (!infer_fold_budget(g, bytes))
-        diag_warn("node '%s' (#%d %s): not folded: its %zu bytes would take the data "
-                  "folding makes past %zu for the model; it runs in the product",
-                  n->name, n->index, n->op_type, bytes, (size_t)INFER_FOLD_TOTAL_BYTES);
+        diag_warn(
+            "node '%s' (#%d %s): not folded: its %zu bytes would take the data "
+            "folding makes past %zu for the model; it runs in the product",
+            n->name, n->index, n->op_type, bytes, (size_t)INFER_FOLD_TOTAL_BYTES);
       else {
         interp_node(g, n);
         known = 1;

@@ -49,8 +49,8 @@ static int fusible_at(Graph *g, signed char *fus, int q) {
   return fus[q];
 }
 
-static int joinable(Graph *g, signed char *fus, const unsigned char *taken, Node *p,
-                    Node **group, int n, const Value *shape) {
+static int joinable(Graph *g, signed char *fus, const unsigned char *taken, Node *p, Node **group,
+                    int n, const Value *shape) {
   int q = p ? position(g, p) : -1;
   if (q < 0 || taken[q] || !fusible_at(g, fus, q)) return 0;
   Value *v = p->out[0];

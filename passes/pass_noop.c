@@ -34,17 +34,14 @@ static const struct {
   int op, rule;
   double neutral; /* the constant operand that changes nothing */
 } rules[] = {
-    {OP_Identity, SAME_TYPE, 0},  {OP_Dropout, SAME_TYPE, 0},
-    {OP_Cast, SAME_TYPE, 0},      {OP_CastLike, SAME_TYPE, 0},
-    {OP_Reshape, SAME_TYPE, 0},   {OP_Flatten, SAME_TYPE, 0},
-    {OP_Squeeze, SAME_TYPE, 0},   {OP_Unsqueeze, SAME_TYPE, 0},
-    {OP_Expand, SAME_TYPE, 0},    {OP_Tile, SAME_TYPE, 0},
-    {OP_Transpose, IDENTITY_PERM, 0}, {OP_Clip, NO_BOUNDS, 0},
-    {OP_Concat, ONE_INPUT, 0},    {OP_Sum, ONE_INPUT, 0},
-    {OP_Max, ONE_INPUT, 0},       {OP_Min, ONE_INPUT, 0},
-    {OP_Mean, ONE_INPUT, 0},      {OP_Add, NEUTRAL, 0},
-    {OP_Mul, NEUTRAL, 1},         {OP_Sub, NEUTRAL_RIGHT, 0},
-    {OP_Div, NEUTRAL_RIGHT, 1},   {OP_Pow, NEUTRAL_RIGHT, 1},
+    {OP_Identity, SAME_TYPE, 0}, {OP_Dropout, SAME_TYPE, 0},       {OP_Cast, SAME_TYPE, 0},
+    {OP_CastLike, SAME_TYPE, 0}, {OP_Reshape, SAME_TYPE, 0},       {OP_Flatten, SAME_TYPE, 0},
+    {OP_Squeeze, SAME_TYPE, 0},  {OP_Unsqueeze, SAME_TYPE, 0},     {OP_Expand, SAME_TYPE, 0},
+    {OP_Tile, SAME_TYPE, 0},     {OP_Transpose, IDENTITY_PERM, 0}, {OP_Clip, NO_BOUNDS, 0},
+    {OP_Concat, ONE_INPUT, 0},   {OP_Sum, ONE_INPUT, 0},           {OP_Max, ONE_INPUT, 0},
+    {OP_Min, ONE_INPUT, 0},      {OP_Mean, ONE_INPUT, 0},          {OP_Add, NEUTRAL, 0},
+    {OP_Mul, NEUTRAL, 1},        {OP_Sub, NEUTRAL_RIGHT, 0},       {OP_Div, NEUTRAL_RIGHT, 1},
+    {OP_Pow, NEUTRAL_RIGHT, 1},
 };
 
 /* the input that n returns unchanged, or NULL; the caller checks that its
@@ -56,22 +53,18 @@ static Value *passed_through(const Node *n) {
     double z = rules[k].neutral;
     int perm[IR_MAX_RANK], r;
     switch (rules[k].rule) {
-    case SAME_TYPE:
-      return x;
+    case SAME_TYPE: return x;
     case IDENTITY_PERM:
       r = rw_perm(n, perm);
       for (int i = 0; i < r; i++)
         if (perm[i] != i) return NULL;
       return x;
-    case NO_BOUNDS:
-      return n->nin == 1 && !ir_attr(n, "min") && !ir_attr(n, "max") ? x : NULL;
-    case ONE_INPUT:
-      return n->nin == 1 ? x : NULL;
+    case NO_BOUNDS: return n->nin == 1 && !ir_attr(n, "min") && !ir_attr(n, "max") ? x : NULL;
+    case ONE_INPUT: return n->nin == 1 ? x : NULL;
     case NEUTRAL: /* commutative: the constant on either side */
       if (all_equal(n->in[0], z)) return n->in[1];
       return all_equal(n->in[1], z) ? x : NULL;
-    case NEUTRAL_RIGHT:
-      return all_equal(n->in[1], z) ? x : NULL;
+    case NEUTRAL_RIGHT: return all_equal(n->in[1], z) ? x : NULL;
     }
   }
   return NULL;

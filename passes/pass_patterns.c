@@ -102,8 +102,8 @@ static int closed(const Match *m, const Node *root, const Value *x) {
 }
 
 /* op_type(ins) at opset `opset` replaces the match; returns the new node */
-static Node *replace(Graph *g, Match *m, Node *root, const char *op_type, int opset,
-                     Value **ins, int nin) {
+static Node *replace(Graph *g, Match *m, Node *root, const char *op_type, int opset, Value **ins,
+                     int nin) {
   Node *r = rw_node_before(g, root, op_type, nin, 1);
   r->opset = opset;
   for (int i = 0; i < nin; i++) rw_set_input(g, r, i, ins[i]);
@@ -124,12 +124,15 @@ static Node *times_half_x(Match *m, const Value *h, const Value *x) {
     if (!u) return NULL;
     Value *o = other(u, cur), *rest;
     Node *p;
-    if (o == x && !have_x) have_x = 1;
-    else if (near(o, 0.5) && !have_half) have_half = 1;
+    if (o == x && !have_x)
+      have_x = 1;
+    else if (near(o, 0.5) && !have_half)
+      have_half = 1;
     else if (!have_x && !have_half && (p = made_by(o, OP_Mul)) && has_const(p, 0.5, &rest) &&
              rest == x && take(m, p))
       have_x = have_half = 1;
-    else return NULL;
+    else
+      return NULL;
     if (have_x && have_half) return u;
     cur = u->out[0];
   }
@@ -142,8 +145,10 @@ static int gelu_erf(Graph *g, Node *e) {
   Match m = {{0}, 0};
   Value *x = NULL, *one;
   Node *d = take(&m, e->in[0]->producer), *a, *root;
-  if (d && !d->dead && d->op == OP_Div && near(d->in[1], sqrt(2.0))) x = d->in[0];
-  else if (d && !d->dead && d->op == OP_Mul) has_const(d, sqrt(0.5), &x);
+  if (d && !d->dead && d->op == OP_Div && near(d->in[1], sqrt(2.0)))
+    x = d->in[0];
+  else if (d && !d->dead && d->op == OP_Mul)
+    has_const(d, sqrt(0.5), &x);
   take(&m, e);
   if (!x || !float_type(x) || !(a = take(&m, read_by(e->out[0], OP_Add))) ||
       !has_const(a, 1.0, &one) || one != e->out[0])
@@ -235,8 +240,7 @@ static int softmax(Graph *g, Node *div) {
   take(&m, e);
   take(&m, s);
   take(&m, div);
-  if (axis < 0 || (x->dtype != DT_FLOAT && x->dtype != DT_DOUBLE) || !closed(&m, div, x))
-    return 0;
+  if (axis < 0 || (x->dtype != DT_FLOAT && x->dtype != DT_DOUBLE) || !closed(&m, div, x)) return 0;
   rw_attr_int(g, replace(g, &m, div, "Softmax", 13, &x, 1), "axis", axis);
   return 1;
 }
@@ -279,12 +283,11 @@ static Node *square_of(const Value *sq, const Value *v) {
 /* v is the variance of x over the axes of `mean` (first axis `axis`), with
  * d = x - mean: ReduceMean(d^2), or, as JAX writes it, E[x^2] - mean^2,
  * perhaps clamped by Max(., 0). Its nodes join m. */
-static int is_variance(Match *m, const Value *v, const Value *x, const Value *d,
-                       const Node *mean, int axis) {
+static int is_variance(Match *m, const Value *v, const Value *x, const Value *d, const Node *mean,
+                       int axis) {
   Node *mx = made_by(v, OP_Max), *r, *s, *p, *q;
   if (mx && mx->nin == 2 && near(mx->in[1], 0)) v = take(m, mx)->in[0];
-  if ((r = made_by(v, OP_ReduceMean)) && (p = square_of(r->in[0], d)) &&
-      suffix_axes(r) == axis)
+  if ((r = made_by(v, OP_ReduceMean)) && (p = square_of(r->in[0], d)) && suffix_axes(r) == axis)
     return take(m, r) && take(m, p);
   if (!(s = made_by(v, OP_Sub)) || !(r = made_by(s->in[0], OP_ReduceMean)) ||
       suffix_axes(r) != axis || !(p = square_of(r->in[0], x)) ||
@@ -303,18 +306,22 @@ static int layernorm(Graph *g, Node *div) {
   if (!sub || !sq || !(ve = made_by(sq->in[0], OP_Add))) return 0;
   x = sub->in[0];
   if (!(mean = made_by(sub->in[1], OP_ReduceMean)) || mean->in[0] != x) return 0;
-  if (rw_scalar(ve->in[1], &eps)) v = ve->in[0];
-  else if (rw_scalar(ve->in[0], &eps)) v = ve->in[1];
-  else return 0;
-  int axis = suffix_axes(mean);
-  if (axis < 0 || x->dtype != DT_FLOAT || !is_variance(&m, v, x, sub->out[0], mean, axis))
+  if (rw_scalar(ve->in[1], &eps))
+    v = ve->in[0];
+  else if (rw_scalar(ve->in[0], &eps))
+    v = ve->in[1];
+  else
     return 0;
+  int axis = suffix_axes(mean);
+  if (axis < 0 || x->dtype != DT_FLOAT || !is_variance(&m, v, x, sub->out[0], mean, axis)) return 0;
   Node *nodes[] = {mean, sub, ve, sq, div};
   for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) take(&m, nodes[i]);
   Value *ins[3] = {x, NULL, NULL};
-  if ((u = read_by(root->out[0], OP_Mul)) && (ins[1] = norm_param(g, other(u, root->out[0]), x, axis)))
+  if ((u = read_by(root->out[0], OP_Mul)) &&
+      (ins[1] = norm_param(g, other(u, root->out[0]), x, axis)))
     root = take(&m, u);
-  if ((u = read_by(root->out[0], OP_Add)) && (ins[2] = norm_param(g, other(u, root->out[0]), x, axis)))
+  if ((u = read_by(root->out[0], OP_Add)) &&
+      (ins[2] = norm_param(g, other(u, root->out[0]), x, axis)))
     root = take(&m, u);
   if (!closed(&m, root, x)) return 0;
   if (!ins[1]) { /* Scale is required: ones */
@@ -333,8 +340,7 @@ static int silu(Graph *g, Node *s) {
   Match m = {{0}, 0};
   Value *x = s->in[0];
   Node *u = read_by(s->out[0], OP_Mul);
-  if (!u || other(u, s->out[0]) != x || (x->dtype != DT_FLOAT && x->dtype != DT_DOUBLE))
-    return 0;
+  if (!u || other(u, s->out[0]) != x || (x->dtype != DT_FLOAT && x->dtype != DT_DOUBLE)) return 0;
   take(&m, s);
   take(&m, u);
   if (!closed(&m, u, x)) return 0;
@@ -347,10 +353,14 @@ void pass_patterns(Graph *g) {
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
     if (n->dead) continue;
-    if (n->op == OP_Erf) gelu_erf(g, n);
-    else if (n->op == OP_Tanh) gelu_tanh(g, n);
-    else if (n->op == OP_Sigmoid) silu(g, n);
-    else if (n->op == OP_Div && !layernorm(g, n)) softmax(g, n);
+    if (n->op == OP_Erf)
+      gelu_erf(g, n);
+    else if (n->op == OP_Tanh)
+      gelu_tanh(g, n);
+    else if (n->op == OP_Sigmoid)
+      silu(g, n);
+    else if (n->op == OP_Div && !layernorm(g, n))
+      softmax(g, n);
   }
   ir_remove_dead_nodes(g);
 }

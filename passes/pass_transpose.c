@@ -93,9 +93,12 @@ static Node *sink(Graph *g, Node *t, Node *u, const int *perm, int r) {
   for (int i = 0; i < u->nin; i++) {
     Value *w = u->in[i], *src;
     if (!w) continue;
-    if (w == y) rw_set_input(g, u, i, x);
-    else if ((src = transposed_by(w, perm, r))) rw_set_input(g, u, i, src);
-    else if (ir_numel(w) != 1) rw_set_input(g, u, i, untranspose_const(g, w, perm, r));
+    if (w == y)
+      rw_set_input(g, u, i, x);
+    else if ((src = transposed_by(w, perm, r)))
+      rw_set_input(g, u, i, src);
+    else if (ir_numel(w) != 1)
+      rw_set_input(g, u, i, untranspose_const(g, w, perm, r));
   }
   return t2;
 }
@@ -131,7 +134,8 @@ static int into_weights(Graph *g, Node *t, Node *f, const int *perm, int r) {
     int64_t kx = 0;
     for (int d = 1; d < r; d++) kx += idx[d] * xs[perm[d]];
     for (int64_t c = 0; c < cols; c++) {
-      int64_t from = trans_b ? c * k + ky : ky * cols + c, to = trans_b ? c * k + kx : kx * cols + c;
+      int64_t from = trans_b ? c * k + ky : ky * cols + c,
+              to = trans_b ? c * k + kx : kx * cols + c;
       memcpy((char *)nb->data + (size_t)to * es, (const char *)b->data + (size_t)from * es, es);
     }
     for (int d = r - 1; d >= 1 && ++idx[d] == y->dims[d]; d--) idx[d] = 0;

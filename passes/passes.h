@@ -18,11 +18,11 @@ typedef struct PassOptions {
 
 /* -O0: what correctness needs */
 void pass_fold(Graph *g, size_t max_bytes); /* evaluates constant nodes, drops known ones */
-void pass_dce(Graph *g);       /* drops nodes no graph output depends on */
+void pass_dce(Graph *g);                    /* drops nodes no graph output depends on */
 /* -O1 */
-void pass_noop(Graph *g);      /* removes nodes that return their input */
-void pass_cse(Graph *g);       /* merges equal nodes and equal constants */
-void pass_bnfold(Graph *g);    /* BatchNormalization and per-channel affine ops into weights */
+void pass_noop(Graph *g);   /* removes nodes that return their input */
+void pass_cse(Graph *g);    /* merges equal nodes and equal constants */
+void pass_bnfold(Graph *g); /* BatchNormalization and per-channel affine ops into weights */
 /* -O2 */
 void pass_transpose(Graph *g); /* sinks Transposes until inverse pairs cancel */
 void pass_patterns(Graph *g);  /* exporter spellings of LayerNorm, GELU, Softmax, SiLU */

@@ -64,8 +64,8 @@ static void check_dump_after(const PassOptions *o) {
   for (size_t i = 0; i < NPASSES; i++) {
     if (!strcmp(o->dump_after, pipeline[i].name)) {
       if (o->opt_level < pipeline[i].min_level)
-        diag_fatal("--dump-after=%s: that pass runs at -O%d and above, not at -O%d",
-                   o->dump_after, pipeline[i].min_level, o->opt_level);
+        diag_fatal("--dump-after=%s: that pass runs at -O%d and above, not at -O%d", o->dump_after,
+                   pipeline[i].min_level, o->opt_level);
       return;
     }
     strncat(names, i ? ", " : "", sizeof names - strlen(names) - 1);

@@ -13,8 +13,7 @@
 #include "passes.h"
 
 static void add_user(Graph *g, Value *v, Node *n) {
-  v->users = arena_grow(g->arena, v->users, &v->users_cap, (size_t)v->nusers + 1,
-                        sizeof *v->users);
+  v->users = arena_grow(g->arena, v->users, &v->users_cap, (size_t)v->nusers + 1, sizeof *v->users);
   v->users[v->nusers++] = n;
 }
 
@@ -116,8 +115,8 @@ Value *rw_const(Graph *g, DType t, int rank, const int64_t *dims) {
 
 int rw_numeric_const(const Value *v) {
   /* ir_data_f64 reads the integer types, bool, float and double */
-  return v && v->data && dtype_size(v->dtype) && v->dtype != DT_STRING &&
-         v->dtype != DT_FLOAT16 && v->dtype != DT_BFLOAT16 && v->dtype < DT_COMPLEX64;
+  return v && v->data && dtype_size(v->dtype) && v->dtype != DT_STRING && v->dtype != DT_FLOAT16 &&
+         v->dtype != DT_BFLOAT16 && v->dtype < DT_COMPLEX64;
 }
 
 int rw_scalar(const Value *v, double *x) {

@@ -58,8 +58,7 @@ static int by_length(const Unit *x, const Unit *y) {
   int lx = x->last - x->first, ly = y->last - y->first;
   return lx != ly ? ly - lx : by_size(x, y);
 }
-static int (*const orders[])(const Unit *, const Unit *) = {by_size, by_area, by_length,
-                                                             by_start};
+static int (*const orders[])(const Unit *, const Unit *) = {by_size, by_area, by_length, by_start};
 
 static const Unit *sort_units;
 static int (*sort_cmp)(const Unit *, const Unit *);
@@ -139,7 +138,8 @@ static int inplace_source(const Step *st, int c, const Live *lives, int s) {
   Value *x = k->io[0], *y = k->io[nin];
   if (!nin || !x || !y) return -1;
   Value *in = plan_root(x), *out = plan_root(y);
-  if (!in_arena(in) || !in_arena(out) || in == out || in->plan_index < 0 || out->plan_index < 0) return -1;
+  if (!in_arena(in) || !in_arena(out) || in == out || in->plan_index < 0 || out->plan_index < 0)
+    return -1;
   if (ir_nbytes(in) != ir_nbytes(out) || !ir_same_shape(x, y)) return -1;
   if (lives[in->plan_index].last != s || lives[out->plan_index].first != s) return -1;
   for (int j = 1; j < nin; j++)

@@ -8,7 +8,7 @@
 #include "ops.h"
 
 typedef struct Step {
-  Node *node;   /* the source node (NULL for the output copies at the end) */
+  Node *node; /* the source node (NULL for the output copies at the end) */
   KCall *calls;
   int ncalls;
 } Step;
@@ -21,9 +21,9 @@ typedef struct Plan {
   int64_t lower_bound; /* peak of live bytes at any step */
   Value **consts;      /* compile-time constants the calls read, in order */
   int nconsts;
-  Value **arena_vals;  /* values placed in the arena, by first use */
+  Value **arena_vals; /* values placed in the arena, by first use */
   int narena;
-  int ninplace;        /* outputs written over a dying input */
+  int ninplace; /* outputs written over a dying input */
 } Plan;
 
 #define PLAN_ALIGN 64

@@ -26,16 +26,18 @@
 #include "mlc_rt.h"
 
 /* the additive bias of key j for query i of batch b, head h */
-static float attn_bias(const MlcAttention *p, const void *mask, int64_t b, int64_t h,
-                       int64_t i, int64_t j, int64_t offset, int64_t valid) {
+static float attn_bias(const MlcAttention *p, const void *mask, int64_t b, int64_t h, int64_t i,
+                       int64_t j, int64_t offset, int64_t valid) {
   float bias = 0;
   if (p->mask) {
     if (j >= p->mask_len) {
       bias = -INFINITY;
     } else {
       int64_t at = b * p->m_st[0] + h * p->m_st[1] + i * p->m_st[2] + j * p->m_st[3];
-      if (p->mask == 1) bias = ((const uint8_t *)mask)[at] ? 0.0f : -INFINITY;
-      else bias = ((const float *)mask)[at];
+      if (p->mask == 1)
+        bias = ((const uint8_t *)mask)[at] ? 0.0f : -INFINITY;
+      else
+        bias = ((const float *)mask)[at];
     }
   }
   if (p->causal && j > i + offset) bias += -INFINITY;

@@ -35,8 +35,7 @@
 /* ---- copy ---------------------------------------------------------------- */
 
 /* one item of `e` bytes; constant sizes let the compiler inline the memcpy */
-static void copy_run(char *d, const char *s, int64_t n, int64_t ds, int64_t ss,
-                     int64_t e) {
+static void copy_run(char *d, const char *s, int64_t n, int64_t ds, int64_t ss, int64_t e) {
   int64_t i;
   if (ds == 1 && ss == 1) {
     memcpy(d, s, (size_t)(n * e));
@@ -44,8 +43,8 @@ static void copy_run(char *d, const char *s, int64_t n, int64_t ds, int64_t ss,
   }
   ds *= e;
   ss *= e;
-#define COPY_N(E)                                                             \
-  for (i = 0; i < n; i++) memcpy(d + i * ds, s + i * ss, E);                  \
+#define COPY_N(E)                                            \
+  for (i = 0; i < n; i++) memcpy(d + i * ds, s + i * ss, E); \
   return;
   switch (e) {
   case 1: COPY_N(1)
@@ -115,11 +114,8 @@ static int64_t pad_index(int64_t o, int64_t begin, int64_t n, int64_t mode) {
   int64_t i = o - begin, period;
   if (i >= 0 && i < n) return i;
   switch (mode) {
-  case 2: /* edge */
-    return i < 0 ? 0 : n - 1;
-  case 3: /* wrap */
-    i %= n;
-    return i < 0 ? i + n : i;
+  case 2: /* edge */ return i < 0 ? 0 : n - 1;
+  case 3: /* wrap */ i %= n; return i < 0 ? i + n : i;
   default: /* reflect: mirror without repeating the edge, period 2(n-1) */
     if (n == 1) return 0;
     period = 2 * (n - 1);
@@ -152,16 +148,12 @@ void mlc_rt_pad(const void *params, void *const *io) {
   for (;;) {
     const char *s = src + p->src_off * e;
     for (d = 0; d < r - 1; d++)
-      s += pad_index(idx[d], p->pad_begin[d], p->in_dims[d], p->mode) *
-           p->in_strides[d] * e;
+      s += pad_index(idx[d], p->pad_begin[d], p->in_dims[d], p->mode) * p->in_strides[d] * e;
     for (o = 0; o < lo; o++)
-      memcpy(dst + o * e, s + pad_index(o, begin, nin, p->mode) * stride * e,
-             (size_t)e);
-    if (hi > lo) copy_run(dst + lo * e, s + (lo - begin) * stride * e, hi - lo, 1,
-                          stride, e);
+      memcpy(dst + o * e, s + pad_index(o, begin, nin, p->mode) * stride * e, (size_t)e);
+    if (hi > lo) copy_run(dst + lo * e, s + (lo - begin) * stride * e, hi - lo, 1, stride, e);
     for (o = hi > lo ? hi : lo; o < n; o++)
-      memcpy(dst + o * e, s + pad_index(o, begin, nin, p->mode) * stride * e,
-             (size_t)e);
+      memcpy(dst + o * e, s + pad_index(o, begin, nin, p->mode) * stride * e, (size_t)e);
     dst += n * e;
     for (d = r - 2; d >= 0; d--) {
       if (++idx[d] < p->out_dims[d]) break;
@@ -183,11 +175,12 @@ void mlc_rt_gather(const void *params, void *const *io) {
   for (o = 0; o < p->outer; o++) {
     const char *base = data + (size_t)(o * p->len) * ib;
     for (j = 0; j < p->nidx; j++, out += ib) {
-      k = p->idx_bits == 32 ? ((const int32_t *)indices)[j]
-                            : ((const int64_t *)indices)[j];
+      k = p->idx_bits == 32 ? ((const int32_t *)indices)[j] : ((const int64_t *)indices)[j];
       if (k < 0) k += p->len;
-      if (k < 0 || k >= p->len) memset(out, 0, ib);
-      else memcpy(out, base + (size_t)k * ib, ib);
+      if (k < 0 || k >= p->len)
+        memset(out, 0, ib);
+      else
+        memcpy(out, base + (size_t)k * ib, ib);
     }
   }
 }
@@ -260,8 +253,7 @@ static uint32_t small_overflow(const SmallFloat *f, uint32_t sign, int nosat) {
 }
 
 /* -(1)^neg * m * 2^e; float16 and bfloat16 always overflow to infinity */
-static uint32_t encode_small(const SmallFloat *f, int neg, uint64_t m, int e,
-                             int nosat) {
+static uint32_t encode_small(const SmallFloat *f, int neg, uint64_t m, int e, int nosat) {
   uint32_t sign = neg ? f->sign : 0, code;
   if (!m) return f->uz ? 0 : sign;
   code = round_magnitude(f, m, e);
@@ -297,10 +289,14 @@ static double small_to_double(const SmallFloat *f, uint32_t c) {
   uint32_t mag = c & (f->sign - 1), ex = mag >> f->mbits;
   uint32_t frac = mag & ((1u << f->mbits) - 1);
   double v;
-  if (small_is_nan(f, c)) v = NAN;
-  else if (f->inf && mag == f->inf) v = INFINITY;
-  else if (ex == 0) v = ldexp((double)frac, 1 - f->bias - f->mbits);
-  else v = ldexp((double)(frac | 1u << f->mbits), (int)ex - f->bias - f->mbits);
+  if (small_is_nan(f, c))
+    v = NAN;
+  else if (f->inf && mag == f->inf)
+    v = INFINITY;
+  else if (ex == 0)
+    v = ldexp((double)frac, 1 - f->bias - f->mbits);
+  else
+    v = ldexp((double)(frac | 1u << f->mbits), (int)ex - f->bias - f->mbits);
   return c & f->sign ? -v : v;
 }
 
@@ -337,8 +333,10 @@ static double e8m0_to_double(uint8_t c) { return c == 0xff ? NAN : ldexp(1.0, c 
 /* the width of an integer type stored in a byte but narrower: 4, 2; else 0 */
 static int sub_bits(int64_t t) {
   switch (t) {
-  case MLC_DT_INT4: case MLC_DT_UINT4: return 4;
-  case MLC_DT_INT2: case MLC_DT_UINT2: return 2;
+  case MLC_DT_INT4:
+  case MLC_DT_UINT4: return 4;
+  case MLC_DT_INT2:
+  case MLC_DT_UINT2: return 2;
   default: return 0;
   }
 }
@@ -357,25 +355,38 @@ enum { CAST_F, CAST_S, CAST_U, CAST_NONE };
 
 static int cast_class(int64_t t) {
   switch (t) {
-  case MLC_DT_FLOAT: case MLC_DT_DOUBLE: case MLC_DT_FLOAT8E8M0:
-    return CAST_F;
-  case MLC_DT_INT8: case MLC_DT_INT16: case MLC_DT_INT32: case MLC_DT_INT64:
-  case MLC_DT_INT4: case MLC_DT_INT2:
-    return CAST_S;
-  case MLC_DT_UINT8: case MLC_DT_UINT16: case MLC_DT_UINT32: case MLC_DT_UINT64:
-  case MLC_DT_BOOL: case MLC_DT_UINT4: case MLC_DT_UINT2:
-    return CAST_U;
-  default:
-    return small_float(t) ? CAST_F : CAST_NONE;
+  case MLC_DT_FLOAT:
+  case MLC_DT_DOUBLE:
+  case MLC_DT_FLOAT8E8M0: return CAST_F;
+  case MLC_DT_INT8:
+  case MLC_DT_INT16:
+  case MLC_DT_INT32:
+  case MLC_DT_INT64:
+  case MLC_DT_INT4:
+  case MLC_DT_INT2: return CAST_S;
+  case MLC_DT_UINT8:
+  case MLC_DT_UINT16:
+  case MLC_DT_UINT32:
+  case MLC_DT_UINT64:
+  case MLC_DT_BOOL:
+  case MLC_DT_UINT4:
+  case MLC_DT_UINT2: return CAST_U;
+  default: return small_float(t) ? CAST_F : CAST_NONE;
   }
 }
 
 static size_t cast_size(int64_t t) {
   switch (t) {
-  case MLC_DT_INT16: case MLC_DT_UINT16: case MLC_DT_FLOAT16: case MLC_DT_BFLOAT16:
-    return 2;
-  case MLC_DT_INT32: case MLC_DT_UINT32: case MLC_DT_FLOAT: return 4;
-  case MLC_DT_INT64: case MLC_DT_UINT64: case MLC_DT_DOUBLE: return 8;
+  case MLC_DT_INT16:
+  case MLC_DT_UINT16:
+  case MLC_DT_FLOAT16:
+  case MLC_DT_BFLOAT16: return 2;
+  case MLC_DT_INT32:
+  case MLC_DT_UINT32:
+  case MLC_DT_FLOAT: return 4;
+  case MLC_DT_INT64:
+  case MLC_DT_UINT64:
+  case MLC_DT_DOUBLE: return 8;
   default: return 1;
   }
 }
@@ -386,12 +397,14 @@ static uint32_t load_code(const void *p, size_t size, int64_t i) {
 }
 
 static void store_code(void *p, size_t size, int64_t i, uint32_t c) {
-  if (size == 1) ((uint8_t *)p)[i] = (uint8_t)c;
-  else ((uint16_t *)p)[i] = (uint16_t)c;
+  if (size == 1)
+    ((uint8_t *)p)[i] = (uint8_t)c;
+  else
+    ((uint16_t *)p)[i] = (uint16_t)c;
 }
 
-#define CAST_LOOP(T, EXPR)                                                    \
-  for (i = 0; i < n; i++) ((T *)dst)[i] = (T)(EXPR);                          \
+#define CAST_LOOP(T, EXPR)                           \
+  for (i = 0; i < n; i++) ((T *)dst)[i] = (T)(EXPR); \
   return;
 
 static void widen_f(int64_t t, const void *src, int64_t n, double *f) {
@@ -412,7 +425,9 @@ static void widen_f(int64_t t, const void *src, int64_t n, double *f) {
 static void widen_s(int64_t t, const void *src, int64_t n, int64_t *s) {
   int64_t i;
   switch (t) {
-  case MLC_DT_INT8: case MLC_DT_INT4: case MLC_DT_INT2:
+  case MLC_DT_INT8:
+  case MLC_DT_INT4:
+  case MLC_DT_INT2:
     for (i = 0; i < n; i++) s[i] = ((const int8_t *)src)[i];
     return;
   case MLC_DT_INT16:
@@ -429,7 +444,10 @@ static void widen_s(int64_t t, const void *src, int64_t n, int64_t *s) {
 static void widen_u(int64_t t, const void *src, int64_t n, uint64_t *u) {
   int64_t i;
   switch (t) {
-  case MLC_DT_UINT8: case MLC_DT_BOOL: case MLC_DT_UINT4: case MLC_DT_UINT2:
+  case MLC_DT_UINT8:
+  case MLC_DT_BOOL:
+  case MLC_DT_UINT4:
+  case MLC_DT_UINT2:
     for (i = 0; i < n; i++) u[i] = ((const uint8_t *)src)[i];
     return;
   case MLC_DT_UINT16:
@@ -469,9 +487,11 @@ static void narrow_f(int64_t t, const double *f, int64_t n, void *dst, int64_t f
   }
   switch (t) {
   case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, double_to_e8m0(f[i], flags))
-  case MLC_DT_INT4: case MLC_DT_INT2:
+  case MLC_DT_INT4:
+  case MLC_DT_INT2:
     CAST_LOOP(int8_t, wrap_signed((uint64_t)sat_s(f[i], INT64_MIN, INT64_MAX), bits))
-  case MLC_DT_UINT4: case MLC_DT_UINT2:
+  case MLC_DT_UINT4:
+  case MLC_DT_UINT2:
     CAST_LOOP(uint8_t, wrap_unsigned((uint64_t)sat_s(f[i], INT64_MIN, INT64_MAX), bits))
   case MLC_DT_FLOAT: CAST_LOOP(float, f[i])
   case MLC_DT_DOUBLE: CAST_LOOP(double, f[i])
@@ -502,8 +522,10 @@ static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst, int64_t 
   }
   switch (t) {
   case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, encode_e8m0(magnitude(s[i]), 0, flags))
-  case MLC_DT_INT4: case MLC_DT_INT2: CAST_LOOP(int8_t, wrap_signed((uint64_t)s[i], bits))
-  case MLC_DT_UINT4: case MLC_DT_UINT2: CAST_LOOP(uint8_t, wrap_unsigned((uint64_t)s[i], bits))
+  case MLC_DT_INT4:
+  case MLC_DT_INT2: CAST_LOOP(int8_t, wrap_signed((uint64_t)s[i], bits))
+  case MLC_DT_UINT4:
+  case MLC_DT_UINT2: CAST_LOOP(uint8_t, wrap_unsigned((uint64_t)s[i], bits))
   case MLC_DT_FLOAT: CAST_LOOP(float, s[i])
   case MLC_DT_DOUBLE: CAST_LOOP(double, s[i])
   case MLC_DT_INT8: CAST_LOOP(int8_t, (uint8_t)s[i])
@@ -529,8 +551,10 @@ static void narrow_u(int64_t t, const uint64_t *u, int64_t n, void *dst, int64_t
   }
   switch (t) {
   case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, encode_e8m0(u[i], 0, flags))
-  case MLC_DT_INT4: case MLC_DT_INT2: CAST_LOOP(int8_t, wrap_signed(u[i], bits))
-  case MLC_DT_UINT4: case MLC_DT_UINT2: CAST_LOOP(uint8_t, wrap_unsigned(u[i], bits))
+  case MLC_DT_INT4:
+  case MLC_DT_INT2: CAST_LOOP(int8_t, wrap_signed(u[i], bits))
+  case MLC_DT_UINT4:
+  case MLC_DT_UINT2: CAST_LOOP(uint8_t, wrap_unsigned(u[i], bits))
   case MLC_DT_FLOAT: CAST_LOOP(float, u[i])
   case MLC_DT_DOUBLE: CAST_LOOP(double, u[i])
   case MLC_DT_INT8: CAST_LOOP(int8_t, (uint8_t)u[i])

@@ -30,9 +30,8 @@ typedef struct ColGeo {
 } ColGeo;
 
 /* leading dims of 1 for fewer than 3 spatial dims */
-static void col_geo(int64_t nsp, const int64_t *img, const int64_t *cols,
-                    const int64_t *k, const int64_t *s, const int64_t *d,
-                    const int64_t *pb, ColGeo *g) {
+static void col_geo(int64_t nsp, const int64_t *img, const int64_t *cols, const int64_t *k,
+                    const int64_t *s, const int64_t *d, const int64_t *pb, ColGeo *g) {
   int off = 3 - (int)nsp;
   for (int i = 0; i < 3; i++) {
     int j = i - off;
@@ -47,8 +46,7 @@ static void col_geo(int64_t nsp, const int64_t *img, const int64_t *cols,
 
 /* the steps [*lo, *hi) of t -> start + t * step (t < n, step > 0) that land
  * in [0, to) */
-static void steps_in(int64_t start, int64_t n, int64_t step, int64_t to, int64_t *lo,
-                     int64_t *hi) {
+static void steps_in(int64_t start, int64_t n, int64_t step, int64_t to, int64_t *lo, int64_t *hi) {
   int64_t l = start >= 0 ? 0 : (-start + step - 1) / step;
   int64_t h = start >= to ? 0 : (to - 1 - start) / step + 1;
   if (h > n) h = n;
@@ -90,8 +88,7 @@ void mlc_rt_col2im_f32(const void *params, void *const *io) {
   const int64_t imgpix = g.img[0] * g.img[1] * g.img[2];
   const int64_t colsize = g.k[0] * g.k[1] * g.k[2] * g.cols[0] * g.cols[1] * g.cols[2];
   memset(y, 0, (size_t)(p->planes * imgpix) * sizeof *y);
-  for (int64_t i = 0; i < p->planes; i++)
-    col2im_plane(col + i * colsize, y + i * imgpix, &g);
+  for (int64_t i = 0; i < p->planes; i++) col2im_plane(col + i * colsize, y + i * imgpix, &g);
 }
 
 void mlc_rt_convtranspose_f32(const void *params, void *const *io) {
@@ -113,7 +110,8 @@ void mlc_rt_convtranspose_f32(const void *params, void *const *io) {
     for (int64_t gi = 0; gi < p->group; gi++) {
       void *gio[MLC_GEMM_NIO] = {[MLC_GEMM_A] = (void *)(w + gi * cg * mg * kvol),
                                  [MLC_GEMM_B] = (void *)(x + (n * p->c + gi * cg) * inpix),
-                                 [MLC_GEMM_Y] = col, [MLC_GEMM_SCRATCH] = gemm_scratch};
+                                 [MLC_GEMM_Y] = col,
+                                 [MLC_GEMM_SCRATCH] = gemm_scratch};
       mlc_rt_gemm_f32(&gp, gio);
       for (int64_t mi = 0; mi < mg; mi++) {
         int64_t oc = gi * mg + mi;

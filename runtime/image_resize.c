@@ -17,40 +17,38 @@
  */
 #include "mlc_rt.h"
 
-#define RESIZE_AXIS(name, TI, TO)                                             \
-  static void name(const MlcResize *p, const TI *x, const int64_t *idx,     \
-                   const double *w, TO *y) {                                \
-    const int64_t taps = p->taps, inner = p->inner;                         \
-    for (int64_t o = 0; o < p->outer; o++) {                                \
-      const TI *xo = x + o * p->in_len * inner;                             \
-      TO *yo = y + o * p->out_len * inner;                                  \
-      if (taps == 1 && inner == 1) { /* nearest along the last axis */      \
-        for (int64_t l = 0; l < p->out_len; l++)                            \
-          yo[l] = idx[l] < 0 ? (TO)p->extrap : (TO)(w[l] * xo[idx[l]]);      \
-        continue;                                                           \
-      }                                                                     \
-      for (int64_t l = 0; l < p->out_len; l++) {                            \
-        const int64_t *il = idx + l * taps;                                 \
-        const double *wl = w + l * taps;                                    \
-        TO *yr = yo + l * inner;                                            \
-        if (il[0] < 0) {                                                    \
-          for (int64_t i = 0; i < inner; i++) yr[i] = (TO)p->extrap;        \
-          continue;                                                         \
-        }                                                                   \
-        /* the first product starts the sum: 0 + -0 would lose the sign */  \
-        const TI *x0 = xo + il[0] * inner;                                  \
-        if (taps == 1) {                                                    \
-          for (int64_t i = 0; i < inner; i++) yr[i] = (TO)(wl[0] * x0[i]);  \
-          continue;                                                         \
-        }                                                                   \
-        for (int64_t i = 0; i < inner; i++) {                               \
-          double acc = wl[0] * (double)x0[i];                               \
-          for (int64_t t = 1; t < taps; t++)                                \
-            acc += wl[t] * (double)xo[il[t] * inner + i];                   \
-          yr[i] = (TO)acc;                                                  \
-        }                                                                   \
-      }                                                                     \
-    }                                                                       \
+#define RESIZE_AXIS(name, TI, TO)                                                                 \
+  static void name(const MlcResize *p, const TI *x, const int64_t *idx, const double *w, TO *y) { \
+    const int64_t taps = p->taps, inner = p->inner;                                               \
+    for (int64_t o = 0; o < p->outer; o++) {                                                      \
+      const TI *xo = x + o * p->in_len * inner;                                                   \
+      TO *yo = y + o * p->out_len * inner;                                                        \
+      if (taps == 1 && inner == 1) { /* nearest along the last axis */                            \
+        for (int64_t l = 0; l < p->out_len; l++)                                                  \
+          yo[l] = idx[l] < 0 ? (TO)p->extrap : (TO)(w[l] * xo[idx[l]]);                           \
+        continue;                                                                                 \
+      }                                                                                           \
+      for (int64_t l = 0; l < p->out_len; l++) {                                                  \
+        const int64_t *il = idx + l * taps;                                                       \
+        const double *wl = w + l * taps;                                                          \
+        TO *yr = yo + l * inner;                                                                  \
+        if (il[0] < 0) {                                                                          \
+          for (int64_t i = 0; i < inner; i++) yr[i] = (TO)p->extrap;                              \
+          continue;                                                                               \
+        }                                                                                         \
+        /* the first product starts the sum: 0 + -0 would lose the sign */                        \
+        const TI *x0 = xo + il[0] * inner;                                                        \
+        if (taps == 1) {                                                                          \
+          for (int64_t i = 0; i < inner; i++) yr[i] = (TO)(wl[0] * x0[i]);                        \
+          continue;                                                                               \
+        }                                                                                         \
+        for (int64_t i = 0; i < inner; i++) {                                                     \
+          double acc = wl[0] * (double)x0[i];                                                     \
+          for (int64_t t = 1; t < taps; t++) acc += wl[t] * (double)xo[il[t] * inner + i];        \
+          yr[i] = (TO)acc;                                                                        \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
   }
 
 RESIZE_AXIS(resize_ff, float, float)

@@ -165,14 +165,15 @@ void mlc_rt_gridsample_f32(const void *params, void *const *io) {
         if (pl.mode == MODE_NEAREST) v = nearbyint(v);
         borders(&pl, d, &lo, &hi);
         if (v < lo || v > hi) {
-          if (pl.padding == PAD_BORDER) v = v < 0 ? 0 : (v > len - 1 ? len - 1 : v);
-          else if (pl.padding == PAD_REFLECTION) v = reflect(v, lo, hi);
+          if (pl.padding == PAD_BORDER)
+            v = v < 0 ? 0 : (v > len - 1 ? len - 1 : v);
+          else if (pl.padding == PAD_REFLECTION)
+            v = reflect(v, lo, hi);
         }
         pos[d] = v;
       }
       for (int64_t c = 0; c < p->c; c++)
-        y[(n * p->c + c) * npts + q] =
-            (float)sample(x + (n * p->c + c) * inpix, &pl, pos);
+        y[(n * p->c + c) * npts + q] = (float)sample(x + (n * p->c + c) * inpix, &pl, pos);
     }
 }
 
@@ -194,10 +195,10 @@ void mlc_rt_affinegrid_f32(const void *params, void *const *io) {
       for (int s = nsp - 1; s >= 0; s--) {
         int64_t len = p->sp[s], i = r % len;
         r /= len;
-        double step = p->align_corners ? (len > 1 ? 2.0 / (double)(len - 1) : 0)
-                                       : 2.0 / (double)len;
-        base[nsp - 1 - s] = p->align_corners ? -1 + (double)i * step
-                                             : -1 + step / 2 + (double)i * step;
+        double step =
+            p->align_corners ? (len > 1 ? 2.0 / (double)(len - 1) : 0) : 2.0 / (double)len;
+        base[nsp - 1 - s] =
+            p->align_corners ? -1 + (double)i * step : -1 + step / 2 + (double)i * step;
       }
       base[nsp] = 1;
       float *out = y + (n * npts + q) * nsp;
@@ -265,8 +266,8 @@ void mlc_rt_deformconv_f32(const void *params, void *const *io) {
   }
   const int64_t cg = p->c / p->group, mg = p->m / p->group;
   /* y_g = w_g (mg x cg*kvol) times the columns, plus the bias per row */
-  MlcGemm gp = {.m = mg, .n = npix, .k = cg * kvol, .alpha = 1, .beta = 1,
-                .has_c = bias != NULL, .c_rs = 1};
+  MlcGemm gp = {
+      .m = mg, .n = npix, .k = cg * kvol, .alpha = 1, .beta = 1, .has_c = bias != NULL, .c_rs = 1};
   float *gemm_scratch = col + cg * kvol * npix;
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {

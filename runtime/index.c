@@ -25,16 +25,16 @@
 enum { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN }; /* MlcElems.reduction */
 
 /* X(suffix, C type, MLC_DT_ code, F for floating point or I for integer) */
-#define IDX_TYPES(X)                                                          \
-  X(f32, float, MLC_DT_FLOAT, F)                                              \
-  X(f64, double, MLC_DT_DOUBLE, F)                                            \
-  X(i8, int8_t, MLC_DT_INT8, I)                                               \
-  X(i16, int16_t, MLC_DT_INT16, I)                                            \
-  X(i32, int32_t, MLC_DT_INT32, I)                                            \
-  X(i64, int64_t, MLC_DT_INT64, I)                                            \
-  X(u8, uint8_t, MLC_DT_UINT8, I)                                             \
-  X(u16, uint16_t, MLC_DT_UINT16, I)                                          \
-  X(u32, uint32_t, MLC_DT_UINT32, I)                                          \
+#define IDX_TYPES(X)                 \
+  X(f32, float, MLC_DT_FLOAT, F)     \
+  X(f64, double, MLC_DT_DOUBLE, F)   \
+  X(i8, int8_t, MLC_DT_INT8, I)      \
+  X(i16, int16_t, MLC_DT_INT16, I)   \
+  X(i32, int32_t, MLC_DT_INT32, I)   \
+  X(i64, int64_t, MLC_DT_INT64, I)   \
+  X(u8, uint8_t, MLC_DT_UINT8, I)    \
+  X(u16, uint16_t, MLC_DT_UINT16, I) \
+  X(u32, uint32_t, MLC_DT_UINT32, I) \
   X(u64, uint64_t, MLC_DT_UINT64, I)
 
 #define F_ADD(T, a, b) ((T)((a) + (b)))
@@ -60,19 +60,22 @@ typedef void (*apply_fn)(void *dst, const void *src, int64_t n, int64_t red);
 
 /* dst[j] = red(dst[j], src[j]); max and min keep dst unless src compares
  * above (below) it, like the reference's Python max/min */
-#define APPLY(sfx, T, code, K)                                                \
-  static void apply_##sfx(void *dst, const void *src, int64_t n,              \
-                          int64_t red) {                                      \
-    T *d = (T *)dst;                                                          \
-    const T *s = (const T *)src;                                              \
-    int64_t j;                                                                \
-    for (j = 0; j < n; j++) switch (red) {                                    \
-      case RED_ADD: d[j] = K##_ADD(T, d[j], s[j]); break;                     \
-      case RED_MUL: d[j] = K##_MUL(T, d[j], s[j]); break;                     \
-      case RED_MAX: if (s[j] > d[j]) d[j] = s[j]; break;                      \
-      case RED_MIN: if (s[j] < d[j]) d[j] = s[j]; break;                      \
-      default: d[j] = s[j];                                                   \
-      }                                                                       \
+#define APPLY(sfx, T, code, K)                                                  \
+  static void apply_##sfx(void *dst, const void *src, int64_t n, int64_t red) { \
+    T *d = (T *)dst;                                                            \
+    const T *s = (const T *)src;                                                \
+    int64_t j;                                                                  \
+    for (j = 0; j < n; j++) switch (red) {                                      \
+      case RED_ADD: d[j] = K##_ADD(T, d[j], s[j]); break;                       \
+      case RED_MUL: d[j] = K##_MUL(T, d[j], s[j]); break;                       \
+      case RED_MAX:                                                             \
+        if (s[j] > d[j]) d[j] = s[j];                                           \
+        break;                                                                  \
+      case RED_MIN:                                                             \
+        if (s[j] < d[j]) d[j] = s[j];                                           \
+        break;                                                                  \
+      default: d[j] = s[j];                                                     \
+      }                                                                         \
   }
 IDX_TYPES(APPLY)
 #undef APPLY
@@ -81,17 +84,19 @@ IDX_TYPES(APPLY)
 static apply_fn apply_for(int64_t dtype, int64_t red) {
   if (red == RED_NONE) return NULL;
   switch (dtype) {
-#define CASE(sfx, T, code, K) case code: return apply_##sfx;
+#define CASE(sfx, T, code, K) \
+  case code: return apply_##sfx;
     IDX_TYPES(CASE)
 #undef CASE
   default: return NULL;
   }
 }
 
-static void put(char *dst, const char *src, int64_t n, int64_t elem, apply_fn f,
-                int64_t red) {
-  if (f) f(dst, src, n, red);
-  else memcpy(dst, src, (size_t)(n * elem));
+static void put(char *dst, const char *src, int64_t n, int64_t elem, apply_fn f, int64_t red) {
+  if (f)
+    f(dst, src, n, red);
+  else
+    memcpy(dst, src, (size_t)(n * elem));
 }
 
 static void copy_input(void *y, const void *x, int64_t bytes) {
@@ -114,8 +119,7 @@ static void elems_start(const MlcElems *p, ElemsWalk *w) {
 }
 
 /* the data offset that index i selects (the walk is at i), or -1 */
-static int64_t elems_offset(const MlcElems *p, const ElemsWalk *w, const void *idx,
-                            int64_t i) {
+static int64_t elems_offset(const MlcElems *p, const ElemsWalk *w, const void *idx, int64_t i) {
   int64_t k = wrap_index(read_index(idx, p->idx_bits, i), p->axis_len);
   return k < 0 ? -1 : w->base + k * p->strides[p->axis];
 }
@@ -139,8 +143,10 @@ void mlc_rt_gather_elements(const void *params, void *const *io) {
   ElemsWalk w;
   for (elems_start(p, &w), i = 0; i < w.count; i++, elems_next(p, &w)) {
     off = elems_offset(p, &w, io[MLC_GATHER_ELEMENTS_INDICES], i);
-    if (off < 0) memset(y + i * e, 0, (size_t)e);
-    else memcpy(y + i * e, data + off * e, (size_t)e);
+    if (off < 0)
+      memset(y + i * e, 0, (size_t)e);
+    else
+      memcpy(y + i * e, data + off * e, (size_t)e);
   }
 }
 
@@ -181,8 +187,10 @@ void mlc_rt_gather_nd(const void *params, void *const *io) {
   for (b = 0; b < p->batch; b++)
     for (t = 0; t < p->nidx; t++, y += sb) {
       int64_t off = nd_offset(p, (const int64_t *)io[MLC_GATHER_ND_INDICES], b, t);
-      if (off < 0) memset(y, 0, (size_t)sb);
-      else memcpy(y, data + off * p->elem, (size_t)sb);
+      if (off < 0)
+        memset(y, 0, (size_t)sb);
+      else
+        memcpy(y, data + off * p->elem, (size_t)sb);
     }
 }
 
@@ -204,26 +212,26 @@ void mlc_rt_scatter_nd(const void *params, void *const *io) {
 
 /* Row l of the output is row l-1 combined with input row l (inclusive) or
  * l-1 (exclusive); rows are walked in reverse for `reverse`. */
-#define CUM(sfx, T, code, K)                                                  \
-  static void cum_##sfx(const MlcCum *p, const T *x, T *y) {                  \
-    const int64_t in = p->inner, len = p->len;                                \
-    int64_t o, l, i;                                                          \
-    for (o = 0; o < p->outer; o++)                                            \
-      for (l = 0; l < len; l++) {                                             \
-        int64_t at = o * len + (p->reverse ? len - 1 - l : l);                \
-        int64_t prev = at + (p->reverse ? 1 : -1);                            \
-        T *yr = y + at * in;                                                  \
-        if (l == 0) {                                                         \
-          /* exclusive: the identity, which is the value of prod (0 or 1) */  \
+#define CUM(sfx, T, code, K)                                                           \
+  static void cum_##sfx(const MlcCum *p, const T *x, T *y) {                           \
+    const int64_t in = p->inner, len = p->len;                                         \
+    int64_t o, l, i;                                                                   \
+    for (o = 0; o < p->outer; o++)                                                     \
+      for (l = 0; l < len; l++) {                                                      \
+        int64_t at = o * len + (p->reverse ? len - 1 - l : l);                         \
+        int64_t prev = at + (p->reverse ? 1 : -1);                                     \
+        T *yr = y + at * in;                                                           \
+        if (l == 0) {                                                                  \
+          /* exclusive: the identity, which is the value of prod (0 or 1) */           \
           for (i = 0; i < in; i++) yr[i] = p->exclusive ? (T)p->prod : x[at * in + i]; \
-          continue;                                                           \
-        }                                                                     \
-        {                                                                     \
-          const T *xr = x + (p->exclusive ? prev : at) * in, *yp = y + prev * in; \
-          for (i = 0; i < in; i++)                                            \
-            yr[i] = p->prod ? K##_MUL(T, yp[i], xr[i]) : K##_ADD(T, yp[i], xr[i]); \
-        }                                                                     \
-      }                                                                       \
+          continue;                                                                    \
+        }                                                                              \
+        {                                                                              \
+          const T *xr = x + (p->exclusive ? prev : at) * in, *yp = y + prev * in;      \
+          for (i = 0; i < in; i++)                                                     \
+            yr[i] = p->prod ? K##_MUL(T, yp[i], xr[i]) : K##_ADD(T, yp[i], xr[i]);     \
+        }                                                                              \
+      }                                                                                \
   }
 IDX_TYPES(CUM)
 #undef CUM
@@ -233,7 +241,7 @@ void mlc_rt_cumulative(const void *params, void *const *io) {
   const void *x = io[MLC_CUMULATIVE_X];
   void *y = io[MLC_CUMULATIVE_Y];
   switch (p->dtype) {
-#define CASE(sfx, T, code, K)                                                 \
+#define CASE(sfx, T, code, K) \
   case code: cum_##sfx(p, (const T *)x, (T *)y); break;
     IDX_TYPES(CASE)
 #undef CASE
@@ -244,27 +252,26 @@ void mlc_rt_cumulative(const void *params, void *const *io) {
 /* ---- TopK ------------------------------------------------------------------- */
 
 /* does element a of the line come before element b? */
-typedef int (*before_fn)(const void *line, int64_t inner, int64_t a, int64_t b,
-                         int64_t largest);
+typedef int (*before_fn)(const void *line, int64_t inner, int64_t a, int64_t b, int64_t largest);
 
-#define BEFORE(sfx, T, code, K)                                               \
-  static int before_##sfx(const void *line, int64_t inner, int64_t a,         \
-                          int64_t b, int64_t largest) {                       \
-    T va = ((const T *)line)[a * inner], vb = ((const T *)line)[b * inner];   \
-    int na = K##_NAN(va), nb = K##_NAN(vb);                                   \
-    if (na || nb) {                                                           \
-      if (na && nb) return a < b;                                             \
-      return largest ? na : nb;                                               \
-    }                                                                         \
-    if (va != vb) return largest ? va > vb : va < vb;                         \
-    return a < b;                                                             \
+#define BEFORE(sfx, T, code, K)                                                  \
+  static int before_##sfx(const void *line, int64_t inner, int64_t a, int64_t b, \
+                          int64_t largest) {                                     \
+    T va = ((const T *)line)[a * inner], vb = ((const T *)line)[b * inner];      \
+    int na = K##_NAN(va), nb = K##_NAN(vb);                                      \
+    if (na || nb) {                                                              \
+      if (na && nb) return a < b;                                                \
+      return largest ? na : nb;                                                  \
+    }                                                                            \
+    if (va != vb) return largest ? va > vb : va < vb;                            \
+    return a < b;                                                                \
   }
 IDX_TYPES(BEFORE)
 #undef BEFORE
 
 /* bottom-up merge sort of n positions; tmp holds n more */
-static void merge_sort(int64_t *v, int64_t *tmp, int64_t n, before_fn before,
-                       const void *line, int64_t inner, int64_t largest) {
+static void merge_sort(int64_t *v, int64_t *tmp, int64_t n, before_fn before, const void *line,
+                       int64_t inner, int64_t largest) {
   int64_t w, lo, *src = v, *dst = tmp, *t;
   for (w = 1; w < n; w *= 2) {
     for (lo = 0; lo < n; lo += 2 * w) {
@@ -291,8 +298,11 @@ void mlc_rt_topk(const void *params, void *const *io) {
   size_t e;
   before_fn before;
   switch (p->dtype) {
-#define CASE(sfx, T, code, K)                                                 \
-  case code: before = before_##sfx; e = sizeof(T); break;
+#define CASE(sfx, T, code, K) \
+  case code:                  \
+    before = before_##sfx;    \
+    e = sizeof(T);            \
+    break;
     IDX_TYPES(CASE)
 #undef CASE
   default: return;
@@ -402,8 +412,10 @@ void mlc_rt_inverse(const void *params, void *const *io) {
     }
     gauss_jordan(a, e, p->n);
     for (j = 0; j < nn; j++) {
-      if (p->dtype == MLC_DT_FLOAT) ((float *)io[MLC_INVERSE_Y])[b * nn + j] = (float)e[j];
-      else ((double *)io[MLC_INVERSE_Y])[b * nn + j] = e[j];
+      if (p->dtype == MLC_DT_FLOAT)
+        ((float *)io[MLC_INVERSE_Y])[b * nn + j] = (float)e[j];
+      else
+        ((double *)io[MLC_INVERSE_Y])[b * nn + j] = e[j];
     }
   }
 }
@@ -412,46 +424,44 @@ void mlc_rt_inverse(const void *params, void *const *io) {
 
 /* The innermost dim runs as one loop; a dim the output does not have (so 0)
  * sums into a register first. A missing b reads a one with strides 0. */
-#define EINSUM(sfx, T, code, K)                                               \
-  static void einsum_##sfx(const MlcEinsum *p, const T *a, const T *b, T *y) { \
-    static const T one = 1;                                                   \
-    int64_t zero[MLC_RT_MAX_RANK] = {0}, idx[MLC_RT_MAX_RANK] = {0};          \
-    const int64_t *sb = b ? p->sb : zero;                                     \
-    int64_t oa = 0, ob = 0, oy = 0, n = 1, ia = 0, ib = 0, iy = 0, j;         \
-    int r = (int)p->rank, d;                                                  \
-    for (j = 0; j < p->count; j++) y[j] = 0;                                  \
-    if (!b) b = &one;                                                         \
-    for (d = 0; d < r; d++)                                                   \
-      if (p->dims[d] <= 0) return;                                            \
-    if (r > 0) {                                                              \
-      n = p->dims[r - 1];                                                     \
-      ia = p->sa[r - 1];                                                      \
-      ib = sb[r - 1];                                                         \
-      iy = p->so[r - 1];                                                      \
-    }                                                                         \
-    for (;;) {                                                                \
-      if (iy == 0) {                                                          \
-        T acc = 0;                                                            \
-        for (j = 0; j < n; j++)                                               \
-          acc = K##_ADD(T, acc, K##_MUL(T, a[oa + j * ia], b[ob + j * ib]));  \
-        y[oy] = K##_ADD(T, y[oy], acc);                                       \
-      } else {                                                                \
-        for (j = 0; j < n; j++)                                               \
-          y[oy + j * iy] = K##_ADD(T, y[oy + j * iy],                         \
-                                   K##_MUL(T, a[oa + j * ia], b[ob + j * ib])); \
-      }                                                                       \
-      for (d = r - 2; d >= 0; d--) {                                          \
-        oa += p->sa[d];                                                       \
-        ob += sb[d];                                                          \
-        oy += p->so[d];                                                       \
-        if (++idx[d] < p->dims[d]) break;                                     \
-        oa -= p->sa[d] * p->dims[d];                                          \
-        ob -= sb[d] * p->dims[d];                                             \
-        oy -= p->so[d] * p->dims[d];                                          \
-        idx[d] = 0;                                                           \
-      }                                                                       \
-      if (d < 0) return;                                                      \
-    }                                                                         \
+#define EINSUM(sfx, T, code, K)                                                                    \
+  static void einsum_##sfx(const MlcEinsum *p, const T *a, const T *b, T *y) {                     \
+    static const T one = 1;                                                                        \
+    int64_t zero[MLC_RT_MAX_RANK] = {0}, idx[MLC_RT_MAX_RANK] = {0};                               \
+    const int64_t *sb = b ? p->sb : zero;                                                          \
+    int64_t oa = 0, ob = 0, oy = 0, n = 1, ia = 0, ib = 0, iy = 0, j;                              \
+    int r = (int)p->rank, d;                                                                       \
+    for (j = 0; j < p->count; j++) y[j] = 0;                                                       \
+    if (!b) b = &one;                                                                              \
+    for (d = 0; d < r; d++)                                                                        \
+      if (p->dims[d] <= 0) return;                                                                 \
+    if (r > 0) {                                                                                   \
+      n = p->dims[r - 1];                                                                          \
+      ia = p->sa[r - 1];                                                                           \
+      ib = sb[r - 1];                                                                              \
+      iy = p->so[r - 1];                                                                           \
+    }                                                                                              \
+    for (;;) {                                                                                     \
+      if (iy == 0) {                                                                               \
+        T acc = 0;                                                                                 \
+        for (j = 0; j < n; j++) acc = K##_ADD(T, acc, K##_MUL(T, a[oa + j * ia], b[ob + j * ib])); \
+        y[oy] = K##_ADD(T, y[oy], acc);                                                            \
+      } else {                                                                                     \
+        for (j = 0; j < n; j++)                                                                    \
+          y[oy + j * iy] = K##_ADD(T, y[oy + j * iy], K##_MUL(T, a[oa + j * ia], b[ob + j * ib])); \
+      }                                                                                            \
+      for (d = r - 2; d >= 0; d--) {                                                               \
+        oa += p->sa[d];                                                                            \
+        ob += sb[d];                                                                               \
+        oy += p->so[d];                                                                            \
+        if (++idx[d] < p->dims[d]) break;                                                          \
+        oa -= p->sa[d] * p->dims[d];                                                               \
+        ob -= sb[d] * p->dims[d];                                                                  \
+        oy -= p->so[d] * p->dims[d];                                                               \
+        idx[d] = 0;                                                                                \
+      }                                                                                            \
+      if (d < 0) return;                                                                           \
+    }                                                                                              \
   }
 IDX_TYPES(EINSUM)
 #undef EINSUM
@@ -461,7 +471,7 @@ void mlc_rt_einsum(const void *params, void *const *io) {
   const void *a = io[MLC_EINSUM_A], *b = io[MLC_EINSUM_B];
   void *y = io[MLC_EINSUM_Y];
   switch (p->dtype) {
-#define CASE(sfx, T, code, K)                                                 \
+#define CASE(sfx, T, code, K) \
   case code: einsum_##sfx(p, (const T *)a, (const T *)b, (T *)y); break;
     IDX_TYPES(CASE)
 #undef CASE

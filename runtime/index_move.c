@@ -42,8 +42,10 @@ void mlc_rt_trilu(const void *params, void *const *io) {
     for (i = 0; i < rows; i++, x += row, y += row) {
       /* columns [lo, hi) are kept */
       int64_t lo = 0, hi = cols, edge = i + k;
-      if (p->upper) lo = edge < 0 ? 0 : (edge > cols ? cols : edge);
-      else hi = edge + 1 < 0 ? 0 : (edge + 1 > cols ? cols : edge + 1);
+      if (p->upper)
+        lo = edge < 0 ? 0 : (edge > cols ? cols : edge);
+      else
+        hi = edge + 1 < 0 ? 0 : (edge + 1 > cols ? cols : edge + 1);
       if (hi < lo) hi = lo;
       memset(y, 0, (size_t)(lo * e));
       memcpy(y + lo * e, x + lo * e, (size_t)((hi - lo) * e));
@@ -90,12 +92,16 @@ void mlc_rt_tensor_scatter(const void *params, void *const *io) {
   if (p->max_seq <= 0 || p->per_batch <= 0) return;
   for (r = 0; r < p->pre; r++) {
     int64_t first = at ? at[r / p->per_batch] : 0;
-    if (p->circular) first %= p->max_seq;
-    else if (first < 0 || first >= p->max_seq) continue;
+    if (p->circular)
+      first %= p->max_seq;
+    else if (first < 0 || first >= p->max_seq)
+      continue;
     for (s = 0; s < p->seq; s++) {
       int64_t t = first + s;
-      if (p->circular) t = (t % p->max_seq + p->max_seq) % p->max_seq;
-      else if (t >= p->max_seq) break;
+      if (p->circular)
+        t = (t % p->max_seq + p->max_seq) % p->max_seq;
+      else if (t >= p->max_seq)
+        break;
       memcpy(y + (r * p->max_seq + t) * rb, upd + (r * p->seq + s) * rb, (size_t)rb);
     }
   }
@@ -128,12 +134,13 @@ void mlc_rt_nonzero(const void *params, void *const *io) {
   const MlcNonZero *p = (const MlcNonZero *)params;
   const unsigned char *x = (const unsigned char *)io[MLC_NONZERO_X];
   int64_t *y = (int64_t *)io[MLC_NONZERO_Y], *nnz = (int64_t *)io[MLC_NONZERO_NNZ];
-  int64_t size = p->dtype == MLC_DT_DOUBLE || p->dtype == MLC_DT_INT64 ||
-                 p->dtype == MLC_DT_UINT64 ? 8
-                 : p->dtype == MLC_DT_FLOAT || p->dtype == MLC_DT_INT32 ||
-                   p->dtype == MLC_DT_UINT32 ? 4
-                 : p->dtype == MLC_DT_FLOAT16 || p->dtype == MLC_DT_BFLOAT16 ||
-                   p->dtype == MLC_DT_INT16 || p->dtype == MLC_DT_UINT16 ? 2 : 1;
+  int64_t size =
+      p->dtype == MLC_DT_DOUBLE || p->dtype == MLC_DT_INT64 || p->dtype == MLC_DT_UINT64  ? 8
+      : p->dtype == MLC_DT_FLOAT || p->dtype == MLC_DT_INT32 || p->dtype == MLC_DT_UINT32 ? 4
+      : p->dtype == MLC_DT_FLOAT16 || p->dtype == MLC_DT_BFLOAT16 || p->dtype == MLC_DT_INT16 ||
+              p->dtype == MLC_DT_UINT16
+          ? 2
+          : 1;
   int64_t n = 0, rank = p->rank ? p->rank : 1;
   for (int64_t i = 0; i < p->count; i++) n += is_nonzero(x, i, p->dtype, size);
   int64_t j = 0;

@@ -15,8 +15,7 @@ void mlc_rt_nll_f32(const void *params, void *const *io) {
   for (n = 0; n < p->n; n++)
     for (i = 0; i < p->inner; i++) {
       int64_t k = n * p->inner + i;
-      int64_t t = p->idx_bits == 32 ? ((const int32_t *)target)[k]
-                                    : ((const int64_t *)target)[k];
+      int64_t t = p->idx_bits == 32 ? ((const int32_t *)target)[k] : ((const int64_t *)target)[k];
       double loss = 0, wt = 0;
       if (!(p->has_ignore && t == p->ignore) && t >= 0 && t < p->c) {
         wt = w ? w[t] : 1;

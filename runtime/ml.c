@@ -91,8 +91,10 @@ void mlc_rt_ml_linclass(const void *params, void *const *io) {
       if (!z) continue;
       if (p->nlabels == 2) {
         float v = row[0];
-        if (p->post == MLC_ML_LOGISTIC) v = ml_logistic(v);
-        else if (p->post == MLC_ML_PROBIT) v = ml_probit(v);
+        if (p->post == MLC_ML_LOGISTIC)
+          v = ml_logistic(v);
+        else if (p->post == MLC_ML_PROBIT)
+          v = ml_probit(v);
         z[2 * r] = 1 - v;
         z[2 * r + 1] = v;
       } else {
@@ -159,8 +161,12 @@ static void put(void *y, int64_t t, int64_t i, double d, int64_t v, int is_int) 
   switch (t) {
   case MLC_DT_FLOAT: ((float *)y)[i] = is_int ? (float)v : (float)d; break;
   case MLC_DT_DOUBLE: ((double *)y)[i] = is_int ? (double)v : d; break;
-  case MLC_DT_INT32: ((int32_t *)y)[i] = (int32_t)(is_int ? v : mlc_rt_d2i(d, INT32_MIN, INT32_MAX)); break;
-  case MLC_DT_INT16: ((int16_t *)y)[i] = (int16_t)(is_int ? v : mlc_rt_d2i(d, INT16_MIN, INT16_MAX)); break;
+  case MLC_DT_INT32:
+    ((int32_t *)y)[i] = (int32_t)(is_int ? v : mlc_rt_d2i(d, INT32_MIN, INT32_MAX));
+    break;
+  case MLC_DT_INT16:
+    ((int16_t *)y)[i] = (int16_t)(is_int ? v : mlc_rt_d2i(d, INT16_MIN, INT16_MAX));
+    break;
   default: ((int64_t *)y)[i] = is_int ? v : mlc_rt_d2i(d, INT64_MIN, INT64_MAX); break;
   }
 }
@@ -172,8 +178,10 @@ static int64_t find_f64(const double *k, int64_t n, double x) {
   if (x != x) return n && k[n - 1] != k[n - 1] ? n - 1 : -1;
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
-    if (k[mid] < x) lo = mid + 1;
-    else hi = mid;
+    if (k[mid] < x)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < n && k[lo] == x ? lo : -1;
 }
@@ -182,8 +190,10 @@ static int64_t find_i64(const int64_t *k, int64_t n, int64_t x) {
   int64_t lo = 0, hi = n;
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
-    if (k[mid] < x) lo = mid + 1;
-    else hi = mid;
+    if (k[mid] < x)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < n && k[lo] == x ? lo : -1;
 }
@@ -207,8 +217,8 @@ void mlc_rt_ml_map(const void *params, void *const *io) {
 /* ---- tree ensembles ------------------------------------------------------- */
 
 /* the leaf tree t of row x ends in, or -1 if its branches never reach one */
-static int64_t tree_leaf(const MlcTrees *p, const int64_t *nodes, const double *vals,
-                         const void *x, int64_t row, int64_t t) {
+static int64_t tree_leaf(const MlcTrees *p, const int64_t *nodes, const double *vals, const void *x,
+                         int64_t row, int64_t t) {
   int64_t at = nodes[t];
   const int64_t *recs = nodes + p->ntrees;
   for (int64_t steps = 0; at >= 0 && steps < p->nnodes; steps++) {
@@ -323,9 +333,12 @@ void mlc_rt_tree_ensemble(const void *params, void *const *io) {
       for (int64_t w = leaf_start[leaf]; w < leaf_start[leaf + 1]; w++) {
         int64_t k = leaf_tgt[w];
         double v = leaf_w[w];
-        if (p->agg == MLC_TREE_MIN) s[k] = !has[k] || v < s[k] ? v : s[k];
-        else if (p->agg == MLC_TREE_MAX) s[k] = !has[k] || v > s[k] ? v : s[k];
-        else s[k] += v;
+        if (p->agg == MLC_TREE_MIN)
+          s[k] = !has[k] || v < s[k] ? v : s[k];
+        else if (p->agg == MLC_TREE_MAX)
+          s[k] = !has[k] || v > s[k] ? v : s[k];
+        else
+          s[k] += v;
         has[k] = 1;
       }
     }
@@ -345,8 +358,7 @@ void mlc_rt_tree_ensemble(const void *params, void *const *io) {
       memcpy((double *)y + row * p->ntargets, s, (size_t)p->ntargets * sizeof *s);
     } else {
       /* transforms run in float; has[] is free now and holds a float row */
-      float *f = p->y_t == MLC_DT_DOUBLE ? (float *)(void *)has
-                                         : (float *)y + row * p->ntargets;
+      float *f = p->y_t == MLC_DT_DOUBLE ? (float *)(void *)has : (float *)y + row * p->ntargets;
       for (j = 0; j < p->ntargets; j++) f[j] = (float)s[j];
       ml_post_row(f, p->ntargets, p->post);
       for (j = 0; p->y_t == MLC_DT_DOUBLE && j < p->ntargets; j++)
@@ -366,7 +378,8 @@ static float svm_kernel(const MlcSvm *p, const float *x, const float *v, int64_t
     return expf(-(float)p->gamma * s);
   }
   for (i = 0; i < n; i++) s += x[i] * v[i];
-  if (p->kernel == MLC_SVM_POLY) return powf((float)p->gamma * s + (float)p->coef0, (float)p->degree);
+  if (p->kernel == MLC_SVM_POLY)
+    return powf((float)p->gamma * s + (float)p->coef0, (float)p->degree);
   if (p->kernel == MLC_SVM_SIGMOID) return tanhf((float)p->gamma * s + (float)p->coef0);
   return s;
 }
@@ -414,8 +427,8 @@ static void svm_coupling(int64_t k, const float *r, float *q, float *qp, float *
 
 /* one row's pairwise scores (one per pair of classes, in libsvm's order)
  * and votes from its kernel values */
-static void svm_pairs(const MlcSvm *p, const float *coef, const float *rho,
-                      const int64_t *counts, const float *kv, float *pair, float *votes) {
+static void svm_pairs(const MlcSvm *p, const float *coef, const float *rho, const int64_t *counts,
+                      const float *kv, float *pair, float *votes) {
   int64_t c = p->classes, at = 0, si = 0, i, j, m;
   for (i = 0; i < c; i++) votes[i] = 0;
   for (i = 0; i < c - 1; i++) {
@@ -460,7 +473,8 @@ void mlc_rt_svm(const void *params, void *const *io) {
     }
     if (!p->nvec) {
       /* linear: one score per class, the label from the best one */
-      for (j = 0; j < c; j++) z[j] = svm_kernel(p, xr, coef + j * p->features, p->features) + rho[0];
+      for (j = 0; j < c; j++)
+        z[j] = svm_kernel(p, xr, coef + j * p->features, p->features) + rho[0];
       for (j = 1; j < c; j++)
         if (z[j] > z[best]) best = j;
       best_w = z[best];

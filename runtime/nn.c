@@ -122,26 +122,24 @@ static MLC_INLINE void finish_row(float *restrict row, int64_t n, int64_t i, int
   float a = e->act_a, b = e->act_b;
   (void)a, (void)b;
   switch (e->act) {
-#define ACT_CASE(name, op, expr)                                              \
-  case MLC_ACT_##name:                                                        \
-    for (int64_t j = 0; j < n; j++) {                                         \
-      float y = row[j];                                                       \
-      row[j] = expr;                                                          \
-    }                                                                         \
+#define ACT_CASE(name, op, expr)      \
+  case MLC_ACT_##name:                \
+    for (int64_t j = 0; j < n; j++) { \
+      float y = row[j];               \
+      row[j] = expr;                  \
+    }                                 \
     break;
     MLC_RT_ACTIVATIONS(ACT_CASE)
 #undef ACT_CASE
-  default:
-    break;
+  default: break;
   }
 }
 
 /* one row of a tile: y = alpha*t + beta*bias on the first slice of the
  * inner dimension, y += alpha*t on later ones, then the activation on the
  * last. Inlined with n = NR for whole tiles, so its loops vectorize. */
-static MLC_INLINE void store_row(float *restrict y, const float *restrict t,
-                                 int n, int64_t i, int64_t j0, int first,
-                                 int last, const Epi *e) {
+static MLC_INLINE void store_row(float *restrict y, const float *restrict t, int n, int64_t i,
+                                 int64_t j0, int first, int last, const Epi *e) {
   if (!first) {
     for (int j = 0; j < n; j++) y[j] += e->alpha * t[j];
   } else if (e->bias && e->bcs == 0) {
@@ -157,12 +155,13 @@ static MLC_INLINE void store_row(float *restrict y, const float *restrict t,
 }
 
 /* stores an mr x nr tile t (row stride NR) of C at (i0, j0) */
-static void store_tile(const float *t, float *c, int64_t ldc, int mr, int nr,
-                       int64_t i0, int64_t j0, int first, int last,
-                       const Epi *e) {
+static void store_tile(const float *t, float *c, int64_t ldc, int mr, int nr, int64_t i0,
+                       int64_t j0, int first, int last, const Epi *e) {
   for (int i = 0; i < mr; i++) {
-    if (nr == NR) store_row(c + i * ldc, t + i * NR, NR, i0 + i, j0, first, last, e);
-    else store_row(c + i * ldc, t + i * NR, nr, i0 + i, j0, first, last, e);
+    if (nr == NR)
+      store_row(c + i * ldc, t + i * NR, NR, i0 + i, j0, first, last, e);
+    else
+      store_row(c + i * ldc, t + i * NR, nr, i0 + i, j0, first, last, e);
   }
 }
 
@@ -170,8 +169,7 @@ static void store_tile(const float *t, float *c, int64_t ldc, int mr, int nr,
 
 /* rows [i0, i0+mc) x depth [k0, k0+kc) of A into MR-tall strips: strip s,
  * depth p holds A(i0 + s*MR + r, k0 + p) at p*MR + r, rows past mc zero */
-static void pack_a(Mat a, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
-                   float *dst) {
+static void pack_a(Mat a, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float *dst) {
   for (int64_t ir = 0; ir < mc; ir += MR) {
     int64_t h = min64(MR, mc - ir);
     float *d = dst + ir * kc;
@@ -189,8 +187,7 @@ static void pack_a(Mat a, int64_t i0, int64_t mc, int64_t k0, int64_t kc,
 
 /* depth [k0, k0+kc) x columns [j0, j0+nc) of a plain B into NR-wide strips:
  * strip s, depth p holds B(k0 + p, j0 + s*NR + c) at p*NR + c */
-static void pack_b_mat(Mat b, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
-                       float *dst) {
+static void pack_b_mat(Mat b, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float *dst) {
   for (int64_t jr = 0; jr < nc; jr += NR) {
     int64_t w = min64(NR, nc - jr);
     float *d = dst + jr * kc;
@@ -220,8 +217,8 @@ typedef struct Run {
  * so where the input has a whole vector, a stride-1 or 2 run copies NR
  * floats (a constant length), spilling past its end into slots of the panel
  * that are written later (the scratch has room for the last spill). */
-static void im2col_run(float *restrict d, const float *restrict src, int64_t ix,
-                       int64_t len, int64_t sx, int64_t n, int64_t room) {
+static void im2col_run(float *restrict d, const float *restrict src, int64_t ix, int64_t len,
+                       int64_t sx, int64_t n, int64_t room) {
   int64_t lo, hi;
   if (sx == 1) {
     lo = ix >= 0 ? 0 : -ix;
@@ -248,8 +245,8 @@ static void im2col_run(float *restrict d, const float *restrict src, int64_t ix,
   for (int64_t t = hi; t < len; t++) d[t] = 0;
 }
 
-static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0,
-                          int64_t nc, float *dst) {
+static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0, int64_t nc,
+                          float *dst) {
   const int64_t ow = g->out[2], oh = g->out[1];
   const int64_t plane = g->in[0] * g->in[1] * g->in[2];
   for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -286,8 +283,8 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0,
           continue;
         }
         int64_t at = c * plane + (iz * g->in[1] + iy) * g->in[2];
-        im2col_run(row + r->t0, g->x + at, r->ix + kx * g->d[2], r->len, g->s[2],
-                   g->in[2], g->nx - at);
+        im2col_run(row + r->t0, g->x + at, r->ix + kx * g->d[2], r->len, g->s[2], g->in[2],
+                   g->nx - at);
       }
       for (int64_t t = w; t < NR; t++) row[t] = 0;
       if (++kx == g->k[2]) {
@@ -311,15 +308,14 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0,
  * at c (row stride ldc): as acc + rb[i] on the first slice of the inner
  * dimension, as c + acc on later ones. Whole tiles of a plain epilogue go
  * straight from registers to C; the rest through a local tile. */
-static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars,
-                               int64_t acs, const float *restrict b,
-                               float *restrict c, int64_t ldc,
+static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
+                               const float *restrict b, float *restrict c, int64_t ldc,
                                const float *restrict rb, int first) {
   float acc[MR][NR];
   /* the first product initializes the tile (kc >= 1): zeroing it instead
    * makes gcc clear a stack copy with a memset call */
-  _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++)
-    for (int j = 0; j < NR; j++) acc[i][j] = a[i * ars] * b[j];
+  _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) for (int j = 0; j < NR; j++) acc[i][j] =
+      a[i * ars] * b[j];
   for (int64_t p = 1; p < kc; p++) {
     _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
       float ai = a[i * ars + p * acs];
@@ -342,8 +338,8 @@ static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars,
  * row-major A (Conv's weights, MatMul's left operand) are read in place:
  * their rows are already sequential, and packing them would cost as much as
  * the product when n is small. */
-static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t k, Mat a,
-                        BSrc b, float *c, int64_t ldc, const Epi *e, float *scratch) {
+static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t k, Mat a, BSrc b,
+                        float *c, int64_t ldc, const Epi *e, float *scratch) {
   float *bp = scratch;
   float *ap = scratch + (min64(j1 - j0, NC) + MLC_RT_GEMM_SLACK) * min64(k, KC);
   float tile[MR * NR], zero[MR] = {0}, rb[MR];
@@ -354,8 +350,10 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
     for (int64_t pc = 0; pc < k; pc += KC) {
       int64_t kc = min64(KC, k - pc);
       int first = pc == 0, last = pc + kc == k;
-      if (b.col) pack_b_im2col(b.col, pc, kc, jc, nc, bp);
-      else pack_b_mat(b.m, pc, kc, jc, nc, bp);
+      if (b.col)
+        pack_b_im2col(b.col, pc, kc, jc, nc, bp);
+      else
+        pack_b_mat(b.m, pc, kc, jc, nc, bp);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         int64_t mc = min64(MC, i1 - ic);
         int64_t direct = a.cs == 1 ? mc / MR * MR : 0; /* rows read in place */
@@ -370,8 +368,7 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
           for (int64_t v = 0; v < inner; v += by_rows ? NR : MR) {
             int64_t ir = by_rows ? u : v, jr = by_rows ? v : u;
             int mr = (int)min64(MR, mc - ir), nr = (int)min64(NR, nc - jr);
-            const float *as = ir < direct ? a.p + (ic + ir) * a.rs + pc
-                                          : ap + (ir - direct) * kc;
+            const float *as = ir < direct ? a.p + (ic + ir) * a.rs + pc : ap + (ir - direct) * kc;
             int64_t ars = ir < direct ? a.rs : 1, acs = ir < direct ? 1 : MR;
             float *cs = c + (ic + ir) * ldc + jc + jr;
             if (plain && mr == MR && nr == NR) {
@@ -413,8 +410,8 @@ static void axpy(float *restrict y, float s, const float *restrict x, int64_t n)
 
 /* thin products (a few rows or columns) as dot products when both operands
  * run along k, as row updates when B's rows are contiguous */
-static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c,
-                      int64_t ldc, const Epi *e) {
+static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c, int64_t ldc,
+                      const Epi *e) {
   for (int64_t i = 0; i < m; i++) {
     float *y = c + i * ldc;
     const float *ai = a.p + i * a.rs;
@@ -467,20 +464,22 @@ static void gemm_part(void *arg, int t, int nt, float *scratch) {
   int64_t lo = min64(len, units * t / nt * unit), hi = min64(len, units * (t + 1) / nt * unit);
   if (lo >= hi) return;
   float *s = scratch ? scratch : j->scratch;
-  if (by_cols) gemm_packed(0, j->m, lo, hi, j->k, j->a, j->b, j->c, j->ldc, j->e, s);
-  else gemm_packed(lo, hi, 0, j->n, j->k, j->a, j->b, j->c, j->ldc, j->e, s);
+  if (by_cols)
+    gemm_packed(0, j->m, lo, hi, j->k, j->a, j->b, j->c, j->ldc, j->e, s);
+  else
+    gemm_packed(lo, hi, 0, j->n, j->k, j->a, j->b, j->c, j->ldc, j->e, s);
 }
 
 /* the job in a function of its own: built inline in sgemm, it costs the
  * single-threaded path about 1% on small products (register allocation) */
-static int gemm_parallel(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c,
-                         int64_t ldc, const Epi *e, float *scratch) {
+static int gemm_parallel(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int64_t ldc,
+                         const Epi *e, float *scratch) {
   GemmJob job = {m, n, k, a, b, c, scratch, ldc, e};
   return mlc_rt_parallel(gemm_part, &job);
 }
 
-static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c,
-                  int64_t ldc, const Epi *e, float *scratch) {
+static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int64_t ldc,
+                  const Epi *e, float *scratch) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     /* no products: the epilogue of a zero tile */
@@ -490,7 +489,8 @@ static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c,
         store_tile(zero, c + i * ldc + j, ldc, 1, (int)min64(NR, n - j), i, j, 1, 1, e);
     return;
   }
-  if (!b.col && (m <= THIN || n <= THIN)) gemm_thin(m, n, k, a, b.m, c, ldc, e);
+  if (!b.col && (m <= THIN || n <= THIN))
+    gemm_thin(m, n, k, a, b.m, c, ldc, e);
   else if (2 * m * n * k < PAR_FLOPS || !gemm_parallel(m, n, k, a, b, c, ldc, e, scratch))
     gemm_packed(0, m, 0, n, k, a, b, c, ldc, e, scratch);
 }
@@ -503,9 +503,8 @@ void mlc_rt_gemm_f32(const void *params, void *const *io) {
   const float *res = p->has_res ? (const float *)io[MLC_GEMM_RES] : NULL;
   float *y = (float *)io[MLC_GEMM_Y], *scratch = (float *)io[MLC_GEMM_SCRATCH];
   Mat a = {(const float *)io[MLC_GEMM_A], p->trans_a ? 1 : p->k, p->trans_a ? p->m : 1};
-  BSrc b = {{(const float *)io[MLC_GEMM_B], p->trans_b ? 1 : p->n, p->trans_b ? p->k : 1},
-            NULL};
-  Epi e = {(float)p->alpha, (float)p->beta, c, p->c_rs, p->c_cs, (int)p->act,
+  BSrc b = {{(const float *)io[MLC_GEMM_B], p->trans_b ? 1 : p->n, p->trans_b ? p->k : 1}, NULL};
+  Epi e = {(float)p->alpha, (float)p->beta,  c,   p->c_rs, p->c_cs, (int)p->act,
            (float)p->act_a, (float)p->act_b, res, p->n};
   sgemm(p->m, p->n, p->k, a, b, y, p->n, &e, scratch);
 }
@@ -598,8 +597,7 @@ static void dw_pad_plane(const Im2col *g, const int64_t *pd, float *restrict dst
 }
 
 /* y[o] += w * x[o*sx] for o < n */
-static void dw_tap(float *restrict y, const float *restrict x, float w, int64_t n,
-                   int64_t sx) {
+static void dw_tap(float *restrict y, const float *restrict x, float w, int64_t n, int64_t sx) {
   int64_t o = 0;
   if (sx == 1)
     for (; o + DW_BLOCK <= n; o += DW_BLOCK)
@@ -609,16 +607,16 @@ static void dw_tap(float *restrict y, const float *restrict x, float w, int64_t 
 
 /* one output row of a 3x3 filter from padded rows r[0..2]; stride 1 or 2.
  * The last block reads (not stores) up to DW_BLOCK * 2 floats past it. */
-static void dw_row3x3(float *restrict y, const float *const *r, const float *w,
-                      float bias, int64_t n, int64_t sx, int64_t dx) {
+static void dw_row3x3(float *restrict y, const float *const *r, const float *w, float bias,
+                      int64_t n, int64_t sx, int64_t dx) {
   for (int64_t o = 0; o < n; o += DW_BLOCK) {
     float acc[DW_BLOCK];
     const float *a = r[0] + o * sx, *b = r[1] + o * sx, *c = r[2] + o * sx;
     if (sx == 1) {
       for (int t = 0; t < DW_BLOCK; t++)
-        acc[t] = bias + w[0] * a[t] + w[1] * a[t + dx] + w[2] * a[t + 2 * dx] +
-                 w[3] * b[t] + w[4] * b[t + dx] + w[5] * b[t + 2 * dx] + w[6] * c[t] +
-                 w[7] * c[t + dx] + w[8] * c[t + 2 * dx];
+        acc[t] = bias + w[0] * a[t] + w[1] * a[t + dx] + w[2] * a[t + 2 * dx] + w[3] * b[t] +
+                 w[4] * b[t + dx] + w[5] * b[t + 2 * dx] + w[6] * c[t] + w[7] * c[t + dx] +
+                 w[8] * c[t + 2 * dx];
     } else {
       for (int t = 0; t < DW_BLOCK; t++)
         acc[t] = bias + w[0] * a[2 * t] + w[1] * a[2 * t + dx] + w[2] * a[2 * t + 2 * dx] +
@@ -632,8 +630,8 @@ static void dw_row3x3(float *restrict y, const float *const *r, const float *w,
   }
 }
 
-static void conv_depthwise(const Im2col *g, const float *w, float bias, float *y,
-                           float *pad, const Epi *e) {
+static void conv_depthwise(const Im2col *g, const float *w, float bias, float *y, float *pad,
+                           const Epi *e) {
   int64_t pd[3];
   dw_padded(g, pd);
   dw_pad_plane(g, pd, pad);

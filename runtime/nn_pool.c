@@ -42,8 +42,8 @@ static void pool_geo(const MlcPool *p, PoolGeo *g) {
 
 /* the steps [*lo, *hi) of t -> start + t*step (t < n) that land in
  * [from, to): window taps (step = dilation) or outputs (step = stride) */
-static void steps_in(int64_t start, int64_t n, int64_t step, int64_t from,
-                     int64_t to, int64_t *lo, int64_t *hi) {
+static void steps_in(int64_t start, int64_t n, int64_t step, int64_t from, int64_t to, int64_t *lo,
+                     int64_t *hi) {
   int64_t l, h;
   if (step == 1) {
     l = start >= from ? 0 : from - start;
@@ -70,8 +70,7 @@ static int64_t avg_taps(const MlcPool *p, const PoolGeo *g, int d, int64_t o) {
 }
 
 /* flat index of input (z, y, x) within a plane, row- or column-major */
-static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
-                          int64_t x) {
+static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y, int64_t x) {
   if (col_major) return (x * g->in[1] + y) * g->in[0] + z;
   return (z * g->in[1] + y) * g->in[2] + x;
 }
@@ -80,116 +79,116 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
 #define OP_ADD(a, b) ((a) + (b))
 
 /* y[o] = OP(y[o], x[off + o*sx]) for o in [lo, hi) */
-#define POOL_TAP(name, T, OP)                                                 \
-  static void name(T *restrict y, const T *restrict x, int64_t off, int64_t lo, \
-                   int64_t hi, int64_t sx) {                                \
-    int64_t o = lo;                                                         \
-    if (sx == 1)                                                            \
-      for (; o + CHUNK <= hi; o += CHUNK)                                   \
-        for (int t = 0; t < CHUNK; t++) y[o + t] = OP(y[o + t], x[off + o + t]); \
-    else if (sx == 2)                                                       \
-      for (; o + CHUNK <= hi; o += CHUNK)                                   \
-        for (int t = 0; t < CHUNK; t++)                                     \
-          y[o + t] = OP(y[o + t], x[off + 2 * (o + t)]);                    \
-    for (; o < hi; o++) y[o] = OP(y[o], x[off + o * sx]);                   \
+#define POOL_TAP(name, T, OP)                                                               \
+  static void name(T *restrict y, const T *restrict x, int64_t off, int64_t lo, int64_t hi, \
+                   int64_t sx) {                                                            \
+    int64_t o = lo;                                                                         \
+    if (sx == 1)                                                                            \
+      for (; o + CHUNK <= hi; o += CHUNK)                                                   \
+        for (int t = 0; t < CHUNK; t++) y[o + t] = OP(y[o + t], x[off + o + t]);            \
+    else if (sx == 2)                                                                       \
+      for (; o + CHUNK <= hi; o += CHUNK)                                                   \
+        for (int t = 0; t < CHUNK; t++) y[o + t] = OP(y[o + t], x[off + 2 * (o + t)]);      \
+    for (; o < hi; o++) y[o] = OP(y[o], x[off + o * sx]);                                   \
   }
 
 /* Max or average pools, one output row at a time (see the top). */
-#define POOL_ROWS(sfx, T, LOWEST)                                             \
-  POOL_TAP(tap_max_##sfx, T, OP_MAX)                                        \
-  POOL_TAP(tap_add_##sfx, T, OP_ADD)                                        \
-  static void pool_rows_##sfx(const MlcPool *p, const PoolGeo *g, const T *x, \
-                              T *y) {                                       \
-    const int avg = p->kind == MLC_POOL_AVG;                                \
-    const int64_t ow = g->out[2], iw = g->in[2];                            \
-    const int64_t inpix = g->in[0] * g->in[1] * iw;                         \
-    for (int64_t pl = 0; pl < p->n * p->c; pl++)                            \
-      for (int64_t oz = 0; oz < g->out[0]; oz++)                            \
-        for (int64_t oy = 0; oy < g->out[1]; oy++) {                        \
-          T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;        \
-          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;     \
-          int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1]; \
-          int64_t zl, zh, yl, yh;                                           \
-          steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);            \
-          steps_in(sy, g->k[1], g->d[1], 0, g->in[1], &yl, &yh);            \
-          for (int64_t tz = zl; tz < zh; tz++)                              \
-            for (int64_t ty = yl; ty < yh; ty++) {                          \
-              const T *row = x + pl * inpix +                               \
-                             ((sz + tz * g->d[0]) * g->in[1] + sy +         \
-                              ty * g->d[1]) * iw;                           \
-              for (int64_t tx = 0; tx < g->k[2]; tx++) {                    \
-                int64_t off = tx * g->d[2] - g->pb[2], lo, hi;              \
-                steps_in(off, ow, g->s[2], 0, iw, &lo, &hi);                \
-                if (avg) tap_add_##sfx(yr, row, off, lo, hi, g->s[2]);      \
-                else tap_max_##sfx(yr, row, off, lo, hi, g->s[2]);          \
-              }                                                             \
-            }                                                               \
-          if (!avg) continue;                                               \
-          int64_t nzy = avg_taps(p, g, 0, oz) * avg_taps(p, g, 1, oy);      \
-          for (int64_t o = 0; o < ow; o++) {                                \
-            int64_t n = nzy * avg_taps(p, g, 2, o);                         \
-            yr[o] = n ? (T)(yr[o] / n) : (T)0;                              \
-          }                                                                 \
-        }                                                                   \
+#define POOL_ROWS(sfx, T, LOWEST)                                                             \
+  POOL_TAP(tap_max_##sfx, T, OP_MAX)                                                          \
+  POOL_TAP(tap_add_##sfx, T, OP_ADD)                                                          \
+  static void pool_rows_##sfx(const MlcPool *p, const PoolGeo *g, const T *x, T *y) {         \
+    const int avg = p->kind == MLC_POOL_AVG;                                                  \
+    const int64_t ow = g->out[2], iw = g->in[2];                                              \
+    const int64_t inpix = g->in[0] * g->in[1] * iw;                                           \
+    for (int64_t pl = 0; pl < p->n * p->c; pl++)                                              \
+      for (int64_t oz = 0; oz < g->out[0]; oz++)                                              \
+        for (int64_t oy = 0; oy < g->out[1]; oy++) {                                          \
+          T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;                          \
+          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;                       \
+          int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1];                 \
+          int64_t zl, zh, yl, yh;                                                             \
+          steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);                              \
+          steps_in(sy, g->k[1], g->d[1], 0, g->in[1], &yl, &yh);                              \
+          for (int64_t tz = zl; tz < zh; tz++)                                                \
+            for (int64_t ty = yl; ty < yh; ty++) {                                            \
+              const T *row =                                                                  \
+                  x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw; \
+              for (int64_t tx = 0; tx < g->k[2]; tx++) {                                      \
+                int64_t off = tx * g->d[2] - g->pb[2], lo, hi;                                \
+                steps_in(off, ow, g->s[2], 0, iw, &lo, &hi);                                  \
+                if (avg)                                                                      \
+                  tap_add_##sfx(yr, row, off, lo, hi, g->s[2]);                               \
+                else                                                                          \
+                  tap_max_##sfx(yr, row, off, lo, hi, g->s[2]);                               \
+              }                                                                               \
+            }                                                                                 \
+          if (!avg) continue;                                                                 \
+          int64_t nzy = avg_taps(p, g, 0, oz) * avg_taps(p, g, 1, oy);                        \
+          for (int64_t o = 0; o < ow; o++) {                                                  \
+            int64_t n = nzy * avg_taps(p, g, 2, o);                                           \
+            yr[o] = n ? (T)(yr[o] / n) : (T)0;                                                \
+          }                                                                                   \
+        }                                                                                     \
   }
 
 /* Runs STMT for each tap of the current window inside the input, with
  * iz, iy, ix its input coordinates and v its value. */
-#define POOL_TAPS(T, STMT)                                                    \
-  for (int64_t tz = lo[0]; tz < hi[0]; tz++)                                \
-    for (int64_t ty = lo[1]; ty < hi[1]; ty++) {                            \
-      int64_t iz = st[0] + tz * g.d[0], iy = st[1] + ty * g.d[1];           \
-      const T *row = xp + (iz * g.in[1] + iy) * g.in[2];                    \
-      for (int64_t tx = lo[2]; tx < hi[2]; tx++) {                          \
-        int64_t ix = st[2] + tx * g.d[2];                                   \
-        T v = row[ix];                                                      \
-        STMT;                                                               \
-      }                                                                     \
+#define POOL_TAPS(T, STMT)                                        \
+  for (int64_t tz = lo[0]; tz < hi[0]; tz++)                      \
+    for (int64_t ty = lo[1]; ty < hi[1]; ty++) {                  \
+      int64_t iz = st[0] + tz * g.d[0], iy = st[1] + ty * g.d[1]; \
+      const T *row = xp + (iz * g.in[1] + iy) * g.in[2];          \
+      for (int64_t tx = lo[2]; tx < hi[2]; tx++) {                \
+        int64_t ix = st[2] + tx * g.d[2];                         \
+        T v = row[ix];                                            \
+        STMT;                                                     \
+      }                                                           \
     }
 
 /* one window at a time: MaxPool with Indices, LpPool */
-#define POOL_KERNEL(sfx, T, LOWEST)                                           \
-  POOL_ROWS(sfx, T, LOWEST)                                                 \
-  void mlc_rt_pool_##sfx(const void *params, void *const *io) {             \
-    const MlcPool *p = (const MlcPool *)params;                             \
-    const T *x = (const T *)io[MLC_POOL_X];                                 \
-    T *y = (T *)io[MLC_POOL_Y];                                             \
-    int64_t *ind = (int64_t *)io[MLC_POOL_INDICES];                         \
-    PoolGeo g;                                                              \
-    pool_geo(p, &g);                                                        \
-    if (p->kind == MLC_POOL_AVG || (p->kind == MLC_POOL_MAX && !ind)) {     \
-      pool_rows_##sfx(p, &g, x, y);                                         \
-      return;                                                               \
-    }                                                                       \
-    const int64_t inpix = g.in[0] * g.in[1] * g.in[2];                      \
-    const int col_major = p->storage_order == 1;                            \
-    int64_t oi = 0;                                                         \
-    for (int64_t pl = 0; pl < p->n * p->c; pl++) {                          \
-      const T *xp = x + pl * inpix;                                         \
-      int64_t o[3], st[3], lo[3], hi[3];                                    \
-      for (o[0] = 0; o[0] < g.out[0]; o[0]++)                               \
-        for (o[1] = 0; o[1] < g.out[1]; o[1]++)                             \
-          for (o[2] = 0; o[2] < g.out[2]; o[2]++, oi++) {                   \
-            for (int d = 0; d < 3; d++) {                                   \
-              st[d] = o[d] * g.s[d] - g.pb[d];                              \
-              steps_in(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]);  \
-            }                                                               \
-            if (p->kind == MLC_POOL_MAX) {                                  \
-              T best = LOWEST;                                              \
-              int64_t at = -1;                                              \
-              POOL_TAPS(T, if (v > best || at < 0) {                        \
-                best = v;                                                   \
-                at = pool_index(&g, col_major, iz, iy, ix);                 \
-              })                                                            \
-              y[oi] = best;                                                 \
-              ind[oi] = pl * inpix + (at < 0 ? 0 : at);                     \
-            } else {                                                        \
-              double acc = 0;                                               \
-              POOL_TAPS(T, acc += pow(fabs((double)v), p->p))               \
-              y[oi] = (T)pow(acc, 1 / p->p);                                \
-            }                                                               \
-          }                                                                 \
-    }                                                                       \
+#define POOL_KERNEL(sfx, T, LOWEST)                                        \
+  POOL_ROWS(sfx, T, LOWEST)                                                \
+  void mlc_rt_pool_##sfx(const void *params, void *const *io) {            \
+    const MlcPool *p = (const MlcPool *)params;                            \
+    const T *x = (const T *)io[MLC_POOL_X];                                \
+    T *y = (T *)io[MLC_POOL_Y];                                            \
+    int64_t *ind = (int64_t *)io[MLC_POOL_INDICES];                        \
+    PoolGeo g;                                                             \
+    pool_geo(p, &g);                                                       \
+    if (p->kind == MLC_POOL_AVG || (p->kind == MLC_POOL_MAX && !ind)) {    \
+      pool_rows_##sfx(p, &g, x, y);                                        \
+      return;                                                              \
+    }                                                                      \
+    const int64_t inpix = g.in[0] * g.in[1] * g.in[2];                     \
+    const int col_major = p->storage_order == 1;                           \
+    int64_t oi = 0;                                                        \
+    for (int64_t pl = 0; pl < p->n * p->c; pl++) {                         \
+      const T *xp = x + pl * inpix;                                        \
+      int64_t o[3], st[3], lo[3], hi[3];                                   \
+      for (o[0] = 0; o[0] < g.out[0]; o[0]++)                              \
+        for (o[1] = 0; o[1] < g.out[1]; o[1]++)                            \
+          for (o[2] = 0; o[2] < g.out[2]; o[2]++, oi++) {                  \
+            for (int d = 0; d < 3; d++) {                                  \
+              st[d] = o[d] * g.s[d] - g.pb[d];                             \
+              steps_in(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]); \
+            }                                                              \
+            if (p->kind == MLC_POOL_MAX) {                                 \
+              T best = LOWEST;                                             \
+              int64_t at = -1;                                             \
+              POOL_TAPS(                                                   \
+                  T, if (v > best || at < 0) {                             \
+                    best = v;                                              \
+                    at = pool_index(&g, col_major, iz, iy, ix);            \
+                  })                                                       \
+              y[oi] = best;                                                \
+              ind[oi] = pl * inpix + (at < 0 ? 0 : at);                    \
+            } else {                                                       \
+              double acc = 0;                                              \
+              POOL_TAPS(T, acc += pow(fabs((double)v), p->p))              \
+              y[oi] = (T)pow(acc, 1 / p->p);                               \
+            }                                                              \
+          }                                                                \
+    }                                                                      \
   }
 
 POOL_KERNEL(f32, float, -INFINITY)

@@ -14,9 +14,8 @@
 
 /* y = x * s + t over channel ch of [n, c, inner], s and t from the
  * channel's statistics, rounded to float as pass_bnfold rounds them */
-static void bn_channel(int64_t n, int64_t c, int64_t inner, int64_t ch, float scale,
-                       float bias, double mean, double var, double eps,
-                       const float *x, float *y) {
+static void bn_channel(int64_t n, int64_t c, int64_t inner, int64_t ch, float scale, float bias,
+                       double mean, double var, double eps, const float *x, float *y) {
   float s = (float)(scale / sqrt(var + eps));
   float t = bias - (float)mean * s;
   for (int64_t b = 0; b < n; b++) {
@@ -101,34 +100,34 @@ void mlc_rt_layernorm_f32(const void *params, void *const *io) {
 
 /* a softmax (or log-softmax) of each column of [outer, len, inner]: the len
  * values at stride inner */
-#define SOFTMAX_KERNEL(sfx, T, fn)                                            \
-  void mlc_rt_softmax_##sfx(const void *params, void *const *io) {          \
-    const MlcSoftmax *p = (const MlcSoftmax *)params;                       \
-    const T *x = (const T *)io[MLC_SOFTMAX_X];                              \
-    T *y = (T *)io[MLC_SOFTMAX_Y];                                          \
-    const int64_t st = p->inner;                                            \
-    if (p->len == 0) return;                                                \
-    for (int64_t o = 0; o < p->outer; o++)                                  \
-      for (int64_t i = 0; i < p->inner; i++) {                              \
-        const T *xr = x + o * p->len * st + i;                              \
-        T *yr = y + o * p->len * st + i;                                    \
-        T mx = xr[0];                                                       \
-        for (int64_t l = 1; l < p->len; l++)                                \
-          if (xr[l * st] > mx) mx = xr[l * st];                             \
-        double sum = 0;                                                     \
-        for (int64_t l = 0; l < p->len; l++) {                              \
-          T e = fn(exp)(xr[l * st] - mx);                                   \
-          sum += e;                                                         \
-          if (!p->log) yr[l * st] = e;                                      \
-        }                                                                   \
-        if (p->log) {                                                       \
-          T ls = (T)log(sum);                                               \
+#define SOFTMAX_KERNEL(sfx, T, fn)                                                \
+  void mlc_rt_softmax_##sfx(const void *params, void *const *io) {                \
+    const MlcSoftmax *p = (const MlcSoftmax *)params;                             \
+    const T *x = (const T *)io[MLC_SOFTMAX_X];                                    \
+    T *y = (T *)io[MLC_SOFTMAX_Y];                                                \
+    const int64_t st = p->inner;                                                  \
+    if (p->len == 0) return;                                                      \
+    for (int64_t o = 0; o < p->outer; o++)                                        \
+      for (int64_t i = 0; i < p->inner; i++) {                                    \
+        const T *xr = x + o * p->len * st + i;                                    \
+        T *yr = y + o * p->len * st + i;                                          \
+        T mx = xr[0];                                                             \
+        for (int64_t l = 1; l < p->len; l++)                                      \
+          if (xr[l * st] > mx) mx = xr[l * st];                                   \
+        double sum = 0;                                                           \
+        for (int64_t l = 0; l < p->len; l++) {                                    \
+          T e = fn(exp)(xr[l * st] - mx);                                         \
+          sum += e;                                                               \
+          if (!p->log) yr[l * st] = e;                                            \
+        }                                                                         \
+        if (p->log) {                                                             \
+          T ls = (T)log(sum);                                                     \
           for (int64_t l = 0; l < p->len; l++) yr[l * st] = xr[l * st] - mx - ls; \
-        } else {                                                            \
-          T inv = (T)(1 / sum);                                             \
-          for (int64_t l = 0; l < p->len; l++) yr[l * st] *= inv;           \
-        }                                                                   \
-      }                                                                     \
+        } else {                                                                  \
+          T inv = (T)(1 / sum);                                                   \
+          for (int64_t l = 0; l < p->len; l++) yr[l * st] *= inv;                 \
+        }                                                                         \
+      }                                                                           \
   }
 
 SOFTMAX_KERNEL(f32, float, MLC_RT_FNF)

@@ -82,8 +82,7 @@ void mlc_rt_lrn_f32(const void *params, void *const *io) {
       for (i = 0; i < st; i++) {
         double sq = 0;
         for (k = lo; k <= hi; k++) sq += (double)xn[k * st + i] * xn[k * st + i];
-        y[(n * p->c + c) * st + i] =
-            (float)(xn[c * st + i] / pow(p->bias + a * sq, p->beta));
+        y[(n * p->c + c) * st + i] = (float)(xn[c * st + i] / pow(p->bias + a * sq, p->beta));
       }
     }
 }

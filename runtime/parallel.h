@@ -20,9 +20,8 @@
 
 /* a worker's scratch: one GEMM block's panels (mlc_rt_gemm_scratch of the
  * largest block) */
-#define MLC_RT_POOL_SCRATCH                                                   \
-  ((MLC_RT_GEMM_MC + MLC_RT_GEMM_NC + 2 * MLC_RT_GEMM_SLACK) * MLC_RT_GEMM_KC + \
-   MLC_RT_GEMM_SLACK)
+#define MLC_RT_POOL_SCRATCH \
+  ((MLC_RT_GEMM_MC + MLC_RT_GEMM_NC + 2 * MLC_RT_GEMM_SLACK) * MLC_RT_GEMM_KC + MLC_RT_GEMM_SLACK)
 
 typedef void (*mlc_rt_part)(void *arg, int t, int nt, float *scratch);
 

@@ -37,10 +37,16 @@ static void cast_run(int64_t from, const void *src, int64_t to, void *dst, int64
 
 static size_t elem_bytes(int64_t t) {
   switch (t) {
-  case MLC_DT_INT16: case MLC_DT_UINT16: case MLC_DT_FLOAT16: case MLC_DT_BFLOAT16:
-    return 2;
-  case MLC_DT_INT32: case MLC_DT_UINT32: case MLC_DT_FLOAT: return 4;
-  case MLC_DT_INT64: case MLC_DT_UINT64: case MLC_DT_DOUBLE: return 8;
+  case MLC_DT_INT16:
+  case MLC_DT_UINT16:
+  case MLC_DT_FLOAT16:
+  case MLC_DT_BFLOAT16: return 2;
+  case MLC_DT_INT32:
+  case MLC_DT_UINT32:
+  case MLC_DT_FLOAT: return 4;
+  case MLC_DT_INT64:
+  case MLC_DT_UINT64:
+  case MLC_DT_DOUBLE: return 8;
   default: return 1;
   }
 }

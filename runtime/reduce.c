@@ -62,116 +62,117 @@ static void red_geo(const MlcReduce *p, RedGeo *g) {
  * partial results makes a loop gcc vectorizes (one accumulator would be a
  * chain of dependent float additions it may not reorder). */
 #define LANES 8
-#define RED_WALK(T, x0, g, STMT)                                              \
-  do {                                                                      \
-    int64_t ri_[MLC_RT_MAX_RANK] = {0}, off_ = 0;                           \
-    const int last_ = (g)->nr - 1;                                          \
-    const int64_t n_ = (g)->rd[last_], s_ = (g)->rs[last_];                 \
-    for (;;) {                                                              \
-      int64_t t_ = 0;                                                       \
-      if (s_ == 1)                                                          \
-        for (; t_ + LANES <= n_; t_ += LANES)                               \
-          for (int L = 0; L < LANES; L++) {                                 \
-            T v = (x0)[off_ + t_ + L];                                      \
-            STMT;                                                           \
-          }                                                                 \
-      for (; t_ < n_; t_++) {                                               \
-        const int L = 0;                                                    \
-        T v = (x0)[off_ + t_ * s_];                                         \
-        (void)L;                                                            \
-        STMT;                                                               \
-      }                                                                     \
-      int d_ = last_ - 1;                                                   \
-      for (; d_ >= 0; d_--) {                                               \
-        off_ += (g)->rs[d_];                                                \
-        if (++ri_[d_] < (g)->rd[d_]) break;                                 \
-        off_ -= (g)->rs[d_] * (g)->rd[d_];                                  \
-        ri_[d_] = 0;                                                        \
-      }                                                                     \
-      if (d_ < 0) break;                                                    \
-    }                                                                       \
+#define RED_WALK(T, x0, g, STMT)                            \
+  do {                                                      \
+    int64_t ri_[MLC_RT_MAX_RANK] = {0}, off_ = 0;           \
+    const int last_ = (g)->nr - 1;                          \
+    const int64_t n_ = (g)->rd[last_], s_ = (g)->rs[last_]; \
+    for (;;) {                                              \
+      int64_t t_ = 0;                                       \
+      if (s_ == 1)                                          \
+        for (; t_ + LANES <= n_; t_ += LANES)               \
+          for (int L = 0; L < LANES; L++) {                 \
+            T v = (x0)[off_ + t_ + L];                      \
+            STMT;                                           \
+          }                                                 \
+      for (; t_ < n_; t_++) {                               \
+        const int L = 0;                                    \
+        T v = (x0)[off_ + t_ * s_];                         \
+        (void)L;                                            \
+        STMT;                                               \
+      }                                                     \
+      int d_ = last_ - 1;                                   \
+      for (; d_ >= 0; d_--) {                               \
+        off_ += (g)->rs[d_];                                \
+        if (++ri_[d_] < (g)->rd[d_]) break;                 \
+        off_ -= (g)->rs[d_] * (g)->rd[d_];                  \
+        ri_[d_] = 0;                                        \
+      }                                                     \
+      if (d_ < 0) break;                                    \
+    }                                                       \
   } while (0)
 
 /* the lanes of a sum or product, combined */
-#define LANES_SUM(a, r)                                                  \
-  do {                                                                      \
-    r = a[0];                                                               \
-    for (int l_ = 1; l_ < LANES; l_++) r += a[l_];                          \
+#define LANES_SUM(a, r)                            \
+  do {                                             \
+    r = a[0];                                      \
+    for (int l_ = 1; l_ < LANES; l_++) r += a[l_]; \
   } while (0)
 
 /* ABS(v) and ISNAN(v) per element type: unsigned and integer types skip
  * the tests that would always be false. BETTER(v, m) is whether v replaces
  * the running max (or min) m: larger (smaller), or NaN, which sticks. */
-#define REDUCE_KERNEL(sfx, T, ACC, SACC, ABS, ISNAN, FROM_D)                   \
-  static T extreme_##sfx(const T *x, const RedGeo *g, int max) {            \
-    T m[LANES], r;                                                          \
-    for (int l = 0; l < LANES; l++) m[l] = x[0];                            \
-    if (max) RED_WALK(T, x, g, if (v > m[L] || ISNAN(v)) m[L] = v);         \
-    else RED_WALK(T, x, g, if (v < m[L] || ISNAN(v)) m[L] = v);             \
-    r = m[0];                                                               \
-    for (int l = 1; l < LANES; l++)                                         \
-      if ((max ? m[l] > r : m[l] < r) || ISNAN(m[l])) r = m[l];             \
-    return r;                                                               \
-  }                                                                         \
-  static T reduce_one_##sfx(const T *x, const RedGeo *g, int64_t kind) {    \
-    ACC s[LANES] = {0}, st;                                                 \
-    double ds[LANES] = {0}, dt;                                             \
-    switch (kind) {                                                         \
-    case MLC_RED_SUM:                                                       \
-    case MLC_RED_MEAN:                                                      \
-      RED_WALK(T, x, g, s[L] += v);                                         \
-      LANES_SUM(s, st);                                                \
-      return kind == MLC_RED_SUM ? (T)st : (T)((SACC)st / (SACC)g->nred);   \
-    case MLC_RED_MAX:                                                       \
-    case MLC_RED_MIN:                                                       \
-      return extreme_##sfx(x, g, kind == MLC_RED_MAX);                      \
-    case MLC_RED_PROD:                                                      \
-      for (int l = 0; l < LANES; l++) s[l] = 1;                             \
-      RED_WALK(T, x, g, s[L] *= v);                                         \
-      st = s[0];                                                            \
-      for (int l = 1; l < LANES; l++) st *= s[l];                           \
-      return (T)st;                                                         \
-    case MLC_RED_L1:                                                        \
-      RED_WALK(T, x, g, s[L] += ABS(v));                                    \
-      LANES_SUM(s, st);                                                \
-      return (T)st;                                                         \
-    case MLC_RED_L2:                                                        \
-      RED_WALK(T, x, g, ds[L] += (double)v * (double)v);                    \
-      LANES_SUM(ds, dt);                                            \
-      return FROM_D(sqrt(dt));                                              \
-    case MLC_RED_LOGSUM:                                                    \
-      RED_WALK(T, x, g, ds[L] += (double)v);                                \
-      LANES_SUM(ds, dt);                                            \
-      return FROM_D(log(dt));                                               \
-    case MLC_RED_LOGSUMEXP: {                                               \
-      double dm = (double)extreme_##sfx(x, g, 1);                           \
-      if (!isfinite(dm)) return FROM_D(dm);                                 \
-      RED_WALK(T, x, g, ds[L] += exp((double)v - dm));                      \
-      LANES_SUM(ds, dt);                                            \
-      return FROM_D(dm + log(dt));                                          \
-    }                                                                       \
-    default: /* MLC_RED_SUMSQUARE */                                        \
-      RED_WALK(T, x, g, s[L] += (ACC)v * (ACC)v);                           \
-      LANES_SUM(s, st);                                                \
-      return (T)st;                                                         \
-    }                                                                       \
-  }                                                                         \
-  void mlc_rt_reduce_##sfx(const void *params, void *const *io) {           \
-    const MlcReduce *p = (const MlcReduce *)params;                         \
-    const T *x = (const T *)io[MLC_REDUCE_X];                               \
-    T *y = (T *)io[MLC_REDUCE_Y];                                           \
-    RedGeo g;                                                               \
-    red_geo(p, &g);                                                         \
-    int64_t ki[MLC_RT_MAX_RANK] = {0}, base = 0;                            \
-    for (int64_t o = 0; o < g.nout; o++) {                                  \
-      y[o] = reduce_one_##sfx(x + base, &g, p->kind);                       \
-      for (int d = g.nk - 1; d >= 0; d--) {                                 \
-        base += g.ks[d];                                                    \
-        if (++ki[d] < g.kd[d]) break;                                       \
-        base -= g.ks[d] * g.kd[d];                                          \
-        ki[d] = 0;                                                          \
-      }                                                                     \
-    }                                                                       \
+#define REDUCE_KERNEL(sfx, T, ACC, SACC, ABS, ISNAN, FROM_D)              \
+  static T extreme_##sfx(const T *x, const RedGeo *g, int max) {          \
+    T m[LANES], r;                                                        \
+    for (int l = 0; l < LANES; l++) m[l] = x[0];                          \
+    if (max)                                                              \
+      RED_WALK(T, x, g, if (v > m[L] || ISNAN(v)) m[L] = v);              \
+    else                                                                  \
+      RED_WALK(T, x, g, if (v < m[L] || ISNAN(v)) m[L] = v);              \
+    r = m[0];                                                             \
+    for (int l = 1; l < LANES; l++)                                       \
+      if ((max ? m[l] > r : m[l] < r) || ISNAN(m[l])) r = m[l];           \
+    return r;                                                             \
+  }                                                                       \
+  static T reduce_one_##sfx(const T *x, const RedGeo *g, int64_t kind) {  \
+    ACC s[LANES] = {0}, st;                                               \
+    double ds[LANES] = {0}, dt;                                           \
+    switch (kind) {                                                       \
+    case MLC_RED_SUM:                                                     \
+    case MLC_RED_MEAN:                                                    \
+      RED_WALK(T, x, g, s[L] += v);                                       \
+      LANES_SUM(s, st);                                                   \
+      return kind == MLC_RED_SUM ? (T)st : (T)((SACC)st / (SACC)g->nred); \
+    case MLC_RED_MAX:                                                     \
+    case MLC_RED_MIN: return extreme_##sfx(x, g, kind == MLC_RED_MAX);    \
+    case MLC_RED_PROD:                                                    \
+      for (int l = 0; l < LANES; l++) s[l] = 1;                           \
+      RED_WALK(T, x, g, s[L] *= v);                                       \
+      st = s[0];                                                          \
+      for (int l = 1; l < LANES; l++) st *= s[l];                         \
+      return (T)st;                                                       \
+    case MLC_RED_L1:                                                      \
+      RED_WALK(T, x, g, s[L] += ABS(v));                                  \
+      LANES_SUM(s, st);                                                   \
+      return (T)st;                                                       \
+    case MLC_RED_L2:                                                      \
+      RED_WALK(T, x, g, ds[L] += (double)v * (double)v);                  \
+      LANES_SUM(ds, dt);                                                  \
+      return FROM_D(sqrt(dt));                                            \
+    case MLC_RED_LOGSUM:                                                  \
+      RED_WALK(T, x, g, ds[L] += (double)v);                              \
+      LANES_SUM(ds, dt);                                                  \
+      return FROM_D(log(dt));                                             \
+    case MLC_RED_LOGSUMEXP: {                                             \
+      double dm = (double)extreme_##sfx(x, g, 1);                         \
+      if (!isfinite(dm)) return FROM_D(dm);                               \
+      RED_WALK(T, x, g, ds[L] += exp((double)v - dm));                    \
+      LANES_SUM(ds, dt);                                                  \
+      return FROM_D(dm + log(dt));                                        \
+    }                                                                     \
+    default: /* MLC_RED_SUMSQUARE */                                      \
+      RED_WALK(T, x, g, s[L] += (ACC)v * (ACC)v);                         \
+      LANES_SUM(s, st);                                                   \
+      return (T)st;                                                       \
+    }                                                                     \
+  }                                                                       \
+  void mlc_rt_reduce_##sfx(const void *params, void *const *io) {         \
+    const MlcReduce *p = (const MlcReduce *)params;                       \
+    const T *x = (const T *)io[MLC_REDUCE_X];                             \
+    T *y = (T *)io[MLC_REDUCE_Y];                                         \
+    RedGeo g;                                                             \
+    red_geo(p, &g);                                                       \
+    int64_t ki[MLC_RT_MAX_RANK] = {0}, base = 0;                          \
+    for (int64_t o = 0; o < g.nout; o++) {                                \
+      y[o] = reduce_one_##sfx(x + base, &g, p->kind);                     \
+      for (int d = g.nk - 1; d >= 0; d--) {                               \
+        base += g.ks[d];                                                  \
+        if (++ki[d] < g.kd[d]) break;                                     \
+        base -= g.ks[d] * g.kd[d];                                        \
+        ki[d] = 0;                                                        \
+      }                                                                   \
+    }                                                                     \
   }
 
 #define ABS_FLOAT(v) ((v) < 0 ? -(v) : (v))
@@ -194,26 +195,26 @@ REDUCE_KERNEL(u8, uint8_t, uint64_t, int64_t, ABS_UNSIGNED, ISNAN_NEVER, FROM_D_
 
 /* The running best index lives in y; ties keep the first index unless
  * select_last. */
-#define ARG_KERNEL(sfx, T)                                                    \
-  void mlc_rt_argmax_##sfx(const void *params, void *const *io) {           \
-    const MlcArg *p = (const MlcArg *)params;                               \
-    const T *x = (const T *)io[MLC_ARGMAX_X];                               \
-    int64_t *y = (int64_t *)io[MLC_ARGMAX_Y];                               \
-    const int64_t in = p->inner;                                            \
-    for (int64_t o = 0; o < p->outer; o++) {                                \
-      const T *xo = x + o * p->len * in;                                    \
-      int64_t *yo = y + o * in;                                             \
-      for (int64_t i = 0; i < in; i++) yo[i] = 0;                           \
-      for (int64_t l = 1; l < p->len; l++) {                                \
-        const T *xr = xo + l * in;                                          \
-        for (int64_t i = 0; i < in; i++) {                                  \
-          T v = xr[i], b = xo[yo[i] * in + i];                              \
-          int better = p->is_min ? (p->select_last ? v <= b : v < b)        \
-                                 : (p->select_last ? v >= b : v > b);       \
-          if (better) yo[i] = l;                                            \
-        }                                                                   \
-      }                                                                     \
-    }                                                                       \
+#define ARG_KERNEL(sfx, T)                                                                       \
+  void mlc_rt_argmax_##sfx(const void *params, void *const *io) {                                \
+    const MlcArg *p = (const MlcArg *)params;                                                    \
+    const T *x = (const T *)io[MLC_ARGMAX_X];                                                    \
+    int64_t *y = (int64_t *)io[MLC_ARGMAX_Y];                                                    \
+    const int64_t in = p->inner;                                                                 \
+    for (int64_t o = 0; o < p->outer; o++) {                                                     \
+      const T *xo = x + o * p->len * in;                                                         \
+      int64_t *yo = y + o * in;                                                                  \
+      for (int64_t i = 0; i < in; i++) yo[i] = 0;                                                \
+      for (int64_t l = 1; l < p->len; l++) {                                                     \
+        const T *xr = xo + l * in;                                                               \
+        for (int64_t i = 0; i < in; i++) {                                                       \
+          T v = xr[i], b = xo[yo[i] * in + i];                                                   \
+          int better =                                                                           \
+              p->is_min ? (p->select_last ? v <= b : v < b) : (p->select_last ? v >= b : v > b); \
+          if (better) yo[i] = l;                                                                 \
+        }                                                                                        \
+      }                                                                                          \
+    }                                                                                            \
   }
 
 ARG_KERNEL(f32, float)

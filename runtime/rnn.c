@@ -120,16 +120,16 @@ static void gemm_nt(int64_t m, int64_t n, int64_t k, const float *a, const float
 /* what one direction reads and keeps */
 typedef struct Dir {
   const MlcRnn *p;
-  int64_t h, gh;        /* hidden size, gates * hidden */
-  const float *r, *rb;  /* R [gh, h] and R's bias, or NULL */
-  const float *peep;    /* LSTM's P [3h] (i, o, f), or NULL */
-  float *hs, *cs;       /* state rows [batch, h] */
-  float *gates, *aux;   /* per-step work: [batch, gh] and [batch, h] */
-  float *gemm;          /* the SGEMM's scratch */
-  Act f, g, hact;       /* the cell's activation functions */
+  int64_t h, gh;       /* hidden size, gates * hidden */
+  const float *r, *rb; /* R [gh, h] and R's bias, or NULL */
+  const float *peep;   /* LSTM's P [3h] (i, o, f), or NULL */
+  float *hs, *cs;      /* state rows [batch, h] */
+  float *gates, *aux;  /* per-step work: [batch, gh] and [batch, h] */
+  float *gemm;         /* the SGEMM's scratch */
+  Act f, g, hact;      /* the cell's activation functions */
   float clip;
-  const int32_t *lens;  /* sequence lengths, or NULL */
-  int rev;              /* runs from the last step back */
+  const int32_t *lens; /* sequence lengths, or NULL */
+  int rev;             /* runs from the last step back */
 } Dir;
 
 /* one LSTM row: gates i, o, f, c; in place over g */
@@ -197,7 +197,7 @@ static void step(const Dir *d, const float *xw, int64_t s, float *y, int64_t dir
   const MlcRnn *p = d->p;
   int64_t n = d->h, batch = p->batch, b;
   int gru_late = p->cell == MLC_RNN_CELL_GRU && !p->lbr; /* r multiplies h before R */
-  int64_t first = gru_late ? 2 * n : d->gh;          /* R's rows in the first product */
+  int64_t first = gru_late ? 2 * n : d->gh;              /* R's rows in the first product */
   gemm_nt(batch, first, n, d->hs, d->r, NULL, d->gates, d->gemm);
   for (b = 0; b < batch; b++) {
     int64_t t = time_of(d, b, s);
@@ -219,7 +219,8 @@ static void step(const Dir *d, const float *xw, int64_t s, float *y, int64_t dir
       float *hh = g + 2 * n;
       const float *rbh = d->rb ? d->rb + 2 * n : NULL;
       gru_zr(d, g, x);
-      for (int64_t j = 0; j < n; j++) hh[j] = x[2 * n + j] + g[n + j] * (hh[j] + (rbh ? rbh[j] : 0));
+      for (int64_t j = 0; j < n; j++)
+        hh[j] = x[2 * n + j] + g[n + j] * (hh[j] + (rbh ? rbh[j] : 0));
       gru_finish(d, g, hh, h);
     } else {
       float *rh = d->aux + b * n;
@@ -265,7 +266,9 @@ void mlc_rt_rnn_f32(const void *params, void *const *io) {
   float *y = (float *)io[MLC_RNN_Y], *scratch = (float *)io[MLC_RNN_SCRATCH];
   int64_t n = p->hidden, batch = p->batch, seq = p->seq;
   int64_t ngates = p->cell == MLC_RNN_CELL_LSTM ? 4 : p->cell == MLC_RNN_CELL_GRU ? 3 : 1;
-  int64_t gh = ngates * n, nact = p->cell == MLC_RNN_CELL_LSTM ? 3 : p->cell == MLC_RNN_CELL_GRU ? 2 : 1;
+  int64_t gh = ngates * n, nact = p->cell == MLC_RNN_CELL_LSTM  ? 3
+                                  : p->cell == MLC_RNN_CELL_GRU ? 2
+                                                                : 1;
   int64_t state = p->ndir * batch * n, b;
   float *cstate = scratch + state;
   float *xw = cstate + (p->cell == MLC_RNN_CELL_LSTM ? state : 0);
@@ -276,7 +279,8 @@ void mlc_rt_rnn_f32(const void *params, void *const *io) {
     if (lens[b] <= 0)
       for (int64_t d = 0; d < p->ndir; d++) {
         memset(scratch + (d * batch + b) * n, 0, (size_t)n * sizeof *scratch);
-        if (p->cell == MLC_RNN_CELL_LSTM) memset(cstate + (d * batch + b) * n, 0, (size_t)n * sizeof *cstate);
+        if (p->cell == MLC_RNN_CELL_LSTM)
+          memset(cstate + (d * batch + b) * n, 0, (size_t)n * sizeof *cstate);
       }
   if (y && lens) memset(y, 0, (size_t)(seq * p->ndir * batch * n) * sizeof *y);
   for (int64_t d = 0; d < p->ndir; d++) {

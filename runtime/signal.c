@@ -13,8 +13,8 @@
 #include "mlc_rt.h"
 
 /* gathers line (a, b) of x into re/im[0, n) */
-static void dft_gather(const MlcDft *p, const float *x, const float *win, int64_t a,
-                       int64_t b, double *re, double *im) {
+static void dft_gather(const MlcDft *p, const float *x, const float *win, int64_t a, int64_t b,
+                       double *re, double *im) {
   const float *xl = x + a * p->x_ls[0] + b * p->x_ls[1];
   int64_t t, have = p->len < p->n ? p->len : p->n;
   /* a one-sided spectrum gives bins 0..n/2; the rest mirror them */
@@ -37,8 +37,7 @@ static void dft_gather(const MlcDft *p, const float *x, const float *win, int64_
 }
 
 /* in-place iterative radix-2 transform of re/im[0, n), n a power of two */
-static void fft_pow2(double *re, double *im, const double *twr, const double *twi,
-                     int64_t n) {
+static void fft_pow2(double *re, double *im, const double *twr, const double *twi, int64_t n) {
   int64_t i, j, k, len, bit;
   for (i = 1, j = 0; i < n; i++) {
     for (bit = n >> 1; j & bit; bit >>= 1) j ^= bit;

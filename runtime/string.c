@@ -228,14 +228,14 @@ void mlc_rt_str_normalize(const void *params, void *const *io) {
 /* ---- LabelEncoder ------------------------------------------------------------------ */
 
 /* key at against item i of x: <0, 0, >0 */
-static int cmp_key(const MlcStrMap *p, const void *keys, int64_t at, const void *x,
-                   int64_t i) {
+static int cmp_key(const MlcStrMap *p, const void *keys, int64_t at, const void *x, int64_t i) {
   if (p->key_t == MLC_DT_STRING)
     return strcmp(((const mlc_rt_str *)keys)[at], ((const mlc_rt_str *)x)[i]);
   if (p->key_t == MLC_DT_INT64) {
     int64_t a = ((const int64_t *)keys)[at];
-    int64_t b = p->in_t == MLC_DT_INT32 ? ((const int32_t *)x)[i]
-                : p->in_t == MLC_DT_INT16 ? ((const int16_t *)x)[i] : ((const int64_t *)x)[i];
+    int64_t b = p->in_t == MLC_DT_INT32   ? ((const int32_t *)x)[i]
+                : p->in_t == MLC_DT_INT16 ? ((const int16_t *)x)[i]
+                                          : ((const int64_t *)x)[i];
     return (a > b) - (a < b);
   }
   double a = ((const double *)keys)[at];
@@ -251,29 +251,26 @@ void mlc_rt_str_map(const void *params, void *const *io) {
     int64_t lo = 0, hi = p->nkeys;
     while (lo < hi) {
       int64_t mid = lo + (hi - lo) / 2;
-      if (cmp_key(p, keys, mid, x, i) < 0) lo = mid + 1;
-      else hi = mid;
+      if (cmp_key(p, keys, mid, x, i) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
     }
     int found = lo < p->nkeys && !cmp_key(p, keys, lo, x, i);
     switch (p->out_t) {
     case MLC_DT_STRING:
-      ((mlc_rt_str *)y)[i] = found ? ((const mlc_rt_str *)vals)[lo]
-                                   : *(const mlc_rt_str *)io[MLC_STR_MAP_DEF];
+      ((mlc_rt_str *)y)[i] =
+          found ? ((const mlc_rt_str *)vals)[lo] : *(const mlc_rt_str *)io[MLC_STR_MAP_DEF];
       break;
-    case MLC_DT_INT64:
-      ((int64_t *)y)[i] = found ? ((const int64_t *)vals)[lo] : p->def_i;
-      break;
+    case MLC_DT_INT64: ((int64_t *)y)[i] = found ? ((const int64_t *)vals)[lo] : p->def_i; break;
     case MLC_DT_INT32:
       ((int32_t *)y)[i] = (int32_t)(found ? ((const int64_t *)vals)[lo] : p->def_i);
       break;
     case MLC_DT_INT16:
       ((int16_t *)y)[i] = (int16_t)(found ? ((const int64_t *)vals)[lo] : p->def_i);
       break;
-    case MLC_DT_DOUBLE:
-      ((double *)y)[i] = found ? ((const double *)vals)[lo] : p->def_f;
-      break;
-    default:
-      ((float *)y)[i] = (float)(found ? ((const double *)vals)[lo] : p->def_f);
+    case MLC_DT_DOUBLE: ((double *)y)[i] = found ? ((const double *)vals)[lo] : p->def_f; break;
+    default: ((float *)y)[i] = (float)(found ? ((const double *)vals)[lo] : p->def_f);
     }
   }
 }
@@ -285,7 +282,11 @@ void mlc_rt_str_map(const void *params, void *const *io) {
 static int64_t next_cp(const unsigned char **s) {
   const unsigned char *p = *s;
   int64_t c = p[0];
-  int n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+  int n = c < 0x80             ? 0
+          : (c & 0xe0) == 0xc0 ? 1
+          : (c & 0xf0) == 0xe0 ? 2
+          : (c & 0xf8) == 0xf0 ? 3
+                               : -1;
   if (n < 0) {
     *s = p + 1;
     return 0xfffd;
@@ -316,8 +317,7 @@ typedef struct Nfa {
 /* adds pc and what it reaches without reading (jumps, splits, assertions
  * that hold between code points prev and next; -1: the string's edge) to
  * list, each once per step */
-static void add_thread(Nfa *m, int64_t *list, int64_t *n, int64_t pc, int64_t prev,
-                       int64_t next) {
+static void add_thread(Nfa *m, int64_t *list, int64_t *n, int64_t pc, int64_t prev, int64_t next) {
   int64_t top = 0;
   m->stack[top++] = pc;
   while (top) {

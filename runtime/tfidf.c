@@ -15,8 +15,8 @@ static int64_t token(const void *x, int64_t bits, int64_t i) {
 
 /* the column of the n tokens of x at `at`, `step` apart, among the table's
  * n-grams of size n; -1 if it has none such */
-static int64_t lookup(const int64_t *tab, int64_t n, const void *x, int64_t bits,
-                      int64_t at, int64_t step) {
+static int64_t lookup(const int64_t *tab, int64_t n, const void *x, int64_t bits, int64_t at,
+                      int64_t step) {
   const int64_t *e = tab + tab[2 * n];
   int64_t lo = 0, hi = tab[2 * n + 1];
   while (lo < hi) {
@@ -28,8 +28,10 @@ static int64_t lookup(const int64_t *tab, int64_t n, const void *x, int64_t bits
       c = v < m[j] ? -1 : v > m[j];
     }
     if (!c) return m[n];
-    if (c < 0) hi = mid;
-    else lo = mid + 1;
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return -1;
 }

@@ -26,13 +26,10 @@ void mlc_rt_optim_rate(const void *params, void *const *io) {
   rate[0] = r;
   rate[1] = 1;
   switch (p->kind) {
-  case MLC_OPTIM_ADAGRAD:
-    rate[0] = r / (1 + (double)t * p->decay);
-    break;
+  case MLC_OPTIM_ADAGRAD: rate[0] = r / (1 + (double)t * p->decay); break;
   case MLC_OPTIM_ADAM:
     /* bias correction of both moments from the second step on */
-    if (t > 0)
-      rate[0] = r * sqrt(1 - pow(p->beta, (double)t)) / (1 - pow(p->alpha, (double)t));
+    if (t > 0) rate[0] = r * sqrt(1 - pow(p->beta, (double)t)) / (1 - pow(p->alpha, (double)t));
     rate[1] = 1 - p->alpha;
     break;
   default: /* momentum: the first step takes the whole gradient */
@@ -42,8 +39,8 @@ void mlc_rt_optim_rate(const void *params, void *const *io) {
 }
 
 /* one element: x, g, s1, s2 in; x, s1, s2 out (s2: Adam's H only) */
-static void optim_step(const MlcOptim *p, const double *rate, double *x, double g,
-                       double *s1, double *s2) {
+static void optim_step(const MlcOptim *p, const double *rate, double *x, double g, double *s1,
+                       double *s2) {
   double gr = p->norm * *x + g; /* gradient of 0.5 * norm * |X|^2 added */
   switch (p->kind) {
   case MLC_OPTIM_ADAGRAD:

@@ -133,8 +133,7 @@ static void push_const(Arena *a, Bindings *b, const char *spec) {
   }
   size_t cap = (size_t)b->nconsts;
   b->consts = arena_grow(a, b->consts, &cap, (size_t)b->nconsts + 1, sizeof *b->consts);
-  b->consts[b->nconsts++] =
-      (ConstBind){arena_strndup(a, spec, (size_t)(eq - spec)), t, literal};
+  b->consts[b->nconsts++] = (ConstBind){arena_strndup(a, spec, (size_t)(eq - spec)), t, literal};
 }
 
 static void push_dim(Arena *a, Bindings *b, const char *spec) {
@@ -186,42 +185,56 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
   r.co.passes.opt_level = 2;
   for (int i = 0; i < argc; i++) {
     const char *v;
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) r.help = 1;
-    else if ((v = flag_value(argc, argv, &i, "-o"))) r.out = v;
-    else if ((v = flag_value(argc, argv, &i, "--shape"))) push_shape(a, &r.co.bind, v);
-    else if ((v = flag_value(argc, argv, &i, "--dim"))) push_dim(a, &r.co.bind, v);
-    else if ((v = flag_value(argc, argv, &i, "--const"))) push_const(a, &r.co.bind, v);
-    else if ((v = flag_value(argc, argv, &i, "--seq"))) push_seq(a, &r.co.bind, v, 0);
-    else if ((v = flag_value(argc, argv, &i, "--none"))) push_seq(a, &r.co.bind, v, 1);
-    else if ((v = flag_value(argc, argv, &i, "--name"))) r.co.prefix = v;
-    else if ((v = flag_value(argc, argv, &i, "--dump-after"))) r.co.passes.dump_after = v;
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+      r.help = 1;
+    else if ((v = flag_value(argc, argv, &i, "-o")))
+      r.out = v;
+    else if ((v = flag_value(argc, argv, &i, "--shape")))
+      push_shape(a, &r.co.bind, v);
+    else if ((v = flag_value(argc, argv, &i, "--dim")))
+      push_dim(a, &r.co.bind, v);
+    else if ((v = flag_value(argc, argv, &i, "--const")))
+      push_const(a, &r.co.bind, v);
+    else if ((v = flag_value(argc, argv, &i, "--seq")))
+      push_seq(a, &r.co.bind, v, 0);
+    else if ((v = flag_value(argc, argv, &i, "--none")))
+      push_seq(a, &r.co.bind, v, 1);
+    else if ((v = flag_value(argc, argv, &i, "--name")))
+      r.co.prefix = v;
+    else if ((v = flag_value(argc, argv, &i, "--dump-after")))
+      r.co.passes.dump_after = v;
     else if ((v = flag_value(argc, argv, &i, "--fold-max-bytes"))) {
       char *end;
       long long b = strtoll(v, &end, 10);
       if (*end || end == v || b <= 0) diag_fatal("--fold-max-bytes takes a number of bytes > 0");
       r.co.passes.fold_max_bytes = (size_t)b;
-    }
-    else if ((v = flag_value(argc, argv, &i, "--string-bytes"))) {
+    } else if ((v = flag_value(argc, argv, &i, "--string-bytes"))) {
       char *end;
       long long b = strtoll(v, &end, 10);
       if (*end || end == v || b < 64 || b > ((long long)1 << 40))
         diag_fatal("--string-bytes takes a number of bytes from 64 to 2^40");
       ir_string_bytes = b;
-    }
-    else if ((v = flag_value(argc, argv, &i, "--weights"))) {
-      if (!strcmp(v, "inline")) r.co.weights = WEIGHTS_INLINE;
-      else if (!strcmp(v, "file")) r.co.weights = WEIGHTS_FILE;
-      else if (!strcmp(v, "auto")) r.co.weights = WEIGHTS_AUTO;
-      else diag_fatal("--weights must be inline, file or auto, not '%s'", v);
+    } else if ((v = flag_value(argc, argv, &i, "--weights"))) {
+      if (!strcmp(v, "inline"))
+        r.co.weights = WEIGHTS_INLINE;
+      else if (!strcmp(v, "file"))
+        r.co.weights = WEIGHTS_FILE;
+      else if (!strcmp(v, "auto"))
+        r.co.weights = WEIGHTS_AUTO;
+      else
+        diag_fatal("--weights must be inline, file or auto, not '%s'", v);
     } else if (!strcmp(argv[i], "-O0") || !strcmp(argv[i], "-O1") || !strcmp(argv[i], "-O2"))
       r.co.passes.opt_level = argv[i][2] - '0';
     else if (allow_inputs && (v = flag_value(argc, argv, &i, "--input"))) {
       size_t cap = (size_t)r.ninputs;
       r.inputs = arena_grow(a, r.inputs, &cap, (size_t)r.ninputs + 1, sizeof *r.inputs);
       r.inputs[r.ninputs++] = v;
-    } else if (argv[i][0] == '-' && argv[i][1]) diag_fatal("unknown option '%s'", argv[i]);
-    else if (!r.model) r.model = argv[i];
-    else diag_fatal("unexpected argument '%s'", argv[i]);
+    } else if (argv[i][0] == '-' && argv[i][1])
+      diag_fatal("unknown option '%s'", argv[i]);
+    else if (!r.model)
+      r.model = argv[i];
+    else
+      diag_fatal("unexpected argument '%s'", argv[i]);
   }
   return r;
 }
@@ -242,8 +255,7 @@ static int cmd_compile(Arena *a, int argc, char **argv) {
   need_model(&r, usage_compile);
   if (!r.out) diag_fatal("no output given: use -o OUT.c");
   if (!emitc_valid_prefix(r.co.prefix))
-    diag_fatal("--name '%s' is not a C identifier (letters, digits, _; at most 40)",
-               r.co.prefix);
+    diag_fatal("--name '%s' is not a C identifier (letters, digits, _; at most 40)", r.co.prefix);
   Graph *g = driver_prepare(a, r.model, &r.co.bind);
   Plan *p = driver_plan(g, &r.co.passes);
   int file = driver_emit(p, &r.co, r.out);
@@ -264,9 +276,12 @@ static void print_tensor(const Tensor *t) {
   arena_free(a);
   int64_t n = ir_numel(&v);
   for (int64_t i = 0; i < n && i < 16; i++) {
-    if (t->dtype == DT_STRING) printf(" \"%s\"", ((const char *const *)t->data)[i]);
-    else if (dtype_is_float(t->dtype)) printf(" %.6g", ir_data_f64(&v, i));
-    else printf(" %" PRId64, ir_data_i64(&v, i));
+    if (t->dtype == DT_STRING)
+      printf(" \"%s\"", ((const char *const *)t->data)[i]);
+    else if (dtype_is_float(t->dtype))
+      printf(" %.6g", ir_data_f64(&v, i));
+    else
+      printf(" %" PRId64, ir_data_i64(&v, i));
   }
   printf("%s\n", n > 16 ? " ..." : "");
 }
@@ -285,10 +300,11 @@ static char *file_name_for(Arena *a, const char *dir, const char *name, int inde
 static int cmd_run(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 1);
   if (r.help) {
-    printf("%s\noptions:\n  --input NAME=FILE   an input (.npy or .pb)\n"
-           "  -o DIR              write outputs as DIR/K_NAME.npy (.pb for strings)\n"
-           "  -O0, -O1, -O2       the passes run first, as mlc compile runs them (default -O2)\n%s",
-           usage_run, usage_shape_flags);
+    printf(
+        "%s\noptions:\n  --input NAME=FILE   an input (.npy or .pb)\n"
+        "  -o DIR              write outputs as DIR/K_NAME.npy (.pb for strings)\n"
+        "  -O0, -O1, -O2       the passes run first, as mlc compile runs them (default -O2)\n%s",
+        usage_run, usage_shape_flags);
     return 0;
   }
   need_model(&r, usage_run);
@@ -315,13 +331,16 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   }
   for (int i = 0; i < n; i++) {
     int frozen = 0;
-    for (int c = 0; c < r.co.bind.nconsts; c++) frozen |= !strcmp(r.co.bind.consts[c].name, order[i]->name);
+    for (int c = 0; c < r.co.bind.nconsts; c++)
+      frozen |= !strcmp(r.co.bind.consts[c].name, order[i]->name);
     for (int c = 0; c < r.co.bind.nseqs; c++)
       frozen |= r.co.bind.seqs[c].none && !strcmp(r.co.bind.seqs[c].name, order[i]->name);
     if (frozen) continue;
     if (order[i]->decl_seq)
-      diag_fatal("input '%s' is a sequence: mlc run takes tensors (mlc compile --seq and mlc "
-                 "test take sequences)", order[i]->name);
+      diag_fatal(
+          "input '%s' is a sequence: mlc run takes tensors (mlc compile --seq and mlc "
+          "test take sequences)",
+          order[i]->name);
     if (!given[i])
       diag_fatal("input '%s' is not given (--input %s=FILE)", order[i]->name, order[i]->name);
     /* the inputs' shapes bind the model's symbolic dims */
@@ -344,8 +363,10 @@ static int cmd_run(Arena *a, int argc, char **argv) {
   if (r.out && mkdir(r.out, 0777) && errno != EEXIST)
     diag_fatal("cannot create the output folder '%s': %s", r.out, strerror(errno));
   for (int i = 0; i < g->noutputs; i++) {
-    if (r.out) tensor_save(outs[i], file_name_for(a, r.out, outs[i]->name, i, outs[i]->dtype));
-    else print_tensor(outs[i]);
+    if (r.out)
+      tensor_save(outs[i], file_name_for(a, r.out, outs[i]->name, i, outs[i]->dtype));
+    else
+      print_tensor(outs[i]);
   }
   return 0;
 }
@@ -408,8 +429,7 @@ static int cmd_info(Arena *a, int argc, char **argv) {
   for (int k = 0; k < OP_COUNT; k++)
     if (hist[k]) printf("  %-24s %d\n", optab[k].name, hist[k]);
   if (unbound) {
-    printf("nodes after passes, FLOPs and arena: once every dimension is bound (%s)\n",
-           unbound);
+    printf("nodes after passes, FLOPs and arena: once every dimension is bound (%s)\n", unbound);
     return 0;
   }
   Plan *p = driver_plan(g, &r.co.passes);
@@ -437,8 +457,8 @@ static const char *usage_plan =
 static int cmd_plan(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 0);
   if (r.help) {
-    printf("%s\noptions:\n  -O0, -O1, -O2       optimization level (default -O2)\n%s",
-           usage_plan, usage_shape_flags);
+    printf("%s\noptions:\n  -O0, -O1, -O2       optimization level (default -O2)\n%s", usage_plan,
+           usage_shape_flags);
     return 0;
   }
   need_model(&r, usage_plan);
@@ -479,8 +499,10 @@ static int cmd_convert(Arena *a, int argc, char **argv) {
   Graph *g = model_load(a, r.model);
   const Value *v = structured_io(g);
   if (v)
-    diag_fatal("'%s' is a sequence or optional: mlc does not support converting those (its "
-               "writers know tensor types only)", v->name);
+    diag_fatal(
+        "'%s' is a sequence or optional: mlc does not support converting those (its "
+        "writers know tensor types only)",
+        v->name);
   model_save(g, r.out);
   return 0;
 }
@@ -499,7 +521,7 @@ int main(int argc, char **argv) {
     const char *name;
     int (*run)(Arena *a, int argc, char **argv);
   } cmds[] = {{"compile", cmd_compile}, {"run", cmd_run},   {"info", cmd_info},
-              {"convert", cmd_convert}, {"test", cmd_test},   {"plan", cmd_plan}};
+              {"convert", cmd_convert}, {"test", cmd_test}, {"plan", cmd_plan}};
   for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
     if (strcmp(argv[1], cmds[i].name)) continue;
     Arena *a = arena_new();

@@ -197,8 +197,8 @@ static double elem(const Tensor *t, int64_t i) {
 }
 
 /* 0 if equal within tolerance; else a message about the worst element */
-static int compare(const Tensor *got, const Tensor *exp, const unsigned char *skip,
-                   double rtol, double atol, double *max_abs, char *msg, size_t len) {
+static int compare(const Tensor *got, const Tensor *exp, const unsigned char *skip, double rtol,
+                   double atol, double *max_abs, char *msg, size_t len) {
   if (got->dtype != exp->dtype) {
     snprintf(msg, len, "output '%s' is %s, expected %s", exp->name, dtype_name(got->dtype),
              dtype_name(exp->dtype));
@@ -229,9 +229,12 @@ static int compare(const Tensor *got, const Tensor *exp, const unsigned char *sk
     if (skip && skip[i]) continue;
     double g = elem(got, i), e = elem(exp, i);
     double err;
-    if (!is_float) err = g == e ? 0 : INFINITY;
-    else if (isnan(e) || isnan(g)) err = isnan(e) && isnan(g) ? 0 : INFINITY;
-    else if (isinf(e) || isinf(g)) err = g == e ? 0 : INFINITY;
+    if (!is_float)
+      err = g == e ? 0 : INFINITY;
+    else if (isnan(e) || isnan(g))
+      err = isnan(e) && isnan(g) ? 0 : INFINITY;
+    else if (isinf(e) || isinf(g))
+      err = g == e ? 0 : INFINITY;
     else {
       err = fabs(g - e) / (atol + rtol * fabs(e));
       if (fabs(g - e) > *max_abs) *max_abs = fabs(g - e);
@@ -242,8 +245,8 @@ static int compare(const Tensor *got, const Tensor *exp, const unsigned char *sk
     }
   }
   if (wi < 0) return 0;
-  snprintf(msg, len, "output '%s'[%" PRId64 "] = %.9g, expected %.9g", exp->name, wi,
-           elem(got, wi), elem(exp, wi));
+  snprintf(msg, len, "output '%s'[%" PRId64 "] = %.9g, expected %.9g", exp->name, wi, elem(got, wi),
+           elem(exp, wi));
   return 1;
 }
 
@@ -259,8 +262,8 @@ static int int_span(DType t, double *lo, double *hi) {
   static const struct {
     DType t;
     int bits, is_signed;
-  } types[] = {{DT_INT2, 2, 1},  {DT_UINT2, 2, 0},  {DT_INT4, 4, 1},   {DT_UINT4, 4, 0},
-               {DT_INT8, 8, 1},  {DT_UINT8, 8, 0},  {DT_INT16, 16, 1}, {DT_UINT16, 16, 0},
+  } types[] = {{DT_INT2, 2, 1},   {DT_UINT2, 2, 0},   {DT_INT4, 4, 1},   {DT_UINT4, 4, 0},
+               {DT_INT8, 8, 1},   {DT_UINT8, 8, 0},   {DT_INT16, 16, 1}, {DT_UINT16, 16, 0},
                {DT_INT32, 32, 1}, {DT_UINT32, 32, 0}, {DT_INT64, 64, 1}, {DT_UINT64, 64, 0}};
   for (size_t i = 0; i < sizeof types / sizeof *types; i++)
     if (types[i].t == t) {
@@ -307,8 +310,8 @@ static const char *kind_of(Arena *a, int none, int is_seq, int n) {
 /* got: g's outputs, where a sequence output is one per element (in order)
  * and an empty optional none; each declared output against the test's */
 static int check_outputs(Arena *a, const Graph *g, Tensor **got, const DataSet *ds,
-                         unsigned char *const *skip, double rtol, double atol,
-                         double *max_abs, char *msg, size_t len) {
+                         unsigned char *const *skip, double rtol, double atol, double *max_abs,
+                         char *msg, size_t len) {
   if (ds->nout != g->ndecl_outputs) {
     snprintf(msg, len, "the test has %d outputs, the model %d", ds->nout, g->ndecl_outputs);
     return 1;
@@ -324,8 +327,7 @@ static int check_outputs(Arena *a, const Graph *g, Tensor **got, const DataSet *
       return 1;
     }
     for (int i = 0; i < n; i++, at++)
-      if (compare(got[at], e->is_seq ? e->items[i] : e->t, skip[at], rtol, atol, max_abs, msg,
-                  len))
+      if (compare(got[at], e->is_seq ? e->items[i] : e->t, skip[at], rtol, atol, max_abs, msg, len))
         return 1;
   }
   return 0;
@@ -387,7 +389,8 @@ static const char *env_or(const char *name, const char *def) {
 /* 0 pass, 1 mismatch (msg), 2 build/run failure (msg); ins: each set's
  * inputs in the order of g->inputs */
 static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char ***skips,
-                 int nsets, double rtol, double atol, const TestOpts *o, double *max_abs, char *msg, size_t len) {
+                 int nsets, double rtol, double atol, const TestOpts *o, double *max_abs, char *msg,
+                 size_t len) {
   PassOptions po = {.opt_level = 2, .check = 1};
   Plan *p = driver_plan(g, &po);
   char tmpl[] = "/tmp/mlc-test-XXXXXX";
@@ -451,8 +454,7 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char
     for (int i = 0; !result && i < g->noutputs; i++)
       if (g->outputs[i]->dyn_count) interp_actual_shape(g, got, i);
     /* the model's outputs; the run-time extents after them were used above */
-    if (!result &&
-        check_outputs(a, g, got, &sets[s], skips[s], rtol, atol, max_abs, msg, len))
+    if (!result && check_outputs(a, g, got, &sets[s], skips[s], rtol, atol, max_abs, msg, len))
       result = 1;
   }
   if (o->keep) {
@@ -476,7 +478,9 @@ static Tensor **feeds_for(Arena *a, const Graph *g, const DataSet *ds) {
     const DataValue *d = ds->in[j];
     int n = v->opt_none ? 0 : v->is_seq ? v->nseq : 1;
     if (v->opt_none != d->none || (!d->none && d->is_seq != v->is_seq) ||
-        n != (d->none ? 0 : d->is_seq ? d->nitems : 1))
+        n != (d->none     ? 0
+              : d->is_seq ? d->nitems
+                          : 1))
       diag_fatal("the data sets differ in the kind or length of input '%s'", v->name);
     for (int k = 0; k < n; k++)
       for (int i = 0; i < g->ninputs; i++)
@@ -550,12 +554,14 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
     if (bad) *status = "FAIL";
     if (*m) snprintf(msg, len, "%s%s", bad ? "c: " : "", m);
   }
-  if (!*msg && o->verbose)
-    snprintf(msg, len, "max |error| interp %.3g, c %.3g", err_i, err_c);
+  if (!*msg && o->verbose) snprintf(msg, len, "max |error| interp %.3g, c %.3g", err_i, err_c);
   if (nskip) {
     size_t l = strlen(msg);
-    snprintf(msg + l, len - l, "%s(%" PRId64 " elements not compared: a float to integer cast "
-             "out of range is undefined)", l ? " " : "", nskip);
+    snprintf(msg + l, len - l,
+             "%s(%" PRId64
+             " elements not compared: a float to integer cast "
+             "out of range is undefined)",
+             l ? " " : "", nskip);
   }
   if (frozen->nconsts) {
     size_t l = strlen(msg);
@@ -569,8 +575,8 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
 /* Freezes the graph inputs that the value needed at compile time comes from
  * (infer_needed_inputs), when each has the same value in every data set;
  * returns how many it froze. */
-static int freeze_sources(Arena *a, const Graph *g, DataSet *sets, int nsets,
-                          Bindings *frozen, size_t *cap) {
+static int freeze_sources(Arena *a, const Graph *g, DataSet *sets, int nsets, Bindings *frozen,
+                          size_t *cap) {
   const char *names[INFER_MAX_NEEDED];
   int n = infer_needed_inputs(names, INFER_MAX_NEEDED);
   int added = 0;
@@ -582,8 +588,8 @@ static int freeze_sources(Arena *a, const Graph *g, DataSet *sets, int nsets,
         if (!sets[s].in[k]->t || t->nbytes != sets[s].in[k]->t->nbytes ||
             memcmp(t->data, sets[s].in[k]->t->data, t->nbytes))
           return 0;
-      frozen->consts = arena_grow(a, frozen->consts, cap, (size_t)frozen->nconsts + 1,
-                                  sizeof *frozen->consts);
+      frozen->consts =
+          arena_grow(a, frozen->consts, cap, (size_t)frozen->nconsts + 1, sizeof *frozen->consts);
       frozen->consts[frozen->nconsts++] = (ConstBind){arena_strdup(a, names[i]), t, NULL};
       added++;
     }
@@ -643,9 +649,9 @@ static void finish(Job *s, int wstatus, char **results, Arena *a) {
     buf[n] = 0;
     results[s->test] = arena_strdup(a, buf);
   } else if (WIFSIGNALED(wstatus)) {
-    results[s->test] = arena_printf(a, "FAIL\t%s (signal %d)",
-                                    WTERMSIG(wstatus) == SIGALRM ? "timed out" : "crashed",
-                                    WTERMSIG(wstatus));
+    results[s->test] =
+        arena_printf(a, "FAIL\t%s (signal %d)",
+                     WTERMSIG(wstatus) == SIGALRM ? "timed out" : "crashed", WTERMSIG(wstatus));
   } else {
     results[s->test] = arena_strdup(a, "FAIL\tthe test process failed");
   }
@@ -676,21 +682,36 @@ int cmd_test(Arena *a, int argc, char **argv) {
     if (!strcmp(v, "--help") || !strcmp(v, "-h")) {
       fputs(usage_test, stdout);
       return 0;
-    } else if (!strcmp(v, "--mode=both")) o.mode = MODE_INTERP | MODE_C;
-    else if (!strcmp(v, "--mode=interp")) o.mode = MODE_INTERP;
-    else if (!strcmp(v, "--mode=c")) o.mode = MODE_C;
-    else if (!strcmp(v, "--keep")) o.keep = 1;
-    else if (!strcmp(v, "-v") || !strcmp(v, "--verbose")) o.verbose = 1;
-    else if (!strncmp(v, "--status=", 9)) o.status_path = v + 9;
-    else if (!strncmp(v, "--timeout=", 10)) o.timeout = atoi(v + 10);
-    else if (!strncmp(v, "--rtol=", 7)) o.rtol = tolerance("--rtol", v + 7);
-    else if (!strncmp(v, "--atol=", 7)) o.atol = tolerance("--atol", v + 7);
-    else if (!strcmp(v, "--rtol") && i + 1 < argc) o.rtol = tolerance("--rtol", argv[++i]);
-    else if (!strcmp(v, "--atol") && i + 1 < argc) o.atol = tolerance("--atol", argv[++i]);
-    else if (!strcmp(v, "-j") && i + 1 < argc) o.jobs = atoi(argv[++i]);
-    else if (!strncmp(v, "-j", 2) && v[2]) o.jobs = atoi(v + 2);
-    else if (v[0] == '-') diag_fatal("unknown option '%s' (see mlc test --help)", v);
-    else dirs[ndirs++] = argv[i];
+    } else if (!strcmp(v, "--mode=both"))
+      o.mode = MODE_INTERP | MODE_C;
+    else if (!strcmp(v, "--mode=interp"))
+      o.mode = MODE_INTERP;
+    else if (!strcmp(v, "--mode=c"))
+      o.mode = MODE_C;
+    else if (!strcmp(v, "--keep"))
+      o.keep = 1;
+    else if (!strcmp(v, "-v") || !strcmp(v, "--verbose"))
+      o.verbose = 1;
+    else if (!strncmp(v, "--status=", 9))
+      o.status_path = v + 9;
+    else if (!strncmp(v, "--timeout=", 10))
+      o.timeout = atoi(v + 10);
+    else if (!strncmp(v, "--rtol=", 7))
+      o.rtol = tolerance("--rtol", v + 7);
+    else if (!strncmp(v, "--atol=", 7))
+      o.atol = tolerance("--atol", v + 7);
+    else if (!strcmp(v, "--rtol") && i + 1 < argc)
+      o.rtol = tolerance("--rtol", argv[++i]);
+    else if (!strcmp(v, "--atol") && i + 1 < argc)
+      o.atol = tolerance("--atol", argv[++i]);
+    else if (!strcmp(v, "-j") && i + 1 < argc)
+      o.jobs = atoi(argv[++i]);
+    else if (!strncmp(v, "-j", 2) && v[2])
+      o.jobs = atoi(v + 2);
+    else if (v[0] == '-')
+      diag_fatal("unknown option '%s' (see mlc test --help)", v);
+    else
+      dirs[ndirs++] = argv[i];
   }
   if (!ndirs) {
     fputs(usage_test, stderr);
@@ -752,9 +773,12 @@ int cmd_test(Arena *a, int argc, char **argv) {
   int pass = 0, fail = 0, skip = 0;
   FILE *st = o.status_path ? out_open(o.status_path, "w") : NULL;
   for (int i = 0; i < n; i++) {
-    if (!strncmp(results[i], "PASS", 4)) pass++;
-    else if (!strncmp(results[i], "FAIL", 4)) fail++;
-    else skip++;
+    if (!strncmp(results[i], "PASS", 4))
+      pass++;
+    else if (!strncmp(results[i], "FAIL", 4))
+      fail++;
+    else
+      skip++;
     if (st) {
       char *tab = strchr(results[i], '\t');
       fprintf(st, "%s %.*s%s%s\n", test_name(tests[i]), (int)(tab - results[i]), results[i],

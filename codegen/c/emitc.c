@@ -26,8 +26,8 @@
 const char *emitc_ctype(const Value *v) {
   const char *t = dtype_ctype(v->dtype);
   if (!t)
-    diag_fatal("tensor '%s': element type %s is not supported by the C backend",
-               v->name, dtype_name(v->dtype));
+    diag_fatal("tensor '%s': element type %s is not supported by the C backend", v->name,
+               dtype_name(v->dtype));
   return t;
 }
 
@@ -75,8 +75,10 @@ static void emit_params(Emit *e, const KCall *c) {
         if (k) fputs(", ", f);
         if (fd->kind == 'i') {
           int64_t x = c->params[slot + k].i;
-          if (x == INT64_MIN) fputs("(-9223372036854775807LL - 1)", f);
-          else fprintf(f, "%" PRId64, x);
+          if (x == INT64_MIN)
+            fputs("(-9223372036854775807LL - 1)", f);
+          else
+            fprintf(f, "%" PRId64, x);
         } else {
           emitc_put_double(f, c->params[slot + k].d, 0);
         }
@@ -95,8 +97,10 @@ static void emit_call(Emit *e, const KCall *c) {
   fprintf(f, "    void *io[%d] = {", c->nio);
   for (int j = 0; j < c->nio; j++) {
     if (j) fputs(", ", f);
-    if (!c->io[j]) fputs("0", f);
-    else fprintf(f, "(void *)%s", ptr(e, c->io[j]));
+    if (!c->io[j])
+      fputs("0", f);
+    else
+      fprintf(f, "(void *)%s", ptr(e, c->io[j]));
   }
   fprintf(f, "};\n    mlc_rt_%s(&p, io);\n  }\n", ktab[c->kernel].name);
 }
@@ -124,7 +128,7 @@ static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
   EwOperand *ops = arena_array(e->a, (size_t)ncalls * 3 + 1, sizeof *ops);
   int nops = 0;
   /* operand index of each call's inputs (-1-c: the local of call c) */
-  int (*ref)[3] = arena_array(e->a, (size_t)ncalls, sizeof *ref);
+  int(*ref)[3] = arena_array(e->a, (size_t)ncalls, sizeof *ref);
   for (int c = 0; c < ncalls; c++) {
     const MlcEw *p = (const MlcEw *)(const void *)calls[c].params;
     const int64_t *src[3] = {p->s0, p->s1, p->s2};
@@ -163,17 +167,20 @@ static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
   for (int i = 0; i < nops; i++)
     fprintf(f, "    const %s *x%d = %s;\n", emitc_ctype(ops[i].v), i, ptr(e, ops[i].v));
   fprintf(f, "    %s *y = %s;\n", emitc_ctype(out), ptr(e, out));
-  if (r == 0) fputs("    {\n      const int64_t o = 0;\n", f);
-  else fputs("    int64_t o = 0;\n", f);
+  if (r == 0)
+    fputs("    {\n      const int64_t o = 0;\n", f);
+  else
+    fputs("    int64_t o = 0;\n", f);
   for (int d = 0; d < r; d++)
-    fprintf(f, "%*sfor (int64_t i%d = 0; i%d < %" PRId64 "; i%d++)%s\n", 4 + 2 * d, "",
-            d, d, dims[d], d, d == r - 1 ? " {" : "");
+    fprintf(f, "%*sfor (int64_t i%d = 0; i%d < %" PRId64 "; i%d++)%s\n", 4 + 2 * d, "", d, d,
+            dims[d], d, d == r - 1 ? " {" : "");
   int ind = r ? 4 + 2 * r : 6;
   for (int c = 0; c < ncalls; c++) {
     const KernelInfo *k = &ktab[calls[c].kernel];
     const MlcEw *p = (const MlcEw *)(const void *)calls[c].params;
     if (c < ncalls - 1)
-      fprintf(f, "%*sconst %s t%d = %s(", ind, "", emitc_ctype(calls[c].io[k->ew_arity]), c, k->ew_fn);
+      fprintf(f, "%*sconst %s t%d = %s(", ind, "", emitc_ctype(calls[c].io[k->ew_arity]), c,
+              k->ew_fn);
     else
       fprintf(f, "%*sy[o%s] = %s(", ind, "", r ? "++" : "", k->ew_fn);
     for (int i = 0; i < k->ew_arity; i++) {
@@ -188,8 +195,10 @@ static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
       for (int d = 0; d < r; d++) {
         if (!x->st[d]) continue;
         if (any++) fputs(" + ", f);
-        if (x->st[d] == 1) fprintf(f, "i%d", d);
-        else fprintf(f, "i%d * %" PRId64, d, x->st[d]);
+        if (x->st[d] == 1)
+          fprintf(f, "i%d", d);
+        else
+          fprintf(f, "i%d * %" PRId64, d, x->st[d]);
       }
       fputs(any ? "]" : "0]", f);
     }
@@ -261,23 +270,27 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   fprintf(c, "#include \"%s\"\n#include \"mlc_rt.h\"\n\n", o->header_name);
   /* string tensors were planned with the compiler's pointer size */
   if (emitc_uses_strings(p))
-    fprintf(c, "typedef char %s_strings_need_%zu_byte_pointers[sizeof(mlc_rt_str) == %zu ? 1 : -1];\n\n",
-            P, sizeof(const char *), sizeof(const char *));
+    fprintf(
+        c,
+        "typedef char %s_strings_need_%zu_byte_pointers[sizeof(mlc_rt_str) == %zu ? 1 : -1];\n\n",
+        P, sizeof(const char *), sizeof(const char *));
   if (weights) {
-    fprintf(c, "static const unsigned char *weights;\n\n"
-               "int %s_load_weights(const void *bytes, size_t size) {\n"
-               "  const unsigned char *b = (const unsigned char *)bytes;\n"
-               "  uint64_t n = 0, h = 0;\n"
-               "  int i;\n"
-               "  if (size < 64 || ((uintptr_t)bytes & 7) || memcmp(b, \"%s\", %zu))\n"
-               "    return %s_ERR_WEIGHTS;\n"
-               "  for (i = 7; i >= 0; i--) {\n"
-               "    n = n << 8 | b[16 + i];\n"
-               "    h = h << 8 | b[24 + i];\n"
-               "  }\n"
-               "  if (n != size || h != UINT64_C(%" PRIu64 ")) return %s_ERR_WEIGHTS;\n"
-               "  weights = b;\n"
-               "  return %s_OK;\n}\n\n",
+    fprintf(c,
+            "static const unsigned char *weights;\n\n"
+            "int %s_load_weights(const void *bytes, size_t size) {\n"
+            "  const unsigned char *b = (const unsigned char *)bytes;\n"
+            "  uint64_t n = 0, h = 0;\n"
+            "  int i;\n"
+            "  if (size < 64 || ((uintptr_t)bytes & 7) || memcmp(b, \"%s\", %zu))\n"
+            "    return %s_ERR_WEIGHTS;\n"
+            "  for (i = 7; i >= 0; i--) {\n"
+            "    n = n << 8 | b[16 + i];\n"
+            "    h = h << 8 | b[24 + i];\n"
+            "  }\n"
+            "  if (n != size || h != UINT64_C(%" PRIu64
+            ")) return %s_ERR_WEIGHTS;\n"
+            "  weights = b;\n"
+            "  return %s_OK;\n}\n\n",
             P, EMITC_WEIGHTS_MAGIC, sizeof EMITC_WEIGHTS_MAGIC, M, fingerprint, M, M);
   }
   emitc_inline_consts(&e);
@@ -285,15 +298,15 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   fprintf(c, "static uint64_t arena_storage[%" PRId64 "];\n\n", words ? words : 1);
   emitc_put_signature(&e, c, 0);
   fprintf(c, " {\n  return %s_run_with_arena(arena_storage, sizeof arena_storage", P);
-  for (int i = 0; i < g->ninputs; i++)
-    fprintf(c, ", in_%s", emitc_mangle(a, g->inputs[i]->name));
+  for (int i = 0; i < g->ninputs; i++) fprintf(c, ", in_%s", emitc_mangle(a, g->inputs[i]->name));
   for (int i = 0; i < g->noutputs; i++)
     fprintf(c, ", out_%s", emitc_mangle(a, g->outputs[i]->name));
   fputs(");\n}\n\n", c);
   emitc_put_signature(&e, c, 1);
   fputs(" {\n  unsigned char *A = (unsigned char *)arena;\n", c);
   if (p->arena_bytes)
-    fprintf(c, "  if (arena_bytes < %s_ARENA_BYTES || ((uintptr_t)arena & 7)) return %s_ERR_ARENA;\n",
+    fprintf(c,
+            "  if (arena_bytes < %s_ARENA_BYTES || ((uintptr_t)arena & 7)) return %s_ERR_ARENA;\n",
             M, M);
   else
     fputs("  (void)arena_bytes;\n", c);
@@ -305,7 +318,9 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   for (int i = 0; i < g->noutputs; i++)
     fprintf(c, "  (void)out_%s;\n", emitc_mangle(a, g->outputs[i]->name));
   if (emitc_region_offset(p) >= 0)
-    fprintf(c, "  memset(A + %" PRId64 ", 0, MLC_RT_STR_HEADER); /* the string region starts empty */\n",
+    fprintf(c,
+            "  memset(A + %" PRId64
+            ", 0, MLC_RT_STR_HEADER); /* the string region starts empty */\n",
             emitc_region_offset(p));
   for (int s = 0; s < p->nsteps; s++) {
     const Step *st = &p->steps[s];
@@ -317,8 +332,10 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
       continue;
     }
     for (int k = 0; k < st->ncalls; k++) {
-      if (ktab[st->calls[k].kernel].ew_arity) emit_ew(&e, &st->calls[k], 1);
-      else emit_call(&e, &st->calls[k]);
+      if (ktab[st->calls[k].kernel].ew_arity)
+        emit_ew(&e, &st->calls[k], 1);
+      else
+        emit_call(&e, &st->calls[k]);
     }
   }
   /* outputs no step wrote: constants and inputs passed through */
@@ -331,8 +348,11 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
             emitc_mangle(a, v->name), ptr(&e, v), ir_nbytes(v));
   }
   if (emitc_region_offset(p) >= 0)
-    fprintf(c, "  {\n    int64_t used;\n    memcpy(&used, A + %" PRId64 ", sizeof used);\n"
-               "    if (used < 0) return %s_ERR_STRINGS;\n  }\n", emitc_region_offset(p), M);
+    fprintf(c,
+            "  {\n    int64_t used;\n    memcpy(&used, A + %" PRId64
+            ", sizeof used);\n"
+            "    if (used < 0) return %s_ERR_STRINGS;\n  }\n",
+            emitc_region_offset(p), M);
   fprintf(c, "  return %s_OK;\n}\n", M);
 }
 
@@ -342,51 +362,60 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
   const Graph *g = p->g;
   Arena *a = g->arena;
   const char *P = o->prefix, *M = emitc_macro_prefix(a, P);
-  fputs("/* Generated by mlc " MLC_VERSION ": runs the model on raw little-endian tensor files. */\n"
-        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n", f);
+  fputs("/* Generated by mlc " MLC_VERSION
+        ": runs the model on raw little-endian tensor files. */\n"
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n",
+        f);
   fprintf(f, "#include \"%s\"\n\n", o->header_name);
-  fputs("static void *slurp(const char *path, size_t want) {\n"
-        "  FILE *f = fopen(path, \"rb\");\n"
-        "  void *b = calloc(want ? want : 1, 1);\n"
-        "  size_t got;\n"
-        "  if (!f || !b) { fprintf(stderr, \"cannot read %s\\n\", path); exit(2); }\n"
-        "  got = fread(b, 1, want, f);\n"
-        "  fclose(f);\n"
-        "  if (got != want) { fprintf(stderr, \"%s: short file\\n\", path); exit(2); }\n"
-        "  return b;\n}\n\n", f);
+  fputs(
+      "static void *slurp(const char *path, size_t want) {\n"
+      "  FILE *f = fopen(path, \"rb\");\n"
+      "  void *b = calloc(want ? want : 1, 1);\n"
+      "  size_t got;\n"
+      "  if (!f || !b) { fprintf(stderr, \"cannot read %s\\n\", path); exit(2); }\n"
+      "  got = fread(b, 1, want, f);\n"
+      "  fclose(f);\n"
+      "  if (got != want) { fprintf(stderr, \"%s: short file\\n\", path); exit(2); }\n"
+      "  return b;\n}\n\n",
+      f);
   /* a string tensor's file holds its strings one after another, each with
    * its NUL; the array's extra last entry keeps the bytes for free() */
-  fputs("static void *strings_in(const char *path, size_t n) {\n"
-        "  FILE *f = fopen(path, \"rb\");\n"
-        "  long size = -1;\n"
-        "  size_t i, at = 0;\n"
-        "  char *b;\n"
-        "  const char **s = (const char **)calloc(n + 1, sizeof *s);\n"
-        "  if (f && !fseek(f, 0, SEEK_END)) size = ftell(f);\n"
-        "  if (f) fclose(f);\n"
-        "  if (size < 0 || !s) { fprintf(stderr, \"cannot read %s\\n\", path); exit(2); }\n"
-        "  b = (char *)slurp(path, (size_t)size);\n"
-        "  s[n] = b;\n"
-        "  for (i = 0; i < n; i++) {\n"
-        "    if (at >= (size_t)size) { fprintf(stderr, \"%s: too few strings\\n\", path); exit(2); }\n"
-        "    s[i] = b + at;\n"
-        "    while (b[at]) at++;\n"
-        "    at++;\n"
-        "  }\n"
-        "  return (void *)s;\n}\n\n"
-        "static void strings_free(void *s, size_t n) {\n"
-        "  free((void *)((const char **)s)[n]);\n  free(s);\n}\n\n"
-        "static int strings_out(FILE *o, const void *s, size_t n) {\n"
-        "  size_t i;\n"
-        "  for (i = 0; i < n; i++) {\n"
-        "    const char *x = ((const char *const *)s)[i];\n"
-        "    if (!x) x = \"\";\n"
-        "    if (fwrite(x, 1, strlen(x) + 1, o) != strlen(x) + 1) return 0;\n"
-        "  }\n"
-        "  return 1;\n}\n\n", f);
+  fputs(
+      "static void *strings_in(const char *path, size_t n) {\n"
+      "  FILE *f = fopen(path, \"rb\");\n"
+      "  long size = -1;\n"
+      "  size_t i, at = 0;\n"
+      "  char *b;\n"
+      "  const char **s = (const char **)calloc(n + 1, sizeof *s);\n"
+      "  if (f && !fseek(f, 0, SEEK_END)) size = ftell(f);\n"
+      "  if (f) fclose(f);\n"
+      "  if (size < 0 || !s) { fprintf(stderr, \"cannot read %s\\n\", path); exit(2); }\n"
+      "  b = (char *)slurp(path, (size_t)size);\n"
+      "  s[n] = b;\n"
+      "  for (i = 0; i < n; i++) {\n"
+      "    if (at >= (size_t)size) { fprintf(stderr, \"%s: too few strings\\n\", path); exit(2); "
+      "}\n"
+      "    s[i] = b + at;\n"
+      "    while (b[at]) at++;\n"
+      "    at++;\n"
+      "  }\n"
+      "  return (void *)s;\n}\n\n"
+      "static void strings_free(void *s, size_t n) {\n"
+      "  free((void *)((const char **)s)[n]);\n  free(s);\n}\n\n"
+      "static int strings_out(FILE *o, const void *s, size_t n) {\n"
+      "  size_t i;\n"
+      "  for (i = 0; i < n; i++) {\n"
+      "    const char *x = ((const char *const *)s)[i];\n"
+      "    if (!x) x = \"\";\n"
+      "    if (fwrite(x, 1, strlen(x) + 1, o) != strlen(x) + 1) return 0;\n"
+      "  }\n"
+      "  return 1;\n}\n\n",
+      f);
   /* everything it allocates is freed: the harness runs under LeakSanitizer too */
-  fputs("int main(int argc, char **argv) {\n  int a = 1, rc;\n  void *wb = 0;\n"
-        "  (void)slurp;\n  (void)strings_in;\n  (void)strings_free;\n  (void)strings_out;\n", f);
+  fputs(
+      "int main(int argc, char **argv) {\n  int a = 1, rc;\n  void *wb = 0;\n"
+      "  (void)slurp;\n  (void)strings_in;\n  (void)strings_free;\n  (void)strings_out;\n",
+      f);
   int nargs = g->ninputs + g->noutputs + (o->weights_name ? 1 : 0);
   fprintf(f, "  if (argc != %d) { fprintf(stderr, \"usage: %%s%s", nargs + 1,
           o->weights_name ? " WEIGHTS" : "");
@@ -394,11 +423,15 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
   for (int i = 0; i < g->noutputs; i++) fprintf(f, " OUT%d", i);
   fputs("\\n\", argv[0]); return 2; }\n", f);
   if (o->weights_name) {
-    fputs("  {\n    FILE *w = fopen(argv[a], \"rb\");\n    long n;\n"
-          "    if (!w || fseek(w, 0, SEEK_END) || (n = ftell(w)) < 0) return 2;\n"
-          "    fclose(w);\n    wb = slurp(argv[a++], (size_t)n);\n", f);
-    fprintf(f, "    if (%s_load_weights(wb, (size_t)n) != %s_OK) { fprintf(stderr, "
-               "\"bad weights\\n\"); return 3; }\n  }\n", P, M);
+    fputs(
+        "  {\n    FILE *w = fopen(argv[a], \"rb\");\n    long n;\n"
+        "    if (!w || fseek(w, 0, SEEK_END) || (n = ftell(w)) < 0) return 2;\n"
+        "    fclose(w);\n    wb = slurp(argv[a++], (size_t)n);\n",
+        f);
+    fprintf(f,
+            "    if (%s_load_weights(wb, (size_t)n) != %s_OK) { fprintf(stderr, "
+            "\"bad weights\\n\"); return 3; }\n  }\n",
+            P, M);
   }
   for (int i = 0; i < g->ninputs; i++) {
     if (g->inputs[i]->dtype == DT_STRING)
@@ -412,8 +445,7 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
   }
   fprintf(f, "  rc = %s_run(", P);
   for (int i = 0; i < g->ninputs; i++) fprintf(f, "%sin%d", i ? ", " : "", i);
-  for (int i = 0; i < g->noutputs; i++)
-    fprintf(f, "%sout%d", (i || g->ninputs) ? ", " : "", i);
+  for (int i = 0; i < g->noutputs; i++) fprintf(f, "%sout%d", (i || g->ninputs) ? ", " : "", i);
   fputs(");\n  if (rc) { fprintf(stderr, \"run failed: %d\\n\", rc); return 4; }\n", f);
   for (int i = 0; i < g->noutputs; i++) {
     fputs("  {\n    FILE *o = fopen(argv[a++], \"wb\");\n", f);

@@ -33,8 +33,8 @@ const char *emitc_mangle(Arena *a, const char *name) {
 int emitc_valid_prefix(const char *s) {
   if (!*s || (*s >= '0' && *s <= '9') || strlen(s) > 40) return 0;
   for (; *s; s++)
-    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-          (*s >= '0' && *s <= '9') || *s == '_'))
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+          *s == '_'))
       return 0;
   return 1;
 }
@@ -54,9 +54,12 @@ void emitc_put_comment(FILE *f, const char *s) {
 void emitc_put_cstring(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20 || *p > 0x7e || *p == '?') fprintf(f, "\\%03o", *p);
-    else fputc(*p, f);
+    if (*p == '"' || *p == '\\')
+      fprintf(f, "\\%c", *p);
+    else if (*p < 0x20 || *p > 0x7e || *p == '?')
+      fprintf(f, "\\%03o", *p);
+    else
+      fputc(*p, f);
   }
   fputc('"', f);
 }

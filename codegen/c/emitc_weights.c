@@ -12,8 +12,10 @@
 /* ---- constants ------------------------------------------------------------------------ */
 
 void emitc_put_double(FILE *f, double x, int is_float) {
-  if (isnan(x)) fputs("NAN", f);
-  else if (isinf(x)) fputs(x < 0 ? "-INFINITY" : "INFINITY", f);
+  if (isnan(x))
+    fputs("NAN", f);
+  else if (isinf(x))
+    fputs(x < 0 ? "-INFINITY" : "INFINITY", f);
   else if (is_float) {
     char buf[40];
     snprintf(buf, sizeof buf, "%.9g", x);
@@ -36,23 +38,31 @@ static void put_elem(FILE *f, const Value *v, int64_t i) {
   case DT_DOUBLE: emitc_put_double(f, ((const double *)d)[i], 0); break;
   case DT_INT64: {
     int64_t x = ((const int64_t *)d)[i];
-    if (x == INT64_MIN) fputs("(-9223372036854775807LL - 1)", f);
-    else fprintf(f, "%" PRId64 "LL", x);
+    if (x == INT64_MIN)
+      fputs("(-9223372036854775807LL - 1)", f);
+    else
+      fprintf(f, "%" PRId64 "LL", x);
     break;
   }
   case DT_UINT64: fprintf(f, "%" PRIu64 "ULL", ((const uint64_t *)d)[i]); break;
   case DT_INT32: {
     int32_t x = ((const int32_t *)d)[i];
-    if (x == INT32_MIN) fputs("(-2147483647 - 1)", f);
-    else fprintf(f, "%" PRId32, x);
+    if (x == INT32_MIN)
+      fputs("(-2147483647 - 1)", f);
+    else
+      fprintf(f, "%" PRId32, x);
     break;
   }
   case DT_UINT32: fprintf(f, "%" PRIu32 "u", ((const uint32_t *)d)[i]); break;
   case DT_INT16: fprintf(f, "%d", ((const int16_t *)d)[i]); break;
-  case DT_INT8: case DT_INT4: case DT_INT2: fprintf(f, "%d", ((const int8_t *)d)[i]); break;
+  case DT_INT8:
+  case DT_INT4:
+  case DT_INT2: fprintf(f, "%d", ((const int8_t *)d)[i]); break;
   default: /* unsigned 8/16-bit storage: uint8, bool, float16, bfloat16, float8, uint4... */
-    if (dtype_size(v->dtype) == 2) fprintf(f, "%u", ((const uint16_t *)d)[i]);
-    else fprintf(f, "%u", ((const uint8_t *)d)[i]);
+    if (dtype_size(v->dtype) == 2)
+      fprintf(f, "%u", ((const uint16_t *)d)[i]);
+    else
+      fprintf(f, "%u", ((const uint8_t *)d)[i]);
   }
 }
 

@@ -47,9 +47,10 @@ static void expand_call(Inliner *in, Graph *g, Node *call, const Function *f) {
                       f->name);
   const Graph *body = f->body;
   if (call->nin > body->ninputs || call->nout > body->noutputs)
-    diag_node_fatal(call, "calls local function '%s' with %d inputs and %d outputs; it takes "
-                    "%d and %d", f->name, call->nin, call->nout, body->ninputs,
-                    body->noutputs);
+    diag_node_fatal(call,
+                    "calls local function '%s' with %d inputs and %d outputs; it takes "
+                    "%d and %d",
+                    f->name, call->nin, call->nout, body->ninputs, body->noutputs);
   Value **ins = arena_array(g->arena, (size_t)body->ninputs + 1, sizeof *ins);
   Value **outs = arena_array(g->arena, (size_t)body->noutputs + 1, sizeof *outs);
   for (int k = 0; k < call->nin; k++) ins[k] = call->in[k];
@@ -90,8 +91,8 @@ static void inline_nodes(Inliner *in, Graph *g, Node *const *src, int n) {
       expand_call(in, g, node, f);
       continue;
     }
-    g->nodes = arena_grow(g->arena, g->nodes, &g->nodes_cap, (size_t)g->nnodes + 1,
-                          sizeof *g->nodes);
+    g->nodes =
+        arena_grow(g->arena, g->nodes, &g->nodes_cap, (size_t)g->nnodes + 1, sizeof *g->nodes);
     g->nodes[g->nnodes++] = node;
     for (int a = 0; a < node->nattrs; a++) {
       Attr *at = &node->attrs[a];

@@ -85,8 +85,7 @@ static void claim_graph(Exporter *ex, const Graph *g) {
     for (int j = 0; j < n->nattrs; j++) {
       const Attr *at = &n->attrs[j];
       if (at->kind == AK_GRAPH) claim_graph(ex, at->g);
-      for (int k = 0; at->kind == AK_GRAPHS && k < at->n; k++)
-        claim_graph(ex, at->graphs[k]);
+      for (int k = 0; at->kind == AK_GRAPHS && k < at->n; k++) claim_graph(ex, at->graphs[k]);
     }
   }
 }
@@ -100,9 +99,7 @@ static void *msg(Exporter *ex, const ProtobufCMessageDescriptor *d) {
 }
 #define NEW(ex, lower) msg((ex), &onnx__##lower##__descriptor)
 
-static char *dup(Exporter *ex, const char *s) {
-  return s && *s ? arena_strdup(ex->a, s) : NULL;
-}
+static char *dup(Exporter *ex, const char *s) { return s && *s ? arena_strdup(ex->a, s) : NULL; }
 
 static Onnx__ValueInfoProto *value_info(Exporter *ex, const Value *v) {
   Onnx__ValueInfoProto *vi = NEW(ex, value_info_proto);
@@ -121,8 +118,7 @@ static Onnx__ValueInfoProto *value_info(Exporter *ex, const Value *v) {
   sh->n_dim = (size_t)v->rank;
   sh->dim = arena_array(ex->a, (size_t)v->rank + 1, sizeof *sh->dim);
   for (int i = 0; i < v->rank; i++) {
-    Onnx__TensorShapeProto__Dimension *d =
-        NEW(ex, tensor_shape_proto__dimension);
+    Onnx__TensorShapeProto__Dimension *d = NEW(ex, tensor_shape_proto__dimension);
     if (v->dim_param[i]) {
       d->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
       d->dim_param = arena_strdup(ex->a, v->dim_param[i]);
@@ -162,8 +158,14 @@ static Onnx__AttributeProto *attribute(Exporter *ex, const Attr *at, int64_t ir_
   }
   size_t n = (size_t)at->n;
   switch (at->kind) {
-  case AK_FLOAT: ap->has_f = 1; ap->f = (float)at->f; break;
-  case AK_INT: ap->has_i = 1; ap->i = at->i; break;
+  case AK_FLOAT:
+    ap->has_f = 1;
+    ap->f = (float)at->f;
+    break;
+  case AK_INT:
+    ap->has_i = 1;
+    ap->i = at->i;
+    break;
   case AK_STRING:
     ap->has_s = 1;
     ap->s.len = strlen(at->s);
@@ -199,16 +201,14 @@ static Onnx__AttributeProto *attribute(Exporter *ex, const Attr *at, int64_t ir_
     for (size_t i = 0; i < n; i++) ap->graphs[i] = graph(ex, at->graphs[i], ir_version);
     break;
   default:
-    diag_fatal("attribute '%s' has kind %d, which cannot be written", at->name,
-               (int)at->kind);
+    diag_fatal("attribute '%s' has kind %d, which cannot be written", at->name, (int)at->kind);
   }
   return ap;
 }
 
 static char **value_names(Exporter *ex, Value *const *vals, int n) {
   char **s = arena_array(ex->a, (size_t)n + 1, sizeof *s);
-  for (int i = 0; i < n; i++)
-    s[i] = vals[i] ? (char *)vname(ex, vals[i]) : arena_strdup(ex->a, "");
+  for (int i = 0; i < n; i++) s[i] = vals[i] ? (char *)vname(ex, vals[i]) : arena_strdup(ex->a, "");
   return s;
 }
 
@@ -224,8 +224,7 @@ static Onnx__NodeProto *node(Exporter *ex, const Node *n, int64_t ir_version) {
   np->output = value_names(ex, n->out, n->nout);
   np->n_attribute = (size_t)n->nattrs;
   np->attribute = arena_array(ex->a, (size_t)n->nattrs + 1, sizeof *np->attribute);
-  for (int i = 0; i < n->nattrs; i++)
-    np->attribute[i] = attribute(ex, &n->attrs[i], ir_version);
+  for (int i = 0; i < n->nattrs; i++) np->attribute[i] = attribute(ex, &n->attrs[i], ir_version);
   return np;
 }
 
@@ -246,8 +245,7 @@ static Onnx__GraphProto *graph(Exporter *ex, const Graph *g, int64_t ir_version)
     for (int j = 0; j < n->nout; j++) {
       const Value *v = n->out[j];
       if (!v || v->is_output || (v->dtype == DT_UNDEF && v->rank < 0)) continue;
-      gp->value_info =
-          arena_grow(ex->a, gp->value_info, &vicap, nvi + 1, sizeof *gp->value_info);
+      gp->value_info = arena_grow(ex->a, gp->value_info, &vicap, nvi + 1, sizeof *gp->value_info);
       gp->value_info[nvi++] = value_info(ex, v);
     }
   }
@@ -260,8 +258,7 @@ static Onnx__GraphProto *graph(Exporter *ex, const Graph *g, int64_t ir_version)
   gp->n_input = (size_t)(g->ninputs + init_inputs);
   gp->input = arena_array(ex->a, gp->n_input + 1, sizeof *gp->input);
   for (int i = 0; i < g->ninputs; i++) gp->input[i] = value_info(ex, g->inputs[i]);
-  for (int i = 0; i < init_inputs; i++)
-    gp->input[g->ninputs + i] = value_info(ex, g->inits[i]);
+  for (int i = 0; i < init_inputs; i++) gp->input[g->ninputs + i] = value_info(ex, g->inits[i]);
   gp->n_output = (size_t)g->noutputs;
   gp->output = arena_array(ex->a, (size_t)g->noutputs + 1, sizeof *gp->output);
   for (int i = 0; i < g->noutputs; i++) gp->output[i] = value_info(ex, g->outputs[i]);

@@ -47,8 +47,7 @@ static const char *where(const Graph *g) {
 
 /* ---- nesting depth, before protobuf-c recurses -------------------------------- */
 
-static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d,
-                                               uint64_t tag) {
+static const ProtobufCFieldDescriptor *field_of(const ProtobufCMessageDescriptor *d, uint64_t tag) {
   return tag >> 3 <= UINT_MAX ? protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3))
                               : NULL;
 }
@@ -85,8 +84,7 @@ static int wire_depth_ok(const uint8_t *p, size_t len, const ProtobufCMessageDes
       i += (size_t)n;
       break;
     }
-    default:
-      return 1;
+    default: return 1;
     }
   }
   return 1;
@@ -173,8 +171,10 @@ static size_t escape_msg(const uint8_t *p, size_t len, const ProtobufCMessageDes
     }
     for (size_t k = body; k < i; k++) {
       uint8_t pair[2] = {ESC, p[k] ? ESC : '0'};
-      if (p[k] == 0 || p[k] == ESC) EMIT(pair, 2);
-      else EMIT(p + k, 1);
+      if (p[k] == 0 || p[k] == ESC)
+        EMIT(pair, 2);
+      else
+        EMIT(p + k, 1);
     }
   }
   EMIT(p + i, len - i);
@@ -191,17 +191,14 @@ static const Onnx__TypeProto *tensor_within(const Onnx__TypeProto *tp, Value *v)
 static void scan_unk_types(Importer *im, Onnx__ValueInfoProto *const *vi, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const Onnx__TypeProto *tp = tensor_within(vi[i]->type, NULL);
-    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE ||
-        !tp->tensor_type->shape)
+    if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type->shape)
       continue;
     const Onnx__TensorShapeProto *sh = tp->tensor_type->shape;
     for (size_t k = 0; k < sh->n_dim; k++) {
-      const char *s = sh->dim[k]->value_case ==
-                              ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
+      const char *s = sh->dim[k]->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
                           ? str(sh->dim[k]->dim_param)
                           : "";
-      if (strncmp(s, "unk__", 5) || !s[5] || strspn(s + 5, "0123456789") != strlen(s + 5))
-        continue;
+      if (strncmp(s, "unk__", 5) || !s[5] || strspn(s + 5, "0123456789") != strlen(s + 5)) continue;
       long v = strtol(s + 5, NULL, 10);
       if (v >= im->next_unk && v < LONG_MAX) im->next_unk = v + 1;
     }
@@ -217,8 +214,7 @@ static void scan_unk_graph(Importer *im, const Onnx__GraphProto *gp, int depth) 
     for (size_t j = 0; j < gp->node[i]->n_attribute; j++) {
       const Onnx__AttributeProto *ap = gp->node[i]->attribute[j];
       if (ap->g) scan_unk_graph(im, ap->g, depth + 1);
-      for (size_t k = 0; k < ap->n_graphs; k++)
-        scan_unk_graph(im, ap->graphs[k], depth + 1);
+      for (size_t k = 0; k < ap->n_graphs; k++) scan_unk_graph(im, ap->graphs[k], depth + 1);
     }
 }
 
@@ -260,10 +256,11 @@ static void set_type(Importer *im, const Graph *g, Value *v, const Onnx__TypePro
     if (!what) return;
     const Onnx__TypeProto *in = tensor_within(tp, v);
     if (!in || in->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
-      diag_fatal("%s%s '%s' is %s%s; mlc supports tensors, sequences of tensors and "
-                 "optionals of those", where(g), what, v->name,
-                 in == tp ? "" : "a sequence or optional of ",
-                 in ? type_kind(in->value_case) : "a value of no type");
+      diag_fatal(
+          "%s%s '%s' is %s%s; mlc supports tensors, sequences of tensors and "
+          "optionals of those",
+          where(g), what, v->name, in == tp ? "" : "a sequence or optional of ",
+          in ? type_kind(in->value_case) : "a value of no type");
     tp = in;
   }
   const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
@@ -274,8 +271,7 @@ static void set_type(Importer *im, const Graph *g, Value *v, const Onnx__TypePro
     bad = arena_printf(im->a, "has element type %s (%d), which mlc does not support",
                        onnx_dtype_label(t), (int)t);
   else if (sh && sh->n_dim > IR_MAX_RANK)
-    bad = arena_printf(im->a, "has rank %zu; mlc supports up to %d", sh->n_dim,
-                       IR_MAX_RANK);
+    bad = arena_printf(im->a, "has rank %zu; mlc supports up to %d", sh->n_dim, IR_MAX_RANK);
   if (bad) {
     if (!what) return;
     diag_fatal("%s%s '%s' %s", where(g), what, v->name, bad);
@@ -288,8 +284,7 @@ static void set_type(Importer *im, const Graph *g, Value *v, const Onnx__TypePro
     v->dims[i] = -1;
     v->dim_param[i] = NULL;
     /* a negative size (some exporters write -1 for "any") is a nameless dim */
-    if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-        d->dim_value >= 0)
+    if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE && d->dim_value >= 0)
       v->dims[i] = d->dim_value;
     else if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM &&
              d->dim_param && *d->dim_param)
@@ -335,8 +330,7 @@ static Tensor *import_tensor(Importer *im, const Node *n, const char *aname,
 static Graph *import_subgraph(Importer *im, Graph *parent, const Node *n, const char *aname,
                               const Onnx__GraphProto *gp, int depth) {
   if (depth >= MAX_GRAPH_DEPTH)
-    diag_node_fatal(n, "attribute '%s': subgraphs nest more than %d deep", aname,
-                    MAX_GRAPH_DEPTH);
+    diag_node_fatal(n, "attribute '%s': subgraphs nest more than %d deep", aname, MAX_GRAPH_DEPTH);
   Graph *sub = ir_graph_new(im->a, parent);
   import_graph(im, sub, gp, depth + 1);
   return sub;
@@ -368,8 +362,7 @@ static void import_attr(Importer *im, Graph *g, Node *n, const Onnx__AttributePr
   if (k == AK_TYPE_PROTO && !ref && !strcmp(name, "type") && !strcmp(n->op_type, "Optional") &&
       (!*n->domain || !strcmp(n->domain, "ai.onnx")))
     return;
-  if (k == AK_SPARSE_TENSOR || k == AK_SPARSE_TENSORS || k == AK_TYPE_PROTO ||
-      k == AK_TYPE_PROTOS)
+  if (k == AK_SPARSE_TENSOR || k == AK_SPARSE_TENSORS || k == AK_TYPE_PROTO || k == AK_TYPE_PROTOS)
     diag_node_fatal(n, "attribute '%s' has an unsupported attribute kind (%s)", name,
                     k == AK_SPARSE_TENSOR    ? "sparse tensor"
                     : k == AK_SPARSE_TENSORS ? "sparse tensors"
@@ -377,16 +370,17 @@ static void import_attr(Importer *im, Graph *g, Node *n, const Onnx__AttributePr
                                              : "types");
   if (k == AK_UNDEF) diag_node_fatal(n, "attribute '%s' has no value", name);
   if (k > AK_GRAPHS)
-    diag_node_fatal(n, "attribute '%s' has an unsupported attribute kind (%d)", name,
-                    (int)k);
+    diag_node_fatal(n, "attribute '%s' has an unsupported attribute kind (%d)", name, (int)k);
   if (!ref && ((k == AK_TENSOR && !ap->t) || (k == AK_GRAPH && !ap->g)))
     diag_node_fatal(n, "attribute '%s' is declared as a %s but holds none", name,
                     k == AK_TENSOR ? "tensor" : "graph");
 
   Attr *at = ir_attr_add(g, n, name, k);
   if (ref && !im->in_function)
-    diag_node_fatal(n, "attribute '%s' refers to '%s', an attribute of a calling function, "
-                       "but the node is not in a function", name, ref);
+    diag_node_fatal(n,
+                    "attribute '%s' refers to '%s', an attribute of a calling function, "
+                    "but the node is not in a function",
+                    name, ref);
   if (ref) {
     at->ref_attr_name = arena_strdup(im->a, ref);
     return; /* the value comes from the caller of the function */
@@ -415,8 +409,7 @@ static void import_attr(Importer *im, Graph *g, Node *n, const Onnx__AttributePr
   case AK_TENSORS:
     at->n = list_len(n, name, ap->n_tensors);
     at->tensors = arena_array(im->a, (size_t)at->n + 1, sizeof *at->tensors);
-    for (int i = 0; i < at->n; i++)
-      at->tensors[i] = import_tensor(im, n, name, ap->tensors[i]);
+    for (int i = 0; i < at->n; i++) at->tensors[i] = import_tensor(im, n, name, ap->tensors[i]);
     break;
   default: /* AK_GRAPHS */
     at->n = list_len(n, name, ap->n_graphs);
@@ -434,8 +427,7 @@ static const char *defined_as(Arena *a, const Value *v) {
   if (v->is_input) return "a graph input";
   if (v->is_init) return "an initializer";
   const Node *p = v->producer;
-  return p ? arena_printf(a, "an output of node '%s' (#%d %s)", p->name, p->index,
-                          p->op_type)
+  return p ? arena_printf(a, "an output of node '%s' (#%d %s)", p->name, p->index, p->op_type)
            : "defined earlier";
 }
 
@@ -446,8 +438,7 @@ static void import_inits(Importer *im, Graph *g, const Onnx__GraphProto *gp) {
     const Onnx__TensorProto *tp = gp->initializer[i];
     const char *name = str(tp->name);
     if (!*name) diag_fatal("%sinitializer #%zu has no name", where(g), i);
-    if (ir_lookup_local(g, name))
-      diag_fatal("%sinitializer '%s' is given twice", where(g), name);
+    if (ir_lookup_local(g, name)) diag_fatal("%sinitializer '%s' is given twice", where(g), name);
     Tensor t;
     char err[512];
     if (onnx_tensor_from_proto(im->a, tp, im->base_dir, &t, err, sizeof err))
@@ -494,22 +485,25 @@ static int is_ident(const char *s, int dotted) {
 static Node *import_node_outputs(Importer *im, Graph *g, const Onnx__NodeProto *np) {
   if (np->n_input > INT_MAX || np->n_output > INT_MAX)
     diag_fatal("%snode '%s' has too many inputs or outputs", where(g), str(np->name));
-  Node *n = ir_node_new(g, str(np->op_type), str(np->domain), str(np->name),
-                        (int)np->n_input, (int)np->n_output);
+  Node *n = ir_node_new(g, str(np->op_type), str(np->domain), str(np->name), (int)np->n_input,
+                        (int)np->n_output);
   if (!*n->op_type) diag_node_fatal(n, "the node has no op_type");
   if (!is_ident(n->op_type, 0) || !is_ident(n->domain, 1))
-    diag_node_fatal(n, "op type '%s' in domain '%s' is not a name (letters, digits and _, "
-                       "domains dot-separated)", n->op_type, n->domain);
+    diag_node_fatal(n,
+                    "op type '%s' in domain '%s' is not a name (letters, digits and _, "
+                    "domains dot-separated)",
+                    n->op_type, n->domain);
   if (!n->opset)
-    diag_node_fatal(n, "the node's domain '%s' is not imported by the model "
-                       "(opset_import)", n->domain);
+    diag_node_fatal(n,
+                    "the node's domain '%s' is not imported by the model "
+                    "(opset_import)",
+                    n->domain);
   if (np->doc_string && *np->doc_string) n->doc = arena_strdup(im->a, np->doc_string);
   for (int i = 0; i < n->nout; i++) {
     const char *name = str(np->output[i]);
     if (!*name) continue; /* an absent optional output */
     Value *prev = ir_lookup_local(g, name);
-    if (prev)
-      diag_node_fatal(n, "output '%s' is already %s", name, defined_as(im->a, prev));
+    if (prev) diag_node_fatal(n, "output '%s' is already %s", name, defined_as(im->a, prev));
     n->out[i] = ir_value_new(g, name);
     n->out[i]->producer = n;
   }
@@ -524,11 +518,12 @@ static void import_node_rest(Importer *im, Graph *g, Node *n, const Onnx__NodePr
     if (!*name) continue; /* an absent optional input */
     n->in[i] = ir_lookup(g, name);
     if (!n->in[i])
-      diag_node_fatal(n, "input '%s' is not produced by any node, graph input or "
-                         "initializer", name);
+      diag_node_fatal(n,
+                      "input '%s' is not produced by any node, graph input or "
+                      "initializer",
+                      name);
   }
-  for (size_t i = 0; i < np->n_attribute; i++)
-    import_attr(im, g, n, np->attribute[i], depth);
+  for (size_t i = 0; i < np->n_attribute; i++) import_attr(im, g, n, np->attribute[i], depth);
 }
 
 static void import_outputs(Importer *im, Graph *g, const Onnx__GraphProto *gp) {
@@ -538,11 +533,12 @@ static void import_outputs(Importer *im, Graph *g, const Onnx__GraphProto *gp) {
     if (!*name) diag_fatal("%sgraph output #%zu has no name", where(g), i);
     Value *v = ir_lookup(g, name);
     if (!v)
-      diag_fatal("%sgraph output '%s' is not produced by any node, graph input or "
-                 "initializer", where(g), name);
+      diag_fatal(
+          "%sgraph output '%s' is not produced by any node, graph input or "
+          "initializer",
+          where(g), name);
     /* a body may return a value of the enclosing graph: that one keeps its type */
-    if (!v->is_init && ir_lookup_local(g, name) == v)
-      set_type(im, g, v, vi->type, "graph output");
+    if (!v->is_init && ir_lookup_local(g, name) == v) set_type(im, g, v, vi->type, "graph output");
     ir_add_output(g, v);
   }
 }
@@ -554,8 +550,7 @@ static void import_graph(Importer *im, Graph *g, const Onnx__GraphProto *gp, int
   import_inputs(im, g, gp);
   for (size_t i = 0; i < gp->n_node; i++) import_node_outputs(im, g, gp->node[i]);
   /* g->nodes[i] is gp->node[i] until ir_toposort reorders them */
-  for (size_t i = 0; i < gp->n_node; i++)
-    import_node_rest(im, g, g->nodes[i], gp->node[i], depth);
+  for (size_t i = 0; i < gp->n_node; i++) import_node_rest(im, g, g->nodes[i], gp->node[i], depth);
   for (size_t i = 0; i < gp->n_value_info; i++) {
     Value *v = ir_lookup_local(g, str(gp->value_info[i]->name));
     if (v && !v->is_init) set_type(im, g, v, gp->value_info[i]->type, NULL);
@@ -576,14 +571,16 @@ static void import_function(Importer *im, Graph *g, const Onnx__FunctionProto *f
     ir_add_opset(body, str(o->domain), o->has_version ? o->version : 1);
   }
   if (!fp->n_opset_import)
-    for (int i = 0; i < g->nopsets; i++) ir_add_opset(body, g->opsets[i].domain, g->opsets[i].version);
+    for (int i = 0; i < g->nopsets; i++)
+      ir_add_opset(body, g->opsets[i].domain, g->opsets[i].version);
   for (size_t i = 0; i < fp->n_input; i++) {
     if (ir_lookup_local(body, str(fp->input[i])))
       diag_fatal("local function '%s' declares input '%s' twice", body->name, str(fp->input[i]));
     ir_add_input(body, ir_value_new(body, str(fp->input[i])));
   }
   for (size_t i = 0; i < fp->n_node; i++) import_node_outputs(im, body, fp->node[i]);
-  for (size_t i = 0; i < fp->n_node; i++) import_node_rest(im, body, body->nodes[i], fp->node[i], 0);
+  for (size_t i = 0; i < fp->n_node; i++)
+    import_node_rest(im, body, body->nodes[i], fp->node[i], 0);
   for (size_t i = 0; i < fp->n_output; i++) {
     Value *v = ir_lookup_local(body, str(fp->output[i]));
     if (!v)
@@ -622,8 +619,7 @@ static void import_opsets(Graph *g, const Onnx__ModelProto *m) {
    * (ai.onnx.ml models), as the ONNX checker allows; nodes check their own
    * domain. */
   if (m->n_opset_import) return;
-  if (g->ir_version >= 3)
-    diag_fatal("the model imports no operator set (opset_import is empty)");
+  if (g->ir_version >= 3) diag_fatal("the model imports no operator set (opset_import is empty)");
   ir_add_opset(g, "", 1);
 }
 
@@ -652,9 +648,7 @@ static void import_model(void *p) {
   import_graph(&job->im, g, m->graph, 0);
 }
 
-static void free_model(void *p) {
-  onnx__model_proto__free_unpacked(((ModelJob *)p)->m, NULL);
-}
+static void free_model(void *p) { onnx__model_proto__free_unpacked(((ModelJob *)p)->m, NULL); }
 
 Graph *onnx_load_bytes(Arena *a, const uint8_t *buf, size_t len, const char *path) {
   const char *shown = path ? path : "<memory>";

@@ -29,8 +29,8 @@ void onnx_save(const Graph *g, const char *path);
 /* TensorProto -> Tensor, data copied into the arena. base_dir: folder that
  * external data must lie in (NULL: external data is an error). Returns 0, or
  * -1 with a message in err. */
-int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *base_dir,
-                           Tensor *out, char *err, size_t errlen);
+int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *base_dir, Tensor *out,
+                           char *err, size_t errlen);
 /* Tensor -> TensorProto (raw_data, or string_data for strings). tp's arrays
  * live in `a` or point into t->data, so t must outlive tp. */
 void onnx_tensor_to_proto(Arena *a, const Tensor *t, Onnx__TensorProto *tp);

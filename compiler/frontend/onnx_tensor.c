@@ -21,12 +21,12 @@
 #define _XOPEN_SOURCE 700 /* realpath, fseeko, fileno */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,8 +40,7 @@
 /* a cap on one tensor, far above real weights, below what overflows size_t */
 #define MAX_TENSOR_BYTES ((uint64_t)IR_MAX_TENSOR_BYTES)
 
-static int fail(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t len, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -51,9 +50,8 @@ static int fail(char *err, size_t len, const char *fmt, ...) {
 }
 
 const char *onnx_dtype_label(int t) {
-  return t > 0 && t < DT_COUNT_ && strcmp(dtype_name((DType)t), "undefined")
-             ? dtype_name((DType)t)
-             : "unknown";
+  return t > 0 && t < DT_COUNT_ && strcmp(dtype_name((DType)t), "undefined") ? dtype_name((DType)t)
+                                                                             : "unknown";
 }
 
 const char *onnx_bytes_str(Arena *a, const ProtobufCBinaryData *b) {
@@ -69,21 +67,22 @@ char *onnx_dir_of(Arena *a, const char *path) {
 
 /* ---- where the elements are ------------------------------------------------- */
 
-typedef enum Field {
-  F_FLOAT, F_INT32, F_STRING, F_INT64, F_DOUBLE, F_UINT64, F_COUNT
-} Field;
+typedef enum Field { F_FLOAT, F_INT32, F_STRING, F_INT64, F_DOUBLE, F_UINT64, F_COUNT } Field;
 
-static const char *const field_name[F_COUNT] = {
-    "float_data", "int32_data", "string_data", "int64_data", "double_data", "uint64_data"};
+static const char *const field_name[F_COUNT] = {"float_data", "int32_data",  "string_data",
+                                                "int64_data", "double_data", "uint64_data"};
 
 /* the typed field that holds `t`, and how many entries an element takes */
 static Field field_of(DType t, int *per_elem) {
   *per_elem = t == DT_COMPLEX64 || t == DT_COMPLEX128 ? 2 : 1;
   switch (t) {
-  case DT_FLOAT: case DT_COMPLEX64: return F_FLOAT;
-  case DT_DOUBLE: case DT_COMPLEX128: return F_DOUBLE;
+  case DT_FLOAT:
+  case DT_COMPLEX64: return F_FLOAT;
+  case DT_DOUBLE:
+  case DT_COMPLEX128: return F_DOUBLE;
   case DT_INT64: return F_INT64;
-  case DT_UINT32: case DT_UINT64: return F_UINT64;
+  case DT_UINT32:
+  case DT_UINT64: return F_UINT64;
   case DT_STRING: return F_STRING;
   default: return F_INT32;
   }
@@ -102,8 +101,7 @@ static size_t field_count(const Onnx__TensorProto *tp, Field f) {
 
 /* Narrows the typed field to elements of dtype_size(t) bytes. Fields whose
  * entries already have the element's width are copied as they are. */
-static void copy_typed(const Onnx__TensorProto *tp, DType t, Field f, void *dst,
-                       size_t count) {
+static void copy_typed(const Onnx__TensorProto *tp, DType t, Field f, void *dst, size_t count) {
   size_t es = dtype_size(t);
   if (f == F_INT32 && es < 4) {
     for (size_t i = 0; i < count; i++) {
@@ -133,8 +131,11 @@ static void copy_typed(const Onnx__TensorProto *tp, DType t, Field f, void *dst,
 /* bits per element of a type packed in files; 0 for the others */
 static int packed_bits(DType t) {
   switch (t) {
-  case DT_INT4: case DT_UINT4: case DT_FLOAT4E2M1: return 4;
-  case DT_INT2: case DT_UINT2: return 2;
+  case DT_INT4:
+  case DT_UINT4:
+  case DT_FLOAT4E2M1: return 4;
+  case DT_INT2:
+  case DT_UINT2: return 2;
   default: return 0;
   }
 }
@@ -215,11 +216,12 @@ static char *resolve_inside(const char *dir, const char *file, const char **why)
 /* *dst is allocated once the file is known to hold the bytes: a small model
  * must not make mlc allocate what its shape claims before that is checked */
 static int read_external(Arena *a, const Onnx__TensorProto *tp, const char *base_dir,
-                         const char *name, void **dst, uint64_t nbytes, char *err,
-                         size_t errlen) {
+                         const char *name, void **dst, uint64_t nbytes, char *err, size_t errlen) {
   if (!base_dir)
-    return fail(err, errlen, "tensor '%s' refers to external data, which is not "
-                             "allowed here", name);
+    return fail(err, errlen,
+                "tensor '%s' refers to external data, which is not "
+                "allowed here",
+                name);
   const char *loc = NULL;
   uint64_t offset = 0, length = 0;
   int has_length = 0;
@@ -230,16 +232,22 @@ static int read_external(Arena *a, const Onnx__TensorProto *tp, const char *base
     if (!strcmp(k, "location"))
       loc = v;
     else if (num && parse_u64(v, num))
-      return fail(err, errlen, "tensor '%s': external data %s '%s' is not a "
-                               "non-negative integer", name, k, v);
+      return fail(err, errlen,
+                  "tensor '%s': external data %s '%s' is not a "
+                  "non-negative integer",
+                  name, k, v);
     has_length |= num == &length;
   }
   if (!loc || !*loc)
-    return fail(err, errlen, "tensor '%s' refers to external data but gives no "
-                             "location", name);
+    return fail(err, errlen,
+                "tensor '%s' refers to external data but gives no "
+                "location",
+                name);
   if (!path_is_confined(loc))
-    return fail(err, errlen, "tensor '%s': external data location '%s' must be a "
-                             "relative path inside the model's folder", name, loc);
+    return fail(err, errlen,
+                "tensor '%s': external data location '%s' must be a "
+                "relative path inside the model's folder",
+                name, loc);
   const char *path = arena_printf(a, "%s/%s", base_dir, loc);
   const char *why = NULL;
   char *real = resolve_inside(base_dir, path, &why);
@@ -251,8 +259,7 @@ static int read_external(Arena *a, const Onnx__TensorProto *tp, const char *base
   free(real);
   struct stat st;
   if (!why && !f) why = strerror(errno);
-  if (!why && (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)))
-    why = "it is not a regular file";
+  if (!why && (fstat(fileno(f), &st) || !S_ISREG(st.st_mode))) why = "it is not a regular file";
   uint64_t size = why ? 0 : (uint64_t)st.st_size;
   if (!why && offset > size)
     why = "the offset lies past its end";
@@ -265,19 +272,20 @@ static int read_external(Arena *a, const Onnx__TensorProto *tp, const char *base
     why = "reading it failed";
   if (f) fclose(f);
   if (why)
-    return fail(err, errlen, "tensor '%s': external data file '%s' (offset %" PRIu64
-                             ", %" PRIu64 " bytes needed): %s",
+    return fail(err, errlen,
+                "tensor '%s': external data file '%s' (offset %" PRIu64 ", %" PRIu64
+                " bytes needed): %s",
                 name, path, offset, nbytes, why);
   return 0;
 }
 
 /* ---- TensorProto -> Tensor --------------------------------------------------- */
 
-static int read_strings(Arena *a, const Onnx__TensorProto *tp, const char *name,
-                        uint64_t numel, Tensor *out, char *err, size_t errlen) {
+static int read_strings(Arena *a, const Onnx__TensorProto *tp, const char *name, uint64_t numel,
+                        Tensor *out, char *err, size_t errlen) {
   if (tp->n_string_data != numel)
-    return fail(err, errlen, "tensor '%s' holds %zu strings but its shape needs %" PRIu64,
-                name, tp->n_string_data, numel);
+    return fail(err, errlen, "tensor '%s' holds %zu strings but its shape needs %" PRIu64, name,
+                tp->n_string_data, numel);
   const char **s = arena_array(a, numel ? numel : 1, sizeof *s);
   for (size_t i = 0; i < numel; i++) s[i] = onnx_bytes_str(a, &tp->string_data[i]);
   out->data = s;
@@ -285,46 +293,48 @@ static int read_strings(Arena *a, const Onnx__TensorProto *tp, const char *name,
   return 0;
 }
 
-int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *base_dir,
-                           Tensor *out, char *err, size_t errlen) {
+int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *base_dir, Tensor *out,
+                           char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   const char *name = tp->name ? tp->name : "";
   out->name = arena_strdup(a, name);
   if (tp->n_dims > IR_MAX_RANK)
-    return fail(err, errlen, "tensor '%s' has rank %zu; mlc supports up to %d", name,
-                tp->n_dims, IR_MAX_RANK);
+    return fail(err, errlen, "tensor '%s' has rank %zu; mlc supports up to %d", name, tp->n_dims,
+                IR_MAX_RANK);
   DType t = tp->has_data_type ? (DType)tp->data_type : DT_UNDEF;
   size_t es = t == DT_STRING ? sizeof(const char *) : dtype_size(t);
-  if (t == DT_UNDEF)
-    return fail(err, errlen, "tensor '%s' has no data type", name);
+  if (t == DT_UNDEF) return fail(err, errlen, "tensor '%s' has no data type", name);
   if (!es)
-    return fail(err, errlen, "tensor '%s' has data type %s (%d), which mlc does not "
-                             "support", name, onnx_dtype_label(t), (int)t);
+    return fail(err, errlen,
+                "tensor '%s' has data type %s (%d), which mlc does not "
+                "support",
+                name, onnx_dtype_label(t), (int)t);
   uint64_t numel = 1;
   for (size_t i = 0; i < tp->n_dims; i++) {
     int64_t d = tp->dims[i];
-    if (d < 0)
-      return fail(err, errlen, "tensor '%s' has negative dimension %" PRId64, name, d);
+    if (d < 0) return fail(err, errlen, "tensor '%s' has negative dimension %" PRId64, name, d);
     if (d && numel > MAX_TENSOR_BYTES / es / (uint64_t)d)
-      return fail(err, errlen, "tensor '%s' is larger than mlc's limit of %" PRIu64
-                               " bytes", name, MAX_TENSOR_BYTES);
+      return fail(err, errlen, "tensor '%s' is larger than mlc's limit of %" PRIu64 " bytes", name,
+                  MAX_TENSOR_BYTES);
     numel *= (uint64_t)d;
     out->dims[i] = d;
   }
   out->rank = (int)tp->n_dims;
   out->dtype = t;
   if (tp->segment)
-    return fail(err, errlen, "tensor '%s' is a segment of a larger tensor, which mlc "
-                             "does not support", name);
+    return fail(err, errlen,
+                "tensor '%s' is a segment of a larger tensor, which mlc "
+                "does not support",
+                name);
 
   size_t ntyped = 0;
   for (int f = 0; f < F_COUNT; f++) ntyped += field_count(tp, (Field)f);
-  int external = tp->has_data_location &&
-                 tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  int external =
+      tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
   int raw = tp->has_raw_data && (tp->raw_data.len || (!ntyped && !external));
   if (raw + external + (ntyped > 0) > 1)
-    return fail(err, errlen, "tensor '%s' has its data in more than one place:%s%s%s",
-                name, raw ? " raw_data" : "", ntyped ? " typed fields" : "",
+    return fail(err, errlen, "tensor '%s' has its data in more than one place:%s%s%s", name,
+                raw ? " raw_data" : "", ntyped ? " typed fields" : "",
                 external ? " external file" : "");
   if (t == DT_STRING && (raw || external))
     return fail(err, errlen, "tensor '%s' of strings must keep them in string_data", name);
@@ -346,8 +356,10 @@ int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *ba
   }
   if (raw) {
     if (tp->raw_data.len != stored)
-      return fail(err, errlen, "tensor '%s' has %zu bytes of raw_data but its shape "
-                               "and type need %" PRIu64, name, tp->raw_data.len, stored);
+      return fail(err, errlen,
+                  "tensor '%s' has %zu bytes of raw_data but its shape "
+                  "and type need %" PRIu64,
+                  name, tp->raw_data.len, stored);
     out->data = arena_alloc(a, nbytes ? (size_t)nbytes : 1);
     if (packed_bits(t))
       unpack(t, tp->raw_data.data, out->data, numel);
@@ -359,22 +371,24 @@ int onnx_tensor_from_proto(Arena *a, const Onnx__TensorProto *tp, const char *ba
   Field f = field_of(t, &per);
   for (int o = 0; o < F_COUNT; o++)
     if (o != (int)f && field_count(tp, (Field)o))
-      return fail(err, errlen, "tensor '%s' of type %s has data in %s, which does not "
-                               "hold that type", name, dtype_name(t), field_name[o]);
+      return fail(err, errlen,
+                  "tensor '%s' of type %s has data in %s, which does not "
+                  "hold that type",
+                  name, dtype_name(t), field_name[o]);
   size_t have = field_count(tp, f);
   if (packed_bits(t)) {
     if (have != numel && have != stored)
       return fail(err, errlen,
                   "tensor '%s' has %zu entries in int32_data but its shape needs %" PRIu64
-                  " (packed) or %" PRIu64 " (one element each)", name, have, stored, numel);
+                  " (packed) or %" PRIu64 " (one element each)",
+                  name, have, stored, numel);
     out->data = arena_alloc(a, nbytes ? (size_t)nbytes : 1);
     unpack_int32(tp, t, out->data, numel);
     return 0;
   }
   if (have != numel * (uint64_t)per)
-    return fail(err, errlen,
-                "tensor '%s' has %zu entries in %s but its shape needs %" PRIu64,
-                name, have, field_name[f], numel * (uint64_t)per);
+    return fail(err, errlen, "tensor '%s' has %zu entries in %s but its shape needs %" PRIu64, name,
+                have, field_name[f], numel * (uint64_t)per);
   out->data = arena_alloc(a, nbytes ? (size_t)nbytes : 1);
   copy_typed(tp, t, f, out->data, have);
   return 0;

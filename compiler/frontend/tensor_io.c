@@ -68,10 +68,13 @@ void io_check_dest(const char *path) {
   struct stat st;
   if (lstat(path, &st)) return; /* not there yet */
   if (!S_ISREG(st.st_mode))
-    diag_fatal("cannot write '%s': it exists and is %s; mlc writes only regular files (give "
-               "another -o)", path,
-               S_ISLNK(st.st_mode) ? "a symbolic link" : S_ISDIR(st.st_mode) ? "a folder"
-               : "not a regular file");
+    diag_fatal(
+        "cannot write '%s': it exists and is %s; mlc writes only regular files (give "
+        "another -o)",
+        path,
+        S_ISLNK(st.st_mode)   ? "a symbolic link"
+        : S_ISDIR(st.st_mode) ? "a folder"
+                              : "not a regular file");
 }
 
 void io_write_file(const char *path, const void *buf, size_t len) {
@@ -117,9 +120,9 @@ static const struct {
   const char *code;
   DType t;
 } npy_types[] = {
-    {"f4", DT_FLOAT},   {"f8", DT_DOUBLE}, {"i1", DT_INT8},   {"i2", DT_INT16},
-    {"i4", DT_INT32},   {"i8", DT_INT64},  {"u1", DT_UINT8},  {"u2", DT_UINT16},
-    {"u4", DT_UINT32},  {"u8", DT_UINT64}, {"b1", DT_BOOL},   {"f2", DT_FLOAT16},
+    {"f4", DT_FLOAT},     {"f8", DT_DOUBLE},      {"i1", DT_INT8},  {"i2", DT_INT16},
+    {"i4", DT_INT32},     {"i8", DT_INT64},       {"u1", DT_UINT8}, {"u2", DT_UINT16},
+    {"u4", DT_UINT32},    {"u8", DT_UINT64},      {"b1", DT_BOOL},  {"f2", DT_FLOAT16},
     {"c8", DT_COMPLEX64}, {"c16", DT_COMPLEX128},
 };
 
@@ -215,8 +218,7 @@ static const char *npy_header(const char *h, size_t n, Tensor *t) {
     if (!strcmp(descr + 1, npy_types[i].code)) {
       t->dtype = npy_types[i].t;
       size_t es = dtype_size(t->dtype);
-      if (descr[0] == '>' && es > 1)
-        return "it is big-endian; mlc reads little-endian only";
+      if (descr[0] == '>' && es > 1) return "it is big-endian; mlc reads little-endian only";
       if (descr[0] != '<' && descr[0] != '|' && !(descr[0] == '>' && es == 1))
         return "its descr has an unknown byte order";
       return NULL;
@@ -224,8 +226,7 @@ static const char *npy_header(const char *h, size_t n, Tensor *t) {
   return "its dtype is not one mlc reads (bool, int8-64, uint8-64, float16/32/64, complex)";
 }
 
-static void npy_load(Arena *a, const char *path, const unsigned char *buf, size_t len,
-                     Tensor *t) {
+static void npy_load(Arena *a, const char *path, const unsigned char *buf, size_t len, Tensor *t) {
   if (len < 10 || buf[6] < 1 || buf[6] > 3)
     diag_fatal("'%s': not a .npy file mlc reads (format version 1-3)", path);
   size_t hl = buf[8] | (size_t)buf[9] << 8, off = 10;
@@ -250,11 +251,12 @@ static void npy_load(Arena *a, const char *path, const unsigned char *buf, size_
       nbytes *= d;
   }
   if (zero) nbytes = 0;
-  if (overflow && !zero)
-    diag_fatal("'%s': the .npy file's shape is too large", path);
+  if (overflow && !zero) diag_fatal("'%s': the .npy file's shape is too large", path);
   if (nbytes != len - off)
-    diag_fatal("'%s': the .npy file holds %zu bytes of data but its shape and dtype "
-               "need %" PRIu64, path, len - off, nbytes);
+    diag_fatal(
+        "'%s': the .npy file holds %zu bytes of data but its shape and dtype "
+        "need %" PRIu64,
+        path, len - off, nbytes);
   t->nbytes = (size_t)nbytes;
   t->data = arena_alloc(a, t->nbytes ? t->nbytes : 1);
   if (t->nbytes) memcpy(t->data, buf + off, t->nbytes);
@@ -263,8 +265,10 @@ static void npy_load(Arena *a, const char *path, const unsigned char *buf, size_
 /* the type a tensor is written as: the sub-byte integers widened */
 static DType npy_save_type(DType t) {
   switch (t) {
-  case DT_INT4: case DT_INT2: return DT_INT8;
-  case DT_UINT4: case DT_UINT2: return DT_UINT8;
+  case DT_INT4:
+  case DT_INT2: return DT_INT8;
+  case DT_UINT4:
+  case DT_UINT2: return DT_UINT8;
   default: return t;
   }
 }
@@ -281,11 +285,12 @@ static void npy_save(Arena *scratch, const Tensor *t, const char *path) {
   size_t sl = 1;
   for (int i = 0; i < t->rank; i++)
     sl += (size_t)snprintf(shape + sl, sizeof shape - sl, "%" PRId64 "%s", t->dims[i],
-                           t->rank == 1 ? "," : i + 1 < t->rank ? ", " : "");
+                           t->rank == 1      ? ","
+                           : i + 1 < t->rank ? ", "
+                                             : "");
   snprintf(shape + sl, sizeof shape - sl, ")");
-  char *dict =
-      arena_printf(scratch, "{'descr': '%c%s', 'fortran_order': False, 'shape': %s, }",
-                   dtype_size(t->dtype) == 1 ? '|' : '<', code, shape);
+  char *dict = arena_printf(scratch, "{'descr': '%c%s', 'fortran_order': False, 'shape': %s, }",
+                            dtype_size(t->dtype) == 1 ? '|' : '<', code, shape);
   size_t dl = strlen(dict), hl = (dl + 1 + 10 + 63) / 64 * 64 - 10;
   size_t numel = 1;
   for (int i = 0; i < t->rank; i++) numel *= (size_t)t->dims[i];
@@ -316,34 +321,36 @@ typedef struct ProtoJob {
 static void proto_to_tensor(void *p) {
   ProtoJob *job = p;
   if (job->tp->segment || job->tp->base.n_unknown_fields)
-    diag_fatal("'%s' holds no tensor (a sequence, map or optional value?); mlc "
-               "supports only tensors", job->path);
+    diag_fatal(
+        "'%s' holds no tensor (a sequence, map or optional value?); mlc "
+        "supports only tensors",
+        job->path);
   char err[512];
   if (!onnx_tensor_from_proto(job->a, job->tp, NULL, job->t, err, sizeof err)) return;
   /* A sequence, map or optional unpacks as a tensor whose name bytes became
    * its dims, without a name of its own and often without data: that is what
    * fails. Say so, since the message about the tensor would puzzle. */
   const Onnx__TensorProto *tp = job->tp;
-  int data = tp->has_raw_data || tp->n_external_data || tp->n_float_data ||
-             tp->n_int32_data || tp->n_string_data || tp->n_int64_data ||
-             tp->n_double_data || tp->n_uint64_data;
+  int data = tp->has_raw_data || tp->n_external_data || tp->n_float_data || tp->n_int32_data ||
+             tp->n_string_data || tp->n_int64_data || tp->n_double_data || tp->n_uint64_data;
   if (!data || !tp->name || !*tp->name)
-    diag_fatal("'%s' holds no tensor mlc can read (%s); sequence, map and optional "
-               "values are not supported", job->path, err);
+    diag_fatal(
+        "'%s' holds no tensor mlc can read (%s); sequence, map and optional "
+        "values are not supported",
+        job->path, err);
   diag_fatal("'%s': %s", job->path, err);
 }
 
-static void free_proto(void *p) {
-  onnx__tensor_proto__free_unpacked(((ProtoJob *)p)->tp, NULL);
-}
+static void free_proto(void *p) { onnx__tensor_proto__free_unpacked(((ProtoJob *)p)->tp, NULL); }
 
-static void pb_load(Arena *a, const char *path, const unsigned char *buf, size_t len,
-                    Tensor *t) {
+static void pb_load(Arena *a, const char *path, const unsigned char *buf, size_t len, Tensor *t) {
   ProtoJob job = {.a = a, .path = path, .t = t};
   job.tp = onnx__tensor_proto__unpack(NULL, len, buf);
   if (!job.tp)
-    diag_fatal("'%s' is neither a .npy file nor an ONNX TensorProto (protobuf parse "
-               "failed; sequence, map and optional values are not supported)", path);
+    diag_fatal(
+        "'%s' is neither a .npy file nor an ONNX TensorProto (protobuf parse "
+        "failed; sequence, map and optional values are not supported)",
+        path);
   io_guarded(proto_to_tensor, free_proto, &job);
   free_proto(&job);
 }
@@ -374,8 +381,8 @@ typedef struct Field {
 } Field;
 
 /* the next field of message p[*i..len); 0 at its end */
-static int next_field(const char *path, const char *msg, const uint8_t *p, size_t len,
-                      size_t *i, Field *f) {
+static int next_field(const char *path, const char *msg, const uint8_t *p, size_t len, size_t *i,
+                      Field *f) {
   if (*i >= len) return 0;
   uint64_t tag = 0, n;
   int ok = io_read_varint(p, len, i, &tag);
@@ -383,7 +390,8 @@ static int next_field(const char *path, const char *msg, const uint8_t *p, size_
   f->p = NULL;
   switch (ok ? tag & 7 : 7) {
   case 0: ok = io_read_varint(p, len, i, &n); break;
-  case 1: case 5: {
+  case 1:
+  case 5: {
     size_t w = (tag & 7) == 1 ? 8 : 4;
     ok = len - *i >= w;
     *i += ok ? w : 0;
@@ -406,8 +414,10 @@ static int next_field(const char *path, const char *msg, const uint8_t *p, size_
 static void refuse_kind(const char *path, const Field *f) {
   if (f->p && f->num >= F_SPARSE && f->num <= F_OPTIONAL)
     diag_fatal("'%s' holds %s; mlc reads sequences and optionals of tensors only", path,
-               f->num == F_SPARSE ? "a sparse tensor" : f->num == F_SEQUENCE ? "a sequence"
-               : f->num == F_MAP ? "a map" : "an optional");
+               f->num == F_SPARSE     ? "a sparse tensor"
+               : f->num == F_SEQUENCE ? "a sequence"
+               : f->num == F_MAP      ? "a map"
+                                      : "an optional");
 }
 
 static void seq_parse(Arena *a, const char *path, const uint8_t *p, size_t len, DataValue *d) {

@@ -62,8 +62,7 @@ int lex_is(const Lexer *L, char punct);         /* lookahead is this punct */
 int lex_word(const Lexer *L, const char *word); /* lookahead is this ident */
 int lex_is_special_float(const Tok *t);         /* ident inf, infinity or nan */
 /* "LINE:COL: MSG, found 'TOKEN'" at the lookahead */
-noreturn void lex_error(const Lexer *L, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+noreturn void lex_error(const Lexer *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* the lookahead's value; each checks the kind, reports, then advances */
 const char *lex_take_name(Lexer *L, const char *what); /* ident or string */
 const char *lex_take_string(Lexer *L, const char *what);

@@ -96,8 +96,7 @@ static void lex_number(Lexer *L) {
     const char *w = s;
     while (s < e && is_ident_char(*s)) s++;
     t->len = (size_t)(s - L->cur);
-    if (!special_float_word(w, (size_t)(s - w)))
-      lex_error(L, "expected a number after '-'");
+    if (!special_float_word(w, (size_t)(s - w))) lex_error(L, "expected a number after '-'");
     t->kind = TK_FLOAT;
     L->cur = s;
     return;
@@ -188,9 +187,7 @@ void lex_next(Lexer *L) {
   }
 }
 
-int lex_is(const Lexer *L, char punct) {
-  return L->tok.kind == TK_PUNCT && L->tok.c == punct;
-}
+int lex_is(const Lexer *L, char punct) { return L->tok.kind == TK_PUNCT && L->tok.c == punct; }
 
 int lex_word(const Lexer *L, const char *word) {
   size_t n = strlen(word);

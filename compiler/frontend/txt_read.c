@@ -67,9 +67,8 @@ typedef struct Reader {
 } Reader;
 
 /* growable arena arrays: `n` elements in use, `cap` allocated */
-#define PUSH(R, arr, n, cap)                                                   \
-  ((arr) = arena_grow((R)->a, (arr), &(cap), (size_t)(n) + 1, sizeof *(arr)), \
-   &(arr)[(n)++])
+#define PUSH(R, arr, n, cap) \
+  ((arr) = arena_grow((R)->a, (arr), &(cap), (size_t)(n) + 1, sizeof *(arr)), &(arr)[(n)++])
 
 static noreturn void err_at(int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -112,10 +111,8 @@ static int is_foreign_dtype(const Lexer *L) {
 }
 
 static int at_type(const Reader *R) {
-  return tok_dtype(&R->L.tok) != DT_UNDEF || is_foreign_dtype(&R->L) ||
-         lex_word(&R->L, "seq") ||
-         lex_word(&R->L, "map") || lex_word(&R->L, "optional") ||
-         lex_word(&R->L, "sparse_tensor");
+  return tok_dtype(&R->L.tok) != DT_UNDEF || is_foreign_dtype(&R->L) || lex_word(&R->L, "seq") ||
+         lex_word(&R->L, "map") || lex_word(&R->L, "optional") || lex_word(&R->L, "sparse_tensor");
 }
 
 static void parse_shape(Reader *R, Type *ty) {
@@ -126,8 +123,7 @@ static void parse_shape(Reader *R, Type *ty) {
     return;
   }
   do {
-    if (ty->rank == IR_MAX_RANK)
-      lex_error(&R->L, "more than %d dimensions", IR_MAX_RANK);
+    if (ty->rank == IR_MAX_RANK) lex_error(&R->L, "more than %d dimensions", IR_MAX_RANK);
     int k = ty->rank++;
     ty->dims[k] = -1;
     ty->dim_param[k] = NULL;
@@ -200,10 +196,11 @@ static void require_tensor_type(const Decl *d, const char *what) {
   if (d->ty.kind == TY_OTHER)
     err_at(d->n.line, d->n.col,
            "%s '%s' has a seq, map, optional or sparse_tensor type, which mlc "
-           "does not support", what, d->n.name);
+           "does not support",
+           what, d->n.name);
   if (d->ty.kind == TY_TENSOR && !storable(d->ty.dtype))
-    err_at(d->n.line, d->n.col, "%s '%s' has element type %s, which mlc does not support",
-           what, d->n.name, dtype_name(d->ty.dtype));
+    err_at(d->n.line, d->n.col, "%s '%s' has element type %s, which mlc does not support", what,
+           d->n.name, dtype_name(d->ty.dtype));
 }
 
 /* ---- tensor data ------------------------------------------------------------------ */
@@ -215,15 +212,22 @@ static void int_range(DType t, int64_t *lo, int64_t *hi) {
   switch (t) {
   case DT_INT8: *lo = INT8_MIN, *hi = INT8_MAX; break;
   case DT_INT4: *lo = -8, *hi = 7; break;
-  case DT_UINT4: case DT_FLOAT4E2M1: *lo = 0, *hi = 15; break;
+  case DT_UINT4:
+  case DT_FLOAT4E2M1: *lo = 0, *hi = 15; break;
   case DT_INT2: *lo = -2, *hi = 1; break;
   case DT_UINT2: *lo = 0, *hi = 3; break;
   case DT_INT16: *lo = INT16_MIN, *hi = INT16_MAX; break;
   case DT_INT32: *lo = INT32_MIN, *hi = INT32_MAX; break;
   case DT_BOOL: *lo = 0, *hi = 1; break;
-  case DT_UINT8: case DT_FLOAT8E4M3FN: case DT_FLOAT8E4M3FNUZ:
-  case DT_FLOAT8E5M2: case DT_FLOAT8E5M2FNUZ: case DT_FLOAT8E8M0: *lo = 0, *hi = UINT8_MAX; break;
-  case DT_UINT16: case DT_FLOAT16: case DT_BFLOAT16: *lo = 0, *hi = UINT16_MAX; break;
+  case DT_UINT8:
+  case DT_FLOAT8E4M3FN:
+  case DT_FLOAT8E4M3FNUZ:
+  case DT_FLOAT8E5M2:
+  case DT_FLOAT8E5M2FNUZ:
+  case DT_FLOAT8E8M0: *lo = 0, *hi = UINT8_MAX; break;
+  case DT_UINT16:
+  case DT_FLOAT16:
+  case DT_BFLOAT16: *lo = 0, *hi = UINT16_MAX; break;
   default: *lo = INT64_MIN, *hi = INT64_MAX; break;
   }
 }
@@ -255,7 +259,12 @@ static void parse_element(Reader *R, DType dt, unsigned char *dst, size_t esz) {
     uint8_t u8 = (uint8_t)v;
     uint16_t u16 = (uint16_t)v;
     uint32_t u32 = (uint32_t)v;
-    memcpy(dst, esz == 1 ? (void *)&u8 : esz == 2 ? (void *)&u16 : esz == 4 ? (void *)&u32 : (void *)&v, esz);
+    memcpy(dst,
+           esz == 1   ? (void *)&u8
+           : esz == 2 ? (void *)&u16
+           : esz == 4 ? (void *)&u32
+                      : (void *)&v,
+           esz);
   }
 }
 
@@ -267,8 +276,7 @@ static void parse_tensor_data(Reader *R, const Type *ty, int line, int col, Tens
     err_at(line, col, "a tensor needs an element type and a shape, as in float[2,3]");
   int64_t numel = 1;
   for (int i = 0; i < ty->rank; i++) {
-    if (ty->dim_param[i] || ty->dims[i] < 0)
-      err_at(line, col, "a tensor needs numeric dimensions");
+    if (ty->dim_param[i] || ty->dims[i] < 0) err_at(line, col, "a tensor needs numeric dimensions");
     if (ty->dims[i] && numel > INT64_MAX / ty->dims[i])
       err_at(line, col, "the tensor has too many elements");
     numel *= ty->dims[i];
@@ -280,8 +288,9 @@ static void parse_tensor_data(Reader *R, const Type *ty, int line, int col, Tens
     err_at(line, col, "tensors of element type %s are not supported", dtype_name(dt));
   if (lex_is(L, '[')) lex_error(L, "external data is not supported in the text form");
   if (lex_is(L, '.'))
-    err_at(L->tok.line, L->tok.col, "elided values ('...', as onnx.printer writes tensors of the 4- and 2-bit "
-                 "types) are not supported by mlc: write the values, one per element");
+    err_at(L->tok.line, L->tok.col,
+           "elided values ('...', as onnx.printer writes tensors of the 4- and 2-bit "
+           "types) are not supported by mlc: write the values, one per element");
   lex_expect(L, '{', "before the values of the tensor");
   /* each value takes at least one character: a bound before allocating */
   int64_t nvals = numel * per;
@@ -312,13 +321,19 @@ static const struct {
   const char *name;
   AttrKind kind, elem;
 } attr_kinds[] = {
-    {"float", AK_FLOAT, AK_UNDEF},     {"int", AK_INT, AK_UNDEF},
-    {"string", AK_STRING, AK_UNDEF},   {"tensor", AK_TENSOR, AK_UNDEF},
-    {"graph", AK_GRAPH, AK_UNDEF},     {"sparse_tensor", AK_SPARSE_TENSOR, AK_UNDEF},
+    {"float", AK_FLOAT, AK_UNDEF},
+    {"int", AK_INT, AK_UNDEF},
+    {"string", AK_STRING, AK_UNDEF},
+    {"tensor", AK_TENSOR, AK_UNDEF},
+    {"graph", AK_GRAPH, AK_UNDEF},
+    {"sparse_tensor", AK_SPARSE_TENSOR, AK_UNDEF},
     {"type_proto", AK_TYPE_PROTO, AK_UNDEF},
-    {"floats", AK_FLOATS, AK_FLOAT},   {"ints", AK_INTS, AK_INT},
-    {"strings", AK_STRINGS, AK_STRING}, {"tensors", AK_TENSORS, AK_TENSOR},
-    {"graphs", AK_GRAPHS, AK_GRAPH},   {"sparse_tensors", AK_SPARSE_TENSORS, AK_SPARSE_TENSOR},
+    {"floats", AK_FLOATS, AK_FLOAT},
+    {"ints", AK_INTS, AK_INT},
+    {"strings", AK_STRINGS, AK_STRING},
+    {"tensors", AK_TENSORS, AK_TENSOR},
+    {"graphs", AK_GRAPHS, AK_GRAPH},
+    {"sparse_tensors", AK_SPARSE_TENSORS, AK_SPARSE_TENSOR},
     {"type_protos", AK_TYPE_PROTOS, AK_TYPE_PROTO},
 };
 enum { NKINDS = sizeof attr_kinds / sizeof *attr_kinds };
@@ -357,8 +372,7 @@ static void parse_value(Reader *R, Graph *g, AVal *v) {
   } else if (at_type(R)) {
     Type ty;
     parse_type(R, &ty, 0);
-    if (!lex_is(L, '{') && !lex_is(L, '=') && L->tok.kind != TK_IDENT &&
-        L->tok.kind != TK_STRING)
+    if (!lex_is(L, '{') && !lex_is(L, '=') && L->tok.kind != TK_IDENT && L->tok.kind != TK_STRING)
       err_at(start.line, start.col, "type_proto attributes are not supported");
     v->kind = AK_TENSOR;
     v->t = arena_alloc(R->a, sizeof *v->t);
@@ -373,8 +387,10 @@ static void parse_value(Reader *R, Graph *g, AVal *v) {
   } else if (L->tok.kind == TK_IDENT) {
     const char *name = lex_take_name(L, "a graph name");
     if (!lex_is(L, '('))
-      err_at(start.line, start.col, "'%s' is not an attribute value (a number, string, "
-             "tensor or graph)", name);
+      err_at(start.line, start.col,
+             "'%s' is not an attribute value (a number, string, "
+             "tensor or graph)",
+             name);
     v->kind = AK_GRAPH;
     v->g = parse_subgraph(R, g, name);
   } else if (L->tok.kind == TK_STRING) {
@@ -404,8 +420,8 @@ static void check_kind(AVal *v, AttrKind want, const Tok *at) {
     if (v->i) v->f = (float)v->i;
     return;
   }
-  err_at(at->line, at->col, "the attribute is declared %s but the value is a %s",
-         kind_name(want), kind_name(v->kind));
+  err_at(at->line, at->col, "the attribute is declared %s but the value is a %s", kind_name(want),
+         kind_name(v->kind));
 }
 
 static void add_list_value(Reader *R, Attr *a, const AVal *v, size_t *cap) {
@@ -524,8 +540,9 @@ static Value *define(Graph *g, const Name *n) {
   Value *old = ir_lookup_local(g, n->name);
   if (old)
     err_at(n->line, n->col, "'%s' is defined twice (it is already %s)", n->name,
-           old->is_input ? "a graph input" : old->is_init ? "an initializer"
-                                                          : "a node output");
+           old->is_input  ? "a graph input"
+           : old->is_init ? "an initializer"
+                          : "a node output");
   return ir_value_new(g, n->name);
 }
 
@@ -554,8 +571,10 @@ static void parse_node(Reader *R, Graph *g) {
 
   Node *n = ir_node_new(g, op, domain, nm.name, ins.n, outs.n);
   if (!n->opset && !R->in_function)
-    diag_node_fatal(n, "%d:%d: the node's domain '%s' is not imported by the model "
-                    "(opset_import)", nm.line, nm.col, domain);
+    diag_node_fatal(n,
+                    "%d:%d: the node's domain '%s' is not imported by the model "
+                    "(opset_import)",
+                    nm.line, nm.col, domain);
   for (int i = 0; i < outs.n; i++) {
     if (!*outs.v[i].name) continue;
     n->out[i] = define(g, &outs.v[i]);
@@ -669,8 +688,7 @@ static void parse_graph_body(Reader *R, Graph *g) {
 }
 
 static Graph *parse_subgraph(Reader *R, Graph *parent, const char *name) {
-  if (R->depth >= MAX_DEPTH)
-    lex_error(&R->L, "subgraphs nested deeper than %d levels", MAX_DEPTH);
+  if (R->depth >= MAX_DEPTH) lex_error(&R->L, "subgraphs nested deeper than %d levels", MAX_DEPTH);
   Graph *g = ir_graph_new(R->a, parent);
   g->name = name;
   R->depth++;
@@ -799,8 +817,9 @@ Graph *txt_parse(Arena *a, const char *text, size_t len, const char *path) {
   g->file = path ? arena_strdup(a, path) : NULL;
   if (lex_accept(&R.L, '<')) parse_fields(&R, g, 1);
   if (!g->nopsets)
-    diag_fatal("the model imports no operator set: begin it with "
-               "<ir_version: 8, opset_import: [\"\" : 18]>");
+    diag_fatal(
+        "the model imports no operator set: begin it with "
+        "<ir_version: 8, opset_import: [\"\" : 18]>");
   g->name = take_name(&R, "the graph name").name;
   parse_graph_body(&R, g);
   while (R.L.tok.kind != TK_EOF) parse_function(&R, g);
@@ -809,8 +828,10 @@ Graph *txt_parse(Arena *a, const char *text, size_t len, const char *path) {
     const Pending *p = &R.pend[i];
     Value *v = ir_lookup(p->g, p->at.name);
     if (!v)
-      diag_node_fatal(p->n, "%d:%d: input '%s' is not produced by any node, graph input "
-                      "or initializer", p->at.line, p->at.col, p->at.name);
+      diag_node_fatal(p->n,
+                      "%d:%d: input '%s' is not produced by any node, graph input "
+                      "or initializer",
+                      p->at.line, p->at.col, p->at.name);
     p->n->in[p->slot] = v;
   }
   for (size_t i = 0; i < R.ngraphs; i++) ir_toposort(R.graphs[i]);

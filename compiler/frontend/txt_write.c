@@ -62,9 +62,9 @@ static void w_quoted(Writer *W, const char *s) {
 
 /* words that the grammar reads as a type or a number where a name may be */
 static int is_reserved(const char *s) {
-  static const char *const words[] = {"seq", "map", "optional", "sparse_tensor", "inf",
-                                      "infinity", "nan", "float8e8m0", "uint2", "int2",
-                                      "float6e2m3", "float6e3m2"};
+  static const char *const words[] = {"seq",   "map",      "optional",   "sparse_tensor",
+                                      "inf",   "infinity", "nan",        "float8e8m0",
+                                      "uint2", "int2",     "float6e2m3", "float6e3m2"};
   for (size_t i = 0; i < sizeof words / sizeof *words; i++)
     if (!strcasecmp(s, words[i])) return 1;
   return dtype_from_name(s) != DT_UNDEF;
@@ -235,27 +235,29 @@ static void w_decl(Writer *W, const Value *v) {
 static void w_element(Writer *W, DType dt, const void *data, int64_t i) {
   const unsigned char *p = data;
   switch (dt) {
-  case DT_FLOAT: case DT_COMPLEX64: {
+  case DT_FLOAT:
+  case DT_COMPLEX64: {
     float f;
     memcpy(&f, p + 4 * i, 4);
     w_real(W, f, 1);
     break;
   }
-  case DT_DOUBLE: case DT_COMPLEX128: {
+  case DT_DOUBLE:
+  case DT_COMPLEX128: {
     double d;
     memcpy(&d, p + 8 * i, 8);
     w_real(W, d, 0);
     break;
   }
-  case DT_INT8: case DT_INT4: case DT_INT2:
-    fprintf(W->f, "%d", (int)((const int8_t *)data)[i]);
-    break;
+  case DT_INT8:
+  case DT_INT4:
+  case DT_INT2: fprintf(W->f, "%d", (int)((const int8_t *)data)[i]); break;
   case DT_INT16: fprintf(W->f, "%d", (int)((const int16_t *)data)[i]); break;
   case DT_INT32: fprintf(W->f, "%" PRId32, ((const int32_t *)data)[i]); break;
   case DT_INT64: fprintf(W->f, "%" PRId64, ((const int64_t *)data)[i]); break;
-  case DT_UINT16: case DT_FLOAT16: case DT_BFLOAT16:
-    fprintf(W->f, "%u", (unsigned)((const uint16_t *)data)[i]);
-    break;
+  case DT_UINT16:
+  case DT_FLOAT16:
+  case DT_BFLOAT16: fprintf(W->f, "%u", (unsigned)((const uint16_t *)data)[i]); break;
   case DT_UINT32: fprintf(W->f, "%" PRIu32, ((const uint32_t *)data)[i]); break;
   case DT_UINT64: fprintf(W->f, "%" PRIu64, ((const uint64_t *)data)[i]); break;
   case DT_STRING: w_quoted(W, ((const char *const *)data)[i]); break;
@@ -308,11 +310,19 @@ static void w_init(Writer *W, const Value *v) {
 static void w_graph(Writer *W, const Graph *g, int indent);
 
 static const char *const kind_names[] = {
-    [AK_FLOAT] = "float",   [AK_INT] = "int",         [AK_STRING] = "string",
-    [AK_TENSOR] = "tensor", [AK_GRAPH] = "graph",     [AK_FLOATS] = "floats",
-    [AK_INTS] = "ints",     [AK_STRINGS] = "strings", [AK_TENSORS] = "tensors",
-    [AK_GRAPHS] = "graphs", [AK_SPARSE_TENSOR] = "sparse_tensor",
-    [AK_SPARSE_TENSORS] = "sparse_tensors", [AK_TYPE_PROTO] = "type_proto",
+    [AK_FLOAT] = "float",
+    [AK_INT] = "int",
+    [AK_STRING] = "string",
+    [AK_TENSOR] = "tensor",
+    [AK_GRAPH] = "graph",
+    [AK_FLOATS] = "floats",
+    [AK_INTS] = "ints",
+    [AK_STRINGS] = "strings",
+    [AK_TENSORS] = "tensors",
+    [AK_GRAPHS] = "graphs",
+    [AK_SPARSE_TENSOR] = "sparse_tensor",
+    [AK_SPARSE_TENSORS] = "sparse_tensors",
+    [AK_TYPE_PROTO] = "type_proto",
     [AK_TYPE_PROTOS] = "type_protos",
 };
 
@@ -331,8 +341,12 @@ static void w_attr(Writer *W, const Attr *a, int indent) {
   case AK_INT: fprintf(f, "%" PRId64, a->i); break;
   case AK_FLOAT: w_real(W, (float)a->f, 1); break;
   case AK_STRING: w_quoted(W, a->s ? a->s : ""); break;
-  case AK_TENSOR: if (a->t) w_tensor(W, a->t); break;
-  case AK_GRAPH: if (a->g) w_graph(W, a->g, indent + 3); break;
+  case AK_TENSOR:
+    if (a->t) w_tensor(W, a->t);
+    break;
+  case AK_GRAPH:
+    if (a->g) w_graph(W, a->g, indent + 3);
+    break;
   default:
     fputc('[', f);
     for (int i = 0; i < a->n; i++) {

@@ -70,9 +70,7 @@ char *arena_strndup(Arena *a, const char *s, size_t n) {
   return d;
 }
 
-char *arena_strdup(Arena *a, const char *s) {
-  return s ? arena_strndup(a, s, strlen(s)) : NULL;
-}
+char *arena_strdup(Arena *a, const char *s) { return s ? arena_strndup(a, s, strlen(s)) : NULL; }
 
 char *arena_printf(Arena *a, const char *fmt, ...) {
   va_list ap, ap2;

@@ -19,8 +19,7 @@ void *arena_alloc(Arena *a, size_t n);
 void *arena_array(Arena *a, size_t count, size_t elem); /* overflow-checked */
 char *arena_strdup(Arena *a, const char *s);
 char *arena_strndup(Arena *a, const char *s, size_t n);
-char *arena_printf(Arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+char *arena_printf(Arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* grow an arena array (old contents copied); *cap is updated */
 void *arena_grow(Arena *a, void *old, size_t *cap, size_t need, size_t elem);
 

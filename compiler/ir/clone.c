@@ -75,7 +75,7 @@ static int resolve_ref(const CloneMap *m, Attr *a) {
 }
 
 static Node *clone_node(Graph *dst, const Node *src, CloneMap *m, const char *prefix) {
-  const char *name = !*prefix ? src->name
+  const char *name = !*prefix     ? src->name
                      : *src->name ? arena_printf(dst->arena, "%s/%s", prefix, src->name)
                                   : prefix;
   Node *n = ir_node_new(dst, src->op_type, src->domain, name, src->nin, src->nout);

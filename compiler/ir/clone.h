@@ -9,10 +9,10 @@
 #include "ir.h"
 
 typedef struct CloneMap {
-  Graph *g;       /* arena owner */
+  Graph *g;           /* arena owner */
   Value **from, **to; /* open-addressed by the source value's address */
   size_t cap, count;
-  const Node *caller;    /* the function call being inlined, or NULL */
+  const Node *caller; /* the function call being inlined, or NULL */
   const Function *fn;
 } CloneMap;
 

@@ -49,8 +49,7 @@ static void emit(const char *kind, const char *prefix, const char *fmt, va_list 
     snprintf(msg + n, sizeof msg - (size_t)n, " (%s)", notes[k - 1]);
   if (top && top->quiet) {
     size_t len = strlen(top->text);
-    snprintf(top->text + len, sizeof top->text - len, "%s%s%s",
-             len ? "; " : "", prefix, msg);
+    snprintf(top->text + len, sizeof top->text - len, "%s%s%s", len ? "; " : "", prefix, msg);
   } else {
     fprintf(stderr, "mlc: %s: %s: %s%s\n", kind, cur_file, prefix, msg);
   }

@@ -14,8 +14,8 @@ struct Node;
 typedef struct DiagScope {
   jmp_buf jb;
   struct DiagScope *prev;
-  int quiet;      /* keep messages in `text` instead of printing them */
-  int notes;      /* notes pushed when the scope was entered */
+  int quiet; /* keep messages in `text` instead of printing them */
+  int notes; /* notes pushed when the scope was entered */
   char text[2048];
 } DiagScope;
 

@@ -142,8 +142,8 @@ Value *ir_value_new(Graph *g, const char *name) {
   v->name = arena_strdup(g->arena, name ? name : "");
   v->rank = -1;
   v->offset = -1;
-  g->values = arena_grow(g->arena, g->values, &g->values_cap,
-                         (size_t)g->nvalues + 1, sizeof *g->values);
+  g->values =
+      arena_grow(g->arena, g->values, &g->values_cap, (size_t)g->nvalues + 1, sizeof *g->values);
   g->values[g->nvalues++] = v;
   if (*v->name) map_put(g, v);
   return v;
@@ -179,8 +179,8 @@ void ir_add_init(Graph *g, Value *v) {
 }
 
 Function *ir_add_function(Graph *g, const char *domain, const char *name, Graph *body) {
-  g->functions = arena_grow(g->arena, g->functions, &g->functions_cap,
-                            (size_t)g->nfunctions + 1, sizeof *g->functions);
+  g->functions = arena_grow(g->arena, g->functions, &g->functions_cap, (size_t)g->nfunctions + 1,
+                            sizeof *g->functions);
   Function *f = &g->functions[g->nfunctions++];
   memset(f, 0, sizeof *f);
   f->domain = arena_strdup(g->arena, domain ? domain : "");
@@ -200,8 +200,8 @@ const Function *ir_find_function(const Graph *g, const char *domain, const char 
   return NULL;
 }
 
-Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
-                  const char *name, int nin, int nout) {
+Node *ir_node_new(Graph *g, const char *op_type, const char *domain, const char *name, int nin,
+                  int nout) {
   Node *n = arena_alloc(g->arena, sizeof *n);
   n->op_type = arena_strdup(g->arena, op_type ? op_type : "");
   n->domain = arena_strdup(g->arena, domain ? domain : "");
@@ -213,8 +213,7 @@ Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
   n->in = arena_array(g->arena, (size_t)(nin > 0 ? nin : 1), sizeof *n->in);
   n->out = arena_array(g->arena, (size_t)(nout > 0 ? nout : 1), sizeof *n->out);
   n->index = g->nnodes;
-  g->nodes = arena_grow(g->arena, g->nodes, &g->nodes_cap, (size_t)g->nnodes + 1,
-                        sizeof *g->nodes);
+  g->nodes = arena_grow(g->arena, g->nodes, &g->nodes_cap, (size_t)g->nnodes + 1, sizeof *g->nodes);
   g->nodes[g->nnodes++] = n;
   return n;
 }
@@ -223,8 +222,7 @@ Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind) {
   /* lookups are linear: a real node has a few dozen at most */
   if (n->nattrs == IR_MAX_ATTRS)
     diag_node_fatal(n, "the node has more than %d attributes", IR_MAX_ATTRS);
-  n->attrs = arena_grow(g->arena, n->attrs, &n->attrs_cap, (size_t)n->nattrs + 1,
-                        sizeof *n->attrs);
+  n->attrs = arena_grow(g->arena, n->attrs, &n->attrs_cap, (size_t)n->nattrs + 1, sizeof *n->attrs);
   Attr *a = &n->attrs[n->nattrs++];
   a->name = arena_strdup(g->arena, name);
   a->kind = kind;
@@ -258,9 +256,9 @@ const Attr *ir_attr(const Node *n, const char *name) {
 
 static const char *attr_kind_name(AttrKind k) {
   static const char *const names[] = {
-      [AK_FLOAT] = "a float",     [AK_INT] = "an int",        [AK_STRING] = "a string",
-      [AK_TENSOR] = "a tensor",   [AK_GRAPH] = "a graph",     [AK_FLOATS] = "floats",
-      [AK_INTS] = "ints",         [AK_STRINGS] = "strings",   [AK_TENSORS] = "tensors",
+      [AK_FLOAT] = "a float",   [AK_INT] = "an int",      [AK_STRING] = "a string",
+      [AK_TENSOR] = "a tensor", [AK_GRAPH] = "a graph",   [AK_FLOATS] = "floats",
+      [AK_INTS] = "ints",       [AK_STRINGS] = "strings", [AK_TENSORS] = "tensors",
       [AK_GRAPHS] = "graphs"};
   return k > 0 && k <= AK_GRAPHS ? names[k] : "of another kind";
 }
@@ -305,16 +303,14 @@ int attr_floats(const Node *n, const char *name, const double **out) {
 /* ---- uses and order -------------------------------------------------------- */
 
 static void add_user(Graph *g, Value *v, Node *n) {
-  v->users = arena_grow(g->arena, v->users, &v->users_cap, (size_t)v->nusers + 1,
-                        sizeof *v->users);
+  v->users = arena_grow(g->arena, v->users, &v->users_cap, (size_t)v->nusers + 1, sizeof *v->users);
   v->users[v->nusers++] = n;
 }
 
 void ir_rebuild_uses(Graph *g) {
   for (int i = 0; i < g->nvalues; i++) {
     g->values[i]->nusers = 0;
-    if (!g->values[i]->is_input && !g->values[i]->is_init)
-      g->values[i]->producer = NULL;
+    if (!g->values[i]->is_input && !g->values[i]->is_init) g->values[i]->producer = NULL;
   }
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
@@ -348,8 +344,10 @@ static void implicit_deps(Graph *g, const Graph *sub, int i, Implicit *e, int *p
       const Value *v = m->in[j];
       if (!v || !in_graph(g, v->producer)) continue;
       if (v->producer == g->nodes[i])
-        diag_node_fatal(g->nodes[i], "tensor '%s' is both an output of the node and read by "
-                        "its subgraph", v->name);
+        diag_node_fatal(g->nodes[i],
+                        "tensor '%s' is both an output of the node and read by "
+                        "its subgraph",
+                        v->name);
       e->to = arena_grow(g->arena, e->to, &e->cap_to, (size_t)e->n + 1, sizeof *e->to);
       e->next = arena_grow(g->arena, e->next, &e->cap_next, (size_t)e->n + 1, sizeof *e->next);
       e->to[e->n] = i;
@@ -379,12 +377,11 @@ void ir_toposort(Graph *g) {
     for (int j = 0; j < n->nin; j++) {
       Value *v = n->in[j];
       /* values of an enclosing graph are ready before this graph runs */
-      int local = v && v->producer && v->producer->pos >= 0 &&
-                  v->producer->pos < nn && g->nodes[v->producer->pos] == v->producer;
+      int local = v && v->producer && v->producer->pos >= 0 && v->producer->pos < nn &&
+                  g->nodes[v->producer->pos] == v->producer;
       if (local && v->producer != n) pending[i]++;
       if (v && v->producer == n)
-        diag_node_fatal(n, "tensor '%s' is both an input and an output of the node",
-                        v->name);
+        diag_node_fatal(n, "tensor '%s' is both an input and an output of the node", v->name);
     }
   }
   Implicit imp = {arena_array(g->arena, (size_t)nn, sizeof *imp.head), NULL, NULL, 0, 0, 0};
@@ -401,16 +398,16 @@ void ir_toposort(Graph *g) {
   Node **order = arena_array(g->arena, (size_t)nn, sizeof *order);
   int *heap = arena_array(g->arena, (size_t)nn, sizeof *heap); /* min-heap */
   int hn = 0, done = 0;
-#define HPUSH(x)                                                           \
-  do {                                                                     \
-    int c_ = hn++;                                                         \
-    heap[c_] = (x);                                                        \
-    while (c_ && heap[(c_ - 1) / 2] > heap[c_]) {                          \
-      int t_ = heap[c_];                                                   \
-      heap[c_] = heap[(c_ - 1) / 2];                                       \
-      heap[(c_ - 1) / 2] = t_;                                             \
-      c_ = (c_ - 1) / 2;                                                   \
-    }                                                                      \
+#define HPUSH(x)                                  \
+  do {                                            \
+    int c_ = hn++;                                \
+    heap[c_] = (x);                               \
+    while (c_ && heap[(c_ - 1) / 2] > heap[c_]) { \
+      int t_ = heap[c_];                          \
+      heap[c_] = heap[(c_ - 1) / 2];              \
+      heap[(c_ - 1) / 2] = t_;                    \
+      c_ = (c_ - 1) / 2;                          \
+    }                                             \
   } while (0)
   for (int i = 0; i < nn; i++)
     if (!pending[i]) HPUSH(i);
@@ -460,9 +457,7 @@ int64_t ir_numel(const Value *v) {
   return n;
 }
 
-size_t ir_nbytes(const Value *v) {
-  return (size_t)ir_numel(v) * dtype_size(v->dtype);
-}
+size_t ir_nbytes(const Value *v) { return (size_t)ir_numel(v) * dtype_size(v->dtype); }
 
 int ir_same_shape(const Value *a, const Value *b) {
   if (a->rank != b->rank) return 0;
@@ -482,13 +477,12 @@ char *ir_shape_str(Arena *a, const Value *v) {
   const char *sep = sym ? "," : "x";
   for (int i = 0; i < v->rank && len < sizeof buf - 48; i++) {
     if (v->dim_param[i])
-      len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%.40s", i ? sep : "",
-                              v->dim_param[i]);
+      len +=
+          (size_t)snprintf(buf + len, sizeof buf - len, "%s%.40s", i ? sep : "", v->dim_param[i]);
     else if (v->dims[i] < 0)
       len += (size_t)snprintf(buf + len, sizeof buf - len, "%s?", i ? sep : "");
     else
-      len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%" PRId64, i ? sep : "",
-                              v->dims[i]);
+      len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%" PRId64, i ? sep : "", v->dims[i]);
   }
   if (sym && len < sizeof buf - 1) snprintf(buf + len, sizeof buf - len, "]");
   return arena_strdup(a, buf);
@@ -524,8 +518,13 @@ int64_t ir_data_i64(const Value *v, int64_t i) {
   case DT_INT64: return ((const int64_t *)d)[i];
   case DT_INT32: return ((const int32_t *)d)[i];
   case DT_INT16: return ((const int16_t *)d)[i];
-  case DT_INT8: case DT_INT4: case DT_INT2: return ((const int8_t *)d)[i];
-  case DT_UINT8: case DT_BOOL: case DT_UINT4: case DT_UINT2: return ((const uint8_t *)d)[i];
+  case DT_INT8:
+  case DT_INT4:
+  case DT_INT2: return ((const int8_t *)d)[i];
+  case DT_UINT8:
+  case DT_BOOL:
+  case DT_UINT4:
+  case DT_UINT2: return ((const uint8_t *)d)[i];
   case DT_UINT16: return ((const uint16_t *)d)[i];
   case DT_UINT32: return ((const uint32_t *)d)[i];
   case DT_UINT64: return (int64_t)((const uint64_t *)d)[i];
@@ -544,8 +543,8 @@ double ir_data_f64(const Value *v, int64_t i) {
       /* the float formats C has no type for, decoded by the runtime's Cast */
       double d;
       MlcCast p = {.count = 1, .from = v->dtype, .to = DT_DOUBLE};
-      void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = (char *)v->data + (size_t)i * dtype_size(v->dtype),
-                                [MLC_CAST_Y] = &d};
+      void *io[MLC_CAST_NIO] = {
+          [MLC_CAST_X] = (char *)v->data + (size_t)i * dtype_size(v->dtype), [MLC_CAST_Y] = &d};
       mlc_rt_cast(&p, io);
       return d;
     }

@@ -31,19 +31,30 @@
 typedef enum DType { DT_UNDEF = 0, MLC_RT_DTYPES(IR__DT) DT_COUNT_ = 32 } DType;
 #undef IR__DT
 
-size_t dtype_size(DType t);          /* bytes per element; 0 if unsupported */
-const char *dtype_name(DType t);     /* ONNX text name: "float", "int64", ... */
+size_t dtype_size(DType t);           /* bytes per element; 0 if unsupported */
+const char *dtype_name(DType t);      /* ONNX text name: "float", "int64", ... */
 DType dtype_from_name(const char *s); /* DT_UNDEF if unknown */
-const char *dtype_ctype(DType t);    /* C type in generated code */
-const char *dtype_sfx(DType t);      /* runtime suffix: f32 f64 i32 i64 b u8 ... */
+const char *dtype_ctype(DType t);     /* C type in generated code */
+const char *dtype_sfx(DType t);       /* runtime suffix: f32 f64 i32 i64 b u8 ... */
 int dtype_is_float(DType t);
 
 /* ONNX AttributeProto.AttributeType numbers */
 typedef enum AttrKind {
-  AK_UNDEF = 0, AK_FLOAT = 1, AK_INT = 2, AK_STRING = 3, AK_TENSOR = 4,
-  AK_GRAPH = 5, AK_FLOATS = 6, AK_INTS = 7, AK_STRINGS = 8, AK_TENSORS = 9,
-  AK_GRAPHS = 10, AK_SPARSE_TENSOR = 11, AK_SPARSE_TENSORS = 12,
-  AK_TYPE_PROTO = 13, AK_TYPE_PROTOS = 14
+  AK_UNDEF = 0,
+  AK_FLOAT = 1,
+  AK_INT = 2,
+  AK_STRING = 3,
+  AK_TENSOR = 4,
+  AK_GRAPH = 5,
+  AK_FLOATS = 6,
+  AK_INTS = 7,
+  AK_STRINGS = 8,
+  AK_TENSORS = 9,
+  AK_GRAPHS = 10,
+  AK_SPARSE_TENSOR = 11,
+  AK_SPARSE_TENSORS = 12,
+  AK_TYPE_PROTO = 13,
+  AK_TYPE_PROTOS = 14
 } AttrKind;
 
 /* A tensor outside the graph: attribute values, test data, files. For
@@ -93,9 +104,9 @@ typedef struct Value {
   unsigned is_input : 1, is_output : 1, is_init : 1;
   unsigned local : 1; /* lives only inside one fused loop: no memory of its own */
   /* memory plan (filled by plan_memory) */
-  int64_t offset;       /* byte offset in the arena, -1 if not in the arena */
+  int64_t offset;        /* byte offset in the arena, -1 if not in the arena */
   struct Value *view_of; /* shares the bytes of this value */
-  int plan_index;       /* the memory plan's number for it: its lifetime if it is in the
+  int plan_index;        /* the memory plan's number for it: its lifetime if it is in the
                            arena, its place in Plan.consts if it is a constant; -1 for
                            neither (set by plan_build, read by the backends) */
   /* A data-dependent size (NonZero, NonMaxSuppression): the dims are an upper
@@ -130,9 +141,9 @@ typedef struct Node {
   const char *op_type; /* as written in the model */
   const char *domain;  /* "" for the default domain */
   const char *name;
-  int index;           /* position in the source graph */
-  int opset;           /* the imported version of the node's domain */
-  Value **in;          /* NULL entries: absent optional inputs */
+  int index;  /* position in the source graph */
+  int opset;  /* the imported version of the node's domain */
+  Value **in; /* NULL entries: absent optional inputs */
   int nin;
   Value **out;
   int nout;
@@ -140,8 +151,8 @@ typedef struct Node {
   int nattrs;
   size_t attrs_cap;
   const char *doc;
-  int dead; /* removed by a pass; ir_remove_dead_nodes drops it */
-  int pos; /* its index in the graph's node list where the list was last numbered
+  int dead;     /* removed by a pass; ir_remove_dead_nodes drops it */
+  int pos;      /* its index in the graph's node list where the list was last numbered
               (ir_toposort, ir_check, inference, the passes that renumber):
               check g->nodes[pos] == n before trusting it */
   int inferred; /* shape inference has run on it */
@@ -188,10 +199,10 @@ typedef struct Graph {
   OpsetImport *opsets;
   int nopsets;
   int next_value_id;
-  size_t folded_bytes; /* compile-time data folding has made (infer_fold_budget) */
+  size_t folded_bytes;   /* compile-time data folding has made (infer_fold_budget) */
   struct Value *strings; /* the string region of string kernels (ir_string_region) */
-  int unrolled_nodes;  /* nodes loop unrolling has added, nested loops included */
-  int ncount_outputs;  /* the last outputs: run-time extents of data-dependent ones */
+  int unrolled_nodes;    /* nodes loop unrolling has added, nested loops included */
+  int ncount_outputs;    /* the last outputs: run-time extents of data-dependent ones */
   /* the graph inputs and outputs as declared, before sequence elements took
    * their places and empty optionals left (infer_bind, infer_graph) */
   Value **decl_inputs, **decl_outputs;
@@ -217,8 +228,8 @@ void ir_add_init(Graph *g, Value *v);
 
 Function *ir_add_function(Graph *g, const char *domain, const char *name, Graph *body);
 const Function *ir_find_function(const Graph *g, const char *domain, const char *name);
-Node *ir_node_new(Graph *g, const char *op_type, const char *domain,
-                  const char *name, int nin, int nout);
+Node *ir_node_new(Graph *g, const char *op_type, const char *domain, const char *name, int nin,
+                  int nout);
 Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind);
 void ir_remove_dead_nodes(Graph *g);
 /* moves the nodes appended since g->nodes[first] to position pos (<= first),
@@ -258,7 +269,7 @@ extern int64_t ir_string_bytes;
 Value *ir_string_region(Graph *g);
 
 /* constant values */
-void *ir_alloc_data(Graph *g, Value *v); /* zeroed buffer of ir_nbytes(v) */
+void *ir_alloc_data(Graph *g, Value *v);        /* zeroed buffer of ir_nbytes(v) */
 int64_t ir_data_i64(const Value *v, int64_t i); /* element i of an integer tensor */
 double ir_data_f64(const Value *v, int64_t i);
 int ir_tensor_to_value(Graph *g, const Tensor *t, Value *v);

@@ -29,8 +29,8 @@
 
 #include "clone.h"
 #include "diag.h"
-#include "ops.h"
 #include "infer.h"
+#include "ops.h"
 
 enum { IN_Q, IN_K, IN_V, IN_MASK, IN_PAST_K, IN_PAST_V, IN_NONPAD };
 
@@ -77,8 +77,8 @@ static void attn_shape(Graph *g, const Node *n, Attn *a) {
     diag_node_fatal(n, "K is %s but Q is %s", dtype_name(k->dtype), dtype_name(q->dtype));
   a->rank = q->rank;
   if ((q->rank != 3 && q->rank != 4) || k->rank != q->rank || v->rank != q->rank)
-    diag_node_fatal(n, "Q, K and V must all be 3-D or all 4-D (ranks %d, %d, %d)", q->rank,
-                    k->rank, v->rank);
+    diag_node_fatal(n, "Q, K and V must all be 3-D or all 4-D (ranks %d, %d, %d)", q->rank, k->rank,
+                    v->rank);
   a->b = q->dims[0];
   if (q->rank == 4) {
     a->hq = q->dims[1];
@@ -104,8 +104,8 @@ static void attn_shape(Graph *g, const Node *n, Attn *a) {
   if (k->dims[0] != a->b || v->dims[0] != a->b)
     diag_node_fatal(n, "Q, K and V have different batch sizes");
   if (a->hkv < 1 || a->hq % a->hkv)
-    diag_node_fatal(n, "%lld query heads cannot share %lld key/value heads",
-                    (long long)a->hq, (long long)a->hkv);
+    diag_node_fatal(n, "%lld query heads cannot share %lld key/value heads", (long long)a->hq,
+                    (long long)a->hkv);
   a->past = 0;
   if (!pk != !pv) diag_node_fatal(n, "past_key and past_value must be given together");
   if (pk) {
@@ -114,8 +114,10 @@ static void attn_shape(Graph *g, const Node *n, Attn *a) {
     if (pk->rank != 4 || pv->rank != 4 || pk->dims[0] != a->b || pk->dims[1] != a->hkv ||
         pk->dims[3] != a->dk || pv->dims[0] != a->b || pv->dims[1] != a->hkv ||
         pv->dims[2] != pk->dims[2] || pv->dims[3] != a->dv)
-      diag_node_fatal(n, "past_key %s / past_value %s must be [batch, kv heads, past, "
-                      "head size]", ir_shape_str(g->arena, pk), ir_shape_str(g->arena, pv));
+      diag_node_fatal(n,
+                      "past_key %s / past_value %s must be [batch, kv heads, past, "
+                      "head size]",
+                      ir_shape_str(g->arena, pk), ir_shape_str(g->arena, pv));
     a->past = pk->dims[2];
     a->skv += a->past;
   }
@@ -136,9 +138,11 @@ static void attn_check_inputs(Graph *g, const Node *n, const Attn *a) {
       ok = m->dims[d] == 1 || m->dims[d] == want;
     }
     if (!ok)
-      diag_node_fatal(n, "attn_mask of shape %s does not broadcast to (%lld, %lld, %lld, "
-                      "%lld)", ir_shape_str(g->arena, m), (long long)a->b,
-                      (long long)a->hq, (long long)a->sq, (long long)a->skv);
+      diag_node_fatal(n,
+                      "attn_mask of shape %s does not broadcast to (%lld, %lld, %lld, "
+                      "%lld)",
+                      ir_shape_str(g->arena, m), (long long)a->b, (long long)a->hq,
+                      (long long)a->sq, (long long)a->skv);
     if (m->dtype == DT_STRING || !dtype_size(m->dtype))
       diag_node_fatal(n, "attn_mask of type %s is not supported", dtype_name(m->dtype));
   }
@@ -177,8 +181,8 @@ void infer_Attention(Graph *g, Node *n) {
  * `present` (an output or a temporary) when there is a cache, else the
  * input itself (copied to `present` if that output is wanted); st gets the
  * kernel's strides */
-static Value *kv_source(Graph *g, const Node *n, Lowering *L, const Attn *a, Value *x,
-                        Value *past, Value *present, int64_t size, int64_t *st) {
+static Value *kv_source(Graph *g, const Node *n, Lowering *L, const Attn *a, Value *x, Value *past,
+                        Value *present, int64_t size, int64_t *st) {
   int64_t xst[4], pdims[4] = {a->b, a->hkv, a->skv, size};
   head_strides(x, a->hkv, size, xst);
   xst[3] = 1;
@@ -219,10 +223,10 @@ void lower_Attention(Graph *g, Node *n, Lowering *L) {
   int64_t k_st[3], v_st[3], sc = 2 * (a.skv > 0 ? a.skv : 1);
   Value *io[MLC_ATTENTION_NIO] = {NULL};
   io[MLC_ATTENTION_Q] = lower_as_type(g, L, q, DT_FLOAT);
-  io[MLC_ATTENTION_K] = kv_source(g, n, L, &a, n->in[IN_K], pk,
-                                  n->nout > 1 ? n->out[1] : NULL, a.dk, k_st);
-  io[MLC_ATTENTION_V] = kv_source(g, n, L, &a, n->in[IN_V], pv,
-                                  n->nout > 2 ? n->out[2] : NULL, a.dv, v_st);
+  io[MLC_ATTENTION_K] =
+      kv_source(g, n, L, &a, n->in[IN_K], pk, n->nout > 1 ? n->out[1] : NULL, a.dk, k_st);
+  io[MLC_ATTENTION_V] =
+      kv_source(g, n, L, &a, n->in[IN_V], pv, n->nout > 2 ? n->out[2] : NULL, a.dv, v_st);
   if (m) io[MLC_ATTENTION_MASK] = m->dtype == DT_BOOL ? m : lower_as_type(g, L, m, DT_FLOAT);
   io[MLC_ATTENTION_NONPAD] = op_input(n, IN_NONPAD);
   io[MLC_ATTENTION_Y] = lower_out_as(g, n->out[0], DT_FLOAT);
@@ -301,26 +305,26 @@ static void rope_shape(Graph *g, const Node *n, Rope *r) {
   r->rot = attr_i(n, "rotary_embedding_dim", 0);
   if (r->rot == 0) r->rot = r->d;
   if (r->rot < 0 || r->rot > r->d || r->rot % 2)
-    diag_node_fatal(n, "rotary_embedding_dim %lld must be even and at most the head size "
-                    "%lld", (long long)r->rot, (long long)r->d);
+    diag_node_fatal(n,
+                    "rotary_embedding_dim %lld must be even and at most the head size "
+                    "%lld",
+                    (long long)r->rot, (long long)r->d);
   int64_t half = r->rot / 2;
   int ok = cs->rank == sn->rank && ir_same_shape(cs, sn);
   if (pos) {
-    if (pos->dtype != DT_INT64 || pos->rank != 2 || pos->dims[0] != r->b ||
-        pos->dims[1] != r->s)
+    if (pos->dtype != DT_INT64 || pos->rank != 2 || pos->dims[0] != r->b || pos->dims[1] != r->s)
       diag_node_fatal(n, "position_ids must be int64 [%lld, %lld]", (long long)r->b,
                       (long long)r->s);
     ok = ok && cs->rank == 2 && cs->dims[1] == half && cs->dims[0] > 0;
     r->npos = ok ? cs->dims[0] : 0;
   } else {
-    ok = ok && cs->rank == 3 && cs->dims[0] == r->b && cs->dims[1] == r->s &&
-         cs->dims[2] == half;
+    ok = ok && cs->rank == 3 && cs->dims[0] == r->b && cs->dims[1] == r->s && cs->dims[2] == half;
     r->npos = 0;
   }
   if (!ok)
-    diag_node_fatal(n, "cos_cache %s / sin_cache %s must be %s x %lld",
-                    ir_shape_str(g->arena, cs), ir_shape_str(g->arena, sn),
-                    pos ? "[positions]" : "[batch, seq]", (long long)half);
+    diag_node_fatal(n, "cos_cache %s / sin_cache %s must be %s x %lld", ir_shape_str(g->arena, cs),
+                    ir_shape_str(g->arena, sn), pos ? "[positions]" : "[batch, seq]",
+                    (long long)half);
 }
 
 void infer_RotaryEmbedding(Graph *g, Node *n) {
@@ -359,9 +363,8 @@ void infer_SwiGLU(Graph *g, Node *n) {
   const Value *a = n->in[0], *b = n->in[1];
   require_float(n, a, "A");
   if (b->dtype != a->dtype || !ir_same_shape(a, b))
-    diag_node_fatal(n, "A (%s %s) and B (%s %s) must have one type and shape",
-                    dtype_name(a->dtype), ir_shape_str(g->arena, a), dtype_name(b->dtype),
-                    ir_shape_str(g->arena, b));
+    diag_node_fatal(n, "A (%s %s) and B (%s %s) must have one type and shape", dtype_name(a->dtype),
+                    ir_shape_str(g->arena, a), dtype_name(b->dtype), ir_shape_str(g->arena, b));
   ir_copy_type(n->out[0], a);
 }
 
@@ -389,9 +392,8 @@ static int64_t causal_conv_k(Graph *g, const Node *n) {
     diag_node_fatal(n, "bias must be [%lld] of the input's type", (long long)c);
   if (past && (past->dtype != x->dtype || past->rank != 3 || past->dims[0] != x->dims[0] ||
                past->dims[1] != c || past->dims[2] != k - 1))
-    diag_node_fatal(n, "past_state %s must be [%lld, %lld, %lld]",
-                    ir_shape_str(g->arena, past), (long long)x->dims[0], (long long)c,
-                    (long long)(k - 1));
+    diag_node_fatal(n, "past_state %s must be [%lld, %lld, %lld]", ir_shape_str(g->arena, past),
+                    (long long)x->dims[0], (long long)c, (long long)(k - 1));
   const char *act = attr_s(n, "activation", "none");
   if (strcmp(act, "none") && strcmp(act, "silu") && strcmp(act, "swish"))
     diag_node_fatal(n, "activation '%s' is not none, silu or swish", act);
@@ -422,12 +424,23 @@ void lower_CausalConvWithState(Graph *g, Node *n, Lowering *L) {
   Value *pad = lower_temp(g, DT_FLOAT, 3, pd), *y = lower_out_as(g, n->out[0], DT_FLOAT);
   int64_t sdims[2] = {bc, k - 1}, xdims[2] = {bc, len}, pst[2] = {len + k - 1, 1};
   int64_t sst[2] = {k - 1, 1}, xst[2] = {len, 1};
-  if (past) lower_strided_copy(g, n, L, past, pad, 2, sdims, sst, pst, 0, 0);
-  else lower_fill(g, L, pad, 0);
+  if (past)
+    lower_strided_copy(g, n, L, past, pad, 2, sdims, sst, pst, 0, 0);
+  else
+    lower_fill(g, L, pad, 0);
   lower_strided_copy(g, n, L, x, pad, 2, xdims, xst, pst, 0, k - 1);
-  MlcConv cp = {.n = x0->dims[0], .c = x0->dims[1], .m = x0->dims[1], .group = x0->dims[1],
-                .nsp = 1, .in_sp = {len + k - 1}, .out_sp = {len}, .k = {k}, .stride = {1},
-                .dil = {1}, .has_bias = bias != NULL, .act = MLC_ACT_NONE};
+  MlcConv cp = {.n = x0->dims[0],
+                .c = x0->dims[1],
+                .m = x0->dims[1],
+                .group = x0->dims[1],
+                .nsp = 1,
+                .in_sp = {len + k - 1},
+                .out_sp = {len},
+                .k = {k},
+                .stride = {1},
+                .dil = {1},
+                .has_bias = bias != NULL,
+                .act = MLC_ACT_NONE};
   int64_t scratch = mlc_rt_conv_scratch(&cp);
   Value *sv = scratch > 0 ? lower_temp(g, DT_FLOAT, 1, &scratch) : NULL;
   KCall *c = lower_add(g, L, K_conv_f32);
@@ -461,16 +474,18 @@ static void linattn_desc(Graph *g, const Node *n, MlcLinAttn *p) {
   if (!gated && !delta && strcmp(rule, "linear"))
     diag_node_fatal(n, "update_rule '%s' is not linear, gated, delta or gated_delta", rule);
   if (gated != (decay != NULL) || delta != (beta != NULL))
-    diag_node_fatal(n, "update_rule '%s' takes %s decay and %s beta", rule,
-                    gated ? "a" : "no", delta ? "a" : "no");
+    diag_node_fatal(n, "update_rule '%s' takes %s decay and %s beta", rule, gated ? "a" : "no",
+                    delta ? "a" : "no");
   require_float(n, q, "query");
   if (q->rank != 3) diag_node_fatal(n, "query must be [batch, steps, heads * size]");
   const Value *rest[4] = {k, v, decay, beta};
   for (int i = 0; i < 4; i++)
     if (rest[i] && (rest[i]->dtype != q->dtype || rest[i]->rank != 3 ||
                     rest[i]->dims[0] != q->dims[0] || rest[i]->dims[1] != q->dims[1]))
-      diag_node_fatal(n, "key, value, decay and beta must be [%lld, %lld, ...] of the "
-                      "query's type", (long long)q->dims[0], (long long)q->dims[1]);
+      diag_node_fatal(n,
+                      "key, value, decay and beta must be [%lld, %lld, ...] of the "
+                      "query's type",
+                      (long long)q->dims[0], (long long)q->dims[1]);
   p->hq = heads_attr(n, "q_num_heads");
   p->hkv = heads_attr(n, "kv_num_heads");
   if (p->hq % p->hkv)
@@ -482,13 +497,11 @@ static void linattn_desc(Graph *g, const Node *n, MlcLinAttn *p) {
   p->dv = head_size(n, v, p->hkv, "value");
   if (k->dims[2] != p->hkv * p->dk)
     diag_node_fatal(n, "key's last dim must be kv_num_heads * %lld", (long long)p->dk);
-  p->decay = !decay                             ? 0
-             : decay->dims[2] == p->hkv           ? 1
-             : decay->dims[2] == p->hkv * p->dk   ? 2
-                                                  : -1;
+  p->decay = !decay ? 0 : decay->dims[2] == p->hkv ? 1 : decay->dims[2] == p->hkv * p->dk ? 2 : -1;
   p->beta = !beta ? 0 : beta->dims[2] == p->hkv ? 1 : beta->dims[2] == 1 ? 2 : -1;
   if (p->decay < 0 || p->beta < 0)
-    diag_node_fatal(n, "decay needs kv_num_heads or kv_num_heads * d_k values per step, "
+    diag_node_fatal(n,
+                    "decay needs kv_num_heads or kv_num_heads * d_k values per step, "
                     "beta kv_num_heads or 1");
   if (past && (!dtype_is_float(past->dtype) || past->rank != 4 || past->dims[0] != p->b ||
                past->dims[1] != p->hkv || past->dims[2] != p->dk || past->dims[3] != p->dv))

@@ -32,8 +32,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "diag.h"
 #include "clone.h"
+#include "diag.h"
 #include "infer.h"
 #include "ops.h"
 
@@ -45,8 +45,8 @@ enum { UNROLL_MAX_ITERS = 1 << 14, UNROLL_MAX_NODES = 1 << 17 };
 
 typedef struct Expansion {
   Graph *g;
-  Node *at;   /* the control-flow node being replaced */
-  int pos;    /* where the next inlined node goes in g->nodes */
+  Node *at; /* the control-flow node being replaced */
+  int pos;  /* where the next inlined node goes in g->nodes */
 } Expansion;
 
 /* moves the nodes appended since `first` to x->pos and infers them */
@@ -68,8 +68,8 @@ static void settle(Expansion *x, int first) {
 }
 
 /* the body's nodes, with its inputs bound to `ins`; its outputs into outs */
-static void inline_body(Expansion *x, const Graph *body, Value *const *ins, int nins,
-                        Value **outs, const char *prefix) {
+static void inline_body(Expansion *x, const Graph *body, Value *const *ins, int nins, Value **outs,
+                        const char *prefix) {
   Graph *g = x->g;
   if (nins != body->ninputs)
     diag_node_fatal(x->at, "its body takes %d inputs, %d are given", body->ninputs, nins);
@@ -81,8 +81,8 @@ static void inline_body(Expansion *x, const Graph *body, Value *const *ins, int 
 }
 
 static Node *add_node(Expansion *x, const char *op, const char *suffix, int nin, int nout) {
-  Node *n = op_node_new(x->g, op, "", arena_printf(x->g->arena, "%s/%s", x->at->name, suffix),
-                        nin, nout);
+  Node *n =
+      op_node_new(x->g, op, "", arena_printf(x->g->arena, "%s/%s", x->at->name, suffix), nin, nout);
   n->index = x->at->index;
   if (n->opset < 13) n->opset = 13; /* the forms written below */
   return n;
@@ -147,7 +147,8 @@ static void stack(Expansion *x, Value **parts, int n, int axis, int reverse, Val
 
 static const Graph *graph_attr(const Node *n, const char *name) {
   const Attr *a = ir_attr(n, name);
-  if (!a || a->kind != AK_GRAPH || !a->g) diag_node_fatal(n, "attribute '%s' (a graph) is missing", name);
+  if (!a || a->kind != AK_GRAPH || !a->g)
+    diag_node_fatal(n, "attribute '%s' (a graph) is missing", name);
   return a->g;
 }
 
@@ -158,9 +159,10 @@ static void set_seq(Graph *g, Value *out, Value *const *items, int n);
 /* out = cond ? a : b for If output i, of equal shapes, with a Where */
 static void pick(Expansion *x, int i, Value *a, Value *b, Value *out) {
   if (!ir_same_shape(a, b))
-    diag_node_fatal(x->at, "output %d has shape %s in one branch and %s in the other: with a "
-                    "condition known only at run time, mlc needs them equal", i,
-                    ir_shape_str(x->g->arena, a), ir_shape_str(x->g->arena, b));
+    diag_node_fatal(x->at,
+                    "output %d has shape %s in one branch and %s in the other: with a "
+                    "condition known only at run time, mlc needs them equal",
+                    i, ir_shape_str(x->g->arena, a), ir_shape_str(x->g->arena, b));
   int first = x->g->nnodes;
   Node *w = add_node(x, "Where", "select", 3, 1);
   w->in[0] = x->at->in[0];
@@ -190,12 +192,16 @@ void infer_If(Graph *g, Node *n) {
     /* an error in a branch says why both are compiled, and how to avoid it */
     const char *src = infer_source_input(g->arena, n->in[0]);
     for (int b = 0; b < 2; b++) {
-      diag_note_push(arena_printf(
-          g->arena, "in the %s branch of If '%s' (#%d), compiled with the other because its "
-          "condition %s%s%s is known only at run time%s%s%s", b ? "else" : "then",
-          n->name ? n->name : "", n->index, src ? "comes from input '" : "",
-          src ? src : "", src ? "' and" : "", src ? "; if it is fixed where you use the model, "
-          "--const " : "", src ? src : "", src ? "=VALUE compiles only its branch" : ""));
+      diag_note_push(
+          arena_printf(g->arena,
+                       "in the %s branch of If '%s' (#%d), compiled with the other because its "
+                       "condition %s%s%s is known only at run time%s%s%s",
+                       b ? "else" : "then", n->name ? n->name : "", n->index,
+                       src ? "comes from input '" : "", src ? src : "", src ? "' and" : "",
+                       src ? "; if it is fixed where you use the model, "
+                             "--const "
+                           : "",
+                       src ? src : "", src ? "=VALUE compiles only its branch" : ""));
       inline_body(&x, br[b], NULL, 0, outs[b], b ? "else" : "then");
       diag_note_pop();
     }
@@ -226,7 +232,8 @@ void infer_Loop(Graph *g, Node *n) {
   Expansion x = {g, n, n->pos + 1};
   const Graph *body = graph_attr(n, "body");
   int ncarry = n->nin - 2, nscan = n->nout - ncarry;
-  if (ncarry < 0 || nscan < 0 || body->ninputs != ncarry + 2 || body->noutputs != ncarry + 1 + nscan)
+  if (ncarry < 0 || nscan < 0 || body->ninputs != ncarry + 2 ||
+      body->noutputs != ncarry + 1 + nscan)
     diag_node_fatal(n, "its body's inputs and outputs do not match the node's");
   int64_t trips = -1;
   if (n->in[0]) {
@@ -259,7 +266,8 @@ void infer_Loop(Graph *g, Node *n) {
     inline_body(&x, body, ins, ncarry + 2, outs, arena_printf(g->arena, "iter%d", iters));
     cond = outs[0];
     if (!known_bool(cond, &go))
-      diag_node_fatal(n, "the loop condition depends on run-time data: mlc unrolls loops "
+      diag_node_fatal(n,
+                      "the loop condition depends on run-time data: mlc unrolls loops "
                       "whose trip count is known at compile time");
     for (int i = 0; i < ncarry; i++) carry[i] = outs[1 + i];
     for (int k = 0; k < nscan; k++) {
@@ -371,8 +379,10 @@ static void scan_batched(Graph *g, Node *n, const Graph *body, int nstate, int n
     if (ir_numel(lens) != batch) diag_node_fatal(n, "sequence_lens must have one entry per batch");
     for (int64_t b = 0; b < batch; b++)
       if (ir_data_i64(lens, b) != len)
-        diag_node_fatal(n, "sequence_lens %lld differs from the scan length %lld: only full "
-                        "lengths are supported", (long long)ir_data_i64(lens, b), (long long)len);
+        diag_node_fatal(n,
+                        "sequence_lens %lld differs from the scan length %lld: only full "
+                        "lengths are supported",
+                        (long long)ir_data_i64(lens, b), (long long)len);
   }
   /* per output, its value for each batch entry */
   Value ***per = arena_array(g->arena, (size_t)n->nout + 1, sizeof *per);
@@ -386,7 +396,16 @@ static void scan_batched(Graph *g, Node *n, const Graph *body, int nstate, int n
       xs[k] = slice_at(&x, n->in[1 + nstate + k], 0, b);
       axis[k] = 0;
     }
-    ScanRun r = {body, state, nstate, xs, axis, rev, nxs, nout, len, scans,
+    ScanRun r = {body,
+                 state,
+                 nstate,
+                 xs,
+                 axis,
+                 rev,
+                 nxs,
+                 nout,
+                 len,
+                 scans,
                  arena_printf(g->arena, "batch%lld/", (long long)b)};
     scan_steps(&x, &r);
     for (int i = 0; i < nstate; i++) per[i][b] = state[i];
@@ -421,15 +440,18 @@ void infer_Scan(Graph *g, Node *n) {
   for (int k = 0; k < nscan_in; k++) {
     Value *s = n->in[nstate + k];
     int64_t a = ints_at(n, "scan_input_axes", k, nscan_in);
-    if (a < -s->rank || a >= s->rank) diag_node_fatal(n, "scan input axis %lld is out of range", (long long)a);
+    if (a < -s->rank || a >= s->rank)
+      diag_node_fatal(n, "scan input axis %lld is out of range", (long long)a);
     axis[k] = (int)(a < 0 ? a + s->rank : a);
     rev[k] = ints_at(n, "scan_input_directions", k, nscan_in) != 0;
   }
   Value **state = arena_array(g->arena, (size_t)nstate + 1, sizeof *state);
   for (int i = 0; i < nstate; i++) state[i] = n->in[i];
   Value ***scans = arena_array(g->arena, (size_t)nscan_out + 1, sizeof *scans);
-  ScanRun r = {body, state, nstate, n->in + nstate, axis, rev, nscan_in, nscan_out,
-               scan_len(n, n->in + nstate, axis, nscan_in), scans, ""};
+  ScanRun r = {body,           state,     nstate,
+               n->in + nstate, axis,      rev,
+               nscan_in,       nscan_out, scan_len(n, n->in + nstate, axis, nscan_in),
+               scans,          ""};
   scan_steps(&x, &r);
   for (int i = 0; i < nstate; i++)
     if (n->out[i]) forward(&x, state[i], n->out[i]);
@@ -459,7 +481,8 @@ void seq_share(Graph *g, const Value *src, Value *dst) {
 static Value *seq_input(const Node *n, int i) {
   Value *v = n->in[i];
   if (!v || !v->is_seq || v->opt_none)
-    diag_node_fatal(n, "input %d must be a sequence%s", i, v && v->opt_none ? ", not an empty optional" : "");
+    diag_node_fatal(n, "input %d must be a sequence%s", i,
+                    v && v->opt_none ? ", not an empty optional" : "");
   return v;
 }
 
@@ -494,7 +517,8 @@ void infer_SequenceConstruct(Graph *g, Node *n) {
 
 void infer_SequenceInsert(Graph *g, Node *n) {
   Value *s = seq_input(n, 0), *t = n->in[1];
-  if (s->nseq && t->dtype != s->dtype) diag_node_fatal(n, "the tensor's type differs from the sequence's");
+  if (s->nseq && t->dtype != s->dtype)
+    diag_node_fatal(n, "the tensor's type differs from the sequence's");
   int at = seq_pos(n, 2, s->nseq, 0, s->nseq);
   Value **items = arena_array(g->arena, (size_t)s->nseq + 2, sizeof *items);
   memcpy(items, s->seq, (size_t)at * sizeof *items);
@@ -554,7 +578,8 @@ void infer_SplitToSequence(Graph *g, Node *n) {
   Expansion x = {g, n, n->pos + 1};
   Value *v = n->in[0];
   int64_t axis = attr_i(n, "axis", 0);
-  if (axis < -v->rank || axis >= v->rank) diag_node_fatal(n, "axis %lld is out of range", (long long)axis);
+  if (axis < -v->rank || axis >= v->rank)
+    diag_node_fatal(n, "axis %lld is out of range", (long long)axis);
   if (axis < 0) axis += v->rank;
   int64_t len = v->dims[axis], sizes[1024];
   int k = 0, keep = 1;
@@ -573,7 +598,9 @@ void infer_SplitToSequence(Graph *g, Node *n) {
     } else {
       int64_t sum = 0;
       for (; k < ir_numel(split) && k < 1024; k++) sum += sizes[k] = ir_data_i64(split, k);
-      if (sum != len) diag_node_fatal(n, "the split sizes add up to %lld, not %lld", (long long)sum, (long long)len);
+      if (sum != len)
+        diag_node_fatal(n, "the split sizes add up to %lld, not %lld", (long long)sum,
+                        (long long)len);
     }
   }
   if (!k) diag_node_fatal(n, "splitting into no pieces");
@@ -622,7 +649,8 @@ void infer_SequenceMap(Graph *g, Node *n) {
   Value **ins = arena_array(g->arena, (size_t)n->nin + 1, sizeof *ins);
   Value **outs = arena_array(g->arena, (size_t)n->nout + 1, sizeof *outs);
   Value ***items = arena_array(g->arena, (size_t)n->nout + 1, sizeof *items);
-  for (int j = 0; j < n->nout; j++) items[j] = arena_array(g->arena, (size_t)len + 1, sizeof **items);
+  for (int j = 0; j < n->nout; j++)
+    items[j] = arena_array(g->arena, (size_t)len + 1, sizeof **items);
   for (int t = 0; t < len; t++) {
     for (int i = 0; i < n->nin; i++) ins[i] = n->in[i]->is_seq ? n->in[i]->seq[t] : n->in[i];
     inline_body(&x, body, ins, n->nin, outs, arena_printf(g->arena, "elem%d", t));

@@ -65,8 +65,7 @@ void lower_Transpose(Graph *g, Node *n, Lowering *L) {
 static int concat_axis(const Node *n) {
   int r = n->in[0]->rank;
   if (r == 0) diag_node_fatal(n, "cannot concatenate scalars");
-  if (n->opset >= 4 && !ir_attr(n, "axis"))
-    diag_node_fatal(n, "the axis attribute is required");
+  if (n->opset >= 4 && !ir_attr(n, "axis")) diag_node_fatal(n, "the axis attribute is required");
   return norm_axis(n, attr_i(n, "axis", 1), r);
 }
 
@@ -83,13 +82,13 @@ void infer_Concat(Graph *g, Node *n) {
       diag_node_fatal(n, "input %d is %s, input 0 is %s", i, dtype_name(v->dtype),
                       dtype_name(x0->dtype));
     if (v->rank != x0->rank)
-      diag_node_fatal(n, "input %d has rank %d, input 0 has rank %d", i, v->rank,
-                      x0->rank);
+      diag_node_fatal(n, "input %d has rank %d, input 0 has rank %d", i, v->rank, x0->rank);
     for (int d = 0; d < v->rank; d++)
       if (d != axis && v->dims[d] != x0->dims[d])
-        diag_node_fatal(n, "input %d has shape %s, incompatible with input 0's %s "
-                        "outside axis %d", i, ir_shape_str(g->arena, v),
-                        ir_shape_str(g->arena, x0), axis);
+        diag_node_fatal(n,
+                        "input %d has shape %s, incompatible with input 0's %s "
+                        "outside axis %d",
+                        i, ir_shape_str(g->arena, v), ir_shape_str(g->arena, x0), axis);
     dims[axis] += v->dims[axis];
   }
   n->out[0]->dtype = x0->dtype;
@@ -122,8 +121,7 @@ static int64_t *split_sizes(Graph *g, const Node *n, int axis) {
   if (n->opset < 13) {
     const int64_t *a;
     cnt = attr_ints(n, "split", &a);
-    if (cnt > k)
-      diag_node_fatal(n, "split has %d entries but the node has %d outputs", cnt, k);
+    if (cnt > k) diag_node_fatal(n, "split has %d entries but the node has %d outputs", cnt, k);
     if (cnt > 0) memcpy(s, a, (size_t)cnt * sizeof *s);
   }
   /* Split-1 also took the list as an input; Split-13 only does */
@@ -137,33 +135,30 @@ static int64_t *split_sizes(Graph *g, const Node *n, int axis) {
     int64_t num = attr_i(n, "num_outputs", 0);
     if (cnt >= 0) diag_node_fatal(n, "give either split or num_outputs, not both");
     if (num != k)
-      diag_node_fatal(n, "num_outputs is %lld but the node has %d outputs",
-                      (long long)num, k);
+      diag_node_fatal(n, "num_outputs is %lld but the node has %d outputs", (long long)num, k);
   }
   if (cnt >= 0) {
-    if (cnt != k)
-      diag_node_fatal(n, "split has %d entries but the node has %d outputs", cnt, k);
+    if (cnt != k) diag_node_fatal(n, "split has %d entries but the node has %d outputs", cnt, k);
     int64_t sum = 0;
     for (int i = 0; i < k; i++) {
       if (s[i] < 0 || s[i] > dim - sum)
-        diag_node_fatal(n, "the split sizes do not add up to dim %d (%lld)", axis,
-                        (long long)dim);
+        diag_node_fatal(n, "the split sizes do not add up to dim %d (%lld)", axis, (long long)dim);
       sum += s[i];
     }
     if (sum != dim)
-      diag_node_fatal(n, "the split sizes add up to %lld, dim %d is %lld",
-                      (long long)sum, axis, (long long)dim);
+      diag_node_fatal(n, "the split sizes add up to %lld, dim %d is %lld", (long long)sum, axis,
+                      (long long)dim);
     return s;
   }
   int64_t part = dim / k;
   if (dim % k) {
     if (n->opset < 18)
-      diag_node_fatal(n, "dim %d (%lld) does not split into %d equal parts", axis,
-                      (long long)dim, k);
+      diag_node_fatal(n, "dim %d (%lld) does not split into %d equal parts", axis, (long long)dim,
+                      k);
     part++;
     if (part * (k - 1) > dim)
-      diag_node_fatal(n, "dim %d (%lld) does not split into %d parts of %lld", axis,
-                      (long long)dim, k, (long long)part);
+      diag_node_fatal(n, "dim %d (%lld) does not split into %d parts of %lld", axis, (long long)dim,
+                      k, (long long)part);
   }
   for (int i = 0; i < k; i++) s[i] = i < k - 1 ? part : dim - part * (k - 1);
   return s;
@@ -290,8 +285,8 @@ void infer_Gather(Graph *g, Node *n) {
     for (int64_t i = 0, k = ir_numel(idx); i < k; i++) {
       int64_t v = ir_data_i64(idx, i);
       if (v < -dim || v >= dim)
-        diag_node_fatal(n, "index %lld is out of range for axis %d of size %lld",
-                        (long long)v, axis, (long long)dim);
+        diag_node_fatal(n, "index %lld is out of range for axis %d of size %lld", (long long)v,
+                        axis, (long long)dim);
     }
   }
   for (int d = 0; d < axis; d++) dims[r++] = x->dims[d];
@@ -341,8 +336,7 @@ void lower_Expand(Graph *g, Node *n, Lowering *L) {
   int off = y->rank - x->rank;
   row_strides(x, xs);
   row_strides(y, ys);
-  for (int d = 0; d < y->rank; d++)
-    ss[d] = d < off || x->dims[d - off] == 1 ? 0 : xs[d - off];
+  for (int d = 0; d < y->rank; d++) ss[d] = d < off || x->dims[d - off] == 1 ? 0 : xs[d - off];
   lower_strided_copy(g, n, L, x, y, y->rank, y->dims, ss, ys, 0, 0);
 }
 
@@ -360,8 +354,7 @@ static void tile_repeats(const Node *n, int64_t *rep) {
     rep[norm_axis(n, axis, r)] = tiles;
   }
   for (int d = 0; d < r; d++)
-    if (rep[d] < 0)
-      diag_node_fatal(n, "repeat %lld of axis %d is negative", (long long)rep[d], d);
+    if (rep[d] < 0) diag_node_fatal(n, "repeat %lld of axis %d is negative", (long long)rep[d], d);
 }
 
 void infer_Tile(Graph *g, Node *n) {
@@ -418,10 +411,8 @@ static void pad_plan(const Node *n, PadPlan *pp) {
     if (!strcmp(mode, modes[m])) pp->mode = m;
   if (pp->mode < 0 || (pp->mode == PAD_WRAP && n->opset < 19))
     diag_node_fatal(n, "mode '%s' is not supported at opset %d", mode, n->opset);
-  int64_t pads[2 * IR_MAX_RANK], axes[IR_MAX_RANK], b[IR_MAX_RANK] = {0},
-                                                   e[IR_MAX_RANK] = {0};
-  int k = read_ints_arg(n, n->opset < 2 ? "paddings" : "pads", 11, 1, pads,
-                        2 * IR_MAX_RANK);
+  int64_t pads[2 * IR_MAX_RANK], axes[IR_MAX_RANK], b[IR_MAX_RANK] = {0}, e[IR_MAX_RANK] = {0};
+  int k = read_ints_arg(n, n->opset < 2 ? "paddings" : "pads", 11, 1, pads, 2 * IR_MAX_RANK);
   int ka = n->opset >= 18 ? read_const_ints(n, 3, axes, IR_MAX_RANK) : -1;
   int na = ka >= 0 ? ka : r;
   if (k != 2 * na)
@@ -441,13 +432,12 @@ static void pad_plan(const Node *n, PadPlan *pp) {
     pp->crop[d] = b[d] < 0 ? -b[d] : 0;
     pp->kept[d] = x->dims[d] - pp->crop[d] - (e[d] < 0 ? -e[d] : 0);
     if (pp->kept[d] < 0)
-      diag_node_fatal(n, "the negative pads of axis %d remove more than its %lld items",
-                      d, (long long)x->dims[d]);
+      diag_node_fatal(n, "the negative pads of axis %d remove more than its %lld items", d,
+                      (long long)x->dims[d]);
     pp->begin[d] = b[d] > 0 ? b[d] : 0;
     pp->out[d] = pp->kept[d] + pp->begin[d] + (e[d] > 0 ? e[d] : 0);
     if (pp->mode != PAD_CONSTANT && !pp->kept[d] && pp->out[d])
-      diag_node_fatal(n, "axis %d is empty: there is nothing to pad it with in mode '%s'",
-                      d, mode);
+      diag_node_fatal(n, "axis %d is empty: there is nothing to pad it with in mode '%s'", d, mode);
   }
 }
 

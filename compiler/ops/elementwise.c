@@ -40,8 +40,7 @@ void infer_binary(Graph *g, Node *n) {
  * the new one. */
 static Value *prelu_slope(Graph *g, Node *n) {
   Value *x = n->in[0], *s = n->in[1];
-  if (n->opset >= 7 || s->rank != 1 || x->rank < 3 || s->dims[0] != x->dims[1] ||
-      s->dims[0] == 1)
+  if (n->opset >= 7 || s->rank != 1 || x->rank < 3 || s->dims[0] != x->dims[1] || s->dims[0] == 1)
     return s;
   if (!s->data)
     diag_node_fatal(n, "a per-channel slope computed at run time needs opset 7 or later");
@@ -74,7 +73,8 @@ void infer_compare(Graph *g, Node *n) {
 void infer_variadic(Graph *g, Node *n) {
   (void)g;
   for (int i = 0; i < n->nin; i++)
-    if (!n->in[i]) diag_node_fatal(n, "input %d is empty; %s has no optional inputs", i, n->op_type);
+    if (!n->in[i])
+      diag_node_fatal(n, "input %d is empty; %s has no optional inputs", i, n->op_type);
   for (int i = 1; i < n->nin; i++) same_dtype(n, 0, i);
   infer_broadcast(n, n->nin, n->in, n->out[0]);
   n->out[0]->dtype = n->in[0]->dtype;
@@ -204,8 +204,7 @@ void lower_BitShift(Graph *g, Node *n, Lowering *L) {
   const char *dir = attr_s(n, "direction", "");
   if (strcmp(dir, "LEFT") && strcmp(dir, "RIGHT"))
     diag_node_fatal(n, "direction must be LEFT or RIGHT, not '%s'", dir);
-  lower_ew(g, n, L, strcmp(dir, "LEFT") ? "shr" : "shl", n->in[0]->dtype, n->in, n->out[0],
-           0, 0);
+  lower_ew(g, n, L, strcmp(dir, "LEFT") ? "shr" : "shl", n->in[0]->dtype, n->in, n->out[0], 0, 0);
 }
 
 void lower_binary(Graph *g, Node *n, Lowering *L) {
@@ -229,11 +228,11 @@ void lower_Pow(Graph *g, Node *n, Lowering *L) {
     return;
   }
   if (bt == DT_BOOL || et == DT_BOOL || !dtype_castable(bt) || !dtype_castable(et))
-    diag_node_fatal(n, "Pow with base %s and exponent %s is not supported",
-                    dtype_name(bt), dtype_name(et));
+    diag_node_fatal(n, "Pow with base %s and exponent %s is not supported", dtype_name(bt),
+                    dtype_name(et));
   DType ct = dtype_is_float(bt) || dtype_is_float(et) ? DT_DOUBLE
-             : is_unsigned(et)                       ? DT_UINT64
-                                                     : DT_INT64;
+             : is_unsigned(et)                        ? DT_UINT64
+                                                      : DT_INT64;
   Value *out = n->out[0];
   Value *ins[2] = {lower_as_type(g, L, n->in[0], ct), lower_as_type(g, L, n->in[1], ct)};
   Value *res = out->dtype == ct ? out : lower_temp(g, ct, out->rank, out->dims);
@@ -295,8 +294,9 @@ void lower_Cast(Graph *g, Node *n, Lowering *L) {
   p->nosat = n->opset >= 19 && !attr_i(n, "saturate", 1) ? MLC_CAST_NOSAT : 0;
   if (p->to == DT_FLOAT8E8M0 && n->opset >= 24) {
     const char *m = attr_s(n, "round_mode", "up");
-    p->nosat |= !strcmp(m, "down") ? MLC_CAST_ROUND_DOWN
-              : !strcmp(m, "nearest") ? MLC_CAST_ROUND_NEAREST : 0;
+    p->nosat |= !strcmp(m, "down")      ? MLC_CAST_ROUND_DOWN
+                : !strcmp(m, "nearest") ? MLC_CAST_ROUND_NEAREST
+                                        : 0;
   }
 }
 
@@ -306,9 +306,14 @@ void lower_Cast(Graph *g, Node *n, Lowering *L) {
  * per byte; 0 for types BitCast cannot take here (string, complex) */
 static int bit_width(DType t) {
   switch (t) {
-  case DT_INT4: case DT_UINT4: case DT_FLOAT4E2M1: return 4;
-  case DT_INT2: case DT_UINT2: return 2;
-  case DT_STRING: case DT_COMPLEX64: case DT_COMPLEX128: return 0;
+  case DT_INT4:
+  case DT_UINT4:
+  case DT_FLOAT4E2M1: return 4;
+  case DT_INT2:
+  case DT_UINT2: return 2;
+  case DT_STRING:
+  case DT_COMPLEX64:
+  case DT_COMPLEX128: return 0;
   default: return 8 * (int)dtype_size(t);
   }
 }
@@ -325,8 +330,7 @@ void infer_BitCast(Graph *g, Node *n) {
   DType from = n->in[0]->dtype, to = (DType)attr_i(n, "to", 0);
   int fb = bit_width(from), tb = dtype_size(to) ? bit_width(to) : 0;
   if (!fb || !tb)
-    diag_node_fatal(n, "BitCast from %s to %s is not supported", dtype_name(from),
-                    dtype_name(to));
+    diag_node_fatal(n, "BitCast from %s to %s is not supported", dtype_name(from), dtype_name(to));
   if (fb != tb)
     diag_node_fatal(n, "BitCast needs types of one bit width: %s has %d bits, %s %d",
                     dtype_name(from), fb, dtype_name(to), tb);

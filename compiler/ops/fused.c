@@ -56,10 +56,9 @@ void lower_FusedElementwise(Graph *g, Node *n, Lowering *L) {
 static const struct {
   const char *name;
   int code;
-} activations[] = {
-    {"", MLC_ACT_NONE},
+} activations[] = {{"", MLC_ACT_NONE},
 #define ACT_NAME(name, op, expr) {op, MLC_ACT_##name},
-    MLC_RT_ACTIVATIONS(ACT_NAME)
+                   MLC_RT_ACTIVATIONS(ACT_NAME)
 #undef ACT_NAME
 };
 
@@ -73,8 +72,10 @@ int fused_activation(const char *op_type) {
 static void as_base(Graph *g, Node *n, InferFn infer, LowerFn lower, Lowering *L) {
   int nin = n->nin;
   n->nin = nin > 3 ? 3 : nin;
-  if (infer) infer(g, n);
-  else lower(g, n, L);
+  if (infer)
+    infer(g, n);
+  else
+    lower(g, n, L);
   n->nin = nin;
 }
 
@@ -103,12 +104,12 @@ static KCall *lower_base(Graph *g, Node *n, LowerFn base, Lowering *L, int res) 
 
 /* MlcConv and MlcGemm name their epilogue fields alike; res is the call's
  * residual slot */
-#define SET_EPILOGUE(p, n, res)                                 \
-  do {                                                          \
-    (p)->act = fused_activation(attr_s(n, "activation", ""));   \
-    (p)->act_a = attr_f(n, "act_a", 0);                         \
-    (p)->act_b = attr_f(n, "act_b", 0);                         \
-    (p)->has_res = (res) != NULL;                               \
+#define SET_EPILOGUE(p, n, res)                               \
+  do {                                                        \
+    (p)->act = fused_activation(attr_s(n, "activation", "")); \
+    (p)->act_a = attr_f(n, "act_a", 0);                       \
+    (p)->act_b = attr_f(n, "act_b", 0);                       \
+    (p)->has_res = (res) != NULL;                             \
   } while (0)
 
 void infer_FusedConv(Graph *g, Node *n) { infer_fused(g, n, infer_Conv); }

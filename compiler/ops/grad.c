@@ -52,12 +52,12 @@ enum {
 
 typedef struct Grad {
   Graph *g;
-  Node *n;            /* the Gradient node */
-  const Node *at;     /* the forward node being differentiated (node names) */
-  int nids;           /* ids below this are the forward values */
+  Node *n;        /* the Gradient node */
+  const Node *at; /* the forward node being differentiated (node names) */
+  int nids;       /* ids below this are the forward values */
   unsigned char *flag;
-  Value **eval;       /* the value at the Gradient's inputs; NULL: the value itself */
-  Value **adj;        /* d sum(y) / d value, summed so far */
+  Value **eval; /* the value at the Gradient's inputs; NULL: the value itself */
+  Value **adj;  /* d sum(y) / d value, summed so far */
 } Grad;
 
 static unsigned flags(const Grad *c, const Value *v) {
@@ -213,8 +213,7 @@ static void rule_Mul(Grad *c, const Node *f, Value *dy) {
 /* y = a / b: da = dy / b, db = -dy * y / b */
 static void rule_Div(Grad *c, const Node *f, Value *dy) {
   if (WANT(0)) contribute(c, f->in[0], op2(c, "Div", dy, IN(1)));
-  if (WANT(1))
-    contribute(c, f->in[1], op1(c, "Neg", op2(c, "Div", op2(c, "Mul", dy, OUT), IN(1))));
+  if (WANT(1)) contribute(c, f->in[1], op1(c, "Neg", op2(c, "Div", op2(c, "Mul", dy, OUT), IN(1))));
 }
 
 /* Where(a > 0, dy, 0) rather than a product, so an infinite dy stays out
@@ -331,8 +330,10 @@ static void rule_MatMul(Grad *c, const Node *f, Value *dy) {
   int rank = dy->rank;
   memcpy(dims, dy->dims, (size_t)rank * sizeof *dims);
   if (a->rank == 1) {
-    if (b->rank == 1) dims[rank++] = 1;
-    else dims[rank] = dims[rank - 1], dims[rank - 1] = 1, rank++;
+    if (b->rank == 1)
+      dims[rank++] = 1;
+    else
+      dims[rank] = dims[rank - 1], dims[rank - 1] = 1, rank++;
   }
   if (b->rank == 1) dims[rank++] = 1;
   if (rank > IR_MAX_RANK) diag_node_fatal(c->n, "a MatMul on the path has too high a rank");
@@ -418,16 +419,20 @@ static const struct {
   int op;
   Rule rule;
 } rules[] = {
-    {OP_Add, rule_pass},          {OP_Sum, rule_pass},         {OP_Identity, rule_reshape},
-    {OP_Sub, rule_Sub},           {OP_Neg, rule_Neg},          {OP_Mul, rule_Mul},
-    {OP_Div, rule_Div},           {OP_Relu, rule_Relu},        {OP_Sigmoid, rule_Sigmoid},
-    {OP_Tanh, rule_Tanh},         {OP_Exp, rule_Exp},          {OP_Log, rule_Log},
-    {OP_Sqrt, rule_Sqrt},         {OP_Abs, rule_Abs},          {OP_Cast, rule_Cast},
-    {OP_Reshape, rule_reshape},   {OP_Flatten, rule_reshape},  {OP_Squeeze, rule_reshape},
-    {OP_Unsqueeze, rule_reshape}, {OP_Transpose, rule_Transpose}, {OP_Where, rule_Where},
-    {OP_MatMul, rule_MatMul},     {OP_Gemm, rule_Gemm},        {OP_Expand, rule_Expand},
-    {OP_ReduceSum, rule_reduce},  {OP_ReduceMean, rule_reduce}, {OP_Softmax, rule_Softmax},
-    {OP_LogSoftmax, rule_LogSoftmax},
+    {OP_Add, rule_pass},          {OP_Sum, rule_pass},
+    {OP_Identity, rule_reshape},  {OP_Sub, rule_Sub},
+    {OP_Neg, rule_Neg},           {OP_Mul, rule_Mul},
+    {OP_Div, rule_Div},           {OP_Relu, rule_Relu},
+    {OP_Sigmoid, rule_Sigmoid},   {OP_Tanh, rule_Tanh},
+    {OP_Exp, rule_Exp},           {OP_Log, rule_Log},
+    {OP_Sqrt, rule_Sqrt},         {OP_Abs, rule_Abs},
+    {OP_Cast, rule_Cast},         {OP_Reshape, rule_reshape},
+    {OP_Flatten, rule_reshape},   {OP_Squeeze, rule_reshape},
+    {OP_Unsqueeze, rule_reshape}, {OP_Transpose, rule_Transpose},
+    {OP_Where, rule_Where},       {OP_MatMul, rule_MatMul},
+    {OP_Gemm, rule_Gemm},         {OP_Expand, rule_Expand},
+    {OP_ReduceSum, rule_reduce},  {OP_ReduceMean, rule_reduce},
+    {OP_Softmax, rule_Softmax},   {OP_LogSoftmax, rule_LogSoftmax},
 };
 
 static Rule rule_of(const Node *f) {
@@ -453,8 +458,10 @@ static Value *named(const Grad *c, const char *attr, const char *name) {
   if (!v || v->is_seq)
     diag_node_fatal(c->n, "%s names '%s', which is no tensor of the graph", attr, name);
   if (v->rank < 0 || (v->producer && !v->producer->inferred))
-    diag_node_fatal(c->n, "%s names '%s', which is computed after the node: mlc differentiates "
-                    "what comes before a Gradient", attr, name);
+    diag_node_fatal(c->n,
+                    "%s names '%s', which is computed after the node: mlc differentiates "
+                    "what comes before a Gradient",
+                    attr, name);
   return v;
 }
 
@@ -468,12 +475,14 @@ static void mark_leaves(Grad *c, const char **xs, int nx, const char **zs, int n
     Value *v = named(c, i < nx ? "xs" : "zs", i < nx ? xs[i] : zs[i - nx]);
     if (c->flag[v->id] & G_LEAF) diag_node_fatal(n, "xs and zs name '%s' twice", v->name);
     if (i < nx && !dtype_is_float(v->dtype))
-      diag_node_fatal(n, "xs names '%s', a tensor of %s: only floating-point tensors have "
-                      "gradients", v->name, dtype_name(v->dtype));
+      diag_node_fatal(n,
+                      "xs names '%s', a tensor of %s: only floating-point tensors have "
+                      "gradients",
+                      v->name, dtype_name(v->dtype));
     Value *at = n->in[i] ? n->in[i] : v; /* an empty input: the value itself */
     if (at->dtype != v->dtype)
-      diag_node_fatal(n, "input %d ('%s') is %s, but '%s', the value it gives, is %s", i,
-                      at->name, dtype_name(at->dtype), v->name, dtype_name(v->dtype));
+      diag_node_fatal(n, "input %d ('%s') is %s, but '%s', the value it gives, is %s", i, at->name,
+                      dtype_name(at->dtype), v->name, dtype_name(v->dtype));
     c->flag[v->id] = G_LEAF | (i < nx ? G_X | G_DEP : 0) | (at != v ? G_SUB : 0);
     c->eval[v->id] = at;
   }
@@ -557,8 +566,8 @@ static void backward(Grad *c, Value *y, int nf) {
     Rule r = rule_of(f);
     /* the ops with rules have one output */
     if (!r || f->nout != 1 || !f->out[0])
-      diag_node_fatal(c->n, "Gradient through %s (node '%s', #%d) is not supported",
-                      f->op_type, f->name, f->index);
+      diag_node_fatal(c->n, "Gradient through %s (node '%s', #%d) is not supported", f->op_type,
+                      f->name, f->index);
     c->at = f;
     r(c, f, c->adj[f->out[0]->id]);
   }
@@ -579,8 +588,10 @@ void infer_Gradient(Graph *g, Node *n) {
   mark_leaves(&c, xs, nx, zs, nz);
   Value *y = named(&c, "y", yname);
   if (!dtype_is_float(y->dtype))
-    diag_node_fatal(n, "y names '%s', a tensor of %s: only a floating-point tensor can be "
-                    "differentiated", y->name, dtype_name(y->dtype));
+    diag_node_fatal(n,
+                    "y names '%s', a tensor of %s: only a floating-point tensor can be "
+                    "differentiated",
+                    y->name, dtype_name(y->dtype));
   int nf = n->pos, first = g->nnodes, pos = n->pos + 1;
   mark_paths(&c, y, nf);
   reevaluate(&c, nf);

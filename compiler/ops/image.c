@@ -26,8 +26,8 @@
 #include <string.h>
 
 #include "diag.h"
-#include "ops.h"
 #include "infer.h"
+#include "ops.h"
 
 /* ---- shared helpers -------------------------------------------------------- */
 
@@ -39,12 +39,11 @@ void image_ints_attr(const Node *n, const char *name, int count, int64_t lo, int
     for (int i = 0; i < count; i++) out[i] = def;
     return;
   }
-  if (k != count)
-    diag_node_fatal(n, "'%s' has %d entries; %d are expected", name, k, count);
+  if (k != count) diag_node_fatal(n, "'%s' has %d entries; %d are expected", name, k, count);
   for (int i = 0; i < k; i++) {
     if (a[i] < lo || a[i] >= OPS_MAX_WINDOW)
-      diag_node_fatal(n, "'%s' entry %d is %lld; it must be at least %lld and below 2^31",
-                      name, i, (long long)a[i], (long long)lo);
+      diag_node_fatal(n, "'%s' entry %d is %lld; it must be at least %lld and below 2^31", name, i,
+                      (long long)a[i], (long long)lo);
     out[i] = a[i];
   }
 }
@@ -67,8 +66,8 @@ int image_const_floats(const Node *n, int input, double *out, int max) {
   int64_t k = ir_numel(v);
   if (k && !v->data) infer_need_const(n, v);
   if (k > max)
-    diag_node_fatal(n, "input %d ('%s') has %lld entries; at most %d are expected", input,
-                    v->name, (long long)k, max);
+    diag_node_fatal(n, "input %d ('%s') has %lld entries; at most %d are expected", input, v->name,
+                    (long long)k, max);
   /* through the runtime's cast: float16 and bfloat16 scales too */
   MlcCast p = {.count = k, .from = v->dtype, .to = DT_DOUBLE};
   void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = v->data, [MLC_CAST_Y] = out};
@@ -104,8 +103,15 @@ KCall *image_call(Graph *g, Lowering *L, const Node *n, int kernel, int nin, uns
 /* ---- Resize and Upsample: the plan ------------------------------------------ */
 
 enum { RM_NEAREST, RM_LINEAR, RM_CUBIC };
-enum { CT_HALF_PIXEL, CT_HALF_PIXEL_SYMMETRIC, CT_PYTORCH_HALF_PIXEL, CT_ALIGN_CORNERS,
-       CT_ASYMMETRIC, CT_TF_CROP_AND_RESIZE, CT_TF_HALF_PIXEL_FOR_NN };
+enum {
+  CT_HALF_PIXEL,
+  CT_HALF_PIXEL_SYMMETRIC,
+  CT_PYTORCH_HALF_PIXEL,
+  CT_ALIGN_CORNERS,
+  CT_ASYMMETRIC,
+  CT_TF_CROP_AND_RESIZE,
+  CT_TF_HALF_PIXEL_FOR_NN
+};
 /* NM_SIMPLE: Upsample's and Resize-10's truncation, ceiling when shrinking */
 enum { NM_ROUND_PREFER_FLOOR, NM_ROUND_PREFER_CEIL, NM_FLOOR, NM_CEIL, NM_SIMPLE };
 
@@ -125,11 +131,10 @@ typedef struct ResizePlan {
 
 static void resize_modes(const Node *n, ResizePlan *P) {
   static const char *const modes[] = {"nearest", "linear", "cubic"};
-  static const char *const coords[] = {"half_pixel", "half_pixel_symmetric",
-                                       "pytorch_half_pixel", "align_corners", "asymmetric",
-                                       "tf_crop_and_resize"};
-  static const char *const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor",
-                                        "ceil"};
+  static const char *const coords[] = {"half_pixel",         "half_pixel_symmetric",
+                                       "pytorch_half_pixel", "align_corners",
+                                       "asymmetric",         "tf_crop_and_resize"};
+  static const char *const nearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
   const char *m = attr_s(n, "mode", "nearest");
   int legacy = n->op == OP_Upsample || n->opset < 11;
   /* Upsample-1's name for linear lives on in exported models */
@@ -144,12 +149,12 @@ static void resize_modes(const Node *n, ResizePlan *P) {
   const char *ct = attr_s(n, "coordinate_transformation_mode", "half_pixel");
   if (n->opset < 13 && !strcmp(ct, "tf_half_pixel_for_nn"))
     P->coord = CT_TF_HALF_PIXEL_FOR_NN;
-  else P->coord = image_pick(n, "coordinate_transformation_mode", ct, coords, 6);
+  else
+    P->coord = image_pick(n, "coordinate_transformation_mode", ct, coords, 6);
   if (P->coord == CT_HALF_PIXEL_SYMMETRIC && n->opset < 19)
-    diag_node_fatal(n,
-                    "coordinate_transformation_mode half_pixel_symmetric needs opset 19");
-  P->nearest = image_pick(n, "nearest_mode",
-                          attr_s(n, "nearest_mode", "round_prefer_floor"), nearest, 4);
+    diag_node_fatal(n, "coordinate_transformation_mode half_pixel_symmetric needs opset 19");
+  P->nearest =
+      image_pick(n, "nearest_mode", attr_s(n, "nearest_mode", "round_prefer_floor"), nearest, 4);
   P->cubic_a = attr_f(n, "cubic_coeff_a", -0.75);
   P->exclude_outside = attr_i(n, "exclude_outside", 0) != 0;
   P->extrap = attr_f(n, "extrapolation_value", 0);
@@ -183,8 +188,7 @@ static int64_t checked_dim(const Node *n, double v, int axis) {
 
 /* scales or sizes into output dims and scales of the listed axes */
 static void resize_sizes(const Node *n, ResizePlan *P, const int *axes, int naxes,
-                         const double *scales, int nscales, const int64_t *sizes,
-                         int nsizes) {
+                         const double *scales, int nscales, const int64_t *sizes, int nsizes) {
   const Value *x = n->in[0];
   if (nscales > 0 && nsizes > 0) diag_node_fatal(n, "give scales or sizes, not both");
   if (nscales <= 0 && nsizes <= 0) diag_node_fatal(n, "scales or sizes must be given");
@@ -204,8 +208,8 @@ static void resize_sizes(const Node *n, ResizePlan *P, const int *axes, int naxe
     }
     return;
   }
-  const char *policy = n->opset >= 18 ? attr_s(n, "keep_aspect_ratio_policy", "stretch")
-                                      : "stretch";
+  const char *policy =
+      n->opset >= 18 ? attr_s(n, "keep_aspect_ratio_policy", "stretch") : "stretch";
   static const char *const policies[] = {"stretch", "not_larger", "not_smaller"};
   int pol = image_pick(n, "keep_aspect_ratio_policy", policy, policies, 3);
   double keep = 0;
@@ -213,8 +217,7 @@ static void resize_sizes(const Node *n, ResizePlan *P, const int *axes, int naxe
     int a = axes[i];
     if (sizes[i] < 0) diag_node_fatal(n, "sizes entry %d is negative", i);
     if (x->dims[a] == 0 && sizes[i] != 0)
-      diag_node_fatal(n, "axis %d is empty and cannot be resized to %lld", a,
-                      (long long)sizes[i]);
+      diag_node_fatal(n, "axis %d is empty and cannot be resized to %lld", a, (long long)sizes[i]);
     double s = x->dims[a] ? (double)sizes[i] / (double)x->dims[a] : 1;
     if (i == 0 || (pol == 1 && s < keep) || (pol == 2 && s > keep)) keep = s;
     P->scale[a] = s;
@@ -239,8 +242,10 @@ static void resize_roi(const Node *n, ResizePlan *P, const int *axes, int naxes)
   if (P->coord != CT_TF_CROP_AND_RESIZE) return;
   int k = image_const_floats(n, 1, roi, 2 * IR_MAX_RANK);
   if (k != 2 * naxes)
-    diag_node_fatal(n, "tf_crop_and_resize needs roi with %d entries (start and end of "
-                    "each resized axis), not %d", 2 * naxes, k < 0 ? 0 : k);
+    diag_node_fatal(n,
+                    "tf_crop_and_resize needs roi with %d entries (start and end of "
+                    "each resized axis), not %d",
+                    2 * naxes, k < 0 ? 0 : k);
   for (int i = 0; i < naxes; i++) {
     if (!isfinite(roi[i]) || !isfinite(roi[naxes + i]))
       diag_node_fatal(n, "roi entries must be finite");
@@ -279,16 +284,15 @@ static void resize_plan(const Node *n, ResizePlan *P) {
   /* an axis with the same length, a scale of 1 (to rounding) and the full
    * roi maps every position to itself, as the reference skips it */
   for (int a = 0; a < x->rank; a++) {
-    int same = P->out[a] == x->dims[a] && fabs(P->scale[a] - 1) <= 1e-9 &&
-               P->roi_lo[a] == 0 && P->roi_hi[a] == 1;
+    int same = P->out[a] == x->dims[a] && fabs(P->scale[a] - 1) <= 1e-9 && P->roi_lo[a] == 0 &&
+               P->roi_hi[a] == 1;
     if (!same) P->order[P->norder++] = a;
   }
   /* shrinking axes first keeps the intermediates small */
   for (int i = 1; i < P->norder; i++)
     for (int j = i; j > 0; j--) {
       int a = P->order[j - 1], b = P->order[j];
-      if ((double)P->out[a] / (double)x->dims[a] <= (double)P->out[b] / (double)x->dims[b])
-        break;
+      if ((double)P->out[a] / (double)x->dims[a] <= (double)P->out[b] / (double)x->dims[b]) break;
       P->order[j - 1] = b;
       P->order[j] = a;
     }
@@ -301,14 +305,10 @@ static void resize_plan(const Node *n, ResizePlan *P) {
 static double resize_coord(const ResizePlan *P, int a, int64_t in, int64_t out, double l) {
   double s = P->scale[a], width = s * (double)in, x;
   switch (P->coord) {
-  case CT_ALIGN_CORNERS:
-    return width == 1 ? 0 : l * (double)(in - 1) / (width - 1);
-  case CT_ASYMMETRIC:
-    return l / s;
-  case CT_TF_HALF_PIXEL_FOR_NN:
-    return (l + 0.5) / s;
-  case CT_PYTORCH_HALF_PIXEL:
-    return width == 1 ? -0.5 : (l + 0.5) / s - 0.5;
+  case CT_ALIGN_CORNERS: return width == 1 ? 0 : l * (double)(in - 1) / (width - 1);
+  case CT_ASYMMETRIC: return l / s;
+  case CT_TF_HALF_PIXEL_FOR_NN: return (l + 0.5) / s;
+  case CT_PYTORCH_HALF_PIXEL: return width == 1 ? -0.5 : (l + 0.5) / s - 0.5;
   case CT_HALF_PIXEL_SYMMETRIC: {
     double adjust = (double)out / width, center = (double)in / 2;
     return center * (1 - adjust) + (l + 0.5) / s - 0.5;
@@ -320,8 +320,7 @@ static double resize_coord(const ResizePlan *P, int a, int64_t in, int64_t out, 
     x += lo * (double)(in - 1);
     return x < 0 || x > (double)(in - 1) ? NAN : x;
   }
-  default:
-    return (l + 0.5) / s - 0.5;
+  default: return (l + 0.5) / s - 0.5;
   }
 }
 
@@ -359,8 +358,7 @@ static double cubic_weight(double x, double a) {
 
 /* the nt weights of a point at `ratio` in (0, 1] past its first tap's
  * neighbour (the reference's convention: an integer point has ratio 1) */
-static void resize_weights(const ResizePlan *P, double ratio, double scale, int64_t nt,
-                           double *w) {
+static void resize_weights(const ResizePlan *P, double ratio, double scale, int64_t nt, double *w) {
   if (!P->antialias) {
     if (P->mode == RM_LINEAR) {
       w[0] = 1 - ratio;
@@ -374,8 +372,7 @@ static void resize_weights(const ResizePlan *P, double ratio, double scale, int6
   int64_t start = 1 - nt / 2;
   for (int64_t t = 0; t < nt; t++) {
     double arg = ((double)(start + t) - ratio) * s;
-    w[t] = P->mode == RM_LINEAR ? fmax(0, fmin(1, 1 - fabs(arg)))
-                                : cubic_weight(arg, P->cubic_a);
+    w[t] = P->mode == RM_LINEAR ? fmax(0, fmin(1, 1 - fabs(arg))) : cubic_weight(arg, P->cubic_a);
     sum += w[t];
   }
   for (int64_t t = 0; t < nt; t++) w[t] /= sum;
@@ -439,12 +436,14 @@ void infer_Resize(Graph *g, Node *n) {
 }
 
 /* one call resizing axis a of src into dst */
-static void lower_resize_axis(Graph *g, const Node *n, Lowering *L, const ResizePlan *P,
-                              int a, Value *src, Value *dst) {
+static void lower_resize_axis(Graph *g, const Node *n, Lowering *L, const ResizePlan *P, int a,
+                              Value *src, Value *dst) {
   int64_t in = src->dims[a], out = P->out[a], nt = resize_ntaps(P, P->scale[a]);
   if (nt > RESIZE_MAX_TABLE || out > RESIZE_MAX_TABLE / nt)
-    diag_node_fatal(n, "resizing axis %d from %lld to %lld needs %lld taps per output; "
-                    "that is too many", a, (long long)in, (long long)out, (long long)nt);
+    diag_node_fatal(n,
+                    "resizing axis %d from %lld to %lld needs %lld taps per output; "
+                    "that is too many",
+                    a, (long long)in, (long long)out, (long long)nt);
   int64_t cnt = out * nt;
   Value *idx = ir_value_new(g, NULL), *w = ir_value_new(g, NULL);
   idx->dtype = DT_INT64;
@@ -513,8 +512,7 @@ static int64_t block_size(const Node *n) {
   if (!ir_attr(n, "blocksize")) diag_node_fatal(n, "attribute 'blocksize' is required");
   int64_t bs = attr_i(n, "blocksize", 0);
   if (bs < 1 || bs >= 1 << 16)
-    diag_node_fatal(n, "blocksize is %lld; it must be positive and below 65536",
-                    (long long)bs);
+    diag_node_fatal(n, "blocksize is %lld; it must be positive and below 65536", (long long)bs);
   return bs;
 }
 
@@ -529,13 +527,12 @@ static int block_crd(const Node *n) {
 /* the space side [b, c, h*bs, w*bs] and depth side [b, c*bs*bs, h, w] */
 static void block_shapes(const Node *n, int64_t bs, int64_t *space, int64_t *depth) {
   const Value *x = n->in[0];
-  if (x->rank != 4)
-    diag_node_fatal(n, "input must be 4-D (N, C, H, W), not rank %d", x->rank);
+  if (x->rank != 4) diag_node_fatal(n, "input must be 4-D (N, C, H, W), not rank %d", x->rank);
   const int64_t *d = x->dims;
   if (n->op == OP_DepthToSpace) {
     if (d[1] % (bs * bs))
-      diag_node_fatal(n, "%lld channels do not divide by blocksize^2 (%lld)",
-                      (long long)d[1], (long long)(bs * bs));
+      diag_node_fatal(n, "%lld channels do not divide by blocksize^2 (%lld)", (long long)d[1],
+                      (long long)(bs * bs));
     int64_t s[4] = {d[0], d[1] / (bs * bs), d[2] * bs, d[3] * bs};
     memcpy(space, s, sizeof s);
     memcpy(depth, d, sizeof s);
@@ -569,8 +566,12 @@ void lower_DepthSpace(Graph *g, Node *n, Lowering *L) {
   int64_t C = sp[1], H = dp[2], W = dp[3], plane = H * W;
   int64_t dims[6] = {sp[0], C, H, bs, W, bs};
   int64_t ss[6] = {C * sp[2] * sp[3], sp[2] * sp[3], bs * sp[3], sp[3], bs, 1};
-  int64_t ds[6] = {dp[1] * plane, crd ? bs * bs * plane : plane, W,
-                   crd ? bs * plane : bs * C * plane, 1, crd ? plane : C * plane};
+  int64_t ds[6] = {dp[1] * plane,
+                   crd ? bs * bs * plane : plane,
+                   W,
+                   crd ? bs * plane : bs * C * plane,
+                   1,
+                   crd ? plane : C * plane};
   if (n->op == OP_DepthToSpace)
     lower_strided_copy(g, n, L, n->in[0], n->out[0], 6, dims, ds, ss, 0, 0);
   else
@@ -587,8 +588,7 @@ static void crop_pad_dims(const Node *n, int64_t *dims) {
   const int64_t *a;
   int na = attr_ints(n, "axes", &a), all = na < 0;
   if (all) na = x->rank;
-  if (k != na)
-    diag_node_fatal(n, "shape has %d entries for %d axes", k, na);
+  if (k != na) diag_node_fatal(n, "shape has %d entries for %d axes", k, na);
   memcpy(dims, x->dims, sizeof x->dims);
   char seen[IR_MAX_RANK] = {0};
   for (int i = 0; i < na; i++) {
@@ -635,14 +635,12 @@ void lower_CenterCropPad(Graph *g, Node *n, Lowering *L) {
 static void unpool_dims(const Node *n, int64_t *inferred, int64_t *dims) {
   const Value *x = n->in[0], *ind = n->in[1];
   if (x->rank < 3)
-    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d",
-                    x->rank);
+    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d", x->rank);
   if (ind->dtype != DT_INT64 || !ir_same_shape(ind, x))
     diag_node_fatal(n, "indices I must be int64 of the input's shape");
   int nsp = x->rank - 2;
   int64_t k[IR_MAX_RANK], s[IR_MAX_RANK], pads[2 * IR_MAX_RANK];
-  if (!ir_attr(n, "kernel_shape"))
-    diag_node_fatal(n, "attribute 'kernel_shape' is required");
+  if (!ir_attr(n, "kernel_shape")) diag_node_fatal(n, "attribute 'kernel_shape' is required");
   image_ints_attr(n, "kernel_shape", nsp, 1, 1, k);
   image_ints_attr(n, "strides", nsp, 1, 1, s);
   image_ints_attr(n, "pads", 2 * nsp, 0, 0, pads);
@@ -653,8 +651,7 @@ static void unpool_dims(const Node *n, int64_t *inferred, int64_t *dims) {
     if (in > OPS_MAX_WINDOW)
       diag_node_fatal(n, "spatial dim %d (%lld) is too large", i, (long long)in);
     inferred[2 + i] = in ? (in - 1) * s[i] - pads[i] - pads[nsp + i] + k[i] : 0;
-    if (inferred[2 + i] < 0)
-      diag_node_fatal(n, "the pads leave spatial dim %d negative", i);
+    if (inferred[2 + i] < 0) diag_node_fatal(n, "the pads leave spatial dim %d negative", i);
   }
   memcpy(dims, inferred, (size_t)x->rank * sizeof *dims);
   int64_t os[IR_MAX_RANK];
@@ -721,11 +718,10 @@ void lower_LpPool(Graph *g, Node *n, Lowering *L) {
 static void global_lp_check(const Node *n) {
   const Value *x = n->in[0];
   if (x->dtype != DT_FLOAT)
-    diag_node_fatal(n, "GlobalLpPool of %s is not supported (float32 only)",
-                    dtype_name(x->dtype));
+    diag_node_fatal(n, "GlobalLpPool of %s is not supported (float32 only)", dtype_name(x->dtype));
   if (x->rank < 3 || x->rank - 2 > MLC_RT_MAX_SP)
-    diag_node_fatal(n, "input must be N x C x 1 to %d spatial dims, not rank %d",
-                    MLC_RT_MAX_SP, x->rank);
+    diag_node_fatal(n, "input must be N x C x 1 to %d spatial dims, not rank %d", MLC_RT_MAX_SP,
+                    x->rank);
   lp_p(n);
 }
 

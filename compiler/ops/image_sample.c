@@ -23,8 +23,8 @@
 #include <string.h>
 
 #include "diag.h"
-#include "ops.h"
 #include "infer.h"
+#include "ops.h"
 
 /* products of dims this large are certainly mistakes */
 #define MAX_ELEMS ((int64_t)1 << 40)
@@ -38,8 +38,8 @@ static int64_t mul_checked(const Node *n, int64_t a, int64_t b) {
 /* the spatial dims of x (N x C x spatial), 1 to MLC_RT_MAX_SP of them */
 static int spatial_rank(const Node *n, const Value *x) {
   if (x->rank < 3 || x->rank - 2 > MLC_RT_MAX_SP)
-    diag_node_fatal(n, "input must be N x C x 1 to %d spatial dims, not rank %d",
-                    MLC_RT_MAX_SP, x->rank);
+    diag_node_fatal(n, "input must be N x C x 1 to %d spatial dims, not rank %d", MLC_RT_MAX_SP,
+                    x->rank);
   return x->rank - 2;
 }
 
@@ -58,8 +58,8 @@ static void kernel_dims(const Node *n, const Value *w, int nsp, int64_t *k) {
   image_ints_attr(n, "kernel_shape", nsp, 1, 1, k);
   for (int i = 0; i < nsp; i++) {
     if (ir_attr(n, "kernel_shape") && k[i] != w->dims[2 + i])
-      diag_node_fatal(n, "kernel_shape[%d] is %lld but the weights have %lld", i,
-                      (long long)k[i], (long long)w->dims[2 + i]);
+      diag_node_fatal(n, "kernel_shape[%d] is %lld but the weights have %lld", i, (long long)k[i],
+                      (long long)w->dims[2 + i]);
     if (w->dims[2 + i] < 1 || w->dims[2 + i] >= OPS_MAX_WINDOW)
       diag_node_fatal(n, "weight spatial dim %d is %lld", i, (long long)w->dims[2 + i]);
     k[i] = w->dims[2 + i];
@@ -89,8 +89,7 @@ static void window_out(const Node *n, Geo *t) {
 }
 
 /* channel counts: c inputs; m outputs; groups */
-static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m,
-                      int64_t *group) {
+static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m, int64_t *group) {
   const Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
   require_float(n, x, "input X");
   require_float(n, w, "weight W");
@@ -101,11 +100,11 @@ static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m,
   *group = attr_i(n, "group", 1);
   *c = x->dims[1];
   if (*group < 1 || *group > *c || *c % *group)
-    diag_node_fatal(n, "group is %lld; it must divide the %lld input channels",
-                    (long long)*group, (long long)*c);
+    diag_node_fatal(n, "group is %lld; it must divide the %lld input channels", (long long)*group,
+                    (long long)*c);
   if (w->dims[0] != *c)
-    diag_node_fatal(n, "weight W has %lld input channels, X has %lld",
-                    (long long)w->dims[0], (long long)*c);
+    diag_node_fatal(n, "weight W has %lld input channels, X has %lld", (long long)w->dims[0],
+                    (long long)*c);
   *m = mul_checked(n, w->dims[1], *group);
   if (b && (b->rank != 1 || b->dims[0] != *m))
     diag_node_fatal(n, "bias B has shape %s; it must be [%lld]", ir_shape_str(g->arena, b),
@@ -117,19 +116,19 @@ static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m,
   const int64_t *given;
   int nos = attr_ints(n, "output_shape", &given);
   if (nos >= 0 && nos != nsp && nos != nsp + 2)
-    diag_node_fatal(n, "output_shape has %d entries; the input has %d spatial dims", nos,
-                    nsp);
+    diag_node_fatal(n, "output_shape has %d entries; the input has %d spatial dims", nos, nsp);
   if (nos >= 0) image_ints_attr(n, "output_shape", nos, 0, 0, os);
   const char *ap = attr_s(n, "auto_pad", "NOTSET");
   int upper = !strcmp(ap, "SAME_UPPER"), same = upper || !strcmp(ap, "SAME_LOWER");
   int valid = !strcmp(ap, "VALID");
-  if (!same && !valid && strcmp(ap, "NOTSET"))
-    diag_node_fatal(n, "unknown auto_pad '%s'", ap);
+  if (!same && !valid && strcmp(ap, "NOTSET")) diag_node_fatal(n, "unknown auto_pad '%s'", ap);
   for (int i = 0; i < nsp; i++) {
     int64_t in = t->in[i] = x->dims[2 + i];
     if (op[i] >= t->s[i] && op[i] >= t->d[i])
-      diag_node_fatal(n, "output_padding[%d] (%lld) must be smaller than the stride or "
-                      "the dilation", i, (long long)op[i]);
+      diag_node_fatal(n,
+                      "output_padding[%d] (%lld) must be smaller than the stride or "
+                      "the dilation",
+                      i, (long long)op[i]);
     /* every term below 2^62, the sum checked before it can overflow */
     int64_t stretched = mul_checked(n, t->s[i], in ? in - 1 : 0);
     int64_t full = stretched + op[i] + mul_checked(n, t->k[i] - 1, t->d[i]) + 1;
@@ -206,8 +205,8 @@ static void deform_geo(Graph *g, const Node *n, Geo *t, int64_t *group, int64_t 
   *group = attr_i(n, "group", 1);
   *og = attr_i(n, "offset_group", 1);
   if (*group < 1 || *group > c || c % *group || w->dims[1] * *group != c || m % *group)
-    diag_node_fatal(n, "group %lld does not fit %lld input channels, weights %s",
-                    (long long)*group, (long long)c, ir_shape_str(g->arena, w));
+    diag_node_fatal(n, "group %lld does not fit %lld input channels, weights %s", (long long)*group,
+                    (long long)c, ir_shape_str(g->arena, w));
   if (*og < 1 || *og > c || c % *og)
     diag_node_fatal(n, "offset_group is %lld; it must divide the %lld input channels",
                     (long long)*og, (long long)c);
@@ -226,14 +225,12 @@ static void deform_geo(Graph *g, const Node *n, Geo *t, int64_t *group, int64_t 
   for (int which = 0; which < 2; which++) {
     const Value *v = which ? mask : off;
     if (!v) continue;
-    int64_t want[IR_MAX_RANK] = {
-        x->dims[0], mul_checked(n, mul_checked(n, *og, kvol), which ? 1 : nsp)};
+    int64_t want[IR_MAX_RANK] = {x->dims[0],
+                                 mul_checked(n, mul_checked(n, *og, kvol), which ? 1 : nsp)};
     int ok = v->rank == x->rank;
-    for (int i = 0; i < x->rank && ok; i++)
-      ok = v->dims[i] == (i < 2 ? want[i] : t->out[i - 2]);
+    for (int i = 0; i < x->rank && ok; i++) ok = v->dims[i] == (i < 2 ? want[i] : t->out[i - 2]);
     if (!ok)
-      diag_node_fatal(n,
-                      "%s has shape %s; expected %lld x %lld x the output's spatial dims",
+      diag_node_fatal(n, "%s has shape %s; expected %lld x %lld x the output's spatial dims",
                       names[which ? 4 : 2], ir_shape_str(g->arena, v), (long long)want[0],
                       (long long)want[1]);
   }
@@ -289,8 +286,10 @@ static void col2im_geo(Graph *g, const Node *n, Geo *t, int64_t *ch) {
   int ni = read_const_ints(n, 1, img, IR_MAX_RANK);
   int nb = read_const_ints(n, 2, blk, IR_MAX_RANK);
   if (ni != nb || ni < 1 || ni > MLC_RT_MAX_SP)
-    diag_node_fatal(n, "image_shape and block_shape must have one entry per spatial dim "
-                    "(1 to %d), not %d and %d", MLC_RT_MAX_SP, ni, nb);
+    diag_node_fatal(n,
+                    "image_shape and block_shape must have one entry per spatial dim "
+                    "(1 to %d), not %d and %d",
+                    MLC_RT_MAX_SP, ni, nb);
   if (x->rank != 3)
     diag_node_fatal(n, "input must be 3-D [N, C * block size, blocks], not %s",
                     ir_shape_str(g->arena, x));
@@ -298,8 +297,7 @@ static void col2im_geo(Graph *g, const Node *n, Geo *t, int64_t *ch) {
   window_attrs(n, t);
   int64_t kvol = 1, blocks = 1;
   for (int i = 0; i < ni; i++) {
-    if (img[i] < 1 || img[i] >= OPS_MAX_WINDOW || blk[i] < 1 ||
-        blk[i] >= OPS_MAX_WINDOW)
+    if (img[i] < 1 || img[i] >= OPS_MAX_WINDOW || blk[i] < 1 || blk[i] >= OPS_MAX_WINDOW)
       diag_node_fatal(n, "image_shape and block_shape entries must be positive");
     t->k[i] = blk[i];
     /* blocks slide over the image: the image is Col2Im's output */
@@ -348,11 +346,10 @@ void lower_Col2Im(Graph *g, Node *n, Lowering *L) {
 /* mode, padding and align_corners; opset 16's names and 20's both accepted */
 static void grid_attrs(const Node *n, int *mode, int *padding, int *align) {
   /* index % 3: nearest, linear, cubic */
-  static const char *const modes[] = {"nearest", "linear", "cubic", NULL, "bilinear",
-                                      "bicubic"};
+  static const char *const modes[] = {"nearest", "linear", "cubic", NULL, "bilinear", "bicubic"};
   static const char *const pads[] = {"zeros", "border", "reflection"};
-  *mode = image_pick(n, "mode", attr_s(n, "mode", n->opset < 20 ? "bilinear" : "linear"),
-                     modes, 6) % 3;
+  *mode =
+      image_pick(n, "mode", attr_s(n, "mode", n->opset < 20 ? "bilinear" : "linear"), modes, 6) % 3;
   *padding = image_pick(n, "padding_mode", attr_s(n, "padding_mode", "zeros"), pads, 3);
   *align = attr_i(n, "align_corners", 0) != 0;
 }
@@ -364,8 +361,7 @@ static void grid_check(Graph *g, const Node *n) {
   int nsp = spatial_rank(n, x);
   if (n->opset < 20 && nsp != 2)
     diag_node_fatal(n, "GridSample before opset 20 takes 4-D inputs, not rank %d", x->rank);
-  if (grid->rank != x->rank || grid->dims[0] != x->dims[0] ||
-      grid->dims[grid->rank - 1] != nsp)
+  if (grid->rank != x->rank || grid->dims[0] != x->dims[0] || grid->dims[grid->rank - 1] != nsp)
     diag_node_fatal(n, "grid has shape %s; for input %s it must be N x output dims x %d",
                     ir_shape_str(g->arena, grid), ir_shape_str(g->arena, x), nsp);
   int mode, padding, align;
@@ -409,12 +405,9 @@ static int affine_size(Graph *g, const Node *n, int64_t *size) {
   int k = read_const_ints(n, 1, size, IR_MAX_RANK);
   int nsp = k - 2;
   if (nsp != 2 && nsp != 3)
-    diag_node_fatal(n, "size has %d entries; it must be [N, C, H, W] or [N, C, D, H, W]",
-                    k);
-  if (th->rank != 3 || th->dims[0] != size[0] || th->dims[1] != nsp ||
-      th->dims[2] != nsp + 1)
-    diag_node_fatal(n,
-                    "theta has shape %s; for size of %d entries it must be %lld x %d x %d",
+    diag_node_fatal(n, "size has %d entries; it must be [N, C, H, W] or [N, C, D, H, W]", k);
+  if (th->rank != 3 || th->dims[0] != size[0] || th->dims[1] != nsp || th->dims[2] != nsp + 1)
+    diag_node_fatal(n, "theta has shape %s; for size of %d entries it must be %lld x %d x %d",
                     ir_shape_str(g->arena, th), k, (long long)size[0], nsp, nsp + 1);
   for (int i = 2; i < k; i++)
     if (size[i] < 0) diag_node_fatal(n, "size entry %d is negative", i);
@@ -453,8 +446,8 @@ static void roi_check(Graph *g, const Node *n, int cols, const int64_t *hw) {
   require_float(n, rois, "rois");
   if (x->rank != 4) diag_node_fatal(n, "input X must be 4-D, not rank %d", x->rank);
   if (rois->rank != 2 || rois->dims[1] != cols)
-    diag_node_fatal(n, "rois has shape %s; it must be num_rois x %d",
-                    ir_shape_str(g->arena, rois), cols);
+    diag_node_fatal(n, "rois has shape %s; it must be num_rois x %d", ir_shape_str(g->arena, rois),
+                    cols);
   for (int i = 0; i < 2; i++)
     if (hw[i] < 1 || hw[i] >= OPS_MAX_WINDOW)
       diag_node_fatal(n, "the output size must be positive, not %lld", (long long)hw[i]);
@@ -466,8 +459,7 @@ static void roi_out(const Node *n, const int64_t *hw) {
   n->out[0]->dtype = n->in[0]->dtype;
 }
 
-static void roialign_attrs(Graph *g, const Node *n, int64_t *hw, int *half_pixel,
-                           int *max) {
+static void roialign_attrs(Graph *g, const Node *n, int64_t *hw, int *half_pixel, int *max) {
   static const char *const modes[] = {"avg", "max"};
   static const char *const cts[] = {"output_half_pixel", "half_pixel"};
   const Value *bi = n->in[2];
@@ -480,9 +472,8 @@ static void roialign_attrs(Graph *g, const Node *n, int64_t *hw, int *half_pixel
     diag_node_fatal(n, "sampling_ratio must be non-negative and below 2^20");
   *max = image_pick(n, "mode", attr_s(n, "mode", "avg"), modes, 2);
   /* opset 16 added the attribute and made half_pixel the default */
-  const char *ct = n->opset >= 16
-                       ? attr_s(n, "coordinate_transformation_mode", "half_pixel")
-                       : "output_half_pixel";
+  const char *ct = n->opset >= 16 ? attr_s(n, "coordinate_transformation_mode", "half_pixel")
+                                  : "output_half_pixel";
   *half_pixel = image_pick(n, "coordinate_transformation_mode", ct, cts, 2);
 }
 
@@ -500,8 +491,8 @@ void lower_RoiAlign(Graph *g, Node *n, Lowering *L) {
   roialign_attrs(g, n, hw, &half, &max);
   Value *y;
   /* batch_indices stays int64 */
-  KCall *c = image_call(g, L, n, K_roialign_f32, MLC_ROIALIGN_Y,
-                        1u << MLC_ROIALIGN_BATCH_INDICES, &y);
+  KCall *c =
+      image_call(g, L, n, K_roialign_f32, MLC_ROIALIGN_Y, 1u << MLC_ROIALIGN_BATCH_INDICES, &y);
   MlcRoiAlign *p = KC_PARAMS(c, MlcRoiAlign);
   p->n = x->dims[0];
   p->c = x->dims[1];
@@ -555,8 +546,8 @@ void lower_MaxRoiPool(Graph *g, Node *n, Lowering *L) {
 /* the output [selected, 3] is evaluated here, from known inputs only */
 void infer_NonMaxSuppression(Graph *g, Node *n) {
   static const DType types[5] = {DT_FLOAT, DT_FLOAT, DT_INT64, DT_FLOAT, DT_FLOAT};
-  static const char *names[5] = {"boxes", "scores", "max_output_boxes_per_class",
-                                 "iou_threshold", "score_threshold"};
+  static const char *names[5] = {"boxes", "scores", "max_output_boxes_per_class", "iou_threshold",
+                                 "score_threshold"};
   const Value *boxes = n->in[0], *scores = n->in[1];
   for (int i = 0; i < n->nin; i++) {
     const Value *v = n->in[i];
@@ -564,14 +555,14 @@ void infer_NonMaxSuppression(Graph *g, Node *n) {
     if (v->dtype != types[i])
       diag_node_fatal(n, "%s is %s; it must be %s", names[i], dtype_name(v->dtype),
                       dtype_name(types[i]));
-    if (i >= 2 && ir_numel(v) > 1)
-      diag_node_fatal(n, "%s must hold one value", names[i]);
+    if (i >= 2 && ir_numel(v) > 1) diag_node_fatal(n, "%s must hold one value", names[i]);
   }
   if (boxes->rank != 3 || boxes->dims[2] != 4 || scores->rank != 3 ||
       scores->dims[0] != boxes->dims[0] || scores->dims[2] != boxes->dims[1])
-    diag_node_fatal(n, "boxes %s and scores %s must be [batches, boxes, 4] and "
-                    "[batches, classes, boxes]", ir_shape_str(g->arena, boxes),
-                    ir_shape_str(g->arena, scores));
+    diag_node_fatal(n,
+                    "boxes %s and scores %s must be [batches, boxes, 4] and "
+                    "[batches, classes, boxes]",
+                    ir_shape_str(g->arena, boxes), ir_shape_str(g->arena, scores));
   int64_t center = attr_i(n, "center_point_box", 0);
   if (center != 0 && center != 1)
     diag_node_fatal(n, "center_point_box is %lld; it must be 0 or 1", (long long)center);
@@ -596,9 +587,11 @@ void infer_NonMaxSuppression(Graph *g, Node *n) {
   int64_t count = 0, cap3 = mul_checked(n, p.cap, 3);
   int64_t *sel = arena_array(g->arena, (size_t)(cap3 ? cap3 : 1), sizeof *sel);
   int64_t *scratch = arena_array(g->arena, (size_t)(2 * nb + 1), sizeof *scratch);
-  void *io[MLC_NMS_NIO] = {[MLC_NMS_BOXES] = boxes->data, [MLC_NMS_SCORES] = scores->data,
+  void *io[MLC_NMS_NIO] = {[MLC_NMS_BOXES] = boxes->data,
+                           [MLC_NMS_SCORES] = scores->data,
                            [MLC_NMS_MAX_OUT] = mo ? mo->data : NULL,
-                           [MLC_NMS_SELECTED] = sel, [MLC_NMS_COUNT] = &count,
+                           [MLC_NMS_SELECTED] = sel,
+                           [MLC_NMS_COUNT] = &count,
                            [MLC_NMS_SCRATCH] = scratch};
   /* the slots of the optional thresholds are their input numbers */
   for (int i = MLC_NMS_IOU; i <= MLC_NMS_SCORE; i++)
@@ -608,8 +601,10 @@ void infer_NonMaxSuppression(Graph *g, Node *n) {
   int64_t dims[2] = {count, 3};
   y->dtype = DT_INT64;
   ir_set_shape(y, 2, dims);
-  if (count) memcpy(ir_alloc_data(g, y), sel, (size_t)count * 3 * sizeof *sel);
-  else ir_alloc_data(g, y);
+  if (count)
+    memcpy(ir_alloc_data(g, y), sel, (size_t)count * 3 * sizeof *sel);
+  else
+    ir_alloc_data(g, y);
 }
 
 /* run-time selection into the upper-bound output; the count goes to the

@@ -26,8 +26,8 @@
 #include <string.h>
 
 #include "diag.h"
-#include "ops.h"
 #include "infer.h"
+#include "ops.h"
 
 enum { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN }; /* MlcElems.reduction */
 
@@ -44,8 +44,8 @@ static int index_bits(const Node *n, const Value *idx, int allow32) {
 
 static void check_index(const Node *n, int64_t k, int64_t len, int axis) {
   if (k < -len || k >= len)
-    diag_node_fatal(n, "index %lld is out of range for axis %d of size %lld",
-                    (long long)k, axis, (long long)len);
+    diag_node_fatal(n, "index %lld is out of range for axis %d of size %lld", (long long)k, axis,
+                    (long long)len);
 }
 
 static void same_dtype(const Node *n, const Value *a, const Value *b, const char *what) {
@@ -96,8 +96,8 @@ _Static_assert((int)MLC_SCATTER_ND_DATA == MLC_SCATTER_ELEMENTS_DATA &&
                    (int)MLC_SCATTER_ND_Y == MLC_SCATTER_ELEMENTS_Y &&
                    (int)MLC_SCATTER_ND_NIO == MLC_SCATTER_ELEMENTS_NIO,
                "lower_scatter fills both scatter kernels by one set of names");
-static KCall *lower_scatter(Graph *g, Node *n, Lowering *L, int kernel, int red,
-                            Value **ins, Value **out) {
+static KCall *lower_scatter(Graph *g, Node *n, Lowering *L, int kernel, int red, Value **ins,
+                            Value **out) {
   Value *y = n->out[0];
   DType t = y->dtype;
   *out = y;
@@ -264,8 +264,8 @@ void infer_ScatterND(Graph *g, Node *n) {
   Value want = {0};
   ir_set_shape(&want, rank, dims);
   if (!ir_same_shape(&want, upd))
-    diag_node_fatal(n, "updates have shape %s; these indices need %s",
-                    ir_shape_str(g->arena, upd), ir_shape_str(g->arena, &want));
+    diag_node_fatal(n, "updates have shape %s; these indices need %s", ir_shape_str(g->arena, upd),
+                    ir_shape_str(g->arena, &want));
   if (scatter_reduction(n) != RED_NONE) lower_compute_type(n, data->dtype, 0);
   ir_copy_type(n->out[0], data);
 }
@@ -315,8 +315,8 @@ static void tensor_scatter_plan(const Node *n, MlcTensorScatter *p) {
     for (int64_t i = 0; i < at->dims[0]; i++) {
       int64_t w = ir_data_i64(at, i);
       if (w < 0 || w > p->max_seq - p->seq)
-        diag_node_fatal(n, "write index %lld leaves no room for %lld updates in %lld",
-                        (long long)w, (long long)p->seq, (long long)p->max_seq);
+        diag_node_fatal(n, "write index %lld leaves no room for %lld updates in %lld", (long long)w,
+                        (long long)p->seq, (long long)p->max_seq);
     }
 }
 
@@ -340,8 +340,8 @@ void lower_TensorScatter(Graph *g, Node *n, Lowering *L) {
 /* ---- OneHot, Hardmax ---------------------------------------------------------- */
 
 /* y = values[idx == d] over [outer, depth, inner]; idx is int64 */
-static MlcOneHot *lower_onehot_call(Graph *g, Lowering *L, Value *idx, Value *values,
-                                    Value *y, int64_t outer, int64_t depth, int64_t inner) {
+static MlcOneHot *lower_onehot_call(Graph *g, Lowering *L, Value *idx, Value *values, Value *y,
+                                    int64_t outer, int64_t depth, int64_t inner) {
   KCall *c = lower_add(g, L, K_onehot);
   MlcOneHot *p = KC_PARAMS(c, MlcOneHot);
   p->outer = outer;
@@ -385,8 +385,8 @@ void lower_OneHot(Graph *g, Node *n, Lowering *L) {
   Value *idx = n->in[0];
   int axis;
   int64_t depth = onehot_depth(n, &axis);
-  MlcOneHot *p = lower_onehot_call(g, L, lower_as_type(g, L, idx, DT_INT64), n->in[2],
-                                   n->out[0], dims_prod(idx->dims, 0, axis), depth,
+  MlcOneHot *p = lower_onehot_call(g, L, lower_as_type(g, L, idx, DT_INT64), n->in[2], n->out[0],
+                                   dims_prod(idx->dims, 0, axis), depth,
                                    dims_prod(idx->dims, axis, idx->rank));
   p->wrap = n->opset >= 11; /* OneHot-9 reads negative indices as out of range */
 }
@@ -440,8 +440,7 @@ static void trilu_plan(const Node *n, MlcTrilu *p) {
   const Value *x = n->in[0], *k = n->nin > 1 ? n->in[1] : NULL;
   memset(p, 0, sizeof *p);
   if (x->rank < 2) diag_node_fatal(n, "the input must have rank 2 or more");
-  if (k && (k->dtype != DT_INT64 || ir_numel(k) != 1))
-    diag_node_fatal(n, "k must be one int64");
+  if (k && (k->dtype != DT_INT64 || ir_numel(k) != 1)) diag_node_fatal(n, "k must be one int64");
   p->batch = dims_prod(x->dims, 0, x->rank - 2);
   p->rows = x->dims[x->rank - 2];
   p->cols = x->dims[x->rank - 1];
@@ -523,8 +522,8 @@ static void topk_plan(const Node *n, MlcTopK *p, int *axis) {
   }
   *axis = norm_axis(n, attr_i(n, "axis", -1), x->rank);
   if (k < 0 || k > x->dims[*axis])
-    diag_node_fatal(n, "k %lld is out of range for axis %d of size %lld", (long long)k,
-                    *axis, (long long)x->dims[*axis]);
+    diag_node_fatal(n, "k %lld is out of range for axis %d of size %lld", (long long)k, *axis,
+                    (long long)x->dims[*axis]);
   p->outer = dims_prod(x->dims, 0, *axis);
   p->len = x->dims[*axis];
   p->inner = dims_prod(x->dims, *axis + 1, x->rank);
@@ -574,8 +573,8 @@ void lower_TopK(Graph *g, Node *n, Lowering *L) {
 
 /* a gather of `nidx` positions along the middle dim of x viewed as [outer,
  * len, inner] */
-static void lower_gather_call(Graph *g, Lowering *L, Value *x, Value *idx, Value *y,
-                              int64_t outer, int64_t len, int64_t inner) {
+static void lower_gather_call(Graph *g, Lowering *L, Value *x, Value *idx, Value *y, int64_t outer,
+                              int64_t len, int64_t inner) {
   KCall *c = lower_add(g, L, K_gather);
   MlcGather *p = KC_PARAMS(c, MlcGather);
   p->outer = outer;
@@ -603,8 +602,8 @@ static Value *compress_plan(Graph *g, const Node *n, int *axis) {
   for (int64_t i = 0; i < cond->dims[0]; i++) {
     if (!c[i]) continue;
     if (i >= len)
-      diag_node_fatal(n, "condition selects position %lld of an axis of %lld",
-                      (long long)i, (long long)len);
+      diag_node_fatal(n, "condition selects position %lld of an axis of %lld", (long long)i,
+                      (long long)len);
     count++;
   }
   Value *idx = lower_temp(g, DT_INT64, 1, &count);
@@ -633,10 +632,11 @@ void lower_Compress(Graph *g, Node *n, Lowering *L) {
   Value *x = n->in[0];
   int axis;
   Value *idx = compress_plan(g, n, &axis);
-  if (axis < 0) lower_gather_call(g, L, x, idx, n->out[0], 1, ir_numel(x), 1);
+  if (axis < 0)
+    lower_gather_call(g, L, x, idx, n->out[0], 1, ir_numel(x), 1);
   else
-    lower_gather_call(g, L, x, idx, n->out[0], dims_prod(x->dims, 0, axis),
-                      x->dims[axis], dims_prod(x->dims, axis + 1, x->rank));
+    lower_gather_call(g, L, x, idx, n->out[0], dims_prod(x->dims, 0, axis), x->dims[axis],
+                      dims_prod(x->dims, axis + 1, x->rank));
 }
 
 /* ai.onnx.ml: X[..., Y] with Y flattened; a 1-D X gives one row */
@@ -742,6 +742,5 @@ void lower_EyeLike(Graph *g, Node *n, Lowering *L) {
   }
   int64_t zero = 0, step = cols + 1;
   if (len > 0)
-    lower_strided_copy(g, n, L, lower_scalar(g, y->dtype, 1), y, 1, &len, &zero, &step,
-                       0, at);
+    lower_strided_copy(g, n, L, lower_scalar(g, y->dtype, 1), y, 1, &len, &zero, &step, 0, at);
 }

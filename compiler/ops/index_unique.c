@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "diag.h"
-#include "ops.h"
 #include "infer.h"
+#include "ops.h"
 
 /* ---- NonZero -------------------------------------------------------------------- */
 
@@ -16,8 +16,8 @@
  * cast, so -0.0 is zero and NaN is not */
 static void as_doubles(const Value *x, int64_t at, int64_t count, double *out) {
   MlcCast p = {count, x->dtype, DT_DOUBLE, 0};
-  void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = (char *)x->data + (size_t)at * dtype_size(x->dtype),
-                            [MLC_CAST_Y] = out};
+  void *io[MLC_CAST_NIO] = {
+      [MLC_CAST_X] = (char *)x->data + (size_t)at * dtype_size(x->dtype), [MLC_CAST_Y] = out};
   mlc_rt_cast(&p, io);
 }
 
@@ -188,7 +188,8 @@ void infer_Unique(Graph *g, Node *n) {
   int64_t dims[IR_MAX_RANK];
   memcpy(dims, x->dims, sizeof dims);
   y->dtype = x->dtype;
-  if (axis < 0) set_shape_checked(n, y, 1, &ng);
+  if (axis < 0)
+    set_shape_checked(n, y, 1, &ng);
   else {
     dims[axis] = ng;
     set_shape_checked(n, y, x->rank, dims);
@@ -199,8 +200,7 @@ void infer_Unique(Graph *g, Node *n) {
   for (int64_t o = 0; o < u.outer; o++)
     for (int64_t k = 0; k < ng; k++)
       memcpy(yd + (size_t)(o * ng + k) * row, xd + (size_t)(o * len + first[k]) * row, row);
-  Value *vi = vector_out(n, 1, ng), *vinv = vector_out(n, 2, len),
-        *vc = vector_out(n, 3, ng);
+  Value *vi = vector_out(n, 1, ng), *vinv = vector_out(n, 2, len), *vc = vector_out(n, 3, ng);
   if (vi) memcpy(ir_alloc_data(g, vi), first, (size_t)ng * sizeof *first);
   if (vc) memcpy(ir_alloc_data(g, vc), count, (size_t)ng * sizeof *count);
   if (vinv) {

@@ -28,7 +28,6 @@ int parse_dims(const char *s, int64_t *dims, int max) {
   }
 }
 
-
 /* Is v (dims known and >= 0) past IR_MAX_TENSOR_BYTES? Zero dims count as
  * one, so no product of v's dims (a stride, an offset) can overflow either. */
 static int too_big(const Value *v) {
@@ -70,10 +69,14 @@ void infer_need_const(const Node *n, const Value *v) {
   nneeded = 0;
   collect_inputs(v, 0, needed, &nneeded, INFER_MAX_NEEDED);
   if (nneeded == 1 && !strcmp(needed[0], v->name))
-    diag_node_fatal(n, "the value of '%s' must be known at compile time (mlc compiles static "
-                    "shapes; freeze the input with --const %s=FILE)", v->name, v->name);
-  diag_node_fatal(n, "the value of '%s' must be known at compile time (mlc compiles static "
-                  "shapes)%s%s%s", *v->name ? v->name : "(an intermediate)",
+    diag_node_fatal(n,
+                    "the value of '%s' must be known at compile time (mlc compiles static "
+                    "shapes; freeze the input with --const %s=FILE)",
+                    v->name, v->name);
+  diag_node_fatal(n,
+                  "the value of '%s' must be known at compile time (mlc compiles static "
+                  "shapes)%s%s%s",
+                  *v->name ? v->name : "(an intermediate)",
                   nneeded ? "; it comes from graph input '" : "", nneeded ? needed[0] : "",
                   nneeded ? "', which --const NAME=FILE can freeze" : "");
 }
@@ -120,8 +123,10 @@ static const SeqBind *seq_bind_of(const Bindings *b, const char *name) {
 static Value *new_elem(Graph *g, const Value *v, int64_t k) {
   const char *name = infer_elem_name(g->arena, v->name, k);
   if (ir_lookup_local(g, name))
-    diag_fatal("element %lld of sequence '%s' would be named '%s', which the model "
-               "already uses", (long long)k, v->name, name);
+    diag_fatal(
+        "element %lld of sequence '%s' would be named '%s', which the model "
+        "already uses",
+        (long long)k, v->name, name);
   return ir_value_new(g, name);
 }
 
@@ -153,9 +158,10 @@ static void bind_seq_inputs(Graph *g, const Bindings *b) {
       len = 0;
     } else if (v->decl_seq) {
       if (!sb)
-        diag_fatal("graph input '%s' is a sequence: give its length with --seq %s=N (its "
-                   "elements become inputs %s.0 ... %s.N-1)", v->name, v->name, v->name,
-                   v->name);
+        diag_fatal(
+            "graph input '%s' is a sequence: give its length with --seq %s=N (its "
+            "elements become inputs %s.0 ... %s.N-1)",
+            v->name, v->name, v->name, v->name);
       len = sb->len;
       v->nseq = (int)len;
       v->seq = arena_array(g->arena, (size_t)len + 1, sizeof *v->seq);
@@ -221,13 +227,13 @@ static void literal_value(Graph *g, Value *v, const char *text) {
   }
   int known = v->rank >= 0;
   for (int d = 0; d < v->rank; d++) known &= !v->dim_param[d] && v->dims[d] >= 0;
-  if (!known && (v->rank == 1 || v->rank < 0)) ir_set_shape(v, 1, &n);
+  if (!known && (v->rank == 1 || v->rank < 0))
+    ir_set_shape(v, 1, &n);
   else if (!known || ir_numel(v) != n)
-    diag_fatal("--const %s: %lld numbers given; input '%s' has shape %s", v->name,
-               (long long)n, v->name, ir_shape_str(g->arena, v));
+    diag_fatal("--const %s: %lld numbers given; input '%s' has shape %s", v->name, (long long)n,
+               v->name, ir_shape_str(g->arena, v));
   if (v->dtype == DT_STRING || !dtype_size(v->dtype))
-    diag_fatal("--const %s: input '%s' is %s: give a file", v->name, v->name,
-               dtype_name(v->dtype));
+    diag_fatal("--const %s: input '%s' is %s: give a file", v->name, v->name, dtype_name(v->dtype));
   MlcCast cast = {n, DT_DOUBLE, v->dtype, 0};
   void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = x, [MLC_CAST_Y] = ir_alloc_data(g, v)};
   mlc_rt_cast(&cast, io);
@@ -278,8 +284,8 @@ static void bind_dim(Graph *g, const DimBind *db, const char **names, int n) {
     int seen = 0;
     for (int j = 0; j < i; j++) seen |= !strcmp(names[j], names[i]);
     if (!seen && len < sizeof list)
-      len += (size_t)snprintf(list + len, sizeof list - len, "%s'%s'", listed++ ? ", " : "",
-                              names[i]);
+      len +=
+          (size_t)snprintf(list + len, sizeof list - len, "%s'%s'", listed++ ? ", " : "", names[i]);
   }
   if (!found)
     diag_warn("--dim %s: the model's inputs have no dimension of that name (%s%s)", db->name,
@@ -302,15 +308,14 @@ const char *infer_bind_open(Graph *g, const Bindings *b) {
     Value *v = NULL;
     for (int j = 0; j < g->ninputs; j++)
       if (!strcmp(g->inputs[j]->name, b->shapes[i].name)) v = g->inputs[j];
-    if (!v) diag_fatal("--shape names '%s', which is not an input of the model",
-                       b->shapes[i].name);
+    if (!v) diag_fatal("--shape names '%s', which is not an input of the model", b->shapes[i].name);
     if (v->rank >= 0 && v->rank != b->shapes[i].rank)
-      diag_fatal("--shape gives input '%s' rank %d, the model declares rank %d",
-                 v->name, b->shapes[i].rank, v->rank);
+      diag_fatal("--shape gives input '%s' rank %d, the model declares rank %d", v->name,
+                 b->shapes[i].rank, v->rank);
     for (int d = 0; d < v->rank; d++)
       if (!v->dim_param[d] && v->dims[d] >= 0 && v->dims[d] != b->shapes[i].dims[d])
-        diag_fatal("--shape gives input '%s' dim %d = %lld, the model fixes it at %lld",
-                   v->name, d, (long long)b->shapes[i].dims[d], (long long)v->dims[d]);
+        diag_fatal("--shape gives input '%s' dim %d = %lld, the model fixes it at %lld", v->name, d,
+                   (long long)b->shapes[i].dims[d], (long long)v->dims[d]);
     ir_set_shape(v, b->shapes[i].rank, b->shapes[i].dims);
   }
   for (int i = 0; b && i < b->nconsts; i++) freeze_input(g, &b->consts[i]);
@@ -320,13 +325,13 @@ const char *infer_bind_open(Graph *g, const Bindings *b) {
     const Value *v = g->inputs[i];
     if (v->dtype == DT_UNDEF) diag_fatal("graph input '%s' has no element type", v->name);
     if (!dtype_size(v->dtype))
-      diag_fatal("graph input '%s' has element type %s, which mlc does not support",
-                 v->name, dtype_name(v->dtype));
+      diag_fatal("graph input '%s' has element type %s, which mlc does not support", v->name,
+                 dtype_name(v->dtype));
     int open = v->rank < 0;
     for (int d = 0; d < v->rank; d++) open |= v->dims[d] < 0;
     if (!open && too_big(v))
-      diag_fatal("graph input '%s' is larger than mlc's limit of %lld GiB for one tensor",
-                 v->name, (long long)(IR_MAX_TENSOR_BYTES >> 30));
+      diag_fatal("graph input '%s' is larger than mlc's limit of %lld GiB for one tensor", v->name,
+                 (long long)(IR_MAX_TENSOR_BYTES >> 30));
   }
   /* one message for everything still unbound */
   char list[1024] = "";
@@ -335,8 +340,10 @@ const char *infer_bind_open(Graph *g, const Bindings *b) {
   for (int i = 0; i < g->ninputs; i++) {
     Value *v = g->inputs[i];
     if (v->rank < 0) {
-      len += (size_t)snprintf(list + len, sizeof list - len, "%sinput '%s' has no shape "
-                              "(use --shape %s=DIMS)", unbound++ ? "; " : "", v->name, v->name);
+      len += (size_t)snprintf(list + len, sizeof list - len,
+                              "%sinput '%s' has no shape "
+                              "(use --shape %s=DIMS)",
+                              unbound++ ? "; " : "", v->name, v->name);
       if (len >= sizeof list) len = sizeof list - 1;
       continue;
     }
@@ -355,8 +362,10 @@ const char *infer_bind_open(Graph *g, const Bindings *b) {
     }
   }
   if (!unbound) return NULL;
-  return arena_printf(g->arena, "unbound symbolic dimensions: %s; bind them with --dim "
-                      "NAME=VALUE or --shape INPUT=DIMS", list);
+  return arena_printf(g->arena,
+                      "unbound symbolic dimensions: %s; bind them with --dim "
+                      "NAME=VALUE or --shape INPUT=DIMS",
+                      list);
 }
 
 void infer_bind(Graph *g, const Bindings *b) {
@@ -376,16 +385,16 @@ static void check_supported(Graph *g, Node *n) {
   }
   const OpInfo *op = &optab[n->op];
   if (n->opset < op->since || n->opset > op->until) {
-    diag_node_error(n, "%s at opset %d is not supported (mlc supports opsets %d to %d)",
-                    op->name, n->opset, op->since, op->until);
+    diag_node_error(n, "%s at opset %d is not supported (mlc supports opsets %d to %d)", op->name,
+                    n->opset, op->since, op->until);
     return;
   }
   if (n->nin < op->min_in || n->nin > op->max_in)
-    diag_node_error(n, "has %d inputs; %s takes %d to %d", n->nin, op->name,
-                    op->min_in, op->max_in);
+    diag_node_error(n, "has %d inputs; %s takes %d to %d", n->nin, op->name, op->min_in,
+                    op->max_in);
   else if (n->nout < op->min_out || n->nout > op->max_out)
-    diag_node_error(n, "has %d outputs; %s takes %d to %d", n->nout, op->name,
-                    op->min_out, op->max_out);
+    diag_node_error(n, "has %d outputs; %s takes %d to %d", n->nout, op->name, op->min_out,
+                    op->max_out);
 }
 
 static int all_inputs_known(const Node *n) {
@@ -457,7 +466,8 @@ static void infer_node(Graph *g, Node *n) {
     if (n->out[j]) n->out[j]->producer = n;
   for (int i = 0; i < n->nin; i++)
     if (n->in[i] && n->in[i]->dyn_count)
-      diag_node_fatal(n, "the size of '%s' is known only at run time: mlc returns such a "
+      diag_node_fatal(n,
+                      "the size of '%s' is known only at run time: mlc returns such a "
                       "tensor as a graph output but cannot compute further with it",
                       n->in[i]->name);
   DType narrow = narrow_float(n);
@@ -466,18 +476,17 @@ static void infer_node(Graph *g, Node *n) {
     if (!n->in[i]) diag_node_fatal(n, "required input %d is missing", i);
   int named = 0; /* RNN's Y, Y_h... may each be left out */
   for (int j = 0; j < n->nout; j++) named |= n->out[j] != NULL;
-  if (!n->out[0] && !(op->flags & OPF_ANY_OUT))
-    diag_node_fatal(n, "its first output has no name");
+  if (!n->out[0] && !(op->flags & OPF_ANY_OUT)) diag_node_fatal(n, "its first output has no name");
   if (!named) diag_node_fatal(n, "none of its outputs has a name");
   for (int i = 0; i < n->nin; i++) {
     const Value *v = n->in[i];
     if (v && v->is_seq && !(op->flags & OPF_SEQ))
-      diag_node_fatal(n, "input '%s' is a sequence or an empty optional, which %s does not take", v->name,
-                      op->name);
+      diag_node_fatal(n, "input '%s' is a sequence or an empty optional, which %s does not take",
+                      v->name, op->name);
     if (!v || v->is_seq) continue;
     if (v->dtype != DT_UNDEF && !dtype_size(v->dtype))
-      diag_node_fatal(n, "input '%s' has element type %s, which mlc does not support",
-                      v->name, dtype_name(v->dtype));
+      diag_node_fatal(n, "input '%s' has element type %s, which mlc does not support", v->name,
+                      dtype_name(v->dtype));
     if (v->rank < 0 || !dtype_size(v->dtype))
       diag_node_fatal(n, "the type or shape of input '%s' is unknown", v->name);
     for (int d = 0; d < v->rank; d++)
@@ -493,8 +502,10 @@ static void infer_node(Graph *g, Node *n) {
     for (int d = 0; d < v->rank; d++)
       if (v->dims[d] < 0) diag_node_fatal(n, "output '%s' has a negative dimension", v->name);
     if (too_big(v))
-      diag_node_fatal(n, "output '%s' would be larger than mlc's limit of %lld GiB for one "
-                      "tensor", v->name, (long long)(IR_MAX_TENSOR_BYTES >> 30));
+      diag_node_fatal(n,
+                      "output '%s' would be larger than mlc's limit of %lld GiB for one "
+                      "tensor",
+                      v->name, (long long)(IR_MAX_TENSOR_BYTES >> 30));
   }
   if ((op->flags & OPF_VIEW) && n->in[0]->data && !n->out[0]->data)
     n->out[0]->data = n->in[0]->data;
@@ -558,8 +569,7 @@ void infer_graph(Graph *g) {
   int declared = g->noutputs;
   for (int i = 0; i < declared; i++) {
     Value *v = g->outputs[i];
-    if (v->rank < 0 || !v->dtype)
-      diag_fatal("graph output '%s' is never computed", v->name);
+    if (v->rank < 0 || !v->dtype) diag_fatal("graph output '%s' is never computed", v->name);
     /* a data-dependent extent leaves as one more output, after the model's */
     if (v->dyn_count && !v->dyn_count->is_output) {
       v->dyn_count->name = arena_printf(g->arena, "%s_count", v->name);

@@ -39,8 +39,7 @@ static void *buffer_of(void *ctx, Value *v) {
   return *p;
 }
 
-void interp_calls(const KCall *calls, int ncalls, void *(*buf)(void *ctx, Value *v),
-                  void *ctx) {
+void interp_calls(const KCall *calls, int ncalls, void *(*buf)(void *ctx, Value *v), void *ctx) {
   for (int i = 0; i < ncalls; i++) {
     const KCall *c = &calls[i];
     void *io[KC_MAX_IO] = {0};
@@ -61,8 +60,10 @@ static int strings_overflowed(Buffers *b) {
 
 static void check_strings_node(Buffers *b, const Node *n) {
   if (strings_overflowed(b))
-    diag_node_fatal(n, "its strings need more than the %lld bytes of the string region "
-                    "(mlc compile --string-bytes)", (long long)ir_string_bytes);
+    diag_node_fatal(n,
+                    "its strings need more than the %lld bytes of the string region "
+                    "(mlc compile --string-bytes)",
+                    (long long)ir_string_bytes);
 }
 
 /* runs n, whose input buffers are in b */
@@ -100,8 +101,8 @@ void interp_lowered(Graph *g, const Node *n, const Lowering *L, Value *const *ou
 
 static void check_input(const Value *v, const Tensor *t) {
   if (t->dtype != v->dtype)
-    diag_fatal("input '%s' is %s, the model expects %s", v->name,
-               dtype_name(t->dtype), dtype_name(v->dtype));
+    diag_fatal("input '%s' is %s, the model expects %s", v->name, dtype_name(t->dtype),
+               dtype_name(v->dtype));
   int same = t->rank == v->rank;
   for (int i = 0; same && i < v->rank; i++) same = t->dims[i] == v->dims[i];
   if (!same) {
@@ -142,8 +143,10 @@ void interp_run(Graph *g, Tensor *const *inputs, Tensor **outputs) {
     if (!known) run_node(&b, n);
   }
   if (strings_overflowed(&b))
-    diag_fatal("the run's strings need more than the %lld bytes of the string region "
-               "(mlc compile --string-bytes)", (long long)ir_string_bytes);
+    diag_fatal(
+        "the run's strings need more than the %lld bytes of the string region "
+        "(mlc compile --string-bytes)",
+        (long long)ir_string_bytes);
   for (int i = 0; i < g->noutputs; i++) {
     Value *v = g->outputs[i];
     Tensor *t = arena_alloc(g->arena, sizeof *t);

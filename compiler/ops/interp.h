@@ -22,7 +22,6 @@ void interp_run(Graph *g, Tensor *const *inputs, Tensor **outputs);
 void interp_actual_shape(const Graph *g, Tensor **outputs, int i);
 
 /* executes lowered calls given a buffer for every io value */
-void interp_calls(const KCall *calls, int ncalls, void *(*buf)(void *ctx, Value *v),
-                  void *ctx);
+void interp_calls(const KCall *calls, int ncalls, void *(*buf)(void *ctx, Value *v), void *ctx);
 
 #endif

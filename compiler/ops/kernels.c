@@ -6,17 +6,16 @@
 
 #include "ops.h"
 
-#define F_S(T, F) static const FieldDesc fields_##T[] = { F };
+#define F_S(T, F) static const FieldDesc fields_##T[] = {F};
 #define F_I(x) {#x, 'i', 1},
 #define F_D(x) {#x, 'd', 1},
 #define F_IA(x, n) {#x, 'i', n},
 #define F_DA(x, n) {#x, 'd', n},
 MLC_RT_PARAM_STRUCTS(F_S, F_I, F_D, F_IA, F_DA)
 
-#define P_S(T, F)                                                    \
-  static const ParamsDesc params_##T = {                             \
-      #T, fields_##T, (int)(sizeof fields_##T / sizeof(FieldDesc)), \
-      (int)(sizeof(T) / 8)};
+#define P_S(T, F)                        \
+  static const ParamsDesc params_##T = { \
+      #T, fields_##T, (int)(sizeof fields_##T / sizeof(FieldDesc)), (int)(sizeof(T) / 8)};
 MLC_RT_PARAM_STRUCTS(P_S, F_I, F_D, F_IA, F_DA)
 
 #define A_S(T, F) _Static_assert(sizeof(T) <= KC_MAX_SLOTS * 8, #T " fits a KCall");
@@ -32,8 +31,7 @@ MLC_RT_PARAM_STRUCTS(A_S, F_I, F_D, F_IA, F_DA)
 #define K_W(name, sfx, C, T, expr) \
   {"ew_" #name "_" #sfx, mlc_rt_ew_##name##_##sfx, &params_MlcEw, 3, 0, "mlc_" #name "_" #sfx},
 
-const KernelInfo ktab[K_COUNT] = {
-    MLC_RT_KERNELS(K_K) MLC_RT_EW(K_U, K_P, K_B, K_W)};
+const KernelInfo ktab[K_COUNT] = {MLC_RT_KERNELS(K_K) MLC_RT_EW(K_U, K_P, K_B, K_W)};
 
 int kernel_lookup(const char *name) {
   for (int k = 0; k < K_COUNT; k++)

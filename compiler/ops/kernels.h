@@ -32,24 +32,20 @@ typedef struct ParamsDesc {
 } ParamsDesc;
 
 typedef struct KernelInfo {
-  const char *name;   /* "conv_f32", "ew_relu_f32"; C function mlc_rt_NAME */
+  const char *name; /* "conv_f32", "ew_relu_f32"; C function mlc_rt_NAME */
   mlc_rt_kernel fn;
   const ParamsDesc *params;
   /* elementwise kernels only */
-  int ew_arity;       /* 0 if not elementwise; 1, 2 or 3 (where: c, a, b) */
-  int ew_has_p;       /* the scalar function takes p0, p1 */
-  const char *ew_fn;  /* "mlc_relu_f32" */
+  int ew_arity;      /* 0 if not elementwise; 1, 2 or 3 (where: c, a, b) */
+  int ew_has_p;      /* the scalar function takes p0, p1 */
+  const char *ew_fn; /* "mlc_relu_f32" */
 } KernelInfo;
 
 #define MLC_K__K(name, P) K_##name,
 #define MLC_K__E3(name, sfx, T, expr) K_ew_##name##_##sfx,
 #define MLC_K__E5(name, sfx, T, R, expr) K_ew_##name##_##sfx,
 #define MLC_K__E4(name, sfx, C, T, expr) K_ew_##name##_##sfx,
-enum {
-  MLC_RT_KERNELS(MLC_K__K)
-  MLC_RT_EW(MLC_K__E5, MLC_K__E3, MLC_K__E5, MLC_K__E4)
-  K_COUNT
-};
+enum { MLC_RT_KERNELS(MLC_K__K) MLC_RT_EW(MLC_K__E5, MLC_K__E3, MLC_K__E5, MLC_K__E4) K_COUNT };
 #undef MLC_K__K
 #undef MLC_K__E3
 #undef MLC_K__E5

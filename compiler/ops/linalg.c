@@ -18,8 +18,8 @@
 #include <string.h>
 
 #include "diag.h"
-#include "ops.h"
 #include "infer.h"
+#include "ops.h"
 
 /* ---- Einsum -------------------------------------------------------------------- */
 
@@ -102,8 +102,7 @@ static void ein_parse(Graph *g, const Node *n, Einsum *e) {
       diag_node_fatal(n, "the equation has more terms than the node's %d inputs", n->nin);
     start[++k] = i + 1;
   }
-  if (k != n->nin)
-    diag_node_fatal(n, "the equation has %d terms for %d inputs", k, n->nin);
+  if (k != n->nin) diag_node_fatal(n, "the equation has %d terms for %d inputs", k, n->nin);
   for (int i = 0; i < k; i++) {
     const Value *v = n->in[i];
     if (!v) diag_node_fatal(n, "input %d is missing", i);
@@ -113,8 +112,7 @@ static void ein_parse(Graph *g, const Node *n, Einsum *e) {
     int ell, letters = ein_scan(n, s + start[i], start[i + 1] - 1 - start[i], &ell);
     ell_dims[i] = v->rank - letters;
     if (ell_dims[i] < 0 || (!ell && ell_dims[i]))
-      diag_node_fatal(n, "term %d has %d letters for an input of rank %d", i, letters,
-                      v->rank);
+      diag_node_fatal(n, "term %d has %d letters for an input of rank %d", i, letters, v->rank);
     if (ell_dims[i] > ell_rank) ell_rank = ell_dims[i];
     any_ell |= ell;
   }
@@ -125,7 +123,8 @@ static void ein_parse(Graph *g, const Node *n, Einsum *e) {
     for (int d = 0; d < v->rank; d++) {
       int l = e->ops[i].lab[d];
       int64_t sz = v->dims[d], *have = &e->size[l];
-      if (*have < 0 || *have == sz || (l >= EIN_ELL && *have == 1)) *have = sz;
+      if (*have < 0 || *have == sz || (l >= EIN_ELL && *have == 1))
+        *have = sz;
       else if (!(l >= EIN_ELL && sz == 1))
         diag_node_fatal(n, "label dims do not match: %lld and %lld", (long long)*have,
                         (long long)sz);
@@ -187,8 +186,7 @@ static int64_t ein_stride(const Einsum *e, const Value *v, const EinTerm *t, int
 
 /* y[to] = sum a[ta] * b[tb] (b may be absent) as one einsum call */
 static void ein_call(Graph *g, const Node *n, Lowering *L, const Einsum *e, Value *a,
-                     const EinTerm *ta, Value *b, const EinTerm *tb, Value *y,
-                     const EinTerm *to) {
+                     const EinTerm *ta, Value *b, const EinTerm *tb, Value *y, const EinTerm *to) {
   int order[EIN_LABELS], nl = 0, seen[EIN_LABELS] = {0};
   const EinTerm *terms[3] = {to, ta, tb};
   for (int t = 0; t < 3; t++)
@@ -203,8 +201,7 @@ static void ein_call(Graph *g, const Node *n, Lowering *L, const Einsum *e, Valu
     if (sz == 1) continue;
     for (int j = 0; j < 3; j++) s[j][r] = ein_stride(e, vals[j], vt[j], order[i]);
     /* merge with the previous dim when contiguous in all three */
-    if (r && sz && dims[r - 1] &&
-        s[0][r - 1] == s[0][r] * sz && s[1][r - 1] == s[1][r] * sz &&
+    if (r && sz && dims[r - 1] && s[0][r - 1] == s[0][r] * sz && s[1][r - 1] == s[1][r] * sz &&
         s[2][r - 1] == s[2][r] * sz) {
       dims[r - 1] *= sz;
       for (int j = 0; j < 3; j++) s[j][r - 1] = s[j][r];
@@ -213,8 +210,10 @@ static void ein_call(Graph *g, const Node *n, Lowering *L, const Einsum *e, Valu
     dims[r++] = sz;
   }
   if (r > MLC_RT_MAX_RANK)
-    diag_node_fatal(n, "this contraction has %d index groups that cannot be merged; "
-                    "mlc supports %d", r, MLC_RT_MAX_RANK);
+    diag_node_fatal(n,
+                    "this contraction has %d index groups that cannot be merged; "
+                    "mlc supports %d",
+                    r, MLC_RT_MAX_RANK);
   KCall *c = lower_add(g, L, K_einsum);
   MlcEinsum *p = KC_PARAMS(c, MlcEinsum);
   p->rank = r;

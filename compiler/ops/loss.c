@@ -33,8 +33,10 @@ static void loss_dims(Graph *g, const Node *n, MlcNll *p) {
   int ok = x->rank >= 2 && t->rank == x->rank - 1 && t->dims[0] == x->dims[0];
   for (int d = 1; ok && d < t->rank; d++) ok = t->dims[d] == x->dims[d + 1];
   if (!ok)
-    diag_node_fatal(n, "target of shape %s does not match input %s (N x C x d... against "
-                    "N x d...)", ir_shape_str(g->arena, t), ir_shape_str(g->arena, x));
+    diag_node_fatal(n,
+                    "target of shape %s does not match input %s (N x C x d... against "
+                    "N x d...)",
+                    ir_shape_str(g->arena, t), ir_shape_str(g->arena, x));
   if (w && (w->dtype != x->dtype || w->rank != 1 || w->dims[0] != x->dims[1]))
     diag_node_fatal(n, "weight must be [%lld] of the input's type", (long long)x->dims[1]);
   memset(p, 0, sizeof *p);
@@ -52,8 +54,10 @@ void infer_Loss(Graph *g, Node *n) {
   MlcNll p;
   loss_dims(g, n, &p);
   Value *y = n->out[0];
-  if (p.reduction) ir_set_shape(y, 0, NULL);
-  else ir_set_shape(y, n->in[1]->rank, n->in[1]->dims);
+  if (p.reduction)
+    ir_set_shape(y, 0, NULL);
+  else
+    ir_set_shape(y, n->in[1]->rank, n->in[1]->dims);
   y->dtype = n->in[0]->dtype;
   if (n->nout > 1 && n->out[1]) ir_copy_type(n->out[1], n->in[0]);
 }

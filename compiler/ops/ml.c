@@ -28,10 +28,11 @@
 
 void ml_check_input(const Node *n, const Value *x) {
   switch (x->dtype) {
-  case DT_FLOAT: case DT_DOUBLE: case DT_INT64: case DT_INT32:
-    return;
-  case DT_STRING:
-    diag_node_fatal(n, "%s on strings is not supported", n->op_type);
+  case DT_FLOAT:
+  case DT_DOUBLE:
+  case DT_INT64:
+  case DT_INT32: return;
+  case DT_STRING: diag_node_fatal(n, "%s on strings is not supported", n->op_type);
   default:
     diag_node_fatal(n, "input '%s' is %s; %s takes float, double, int64 or int32", x->name,
                     dtype_name(x->dtype), n->op_type);
@@ -64,12 +65,13 @@ int ml_post_kind(const Node *n, const char *name) {
   static const char *names[] = {"NONE", "SOFTMAX", "LOGISTIC", "SOFTMAX_ZERO", "PROBIT"};
   for (int i = 0; i < 5; i++)
     if (!strcmp(name, names[i])) return i;
-  diag_node_fatal(n, "unknown post_transform '%s' (expected NONE, SOFTMAX, LOGISTIC, "
-                  "SOFTMAX_ZERO or PROBIT)", name);
+  diag_node_fatal(n,
+                  "unknown post_transform '%s' (expected NONE, SOFTMAX, LOGISTIC, "
+                  "SOFTMAX_ZERO or PROBIT)",
+                  name);
 }
 
-int64_t ml_numbers(Graph *g, const Node *n, const char *floats, const char *tensor,
-                   double **out) {
+int64_t ml_numbers(Graph *g, const Node *n, const char *floats, const char *tensor, double **out) {
   const Attr *a = tensor ? ir_attr(n, tensor) : NULL;
   if (a) {
     const Tensor *t = a->kind == AK_TENSOR ? a->t : NULL;
@@ -169,8 +171,10 @@ static int64_t imputer_values(Graph *g, const Node *n, double **vals, double *re
     const int64_t *iv;
     int ki = attr_ints(n, "imputed_value_int64s", &iv);
     if (ki != 1 && (ki < 1 || ki != c))
-      diag_node_fatal(n, "the imputed values (imputed_value_floats or imputed_value_int64s) "
-                      "need 1 value or one per feature (%lld)", (long long)c);
+      diag_node_fatal(n,
+                      "the imputed values (imputed_value_floats or imputed_value_int64s) "
+                      "need 1 value or one per feature (%lld)",
+                      (long long)c);
     k = ki;
     *vals = arena_array(g->arena, (size_t)k, sizeof **vals);
     for (int64_t i = 0; i < k; i++) (*vals)[i] = (double)iv[i];
@@ -321,18 +325,18 @@ static int64_t sort_keys(KeyVal *kv, int64_t k, int key_int) {
   qsort(kv, (size_t)k, sizeof *kv, cmp_key);
   int64_t m = 0;
   for (int64_t i = 0; i < k; i++) {
-    int same = m && (key_int == 2 ? !strcmp(kv[i].ks, kv[m - 1].ks)
-                     : key_int ? kv[i].ki == kv[m - 1].ki
-                               : (kv[i].kf == kv[m - 1].kf ||
-                                  (isnan(kv[i].kf) && isnan(kv[m - 1].kf))));
+    int same =
+        m && (key_int == 2 ? !strcmp(kv[i].ks, kv[m - 1].ks)
+              : key_int    ? kv[i].ki == kv[m - 1].ki
+                        : (kv[i].kf == kv[m - 1].kf || (isnan(kv[i].kf) && isnan(kv[m - 1].kf))));
     if (!same) kv[m++] = kv[i];
   }
   return m;
 }
 
 /* the lookup call: keys and values as constants */
-static void lower_map(Graph *g, Lowering *L, Value *x, Value *y, KeyVal *kv, int64_t k,
-                      int key_int, int val_int, double def_f, int64_t def_i) {
+static void lower_map(Graph *g, Lowering *L, Value *x, Value *y, KeyVal *kv, int64_t k, int key_int,
+                      int val_int, double def_f, int64_t def_i) {
   int64_t *ki = arena_array(g->arena, (size_t)k + 1, sizeof *ki);
   double *kf = arena_array(g->arena, (size_t)k + 1, sizeof *kf);
   int64_t *vi = arena_array(g->arena, (size_t)k + 1, sizeof *vi);
@@ -354,10 +358,10 @@ static void lower_map(Graph *g, Lowering *L, Value *x, Value *y, KeyVal *kv, int
   p->def_f = def_f;
   p->def_i = def_i;
   c->io[MLC_ML_MAP_X] = x;
-  c->io[MLC_ML_MAP_KEYS] = key_int ? ml_const(g, DT_INT64, k, DT_INT64, ki)
-                                   : ml_const(g, DT_DOUBLE, k, DT_DOUBLE, kf);
-  c->io[MLC_ML_MAP_VALUES] = val_int ? ml_const(g, DT_INT64, k, DT_INT64, vi)
-                                     : ml_const(g, DT_DOUBLE, k, DT_DOUBLE, vf);
+  c->io[MLC_ML_MAP_KEYS] =
+      key_int ? ml_const(g, DT_INT64, k, DT_INT64, ki) : ml_const(g, DT_DOUBLE, k, DT_DOUBLE, kf);
+  c->io[MLC_ML_MAP_VALUES] =
+      val_int ? ml_const(g, DT_INT64, k, DT_INT64, vi) : ml_const(g, DT_DOUBLE, k, DT_DOUBLE, vf);
   c->io[MLC_ML_MAP_Y] = y;
   c->nio = MLC_ML_MAP_NIO;
 }
@@ -393,8 +397,7 @@ static int64_t string_list(const Node *n, const char *list, const char *tensor,
 
 /* opset 1 maps strings to their places in classes_strings, or places to
  * strings: as keys and values of opset 2 */
-static int64_t classes_as_map(Graph *g, const Node *n, const char *const **strs,
-                              int64_t **ints) {
+static int64_t classes_as_map(Graph *g, const Node *n, const char *const **strs, int64_t **ints) {
   int64_t k = string_list(n, "classes_strings", NULL, strs);
   if (k < 0) diag_node_fatal(n, "LabelEncoder-1 needs classes_strings");
   *ints = arena_array(g->arena, (size_t)k + 1, sizeof **ints);
@@ -430,7 +433,8 @@ static void encoder_read(Graph *g, const Node *n, Encoder *e) {
   } else if ((nk = ml_numbers(g, n, "keys_floats", "keys_tensor", &kf)) >= 0) {
     e->key_t = kt ? kt->t->dtype : DT_FLOAT;
   } else {
-    diag_node_fatal(n, "LabelEncoder needs keys (keys_strings, keys_int64s, keys_floats or "
+    diag_node_fatal(n,
+                    "LabelEncoder needs keys (keys_strings, keys_int64s, keys_floats or "
                     "keys_tensor)");
   }
   if (n->opset < 2) {
@@ -442,12 +446,12 @@ static void encoder_read(Graph *g, const Node *n, Encoder *e) {
   } else if ((nv = ml_numbers(g, n, "values_floats", "values_tensor", &vf)) >= 0) {
     e->out_t = vt ? vt->t->dtype : DT_FLOAT;
   } else {
-    diag_node_fatal(n, "LabelEncoder needs values (values_strings, values_int64s, "
+    diag_node_fatal(n,
+                    "LabelEncoder needs values (values_strings, values_int64s, "
                     "values_floats or values_tensor)");
   }
   if (nk != nv)
-    diag_node_fatal(n, "LabelEncoder has %lld keys but %lld values", (long long)nk,
-                    (long long)nv);
+    diag_node_fatal(n, "LabelEncoder has %lld keys but %lld values", (long long)nk, (long long)nv);
   e->key_int = e->key_t == DT_STRING ? 2 : is_int_type(e->key_t);
   e->val_int = is_int_type(e->out_t);
   /* integer tensors read as doubles are exact up to 2^53; lists are read as they are */
@@ -508,9 +512,12 @@ static Value *table_column(Graph *g, const KeyVal *kv, int64_t k, int value, DTy
   ir_set_shape(v, 1, &k);
   void *d = ir_alloc_data(g, v);
   for (int64_t i = 0; i < k; i++) {
-    if (v->dtype == DT_STRING) ((const char **)d)[i] = value ? kv[i].vs : kv[i].ks;
-    else if (v->dtype == DT_INT64) ((int64_t *)d)[i] = value ? kv[i].vi : kv[i].ki;
-    else ((double *)d)[i] = value ? kv[i].vf : kv[i].kf;
+    if (v->dtype == DT_STRING)
+      ((const char **)d)[i] = value ? kv[i].vs : kv[i].ks;
+    else if (v->dtype == DT_INT64)
+      ((int64_t *)d)[i] = value ? kv[i].vi : kv[i].ki;
+    else
+      ((double *)d)[i] = value ? kv[i].vf : kv[i].kf;
   }
   return v;
 }
@@ -570,7 +577,8 @@ void lower_OneHotEncoder(Graph *g, Node *n, Lowering *L) {
   const int64_t *cats;
   int k = attr_ints(n, "cats_int64s", &cats);
   KeyVal *kv = arena_array(g->arena, (size_t)k, sizeof *kv);
-  for (int i = 0; i < k; i++) kv[i] = (KeyVal){.kf = (double)cats[i], .ki = cats[i], .vi = i, .pos = i, .isint = 1};
+  for (int i = 0; i < k; i++)
+    kv[i] = (KeyVal){.kf = (double)cats[i], .ki = cats[i], .vi = i, .pos = i, .isint = 1};
   int64_t m = sort_keys(kv, k, 1);
   Value *idx = lower_temp(g, DT_INT64, x->rank, x->dims);
   lower_map(g, L, x, idx, kv, m, 1, 1, 0, -1);
@@ -589,7 +597,8 @@ void lower_OneHotEncoder(Graph *g, Node *n, Lowering *L) {
 
 void infer_CategoryMapper(Graph *g, Node *n) {
   (void)g;
-  diag_node_fatal(n, "CategoryMapper maps strings to integers and back; mlc has no string "
+  diag_node_fatal(n,
+                  "CategoryMapper maps strings to integers and back; mlc has no string "
                   "tensors");
 }
 
@@ -680,8 +689,7 @@ static int64_t linclass_labels(const Node *n, const Linear *l, const int64_t **l
   int k = attr_ints(n, "classlabels_ints", labels);
   if (k < 0) k = 0;
   if (l->outputs == 1 ? k != 0 && k != 2 : k != 0 && k != l->outputs)
-    diag_node_fatal(n, "classlabels_ints has %d labels for %lld classes", k,
-                    (long long)l->outputs);
+    diag_node_fatal(n, "classlabels_ints has %d labels for %lld classes", k, (long long)l->outputs);
   return k;
 }
 
@@ -744,8 +752,7 @@ static void svm_read(Graph *g, const Node *n, Svm *s) {
     diag_node_fatal(n, "unknown kernel_type '%s' (expected LINEAR, POLY, RBF or SIGMOID)", k);
   double *kp;
   int64_t nkp = ml_numbers(g, n, "kernel_params", NULL, &kp);
-  if (nkp > 0 && nkp < 3)
-    diag_node_fatal(n, "kernel_params needs gamma, coef0 and degree");
+  if (nkp > 0 && nkp < 3) diag_node_fatal(n, "kernel_params needs gamma, coef0 and degree");
   if (nkp > 0) {
     p->gamma = (float)kp[0];
     p->coef0 = (float)kp[1];
@@ -755,8 +762,7 @@ static void svm_read(Graph *g, const Node *n, Svm *s) {
   p->nrho = ml_numbers(g, n, "rho", NULL, &s->rho);
   int64_t nsv = ml_numbers(g, n, "support_vectors", NULL, &s->sv);
   p->post = ml_post_kind(n, attr_s(n, "post_transform", "NONE"));
-  if (p->ncoef < 1 || p->nrho < 1)
-    diag_node_fatal(n, "an SVM needs coefficients and rho");
+  if (p->ncoef < 1 || p->nrho < 1) diag_node_fatal(n, "an SVM needs coefficients and rho");
   int64_t need_coef, need_rho = 1;
   if (!p->classifier) {
     p->nvec = attr_i(n, "n_supports", 0);
@@ -784,8 +790,8 @@ static void svm_read(Graph *g, const Node *n, Svm *s) {
       diag_node_fatal(n, "prob_a and prob_b must have as many values");
     if (p->nprob < 0) p->nprob = 0;
     if (p->nprob && p->nvec > 0 && p->nprob < npair)
-      diag_node_fatal(n, "prob_a has %lld values for %lld pairs of classes",
-                      (long long)p->nprob, (long long)npair);
+      diag_node_fatal(n, "prob_a has %lld values for %lld pairs of classes", (long long)p->nprob,
+                      (long long)npair);
     p->zcols = p->nvec > 0 && !p->nprob ? (p->classes > 2 ? npair : 2) : p->classes;
     p->all_pos = 1;
     for (int64_t i = 0; i < p->ncoef; i++) p->all_pos &= s->coef[i] >= 0;
@@ -797,8 +803,10 @@ static void svm_read(Graph *g, const Node *n, Svm *s) {
                     (long long)(nsv < 0 ? 0 : nsv), (long long)p->nvec, (long long)p->features,
                     (long long)(p->nvec * p->features));
   if (p->ncoef < need_coef || p->nrho < need_rho)
-    diag_node_fatal(n, "the model has %lld coefficients and %lld rho values; it needs %lld and "
-                    "%lld", (long long)p->ncoef, (long long)p->nrho, (long long)need_coef,
+    diag_node_fatal(n,
+                    "the model has %lld coefficients and %lld rho values; it needs %lld and "
+                    "%lld",
+                    (long long)p->ncoef, (long long)p->nrho, (long long)need_coef,
                     (long long)need_rho);
   if (!p->nvec) p->kernel = MLC_SVM_LINEAR; /* a linear model, as onnxruntime runs it */
 }
@@ -843,9 +851,8 @@ void lower_Svm(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_SVM_VECTORS] =
       p->nvec ? ml_const(g, DT_FLOAT, p->nvec * p->features, DT_DOUBLE, s.sv) : NULL;
   c->io[MLC_SVM_CONSTS] = ml_const(g, DT_FLOAT, nc, DT_DOUBLE, consts);
-  c->io[MLC_SVM_COUNTS] = p->nvec && p->classifier
-                              ? ml_const(g, DT_INT64, p->classes, DT_INT64, s.counts)
-                              : NULL;
+  c->io[MLC_SVM_COUNTS] =
+      p->nvec && p->classifier ? ml_const(g, DT_INT64, p->classes, DT_INT64, s.counts) : NULL;
   c->io[MLC_SVM_LABELS] =
       p->classifier ? ml_const(g, DT_INT64, p->classes, DT_INT64, s.labels) : NULL;
   c->io[MLC_SVM_Y] = n->out[0];

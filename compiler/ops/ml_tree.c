@@ -27,14 +27,14 @@
 #include "ops.h"
 
 typedef struct Forest {
-  MlcTrees p;       /* the kernel's counts and modes */
-  int64_t *roots;   /* ntrees; a root < 0 is leaf -1 - root */
-  int64_t *recs;    /* nnodes * MLC_TREE_REC */
-  double *vals;     /* nvals: thresholds, then set members */
-  int64_t *lstart;  /* nleaves + 1 */
-  int64_t *ltgt;    /* nweights */
-  double *lw;       /* nweights */
-  double *base;     /* nbase */
+  MlcTrees p;            /* the kernel's counts and modes */
+  int64_t *roots;        /* ntrees; a root < 0 is leaf -1 - root */
+  int64_t *recs;         /* nnodes * MLC_TREE_REC */
+  double *vals;          /* nvals: thresholds, then set members */
+  int64_t *lstart;       /* nleaves + 1 */
+  int64_t *ltgt;         /* nweights */
+  double *lw;            /* nweights */
+  double *base;          /* nbase */
   const int64_t *labels; /* classifier: ntargets */
 } Forest;
 
@@ -59,8 +59,8 @@ static int64_t *alloc_i64(Graph *g, int64_t n) {
 
 static void check_feature(const Node *n, int64_t f, int64_t features, int64_t node) {
   if (f < 0 || f >= features)
-    diag_node_fatal(n, "node %lld tests feature %lld; the input has %lld features",
-                    (long long)node, (long long)f, (long long)features);
+    diag_node_fatal(n, "node %lld tests feature %lld; the input has %lld features", (long long)node,
+                    (long long)f, (long long)features);
 }
 
 static int agg_of(const Node *n, const char *s) {
@@ -88,15 +88,17 @@ static int64_t find_node(const NodeKey *keys, int64_t n, int64_t tree, int64_t i
   int64_t lo = 0, hi = n;
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
-    if (keys[mid].tree < tree || (keys[mid].tree == tree && keys[mid].node < id)) lo = mid + 1;
-    else hi = mid;
+    if (keys[mid].tree < tree || (keys[mid].tree == tree && keys[mid].node < id))
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < n && keys[lo].tree == tree && keys[lo].node == id ? keys[lo].pos : -1;
 }
 
 static int mode_of(const Node *n, const char *s) {
-  static const char *names[] = {"BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT",
-                                "BRANCH_EQ", "BRANCH_NEQ", "BRANCH_MEMBER", "LEAF"};
+  static const char *names[] = {"BRANCH_LEQ", "BRANCH_LT",  "BRANCH_GTE",    "BRANCH_GT",
+                                "BRANCH_EQ",  "BRANCH_NEQ", "BRANCH_MEMBER", "LEAF"};
   for (int i = 0; i < 8; i++)
     if (!strcmp(s, names[i])) return i == 7 ? -1 : i;
   diag_node_fatal(n, "unknown node mode '%s'", s);
@@ -182,8 +184,8 @@ static void forest_v3(Graph *g, const Node *n, int classifier, int64_t features,
   double *wv;
   int64_t nwv = ml_numbers(g, n, wname, tname, &wv);
   if (nwv != nw && !(nw == 0 && nwv < 0))
-    diag_node_fatal(n, "'%s' must hold one weight per entry of '%s_nodeids' (%lld)", wname,
-                    pre, (long long)nw);
+    diag_node_fatal(n, "'%s' must hold one weight per entry of '%s_nodeids' (%lld)", wname, pre,
+                    (long long)nw);
   WeightKey *wk = arena_array(g->arena, (size_t)nw + 1, sizeof *wk);
   int64_t kept = 0;
   p->all_pos = 1;
@@ -282,8 +284,7 @@ static void forest_v5(Graph *g, const Node *n, int64_t features, Forest *f) {
     r[5] = p->nvals;
     while (mi < nmem && !isnan(members[mi])) f->vals[p->nvals++] = members[mi++];
     if (mi++ >= nmem)
-      diag_node_fatal(n, "'membership_values' has no (NaN-ended) set for node %lld",
-                      (long long)i);
+      diag_node_fatal(n, "'membership_values' has no (NaN-ended) set for node %lld", (long long)i);
     r[6] = p->nvals - r[5];
   }
   f->roots = alloc_i64(g, nt);
@@ -300,8 +301,8 @@ static void forest_v5(Graph *g, const Node *n, int64_t features, Forest *f) {
   for (int64_t l = 0; l <= nl; l++) f->lstart[l] = l;
   for (int64_t l = 0; l < nl; l++)
     if (ltgt[l] < 0 || ltgt[l] >= p->ntargets)
-      diag_node_fatal(n, "leaf %lld is for target %lld of %lld", (long long)l,
-                      (long long)ltgt[l], (long long)p->ntargets);
+      diag_node_fatal(n, "leaf %lld is for target %lld of %lld", (long long)l, (long long)ltgt[l],
+                      (long long)p->ntargets);
   f->ltgt = (int64_t *)ltgt;
   f->lw = lw;
   int64_t agg = attr_i(n, "aggregate_function", 1), post = attr_i(n, "post_transform", 0);
@@ -339,8 +340,10 @@ static void forest_read(Graph *g, const Node *n, Forest *f) {
     if (p->ntargets < 1 || p->ntargets > ((int64_t)1 << 31))
       diag_node_fatal(n, "n_targets is %lld", (long long)p->ntargets);
   }
-  if (n->op == OP_TreeEnsemble) forest_v5(g, n, features, f);
-  else forest_v3(g, n, p->classifier, features, f);
+  if (n->op == OP_TreeEnsemble)
+    forest_v5(g, n, features, f);
+  else
+    forest_v3(g, n, p->classifier, features, f);
   /* base values of another count are ignored, as onnxruntime does, except
    * that more than a classifier's classes is an error */
   if (p->classifier && p->ntargets > 2 && p->nbase > p->ntargets)
@@ -373,10 +376,10 @@ void lower_TreeEnsemble(Graph *g, Node *n, Lowering *L) {
   int64_t nv = p->nvals + p->nweights + p->nbase;
   int64_t *ints = alloc_i64(g, ni), *at = ints;
   double *vals = arena_array(g->arena, (size_t)nv + 1, sizeof *vals);
-#define PUT(dst, src, count)                                                  \
-  do {                                                                      \
-    if ((count) != 0) memcpy(dst, src, (size_t)(count) * sizeof *(dst));         \
-    dst += count;                                                           \
+#define PUT(dst, src, count)                                             \
+  do {                                                                   \
+    if ((count) != 0) memcpy(dst, src, (size_t)(count) * sizeof *(dst)); \
+    dst += count;                                                        \
   } while (0)
   PUT(at, f.roots, p->ntrees);
   PUT(at, f.recs, p->nnodes * MLC_TREE_REC);

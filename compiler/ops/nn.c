@@ -25,8 +25,8 @@
 
 static void require_f32(const Node *n, const Value *v, const char *what) {
   if (v && v->dtype != DT_FLOAT)
-    diag_node_fatal(n, "%s is %s; mlc supports %s on float32 only", what,
-                    dtype_name(v->dtype), n->op_type);
+    diag_node_fatal(n, "%s is %s; mlc supports %s on float32 only", what, dtype_name(v->dtype),
+                    n->op_type);
 }
 
 /* ---- sliding windows: Conv and the pools --------------------------------- */
@@ -40,8 +40,8 @@ typedef struct Window {
 
 /* an int-list window attribute of `count` entries in [lo, OPS_MAX_WINDOW), or
  * def for each entry when absent */
-static void window_attr(const Node *n, const char *name, int count, int64_t lo,
-                        int64_t def, int64_t *out) {
+static void window_attr(const Node *n, const char *name, int count, int64_t lo, int64_t def,
+                        int64_t *out) {
   const int64_t *a;
   int k = attr_ints(n, name, &a);
   if (k < 0) {
@@ -63,11 +63,10 @@ static void window_attr(const Node *n, const char *name, int count, int64_t lo,
 /* Reads the window of x (N, C, spatial...): kernel (from `kernel`, taken
  * from the weights for Conv, else the kernel_shape attribute), strides,
  * dilations, auto_pad/pads and ceil_mode, and computes the output dims. */
-static void read_window(const Node *n, const Value *x, const int64_t *kernel,
-                        int ceil_mode, Window *w) {
+static void read_window(const Node *n, const Value *x, const int64_t *kernel, int ceil_mode,
+                        Window *w) {
   if (x->rank < 3)
-    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d",
-                    x->rank);
+    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d", x->rank);
   if (x->rank - 2 > MLC_RT_MAX_SP)
     diag_node_fatal(n, "%d spatial dims are not supported (at most %d)", x->rank - 2,
                     MLC_RT_MAX_SP);
@@ -97,8 +96,10 @@ static void read_window(const Node *n, const Value *x, const int64_t *kernel,
   int same_upper = !strcmp(ap, "SAME_UPPER"), same_lower = !strcmp(ap, "SAME_LOWER");
   int valid = !strcmp(ap, "VALID");
   if (!same_upper && !same_lower && !valid && strcmp(ap, "NOTSET"))
-    diag_node_fatal(n, "unknown auto_pad '%s' (expected NOTSET, SAME_UPPER, "
-                    "SAME_LOWER or VALID)", ap);
+    diag_node_fatal(n,
+                    "unknown auto_pad '%s' (expected NOTSET, SAME_UPPER, "
+                    "SAME_LOWER or VALID)",
+                    ap);
   for (int i = 0; i < nsp; i++) {
     int64_t in = w->in[i] = x->dims[2 + i];
     int64_t span = (w->k[i] - 1) * w->dil[i] + 1, s = w->stride[i];
@@ -115,9 +116,11 @@ static void read_window(const Node *n, const Value *x, const int64_t *kernel,
     w->pe[i] = valid ? 0 : pads[nsp + i];
     int64_t room = in + w->pb[i] + w->pe[i] - span;
     if (room < 0)
-      diag_node_fatal(n, "the window (%lld with dilation %lld) is larger than the padded "
-                      "input (%lld) in spatial dim %d", (long long)w->k[i],
-                      (long long)w->dil[i], (long long)(in + w->pb[i] + w->pe[i]), i);
+      diag_node_fatal(n,
+                      "the window (%lld with dilation %lld) is larger than the padded "
+                      "input (%lld) in spatial dim %d",
+                      (long long)w->k[i], (long long)w->dil[i],
+                      (long long)(in + w->pb[i] + w->pe[i]), i);
     int64_t out = (ceil_mode ? room + s - 1 : room) / s + 1;
     /* ceil_mode: the last window must start inside the input or the begin
      * padding, not wholly in the end padding */
@@ -127,21 +130,21 @@ static void read_window(const Node *n, const Value *x, const int64_t *kernel,
 }
 
 /* the window's fields of a kernel's parameter struct (MlcConv, MlcPool) */
-#define WINDOW_PARAMS(p, w)                                                   \
-  do {                                                                      \
-    (p)->nsp = (w)->nsp;                                                    \
-    for (int i_ = 0; i_ < (w)->nsp; i_++) {                                 \
-      (p)->in_sp[i_] = (w)->in[i_];                                         \
-      (p)->out_sp[i_] = (w)->out[i_];                                       \
-      (p)->k[i_] = (w)->k[i_];                                              \
-      (p)->stride[i_] = (w)->stride[i_];                                    \
-      (p)->dil[i_] = (w)->dil[i_];                                          \
-      (p)->pad_begin[i_] = (w)->pb[i_];                                     \
-    }                                                                       \
+#define WINDOW_PARAMS(p, w)                 \
+  do {                                      \
+    (p)->nsp = (w)->nsp;                    \
+    for (int i_ = 0; i_ < (w)->nsp; i_++) { \
+      (p)->in_sp[i_] = (w)->in[i_];         \
+      (p)->out_sp[i_] = (w)->out[i_];       \
+      (p)->k[i_] = (w)->k[i_];              \
+      (p)->stride[i_] = (w)->stride[i_];    \
+      (p)->dil[i_] = (w)->dil[i_];          \
+      (p)->pad_begin[i_] = (w)->pb[i_];     \
+    }                                       \
   } while (0)
 
-static void window_out_shape(const Node *n, const Value *x, int64_t channels,
-                             const Window *w, Value *y) {
+static void window_out_shape(const Node *n, const Value *x, int64_t channels, const Window *w,
+                             Value *y) {
   int64_t dims[IR_MAX_RANK] = {x->dims[0], channels};
   for (int i = 0; i < w->nsp; i++) dims[2 + i] = w->out[i];
   set_shape_checked(n, y, x->rank, dims);
@@ -164,8 +167,8 @@ static void conv_check(Graph *g, const Node *n, int64_t *kernel) {
     diag_node_fatal(n, "weight W has %lld output channels, not divisible by group %lld",
                     (long long)m, (long long)group);
   if (b && (b->rank != 1 || b->dims[0] != m))
-    diag_node_fatal(n, "bias B has shape %s; it must be [%lld]",
-                    ir_shape_str(g->arena, b), (long long)m);
+    diag_node_fatal(n, "bias B has shape %s; it must be [%lld]", ir_shape_str(g->arena, b),
+                    (long long)m);
   for (int i = 2; i < wt->rank; i++) kernel[i - 2] = wt->dims[i];
 }
 
@@ -173,8 +176,7 @@ void infer_Conv(Graph *g, Node *n) {
   int64_t kernel[IR_MAX_RANK];
   const Value *x = n->in[0];
   if (x->rank < 3)
-    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d",
-                    x->rank);
+    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d", x->rank);
   conv_check(g, n, kernel);
   Window w;
   read_window(n, x, kernel, 0, &w);
@@ -214,8 +216,8 @@ static int pool_kernel(const Node *n) {
   if (t == DT_FLOAT) return K_pool_f32;
   if (n->op == OP_MaxPool && t == DT_UINT8) return K_pool_u8;
   if (n->op == OP_MaxPool && t == DT_INT8) return K_pool_i8;
-  diag_node_fatal(n, "%s on %s is not supported (float32%s only)", n->op_type,
-                  dtype_name(t), n->op == OP_MaxPool ? ", int8 and uint8" : "");
+  diag_node_fatal(n, "%s on %s is not supported (float32%s only)", n->op_type, dtype_name(t),
+                  n->op == OP_MaxPool ? ", int8 and uint8" : "");
 }
 
 static void pool_window(const Node *n, Window *w) {
@@ -275,8 +277,7 @@ void infer_GlobalPool(Graph *g, Node *n) {
   const Value *x = n->in[0];
   require_f32(n, x, "input X");
   if (x->rank < 3)
-    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d",
-                    x->rank);
+    diag_node_fatal(n, "input must be N x C x spatial dims (rank >= 3), not rank %d", x->rank);
   int64_t dims[IR_MAX_RANK];
   for (int i = 0; i < x->rank; i++) {
     if (i >= 2 && x->dims[i] == 0)
@@ -317,8 +318,7 @@ static int64_t bn_channels(const Node *n) {
   if (x->rank < 2)
     diag_node_fatal(n, "input must be N x C x ... (rank >= 2), not rank %d", x->rank);
   int64_t ch = x->dims[1];
-  if (n->opset < 9 && attr_i(n, "spatial", 1) == 0)
-    ch *= dims_prod(x->dims, 2, x->rank);
+  if (n->opset < 9 && attr_i(n, "spatial", 1) == 0) ch *= dims_prod(x->dims, 2, x->rank);
   return ch;
 }
 
@@ -333,8 +333,7 @@ int bn_training(const Node *n) {
     if (t != 0 && t != 1)
       diag_node_fatal(n, "training_mode is %lld; it must be 0 or 1", (long long)t);
     if (n->nout > 3)
-      diag_node_fatal(n, "BatchNormalization-%d has at most 3 outputs, not %d", n->opset,
-                      n->nout);
+      diag_node_fatal(n, "BatchNormalization-%d has at most 3 outputs, not %d", n->opset, n->nout);
     return (int)t;
   }
   if (n->opset < 7 && attr_i(n, "is_test", 0)) return 0;
@@ -348,14 +347,16 @@ void infer_BatchNormalization(Graph *g, Node *n) {
   if (!bn_training(n))
     for (int i = 1; i < n->nout; i++)
       if (output_used(n, i))
-        diag_node_fatal(n, "output %d (a training statistic) is computed only in "
-                        "training mode", i);
+        diag_node_fatal(n,
+                        "output %d (a training statistic) is computed only in "
+                        "training mode",
+                        i);
   int64_t ch = bn_channels(n);
   for (int i = 0; i < 5; i++) {
     require_f32(n, n->in[i], names[i]);
     if (i && (ir_numel(n->in[i]) != ch || n->in[i]->rank < 1))
-      diag_node_fatal(n, "%s has shape %s; it must hold one value per channel (%lld)",
-                      names[i], ir_shape_str(g->arena, n->in[i]), (long long)ch);
+      diag_node_fatal(n, "%s has shape %s; it must hold one value per channel (%lld)", names[i],
+                      ir_shape_str(g->arena, n->in[i]), (long long)ch);
   }
   ir_copy_type(n->out[0], n->in[0]);
   /* the statistics are per channel, shaped like the input mean */
@@ -429,8 +430,10 @@ static int ln_axis(Graph *g, const Node *n) {
     }
     int64_t inner = dims_prod(x->dims, axis, x->rank);
     if (!ok || cnt != inner)
-      diag_node_fatal(n, "%s has shape %s; it must match the normalized dims (axis %d "
-                      "of %s)", i == 1 ? "Scale" : "B", ir_shape_str(g->arena, v), axis,
+      diag_node_fatal(n,
+                      "%s has shape %s; it must match the normalized dims (axis %d "
+                      "of %s)",
+                      i == 1 ? "Scale" : "B", ir_shape_str(g->arena, v), axis,
                       ir_shape_str(g->arena, x));
   }
   return axis;
@@ -484,8 +487,8 @@ void infer_Softmax(Graph *g, Node *n) {
   (void)g;
   DType t = n->in[0]->dtype;
   if (t != DT_FLOAT && t != DT_DOUBLE)
-    diag_node_fatal(n, "%s on %s is not supported (float32 and float64 only)",
-                    n->op_type, dtype_name(t));
+    diag_node_fatal(n, "%s on %s is not supported (float32 and float64 only)", n->op_type,
+                    dtype_name(t));
   int64_t o, l, i;
   softmax_dims(n, &o, &l, &i);
   ir_copy_type(n->out[0], n->in[0]);
@@ -520,16 +523,15 @@ static void matmul_shape(Graph *g, const Node *n, MatMulShape *s) {
     diag_node_fatal(n, "MatMul of %s by %s is not supported (float32 or float64, both alike)",
                     dtype_name(a->dtype), dtype_name(b->dtype));
   if (a->rank < 1 || b->rank < 1)
-    diag_node_fatal(n, "MatMul inputs must have rank >= 1 (got %d and %d)", a->rank,
-                    b->rank);
+    diag_node_fatal(n, "MatMul inputs must have rank >= 1 (got %d and %d)", a->rank, b->rank);
   int ar = a->rank, br = b->rank;
   s->m = ar > 1 ? a->dims[ar - 2] : 1;
   s->k = a->dims[ar - 1];
   int64_t bk = br > 1 ? b->dims[br - 2] : b->dims[0];
   s->n = br > 1 ? b->dims[br - 1] : 1;
   if (bk != s->k)
-    diag_node_fatal(n, "inner dimensions differ: A is %s and B is %s",
-                    ir_shape_str(g->arena, a), ir_shape_str(g->arena, b));
+    diag_node_fatal(n, "inner dimensions differ: A is %s and B is %s", ir_shape_str(g->arena, a),
+                    ir_shape_str(g->arena, b));
   int abr = ar > 2 ? ar - 2 : 0, bbr = br > 2 ? br - 2 : 0;
   s->brank = abr > bbr ? abr : bbr;
   int64_t ast = s->m * s->k, bst = s->k * s->n; /* element strides, innermost batch dim */
@@ -586,30 +588,29 @@ void lower_MatMul(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_MATMUL_A] = n->in[0];
   c->io[MLC_MATMUL_B] = n->in[1];
   c->io[MLC_MATMUL_Y] = n->out[0];
-  if (!f64)
-    c->io[MLC_MATMUL_SCRATCH] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
+  if (!f64) c->io[MLC_MATMUL_SCRATCH] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
   /* matmul_f64 ends at Y: it has no scratch slot */
   c->nio = f64 ? MLC_MATMUL_Y + 1 : MLC_MATMUL_NIO;
 }
 
 /* Gemm's m, n, k, and C's element strides when broadcast to m x n */
-static void gemm_shape(Graph *g, const Node *n, int64_t *m, int64_t *nn, int64_t *k,
-                       int64_t *c_rs, int64_t *c_cs) {
+static void gemm_shape(Graph *g, const Node *n, int64_t *m, int64_t *nn, int64_t *k, int64_t *c_rs,
+                       int64_t *c_cs) {
   const Value *a = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL;
   require_f32(n, a, "input A");
   require_f32(n, b, "input B");
   require_f32(n, c, "input C");
   if (a->rank != 2 || b->rank != 2)
-    diag_node_fatal(n, "Gemm inputs A and B must be matrices (got rank %d and %d)",
-                    a->rank, b->rank);
+    diag_node_fatal(n, "Gemm inputs A and B must be matrices (got rank %d and %d)", a->rank,
+                    b->rank);
   int ta = attr_i(n, "transA", 0) != 0, tb = attr_i(n, "transB", 0) != 0;
   *m = a->dims[ta ? 1 : 0];
   *k = a->dims[ta ? 0 : 1];
   *nn = b->dims[tb ? 0 : 1];
   if (b->dims[tb ? 1 : 0] != *k)
     diag_node_fatal(n, "inner dimensions differ: A is %s%s and B is %s%s",
-                    ir_shape_str(g->arena, a), ta ? " (transposed)" : "",
-                    ir_shape_str(g->arena, b), tb ? " (transposed)" : "");
+                    ir_shape_str(g->arena, a), ta ? " (transposed)" : "", ir_shape_str(g->arena, b),
+                    tb ? " (transposed)" : "");
   *c_rs = *c_cs = 0;
   if (!c) return;
   /* C broadcasts to (m, n) from the right */

@@ -36,8 +36,8 @@ static void check_param(Graph *g, const Node *n, int i, const char *what, int64_
     diag_node_fatal(n, "%s is %s but the input is %s", what, dtype_name(v->dtype),
                     dtype_name(n->in[0]->dtype));
   if (v->rank != 1 || v->dims[0] != count)
-    diag_node_fatal(n, "%s has shape %s; it must be [%lld]", what,
-                    ir_shape_str(g->arena, v), (long long)count);
+    diag_node_fatal(n, "%s has shape %s; it must be [%lld]", what, ir_shape_str(g->arena, v),
+                    (long long)count);
 }
 
 /* x as N x C x spatial...: the channel count and the spatial size */
@@ -55,8 +55,10 @@ static void group_norm(Graph *g, const Node *n, MlcRowNorm *p) {
   nc_dims(n, &c, &sp);
   if (!ir_attr(n, "num_groups")) diag_node_fatal(n, "attribute 'num_groups' is required");
   if (groups < 1 || c % groups)
-    diag_node_fatal(n, "num_groups is %lld; it must be positive and divide the %lld "
-                    "channels", (long long)groups, (long long)c);
+    diag_node_fatal(n,
+                    "num_groups is %lld; it must be positive and divide the %lld "
+                    "channels",
+                    (long long)groups, (long long)c);
   /* GroupNormalization-18 scaled per group; 21 per channel */
   int64_t per = n->opset >= 21 ? c : groups;
   check_param(g, n, 1, "scale", per);
@@ -169,8 +171,7 @@ static void lrn_attrs(const Node *n, MlcLrn *p) {
   nc_dims(n, &c, &sp);
   if (!ir_attr(n, "size")) diag_node_fatal(n, "attribute 'size' is required");
   p->size = attr_i(n, "size", 1);
-  if (p->size < 1)
-    diag_node_fatal(n, "size is %lld; it must be positive", (long long)p->size);
+  if (p->size < 1) diag_node_fatal(n, "size is %lld; it must be positive", (long long)p->size);
   p->n = n->in[0]->dims[0];
   p->c = c;
   p->inner = sp;
@@ -218,9 +219,7 @@ void lower_LpNormalization(Graph *g, Node *n, Lowering *L) {
   lower_unary_f32(g, n, L, K_lpnorm_f32, fill_lp);
 }
 
-void lower_LRN(Graph *g, Node *n, Lowering *L) {
-  lower_unary_f32(g, n, L, K_lrn_f32, fill_lrn);
-}
+void lower_LRN(Graph *g, Node *n, Lowering *L) { lower_unary_f32(g, n, L, K_lrn_f32, fill_lrn); }
 
 /* ---- MeanVarianceNormalization --------------------------------------------- */
 

@@ -32,8 +32,8 @@ void ops_resolve(Graph *g) {
   }
 }
 
-Node *op_node_new(Graph *g, const char *op_type, const char *domain, const char *name,
-                  int nin, int nout) {
+Node *op_node_new(Graph *g, const char *op_type, const char *domain, const char *name, int nin,
+                  int nout) {
   Node *n = ir_node_new(g, op_type, domain, name, nin, nout);
   n->op = op_lookup(n->domain, n->op_type);
   return n;
@@ -41,8 +41,7 @@ Node *op_node_new(Graph *g, const char *op_type, const char *domain, const char 
 
 KCall *lower_add(Graph *g, Lowering *L, int kernel) {
   MLC_ASSERT(kernel >= 0 && kernel < K_COUNT);
-  L->calls = arena_grow(g->arena, L->calls, &L->cap, (size_t)L->ncalls + 1,
-                        sizeof *L->calls);
+  L->calls = arena_grow(g->arena, L->calls, &L->cap, (size_t)L->ncalls + 1, sizeof *L->calls);
   KCall *c = &L->calls[L->ncalls++];
   memset(c, 0, sizeof *c);
   c->kernel = kernel;
@@ -84,9 +83,10 @@ void infer_broadcast(const Node *n, int nvals, Value *const *vals, Value *out) {
         dims[off + d] = b;
         continue;
       }
-      diag_node_fatal(n, "inputs cannot be broadcast together: dimension %d is "
-                      "%lld in one and %lld in another", off + d, (long long)a,
-                      (long long)b);
+      diag_node_fatal(n,
+                      "inputs cannot be broadcast together: dimension %d is "
+                      "%lld in one and %lld in another",
+                      off + d, (long long)a, (long long)b);
     }
   }
   ir_set_shape(out, rank, dims);
@@ -107,14 +107,13 @@ static void bcast_strides(const Value *v, const Value *out, int64_t *s) {
   }
 }
 
-KCall *lower_ew(Graph *g, Node *n, Lowering *L, const char *fn, DType t,
-                Value *const *ins, Value *out, double p0, double p1) {
+KCall *lower_ew(Graph *g, Node *n, Lowering *L, const char *fn, DType t, Value *const *ins,
+                Value *out, double p0, double p1) {
   char kname[64];
   snprintf(kname, sizeof kname, "ew_%s_%s", fn, dtype_sfx(t));
   int k = kernel_lookup(kname);
   if (k < 0)
-    diag_node_fatal(n, "%s is not supported for element type %s", n->op_type,
-                    dtype_name(t));
+    diag_node_fatal(n, "%s is not supported for element type %s", n->op_type, dtype_name(t));
   KCall *c = lower_add(g, L, k);
   MlcEw *p = KC_PARAMS(c, MlcEw);
   int nin = ktab[k].ew_arity;
@@ -181,27 +180,45 @@ int64_t dims_prod(const int64_t *dims, int from, int to) {
 
 DType lower_compute_type(const Node *n, DType t, int floats_only) {
   switch (t) {
-  case DT_FLOAT16: case DT_BFLOAT16: return DT_FLOAT;
-  case DT_FLOAT: case DT_DOUBLE: return t;
-  case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
-  case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64:
+  case DT_FLOAT16:
+  case DT_BFLOAT16: return DT_FLOAT;
+  case DT_FLOAT:
+  case DT_DOUBLE: return t;
+  case DT_INT8:
+  case DT_INT16:
+  case DT_INT32:
+  case DT_INT64:
+  case DT_UINT8:
+  case DT_UINT16:
+  case DT_UINT32:
+  case DT_UINT64:
     if (!floats_only) return t;
     break;
-  default:
-    break;
+  default: break;
   }
   diag_node_fatal(n, "%s on %s is not supported", n->op_type, dtype_name(t));
 }
 
 int dtype_castable(DType t) {
   switch (t) {
-  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: case DT_BFLOAT16: case DT_BOOL:
-  case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
-  case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64:
-  case DT_FLOAT8E4M3FN: case DT_FLOAT8E4M3FNUZ: case DT_FLOAT8E5M2: case DT_FLOAT8E5M2FNUZ:
-    return 1;
-  default:
-    return 0;
+  case DT_FLOAT:
+  case DT_DOUBLE:
+  case DT_FLOAT16:
+  case DT_BFLOAT16:
+  case DT_BOOL:
+  case DT_INT8:
+  case DT_INT16:
+  case DT_INT32:
+  case DT_INT64:
+  case DT_UINT8:
+  case DT_UINT16:
+  case DT_UINT32:
+  case DT_UINT64:
+  case DT_FLOAT8E4M3FN:
+  case DT_FLOAT8E4M3FNUZ:
+  case DT_FLOAT8E5M2:
+  case DT_FLOAT8E5M2FNUZ: return 1;
+  default: return 0;
   }
 }
 

@@ -21,9 +21,9 @@ enum {
 /* Lowering: a node becomes a list of runtime kernel calls. The interpreter
  * executes them; the C backend prints them. */
 typedef struct KCall {
-  int kernel;                 /* index into ktab */
-  Slot params[KC_MAX_SLOTS];  /* the kernel's parameter struct */
-  Value *io[KC_MAX_IO];       /* inputs then outputs; NULL when absent */
+  int kernel;                /* index into ktab */
+  Slot params[KC_MAX_SLOTS]; /* the kernel's parameter struct */
+  Value *io[KC_MAX_IO];      /* inputs then outputs; NULL when absent */
   int nio;
 } KCall;
 
@@ -42,8 +42,8 @@ typedef struct OpInfo {
   int since, until; /* supported opset versions of the domain */
   int min_in, max_in, min_out, max_out;
   unsigned flags;
-  InferFn infer; /* output dtypes and shapes; may set data of outputs */
-  LowerFn lower; /* lower_none: views, and ops whose infer sets the data */
+  InferFn infer;   /* output dtypes and shapes; may set data of outputs */
+  LowerFn lower;   /* lower_none: views, and ops whose infer sets the data */
   const char *aux; /* op-specific: the scalar function of elementwise ops */
 } OpInfo;
 
@@ -64,12 +64,12 @@ int op_lookup(const char *domain, const char *name);
 void ops_resolve(Graph *g);
 /* ir_node_new with Node.op resolved: every node the ops layer and the
  * passes make */
-Node *op_node_new(Graph *g, const char *op_type, const char *domain, const char *name,
-                  int nin, int nout);
+Node *op_node_new(Graph *g, const char *op_type, const char *domain, const char *name, int nin,
+                  int nout);
 
 /* Each row's functions, declared from the table */
 #define OP(name, dom, since, until, mini, maxi, mino, maxo, flags, infer, lower, aux) \
-  void infer(Graph *g, Node *n);                                                       \
+  void infer(Graph *g, Node *n);                                                      \
   void lower(Graph *g, Node *n, Lowering *L);
 #include "ops.def"
 #undef OP
@@ -99,15 +99,14 @@ KCall *lower_cast(Graph *g, Lowering *L, Value *src, Value *dst);
  * scalar function takes) to `out`; `fn` names the scalar function
  * (mlc_FN_SFX), its suffix picked from `t`. Node error if the runtime has no
  * such function for t. */
-KCall *lower_ew(Graph *g, Node *n, Lowering *L, const char *fn, DType t,
-                Value *const *ins, Value *out, double p0, double p1);
+KCall *lower_ew(Graph *g, Node *n, Lowering *L, const char *fn, DType t, Value *const *ins,
+                Value *out, double p0, double p1);
 /* a compile-time scalar of type t (converted as Cast does) */
 Value *lower_scalar(Graph *g, DType t, double x);
 /* dst = src, all of it (same element count) */
 KCall *lower_copy_all(Graph *g, Lowering *L, Value *src, Value *dst);
 /* the output shape of broadcasting a and b (numpy rules); node error if none */
 void infer_broadcast(const Node *n, int nvals, Value *const *vals, Value *out);
-
 
 /* ---- the lowering kit: what the op files share -----------------------------
  * One set of helpers for every family; defined in ops.c unless a section
@@ -151,8 +150,7 @@ int read_const_ints(const Node *n, int input, int64_t *out, int max);
 
 /* an int list that is attribute `attr` before opset `since` and input `input`
  * from then on (axes, starts, ...): as read_const_ints */
-int read_ints_arg(const Node *n, const char *attr, int since, int input,
-                  int64_t *out, int max);
+int read_ints_arg(const Node *n, const char *attr, int since, int input, int64_t *out, int max);
 
 /* ir_set_shape after checking the rank, that no dim is negative and that the
  * element count stays within the driver's limit */
@@ -165,9 +163,9 @@ void row_strides(const Value *v, int64_t *strides);
  * ss[d]] over dims (rank up to 2 * IR_MAX_RANK; strides in elements). Unit
  * dims are dropped and dims contiguous in both tensors merged, so the
  * innermost run is as long as possible; an empty region emits nothing. */
-void lower_strided_copy(Graph *g, const Node *n, Lowering *L, Value *src, Value *dst,
-                        int rank, const int64_t *dims, const int64_t *ss,
-                        const int64_t *ds, int64_t soff, int64_t doff);
+void lower_strided_copy(Graph *g, const Node *n, Lowering *L, Value *src, Value *dst, int rank,
+                        const int64_t *dims, const int64_t *ss, const int64_t *ds, int64_t soff,
+                        int64_t doff);
 
 /* fill all of dst with one value, given as its bit pattern (scalar_bits) */
 void lower_fill(Graph *g, Lowering *L, Value *dst, int64_t bits);
@@ -195,8 +193,7 @@ int image_const_floats(const Node *n, int input, double *out, int max);
 
 /* the index of s among names (count of them; NULL entries never match),
  * or node error about an unknown `what` */
-int image_pick(const Node *n, const char *what, const char *s, const char *const *names,
-               int count);
+int image_pick(const Node *n, const char *what, const char *s, const char *const *names, int count);
 
 /* node error unless v (if present) is float16, bfloat16, float or double */
 void image_require_float(const Node *n, const Value *v, const char *what);
@@ -233,8 +230,7 @@ int ml_post_kind(const Node *n, const char *name);
 /* a list attribute of numbers as doubles: `floats` (FLOATS), or `tensor`
  * (a TENSOR attribute of any float or integer type) when the node has it;
  * the count, -1 when neither is present */
-int64_t ml_numbers(Graph *g, const Node *n, const char *floats, const char *tensor,
-                   double **out);
+int64_t ml_numbers(Graph *g, const Node *n, const char *floats, const char *tensor, double **out);
 
 /* Node error unless the node's string-valued attribute `name` is absent:
  * the classifiers and the other ml ops that use it make numbers only */

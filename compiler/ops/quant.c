@@ -24,15 +24,42 @@
 /* the integer range of a quantized type; 0 if it has none (float8, float4) */
 static int int_range(DType t, int64_t *lo, int64_t *hi) {
   switch (t) {
-  case DT_INT2: *lo = -2; *hi = 1; return 1;
-  case DT_UINT2: *lo = 0; *hi = 3; return 1;
-  case DT_INT4: *lo = -8; *hi = 7; return 1;
-  case DT_UINT4: *lo = 0; *hi = 15; return 1;
-  case DT_INT8: *lo = -128; *hi = 127; return 1;
-  case DT_UINT8: *lo = 0; *hi = 255; return 1;
-  case DT_INT16: *lo = -32768; *hi = 32767; return 1;
-  case DT_UINT16: *lo = 0; *hi = 65535; return 1;
-  case DT_INT32: *lo = INT32_MIN; *hi = INT32_MAX; return 1;
+  case DT_INT2:
+    *lo = -2;
+    *hi = 1;
+    return 1;
+  case DT_UINT2:
+    *lo = 0;
+    *hi = 3;
+    return 1;
+  case DT_INT4:
+    *lo = -8;
+    *hi = 7;
+    return 1;
+  case DT_UINT4:
+    *lo = 0;
+    *hi = 15;
+    return 1;
+  case DT_INT8:
+    *lo = -128;
+    *hi = 127;
+    return 1;
+  case DT_UINT8:
+    *lo = 0;
+    *hi = 255;
+    return 1;
+  case DT_INT16:
+    *lo = -32768;
+    *hi = 32767;
+    return 1;
+  case DT_UINT16:
+    *lo = 0;
+    *hi = 65535;
+    return 1;
+  case DT_INT32:
+    *lo = INT32_MIN;
+    *hi = INT32_MAX;
+    return 1;
   default: return 0;
   }
 }
@@ -42,9 +69,7 @@ static int is_float8(DType t) { return t >= DT_FLOAT8E4M3FN && t <= DT_FLOAT8E5M
 /* the float types x can be quantized to */
 static int is_qfloat(DType t) { return is_float8(t) || t == DT_FLOAT4E2M1; }
 
-static int is_scale_type(DType t) {
-  return t == DT_FLOAT || t == DT_FLOAT16 || t == DT_BFLOAT16;
-}
+static int is_scale_type(DType t) { return t == DT_FLOAT || t == DT_FLOAT16 || t == DT_BFLOAT16; }
 
 /* ---- QuantizeLinear, DequantizeLinear -------------------------------------- */
 
@@ -78,9 +103,10 @@ static void quant_layout(Graph *g, const Node *n, MlcQuant *p) {
   int ok = s->rank == x->rank;
   for (int d = 0; ok && d < x->rank; d++) ok = s->dims[d] == (d == axis ? nblk : x->dims[d]);
   if (!ok)
-    diag_node_fatal(n, "a blocked scale must have x's shape %s with dim %d of %lld blocks, "
-                    "not %s", ir_shape_str(g->arena, x), axis, (long long)nblk,
-                    ir_shape_str(g->arena, s));
+    diag_node_fatal(n,
+                    "a blocked scale must have x's shape %s with dim %d of %lld blocks, "
+                    "not %s",
+                    ir_shape_str(g->arena, x), axis, (long long)nblk, ir_shape_str(g->arena, s));
   p->block = block;
   p->s_o = nblk * p->inner;
   p->s_a = p->inner;
@@ -95,19 +121,23 @@ static DType quant_out_type(const Node *n) {
   DType t = z ? z->dtype : od ? (DType)od : DT_UINT8;
   int64_t lo, hi;
   if (z && od && od != z->dtype)
-    diag_node_fatal(n, "output_dtype %lld differs from the zero point's type %s",
-                    (long long)od, dtype_name(z->dtype));
+    diag_node_fatal(n, "output_dtype %lld differs from the zero point's type %s", (long long)od,
+                    dtype_name(z->dtype));
   if ((!int_range(t, &lo, &hi) || t == DT_INT32) && !is_qfloat(t))
-    diag_node_fatal(n, "quantizing to %s is not supported (int2-int16, uint2-uint16, "
-                    "float8 and float4e2m1 are)", dtype_name(t));
+    diag_node_fatal(n,
+                    "quantizing to %s is not supported (int2-int16, uint2-uint16, "
+                    "float8 and float4e2m1 are)",
+                    dtype_name(t));
   return t;
 }
 
 static void quant_types(const Node *n, int quantize) {
   const Value *x = n->in[0], *s = n->in[1];
   if (!is_scale_type(s->dtype))
-    diag_node_fatal(n, "a scale of type %s is not supported (float, float16 and bfloat16 "
-                    "are)", dtype_name(s->dtype));
+    diag_node_fatal(n,
+                    "a scale of type %s is not supported (float, float16 and bfloat16 "
+                    "are)",
+                    dtype_name(s->dtype));
   if (quantize && !is_scale_type(x->dtype) && x->dtype != DT_INT32)
     diag_node_fatal(n, "quantizing %s is not supported", dtype_name(x->dtype));
   int64_t lo, hi;
@@ -198,8 +228,7 @@ void infer_DynamicQuantizeLinear(Graph *g, Node *n) {
   (void)g;
   const Value *x = n->in[0];
   if (x->dtype != DT_FLOAT)
-    diag_node_fatal(n, "input is %s; DynamicQuantizeLinear takes float",
-                    dtype_name(x->dtype));
+    diag_node_fatal(n, "input is %s; DynamicQuantizeLinear takes float", dtype_name(x->dtype));
   ir_copy_type(n->out[0], x);
   n->out[0]->dtype = DT_UINT8;
   DType t[3] = {DT_UINT8, DT_FLOAT, DT_UINT8};
@@ -216,10 +245,9 @@ void lower_DynamicQuantizeLinear(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_DYNQUANT_X] = n->in[0];
   c->io[MLC_DYNQUANT_Y] = n->out[0];
   /* the kernel writes all three; absent outputs get temporaries */
-  c->io[MLC_DYNQUANT_SCALE] = n->nout > 1 && n->out[1] ? n->out[1]
-                                                       : lower_temp(g, DT_FLOAT, 0, NULL);
-  c->io[MLC_DYNQUANT_ZP] = n->nout > 2 && n->out[2] ? n->out[2]
-                                                    : lower_temp(g, DT_UINT8, 0, NULL);
+  c->io[MLC_DYNQUANT_SCALE] =
+      n->nout > 1 && n->out[1] ? n->out[1] : lower_temp(g, DT_FLOAT, 0, NULL);
+  c->io[MLC_DYNQUANT_ZP] = n->nout > 2 && n->out[2] ? n->out[2] : lower_temp(g, DT_UINT8, 0, NULL);
   c->nio = MLC_DYNQUANT_NIO;
 }
 
@@ -228,8 +256,7 @@ void lower_DynamicQuantizeLinear(Graph *g, Node *n, Lowering *L) {
 /* The float op `op` (MatMul or Conv) applied to float stand-ins of n's
  * inputs `which` (-1: none): validates shapes and attributes as that op
  * does, and gives its output shape and its lowering's call. */
-static KCall float_twin(Graph *g, const Node *n, int op, const int *which, int nin,
-                        Value *shape) {
+static KCall float_twin(Graph *g, const Node *n, int op, const int *which, int nin, Value *shape) {
   Value fv[3], fo = {0}, *fin[3], *fout[1] = {&fo};
   for (int i = 0; i < nin; i++) {
     const Value *v = which[i] >= 0 ? op_input(n, which[i]) : NULL;
@@ -256,8 +283,7 @@ static KCall float_twin(Graph *g, const Node *n, int op, const int *which, int n
 
 static void require_int8(const Node *n, const Value *v, const char *what) {
   if (v && v->dtype != DT_INT8 && v->dtype != DT_UINT8)
-    diag_node_fatal(n, "%s is %s; %s takes int8 or uint8", what, dtype_name(v->dtype),
-                    n->op_type);
+    diag_node_fatal(n, "%s is %s; %s takes int8 or uint8", what, dtype_name(v->dtype), n->op_type);
 }
 
 /* a zero point of x's type with one value, or `per` values (0: none allowed) */
@@ -270,9 +296,9 @@ static int zero_point(Graph *g, const Node *n, int i, const Value *x, int64_t pe
                     dtype_name(x->dtype));
   if (ir_numel(z) == 1) return 0;
   if (per > 0 && ir_numel(z) == per) return 1;
-  diag_node_fatal(n, "%s of shape %s is neither one value nor one per %s", what,
-                  ir_shape_str(g->arena, z), n->op == OP_ConvInteger ||
-                  n->op == OP_QLinearConv ? "output channel" : "row or column");
+  diag_node_fatal(
+      n, "%s of shape %s is neither one value nor one per %s", what, ir_shape_str(g->arena, z),
+      n->op == OP_ConvInteger || n->op == OP_QLinearConv ? "output channel" : "row or column");
 }
 
 /* input layouts: a/x at 0; MatMulInteger/ConvInteger: b/w at 1, zero points
@@ -334,8 +360,10 @@ static int int_product(Graph *g, const Node *n, Slot *params, Value *shape) {
   require_int8(n, n->in[q ? 3 : 1], conv ? "w" : "B");
   KCall fc = float_twin(g, n, conv ? OP_Conv : OP_MatMul, which, conv ? 3 : 2, shape);
   memset(params, 0, KC_MAX_SLOTS * sizeof *params);
-  if (conv) qconv_params(g, n, KC_PARAMS(&fc, MlcConv), (MlcQConv *)(void *)params);
-  else qmatmul_params(g, n, KC_PARAMS(&fc, MlcMatMul), (MlcQMatMul *)(void *)params);
+  if (conv)
+    qconv_params(g, n, KC_PARAMS(&fc, MlcConv), (MlcQConv *)(void *)params);
+  else
+    qmatmul_params(g, n, KC_PARAMS(&fc, MlcMatMul), (MlcQMatMul *)(void *)params);
   return conv ? K_qconv : K_qmatmul;
 }
 
@@ -372,8 +400,8 @@ static void requant_layout(const Node *n, const Value *y, MlcRequant *p) {
   require_int8(n, n->in[7], "y_zero_point");
   for (int i = 0; i < 3; i++)
     if (!is_scale_type(n->in[scales[i]]->dtype))
-      diag_node_fatal(n, "scale input %d is %s; it must be float, float16 or bfloat16",
-                      scales[i], dtype_name(n->in[scales[i]]->dtype));
+      diag_node_fatal(n, "scale input %d is %s; it must be float, float16 or bfloat16", scales[i],
+                      dtype_name(n->in[scales[i]]->dtype));
   memset(p, 0, sizeof *p);
   p->outer = p->len = p->inner = 1;
   int ch = conv ? 1 : y->rank - 1;
@@ -382,8 +410,8 @@ static void requant_layout(const Node *n, const Value *y, MlcRequant *p) {
   int64_t ns = ir_numel(n->in[4]);
   p->s2_per = ns > 1;
   if (p->s2_per && ns != p->len)
-    diag_node_fatal(n, "the scale of %s has %lld values; it must have 1 or %lld",
-                    conv ? "w" : "b", (long long)ns, (long long)p->len);
+    diag_node_fatal(n, "the scale of %s has %lld values; it must have 1 or %lld", conv ? "w" : "b",
+                    (long long)ns, (long long)p->len);
   if (ir_numel(n->in[1]) != 1 || ir_numel(n->in[6]) != 1 || ir_numel(n->in[7]) != 1)
     diag_node_fatal(n, "the input and output scales and zero point must be single values");
   p->st = n->in[1]->dtype;

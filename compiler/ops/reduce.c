@@ -18,11 +18,16 @@
 static const struct {
   int op, kind;
 } red_kinds[] = {
-    {OP_ReduceSum, MLC_RED_SUM},         {OP_ReduceMean, MLC_RED_MEAN},
-    {OP_ReduceMax, MLC_RED_MAX},         {OP_ReduceMin, MLC_RED_MIN},
-    {OP_ReduceProd, MLC_RED_PROD},       {OP_ReduceL1, MLC_RED_L1},
-    {OP_ReduceL2, MLC_RED_L2},           {OP_ReduceLogSum, MLC_RED_LOGSUM},
-    {OP_ReduceLogSumExp, MLC_RED_LOGSUMEXP}, {OP_ReduceSumSquare, MLC_RED_SUMSQUARE},
+    {OP_ReduceSum, MLC_RED_SUM},
+    {OP_ReduceMean, MLC_RED_MEAN},
+    {OP_ReduceMax, MLC_RED_MAX},
+    {OP_ReduceMin, MLC_RED_MIN},
+    {OP_ReduceProd, MLC_RED_PROD},
+    {OP_ReduceL1, MLC_RED_L1},
+    {OP_ReduceL2, MLC_RED_L2},
+    {OP_ReduceLogSum, MLC_RED_LOGSUM},
+    {OP_ReduceLogSumExp, MLC_RED_LOGSUMEXP},
+    {OP_ReduceSumSquare, MLC_RED_SUMSQUARE},
 };
 
 static int red_kind(const Node *n) {
@@ -45,8 +50,7 @@ static int red_kernel(const Node *n) {
   case DT_BOOL:
     if (k == MLC_RED_MAX || k == MLC_RED_MIN) return K_reduce_u8;
     break;
-  default:
-    break;
+  default: break;
   }
   diag_node_fatal(n, "%s on %s is not supported", n->op_type, dtype_name(t));
 }
@@ -99,8 +103,10 @@ void infer_Reduce(Graph *g, Node *n) {
   int64_t dims[IR_MAX_RANK];
   for (int d = 0; d < x->rank; d++) {
     if (reduced[d] && x->dims[d] == 0) empty = 1;
-    if (!reduced[d]) dims[rank++] = x->dims[d];
-    else if (keep) dims[rank++] = 1;
+    if (!reduced[d])
+      dims[rank++] = x->dims[d];
+    else if (keep)
+      dims[rank++] = 1;
   }
   set_shape_checked(n, y, rank, dims);
   y->dtype = x->dtype;
@@ -144,17 +150,14 @@ static int arg_kernel(const Node *n) {
   case DT_INT32: return K_argmax_i32;
   case DT_INT64: return K_argmax_i64;
   case DT_UINT8: return K_argmax_u8;
-  default:
-    diag_node_fatal(n, "%s on %s is not supported", n->op_type,
-                    dtype_name(n->in[0]->dtype));
+  default: diag_node_fatal(n, "%s on %s is not supported", n->op_type, dtype_name(n->in[0]->dtype));
   }
 }
 
 static int arg_axis(const Node *n) {
   const Value *x = n->in[0];
   int axis = norm_axis(n, attr_i(n, "axis", 0), x->rank);
-  if (x->dims[axis] == 0)
-    diag_node_fatal(n, "%s over axis %d, which is empty", n->op_type, axis);
+  if (x->dims[axis] == 0) diag_node_fatal(n, "%s over axis %d, which is empty", n->op_type, axis);
   return axis;
 }
 
@@ -165,8 +168,10 @@ void infer_Arg(Graph *g, Node *n) {
   int axis = arg_axis(n), keep = attr_i(n, "keepdims", 1) != 0, rank = 0;
   int64_t dims[IR_MAX_RANK];
   for (int d = 0; d < x->rank; d++)
-    if (d != axis) dims[rank++] = x->dims[d];
-    else if (keep) dims[rank++] = 1;
+    if (d != axis)
+      dims[rank++] = x->dims[d];
+    else if (keep)
+      dims[rank++] = 1;
   set_shape_checked(n, n->out[0], rank, dims);
   n->out[0]->dtype = DT_INT64;
 }
@@ -178,8 +183,10 @@ void lower_Arg(Graph *g, Node *n, Lowering *L) {
   MlcArg *p = KC_PARAMS(c, MlcArg);
   p->outer = p->inner = 1;
   for (int d = 0; d < x->rank; d++)
-    if (d < axis) p->outer *= x->dims[d];
-    else if (d > axis) p->inner *= x->dims[d];
+    if (d < axis)
+      p->outer *= x->dims[d];
+    else if (d > axis)
+      p->inner *= x->dims[d];
   p->len = x->dims[axis];
   p->select_last = n->opset >= 12 && attr_i(n, "select_last_index", 0) != 0;
   p->is_min = n->op == OP_ArgMin;

@@ -54,8 +54,7 @@ typedef struct Cell {
 static Cell cell_of(const Node *n) {
   if (n->op == OP_LSTM)
     return (Cell){MLC_RNN_CELL_LSTM, 4, 3, {MLC_RNN_SIGMOID, MLC_RNN_TANH, MLC_RNN_TANH}};
-  if (n->op == OP_GRU)
-    return (Cell){MLC_RNN_CELL_GRU, 3, 2, {MLC_RNN_SIGMOID, MLC_RNN_TANH, 0}};
+  if (n->op == OP_GRU) return (Cell){MLC_RNN_CELL_GRU, 3, 2, {MLC_RNN_SIGMOID, MLC_RNN_TANH, 0}};
   return (Cell){MLC_RNN_CELL_RNN, 1, 1, {MLC_RNN_TANH, 0, 0}};
 }
 
@@ -89,9 +88,11 @@ static void read_acts(const Node *n, const Cell *c, MlcRnn *p) {
     size_t k = 0;
     while (k < sizeof acts / sizeof *acts && !same_nocase(acts[k].name, a->strings[i])) k++;
     if (k == sizeof acts / sizeof *acts)
-      diag_node_fatal(n, "unknown activation function '%s' (expected Relu, Tanh, Sigmoid, "
+      diag_node_fatal(n,
+                      "unknown activation function '%s' (expected Relu, Tanh, Sigmoid, "
                       "Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, "
-                      "Softsign or Softplus)", a->strings[i]);
+                      "Softsign or Softplus)",
+                      a->strings[i]);
     p->act[i] = acts[k].kind;
     p->alpha[i] = acts[k].alpha;
     p->beta[i] = acts[k].beta;
@@ -119,8 +120,8 @@ static void check_shape(Graph *g, const Node *n, const Value *v, const char *wha
 
 /* the kernel's parameters from the node, everything validated */
 static void rnn_params(Graph *g, const Node *n, MlcRnn *p) {
-  static const char *names[] = {"input X", "weight W", "recurrence R", "bias B", "",
-                                "initial_h", "initial_c", "peepholes P"};
+  static const char *names[] = {"input X", "weight W",  "recurrence R", "bias B",
+                                "",        "initial_h", "initial_c",    "peepholes P"};
   Cell c = cell_of(n);
   memset(p, 0, sizeof *p);
   p->cell = c.kind;
@@ -151,8 +152,7 @@ static void rnn_params(Graph *g, const Node *n, MlcRnn *p) {
   p->seq = x->dims[p->layout];
   p->batch = x->dims[1 - p->layout];
   p->input = x->dims[2];
-  if (r->rank != 3)
-    diag_node_fatal(n, "recurrence R must have rank 3, not %d", r->rank);
+  if (r->rank != 3) diag_node_fatal(n, "recurrence R must have rank 3, not %d", r->rank);
   p->hidden = r->dims[2];
   const Attr *hs = ir_attr(n, "hidden_size");
   if (hs && attr_i(n, "hidden_size", 0) != p->hidden)
@@ -194,8 +194,7 @@ static void rnn_params(Graph *g, const Node *n, MlcRnn *p) {
   }
   if (ir_attr(n, "clip")) {
     p->clip = attr_f(n, "clip", 0);
-    if (!(p->clip > 0))
-      diag_node_fatal(n, "clip is %g; it must be positive", p->clip);
+    if (!(p->clip > 0)) diag_node_fatal(n, "clip is %g; it must be positive", p->clip);
   }
   if (c.kind == MLC_RNN_CELL_LSTM) {
     p->input_forget = attr_i(n, "input_forget", 0);
@@ -219,8 +218,10 @@ void infer_Recurrent(Graph *g, Node *n) {
   for (int j = 0; j < n->nout; j++) {
     Value *v = n->out[j];
     if (!v) continue;
-    if (j == 0) set_shape_checked(n, v, 4, p.layout ? yl : y);
-    else set_shape_checked(n, v, 3, p.layout ? sl : s);
+    if (j == 0)
+      set_shape_checked(n, v, 4, p.layout ? yl : y);
+    else
+      set_shape_checked(n, v, 3, p.layout ? sl : s);
     v->dtype = DT_FLOAT;
   }
 }

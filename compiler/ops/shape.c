@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "diag.h"
-#include "ops.h"
 #include "infer.h"
+#include "ops.h"
 
 /* the driver's limit on an output's element count */
 #define MAX_ELEMS (INT64_C(1) << 40)
@@ -34,42 +34,38 @@ int read_const_ints(const Node *n, int input, int64_t *out, int max) {
   if (input >= n->nin || !n->in[input]) return -1;
   const Value *v = n->in[input];
   if (v->dtype != DT_INT64 && v->dtype != DT_INT32)
-    diag_node_fatal(n, "input %d ('%s') must be int64 or int32, not %s", input,
-                    v->name, dtype_name(v->dtype));
+    diag_node_fatal(n, "input %d ('%s') must be int64 or int32, not %s", input, v->name,
+                    dtype_name(v->dtype));
   if (v->rank > 1)
-    diag_node_fatal(n, "input %d ('%s') must be a scalar or 1-D, not rank %d", input,
-                    v->name, v->rank);
+    diag_node_fatal(n, "input %d ('%s') must be a scalar or 1-D, not rank %d", input, v->name,
+                    v->rank);
   if (!v->data) infer_need_const(n, v);
   int64_t k = ir_numel(v);
   if (k > max)
-    diag_node_fatal(n, "input %d ('%s') has %lld entries; at most %d are supported",
-                    input, v->name, (long long)k, max);
+    diag_node_fatal(n, "input %d ('%s') has %lld entries; at most %d are supported", input, v->name,
+                    (long long)k, max);
   for (int64_t i = 0; i < k; i++) out[i] = ir_data_i64(v, i);
   return (int)k;
 }
 
-int read_ints_arg(const Node *n, const char *attr, int since, int input,
-                  int64_t *out, int max) {
+int read_ints_arg(const Node *n, const char *attr, int since, int input, int64_t *out, int max) {
   if (n->opset >= since) return read_const_ints(n, input, out, max);
   const int64_t *a;
   int k = attr_ints(n, attr, &a);
   if (k > max)
-    diag_node_fatal(n, "attribute '%s' has %d entries; at most %d are supported", attr,
-                    k, max);
+    diag_node_fatal(n, "attribute '%s' has %d entries; at most %d are supported", attr, k, max);
   if (k > 0) memcpy(out, a, (size_t)k * sizeof *out);
   return k;
 }
 
 void set_shape_checked(const Node *n, Value *v, int rank, const int64_t *dims) {
   if (rank > IR_MAX_RANK)
-    diag_node_fatal(n, "the output would have rank %d; mlc supports up to %d", rank,
-                    IR_MAX_RANK);
+    diag_node_fatal(n, "the output would have rank %d; mlc supports up to %d", rank, IR_MAX_RANK);
   /* zero dims are skipped so that no stride product can overflow either */
   int64_t count = 1;
   for (int d = 0; d < rank; d++) {
     if (dims[d] < 0)
-      diag_node_fatal(n, "output dimension %d would be negative (%lld)", d,
-                      (long long)dims[d]);
+      diag_node_fatal(n, "output dimension %d would be negative (%lld)", d, (long long)dims[d]);
     if (dims[d] > MAX_ELEMS || (dims[d] && count > MAX_ELEMS / dims[d]))
       diag_node_fatal(n, "the output would have more than 2^40 elements");
     if (dims[d]) count *= dims[d];
@@ -88,13 +84,13 @@ void row_strides(const Value *v, int64_t *s) {
 /* bounds the calls a copy of more than MLC_RT_MAX_RANK merged dims unrolls to */
 #define COPY_MAX_CALLS 4096
 
-static void emit_copy(Graph *g, Lowering *L, Value *src, Value *dst, int64_t elem,
-                      int rank, const int64_t *dims, const int64_t *ss,
-                      const int64_t *ds, int64_t soff, int64_t doff) {
+static void emit_copy(Graph *g, Lowering *L, Value *src, Value *dst, int64_t elem, int rank,
+                      const int64_t *dims, const int64_t *ss, const int64_t *ds, int64_t soff,
+                      int64_t doff) {
   if (rank > MLC_RT_MAX_RANK) {
     for (int64_t i = 0; i < dims[0]; i++)
-      emit_copy(g, L, src, dst, elem, rank - 1, dims + 1, ss + 1, ds + 1,
-                soff + i * ss[0], doff + i * ds[0]);
+      emit_copy(g, L, src, dst, elem, rank - 1, dims + 1, ss + 1, ds + 1, soff + i * ss[0],
+                doff + i * ds[0]);
     return;
   }
   KCall *c = lower_add(g, L, K_copy);
@@ -113,9 +109,9 @@ static void emit_copy(Graph *g, Lowering *L, Value *src, Value *dst, int64_t ele
   c->nio = MLC_COPY_NIO;
 }
 
-void lower_strided_copy(Graph *g, const Node *n, Lowering *L, Value *src, Value *dst,
-                        int rank, const int64_t *dims, const int64_t *ss,
-                        const int64_t *ds, int64_t soff, int64_t doff) {
+void lower_strided_copy(Graph *g, const Node *n, Lowering *L, Value *src, Value *dst, int rank,
+                        const int64_t *dims, const int64_t *ss, const int64_t *ds, int64_t soff,
+                        int64_t doff) {
   int64_t D[2 * IR_MAX_RANK], S[2 * IR_MAX_RANK], T[2 * IR_MAX_RANK];
   int64_t elem = (int64_t)dtype_size(dst->dtype), a, b;
   int r = 0;
@@ -172,12 +168,20 @@ int64_t scalar_bits(double x, DType t) {
 /* the element types the cast kernel converts */
 static int castable(DType t) {
   switch (t) {
-  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: case DT_BFLOAT16: case DT_BOOL:
-  case DT_INT8: case DT_INT16: case DT_INT32: case DT_INT64:
-  case DT_UINT8: case DT_UINT16: case DT_UINT32: case DT_UINT64:
-    return 1;
-  default:
-    return 0;
+  case DT_FLOAT:
+  case DT_DOUBLE:
+  case DT_FLOAT16:
+  case DT_BFLOAT16:
+  case DT_BOOL:
+  case DT_INT8:
+  case DT_INT16:
+  case DT_INT32:
+  case DT_INT64:
+  case DT_UINT8:
+  case DT_UINT16:
+  case DT_UINT32:
+  case DT_UINT64: return 1;
+  default: return 0;
   }
 }
 
@@ -198,8 +202,7 @@ static double dropout_scalar(Graph *g, const Node *n, int i, int is_bool) {
     diag_node_fatal(n, "%s is %s; it must be %s", what, dtype_name(v->dtype),
                     is_bool ? "bool" : "a float type");
   if (ir_numel(v) != 1)
-    diag_node_fatal(n, "%s must be a scalar, not of shape %s", what,
-                    ir_shape_str(g->arena, v));
+    diag_node_fatal(n, "%s must be a scalar, not of shape %s", what, ir_shape_str(g->arena, v));
   if (!v->data) infer_need_const(n, v);
   return ir_data_f64(v, 0);
 }
@@ -212,10 +215,10 @@ static double dropout_scalar(Graph *g, const Node *n, int i, int is_bool) {
 void infer_Dropout(Graph *g, Node *n) {
   if (n->opset >= 12 && n->nin > 2 && n->in[2] && dropout_scalar(g, n, 2, 1) != 0) {
     double ratio = n->in[1] ? dropout_scalar(g, n, 1, 0) : 0.5;
-    if (!(ratio >= 0 && ratio < 1))
-      diag_node_fatal(n, "ratio %g is outside [0, 1)", ratio);
+    if (!(ratio >= 0 && ratio < 1)) diag_node_fatal(n, "ratio %g is outside [0, 1)", ratio);
     if (ratio > 0)
-      diag_node_fatal(n, "training mode with ratio %g draws a random mask, which mlc "
+      diag_node_fatal(n,
+                      "training mode with ratio %g draws a random mask, which mlc "
                       "does not generate (training mode is supported with ratio 0)",
                       ratio);
   }
@@ -225,8 +228,7 @@ void infer_Dropout(Graph *g, Node *n) {
   ir_copy_type(mask, n->in[0]);
   if (n->opset >= 10) mask->dtype = DT_BOOL;
   if (!castable(mask->dtype))
-    diag_node_fatal(n, "a Dropout mask of type %s is not supported",
-                    dtype_name(mask->dtype));
+    diag_node_fatal(n, "a Dropout mask of type %s is not supported", dtype_name(mask->dtype));
   int64_t one = scalar_bits(1, mask->dtype), count = ir_numel(mask);
   size_t elem = dtype_size(mask->dtype);
   char *m = ir_alloc_data(g, mask);
@@ -248,13 +250,14 @@ void infer_Reshape(Graph *g, Node *n) {
       infer_at = i;
       continue;
     }
-    if (dims[i] < -1)
-      diag_node_fatal(n, "shape entry %d is %lld", i, (long long)dims[i]);
+    if (dims[i] < -1) diag_node_fatal(n, "shape entry %d is %lld", i, (long long)dims[i]);
     if (dims[i] == 0 && !allowzero) {
       /* 0 copies the input's dim at the same index */
       if (i >= x->rank)
-        diag_node_fatal(n, "shape entry %d is 0 (copy the input's dim), but the "
-                        "input has rank %d", i, x->rank);
+        diag_node_fatal(n,
+                        "shape entry %d is 0 (copy the input's dim), but the "
+                        "input has rank %d",
+                        i, x->rank);
       dims[i] = x->dims[i];
     }
     has_zero |= dims[i] == 0;
@@ -265,16 +268,18 @@ void infer_Reshape(Graph *g, Node *n) {
     if (allowzero && has_zero)
       diag_node_fatal(n, "with allowzero=1 the shape cannot hold both 0 and -1");
     if (!known)
-      diag_node_fatal(n, "the -1 in the shape cannot be inferred: the other dims "
+      diag_node_fatal(n,
+                      "the -1 in the shape cannot be inferred: the other dims "
                       "multiply to 0");
     if (total % known)
-      diag_node_fatal(n, "cannot reshape %lld elements (shape %s): they do not divide "
-                      "into dims of %lld", (long long)total,
-                      ir_shape_str(g->arena, x), (long long)known);
+      diag_node_fatal(n,
+                      "cannot reshape %lld elements (shape %s): they do not divide "
+                      "into dims of %lld",
+                      (long long)total, ir_shape_str(g->arena, x), (long long)known);
     dims[infer_at] = total / known;
   } else if (known != total) {
-    diag_node_fatal(n, "cannot reshape %lld elements (shape %s) into %lld",
-                    (long long)total, ir_shape_str(g->arena, x), (long long)known);
+    diag_node_fatal(n, "cannot reshape %lld elements (shape %s) into %lld", (long long)total,
+                    ir_shape_str(g->arena, x), (long long)known);
   }
   n->out[0]->dtype = x->dtype;
   set_shape_checked(n, n->out[0], k, dims);
@@ -289,8 +294,7 @@ void infer_Flatten(Graph *g, Node *n) {
     diag_node_fatal(n, "axis %lld is out of range for rank %d (Flatten takes %d to %d)",
                     (long long)axis, r, -r, r);
   if (axis < 0) axis += r;
-  int64_t dims[2] = {dims_prod(x->dims, 0, (int)axis),
-                     dims_prod(x->dims, (int)axis, r)};
+  int64_t dims[2] = {dims_prod(x->dims, 0, (int)axis), dims_prod(x->dims, (int)axis, r)};
   n->out[0]->dtype = x->dtype;
   set_shape_checked(n, n->out[0], 2, dims);
 }
@@ -329,8 +333,7 @@ void infer_Unsqueeze(Graph *g, Node *n) {
   if (k < 0) diag_node_fatal(n, "axes are required");
   int orank = x->rank + k;
   if (orank > IR_MAX_RANK)
-    diag_node_fatal(n, "the output would have rank %d; mlc supports up to %d", orank,
-                    IR_MAX_RANK);
+    diag_node_fatal(n, "the output would have rank %d; mlc supports up to %d", orank, IR_MAX_RANK);
   /* axes index the output */
   for (int i = 0; i < k; i++) {
     int a = norm_axis(n, axes[i], orank);
@@ -376,8 +379,8 @@ void infer_Size(Graph *g, Node *n) {
 }
 
 void infer_Constant(Graph *g, Node *n) {
-  static const char *const values[] = {"value", "value_float", "value_floats",
-                                       "value_int", "value_ints"};
+  static const char *const values[] = {"value", "value_float", "value_floats", "value_int",
+                                       "value_ints"};
   const Attr *a = NULL;
   int found = 0;
   for (int i = 0; i < n->nattrs; i++) {
@@ -393,20 +396,21 @@ void infer_Constant(Graph *g, Node *n) {
       }
   }
   if (found != 1)
-    diag_node_fatal(n, "needs exactly one of the attributes value, value_float, "
-                    "value_floats, value_int, value_ints (it has %d)", found);
+    diag_node_fatal(n,
+                    "needs exactly one of the attributes value, value_float, "
+                    "value_floats, value_int, value_ints (it has %d)",
+                    found);
   Value *out = n->out[0];
   const double *fs;
   const int64_t *is;
   int k;
   if (!strcmp(a->name, "value")) {
-    if (a->kind != AK_TENSOR || !a->t)
-      diag_node_fatal(n, "attribute 'value' is not a tensor");
+    if (a->kind != AK_TENSOR || !a->t) diag_node_fatal(n, "attribute 'value' is not a tensor");
     if (a->t->dtype == DT_STRING || !dtype_size(a->t->dtype))
-      diag_node_fatal(n, "constants of type %s are not supported",
-                      dtype_name(a->t->dtype));
+      diag_node_fatal(n, "constants of type %s are not supported", dtype_name(a->t->dtype));
     if (ir_tensor_to_value(g, a->t, out))
-      diag_node_fatal(n, "the tensor of attribute 'value' is malformed (its data does "
+      diag_node_fatal(n,
+                      "the tensor of attribute 'value' is malformed (its data does "
                       "not match its shape)");
   } else if (!strcmp(a->name, "value_float")) {
     out->dtype = DT_FLOAT;
@@ -439,8 +443,7 @@ static const Tensor *cos_value(const Node *n) {
   int64_t count = 1;
   for (int d = 0; d < t->rank; d++) count *= t->dims[d];
   if (count != 1)
-    diag_node_fatal(n, "attribute 'value' must hold one element, not %lld",
-                    (long long)count);
+    diag_node_fatal(n, "attribute 'value' must hold one element, not %lld", (long long)count);
   if (t->dtype == DT_STRING || !dtype_size(t->dtype) || t->nbytes < dtype_size(t->dtype))
     diag_node_fatal(n, "a value of type %s is not supported", dtype_name(t->dtype));
   return t;
@@ -470,8 +473,8 @@ void infer_Range(Graph *g, Node *n) {
   for (int i = 0; i < 3; i++) {
     const Value *v = n->in[i];
     if (v->dtype != t)
-      diag_node_fatal(n, "start, limit and delta must have one type (%s and %s)",
-                      dtype_name(t), dtype_name(v->dtype));
+      diag_node_fatal(n, "start, limit and delta must have one type (%s and %s)", dtype_name(t),
+                      dtype_name(v->dtype));
     if (ir_numel(v) != 1) diag_node_fatal(n, "input %d must be a scalar", i);
     if (!v->data) infer_need_const(n, v); /* the output's size depends on it */
   }
@@ -488,8 +491,7 @@ void infer_Range(Graph *g, Node *n) {
     }
     if (v[2] == 0) diag_node_fatal(n, "delta is 0");
     double c = ceil((v[1] - v[0]) / v[2]);
-    if (c > (double)RANGE_MAX_ELEMS)
-      diag_node_fatal(n, "the output would have too many elements");
+    if (c > (double)RANGE_MAX_ELEMS) diag_node_fatal(n, "the output would have too many elements");
     count = c > 0 ? (int64_t)c : 0;
     ir_set_shape(out, 1, &count);
     char *d = ir_alloc_data(g, out);
@@ -508,8 +510,7 @@ void infer_Range(Graph *g, Node *n) {
   uint64_t span = up ? (uint64_t)l - (uint64_t)s : (uint64_t)s - (uint64_t)l;
   uint64_t step = up ? (uint64_t)delta : 0 - (uint64_t)delta;
   uint64_t c = (up ? l > s : s > l) ? (span - 1) / step + 1 : 0;
-  if (c > (uint64_t)RANGE_MAX_ELEMS)
-    diag_node_fatal(n, "the output would have too many elements");
+  if (c > (uint64_t)RANGE_MAX_ELEMS) diag_node_fatal(n, "the output would have too many elements");
   count = (int64_t)c;
   ir_set_shape(out, 1, &count);
   char *d = ir_alloc_data(g, out);

@@ -15,8 +15,8 @@
 #include <string.h>
 
 #include "diag.h"
-#include "ops.h"
 #include "infer.h"
+#include "ops.h"
 
 /* the largest window or mel matrix computed at compile time */
 #define SIGNAL_MAX_ELEMS ((int64_t)1 << 22)
@@ -45,12 +45,19 @@ static void set_result(Graph *g, Node *n, int rank, const int64_t *dims, const d
   Value *y = n->out[0];
   int64_t t = attr_i(n, "output_datatype", DT_FLOAT);
   switch (t) {
-  case DT_FLOAT: case DT_DOUBLE: case DT_FLOAT16: case DT_BFLOAT16: case DT_INT8:
-  case DT_INT16: case DT_INT32: case DT_INT64: case DT_UINT8: case DT_UINT16:
-  case DT_UINT32: case DT_UINT64:
-    break;
-  default:
-    diag_node_fatal(n, "output_datatype %lld is not a numeric type", (long long)t);
+  case DT_FLOAT:
+  case DT_DOUBLE:
+  case DT_FLOAT16:
+  case DT_BFLOAT16:
+  case DT_INT8:
+  case DT_INT16:
+  case DT_INT32:
+  case DT_INT64:
+  case DT_UINT8:
+  case DT_UINT16:
+  case DT_UINT32:
+  case DT_UINT64: break;
+  default: diag_node_fatal(n, "output_datatype %lld is not a numeric type", (long long)t);
   }
   y->dtype = (DType)t;
   set_shape_checked(n, y, rank, dims);
@@ -77,9 +84,12 @@ void infer_Window(Graph *g, Node *n) {
   const double pi = 3.14159265358979323846;
   for (int64_t i = 0; i < size; i++) {
     double c1 = cos(2 * pi * (double)i / N), c2 = cos(4 * pi * (double)i / N);
-    if (n->op == OP_HannWindow) w[i] = 0.5 - 0.5 * c1;
-    else if (n->op == OP_HammingWindow) w[i] = 25.0 / 46.0 - (1 - 25.0 / 46.0) * c1;
-    else w[i] = 0.42 - 0.5 * c1 + 0.08 * c2;
+    if (n->op == OP_HannWindow)
+      w[i] = 0.5 - 0.5 * c1;
+    else if (n->op == OP_HammingWindow)
+      w[i] = 25.0 / 46.0 - (1 - 25.0 / 46.0) * c1;
+    else
+      w[i] = 0.42 - 0.5 * c1 + 0.08 * c2;
   }
   set_result(g, n, 1, &size, w);
 }
@@ -132,8 +142,8 @@ static int64_t dft_length(const Node *n, int i, int64_t def) {
   if (!op_input(n, i)) return def;
   int64_t k = (int64_t)const_scalar(n, i, 1);
   if (k < 1 || k > SIGNAL_MAX_ELEMS)
-    diag_node_fatal(n, "the DFT length is %lld; it must be between 1 and %lld",
-                    (long long)k, (long long)SIGNAL_MAX_ELEMS);
+    diag_node_fatal(n, "the DFT length is %lld; it must be between 1 and %lld", (long long)k,
+                    (long long)SIGNAL_MAX_ELEMS);
   return k;
 }
 
@@ -191,8 +201,8 @@ static void stft_desc(Graph *g, const Node *n, MlcDft *p, int64_t *dims) {
   memset(p, 0, sizeof *p);
   p->n = dft_length(n, 3, w ? w->dims[0] : len);
   if (w && w->dims[0] != p->n)
-    diag_node_fatal(n, "the window has %lld values but frame_length is %lld",
-                    (long long)w->dims[0], (long long)p->n);
+    diag_node_fatal(n, "the window has %lld values but frame_length is %lld", (long long)w->dims[0],
+                    (long long)p->n);
   if (step < 1) diag_node_fatal(n, "frame_step must be positive");
   if (p->n > len)
     diag_node_fatal(n, "frames of %lld do not fit the signal of %lld", (long long)p->n,
@@ -217,8 +227,10 @@ static void stft_desc(Graph *g, const Node *n, MlcDft *p, int64_t *dims) {
 }
 
 static void signal_desc(Graph *g, const Node *n, MlcDft *p, int64_t *dims) {
-  if (n->op == OP_DFT) dft_desc(n, p, dims);
-  else stft_desc(g, n, p, dims);
+  if (n->op == OP_DFT)
+    dft_desc(n, p, dims);
+  else
+    stft_desc(g, n, p, dims);
 }
 
 void infer_Fourier(Graph *g, Node *n) {

@@ -26,8 +26,7 @@
 
 static void need_strings(const Node *n, int i) {
   if (n->in[i]->dtype != DT_STRING)
-    diag_node_fatal(n, "input %d must be a string tensor, not %s", i,
-                    dtype_name(n->in[i]->dtype));
+    diag_node_fatal(n, "input %d must be a string tensor, not %s", i, dtype_name(n->in[i]->dtype));
 }
 
 /* a compile-time string tensor [k] */
@@ -54,8 +53,7 @@ void lower_StringConcat(Graph *g, Node *n, Lowering *L) {
   /* lower_ew sets up a broadcasting binary call on strings (Equal's): its
    * MlcEw parameters and its slots a, b, y are the concat kernel's too
    * (MLC_STR_CONCAT_A, _B, _Y); p0 carries the region's size */
-  KCall *c = lower_ew(g, n, L, "equal", DT_STRING, n->in, n->out[0],
-                      (double)ir_string_bytes, 0);
+  KCall *c = lower_ew(g, n, L, "equal", DT_STRING, n->in, n->out[0], (double)ir_string_bytes, 0);
   c->kernel = K_str_concat;
   c->io[MLC_STR_CONCAT_REGION] = ir_string_region(g);
   c->nio = MLC_STR_CONCAT_NIO;
@@ -69,8 +67,8 @@ static int64_t split_maxsplit(const Node *n) {
 }
 
 /* the split call into y (NULL: widths only), lengths and the widest row */
-static void lower_split(Graph *g, Node *n, Lowering *L, Value *y, Value *lengths,
-                        Value *cols, int64_t width) {
+static void lower_split(Graph *g, Node *n, Lowering *L, Value *y, Value *lengths, Value *cols,
+                        int64_t width) {
   const char *delim = attr_s(n, "delimiter", "");
   KCall *c = lower_add(g, L, K_str_split);
   MlcStrSplit *p = KC_PARAMS(c, MlcStrSplit);
@@ -100,14 +98,16 @@ void infer_StringSplit(Graph *g, Node *n) {
   y->dtype = DT_STRING;
   if (!x->data) {
     if (maxsplit < 0) infer_need_const(n, x); /* no bound on the width */
-    if (maxsplit >= INT32_MAX) diag_node_fatal(n, "maxsplit %lld is too large", (long long)maxsplit);
+    if (maxsplit >= INT32_MAX)
+      diag_node_fatal(n, "maxsplit %lld is too large", (long long)maxsplit);
     dims[x->rank] = maxsplit + 1;
     set_shape_checked(n, y, x->rank + 1, dims);
     infer_dynamic(g, y, x->rank);
     return;
   }
   /* known input: the width first, then the pieces at that width */
-  Value *lengths = lower_temp(g, DT_INT64, x->rank, x->dims), *cols = lower_temp(g, DT_INT64, 0, &one);
+  Value *lengths = lower_temp(g, DT_INT64, x->rank, x->dims),
+        *cols = lower_temp(g, DT_INT64, 0, &one);
   Lowering L = {0};
   Value *outs[3] = {lengths, cols, y};
   lower_split(g, n, &L, NULL, lengths, cols, 0);
@@ -141,8 +141,9 @@ static void lower_normalize(Graph *g, Node *n, Lowering *L, Value *y, Value *cou
   p->len = ir_numel(n->in[0]);
   p->out_len = ir_numel(y);
   p->nstop = stop ? stop->n : 0;
-  p->case_change = !strcmp(act, "LOWER") ? MLC_STR_LOWER
-                   : !strcmp(act, "UPPER") ? MLC_STR_UPPER : MLC_STR_NONE;
+  p->case_change = !strcmp(act, "LOWER")   ? MLC_STR_LOWER
+                   : !strcmp(act, "UPPER") ? MLC_STR_UPPER
+                                           : MLC_STR_NONE;
   p->case_sensitive = attr_i(n, "is_case_sensitive", 0) != 0;
   p->cap = ir_string_bytes;
   c->io[MLC_STR_NORMALIZE_X] = n->in[0];
@@ -161,8 +162,7 @@ void infer_StringNormalizer(Graph *g, Node *n) {
   attr_s(n, "locale", ""); /* accepted: case changes are ASCII and Latin-1 */
   if (strcmp(act, "NONE") && strcmp(act, "LOWER") && strcmp(act, "UPPER"))
     diag_node_fatal(n, "case_change_action must be NONE, LOWER or UPPER, not '%s'", act);
-  if (stop && stop->kind != AK_STRINGS)
-    diag_node_fatal(n, "attribute 'stopwords' must be strings");
+  if (stop && stop->kind != AK_STRINGS) diag_node_fatal(n, "attribute 'stopwords' must be strings");
   if (!(x->rank == 1 || (x->rank == 2 && x->dims[0] == 1)))
     diag_node_fatal(n, "input must be [C] or [1, C], not %s", ir_shape_str(g->arena, x));
   ir_copy_type(y, x);
@@ -175,7 +175,8 @@ void infer_StringNormalizer(Graph *g, Node *n) {
     return;
   }
   int64_t one = 1;
-  Value *full = lower_temp(g, DT_STRING, y->rank, y->dims), *count = lower_temp(g, DT_INT64, 0, &one);
+  Value *full = lower_temp(g, DT_STRING, y->rank, y->dims),
+        *count = lower_temp(g, DT_INT64, 0, &one);
   Value *outs[2] = {full, count};
   Lowering L = {0};
   lower_normalize(g, n, &L, full, count);
@@ -197,21 +198,21 @@ void lower_StringNormalizer(Graph *g, Node *n, Lowering *L) {
  * RE2. Flags, named groups, \p classes, POSIX classes and other escapes are
  * refused. */
 
-#define RX_MAX_DEPTH 64     /* nested groups */
-#define RX_MAX_REPEAT 1000  /* RE2's bound on {m,n} */
-#define RX_MAX_INST 20000   /* program size once repetitions are expanded */
+#define RX_MAX_DEPTH 64    /* nested groups */
+#define RX_MAX_REPEAT 1000 /* RE2's bound on {m,n} */
+#define RX_MAX_INST 20000  /* program size once repetitions are expanded */
 
 enum { RX_LIT, RX_ANY, RX_CLASS, RX_ASSERT, RX_CAT, RX_ALT, RX_REP };
 
 typedef struct Rx {
   int kind;
-  int64_t c;          /* LIT: code point; ASSERT: MLC_RX_* */
-  int64_t *ranges;    /* CLASS: lo, hi pairs */
+  int64_t c;       /* LIT: code point; ASSERT: MLC_RX_* */
+  int64_t *ranges; /* CLASS: lo, hi pairs */
   int nranges, neg;
-  struct Rx **kids;   /* CAT, ALT: the parts; REP: one */
+  struct Rx **kids; /* CAT, ALT: the parts; REP: one */
   int nkids;
   size_t kids_cap, ranges_cap;
-  int min, max;       /* REP; max -1: unbounded */
+  int min, max; /* REP; max -1: unbounded */
 } Rx;
 
 typedef struct RxParser {
@@ -233,8 +234,8 @@ static void rx_add_kid(RxParser *P, Rx *r, Rx *kid) {
 }
 
 static void rx_add_range(RxParser *P, Rx *r, int64_t lo, int64_t hi) {
-  r->ranges = arena_grow(P->a, r->ranges, &r->ranges_cap, 2 * (size_t)r->nranges + 2,
-                         sizeof *r->ranges);
+  r->ranges =
+      arena_grow(P->a, r->ranges, &r->ranges_cap, 2 * (size_t)r->nranges + 2, sizeof *r->ranges);
   r->ranges[2 * r->nranges] = lo;
   r->ranges[2 * r->nranges + 1] = hi;
   r->nranges++;
@@ -248,8 +249,11 @@ _Noreturn static void rx_fail(RxParser *P, const char *what) {
 /* one UTF-8 code point of the pattern */
 static int64_t rx_utf8(RxParser *P) {
   const unsigned char *s = P->p;
-  int n = s[0] < 0x80 ? 0 : (s[0] & 0xe0) == 0xc0 ? 1 : (s[0] & 0xf0) == 0xe0 ? 2
-          : (s[0] & 0xf8) == 0xf0 ? 3 : -1;
+  int n = s[0] < 0x80             ? 0
+          : (s[0] & 0xe0) == 0xc0 ? 1
+          : (s[0] & 0xf0) == 0xe0 ? 2
+          : (s[0] & 0xf8) == 0xf0 ? 3
+                                  : -1;
   if (n < 0) rx_fail(P, "it is not valid UTF-8");
   int64_t c = s[0] & (n ? 0x3f >> n : 0x7f);
   for (int k = 1; k <= n; k++) {
@@ -290,7 +294,9 @@ static int rx_perl_class(RxParser *P, Rx *r, int e) {
 }
 
 static int hexval(int c) {
-  return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+  return c >= '0' && c <= '9'                     ? c - '0'
+         : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
+                                                  : -1;
 }
 
 /* the code point of an escape that stands for one character (after the
@@ -381,12 +387,15 @@ static Rx *rx_atom(RxParser *P) {
     return r;
   case '[': P->p++; return rx_class(P);
   case '.': P->p++; return rx_new(P, RX_ANY);
-  case '^': case '$':
+  case '^':
+  case '$':
     P->p++;
     r = rx_new(P, RX_ASSERT);
     r->c = c == '^' ? MLC_RX_BOL : MLC_RX_EOL;
     return r;
-  case '*': case '+': case '?': rx_fail(P, "missing argument to a repetition operator");
+  case '*':
+  case '+':
+  case '?': rx_fail(P, "missing argument to a repetition operator");
   case '\\':
     P->p++;
     if (!*P->p) rx_fail(P, "trailing \\");
@@ -397,8 +406,10 @@ static Rx *rx_atom(RxParser *P) {
     }
     if (strchr("bBAz", *P->p)) {
       r->kind = RX_ASSERT;
-      r->c = *P->p == 'b' ? MLC_RX_WORDB : *P->p == 'B' ? MLC_RX_NWORDB
-             : *P->p == 'A' ? MLC_RX_BOL : MLC_RX_EOL;
+      r->c = *P->p == 'b'   ? MLC_RX_WORDB
+             : *P->p == 'B' ? MLC_RX_NWORDB
+             : *P->p == 'A' ? MLC_RX_BOL
+                            : MLC_RX_EOL;
       P->p++;
       return r;
     }
@@ -486,8 +497,10 @@ typedef struct RxProg {
 
 static int64_t rx_emit(RxProg *G, int64_t op, int64_t x, int64_t y) {
   if (G->ninst == RX_MAX_INST)
-    diag_node_fatal(G->n, "pattern: too large (more than %d instructions once its "
-                    "repetitions are expanded)", RX_MAX_INST);
+    diag_node_fatal(G->n,
+                    "pattern: too large (more than %d instructions once its "
+                    "repetitions are expanded)",
+                    RX_MAX_INST);
   G->code = arena_grow(G->a, G->code, &G->code_cap, 3 * (size_t)G->ninst + 3, sizeof *G->code);
   int64_t *in = G->code + 3 * G->ninst;
   in[0] = op, in[1] = x, in[2] = y;

@@ -60,8 +60,7 @@ static void tfidf_parse(Graph *g, const Node *n, TfIdf *t, int want_grams) {
   if (x->dtype != DT_INT64 && x->dtype != DT_INT32)
     diag_node_fatal(n, "input is %s; mlc's TfIdfVectorizer takes int32 or int64 tokens",
                     dtype_name(x->dtype));
-  if (x->rank > 2)
-    diag_node_fatal(n, "input must be [C] or [N, C], not rank %d", x->rank);
+  if (x->rank > 2) diag_node_fatal(n, "input must be [C] or [N, C], not rank %d", x->rank);
   const char *mode = attr_s(n, "mode", "");
   if (strcmp(mode, "TF") && strcmp(mode, "IDF") && strcmp(mode, "TFIDF"))
     diag_node_fatal(n, "mode must be TF, IDF or TFIDF, not '%s'", mode);
@@ -89,8 +88,10 @@ static void tfidf_parse(Graph *g, const Node *n, TfIdf *t, int want_grams) {
   }
   for (int i = 0; i < nc; i++)
     if (counts[i] < (i ? counts[i - 1] : 0) || counts[i] > np)
-      diag_node_fatal(n, "ngram_counts must not decrease and stay within the pool's %d "
-                      "entries (entry %d is %lld)", np, i, (long long)counts[i]);
+      diag_node_fatal(n,
+                      "ngram_counts must not decrease and stay within the pool's %d "
+                      "entries (entry %d is %lld)",
+                      np, i, (long long)counts[i]);
   /* n-grams past the longest run's size never count */
   if (t->max > nc) t->max = nc;
 

@@ -27,8 +27,7 @@ static int kind(const Node *n) {
   if (n->op == OP_Adagrad) return MLC_OPTIM_ADAGRAD;
   if (n->op == OP_Adam) return MLC_OPTIM_ADAM;
   for (int i = 0; i < 4; i++)
-    if (!ir_attr(n, required[i]))
-      diag_node_fatal(n, "attribute '%s' is required", required[i]);
+    if (!ir_attr(n, required[i])) diag_node_fatal(n, "attribute '%s' is required", required[i]);
   const char *mode = attr_s(n, "mode", "");
   if (!strcmp(mode, "standard")) return MLC_OPTIM_MOMENTUM;
   if (!strcmp(mode, "nesterov")) return MLC_OPTIM_NESTEROV;
@@ -37,14 +36,14 @@ static int kind(const Node *n) {
 
 static void require_scalar(Graph *g, const Node *n, const Value *v, const char *what) {
   if (ir_numel(v) != 1)
-    diag_node_fatal(n, "%s must hold one value, not shape %s", what,
-                    ir_shape_str(g->arena, v));
+    diag_node_fatal(n, "%s must hold one value, not shape %s", what, ir_shape_str(g->arena, v));
 }
 
 void infer_Optimizer(Graph *g, Node *n) {
   int w = group_inputs(n), k = (n->nin - 2) / w;
   if ((n->nin - 2) % w || n->nout != k * (w - 1))
-    diag_node_fatal(n, "%s takes R, T and %d inputs per optimized tensor, and gives %d "
+    diag_node_fatal(n,
+                    "%s takes R, T and %d inputs per optimized tensor, and gives %d "
                     "outputs per tensor; %d inputs and %d outputs fit no count of tensors",
                     n->op_type, w, w - 1, n->nin, n->nout);
   for (int i = 0; i < n->nin; i++)
@@ -52,22 +51,22 @@ void infer_Optimizer(Graph *g, Node *n) {
   const Value *r = n->in[0], *t = n->in[1];
   if (r->dtype != DT_FLOAT && r->dtype != DT_DOUBLE)
     diag_node_fatal(n, "R is %s; it must be float or double", dtype_name(r->dtype));
-  if (t->dtype != DT_INT64)
-    diag_node_fatal(n, "T is %s; it must be int64", dtype_name(t->dtype));
+  if (t->dtype != DT_INT64) diag_node_fatal(n, "T is %s; it must be int64", dtype_name(t->dtype));
   require_scalar(g, n, r, "R");
   require_scalar(g, n, t, "T");
   for (int j = 0; j < k; j++) {
     const Value *x = n->in[2 + j];
     if (x->dtype != DT_FLOAT && x->dtype != DT_DOUBLE)
-      diag_node_fatal(n, "input %d is %s; the optimized tensors must be float or double",
-                      2 + j, dtype_name(x->dtype));
+      diag_node_fatal(n, "input %d is %s; the optimized tensors must be float or double", 2 + j,
+                      dtype_name(x->dtype));
     for (int m = 1; m < w; m++) {
       const Value *v = n->in[2 + m * k + j];
       if (v->dtype != x->dtype || !ir_same_shape(v, x))
-        diag_node_fatal(n, "input %d (%s %s) must have the type and shape of tensor %d "
-                        "(%s %s)", 2 + m * k + j, dtype_name(v->dtype),
-                        ir_shape_str(g->arena, v), 2 + j, dtype_name(x->dtype),
-                        ir_shape_str(g->arena, x));
+        diag_node_fatal(n,
+                        "input %d (%s %s) must have the type and shape of tensor %d "
+                        "(%s %s)",
+                        2 + m * k + j, dtype_name(v->dtype), ir_shape_str(g->arena, v), 2 + j,
+                        dtype_name(x->dtype), ir_shape_str(g->arena, x));
     }
     for (int m = 0; m < w - 1; m++)
       if (n->out[m * k + j]) ir_copy_type(n->out[m * k + j], x);

@@ -19,8 +19,8 @@
 #include "diag.h"
 #include "driver.h"
 #include "emitc.h"
-#include "model.h"
 #include "mlc_rt.h"
+#include "model.h"
 
 static int passed, failed;
 
@@ -77,8 +77,17 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, int cmode
                       int res) {
   float *a = rnd_array(m * k), *b = rnd_array(k * n), *c = rnd_array(m * n);
   float *r = rnd_array(m * n), *y = zeros(m * n);
-  MlcGemm p = {.m = m, .n = n, .k = k, .trans_a = ta, .trans_b = tb, .alpha = 0.75,
-               .beta = 1.5, .has_c = cmode != 0, .act = kind, .act_a = -0.25, .act_b = 0.5,
+  MlcGemm p = {.m = m,
+               .n = n,
+               .k = k,
+               .trans_a = ta,
+               .trans_b = tb,
+               .alpha = 0.75,
+               .beta = 1.5,
+               .has_c = cmode != 0,
+               .act = kind,
+               .act_a = -0.25,
+               .act_b = 0.5,
                .has_res = res};
   /* C broadcast: 1 a full matrix, 2 a row [n], 3 a column [m] */
   p.c_rs = cmode == 1 ? n : cmode == 3 ? 1 : 0;
@@ -92,7 +101,8 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, int cmode
   io[MLC_GEMM_SCRATCH] = scratch;
   io[MLC_GEMM_RES] = res ? r : NULL;
   mlc_rt_gemm_f32(&p, io);
-  double *ref = malloc((size_t)(m * n + 1) * sizeof *ref), *mag = malloc((size_t)(m * n + 1) * sizeof *mag);
+  double *ref = malloc((size_t)(m * n + 1) * sizeof *ref),
+         *mag = malloc((size_t)(m * n + 1) * sizeof *mag);
   for (int64_t i = 0; i < m; i++)
     for (int64_t j = 0; j < n; j++) {
       double s = 0, am = 0;
@@ -136,8 +146,15 @@ typedef struct ConvCase {
 } ConvCase;
 
 static void conv_case(const ConvCase *t) {
-  MlcConv p = {.n = t->n, .c = t->c, .m = t->m, .group = t->group, .nsp = t->nsp,
-               .has_bias = t->bias, .act = t->kind, .act_a = -0.5, .act_b = 0.75,
+  MlcConv p = {.n = t->n,
+               .c = t->c,
+               .m = t->m,
+               .group = t->group,
+               .nsp = t->nsp,
+               .has_bias = t->bias,
+               .act = t->kind,
+               .act_a = -0.5,
+               .act_b = 0.75,
                .has_res = t->res};
   int64_t inpix = 1, outpix = 1, kvol = 1;
   for (int d = 0; d < t->nsp; d++) {
@@ -146,8 +163,8 @@ static void conv_case(const ConvCase *t) {
     p.stride[d] = t->stride[d];
     p.dil[d] = t->dil[d];
     p.pad_begin[d] = t->pad[d];
-    p.out_sp[d] = (t->in[d] + t->pad[d] + t->pad_end[d] - (t->k[d] - 1) * t->dil[d] - 1) /
-                      t->stride[d] + 1;
+    p.out_sp[d] =
+        (t->in[d] + t->pad[d] + t->pad_end[d] - (t->k[d] - 1) * t->dil[d] - 1) / t->stride[d] + 1;
     inpix *= t->in[d];
     outpix *= p.out_sp[d];
     kvol *= t->k[d];
@@ -164,7 +181,8 @@ static void conv_case(const ConvCase *t) {
   io[MLC_CONV_SCRATCH] = scratch;
   io[MLC_CONV_RES] = t->res ? r : NULL;
   mlc_rt_conv_f32(&p, io);
-  double *ref = malloc((size_t)(ny + 1) * sizeof *ref), *mag = malloc((size_t)(ny + 1) * sizeof *mag);
+  double *ref = malloc((size_t)(ny + 1) * sizeof *ref),
+         *mag = malloc((size_t)(ny + 1) * sizeof *mag);
   int64_t o[3], kk[3];
   for (int64_t ni = 0; ni < t->n; ni++)
     for (int64_t mi = 0; mi < t->m; mi++)
@@ -199,10 +217,11 @@ static void conv_case(const ConvCase *t) {
         mag[yi] = am + 2;
       }
   char what[200];
-  snprintf(what, sizeof what, "conv_f32 %dD c=%lld m=%lld group=%lld in %lld k %lld stride %lld "
-           "dil %lld pad %lld/%lld act %d", t->nsp, (long long)t->c, (long long)t->m,
-           (long long)t->group, (long long)t->in[0], (long long)t->k[0],
-           (long long)t->stride[0], (long long)t->dil[0], (long long)t->pad[0],
+  snprintf(what, sizeof what,
+           "conv_f32 %dD c=%lld m=%lld group=%lld in %lld k %lld stride %lld "
+           "dil %lld pad %lld/%lld act %d",
+           t->nsp, (long long)t->c, (long long)t->m, (long long)t->group, (long long)t->in[0],
+           (long long)t->k[0], (long long)t->stride[0], (long long)t->dil[0], (long long)t->pad[0],
            (long long)t->pad_end[0], t->kind);
   check(close_all(y, ref, mag, ny), what);
   free(x), free(w), free(b), free(r), free(y), free(scratch), free(ref), free(mag);
@@ -222,8 +241,20 @@ static void test_conv(void) {
       {2, 1, 3, 4, 1, {13, 5}, {4, 2}, {3, 1}, {1, 3}, {0, 2}, {2, 0}, MLC_ACT_LEAKYRELU, 1, 0},
       {1, 2, 5, 7, 1, {31}, {5}, {2}, {2}, {3}, {1}, MLC_ACT_NONE, 1, 0},
       {1, 1, 4, 4, 4, {20}, {3}, {1}, {1}, {1}, {1}, MLC_ACT_RELU, 1, 0},
-      {3, 1, 2, 3, 1, {4, 5, 6}, {2, 3, 2}, {1, 2, 1}, {1, 1, 2}, {0, 1, 1}, {1, 0, 1},
-       MLC_ACT_NONE, 1, 1},
+      {3,
+       1,
+       2,
+       3,
+       1,
+       {4, 5, 6},
+       {2, 3, 2},
+       {1, 2, 1},
+       {1, 1, 2},
+       {0, 1, 1},
+       {1, 0, 1},
+       MLC_ACT_NONE,
+       1,
+       1},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) conv_case(&cases[i]);
 }
@@ -280,8 +311,8 @@ static void plan_check(const char *path) {
                            v->offset + (int64_t)ir_nbytes(v) <= u->offset;
       ok = disjoint_time || disjoint_bytes || (handover && u->offset == v->offset);
       if (!ok)
-        printf("  values %d [steps %d..%d, bytes %lld+%zu] and %d [%d..%d, %lld+%zu] overlap\n",
-               i, first[i], last[i], (long long)u->offset, ir_nbytes(u), j, first[j], last[j],
+        printf("  values %d [steps %d..%d, bytes %lld+%zu] and %d [%d..%d, %lld+%zu] overlap\n", i,
+               first[i], last[i], (long long)u->offset, ir_nbytes(u), j, first[j], last[j],
                (long long)v->offset, ir_nbytes(v));
     }
   }
@@ -318,9 +349,23 @@ static int unmangle(const char *s, char *out, size_t cap) {
 }
 
 static void test_mangle(void) {
-  static const char *const names[] = {"x", "_", "__", "a_b", "a__b", "a_5fb", "a.b", "a/b",
-                                      "int", "while", "5x", "x y", "\xc3\xa9t\xc3\xa9", "*/",
-                                      "a_2e", "A", "a"};
+  static const char *const names[] = {"x",
+                                      "_",
+                                      "__",
+                                      "a_b",
+                                      "a__b",
+                                      "a_5fb",
+                                      "a.b",
+                                      "a/b",
+                                      "int",
+                                      "while",
+                                      "5x",
+                                      "x y",
+                                      "\xc3\xa9t\xc3\xa9",
+                                      "*/",
+                                      "a_2e",
+                                      "A",
+                                      "a"};
   enum { N = sizeof names / sizeof *names };
   Arena *a = arena_new();
   const char *m[N];
@@ -329,8 +374,8 @@ static void test_mangle(void) {
     char back[256], what[128];
     int ident = strspn(m[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
                 strlen(m[i]);
-    snprintf(what, sizeof what, "mangle '%s' -> '%s': C identifier characters, decodable",
-             names[i], m[i]);
+    snprintf(what, sizeof what, "mangle '%s' -> '%s': C identifier characters, decodable", names[i],
+             m[i]);
     check(ident && unmangle(m[i], back, sizeof back) && !strcmp(back, names[i]), what);
   }
   int distinct = 1;
