@@ -165,26 +165,6 @@ int64_t scalar_bits(double x, DType t) {
   return bits;
 }
 
-/* the element types the cast kernel converts */
-static int castable(DType t) {
-  switch (t) {
-  case DT_FLOAT:
-  case DT_DOUBLE:
-  case DT_FLOAT16:
-  case DT_BFLOAT16:
-  case DT_BOOL:
-  case DT_INT8:
-  case DT_INT16:
-  case DT_INT32:
-  case DT_INT64:
-  case DT_UINT8:
-  case DT_UINT16:
-  case DT_UINT32:
-  case DT_UINT64: return 1;
-  default: return 0;
-  }
-}
-
 /* ---- views ----------------------------------------------------------------- */
 
 void infer_Identity(Graph *g, Node *n) {
@@ -227,7 +207,7 @@ void infer_Dropout(Graph *g, Node *n) {
   if (!mask) return;
   ir_copy_type(mask, n->in[0]);
   if (n->opset >= 10) mask->dtype = DT_BOOL;
-  if (!castable(mask->dtype))
+  if (!dtype_castable(mask->dtype))
     diag_node_fatal(n, "a Dropout mask of type %s is not supported", dtype_name(mask->dtype));
   int64_t one = scalar_bits(1, mask->dtype), count = ir_numel(mask);
   size_t elem = dtype_size(mask->dtype);
@@ -478,7 +458,7 @@ void infer_Range(Graph *g, Node *n) {
     if (ir_numel(v) != 1) diag_node_fatal(n, "input %d must be a scalar", i);
     if (!v->data) infer_need_const(n, v); /* the output's size depends on it */
   }
-  if (!castable(t) || t == DT_BOOL)
+  if (!dtype_castable(t) || t == DT_BOOL)
     diag_node_fatal(n, "Range of %s is not supported", dtype_name(t));
   int64_t count;
   Value *out = n->out[0];
