@@ -26,31 +26,31 @@
     }                                           \
   }
 
-/* io: the inputs, then the output; positional, as the arity varies (no slot names) */
+/* io: the inputs, then the output (MLC_EW1_*, MLC_EW2_*, MLC_EW3_* by arity) */
 #define K_U(name, sfx, T, R, expr)                                     \
   void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) { \
-    const T *a = (const T *)io[0];                                     \
-    R *y = (R *)io[1];                                                 \
+    const T *a = (const T *)io[MLC_EW1_A];                             \
+    R *y = (R *)io[MLC_EW1_Y];                                         \
     EW_LOOP(1, y[i] = mlc_##name##_##sfx(a[o0]))                       \
   }
 #define K_P(name, sfx, T, expr)                                        \
   void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) { \
-    const T *a = (const T *)io[0];                                     \
-    T *y = (T *)io[1];                                                 \
+    const T *a = (const T *)io[MLC_EW1_A];                             \
+    T *y = (T *)io[MLC_EW1_Y];                                         \
     EW_LOOP(1, y[i] = mlc_##name##_##sfx(a[o0], p->p0, p->p1))         \
   }
-#define K_B(name, sfx, T, R, expr)                                     \
-  void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) { \
-    const T *a = (const T *)io[0], *b = (const T *)io[1];              \
-    R *y = (R *)io[2];                                                 \
-    EW_LOOP(2, y[i] = mlc_##name##_##sfx(a[o0], b[o1]))                \
+#define K_B(name, sfx, T, R, expr)                                        \
+  void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) {    \
+    const T *a = (const T *)io[MLC_EW2_A], *b = (const T *)io[MLC_EW2_B]; \
+    R *y = (R *)io[MLC_EW2_Y];                                            \
+    EW_LOOP(2, y[i] = mlc_##name##_##sfx(a[o0], b[o1]))                   \
   }
-#define K_W(name, sfx, C, T, expr)                                     \
-  void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) { \
-    const C *c = (const C *)io[0];                                     \
-    const T *a = (const T *)io[1], *b = (const T *)io[2];              \
-    T *y = (T *)io[3];                                                 \
-    EW_LOOP(3, y[i] = mlc_##name##_##sfx(c[o0], a[o1], b[o2]))         \
+#define K_W(name, sfx, C, T, expr)                                        \
+  void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) {    \
+    const C *c = (const C *)io[MLC_EW3_C];                                \
+    const T *a = (const T *)io[MLC_EW3_A], *b = (const T *)io[MLC_EW3_B]; \
+    T *y = (T *)io[MLC_EW3_Y];                                            \
+    EW_LOOP(3, y[i] = mlc_##name##_##sfx(c[o0], a[o1], b[o2]))            \
   }
 
 MLC_RT_EW(K_U, K_P, K_B, K_W)

@@ -25,6 +25,12 @@ extern "C" {
 
 MLC_RT_DECLARE(MLC_RT_PARAMS_ELEMENTWISE, MLC_RT_KERNELS_ELEMENTWISE)
 
+/* io slots of the broadcasting loop kernels mlc_rt_ew_NAME_SFX: the inputs
+ * in order, then the output, so they follow the scalar function's arity */
+enum { MLC_EW1_A, MLC_EW1_Y, MLC_EW1_NIO };                       /* U, P */
+enum { MLC_EW2_A, MLC_EW2_B, MLC_EW2_Y, MLC_EW2_NIO };            /* B */
+enum { MLC_EW3_C, MLC_EW3_A, MLC_EW3_B, MLC_EW3_Y, MLC_EW3_NIO }; /* W */
+
 /* ---- elementwise scalar functions ---------------------------------------
  * U(name, sfx, T, R, expr of a)              unary, T -> R
  * P(name, sfx, T, expr of a, p0, p1)          unary with two attributes
