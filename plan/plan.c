@@ -134,7 +134,8 @@ static void place(Plan *p, Live *lives, int n, Unit *units, int nunits) {
 static int inplace_source(const Step *st, int c, const Live *lives, int s) {
   const KCall *k = &st->calls[c];
   int nin = ktab[k->kernel].ew_arity;
-  /* ew kernels have no slot names (their arity varies): inputs, then the output */
+  /* an ew kernel's first input and its output (MLC_EW1_*, MLC_EW2_*, MLC_EW3_*: the
+   * output follows the nin inputs) */
   Value *x = k->io[0], *y = k->io[nin];
   if (!nin || !x || !y) return -1;
   Value *in = plan_root(x), *out = plan_root(y);
