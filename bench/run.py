@@ -18,7 +18,9 @@ run, and for the single-threaded runs the median CPU time, which waiting
 for a busy machine's cores does not inflate. The harness also counts the
 allocator calls made during the timed runs (expected: 0), and the outputs
 of both harnesses are compared with onnxruntime's (rtol 1e-3, atol 1e-4, as
-the model tests do).
+the model tests do). bench/peak.c, built with the same flags, measures the
+machine's single-core float32 FMA peak, and each model's FLOPs per second of
+mlc's single-threaded CPU time are given as a share of it.
 
 The runtime and the generated code are built with the same flags: by
 default run.py configures its own CMake builds (build/bench/cmake, Release,
@@ -92,6 +94,7 @@ class Settings:
         self.block_max = 200
         self.warm_runs = 1 if quick else 3
         self.warm_ms = 50 if quick else 1000
+        self.peak_s = 0.2 if quick else 1.0  # how long bench/peak.c measures
 
 
 class Failed(Exception):
@@ -194,10 +197,11 @@ def mlc_info(mlc, src, margs):
     out = measured([mlc, "info", src, *margs])[3]
     m = re.search(r"^arena: (\d+) bytes \(lower bound (\d+), ratio ([\d.]+)\)", out, re.M)
     before = re.search(r"^nodes: (\d+)", out, re.M)
+    flops = re.search(r"^FLOPs: (\d+)", out, re.M)
     after = re.search(r"^nodes after passes \(-O2\): (\d+)", out, re.M)
-    if not (m and before and after):
+    if not (m and before and after and flops):
         raise Failed("mlc info: unexpected output")
-    return {"arena": int(m.group(1)), "lower_bound": int(m.group(2)),
+    return {"arena": int(m.group(1)), "lower_bound": int(m.group(2)), "flops": int(flops.group(1)),
             "arena_ratio": float(m.group(3)), "nodes": (int(before.group(1)), int(after.group(1)))}
 
 
@@ -426,6 +430,17 @@ def measure(src, work, ins, outs, weights, st, res):
 
 # ---- report ----------------------------------------------------------------------------------
 
+def fma_peak(flags, work, st):
+    """the single-core float32 FMA peak in GFLOP/s, measured by bench/peak.c
+    built with the runtime's flags"""
+    os.makedirs(work, exist_ok=True)
+    exe = os.path.join(work, "peak")
+    cc = os.environ.get("CC", "cc")
+    subprocess.run([cc, *flags, os.path.join(HERE, "peak.c"), "-o", exe], check=True)
+    out = subprocess.run([exe, str(st.peak_s)], capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[1])
+
+
 def machine():
     cpu = "?"
     try:
@@ -479,19 +494,22 @@ def checks(results):
     return out
 
 
-def report(results, missing, flags, st, load):
+def report(results, missing, flags, st, load, peak):
     cpu, ncpu, ccver = machine()
     mb = 1024.0 * 1024.0
     L = []
     L.append(f"Measured {datetime.date.today().isoformat()} on {cpu} ({ncpu} cores, "
              f"load average {load[0]:.1f} before, {load[1]:.1f} after), "
-             f"onnxruntime {ort.__version__}, {ccver}.")
+             f"onnxruntime {ort.__version__}, {ccver}; measured float32 FMA peak of one "
+             f"core {peak:.1f} GFLOP/s (`bench/peak.c`).")
     threaded = any("mlc2" in r for r in results)
     L.append(f"Runtime and generated code built with `{' '.join(flags)}`; "
              f"weights in a file (`--weights=file`). Batch 1; "
              f"{st.rounds} interleaved rounds of each column; medians in ms, p10–p90 below "
              "them; CPU: the CPU time of the process during a run (median), what a "
-             "single-threaded run would take on an idle core, near enough. ort: onnxruntime "
+             "single-threaded run would take on an idle core, near enough. % of peak: the "
+             "model's FLOPs (`mlc info`, convolutions counted directly) per second of mlc 1T "
+             "CPU time, against the measured FMA peak. ort: onnxruntime "
              "at 1 or 2 intra-op threads (inter-op 1), timed around `run_with_iobinding` from "
              "Python. mlc 1T: the default runtime (single-threaded); "
              + ("mlc 2T: the runtime built with its thread pool (`-DMLC_THREADS=ON`), "
@@ -501,11 +519,13 @@ def report(results, missing, flags, st, load):
         L.append("**Quick run**: few rounds, numbers are rough.")
     L.append("")
     L.append("| model | mlc 1T | ort 1T | mlc / ort 1T | mlc 1T CPU | ort 1T CPU | mlc / ort CPU "
-             "| mlc 2T | ort 2T | mlc / ort 2T | allocs / inference | max abs diff |")
-    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+             "| mlc 1T % of peak | mlc 2T | ort 2T | mlc / ort 2T | allocs / inference "
+             "| max abs diff |")
+    L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+             "| ---: |")
     for r in results:
         if "mlc1" not in r:
-            L.append(f"| {r['name']} | failed: {r['error']} |||||||||||")
+            L.append(f"| {r['name']} | failed: {r['error']} ||||||||||||")
             continue
         m1, m2, o1, o2 = r["mlc1"], r.get("mlc2"), r["ort1"], r["ort2"]
         c1, co = r["mlc1cpu"], r["ort1cpu"]
@@ -513,6 +533,7 @@ def report(results, missing, flags, st, load):
         L.append(f"| {r['name']} {r['shape']} | {fmt_ms(m1)}<br>{fmt_range(m1)} "
                  f"| {fmt_ms(o1)}<br>{fmt_range(o1)} | {m1['median'] / o1['median']:.2f} "
                  f"| {fmt_ms(c1)} | {fmt_ms(co)} | {c1['median'] / co['median']:.2f} "
+                 f"| {100 * r['flops'] / (c1['median'] * 1e-3) / (peak * 1e9):.0f} % "
                  f"| {fmt_ms(m2) + '<br>' + fmt_range(m2) if m2 else '–'} "
                  f"| {fmt_ms(o2)}<br>{fmt_range(o2)} | {ratio2} "
                  f"| {r['allocs']:g} | {r['max_err']:.1e}{'' if r['outputs_ok'] else ' ✗'} |")
@@ -642,6 +663,8 @@ def main():
     st = Settings(args.quick)
     mlc, rtlib, rtlib_mt, flags = setup_build(args)
     load0 = os.getloadavg()[0]
+    peak = fma_peak(flags, args.work, st)
+    log(f"float32 FMA peak of one core: {peak:.1f} GFLOP/s")
 
     results, missing = [], []
     for name, path, margs in MODELS:
@@ -671,7 +694,7 @@ def main():
     if not results:
         sys.exit("bench: no model to run")
 
-    table = report(results, missing, flags, st, (load0, os.getloadavg()[0]))
+    table = report(results, missing, flags, st, (load0, os.getloadavg()[0]), peak)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("# mlc benchmark\n\n`python3 bench/run.py` (see README, Benchmarks).\n\n" + table)
