@@ -105,7 +105,7 @@ void mlc_rt_convtranspose_f32(const void *params, void *const *io) {
   const int64_t cg = p->c / p->group, mg = p->m / p->group;
   /* col (mg*kvol x inpix) = W_g^T x_g: W_g is cg x mg*kvol, row-major */
   MlcGemm gp = {.m = mg * kvol, .n = inpix, .k = cg, .trans_a = 1, .alpha = 1};
-  float *gemm_scratch = col + mg * kvol * inpix;
+  float *gemm_scratch = col ? col + mg * kvol * inpix : NULL; /* NULL: nothing at all */
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {
       void *gio[MLC_GEMM_NIO] = {[MLC_GEMM_A] = (void *)(w + gi * cg * mg * kvol),

@@ -268,7 +268,7 @@ void mlc_rt_deformconv_f32(const void *params, void *const *io) {
   /* y_g = w_g (mg x cg*kvol) times the columns, plus the bias per row */
   MlcGemm gp = {
       .m = mg, .n = npix, .k = cg * kvol, .alpha = 1, .beta = 1, .has_c = bias != NULL, .c_rs = 1};
-  float *gemm_scratch = col + cg * kvol * npix;
+  float *gemm_scratch = col ? col + cg * kvol * npix : NULL; /* NULL: nothing at all */
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {
       deform_columns(p, x, offset, mask, n, gi, col);

@@ -83,20 +83,52 @@ enum { MLC_POOL_MAX, MLC_POOL_AVG, MLC_POOL_LP };
  * their operands into a scratch buffer that the caller provides as their
  * last io slot, of mlc_rt_gemm_scratch(m, n, k) floats for an m x k by
  * k x n product (conv: mlc_rt_conv_scratch). The slack covers rounding the
- * blocks up to any micro-tile the runtime's build target selects. */
+ * blocks up to any micro-tile the runtime's build target selects.
+ *
+ * Only a product that packs needs that buffer: an empty one computes
+ * nothing, and one of at most MLC_RT_GEMM_THIN rows or columns runs as dot
+ * products or row updates straight from its operands (unless B is a conv's
+ * implicit im2col matrix, which only the packer reads). The kernels take
+ * that turn through mlc_rt_gemm_packs() and the scratch formulas ask the
+ * same function, so the scratch is what the call uses: 0 (a NULL slot) for
+ * an unpacked product, the panels for a packed one. */
 #define MLC_RT_GEMM_MC 144
 #define MLC_RT_GEMM_KC 256
 #define MLC_RT_GEMM_NC 1024
 #define MLC_RT_GEMM_SLACK 32
-static inline int64_t mlc_rt_gemm_scratch(int64_t m, int64_t n, int64_t k) {
+#define MLC_RT_GEMM_THIN 4
+static inline int mlc_rt_gemm_packs(int64_t m, int64_t n, int64_t k, int im2col) {
+  if (m <= 0 || n <= 0 || k <= 0) return 0;
+  return im2col || (m > MLC_RT_GEMM_THIN && n > MLC_RT_GEMM_THIN);
+}
+/* the packed panels of one product, or of the part of it a thread computes
+ * (a part of a product needs no more than the whole) */
+static inline int64_t mlc_rt_gemm_panels(int64_t m, int64_t n, int64_t k) {
   int64_t mc = m < MLC_RT_GEMM_MC ? m : MLC_RT_GEMM_MC;
   int64_t nc = n < MLC_RT_GEMM_NC ? n : MLC_RT_GEMM_NC;
   int64_t kc = k < MLC_RT_GEMM_KC ? k : MLC_RT_GEMM_KC;
   return (mc + nc + 2 * MLC_RT_GEMM_SLACK) * kc + MLC_RT_GEMM_SLACK;
 }
-/* conv_f32: a GEMM per group, or for a depthwise conv (one input and one
- * output channel per group) a zero-padded copy of one input plane, with
- * slack for vector reads past its end */
+static inline int64_t mlc_rt_gemm_scratch(int64_t m, int64_t n, int64_t k) {
+  return mlc_rt_gemm_packs(m, n, k, 0) ? mlc_rt_gemm_panels(m, n, k) : 0;
+}
+/* conv_f32's paths: a depthwise conv (one input and one output channel per
+ * group) runs a direct loop; a 1x1, stride-1, unpadded conv is a plain
+ * product with the image; any other is a product with the implicit im2col
+ * matrix, so it packs. */
+static inline int mlc_rt_conv_depthwise(const MlcConv *p) {
+  return p->c == p->group && p->m == p->group;
+}
+static inline int mlc_rt_conv_pointwise(const MlcConv *p) {
+  int yes = 1;
+  for (int i = 0; i < p->nsp; i++)
+    yes &= p->k[i] == 1 && p->stride[i] == 1 && p->pad_begin[i] == 0 &&
+           p->out_sp[i] == p->in_sp[i];
+  return yes;
+}
+/* conv_f32: a GEMM per group, or for a depthwise conv a zero-padded copy
+ * of one input plane, with slack for vector reads past its end; nothing
+ * for an empty output */
 static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   int64_t kvol = 1, npix = 1, plane = 1;
   for (int i = 0; i < p->nsp; i++) {
@@ -106,8 +138,11 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
     npix *= p->out_sp[i];
     plane *= need > have ? need : have;
   }
-  if (p->c == p->group && p->m == p->group) return plane + 2 * MLC_RT_GEMM_SLACK;
-  return mlc_rt_gemm_scratch(p->m / p->group, npix, p->c / p->group * kvol);
+  if (npix == 0 || p->n == 0) return 0;
+  if (mlc_rt_conv_depthwise(p)) return plane + 2 * MLC_RT_GEMM_SLACK;
+  int64_t m = p->m / p->group, k = p->c / p->group * kvol;
+  if (!mlc_rt_gemm_packs(m, npix, k, !mlc_rt_conv_pointwise(p))) return 0;
+  return mlc_rt_gemm_panels(m, npix, k);
 }
 
 #ifdef __cplusplus

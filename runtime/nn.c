@@ -23,7 +23,9 @@
  * of input, with zeros where the window hangs over the padding). A 1x1,
  * stride-1, unpadded conv is a plain product with the image; a depthwise conv
  * (one input and one output channel per group) skips GEMM for a direct loop.
- * Products with at most THIN rows or columns skip packing for dot products.
+ * Products with at most MLC_RT_GEMM_THIN rows or columns skip packing for dot
+ * products (mlc_rt_gemm_packs() decides, for the kernels and the scratch
+ * formulas alike).
  * MatMul on doubles (matmul_f64) is a plain loop beside all this.
  *
  * Results pass through an epilogue on their last store: alpha, beta times a
@@ -71,10 +73,6 @@
 #if MC % MR || NC % NR || MR > MLC_RT_GEMM_SLACK || NR > MLC_RT_GEMM_SLACK
 #error "GEMM blocks must be whole micro-tiles within mlc_rt_gemm_scratch()"
 #endif
-
-/* products this thin waste most of a micro-tile: they run as dot products
- * or row updates instead */
-#define THIN 4
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -334,7 +332,7 @@ static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars,
 /* Rows [i0, i1) x columns [j0, j1) of C (row stride ldc) = epilogue(A (m x
  * k) B (k x n)) through packed panels, in the coordinates of the whole
  * product (a thread computes one such part); scratch holds
- * mlc_rt_gemm_scratch(i1 - i0, j1 - j0, k) floats. Whole strips of a
+ * mlc_rt_gemm_panels(i1 - i0, j1 - j0, k) floats. Whole strips of a
  * row-major A (Conv's weights, MatMul's left operand) are read in place:
  * their rows are already sequential, and packing them would cost as much as
  * the product when n is small. */
@@ -489,7 +487,7 @@ static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int6
         store_tile(zero, c + i * ldc + j, ldc, 1, (int)min64(NR, n - j), i, j, 1, 1, e);
     return;
   }
-  if (!b.col && (m <= THIN || n <= THIN))
+  if (!mlc_rt_gemm_packs(m, n, k, b.col != NULL))
     gemm_thin(m, n, k, a, b.m, c, ldc, e);
   else if (2 * m * n * k < PAR_FLOPS || !gemm_parallel(m, n, k, a, b, c, ldc, e, scratch))
     gemm_packed(0, m, 0, n, k, a, b, c, ldc, e, scratch);
@@ -703,12 +701,11 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
   int64_t cg = p->c / p->group, mg = p->m / p->group;
   int64_t kvol = g.k[0] * g.k[1] * g.k[2];
   int64_t inpix = g.in[0] * g.in[1] * g.in[2], npix = g.out[0] * g.out[1] * g.out[2];
-  int pointwise = kvol == 1;
-  for (int d = 0; d < 3; d++) pointwise &= g.s[d] == 1 && g.pad[d] == 0 && g.out[d] == g.in[d];
+  int pointwise = mlc_rt_conv_pointwise(p);
   Epi e = {1, 1, NULL, 1, 0, (int)p->act, (float)p->act_a, (float)p->act_b, NULL, npix};
   const float *res = p->has_res ? (const float *)io[MLC_CONV_RES] : NULL;
   if (npix == 0) return;
-  if (cg == 1 && mg == 1) {
+  if (mlc_rt_conv_depthwise(p)) {
     /* a worker's scratch must hold the padded plane */
     DwJob job = {p, g, e, x, w, bias, res, y, scratch, inpix, npix, kvol};
     if (2 * p->n * p->group * npix * kvol < PAR_FLOPS ||

@@ -18,10 +18,9 @@
 
 #include "mlc_rt.h"
 
-/* a worker's scratch: one GEMM block's panels (mlc_rt_gemm_scratch of the
- * largest block) */
-#define MLC_RT_POOL_SCRATCH \
-  ((MLC_RT_GEMM_MC + MLC_RT_GEMM_NC + 2 * MLC_RT_GEMM_SLACK) * MLC_RT_GEMM_KC + MLC_RT_GEMM_SLACK)
+/* a worker's scratch: the packed panels of the largest block (only a
+ * product that packs splits over the pool) */
+#define MLC_RT_POOL_SCRATCH mlc_rt_gemm_panels(MLC_RT_GEMM_MC, MLC_RT_GEMM_NC, MLC_RT_GEMM_KC)
 
 typedef void (*mlc_rt_part)(void *arg, int t, int nt, float *scratch);
 

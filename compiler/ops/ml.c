@@ -650,7 +650,7 @@ static void lower_linear(Graph *g, const Node *n, Lowering *L, const Linear *l, 
   c->io[MLC_GEMM_B] = ml_const(g, DT_FLOAT, l->outputs * l->features, DT_DOUBLE, l->coef);
   c->io[MLC_GEMM_C] = ml_const(g, DT_FLOAT, l->outputs, DT_DOUBLE, l->icpt);
   c->io[MLC_GEMM_Y] = y;
-  c->io[MLC_GEMM_SCRATCH] = lower_temp(g, DT_FLOAT, 1, &words);
+  c->io[MLC_GEMM_SCRATCH] = lower_scratch(g, words);
   c->nio = MLC_GEMM_RES; /* all slots but the residual, which only fused calls have */
 }
 

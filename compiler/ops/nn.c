@@ -14,8 +14,9 @@
  * there instead): the lowering adds a temporary value of the size the
  * runtime header computes (mlc_rt_conv_scratch, mlc_rt_gemm_scratch) as the
  * call's last io slot, so the memory planner places it in the arena like
- * any other intermediate (a float64 MatMul runs a plain loop that needs
- * none). Their fused activation (act) starts as MLC_ACT_NONE; a fusion pass
+ * any other intermediate (none where that size is 0: a product too thin to
+ * pack runs straight from its operands, and a float64 MatMul runs a plain
+ * loop). Their fused activation (act) starts as MLC_ACT_NONE; a fusion pass
  * sets it. The global pools are reductions and lower to the reduce kernel.
  */
 #include <string.h>

@@ -50,6 +50,16 @@ static float *rnd_array(int64_t n) {
 
 static float *zeros(int64_t n) { return calloc((size_t)(n > 0 ? n : 1), sizeof(float)); }
 
+/* A kernel's scratch of exactly the floats its formula gives, NaN-filled so
+ * that reading an unwritten float shows in the results; NULL when the
+ * formula says 0, as the generated code passes it then. */
+static float *scratch_of(int64_t n) {
+  if (n <= 0) return NULL;
+  float *s = malloc((size_t)n * sizeof *s);
+  for (int64_t i = 0; i < n; i++) s[i] = NAN;
+  return s;
+}
+
 static double act(int kind, double x, double a, double b) {
   switch (kind) {
   case MLC_ACT_RELU: return x > 0 ? x : 0;
@@ -92,7 +102,7 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, int cmode
   /* C broadcast: 1 a full matrix, 2 a row [n], 3 a column [m] */
   p.c_rs = cmode == 1 ? n : cmode == 3 ? 1 : 0;
   p.c_cs = cmode == 1 || cmode == 2 ? 1 : 0;
-  float *scratch = zeros(mlc_rt_gemm_scratch(m, n, k));
+  float *scratch = scratch_of(mlc_rt_gemm_scratch(m, n, k));
   void *io[MLC_GEMM_NIO] = {0};
   io[MLC_GEMM_A] = a;
   io[MLC_GEMM_B] = b;
@@ -135,6 +145,61 @@ static void test_gemm(void) {
   for (int kind = MLC_ACT_NONE; kind <= MLC_ACT_HARDSWISH; kind++)
     gemm_case(13, 21, 11, 0, 1, 2, kind, kind & 1);
   gemm_case(5, 1030, 7, 0, 0, 2, MLC_ACT_RELU, 1); /* past NC = 1024 */
+  /* both sides of the pack/no-pack turn (MLC_RT_GEMM_THIN rows or
+   * columns), in every transpose, with their scratch exactly as given */
+  static const int64_t edge[] = {MLC_RT_GEMM_THIN, MLC_RT_GEMM_THIN + 1, 40};
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++)
+      for (int t = 0; t < 4; t++, c++)
+        gemm_case(edge[i], edge[j], t & 1 ? 3 : 37, t & 1, t >> 1, c % 4, MLC_ACT_CLIP, c & 1);
+  /* empty products: nothing to pack */
+  gemm_case(6, 7, 0, 0, 0, 2, MLC_ACT_SIGMOID, 1);
+  gemm_case(0, 7, 5, 0, 1, 1, MLC_ACT_NONE, 0);
+  gemm_case(6, 0, 5, 1, 0, 0, MLC_ACT_NONE, 0);
+}
+
+/* The scratch formulas give what the call uses: nothing for a product that
+ * runs unpacked (the cases above ran those with a NULL scratch), the panels
+ * for one that packs. */
+static void test_scratch_sizes(void) {
+  const int64_t t = MLC_RT_GEMM_THIN;
+  check(mlc_rt_gemm_scratch(1, 256, 10) == 0 && mlc_rt_gemm_scratch(256, 1, 10) == 0 &&
+            mlc_rt_gemm_scratch(t, 1000, 1000) == 0 && mlc_rt_gemm_scratch(1000, t, 1000) == 0,
+        "gemm scratch: 0 for products of at most MLC_RT_GEMM_THIN rows or columns");
+  check(mlc_rt_gemm_scratch(0, 9, 9) == 0 && mlc_rt_gemm_scratch(9, 0, 9) == 0 &&
+            mlc_rt_gemm_scratch(9, 9, 0) == 0,
+        "gemm scratch: 0 for empty products");
+  check(mlc_rt_gemm_scratch(t + 1, t + 1, 1) == mlc_rt_gemm_panels(t + 1, t + 1, 1) &&
+            mlc_rt_gemm_scratch(300, 2000, 700) == mlc_rt_gemm_panels(300, 2000, 700) &&
+            mlc_rt_gemm_panels(300, 2000, 700) ==
+                mlc_rt_gemm_panels(MLC_RT_GEMM_MC, MLC_RT_GEMM_NC, MLC_RT_GEMM_KC),
+        "gemm scratch: the panels, at most a block's, for products that pack");
+  /* 1x1 unpadded stride 1: a plain product with the image, unpacked when
+   * thin; any other window reads the im2col matrix through the packer */
+  MlcConv pw = {.n = 1,
+                .c = 6,
+                .m = t,
+                .group = 1,
+                .nsp = 2,
+                .in_sp = {5, 6},
+                .out_sp = {5, 6},
+                .k = {1, 1},
+                .stride = {1, 1},
+                .dil = {1, 1}};
+  check(mlc_rt_conv_pointwise(&pw) && mlc_rt_conv_scratch(&pw) == 0,
+        "conv scratch: 0 for a pointwise conv of at most MLC_RT_GEMM_THIN channels");
+  pw.m = t + 1;
+  check(mlc_rt_conv_scratch(&pw) == mlc_rt_gemm_panels(t + 1, 30, 6),
+        "conv scratch: the panels for a pointwise conv that packs");
+  MlcConv w3 = pw;
+  w3.m = 2;
+  w3.k[0] = w3.k[1] = 3;
+  w3.out_sp[0] = 3;
+  w3.out_sp[1] = 4;
+  check(!mlc_rt_conv_pointwise(&w3) && mlc_rt_conv_scratch(&w3) == mlc_rt_gemm_panels(2, 12, 54),
+        "conv scratch: the panels for a thin 3x3 conv (im2col always packs)");
+  w3.out_sp[1] = 0;
+  check(mlc_rt_conv_scratch(&w3) == 0, "conv scratch: 0 for an empty output");
 }
 
 /* ---- conv_f32 ---------------------------------------------------------------------- */
@@ -172,7 +237,7 @@ static void conv_case(const ConvCase *t) {
   int64_t cg = t->c / t->group, mg = t->m / t->group, ny = t->n * t->m * outpix;
   float *x = rnd_array(t->n * t->c * inpix), *w = rnd_array(t->m * cg * kvol);
   float *b = rnd_array(t->m), *r = rnd_array(ny), *y = zeros(ny);
-  float *scratch = zeros(mlc_rt_conv_scratch(&p));
+  float *scratch = scratch_of(mlc_rt_conv_scratch(&p));
   void *io[MLC_CONV_NIO] = {0};
   io[MLC_CONV_X] = x;
   io[MLC_CONV_W] = w;
@@ -239,6 +304,16 @@ static void test_conv(void) {
       {2, 1, 17, 9, 1, {5, 6}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_HARDSWISH, 1, 1},
       {2, 1, 7, 3, 1, {6, 6}, {1, 1}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_SIGMOID, 0, 0},
       {2, 1, 3, 4, 1, {13, 5}, {4, 2}, {3, 1}, {1, 3}, {0, 2}, {2, 0}, MLC_ACT_LEAKYRELU, 1, 0},
+      /* pointwise around the pack/no-pack turn: thin channels, thin images
+       * (2x2, 1x5 pixels), thin groups; and a thin 3x3 conv, which packs */
+      {2, 1, 6, 4, 1, {5, 6}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_RELU, 1, 1},
+      {2, 1, 6, 5, 1, {5, 6}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_RELU, 1, 1},
+      {2, 1, 6, 5, 1, {2, 2}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 0},
+      {2, 2, 6, 5, 1, {1, 5}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 0, 1},
+      {2, 1, 8, 6, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 0},
+      {2, 1, 3, 2, 1, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_NONE, 1, 0},
+      /* an empty output (the window is larger than the image) */
+      {2, 1, 3, 4, 1, {2, 2}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 0},
       {1, 2, 5, 7, 1, {31}, {5}, {2}, {2}, {3}, {1}, MLC_ACT_NONE, 1, 0},
       {1, 1, 4, 4, 4, {20}, {3}, {1}, {1}, {1}, {1}, MLC_ACT_RELU, 1, 0},
       {3,
@@ -388,6 +463,14 @@ static void test_mangle(void) {
 int main(int argc, char **argv) {
   test_gemm();
   test_conv();
+  test_scratch_sizes();
+  /* with the thread pool (a runtime built with it), the products again:
+   * the callers' scratch serves the first part, the workers' their own */
+  if (mlc_rt_set_threads(3) > 1) {
+    test_gemm();
+    test_conv();
+    mlc_rt_set_threads(1);
+  }
   test_mangle();
   for (int i = 1; i < argc; i++) plan_check(argv[i]);
   printf("%d passed, %d failed\n", passed, failed);
