@@ -140,7 +140,13 @@ static inline int64_t mlc_rt_shr_i(int64_t a, int64_t b, int bits) {
  * write them: an arena block of `cap` bytes that starts with an int64 count
  * of the bytes used after it. Generated code sets the count to 0 when a run
  * starts; a string that does not fit becomes "" and the count -1 (nothing
- * fits after that), and the run returns PREFIX_ERR_STRINGS. */
+ * fits after that), and the run returns PREFIX_ERR_STRINGS.
+ *
+ * mlc plans string arrays with its own pointer size (8 bytes on a 64-bit
+ * host), and generated code indexes them with the product's, which may be
+ * smaller (a 32-bit target): a parameter field that counts bytes of
+ * elements, named `elem` or `..._bytes`, is written there as a multiple of
+ * sizeof(mlc_rt_str) on a call over strings. */
 typedef const char *mlc_rt_str;
 #define MLC_RT_STR_HEADER 8
 static inline int mlc_rt_streq(mlc_rt_str a, mlc_rt_str b) {

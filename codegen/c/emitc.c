@@ -58,9 +58,27 @@ void emitc_put_shape(FILE *f, const Value *v) {
 
 /* ---- parameters ------------------------------------------------------------------------- */
 
+/* Whether a parameter field counts bytes of elements (the runtime's lists
+ * name such fields `elem` or `..._bytes`): over string tensors those bytes
+ * are pointers of the product's size, not the compiler's. */
+static int field_counts_bytes(const char *name) {
+  size_t n = strlen(name);
+  return !strcmp(name, "elem") || (n > 6 && !strcmp(name + n - 6, "_bytes"));
+}
+
+/* a count of string elements' bytes, planned with the compiler's pointer
+ * size, as the product's: N * sizeof(mlc_rt_str), of type `type` */
+static void put_string_bytes(FILE *f, int64_t bytes, const char *type) {
+  int64_t ptr = (int64_t)dtype_size(DT_STRING);
+  MLC_ASSERT(bytes % ptr == 0);
+  fprintf(f, "%" PRId64 " * (%s)sizeof(mlc_rt_str)", bytes / ptr, type);
+}
+
 static void emit_params(Emit *e, const KCall *c) {
   const ParamsDesc *pd = ktab[c->kernel].params;
   FILE *f = e->f;
+  int strings = 0;
+  for (int j = 0; j < c->nio; j++) strings |= c->io[j] && c->io[j]->dtype == DT_STRING;
   fprintf(f, "    static const %s p = {", pd->type);
   int slot = 0, any = 0;
   for (int i = 0; i < pd->nfields; i++) {
@@ -75,7 +93,9 @@ static void emit_params(Emit *e, const KCall *c) {
         if (k) fputs(", ", f);
         if (fd->kind == 'i') {
           int64_t x = c->params[slot + k].i;
-          if (x == INT64_MIN)
+          if (strings && field_counts_bytes(fd->name))
+            put_string_bytes(f, x, "int64_t");
+          else if (x == INT64_MIN)
             fputs("(-9223372036854775807LL - 1)", f);
           else
             fprintf(f, "%" PRId64, x);
@@ -268,12 +288,6 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   fputs("'. Do not edit. */\n", c);
   fputs("#include <string.h>\n\n", c);
   fprintf(c, "#include \"%s\"\n#include \"mlc_rt.h\"\n\n", o->header_name);
-  /* string tensors were planned with the compiler's pointer size */
-  if (emitc_uses_strings(p))
-    fprintf(
-        c,
-        "typedef char %s_strings_need_%zu_byte_pointers[sizeof(mlc_rt_str) == %zu ? 1 : -1];\n\n",
-        P, sizeof(const char *), sizeof(const char *));
   if (weights) {
     fprintf(c,
             "static const unsigned char *weights;\n\n"
@@ -293,6 +307,13 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
             "  return %s_OK;\n}\n\n",
             P, EMITC_WEIGHTS_MAGIC, sizeof EMITC_WEIGHTS_MAGIC, M, fingerprint, M, M);
   }
+  /* string arrays are planned with the compiler's pointer size, and
+   * indexed and counted with the product's (sizeof(mlc_rt_str)), which
+   * must not be larger */
+  if (emitc_uses_strings(p))
+    fprintf(c,
+            "typedef char %s_strings_fit_%zu_byte_slots[sizeof(mlc_rt_str) <= %zu ? 1 : -1];\n\n",
+            P, dtype_size(DT_STRING), dtype_size(DT_STRING));
   emitc_inline_consts(&e);
   int64_t words = (p->arena_bytes + 7) / 8;
   fprintf(c, "static uint64_t arena_storage[%" PRId64 "];\n\n", words ? words : 1);
@@ -344,8 +365,13 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
     if (!v->data && !v->is_input) continue;
     fprintf(c, "\n  /* output '");
     emitc_put_comment(c, v->name);
-    fprintf(c, "' is known at compile time or is an input */\n  memcpy(out_%s, %s, %zu);\n",
-            emitc_mangle(a, v->name), ptr(&e, v), ir_nbytes(v));
+    fprintf(c, "' is known at compile time or is an input */\n  memcpy(out_%s, %s, ",
+            emitc_mangle(a, v->name), ptr(&e, v));
+    if (v->dtype == DT_STRING)
+      put_string_bytes(c, (int64_t)ir_nbytes(v), "size_t");
+    else
+      fprintf(c, "%zu", ir_nbytes(v));
+    fputs(");\n", c);
   }
   if (emitc_region_offset(p) >= 0)
     fprintf(c,
