@@ -288,6 +288,13 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   fputs("'. Do not edit. */\n", c);
   fputs("#include <string.h>\n\n", c);
   fprintf(c, "#include \"%s\"\n#include \"mlc_rt.h\"\n\n", o->header_name);
+  /* the kernels' names, parameter structs and io slots this code relies on */
+  fprintf(c,
+          "#if !defined(MLC_RT_ABI) || MLC_RT_ABI != %d\n"
+          "#error \"%s was generated for mlc runtime ABI %d (by mlc " MLC_VERSION
+          "); this runtime (mlc_rt.h) is another: build it with the runtime of that mlc, or "
+          "generate it again\"\n#endif\n\n",
+          MLC_RT_ABI, P, MLC_RT_ABI);
   if (weights) {
     fprintf(c,
             "static const unsigned char *weights;\n\n"
