@@ -16,6 +16,7 @@
 #include "plan_svg.h"
 #include "tensor_io.h"
 #include "testrun.h"
+#include "textesc.h"
 #include "version.h"
 
 static const char *usage_main =
@@ -91,6 +92,14 @@ static const char *usage_info =
     "\n"
     "Prints inputs and outputs, an op histogram, parameter count and bytes,\n"
     "FLOPs of one inference and the planned arena against its lower bound.\n";
+
+static const char *usage_info_json =
+    "  --json              the same facts as one JSON object (docs/ci.md): shapes as\n"
+    "                      lists, symbolic dims as their names; with dims unbound,\n"
+    "                      \"unbound\" says which, and the fields after the passes are\n"
+    "                      left out. Names are UTF-8: bytes that are not valid UTF-8\n"
+    "                      become U+FFFD\n"
+    "  -O0, -O1, -O2       the passes counted after (default -O2)\n";
 
 static const char *usage_convert =
     "usage: mlc convert IN -o OUT\n"
@@ -400,10 +409,107 @@ static void count_params(const Graph *g, int64_t *count, int64_t *bytes) {
   }
 }
 
+/* a shape as JSON: numbers, symbolic dims as their names, unknown unnamed
+ * dims as null; null for an unknown rank */
+static void json_shape(const Value *v) {
+  if (v->rank < 0) {
+    fputs("null", stdout);
+    return;
+  }
+  putchar('[');
+  for (int d = 0; d < v->rank; d++) {
+    if (d) fputs(", ", stdout);
+    if (v->dim_param[d])
+      put_json_string(stdout, v->dim_param[d]);
+    else if (v->dims[d] < 0)
+      fputs("null", stdout);
+    else
+      printf("%" PRId64, v->dims[d]);
+  }
+  putchar(']');
+}
+
+static void json_values(const char *key, Value *const *vs, int n) {
+  printf("  \"%s\": [", key);
+  for (int i = 0; i < n; i++) {
+    fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", stdout);
+    put_json_string(stdout, vs[i]->name);
+    fputs(", \"type\": ", stdout);
+    put_json_string(stdout, dtype_name(vs[i]->dtype));
+    fputs(", \"shape\": ", stdout);
+    json_shape(vs[i]);
+    putchar('}');
+  }
+  printf("%s],\n", n ? "\n  " : "");
+}
+
+/* {"count": N, "ops": {"Op": n, ...}} in the op table's order */
+static void json_histogram(const int *hist, int count) {
+  printf("{\"count\": %d, \"ops\": {", count);
+  for (int k = 0, any = 0; k < OP_COUNT; k++)
+    if (hist[k]) {
+      fputs(any++ ? ", " : "", stdout);
+      put_json_string(stdout, optab[k].name);
+      printf(": %d", hist[k]);
+    }
+  fputs("}}", stdout);
+}
+
+static void histogram(const Graph *g, int *hist) {
+  memset(hist, 0, OP_COUNT * sizeof *hist);
+  for (int i = 0; i < g->nnodes; i++) hist[g->nodes[i]->op]++;
+}
+
+/* the facts of the text form, as one JSON object (docs/ci.md) */
+static void info_json(const Graph *g, const char *model, int64_t nparams, int64_t pbytes,
+                      const int *hist, int nnodes, const char *unbound, const Plan *p,
+                      const int *after, int opt_level, int64_t flops) {
+  fputs("{\n  \"model\": ", stdout);
+  put_json_string(stdout, model);
+  fputs(",\n  \"producer\": ", stdout);
+  if (g->producer_name && *g->producer_name) {
+    fputs("{\"name\": ", stdout);
+    put_json_string(stdout, g->producer_name);
+    fputs(", \"version\": ", stdout);
+    put_json_string(stdout, g->producer_version ? g->producer_version : "");
+    putchar('}');
+  } else {
+    fputs("null", stdout);
+  }
+  printf(",\n  \"opset\": %" PRId64 ",\n", ir_opset(g, ""));
+  json_values("inputs", g->inputs, g->ninputs);
+  json_values("outputs", g->outputs, g->noutputs);
+  printf("  \"parameters\": {\"count\": %" PRId64 ", \"bytes\": %" PRId64 "},\n", nparams, pbytes);
+  fputs("  \"nodes\": ", stdout);
+  json_histogram(hist, nnodes);
+  if (unbound) {
+    fputs(",\n  \"unbound\": ", stdout);
+    put_json_string(stdout, unbound);
+    fputs("\n}\n", stdout);
+    return;
+  }
+  printf(",\n  \"opt_level\": %d,\n  \"nodes_after_passes\": ", opt_level);
+  json_histogram(after, g->nnodes);
+  printf(",\n  \"flops\": %" PRId64 ",\n", flops);
+  printf("  \"arena\": {\"bytes\": %" PRId64 ", \"lower_bound\": %" PRId64
+         ", \"ratio\": %.3f}\n}\n",
+         p->arena_bytes, p->lower_bound,
+         p->lower_bound ? (double)p->arena_bytes / (double)p->lower_bound : 1.0);
+}
+
 static int cmd_info(Arena *a, int argc, char **argv) {
-  Args r = parse_args(a, argc, argv, 0);
+  /* --json is info's own flag */
+  int json = 0, n = 0;
+  char **rest = arena_array(a, (size_t)argc + 1, sizeof *rest);
+  for (int i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--json"))
+      json = 1;
+    else
+      rest[n++] = argv[i];
+  }
+  Args r = parse_args(a, n, rest, 0);
   if (r.help) {
-    printf("%s\noptions:\n%s", usage_info, usage_shape_flags);
+    printf("%s\noptions:\n%s%s", usage_info, usage_info_json, usage_shape_flags);
     return 0;
   }
   need_model(&r, usage_info);
@@ -412,6 +518,21 @@ static int cmd_info(Arena *a, int argc, char **argv) {
   count_params(g, &nparams, &pbytes);
   const char *unbound = infer_bind_open(g, &r.co.bind);
   if (!unbound) infer_graph(g);
+  int hist[OP_COUNT], after[OP_COUNT], nnodes = g->nnodes;
+  histogram(g, hist);
+  if (json) {
+    Plan *p = NULL;
+    int64_t flops = 0;
+    if (!unbound) {
+      p = driver_plan(g, &r.co.passes);
+      histogram(g, after);
+      for (int s = 0; s < p->nsteps; s++)
+        for (int c = 0; c < p->steps[s].ncalls; c++) flops += kcall_flops(&p->steps[s].calls[c]);
+    }
+    info_json(g, r.model, nparams, pbytes, hist, nnodes, unbound, p, after, r.co.passes.opt_level,
+              flops);
+    return 0;
+  }
   printf("model: %s\n", r.model);
   if (g->producer_name && *g->producer_name)
     printf("producer: %s %s\n", g->producer_name, g->producer_version ? g->producer_version : "");
@@ -423,8 +544,6 @@ static int cmd_info(Arena *a, int argc, char **argv) {
     printf("output %s: %s %s\n", g->outputs[i]->name, dtype_name(g->outputs[i]->dtype),
            ir_shape_str(a, g->outputs[i]));
   printf("parameters: %" PRId64 " (%" PRId64 " bytes)\n", nparams, pbytes);
-  int hist[OP_COUNT] = {0};
-  for (int i = 0; i < g->nnodes; i++) hist[g->nodes[i]->op]++;
   printf("nodes: %d\n", g->nnodes);
   for (int k = 0; k < OP_COUNT; k++)
     if (hist[k]) printf("  %-24s %d\n", optab[k].name, hist[k]);
@@ -433,8 +552,7 @@ static int cmd_info(Arena *a, int argc, char **argv) {
     return 0;
   }
   Plan *p = driver_plan(g, &r.co.passes);
-  int after[OP_COUNT] = {0};
-  for (int i = 0; i < g->nnodes; i++) after[g->nodes[i]->op]++;
+  histogram(g, after);
   printf("nodes after passes (-O%d): %d\n", r.co.passes.opt_level, g->nnodes);
   for (int k = 0; k < OP_COUNT; k++)
     if (after[k]) printf("  %-24s %d\n", optab[k].name, after[k]);

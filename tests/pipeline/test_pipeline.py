@@ -6,6 +6,7 @@ installed, skipped with a reason otherwise).
 
 usage: test_pipeline.py --mlc PATH --runtime-lib PATH"""
 import argparse
+import json
 import os
 import re
 import shutil
@@ -59,6 +60,84 @@ def abi(d):
           r.stderr)
 
 
+def info_json(d):
+    """mlc info --json: the text form's facts, one JSON object, any name"""
+    for args in (("--dim", "batch=1"), ("--dim", "batch=1", "-O0")):
+        text = mlc("info", MLP, *args)
+        r = mlc("info", MLP, *args, "--json")
+        try:
+            j = json.loads(r.stdout)
+        except ValueError as e:
+            check("info --json is JSON", False, f"{e}: {r.stdout!r} {r.stderr}")
+            continue
+        t = text.stdout
+        want = {
+            "model": MLP,
+            "opset": int(re.search(r"^opset: (\d+)", t, re.M).group(1)),
+            "inputs": [{"name": "dense_input", "type": "float", "shape": [1, 10]}],
+            "parameters": {"count": 769, "bytes": 3076},
+            "flops": int(re.search(r"^FLOPs: (\d+)", t, re.M).group(1)),
+        }
+        arena = re.search(r"^arena: (\d+) bytes \(lower bound (\d+), ratio ([\d.]+)\)", t, re.M)
+        ops = dict(re.findall(r"^  (\S+) +(\d+)$", t.split("nodes after")[0], re.M))
+        after = dict(re.findall(r"^  (\S+) +(\d+)$", t.split("nodes after")[1], re.M))
+        ok = (r.returncode == 0 and all(j.get(k) == v for k, v in want.items()) and
+              j["producer"]["name"] == "mlc seed models (Keras-style)" and
+              j["arena"] == {"bytes": int(arena.group(1)), "lower_bound": int(arena.group(2)),
+                             "ratio": float(arena.group(3))} and
+              j["nodes"]["ops"] == {k: int(v) for k, v in ops.items()} and
+              j["nodes_after_passes"]["ops"] == {k: int(v) for k, v in after.items()} and
+              j["nodes_after_passes"]["count"] == sum(int(v) for v in after.values()) and
+              j["opt_level"] == (0 if "-O0" in args else 2) and "unbound" not in j)
+        check(f"info --json {' '.join(args)} says what the text says", ok, r.stdout + t)
+    r = mlc("info", os.path.join(ROOT, "tests", "bad", "symbolic.onnxtxt"), "--json")
+    j = json.loads(r.stdout) if r.returncode == 0 else {}
+    check("info --json with unbound dims: symbolic dims as strings, the message, no plan",
+          j.get("inputs") == [{"name": "x", "type": "float", "shape": ["batch", "seq"]}] and
+          "'batch'" in j.get("unbound", "") and "--dim" in j["unbound"] and
+          not {"flops", "arena", "nodes_after_passes", "opt_level"} & set(j) and
+          j["nodes"] == {"count": 1, "ops": {"Relu": 1}} and j["producer"] is None,
+          r.stdout + r.stderr)
+    # names with quotes, backslashes, control characters, non-ASCII and
+    # bytes that are not UTF-8 (placeholders of the same length replaced in
+    # the serialized model)
+    import onnx
+    from onnx import TensorProto as TP
+    from onnx import helper as h
+    odd = 'q"b\\s\n\t\x01\x1f\x7f\u00fc\u2028</x>'
+    bad = [b"\xff\xfe\xfd\xfc", b"\xc3\x28\x80\xbf", b"\xe2\x82\xf0\x28", b"\xed\xa0\x80\x2a",
+           b"\xf0\x9f\x98\x80"]
+    ph = ["QQ%02d" % i for i in range(len(bad))]
+    vi = lambda n, dims: h.make_tensor_value_info(n, TP.FLOAT, dims)  # noqa: E731
+    nodes = [h.make_node("Relu", [odd], [p]) for p in ph]
+    m = h.make_model(h.make_graph(nodes, "g", [vi(odd, ["n\"\x02", 3])],
+                                  [vi(p, ["n\"\x02", 3]) for p in ph]),
+                     opset_imports=[h.make_opsetid("", 17)], producer_name="p\x03")
+    m.ir_version = 8
+    raw = m.SerializeToString()
+    for p, b in zip(ph, bad):
+        raw = raw.replace(p.encode(), b)
+    path = os.path.join(d, "names.onnx")
+    open(path, "wb").write(raw)
+    r = subprocess.run([MLC, "info", path, "--json"], capture_output=True, timeout=60)
+    try:
+        j = json.loads(r.stdout.decode("utf-8"))  # strict: the output is UTF-8
+    except ValueError as e:
+        j = {}
+        check("info --json escapes any name", False, f"{e}: {r.stdout!r} {r.stderr!r}")
+    if j:
+        check("info --json escapes quotes, backslashes, control characters",
+              j["inputs"][0]["name"] == odd and j["inputs"][0]["shape"] == ['n"\x02', 3] and
+              j["producer"]["name"] == "p\x03", repr(j))
+        check("info --json replaces what is not UTF-8 as Python's decoder does",
+              [o["name"] for o in j["outputs"]] == [b.decode("utf-8", "replace") for b in bad]
+              and j["outputs"][-1]["name"] == "\U0001f600", repr(j["outputs"]))
+        r = subprocess.run([MLC, "info", path, "--json", "--dim", 'n"\x02=2'], capture_output=True,
+                           timeout=60)
+        check("info --json of that model bound", r.returncode == 0 and
+              json.loads(r.stdout.decode())["flops"] > 0, repr(r.stdout + r.stderr))
+
+
 def main():
     global MLC, RTLIB
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -66,7 +145,7 @@ def main():
     ap.add_argument("--runtime-lib", required=True)
     args = ap.parse_args()
     MLC, RTLIB = args.mlc, args.runtime_lib
-    for case in (abi,):
+    for case in (abi, info_json):
         with tempfile.TemporaryDirectory() as d:
             case(d)
     passed = sum(results)
