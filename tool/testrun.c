@@ -26,6 +26,7 @@
 #include "interp.h"
 #include "model.h"
 #include "tensor_io.h"
+#include "textesc.h"
 
 #ifndef MLC_RUNTIME_INCLUDE
 #define MLC_RUNTIME_INCLUDE "runtime"
@@ -46,7 +47,7 @@ enum { MODE_INTERP = 1, MODE_C = 2 };
 
 typedef struct TestOpts {
   int mode, jobs, keep, timeout, verbose;
-  const char *status_path;
+  const char *status_path, *junit_path;
   double rtol, atol; /* --rtol, --atol: negative where not given */
 } TestOpts;
 
@@ -71,6 +72,10 @@ static const char *usage_test =
     "  --timeout=S            seconds per test (default 300)\n"
     "  --rtol=R, --atol=A     tolerances for every test (over data.json's)\n"
     "  --status=FILE          also write 'NAME STATUS [REASON]' per test to FILE\n"
+    "  --junit=FILE           also write the results as JUnit XML to FILE: a testcase\n"
+    "                         per test, named after its folder, <failure> for FAIL,\n"
+    "                         <skipped> for UNSUPPORTED (docs/ci.md). FILE and the\n"
+    "                         --status FILE appear together, whole, or not at all\n"
     "  --keep                 keep the generated C of each test (printed path)\n"
     "  -v, --verbose          print the largest absolute error of passing tests\n";
 
@@ -665,6 +670,70 @@ static const char *test_name(const char *dir) {
   return p;
 }
 
+/* the name of the folder that holds test folder dir ("mlc" if none) */
+static const char *suite_name(Arena *a, const char *dir) {
+  const char *name = test_name(dir);
+  size_t n = (size_t)(name - dir);
+  while (n > 0 && dir[n - 1] == '/') n--;
+  if (!n) return "mlc";
+  char *parent = arena_strndup(a, dir, n);
+  const char *p = test_name(parent);
+  return *p && strcmp(p, ".") && strcmp(p, "..") ? p : "mlc";
+}
+
+/* JUnit XML: a testsuite, a testcase per test (classname: the folder that
+ * holds it), <failure> for FAIL, <skipped> for UNSUPPORTED, the message of
+ * a PASS (a note) as its <system-out> */
+static void write_junit(Arena *a, FILE *f, char **tests, char **results, int n, int fail,
+                        int skip) {
+  fprintf(f,
+          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+          "<testsuite name=\"mlc test\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
+          "skipped=\"%d\">\n",
+          n, fail, skip);
+  for (int i = 0; i < n; i++) {
+    const char *tab = strchr(results[i], '\t'), *msg = tab + 1;
+    fputs("  <testcase classname=\"", f);
+    put_xml_text(f, suite_name(a, tests[i]));
+    fputs("\" name=\"", f);
+    put_xml_text(f, test_name(tests[i]));
+    if (!strncmp(results[i], "PASS", 4) && !*msg) {
+      fputs("\"/>\n", f);
+      continue;
+    }
+    fputs("\">", f);
+    if (!strncmp(results[i], "FAIL", 4) || !strncmp(results[i], "UNSUPPORTED", 11)) {
+      int failed = results[i][0] == 'F';
+      fputs(failed ? "\n    <failure message=\"" : "\n    <skipped message=\"", f);
+      put_xml_text(f, msg);
+      if (failed) {
+        fputs("\">", f);
+        put_xml_text(f, msg);
+        fputs("</failure>\n  ", f);
+      } else {
+        fputs("\"/>\n  ", f);
+      }
+    } else if (*msg) {
+      fputs("\n    <system-out>", f);
+      put_xml_text(f, msg);
+      fputs("</system-out>\n  ", f);
+    }
+    fputs("</testcase>\n", f);
+  }
+  fputs("</testsuite>\n", f);
+}
+
+/* value of "--flag=VALUE" or "--flag VALUE" */
+static const char *opt_value(int argc, char **argv, int *i, const char *flag) {
+  size_t n = strlen(flag);
+  if (!strncmp(argv[*i], flag, n) && argv[*i][n] == '=') return argv[*i] + n + 1;
+  if (!strcmp(argv[*i], flag)) {
+    if (*i + 1 >= argc) diag_fatal("%s needs a value", flag);
+    return argv[++*i];
+  }
+  return NULL;
+}
+
 static double tolerance(const char *flag, const char *v) {
   char *end;
   double x = strtod(v, &end);
@@ -674,12 +743,14 @@ static double tolerance(const char *flag, const char *v) {
 }
 
 int cmd_test(Arena *a, int argc, char **argv) {
-  TestOpts o = {MODE_INTERP | MODE_C, 1, 0, 300, 0, NULL, -1, -1};
+  TestOpts o = {.mode = MODE_INTERP | MODE_C, .jobs = 1, .timeout = 300, .rtol = -1, .atol = -1};
   char **dirs = arena_array(a, (size_t)argc + 1, sizeof *dirs);
   int ndirs = 0;
   for (int i = 0; i < argc; i++) {
-    const char *v = argv[i];
-    if (!strcmp(v, "--help") || !strcmp(v, "-h")) {
+    const char *v = argv[i], *x;
+    if ((x = opt_value(argc, argv, &i, "--junit")))
+      o.junit_path = x;
+    else if (!strcmp(v, "--help") || !strcmp(v, "-h")) {
       fputs(usage_test, stdout);
       return 0;
     } else if (!strcmp(v, "--mode=both"))
@@ -785,7 +856,8 @@ int cmd_test(Arena *a, int argc, char **argv) {
               tab[1] ? " " : "", tab + 1);
     }
   }
-  if (st) out_commit_all();
+  if (o.junit_path) write_junit(a, out_open(o.junit_path, "w"), tests, results, n, fail, skip);
+  if (st || o.junit_path) out_commit_all();
   printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
   if (!pass && !fail) {
     fprintf(stderr, "mlc: error: no test ran: all %d unsupported\n", skip);

@@ -13,6 +13,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import onnx
+from onnx import TensorProto as TP
+from onnx import helper as h
+from onnx import numpy_helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUNTIME = os.path.join(ROOT, "runtime")
@@ -101,9 +108,6 @@ def info_json(d):
     # names with quotes, backslashes, control characters, non-ASCII and
     # bytes that are not UTF-8 (placeholders of the same length replaced in
     # the serialized model)
-    import onnx
-    from onnx import TensorProto as TP
-    from onnx import helper as h
     odd = 'q"b\\s\n\t\x01\x1f\x7f\u00fc\u2028</x>'
     bad = [b"\xff\xfe\xfd\xfc", b"\xc3\x28\x80\xbf", b"\xe2\x82\xf0\x28", b"\xed\xa0\x80\x2a",
            b"\xf0\x9f\x98\x80"]
@@ -138,6 +142,85 @@ def info_json(d):
               json.loads(r.stdout.decode())["flops"] > 0, repr(r.stdout + r.stderr))
 
 
+def test_folder(d, name, nodes, ins, outs, inits=()):
+    """an ONNX backend-test folder d/name: ins and outs map names to arrays"""
+    vi = lambda n, a: h.make_tensor_value_info(n, TP.FLOAT, a.shape)  # noqa: E731
+    g = h.make_graph(nodes, "g", [vi(n, a) for n, a in ins.items()],
+                     [vi(n, a) for n, a in outs.items()], list(inits))
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 17)])
+    m.ir_version = 8
+    t = os.path.join(d, name)
+    os.makedirs(os.path.join(t, "test_data_set_0"))
+    onnx.save(m, os.path.join(t, "model.onnx"))
+    for kind, arrays in (("input", ins), ("output", outs)):
+        for k, (n, a) in enumerate(arrays.items()):
+            with open(os.path.join(t, "test_data_set_0", f"{kind}_{k}.pb"), "wb") as f:
+                f.write(numpy_helper.from_array(a, n).SerializeToString())
+    return t
+
+
+def cases(d):
+    """a few passing tests in d"""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    b = rng.standard_normal((4,)).astype(np.float32)
+    w = rng.standard_normal((4, 5)).astype(np.float32)
+    test_folder(d, "relu", [h.make_node("Relu", ["x"], ["y"])], {"x": x},
+                {"y": np.maximum(x, 0)})
+    test_folder(d, "add_broadcast", [h.make_node("Add", ["x", "b"], ["y"])], {"x": x, "b": b},
+                {"y": x + b})
+    test_folder(d, "matmul_weights", [h.make_node("MatMul", ["x", "w"], ["y"])], {"x": x},
+                {"y": x @ w}, [numpy_helper.from_array(w, "w")])
+    e = np.exp(x - x.max(-1, keepdims=True))
+    test_folder(d, "softmax", [h.make_node("Softmax", ["x"], ["y"])], {"x": x},
+                {"y": e / e.sum(-1, keepdims=True)})
+    return 4
+
+
+def junit(d):
+    """mlc test --junit: XML that CI servers read, escaped, all or nothing"""
+    one = np.ones(2, np.float32)
+    suite = os.path.join(d, "suite")
+    test_folder(suite, "ok", [h.make_node("Relu", ["x"], ["y"])], {"x": one}, {"y": one})
+    odd = "odd <&\"'> \x01"
+    test_folder(suite, odd, [h.make_node("Frobnicate", ["x"], ["y"])], {"x": one}, {"y": one})
+    xml, status = os.path.join(d, "results.xml"), os.path.join(d, "status.txt")
+    r = mlc("test", suite, "--junit", xml, f"--status={status}")
+    try:
+        root = ET.parse(xml).getroot()
+    except (OSError, ET.ParseError) as e:
+        check("--junit writes XML", False, f"{e} {r.stdout} {r.stderr}")
+        return
+    tcs = root.findall("testcase")
+    by = {t.get("name"): t for t in tcs}
+    oddx = odd.replace("\x01", "\ufffd")  # XML 1.0 has no control characters
+    check("--junit: a testsuite with the counts, a testcase per test named after its folder",
+          r.returncode == 0 and root.tag == "testsuite" and root.get("tests") == "2" and
+          root.get("failures") == "0" and root.get("skipped") == "1" and
+          sorted(by) == sorted(["ok", oddx]) and all(t.get("classname") == "suite" for t in tcs),
+          ET.tostring(root, encoding="unicode"))
+    sk = by.get(oddx)
+    check("--junit: <skipped message> for UNSUPPORTED, escaped",
+          sk is not None and len(by["ok"]) == 0 and sk.find("skipped") is not None and
+          "Frobnicate" in sk.find("skipped").get("message"), ET.tostring(root, encoding="unicode"))
+    # a failing test: <failure message>, and the file written whole with --status
+    test_folder(suite, "wrong", [h.make_node("Relu", ["x"], ["y"])], {"x": one},
+                {"y": one * 2})
+    r = mlc("test", suite, f"--junit={xml}")
+    root = ET.parse(xml).getroot()
+    fl = [t for t in root.findall("testcase") if t.get("name") == "wrong"]
+    check("--junit: <failure message> for FAIL",
+          r.returncode == 1 and root.get("failures") == "1" and root.get("tests") == "3" and
+          fl and "expected 2" in fl[0].find("failure").get("message"),
+          ET.tostring(root, encoding="unicode"))
+    os.remove(xml)
+    os.remove(status)
+    r = mlc("test", suite, "--status", status, "--junit", os.path.join(d, "no", "such", "r.xml"))
+    check("--junit where it cannot write: an error, and no --status file either",
+          r.returncode == 1 and not os.path.exists(status) and
+          not [f for f in os.listdir(d) if ".tmp" in f], r.stderr + str(os.listdir(d)))
+
+
 def main():
     global MLC, RTLIB
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -145,9 +228,15 @@ def main():
     ap.add_argument("--runtime-lib", required=True)
     args = ap.parse_args()
     MLC, RTLIB = args.mlc, args.runtime_lib
-    for case in (abi, info_json):
-        with tempfile.TemporaryDirectory() as d:
-            case(d)
+    # what mlc test keeps for a look (a build that failed) goes in here too
+    work = tempfile.mkdtemp(prefix="mlc-pipeline-")
+    os.environ["TMPDIR"] = work
+    try:
+        for case in (abi, info_json, junit):
+            with tempfile.TemporaryDirectory(dir=work) as d:
+                case(d)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     passed = sum(results)
     print(f"{passed} passed, {len(results) - passed} failed")
     sys.exit(0 if passed == len(results) else 1)
