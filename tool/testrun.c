@@ -49,6 +49,9 @@ typedef struct TestOpts {
   int mode, jobs, keep, timeout, verbose;
   const char *status_path, *junit_path;
   double rtol, atol; /* --rtol, --atol: negative where not given */
+  /* the target: --cc, --cflags, --exec, --runtime-include; the runtime to
+   * link as a shell word (a quoted path, or the objects built for --cc) */
+  const char *cc, *cflags, *exec, *rt_include, *rt_link;
 } TestOpts;
 
 static const char *usage_test =
@@ -58,8 +61,9 @@ static const char *usage_test =
     "model.onnxtxt), test_data_set_N/input_K.pb and output_K.pb, and an optional\n"
     "data.json with rtol/atol. A DIR without a model is searched one level down.\n"
     "Each test runs through the interpreter and through generated C built with\n"
-    "$MLC_CC (default cc) with $MLC_TEST_CFLAGS added (sanitizers, say),\n"
-    "compared at |got - expected| <= atol + rtol * |expected|: --rtol and --atol\n"
+    "$MLC_CC (default cc) with $MLC_TEST_CFLAGS added (sanitizers, say), linked\n"
+    "with this mlc's runtime library, compared at |got - expected| <= atol + rtol * |expected|: "
+    "--rtol and --atol\n"
     "if given, else data.json's, else rtol 1e-3, atol 1e-7. Elements the ONNX spec\n"
     "leaves undefined (a float to integer Cast out of range) are not compared.\n"
     "Prints PASS, FAIL (worst mismatch) or UNSUPPORTED (reason) per test and a\n"
@@ -77,7 +81,23 @@ static const char *usage_test =
     "                         <skipped> for UNSUPPORTED (docs/ci.md). FILE and the\n"
     "                         --status FILE appear together, whole, or not at all\n"
     "  --keep                 keep the generated C of each test (printed path)\n"
-    "  -v, --verbose          print the largest absolute error of passing tests\n";
+    "  -v, --verbose          print the largest absolute error of passing tests\n"
+    "\n"
+    "the target of the generated C (docs/ci.md):\n"
+    "  --cc=CC                compile with CC instead of $MLC_CC. Unless\n"
+    "                         --runtime-lib is given, mlc then first builds the\n"
+    "                         runtime from its sources (the .c files beside its\n"
+    "                         headers) with CC and the flags, once per run, and links\n"
+    "                         its objects: a cross compiler needs nothing else\n"
+    "  --cflags=FLAGS         add FLAGS (split by the shell; repeatable) to the\n"
+    "                         compiler's flags, after -std=c99 -O1 and\n"
+    "                         $MLC_TEST_CFLAGS; the runtime built for --cc gets them too\n"
+    "  --exec=WRAPPER         run each generated program as WRAPPER ./prog ... (split\n"
+    "                         by the shell), e.g. an emulator:\n"
+    "                         --exec='qemu-aarch64 -L /usr/aarch64-linux-gnu'\n"
+    "  --runtime-lib=PATH     link this runtime library (built for the target)\n"
+    "  --runtime-include=DIR  the runtime headers (and, for --cc, sources) in DIR\n"
+    "Each takes its value after = or as the next argument.\n";
 
 /* ---- files ------------------------------------------------------------------------- */
 
@@ -391,6 +411,25 @@ static const char *env_or(const char *name, const char *def) {
   return v && *v ? v : def;
 }
 
+/* s as one shell word: in single quotes, each ' as '\'' */
+static char *shq(Arena *a, const char *s) {
+  size_t n = 3;
+  for (const char *p = s; *p; p++) n += *p == '\'' ? 4 : 1;
+  char *r = arena_alloc(a, n), *d = r;
+  *d++ = '\'';
+  for (const char *p = s; *p; p++) {
+    if (*p == '\'') {
+      memcpy(d, "'\\''", 4);
+      d += 4;
+    } else {
+      *d++ = *p;
+    }
+  }
+  *d++ = '\'';
+  *d = 0;
+  return r;
+}
+
 /* 0 pass, 1 mismatch (msg), 2 build/run failure (msg); ins: each set's
  * inputs in the order of g->inputs */
 static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char ***skips,
@@ -410,19 +449,17 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char
   emitc_harness(p, &eo, hf);
   out_commit_all();
   int rc = sh(arena_printf(a,
-                           "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic %s -I'%s' '%s/model.c' "
-                           "'%s/harness.c' '%s' -lm -o '%s/prog' > '%s/build.log' 2>&1",
-                           env_or("MLC_CC", MLC_TEST_CC),
-                           env_or("MLC_TEST_CFLAGS", MLC_TEST_CFLAGS_DEFAULT),
-                           env_or("MLC_RUNTIME_INCLUDE", MLC_RUNTIME_INCLUDE), dir, dir,
-                           env_or("MLC_RUNTIME_LIB", MLC_RUNTIME_LIB), dir, dir));
+                           "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic %s %s -I%s "
+                           "'%s/model.c' '%s/harness.c' %s -lm -o '%s/prog' > '%s/build.log' 2>&1",
+                           o->cc, env_or("MLC_TEST_CFLAGS", MLC_TEST_CFLAGS_DEFAULT), o->cflags,
+                           o->rt_include, dir, dir, o->rt_link, dir, dir));
   int result = 0;
   if (rc) {
     snprintf(msg, len, "generated C did not build (see %s/build.log)", dir);
     result = 2;
   }
   for (int s = 0; s < nsets && !result; s++) {
-    char *cmd = arena_printf(a, "cd '%s' && timeout %d ./prog%s", dir, o->timeout,
+    char *cmd = arena_printf(a, "cd '%s' && timeout %d %s ./prog%s", dir, o->timeout, o->exec,
                              wfile ? " model.weights" : "");
     for (int i = 0; i < g->ninputs; i++) {
       write_tensor(a, arena_printf(a, "%s/in%d.bin", dir, i), ins[s][i], g->inputs[i]);
@@ -723,6 +760,57 @@ static void write_junit(Arena *a, FILE *f, char **tests, char **results, int n, 
   fputs("</testsuite>\n", f);
 }
 
+/* the runtime built from the sources in src with o's compiler and flags,
+ * o->jobs files at a time, into a new folder, which it returns */
+static char *build_runtime(Arena *a, const TestOpts *o, const char *src) {
+  const char *tmpdir = getenv("TMPDIR");
+  char *dir = arena_printf(a, "%s/mlc-rt-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+  if (!mkdtemp(dir)) diag_fatal("cannot create a temporary directory");
+  DIR *d = opendir(src);
+  if (!d) diag_fatal("--cc: cannot read the runtime's sources in '%s': %s", src, strerror(errno));
+  char **files = NULL;
+  size_t cap = 0;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    size_t l = strlen(e->d_name);
+    if (e->d_name[0] == '.' || l < 3 || strcmp(e->d_name + l - 2, ".c")) continue;
+    files = arena_grow(a, files, &cap, (size_t)n + 1, sizeof *files);
+    files[n++] = arena_strndup(a, e->d_name, l - 2);
+  }
+  closedir(d);
+  if (!n) diag_fatal("--cc: no runtime sources (*.c) in '%s' (give --runtime-lib)", src);
+  qsort(files, (size_t)n, sizeof *files, cmp_str);
+  pid_t *pids = arena_array(a, (size_t)n, sizeof *pids);
+  int next = 0, running = 0, failed = -1;
+  fflush(stdout);
+  fflush(stderr);
+  while (running || (next < n && failed < 0)) {
+    if (next < n && failed < 0 && running < o->jobs) {
+      char *cmd =
+          arena_printf(a, "%s -std=c99 -O2 -fno-strict-aliasing %s %s -I%s -c %s -o %s > %s 2>&1",
+                       o->cc, env_or("MLC_TEST_CFLAGS", MLC_TEST_CFLAGS_DEFAULT), o->cflags,
+                       shq(a, src), shq(a, arena_printf(a, "%s/%s.c", src, files[next])),
+                       shq(a, arena_printf(a, "%s/%s.o", dir, files[next])),
+                       shq(a, arena_printf(a, "%s/%s.log", dir, files[next])));
+      pid_t pid = fork();
+      if (pid < 0) diag_fatal("fork: %s", strerror(errno));
+      if (!pid) _exit(sh(cmd) != 0);
+      pids[next++] = pid;
+      running++;
+      continue;
+    }
+    int ws;
+    pid_t done = wait(&ws);
+    if (done < 0) diag_fatal("wait: %s", strerror(errno));
+    running--;
+    for (int k = 0; k < next; k++)
+      if (pids[k] == done && !(WIFEXITED(ws) && !WEXITSTATUS(ws)) && failed < 0) failed = k;
+  }
+  if (failed >= 0)
+    diag_fatal("the runtime did not build with --cc %s (see %s/%s.log)", o->cc, dir, files[failed]);
+  return dir;
+}
+
 /* value of "--flag=VALUE" or "--flag VALUE" */
 static const char *opt_value(int argc, char **argv, int *i, const char *flag) {
   size_t n = strlen(flag);
@@ -743,13 +831,30 @@ static double tolerance(const char *flag, const char *v) {
 }
 
 int cmd_test(Arena *a, int argc, char **argv) {
-  TestOpts o = {.mode = MODE_INTERP | MODE_C, .jobs = 1, .timeout = 300, .rtol = -1, .atol = -1};
+  TestOpts o = {.mode = MODE_INTERP | MODE_C,
+                .jobs = 1,
+                .timeout = 300,
+                .rtol = -1,
+                .atol = -1,
+                .cflags = "",
+                .exec = ""};
+  const char *rt_lib = NULL;
   char **dirs = arena_array(a, (size_t)argc + 1, sizeof *dirs);
   int ndirs = 0;
   for (int i = 0; i < argc; i++) {
     const char *v = argv[i], *x;
     if ((x = opt_value(argc, argv, &i, "--junit")))
       o.junit_path = x;
+    else if ((x = opt_value(argc, argv, &i, "--cc")))
+      o.cc = x;
+    else if ((x = opt_value(argc, argv, &i, "--cflags")))
+      o.cflags = *o.cflags ? arena_printf(a, "%s %s", o.cflags, x) : x;
+    else if ((x = opt_value(argc, argv, &i, "--exec")))
+      o.exec = x;
+    else if ((x = opt_value(argc, argv, &i, "--runtime-lib")))
+      rt_lib = x;
+    else if ((x = opt_value(argc, argv, &i, "--runtime-include")))
+      o.rt_include = x;
     else if (!strcmp(v, "--help") || !strcmp(v, "-h")) {
       fputs(usage_test, stdout);
       return 0;
@@ -794,6 +899,19 @@ int cmd_test(Arena *a, int argc, char **argv) {
   char **tests = collect(a, ndirs, dirs, &n);
   diag_set_file(dirs[0]);
   if (!n) diag_fatal("no test found: a test is a folder with model.onnx or model.onnxtxt");
+  /* the target */
+  if (o.cc && !*o.cc) diag_fatal("--cc needs a compiler");
+  if (!o.rt_include) o.rt_include = env_or("MLC_RUNTIME_INCLUDE", MLC_RUNTIME_INCLUDE);
+  char *rt_dir = NULL;
+  if (rt_lib)
+    o.rt_link = shq(a, rt_lib);
+  else if (o.cc && (o.mode & MODE_C)) {
+    rt_dir = build_runtime(a, &o, o.rt_include);
+    o.rt_link = arena_printf(a, "%s/*.o", shq(a, rt_dir));
+  } else
+    o.rt_link = shq(a, env_or("MLC_RUNTIME_LIB", MLC_RUNTIME_LIB));
+  if (!o.cc) o.cc = env_or("MLC_CC", MLC_TEST_CC);
+  o.rt_include = shq(a, o.rt_include);
   char **results = arena_array(a, (size_t)n + 1, sizeof *results);
   Job *slots = arena_array(a, (size_t)o.jobs, sizeof *slots);
   int running = 0, next = 0, printed = 0;
@@ -858,6 +976,10 @@ int cmd_test(Arena *a, int argc, char **argv) {
   }
   if (o.junit_path) write_junit(a, out_open(o.junit_path, "w"), tests, results, n, fail, skip);
   if (st || o.junit_path) out_commit_all();
+  if (rt_dir && o.keep)
+    printf("runtime built for --cc kept in %s\n", rt_dir);
+  else if (rt_dir)
+    sh(arena_printf(a, "rm -rf %s", shq(a, rt_dir)));
   printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
   if (!pass && !fail) {
     fprintf(stderr, "mlc: error: no test ran: all %d unsupported\n", skip);

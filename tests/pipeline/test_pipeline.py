@@ -221,6 +221,64 @@ def junit(d):
           not [f for f in os.listdir(d) if ".tmp" in f], r.stderr + str(os.listdir(d)))
 
 
+def target(d):
+    """mlc test on a target: --cc, --cflags, --exec, --runtime-lib,
+    --runtime-include; under qemu-aarch64 where it is installed"""
+    other = os.path.join(d, "abi-runtime")
+    d = os.path.join(d, "cases")
+    n = cases(d)
+    r = mlc("test", "-j2", "--exec", "env", d)
+    check("--exec env (a trivial wrapper) runs the programs", r.returncode == 0 and
+          f"{n} passed" in r.stdout, r.stdout + r.stderr)
+    r = mlc("test", "--mode=c", "--exec=false", os.path.join(d, "relu"))
+    check("--exec is what runs them", r.returncode == 1 and "generated program failed" in r.stdout,
+          r.stdout + r.stderr)
+    r = mlc("test", "--mode=c", "--cflags=-O2 -DNDEBUG", os.path.join(d, "relu"))
+    check("--cflags adds flags", r.returncode == 0, r.stdout + r.stderr)
+    r = mlc("test", "--mode=c", "--cflags", "-include /no/such/header.h", os.path.join(d, "relu"))
+    check("--cflags reaches the compiler", r.returncode == 1 and "did not build" in r.stdout,
+          r.stdout + r.stderr)
+    r = mlc("test", "--mode=c", "--runtime-lib", RTLIB, os.path.join(d, "relu"))
+    check("--runtime-lib links that runtime", r.returncode == 0, r.stdout + r.stderr)
+    r = mlc("test", "--mode=c", "--runtime-lib", "/no/such/libmlc_rt.a", os.path.join(d, "relu"))
+    check("--runtime-lib is what links", r.returncode == 1 and "did not build" in r.stdout,
+          r.stdout + r.stderr)
+    # headers of another ABI: the build log says so
+    os.makedirs(other)
+    core = open(os.path.join(RUNTIME, "mlc_rt_core.h")).read()
+    for f in os.listdir(RUNTIME):
+        if f.endswith(".h"):
+            shutil.copy(os.path.join(RUNTIME, f), other)
+    with open(os.path.join(other, "mlc_rt_core.h"), "w") as f:
+        f.write(re.sub(r"#define MLC_RT_ABI \d+", "#define MLC_RT_ABI 999", core))
+    r = mlc("test", "--mode=c", "--runtime-include", other, os.path.join(d, "relu"))
+    logs = [open(os.path.join(k, "build.log")).read()
+            for k in re.findall(r"see (\S+)/build.log", r.stdout)]
+    check("--runtime-include: headers of another ABI stop the build",
+          r.returncode == 1 and logs and "was generated for mlc runtime ABI" in logs[0],
+          r.stdout + "".join(logs))
+    if shutil.which("clang"):
+        r = mlc("test", "-j2", "--cc", "clang", d)
+        check("--cc clang builds the runtime and the tests with clang",
+              r.returncode == 0 and f"{n} passed" in r.stdout, r.stdout + r.stderr)
+        r = mlc("test", "--mode=c", "--cc", "clang", "--cflags=-DNDEBUG", "--cflags",
+                "-include /no/such.h", os.path.join(d, "relu"))
+        check("--cc: a runtime that does not build is an error naming its log",
+              r.returncode == 1 and "the runtime did not build with --cc clang" in r.stderr,
+              r.stdout + r.stderr)
+    else:
+        print("SKIP --cc clang: clang is not installed")
+    cross, qemu = shutil.which("aarch64-linux-gnu-gcc"), shutil.which("qemu-aarch64")
+    sysroot = "/usr/aarch64-linux-gnu"
+    if cross and qemu and os.path.isdir(sysroot):
+        r = mlc("test", "-j2", "--mode=c", "--cc", cross, "--exec", f"{qemu} -L {sysroot}", d)
+        check(f"the tests built for aarch64 pass under qemu-aarch64 ({n} tests)",
+              r.returncode == 0 and f"{n} passed" in r.stdout, r.stdout + r.stderr)
+    else:
+        print("SKIP aarch64 under qemu: needs aarch64-linux-gnu-gcc, qemu-aarch64 and " + sysroot
+              + " (apt-get install gcc-aarch64-linux-gnu qemu-user)")
+
+
 def main():
     global MLC, RTLIB
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -232,7 +290,7 @@ def main():
     work = tempfile.mkdtemp(prefix="mlc-pipeline-")
     os.environ["TMPDIR"] = work
     try:
-        for case in (abi, info_json, junit):
+        for case in (abi, info_json, junit, target):
             with tempfile.TemporaryDirectory(dir=work) as d:
                 case(d)
     finally:
