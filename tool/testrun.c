@@ -24,6 +24,7 @@
 #include "driver.h"
 #include "emitc.h"
 #include "interp.h"
+#include "junit.h"
 #include "model.h"
 #include "tensor_io.h"
 #include "textesc.h"
@@ -707,59 +708,6 @@ static const char *test_name(const char *dir) {
   return p;
 }
 
-/* the name of the folder that holds test folder dir ("mlc" if none) */
-static const char *suite_name(Arena *a, const char *dir) {
-  const char *name = test_name(dir);
-  size_t n = (size_t)(name - dir);
-  while (n > 0 && dir[n - 1] == '/') n--;
-  if (!n) return "mlc";
-  char *parent = arena_strndup(a, dir, n);
-  const char *p = test_name(parent);
-  return *p && strcmp(p, ".") && strcmp(p, "..") ? p : "mlc";
-}
-
-/* JUnit XML: a testsuite, a testcase per test (classname: the folder that
- * holds it), <failure> for FAIL, <skipped> for UNSUPPORTED, the message of
- * a PASS (a note) as its <system-out> */
-static void write_junit(Arena *a, FILE *f, char **tests, char **results, int n, int fail,
-                        int skip) {
-  fprintf(f,
-          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-          "<testsuite name=\"mlc test\" tests=\"%d\" failures=\"%d\" errors=\"0\" "
-          "skipped=\"%d\">\n",
-          n, fail, skip);
-  for (int i = 0; i < n; i++) {
-    const char *tab = strchr(results[i], '\t'), *msg = tab + 1;
-    fputs("  <testcase classname=\"", f);
-    put_xml_text(f, suite_name(a, tests[i]));
-    fputs("\" name=\"", f);
-    put_xml_text(f, test_name(tests[i]));
-    if (!strncmp(results[i], "PASS", 4) && !*msg) {
-      fputs("\"/>\n", f);
-      continue;
-    }
-    fputs("\">", f);
-    if (!strncmp(results[i], "FAIL", 4) || !strncmp(results[i], "UNSUPPORTED", 11)) {
-      int failed = results[i][0] == 'F';
-      fputs(failed ? "\n    <failure message=\"" : "\n    <skipped message=\"", f);
-      put_xml_text(f, msg);
-      if (failed) {
-        fputs("\">", f);
-        put_xml_text(f, msg);
-        fputs("</failure>\n  ", f);
-      } else {
-        fputs("\"/>\n  ", f);
-      }
-    } else if (*msg) {
-      fputs("\n    <system-out>", f);
-      put_xml_text(f, msg);
-      fputs("</system-out>\n  ", f);
-    }
-    fputs("</testcase>\n", f);
-  }
-  fputs("</testsuite>\n", f);
-}
-
 /* the runtime built from the sources in src with o's compiler and flags,
  * o->jobs files at a time, into a new folder, which it returns */
 static char *build_runtime(Arena *a, const TestOpts *o, const char *src) {
@@ -974,7 +922,7 @@ int cmd_test(Arena *a, int argc, char **argv) {
               tab[1] ? " " : "", tab + 1);
     }
   }
-  if (o.junit_path) write_junit(a, out_open(o.junit_path, "w"), tests, results, n, fail, skip);
+  if (o.junit_path) junit_write(a, out_open(o.junit_path, "w"), tests, results, n, fail, skip);
   if (st || o.junit_path) out_commit_all();
   if (rt_dir && o.keep)
     printf("runtime built for --cc kept in %s\n", rt_dir);
