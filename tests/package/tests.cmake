@@ -8,3 +8,9 @@ foreach(mode install subdir runtime)
     ${CMAKE_C_COMPILER})
   set_tests_properties(package_cmake_${mode} PROPERTIES LABELS package TIMEOUT 300)
 endforeach()
+
+# the pip wheel (pyproject.toml): built offline, installed into a fresh venv,
+# compile/load/verify run there; skipped without scikit-build-core
+add_test(NAME package_pip COMMAND ${Python3_EXECUTABLE} ${T}/package/pip_package.py
+  --src ${PROJECT_SOURCE_DIR} --work ${MLC_PKG_WORK}/pip)
+set_tests_properties(package_pip PROPERTIES LABELS package TIMEOUT 400 SKIP_RETURN_CODE 77)
