@@ -45,3 +45,13 @@ int driver_emit(Plan *p, const CompileOptions *o, const char *c_path) {
   emitc_write(p, &eo, c, h, w);
   return to_file;
 }
+
+const char *driver_flag_value(int argc, char **argv, int *i, const char *flag) {
+  size_t n = strlen(flag);
+  if (!strncmp(argv[*i], flag, n) && argv[*i][n] == '=') return argv[*i] + n + 1;
+  if (!strcmp(argv[*i], flag)) {
+    if (*i + 1 >= argc) diag_fatal("%s needs a value", flag);
+    return argv[++*i];
+  }
+  return NULL;
+}

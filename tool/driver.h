@@ -28,6 +28,10 @@ Plan *driver_plan(Graph *g, const PassOptions *o);
  * returns whether weights went to a file */
 int driver_emit(Plan *p, const CompileOptions *o, const char *c_path);
 
+/* the command line's value of --flag at argv[*i]: "--flag=VALUE", or
+ * "--flag VALUE" (then *i moves past it); NULL if argv[*i] is another word */
+const char *driver_flag_value(int argc, char **argv, int *i, const char *flag);
+
 /* "a/b/model.c" -> "a/b/model" + ext */
 char *path_with_ext(Arena *a, const char *path, const char *ext);
 const char *path_base(const char *path);

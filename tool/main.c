@@ -177,17 +177,6 @@ static void push_seq(Arena *a, Bindings *b, const char *spec, int none) {
   b->seqs[b->nseqs++] = sb;
 }
 
-/* value of "--flag=VALUE" or "--flag VALUE" */
-static const char *flag_value(int argc, char **argv, int *i, const char *flag) {
-  size_t n = strlen(flag);
-  if (!strncmp(argv[*i], flag, n) && argv[*i][n] == '=') return argv[*i] + n + 1;
-  if (!strcmp(argv[*i], flag)) {
-    if (*i + 1 >= argc) diag_fatal("%s needs a value", flag);
-    return argv[++*i];
-  }
-  return NULL;
-}
-
 static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
   Args r = {0};
   r.co.prefix = "model";
@@ -196,34 +185,34 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
     const char *v;
     if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
       r.help = 1;
-    else if ((v = flag_value(argc, argv, &i, "-o")))
+    else if ((v = driver_flag_value(argc, argv, &i, "-o")))
       r.out = v;
-    else if ((v = flag_value(argc, argv, &i, "--shape")))
+    else if ((v = driver_flag_value(argc, argv, &i, "--shape")))
       push_shape(a, &r.co.bind, v);
-    else if ((v = flag_value(argc, argv, &i, "--dim")))
+    else if ((v = driver_flag_value(argc, argv, &i, "--dim")))
       push_dim(a, &r.co.bind, v);
-    else if ((v = flag_value(argc, argv, &i, "--const")))
+    else if ((v = driver_flag_value(argc, argv, &i, "--const")))
       push_const(a, &r.co.bind, v);
-    else if ((v = flag_value(argc, argv, &i, "--seq")))
+    else if ((v = driver_flag_value(argc, argv, &i, "--seq")))
       push_seq(a, &r.co.bind, v, 0);
-    else if ((v = flag_value(argc, argv, &i, "--none")))
+    else if ((v = driver_flag_value(argc, argv, &i, "--none")))
       push_seq(a, &r.co.bind, v, 1);
-    else if ((v = flag_value(argc, argv, &i, "--name")))
+    else if ((v = driver_flag_value(argc, argv, &i, "--name")))
       r.co.prefix = v;
-    else if ((v = flag_value(argc, argv, &i, "--dump-after")))
+    else if ((v = driver_flag_value(argc, argv, &i, "--dump-after")))
       r.co.passes.dump_after = v;
-    else if ((v = flag_value(argc, argv, &i, "--fold-max-bytes"))) {
+    else if ((v = driver_flag_value(argc, argv, &i, "--fold-max-bytes"))) {
       char *end;
       long long b = strtoll(v, &end, 10);
       if (*end || end == v || b <= 0) diag_fatal("--fold-max-bytes takes a number of bytes > 0");
       r.co.passes.fold_max_bytes = (size_t)b;
-    } else if ((v = flag_value(argc, argv, &i, "--string-bytes"))) {
+    } else if ((v = driver_flag_value(argc, argv, &i, "--string-bytes"))) {
       char *end;
       long long b = strtoll(v, &end, 10);
       if (*end || end == v || b < 64 || b > ((long long)1 << 40))
         diag_fatal("--string-bytes takes a number of bytes from 64 to 2^40");
       ir_string_bytes = b;
-    } else if ((v = flag_value(argc, argv, &i, "--weights"))) {
+    } else if ((v = driver_flag_value(argc, argv, &i, "--weights"))) {
       if (!strcmp(v, "inline"))
         r.co.weights = WEIGHTS_INLINE;
       else if (!strcmp(v, "file"))
@@ -234,7 +223,7 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
         diag_fatal("--weights must be inline, file or auto, not '%s'", v);
     } else if (!strcmp(argv[i], "-O0") || !strcmp(argv[i], "-O1") || !strcmp(argv[i], "-O2"))
       r.co.passes.opt_level = argv[i][2] - '0';
-    else if (allow_inputs && (v = flag_value(argc, argv, &i, "--input"))) {
+    else if (allow_inputs && (v = driver_flag_value(argc, argv, &i, "--input"))) {
       size_t cap = (size_t)r.ninputs;
       r.inputs = arena_grow(a, r.inputs, &cap, (size_t)r.ninputs + 1, sizeof *r.inputs);
       r.inputs[r.ninputs++] = v;

@@ -759,17 +759,6 @@ static char *build_runtime(Arena *a, const TestOpts *o, const char *src) {
   return dir;
 }
 
-/* value of "--flag=VALUE" or "--flag VALUE" */
-static const char *opt_value(int argc, char **argv, int *i, const char *flag) {
-  size_t n = strlen(flag);
-  if (!strncmp(argv[*i], flag, n) && argv[*i][n] == '=') return argv[*i] + n + 1;
-  if (!strcmp(argv[*i], flag)) {
-    if (*i + 1 >= argc) diag_fatal("%s needs a value", flag);
-    return argv[++*i];
-  }
-  return NULL;
-}
-
 static double tolerance(const char *flag, const char *v) {
   char *end;
   double x = strtod(v, &end);
@@ -791,17 +780,17 @@ int cmd_test(Arena *a, int argc, char **argv) {
   int ndirs = 0;
   for (int i = 0; i < argc; i++) {
     const char *v = argv[i], *x;
-    if ((x = opt_value(argc, argv, &i, "--junit")))
+    if ((x = driver_flag_value(argc, argv, &i, "--junit")))
       o.junit_path = x;
-    else if ((x = opt_value(argc, argv, &i, "--cc")))
+    else if ((x = driver_flag_value(argc, argv, &i, "--cc")))
       o.cc = x;
-    else if ((x = opt_value(argc, argv, &i, "--cflags")))
+    else if ((x = driver_flag_value(argc, argv, &i, "--cflags")))
       o.cflags = *o.cflags ? arena_printf(a, "%s %s", o.cflags, x) : x;
-    else if ((x = opt_value(argc, argv, &i, "--exec")))
+    else if ((x = driver_flag_value(argc, argv, &i, "--exec")))
       o.exec = x;
-    else if ((x = opt_value(argc, argv, &i, "--runtime-lib")))
+    else if ((x = driver_flag_value(argc, argv, &i, "--runtime-lib")))
       rt_lib = x;
-    else if ((x = opt_value(argc, argv, &i, "--runtime-include")))
+    else if ((x = driver_flag_value(argc, argv, &i, "--runtime-include")))
       o.rt_include = x;
     else if (!strcmp(v, "--help") || !strcmp(v, "-h")) {
       fputs(usage_test, stdout);
