@@ -26,14 +26,15 @@ if [ -n "$need_apt" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $need_apt >/dev/null
 fi
 
-# the targets (opt-in: a few hundred MiB that only the targets tests use);
+# the targets (opt-in: a few hundred MiB that only the targets tests use;
+# nodejs runs the wasm example's WASI module);
 # without recommends, which would pull a GUI into qemu-system-arm, so the C
 # library of the aarch64 cross compiler is named
 if [ "${MLC_SETUP_TARGETS:-0}" = 1 ]; then
   clang_major=$(clang -dumpversion | cut -d. -f1)
   TARGET_PKGS="gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-    wasi-libc lld libclang-rt-$clang_major-dev-wasm32"
+    wasi-libc lld libclang-rt-$clang_major-dev-wasm32 nodejs"
   need_apt=""
   for p in $TARGET_PKGS; do
     dpkg -s "$p" >/dev/null 2>&1 || need_apt="$need_apt $p"
