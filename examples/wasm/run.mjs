@@ -7,7 +7,10 @@ import { WASI } from 'node:wasi';
 
 const [file, ...args] = argv.slice(2);
 // no preopened folders: the program reads nothing, so it is given nothing
+// `version` is required by node 20 and ignored by node 18 (Debian 12's), which
+// also lacks getImportObject(): the imports are named here for both
 const wasi = new WASI({ version: 'preview1', args: [file, ...args], env: {}, returnOnExit: true });
 const module = await WebAssembly.compile(await readFile(file));
-const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
+const imports = { wasi_snapshot_preview1: wasi.wasiImport };
+const instance = await WebAssembly.instantiate(module, imports);
 exit(wasi.start(instance));
