@@ -63,7 +63,9 @@ static const char *usage_test =
     "data.json with rtol/atol. A DIR without a model is searched one level down.\n"
     "Each test runs through the interpreter and through generated C built with\n"
     "$MLC_CC (default cc) with $MLC_TEST_CFLAGS added (sanitizers, say), linked\n"
-    "with this mlc's runtime library, compared at |got - expected| <= atol + rtol * |expected|: "
+    "with this mlc's runtime library (an installed mlc's own, PREFIX/lib and\n"
+    "PREFIX/share/mlc/runtime; $MLC_RUNTIME_LIB and $MLC_RUNTIME_INCLUDE override),\n"
+    "compared at |got - expected| <= atol + rtol * |expected|: "
     "--rtol and --atol\n"
     "if given, else data.json's, else rtol 1e-3, atol 1e-7. Elements the ONNX spec\n"
     "leaves undefined (a float to integer Cast out of range) are not compared.\n"
@@ -410,6 +412,23 @@ static int read_strings(Arena *a, const char *path, Tensor *t, int64_t count) {
 static const char *env_or(const char *name, const char *def) {
   const char *v = getenv(name);
   return v && *v ? v : def;
+}
+
+/* PREFIX/rel for an installed mlc (PREFIX/bin/mlc, as cmake --install and the
+ * wheel lay it out) when that file exists, else NULL: an installed mlc tests
+ * with its own runtime, a build tree's with the one it was built with */
+static const char *installed(Arena *a, const char *rel) {
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return NULL;
+  exe[n] = 0;
+  for (int up = 0; up < 2; up++) { /* PREFIX/bin/mlc -> PREFIX */
+    char *slash = strrchr(exe, '/');
+    if (!slash) return NULL;
+    *slash = 0;
+  }
+  char *p = arena_printf(a, "%s/%s", exe, rel);
+  return exists(p) ? p : NULL;
 }
 
 /* s as one shell word: in single quotes, each ' as '\'' */
@@ -838,7 +857,14 @@ int cmd_test(Arena *a, int argc, char **argv) {
   if (!n) diag_fatal("no test found: a test is a folder with model.onnx or model.onnxtxt");
   /* the target */
   if (o.cc && !*o.cc) diag_fatal("--cc needs a compiler");
-  if (!o.rt_include) o.rt_include = env_or("MLC_RUNTIME_INCLUDE", MLC_RUNTIME_INCLUDE);
+  /* the runtime: the flags, else the environment, else an installed mlc's own
+   * (headers and sources in PREFIX/share/mlc/runtime), else the build tree's */
+  const char *own_src =
+      installed(a, "share/mlc/runtime/mlc_rt.h") ? installed(a, "share/mlc/runtime") : NULL;
+  const char *own_lib = installed(a, "lib/libmlc_rt.a");
+  if (!own_lib) own_lib = installed(a, "lib64/libmlc_rt.a");
+  if (!o.rt_include)
+    o.rt_include = env_or("MLC_RUNTIME_INCLUDE", own_src ? own_src : MLC_RUNTIME_INCLUDE);
   char *rt_dir = NULL;
   if (rt_lib)
     o.rt_link = shq(a, rt_lib);
@@ -846,7 +872,9 @@ int cmd_test(Arena *a, int argc, char **argv) {
     rt_dir = build_runtime(a, &o, o.rt_include);
     o.rt_link = arena_printf(a, "%s/*.o", shq(a, rt_dir));
   } else
-    o.rt_link = shq(a, env_or("MLC_RUNTIME_LIB", MLC_RUNTIME_LIB));
+    o.rt_link = shq(a, env_or("MLC_RUNTIME_LIB", own_lib && own_src ? own_lib : MLC_RUNTIME_LIB));
+  if (o.verbose)
+    fprintf(stderr, "mlc test: runtime headers in %s, linking %s\n", o.rt_include, o.rt_link);
   if (!o.cc) o.cc = env_or("MLC_CC", MLC_TEST_CC);
   o.rt_include = shq(a, o.rt_include);
   char **results = arena_array(a, (size_t)n + 1, sizeof *results);

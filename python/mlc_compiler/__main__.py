@@ -2,12 +2,12 @@
 import os
 import sys
 
-from ._compile import executable, mlc_env
+from ._compile import executable
 
 
 def main():
     exe = executable()
-    os.execve(exe, [exe] + sys.argv[1:], mlc_env())
+    os.execv(exe, [exe] + sys.argv[1:])
 
 
 if __name__ == "__main__":

@@ -26,19 +26,11 @@ def cmake_dir():
     return os.path.join(data_dir(), "lib", "cmake", "mlc")
 
 
-def mlc_env():
-    """the environment to run mlc in: `mlc test` finds the bundled runtime"""
-    env = dict(os.environ)
-    env.setdefault("MLC_RUNTIME_INCLUDE", os.path.join(data_dir(), "include", "mlc"))
-    env.setdefault("MLC_RUNTIME_LIB", os.path.join(data_dir(), "lib", "libmlc_rt.a"))
-    return env
-
-
 def run_mlc(args, check=True):
     """runs mlc with the argument list args; its CompletedProcess (text
     stdout, stderr). check: raise MlcError with mlc's message on failure."""
     r = subprocess.run([executable()] + [os.fspath(a) for a in args], capture_output=True,
-                       text=True, env=mlc_env())
+                       text=True)
     if check and r.returncode != 0:
         msg = (r.stderr or r.stdout).strip() or f"mlc exited with status {r.returncode}"
         raise MlcError(msg)

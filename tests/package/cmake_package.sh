@@ -49,6 +49,11 @@ install)
     [ -f "$work/prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
   done
   app -DCMAKE_PREFIX_PATH="$work/prefix"
+  # the installed mlc tests generated code against its own runtime
+  "$work/prefix/bin/mlc" test -v "$src/tests/contrib/cases" >"$work/test.log" 2>&1 ||
+    { cat "$work/test.log"; exit 1; }
+  grep -q "runtime headers in $work/prefix/share/mlc/runtime, linking '$work/prefix/lib/libmlc_rt.a'" \
+    "$work/test.log" || { echo "FAIL: the installed mlc test used another runtime"; cat "$work/test.log"; exit 1; }
   # pkg-config: the same program built by hand
   if command -v pkg-config >/dev/null; then
     flags=$(PKG_CONFIG_PATH="$work/prefix/lib/pkgconfig" pkg-config --cflags --libs mlc-runtime)

@@ -29,6 +29,11 @@ mlp, net = os.path.join(src, "models", "mlp.onnxtxt"), os.path.join(src, "models
 v = subprocess.run(["mlc", "--version"], capture_output=True, text=True, check=True).stdout
 assert mlc.__version__ in v, (v, mlc.__version__)
 print("mlc --version:", v.strip())
+# `mlc test` of the wheel's mlc links generated code with the wheel's runtime
+t = subprocess.run(["mlc", "test", "-v", os.path.join(src, "tests", "contrib", "cases")],
+                   capture_output=True, text=True)
+assert t.returncode == 0 and os.path.join(here, "data") in t.stderr, (t.stdout, t.stderr)
+print(t.stderr.strip().splitlines()[0])
 
 # compile, load, call by position and by name; as the quickstart's program
 c = mlc.compile(mlp, os.path.join(work, "mlp"), dims={"batch": 1}, name="mlp")
