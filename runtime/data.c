@@ -375,22 +375,6 @@ static int cast_class(int64_t t) {
   }
 }
 
-static size_t cast_size(int64_t t) {
-  switch (t) {
-  case MLC_DT_INT16:
-  case MLC_DT_UINT16:
-  case MLC_DT_FLOAT16:
-  case MLC_DT_BFLOAT16: return 2;
-  case MLC_DT_INT32:
-  case MLC_DT_UINT32:
-  case MLC_DT_FLOAT: return 4;
-  case MLC_DT_INT64:
-  case MLC_DT_UINT64:
-  case MLC_DT_DOUBLE: return 8;
-  default: return 1;
-  }
-}
-
 /* a small float's code, stored in 1 or 2 bytes */
 static uint32_t load_code(const void *p, size_t size, int64_t i) {
   return size == 1 ? ((const uint8_t *)p)[i] : ((const uint16_t *)p)[i];
@@ -409,7 +393,7 @@ static void store_code(void *p, size_t size, int64_t i, uint32_t c) {
 
 static void widen_f(int64_t t, const void *src, int64_t n, double *f) {
   const SmallFloat *sf = small_float(t);
-  size_t size = cast_size(t);
+  size_t size = mlc_rt_dtype_size(t);
   int64_t i;
   if (t == MLC_DT_FLOAT) {
     for (i = 0; i < n; i++) f[i] = ((const float *)src)[i];
@@ -478,7 +462,7 @@ static uint64_t sat_u(double x, uint64_t hi) {
 
 static void narrow_f(int64_t t, const double *f, int64_t n, void *dst, int64_t flags) {
   const SmallFloat *sf = small_float(t);
-  size_t size = cast_size(t);
+  size_t size = mlc_rt_dtype_size(t);
   int64_t i;
   int bits = sub_bits(t), nosat = (flags & MLC_CAST_NOSAT) != 0;
   if (sf) {
@@ -512,7 +496,7 @@ static uint64_t magnitude(int64_t x) { return x < 0 ? 0 - (uint64_t)x : (uint64_
 /* integer -> integer wraps modulo 2^bits, as numpy's astype does */
 static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst, int64_t flags) {
   const SmallFloat *sf = small_float(t);
-  size_t size = cast_size(t);
+  size_t size = mlc_rt_dtype_size(t);
   int64_t i;
   int bits = sub_bits(t), nosat = (flags & MLC_CAST_NOSAT) != 0;
   if (sf) {
@@ -542,7 +526,7 @@ static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst, int64_t 
 
 static void narrow_u(int64_t t, const uint64_t *u, int64_t n, void *dst, int64_t flags) {
   const SmallFloat *sf = small_float(t);
-  size_t size = cast_size(t);
+  size_t size = mlc_rt_dtype_size(t);
   int64_t i;
   int bits = sub_bits(t), nosat = (flags & MLC_CAST_NOSAT) != 0;
   if (sf) {
@@ -577,7 +561,7 @@ void mlc_rt_cast(const void *params, void *const *io) {
   const char *src = (const char *)io[MLC_CAST_X];
   char *dst = (char *)io[MLC_CAST_Y];
   int cf = cast_class(p->from), ct = cast_class(p->to);
-  size_t sf = cast_size(p->from), st = cast_size(p->to);
+  size_t sf = mlc_rt_dtype_size(p->from), st = mlc_rt_dtype_size(p->to);
   union {
     double f[CAST_CHUNK];
     int64_t s[CAST_CHUNK];

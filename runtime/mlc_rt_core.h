@@ -98,6 +98,16 @@ typedef void (*mlc_rt_kernel)(const void *params, void *const *io);
 enum { MLC_RT_DTYPES(MLC_RT__DT) MLC_DT_END_ };
 #undef MLC_RT__DT
 
+/* bytes per element of MLC_DT_* type t (1 for a number that is no type) */
+static inline size_t mlc_rt_dtype_size(int64_t t) {
+  switch (t) {
+#define MLC_RT__DTS(name, num, onnx, ctype, sfx, size, is_float) case num: return size;
+    MLC_RT_DTYPES(MLC_RT__DTS)
+#undef MLC_RT__DTS
+  default: return 1;
+  }
+}
+
 /* ---- integer arithmetic without undefined behaviour -----------------------
  * Signed overflow, INT_MIN / -1 and out-of-range double -> integer
  * conversions are undefined in C (and INT_MIN / -1 traps on x86), yet a

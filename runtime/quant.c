@@ -35,22 +35,6 @@ static void cast_run(int64_t from, const void *src, int64_t to, void *dst, int64
   mlc_rt_cast(&c, io);
 }
 
-static size_t elem_bytes(int64_t t) {
-  switch (t) {
-  case MLC_DT_INT16:
-  case MLC_DT_UINT16:
-  case MLC_DT_FLOAT16:
-  case MLC_DT_BFLOAT16: return 2;
-  case MLC_DT_INT32:
-  case MLC_DT_UINT32:
-  case MLC_DT_FLOAT: return 4;
-  case MLC_DT_INT64:
-  case MLC_DT_UINT64:
-  case MLC_DT_DOUBLE: return 8;
-  default: return 1;
-  }
-}
-
 /* x rounded to type t (a float type) and back */
 static void round_to(int64_t t, double *x, int64_t n) {
   unsigned char tmp[QCHUNK * 8];
@@ -65,7 +49,7 @@ static void quant_run(const MlcQuant *p, void *const *io, int dequant) {
   const double *zp = (const double *)io[MLC_QUANTIZE_ZP];
   const char *x = (const char *)io[MLC_QUANTIZE_X];
   char *y = (char *)io[MLC_QUANTIZE_Y];
-  size_t xs = elem_bytes(p->xt), ys = elem_bytes(p->yt);
+  size_t xs = mlc_rt_dtype_size(p->xt), ys = mlc_rt_dtype_size(p->yt);
   double buf[QCHUNK], zb[QCHUNK];
   int64_t total = p->outer * p->len * p->inner, e, j, n, o = 0, a = 0, i = 0;
   for (e = 0; e < total; e += n) {
@@ -239,7 +223,7 @@ void mlc_rt_requant(const void *params, void *const *io) {
   const float *s3 = (const float *)io[MLC_REQUANT_S3];
   double zp = 0, buf[QCHUNK];
   char *y = (char *)io[MLC_REQUANT_Y];
-  size_t ys = elem_bytes(p->yt);
+  size_t ys = mlc_rt_dtype_size(p->yt);
   int64_t o, l, i, n, done;
   if (io[MLC_REQUANT_ZP]) cast_run(p->yt, io[MLC_REQUANT_ZP], MLC_DT_DOUBLE, &zp, 1, 0);
   for (o = 0; o < p->outer; o++)
