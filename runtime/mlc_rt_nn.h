@@ -1,5 +1,6 @@
 /* mlc runtime, family nn. The neural-network kernels: convolution, pooling
- * and the matrix products (nn.c: GEMM, MatMul, Conv; nn_pool.c: the pools).
+ * and the matrix products (nn.c: GEMM, MatMul, Conv;
+ * nn_depthwise.c: depthwise Conv; nn_pool.c: the pools).
  *
  * Parameter structs (S) and kernels (K, io in order: inputs, then
  * outputs); mlc_rt.h gathers every family's lists. */
