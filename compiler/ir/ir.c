@@ -107,6 +107,11 @@ Graph *ir_graph_new(Arena *a, Graph *parent) {
   return g;
 }
 
+TargetIsa ir_target(const Graph *g) {
+  while (g->parent) g = g->parent;
+  return g->target;
+}
+
 int64_t ir_opset(const Graph *g, const char *domain) {
   while (g->parent) g = g->parent;
   if (!domain || !strcmp(domain, "ai.onnx")) domain = "";

@@ -173,6 +173,12 @@ typedef struct OpsetImport {
   int64_t version;
 } OpsetImport;
 
+/* The instruction set the generated code is planned for (mlc compile
+ * --target): the kernels' tile sizes and the layouts weights are packed in
+ * at compile time follow it. GENERIC is portable C, weights as the model
+ * has them. */
+typedef enum { TARGET_GENERIC, TARGET_X86_64_V3, TARGET_X86_64_V4, TARGET_AARCH64 } TargetIsa;
+
 typedef struct Graph {
   Arena *arena;
   struct Graph *parent; /* enclosing graph of a subgraph */
@@ -203,6 +209,7 @@ typedef struct Graph {
   struct Value *strings; /* the string region of string kernels (ir_string_region) */
   int unrolled_nodes;    /* nodes loop unrolling has added, nested loops included */
   int ncount_outputs;    /* the last outputs: run-time extents of data-dependent ones */
+  TargetIsa target;      /* what the code is planned for (ir_target reads it) */
   /* the graph inputs and outputs as declared, before sequence elements took
    * their places and empty optionals left (infer_bind, infer_graph) */
   Value **decl_inputs, **decl_outputs;
@@ -214,6 +221,7 @@ typedef struct Graph {
 
 Graph *ir_graph_new(Arena *a, Graph *parent);
 int64_t ir_opset(const Graph *g, const char *domain); /* 0 if not imported */
+TargetIsa ir_target(const Graph *g);                  /* the top graph's target */
 void ir_add_opset(Graph *g, const char *domain, int64_t version);
 
 /* A value named `name` ("" or NULL: anonymous). Named values are entered in
