@@ -197,6 +197,7 @@ Plan *plan_build(Graph *g) {
     Node *n = g->nodes[i];
     const OpInfo *op = &optab[n->op];
     Lowering L = {0};
+    L.target = ir_target(g);
     if (op->flags & OPF_VIEW) {
       /* a view that is a graph output must fill the caller's buffer */
       if (!n->out[0]->is_output) {

@@ -36,7 +36,7 @@ extern "C" {
 /* The runtime's ABI: the kernels' names, parameter structs and io slots
  * that generated code relies on. Bumped whenever one of them changes;
  * generated code checks it at compile time (#error on a mismatch). */
-#define MLC_RT_ABI 1
+#define MLC_RT_ABI 2
 
 #define MLC_RT_MAX_RANK 8
 #define MLC_RT_MAX_SP 3 /* spatial dims of Conv/Pool: 1-D, 2-D, 3-D */

@@ -15,7 +15,7 @@
              IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)                   \
              IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)                 \
              IA(pad_begin, MLC_RT_MAX_SP) I(has_bias) I(act) D(act_a)         \
-             D(act_b) I(has_res))                                             \
+             D(act_b) I(has_res) I(packed_w))                                 \
   /* MaxPool / AveragePool / LpPool; kind: MLC_POOL_*. Averages with          \
      count_include_pad count the window inside [-pad_begin, in + pad_end);    \
      storage_order 1: MaxPool's indices are column-major over the dims */     \
@@ -26,10 +26,11 @@
              I(kind) I(count_include_pad) I(storage_order) D(p))              \
   /* Y = alpha * op(A) op(B) + beta * C; C broadcast by element strides */    \
   S(MlcGemm, I(m) I(n) I(k) I(trans_a) I(trans_b) D(alpha) D(beta)            \
-             I(has_c) I(c_rs) I(c_cs) I(act) D(act_a) D(act_b) I(has_res))    \
+             I(has_c) I(c_rs) I(c_cs) I(act) D(act_a) D(act_b) I(has_res)      \
+             I(packed_b))                                                     \
   /* batched MatMul, batch dims broadcast: per-batch-dim element strides */   \
   S(MlcMatMul, I(m) I(n) I(k) I(brank) IA(bdims, MLC_RT_MAX_RANK)             \
-               IA(a_bs, MLC_RT_MAX_RANK) IA(b_bs, MLC_RT_MAX_RANK))
+               IA(a_bs, MLC_RT_MAX_RANK) IA(b_bs, MLC_RT_MAX_RANK) I(packed_b))
 
 #define MLC_RT_KERNELS_NN(K)                                                  \
   /* scratch: mlc_rt_conv_scratch() or mlc_rt_gemm_scratch() floats,          \
@@ -113,6 +114,45 @@ static inline int64_t mlc_rt_gemm_panels(int64_t m, int64_t n, int64_t k) {
 static inline int64_t mlc_rt_gemm_scratch(int64_t m, int64_t n, int64_t k) {
   return mlc_rt_gemm_packs(m, n, k, 0) ? mlc_rt_gemm_panels(m, n, k) : 0;
 }
+/* Weights packed at compile time. For a planned target (mlc compile
+ * --target) the compiler stores a constant operand in the layout the
+ * micro-kernel reads, so no call packs it again:
+ *   - Conv's weights (packed_w = H, the tile height mlc_rt_gemm_height
+ *     picks for mg): each group's mg x (c/group * kernel) matrix in strips
+ *     of H rows, row s*H + r, column q at s*H*cols + q*H + r, the rows
+ *     past mg zero;
+ *   - Gemm's and MatMul's B (packed_b = NR): the k x n matrix in strips of
+ *     NR columns, column s*NR + t, row q at s*NR*k + q*NR + t, the columns
+ *     past n zero (MatMul: one B shared by every batch).
+ * The value is the tile side it was packed for, which must be one of the
+ * runtime's (MR, MR2, NR) (the generated code's ISA checks see to that).
+ * Tile sizes per instruction set, the runtime's and the compiler's: */
+#define MLC_RT_TILE_AVX512_MR 12
+#define MLC_RT_TILE_AVX512_MR2 8
+#define MLC_RT_TILE_AVX512_NR 32
+#define MLC_RT_TILE_AVX2_MR 6
+#define MLC_RT_TILE_AVX2_MR2 4
+#define MLC_RT_TILE_AVX2_NR 16
+#define MLC_RT_TILE_NEON_MR 6
+#define MLC_RT_TILE_NEON_MR2 4
+#define MLC_RT_TILE_NEON_NR 16
+/* A kernel has two tile heights, MR and a lower MR2: a product of m rows
+ * uses the one that computes fewer padding rows (64 rows: 8 strips of 8,
+ * not 6 of 12 with 8 rows wasted), the taller on a tie. */
+static inline int64_t mlc_rt_gemm_height(int64_t m, int64_t mr, int64_t mr2) {
+  return (m + mr - 1) / mr * mr <= (m + mr2 - 1) / mr2 * mr2 ? mr : mr2;
+}
+/* floats of a rows x cols matrix packed in strips of `side` rows */
+static inline int64_t mlc_rt_packed_floats(int64_t rows, int64_t cols, int64_t side) {
+  return (rows + side - 1) / side * side * cols;
+}
+/* packs the rows x cols matrix src (element (i, q) at src[i * rs + q * cs])
+ * into strips of `side` rows as above (B's strips: pass B transposed) */
+void mlc_rt_pack_strips(const float *src, int64_t rows, int64_t cols, int64_t rs, int64_t cs,
+                        int64_t side, float *dst);
+/* this runtime build's tiles (its kernels read strips of these sides) */
+void mlc_rt_gemm_tiles(int64_t *mr, int64_t *mr2, int64_t *nr);
+
 /* conv_f32's paths: a depthwise conv (one input and one output channel per
  * group) runs a direct loop; a 1x1, stride-1, unpadded conv is a plain
  * product with the image; any other is a product with the implicit im2col

@@ -41,7 +41,31 @@
 
 #include "nn_int.h"
 
-#if defined(__AVX512F__)
+/* The micro-tile: MR rows of A by NR columns of B, held in registers. With
+ * an instruction set the runtime has a hand-written micro-kernel for (and
+ * MLC_RT_PORTABLE undefined), MLC_RT_GEMM_VEC is its vector width in floats
+ * and the tile fills most of the vector registers (AVX-512: 12 x 32 in 24
+ * of 32; AVX2: 6 x 16 in 12 of 16; NEON: 6 x 16 in 24 of 32); otherwise the
+ * portable kernel's tile follows the width gcc vectorizes it for. */
+#if !defined(MLC_RT_PORTABLE) && defined(__AVX512F__)
+#include <immintrin.h>
+#define MLC_RT_GEMM_VEC 16
+#define MR MLC_RT_TILE_AVX512_MR
+#define MR2 MLC_RT_TILE_AVX512_MR2
+#define NR MLC_RT_TILE_AVX512_NR
+#elif !defined(MLC_RT_PORTABLE) && defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define MLC_RT_GEMM_VEC 8
+#define MR MLC_RT_TILE_AVX2_MR
+#define MR2 MLC_RT_TILE_AVX2_MR2
+#define NR MLC_RT_TILE_AVX2_NR
+#elif !defined(MLC_RT_PORTABLE) && defined(__aarch64__) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define MLC_RT_GEMM_VEC 4
+#define MR MLC_RT_TILE_NEON_MR
+#define MR2 MLC_RT_TILE_NEON_MR2
+#define NR MLC_RT_TILE_NEON_NR
+#elif defined(__AVX512F__)
 #define MR 8
 #define NR 32
 #elif defined(__AVX__)
@@ -51,11 +75,17 @@
 #define MR 4
 #define NR 8
 #endif
+#ifdef MLC_RT_GEMM_VEC
+#define MLC_RT_GEMM_SIMD 1
+#else
+#define MLC_RT_GEMM_SIMD 0
+#define MR2 MR /* the portable kernel has one height */
+#endif
 #define MC MLC_RT_GEMM_MC
 #define KC MLC_RT_GEMM_KC
 #define NC MLC_RT_GEMM_NC
 
-#if MC % MR || NC % NR || MR > MLC_RT_GEMM_SLACK || NR > MLC_RT_GEMM_SLACK
+#if MC % MR || MC % MR2 || NC % NR || MR > MLC_RT_GEMM_SLACK || NR > MLC_RT_GEMM_SLACK
 #error "GEMM blocks must be whole micro-tiles within mlc_rt_gemm_scratch()"
 #endif
 
@@ -91,23 +121,35 @@ static void store_tile(const float *t, float *c, int64_t ldc, int mr, int nr, in
 
 /* ---- packing ------------------------------------------------------------ */
 
-/* rows [i0, i0+mc) x depth [k0, k0+kc) of A into MR-tall strips: strip s,
- * depth p holds A(i0 + s*MR + r, k0 + p) at p*MR + r, rows past mc zero */
-static void pack_a(Mat a, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float *dst) {
-  for (int64_t ir = 0; ir < mc; ir += MR) {
-    int64_t h = min64(MR, mc - ir);
+/* rows [i0, i0+mc) x depth [k0, k0+kc) of A into h-tall strips: strip s,
+ * depth p holds A(i0 + s*h + r, k0 + p) at p*h + r, rows past mc zero */
+static void pack_a(Mat a, int64_t h, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float *dst) {
+  for (int64_t ir = 0; ir < mc; ir += h) {
+    int64_t rows = min64(h, mc - ir);
     float *d = dst + ir * kc;
     const float *src = a.p + (i0 + ir) * a.rs + k0 * a.cs;
-    if (h < MR) memset(d, 0, (size_t)(kc * MR) * sizeof *d);
+    if (rows < h) memset(d, 0, (size_t)(kc * h) * sizeof *d);
     if (a.rs == 1) {
       for (int64_t p = 0; p < kc; p++)
-        for (int64_t r = 0; r < h; r++) d[p * MR + r] = src[p * a.cs + r];
+        for (int64_t r = 0; r < rows; r++) d[p * h + r] = src[p * a.cs + r];
     } else {
-      for (int64_t r = 0; r < h; r++)
-        for (int64_t p = 0; p < kc; p++) d[p * MR + r] = src[r * a.rs + p * a.cs];
+      for (int64_t r = 0; r < rows; r++)
+        for (int64_t p = 0; p < kc; p++) d[p * h + r] = src[r * a.rs + p * a.cs];
     }
   }
 }
+
+void mlc_rt_pack_strips(const float *src, int64_t rows, int64_t cols, int64_t rs, int64_t cs,
+                        int64_t side, float *dst) {
+  for (int64_t s0 = 0; s0 < rows; s0 += side) {
+    float *d = dst + s0 * cols;
+    for (int64_t q = 0; q < cols; q++)
+      for (int64_t r = 0; r < side; r++)
+        d[q * side + r] = s0 + r < rows ? src[(s0 + r) * rs + q * cs] : 0;
+  }
+}
+
+void mlc_rt_gemm_tiles(int64_t *mr, int64_t *mr2, int64_t *nr) { *mr = MR, *mr2 = MR2, *nr = NR; }
 
 /* depth [k0, k0+kc) x columns [j0, j0+nc) of a plain B into NR-wide strips:
  * strip s, depth p holds B(k0 + p, j0 + s*NR + c) at p*NR + c */
@@ -232,28 +274,99 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0, i
  * at c (row stride ldc): as acc + rb[i] on the first slice of the inner
  * dimension, as c + acc on later ones. Whole tiles of a plain epilogue go
  * straight from registers to C; the rest through a local tile. */
-static MLC_NOINLINE void micro(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
-                               const float *restrict b, float *restrict c, int64_t ldc,
-                               const float *restrict rb, int first) {
+#if defined(MLC_RT_GEMM_VEC)
+#if MLC_RT_GEMM_VEC == 16
+typedef __m512 VecF;
+#define VLOAD _mm512_loadu_ps
+#define VSTORE _mm512_storeu_ps
+#define VSET1 _mm512_set1_ps
+#define VZERO _mm512_setzero_ps
+#define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define VADD _mm512_add_ps
+#elif MLC_RT_GEMM_VEC == 8
+typedef __m256 VecF;
+#define VLOAD _mm256_loadu_ps
+#define VSTORE _mm256_storeu_ps
+#define VSET1 _mm256_set1_ps
+#define VZERO _mm256_setzero_ps
+#define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define VADD _mm256_add_ps
+#else
+typedef float32x4_t VecF;
+#define VLOAD vld1q_f32
+#define VSTORE vst1q_f32
+#define VSET1 vdupq_n_f32
+#define VZERO() vdupq_n_f32(0)
+#define VFMA(a, b, c) vfmaq_f32(c, a, b)
+#define VADD vaddq_f32
+#endif
+#define NV (NR / MLC_RT_GEMM_VEC)
+static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restrict a, int64_t ars,
+                                  int64_t acs, const float *restrict b, float *restrict c,
+                                  int64_t ldc, const float *restrict rb, int first) {
+  VecF acc[MR][NV];
+  _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) for (int v = 0; v < NV; v++) acc[i][v] =
+      VZERO();
+  for (int64_t p = 0; p < kc; p++) {
+    VecF bv[NV];
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] =
+        VLOAD(b + p * NR + v * MLC_RT_GEMM_VEC);
+    _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
+      VecF ai = VSET1(a[i * ars + p * acs]);
+      _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[i][v] = VFMA(ai, bv[v], acc[i][v]);
+    }
+  }
+  _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
+    VecF r = first ? VSET1(rb[i]) : VZERO();
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
+      float *ci = c + i * ldc + v * MLC_RT_GEMM_VEC;
+      VSTORE(ci, VADD(acc[i][v], first ? r : VLOAD(ci)));
+    }
+  }
+}
+#else
+static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restrict a, int64_t ars,
+                                  int64_t acs, const float *restrict b, float *restrict c,
+                                  int64_t ldc, const float *restrict rb, int first) {
   float acc[MR][NR];
   /* the first product initializes the tile (kc >= 1): zeroing it instead
    * makes gcc clear a stack copy with a memset call */
-  _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) for (int j = 0; j < NR; j++) acc[i][j] =
+  _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) for (int j = 0; j < NR; j++) acc[i][j] =
       a[i * ars] * b[j];
   for (int64_t p = 1; p < kc; p++) {
-    _Pragma("GCC unroll 16") for (int i = 0; i < MR; i++) {
+    _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
       float ai = a[i * ars + p * acs];
       for (int j = 0; j < NR; j++) acc[i][j] += ai * b[p * NR + j];
     }
   }
   if (first) {
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < rows; i++)
       for (int j = 0; j < NR; j++) c[i * ldc + j] = acc[i][j] + rb[i];
   } else {
-    for (int i = 0; i < MR; i++)
+    for (int i = 0; i < rows; i++)
       for (int j = 0; j < NR; j++) c[i * ldc + j] += acc[i][j];
   }
 }
+#endif
+
+/* one micro-kernel per tile height, each with its loops unrolled */
+typedef void (*MicroFn)(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
+                        const float *restrict b, float *restrict c, int64_t ldc,
+                        const float *restrict rb, int first);
+static MLC_NOINLINE void micro_tall(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
+                                    const float *restrict b, float *restrict c, int64_t ldc,
+                                    const float *restrict rb, int first) {
+  micro_rows(MR, kc, a, ars, acs, b, c, ldc, rb, first);
+}
+#if MR2 != MR
+static MLC_NOINLINE void micro_low(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
+                                   const float *restrict b, float *restrict c, int64_t ldc,
+                                   const float *restrict rb, int first) {
+  micro_rows(MR2, kc, a, ars, acs, b, c, ldc, rb, first);
+}
+#else
+#define micro_low micro_tall
+#endif
 
 /* Rows [i0, i1) x columns [j0, j1) of C (row stride ldc) = epilogue(A (m x
  * k) B (k x n)) through packed panels, in the coordinates of the whole
@@ -267,6 +380,8 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
   float *bp = scratch;
   float *ap = scratch + (min64(j1 - j0, NC) + MLC_RT_GEMM_SLACK) * min64(k, KC);
   float tile[MR * NR], zero[MR] = {0}, rb[MR];
+  const int64_t h = a.h;
+  MicroFn micro = h == MR ? micro_tall : micro_low;
   /* alpha 1 and a bias constant along rows: whole tiles store directly */
   int plain = e->alpha == 1 && (!e->bias || e->bcs == 0);
   for (int64_t jc = j0; jc < j1; jc += NC) {
@@ -276,33 +391,39 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
       int first = pc == 0, last = pc + kc == k;
       if (b.col)
         pack_b_im2col(b.col, pc, kc, jc, nc, bp);
-      else
+      else if (!b.m.pk)
         pack_b_mat(b.m, pc, kc, jc, nc, bp);
       for (int64_t ic = i0; ic < i1; ic += MC) {
         int64_t mc = min64(MC, i1 - ic);
-        int64_t direct = a.cs == 1 ? mc / MR * MR : 0; /* rows read in place */
-        pack_a(a, ic + direct, mc - direct, pc, kc, ap);
+        /* rows read in place: whole strips of a row-major A, by the portable
+         * kernel (a hand-written one packs them: reading MR rows in place
+         * ties up as many address registers) */
+        int64_t direct = a.cs == 1 && !MLC_RT_GEMM_SIMD ? mc / h * h : 0;
+        if (!a.pk) pack_a(a, h, ic + direct, mc - direct, pc, kc, ap);
         /* Tiles go column strip by column strip, each B strip staying in
          * L1 while A streams from L2; but when the depth is small, writing
          * C costs more than computing it, and row by row those writes are
          * sequential. */
         int by_rows = kc < 32;
         int64_t outer = by_rows ? mc : nc, inner = by_rows ? nc : mc;
-        for (int64_t u = 0; u < outer; u += by_rows ? MR : NR)
-          for (int64_t v = 0; v < inner; v += by_rows ? NR : MR) {
+        for (int64_t u = 0; u < outer; u += by_rows ? h : NR)
+          for (int64_t v = 0; v < inner; v += by_rows ? NR : h) {
             int64_t ir = by_rows ? u : v, jr = by_rows ? v : u;
-            int mr = (int)min64(MR, mc - ir), nr = (int)min64(NR, nc - jr);
-            const float *as = ir < direct ? a.p + (ic + ir) * a.rs + pc : ap + (ir - direct) * kc;
-            int64_t ars = ir < direct ? a.rs : 1, acs = ir < direct ? 1 : MR;
+            int mr = (int)min64(h, mc - ir), nr = (int)min64(NR, nc - jr);
+            const float *as = a.pk          ? a.pk + (ic + ir) * k + pc * h
+                              : ir < direct ? a.p + (ic + ir) * a.rs + pc
+                                            : ap + (ir - direct) * kc;
+            int64_t ars = !a.pk && ir < direct ? a.rs : 1, acs = !a.pk && ir < direct ? 1 : h;
             float *cs = c + (ic + ir) * ldc + jc + jr;
-            if (plain && mr == MR && nr == NR) {
-              for (int i = 0; i < MR && first; i++)
+            const float *bs = b.m.pk ? b.m.pk + (jc + jr) * k + pc * NR : bp + jr * kc;
+            if (plain && mr == h && nr == NR) {
+              for (int i = 0; i < mr && first; i++)
                 rb[i] = e->bias ? e->beta * e->bias[(ic + ir + i) * e->brs] : 0;
-              micro(kc, as, ars, acs, bp + jr * kc, cs, ldc, rb, first);
-              for (int i = 0; i < MR && last; i++)
+              micro(kc, as, ars, acs, bs, cs, ldc, rb, first);
+              for (int i = 0; i < mr && last; i++)
                 finish_row(cs + i * ldc, NR, ic + ir + i, jc + jr, e);
             } else {
-              micro(kc, as, ars, acs, bp + jr * kc, tile, NR, zero, 1);
+              micro(kc, as, ars, acs, bs, tile, NR, zero, 1);
               store_tile(tile, cs, ldc, mr, nr, ic + ir, jc + jr, first, last, e);
             }
           }
@@ -375,7 +496,7 @@ typedef struct GemmJob {
 static void gemm_part(void *arg, int t, int nt, float *scratch) {
   const GemmJob *j = (const GemmJob *)arg;
   int by_cols = j->n >= j->m;
-  int64_t unit = by_cols ? NR : MR, len = by_cols ? j->n : j->m;
+  int64_t unit = by_cols ? NR : j->a.h, len = by_cols ? j->n : j->m;
   int64_t units = (len + unit - 1) / unit;
   int64_t lo = min64(len, units * t / nt * unit), hi = min64(len, units * (t + 1) / nt * unit);
   if (lo >= hi) return;
@@ -405,6 +526,7 @@ static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int6
         store_tile(zero, c + i * ldc + j, ldc, 1, (int)min64(NR, n - j), i, j, 1, 1, e);
     return;
   }
+  if (!a.pk) a.h = mlc_rt_gemm_height(m, MR, MR2);
   if (!mlc_rt_gemm_packs(m, n, k, b.col != NULL))
     gemm_thin(m, n, k, a, b.m, c, ldc, e);
   else if (2 * m * n * k < PAR_FLOPS || !gemm_parallel(m, n, k, a, b, c, ldc, e, scratch))
@@ -418,8 +540,10 @@ void mlc_rt_gemm_f32(const void *params, void *const *io) {
   const float *c = p->has_c ? (const float *)io[MLC_GEMM_C] : NULL;
   const float *res = p->has_res ? (const float *)io[MLC_GEMM_RES] : NULL;
   float *y = (float *)io[MLC_GEMM_Y], *scratch = (float *)io[MLC_GEMM_SCRATCH];
-  Mat a = {(const float *)io[MLC_GEMM_A], p->trans_a ? 1 : p->k, p->trans_a ? p->m : 1};
-  BSrc b = {{(const float *)io[MLC_GEMM_B], p->trans_b ? 1 : p->n, p->trans_b ? p->k : 1}, NULL};
+  Mat a = {(const float *)io[MLC_GEMM_A], p->trans_a ? 1 : p->k, p->trans_a ? p->m : 1, NULL, 0};
+  BSrc b = {{(const float *)io[MLC_GEMM_B], p->trans_b ? 1 : p->n, p->trans_b ? p->k : 1,
+             p->packed_b ? (const float *)io[MLC_GEMM_B] : NULL, 0},
+            NULL};
   Epi e = {(float)p->alpha, (float)p->beta,  c,   p->c_rs, p->c_cs, (int)p->act,
            (float)p->act_a, (float)p->act_b, res, p->n};
   sgemm(p->m, p->n, p->k, a, b, y, p->n, &e, scratch);
@@ -451,8 +575,8 @@ void mlc_rt_matmul_f32(const void *params, void *const *io) {
   Epi e = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
   int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = matmul_batches(p), ao = 0, bo = 0;
   for (int64_t i = 0; i < nb; i++) {
-    BSrc bs = {{b + bo, p->n, 1}, NULL};
-    Mat as = {a + ao, p->k, 1};
+    BSrc bs = {{b + bo, p->n, 1, p->packed_b ? b : NULL, 0}, NULL};
+    Mat as = {a + ao, p->k, 1, NULL, 0};
     sgemm(p->m, p->n, p->k, as, bs, y + i * p->m * p->n, p->n, &e, scratch);
     matmul_next(p, idx, &ao, &bo);
   }
@@ -514,8 +638,12 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
       float *yg = y + (n * p->m + gi * mg) * npix;
       e.res = res ? res + (n * p->m + gi * mg) * npix : NULL;
       e.bias = bias ? bias + gi * mg : NULL;
-      Mat a = {wg, cg * kvol, 1};
-      BSrc b = {{g.x, inpix, 1}, pointwise ? NULL : &g};
+      Mat a = {wg, cg * kvol, 1, NULL, 0};
+      if (p->packed_w) {
+        a.pk = w + gi * mlc_rt_packed_floats(mg, cg * kvol, p->packed_w);
+        a.h = p->packed_w;
+      }
+      BSrc b = {{g.x, inpix, 1, NULL, 0}, pointwise ? NULL : &g};
       sgemm(mg, npix, cg * kvol, a, b, yg, npix, &e, scratch);
     }
 }

@@ -37,6 +37,8 @@ static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 typedef struct Mat {
   const float *p;
   int64_t rs, cs;
+  const float *pk; /* the matrix packed at compile time (mlc_rt_pack_strips), or NULL */
+  int64_t h;       /* A: the height of its strips, pk's or the kernel's packing */
 } Mat;
 
 /* The implicit im2col matrix of one image and one group, in 3-D (1-D and

@@ -185,6 +185,35 @@ void infer_Conv(Graph *g, Node *n) {
   n->out[0]->dtype = DT_FLOAT;
 }
 
+void lower_gemm_tile(TargetIsa t, int64_t m, int64_t *mr, int64_t *nr) {
+  switch (t) {
+  case TARGET_X86_64_V4:
+    *mr = mlc_rt_gemm_height(m, MLC_RT_TILE_AVX512_MR, MLC_RT_TILE_AVX512_MR2);
+    *nr = MLC_RT_TILE_AVX512_NR;
+    break;
+  case TARGET_X86_64_V3:
+    *mr = mlc_rt_gemm_height(m, MLC_RT_TILE_AVX2_MR, MLC_RT_TILE_AVX2_MR2);
+    *nr = MLC_RT_TILE_AVX2_NR;
+    break;
+  case TARGET_AARCH64:
+    *mr = mlc_rt_gemm_height(m, MLC_RT_TILE_NEON_MR, MLC_RT_TILE_NEON_MR2);
+    *nr = MLC_RT_TILE_NEON_NR;
+    break;
+  default: *mr = *nr = 0; break;
+  }
+}
+
+Value *lower_packed(Graph *g, const Value *v, int64_t groups, int64_t rows, int64_t cols,
+                    int64_t rs, int64_t cs, int64_t side) {
+  int64_t per = mlc_rt_packed_floats(rows, cols, side), total = groups * per;
+  Value *r = lower_temp(g, DT_FLOAT, 1, &total);
+  float *dst = ir_alloc_data(g, r);
+  for (int64_t i = 0; i < groups; i++)
+    mlc_rt_pack_strips((const float *)v->data + i * rows * cols, rows, cols, rs, cs, side,
+                       dst + i * per);
+  return r;
+}
+
 void lower_Conv(Graph *g, Node *n, Lowering *L) {
   const Value *x = n->in[0], *wt = n->in[1];
   int64_t kernel[IR_MAX_RANK];
@@ -205,6 +234,15 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_CONV_BIAS] = p->has_bias ? n->in[2] : NULL;
   c->io[MLC_CONV_Y] = n->out[0];
   c->io[MLC_CONV_SCRATCH] = lower_scratch(g, mlc_rt_conv_scratch(p));
+  /* constant weights of a conv that runs as products are packed now for
+   * the target's micro-kernel, which then reads them as they are */
+  int64_t mr, nr, mg = p->m / p->group, kdim = wt->rank ? ir_numel(wt) / wt->dims[0] : 0;
+  lower_gemm_tile(L->target, mg, &mr, &nr);
+  if (mr && wt->data && wt->dtype == DT_FLOAT && !mlc_rt_conv_depthwise(p) &&
+      mlc_rt_conv_scratch(p) > 0) {
+    c->io[MLC_CONV_W] = lower_packed(g, wt, p->group, mg, kdim, kdim, 1, mr);
+    p->packed_w = mr;
+  }
   /* no residual slot: mlc.FusedConv adds it */
   c->nio = MLC_CONV_SCRATCH + 1;
 }
@@ -590,6 +628,15 @@ void lower_MatMul(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_MATMUL_B] = n->in[1];
   c->io[MLC_MATMUL_Y] = n->out[0];
   if (!f64) c->io[MLC_MATMUL_SCRATCH] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
+  /* a constant B that every batch shares, packed for the target */
+  int64_t mr, nr;
+  lower_gemm_tile(L->target, p->m, &mr, &nr);
+  const Value *b = n->in[1];
+  if (!f64 && nr && b->data && p->brank == 0 && mlc_rt_gemm_scratch(p->m, p->n, p->k) > 0 &&
+      ir_numel(b) == p->k * p->n) {
+    c->io[MLC_MATMUL_B] = lower_packed(g, b, 1, p->n, p->k, 1, p->n, nr);
+    p->packed_b = nr;
+  }
   /* matmul_f64 ends at Y: it has no scratch slot */
   c->nio = f64 ? MLC_MATMUL_Y + 1 : MLC_MATMUL_NIO;
 }
@@ -646,6 +693,15 @@ void lower_Gemm(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_GEMM_C] = p->has_c ? n->in[2] : NULL;
   c->io[MLC_GEMM_Y] = n->out[0];
   c->io[MLC_GEMM_SCRATCH] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
+  /* a constant B packed for the target (B^T's rows are B's columns) */
+  int64_t mr, nr;
+  lower_gemm_tile(L->target, p->m, &mr, &nr);
+  const Value *b = n->in[1];
+  if (nr && b->data && mlc_rt_gemm_scratch(p->m, p->n, p->k) > 0) {
+    c->io[MLC_GEMM_B] =
+        lower_packed(g, b, 1, p->n, p->k, p->trans_b ? p->k : 1, p->trans_b ? 1 : p->n, nr);
+    p->packed_b = nr;
+  }
   /* no residual slot: mlc.FusedGemm adds it */
   c->nio = MLC_GEMM_SCRATCH + 1;
 }

@@ -31,6 +31,9 @@ typedef struct Lowering {
   KCall *calls;
   int ncalls;
   size_t cap;
+  /* what the calls are planned for: generated code's target (plan.c); the
+   * interpreter's lowerings leave it generic, as its runtime is */
+  TargetIsa target;
 } Lowering;
 
 typedef void (*InferFn)(Graph *g, Node *n);
@@ -116,6 +119,16 @@ void infer_broadcast(const Node *n, int nvals, Value *const *vals, Value *out);
 Value *lower_temp(Graph *g, DType t, int rank, const int64_t *dims);
 /* a float32 scratch of `floats` elements for a kernel; NULL if 0 */
 Value *lower_scratch(Graph *g, int64_t floats);
+/* The target's GEMM micro-tile for a product of m rows: its height (of the
+ * kernel's two, mlc_rt_gemm_height) and width; 0 by 0 for generic code,
+ * whose weights stay as the model has them (nn.c) */
+void lower_gemm_tile(TargetIsa t, int64_t m, int64_t *mr, int64_t *nr);
+/* the constant float matrix v, `groups` rows x cols matrices one after
+ * another read through strides rs and cs, packed in strips of `side` rows
+ * for a kernel to read as they are (mlc_rt_pack_strips), as a new
+ * constant (nn.c) */
+Value *lower_packed(Graph *g, const Value *v, int64_t groups, int64_t rows, int64_t cols,
+                    int64_t rs, int64_t cs, int64_t side);
 /* optional input i of n, or NULL when absent */
 static inline Value *op_input(const Node *n, int i) { return i < n->nin ? n->in[i] : NULL; }
 /* product of dims[from..to) */

@@ -2,16 +2,24 @@
 # The seed MLP and a small CNN on 64-bit Arm Linux: cross-built with
 # aarch64-linux-gnu-gcc against glibc, run with qemu-aarch64 (user mode,
 # the cross C library from /usr/aarch64-linux-gnu), output checked against
-# the host's.
+# the host's: with the runtime's NEON kernels within the model tests'
+# tolerance, with its portable C (MLC_RT_PORTABLE) bit for bit.
 # Usage: run.sh [MLC [WORKDIR]]   (default: build mlc; build/targets/aarch64)
 set -euo pipefail
 source "$(dirname "$0")/../targets/common.sh"
 tgt_init aarch64 "$@"
 
-tgt_objects "$WORK/a64" aarch64-linux-gnu-gcc
-aarch64-linux-gnu-gcc $TGT_OBJS -Wl,--gc-sections -lm -o "$WORK/app"
-
+# the runtime's NEON kernels, against the host within tolerance (their
+# fused multiply-adds round differently from the host's portable C) ...
+tgt_objects "$WORK/a64-neon" aarch64-linux-gnu-gcc
+aarch64-linux-gnu-gcc $TGT_OBJS -Wl,--gc-sections -lm -o "$WORK/app-neon"
 tgt_host
+tgt_run qemu-aarch64 -L /usr/aarch64-linux-gnu "$WORK/app-neon"
+tgt_compare_close "NEON kernels"
+
+# ... and its portable C, bit for bit
+tgt_objects "$WORK/a64" aarch64-linux-gnu-gcc -DMLC_RT_PORTABLE
+aarch64-linux-gnu-gcc $TGT_OBJS -Wl,--gc-sections -lm -o "$WORK/app"
 tgt_run qemu-aarch64 -L /usr/aarch64-linux-gnu "$WORK/app"
 
 echo "sizes (bytes; the program is linked dynamically against glibc):"

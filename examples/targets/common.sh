@@ -9,6 +9,7 @@
 #   tgt_run CMD...              the program on the target, its output shown
 #                               and kept in WORK/target.txt
 #   tgt_compare                 the target's output against the host's
+#   tgt_compare_close LABEL     the same within the model tests' tolerance
 set -euo pipefail
 TGT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TGT_DIR=$TGT_ROOT/examples/targets
@@ -81,6 +82,26 @@ tgt_run() {
   cat "$WORK/target.txt"
   if [ $rc -ne 0 ]; then
     echo "$TGT_NAME: the program failed on the target (exit status $rc)"
+    exit 1
+  fi
+}
+
+# the target's output against the host's within the model tests' tolerance
+# (|t - h| <= 1e-4 + 1e-3 |h| per value): for kernels whose arithmetic
+# differs from the host's portable C in its last bits (fused multiply-adds,
+# another order of the sums)
+tgt_compare_close() {
+  local label=$1
+  if awk -F' = ' 'NR == FNR { h[$1] = $2; n++; next }
+      !($1 in h) { bad = bad "\n  " $1 " missing on the host"; next }
+      { d = $2 - h[$1]; if (d < 0) d = -d; a = h[$1] < 0 ? -h[$1] : h[$1];
+        if (d > 1e-4 + 1e-3 * a) bad = bad "\n  " $1 ": " $2 ", host " h[$1]; m++ }
+      END { if (bad != "" || m != n) { printf "%s", bad; exit 1 } }' \
+    "$WORK/host.txt" "$WORK/target.txt"; then
+    echo "$TGT_NAME ($label): output within rtol 1e-3, atol 1e-4 of the host's ($(grep -c . "$WORK/target.txt") lines)"
+  else
+    echo
+    echo "$TGT_NAME ($label): output differs from the host's"
     exit 1
   fi
 }

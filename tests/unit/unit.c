@@ -83,6 +83,20 @@ static int close_all(const float *got, const double *ref, const double *mag, int
 
 /* ---- gemm_f32 ---------------------------------------------------------------------- */
 
+/* Whether the cases pass their constant operand (Gemm's B, Conv's
+ * weights) packed as the compiler stores it for a planned target, in this
+ * runtime's tiles, where the product packs (mlc_rt_pack_strips). */
+static int packed_weights;
+
+static float *pack_for_runtime(const float *src, int64_t groups, int64_t rows, int64_t cols,
+                               int64_t rs, int64_t cs, int64_t side) {
+  int64_t per = mlc_rt_packed_floats(rows, cols, side);
+  float *d = malloc((size_t)(groups * per + 1) * sizeof *d);
+  for (int64_t g = 0; g < groups; g++)
+    mlc_rt_pack_strips(src + g * rows * cols, rows, cols, rs, cs, side, d + g * per);
+  return d;
+}
+
 static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, int cmode, int kind,
                       int res) {
   float *a = rnd_array(m * k), *b = rnd_array(k * n), *c = rnd_array(m * n);
@@ -102,10 +116,16 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, int cmode
   /* C broadcast: 1 a full matrix, 2 a row [n], 3 a column [m] */
   p.c_rs = cmode == 1 ? n : cmode == 3 ? 1 : 0;
   p.c_cs = cmode == 1 || cmode == 2 ? 1 : 0;
-  float *scratch = scratch_of(mlc_rt_gemm_scratch(m, n, k));
+  float *scratch = scratch_of(mlc_rt_gemm_scratch(m, n, k)), *bp = NULL;
+  int64_t mr, mr2, nr;
+  mlc_rt_gemm_tiles(&mr, &mr2, &nr);
+  if (packed_weights && mlc_rt_gemm_scratch(m, n, k) > 0) {
+    bp = pack_for_runtime(b, 1, n, k, tb ? k : 1, tb ? 1 : n, nr);
+    p.packed_b = nr;
+  }
   void *io[MLC_GEMM_NIO] = {0};
   io[MLC_GEMM_A] = a;
-  io[MLC_GEMM_B] = b;
+  io[MLC_GEMM_B] = bp ? bp : b;
   io[MLC_GEMM_C] = cmode ? c : NULL;
   io[MLC_GEMM_Y] = y;
   io[MLC_GEMM_SCRATCH] = scratch;
@@ -128,10 +148,11 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, int cmode
       mag[i * n + j] = am + 3;
     }
   char what[160];
-  snprintf(what, sizeof what, "gemm_f32 m=%lld n=%lld k=%lld trans %d%d C %d act %d res %d",
-           (long long)m, (long long)n, (long long)k, ta, tb, cmode, kind, res);
+  snprintf(what, sizeof what, "gemm_f32 m=%lld n=%lld k=%lld trans %d%d C %d act %d res %d%s",
+           (long long)m, (long long)n, (long long)k, ta, tb, cmode, kind, res,
+           bp ? " B packed" : "");
   check(close_all(y, ref, mag, m * n), what);
-  free(a), free(b), free(c), free(r), free(y), free(scratch), free(ref), free(mag);
+  free(a), free(b), free(bp), free(c), free(r), free(y), free(scratch), free(ref), free(mag);
 }
 
 static void test_gemm(void) {
@@ -237,10 +258,16 @@ static void conv_case(const ConvCase *t) {
   int64_t cg = t->c / t->group, mg = t->m / t->group, ny = t->n * t->m * outpix;
   float *x = rnd_array(t->n * t->c * inpix), *w = rnd_array(t->m * cg * kvol);
   float *b = rnd_array(t->m), *r = rnd_array(ny), *y = zeros(ny);
-  float *scratch = scratch_of(mlc_rt_conv_scratch(&p));
+  float *scratch = scratch_of(mlc_rt_conv_scratch(&p)), *wp = NULL;
+  int64_t mr, mr2, nr;
+  mlc_rt_gemm_tiles(&mr, &mr2, &nr);
+  if (packed_weights && !mlc_rt_conv_depthwise(&p) && mlc_rt_conv_scratch(&p) > 0) {
+    p.packed_w = mlc_rt_gemm_height(mg, mr, mr2);
+    wp = pack_for_runtime(w, t->group, mg, cg * kvol, cg * kvol, 1, p.packed_w);
+  }
   void *io[MLC_CONV_NIO] = {0};
   io[MLC_CONV_X] = x;
-  io[MLC_CONV_W] = w;
+  io[MLC_CONV_W] = wp ? wp : w;
   io[MLC_CONV_BIAS] = t->bias ? b : NULL;
   io[MLC_CONV_Y] = y;
   io[MLC_CONV_SCRATCH] = scratch;
@@ -284,12 +311,12 @@ static void conv_case(const ConvCase *t) {
   char what[200];
   snprintf(what, sizeof what,
            "conv_f32 %dD c=%lld m=%lld group=%lld in %lld k %lld stride %lld "
-           "dil %lld pad %lld/%lld act %d",
+           "dil %lld pad %lld/%lld act %d%s",
            t->nsp, (long long)t->c, (long long)t->m, (long long)t->group, (long long)t->in[0],
            (long long)t->k[0], (long long)t->stride[0], (long long)t->dil[0], (long long)t->pad[0],
-           (long long)t->pad_end[0], t->kind);
+           (long long)t->pad_end[0], t->kind, wp ? " W packed" : "");
   check(close_all(y, ref, mag, ny), what);
-  free(x), free(w), free(b), free(r), free(y), free(scratch), free(ref), free(mag);
+  free(x), free(w), free(wp), free(b), free(r), free(y), free(scratch), free(ref), free(mag);
 }
 
 static void test_conv(void) {
@@ -461,14 +488,20 @@ static void test_mangle(void) {
 }
 
 int main(int argc, char **argv) {
-  test_gemm();
-  test_conv();
+  /* the products with their operands as the model has them, then with the
+   * constant ones packed at compile time */
+  for (packed_weights = 0; packed_weights < 2; packed_weights++) {
+    test_gemm();
+    test_conv();
+  }
   test_scratch_sizes();
   /* with the thread pool (a runtime built with it), the products again:
    * the callers' scratch serves the first part, the workers' their own */
   if (mlc_rt_set_threads(3) > 1) {
-    test_gemm();
-    test_conv();
+    for (packed_weights = 0; packed_weights < 2; packed_weights++) {
+      test_gemm();
+      test_conv();
+    }
     mlc_rt_set_threads(1);
   }
   test_mangle();
