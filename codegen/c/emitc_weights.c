@@ -97,6 +97,20 @@ void emitc_inline_consts(Emit *e) {
   }
 }
 
+/* FNV-1a over the bytes in 8-byte words (little-endian), then the bytes
+ * past the last whole word: a byte at a time it costs as much as writing
+ * the file */
+static uint64_t fingerprint(uint64_t h, const unsigned char *d, size_t n) {
+  size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    uint64_t word = 0;
+    for (int b = 0; b < 8; b++) word |= (uint64_t)d[k + b] << (8 * b);
+    h = (h ^ word) * 1099511628211ull;
+  }
+  for (; k < n; k++) h = (h ^ d[k]) * 1099511628211ull;
+  return h;
+}
+
 uint64_t emitc_write_weights(Emit *e, FILE *w) {
   int64_t off = 64;
   uint64_t h = 1469598103934665603ull;
@@ -105,8 +119,7 @@ uint64_t emitc_write_weights(Emit *e, FILE *w) {
     Value *v = e->p->consts[i];
     e->const_off[i] = off;
     if (v->dtype == DT_STRING) continue;
-    const unsigned char *d = v->data;
-    for (size_t k = 0, nb = ir_nbytes(v); k < nb; k++) h = (h ^ d[k]) * 1099511628211ull;
+    h = fingerprint(h, v->data, ir_nbytes(v));
     off += ((int64_t)ir_nbytes(v) + 63) / 64 * 64;
   }
   unsigned char hdr[64] = {0};
