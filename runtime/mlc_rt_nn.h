@@ -15,7 +15,7 @@
              IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)                   \
              IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)                 \
              IA(pad_begin, MLC_RT_MAX_SP) I(has_bias) I(act) D(act_a)         \
-             D(act_b) I(has_res) I(packed_w))                                 \
+             D(act_b) I(has_res) I(packed_w) I(winograd))                     \
   /* MaxPool / AveragePool / LpPool; kind: MLC_POOL_*. Averages with          \
      count_include_pad count the window inside [-pad_begin, in + pad_end);    \
      storage_order 1: MaxPool's indices are column-major over the dims */     \
@@ -153,6 +153,28 @@ void mlc_rt_pack_strips(const float *src, int64_t rows, int64_t cols, int64_t rs
 /* this runtime build's tiles (its kernels read strips of these sides) */
 void mlc_rt_gemm_tiles(int64_t *mr, int64_t *mr2, int64_t *nr);
 
+/* Winograd: a 3x3, stride-1, dilation-1, ungrouped 2-D conv can run as
+ * F(T x T, 3 x 3) (MlcConv.winograd = T, 2 or 4; nn_winograd.c) when its
+ * weights come transformed and packed by mlc_rt_winograd_filter: for each
+ * of the (T+2)^2 patch positions, U_t (c x m, both rounded up to whole
+ * blocks of MLC_RT_WINO_CB channels) packed as a B in strips of nr columns
+ * (MlcConv.packed_w = nr), mlc_rt_winograd_weights() floats in all. */
+#define MLC_RT_WINO_CB 16
+static inline int64_t mlc_rt_wino_round(int64_t c) {
+  return (c + MLC_RT_WINO_CB - 1) / MLC_RT_WINO_CB * MLC_RT_WINO_CB;
+}
+static inline int mlc_rt_conv_winograd_fits(const MlcConv *p) {
+  return p->nsp == 2 && p->group == 1 && p->k[0] == 3 && p->k[1] == 3 && p->stride[0] == 1 &&
+         p->stride[1] == 1 && p->dil[0] == 1 && p->dil[1] == 1 && p->out_sp[0] > 0 &&
+         p->out_sp[1] > 0;
+}
+static inline int64_t mlc_rt_winograd_weights(int64_t m, int64_t c, int64_t t, int64_t nr) {
+  return (t + 2) * (t + 2) * mlc_rt_packed_floats(mlc_rt_wino_round(m), mlc_rt_wino_round(c), nr);
+}
+void mlc_rt_winograd_filter(const float *w, int64_t m, int64_t c, int64_t t, int64_t nr,
+                            float *dst);
+int64_t mlc_rt_winograd_scratch(const MlcConv *p);
+
 /* conv_f32's paths: a depthwise conv (one input and one output channel per
  * group) runs a direct loop; a 1x1, stride-1, unpadded conv is a plain
  * product with the image; any other is a product with the implicit im2col
@@ -181,6 +203,7 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   }
   if (npix == 0 || p->n == 0) return 0;
   if (mlc_rt_conv_depthwise(p)) return plane + 2 * MLC_RT_GEMM_SLACK;
+  if (p->winograd) return mlc_rt_winograd_scratch(p);
   int64_t m = p->m / p->group, k = p->c / p->group * kvol;
   if (!mlc_rt_gemm_packs(m, npix, k, !mlc_rt_conv_pointwise(p))) return 0;
   return mlc_rt_gemm_panels(m, npix, k);

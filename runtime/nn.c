@@ -515,8 +515,8 @@ static int gemm_parallel(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *
   return mlc_rt_parallel(gemm_part, &job);
 }
 
-static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int64_t ldc,
-                  const Epi *e, float *scratch) {
+void mlc_rt__sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int64_t ldc,
+                   const Epi *e, float *scratch) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     /* no products: the epilogue of a zero tile */
@@ -527,7 +527,9 @@ static void sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int6
     return;
   }
   if (!a.pk) a.h = mlc_rt_gemm_height(m, MR, MR2);
-  if (!mlc_rt_gemm_packs(m, n, k, b.col != NULL))
+  /* thin products run unpacked, but not from an operand packed at compile
+   * time (the compiler packs only products that pack; Winograd's always do) */
+  if (!a.pk && !b.m.pk && !mlc_rt_gemm_packs(m, n, k, b.col != NULL))
     gemm_thin(m, n, k, a, b.m, c, ldc, e);
   else if (2 * m * n * k < PAR_FLOPS || !gemm_parallel(m, n, k, a, b, c, ldc, e, scratch))
     gemm_packed(0, m, 0, n, k, a, b, c, ldc, e, scratch);
@@ -546,7 +548,7 @@ void mlc_rt_gemm_f32(const void *params, void *const *io) {
             NULL};
   Epi e = {(float)p->alpha, (float)p->beta,  c,   p->c_rs, p->c_cs, (int)p->act,
            (float)p->act_a, (float)p->act_b, res, p->n};
-  sgemm(p->m, p->n, p->k, a, b, y, p->n, &e, scratch);
+  mlc_rt__sgemm(p->m, p->n, p->k, a, b, y, p->n, &e, scratch);
 }
 
 /* MatMul's batches: their count, and the step from one batch to the next
@@ -577,7 +579,7 @@ void mlc_rt_matmul_f32(const void *params, void *const *io) {
   for (int64_t i = 0; i < nb; i++) {
     BSrc bs = {{b + bo, p->n, 1, p->packed_b ? b : NULL, 0}, NULL};
     Mat as = {a + ao, p->k, 1, NULL, 0};
-    sgemm(p->m, p->n, p->k, as, bs, y + i * p->m * p->n, p->n, &e, scratch);
+    mlc_rt__sgemm(p->m, p->n, p->k, as, bs, y + i * p->m * p->n, p->n, &e, scratch);
     matmul_next(p, idx, &ao, &bo);
   }
 }
@@ -630,6 +632,10 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
     mlc_rt__conv_depthwise(p, &g, &e, x, w, bias, res, y, scratch, inpix, npix, kvol);
     return;
   }
+  if (p->winograd) {
+    mlc_rt__conv_winograd(p, x, w, bias, res, y, scratch, &e);
+    return;
+  }
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {
       g.x = x + (n * p->c + gi * cg) * inpix;
@@ -644,6 +650,6 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
         a.h = p->packed_w;
       }
       BSrc b = {{g.x, inpix, 1, NULL, 0}, pointwise ? NULL : &g};
-      sgemm(mg, npix, cg * kvol, a, b, yg, npix, &e, scratch);
+      mlc_rt__sgemm(mg, npix, cg * kvol, a, b, yg, npix, &e, scratch);
     }
 }

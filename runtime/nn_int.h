@@ -97,4 +97,11 @@ void mlc_rt__conv_depthwise(const MlcConv *p, const Im2col *g, const Epi *e, con
                             const float *w, const float *bias, const float *res, float *y,
                             float *scratch, int64_t inpix, int64_t npix, int64_t kvol);
 
+/* C (m x n, row stride ldc) = epilogue(A B): the blocked product of nn.c */
+void mlc_rt__sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int64_t ldc,
+                   const Epi *e, float *scratch);
+/* a conv with p->winograd set (nn_winograd.c); e as for the depthwise conv */
+void mlc_rt__conv_winograd(const MlcConv *p, const float *x, const float *w, const float *bias,
+                           const float *res, float *y, float *scratch, const Epi *e);
+
 #endif /* MLC_RT_NN_INT_H */

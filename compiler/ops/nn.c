@@ -214,6 +214,27 @@ Value *lower_packed(Graph *g, const Value *v, int64_t groups, int64_t rows, int6
   return r;
 }
 
+/* The Winograd tile for conv p, or 0 where the direct product is better:
+ * convs of few channels gain little, and an output of few tiles makes
+ * products too thin for the micro-kernel */
+static int64_t conv_winograd_tile(const MlcConv *p) {
+  if (!mlc_rt_conv_winograd_fits(p) || p->c < 16 || p->m < 16) return 0;
+  /* F(4x4) where it has 16 tiles or more, else F(2x2) */
+  for (int64_t t = 4; t >= 2; t -= 2) {
+    int64_t tiles = (p->out_sp[0] + t - 1) / t * ((p->out_sp[1] + t - 1) / t);
+    if (tiles >= 16) return t;
+  }
+  return 0;
+}
+
+/* wt transformed and packed for F(t x t, 3 x 3), as a new constant */
+static Value *winograd_weights(Graph *g, const Value *wt, const MlcConv *p, int64_t t, int64_t nr) {
+  int64_t total = mlc_rt_winograd_weights(p->m, p->c, t, nr);
+  Value *r = lower_temp(g, DT_FLOAT, 1, &total);
+  mlc_rt_winograd_filter((const float *)wt->data, p->m, p->c, t, nr, ir_alloc_data(g, r));
+  return r;
+}
+
 void lower_Conv(Graph *g, Node *n, Lowering *L) {
   const Value *x = n->in[0], *wt = n->in[1];
   int64_t kernel[IR_MAX_RANK];
@@ -233,16 +254,22 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_CONV_W] = n->in[1];
   c->io[MLC_CONV_BIAS] = p->has_bias ? n->in[2] : NULL;
   c->io[MLC_CONV_Y] = n->out[0];
-  c->io[MLC_CONV_SCRATCH] = lower_scratch(g, mlc_rt_conv_scratch(p));
   /* constant weights of a conv that runs as products are packed now for
-   * the target's micro-kernel, which then reads them as they are */
+   * the target's micro-kernel, which then reads them as they are; a 3x3
+   * conv that gains from it, transformed for Winograd first */
   int64_t mr, nr, mg = p->m / p->group, kdim = wt->rank ? ir_numel(wt) / wt->dims[0] : 0;
   lower_gemm_tile(L->target, mg, &mr, &nr);
-  if (mr && wt->data && wt->dtype == DT_FLOAT && !mlc_rt_conv_depthwise(p) &&
-      mlc_rt_conv_scratch(p) > 0) {
+  int64_t wino = mr && wt->data && wt->dtype == DT_FLOAT ? conv_winograd_tile(p) : 0;
+  if (wino) {
+    c->io[MLC_CONV_W] = winograd_weights(g, wt, p, wino, nr);
+    p->winograd = wino;
+    p->packed_w = nr;
+  } else if (mr && wt->data && wt->dtype == DT_FLOAT && !mlc_rt_conv_depthwise(p) &&
+             mlc_rt_conv_scratch(p) > 0) {
     c->io[MLC_CONV_W] = lower_packed(g, wt, p->group, mg, kdim, kdim, 1, mr);
     p->packed_w = mr;
   }
+  c->io[MLC_CONV_SCRATCH] = lower_scratch(g, mlc_rt_conv_scratch(p));
   /* no residual slot: mlc.FusedConv adds it */
   c->nio = MLC_CONV_SCRATCH + 1;
 }

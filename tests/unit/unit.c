@@ -87,6 +87,9 @@ static int close_all(const float *got, const double *ref, const double *mag, int
  * weights) packed as the compiler stores it for a planned target, in this
  * runtime's tiles, where the product packs (mlc_rt_pack_strips). */
 static int packed_weights;
+/* with packed_weights: the 3x3 convs that can, by Winograd F(T x T, 3 x 3)
+ * with this T (0: not) */
+static int winograd_tile;
 
 static float *pack_for_runtime(const float *src, int64_t groups, int64_t rows, int64_t cols,
                                int64_t rs, int64_t cs, int64_t side) {
@@ -261,7 +264,14 @@ static void conv_case(const ConvCase *t) {
   float *scratch = scratch_of(mlc_rt_conv_scratch(&p)), *wp = NULL;
   int64_t mr, mr2, nr;
   mlc_rt_gemm_tiles(&mr, &mr2, &nr);
-  if (packed_weights && !mlc_rt_conv_depthwise(&p) && mlc_rt_conv_scratch(&p) > 0) {
+  if (packed_weights && winograd_tile && mlc_rt_conv_winograd_fits(&p)) {
+    p.winograd = winograd_tile;
+    p.packed_w = nr;
+    wp = malloc((size_t)mlc_rt_winograd_weights(t->m, t->c, winograd_tile, nr) * sizeof *wp);
+    mlc_rt_winograd_filter(w, t->m, t->c, winograd_tile, nr, wp);
+    free(scratch);
+    scratch = scratch_of(mlc_rt_conv_scratch(&p));
+  } else if (packed_weights && !mlc_rt_conv_depthwise(&p) && mlc_rt_conv_scratch(&p) > 0) {
     p.packed_w = mlc_rt_gemm_height(mg, mr, mr2);
     wp = pack_for_runtime(w, t->group, mg, cg * kvol, cg * kvol, 1, p.packed_w);
   }
@@ -314,7 +324,11 @@ static void conv_case(const ConvCase *t) {
            "dil %lld pad %lld/%lld act %d%s",
            t->nsp, (long long)t->c, (long long)t->m, (long long)t->group, (long long)t->in[0],
            (long long)t->k[0], (long long)t->stride[0], (long long)t->dil[0], (long long)t->pad[0],
-           (long long)t->pad_end[0], t->kind, wp ? " W packed" : "");
+           (long long)t->pad_end[0], t->kind,
+           p.winograd == 2 ? " Winograd F(2x2,3x3)"
+           : p.winograd    ? " Winograd F(4x4,3x3)"
+           : wp            ? " W packed"
+                           : "");
   check(close_all(y, ref, mag, ny), what);
   free(x), free(w), free(wp), free(b), free(r), free(y), free(scratch), free(ref), free(mag);
 }
@@ -339,6 +353,11 @@ static void test_conv(void) {
       {2, 2, 6, 5, 1, {1, 5}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 0, 1},
       {2, 1, 8, 6, 2, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 0},
       {2, 1, 3, 2, 1, {5, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_NONE, 1, 0},
+      /* 3x3 stride 1 with channels past a block of 16, tiles that hang
+       * over the output's edges, no padding or uneven padding, two images */
+      {2, 1, 20, 33, 1, {13, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
+      {2, 2, 17, 16, 1, {9, 10}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 0},
+      {2, 1, 32, 40, 1, {14, 14}, {3, 3}, {1, 1}, {1, 1}, {2, 0}, {0, 2}, MLC_ACT_CLIP, 0, 1},
       /* an empty output (the window is larger than the image) */
       {2, 1, 3, 4, 1, {2, 2}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 0},
       {1, 2, 5, 7, 1, {31}, {5}, {2}, {2}, {3}, {1}, MLC_ACT_NONE, 1, 0},
@@ -487,21 +506,25 @@ static void test_mangle(void) {
   arena_free(a);
 }
 
-int main(int argc, char **argv) {
-  /* the products with their operands as the model has them, then with the
-   * constant ones packed at compile time */
+/* the products with their operands as the model has them, then with the
+ * constant ones packed at compile time, then the 3x3 convs by Winograd */
+static void test_products(void) {
   for (packed_weights = 0; packed_weights < 2; packed_weights++) {
     test_gemm();
     test_conv();
   }
+  packed_weights = 1;
+  for (winograd_tile = 2; winograd_tile <= 4; winograd_tile += 2) test_conv();
+  packed_weights = winograd_tile = 0;
+}
+
+int main(int argc, char **argv) {
+  test_products();
   test_scratch_sizes();
   /* with the thread pool (a runtime built with it), the products again:
    * the callers' scratch serves the first part, the workers' their own */
   if (mlc_rt_set_threads(3) > 1) {
-    for (packed_weights = 0; packed_weights < 2; packed_weights++) {
-      test_gemm();
-      test_conv();
-    }
+    test_products();
     mlc_rt_set_threads(1);
   }
   test_mangle();

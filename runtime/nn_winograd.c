@@ -1,0 +1,238 @@
+/* 3x3 stride-1 convolutions by Winograd's minimal filtering, F(T x T, 3 x 3):
+ * each T x T tile of the output comes from an A x A patch of the input
+ * (A = T + 2) through A*A independent products over the channels instead of
+ * 9*T*T multiply-adds per channel pair: 2.25x fewer multiplications for
+ * T = 2, 4x for T = 4, at the price of three small transforms. With the
+ * transformed filter U = G g G^T, the transformed input patch V = B^T d B
+ * and the output Y = A^T (U . V) A, the sum over input channels of U . V is,
+ * for each of the A*A patch positions t, one matrix product:
+ *     M_t (tiles x m) = V_t (tiles x c) U_t (c x m)
+ * which the GEMM micro-kernels compute, U_t packed at compile time
+ * (mlc_rt_winograd_filter) like any constant B.
+ *
+ * Per image: the input is copied channels-last with its zero padding made
+ * real (xt), so that a patch of 16 channels is a run of vectors; the input
+ * transform writes V_t row by row (a tile's channels contiguous), the
+ * products M_t, and the output transform reads a tile's 16 channels of every
+ * M_t and writes them channels-last (yt), which the epilogue finally turns
+ * back into the image's planes (bias, residual, activation). Channel counts
+ * are rounded up to whole blocks of 16 (MLC_RT_WINO_CB), the extra ones
+ * zero, so every transform loop has a constant trip count and vectorizes.
+ *
+ * The transform matrices are those of Lavin and Gray's "Fast Algorithms for
+ * Convolutional Neural Networks" (2016), interpolation points 0, +-1 (T =
+ * 2) and 0, +-1, +-2, +-1/2 (T = 4). */
+#include <string.h>
+
+#include "nn_int.h"
+
+#define CB MLC_RT_WINO_CB
+
+typedef struct Wino {
+  int a, t;
+  const float *bt; /* A x A: B^T */
+  const float *g;  /* A x 3 */
+  const float *at; /* T x A: A^T */
+} Wino;
+
+static const float bt2[16] = {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1};
+static const float g2[12] = {1, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 0, 0, 1};
+static const float at2[8] = {1, 1, 1, 0, 0, 1, -1, -1};
+
+static const float bt4[36] = {4, 0,  -5, 0, 1, 0, 0, -4, -4, 1,  1, 0, 0, 4, -4, -1, 1, 0,
+                              0, -2, -1, 2, 1, 0, 0, 2,  -1, -2, 1, 0, 0, 4, 0,  -5, 0, 1};
+static const float g4[18] = {1.0f / 4,  0,          0,         -1.0f / 6, -1.0f / 6, -1.0f / 6,
+                             -1.0f / 6, 1.0f / 6,   -1.0f / 6, 1.0f / 24, 1.0f / 12, 1.0f / 6,
+                             1.0f / 24, -1.0f / 12, 1.0f / 6,  0,         0,         1};
+static const float at4[24] = {1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0,
+                              0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1};
+
+static const Wino wino2 = {4, 2, bt2, g2, at2}, wino4 = {6, 4, bt4, g4, at4};
+
+static const Wino *wino_of(int64_t t) { return t == 4 ? &wino4 : &wino2; }
+
+void mlc_rt_winograd_filter(const float *w, int64_t m, int64_t c, int64_t t, int64_t nr,
+                            float *dst) {
+  const Wino *W = wino_of(t);
+  const int a = W->a;
+  int64_t mp = mlc_rt_wino_round(m), cp = mlc_rt_wino_round(c);
+  int64_t per = mlc_rt_packed_floats(mp, cp, nr);
+  memset(dst, 0, (size_t)(a * a * per) * sizeof *dst);
+  /* U_t's element (i, o) lies in its strip o / nr, row i, column o % nr:
+   * o innermost writes each strip's rows in order */
+  for (int64_t i = 0; i < c; i++)
+    for (int64_t o = 0; o < m; o++) {
+      const float *g = w + (o * c + i) * 9;
+      double h[6][3]; /* G g */
+      for (int r = 0; r < a; r++)
+        for (int k = 0; k < 3; k++)
+          h[r][k] = (double)W->g[r * 3] * g[k] + (double)W->g[r * 3 + 1] * g[3 + k] +
+                    (double)W->g[r * 3 + 2] * g[6 + k];
+      float *d = dst + o / nr * nr * cp + i * nr + o % nr;
+      for (int r = 0; r < a; r++)
+        for (int s = 0; s < a; s++)
+          d[(r * a + s) * per] = (float)(h[r][0] * W->g[s * 3] + h[r][1] * W->g[s * 3 + 1] +
+                                         h[r][2] * W->g[s * 3 + 2]);
+    }
+}
+
+/* The tiles go in blocks of TB: a block's transformed input and products
+ * (A*A * TB * channels floats each) stay in the L2 cache between the
+ * transforms and the products, which the whole image's would not. TB is a
+ * whole number of every micro-kernel height. */
+#define TB 48
+
+/* the tile grid and the sizes of the scratch's parts */
+typedef struct WinoGeo {
+  const Wino *w;
+  int64_t ty, tx, tiles, hp, wp, cp, mp;
+  int64_t tb; /* tiles in a block: TB, or all when fewer */
+} WinoGeo;
+
+static WinoGeo wino_geo(const MlcConv *p) {
+  WinoGeo g;
+  g.w = wino_of(p->winograd);
+  g.ty = (p->out_sp[0] + g.w->t - 1) / g.w->t;
+  g.tx = (p->out_sp[1] + g.w->t - 1) / g.w->t;
+  g.tiles = g.ty * g.tx;
+  g.hp = g.ty * g.w->t + 2;
+  g.wp = g.tx * g.w->t + 2;
+  g.cp = mlc_rt_wino_round(p->c);
+  g.mp = mlc_rt_wino_round(p->m);
+  g.tb = g.tiles < TB ? g.tiles : TB;
+  return g;
+}
+
+int64_t mlc_rt_winograd_scratch(const MlcConv *p) {
+  WinoGeo g = wino_geo(p);
+  int64_t aa = g.w->a * g.w->a;
+  int64_t xt = g.hp * g.wp * g.cp, v = aa * g.tb * g.cp, mm = aa * g.tb * g.mp;
+  int64_t yt = g.tb * g.w->t * g.w->t * g.mp;
+  return xt + v + mm + yt + mlc_rt_gemm_panels(g.tb, g.mp, g.cp);
+}
+
+/* x (c planes) into xt: channels-last, cp channels, the padding zero */
+static void to_channels_last(const MlcConv *p, const WinoGeo *g, const float *x, float *xt) {
+  memset(xt, 0, (size_t)(g->hp * g->wp * g->cp) * sizeof *xt);
+  const int64_t h = p->in_sp[0], w = p->in_sp[1];
+  const int64_t py = p->pad_begin[0], px = p->pad_begin[1];
+  for (int64_t c = 0; c < p->c; c++)
+    for (int64_t y = 0; y < h && y + py < g->hp; y++) {
+      const float *row = x + (c * h + y) * w;
+      float *d = xt + ((y + py) * g->wp + px) * g->cp + c;
+      for (int64_t i = 0; i < w && i + px < g->wp; i++) d[i * g->cp] = row[i];
+    }
+}
+
+/* V_t of tiles [t0, t0+nt): row i - t0 of cp channels, V_t+1 tb rows on */
+static void input_transform(const WinoGeo *g, const float *xt, int64_t t0, int64_t nt, float *v) {
+  const Wino *W = g->w;
+  const int a = W->a;
+  for (int64_t i = 0; i < nt; i++) {
+    int64_t ty = (t0 + i) / g->tx, tx = (t0 + i) % g->tx;
+    const float *base = xt + (ty * W->t * g->wp + tx * W->t) * g->cp;
+    for (int64_t cb = 0; cb < g->cp; cb += CB) {
+      float u[6][6][CB]; /* B^T d */
+      for (int r = 0; r < a; r++)
+        for (int j = 0; j < a; j++) {
+          float s[CB] = {0};
+          for (int k = 0; k < a; k++) {
+            float b = W->bt[r * a + k];
+            const float *d = base + (k * g->wp + j) * g->cp + cb;
+            for (int l = 0; l < CB; l++) s[l] += b * d[l];
+          }
+          memcpy(u[r][j], s, sizeof s);
+        }
+      for (int r = 0; r < a; r++)
+        for (int q = 0; q < a; q++) {
+          float s[CB] = {0};
+          for (int j = 0; j < a; j++) {
+            float b = W->bt[q * a + j];
+            for (int l = 0; l < CB; l++) s[l] += u[r][j][l] * b;
+          }
+          memcpy(v + ((r * a + q) * g->tb + i) * g->cp + cb, s, sizeof s);
+        }
+    }
+  }
+}
+
+/* Y = A^T M A for nt tiles, into yt (nt x T*T x mp) */
+static void output_transform(const WinoGeo *g, const float *mm, int64_t nt, float *yt) {
+  const Wino *W = g->w;
+  const int a = W->a, t = W->t;
+  for (int64_t i = 0; i < nt; i++)
+    for (int64_t ob = 0; ob < g->mp; ob += CB) {
+      float u[4][6][CB]; /* A^T M */
+      for (int r = 0; r < t; r++)
+        for (int j = 0; j < a; j++) {
+          float s[CB] = {0};
+          for (int k = 0; k < a; k++) {
+            float b = W->at[r * a + k];
+            const float *m = mm + ((k * a + j) * g->tb + i) * g->mp + ob;
+            for (int l = 0; l < CB; l++) s[l] += b * m[l];
+          }
+          memcpy(u[r][j], s, sizeof s);
+        }
+      for (int r = 0; r < t; r++)
+        for (int q = 0; q < t; q++) {
+          float s[CB] = {0};
+          for (int j = 0; j < a; j++) {
+            float b = W->at[q * a + j];
+            for (int l = 0; l < CB; l++) s[l] += u[r][j][l] * b;
+          }
+          memcpy(yt + (i * t * t + r * t + q) * g->mp + ob, s, sizeof s);
+        }
+    }
+}
+
+/* yt's tiles [t0, t0+nt) into the output planes y, plus the bias */
+static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int64_t t0, int64_t nt,
+                        const float *bias, float *y) {
+  const int64_t oh = p->out_sp[0], ow = p->out_sp[1], t = g->w->t;
+  for (int64_t i = 0; i < nt; i++) {
+    int64_t oy0 = (t0 + i) / g->tx * t, ox0 = (t0 + i) % g->tx * t;
+    int64_t rows = oh - oy0 < t ? oh - oy0 : t, cols = ow - ox0 < t ? ow - ox0 : t;
+    for (int64_t o = 0; o < p->m; o++) {
+      float b = bias ? bias[o] : 0;
+      const float *src = yt + i * t * t * g->mp + o;
+      for (int64_t r = 0; r < rows; r++) {
+        float *row = y + (o * oh + oy0 + r) * ow + ox0;
+        for (int64_t q = 0; q < cols; q++) row[q] = src[(r * t + q) * g->mp] + b;
+      }
+    }
+  }
+}
+
+void mlc_rt__conv_winograd(const MlcConv *p, const float *x, const float *w, const float *bias,
+                           const float *res, float *y, float *scratch, const Epi *e) {
+  WinoGeo g = wino_geo(p);
+  const int64_t aa = g.w->a * g.w->a, tb = g.tb;
+  float *xt = scratch, *v = xt + g.hp * g.wp * g.cp, *mm = v + aa * tb * g.cp;
+  float *yt = mm + aa * tb * g.mp, *panels = yt + tb * g.w->t * g.w->t * g.mp;
+  const int64_t inpix = p->in_sp[0] * p->in_sp[1], npix = p->out_sp[0] * p->out_sp[1];
+  const int64_t per = mlc_rt_packed_floats(g.mp, g.cp, p->packed_w);
+  Epi plain = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
+  for (int64_t n = 0; n < p->n; n++) {
+    float *yn = y + n * p->m * npix;
+    to_channels_last(p, &g, x + n * p->c * inpix, xt);
+    for (int64_t t0 = 0; t0 < g.tiles; t0 += tb) {
+      int64_t nt = g.tiles - t0 < tb ? g.tiles - t0 : tb;
+      input_transform(&g, xt, t0, nt, v);
+      for (int64_t q = 0; q < aa; q++) {
+        Mat a = {v + q * tb * g.cp, g.cp, 1, NULL, 0};
+        BSrc b = {{NULL, 0, 0, w + q * per, 0}, NULL};
+        mlc_rt__sgemm(nt, g.mp, g.cp, a, b, mm + q * tb * g.mp, g.mp, &plain, panels);
+      }
+      output_transform(&g, mm, nt, yt);
+      scatter_out(p, &g, yt, t0, nt, bias, yn);
+    }
+    /* the residual and the activation, a row at a time */
+    Epi er = *e;
+    er.res_ld = p->out_sp[1];
+    for (int64_t o = 0; o < p->m; o++) {
+      er.res = res ? res + (n * p->m + o) * npix : NULL;
+      for (int64_t oy = 0; oy < p->out_sp[0]; oy++)
+        finish_row(yn + (o * p->out_sp[0] + oy) * p->out_sp[1], p->out_sp[1], oy, 0, &er);
+    }
+  }
+}
