@@ -38,6 +38,38 @@ extern "C" {
  * generated code checks it at compile time (#error on a mismatch). */
 #define MLC_RT_ABI 2
 
+/* The instruction set the runtime is compiled for, read from the
+ * compiler's macros: the kernels pick their tile sizes from the widest one
+ * they are built for, so code that mlc planned for one target (mlc compile
+ * --target) is right only beside a runtime built for the same. Defining
+ * MLC_RT_PORTABLE asks for the generic kernels whatever the flags.
+ * MLC_RT_ISA_SYMBOL names the one symbol the runtime defines for its ISA;
+ * code generated for a specific target refers to that target's symbol, so
+ * it fails to link against a runtime built for another (the linker names
+ * the missing symbol, mlc_rt_isa_x86_64_v4 say). Generic code refers to
+ * none and links with any runtime. */
+#define MLC_RT_ISA_GENERIC 0
+#define MLC_RT_ISA_X86_64_V3 1 /* AVX2 and FMA */
+#define MLC_RT_ISA_X86_64_V4 2 /* AVX-512F */
+#define MLC_RT_ISA_AARCH64 3   /* NEON */
+#if defined(MLC_RT_PORTABLE)
+#define MLC_RT_ISA MLC_RT_ISA_GENERIC
+#define MLC_RT_ISA_SYMBOL mlc_rt_isa_generic
+#elif defined(__AVX512F__)
+#define MLC_RT_ISA MLC_RT_ISA_X86_64_V4
+#define MLC_RT_ISA_SYMBOL mlc_rt_isa_x86_64_v4
+#elif defined(__AVX2__) && defined(__FMA__)
+#define MLC_RT_ISA MLC_RT_ISA_X86_64_V3
+#define MLC_RT_ISA_SYMBOL mlc_rt_isa_x86_64_v3
+#elif defined(__aarch64__)
+#define MLC_RT_ISA MLC_RT_ISA_AARCH64
+#define MLC_RT_ISA_SYMBOL mlc_rt_isa_aarch64
+#else
+#define MLC_RT_ISA MLC_RT_ISA_GENERIC
+#define MLC_RT_ISA_SYMBOL mlc_rt_isa_generic
+#endif
+extern const int MLC_RT_ISA_SYMBOL; /* = MLC_RT_ISA */
+
 #define MLC_RT_MAX_RANK 8
 #define MLC_RT_MAX_SP 3 /* spatial dims of Conv/Pool: 1-D, 2-D, 3-D */
 

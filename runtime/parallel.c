@@ -21,6 +21,10 @@
 
 #include "parallel.h"
 
+/* The runtime's instruction set as a symbol (mlc_rt_core.h): here, in the
+ * runtime's own file, which every build compiles. */
+const int MLC_RT_ISA_SYMBOL = MLC_RT_ISA;
+
 #ifdef MLC_RT_THREADS
 
 #define MAX_THREADS 64
