@@ -19,6 +19,31 @@ Plan *driver_plan(Graph *g, const PassOptions *o) {
   return plan_build(g);
 }
 
+/* --target=native: the widest target the machine running mlc has */
+static TargetIsa native_target(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return TARGET_X86_64_V4;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return TARGET_X86_64_V3;
+  return TARGET_GENERIC;
+#elif defined(__aarch64__)
+  return TARGET_AARCH64;
+#else
+  return TARGET_GENERIC;
+#endif
+}
+
+TargetIsa driver_target(const char *name) {
+  if (!strcmp(name, "native")) return native_target();
+  char names[256] = "";
+  for (int t = 0; emitc_target_name(t); t++) {
+    if (!strcmp(name, emitc_target_name(t))) return (TargetIsa)t;
+    strcat(strcat(names, emitc_target_name(t)), ", ");
+  }
+  diag_fatal("--target must be one of %snative (the widest this machine runs), not '%s'", names,
+             name);
+}
+
 char *path_with_ext(Arena *a, const char *path, const char *ext) {
   const char *slash = strrchr(path, '/');
   const char *dot = strrchr(path, '.');

@@ -18,12 +18,17 @@ typedef struct CompileOptions {
   PassOptions passes;
   const char *prefix; /* --name */
   int weights;        /* WEIGHTS_* */
+  TargetIsa target;   /* --target */
 } CompileOptions;
 
 /* load, bind, infer: a graph with static shapes */
 Graph *driver_prepare(Arena *a, const char *path, const Bindings *b);
-/* passes and memory plan */
+/* passes and memory plan, for the instruction set g->target (set it
+ * first: what the passes and the lowering make may follow it) */
 Plan *driver_plan(Graph *g, const PassOptions *o);
+/* the target --target names: one of emitc_target_name's, or "native" for
+ * the widest this machine runs; any other name is an error */
+TargetIsa driver_target(const char *name);
 /* writes OUT.c, OUT.h next to it, and OUT.weights when weights go to a file;
  * returns whether weights went to a file */
 int driver_emit(Plan *p, const CompileOptions *o, const char *c_path);

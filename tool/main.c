@@ -47,6 +47,14 @@ static const char *usage_shape_flags =
     "  --none NAME         optional input NAME is empty (default: present); it then\n"
     "                      has no parameter\n";
 
+static const char *usage_target =
+    "  --target=T          the instruction set the code is planned for (docs/targets.md):\n"
+    "                      generic (default: portable C), x86-64-v3 (AVX2, FMA),\n"
+    "                      x86-64-v4 (AVX-512F), aarch64 (NEON), or native (the widest\n"
+    "                      this machine has). Code for a target builds only with flags\n"
+    "                      for that ISA (-march=x86-64-v4, say) and links only with a\n"
+    "                      runtime built for it\n";
+
 static const char *usage_compile =
     "usage: mlc compile MODEL -o OUT.c [options]\n"
     "\n"
@@ -91,7 +99,8 @@ static const char *usage_info =
     "usage: mlc info MODEL [options]\n"
     "\n"
     "Prints inputs and outputs, an op histogram, parameter count and bytes,\n"
-    "FLOPs of one inference and the planned arena against its lower bound.\n";
+    "FLOPs of one inference, the target and the planned arena against its lower\n"
+    "bound.\n";
 
 static const char *usage_info_json =
     "  --json              the same facts as one JSON object (docs/ci.md): shapes as\n"
@@ -113,6 +122,7 @@ typedef struct Args {
   const char **inputs;
   int ninputs;
   int help;
+  int target_given; /* --target: planning for an ISA, which mlc run and convert do not */
 } Args;
 
 static void push_shape(Arena *a, Bindings *b, const char *spec) {
@@ -199,7 +209,10 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
       push_seq(a, &r.co.bind, v, 1);
     else if ((v = driver_flag_value(argc, argv, &i, "--name")))
       r.co.prefix = v;
-    else if ((v = driver_flag_value(argc, argv, &i, "--dump-after")))
+    else if ((v = driver_flag_value(argc, argv, &i, "--target"))) {
+      r.co.target = driver_target(v);
+      r.target_given = 1;
+    } else if ((v = driver_flag_value(argc, argv, &i, "--dump-after")))
       r.co.passes.dump_after = v;
     else if ((v = driver_flag_value(argc, argv, &i, "--fold-max-bytes"))) {
       char *end;
@@ -247,7 +260,7 @@ static void need_model(const Args *r, const char *usage) {
 static int cmd_compile(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 0);
   if (r.help) {
-    printf("%s%s", usage_compile, usage_shape_flags);
+    printf("%s%s%s", usage_compile, usage_target, usage_shape_flags);
     return 0;
   }
   need_model(&r, usage_compile);
@@ -255,12 +268,15 @@ static int cmd_compile(Arena *a, int argc, char **argv) {
   if (!emitc_valid_prefix(r.co.prefix))
     diag_fatal("--name '%s' is not a C identifier (letters, digits, _; at most 40)", r.co.prefix);
   Graph *g = driver_prepare(a, r.model, &r.co.bind);
+  g->target = r.co.target;
   Plan *p = driver_plan(g, &r.co.passes);
   int file = driver_emit(p, &r.co, r.out);
   out_commit_all();
-  fprintf(stderr, "mlc: wrote %s, %s%s%s (arena %" PRId64 " bytes)\n", r.out,
+  /* the target named, so that what --target=native chose shows */
+  fprintf(stderr, "mlc: wrote %s, %s%s%s (arena %" PRId64 " bytes%s%s)\n", r.out,
           path_with_ext(a, r.out, ".h"), file ? ", " : "",
-          file ? path_with_ext(a, r.out, ".weights") : "", p->arena_bytes);
+          file ? path_with_ext(a, r.out, ".weights") : "", p->arena_bytes,
+          r.target_given ? ", target " : "", r.target_given ? emitc_target_name(r.co.target) : "");
   return 0;
 }
 
@@ -306,6 +322,10 @@ static int cmd_run(Arena *a, int argc, char **argv) {
     return 0;
   }
   need_model(&r, usage_run);
+  if (r.target_given)
+    diag_fatal(
+        "mlc run interprets the model, for no target: --target is for the generated code "
+        "(mlc compile, mlc test)");
   Graph *g = model_load(a, r.model);
   int n = g->ninputs;
   Value **order = arena_array(a, (size_t)n + 1, sizeof *order);
@@ -449,6 +469,14 @@ static void histogram(const Graph *g, int *hist) {
   for (int i = 0; i < g->nnodes; i++) hist[g->nodes[i]->op]++;
 }
 
+/* FLOPs of one inference: the plan's kernel calls' */
+static int64_t plan_flops(const Plan *p) {
+  int64_t flops = 0;
+  for (int s = 0; s < p->nsteps; s++)
+    for (int c = 0; c < p->steps[s].ncalls; c++) flops += kcall_flops(&p->steps[s].calls[c]);
+  return flops;
+}
+
 /* the facts of the text form, as one JSON object (docs/ci.md) */
 static void info_json(const Graph *g, const char *model, int64_t nparams, int64_t pbytes,
                       const int *hist, int nnodes, const char *unbound, const Plan *p,
@@ -477,7 +505,9 @@ static void info_json(const Graph *g, const char *model, int64_t nparams, int64_
     fputs("\n}\n", stdout);
     return;
   }
-  printf(",\n  \"opt_level\": %d,\n  \"nodes_after_passes\": ", opt_level);
+  printf(",\n  \"opt_level\": %d,\n  \"target\": ", opt_level);
+  put_json_string(stdout, emitc_target_name(ir_target(g)));
+  fputs(",\n  \"nodes_after_passes\": ", stdout);
   json_histogram(after, g->nnodes);
   printf(",\n  \"flops\": %" PRId64 ",\n", flops);
   printf("  \"arena\": {\"bytes\": %" PRId64 ", \"lower_bound\": %" PRId64
@@ -498,11 +528,12 @@ static int cmd_info(Arena *a, int argc, char **argv) {
   }
   Args r = parse_args(a, n, rest, 0);
   if (r.help) {
-    printf("%s\noptions:\n%s%s", usage_info, usage_info_json, usage_shape_flags);
+    printf("%s\noptions:\n%s%s%s", usage_info, usage_info_json, usage_target, usage_shape_flags);
     return 0;
   }
   need_model(&r, usage_info);
   Graph *g = model_load(a, r.model);
+  g->target = r.co.target;
   int64_t nparams, pbytes;
   count_params(g, &nparams, &pbytes);
   const char *unbound = infer_bind_open(g, &r.co.bind);
@@ -515,8 +546,7 @@ static int cmd_info(Arena *a, int argc, char **argv) {
     if (!unbound) {
       p = driver_plan(g, &r.co.passes);
       histogram(g, after);
-      for (int s = 0; s < p->nsteps; s++)
-        for (int c = 0; c < p->steps[s].ncalls; c++) flops += kcall_flops(&p->steps[s].calls[c]);
+      flops = plan_flops(p);
     }
     info_json(g, r.model, nparams, pbytes, hist, nnodes, unbound, p, after, r.co.passes.opt_level,
               flops);
@@ -545,10 +575,8 @@ static int cmd_info(Arena *a, int argc, char **argv) {
   printf("nodes after passes (-O%d): %d\n", r.co.passes.opt_level, g->nnodes);
   for (int k = 0; k < OP_COUNT; k++)
     if (after[k]) printf("  %-24s %d\n", optab[k].name, after[k]);
-  int64_t flops = 0;
-  for (int s = 0; s < p->nsteps; s++)
-    for (int c = 0; c < p->steps[s].ncalls; c++) flops += kcall_flops(&p->steps[s].calls[c]);
-  printf("FLOPs: %" PRId64 "\n", flops);
+  printf("FLOPs: %" PRId64 "\n", plan_flops(p));
+  printf("target: %s\n", emitc_target_name(r.co.target));
   printf("arena: %" PRId64 " bytes (lower bound %" PRId64 ", ratio %.3f)\n", p->arena_bytes,
          p->lower_bound, p->lower_bound ? (double)p->arena_bytes / (double)p->lower_bound : 1.0);
   return 0;
@@ -564,13 +592,14 @@ static const char *usage_plan =
 static int cmd_plan(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 0);
   if (r.help) {
-    printf("%s\noptions:\n  -O0, -O1, -O2       optimization level (default -O2)\n%s", usage_plan,
-           usage_shape_flags);
+    printf("%s\noptions:\n  -O0, -O1, -O2       optimization level (default -O2)\n%s%s", usage_plan,
+           usage_target, usage_shape_flags);
     return 0;
   }
   need_model(&r, usage_plan);
   if (!r.out) diag_fatal("no output given: use -o PLAN.svg");
   Graph *g = driver_prepare(a, r.model, &r.co.bind);
+  g->target = r.co.target;
   Plan *p = driver_plan(g, &r.co.passes);
   plan_svg(p, out_open(r.out, "w"));
   out_commit_all();
@@ -602,6 +631,7 @@ static int cmd_convert(Arena *a, int argc, char **argv) {
     return 0;
   }
   need_model(&r, usage_convert);
+  if (r.target_given) diag_fatal("mlc convert keeps the graph as it is: it takes no --target");
   if (!r.out) diag_fatal("no output given: use -o OUT");
   Graph *g = model_load(a, r.model);
   const Value *v = structured_io(g);

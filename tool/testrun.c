@@ -53,6 +53,7 @@ typedef struct TestOpts {
   /* the target: --cc, --cflags, --exec, --runtime-include; the runtime to
    * link as a shell word (a quoted path, or the objects built for --cc) */
   const char *cc, *cflags, *exec, *rt_include, *rt_link;
+  TargetIsa target; /* --target */
 } TestOpts;
 
 static const char *usage_test =
@@ -100,6 +101,10 @@ static const char *usage_test =
     "                         --exec='qemu-aarch64 -L /usr/aarch64-linux-gnu'\n"
     "  --runtime-lib=PATH     link this runtime library (built for the target)\n"
     "  --runtime-include=DIR  the runtime headers (and, for --cc, sources) in DIR\n"
+    "  --target=T             plan the generated C for instruction set T, as mlc\n"
+    "                         compile --target does (docs/targets.md); it then builds\n"
+    "                         only with --cflags for T and a runtime built for T\n"
+    "                         (--cc builds one with those flags, or --runtime-lib)\n"
     "Each takes its value after = or as the next argument.\n";
 
 /* ---- files ------------------------------------------------------------------------- */
@@ -456,12 +461,13 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char
                  int nsets, double rtol, double atol, const TestOpts *o, double *max_abs, char *msg,
                  size_t len) {
   PassOptions po = {.opt_level = 2, .check = 1};
+  g->target = o->target;
   Plan *p = driver_plan(g, &po);
   char tmpl[] = "/tmp/mlc-test-XXXXXX";
   const char *tmpdir = getenv("TMPDIR");
   char *dir = tmpdir ? arena_printf(a, "%s/mlc-test-XXXXXX", tmpdir) : tmpl;
   if (!mkdtemp(dir)) diag_fatal("cannot create a temporary directory");
-  CompileOptions co = {{0}, po, "model", WEIGHTS_AUTO};
+  CompileOptions co = {{0}, po, "model", WEIGHTS_AUTO, o->target};
   char *c_path = arena_printf(a, "%s/model.c", dir);
   int wfile = driver_emit(p, &co, c_path);
   FILE *hf = out_open(arena_printf(a, "%s/harness.c", dir), "w");
@@ -811,6 +817,8 @@ int cmd_test(Arena *a, int argc, char **argv) {
       rt_lib = x;
     else if ((x = driver_flag_value(argc, argv, &i, "--runtime-include")))
       o.rt_include = x;
+    else if ((x = driver_flag_value(argc, argv, &i, "--target")))
+      o.target = driver_target(x);
     else if (!strcmp(v, "--help") || !strcmp(v, "-h")) {
       fputs(usage_test, stdout);
       return 0;

@@ -288,6 +288,7 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   fputs("'. Do not edit. */\n", c);
   fputs("#include <string.h>\n\n", c);
   fprintf(c, "#include \"%s\"\n#include \"mlc_rt.h\"\n\n", o->header_name);
+  emitc_target_guard(&e);
   /* the kernels' names, parameter structs and io slots this code relies on */
   fprintf(c,
           "#if !defined(MLC_RT_ABI) || MLC_RT_ABI != %d\n"
@@ -339,6 +340,7 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   else
     fputs("  (void)arena_bytes;\n", c);
   if (weights) fprintf(c, "  if (!weights) return %s_ERR_WEIGHTS;\n", M);
+  emitc_target_link_check(&e);
   fputs("  (void)A;\n", c);
   /* an input may go unread and an empty output unwritten */
   for (int i = 0; i < g->ninputs; i++)

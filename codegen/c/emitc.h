@@ -28,5 +28,7 @@ size_t emitc_const_bytes(const Plan *p);
 const char *emitc_mangle(Arena *a, const char *name);
 /* is s a valid C identifier (for --name)? */
 int emitc_valid_prefix(const char *s);
+/* the name of TargetIsa t as --target spells it; NULL past the last */
+const char *emitc_target_name(int t);
 
 #endif

@@ -32,6 +32,12 @@ void emitc_put_double(FILE *f, double x, int is_float);
 void emitc_inline_consts(Emit *e);
 uint64_t emitc_write_weights(Emit *e, FILE *w);
 
+/* the target's checks (emitc_target.c): after the includes, the #error
+ * for flags of another ISA; in the run, the reference that links only with
+ * a runtime of the target's ISA. Nothing for generic code. */
+void emitc_target_guard(Emit *e);
+void emitc_target_link_check(Emit *e);
+
 /* the header and the signatures (emitc_header.c) */
 void emitc_put_signature(Emit *e, FILE *f, int with_arena);
 int64_t emitc_region_offset(const Plan *p);
