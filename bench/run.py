@@ -22,7 +22,9 @@ the model tests do). bench/peak.c, built with the same flags, measures the
 machine's single-core float32 FMA peak, and each model's FLOPs per second of
 mlc's single-threaded CPU time are given as a share of it.
 
-The runtime and the generated code are built with the same flags: by
+The runtime and the generated code are built with the same flags, and the
+code is planned for the instruction set they give (mlc compile
+--target=native under -march=native, else generic): by
 default run.py configures its own CMake builds (build/bench/cmake, Release,
 -DMLC_NATIVE=ON, so -march=native; build/bench/cmake-threads, the same with
 -DMLC_THREADS=ON, for its runtime) and reads the runtime's flags from the
@@ -662,6 +664,9 @@ def main():
     out = args.out or (HERE if full else os.path.join(ROOT, "build", "bench"))
     st = Settings(args.quick)
     mlc, rtlib, rtlib_mt, flags = setup_build(args)
+    # the code planned for the instruction set the runtime is built for:
+    # this machine's with -march=native (bench's own builds), else generic
+    target = ["--target=native"] if "-march=native" in flags else []
     load0 = os.getloadavg()[0]
     peak = fma_peak(flags, args.work, st)
     log(f"float32 FMA peak of one core: {peak:.1f} GFLOP/s")
@@ -670,6 +675,7 @@ def main():
     for name, path, margs in MODELS:
         if name not in chosen:
             continue
+        margs = [*margs, *target]
         src = path if os.path.isabs(path) else os.path.join(args.zoo, path)
         if not os.path.exists(src):
             missing.append(name)
