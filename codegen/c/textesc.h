@@ -1,7 +1,9 @@
 /* Model names and messages as JSON strings and XML text. Names can hold any
  * bytes: valid UTF-8 passes through, bytes that are not valid UTF-8 become
  * U+FFFD (one per maximal subpart, as Python's errors="replace" decodes
- * them), and what the format cannot hold raw is escaped. */
+ * them), and what the format cannot hold raw is escaped. In the C backend,
+ * which writes names into the JSON of the generated profile, and so below
+ * the tool, which writes mlc info --json and mlc test --junit with them. */
 #ifndef MLC_TEXTESC_H
 #define MLC_TEXTESC_H
 
