@@ -63,7 +63,7 @@ int driver_emit(Plan *p, const CompileOptions *o, const char *c_path) {
   int to_file = o->weights == WEIGHTS_FILE ||
                 (o->weights == WEIGHTS_AUTO && emitc_const_bytes(p) > EMITC_INLINE_MAX_BYTES);
   EmitOptions eo = {o->prefix, path_base(h_path), to_file ? path_base(w_path) : NULL,
-                    path_base(p->g->file ? p->g->file : "model")};
+                    path_base(p->g->file ? p->g->file : "model"), o->profile};
   FILE *c = out_open(c_path, "w");
   FILE *h = out_open(h_path, "w");
   FILE *w = to_file ? out_open(w_path, "wb") : NULL;

@@ -19,6 +19,7 @@ typedef struct CompileOptions {
   const char *prefix; /* --name */
   int weights;        /* WEIGHTS_* */
   TargetIsa target;   /* --target */
+  int profile;        /* --profile */
 } CompileOptions;
 
 /* load, bind, infer: a graph with static shapes */

@@ -84,7 +84,11 @@ static const char *usage_compile =
     "                      with a warning)\n"
     "  --string-bytes=N    room in the arena for the strings a run makes (StringConcat,\n"
     "                      StringSplit, case changes; default 65536): a run that needs\n"
-    "                      more returns PREFIX_ERR_STRINGS\n";
+    "                      more returns PREFIX_ERR_STRINGS\n"
+    "  --profile           time every node of every run (clock_gettime): the header\n"
+    "                      gains PREFIX_profile_write(TABLE, TRACE), a table of the\n"
+    "                      nodes by time and a Chrome trace of the last run, and\n"
+    "                      PREFIX_profile_reset() (README, Benchmarks)\n";
 
 static const char *usage_run =
     "usage: mlc run MODEL --input NAME=FILE ... [-o DIR] [options]\n"
@@ -234,7 +238,9 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
         r.co.weights = WEIGHTS_AUTO;
       else
         diag_fatal("--weights must be inline, file or auto, not '%s'", v);
-    } else if (!strcmp(argv[i], "-O0") || !strcmp(argv[i], "-O1") || !strcmp(argv[i], "-O2"))
+    } else if (!strcmp(argv[i], "--profile"))
+      r.co.profile = 1;
+    else if (!strcmp(argv[i], "-O0") || !strcmp(argv[i], "-O1") || !strcmp(argv[i], "-O2"))
       r.co.passes.opt_level = argv[i][2] - '0';
     else if (allow_inputs && (v = driver_flag_value(argc, argv, &i, "--input"))) {
       size_t cap = (size_t)r.ninputs;

@@ -467,11 +467,14 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char
   const char *tmpdir = getenv("TMPDIR");
   char *dir = tmpdir ? arena_printf(a, "%s/mlc-test-XXXXXX", tmpdir) : tmpl;
   if (!mkdtemp(dir)) diag_fatal("cannot create a temporary directory");
-  CompileOptions co = {{0}, po, "model", WEIGHTS_AUTO, o->target};
+  CompileOptions co = {.passes = po, .prefix = "model", .weights = WEIGHTS_AUTO};
   char *c_path = arena_printf(a, "%s/model.c", dir);
   int wfile = driver_emit(p, &co, c_path);
   FILE *hf = out_open(arena_printf(a, "%s/harness.c", dir), "w");
-  EmitOptions eo = {"model", "model.h", wfile ? "model.weights" : NULL, "model"};
+  EmitOptions eo = {.prefix = "model",
+                    .header_name = "model.h",
+                    .weights_name = wfile ? "model.weights" : NULL,
+                    .source_name = "model"};
   emitc_harness(p, &eo, hf);
   out_commit_all();
   int rc = sh(arena_printf(a,

@@ -12,6 +12,7 @@ typedef struct EmitOptions {
   const char *header_name;  /* file name the source #includes */
   const char *weights_name; /* weights file name, or NULL for inline weights */
   const char *source_name;  /* the model file, for the banner */
+  int profile;              /* time every step (--profile: emitc_profile.c) */
 } EmitOptions;
 
 /* Weights are written to a separate file above this many bytes (--weights=auto) */

@@ -210,6 +210,7 @@ void emitc_header(Emit *e, FILE *h) {
             "int %s_load_weights(const void *bytes, size_t size);\n",
             M, P);
   }
+  emitc_profile_header(e, h);
   emitc_put_signature(e, h, 0);
   fputs(";\n", h);
   emitc_put_signature(e, h, 1);

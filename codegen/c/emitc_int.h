@@ -38,6 +38,17 @@ uint64_t emitc_write_weights(Emit *e, FILE *w);
 void emitc_target_guard(Emit *e);
 void emitc_target_link_check(Emit *e);
 
+/* the profile (emitc_profile.c), each a no-op without --profile: what it
+ * needs before the includes; its tables, counters and entry points; in the
+ * run, the clock's start, the end of each step and the end of the run; its
+ * declarations in the header */
+void emitc_profile_prelude(Emit *e);
+void emitc_profile_code(Emit *e);
+void emitc_profile_start(Emit *e);
+void emitc_profile_step(Emit *e, int step);
+void emitc_profile_end(Emit *e);
+void emitc_profile_header(Emit *e, FILE *h);
+
 /* the header and the signatures (emitc_header.c) */
 void emitc_put_signature(Emit *e, FILE *f, int with_arena);
 int64_t emitc_region_offset(const Plan *p);
