@@ -8,6 +8,8 @@
  *   BENCH_IN_BYTES, BENCH_OUT_BYTES     { byte size of each }   (array initializers)
  *   BENCH_RUN(in, out)                  model_run(in[0], ..., out[0], ...)
  *   BENCH_WEIGHTS                       1 if the model reads a weights file
+ *   BENCH_PROFILE_TABLE, _TRACE         for a model compiled with --profile
+ *                                       only: where its profile goes
  * and builds this file with the flags of the runtime (with or without its
  * thread pool: MLC_RT_THREADS), linked with
  * -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free so that every
@@ -151,6 +153,9 @@ int main(int argc, char **argv) {
   }
   printf("ready %.0f %d\n", i ? warm_sum / (double)i : 0.0, threads);
   fflush(stdout);
+#ifdef BENCH_PROFILE_TABLE
+  model_profile_reset(); /* the timed runs only, not the warm-up */
+#endif
 
   while (scanf("%ld", &n) == 1 && n > 0) {
     long got;
@@ -169,5 +174,9 @@ int main(int argc, char **argv) {
     printf("\n");
     fflush(stdout);
   }
+#ifdef BENCH_PROFILE_TABLE
+  if (model_profile_write(BENCH_PROFILE_TABLE, BENCH_PROFILE_TRACE) != MODEL_OK)
+    fail("cannot write the profile", BENCH_PROFILE_TABLE);
+#endif
   return 0;
 }

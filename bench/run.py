@@ -38,11 +38,16 @@ also copies the tables into README.md between <!-- bench:begin --> and
 the committed results alone. Exits 1 if a model fails to compile, build or
 run, its outputs differ from onnxruntime's, or a check fails.
 
+--profile MODEL measures nothing else: it prints the per-node time table
+of mlc's single-threaded run of one benchmark model, compiled with mlc
+compile --profile (and writes the Chrome trace of its last run beside it).
+
 usage: python3 bench/run.py [--models a,b] [--quick] [--mlc BUILD/mlc]
-                            [--zoo DIR] [--out DIR] [--work DIR]"""
+                            [--zoo DIR] [--out DIR] [--work DIR] [--profile MODEL]"""
 import argparse
 import datetime
 import gc
+import json
 import os
 import re
 import shutil
@@ -227,8 +232,10 @@ def parse_header(path):
     return io["INPUT"], io["OUTPUT"]
 
 
-def write_bench_header(work, ins, outs, weights):
-    """bench_model.h: what harness.c needs to know of this model."""
+def write_bench_header(work, ins, outs, weights, profile):
+    """bench_model.h: what harness.c needs to know of this model; profile:
+    None, or the paths the harness writes a model compiled with --profile's
+    table and trace to."""
     def sizes(kind, vals):
         return "{" + ", ".join(f"MODEL_{kind}{i}_COUNT * {np.dtype(t).itemsize}"
                                for i, (_, t, _) in enumerate(vals)) + "}"
@@ -240,13 +247,17 @@ def write_bench_header(work, ins, outs, weights):
                 f"#define BENCH_OUT_BYTES {sizes('OUTPUT', outs) if outs else '{0}'}\n"
                 f"#define BENCH_RUN(in, out) model_run({', '.join(args)})\n"
                 f"#define BENCH_WEIGHTS {1 if weights else 0}\n")
+        if profile:
+            f.write(f"#define BENCH_PROFILE_TABLE {json.dumps(profile[0])}\n"
+                    f"#define BENCH_PROFILE_TRACE {json.dumps(profile[1])}\n")
 
 
-def compile_and_build(mlc, rtlibs, flags, src, margs, work, st, res):
+def compile_and_build(mlc, rtlibs, flags, src, margs, work, st, res, profile=None):
     """mlc compile (timed), the generated .c built (timed, peak memory), the
     harnesses linked: `harness` with the plain runtime (rtlibs[0]), and
     `harness_mt` with the threaded one (rtlibs[1], if any); fills res;
-    returns (inputs, outputs, weights file or None)."""
+    returns (inputs, outputs, weights file or None). profile: as
+    write_bench_header takes it (margs then hold --profile)."""
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     out_c = os.path.join(work, "model.c")
@@ -264,7 +275,7 @@ def compile_and_build(mlc, rtlibs, flags, src, margs, work, st, res):
     ins, outs = parse_header(os.path.join(work, "model.h"))
     weights = os.path.join(work, "model.weights")
     weights = weights if os.path.exists(weights) else None
-    write_bench_header(work, ins, outs, weights)
+    write_bench_header(work, ins, outs, weights, profile)
     for exe, lib in zip(("harness", "harness_mt"), rtlibs):
         if lib:
             measured([cc, *flags, "-Wall", "-Wextra", "-Werror", "-pedantic", *inc,
@@ -384,17 +395,22 @@ def stats(times):
             "p90": float(np.percentile(t, 90)), "n": len(t)}
 
 
-def measure(src, work, ins, outs, weights, st, res):
-    """The interleaved latency rounds; fills res."""
+def model_and_ranges(src):
+    """the model as onnxruntime takes it (a path or bytes), and the integer
+    inputs' ranges the zoo export recorded in its metadata"""
     if src.endswith(".onnxtxt"):
         model = onnx.parser.parse_model(open(src).read()).SerializeToString()
     else:
         model = src
     probe = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     meta = probe.get_modelmeta().custom_metadata_map
-    del probe
-    ranges = {k[len(RANGE_KEY):]: tuple(int(x) for x in v.split())
-              for k, v in meta.items() if k.startswith(RANGE_KEY)}
+    return model, {k[len(RANGE_KEY):]: tuple(int(x) for x in v.split())
+                   for k, v in meta.items() if k.startswith(RANGE_KEY)}
+
+
+def measure(src, work, ins, outs, weights, st, res):
+    """The interleaved latency rounds; fills res."""
+    model, ranges = model_and_ranges(src)
     feeds = make_inputs(ins, ranges, work)
     engines, keys = [], ["mlc1", "ort1", "ort2"]
     try:
@@ -428,6 +444,27 @@ def measure(src, work, ins, outs, weights, st, res):
     finally:
         for e in engines:
             e.close()
+
+
+def profile(mlc, rtlib, flags, src, margs, work, st):
+    """--profile MODEL: the model compiled with mlc compile --profile, run by
+    the single-threaded harness for the rounds of a latency measurement
+    after its warm-up; prints its table of nodes by time."""
+    table, trace = os.path.join(work, "profile.txt"), os.path.join(work, "trace.json")
+    ins, outs, weights = compile_and_build(mlc, (rtlib, None), flags, src, [*margs, "--profile"],
+                                           work, st, {}, (table, trace))
+    make_inputs(ins, model_and_ranges(src)[1], work)
+    e = MlcEngine(work, "harness", 1, ins, outs, weights, st)
+    try:
+        n = max(st.block_min, min(st.block_max, int(st.block_s / max(e.estimate, 1e-9))))
+        for _ in range(st.rounds):
+            e.block(n)
+    finally:
+        e.close()  # the harness writes the profile as it ends
+    if e.p.returncode or not os.path.exists(table):
+        raise Failed("harness: " + (e.p.stderr.read().strip() or "wrote no profile"))
+    print(open(table).read(), end="")
+    log(f"Chrome trace of the last run (chrome://tracing, Perfetto): {trace}")
 
 
 # ---- report ----------------------------------------------------------------------------------
@@ -654,9 +691,11 @@ def main():
                     "build/bench/ otherwise)")
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "bench", "work"),
                     help="scratch folder (default build/bench/work)")
+    ap.add_argument("--profile", metavar="MODEL", help="only print the per-node time table of "
+                    "mlc's single-threaded run of MODEL (mlc compile --profile)")
     args = ap.parse_args()
     names = [m[0] for m in MODELS]
-    chosen = args.models.split(",") if args.models else names
+    chosen = [args.profile] if args.profile else args.models.split(",") if args.models else names
     unknown = [n for n in chosen if n not in names]
     if unknown:
         sys.exit(f"bench: unknown model(s) {', '.join(unknown)}; known: {', '.join(names)}")
@@ -667,6 +706,17 @@ def main():
     # the code planned for the instruction set the runtime is built for:
     # this machine's with -march=native (bench's own builds), else generic
     target = ["--target=native"] if "-march=native" in flags else []
+    if args.profile:
+        _, path, margs = next(m for m in MODELS if m[0] == args.profile)
+        src = path if os.path.isabs(path) else os.path.join(args.zoo, path)
+        if not os.path.exists(src):
+            sys.exit(f"bench: {src} not present")
+        try:
+            profile(mlc, rtlib, flags, src, [*margs, *target],
+                    os.path.join(args.work, args.profile), st)
+        except Failed as e:
+            sys.exit(f"bench: {args.profile}: {e}")
+        return 0
     load0 = os.getloadavg()[0]
     peak = fma_peak(flags, args.work, st)
     log(f"float32 FMA peak of one core: {peak:.1f} GFLOP/s")
