@@ -42,24 +42,24 @@
 #include "nn_int.h"
 
 /* The micro-tile: MR rows of A by NR columns of B, held in registers. With
- * an instruction set the runtime has a hand-written micro-kernel for (and
- * MLC_RT_PORTABLE undefined), MLC_RT_GEMM_VEC is its vector width in floats
+ * an instruction set the runtime has a hand-written micro-kernel for
+ * (MLC_RT_ISA, mlc_rt_core.h), MLC_RT_GEMM_VEC is its vector width in floats
  * and the tile fills most of the vector registers (AVX-512: 12 x 32 in 24
  * of 32; AVX2: 6 x 16 in 12 of 16; NEON: 6 x 16 in 24 of 32); otherwise the
  * portable kernel's tile follows the width gcc vectorizes it for. */
-#if !defined(MLC_RT_PORTABLE) && defined(__AVX512F__)
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
 #include <immintrin.h>
 #define MLC_RT_GEMM_VEC 16
 #define MR MLC_RT_TILE_AVX512_MR
 #define MR2 MLC_RT_TILE_AVX512_MR2
 #define NR MLC_RT_TILE_AVX512_NR
-#elif !defined(MLC_RT_PORTABLE) && defined(__AVX2__) && defined(__FMA__)
+#elif MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
 #include <immintrin.h>
 #define MLC_RT_GEMM_VEC 8
 #define MR MLC_RT_TILE_AVX2_MR
 #define MR2 MLC_RT_TILE_AVX2_MR2
 #define NR MLC_RT_TILE_AVX2_NR
-#elif !defined(MLC_RT_PORTABLE) && defined(__aarch64__) && defined(__ARM_NEON)
+#elif MLC_RT_ISA == MLC_RT_ISA_AARCH64
 #include <arm_neon.h>
 #define MLC_RT_GEMM_VEC 4
 #define MR MLC_RT_TILE_NEON_MR
