@@ -92,43 +92,108 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
     for (; o < hi; o++) y[o] = OP(y[o], x[off + o * sx]);                                   \
   }
 
+/* MaxPool's common windows (stride 1 or 2 along x, undilated, at most
+ * MAX_KX wide) go the other way round: the window's rows are first reduced
+ * into one row (a vector max over whole rows), whose taps along x then
+ * make the outputs, SEG at a time, in chunks of constant length. The rows
+ * of a small image are too short for the tap-by-tap runs above to reach a
+ * whole chunk, and a stride-2 run does not vectorize at all. */
+#define SEG 128
+#define MAX_KX 8
+#define MAX_ROWS 64 /* window rows reduced at once (z by y) */
+#define SEG_IN ((SEG - 1) * 2 + MAX_KX)
+#define POOL_MAX_ROW(sfx, T, LOWEST)                                                            \
+  static int max_row_fits_##sfx(const PoolGeo *g) {                                             \
+    return (g->s[2] == 1 || g->s[2] == 2) && g->d[2] == 1 && g->k[2] <= MAX_KX;                 \
+  }                                                                                             \
+  /* yr[0, ow) from the input rows rows[0, nrows) (each iw long) */                             \
+  static void max_row_##sfx(T *restrict yr, const T *const *rows, int64_t nrows,                \
+                            const PoolGeo *g) {                                                 \
+    const int64_t ow = g->out[2], iw = g->in[2], sx = g->s[2], kx = g->k[2];                    \
+    T col[SEG_IN + CHUNK], out[SEG];                                                            \
+    for (int64_t o0 = 0; o0 < ow; o0 += SEG) {                                                  \
+      int64_t n = ow - o0 < SEG ? ow - o0 : SEG, x0 = o0 * sx - g->pb[2];                       \
+      int64_t len = (n - 1) * sx + kx, i = 0;                                                   \
+      /* col[i] = max over the rows of input column x0 + i, LOWEST outside \
+         (each value combined into LOWEST, as the taps above are: a NaN    \
+         input is passed over the same way) */                    \
+      for (; i < len && x0 + i < 0; i++) col[i] = LOWEST;                                       \
+      for (; i + CHUNK <= len && x0 + i + CHUNK <= iw; i += CHUNK) {                            \
+        for (int t = 0; t < CHUNK; t++) col[i + t] = OP_MAX(LOWEST, rows[0][x0 + i + t]);       \
+        for (int64_t r = 1; r < nrows; r++)                                                     \
+          for (int t = 0; t < CHUNK; t++) col[i + t] = OP_MAX(col[i + t], rows[r][x0 + i + t]); \
+      }                                                                                         \
+      for (; i < len && x0 + i < iw; i++) {                                                     \
+        col[i] = OP_MAX(LOWEST, rows[0][x0 + i]);                                               \
+        for (int64_t r = 1; r < nrows; r++) col[i] = OP_MAX(col[i], rows[r][x0 + i]);           \
+      }                                                                                         \
+      for (; i < (n + CHUNK - 1) / CHUNK * CHUNK * sx + kx; i++) col[i] = LOWEST; /* read */    \
+      for (int64_t o = 0; o < n; o += CHUNK) {                                                  \
+        if (sx == 1)                                                                            \
+          for (int t = 0; t < CHUNK; t++) out[o + t] = col[o + t];                              \
+        else                                                                                    \
+          for (int t = 0; t < CHUNK; t++) out[o + t] = col[2 * (o + t)];                        \
+        for (int64_t tx = 1; tx < kx; tx++) {                                                   \
+          if (sx == 1)                                                                          \
+            for (int t = 0; t < CHUNK; t++) out[o + t] = OP_MAX(out[o + t], col[o + t + tx]);   \
+          else                                                                                  \
+            for (int t = 0; t < CHUNK; t++)                                                     \
+              out[o + t] = OP_MAX(out[o + t], col[2 * (o + t) + tx]);                           \
+        }                                                                                       \
+      }                                                                                         \
+      for (int64_t o = 0; o < n; o++) yr[o0 + o] = out[o];                                      \
+    }                                                                                           \
+  }
+
 /* Max or average pools, one output row at a time (see the top). */
-#define POOL_ROWS(sfx, T, LOWEST)                                                             \
-  POOL_TAP(tap_max_##sfx, T, OP_MAX)                                                          \
-  POOL_TAP(tap_add_##sfx, T, OP_ADD)                                                          \
-  static void pool_rows_##sfx(const MlcPool *p, const PoolGeo *g, const T *x, T *y) {         \
-    const int avg = p->kind == MLC_POOL_AVG;                                                  \
-    const int64_t ow = g->out[2], iw = g->in[2];                                              \
-    const int64_t inpix = g->in[0] * g->in[1] * iw;                                           \
-    for (int64_t pl = 0; pl < p->n * p->c; pl++)                                              \
-      for (int64_t oz = 0; oz < g->out[0]; oz++)                                              \
-        for (int64_t oy = 0; oy < g->out[1]; oy++) {                                          \
-          T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;                          \
-          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;                       \
-          int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1];                 \
-          int64_t zl, zh, yl, yh;                                                             \
-          steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);                              \
-          steps_in(sy, g->k[1], g->d[1], 0, g->in[1], &yl, &yh);                              \
-          for (int64_t tz = zl; tz < zh; tz++)                                                \
-            for (int64_t ty = yl; ty < yh; ty++) {                                            \
-              const T *row =                                                                  \
-                  x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw; \
-              for (int64_t tx = 0; tx < g->k[2]; tx++) {                                      \
-                int64_t off = tx * g->d[2] - g->pb[2], lo, hi;                                \
-                steps_in(off, ow, g->s[2], 0, iw, &lo, &hi);                                  \
-                if (avg)                                                                      \
-                  tap_add_##sfx(yr, row, off, lo, hi, g->s[2]);                               \
-                else                                                                          \
-                  tap_max_##sfx(yr, row, off, lo, hi, g->s[2]);                               \
-              }                                                                               \
-            }                                                                                 \
-          if (!avg) continue;                                                                 \
-          int64_t nzy = avg_taps(p, g, 0, oz) * avg_taps(p, g, 1, oy);                        \
-          for (int64_t o = 0; o < ow; o++) {                                                  \
-            int64_t n = nzy * avg_taps(p, g, 2, o);                                           \
-            yr[o] = n ? (T)(yr[o] / n) : (T)0;                                                \
-          }                                                                                   \
-        }                                                                                     \
+#define POOL_ROWS(sfx, T, LOWEST)                                                               \
+  POOL_TAP(tap_max_##sfx, T, OP_MAX)                                                            \
+  POOL_TAP(tap_add_##sfx, T, OP_ADD)                                                            \
+  POOL_MAX_ROW(sfx, T, LOWEST)                                                                  \
+  static void pool_rows_##sfx(const MlcPool *p, const PoolGeo *g, const T *x, T *y) {           \
+    const int avg = p->kind == MLC_POOL_AVG;                                                    \
+    const int by_rows = !avg && max_row_fits_##sfx(g);                                          \
+    const int64_t ow = g->out[2], iw = g->in[2];                                                \
+    const int64_t inpix = g->in[0] * g->in[1] * iw;                                             \
+    for (int64_t pl = 0; pl < p->n * p->c; pl++)                                                \
+      for (int64_t oz = 0; oz < g->out[0]; oz++)                                                \
+        for (int64_t oy = 0; oy < g->out[1]; oy++) {                                            \
+          T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;                            \
+          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;                         \
+          int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1];                   \
+          int64_t zl, zh, yl, yh;                                                               \
+          steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);                                \
+          steps_in(sy, g->k[1], g->d[1], 0, g->in[1], &yl, &yh);                                \
+          if (by_rows && (zh - zl) * (yh - yl) > 0 && (zh - zl) * (yh - yl) <= MAX_ROWS) {      \
+            const T *rows[MAX_ROWS];                                                            \
+            int64_t nr = 0;                                                                     \
+            for (int64_t tz = zl; tz < zh; tz++)                                                \
+              for (int64_t ty = yl; ty < yh; ty++)                                              \
+                rows[nr++] =                                                                    \
+                    x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw; \
+            max_row_##sfx(yr, rows, nr, g);                                                     \
+            continue;                                                                           \
+          }                                                                                     \
+          for (int64_t tz = zl; tz < zh; tz++)                                                  \
+            for (int64_t ty = yl; ty < yh; ty++) {                                              \
+              const T *row =                                                                    \
+                  x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw;   \
+              for (int64_t tx = 0; tx < g->k[2]; tx++) {                                        \
+                int64_t off = tx * g->d[2] - g->pb[2], lo, hi;                                  \
+                steps_in(off, ow, g->s[2], 0, iw, &lo, &hi);                                    \
+                if (avg)                                                                        \
+                  tap_add_##sfx(yr, row, off, lo, hi, g->s[2]);                                 \
+                else                                                                            \
+                  tap_max_##sfx(yr, row, off, lo, hi, g->s[2]);                                 \
+              }                                                                                 \
+            }                                                                                   \
+          if (!avg) continue;                                                                   \
+          int64_t nzy = avg_taps(p, g, 0, oz) * avg_taps(p, g, 1, oy);                          \
+          for (int64_t o = 0; o < ow; o++) {                                                    \
+            int64_t n = nzy * avg_taps(p, g, 2, o);                                             \
+            yr[o] = n ? (T)(yr[o] / n) : (T)0;                                                  \
+          }                                                                                     \
+        }                                                                                       \
   }
 
 /* Runs STMT for each tap of the current window inside the input, with

@@ -380,6 +380,79 @@ static void test_conv(void) {
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) conv_case(&cases[i]);
 }
 
+/* ---- pool_f32 ----------------------------------------------------------------------- */
+
+/* MaxPool (no indices) against a window-by-window reference: windows in
+ * and past the padding, strides 1 to 3, images wider than a row segment
+ * of the kernel, 1-D to 3-D; a NaN passed over as the kernel has always
+ * done (a window of NaN and numbers gives the largest number) */
+static void maxpool_case(int nsp, int64_t c, const int64_t *in, const int64_t *k,
+                         const int64_t *stride, const int64_t *pad, const int64_t *pad_end,
+                         int with_nan) {
+  MlcPool p = {.n = 1, .c = c, .nsp = nsp, .kind = MLC_POOL_MAX};
+  int64_t inpix = 1, outpix = 1;
+  for (int d = 0; d < nsp; d++) {
+    p.in_sp[d] = in[d], p.k[d] = k[d], p.stride[d] = stride[d], p.dil[d] = 1;
+    p.pad_begin[d] = pad[d], p.pad_end[d] = pad_end[d];
+    p.out_sp[d] = (in[d] + pad[d] + pad_end[d] - k[d]) / stride[d] + 1;
+    inpix *= in[d];
+    outpix *= p.out_sp[d];
+  }
+  float *x = rnd_array(c * inpix), *y = zeros(c * outpix);
+  if (with_nan) x[inpix / 2] = NAN;
+  void *io[MLC_POOL_NIO] = {x, y, NULL};
+  mlc_rt_pool_f32(&p, io);
+  int ok = 1;
+  int64_t o[3], t[3];
+  for (int64_t ci = 0; ci < c && ok; ci++)
+    for (int64_t op = 0; op < outpix && ok; op++) {
+      for (int d = nsp - 1, rest = (int)op; d >= 0; d--)
+        o[d] = rest % p.out_sp[d], rest /= (int)p.out_sp[d];
+      float best = -INFINITY;
+      int64_t kvol = 1;
+      for (int d = 0; d < nsp; d++) kvol *= k[d];
+      for (int64_t kp = 0; kp < kvol; kp++) {
+        int64_t off = 0, inside = 1;
+        for (int d = nsp - 1, rest = (int)kp; d >= 0; d--) t[d] = rest % k[d], rest /= (int)k[d];
+        for (int d = 0; d < nsp; d++) {
+          int64_t pos = o[d] * stride[d] - pad[d] + t[d];
+          inside &= pos >= 0 && pos < in[d];
+          off = off * in[d] + pos;
+        }
+        if (inside && x[ci * inpix + off] > best) best = x[ci * inpix + off];
+      }
+      float got = y[ci * outpix + op];
+      ok = got == best;
+      if (!ok)
+        printf("  [%lld] = %.9g, reference %.9g\n", (long long)(ci * outpix + op), got, best);
+    }
+  char what[160];
+  snprintf(what, sizeof what, "pool_f32 max %dD in %lld k %lld stride %lld pad %lld/%lld%s", nsp,
+           (long long)in[nsp - 1], (long long)k[nsp - 1], (long long)stride[nsp - 1],
+           (long long)pad[nsp - 1], (long long)pad_end[nsp - 1], with_nan ? " NaN" : "");
+  check(ok, what);
+  free(x), free(y);
+}
+
+static void test_pool(void) {
+  static const int64_t widths[] = {1, 2, 13, 16, 17, 55, 111, 256, 300};
+  for (size_t i = 0; i < sizeof widths / sizeof *widths; i++)
+    for (int64_t s = 1; s <= 3; s++) {
+      int64_t w = widths[i], k = s == 1 ? 3 : s == 2 ? 3 : 2, pad = w > 2 ? 1 : 0;
+      int64_t in[2] = {7, w}, kk[2] = {k, k}, st[2] = {s, s}, pb[2] = {pad, pad},
+              pe[2] = {pad + (s == 2), pad + (s == 2)};
+      if (w + pb[1] + pe[1] < k) continue;
+      maxpool_case(2, 3, in, kk, st, pb, pe, (int)(i & 1));
+    }
+  int64_t in1[1] = {40}, k1[1] = {8}, s1[1] = {2}, z1[1] = {0}, e1[1] = {3};
+  maxpool_case(1, 2, in1, k1, s1, z1, e1, 0);
+  int64_t in3[3] = {4, 5, 19}, k3[3] = {2, 3, 3}, s3[3] = {1, 2, 2}, p3[3] = {0, 1, 1};
+  maxpool_case(3, 2, in3, k3, s3, p3, p3, 1);
+  /* wider than the fast path's window: the tap-by-tap path */
+  int64_t in9[2] = {9, 30}, k9[2] = {3, 9}, s9[2] = {1, 2}, z9[2] = {0, 0};
+  maxpool_case(2, 2, in9, k9, s9, z9, z9, 0);
+}
+
 /* ---- the memory planner ------------------------------------------------------------- */
 
 static void plan_check(const char *path) {
@@ -520,6 +593,7 @@ static void test_products(void) {
 
 int main(int argc, char **argv) {
   test_products();
+  test_pool();
   test_scratch_sizes();
   /* with the thread pool (a runtime built with it), the products again:
    * the callers' scratch serves the first part, the workers' their own */
