@@ -31,6 +31,106 @@ enum { MLC_EW1_A, MLC_EW1_Y, MLC_EW1_NIO };                       /* U, P */
 enum { MLC_EW2_A, MLC_EW2_B, MLC_EW2_Y, MLC_EW2_NIO };            /* B */
 enum { MLC_EW3_C, MLC_EW3_A, MLC_EW3_B, MLC_EW3_Y, MLC_EW3_NIO }; /* W */
 
+/* ---- float exp, tanh and erf without libm ------------------------------
+ * Straight-line code that compilers vectorize inside the elementwise loops
+ * (a libm call per element would stop that): range reduction and minimax
+ * polynomials fitted for these ranges, within 3 ulp of the exact values
+ * (tests/unit/unit_math.c sweeps them). Clamps keep NaN (a comparison with
+ * NaN is false) and send infinities to the ends of the range, where the
+ * results are exactly 0, 1 or inf. Bits move through a union: no
+ * float-to-int conversion, which NaN would make undefined. */
+typedef union { float f; uint32_t u; } mlc_rt_f32bits;
+
+/* c ? a : b through bit masks: with a branch, a constant a lets the
+ * compiler fold all that follows into a branch of its own, a loop the
+ * vectorizer then refuses */
+static inline float mlc_rt_selectf(int c, float a, float b) {
+  mlc_rt_f32bits x, y;
+  uint32_t m = 0u - (uint32_t)(c != 0);
+  x.f = a;
+  y.f = b;
+  x.u = (x.u & m) | (y.u & ~m);
+  return x.f;
+}
+
+static inline float mlc_rt_expf(float x) {
+  mlc_rt_f32bits t, s1, s2;
+  float n, r, p;
+  uint32_t k;
+  x = mlc_rt_selectf(x < -104.0f, -104.0f, x); /* e^-104 rounds to 0, e^89 to inf */
+  x = mlc_rt_selectf(x > 89.0f, 89.0f, x);
+  /* n = round(x / ln 2): adding 1.5 * 2^23 leaves n in the low bits */
+  t.f = x * 1.44269504f + 12582912.0f;
+  k = t.u - 0x4b400000u;
+  n = (float)(int32_t)k;
+  /* r = x - n ln 2 in [-ln2/2, ln2/2], ln 2 split so that n * hi is exact */
+  r = x - n * 0.693145752f;
+  r = r - n * 1.42860677e-6f;
+  p = 0.0013814613f;
+  p = p * r + 0.00836870984f;
+  p = p * r + 0.0416683874f;
+  p = p * r + 0.166665207f;
+  p = p * r + 0.499999935f;
+  p = 1.0f + r + r * r * p;
+  /* 2^n in two factors, each a normal float for n in [-150, 128], so that
+   * tiny results round once into the subnormals and big ones overflow */
+  s1.u = (uint32_t)((int32_t)k / 2 + 127) << 23;
+  s2.u = (uint32_t)((int32_t)k - (int32_t)k / 2 + 127) << 23;
+  return p * s1.f * s2.f;
+}
+
+/* |x| < 0.625: x + x^3 P(x^2); above, 1 - 2 / (e^2|x| + 1), which has no
+ * cancellation there; tanh(10) rounds to 1 */
+static inline float mlc_rt_tanhf(float x) {
+  mlc_rt_f32bits a, s;
+  float ax, x2, p, e, big;
+  a.f = x;
+  s.u = a.u & 0x80000000u;
+  a.u &= 0x7fffffffu;
+  ax = mlc_rt_selectf(a.f > 10.0f, 10.0f, a.f);
+  x2 = ax * ax;
+  p = -0.00570498742f;
+  p = p * x2 + 0.0206390876f;
+  p = p * x2 - 0.0537397152f;
+  p = p * x2 + 0.133314422f;
+  p = p * x2 - 0.333332819f;
+  e = mlc_rt_expf(2.0f * ax);
+  big = 1.0f - 2.0f / (e + 1.0f);
+  a.f = mlc_rt_selectf(ax < 0.625f, ax + ax * x2 * p, big);
+  a.u |= s.u;
+  return a.f;
+}
+
+/* |x| < 1: x P(x^2); above, 1 - e^Q(|x|) with Q fitted to log erfc on
+ * [1, 4]; erf(4) rounds to 1 */
+static inline float mlc_rt_erff(float x) {
+  mlc_rt_f32bits a, s;
+  float ax, x2, p, q, t;
+  a.f = x;
+  s.u = a.u & 0x80000000u;
+  a.u &= 0x7fffffffu;
+  ax = mlc_rt_selectf(a.f > 4.0f, 4.0f, a.f);
+  x2 = ax * ax;
+  p = 7.85389671e-05f;
+  p = p * x2 - 0.000801020522f;
+  p = p * x2 + 0.00518832915f;
+  p = p * x2 - 0.0268538128f;
+  p = p * x2 + 0.112835852f;
+  p = p * x2 - 0.376126258f;
+  p = p * x2 + 1.12837917f;
+  t = ax - 2.5f;
+  q = 0.000186379256f;
+  q = q * t - 0.000151970077f;
+  q = q * t + 0.00246538519f;
+  q = q * t - 0.0107112602f;
+  q = q * t - 0.943883144f;
+  q = q * t - 5.35269396f;
+  q = q * t - 7.80681789f;
+  a.f = mlc_rt_selectf(ax < 1.0f, ax * p, 1.0f - mlc_rt_expf(q));
+  a.u |= s.u;
+  return a.f;
+}
+
 /* ---- elementwise scalar functions ---------------------------------------
  * U(name, sfx, T, R, expr of a)              unary, T -> R
  * P(name, sfx, T, expr of a, p0, p1)          unary with two attributes
@@ -38,21 +138,21 @@ enum { MLC_EW3_C, MLC_EW3_A, MLC_EW3_B, MLC_EW3_Y, MLC_EW3_NIO }; /* W */
  * W(name, sfx, C, T, expr of c, a, b)         ternary: c is a C, a and b are T
  * Names end in the element type: f32, f64, i32, i64, b (bool).
  */
-#define MLC_RT_EW_FLOAT(U, P, B, sfx, T, fn)                                  \
+#define MLC_RT_EW_FLOAT(U, P, B, sfx, T, fn, vm)                                  \
   U(neg, sfx, T, T, -a)                                                        \
   U(abs, sfx, T, T, fn(fabs)(a))                                               \
   U(sqrt, sfx, T, T, fn(sqrt)(a))                                              \
-  U(exp, sfx, T, T, fn(exp)(a))                                                \
+  U(exp, sfx, T, T, vm(exp)(a))                                                \
   U(log, sfx, T, T, fn(log)(a))                                                \
   U(reciprocal, sfx, T, T, (T)1 / a)                                           \
   U(floor, sfx, T, T, fn(floor)(a))                                            \
   U(ceil, sfx, T, T, fn(ceil)(a))                                              \
   U(relu, sfx, T, T, a > 0 ? a : (T)0)                                         \
-  U(sigmoid, sfx, T, T, (T)1 / ((T)1 + fn(exp)(-a)))                          \
-  U(tanh, sfx, T, T, fn(tanh)(a))                                              \
-  U(erf, sfx, T, T, fn(erf)(a))                                                \
-  U(softplus, sfx, T, T, a > 0 ? a + fn(log1p)(fn(exp)(-a))                   \
-                            : fn(log1p)(fn(exp)(a)))                        \
+  U(sigmoid, sfx, T, T, (T)1 / ((T)1 + vm(exp)(-a)))                          \
+  U(tanh, sfx, T, T, vm(tanh)(a))                                              \
+  U(erf, sfx, T, T, vm(erf)(a))                                                \
+  U(softplus, sfx, T, T, a > 0 ? a + fn(log1p)(vm(exp)(-a))                   \
+                            : fn(log1p)(vm(exp)(a)))                        \
   U(softsign, sfx, T, T, a / ((T)1 + fn(fabs)(a)))                             \
   U(sin, sfx, T, T, fn(sin)(a))                                                \
   U(cos, sfx, T, T, fn(cos)(a))                                                \
@@ -67,27 +167,27 @@ enum { MLC_EW3_C, MLC_EW3_A, MLC_EW3_B, MLC_EW3_Y, MLC_EW3_NIO }; /* W */
   U(acosh, sfx, T, T, fn(acosh)(a))                                         \
   U(atanh, sfx, T, T, fn(atanh)(a))                                         \
   U(round, sfx, T, T, fn(nearbyint)(a))                                     \
-  U(mish, sfx, T, T, a * fn(tanh)(a > 0 ? a + fn(log1p)(fn(exp)(-a))       \
-                                       : fn(log1p)(fn(exp)(a))))            \
+  U(mish, sfx, T, T, a * vm(tanh)(a > 0 ? a + fn(log1p)(vm(exp)(-a))       \
+                                       : fn(log1p)(vm(exp)(a))))            \
   U(isnan, sfx, T, uint8_t, a != a)                                         \
   U(isinf, sfx, T, uint8_t, a == (T)INFINITY || a == -(T)INFINITY)         \
   U(isposinf, sfx, T, uint8_t, a == (T)INFINITY)                            \
   U(isneginf, sfx, T, uint8_t, a == -(T)INFINITY)                           \
-  P(swish, sfx, T, a / ((T)1 + fn(exp)(-(T)p0 * a)))                        \
+  P(swish, sfx, T, a / ((T)1 + vm(exp)(-(T)p0 * a)))                        \
   P(shrink, sfx, T, a < -(T)p0 ? a + (T)p1 : (a > (T)p0 ? a - (T)p1 : (T)0))\
-  U(hardswish, sfx, T, T, a * fn(fmax)((T)0, fn(fmin)((T)1, a / (T)6 + (T)0.5)))\
-  U(gelu, sfx, T, T, (T)0.5 * a * ((T)1 + fn(erf)(a * (T)0.70710678118654752)))\
-  U(gelu_tanh, sfx, T, T, (T)0.5 * a * ((T)1 + fn(tanh)((T)0.79788456080286536 \
+  U(hardswish, sfx, T, T, a * MLC_RT_MAXC(MLC_RT_MINC(a / (T)6 + (T)0.5, (T)1), (T)0))\
+  U(gelu, sfx, T, T, (T)0.5 * a * ((T)1 + vm(erf)(a * (T)0.70710678118654752)))\
+  U(gelu_tanh, sfx, T, T, (T)0.5 * a * ((T)1 + vm(tanh)((T)0.79788456080286536 \
                             * (a + (T)0.044715 * a * a * a))))              \
   P(leakyrelu, sfx, T, a < 0 ? (T)p0 * a : a)                               \
-  P(elu, sfx, T, a < 0 ? (T)p0 * (fn(exp)(a) - (T)1) : a)                  \
-  P(selu, sfx, T, a <= 0 ? (T)p1 * ((T)p0 * fn(exp)(a) - (T)p0)           \
+  P(elu, sfx, T, a < 0 ? (T)p0 * (vm(exp)(a) - (T)1) : a)                  \
+  P(selu, sfx, T, a <= 0 ? (T)p1 * ((T)p0 * vm(exp)(a) - (T)p0)           \
                          : (T)p1 * a)                                       \
-  P(hardsigmoid, sfx, T, fn(fmax)((T)0, fn(fmin)((T)1, (T)p0 * a + (T)p1)))\
+  P(hardsigmoid, sfx, T, MLC_RT_MAXC(MLC_RT_MINC((T)p0 * a + (T)p1, (T)1), (T)0))\
   P(clip, sfx, T, (a < (T)p0 ? (T)p0 : a) > (T)p1 ? (T)p1 : (a < (T)p0 ? (T)p0 : a))\
   P(thresholdedrelu, sfx, T, a > (T)p0 ? a : (T)0)                          \
-  P(celu, sfx, T, fn(fmax)((T)0, a) + fn(fmin)((T)0, (T)p0 *               \
-                  (fn(exp)(a / (T)p0) - (T)1)))                             \
+  P(celu, sfx, T, MLC_RT_MAXC(a, (T)0) +                                    \
+                  MLC_RT_MINC((T)p0 * (vm(exp)(a / (T)p0) - (T)1), (T)0))   \
   B(div, sfx, T, T, a / b)                                                  \
   B(add, sfx, T, T, a + b)                                                  \
   B(sub, sfx, T, T, a - b)                                                  \
@@ -158,10 +258,17 @@ enum { MLC_EW3_C, MLC_EW3_A, MLC_EW3_B, MLC_EW3_Y, MLC_EW3_NIO }; /* W */
 
 #define MLC_RT_FNF(name) name##f
 #define MLC_RT_FND(name) name
+/* exp, tanh and erf: float's own above, double's from libm */
+#define MLC_RT_VMF(name) mlc_rt_##name##f
+#define MLC_RT_VMD(name) name
+/* fmin(v, c) and fmax(v, c) for a constant c that is not NaN, as plain
+ * comparisons, which vectorize (a NaN v gives c, as fmin and fmax do) */
+#define MLC_RT_MINC(v, c) ((v) < (c) ? (v) : (c))
+#define MLC_RT_MAXC(v, c) ((v) > (c) ? (v) : (c))
 
 #define MLC_RT_EW(U, P, B, W)                                                 \
-  MLC_RT_EW_FLOAT(U, P, B, f32, float, MLC_RT_FNF)                          \
-  MLC_RT_EW_FLOAT(U, P, B, f64, double, MLC_RT_FND)                         \
+  MLC_RT_EW_FLOAT(U, P, B, f32, float, MLC_RT_FNF, MLC_RT_VMF)                          \
+  MLC_RT_EW_FLOAT(U, P, B, f64, double, MLC_RT_FND, MLC_RT_VMD)                         \
   MLC_RT_EW_INT(U, P, B, i32, int32_t)                                      \
   MLC_RT_EW_INT(U, P, B, i64, int64_t)                                      \
   MLC_RT_EW_INT(U, P, B, i8, int8_t)                                        \
