@@ -31,6 +31,18 @@ enum { MLC_EW1_A, MLC_EW1_Y, MLC_EW1_NIO };                       /* U, P */
 enum { MLC_EW2_A, MLC_EW2_B, MLC_EW2_Y, MLC_EW2_NIO };            /* B */
 enum { MLC_EW3_C, MLC_EW3_A, MLC_EW3_B, MLC_EW3_Y, MLC_EW3_NIO }; /* W */
 
+/* Marks a generated loop whose iterations are independent: no array it
+ * reads overlaps the one it stores except at the element being stored.
+ * Compilers that vectorize at -O2 without run-time overlap tests (gcc's
+ * very-cheap cost model) then vectorize it. */
+#if defined(__clang__)
+#define MLC_RT_INDEPENDENT _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define MLC_RT_INDEPENDENT _Pragma("GCC ivdep")
+#else
+#define MLC_RT_INDEPENDENT
+#endif
+
 /* ---- float exp, tanh and erf without libm ------------------------------
  * Straight-line code that compilers vectorize inside the elementwise loops
  * (a libm call per element would stop that): range reduction and minimax

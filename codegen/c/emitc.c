@@ -129,17 +129,96 @@ static void emit_call(Emit *e, const KCall *c) {
  * shape (one call, or a fused group). Each call's result is a local of the
  * loop body and only the last is stored; operands from outside the run are
  * arrays read through their broadcast strides. Adjacent dims that every
- * array walks contiguously are merged first, so most loops are flat. */
+ * array walks contiguously are merged first, so most loops are flat.
+ *
+ * The loops are written for compilers that vectorize at -O2 only where the
+ * vector loop replaces the scalar one outright, with no run-time overlap
+ * test (gcc's very-cheap cost model): the innermost loop runs a multiple of
+ * EW_CHUNK iterations (the rest in a loop of its own) and is marked
+ * MLC_RT_INDEPENDENT when no operand overlaps the output but at the very
+ * element stored (in place), and operands of one element are locals.
+ * (`restrict` on the block's pointers would say the same, but gcc reads it
+ * on parameters only.) */
 typedef struct EwOperand {
   Value *v;
   int64_t st[MLC_RT_MAX_RANK]; /* strides after merging */
   const int64_t *raw;          /* strides per output dim */
+  int scalar;                  /* one element, read into a local */
 } EwOperand;
+
+enum { EW_CHUNK = 16 };
 
 static int produced_in_run(const KCall *calls, int upto, const Value *v) {
   for (int c = 0; c < upto; c++)
     if (calls[c].io[ktab[calls[c].kernel].ew_arity] == v) return c;
   return -1;
+}
+
+/* Whether operand x of a loop that stores y may overlap y other than
+ * element for element. Weights and constants are never stored to; arena
+ * values are apart unless their ranges meet, and in-place planning makes
+ * them meet exactly; a caller's buffer is not in the arena, but may be
+ * another of the caller's buffers (nothing forbids passing one twice). */
+static int ew_may_overlap(Value *x, Value *y) {
+  Value *rx = plan_root(x), *ry = plan_root(y);
+  int cx = rx->is_input || rx->is_output, cy = ry->is_input || ry->is_output;
+  int same = ir_same_shape(x, y) && dtype_size(x->dtype) == dtype_size(y->dtype);
+  if (rx->data || cx != cy) return 0;
+  if (rx == ry) return !same;
+  if (cx) return 1;
+  int64_t x0 = rx->offset, x1 = x0 + (int64_t)ir_nbytes(rx);
+  int64_t y0 = ry->offset, y1 = y0 + (int64_t)ir_nbytes(ry);
+  return !(x1 <= y0 || y1 <= x0 || (same && x0 == y0));
+}
+
+/* name[index] over the r merged dims with strides st */
+static void put_elem(FILE *f, const char *name, const int64_t *st, int r) {
+  int any = 0;
+  fprintf(f, "%s[", name);
+  for (int d = 0; d < r; d++) {
+    if (!st[d]) continue;
+    if (any++) fputs(" + ", f);
+    if (st[d] == 1)
+      fprintf(f, "i%d", d);
+    else
+      fprintf(f, "i%d * %" PRId64, d, st[d]);
+  }
+  fputs(any ? "]" : "0]", f);
+}
+
+/* the loop body at indent ind; ystr: y's strides over the r merged dims */
+static void put_ew_body(FILE *f, const KCall *calls, int ncalls, const EwOperand *ops,
+                        int (*ref)[3], int r, const int64_t *ystr, int ind) {
+  for (int c = 0; c < ncalls; c++) {
+    const KernelInfo *k = &ktab[calls[c].kernel];
+    const MlcEw *p = (const MlcEw *)(const void *)calls[c].params;
+    fprintf(f, "%*s", ind, "");
+    if (c < ncalls - 1)
+      fprintf(f, "const %s t%d", emitc_ctype(calls[c].io[k->ew_arity]), c);
+    else
+      put_elem(f, "y", ystr, r);
+    fprintf(f, " = %s(", k->ew_fn);
+    for (int i = 0; i < k->ew_arity; i++) {
+      int j = ref[c][i];
+      if (i) fputs(", ", f);
+      if (j < 0) {
+        fprintf(f, "t%d", -1 - j);
+      } else if (ops[j].scalar) {
+        fprintf(f, "x%d", j);
+      } else {
+        char name[16];
+        snprintf(name, sizeof name, "x%d", j);
+        put_elem(f, name, ops[j].st, r);
+      }
+    }
+    if (k->ew_has_p) {
+      fputs(", ", f);
+      emitc_put_double(f, p->p0, 0);
+      fputs(", ", f);
+      emitc_put_double(f, p->p1, 0);
+    }
+    fputs(");\n", f);
+  }
 }
 
 static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
@@ -162,11 +241,11 @@ static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
       }
       int k = 0;
       while (k < nops && !(ops[k].v == v && !memcmp(ops[k].raw, src[i], sizeof p->s0))) k++;
-      if (k == nops) ops[nops++] = (EwOperand){v, {0}, src[i]};
+      if (k == nops) ops[nops++] = (EwOperand){v, {0}, src[i], 0};
       ref[c][i] = k;
     }
   }
-  int64_t dims[MLC_RT_MAX_RANK];
+  int64_t dims[MLC_RT_MAX_RANK], ystr[MLC_RT_MAX_RANK];
   int r = 0;
   for (int d = 0; d < p0->rank; d++) {
     if (p0->dims[d] == 1) continue;
@@ -181,56 +260,35 @@ static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
     for (int i = 0; i < nops; i++) ops[i].st[r] = ops[i].raw[d];
     r++;
   }
+  for (int64_t d = r - 1, s = 1; d >= 0; s *= dims[d--]) ystr[d] = s;
   const KCall *last = &calls[ncalls - 1];
   Value *out = last->io[ktab[last->kernel].ew_arity];
+  int apart = 1;
+  for (int i = 0; i < nops; i++) apart &= !ew_may_overlap(ops[i].v, out);
   fputs("  {\n", f);
-  for (int i = 0; i < nops; i++)
-    fprintf(f, "    const %s *x%d = %s;\n", emitc_ctype(ops[i].v), i, ptr(e, ops[i].v));
-  fprintf(f, "    %s *y = %s;\n", emitc_ctype(out), ptr(e, out));
-  if (r == 0)
-    fputs("    {\n      const int64_t o = 0;\n", f);
-  else
-    fputs("    int64_t o = 0;\n", f);
-  for (int d = 0; d < r; d++)
-    fprintf(f, "%*sfor (int64_t i%d = 0; i%d < %" PRId64 "; i%d++)%s\n", 4 + 2 * d, "", d, d,
-            dims[d], d, d == r - 1 ? " {" : "");
-  int ind = r ? 4 + 2 * r : 6;
-  for (int c = 0; c < ncalls; c++) {
-    const KernelInfo *k = &ktab[calls[c].kernel];
-    const MlcEw *p = (const MlcEw *)(const void *)calls[c].params;
-    if (c < ncalls - 1)
-      fprintf(f, "%*sconst %s t%d = %s(", ind, "", emitc_ctype(calls[c].io[k->ew_arity]), c,
-              k->ew_fn);
-    else
-      fprintf(f, "%*sy[o%s] = %s(", ind, "", r ? "++" : "", k->ew_fn);
-    for (int i = 0; i < k->ew_arity; i++) {
-      if (i) fputs(", ", f);
-      if (ref[c][i] < 0) {
-        fprintf(f, "t%d", -1 - ref[c][i]);
-        continue;
-      }
-      const EwOperand *x = &ops[ref[c][i]];
-      fprintf(f, "x%d[", ref[c][i]);
-      int any = 0;
-      for (int d = 0; d < r; d++) {
-        if (!x->st[d]) continue;
-        if (any++) fputs(" + ", f);
-        if (x->st[d] == 1)
-          fprintf(f, "i%d", d);
-        else
-          fprintf(f, "i%d * %" PRId64, d, x->st[d]);
-      }
-      fputs(any ? "]" : "0]", f);
-    }
-    if (k->ew_has_p) {
-      fputs(", ", f);
-      emitc_put_double(f, p->p0, 0);
-      fputs(", ", f);
-      emitc_put_double(f, p->p1, 0);
-    }
-    fputs(");\n", f);
+  for (int i = 0; i < nops; i++) {
+    ops[i].scalar = apart;
+    for (int d = 0; d < r; d++) ops[i].scalar &= !ops[i].st[d];
+    fprintf(f, ops[i].scalar ? "    const %s x%d = %s[0];\n" : "    const %s *x%d = %s;\n",
+            emitc_ctype(ops[i].v), i, ptr(e, ops[i].v));
   }
-  fprintf(f, "%*s}\n", r ? 4 + 2 * (r - 1) : 4, "");
+  fprintf(f, "    %s *y = %s;\n", emitc_ctype(out), ptr(e, out));
+  int64_t n = r ? dims[r - 1] : 1, whole = n - n % EW_CHUNK;
+  int split = whole > 0 && whole < n;
+  for (int d = 0; d < r - 1; d++)
+    fprintf(f, "%*sfor (int64_t i%d = 0; i%d < %" PRId64 "; i%d++)%s\n", 4 + 2 * d, "", d, d,
+            dims[d], d, split && d == r - 2 ? " {" : "");
+  int ind = 4 + 2 * (r ? r - 1 : 0);
+  for (int part = 0; part <= split; part++) {
+    int64_t from = part ? whole : 0, to = split && !part ? whole : n;
+    if (r && apart) fprintf(f, "%*sMLC_RT_INDEPENDENT\n", ind, "");
+    if (r)
+      fprintf(f, "%*sfor (int64_t i%d = %" PRId64 "; i%d < %" PRId64 "; i%d++) {\n", ind, "", r - 1,
+              from, r - 1, to, r - 1);
+    put_ew_body(f, calls, ncalls, ops, ref, r, ystr, r ? ind + 2 : ind);
+    if (r) fprintf(f, "%*s}\n", ind, "");
+  }
+  if (split && r > 1) fprintf(f, "%*s}\n", ind - 2, "");
   fputs("  }\n", f);
 }
 
