@@ -7,10 +7,17 @@
  * row maximum before exponentiating, so large logits cannot overflow. The
  * axis being normalized is the middle dim of [outer, len, inner]: when inner
  * is 1 (the last axis, by far the common case) rows are contiguous.
+ *
+ * Contiguous float rows go LANES elements at a time into per-lane partial
+ * results (one accumulator would be a chain of dependent additions the
+ * compiler may not reorder), through restrict-qualified pointers, so that
+ * the loops vectorize at -O2; exp is the runtime's own, which vectorizes.
  */
 #include <math.h>
 
 #include "mlc_rt.h"
+
+#define LANES 16
 
 /* y = x * s + t over channel ch of [n, c, inner], s and t from the
  * channel's statistics, rounded to float as pass_bnfold rounds them */
@@ -69,6 +76,48 @@ void mlc_rt_batchnorm_train_f32(const void *params, void *const *io) {
   }
 }
 
+/* Mean and 1 / sqrt(variance + eps) of a row, in one pass: the sums are of
+ * x - x[0], in double, so the variance does not cancel away when the mean
+ * is large against the spread (x[0] is near the mean in those rows). */
+static void row_stats(const float *x, int64_t n, double eps, float *mean, float *invstd) {
+  double s[LANES] = {0}, ss[LANES] = {0}, s1 = 0, s2 = 0;
+  double k = n ? x[0] : 0;
+  int64_t i = 0;
+  for (; i + LANES <= n; i += LANES)
+    for (int t = 0; t < LANES; t++) {
+      double d = x[i + t] - k;
+      s[t] += d;
+      ss[t] += d * d;
+    }
+  for (; i < n; i++) {
+    double d = x[i] - k;
+    s1 += d;
+    s2 += d * d;
+  }
+  for (int t = 0; t < LANES; t++) {
+    s1 += s[t];
+    s2 += ss[t];
+  }
+  double m = n ? s1 / (double)n : 0, var = n ? s2 / (double)n - m * m : 0;
+  *mean = (float)(k + m);
+  *invstd = (float)(1 / sqrt((var > 0 ? var : 0) + eps));
+}
+
+/* y = (x - m) * is * scale + bias (bias NULL: none) */
+static void ln_row(const float *restrict x, const float *restrict scale, const float *restrict bias,
+                   float *restrict y, int64_t n, float m, float is) {
+  int64_t i = 0;
+  if (bias) {
+    for (; i + LANES <= n; i += LANES)
+      for (int t = 0; t < LANES; t++) y[i + t] = (x[i + t] - m) * is * scale[i + t] + bias[i + t];
+    for (; i < n; i++) y[i] = (x[i] - m) * is * scale[i] + bias[i];
+  } else {
+    for (; i + LANES <= n; i += LANES)
+      for (int t = 0; t < LANES; t++) y[i + t] = (x[i + t] - m) * is * scale[i + t];
+    for (; i < n; i++) y[i] = (x[i] - m) * is * scale[i];
+  }
+}
+
 void mlc_rt_layernorm_f32(const void *params, void *const *io) {
   const MlcLayerNorm *p = (const MlcLayerNorm *)params;
   const float *x = (const float *)io[MLC_LAYERNORM_X];
@@ -77,24 +126,45 @@ void mlc_rt_layernorm_f32(const void *params, void *const *io) {
   float *y = (float *)io[MLC_LAYERNORM_Y];
   float *mean_out = (float *)io[MLC_LAYERNORM_MEAN], *inv_out = (float *)io[MLC_LAYERNORM_INVSTD];
   for (int64_t r = 0; r < p->outer; r++) {
-    const float *xr = x + r * p->inner;
-    float *yr = y + r * p->inner;
-    double s = 0, ss = 0;
-    for (int64_t i = 0; i < p->inner; i++) s += xr[i];
-    double mean = p->inner ? s / (double)p->inner : 0;
-    for (int64_t i = 0; i < p->inner; i++) {
-      double dv = xr[i] - mean;
-      ss += dv * dv;
-    }
-    double inv = 1 / sqrt((p->inner ? ss / (double)p->inner : 0) + p->eps);
-    float m = (float)mean, is = (float)inv;
-    if (bias) {
-      for (int64_t i = 0; i < p->inner; i++) yr[i] = (xr[i] - m) * is * scale[i] + bias[i];
-    } else {
-      for (int64_t i = 0; i < p->inner; i++) yr[i] = (xr[i] - m) * is * scale[i];
-    }
+    float m, is;
+    row_stats(x + r * p->inner, p->inner, p->eps, &m, &is);
+    ln_row(x + r * p->inner, scale, bias, y + r * p->inner, p->inner, m, is);
     if (mean_out) mean_out[r] = m;
     if (inv_out) inv_out[r] = is;
+  }
+}
+
+/* a softmax of a contiguous float row, or a log-softmax (logsm) */
+static void softmax_row(const float *restrict x, float *restrict y, int64_t n, int logsm) {
+  float m[LANES], mx = x[0];
+  double s[LANES] = {0}, sum = 0;
+  int64_t i = 0;
+  for (int t = 0; t < LANES; t++) m[t] = x[0];
+  for (; i + LANES <= n; i += LANES)
+    for (int t = 0; t < LANES; t++) m[t] = x[i + t] > m[t] ? x[i + t] : m[t];
+  for (; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+  for (int t = 0; t < LANES; t++) mx = m[t] > mx ? m[t] : mx;
+  for (i = 0; i + LANES <= n; i += LANES)
+    for (int t = 0; t < LANES; t++) {
+      float e = mlc_rt_expf(x[i + t] - mx);
+      s[t] += e;
+      y[i + t] = e;
+    }
+  for (; i < n; i++) {
+    y[i] = mlc_rt_expf(x[i] - mx);
+    sum += y[i];
+  }
+  for (int t = 0; t < LANES; t++) sum += s[t];
+  if (logsm) {
+    float ls = (float)log(sum);
+    for (i = 0; i + LANES <= n; i += LANES)
+      for (int t = 0; t < LANES; t++) y[i + t] = x[i + t] - mx - ls;
+    for (; i < n; i++) y[i] = x[i] - mx - ls;
+  } else {
+    float inv = (float)(1 / sum);
+    for (i = 0; i + LANES <= n; i += LANES)
+      for (int t = 0; t < LANES; t++) y[i + t] *= inv;
+    for (; i < n; i++) y[i] *= inv;
   }
 }
 
@@ -112,6 +182,10 @@ void mlc_rt_layernorm_f32(const void *params, void *const *io) {
         const T *xr = x + o * p->len * st + i;                                    \
         T *yr = y + o * p->len * st + i;                                          \
         T mx = xr[0];                                                             \
+        if (sizeof(T) == sizeof(float) && st == 1) {                              \
+          softmax_row((const float *)xr, (float *)yr, p->len, (int)p->log);       \
+          continue;                                                               \
+        }                                                                         \
         for (int64_t l = 1; l < p->len; l++)                                      \
           if (xr[l * st] > mx) mx = xr[l * st];                                   \
         double sum = 0;                                                           \
@@ -130,5 +204,5 @@ void mlc_rt_layernorm_f32(const void *params, void *const *io) {
       }                                                                           \
   }
 
-SOFTMAX_KERNEL(f32, float, MLC_RT_FNF)
-SOFTMAX_KERNEL(f64, double, MLC_RT_FND)
+SOFTMAX_KERNEL(f32, float, MLC_RT_VMF)
+SOFTMAX_KERNEL(f64, double, MLC_RT_VMD)
