@@ -259,7 +259,7 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
   /* constant weights of a conv that runs as products are packed now for
    * the target's micro-kernel, which then reads them as they are; a 3x3
    * conv that gains from it, transformed for Winograd first */
-  int64_t mr, nr, mg = p->m / p->group, kdim = wt->rank ? ir_numel(wt) / wt->dims[0] : 0;
+  int64_t mr, nr, mg = p->m / p->group, kdim = p->m ? ir_numel(wt) / p->m : 0;
   lower_gemm_tile(L->target, mg, &mr, &nr);
   int64_t wino = mr && wt->data && wt->dtype == DT_FLOAT ? conv_winograd_tile(p) : 0;
   if (wino) {
