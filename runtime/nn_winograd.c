@@ -111,12 +111,13 @@ int64_t mlc_rt_winograd_scratch(const MlcConv *p) {
   return xt + v + mm + yt + mlc_rt_gemm_panels(g.tb, g.mp, g.cp);
 }
 
-/* x (c planes) into xt: channels-last, cp channels, the padding zero */
-static void to_channels_last(const MlcConv *p, const WinoGeo *g, const float *x, float *xt) {
-  memset(xt, 0, (size_t)(g->hp * g->wp * g->cp) * sizeof *xt);
+/* the channels [lo, hi) of x (planes) into xt: channels-last, cp channels,
+ * the padding (zeroed before) left alone */
+static void to_channels_last(const MlcConv *p, const WinoGeo *g, const float *x, int64_t lo,
+                             int64_t hi, float *xt) {
   const int64_t h = p->in_sp[0], w = p->in_sp[1];
   const int64_t py = p->pad_begin[0], px = p->pad_begin[1];
-  for (int64_t c = 0; c < p->c; c++)
+  for (int64_t c = lo; c < hi; c++)
     for (int64_t y = 0; y < h && y + py < g->hp; y++) {
       const float *row = x + (c * h + y) * w;
       float *d = xt + ((y + py) * g->wp + px) * g->cp + c;
@@ -124,11 +125,13 @@ static void to_channels_last(const MlcConv *p, const WinoGeo *g, const float *x,
     }
 }
 
-/* V_t of tiles [t0, t0+nt): row i - t0 of cp channels, V_t+1 tb rows on */
-static void input_transform(const WinoGeo *g, const float *xt, int64_t t0, int64_t nt, float *v) {
+/* V_t of the tiles t0 + [lo, hi): row i of cp channels for tile t0 + i,
+ * V_t+1 tb rows on */
+static void input_transform(const WinoGeo *g, const float *xt, int64_t t0, int64_t lo, int64_t hi,
+                            float *v) {
   const Wino *W = g->w;
   const int a = W->a;
-  for (int64_t i = 0; i < nt; i++) {
+  for (int64_t i = lo; i < hi; i++) {
     int64_t ty = (t0 + i) / g->tx, tx = (t0 + i) % g->tx;
     const float *base = xt + (ty * W->t * g->wp + tx * W->t) * g->cp;
     for (int64_t cb = 0; cb < g->cp; cb += CB) {
@@ -156,11 +159,11 @@ static void input_transform(const WinoGeo *g, const float *xt, int64_t t0, int64
   }
 }
 
-/* Y = A^T M A for nt tiles, into yt (nt x T*T x mp) */
-static void output_transform(const WinoGeo *g, const float *mm, int64_t nt, float *yt) {
+/* Y = A^T M A for the tiles [lo, hi) of a block, into yt (tb x T*T x mp) */
+static void output_transform(const WinoGeo *g, const float *mm, int64_t lo, int64_t hi, float *yt) {
   const Wino *W = g->w;
   const int a = W->a, t = W->t;
-  for (int64_t i = 0; i < nt; i++)
+  for (int64_t i = lo; i < hi; i++)
     for (int64_t ob = 0; ob < g->mp; ob += CB) {
       float u[4][6][CB]; /* A^T M */
       for (int r = 0; r < t; r++)
@@ -185,11 +188,11 @@ static void output_transform(const WinoGeo *g, const float *mm, int64_t nt, floa
     }
 }
 
-/* yt's tiles [t0, t0+nt) into the output planes y, plus the bias */
-static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int64_t t0, int64_t nt,
-                        const float *bias, float *y) {
+/* yt's tiles t0 + [lo, hi) into the output planes y, plus the bias */
+static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int64_t t0, int64_t lo,
+                        int64_t hi, const float *bias, float *y) {
   const int64_t oh = p->out_sp[0], ow = p->out_sp[1], t = g->w->t;
-  for (int64_t i = 0; i < nt; i++) {
+  for (int64_t i = lo; i < hi; i++) {
     int64_t oy0 = (t0 + i) / g->tx * t, ox0 = (t0 + i) % g->tx * t;
     int64_t rows = oh - oy0 < t ? oh - oy0 : t, cols = ow - ox0 < t ? ow - ox0 : t;
     for (int64_t o = 0; o < p->m; o++) {
@@ -203,36 +206,94 @@ static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int
   }
 }
 
+/* One image's conv in phases, each split over the threads of a job (its
+ * part of the channels, of a block's tiles or of the products), a phase
+ * ending before the next begins: the layout change, then per block of
+ * tiles the input transform, the products and the output transform, then
+ * the epilogue. */
+enum { PH_LAYOUT, PH_INPUT, PH_PRODUCTS, PH_OUTPUT, PH_EPILOGUE };
+
+typedef struct WinoJob {
+  const MlcConv *p;
+  const WinoGeo *g;
+  const Epi *e;
+  const float *x, *w, *bias, *res; /* this image's x, res */
+  float *y, *xt, *v, *mm, *yt, *panels;
+  int64_t t0, nt, per;
+  int phase;
+} WinoJob;
+
+static void wino_part(void *arg, int t, int nth, float *scratch) {
+  const WinoJob *j = (const WinoJob *)arg;
+  const WinoGeo *g = j->g;
+  const int64_t aa = g->w->a * g->w->a;
+#define PART(n) ((n)*t / nth), ((n) * (t + 1) / nth)
+  switch (j->phase) {
+  case PH_LAYOUT: to_channels_last(j->p, g, j->x, PART(j->p->c), j->xt); break;
+  case PH_INPUT: input_transform(g, j->xt, j->t0, PART(j->nt), j->v); break;
+  case PH_PRODUCTS: {
+    Epi plain = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
+    for (int64_t q = aa * t / nth; q < aa * (t + 1) / nth; q++) {
+      Mat a = {j->v + q * g->tb * g->cp, g->cp, 1, NULL, 0};
+      BSrc b = {{NULL, 0, 0, j->w + q * j->per, 0}, NULL};
+      mlc_rt__sgemm(j->nt, g->mp, g->cp, a, b, j->mm + q * g->tb * g->mp, g->mp, &plain,
+                    scratch ? scratch : j->panels);
+    }
+    break;
+  }
+  case PH_OUTPUT: {
+    int64_t lo = j->nt * t / nth, hi = j->nt * (t + 1) / nth;
+    output_transform(g, j->mm, lo, hi, j->yt);
+    scatter_out(j->p, g, j->yt, j->t0, lo, hi, j->bias, j->y);
+    break;
+  }
+  default: {
+    /* the residual and the activation, a row at a time */
+    const int64_t oh = j->p->out_sp[0], ow = j->p->out_sp[1];
+    Epi er = *j->e;
+    er.res_ld = ow;
+    for (int64_t o = j->p->m * t / nth; o < j->p->m * (t + 1) / nth; o++) {
+      er.res = j->res ? j->res + o * oh * ow : NULL;
+      for (int64_t oy = 0; oy < oh; oy++) finish_row(j->y + (o * oh + oy) * ow, ow, oy, 0, &er);
+    }
+  }
+  }
+#undef PART
+}
+
+static void wino_phase(WinoJob *j, int phase, int split) {
+  j->phase = phase;
+  if (!split || !mlc_rt_parallel(wino_part, j)) wino_part(j, 0, 1, NULL);
+}
+
 void mlc_rt__conv_winograd(const MlcConv *p, const float *x, const float *w, const float *bias,
                            const float *res, float *y, float *scratch, const Epi *e) {
   WinoGeo g = wino_geo(p);
   const int64_t aa = g.w->a * g.w->a, tb = g.tb;
-  float *xt = scratch, *v = xt + g.hp * g.wp * g.cp, *mm = v + aa * tb * g.cp;
-  float *yt = mm + aa * tb * g.mp, *panels = yt + tb * g.w->t * g.w->t * g.mp;
   const int64_t inpix = p->in_sp[0] * p->in_sp[1], npix = p->out_sp[0] * p->out_sp[1];
-  const int64_t per = mlc_rt_packed_floats(g.mp, g.cp, p->packed_w);
-  Epi plain = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
+  WinoJob j = {
+      p,       &g,   e,    NULL, w,    bias, NULL, NULL,
+      scratch, NULL, NULL, NULL, NULL, 0,    0,    mlc_rt_packed_floats(g.mp, g.cp, p->packed_w),
+      0};
+  j.v = j.xt + g.hp * g.wp * g.cp;
+  j.mm = j.v + aa * tb * g.cp;
+  j.yt = j.mm + aa * tb * g.mp;
+  j.panels = j.yt + tb * g.w->t * g.w->t * g.mp;
+  /* a worker's scratch holds the panels of one product (a part of a block
+   * of at most TB tiles) */
+  const int split = 2 * 9 * p->c * p->m * npix >= PAR_FLOPS;
   for (int64_t n = 0; n < p->n; n++) {
-    float *yn = y + n * p->m * npix;
-    to_channels_last(p, &g, x + n * p->c * inpix, xt);
-    for (int64_t t0 = 0; t0 < g.tiles; t0 += tb) {
-      int64_t nt = g.tiles - t0 < tb ? g.tiles - t0 : tb;
-      input_transform(&g, xt, t0, nt, v);
-      for (int64_t q = 0; q < aa; q++) {
-        Mat a = {v + q * tb * g.cp, g.cp, 1, NULL, 0};
-        BSrc b = {{NULL, 0, 0, w + q * per, 0}, NULL};
-        mlc_rt__sgemm(nt, g.mp, g.cp, a, b, mm + q * tb * g.mp, g.mp, &plain, panels);
-      }
-      output_transform(&g, mm, nt, yt);
-      scatter_out(p, &g, yt, t0, nt, bias, yn);
+    j.x = x + n * p->c * inpix;
+    j.res = res ? res + n * p->m * npix : NULL;
+    j.y = y + n * p->m * npix;
+    memset(j.xt, 0, (size_t)(g.hp * g.wp * g.cp) * sizeof *j.xt);
+    wino_phase(&j, PH_LAYOUT, split);
+    for (j.t0 = 0; j.t0 < g.tiles; j.t0 += tb) {
+      j.nt = g.tiles - j.t0 < tb ? g.tiles - j.t0 : tb;
+      wino_phase(&j, PH_INPUT, split);
+      wino_phase(&j, PH_PRODUCTS, split);
+      wino_phase(&j, PH_OUTPUT, split);
     }
-    /* the residual and the activation, a row at a time */
-    Epi er = *e;
-    er.res_ld = p->out_sp[1];
-    for (int64_t o = 0; o < p->m; o++) {
-      er.res = res ? res + (n * p->m + o) * npix : NULL;
-      for (int64_t oy = 0; oy < p->out_sp[0]; oy++)
-        finish_row(yn + (o * p->out_sp[0] + oy) * p->out_sp[1], p->out_sp[1], oy, 0, &er);
-    }
+    wino_phase(&j, PH_EPILOGUE, split);
   }
 }
