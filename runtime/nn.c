@@ -570,18 +570,39 @@ static void matmul_next(const MlcMatMul *p, int64_t *idx, int64_t *ao, int64_t *
   }
 }
 
-void mlc_rt_matmul_f32(const void *params, void *const *io) {
-  const MlcMatMul *p = (const MlcMatMul *)params;
-  const float *a = (const float *)io[MLC_MATMUL_A], *b = (const float *)io[MLC_MATMUL_B];
-  float *y = (float *)io[MLC_MATMUL_Y], *scratch = (float *)io[MLC_MATMUL_SCRATCH];
+/* A batched MatMul whose products are each too small to split (attention's
+ * per-head products) splits its batches over the threads of a job instead:
+ * its part of them, with the scratch of the thread. */
+typedef struct MatMulJob {
+  const MlcMatMul *p;
+  const float *a, *b;
+  float *y, *scratch;
+} MatMulJob;
+
+static void matmul_part(void *arg, int t, int nt, float *scratch) {
+  const MatMulJob *j = (const MatMulJob *)arg;
+  const MlcMatMul *p = j->p;
   Epi e = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
   int64_t idx[MLC_RT_MAX_RANK] = {0}, nb = matmul_batches(p), ao = 0, bo = 0;
-  for (int64_t i = 0; i < nb; i++) {
-    BSrc bs = {{b + bo, p->n, 1, p->packed_b ? b : NULL, 0}, NULL};
-    Mat as = {a + ao, p->k, 1, NULL, 0};
-    mlc_rt__sgemm(p->m, p->n, p->k, as, bs, y + i * p->m * p->n, p->n, &e, scratch);
+  int64_t lo = nb * t / nt, hi = nb * (t + 1) / nt;
+  for (int64_t i = 0; i < hi; i++) {
+    if (i >= lo) {
+      BSrc bs = {{j->b + bo, p->n, 1, p->packed_b ? j->b : NULL, 0}, NULL};
+      Mat as = {j->a + ao, p->k, 1, NULL, 0};
+      mlc_rt__sgemm(p->m, p->n, p->k, as, bs, j->y + i * p->m * p->n, p->n, &e,
+                    scratch ? scratch : j->scratch);
+    }
     matmul_next(p, idx, &ao, &bo);
   }
+}
+
+void mlc_rt_matmul_f32(const void *params, void *const *io) {
+  const MlcMatMul *p = (const MlcMatMul *)params;
+  MatMulJob job = {p, (const float *)io[MLC_MATMUL_A], (const float *)io[MLC_MATMUL_B],
+                   (float *)io[MLC_MATMUL_Y], (float *)io[MLC_MATMUL_SCRATCH]};
+  int64_t nb = matmul_batches(p), flops = 2 * p->m * p->n * p->k;
+  if (nb < 2 || flops >= PAR_FLOPS || nb * flops < PAR_FLOPS || !mlc_rt_parallel(matmul_part, &job))
+    matmul_part(&job, 0, 1, NULL);
 }
 
 /* double products are rare (models computed in float64 end to end), so a

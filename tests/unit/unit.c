@@ -182,6 +182,54 @@ static void test_gemm(void) {
   gemm_case(6, 0, 5, 1, 0, 0, MLC_ACT_NONE, 0);
 }
 
+/* ---- matmul_f32 -------------------------------------------------------------------- */
+
+/* a batch of nb products (A's batches by a_bs, B's by b_bs: 0 broadcasts
+ * one B to all), as attention's per-head products are */
+static void matmul_case(int64_t nb, int64_t m, int64_t n, int64_t k, int shared_b) {
+  float *a = rnd_array(nb * m * k), *b = rnd_array((shared_b ? 1 : nb) * k * n);
+  float *y = zeros(nb * m * n);
+  MlcMatMul p = {.m = m,
+                 .n = n,
+                 .k = k,
+                 .brank = 1,
+                 .bdims = {nb},
+                 .a_bs = {m * k},
+                 .b_bs = {shared_b ? 0 : k * n}};
+  float *scratch = scratch_of(mlc_rt_gemm_scratch(m, n, k));
+  void *io[MLC_MATMUL_NIO] = {a, b, y, scratch};
+  mlc_rt_matmul_f32(&p, io);
+  double *ref = malloc((size_t)(nb * m * n) * sizeof *ref),
+         *mag = malloc((size_t)(nb * m * n) * sizeof *mag);
+  for (int64_t i = 0; i < nb; i++)
+    for (int64_t r = 0; r < m; r++)
+      for (int64_t c = 0; c < n; c++) {
+        double acc = 0, am = 0;
+        for (int64_t q = 0; q < k; q++) {
+          double t = (double)a[(i * m + r) * k + q] * b[(shared_b ? 0 : i * k * n) + q * n + c];
+          acc += t;
+          am += fabs(t);
+        }
+        ref[(i * m + r) * n + c] = acc;
+        mag[(i * m + r) * n + c] = am;
+      }
+  char what[120];
+  snprintf(what, sizeof what, "matmul_f32 %lld x (%lld x %lld by %lld x %lld)%s", (long long)nb,
+           (long long)m, (long long)k, (long long)k, (long long)n, shared_b ? " B shared" : "");
+  check(close_all(y, ref, mag, nb * m * n), what);
+  free(a), free(b), free(y), free(scratch), free(ref), free(mag);
+}
+
+static void test_matmul(void) {
+  /* per-head products of attention (split by batch over threads), one big
+   * enough to split itself, thin ones, odd sizes */
+  matmul_case(12, 128, 128, 64, 0);
+  matmul_case(12, 128, 64, 128, 0);
+  matmul_case(3, 300, 200, 100, 0);
+  matmul_case(5, 3, 7, 9, 1);
+  matmul_case(7, 33, 17, 5, 0);
+}
+
 /* The scratch formulas give what the call uses: nothing for a product that
  * runs unpacked (the cases above ran those with a NULL scratch), the panels
  * for one that packs. */
@@ -586,6 +634,7 @@ static void test_products(void) {
     test_gemm();
     test_conv();
   }
+  test_matmul();
   packed_weights = 1;
   for (winograd_tile = 2; winograd_tile <= 4; winograd_tile += 2) test_conv();
   packed_weights = winograd_tile = 0;
