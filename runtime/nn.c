@@ -201,6 +201,8 @@ static void im2col_run(float *restrict d, const float *restrict src, int64_t ix,
     /* nothing to copy (and src + ix + lo may lie before the input) */
   } else if (sx == 1 && ix + lo + NR <= room) {
     memcpy(d + lo, src + ix + lo, NR * sizeof *d);
+  } else if (sx == 2 && ix + 2 * (lo + NR) <= room && NR % 16 == 0) {
+    for (int t = 0; t < NR; t += 16) mlc_rt__evens16(d + lo + t, src + ix + 2 * (lo + t));
   } else if (sx == 2 && ix + 2 * (lo + NR) <= room) {
     for (int t = 0; t < NR; t++) d[lo + t] = src[ix + 2 * (lo + t)];
   } else if (sx == 1) {

@@ -25,6 +25,33 @@
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* d[t] = s[2 t] for t < 16, reading s[0, 32): the stride-2 gather of
+ * im2col and pooling, which gcc vectorizes only at -O3 (the runtime is
+ * built at -O2), so by hand where the runtime's ISA has the permutes */
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4 || MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
+#include <immintrin.h>
+#elif MLC_RT_ISA == MLC_RT_ISA_AARCH64
+#include <arm_neon.h>
+#endif
+static MLC_INLINE void mlc_rt__evens16(float *restrict d, const float *restrict s) {
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  _mm512_storeu_ps(d, _mm512_permutex2var_ps(_mm512_loadu_ps(s), even, _mm512_loadu_ps(s + 16)));
+#elif MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
+  for (int h = 0; h < 2; h++) {
+    /* a0 a2 b0 b2 | a4 a6 b4 b6, then its 64-bit quarters in order 0 2 1 3 */
+    __m256 e = _mm256_shuffle_ps(_mm256_loadu_ps(s + 16 * h), _mm256_loadu_ps(s + 16 * h + 8),
+                                 _MM_SHUFFLE(2, 0, 2, 0));
+    e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
+    _mm256_storeu_ps(d + 8 * h, e);
+  }
+#elif MLC_RT_ISA == MLC_RT_ISA_AARCH64
+  for (int q = 0; q < 4; q++) vst1q_f32(d + 4 * q, vld2q_f32(s + 8 * q).val[0]);
+#else
+  for (int t = 0; t < 16; t++) d[t] = s[2 * t];
+#endif
+}
+
 /* With the thread pool (parallel.h), a product of at least PAR_FLOPS splits
  * C into one part per thread: column ranges when C is wider than tall (each
  * thread packs only its own columns of B), else row ranges (each packs all

@@ -17,7 +17,7 @@
  */
 #include <math.h>
 
-#include "mlc_rt.h"
+#include "nn_int.h"
 
 #define CHUNK 16
 
@@ -98,6 +98,12 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
  * make the outputs, SEG at a time, in chunks of constant length. The rows
  * of a small image are too short for the tap-by-tap runs above to reach a
  * whole chunk, and a stride-2 run does not vectorize at all. */
+/* v[t] = c[2 t] for a chunk of CHUNK (16): by hand for floats (nn_int.h) */
+#define EVENS_f32(v, c) mlc_rt__evens16(v, c)
+#define EVENS_INT(v, c) \
+  for (int t = 0; t < CHUNK; t++) v[t] = c[2 * t]
+#define EVENS_u8 EVENS_INT
+#define EVENS_i8 EVENS_INT
 #define SEG 128
 #define MAX_KX 8
 #define MAX_ROWS 64 /* window rows reduced at once (z by y) */
@@ -129,16 +135,17 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
       }                                                                                         \
       for (; i < (n + CHUNK - 1) / CHUNK * CHUNK * sx + kx; i++) col[i] = LOWEST; /* read */    \
       for (int64_t o = 0; o < n; o += CHUNK) {                                                  \
-        if (sx == 1)                                                                            \
-          for (int t = 0; t < CHUNK; t++) out[o + t] = col[o + t];                              \
-        else                                                                                    \
-          for (int t = 0; t < CHUNK; t++) out[o + t] = col[2 * (o + t)];                        \
-        for (int64_t tx = 1; tx < kx; tx++) {                                                   \
+        for (int64_t tx = 0; tx < kx; tx++) {                                                   \
+          const T *c = col + o * sx + tx;                                                       \
+          T v[CHUNK];                                                                           \
           if (sx == 1)                                                                          \
-            for (int t = 0; t < CHUNK; t++) out[o + t] = OP_MAX(out[o + t], col[o + t + tx]);   \
+            for (int t = 0; t < CHUNK; t++) v[t] = c[t];                                        \
           else                                                                                  \
-            for (int t = 0; t < CHUNK; t++)                                                     \
-              out[o + t] = OP_MAX(out[o + t], col[2 * (o + t) + tx]);                           \
+            EVENS_##sfx(v, c);                                                                  \
+          if (tx == 0)                                                                          \
+            for (int t = 0; t < CHUNK; t++) out[o + t] = v[t];                                  \
+          else                                                                                  \
+            for (int t = 0; t < CHUNK; t++) out[o + t] = OP_MAX(out[o + t], v[t]);              \
         }                                                                                       \
       }                                                                                         \
       for (int64_t o = 0; o < n; o++) yr[o0 + o] = out[o];                                      \
