@@ -46,7 +46,8 @@ def random_inputs(model, rng):
     return feeds
 
 
-def check(mlc, path, workdir, jobs):
+def check(mlc, path, workdir, jobs, mlc_args=()):
+    """path's model against onnxruntime through `mlc test` (with mlc_args)"""
     model = load(path)
     name = os.path.splitext(os.path.basename(path))[0]
     d = os.path.join(workdir, name)
@@ -67,7 +68,7 @@ def check(mlc, path, workdir, jobs):
     with open(os.path.join(d, "data.json"), "w") as f:
         json.dump({"rtol": 1e-3, "atol": 1e-4}, f)
     t0 = time.time()
-    r = subprocess.run([mlc, "test", "-v", d], capture_output=True, text=True)
+    r = subprocess.run([mlc, "test", "-v", *mlc_args, d], capture_output=True, text=True)
     line = r.stdout.splitlines()[0] if r.stdout else r.stderr.strip()
     return r.returncode == 0 and line.startswith("PASS"), line, time.time() - t0
 
