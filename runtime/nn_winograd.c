@@ -21,33 +21,90 @@
  *
  * The transform matrices are those of Lavin and Gray's "Fast Algorithms for
  * Convolutional Neural Networks" (2016), interpolation points 0, +-1 (T =
- * 2) and 0, +-1, +-2, +-1/2 (T = 4). */
+ * 2) and 0, +-1, +-2, +-1/2 (T = 4); the input and output transforms are
+ * written out from them below, the filter's applies G as a matrix. */
 #include <string.h>
 
 #include "nn_int.h"
 
 #define CB MLC_RT_WINO_CB
 
+/* The transforms along one axis, over a block of CB channels: o[r * os + l]
+ * from d[k * ds + l], l < CB, written out from the rows of B^T (input) and
+ * A^T (output) so that the zeros cost nothing and shared sums are made
+ * once. gcc vectorizes their loops at -O2 only when every row is a restrict
+ * parameter of its own (restrict pointers computed inside a function do not
+ * count): hence the inlined bodies below the functions the table calls. */
+typedef void (*Axis)(float *o, int64_t os, const float *d, int64_t ds);
+#define RF float *restrict
+#define RC const float *restrict
+
+/* B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] */
+static MLC_INLINE void in2(RF o0, RF o1, RF o2, RF o3, RC d0, RC d1, RC d2, RC d3) {
+  for (int l = 0; l < CB; l++)
+    o0[l] = d0[l] - d2[l], o1[l] = d1[l] + d2[l], o2[l] = d2[l] - d1[l], o3[l] = d1[l] - d3[l];
+}
+static void in_axis2(float *o, int64_t os, const float *d, int64_t ds) {
+  in2(o, o + os, o + 2 * os, o + 3 * os, d, d + ds, d + 2 * ds, d + 3 * ds);
+}
+
+/* A^T = [1 1 1 0; 0 1 -1 -1] */
+static MLC_INLINE void out2(RF o0, RF o1, RC m0, RC m1, RC m2, RC m3) {
+  for (int l = 0; l < CB; l++) o0[l] = m0[l] + m1[l] + m2[l], o1[l] = m1[l] - m2[l] - m3[l];
+}
+static void out_axis2(float *o, int64_t os, const float *m, int64_t ms) {
+  out2(o, o + os, m, m + ms, m + 2 * ms, m + 3 * ms);
+}
+
+/* B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+ *        0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1] */
+static MLC_INLINE void in4(RF o0, RF o1, RF o2, RF o3, RF o4, RF o5, RC d0, RC d1, RC d2, RC d3,
+                           RC d4, RC d5) {
+  for (int l = 0; l < CB; l++) {
+    float s12 = d1[l] + d2[l], s34 = d3[l] + d4[l], d21 = d2[l] - d1[l], d43 = d4[l] - d3[l];
+    float d42 = d4[l] - d2[l], d31 = d3[l] - d1[l];
+    o0[l] = 4 * d0[l] - 5 * d2[l] + d4[l];
+    o1[l] = s34 - 4 * s12;
+    o2[l] = d43 - 4 * d21;
+    o3[l] = d42 + 2 * d31;
+    o4[l] = d42 - 2 * d31;
+    o5[l] = 4 * d1[l] - 5 * d3[l] + d5[l];
+  }
+}
+static void in_axis4(float *o, int64_t os, const float *d, int64_t ds) {
+  in4(o, o + os, o + 2 * os, o + 3 * os, o + 4 * os, o + 5 * os, d, d + ds, d + 2 * ds, d + 3 * ds,
+      d + 4 * ds, d + 5 * ds);
+}
+
+/* A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1] */
+static MLC_INLINE void out4(RF o0, RF o1, RF o2, RF o3, RC m0, RC m1, RC m2, RC m3, RC m4, RC m5) {
+  for (int l = 0; l < CB; l++) {
+    float s12 = m1[l] + m2[l], d12 = m1[l] - m2[l], s34 = m3[l] + m4[l], d34 = m3[l] - m4[l];
+    o0[l] = m0[l] + s12 + s34;
+    o1[l] = d12 + 2 * d34;
+    o2[l] = s12 + 4 * s34;
+    o3[l] = d12 + 8 * d34 + m5[l];
+  }
+}
+static void out_axis4(float *o, int64_t os, const float *m, int64_t ms) {
+  out4(o, o + os, o + 2 * os, o + 3 * os, m, m + ms, m + 2 * ms, m + 3 * ms, m + 4 * ms,
+       m + 5 * ms);
+}
+#undef RF
+#undef RC
+
 typedef struct Wino {
   int a, t;
-  const float *bt; /* A x A: B^T */
-  const float *g;  /* A x 3 */
-  const float *at; /* T x A: A^T */
+  const float *g; /* A x 3, the filter's transform G */
+  Axis in, out;   /* B^T and A^T along an axis */
 } Wino;
 
-static const float bt2[16] = {1, 0, -1, 0, 0, 1, 1, 0, 0, -1, 1, 0, 0, 1, 0, -1};
 static const float g2[12] = {1, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 0, 0, 1};
-static const float at2[8] = {1, 1, 1, 0, 0, 1, -1, -1};
-
-static const float bt4[36] = {4, 0,  -5, 0, 1, 0, 0, -4, -4, 1,  1, 0, 0, 4, -4, -1, 1, 0,
-                              0, -2, -1, 2, 1, 0, 0, 2,  -1, -2, 1, 0, 0, 4, 0,  -5, 0, 1};
 static const float g4[18] = {1.0f / 4,  0,          0,         -1.0f / 6, -1.0f / 6, -1.0f / 6,
                              -1.0f / 6, 1.0f / 6,   -1.0f / 6, 1.0f / 24, 1.0f / 12, 1.0f / 6,
                              1.0f / 24, -1.0f / 12, 1.0f / 6,  0,         0,         1};
-static const float at4[24] = {1, 1, 1, 1, 1, 0, 0, 1, -1, 2, -2, 0,
-                              0, 1, 1, 4, 4, 0, 0, 1, -1, 8, -8, 1};
 
-static const Wino wino2 = {4, 2, bt2, g2, at2}, wino4 = {6, 4, bt4, g4, at4};
+static const Wino wino2 = {4, 2, g2, in_axis2, out_axis2}, wino4 = {6, 4, g4, in_axis4, out_axis4};
 
 static const Wino *wino_of(int64_t t) { return t == 4 ? &wino4 : &wino2; }
 
@@ -135,26 +192,10 @@ static void input_transform(const WinoGeo *g, const float *xt, int64_t t0, int64
     int64_t ty = (t0 + i) / g->tx, tx = (t0 + i) % g->tx;
     const float *base = xt + (ty * W->t * g->wp + tx * W->t) * g->cp;
     for (int64_t cb = 0; cb < g->cp; cb += CB) {
-      float u[6][6][CB]; /* B^T d */
+      float u[6][6][CB]; /* u[r][j]: B^T d, column j */
+      for (int j = 0; j < a; j++) W->in(u[0][j], 6 * CB, base + j * g->cp + cb, g->wp * g->cp);
       for (int r = 0; r < a; r++)
-        for (int j = 0; j < a; j++) {
-          float s[CB] = {0};
-          for (int k = 0; k < a; k++) {
-            float b = W->bt[r * a + k];
-            const float *d = base + (k * g->wp + j) * g->cp + cb;
-            for (int l = 0; l < CB; l++) s[l] += b * d[l];
-          }
-          memcpy(u[r][j], s, sizeof s);
-        }
-      for (int r = 0; r < a; r++)
-        for (int q = 0; q < a; q++) {
-          float s[CB] = {0};
-          for (int j = 0; j < a; j++) {
-            float b = W->bt[q * a + j];
-            for (int l = 0; l < CB; l++) s[l] += u[r][j][l] * b;
-          }
-          memcpy(v + ((r * a + q) * g->tb + i) * g->cp + cb, s, sizeof s);
-        }
+        W->in(v + (r * a * g->tb + i) * g->cp + cb, g->tb * g->cp, u[r][0], CB);
     }
   }
 }
@@ -165,26 +206,10 @@ static void output_transform(const WinoGeo *g, const float *mm, int64_t lo, int6
   const int a = W->a, t = W->t;
   for (int64_t i = lo; i < hi; i++)
     for (int64_t ob = 0; ob < g->mp; ob += CB) {
-      float u[4][6][CB]; /* A^T M */
-      for (int r = 0; r < t; r++)
-        for (int j = 0; j < a; j++) {
-          float s[CB] = {0};
-          for (int k = 0; k < a; k++) {
-            float b = W->at[r * a + k];
-            const float *m = mm + ((k * a + j) * g->tb + i) * g->mp + ob;
-            for (int l = 0; l < CB; l++) s[l] += b * m[l];
-          }
-          memcpy(u[r][j], s, sizeof s);
-        }
-      for (int r = 0; r < t; r++)
-        for (int q = 0; q < t; q++) {
-          float s[CB] = {0};
-          for (int j = 0; j < a; j++) {
-            float b = W->at[q * a + j];
-            for (int l = 0; l < CB; l++) s[l] += u[r][j][l] * b;
-          }
-          memcpy(yt + (i * t * t + r * t + q) * g->mp + ob, s, sizeof s);
-        }
+      float u[4][6][CB]; /* u[r][j]: A^T M, column j */
+      for (int j = 0; j < a; j++)
+        W->out(u[0][j], 6 * CB, mm + (j * g->tb + i) * g->mp + ob, a * g->tb * g->mp);
+      for (int r = 0; r < t; r++) W->out(yt + (i * t * t + r * t) * g->mp + ob, g->mp, u[r][0], CB);
     }
 }
 
