@@ -189,20 +189,33 @@ static inline int mlc_rt_conv_pointwise(const MlcConv *p) {
            p->out_sp[i] == p->in_sp[i];
   return yes;
 }
-/* conv_f32: a GEMM per group, or for a depthwise conv a zero-padded copy
- * of one input plane, with slack for vector reads past its end; nothing
- * for an empty output */
+/* A depthwise conv computes MLC_RT_DW_ROWS output rows a pass (common
+ * windows) and reads at most MLC_RT_DW_IN_ROWS rows of input at a time. */
+#define MLC_RT_DW_ROWS 4
+#define MLC_RT_DW_IN_ROWS 16
+/* conv_f32: a GEMM per group, or for a depthwise conv zero-padded copies
+ * of the edges of the input rows of a pass; nothing for an empty output */
 static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
-  int64_t kvol = 1, npix = 1, plane = 1;
+  int64_t kvol = 1, npix = 1;
   for (int i = 0; i < p->nsp; i++) {
-    int64_t need = (p->out_sp[i] - 1) * p->stride[i] + (p->k[i] - 1) * p->dil[i] + 1;
-    int64_t have = p->pad_begin[i] + p->in_sp[i];
     kvol *= p->k[i];
     npix *= p->out_sp[i];
-    plane *= need > have ? need : have;
   }
   if (npix == 0 || p->n == 0) return 0;
-  if (mlc_rt_conv_depthwise(p)) return plane + 2 * MLC_RT_GEMM_SLACK;
+  if (mlc_rt_conv_depthwise(p)) {
+    /* the rows: all of a window's but its last two dims', times those of
+     * MLC_RT_DW_ROWS windows down the column; each row's two edges: as
+     * wide as the output row and a vector (at most MLC_RT_GEMM_SLACK
+     * floats) at the stride, and twice the window's reach */
+    int64_t x = p->nsp - 1, rows = 1;
+    for (int i = 0; i + 2 < p->nsp; i++) rows *= p->k[i];
+    if (x > 0)
+      rows *= (MLC_RT_DW_ROWS - 1) * p->stride[x - 1] +
+              (p->k[x - 1] - 1) * p->dil[x - 1] + 1;
+    if (rows > MLC_RT_DW_IN_ROWS) rows = MLC_RT_DW_IN_ROWS;
+    return rows * ((p->out_sp[x] + MLC_RT_GEMM_SLACK) * p->stride[x] +
+                   2 * (p->k[x] - 1) * p->dil[x]);
+  }
   if (p->winograd) return mlc_rt_winograd_scratch(p);
   int64_t m = p->m / p->group, k = p->c / p->group * kvol;
   if (!mlc_rt_gemm_packs(m, npix, k, !mlc_rt_conv_pointwise(p))) return 0;
