@@ -405,6 +405,12 @@ static void dw_plane(const DwConv *c, const float *x, const float *w, float bias
     }
 }
 
+/* The thread pool's turn (PAR_FLOPS, nn_int.h) for the time it stands for:
+ * a depthwise conv does a tenth to a third of the flops a GEMM does in that
+ * time, so the convs of a mobile network's later layers (a million flops,
+ * tens of microseconds) split too. */
+#define DW_PAR_FLOPS (PAR_FLOPS / 16)
+
 /* All depthwise planes of a conv, one (image, channel) pair after another
  * (with one channel per group, plane q of the input, the output and the
  * residual), split over the threads of a job: its part of them. */
@@ -447,7 +453,7 @@ void mlc_rt__conv_depthwise(const MlcConv *p, const Im2col *g, const Epi *e, con
                .kvol = kvol};
   dw_plan(&job.c, g);
   /* a worker's scratch must hold the edge buffers */
-  if (2 * p->n * p->group * npix * kvol < PAR_FLOPS ||
+  if (2 * p->n * p->group * npix * kvol < DW_PAR_FLOPS ||
       mlc_rt_conv_scratch(p) > MLC_RT_POOL_SCRATCH || !mlc_rt_parallel(dw_part, &job))
     dw_part(&job, 0, 1, NULL);
 }
