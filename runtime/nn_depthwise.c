@@ -27,7 +27,7 @@
  * (v_load) or from the first n > 0 of them (v_load_part, zeros after; all
  * of them when n >= DW_V), stored in full or in part (v_store, n > 0);
  * v_even(a, b): the even places of a, then those of b (stride 2). */
-#if !defined(MLC_RT_PORTABLE) && defined(__AVX512F__)
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
 #include <immintrin.h>
 #define DW_V 16
 typedef __m512 Vec;
@@ -47,7 +47,7 @@ static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) { return _mm512_fmadd_ps(x, w
 static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
   _mm512_mask_storeu_ps(p, v_mask(n), v);
 }
-#elif !defined(MLC_RT_PORTABLE) && defined(__AVX2__) && defined(__FMA__)
+#elif MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
 #include <immintrin.h>
 #define DW_V 8
 typedef __m256 Vec;
