@@ -75,6 +75,15 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
   return (z * g->in[1] + y) * g->in[2] + x;
 }
 
+/* Max and average pools split their planes over the threads of a job, when
+ * their windows hold at least PAR_FLOPS taps in all */
+typedef struct PoolJob {
+  const MlcPool *p;
+  const PoolGeo *g;
+  const void *x;
+  void *y;
+} PoolJob;
+
 #define OP_MAX(a, b) ((b) > (a) ? (b) : (a))
 #define OP_ADD(a, b) ((a) + (b))
 
@@ -153,54 +162,55 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
   }
 
 /* Max or average pools, one output row at a time (see the top). */
-#define POOL_ROWS(sfx, T, LOWEST)                                                               \
-  POOL_TAP(tap_max_##sfx, T, OP_MAX)                                                            \
-  POOL_TAP(tap_add_##sfx, T, OP_ADD)                                                            \
-  POOL_MAX_ROW(sfx, T, LOWEST)                                                                  \
-  static void pool_rows_##sfx(const MlcPool *p, const PoolGeo *g, const T *x, T *y) {           \
-    const int avg = p->kind == MLC_POOL_AVG;                                                    \
-    const int by_rows = !avg && max_row_fits_##sfx(g);                                          \
-    const int64_t ow = g->out[2], iw = g->in[2];                                                \
-    const int64_t inpix = g->in[0] * g->in[1] * iw;                                             \
-    for (int64_t pl = 0; pl < p->n * p->c; pl++)                                                \
-      for (int64_t oz = 0; oz < g->out[0]; oz++)                                                \
-        for (int64_t oy = 0; oy < g->out[1]; oy++) {                                            \
-          T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;                            \
-          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;                         \
-          int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1];                   \
-          int64_t zl, zh, yl, yh;                                                               \
-          steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);                                \
-          steps_in(sy, g->k[1], g->d[1], 0, g->in[1], &yl, &yh);                                \
-          if (by_rows && (zh - zl) * (yh - yl) > 0 && (zh - zl) * (yh - yl) <= MAX_ROWS) {      \
-            const T *rows[MAX_ROWS];                                                            \
-            int64_t nr = 0;                                                                     \
-            for (int64_t tz = zl; tz < zh; tz++)                                                \
-              for (int64_t ty = yl; ty < yh; ty++)                                              \
-                rows[nr++] =                                                                    \
-                    x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw; \
-            max_row_##sfx(yr, rows, nr, g);                                                     \
-            continue;                                                                           \
-          }                                                                                     \
-          for (int64_t tz = zl; tz < zh; tz++)                                                  \
-            for (int64_t ty = yl; ty < yh; ty++) {                                              \
-              const T *row =                                                                    \
-                  x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw;   \
-              for (int64_t tx = 0; tx < g->k[2]; tx++) {                                        \
-                int64_t off = tx * g->d[2] - g->pb[2], lo, hi;                                  \
-                steps_in(off, ow, g->s[2], 0, iw, &lo, &hi);                                    \
-                if (avg)                                                                        \
-                  tap_add_##sfx(yr, row, off, lo, hi, g->s[2]);                                 \
-                else                                                                            \
-                  tap_max_##sfx(yr, row, off, lo, hi, g->s[2]);                                 \
-              }                                                                                 \
-            }                                                                                   \
-          if (!avg) continue;                                                                   \
-          int64_t nzy = avg_taps(p, g, 0, oz) * avg_taps(p, g, 1, oy);                          \
-          for (int64_t o = 0; o < ow; o++) {                                                    \
-            int64_t n = nzy * avg_taps(p, g, 2, o);                                             \
-            yr[o] = n ? (T)(yr[o] / n) : (T)0;                                                  \
-          }                                                                                     \
-        }                                                                                       \
+#define POOL_ROWS(sfx, T, LOWEST)                                                                \
+  POOL_TAP(tap_max_##sfx, T, OP_MAX)                                                             \
+  POOL_TAP(tap_add_##sfx, T, OP_ADD)                                                             \
+  POOL_MAX_ROW(sfx, T, LOWEST)                                                                   \
+  static void pool_rows_##sfx(const MlcPool *p, const PoolGeo *g, const T *x, T *y, int64_t pl0, \
+                              int64_t pl1) {                                                     \
+    const int avg = p->kind == MLC_POOL_AVG;                                                     \
+    const int by_rows = !avg && max_row_fits_##sfx(g);                                           \
+    const int64_t ow = g->out[2], iw = g->in[2];                                                 \
+    const int64_t inpix = g->in[0] * g->in[1] * iw;                                              \
+    for (int64_t pl = pl0; pl < pl1; pl++)                                                       \
+      for (int64_t oz = 0; oz < g->out[0]; oz++)                                                 \
+        for (int64_t oy = 0; oy < g->out[1]; oy++) {                                             \
+          T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;                             \
+          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;                          \
+          int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1];                    \
+          int64_t zl, zh, yl, yh;                                                                \
+          steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);                                 \
+          steps_in(sy, g->k[1], g->d[1], 0, g->in[1], &yl, &yh);                                 \
+          if (by_rows && (zh - zl) * (yh - yl) > 0 && (zh - zl) * (yh - yl) <= MAX_ROWS) {       \
+            const T *rows[MAX_ROWS];                                                             \
+            int64_t nr = 0;                                                                      \
+            for (int64_t tz = zl; tz < zh; tz++)                                                 \
+              for (int64_t ty = yl; ty < yh; ty++)                                               \
+                rows[nr++] =                                                                     \
+                    x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw;  \
+            max_row_##sfx(yr, rows, nr, g);                                                      \
+            continue;                                                                            \
+          }                                                                                      \
+          for (int64_t tz = zl; tz < zh; tz++)                                                   \
+            for (int64_t ty = yl; ty < yh; ty++) {                                               \
+              const T *row =                                                                     \
+                  x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw;    \
+              for (int64_t tx = 0; tx < g->k[2]; tx++) {                                         \
+                int64_t off = tx * g->d[2] - g->pb[2], lo, hi;                                   \
+                steps_in(off, ow, g->s[2], 0, iw, &lo, &hi);                                     \
+                if (avg)                                                                         \
+                  tap_add_##sfx(yr, row, off, lo, hi, g->s[2]);                                  \
+                else                                                                             \
+                  tap_max_##sfx(yr, row, off, lo, hi, g->s[2]);                                  \
+              }                                                                                  \
+            }                                                                                    \
+          if (!avg) continue;                                                                    \
+          int64_t nzy = avg_taps(p, g, 0, oz) * avg_taps(p, g, 1, oy);                           \
+          for (int64_t o = 0; o < ow; o++) {                                                     \
+            int64_t n = nzy * avg_taps(p, g, 2, o);                                              \
+            yr[o] = n ? (T)(yr[o] / n) : (T)0;                                                   \
+          }                                                                                      \
+        }                                                                                        \
   }
 
 /* Runs STMT for each tap of the current window inside the input, with
@@ -218,49 +228,59 @@ static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y,
     }
 
 /* one window at a time: MaxPool with Indices, LpPool */
-#define POOL_KERNEL(sfx, T, LOWEST)                                        \
-  POOL_ROWS(sfx, T, LOWEST)                                                \
-  void mlc_rt_pool_##sfx(const void *params, void *const *io) {            \
-    const MlcPool *p = (const MlcPool *)params;                            \
-    const T *x = (const T *)io[MLC_POOL_X];                                \
-    T *y = (T *)io[MLC_POOL_Y];                                            \
-    int64_t *ind = (int64_t *)io[MLC_POOL_INDICES];                        \
-    PoolGeo g;                                                             \
-    pool_geo(p, &g);                                                       \
-    if (p->kind == MLC_POOL_AVG || (p->kind == MLC_POOL_MAX && !ind)) {    \
-      pool_rows_##sfx(p, &g, x, y);                                        \
-      return;                                                              \
-    }                                                                      \
-    const int64_t inpix = g.in[0] * g.in[1] * g.in[2];                     \
-    const int col_major = p->storage_order == 1;                           \
-    int64_t oi = 0;                                                        \
-    for (int64_t pl = 0; pl < p->n * p->c; pl++) {                         \
-      const T *xp = x + pl * inpix;                                        \
-      int64_t o[3], st[3], lo[3], hi[3];                                   \
-      for (o[0] = 0; o[0] < g.out[0]; o[0]++)                              \
-        for (o[1] = 0; o[1] < g.out[1]; o[1]++)                            \
-          for (o[2] = 0; o[2] < g.out[2]; o[2]++, oi++) {                  \
-            for (int d = 0; d < 3; d++) {                                  \
-              st[d] = o[d] * g.s[d] - g.pb[d];                             \
-              steps_in(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]); \
-            }                                                              \
-            if (p->kind == MLC_POOL_MAX) {                                 \
-              T best = LOWEST;                                             \
-              int64_t at = -1;                                             \
-              POOL_TAPS(                                                   \
-                  T, if (v > best || at < 0) {                             \
-                    best = v;                                              \
-                    at = pool_index(&g, col_major, iz, iy, ix);            \
-                  })                                                       \
-              y[oi] = best;                                                \
-              ind[oi] = pl * inpix + (at < 0 ? 0 : at);                    \
-            } else {                                                       \
-              double acc = 0;                                              \
-              POOL_TAPS(T, acc += pow(fabs((double)v), p->p))              \
-              y[oi] = (T)pow(acc, 1 / p->p);                               \
-            }                                                              \
-          }                                                                \
-    }                                                                      \
+#define POOL_KERNEL(sfx, T, LOWEST)                                                              \
+  POOL_ROWS(sfx, T, LOWEST)                                                                      \
+  static void pool_part_##sfx(void *arg, int t, int nt, float *scratch) {                        \
+    const PoolJob *j = (const PoolJob *)arg;                                                     \
+    int64_t planes = j->p->n * j->p->c;                                                          \
+    (void)scratch;                                                                               \
+    pool_rows_##sfx(j->p, j->g, (const T *)j->x, (T *)j->y, planes *t / nt,                      \
+                    planes * (t + 1) / nt);                                                      \
+  }                                                                                              \
+  void mlc_rt_pool_##sfx(const void *params, void *const *io) {                                  \
+    const MlcPool *p = (const MlcPool *)params;                                                  \
+    const T *x = (const T *)io[MLC_POOL_X];                                                      \
+    T *y = (T *)io[MLC_POOL_Y];                                                                  \
+    int64_t *ind = (int64_t *)io[MLC_POOL_INDICES];                                              \
+    PoolGeo g;                                                                                   \
+    pool_geo(p, &g);                                                                             \
+    if (p->kind == MLC_POOL_AVG || (p->kind == MLC_POOL_MAX && !ind)) {                          \
+      PoolJob job = {p, &g, x, y};                                                               \
+      if (p->n * p->c * g.out[0] * g.out[1] * g.out[2] * g.k[0] * g.k[1] * g.k[2] < PAR_FLOPS || \
+          !mlc_rt_parallel(pool_part_##sfx, &job))                                               \
+        pool_part_##sfx(&job, 0, 1, NULL);                                                       \
+      return;                                                                                    \
+    }                                                                                            \
+    const int64_t inpix = g.in[0] * g.in[1] * g.in[2];                                           \
+    const int col_major = p->storage_order == 1;                                                 \
+    int64_t oi = 0;                                                                              \
+    for (int64_t pl = 0; pl < p->n * p->c; pl++) {                                               \
+      const T *xp = x + pl * inpix;                                                              \
+      int64_t o[3], st[3], lo[3], hi[3];                                                         \
+      for (o[0] = 0; o[0] < g.out[0]; o[0]++)                                                    \
+        for (o[1] = 0; o[1] < g.out[1]; o[1]++)                                                  \
+          for (o[2] = 0; o[2] < g.out[2]; o[2]++, oi++) {                                        \
+            for (int d = 0; d < 3; d++) {                                                        \
+              st[d] = o[d] * g.s[d] - g.pb[d];                                                   \
+              steps_in(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]);                       \
+            }                                                                                    \
+            if (p->kind == MLC_POOL_MAX) {                                                       \
+              T best = LOWEST;                                                                   \
+              int64_t at = -1;                                                                   \
+              POOL_TAPS(                                                                         \
+                  T, if (v > best || at < 0) {                                                   \
+                    best = v;                                                                    \
+                    at = pool_index(&g, col_major, iz, iy, ix);                                  \
+                  })                                                                             \
+              y[oi] = best;                                                                      \
+              ind[oi] = pl * inpix + (at < 0 ? 0 : at);                                          \
+            } else {                                                                             \
+              double acc = 0;                                                                    \
+              POOL_TAPS(T, acc += pow(fabs((double)v), p->p))                                    \
+              y[oi] = (T)pow(acc, 1 / p->p);                                                     \
+            }                                                                                    \
+          }                                                                                      \
+    }                                                                                            \
   }
 
 POOL_KERNEL(f32, float, -INFINITY)

@@ -567,6 +567,9 @@ static void test_pool(void) {
   maxpool_case(1, 2, in1, k1, s1, z1, e1, 0);
   int64_t in3[3] = {4, 5, 19}, k3[3] = {2, 3, 3}, s3[3] = {1, 2, 2}, p3[3] = {0, 1, 1};
   maxpool_case(3, 2, in3, k3, s3, p3, p3, 1);
+  /* big enough to split its planes over the thread pool */
+  int64_t inb[2] = {112, 112}, kb[2] = {3, 3}, sb[2] = {2, 2}, pb[2] = {1, 1};
+  maxpool_case(2, 64, inb, kb, sb, pb, pb, 0);
   /* wider than the fast path's window: the tap-by-tap path */
   int64_t in9[2] = {9, 30}, k9[2] = {3, 9}, s9[2] = {1, 2}, z9[2] = {0, 0};
   maxpool_case(2, 2, in9, k9, s9, z9, z9, 0);
@@ -719,6 +722,7 @@ int main(int argc, char **argv) {
    * the callers' scratch serves the first part, the workers' their own */
   if (mlc_rt_set_threads(3) > 1) {
     test_products();
+    test_pool();
     mlc_rt_set_threads(1);
   }
   test_mangle();
