@@ -405,11 +405,11 @@ static void dw_plane(const DwConv *c, const float *x, const float *w, float bias
     }
 }
 
-/* The thread pool's turn (PAR_FLOPS, nn_int.h) for the time it stands for:
- * a depthwise conv does a tenth to a third of the flops a GEMM does in that
- * time, so the convs of a mobile network's later layers (a million flops,
- * tens of microseconds) split too. */
-#define DW_PAR_FLOPS (PAR_FLOPS / 16)
+/* The size from which a depthwise conv splits over the thread pool: half a
+ * million flops, about the time of PAR_FLOPS (nn_int.h) in a GEMM, as a
+ * depthwise conv does a tenth to a third of the flops a GEMM does in that
+ * time; so the convs of a mobile network's later layers split too. */
+#define DW_PAR_FLOPS (1 << 19)
 
 /* All depthwise planes of a conv, one (image, channel) pair after another
  * (with one channel per group, plane q of the input, the output and the

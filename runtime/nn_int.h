@@ -56,9 +56,10 @@ static MLC_INLINE void mlc_rt__evens16(float *restrict d, const float *restrict 
  * C into one part per thread: column ranges when C is wider than tall (each
  * thread packs only its own columns of B), else row ranges (each packs all
  * of B, little beside its share of the product then), in whole micro-tiles.
- * Waking the workers costs microseconds (more on a busy machine): products
- * under ~0.1 ms on one core gain nothing from a split. */
-#define PAR_FLOPS (1 << 23)
+ * Workers spinning between jobs (parallel.c) take a new one within about a
+ * microsecond, waking sleeping ones costs several: products under ~10 us on
+ * one core (a million flops) gain nothing from a split. */
+#define PAR_FLOPS (1 << 20)
 
 /* a matrix read through element strides: (i, j) is p[i * rs + j * cs] */
 typedef struct Mat {
