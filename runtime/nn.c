@@ -434,27 +434,8 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
   }
 }
 
-/* r[j] = the sum of x[i] * y[j * ys + i] over i < n, for j < DOTS: the dot
- * products of a matrix-vector product, DOTS at a time so that each chunk
- * of x serves them all and their partial sums are independent chains (one
- * at a time, each chunk waits for the last one's sum). The partial sums let
- * the loops vectorize without reassociating float additions. */
-#define DOTS 4
-static void dots(const float *restrict x, const float *restrict y, int64_t ys, int64_t n,
-                 float *r) {
-  float s[DOTS][16] = {{0}};
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < DOTS; j++)
-      for (int t = 0; t < 16; t++) s[j][t] += x[i + t] * y[j * ys + i + t];
-  for (int j = 0; j < DOTS; j++) {
-    float sum = 0;
-    for (int t = 0; t < 16; t++) sum += s[j][t];
-    for (int64_t q = i; q < n; q++) sum += x[q] * y[j * ys + q];
-    r[j] = sum;
-  }
-}
-
+/* sum of x[i] * y[i]; the partial sums let the loop vectorize without
+ * reassociating float additions */
 static float dot(const float *x, const float *y, int64_t n) {
   float s[16] = {0};
   int64_t i = 0;
@@ -482,9 +463,7 @@ static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c, i
     float *y = c + i * ldc;
     const float *ai = a.p + i * a.rs;
     if (a.cs == 1 && b.rs == 1) {
-      int64_t j = 0;
-      for (; j + DOTS <= n; j += DOTS) dots(ai, b.p + j * b.cs, b.cs, k, y + j);
-      for (; j < n; j++) y[j] = dot(ai, b.p + j * b.cs, k);
+      for (int64_t j = 0; j < n; j++) y[j] = dot(ai, b.p + j * b.cs, k);
     } else if (b.cs == 1) {
       memset(y, 0, (size_t)n * sizeof *y);
       for (int64_t p = 0; p < k; p++) axpy(y, ai[p * a.cs], b.p + p * b.rs, n);
