@@ -271,6 +271,16 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0, i
 
 /* ---- the product -------------------------------------------------------- */
 
+/* The activation a micro-kernel applies as it stores a tile of its last
+ * slice of the inner dimension, where the epilogue is only that (no
+ * residual to add first): Relu or Clip (kind MLC_ACT_RELU or _CLIP, with
+ * Clip's bounds), computed as mlc_relu_f32 and mlc_clip_f32 do, NaNs
+ * included; kind 0 for none. Saves reading the tile back. */
+typedef struct Clamp {
+  int kind;
+  float lo, hi;
+} Clamp;
+
 /* The A strip x B strip over depth kc, A(i, p) at a[i*ars + p*acs] (a
  * packed strip, or MR rows of A read in place), stored to the MR x NR tile
  * at c (row stride ldc): as acc + rb[i] on the first slice of the inner
@@ -285,6 +295,9 @@ typedef __m512 VecF;
 #define VZERO _mm512_setzero_ps
 #define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define VADD _mm512_add_ps
+/* x > y ? x : y and x < y ? x : y, NaN or not (the instructions' order) */
+#define VMAX _mm512_max_ps
+#define VMIN _mm512_min_ps
 #elif MLC_RT_GEMM_VEC == 8
 typedef __m256 VecF;
 #define VLOAD _mm256_loadu_ps
@@ -293,6 +306,8 @@ typedef __m256 VecF;
 #define VZERO _mm256_setzero_ps
 #define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define VADD _mm256_add_ps
+#define VMAX _mm256_max_ps
+#define VMIN _mm256_min_ps
 #else
 typedef float32x4_t VecF;
 #define VLOAD vld1q_f32
@@ -301,11 +316,14 @@ typedef float32x4_t VecF;
 #define VZERO() vdupq_n_f32(0)
 #define VFMA(a, b, c) vfmaq_f32(c, a, b)
 #define VADD vaddq_f32
+#define VMAX(x, y) vbslq_f32(vcgtq_f32(x, y), x, y) /* vmaxq_f32 passes NaNs on */
+#define VMIN(x, y) vbslq_f32(vcltq_f32(x, y), x, y)
 #endif
 #define NV (NR / MLC_RT_GEMM_VEC)
 static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restrict a, int64_t ars,
                                   int64_t acs, const float *restrict b, float *restrict c,
-                                  int64_t ldc, const float *restrict rb, int first) {
+                                  int64_t ldc, const float *restrict rb, int first,
+                                  const Clamp *cl) {
   VecF acc[MR][NV];
   _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) for (int v = 0; v < NV; v++) acc[i][v] =
       VZERO();
@@ -318,18 +336,23 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
       _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[i][v] = VFMA(ai, bv[v], acc[i][v]);
     }
   }
+  const VecF lo = VSET1(cl->lo), hi = VSET1(cl->hi);
   _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
     VecF r = first ? VSET1(rb[i]) : VZERO();
     _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
       float *ci = c + i * ldc + v * MLC_RT_GEMM_VEC;
-      VSTORE(ci, VADD(acc[i][v], first ? r : VLOAD(ci)));
+      VecF y = VADD(acc[i][v], first ? r : VLOAD(ci));
+      if (cl->kind == MLC_ACT_RELU) y = VMAX(y, lo); /* y > 0 ? y : 0 */
+      if (cl->kind == MLC_ACT_CLIP) y = VMIN(hi, VMAX(lo, y));
+      VSTORE(ci, y);
     }
   }
 }
 #else
 static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restrict a, int64_t ars,
                                   int64_t acs, const float *restrict b, float *restrict c,
-                                  int64_t ldc, const float *restrict rb, int first) {
+                                  int64_t ldc, const float *restrict rb, int first,
+                                  const Clamp *cl) {
   float acc[MR][NR];
   /* the first product initializes the tile (kc >= 1): zeroing it instead
    * makes gcc clear a stack copy with a memset call */
@@ -348,23 +371,28 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
     for (int i = 0; i < rows; i++)
       for (int j = 0; j < NR; j++) c[i * ldc + j] += acc[i][j];
   }
+  for (int i = 0; i < rows && cl->kind; i++)
+    for (int j = 0; j < NR; j++) {
+      float y = c[i * ldc + j], lo = cl->lo, hi = cl->hi;
+      c[i * ldc + j] = cl->kind == MLC_ACT_RELU ? mlc_relu_f32(y) : mlc_clip_f32(y, lo, hi);
+    }
 }
 #endif
 
 /* one micro-kernel per tile height, each with its loops unrolled */
 typedef void (*MicroFn)(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
                         const float *restrict b, float *restrict c, int64_t ldc,
-                        const float *restrict rb, int first);
+                        const float *restrict rb, int first, const Clamp *cl);
 static MLC_NOINLINE void micro_tall(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
                                     const float *restrict b, float *restrict c, int64_t ldc,
-                                    const float *restrict rb, int first) {
-  micro_rows(MR, kc, a, ars, acs, b, c, ldc, rb, first);
+                                    const float *restrict rb, int first, const Clamp *cl) {
+  micro_rows(MR, kc, a, ars, acs, b, c, ldc, rb, first, cl);
 }
 #if MR2 != MR
 static MLC_NOINLINE void micro_low(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
                                    const float *restrict b, float *restrict c, int64_t ldc,
-                                   const float *restrict rb, int first) {
-  micro_rows(MR2, kc, a, ars, acs, b, c, ldc, rb, first);
+                                   const float *restrict rb, int first, const Clamp *cl) {
+  micro_rows(MR2, kc, a, ars, acs, b, c, ldc, rb, first, cl);
 }
 #else
 #define micro_low micro_tall
@@ -386,6 +414,9 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
   MicroFn micro = h == MR ? micro_tall : micro_low;
   /* alpha 1 and a bias constant along rows: whole tiles store directly */
   int plain = e->alpha == 1 && (!e->bias || e->bcs == 0);
+  const Clamp none = {0, 0, 0};
+  const Clamp fused = {!e->res && (e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP) ? e->act : 0,
+                       e->act == MLC_ACT_CLIP ? e->act_a : 0, e->act_b};
   for (int64_t jc = j0; jc < j1; jc += NC) {
     int64_t nc = min64(NC, j1 - jc);
     for (int64_t pc = 0; pc < k; pc += KC) {
@@ -421,11 +452,11 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
             if (plain && mr == h && nr == NR) {
               for (int i = 0; i < mr && first; i++)
                 rb[i] = e->bias ? e->beta * e->bias[(ic + ir + i) * e->brs] : 0;
-              micro(kc, as, ars, acs, bs, cs, ldc, rb, first);
-              for (int i = 0; i < mr && last; i++)
+              micro(kc, as, ars, acs, bs, cs, ldc, rb, first, last ? &fused : &none);
+              for (int i = 0; i < mr && last && !fused.kind; i++)
                 finish_row(cs + i * ldc, NR, ic + ir + i, jc + jr, e);
             } else {
-              micro(kc, as, ars, acs, bs, tile, NR, zero, 1);
+              micro(kc, as, ars, acs, bs, tile, NR, zero, 1, &none);
               store_tile(tile, cs, ldc, mr, nr, ic + ir, jc + jr, first, last, e);
             }
           }

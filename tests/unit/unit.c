@@ -406,6 +406,10 @@ static void test_conv(void) {
       {2, 1, 20, 33, 1, {13, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
       {2, 2, 17, 16, 1, {9, 10}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 0},
       {2, 1, 32, 40, 1, {14, 14}, {3, 3}, {1, 1}, {1, 1}, {2, 0}, {0, 2}, MLC_ACT_CLIP, 0, 1},
+      /* Relu and Clip with no residual, which the micro-kernel applies as
+       * it stores whole tiles */
+      {2, 1, 8, 24, 1, {16, 16}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 0},
+      {2, 1, 20, 16, 1, {12, 12}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_CLIP, 1, 0},
       /* pointwise on few pixels: channels past a tile, two images */
       {2, 2, 40, 70, 1, {7, 7}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_RELU, 1, 1},
       {2, 1, 33, 19, 1, {3, 5}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_CLIP, 0, 0},
