@@ -12,8 +12,9 @@ at 2 threads, and onnxruntime in this process at 1 and at 2 intra-op
 threads (inter-op 1), all fed the same random inputs (fixed seed; integer
 inputs drawn from the range the zoo export recorded in the model's
 metadata). After a warm-up of each, the four take turns in rounds of timed
-blocks (the order rotating each round) so that noise on a shared machine
-hits all of them; the table gives medians (and p10-p90) over every timed
+blocks (the order rotating each round, a pause of 50 ms between blocks so
+that one engine's spinning pool threads do not compete with the next) so
+that noise on a shared machine hits all of them; the table gives medians (and p10-p90) over every timed
 run, and for the single-threaded runs the median CPU time, which waiting
 for a busy machine's cores does not inflate. The harness also counts the
 allocator calls made during the timed runs (expected: 0), and the outputs
@@ -81,6 +82,7 @@ RESNET50_BUILD_S = 30.0
 RESNET50_BUILD_MB = 2048.0
 
 RTOL, ATOL = 1e-3, 1e-4  # as tests/models/check_models.py
+SETTLE_S = 0.05  # between two engines' blocks: the last one's spinning threads go idle
 RANGE_KEY = "mlc_zoo.range."  # models/zoo/common.py: integer inputs' [LO, HI)
 
 # mlc's dtype names (model.h comments) as numpy types
@@ -435,6 +437,10 @@ def measure(src, work, ins, outs, weights, st, res):
                 for k in range(len(engines)):
                     j = (r + k) % len(engines)
                     engines[j].block(counts[j])
+                    # a thread pool spins a while after its last job (onnxruntime's
+                    # by default, mlc's briefly): on two cores it would take one
+                    # from the block that follows
+                    time.sleep(SETTLE_S)
         finally:
             gc.enable()
         for e, key in zip(engines, keys):
