@@ -406,6 +406,11 @@ static void test_conv(void) {
       {2, 1, 20, 33, 1, {13, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
       {2, 2, 17, 16, 1, {9, 10}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 0},
       {2, 1, 32, 40, 1, {14, 14}, {3, 3}, {1, 1}, {1, 1}, {2, 0}, {0, 2}, MLC_ACT_CLIP, 0, 1},
+      /* depthwise on small planes of many channels (channels-last): a
+       * partial block of 16, stride 2 with uneven padding, 5x5, two images */
+      {2, 1, 40, 40, 40, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
+      {2, 2, 33, 33, 33, {14, 13}, {3, 3}, {2, 2}, {1, 1}, {1, 0}, {0, 1}, MLC_ACT_CLIP, 1, 0},
+      {2, 1, 48, 48, 48, {9, 9}, {5, 5}, {1, 1}, {1, 1}, {2, 2}, {2, 2}, MLC_ACT_NONE, 0, 1},
       /* Relu and Clip with no residual, which the micro-kernel applies as
        * it stores whole tiles */
       {2, 1, 8, 24, 1, {16, 16}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 0},
