@@ -587,6 +587,53 @@ static void test_pool(void) {
   maxpool_case(2, 2, in9, k9, s9, z9, z9, 0);
 }
 
+/* ---- softmax_f32, layernorm_f32 ----------------------------------------------------- */
+
+/* rows of a softmax (log or not) and of a LayerNorm, in the vectorized
+ * passes over contiguous rows, against double references: rows shorter
+ * than a pass and rows with a tail, values far from 0 */
+static void rows_case(int64_t outer, int64_t len, int logsm) {
+  float *x = rnd_array(outer * len), *y = zeros(outer * len), *z = zeros(outer * len);
+  float *scale = rnd_array(len), *bias = rnd_array(len);
+  for (int64_t i = 0; i < outer * len; i++) x[i] = x[i] * 8 + (float)(i / len % 5);
+  MlcSoftmax sp = {.outer = outer, .len = len, .inner = 1, .log = logsm};
+  void *sio[MLC_SOFTMAX_NIO] = {x, y};
+  mlc_rt_softmax_f32(&sp, sio);
+  MlcLayerNorm lp = {.outer = outer, .inner = len, .eps = 1e-5, .has_bias = 1};
+  void *lio[MLC_LAYERNORM_NIO] = {x, scale, bias, z, NULL, NULL};
+  mlc_rt_layernorm_f32(&lp, lio);
+  int ok = 1;
+  for (int64_t r = 0; r < outer && ok; r++) {
+    const float *xr = x + r * len;
+    double mx = xr[0], sum = 0, mean = 0, var = 0;
+    for (int64_t i = 0; i < len; i++) mx = xr[i] > mx ? xr[i] : mx;
+    for (int64_t i = 0; i < len; i++) sum += exp(xr[i] - mx), mean += xr[i];
+    mean /= (double)len;
+    for (int64_t i = 0; i < len; i++) var += (xr[i] - mean) * (xr[i] - mean);
+    var /= (double)len;
+    for (int64_t i = 0; i < len && ok; i++) {
+      double sm = logsm ? xr[i] - mx - log(sum) : exp(xr[i] - mx) / sum;
+      double ln = (xr[i] - mean) / sqrt(var + 1e-5) * scale[i] + bias[i];
+      ok = fabs(y[r * len + i] - sm) <= 1e-5 * (fabs(sm) + 1e-3) + 1e-7 &&
+           fabs(z[r * len + i] - ln) <= 1e-4 * (fabs(ln) + 1);
+      if (!ok)
+        printf("  row %lld [%lld]: softmax %.9g (ref %.9g), layernorm %.9g (ref %.9g)\n",
+               (long long)r, (long long)i, y[r * len + i], sm, z[r * len + i], ln);
+    }
+  }
+  char what[120];
+  snprintf(what, sizeof what, "softmax_f32%s and layernorm_f32, %lld rows of %lld",
+           logsm ? " (log)" : "", (long long)outer, (long long)len);
+  check(ok, what);
+  free(x), free(y), free(z), free(scale), free(bias);
+}
+
+static void test_rows(void) {
+  rows_case(3, 17, 0);
+  rows_case(300, 257, 0);
+  rows_case(300, 257, 1);
+}
+
 /* ---- the memory planner ------------------------------------------------------------- */
 
 static void plan_check(const char *path) {
@@ -729,12 +776,14 @@ static void test_products(void) {
 int main(int argc, char **argv) {
   test_products();
   test_pool();
+  test_rows();
   test_scratch_sizes();
   /* with the thread pool (a runtime built with it), the products again:
    * the callers' scratch serves the first part, the workers' their own */
   if (mlc_rt_set_threads(3) > 1) {
     test_products();
     test_pool();
+    test_rows();
     mlc_rt_set_threads(1);
   }
   test_mangle();
