@@ -146,10 +146,12 @@ static inline int64_t mlc_rt_gemm_height(int64_t m, int64_t mr, int64_t mr2) {
 static inline int64_t mlc_rt_packed_floats(int64_t rows, int64_t cols, int64_t side) {
   return (rows + side - 1) / side * side * cols;
 }
-/* packs the rows x cols matrix src (element (i, q) at src[i * rs + q * cs])
- * into strips of `side` rows as above (B's strips: pass B transposed) */
-void mlc_rt_pack_strips(const float *src, int64_t rows, int64_t cols, int64_t rs, int64_t cs,
-                        int64_t side, float *dst);
+/* packs `groups` rows x cols matrices, one after another in src (element
+ * (i, q) of each at [i * rs + q * cs], rows * cols floats apart), into
+ * strips of `side` rows as above, mlc_rt_packed_floats() apart in dst (B's
+ * strips: pass B transposed) */
+void mlc_rt_pack_strips(const float *src, int64_t groups, int64_t rows, int64_t cols, int64_t rs,
+                        int64_t cs, int64_t side, float *dst);
 /* this runtime build's tiles (its kernels read strips of these sides) */
 void mlc_rt_gemm_tiles(int64_t *mr, int64_t *mr2, int64_t *nr);
 

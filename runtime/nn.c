@@ -139,14 +139,16 @@ static void pack_a(Mat a, int64_t h, int64_t i0, int64_t mc, int64_t k0, int64_t
   }
 }
 
-void mlc_rt_pack_strips(const float *src, int64_t rows, int64_t cols, int64_t rs, int64_t cs,
-                        int64_t side, float *dst) {
-  for (int64_t s0 = 0; s0 < rows; s0 += side) {
-    float *d = dst + s0 * cols;
-    for (int64_t q = 0; q < cols; q++)
-      for (int64_t r = 0; r < side; r++)
-        d[q * side + r] = s0 + r < rows ? src[(s0 + r) * rs + q * cs] : 0;
-  }
+void mlc_rt_pack_strips(const float *src, int64_t groups, int64_t rows, int64_t cols, int64_t rs,
+                        int64_t cs, int64_t side, float *dst) {
+  for (int64_t g = 0; g < groups;
+       g++, src += rows * cols, dst += mlc_rt_packed_floats(rows, cols, side))
+    for (int64_t s0 = 0; s0 < rows; s0 += side) {
+      float *d = dst + s0 * cols;
+      for (int64_t q = 0; q < cols; q++)
+        for (int64_t r = 0; r < side; r++)
+          d[q * side + r] = s0 + r < rows ? src[(s0 + r) * rs + q * cs] : 0;
+    }
 }
 
 void mlc_rt_gemm_tiles(int64_t *mr, int64_t *mr2, int64_t *nr) { *mr = MR, *mr2 = MR2, *nr = NR; }

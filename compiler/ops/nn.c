@@ -205,12 +205,9 @@ void lower_gemm_tile(TargetIsa t, int64_t m, int64_t *mr, int64_t *nr) {
 
 Value *lower_packed(Graph *g, const Value *v, int64_t groups, int64_t rows, int64_t cols,
                     int64_t rs, int64_t cs, int64_t side) {
-  int64_t per = mlc_rt_packed_floats(rows, cols, side), total = groups * per;
+  int64_t total = groups * mlc_rt_packed_floats(rows, cols, side);
   Value *r = lower_temp(g, DT_FLOAT, 1, &total);
-  float *dst = ir_alloc_data(g, r);
-  for (int64_t i = 0; i < groups; i++)
-    mlc_rt_pack_strips((const float *)v->data + i * rows * cols, rows, cols, rs, cs, side,
-                       dst + i * per);
+  mlc_rt_pack_strips((const float *)v->data, groups, rows, cols, rs, cs, side, ir_alloc_data(g, r));
   return r;
 }
 

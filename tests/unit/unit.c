@@ -93,10 +93,8 @@ static int winograd_tile;
 
 static float *pack_for_runtime(const float *src, int64_t groups, int64_t rows, int64_t cols,
                                int64_t rs, int64_t cs, int64_t side) {
-  int64_t per = mlc_rt_packed_floats(rows, cols, side);
-  float *d = malloc((size_t)(groups * per + 1) * sizeof *d);
-  for (int64_t g = 0; g < groups; g++)
-    mlc_rt_pack_strips(src + g * rows * cols, rows, cols, rs, cs, side, d + g * per);
+  float *d = malloc((size_t)(groups * mlc_rt_packed_floats(rows, cols, side) + 1) * sizeof *d);
+  mlc_rt_pack_strips(src, groups, rows, cols, rs, cs, side, d);
   return d;
 }
 
