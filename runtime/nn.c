@@ -43,25 +43,22 @@
 
 /* The micro-tile: MR rows of A by NR columns of B, held in registers. With
  * an instruction set the runtime has a hand-written micro-kernel for
- * (MLC_RT_ISA, mlc_rt_core.h), MLC_RT_GEMM_VEC is its vector width in floats
- * and the tile fills most of the vector registers (AVX-512: 12 x 32 in 24
+ * (MLC_RT_ISA, mlc_rt_core.h) the tile is NR / NN_V vectors (nn_int.h)
+ * wide and fills most of the vector registers (AVX-512: 12 x 32 in 24
  * of 32; AVX2: 6 x 16 in 12 of 16; NEON: 6 x 16 in 24 of 32); otherwise the
  * portable kernel's tile follows the width gcc vectorizes it for. */
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
-#include <immintrin.h>
-#define MLC_RT_GEMM_VEC 16
+#define MLC_RT_GEMM_SIMD 1
 #define MR MLC_RT_TILE_AVX512_MR
 #define MR2 MLC_RT_TILE_AVX512_MR2
 #define NR MLC_RT_TILE_AVX512_NR
 #elif MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
-#include <immintrin.h>
-#define MLC_RT_GEMM_VEC 8
+#define MLC_RT_GEMM_SIMD 1
 #define MR MLC_RT_TILE_AVX2_MR
 #define MR2 MLC_RT_TILE_AVX2_MR2
 #define NR MLC_RT_TILE_AVX2_NR
 #elif MLC_RT_ISA == MLC_RT_ISA_AARCH64
-#include <arm_neon.h>
-#define MLC_RT_GEMM_VEC 4
+#define MLC_RT_GEMM_SIMD 1
 #define MR MLC_RT_TILE_NEON_MR
 #define MR2 MLC_RT_TILE_NEON_MR2
 #define NR MLC_RT_TILE_NEON_NR
@@ -75,9 +72,7 @@
 #define MR 4
 #define NR 8
 #endif
-#ifdef MLC_RT_GEMM_VEC
-#define MLC_RT_GEMM_SIMD 1
-#else
+#ifndef MLC_RT_GEMM_SIMD
 #define MLC_RT_GEMM_SIMD 0
 #define MR2 MR /* the portable kernel has one height */
 #endif
@@ -288,65 +283,32 @@ typedef struct Clamp {
  * at c (row stride ldc): as acc + rb[i] on the first slice of the inner
  * dimension, as c + acc on later ones. Whole tiles of a plain epilogue go
  * straight from registers to C; the rest through a local tile. */
-#if defined(MLC_RT_GEMM_VEC)
-#if MLC_RT_GEMM_VEC == 16
-typedef __m512 VecF;
-#define VLOAD _mm512_loadu_ps
-#define VSTORE _mm512_storeu_ps
-#define VSET1 _mm512_set1_ps
-#define VZERO _mm512_setzero_ps
-#define VFMA(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define VADD _mm512_add_ps
-/* x > y ? x : y and x < y ? x : y, NaN or not (the instructions' order) */
-#define VMAX _mm512_max_ps
-#define VMIN _mm512_min_ps
-#elif MLC_RT_GEMM_VEC == 8
-typedef __m256 VecF;
-#define VLOAD _mm256_loadu_ps
-#define VSTORE _mm256_storeu_ps
-#define VSET1 _mm256_set1_ps
-#define VZERO _mm256_setzero_ps
-#define VFMA(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define VADD _mm256_add_ps
-#define VMAX _mm256_max_ps
-#define VMIN _mm256_min_ps
-#else
-typedef float32x4_t VecF;
-#define VLOAD vld1q_f32
-#define VSTORE vst1q_f32
-#define VSET1 vdupq_n_f32
-#define VZERO() vdupq_n_f32(0)
-#define VFMA(a, b, c) vfmaq_f32(c, a, b)
-#define VADD vaddq_f32
-#define VMAX(x, y) vbslq_f32(vcgtq_f32(x, y), x, y) /* vmaxq_f32 passes NaNs on */
-#define VMIN(x, y) vbslq_f32(vcltq_f32(x, y), x, y)
-#endif
-#define NV (NR / MLC_RT_GEMM_VEC)
+#if MLC_RT_GEMM_SIMD
+#define NV (NR / NN_V)
 static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restrict a, int64_t ars,
                                   int64_t acs, const float *restrict b, float *restrict c,
                                   int64_t ldc, const float *restrict rb, int first,
                                   const Clamp *cl) {
-  VecF acc[MR][NV];
+  Vec acc[MR][NV];
   _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) for (int v = 0; v < NV; v++) acc[i][v] =
-      VZERO();
+      v_set1(0);
   for (int64_t p = 0; p < kc; p++) {
-    VecF bv[NV];
-    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] =
-        VLOAD(b + p * NR + v * MLC_RT_GEMM_VEC);
+    Vec bv[NV];
+    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = v_load(b + p * NR + v * NN_V);
     _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
-      VecF ai = VSET1(a[i * ars + p * acs]);
-      _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[i][v] = VFMA(ai, bv[v], acc[i][v]);
+      Vec ai = v_set1(a[i * ars + p * acs]);
+      _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[i][v] = v_fma(acc[i][v], ai, bv[v]);
     }
   }
-  const VecF lo = VSET1(cl->lo), hi = VSET1(cl->hi);
+  const Vec lo = v_set1(cl->lo), hi = v_set1(cl->hi);
   _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
-    VecF r = first ? VSET1(rb[i]) : VZERO();
+    Vec r = v_set1(first ? rb[i] : 0);
     _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
-      float *ci = c + i * ldc + v * MLC_RT_GEMM_VEC;
-      VecF y = VADD(acc[i][v], first ? r : VLOAD(ci));
-      if (cl->kind == MLC_ACT_RELU) y = VMAX(y, lo); /* y > 0 ? y : 0 */
-      if (cl->kind == MLC_ACT_CLIP) y = VMIN(hi, VMAX(lo, y));
-      VSTORE(ci, y);
+      float *ci = c + i * ldc + v * NN_V;
+      Vec y = v_add(acc[i][v], first ? r : v_load(ci));
+      if (cl->kind == MLC_ACT_RELU) y = v_max(y, lo); /* y > 0 ? y : 0 */
+      if (cl->kind == MLC_ACT_CLIP) y = v_min(hi, v_max(lo, y));
+      v_store(ci, y, NN_V);
     }
   }
 }

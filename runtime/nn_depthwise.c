@@ -23,144 +23,7 @@
 
 #include "nn_int.h"
 
-/* The vector each build computes with: DW_V floats, loaded from p[0..DW_V)
- * (v_load) or from the first n > 0 of them (v_load_part, zeros after; all
- * of them when n >= DW_V), stored in full or in part (v_store, n > 0);
- * v_even(a, b): the even places of a, then those of b (stride 2). */
-#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
-#include <immintrin.h>
-#define DW_V 16
-typedef __m512 Vec;
-static MLC_INLINE __mmask16 v_mask(int64_t n) {
-  return n >= DW_V ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
-}
-static MLC_INLINE Vec v_set1(float a) { return _mm512_set1_ps(a); }
-static MLC_INLINE Vec v_load(const float *p) { return _mm512_loadu_ps(p); }
-static MLC_INLINE Vec v_load_part(const float *p, int64_t n) {
-  return _mm512_maskz_loadu_ps(v_mask(n), p);
-}
-static MLC_INLINE Vec v_even(Vec a, Vec b) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  return _mm512_permutex2var_ps(a, even, b);
-}
-static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) { return _mm512_fmadd_ps(x, w, acc); }
-static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
-  _mm512_mask_storeu_ps(p, v_mask(n), v);
-}
-#elif MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
-#include <immintrin.h>
-#define DW_V 8
-typedef __m256 Vec;
-static MLC_INLINE __m256i v_mask(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < DW_V ? n : DW_V)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-static MLC_INLINE Vec v_set1(float a) { return _mm256_set1_ps(a); }
-static MLC_INLINE Vec v_load(const float *p) { return _mm256_loadu_ps(p); }
-static MLC_INLINE Vec v_load_part(const float *p, int64_t n) {
-  return _mm256_maskload_ps(p, v_mask(n));
-}
-static MLC_INLINE Vec v_even(Vec a, Vec b) {
-  /* the even places of each 128-bit half of both, then the halves in order */
-  __m256 e = _mm256_shuffle_ps(a, b, 0x88);
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xd8));
-}
-static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) { return _mm256_fmadd_ps(x, w, acc); }
-static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
-  if (n >= DW_V)
-    _mm256_storeu_ps(p, v);
-  else
-    _mm256_maskstore_ps(p, v_mask(n), v);
-}
-#elif !defined(MLC_RT_PORTABLE) && defined(__ARM_NEON)
-#include <arm_neon.h>
-#define DW_V 4
-typedef float32x4_t Vec;
-static MLC_INLINE Vec v_set1(float a) { return vdupq_n_f32(a); }
-static MLC_INLINE Vec v_load(const float *p) { return vld1q_f32(p); }
-static MLC_INLINE Vec v_load_part(const float *p, int64_t n) {
-  float t[DW_V] = {0};
-  memcpy(t, p, (size_t)min64(n, DW_V) * sizeof *t);
-  return vld1q_f32(t);
-}
-static MLC_INLINE Vec v_even(Vec a, Vec b) { return vuzpq_f32(a, b).val[0]; }
-static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) {
-#if defined(__ARM_FEATURE_FMA)
-  return vfmaq_f32(acc, x, w);
-#else
-  return vmlaq_f32(acc, x, w);
-#endif
-}
-static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
-  float t[DW_V];
-  if (n >= DW_V) {
-    vst1q_f32(p, v);
-    return;
-  }
-  vst1q_f32(t, v);
-  memcpy(p, t, (size_t)n * sizeof *t);
-}
-#else
-/* Plain C, no instruction set named: GNU C's generic vectors, which the
- * compiler lowers to whatever the target has (SSE2 on any x86-64, two
- * floats or one elsewhere), or else arrays of floats (which compilers
- * keep in registers less well). */
-#define DW_V 4
-#if defined(__GNUC__)
-typedef float Vec __attribute__((vector_size(DW_V * sizeof(float))));
-#define V_AT(v, t) (v)[t]
-static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) { return acc + x * w; }
-static MLC_INLINE Vec v_even(Vec a, Vec b) { return (Vec){a[0], a[2], b[0], b[2]}; }
-#else
-typedef struct Vec {
-  float f[DW_V];
-} Vec;
-#define V_AT(v, t) (v).f[t]
-static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) {
-  for (int t = 0; t < DW_V; t++) acc.f[t] += x.f[t] * w.f[t];
-  return acc;
-}
-static MLC_INLINE Vec v_even(Vec a, Vec b) {
-  Vec v = {{a.f[0], a.f[2], b.f[0], b.f[2]}};
-  return v;
-}
-#endif
-static MLC_INLINE Vec v_set1(float a) {
-  Vec v;
-  for (int t = 0; t < DW_V; t++) V_AT(v, t) = a;
-  return v;
-}
-static MLC_INLINE Vec v_load(const float *p) {
-  Vec v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-/* the first n places: a switch, as compilers turn a loop into a call of
- * memcpy */
-static MLC_INLINE Vec v_load_part(const float *p, int64_t n) {
-  Vec v = v_set1(0);
-  if (n >= DW_V) return v_load(p);
-  switch (n) {
-  case 3: V_AT(v, 2) = p[2]; /* fall through */
-  case 2: V_AT(v, 1) = p[1]; /* fall through */
-  default: V_AT(v, 0) = p[0];
-  }
-  return v;
-}
-static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
-  if (n >= DW_V) {
-    memcpy(p, &v, sizeof v);
-    return;
-  }
-  switch (n) {
-  case 3: p[2] = V_AT(v, 2); /* fall through */
-  case 2: p[1] = V_AT(v, 1); /* fall through */
-  default: p[0] = V_AT(v, 0);
-  }
-}
-#endif
-
-#if DW_V > MLC_RT_GEMM_SLACK
+#if NN_V > MLC_RT_GEMM_SLACK
 #error "mlc_rt_conv_scratch() bounds a depthwise vector by MLC_RT_GEMM_SLACK floats"
 #endif
 
@@ -173,10 +36,10 @@ static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
 #define DW_UNROLL
 #endif
 
-/* DW_V outputs from p[0], p[s], ...: the general stride */
+/* NN_V outputs from p[0], p[s], ...: the general stride */
 static MLC_INLINE Vec v_strided(const float *p, int64_t s) {
-  float t[DW_V];
-  for (int i = 0; i < DW_V; i++) t[i] = p[i * s];
+  float t[NN_V];
+  for (int i = 0; i < NN_V; i++) t[i] = p[i * s];
   return v_load(t);
 }
 
@@ -191,7 +54,7 @@ static MLC_INLINE Vec v_strided(const float *p, int64_t s) {
 static MLC_INLINE void dw_rows(float *const *y, int64_t y0, const float *const *x, const float *w,
                                const Vec *wv, float bias, int64_t n, int add, int nr, int kh,
                                int kw, int64_t s, int sy, int64_t dx) {
-  for (int64_t o = 0; o < n; o += DW_V) {
+  for (int64_t o = 0; o < n; o += NN_V) {
     Vec acc[MLC_RT_DW_ROWS];
     DW_UNROLL
     for (int r = 0; r < nr; r++) acc[r] = add ? v_load_part(y[r] + y0 + o, n - o) : v_set1(bias);
@@ -201,7 +64,7 @@ static MLC_INLINE void dw_rows(float *const *y, int64_t y0, const float *const *
       DW_UNROLL
       for (int kx = 0; kx < kw; kx++) {
         const float *p = x[j] + o * s + kx * dx;
-        Vec v = s == 1 ? v_load(p) : s == 2 ? v_even(v_load(p), v_load(p + DW_V)) : v_strided(p, s);
+        Vec v = s == 1 ? v_load(p) : s == 2 ? v_even(v_load(p), v_load(p + NN_V)) : v_strided(p, s);
         DW_UNROLL
         for (int r = 0; r < nr; r++) {
           int ky = j - r * sy;
@@ -312,13 +175,13 @@ static void dw_plan(DwConv *c, const Im2col *g) {
    * ends where the vectors (a stride-2 one reads one float more than its
    * last tap) would read past its end; without a whole vector there, the
    * right buffer holds the whole row */
-  int64_t first = round_up((pad + s - 1) / s, DW_V);
+  int64_t first = round_up((pad + s - 1) / s, NN_V);
   int64_t last = min64(ow, iw + pad - reach < 0 ? 0 : (iw + pad - reach) / s);
-  int mid = last - first >= DW_V;
+  int mid = last - first >= NN_V;
   c->at[1] = mid ? first : 0;
-  c->at[2] = mid ? first + (last - first) / DW_V * DW_V : 0;
+  c->at[2] = mid ? first + (last - first) / NN_V * NN_V : 0;
   int64_t wl = c->at[1] ? c->at[1] * s + reach : 0;
-  int64_t wr = c->at[2] < ow ? round_up(ow - c->at[2], DW_V) * s + reach : 0;
+  int64_t wr = c->at[2] < ow ? round_up(ow - c->at[2], NN_V) * s + reach : 0;
   c->edge[0] = dw_edge(0, -pad, wl, iw);
   c->edge[1] = dw_edge(wl, c->at[2] * s - pad, wr, iw);
   c->pitch = wl + wr;
@@ -326,7 +189,7 @@ static void dw_plan(DwConv *c, const Im2col *g) {
 
 /* dst[0..n) = src[0..n), a few vectors: calling memcpy costs more */
 static void dw_copy(float *restrict dst, const float *restrict src, int64_t n) {
-  for (; n >= DW_V; n -= DW_V, src += DW_V, dst += DW_V) v_store(dst, v_load(src), DW_V);
+  for (; n >= NN_V; n -= NN_V, src += NN_V, dst += NN_V) v_store(dst, v_load(src), NN_V);
   if (n) v_store(dst, v_load_part(src, n), n);
 }
 
@@ -356,7 +219,7 @@ static void dw_pass(const DwConv *c, float *const *y, int nr, const float *const
 static void dw_finish(float *y, int64_t n, int64_t j0, const Epi *e) {
   int64_t o = 0;
   if (!e->res && e->act == MLC_ACT_NONE) return;
-  for (; o + DW_V <= n; o += DW_V) finish_row(y + o, DW_V, 0, j0 + o, e);
+  for (; o + NN_V <= n; o += NN_V) finish_row(y + o, NN_V, 0, j0 + o, e);
   finish_row(y + o, n - o, 0, j0 + o, e);
 }
 

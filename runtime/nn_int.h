@@ -5,6 +5,8 @@
 #ifndef MLC_RT_NN_INT_H
 #define MLC_RT_NN_INT_H
 
+#include <string.h>
+
 #include "mlc_rt.h"
 #include "parallel.h"
 
@@ -25,31 +27,177 @@
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* The vector the nn family's kernels compute with, by the runtime's
+ * instruction set: NN_V floats, loaded from p[0..NN_V) (v_load) or from the
+ * first n > 0 of them (v_load_part, zeros after; all of them when n >=
+ * NN_V), stored in full or in part (v_store, n > 0); v_even(a, b): the even
+ * places of a, then those of b (stride 2); v_fma(acc, x, w): acc + x * w;
+ * v_max(x, y), v_min(x, y): x > y ? x : y and x < y ? x : y, NaNs included
+ * (the order of mlc_relu_f32's and mlc_clip_f32's comparisons). */
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+#include <immintrin.h>
+#define NN_V 16
+typedef __m512 Vec;
+static MLC_INLINE __mmask16 v_mask(int64_t n) {
+  return n >= NN_V ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+}
+static MLC_INLINE Vec v_set1(float a) { return _mm512_set1_ps(a); }
+static MLC_INLINE Vec v_load(const float *p) { return _mm512_loadu_ps(p); }
+static MLC_INLINE Vec v_load_part(const float *p, int64_t n) {
+  return _mm512_maskz_loadu_ps(v_mask(n), p);
+}
+static MLC_INLINE Vec v_even(Vec a, Vec b) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  return _mm512_permutex2var_ps(a, even, b);
+}
+static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) { return _mm512_fmadd_ps(x, w, acc); }
+static MLC_INLINE Vec v_add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+static MLC_INLINE Vec v_max(Vec x, Vec y) { return _mm512_max_ps(x, y); }
+static MLC_INLINE Vec v_min(Vec x, Vec y) { return _mm512_min_ps(x, y); }
+static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
+  if (n >= NN_V)
+    _mm512_storeu_ps(p, v);
+  else
+    _mm512_mask_storeu_ps(p, v_mask(n), v);
+}
+#elif MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
+#include <immintrin.h>
+#define NN_V 8
+typedef __m256 Vec;
+static MLC_INLINE __m256i v_mask(int64_t n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < NN_V ? n : NN_V)),
+                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+static MLC_INLINE Vec v_set1(float a) { return _mm256_set1_ps(a); }
+static MLC_INLINE Vec v_load(const float *p) { return _mm256_loadu_ps(p); }
+static MLC_INLINE Vec v_load_part(const float *p, int64_t n) {
+  return _mm256_maskload_ps(p, v_mask(n));
+}
+static MLC_INLINE Vec v_even(Vec a, Vec b) {
+  /* the even places of each 128-bit half of both, then the halves in order */
+  __m256 e = _mm256_shuffle_ps(a, b, 0x88);
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xd8));
+}
+static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) { return _mm256_fmadd_ps(x, w, acc); }
+static MLC_INLINE Vec v_add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+static MLC_INLINE Vec v_max(Vec x, Vec y) { return _mm256_max_ps(x, y); }
+static MLC_INLINE Vec v_min(Vec x, Vec y) { return _mm256_min_ps(x, y); }
+static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
+  if (n >= NN_V)
+    _mm256_storeu_ps(p, v);
+  else
+    _mm256_maskstore_ps(p, v_mask(n), v);
+}
+#elif !defined(MLC_RT_PORTABLE) && defined(__ARM_NEON)
+#include <arm_neon.h>
+#define NN_V 4
+typedef float32x4_t Vec;
+static MLC_INLINE Vec v_set1(float a) { return vdupq_n_f32(a); }
+static MLC_INLINE Vec v_load(const float *p) { return vld1q_f32(p); }
+static MLC_INLINE Vec v_load_part(const float *p, int64_t n) {
+  float t[NN_V] = {0};
+  memcpy(t, p, (size_t)min64(n, NN_V) * sizeof *t);
+  return vld1q_f32(t);
+}
+static MLC_INLINE Vec v_even(Vec a, Vec b) { return vuzpq_f32(a, b).val[0]; }
+static MLC_INLINE Vec v_add(Vec a, Vec b) { return vaddq_f32(a, b); }
+/* by compare and select: vmaxq_f32 and vminq_f32 pass NaNs on */
+static MLC_INLINE Vec v_max(Vec x, Vec y) { return vbslq_f32(vcgtq_f32(x, y), x, y); }
+static MLC_INLINE Vec v_min(Vec x, Vec y) { return vbslq_f32(vcltq_f32(x, y), x, y); }
+static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) {
+#if defined(__ARM_FEATURE_FMA)
+  return vfmaq_f32(acc, x, w);
+#else
+  return vmlaq_f32(acc, x, w);
+#endif
+}
+static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
+  float t[NN_V];
+  if (n >= NN_V) {
+    vst1q_f32(p, v);
+    return;
+  }
+  vst1q_f32(t, v);
+  memcpy(p, t, (size_t)n * sizeof *t);
+}
+#else
+/* Plain C, no instruction set named: GNU C's generic vectors, which the
+ * compiler lowers to whatever the target has (SSE2 on any x86-64, two
+ * floats or one elsewhere), or else arrays of floats (which compilers
+ * keep in registers less well). */
+#define NN_V 4
+#if defined(__GNUC__)
+typedef float Vec __attribute__((vector_size(NN_V * sizeof(float))));
+#define V_AT(v, t) (v)[t]
+static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) { return acc + x * w; }
+static MLC_INLINE Vec v_even(Vec a, Vec b) { return (Vec){a[0], a[2], b[0], b[2]}; }
+#else
+typedef struct Vec {
+  float f[NN_V];
+} Vec;
+#define V_AT(v, t) (v).f[t]
+static MLC_INLINE Vec v_fma(Vec acc, Vec x, Vec w) {
+  for (int t = 0; t < NN_V; t++) acc.f[t] += x.f[t] * w.f[t];
+  return acc;
+}
+static MLC_INLINE Vec v_even(Vec a, Vec b) {
+  Vec v = {{a.f[0], a.f[2], b.f[0], b.f[2]}};
+  return v;
+}
+#endif
+static MLC_INLINE Vec v_set1(float a) {
+  Vec v;
+  for (int t = 0; t < NN_V; t++) V_AT(v, t) = a;
+  return v;
+}
+static MLC_INLINE Vec v_add(Vec a, Vec b) {
+  for (int t = 0; t < NN_V; t++) V_AT(a, t) += V_AT(b, t);
+  return a;
+}
+static MLC_INLINE Vec v_max(Vec x, Vec y) {
+  for (int t = 0; t < NN_V; t++) V_AT(x, t) = V_AT(x, t) > V_AT(y, t) ? V_AT(x, t) : V_AT(y, t);
+  return x;
+}
+static MLC_INLINE Vec v_min(Vec x, Vec y) {
+  for (int t = 0; t < NN_V; t++) V_AT(x, t) = V_AT(x, t) < V_AT(y, t) ? V_AT(x, t) : V_AT(y, t);
+  return x;
+}
+static MLC_INLINE Vec v_load(const float *p) {
+  Vec v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+/* the first n places: a switch, as compilers turn a loop into a call of
+ * memcpy */
+static MLC_INLINE Vec v_load_part(const float *p, int64_t n) {
+  Vec v = v_set1(0);
+  if (n >= NN_V) return v_load(p);
+  switch (n) {
+  case 3: V_AT(v, 2) = p[2]; /* fall through */
+  case 2: V_AT(v, 1) = p[1]; /* fall through */
+  default: V_AT(v, 0) = p[0];
+  }
+  return v;
+}
+static MLC_INLINE void v_store(float *p, Vec v, int64_t n) {
+  if (n >= NN_V) {
+    memcpy(p, &v, sizeof v);
+    return;
+  }
+  switch (n) {
+  case 3: p[2] = V_AT(v, 2); /* fall through */
+  case 2: p[1] = V_AT(v, 1); /* fall through */
+  default: p[0] = V_AT(v, 0);
+  }
+}
+#endif
+
 /* d[t] = s[2 t] for t < 16, reading s[0, 32): the stride-2 gather of
  * im2col and pooling, which gcc vectorizes only at -O3 (the runtime is
- * built at -O2), so by hand where the runtime's ISA has the permutes */
-#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4 || MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
-#include <immintrin.h>
-#elif MLC_RT_ISA == MLC_RT_ISA_AARCH64
-#include <arm_neon.h>
-#endif
+ * built at -O2), so through v_even */
 static MLC_INLINE void mlc_rt__evens16(float *restrict d, const float *restrict s) {
-#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  _mm512_storeu_ps(d, _mm512_permutex2var_ps(_mm512_loadu_ps(s), even, _mm512_loadu_ps(s + 16)));
-#elif MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
-  for (int h = 0; h < 2; h++) {
-    /* a0 a2 b0 b2 | a4 a6 b4 b6, then its 64-bit quarters in order 0 2 1 3 */
-    __m256 e = _mm256_shuffle_ps(_mm256_loadu_ps(s + 16 * h), _mm256_loadu_ps(s + 16 * h + 8),
-                                 _MM_SHUFFLE(2, 0, 2, 0));
-    e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0)));
-    _mm256_storeu_ps(d + 8 * h, e);
-  }
-#elif MLC_RT_ISA == MLC_RT_ISA_AARCH64
-  for (int q = 0; q < 4; q++) vst1q_f32(d + 4 * q, vld2q_f32(s + 8 * q).val[0]);
-#else
-  for (int t = 0; t < 16; t++) d[t] = s[2 * t];
-#endif
+  for (int q = 0; q < 16; q += NN_V)
+    v_store(d + q, v_even(v_load(s + 2 * q), v_load(s + 2 * q + NN_V)), NN_V);
 }
 
 /* With the thread pool (parallel.h), a product of at least PAR_FLOPS splits
