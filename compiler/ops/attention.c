@@ -39,6 +39,19 @@ typedef struct Attn {
   int64_t b, hq, hkv, sq, skv, past, dk, dv;
 } Attn;
 
+/* an attention kernel call with a's batch, heads, lengths and key depth */
+static KCall *attention_call(Graph *g, Lowering *L, const Attn *a) {
+  KCall *c = lower_add(g, L, K_attention_f32);
+  MlcAttention *p = KC_PARAMS(c, MlcAttention);
+  p->b = a->b;
+  p->hq = a->hq;
+  p->hkv = a->hkv;
+  p->sq = a->sq;
+  p->skv = a->skv;
+  p->dk = a->dk;
+  return c;
+}
+
 /* element strides (batch, head, position) of a 3-D or 4-D operand */
 static void head_strides(const Value *v, int64_t heads, int64_t size, int64_t *st) {
   if (v->rank == 4) {
@@ -232,14 +245,8 @@ void lower_Attention(Graph *g, Node *n, Lowering *L) {
   io[MLC_ATTENTION_Y] = lower_out_as(g, n->out[0], DT_FLOAT);
   io[MLC_ATTENTION_QK] = lower_out_as(g, n->nout > 3 ? n->out[3] : NULL, DT_FLOAT);
   io[MLC_ATTENTION_SCRATCH] = lower_temp(g, DT_FLOAT, 1, &sc);
-  KCall *c = lower_add(g, L, K_attention_f32);
+  KCall *c = attention_call(g, L, &a);
   MlcAttention *p = KC_PARAMS(c, MlcAttention);
-  p->b = a.b;
-  p->hq = a.hq;
-  p->hkv = a.hkv;
-  p->sq = a.sq;
-  p->skv = a.skv;
-  p->dk = a.dk;
   p->dv = a.dv;
   head_strides(q, a.hq, a.dk, p->q_st);
   head_strides(n->out[0], a.hq, a.dv, p->y_st);
@@ -643,14 +650,8 @@ void lower_FlexScores(Graph *g, Node *n, Lowering *L) {
   io[MLC_ATTENTION_K] = lower_as_type(g, L, n->in[1], DT_FLOAT);
   io[MLC_ATTENTION_QK] = lower_out_as(g, n->out[0], DT_FLOAT);
   io[MLC_ATTENTION_SCRATCH] = lower_temp(g, DT_FLOAT, 1, &sc);
-  KCall *c = lower_add(g, L, K_attention_f32);
+  KCall *c = attention_call(g, L, &a);
   MlcAttention *p = KC_PARAMS(c, MlcAttention);
-  p->b = a.b;
-  p->hq = a.hq;
-  p->hkv = a.hkv;
-  p->sq = a.sq;
-  p->skv = a.skv;
-  p->dk = a.dk;
   head_strides(n->in[0], a.hq, a.dk, p->q_st);
   head_strides(n->in[1], a.hkv, a.dk, p->k_st);
   float sf = sqrtf((float)attr_f(n, "scale", 1));
