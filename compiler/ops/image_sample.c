@@ -47,12 +47,6 @@ static int64_t floor_div2(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); 
 
 /* ---- ConvTranspose --------------------------------------------------------- */
 
-typedef struct Geo {
-  int nsp;
-  int64_t in[MLC_RT_MAX_SP], out[MLC_RT_MAX_SP], k[MLC_RT_MAX_SP], s[MLC_RT_MAX_SP];
-  int64_t d[MLC_RT_MAX_SP], pb[MLC_RT_MAX_SP], pe[MLC_RT_MAX_SP];
-} Geo;
-
 /* kernel_shape, when given, must agree with the weights */
 static void kernel_dims(const Node *n, const Value *w, int nsp, int64_t *k) {
   image_ints_attr(n, "kernel_shape", nsp, 1, 1, k);
@@ -67,10 +61,10 @@ static void kernel_dims(const Node *n, const Value *w, int nsp, int64_t *k) {
 }
 
 /* strides, dilations, pads (begin then end) of nsp dims */
-static void window_attrs(const Node *n, Geo *t) {
+static void window_attrs(const Node *n, Window *t) {
   int64_t pads[2 * MLC_RT_MAX_SP];
-  image_ints_attr(n, "strides", t->nsp, 1, 1, t->s);
-  image_ints_attr(n, "dilations", t->nsp, 1, 1, t->d);
+  image_ints_attr(n, "strides", t->nsp, 1, 1, t->stride);
+  image_ints_attr(n, "dilations", t->nsp, 1, 1, t->dil);
   image_ints_attr(n, "pads", 2 * t->nsp, 0, 0, pads);
   for (int i = 0; i < t->nsp; i++) {
     t->pb[i] = pads[i];
@@ -79,17 +73,17 @@ static void window_attrs(const Node *n, Geo *t) {
 }
 
 /* the output dims of a sliding window over `in` (Conv's rule) */
-static void window_out(const Node *n, Geo *t) {
+static void window_out(const Node *n, Window *t) {
   for (int i = 0; i < t->nsp; i++) {
-    int64_t room = t->in[i] + t->pb[i] + t->pe[i] - ((t->k[i] - 1) * t->d[i] + 1);
+    int64_t room = t->in[i] + t->pb[i] + t->pe[i] - ((t->k[i] - 1) * t->dil[i] + 1);
     if (room < 0)
       diag_node_fatal(n, "the window is larger than the padded input in spatial dim %d", i);
-    t->out[i] = room / t->s[i] + 1;
+    t->out[i] = room / t->stride[i] + 1;
   }
 }
 
 /* channel counts: c inputs; m outputs; groups */
-static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m, int64_t *group) {
+static void convt_geo(Graph *g, const Node *n, Window *t, int64_t *c, int64_t *m, int64_t *group) {
   const Value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
   require_float(n, x, "input X");
   require_float(n, w, "weight W");
@@ -124,16 +118,16 @@ static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m, i
   if (!same && !valid && strcmp(ap, "NOTSET")) diag_node_fatal(n, "unknown auto_pad '%s'", ap);
   for (int i = 0; i < nsp; i++) {
     int64_t in = t->in[i] = x->dims[2 + i];
-    if (op[i] >= t->s[i] && op[i] >= t->d[i])
+    if (op[i] >= t->stride[i] && op[i] >= t->dil[i])
       diag_node_fatal(n,
                       "output_padding[%d] (%lld) must be smaller than the stride or "
                       "the dilation",
                       i, (long long)op[i]);
     /* every term below 2^62, the sum checked before it can overflow */
-    int64_t stretched = mul_checked(n, t->s[i], in ? in - 1 : 0);
-    int64_t full = stretched + op[i] + mul_checked(n, t->k[i] - 1, t->d[i]) + 1;
+    int64_t stretched = mul_checked(n, t->stride[i], in ? in - 1 : 0);
+    int64_t full = stretched + op[i] + mul_checked(n, t->k[i] - 1, t->dil[i]) + 1;
     if (nos >= 0 || same) {
-      int64_t out = nos >= 0 ? os[nos - nsp + i] : mul_checked(n, in, t->s[i]);
+      int64_t out = nos >= 0 ? os[nos - nsp + i] : mul_checked(n, in, t->stride[i]);
       int64_t total = full - out;
       t->pb[i] = upper ? floor_div2(total) : total - floor_div2(total);
       t->pe[i] = total - t->pb[i];
@@ -146,14 +140,14 @@ static void convt_geo(Graph *g, const Node *n, Geo *t, int64_t *c, int64_t *m, i
   }
 }
 
-static void nc_sp_shape(const Node *n, Value *y, int64_t batch, int64_t ch, const Geo *t) {
+static void nc_sp_shape(const Node *n, Value *y, int64_t batch, int64_t ch, const Window *t) {
   int64_t dims[IR_MAX_RANK] = {batch, ch};
   for (int i = 0; i < t->nsp; i++) dims[2 + i] = t->out[i];
   set_shape_checked(n, y, t->nsp + 2, dims);
 }
 
 void infer_ConvTranspose(Graph *g, Node *n) {
-  Geo t;
+  Window t;
   int64_t c, m, group;
   convt_geo(g, n, &t, &c, &m, &group);
   nc_sp_shape(n, n->out[0], n->in[0]->dims[0], m, &t);
@@ -161,7 +155,7 @@ void infer_ConvTranspose(Graph *g, Node *n) {
 }
 
 void lower_ConvTranspose(Graph *g, Node *n, Lowering *L) {
-  Geo t;
+  Window t;
   int64_t c, m, group, kvol = 1, inpix = 1;
   convt_geo(g, n, &t, &c, &m, &group);
   Value *y;
@@ -171,14 +165,8 @@ void lower_ConvTranspose(Graph *g, Node *n, Lowering *L) {
   p->c = c;
   p->m = m;
   p->group = group;
-  p->nsp = t.nsp;
+  WINDOW_PARAMS(p, &t);
   for (int i = 0; i < t.nsp; i++) {
-    p->in_sp[i] = t.in[i];
-    p->out_sp[i] = t.out[i];
-    p->k[i] = t.k[i];
-    p->stride[i] = t.s[i];
-    p->dil[i] = t.d[i];
-    p->pad_begin[i] = t.pb[i];
     kvol *= t.k[i];
     inpix *= t.in[i];
   }
@@ -193,7 +181,7 @@ void lower_ConvTranspose(Graph *g, Node *n, Lowering *L) {
 
 /* ---- DeformConv ------------------------------------------------------------ */
 
-static void deform_geo(Graph *g, const Node *n, Geo *t, int64_t *group, int64_t *og) {
+static void deform_geo(Graph *g, const Node *n, Window *t, int64_t *group, int64_t *og) {
   const Value *x = n->in[0], *w = n->in[1], *off = n->in[2];
   const Value *b = n->nin > 3 ? n->in[3] : NULL, *mask = n->nin > 4 ? n->in[4] : NULL;
   static const char *names[5] = {"input X", "weight W", "offset", "bias B", "mask"};
@@ -237,7 +225,7 @@ static void deform_geo(Graph *g, const Node *n, Geo *t, int64_t *group, int64_t 
 }
 
 void infer_DeformConv(Graph *g, Node *n) {
-  Geo t;
+  Window t;
   int64_t group, og;
   deform_geo(g, n, &t, &group, &og);
   nc_sp_shape(n, n->out[0], n->in[0]->dims[0], n->in[1]->dims[0], &t);
@@ -245,7 +233,7 @@ void infer_DeformConv(Graph *g, Node *n) {
 }
 
 void lower_DeformConv(Graph *g, Node *n, Lowering *L) {
-  Geo t;
+  Window t;
   int64_t group, og, kvol = 1, npix = 1;
   deform_geo(g, n, &t, &group, &og);
   Value *y;
@@ -256,14 +244,8 @@ void lower_DeformConv(Graph *g, Node *n, Lowering *L) {
   p->m = n->in[1]->dims[0];
   p->group = group;
   p->offset_group = og;
-  p->nsp = t.nsp;
+  WINDOW_PARAMS(p, &t);
   for (int i = 0; i < t.nsp; i++) {
-    p->in_sp[i] = t.in[i];
-    p->out_sp[i] = t.out[i];
-    p->k[i] = t.k[i];
-    p->stride[i] = t.s[i];
-    p->dil[i] = t.d[i];
-    p->pad_begin[i] = t.pb[i];
     kvol *= t.k[i];
     npix *= t.out[i];
   }
@@ -279,7 +261,7 @@ void lower_DeformConv(Graph *g, Node *n, Lowering *L) {
 /* ---- Col2Im --------------------------------------------------------------- */
 
 /* input [N, C * prod(block), L] into [N, C, image...] */
-static void col2im_geo(Graph *g, const Node *n, Geo *t, int64_t *ch) {
+static void col2im_geo(Graph *g, const Node *n, Window *t, int64_t *ch) {
   const Value *x = n->in[0];
   require_float(n, x, "input");
   int64_t img[IR_MAX_RANK], blk[IR_MAX_RANK];
@@ -313,7 +295,7 @@ static void col2im_geo(Graph *g, const Node *n, Geo *t, int64_t *ch) {
 }
 
 void infer_Col2Im(Graph *g, Node *n) {
-  Geo t;
+  Window t;
   int64_t ch;
   col2im_geo(g, n, &t, &ch);
   memcpy(t.out, t.in, sizeof t.out);
@@ -322,7 +304,7 @@ void infer_Col2Im(Graph *g, Node *n) {
 }
 
 void lower_Col2Im(Graph *g, Node *n, Lowering *L) {
-  Geo t;
+  Window t;
   int64_t ch;
   col2im_geo(g, n, &t, &ch);
   Value *y;
@@ -334,8 +316,8 @@ void lower_Col2Im(Graph *g, Node *n, Lowering *L) {
     p->img[i] = t.in[i];
     p->cols[i] = t.out[i];
     p->k[i] = t.k[i];
-    p->stride[i] = t.s[i];
-    p->dil[i] = t.d[i];
+    p->stride[i] = t.stride[i];
+    p->dil[i] = t.dil[i];
     p->pad_begin[i] = t.pb[i];
   }
   lower_finish(g, L, y, n->out[0]);

@@ -32,13 +32,6 @@ static void require_f32(const Node *n, const Value *v, const char *what) {
 
 /* ---- sliding windows: Conv and the pools --------------------------------- */
 
-typedef struct Window {
-  int nsp; /* spatial dims */
-  int64_t in[MLC_RT_MAX_SP], k[MLC_RT_MAX_SP], stride[MLC_RT_MAX_SP];
-  int64_t dil[MLC_RT_MAX_SP], pb[MLC_RT_MAX_SP], pe[MLC_RT_MAX_SP];
-  int64_t out[MLC_RT_MAX_SP];
-} Window;
-
 /* an int-list window attribute of `count` entries in [lo, OPS_MAX_WINDOW), or
  * def for each entry when absent */
 static void window_attr(const Node *n, const char *name, int count, int64_t lo, int64_t def,
@@ -129,20 +122,6 @@ static void read_window(const Node *n, const Value *x, const int64_t *kernel, in
     w->out[i] = out;
   }
 }
-
-/* the window's fields of a kernel's parameter struct (MlcConv, MlcPool) */
-#define WINDOW_PARAMS(p, w)                 \
-  do {                                      \
-    (p)->nsp = (w)->nsp;                    \
-    for (int i_ = 0; i_ < (w)->nsp; i_++) { \
-      (p)->in_sp[i_] = (w)->in[i_];         \
-      (p)->out_sp[i_] = (w)->out[i_];       \
-      (p)->k[i_] = (w)->k[i_];              \
-      (p)->stride[i_] = (w)->stride[i_];    \
-      (p)->dil[i_] = (w)->dil[i_];          \
-      (p)->pad_begin[i_] = (w)->pb[i_];     \
-    }                                       \
-  } while (0)
 
 static void window_out_shape(const Node *n, const Value *x, int64_t channels, const Window *w,
                              Value *y) {

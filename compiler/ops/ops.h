@@ -111,6 +111,31 @@ KCall *lower_copy_all(Graph *g, Lowering *L, Value *src, Value *dst);
 /* the output shape of broadcasting a and b (numpy rules); node error if none */
 void infer_broadcast(const Node *n, int nvals, Value *const *vals, Value *out);
 
+/* A sliding window over nsp spatial dims (Conv, the pools, ConvTranspose,
+ * DeformConv, Col2Im): sizes in and out, kernel, strides, dilations, pads
+ * at the beginning and at the end */
+typedef struct Window {
+  int nsp; /* spatial dims */
+  int64_t in[MLC_RT_MAX_SP], k[MLC_RT_MAX_SP], stride[MLC_RT_MAX_SP];
+  int64_t dil[MLC_RT_MAX_SP], pb[MLC_RT_MAX_SP], pe[MLC_RT_MAX_SP];
+  int64_t out[MLC_RT_MAX_SP];
+} Window;
+
+/* a window into the fields of a kernel's parameter struct that name them
+ * alike (MlcConv, MlcPool, MlcDeformConv) */
+#define WINDOW_PARAMS(p, w)                 \
+  do {                                      \
+    (p)->nsp = (w)->nsp;                    \
+    for (int i_ = 0; i_ < (w)->nsp; i_++) { \
+      (p)->in_sp[i_] = (w)->in[i_];         \
+      (p)->out_sp[i_] = (w)->out[i_];       \
+      (p)->k[i_] = (w)->k[i_];              \
+      (p)->stride[i_] = (w)->stride[i_];    \
+      (p)->dil[i_] = (w)->dil[i_];          \
+      (p)->pad_begin[i_] = (w)->pb[i_];     \
+    }                                       \
+  } while (0)
+
 /* ---- the lowering kit: what the op files share -----------------------------
  * One set of helpers for every family; defined in ops.c unless a section
  * names the family file that defines it. */
