@@ -466,8 +466,21 @@ void infer_RoiAlign(Graph *g, Node *n) {
   roi_out(n, hw);
 }
 
+/* the input's and the output's sizes into the params of RoiAlign and
+ * MaxRoiPool (they name them alike) */
+#define ROI_PARAMS(p, n, hw)          \
+  do {                                \
+    const Value *x_ = (n)->in[0];     \
+    (p)->n = x_->dims[0];             \
+    (p)->c = x_->dims[1];             \
+    (p)->h = x_->dims[2];             \
+    (p)->w = x_->dims[3];             \
+    (p)->nrois = (n)->in[1]->dims[0]; \
+    (p)->out_h = (hw)[0];             \
+    (p)->out_w = (hw)[1];             \
+  } while (0)
+
 void lower_RoiAlign(Graph *g, Node *n, Lowering *L) {
-  const Value *x = n->in[0];
   int64_t hw[2];
   int half, max;
   roialign_attrs(g, n, hw, &half, &max);
@@ -476,13 +489,7 @@ void lower_RoiAlign(Graph *g, Node *n, Lowering *L) {
   KCall *c =
       image_call(g, L, n, K_roialign_f32, MLC_ROIALIGN_Y, 1u << MLC_ROIALIGN_BATCH_INDICES, &y);
   MlcRoiAlign *p = KC_PARAMS(c, MlcRoiAlign);
-  p->n = x->dims[0];
-  p->c = x->dims[1];
-  p->h = x->dims[2];
-  p->w = x->dims[3];
-  p->nrois = n->in[1]->dims[0];
-  p->out_h = hw[0];
-  p->out_w = hw[1];
+  ROI_PARAMS(p, n, hw);
   p->sampling_ratio = attr_i(n, "sampling_ratio", 0);
   p->spatial_scale = attr_f(n, "spatial_scale", 1);
   p->half_pixel = half;
@@ -506,19 +513,12 @@ void infer_MaxRoiPool(Graph *g, Node *n) {
 }
 
 void lower_MaxRoiPool(Graph *g, Node *n, Lowering *L) {
-  const Value *x = n->in[0];
   int64_t hw[2];
   maxroipool_shape(g, n, hw);
   Value *y;
   KCall *c = image_call(g, L, n, K_maxroipool_f32, MLC_MAXROIPOOL_Y, 0, &y);
   MlcMaxRoiPool *p = KC_PARAMS(c, MlcMaxRoiPool);
-  p->n = x->dims[0];
-  p->c = x->dims[1];
-  p->h = x->dims[2];
-  p->w = x->dims[3];
-  p->nrois = n->in[1]->dims[0];
-  p->out_h = hw[0];
-  p->out_w = hw[1];
+  ROI_PARAMS(p, n, hw);
   p->spatial_scale = attr_f(n, "spatial_scale", 1);
   lower_finish(g, L, y, n->out[0]);
 }
