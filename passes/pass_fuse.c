@@ -19,7 +19,7 @@ enum { FUSE_MAX = 64 }; /* members of one group: keeps loop bodies readable */
 
 /* one scalar call whose output is the node's: what the fused loop can hold */
 static int fusible(Graph *g, Node *n) {
-  if (!(optab[n->op].flags & OPF_ELEMWISE) || n->nout != 1 || !n->out[0]) return 0;
+  if (!(optab[n->op].flags & (OPF_ELEMWISE | OPF_EW_SOME)) || n->nout != 1 || !n->out[0]) return 0;
   Lowering L = {0};
   DiagScope s = {0};
   s.quiet = 1;

@@ -33,10 +33,10 @@
     R *y = (R *)io[MLC_EW1_Y];                                         \
     EW_LOOP(1, y[i] = mlc_##name##_##sfx(a[o0]))                       \
   }
-#define K_P(name, sfx, T, expr)                                        \
+#define K_P(name, sfx, T, R, expr)                                     \
   void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io) { \
     const T *a = (const T *)io[MLC_EW1_A];                             \
-    T *y = (T *)io[MLC_EW1_Y];                                         \
+    R *y = (R *)io[MLC_EW1_Y];                                         \
     EW_LOOP(1, y[i] = mlc_##name##_##sfx(a[o0], p->p0, p->p1))         \
   }
 #define K_B(name, sfx, T, R, expr)                                        \

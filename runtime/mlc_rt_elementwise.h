@@ -145,7 +145,7 @@ static inline float mlc_rt_erff(float x) {
 
 /* ---- elementwise scalar functions ---------------------------------------
  * U(name, sfx, T, R, expr of a)              unary, T -> R
- * P(name, sfx, T, expr of a, p0, p1)          unary with two attributes
+ * P(name, sfx, T, R, expr of a, p0, p1)       unary with two attributes
  * B(name, sfx, T, R, expr of a, b)            binary, T x T -> R
  * W(name, sfx, C, T, expr of c, a, b)         ternary: c is a C, a and b are T
  * Names end in the element type: f32, f64, i32, i64, b (bool).
@@ -185,20 +185,20 @@ static inline float mlc_rt_erff(float x) {
   U(isinf, sfx, T, uint8_t, a == (T)INFINITY || a == -(T)INFINITY)         \
   U(isposinf, sfx, T, uint8_t, a == (T)INFINITY)                            \
   U(isneginf, sfx, T, uint8_t, a == -(T)INFINITY)                           \
-  P(swish, sfx, T, a / ((T)1 + vm(exp)(-(T)p0 * a)))                        \
-  P(shrink, sfx, T, a < -(T)p0 ? a + (T)p1 : (a > (T)p0 ? a - (T)p1 : (T)0))\
+  P(swish, sfx, T, T, a / ((T)1 + vm(exp)(-(T)p0 * a)))                        \
+  P(shrink, sfx, T, T, a < -(T)p0 ? a + (T)p1 : (a > (T)p0 ? a - (T)p1 : (T)0))\
   U(hardswish, sfx, T, T, a * MLC_RT_MAXC(MLC_RT_MINC(a / (T)6 + (T)0.5, (T)1), (T)0))\
   U(gelu, sfx, T, T, (T)0.5 * a * ((T)1 + vm(erf)(a * (T)0.70710678118654752)))\
   U(gelu_tanh, sfx, T, T, (T)0.5 * a * ((T)1 + vm(tanh)((T)0.79788456080286536 \
                             * (a + (T)0.044715 * a * a * a))))              \
-  P(leakyrelu, sfx, T, a < 0 ? (T)p0 * a : a)                               \
-  P(elu, sfx, T, a < 0 ? (T)p0 * (vm(exp)(a) - (T)1) : a)                  \
-  P(selu, sfx, T, a <= 0 ? (T)p1 * ((T)p0 * vm(exp)(a) - (T)p0)           \
+  P(leakyrelu, sfx, T, T, a < 0 ? (T)p0 * a : a)                               \
+  P(elu, sfx, T, T, a < 0 ? (T)p0 * (vm(exp)(a) - (T)1) : a)                  \
+  P(selu, sfx, T, T, a <= 0 ? (T)p1 * ((T)p0 * vm(exp)(a) - (T)p0)           \
                          : (T)p1 * a)                                       \
-  P(hardsigmoid, sfx, T, MLC_RT_MAXC(MLC_RT_MINC((T)p0 * a + (T)p1, (T)1), (T)0))\
-  P(clip, sfx, T, (a < (T)p0 ? (T)p0 : a) > (T)p1 ? (T)p1 : (a < (T)p0 ? (T)p0 : a))\
-  P(thresholdedrelu, sfx, T, a > (T)p0 ? a : (T)0)                          \
-  P(celu, sfx, T, MLC_RT_MAXC(a, (T)0) +                                    \
+  P(hardsigmoid, sfx, T, T, MLC_RT_MAXC(MLC_RT_MINC((T)p0 * a + (T)p1, (T)1), (T)0))\
+  P(clip, sfx, T, T, (a < (T)p0 ? (T)p0 : a) > (T)p1 ? (T)p1 : (a < (T)p0 ? (T)p0 : a))\
+  P(thresholdedrelu, sfx, T, T, a > (T)p0 ? a : (T)0)                          \
+  P(celu, sfx, T, T, MLC_RT_MAXC(a, (T)0) +                                    \
                   MLC_RT_MINC((T)p0 * (vm(exp)(a / (T)p0) - (T)1), (T)0))   \
   B(div, sfx, T, T, a / b)                                                  \
   B(add, sfx, T, T, a + b)                                                  \
@@ -220,7 +220,7 @@ static inline float mlc_rt_erff(float x) {
   B(bitxor, sfx, T, T, (T)(a ^ b))                                          \
   B(shl, sfx, T, T, b >= 8 * sizeof(T) ? 0 : (T)((uint64_t)a << b))        \
   B(shr, sfx, T, T, b >= 8 * sizeof(T) ? 0 : (T)(a >> b))                   \
-  P(clip, sfx, T, (double)a < p0 ? (T)mlc_rt_d2u(p0, MLC_RT_UMAX(T))        \
+  P(clip, sfx, T, T, (double)a < p0 ? (T)mlc_rt_d2u(p0, MLC_RT_UMAX(T))        \
                  : (double)a > p1 ? (T)mlc_rt_d2u(p1, MLC_RT_UMAX(T)) : a)  \
   B(div, sfx, T, T, b == 0 ? 0 : a / b)                                     \
   B(max, sfx, T, T, a > b ? a : b)                                          \
@@ -243,7 +243,7 @@ static inline float mlc_rt_erff(float x) {
   U(abs, sfx, T, T, a < 0 ? MLC_RT_WRAP(T, 0, -, a) : a)                    \
   U(relu, sfx, T, T, a > 0 ? a : 0)                                            \
   U(sign, sfx, T, T, (T)((a > 0) - (a < 0)))                                   \
-  P(clip, sfx, T, (double)a < p0                                            \
+  P(clip, sfx, T, T, (double)a < p0                                            \
                      ? (T)mlc_rt_d2i(p0, -MLC_RT_IMAX(T) - 1, MLC_RT_IMAX(T))  \
                  : (double)a > p1                                           \
                      ? (T)mlc_rt_d2i(p1, -MLC_RT_IMAX(T) - 1, MLC_RT_IMAX(T))  \
@@ -277,6 +277,18 @@ static inline float mlc_rt_erff(float x) {
  * comparisons, which vectorize (a NaN v gives c, as fmin and fmax do) */
 #define MLC_RT_MINC(v, c) ((v) < (c) ? (v) : (c))
 #define MLC_RT_MAXC(v, c) ((v) > (c) ? (v) : (c))
+
+/* v rounded to an integer, half to even as the FPU rounds, for |v| < 2^22:
+ * adding 1.5 * 2^23 leaves no bits below the units, and no libm call stops
+ * the vectorizer */
+static inline float mlc_rt_rintf_small(float v) { return (v + 12582912.0f) - 12582912.0f; }
+/* QuantizeLinear of float a with scale s and zero point z into [lo, hi]:
+ * a / s is clamped to bounds that are integers first, so rounding after
+ * changes nothing and stays in the range above (NaN goes to hi) */
+#define MLC_RT_QUANTF(a, s, z, lo, hi)                                        \
+  ((float)(z) + mlc_rt_rintf_small(MLC_RT_MAXC(                               \
+                    MLC_RT_MINC((a) / (float)(s), (float)(hi) - (float)(z)), \
+                    (float)(lo) - (float)(z))))
 
 #define MLC_RT_EW(U, P, B, W)                                                 \
   MLC_RT_EW_FLOAT(U, P, B, f32, float, MLC_RT_FNF, MLC_RT_VMF)                          \
@@ -326,13 +338,18 @@ static inline float mlc_rt_erff(float x) {
   W(clip3, u8, uint8_t, uint8_t, (c < a ? a : c) > b ? b : (c < a ? a : c)) \
   W(clip3, u16, uint16_t, uint16_t, (c < a ? a : c) > b ? b : (c < a ? a : c))\
   W(clip3, u32, uint32_t, uint32_t, (c < a ? a : c) > b ? b : (c < a ? a : c))\
-  W(clip3, u64, uint64_t, uint64_t, (c < a ? a : c) > b ? b : (c < a ? a : c))
+  W(clip3, u64, uint64_t, uint64_t, (c < a ? a : c) > b ? b : (c < a ? a : c))\
+  /* Dequantize/QuantizeLinear with one scale (p0) and zero point (p1) */  \
+  P(dequant, i8, int8_t, float, (float)((int)a - (int)p1) * (float)p0)      \
+  P(dequant, u8, uint8_t, float, (float)((int)a - (int)p1) * (float)p0)     \
+  P(quanti8, f32, float, int8_t, MLC_RT_QUANTF(a, p0, p1, -128, 127))       \
+  P(quantu8, f32, float, uint8_t, MLC_RT_QUANTF(a, p0, p1, 0, 255))
 
 #define MLC_RT__U(name, sfx, T, R, expr)                                      \
   static inline R mlc_##name##_##sfx(T a) { return (R)(expr); }
-#define MLC_RT__P(name, sfx, T, expr)                                         \
-  static inline T mlc_##name##_##sfx(T a, double p0, double p1) {           \
-    (void)p0; (void)p1; return (T)(expr); }
+#define MLC_RT__P(name, sfx, T, R, expr)                                      \
+  static inline R mlc_##name##_##sfx(T a, double p0, double p1) {           \
+    (void)p0; (void)p1; return (R)(expr); }
 #define MLC_RT__B(name, sfx, T, R, expr)                                      \
   static inline R mlc_##name##_##sfx(T a, T b) { return (R)(expr); }
 #define MLC_RT__W(name, sfx, C, T, expr)                                      \
@@ -346,12 +363,10 @@ MLC_RT_EW(MLC_RT__U, MLC_RT__P, MLC_RT__B, MLC_RT__W)
 /* the interpreter's broadcasting loop for each scalar function */
 #define MLC_RT__EWK(name, sfx)                                                \
   void mlc_rt_ew_##name##_##sfx(const void *params, void *const *io);
-#define MLC_RT__EWK3(name, sfx, T, expr) MLC_RT__EWK(name, sfx)
 #define MLC_RT__EWK4(name, sfx, C, T, expr) MLC_RT__EWK(name, sfx)
 #define MLC_RT__EWKB(name, sfx, T, R, expr) MLC_RT__EWK(name, sfx)
-MLC_RT_EW(MLC_RT__EWKB, MLC_RT__EWK3, MLC_RT__EWKB, MLC_RT__EWK4)
+MLC_RT_EW(MLC_RT__EWKB, MLC_RT__EWKB, MLC_RT__EWKB, MLC_RT__EWK4)
 #undef MLC_RT__EWK
-#undef MLC_RT__EWK3
 #undef MLC_RT__EWK4
 #undef MLC_RT__EWKB
 

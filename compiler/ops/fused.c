@@ -23,7 +23,7 @@ void infer_FusedElementwise(Graph *g, Node *n) {
   Graph *body = body_of(n);
   infer_nodes(body, 0, body->nnodes);
   for (int i = 0; i < body->nnodes; i++)
-    if (!(optab[body->nodes[i]->op].flags & OPF_ELEMWISE))
+    if (!(optab[body->nodes[i]->op].flags & (OPF_ELEMWISE | OPF_EW_SOME)))
       diag_node_fatal(n, "its body holds %s, which is not elementwise", body->nodes[i]->op_type);
   ir_copy_type(n->out[0], body->outputs[0]);
 }

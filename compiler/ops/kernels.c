@@ -24,7 +24,7 @@ MLC_RT_PARAM_STRUCTS(A_S, F_I, F_D, F_IA, F_DA)
 #define K_K(name, P) {#name, mlc_rt_##name, &params_##P, 0, 0, NULL},
 #define K_U(name, sfx, T, R, expr) \
   {"ew_" #name "_" #sfx, mlc_rt_ew_##name##_##sfx, &params_MlcEw, 1, 0, "mlc_" #name "_" #sfx},
-#define K_P(name, sfx, T, expr) \
+#define K_P(name, sfx, T, R, expr) \
   {"ew_" #name "_" #sfx, mlc_rt_ew_##name##_##sfx, &params_MlcEw, 1, 1, "mlc_" #name "_" #sfx},
 #define K_B(name, sfx, T, R, expr) \
   {"ew_" #name "_" #sfx, mlc_rt_ew_##name##_##sfx, &params_MlcEw, 2, 0, "mlc_" #name "_" #sfx},

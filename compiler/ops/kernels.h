@@ -42,12 +42,10 @@ typedef struct KernelInfo {
 } KernelInfo;
 
 #define MLC_K__K(name, P) K_##name,
-#define MLC_K__E3(name, sfx, T, expr) K_ew_##name##_##sfx,
 #define MLC_K__E5(name, sfx, T, R, expr) K_ew_##name##_##sfx,
 #define MLC_K__E4(name, sfx, C, T, expr) K_ew_##name##_##sfx,
-enum { MLC_RT_KERNELS(MLC_K__K) MLC_RT_EW(MLC_K__E5, MLC_K__E3, MLC_K__E5, MLC_K__E4) K_COUNT };
+enum { MLC_RT_KERNELS(MLC_K__K) MLC_RT_EW(MLC_K__E5, MLC_K__E5, MLC_K__E5, MLC_K__E4) K_COUNT };
 #undef MLC_K__K
-#undef MLC_K__E3
 #undef MLC_K__E5
 #undef MLC_K__E4
 

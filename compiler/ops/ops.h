@@ -16,6 +16,9 @@ enum {
   OPF_WIDEN = 1 << 5,      /* float16/bfloat16 inputs computed in float32 between Casts */
   OPF_SEQ = 1 << 6,        /* takes or makes sequences (resolved at compile time) */
   OPF_ANY_OUT = 1 << 7,    /* any output may be absent, the first too */
+  OPF_EW_SOME = 1 << 8,    /* lowers to one scalar function for some inputs (Quantize and
+                              DequantizeLinear with one scale): fusion takes it then;
+                              transposes never sink through it */
 };
 
 /* Lowering: a node becomes a list of runtime kernel calls. The interpreter

@@ -194,8 +194,28 @@ _Static_assert((int)MLC_QUANTIZE_X == MLC_DEQUANTIZE_X &&
                    (int)MLC_QUANTIZE_NIO == MLC_DEQUANTIZE_NIO,
                "quantize and dequantize must take the same io slots");
 
+/* Between float and int8 or uint8 with one constant scale and zero point,
+ * the op is a scalar function (which fusion puts in a loop with its
+ * neighbours) with the scale and zero point as parameters; its name, or
+ * NULL */
+static const char *quant_scalar(const Node *n, int quantize) {
+  const Value *x = n->in[0], *s = n->in[1], *z = op_input(n, 2), *y = n->out[0];
+  const Value *q = quantize ? y : x, *f = quantize ? x : y;
+  if (!s->data || ir_numel(s) != 1 || s->dtype != DT_FLOAT || (z && (!z->data || ir_numel(z) != 1)))
+    return NULL;
+  if (f->dtype != DT_FLOAT || (quantize && div_type(n) != DT_FLOAT)) return NULL;
+  if (q->dtype == DT_INT8) return quantize ? "quanti8" : "dequant";
+  if (q->dtype == DT_UINT8) return quantize ? "quantu8" : "dequant";
+  return NULL;
+}
+
 static void lower_quant(Graph *g, Node *n, Lowering *L, int quantize) {
   Value *x = n->in[0], *y = n->out[0], *z = op_input(n, 2);
+  const char *fn = quant_scalar(n, quantize);
+  if (fn) {
+    lower_ew(g, n, L, fn, x->dtype, &x, y, ir_data_f64(n->in[1], 0), z ? ir_data_f64(z, 0) : 0);
+    return;
+  }
   /* float8 zero points are zero by definition; float4e2m1's take part in
    * the formula like integer ones (ONNX's reference adds them) */
   int use_z = z && !is_float8(quantize ? y->dtype : x->dtype);

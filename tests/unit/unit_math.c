@@ -14,6 +14,11 @@
  * value is below the smallest normal float (x < -88.7), as it did with
  * libm's exp.
  *
+ * QuantizeLinear's scalar functions (mlc_quanti8_f32, mlc_quantu8_f32)
+ * round without libm; they must equal saturate(nearbyintf(x / scale) +
+ * zero point) exactly, on the same bit patterns, on every half-way point
+ * of a range of steps, and at the ends of the range.
+ *
  * usage: mlc_unit_math   Prints each function's largest error and where;
  * exits 1 if any is over its bound. */
 #include <math.h>
@@ -76,6 +81,41 @@ static float from_bits(uint32_t u) {
   return f;
 }
 
+/* x quantized with scale s and zero point z into [lo, hi], the plain way */
+static float quant_ref(float x, float s, float z, float lo, float hi) {
+  float v = nearbyintf(x / s) + z;
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+static long quant_check(float x, float s, float z) {
+  long bad = 0;
+  if (isnan(x)) return 0; /* saturates to one end, which ONNX leaves open */
+  if (z >= -128 && z <= 127) bad += mlc_quanti8_f32(x, s, z) != quant_ref(x, s, z, -128, 127);
+  if (z >= 0) bad += mlc_quantu8_f32(x, s, z) != quant_ref(x, s, z, 0, 255);
+  if (bad) printf("quantize %.9g / %.9g + %g differs\n", x, s, z);
+  return bad;
+}
+
+/* 1 if QuantizeLinear's scalar functions differ anywhere */
+static int quant_checks(void) {
+  static const float scales[] = {0.1f, 0.0078125f, 3.0f, 1e-6f, 0.037230949f};
+  static const float zps[] = {-128, -5, 0, 5, 127, 128, 255};
+  long bad = 0, n = 0;
+  for (size_t i = 0; i < sizeof scales / sizeof *scales; i++)
+    for (size_t j = 0; j < sizeof zps / sizeof *zps; j++) {
+      float s = scales[i], z = zps[j];
+      for (uint64_t b = 0; b <= 0xffffffffu && bad < 10; b += 193 * 97, n++)
+        bad += quant_check(from_bits((uint32_t)b), s, z);
+      for (int k = -300; k <= 300 && bad < 10; k++, n += 3) {
+        float half = ((float)k + 0.5f) * s;
+        bad += quant_check(half, s, z) + quant_check(nextafterf(half, INFINITY), s, z) +
+               quant_check(nextafterf(half, -INFINITY), s, z);
+      }
+    }
+  printf("quantize   %ld values, %ld differ%s\n", n, bad, bad ? "  FAIL" : "");
+  return bad != 0;
+}
+
 int main(void) {
   Fn fns[] = {
       {"exp", f_exp, exp, 2, 0, 0, 0, 0},
@@ -107,6 +147,7 @@ int main(void) {
            fn->bad ? "  FAIL" : "");
     failed += fn->bad > 0;
   }
-  printf("%d passed, %d failed\n", nfns - failed, failed);
+  failed += quant_checks();
+  printf("%d passed, %d failed\n", nfns + 1 - failed, failed);
   return failed != 0;
 }
