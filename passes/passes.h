@@ -20,6 +20,7 @@ typedef struct PassOptions {
 void pass_fold(Graph *g, size_t max_bytes); /* evaluates constant nodes, drops known ones */
 void pass_dce(Graph *g);                    /* drops nodes no graph output depends on */
 /* -O1 */
+void pass_qdq(Graph *g);    /* quantized ops in QDQ form into integer ops */
 void pass_noop(Graph *g);   /* removes nodes that return their input */
 void pass_cse(Graph *g);    /* merges equal nodes and equal constants */
 void pass_bnfold(Graph *g); /* BatchNormalization and per-channel affine ops into weights */

@@ -3,16 +3,19 @@
  *
  *   -O0  what correctness needs: fold (what inference could not leave
  *        behind), dce
- *   -O1  plus the rewrites that only remove work: noop, cse, bnfold
+ *   -O1  plus the rewrites that only remove work: qdq (QDQ-form quantized
+ *        ops into integer ops), noop, cse, bnfold
  *   -O2  plus the rewrites that restructure: transpose sinking, patterns,
  *        BatchNormalizations left as Mul and Add for fusion (bnsplit),
  *        then fusion: Conv/Gemm/MatMul epilogues into their kernels
  *        (epilogue), and elementwise groups into single loops (fuse)
  *
- * noop runs before cse so that nodes reading through an Identity compare
- * equal; transposes are sunk after BatchNormalization is folded (a Conv no
- * longer sits between a Transpose and its inverse); patterns match what is
- * left; dce runs last and sweeps whatever the others orphaned.
+ * qdq runs first: folding would turn the dequantized weights it reads into
+ * float constants. noop runs before cse so that nodes reading through an
+ * Identity compare equal; transposes are sunk after BatchNormalization is
+ * folded (a Conv no longer sits between a Transpose and its inverse);
+ * patterns match what is left; dce runs last and sweeps whatever the
+ * others orphaned.
  *
  * The IR is checked after every pass when PassOptions.check is set (mlc
  * test sets it), when MLC_CHECK_IR=1 is in the environment, and in debug
@@ -34,6 +37,8 @@ static const struct {
   void (*run)(Graph *g);
   int min_level;
 } pipeline[] = {
+    /* clang-format off */
+    {"qdq", pass_qdq, 1},
     {"fold", fold, 0},
     {"noop", pass_noop, 1},
     {"cse", pass_cse, 1},
@@ -44,6 +49,7 @@ static const struct {
     {"epilogue", pass_epilogue, 2},
     {"fuse", pass_fuse, 2},
     {"dce", pass_dce, 0},
+    /* clang-format on */
 };
 
 static int check_wanted(const PassOptions *o) {
