@@ -646,6 +646,26 @@ def types():
                [h.make_tensor_sequence_value_info("x", TP.FLOAT, [2])], Y))
 
 
+def quant():
+    """onnxruntime's quantized ops (com.microsoft) with malformed parameters"""
+    ms = [("", 17), ("com.microsoft", 1)]
+    u8 = [vi("x", TP.UINT8, (2, 3))]
+
+    def qop(op, ins, inits, inputs=u8, nout=1, **attrs):
+        return model([h.make_node(op, ins, ["y", "y1", "y2"][:nout], name="n",
+                                  domain="com.microsoft", **attrs)],
+                     inputs, [vi("y", TP.UINT8, None)], inits, opsets=ms)
+    s, z = const("s", np.float32(0.1)), const("z", np.uint8(3))
+    case("quant/qlinearadd_scale_per_channel.onnx", "the scale of B has shape 3; it must be a scalar",
+         qop("QLinearAdd", ["x", "s", "z", "x", "s3", "z", "s", "z"],
+             [s, z, const("s3", np.ones(3, np.float32))]))
+    case("quant/qlinearsigmoid_float.onnx", "X is float; QLinearSigmoid takes int8 or uint8",
+         qop("QLinearSigmoid", ["x", "s", "z", "s", "z"], [s, z], [vi("x")]))
+    case("quant/qlinearleakyrelu_zero_point_type.onnx",
+         "the zero point of Y is int8; it must be uint8 like its tensor",
+         qop("QLinearLeakyRelu", ["x", "s", "z", "s", "zi"], [s, z, const("zi", np.int8(0))]))
+
+
 def attrs():
     Y = [vi("y", shape=None)]
     case("attrs/perm_20000.onnx", "perm", unary("Transpose", perm=list(range(20000)), outputs=Y))
@@ -710,7 +730,7 @@ def crashers():
 
 def main():
     for make in (garbage, wire, nesting, dims, rawdata, tensordata, bombs, order, functions,
-                 refs, axes, shapemath, inout, external, unknown, types, attrs, names,
+                 refs, axes, shapemath, inout, external, unknown, types, quant, attrs, names,
                  crashers):
         make()
     with open(os.path.join(HERE, "manifest.txt"), "w") as f:

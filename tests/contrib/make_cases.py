@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 """Cases for the ops of onnxruntime's com.microsoft domain that mlc takes
-(Inverse), in the ONNX backend-test layout under tests/contrib/cases
-(committed; ctest contrib_ops runs `mlc test` on them). The expected outputs
-come from onnxruntime, which defines these ops, except for float16 inputs:
-onnxruntime computes those in half precision (its Inverse is up to 2e-3 off
-the exact inverse), so their expected output is the exact inverse (numpy,
-float64) rounded to float16, which mlc (computing in double) must match.
+(Inverse, and the quantized ops of onnxruntime's quantizer), in the ONNX
+backend-test layout under tests/contrib/cases (committed; ctest contrib_ops
+runs `mlc test` on them). The expected outputs come from onnxruntime, which
+defines these ops, except for float16 inputs of Inverse: onnxruntime
+computes those in half precision (its Inverse is up to 2e-3 off the exact
+inverse), so their expected output is the exact inverse (numpy, float64)
+rounded to float16, which mlc (computing in double) must match.
+
+`mlc test` compares integer outputs exactly, so the quantized cases use
+scales that are no round numbers: results then rarely fall within float
+error of a rounding tie, where onnxruntime's arithmetic (scale ratios
+folded together, an approximate sigmoid) and mlc's (dequantize, float op,
+quantize) may round apart by one step.
 
 usage: make_cases.py   (rewrites tests/contrib/cases)"""
 import os
@@ -22,29 +29,35 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases")
 rng = np.random.default_rng(0)
 
 
-def case(name, op, inputs, attrs=None, exact=None):
-    """one node of domain com.microsoft on the given inputs; exact: a function
-    of the inputs giving the expected output instead of onnxruntime's"""
+def case(name, op, inputs, attrs=None, exact=None, inits=None, order=None, nout=1):
+    """one node of domain com.microsoft on the given inputs (fed by the test)
+    and initializers; order: the node's input names ("" for an absent one),
+    by default the inputs'; exact: a function of the inputs giving the
+    expected output instead of onnxruntime's"""
     d = os.path.join(ROOT, name)
     os.makedirs(os.path.join(d, "test_data_set_0"))
     ins = [h.make_tensor_value_info(k, h.np_dtype_to_tensor_dtype(v.dtype), v.shape)
            for k, v in inputs.items()]
-    node = h.make_node(op, list(inputs), ["y"], domain="com.microsoft", **(attrs or {}))
-    first = next(iter(inputs.values()))
-    out = h.make_tensor_value_info("y", h.np_dtype_to_tensor_dtype(first.dtype), None)
-    g = h.make_graph([node], name, ins, [out])
+    outs = [f"y{j}" if nout > 1 else "y" for j in range(nout)]
+    node = h.make_node(op, order if order is not None else list(inputs), outs,
+                       domain="com.microsoft", **(attrs or {}))
+    first = h.np_dtype_to_tensor_dtype(next(iter(inputs.values())).dtype)
+    # outputs of the first input's type, shaped once onnxruntime has run
+    g = h.make_graph([node], name, ins, [h.make_tensor_value_info(o, first, None) for o in outs],
+                     [nh.from_array(v, k) for k, v in (inits or {}).items()])
     m = h.make_model(g, opset_imports=[h.make_opsetid("", 17), h.make_opsetid("com.microsoft", 1)])
     m.ir_version = 9
-    y = ort.InferenceSession(m.SerializeToString(),
-                             providers=["CPUExecutionProvider"]).run(None, inputs)[0]
+    ys = ort.InferenceSession(m.SerializeToString(),
+                              providers=["CPUExecutionProvider"]).run(None, inputs)
     if exact:
-        y = exact(*inputs.values()).astype(y.dtype)
-    g.output[0].CopyFrom(h.make_tensor_value_info("y", h.np_dtype_to_tensor_dtype(y.dtype),
-                                                  y.shape))
+        ys = [exact(*inputs.values()).astype(ys[0].dtype)]
+    for o, y in zip(m.graph.output, ys):
+        o.CopyFrom(h.make_tensor_value_info(o.name, h.np_dtype_to_tensor_dtype(y.dtype), y.shape))
     onnx.save(m, os.path.join(d, "model.onnx"))
     for i, (k, v) in enumerate(inputs.items()):
         onnx.save_tensor(nh.from_array(v, k), os.path.join(d, "test_data_set_0", f"input_{i}.pb"))
-    onnx.save_tensor(nh.from_array(y, "y"), os.path.join(d, "test_data_set_0", "output_0.pb"))
+    for j, (o, y) in enumerate(zip(outs, ys)):
+        onnx.save_tensor(nh.from_array(y, o), os.path.join(d, "test_data_set_0", f"output_{j}.pb"))
 
 
 def well_conditioned(shape, dtype):
@@ -52,6 +65,40 @@ def well_conditioned(shape, dtype):
     inputs still have inverses the tolerance can check"""
     n = shape[-1]
     return (rng.standard_normal(shape) + 2 * n * np.eye(n)).astype(dtype)
+
+
+def qtensor(shape, dtype):
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, size=shape, endpoint=True).astype(dtype)
+
+
+def qparams(dtype):
+    """a scale that is no round number and a zero point near the middle"""
+    info = np.iinfo(dtype)
+    mid = (int(info.min) + int(info.max)) // 2
+    return (np.float32(rng.uniform(0.01, 0.1)),
+            np.array(rng.integers(mid - 40, mid + 40), dtype))
+
+
+def qlinear_case(name, op, shapes, dtype, attrs=None, runtime=False, no_zero_point=False):
+    """op on quantized tensors of these shapes, then Y's scale and zero
+    point: the layout of QLinearAdd/Mul and the one-input QLinear ops.
+    Scales and zero points are initializers, or fed (runtime); with
+    no_zero_point Y's is left out (0; onnxruntime's type inference fails
+    without the inputs')."""
+    inputs, inits, order = {}, {}, []
+    params = inputs if runtime else inits
+    for i, shape in enumerate(shapes + [None]):
+        s, z = qparams(dtype)
+        if shape is not None:
+            inputs[f"x{i}"] = qtensor(shape, dtype)
+            order.append(f"x{i}")
+        params[f"s{i}"] = np.array(s, np.float32)
+        order.append(f"s{i}")
+        if not (no_zero_point and shape is None):
+            params[f"z{i}"] = z
+            order.append(f"z{i}")
+    case(name, op, inputs, attrs, inits=inits, order=order)
 
 
 def main():
@@ -65,6 +112,20 @@ def main():
     case("inverse_pivot", "Inverse", {"x": np.array([[0, 2, 1], [1, 0, 3], [4, 1, 0]],
                                                     np.float32)})
     case("inverse_random_8x8", "Inverse", {"x": rng.standard_normal((8, 8)).astype(np.float64)})
+
+    for t, tn in ((np.uint8, "uint8"), (np.int8, "int8")):
+        for op in ("QLinearAdd", "QLinearMul"):
+            low = op[7:].lower()
+            qlinear_case(f"qlinear{low}_{tn}", op, [(2, 3, 5), (2, 3, 5)], t)
+            qlinear_case(f"qlinear{low}_{tn}_broadcast", op, [(3, 1, 7), (4, 1)], t)
+            qlinear_case(f"qlinear{low}_{tn}_scalar", op, [(), (5, 3)], t)
+        qlinear_case(f"qlinearleakyrelu_{tn}", "QLinearLeakyRelu", [(3, 7, 5)], t,
+                     {"alpha": 0.13})
+        qlinear_case(f"qlinearsigmoid_{tn}", "QLinearSigmoid", [(4, 9, 7)], t)
+    qlinear_case("qlinearadd_int8_runtime_params", "QLinearAdd", [(3, 4), (3, 4)], np.int8,
+                 runtime=True)
+    qlinear_case("qlinearmul_uint8_no_zero_point", "QLinearMul", [(2, 5), (5,)], np.uint8,
+                 no_zero_point=True)
 
 
 if __name__ == "__main__":

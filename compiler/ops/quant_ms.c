@@ -1,0 +1,177 @@
+/* onnxruntime's quantized ops of domain com.microsoft, as its quantizer
+ * writes them (QOperator format): QLinearAdd, QLinearMul, QLinearLeakyRelu and
+ * QLinearSigmoid.
+ *
+ * Each is "dequantize, the float op, quantize", and that is also how
+ * onnxruntime computes them: in float between the two, rounding half to
+ * even. So inference checks the quantization parameters and then expands
+ * the node in place into standard nodes: a DequantizeLinear of each
+ * quantized input, the float op with the node's own attributes, a
+ * QuantizeLinear into the output. Those nodes bring their own checks,
+ * kernels and memory planning, and fold where their inputs are constants.
+ *
+ * Where mlc differs from onnxruntime beyond float rounding at ties:
+ *  - QLinearAdd and QLinearMul: onnxruntime folds the scales into one
+ *    ratio, and its sigmoid (QLinearSigmoid) is an approximation; results
+ *    within float error of a rounding boundary may round apart, by one
+ *    step.
+ */
+#include <string.h>
+
+#include "diag.h"
+#include "infer.h"
+#include "ops.h"
+
+/* ---- checks ------------------------------------------------------------------ */
+
+/* the type of quantized tensor v; node error unless int8 or uint8 */
+static DType q8_type(const Node *n, const Value *v, const char *what) {
+  if (v->dtype != DT_INT8 && v->dtype != DT_UINT8)
+    diag_node_fatal(n, "%s is %s; %s takes int8 or uint8", what, dtype_name(v->dtype), n->op_type);
+  return v->dtype;
+}
+
+/* node error unless v holds one value, or (per > 0) one per column of B */
+static void check_count(Graph *g, const Node *n, const Value *v, int64_t per, const char *what) {
+  if (ir_numel(v) == 1 && v->rank <= 1) return;
+  if (per > 0 && v->rank == 1 && v->dims[0] == per) return;
+  diag_node_fatal(n, "%s has shape %s; it must be a scalar%s", what, ir_shape_str(g->arena, v),
+                  per > 0 ? " or one value per column of B" : "");
+}
+
+static void check_scale(Graph *g, const Node *n, const Value *v, int64_t per, const char *what) {
+  if (v->dtype != DT_FLOAT)
+    diag_node_fatal(n, "%s is %s; it must be float", what, dtype_name(v->dtype));
+  check_count(g, n, v, per, what);
+}
+
+/* a zero point (if present) has its tensor's type t */
+static void check_zero_point(Graph *g, const Node *n, const Value *v, DType t, int64_t per,
+                             const char *what) {
+  if (!v) return;
+  if (v->dtype != t)
+    diag_node_fatal(n, "%s is %s; it must be %s like its tensor", what, dtype_name(v->dtype),
+                    dtype_name(t));
+  check_count(g, n, v, per, what);
+}
+
+/* inputs x, x + 1, x + 2 of n: a quantized tensor, its scale and zero
+ * point (optional) named after `what`; the tensor's type */
+static DType check_quantized(Graph *g, const Node *n, int x, const char *what) {
+  DType t = q8_type(n, n->in[x], what);
+  check_scale(g, n, n->in[x + 1], 0, arena_printf(g->arena, "the scale of %s", what));
+  check_zero_point(g, n, op_input(n, x + 2), t, 0,
+                   arena_printf(g->arena, "the zero point of %s", what));
+  return t;
+}
+
+/* X (0) and Y (scale 3, zero point 4) of the one-input ops, both of X's type */
+static DType check_unary(Graph *g, Node *n) {
+  DType t = check_quantized(g, n, 0, "X");
+  check_scale(g, n, n->in[3], 0, "the scale of Y");
+  check_zero_point(g, n, op_input(n, 4), t, 0, "the zero point of Y");
+  return t;
+}
+
+/* ---- expansion into standard nodes ------------------------------------------- */
+
+typedef struct Expand {
+  Graph *g;
+  Node *at;  /* the node replaced */
+  int first; /* where its replacement starts in g->nodes */
+} Expand;
+
+static Expand expand_begin(Graph *g, Node *n) { return (Expand){g, n, g->nnodes}; }
+
+/* a node of the default domain at `opset`, named after the replaced one;
+ * its first output is `out`, else a new value. Nodes are added in the
+ * order they run. */
+static Node *add_node(Expand *x, const char *op, int opset, int nin, int nout, const char *suffix,
+                      Value *out) {
+  Node *m =
+      op_node_new(x->g, op, "", arena_printf(x->g->arena, "%s/%s", x->at->name, suffix), nin, nout);
+  m->index = x->at->index;
+  m->opset = opset;
+  m->out[0] = out ? out : ir_value_new(x->g, NULL);
+  return m;
+}
+
+/* the added nodes take the replaced one's place, inferred */
+static void expand_end(Expand *x) {
+  int k = x->g->nnodes - x->first, pos = x->at->pos + 1;
+  ir_move_appended(x->g, x->first, pos);
+  infer_nodes(x->g, pos, pos + k);
+  x->at->dead = 1;
+}
+
+/* the replaced node's attributes, but `skip`, onto m */
+static void copy_attrs(Expand *x, Node *m, const char *skip) {
+  for (int i = 0; i < x->at->nattrs; i++) {
+    const Attr *a = &x->at->attrs[i];
+    if (skip && !strcmp(a->name, skip)) continue;
+    Attr *c = ir_attr_add(x->g, m, a->name, a->kind);
+    const char *name = c->name;
+    *c = *a;
+    c->name = name;
+  }
+}
+
+static Value *zero_point_of(Graph *g, DType t) {
+  Value *z = ir_value_new(g, NULL);
+  z->dtype = t;
+  ir_set_shape(z, 0, NULL);
+  ir_alloc_data(g, z);
+  return z;
+}
+
+/* v (quantized with scale s, zero point z or none) as float */
+static Value *dequantize(Expand *x, Value *v, Value *s, Value *z, const char *suffix) {
+  Node *m = add_node(x, "DequantizeLinear", 13, 3, 1, suffix, NULL);
+  m->in[0] = v;
+  m->in[1] = s;
+  m->in[2] = z;
+  return m->out[0];
+}
+
+/* float f quantized into out (type t) with scale s and zero point z (0 if
+ * absent) */
+static void quantize(Expand *x, Value *f, Value *s, Value *z, DType t, Value *out) {
+  Node *m = add_node(x, "QuantizeLinear", 13, 3, 1, "quantize", out);
+  m->in[0] = f;
+  m->in[1] = s;
+  m->in[2] = z ? z : zero_point_of(x->g, t);
+}
+
+/* ---- the QLinear ops ------------------------------------------------------------ */
+
+/* QLinearAdd, QLinearMul: A (0, scale 1, zero point 2), B (3, 4, 5), C
+ * (scale 6, zero point 7) */
+void infer_QLinearBinary(Graph *g, Node *n) {
+  DType t = check_quantized(g, n, 0, "A");
+  if (check_quantized(g, n, 3, "B") != t)
+    diag_node_fatal(n, "A is %s but B is %s; they must have one type", dtype_name(t),
+                    dtype_name(n->in[3]->dtype));
+  check_scale(g, n, n->in[6], 0, "the scale of C");
+  check_zero_point(g, n, op_input(n, 7), t, 0, "the zero point of C");
+  Expand x = expand_begin(g, n);
+  Value *a = dequantize(&x, n->in[0], n->in[1], op_input(n, 2), "dequantize_a");
+  Value *b = dequantize(&x, n->in[3], n->in[4], op_input(n, 5), "dequantize_b");
+  Node *f = add_node(&x, n->op == OP_QLinearAdd ? "Add" : "Mul", 14, 2, 1, "float", NULL);
+  f->in[0] = a;
+  f->in[1] = b;
+  quantize(&x, f->out[0], n->in[6], op_input(n, 7), t, n->out[0]);
+  expand_end(&x);
+}
+
+/* QLinearLeakyRelu, QLinearSigmoid: X (0, 1, 2), Y (scale 3, zero point 4) */
+void infer_QLinearUnary(Graph *g, Node *n) {
+  DType t = check_unary(g, n);
+  Expand x = expand_begin(g, n);
+  Value *fx = dequantize(&x, n->in[0], n->in[1], op_input(n, 2), "dequantize");
+  Node *f =
+      add_node(&x, n->op == OP_QLinearSigmoid ? "Sigmoid" : "LeakyRelu", 6, 1, 1, "float", NULL);
+  f->in[0] = fx;
+  copy_attrs(&x, f, NULL);
+  quantize(&x, f->out[0], n->in[3], op_input(n, 4), t, n->out[0]);
+  expand_end(&x);
+}

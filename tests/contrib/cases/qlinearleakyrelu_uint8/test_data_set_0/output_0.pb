@@ -1,0 +1,1 @@
+ByJi·ÿZ\e\Àkÿcgd`üódÿoÿa_V—S\m]qÿÿXÑmnjú`ÏkYÄdWdgŸrølÿTf]iÿZ\kÿRóÞjTn¹ó[°tú½Óÿ³jÿtóX\tÏÿWÿlÿjÿ^gÿÿW[Rÿerÿ

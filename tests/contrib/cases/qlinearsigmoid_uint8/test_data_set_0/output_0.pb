@@ -1,0 +1,1 @@
+	ByJü|mw}otz}jmr}fz`w]{bp^b]j}_`w^^_mhj]rawy]`o^dbovsamxuximfo`f_isxs^^c}]r`j]z{hwgu_a^ftxz^r`bbmml]|zcl^p{|{]]u^^p]x^np^d]}i^yv_a]kk]^f]vwtyxcf`^`ub}mrjxbopzrnk]caoamhbi`_k}ooo{celk}^e_zk]^{e|]`k]cg_^|}h{h}]n]i{y_q^_e|re_wmhq^|`gm^^g]ne_wao_aotph_}|w`ym_w^
