@@ -1,20 +1,27 @@
 /* onnxruntime's quantized ops of domain com.microsoft, as its quantizer
- * writes them (QOperator format): QLinearAdd, QLinearMul, QLinearLeakyRelu and
- * QLinearSigmoid.
+ * writes them (QOperator format): QLinearAdd, QLinearMul,
+ * QLinearLeakyRelu, QLinearSigmoid, QLinearAveragePool,
+ * QLinearGlobalAveragePool, QLinearConcat and QLinearSoftmax.
  *
  * Each is "dequantize, the float op, quantize", and that is also how
  * onnxruntime computes them: in float between the two, rounding half to
  * even. So inference checks the quantization parameters and then expands
  * the node in place into standard nodes: a DequantizeLinear of each
  * quantized input, the float op with the node's own attributes, a
- * QuantizeLinear into the output. Those nodes bring their own checks,
- * kernels and memory planning, and fold where their inputs are constants.
+ * QuantizeLinear into the output (channels_last pools move the int8
+ * tensor to channels first and back around them). Those nodes bring their
+ * own checks, kernels and memory planning, and fold where their inputs are
+ * constants.
  *
  * Where mlc differs from onnxruntime beyond float rounding at ties:
- *  - QLinearAdd and QLinearMul: onnxruntime folds the scales into one
- *    ratio, and its sigmoid (QLinearSigmoid) is an approximation; results
- *    within float error of a rounding boundary may round apart, by one
- *    step.
+ *  - QLinearSoftmax: onnxruntime multiplies by floor(1 / y_scale) rather
+ *    than dividing by y_scale (the same for the quantizer's 1/256) and
+ *    wraps an int8 result of 128 around to -128; mlc quantizes as
+ *    QuantizeLinear does, saturating.
+ *  - QLinearAdd, QLinearMul and QLinearGlobalAveragePool: onnxruntime
+ *    folds the scales into one ratio, and its sigmoid (QLinearSigmoid) is
+ *    an approximation; results within float error of a rounding boundary
+ *    may round apart, by one step.
  */
 #include <string.h>
 
@@ -142,6 +149,18 @@ static void quantize(Expand *x, Value *f, Value *s, Value *z, DType t, Value *ou
   m->in[2] = z ? z : zero_point_of(x->g, t);
 }
 
+/* v (of rank `rank`: v may be a value not inferred yet) with its dims
+ * permuted, into out (or a new value) */
+static Value *transpose(Expand *x, Value *v, int rank, const int64_t *perm, Value *out) {
+  Node *m = add_node(x, "Transpose", 13, 1, 1, "transpose", out);
+  m->in[0] = v;
+  Attr *a = ir_attr_add(x->g, m, "perm", AK_INTS);
+  a->n = rank;
+  a->ints = arena_array(x->g->arena, (size_t)rank, sizeof *a->ints);
+  memcpy(a->ints, perm, (size_t)rank * sizeof *perm);
+  return m->out[0];
+}
+
 /* ---- the QLinear ops ------------------------------------------------------------ */
 
 /* QLinearAdd, QLinearMul: A (0, scale 1, zero point 2), B (3, 4, 5), C
@@ -172,6 +191,87 @@ void infer_QLinearUnary(Graph *g, Node *n) {
       add_node(&x, n->op == OP_QLinearSigmoid ? "Sigmoid" : "LeakyRelu", 6, 1, 1, "float", NULL);
   f->in[0] = fx;
   copy_attrs(&x, f, NULL);
+  quantize(&x, f->out[0], n->in[3], op_input(n, 4), t, n->out[0]);
+  expand_end(&x);
+}
+
+/* QLinearAveragePool, QLinearGlobalAveragePool: the float pool with the
+ * node's attributes; channels_last: X is [N, spatial..., C], so the int8
+ * tensor is moved to channels first before and back after */
+void infer_QLinearPool(Graph *g, Node *n) {
+  DType t = check_unary(g, n);
+  int r = n->in[0]->rank, last = attr_i(n, "channels_last", 0) != 0;
+  if (r < 3)
+    diag_node_fatal(n, "X has rank %d; it must be [N, %s] with at least one spatial dim", r,
+                    last ? "spatial..., C" : "C, spatial...");
+  int64_t to_first[IR_MAX_RANK] = {0, r - 1}, to_last[IR_MAX_RANK] = {0};
+  for (int d = 1; d < r - 1; d++) {
+    to_first[d + 1] = d;
+    to_last[d] = d + 1;
+  }
+  to_last[r - 1] = 1;
+  Expand x = expand_begin(g, n);
+  Value *in = last ? transpose(&x, n->in[0], r, to_first, NULL) : n->in[0];
+  Value *fx = dequantize(&x, in, n->in[1], op_input(n, 2), "dequantize");
+  int global = n->op == OP_QLinearGlobalAveragePool;
+  Node *p = add_node(&x, global ? "GlobalAveragePool" : "AveragePool", global ? 1 : 19, 1, 1,
+                     "float", NULL);
+  p->in[0] = fx;
+  copy_attrs(&x, p, "channels_last");
+  Value *y = last ? ir_value_new(g, NULL) : n->out[0];
+  quantize(&x, p->out[0], n->in[3], op_input(n, 4), t, y);
+  if (last) transpose(&x, y, r, to_last, n->out[0]);
+  expand_end(&x);
+}
+
+/* QLinearConcat: Y's scale (0) and zero point (1), then a (tensor, scale,
+ * zero point) triple per input */
+void infer_QLinearConcat(Graph *g, Node *n) {
+  if ((n->nin - 2) % 3)
+    diag_node_fatal(n,
+                    "it has %d inputs; it takes Y's scale and zero point, then a tensor, "
+                    "its scale and its zero point per input",
+                    n->nin);
+  DType t = q8_type(n, n->in[1], "the zero point of Y");
+  check_scale(g, n, n->in[0], 0, "the scale of Y");
+  check_zero_point(g, n, n->in[1], t, 0, "the zero point of Y");
+  int k = (n->nin - 2) / 3;
+  for (int i = 0; i < k; i++) {
+    const char *what = arena_printf(g->arena, "input %d", i);
+    if (check_quantized(g, n, 2 + 3 * i, what) != t)
+      diag_node_fatal(n, "%s is %s but Y's zero point is %s; they must have one type", what,
+                      dtype_name(n->in[2 + 3 * i]->dtype), dtype_name(t));
+  }
+  Expand x = expand_begin(g, n);
+  Value **f = arena_array(g->arena, (size_t)k, sizeof *f);
+  for (int i = 0; i < k; i++) {
+    Value *const *q = n->in + 2 + 3 * i;
+    f[i] = dequantize(&x, q[0], q[1], q[2], arena_printf(g->arena, "dequantize_%d", i));
+  }
+  Node *c = add_node(&x, "Concat", 13, k, 1, "float", NULL);
+  memcpy(c->in, f, (size_t)k * sizeof *f);
+  copy_attrs(&x, c, NULL);
+  quantize(&x, c->out[0], n->in[0], n->in[1], t, n->out[0]);
+  expand_end(&x);
+}
+
+/* QLinearSoftmax: the float Softmax of the version its opset attribute
+ * names, whose axis rule (one dim, or all dims from axis on before 13)
+ * applies */
+void infer_QLinearSoftmax(Graph *g, Node *n) {
+  DType t = check_unary(g, n);
+  int64_t v = attr_i(n, "opset", 0);
+  if (v < optab[OP_Softmax].since || v > optab[OP_Softmax].until)
+    diag_node_fatal(n,
+                    "attribute opset is %s; it must name the Softmax version (%d to %d) "
+                    "whose axis rule applies",
+                    v ? arena_printf(g->arena, "%lld", (long long)v) : "missing",
+                    optab[OP_Softmax].since, optab[OP_Softmax].until);
+  Expand x = expand_begin(g, n);
+  Value *fx = dequantize(&x, n->in[0], n->in[1], op_input(n, 2), "dequantize");
+  Node *f = add_node(&x, "Softmax", (int)v, 1, 1, "float", NULL);
+  f->in[0] = fx;
+  copy_attrs(&x, f, "opset");
   quantize(&x, f->out[0], n->in[3], op_input(n, 4), t, n->out[0]);
   expand_end(&x);
 }

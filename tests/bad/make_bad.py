@@ -664,6 +664,12 @@ def quant():
     case("quant/qlinearleakyrelu_zero_point_type.onnx",
          "the zero point of Y is int8; it must be uint8 like its tensor",
          qop("QLinearLeakyRelu", ["x", "s", "z", "s", "zi"], [s, z, const("zi", np.int8(0))]))
+    case("quant/qlinearconcat_no_triples.onnx", "it has 6 inputs; it takes Y's scale and zero point",
+         qop("QLinearConcat", ["s", "z", "x", "s", "z", "x"], [s, z], axis=0))
+    case("quant/qlinearsoftmax_no_opset.onnx", "attribute opset is missing",
+         qop("QLinearSoftmax", ["x", "s", "z", "s", "z"], [s, z]))
+    case("quant/qlinearglobalaveragepool_rank2.onnx", "X has rank 2; it must be [N, C, spatial...]",
+         qop("QLinearGlobalAveragePool", ["x", "s", "z", "s", "z"], [s, z]))
 
 
 def attrs():

@@ -101,6 +101,32 @@ def qlinear_case(name, op, shapes, dtype, attrs=None, runtime=False, no_zero_poi
     case(name, op, inputs, attrs, inits=inits, order=order)
 
 
+def concat_case(name, shapes, dtype, axis, share=True):
+    """QLinearConcat: Y's scale and zero point, then triples; with share
+    the first input has Y's, so that onnxruntime copies it as it is"""
+    ys, yz = qparams(dtype)
+    inputs, inits, order = {}, {"ys": np.array(ys), "yz": yz}, ["ys", "yz"]
+    for i, shape in enumerate(shapes):
+        s, z = (ys, yz) if share and i == 0 else qparams(dtype)
+        inputs[f"x{i}"] = qtensor(shape, dtype)
+        inits[f"s{i}"], inits[f"z{i}"] = np.array(s), z
+        order += [f"x{i}", f"s{i}", f"z{i}"]
+    case(name, "QLinearConcat", inputs, {"axis": axis}, inits=inits, order=order)
+
+
+def softmax_case(name, shape, dtype, attrs):
+    """QLinearSoftmax with the quantizer's output parameters: 1/256, and
+    zero point 0 or -128. Inputs of a small range keep every probability
+    below 255.5/256, where onnxruntime wraps int8 around."""
+    inputs = {"x": rng.integers(-60, 60, size=shape, endpoint=True).astype(dtype)}
+    inits = {"xs": np.array(np.float32(rng.uniform(0.02, 0.05))),
+             "xz": np.array(3, dtype), "ys": np.array(1 / 256, np.float32),
+             "yz": np.array(0 if dtype == np.uint8 else -128, dtype)}
+    if dtype == np.uint8:
+        inputs["x"] = (inputs["x"].astype(np.int32) + 128).astype(np.uint8)
+    case(name, "QLinearSoftmax", inputs, attrs, inits=inits, order=["x", "xs", "xz", "ys", "yz"])
+
+
 def main():
     shutil.rmtree(ROOT, ignore_errors=True)
     case("inverse_float_3x3", "Inverse", {"x": well_conditioned((3, 3), np.float32)})
@@ -122,10 +148,28 @@ def main():
         qlinear_case(f"qlinearleakyrelu_{tn}", "QLinearLeakyRelu", [(3, 7, 5)], t,
                      {"alpha": 0.13})
         qlinear_case(f"qlinearsigmoid_{tn}", "QLinearSigmoid", [(4, 9, 7)], t)
+        qlinear_case(f"qlinearglobalaveragepool_{tn}", "QLinearGlobalAveragePool",
+                     [(2, 3, 5, 7)], t)
+        qlinear_case(f"qlinearglobalaveragepool_{tn}_channels_last", "QLinearGlobalAveragePool",
+                     [(2, 5, 7, 3)], t, {"channels_last": 1})
+        qlinear_case(f"qlinearaveragepool_{tn}", "QLinearAveragePool", [(2, 3, 7, 9)], t,
+                     {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]})
+        qlinear_case(f"qlinearaveragepool_{tn}_channels_last", "QLinearAveragePool",
+                     [(2, 6, 7, 5)], t, {"kernel_shape": [2, 3], "pads": [0, 1, 1, 0],
+                                         "count_include_pad": 1, "channels_last": 1})
+        concat_case(f"qlinearconcat_{tn}_axis0", [(2, 3, 4), (1, 3, 4), (3, 3, 4)], t, 0)
+        concat_case(f"qlinearconcat_{tn}_axis1", [(2, 1, 5), (2, 4, 5)], t, 1, share=False)
+        concat_case(f"qlinearconcat_{tn}_last", [(3, 2, 3), (3, 2, 1), (3, 2, 6)], t, -1)
+        softmax_case(f"qlinearsoftmax_{tn}_last", (3, 4, 11), t, {"opset": 13})
+        softmax_case(f"qlinearsoftmax_{tn}_middle", (3, 9, 4), t, {"opset": 13, "axis": 1})
+    # before opset 13 the axis coerces the input to 2-D: all dims from it on
+    softmax_case("qlinearsoftmax_uint8_opset12", (2, 3, 4), np.uint8, {"opset": 12, "axis": 1})
     qlinear_case("qlinearadd_int8_runtime_params", "QLinearAdd", [(3, 4), (3, 4)], np.int8,
                  runtime=True)
     qlinear_case("qlinearmul_uint8_no_zero_point", "QLinearMul", [(2, 5), (5,)], np.uint8,
                  no_zero_point=True)
+    qlinear_case("qlinearaveragepool_uint8_ceil_1d", "QLinearAveragePool", [(1, 2, 10)],
+                 np.uint8, {"kernel_shape": [3], "strides": [2], "ceil_mode": 1})
 
 
 if __name__ == "__main__":

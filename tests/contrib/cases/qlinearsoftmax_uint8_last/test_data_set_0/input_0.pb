@@ -1,0 +1,1 @@
+BxJ„­^¢E˜¼¨œ…V“lo¹[·˜ˆD©¢JDbŽl‹’P°‹SŸ{„´••™¡\º´škGŠ§PŸ¼W“{µˆMGea¤¹|MU¤‰o¡J«[¬zŸ`n¼Šk¦T³MŠ{‹ikD¹‚¬q²®~lN”ˆahˆ|p`oN£JI^˜N·V¥Saqª`”D

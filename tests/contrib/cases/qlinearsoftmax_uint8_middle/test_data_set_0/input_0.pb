@@ -1,0 +1,1 @@
+	BxJl`»aŸH\•†HsŸœNµs¶ql‚E`vY£s†•NE—T³¥Ql¸‡`JO†¨Gn]™z[ƒ¤SQ{U¢‘™wp`€‹¤«c¯TŠ¹‹­u­”}ŽHV¬£z¸gH[¦Ml{”‘°–bG¼¦HIQF~~š
