@@ -1,23 +1,37 @@
 /* onnxruntime's quantized ops of domain com.microsoft, as its quantizer
- * writes them (QOperator format): QLinearAdd, QLinearMul,
- * QLinearLeakyRelu, QLinearSigmoid, QLinearAveragePool,
- * QLinearGlobalAveragePool, QLinearConcat and QLinearSoftmax.
+ * writes them (QOperator format, and the dynamic quantizer):
+ * QLinearAdd, QLinearMul, QLinearLeakyRelu, QLinearSigmoid,
+ * QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat,
+ * QLinearSoftmax, DynamicQuantizeMatMul and DynamicQuantizeLSTM.
  *
  * Each is "dequantize, the float op, quantize", and that is also how
- * onnxruntime computes them: in float between the two, rounding half to
- * even. So inference checks the quantization parameters and then expands
- * the node in place into standard nodes: a DequantizeLinear of each
- * quantized input, the float op with the node's own attributes, a
+ * onnxruntime computes most of them: in float between the two, rounding
+ * half to even. So inference checks the quantization parameters and then
+ * expands the node in place into standard nodes: a DequantizeLinear of
+ * each quantized input, the float op with the node's own attributes, a
  * QuantizeLinear into the output (channels_last pools move the int8
  * tensor to channels first and back around them). Those nodes bring their
- * own checks, kernels and memory planning, and fold where their inputs are
- * constants.
+ * own checks, kernels and memory planning, and fold where their inputs
+ * are constants: DynamicQuantizeLSTM's weights become float weights once,
+ * at compile time.
+ *
+ * DynamicQuantizeMatMul is no float op between quantizations: onnxruntime
+ * quantizes A at run time as DynamicQuantizeLinear does, multiplies
+ * integers and scales the int32 sums by a_scale * b_scale before adding
+ * the bias. It expands to those steps, so that its float output carries
+ * the same rounding of A.
  *
  * Where mlc differs from onnxruntime beyond float rounding at ties:
+ *  - DynamicQuantizeLSTM runs the float LSTM on dequantized weights;
+ *    onnxruntime also quantizes X and the hidden state for each product,
+ *    so its outputs are off the float LSTM's by that rounding.
  *  - QLinearSoftmax: onnxruntime multiplies by floor(1 / y_scale) rather
  *    than dividing by y_scale (the same for the quantizer's 1/256) and
  *    wraps an int8 result of 128 around to -128; mlc quantizes as
  *    QuantizeLinear does, saturating.
+ *  - DynamicQuantizeMatMul with int8 B: onnxruntime's uint8 x int8
+ *    products on x86 without VNNI add pairs in int16, which saturate for
+ *    weights of more than 7 bits; mlc's sums are exact.
  *  - QLinearAdd, QLinearMul and QLinearGlobalAveragePool: onnxruntime
  *    folds the scales into one ratio, and its sigmoid (QLinearSigmoid) is
  *    an approximation; results within float error of a rounding boundary
@@ -161,6 +175,19 @@ static Value *transpose(Expand *x, Value *v, int rank, const int64_t *perm, Valu
   return m->out[0];
 }
 
+/* v with shape dims (as many elements) */
+static Value *reshape(Expand *x, Value *v, int rank, const int64_t *dims) {
+  Value *shape = ir_value_new(x->g, NULL);
+  int64_t r = rank;
+  shape->dtype = DT_INT64;
+  ir_set_shape(shape, 1, &r);
+  memcpy(ir_alloc_data(x->g, shape), dims, (size_t)rank * sizeof *dims);
+  Node *m = add_node(x, "Reshape", 14, 2, 1, "reshape", NULL);
+  m->in[0] = v;
+  m->in[1] = shape;
+  return m->out[0];
+}
+
 /* ---- the QLinear ops ------------------------------------------------------------ */
 
 /* QLinearAdd, QLinearMul: A (0, scale 1, zero point 2), B (3, 4, 5), C
@@ -273,5 +300,109 @@ void infer_QLinearSoftmax(Graph *g, Node *n) {
   f->in[0] = fx;
   copy_attrs(&x, f, "opset");
   quantize(&x, f->out[0], n->in[3], op_input(n, 4), t, n->out[0]);
+  expand_end(&x);
+}
+
+/* ---- the dynamic quantizer's ops ------------------------------------------------ */
+
+/* DynamicQuantizeMatMul: A (float), B (int8 or uint8), B's scale and zero
+ * point (one, or one per column), bias (one per column) */
+void infer_DynamicQuantizeMatMul(Graph *g, Node *n) {
+  Value *a = n->in[0], *b = n->in[1], *bias = op_input(n, 4);
+  if (a->dtype != DT_FLOAT)
+    diag_node_fatal(n, "A is %s; DynamicQuantizeMatMul takes float", dtype_name(a->dtype));
+  DType t = q8_type(n, b, "B");
+  int64_t cols = b->rank ? b->dims[b->rank - 1] : 1;
+  check_scale(g, n, n->in[2], cols, "b_scale");
+  check_zero_point(g, n, op_input(n, 3), t, cols, "b_zero_point");
+  if (bias && (bias->dtype != DT_FLOAT || bias->rank != 1 || bias->dims[0] != cols))
+    diag_node_fatal(n,
+                    "bias is %s of shape %s; it must be float of shape %lld, one per column of B",
+                    dtype_name(bias->dtype), ir_shape_str(g->arena, bias), (long long)cols);
+  Expand x = expand_begin(g, n);
+  Node *qa = add_node(&x, "DynamicQuantizeLinear", 11, 1, 3, "quantize_a", NULL);
+  qa->in[0] = a;
+  qa->out[1] = ir_value_new(g, NULL);
+  qa->out[2] = ir_value_new(g, NULL);
+  Node *mm = add_node(&x, "MatMulInteger", 10, 4, 1, "matmul", NULL);
+  mm->in[0] = qa->out[0];
+  mm->in[1] = b;
+  mm->in[2] = qa->out[2];
+  mm->in[3] = op_input(n, 3);
+  Node *c = add_node(&x, "Cast", 13, 1, 1, "to_float", NULL);
+  c->in[0] = mm->out[0];
+  ir_attr_add(g, c, "to", AK_INT)->i = DT_FLOAT;
+  Node *s = add_node(&x, "Mul", 14, 2, 1, "scale", NULL);
+  s->in[0] = qa->out[1];
+  s->in[1] = n->in[2];
+  Node *y = add_node(&x, "Mul", 14, 2, 1, "scaled", bias ? NULL : n->out[0]);
+  y->in[0] = c->out[0];
+  y->in[1] = s->out[0];
+  if (bias) {
+    Node *ab = add_node(&x, "Add", 14, 2, 1, "bias", n->out[0]);
+    ab->in[0] = y->out[0];
+    ab->in[1] = bias;
+  }
+  expand_end(&x);
+}
+
+/* W [dirs, input, 4 * hidden] or R [dirs, hidden, 4 * hidden] as LSTM
+ * takes it: dequantized with a scale and zero point per direction
+ * ([dirs]) or per direction and column ([dirs, 4 * hidden]), then
+ * [dirs, 4 * hidden, rows] */
+static Value *lstm_weights(Expand *x, Value *w, Value *s, Value *z, const char *what) {
+  Graph *g = x->g;
+  const Node *n = x->at;
+  q8_type(n, w, what);
+  if (w->rank != 3)
+    diag_node_fatal(n, "%s has shape %s; it must be [num_directions, rows, 4 * hidden_size]", what,
+                    ir_shape_str(g->arena, w));
+  int64_t dirs = w->dims[0], rows = w->dims[1], cols = w->dims[2];
+  int per_col = s->rank == 2;
+  if (s->dtype != DT_FLOAT || !((s->rank == 1 && s->dims[0] == dirs) ||
+                                (per_col && s->dims[0] == dirs && s->dims[1] == cols)))
+    diag_node_fatal(n, "%s's scale is %s of shape %s; it must be float of shape %lld or %lldx%lld",
+                    what, dtype_name(s->dtype), ir_shape_str(g->arena, s), (long long)dirs,
+                    (long long)dirs, (long long)cols);
+  if (z->dtype != w->dtype || !ir_same_shape(z, s))
+    diag_node_fatal(n, "%s's zero point is %s of shape %s; it must be %s of its scale's shape %s",
+                    what, dtype_name(z->dtype), ir_shape_str(g->arena, z), dtype_name(w->dtype),
+                    ir_shape_str(g->arena, s));
+  if (per_col) {
+    /* one block of all rows per direction and column */
+    int64_t dims[3] = {dirs, 1, cols};
+    s = reshape(x, s, 3, dims);
+    z = reshape(x, z, 3, dims);
+  }
+  Node *dq = add_node(x, "DequantizeLinear", 21, 3, 1,
+                      arena_printf(g->arena, "dequantize_%s", what), NULL);
+  dq->in[0] = w;
+  dq->in[1] = s;
+  dq->in[2] = z;
+  ir_attr_add(g, dq, "axis", AK_INT)->i = per_col ? 1 : 0;
+  if (per_col) ir_attr_add(g, dq, "block_size", AK_INT)->i = rows;
+  static const int64_t perm[3] = {0, 2, 1};
+  return transpose(x, dq->out[0], 3, perm, NULL);
+}
+
+/* DynamicQuantizeLSTM: LSTM's inputs X, W, R, B, sequence_lens, initial_h,
+ * initial_c, P (W and R quantized and transposed), then W's scale and zero
+ * point, R's scale and zero point */
+void infer_DynamicQuantizeLSTM(Graph *g, Node *n) {
+  static const char *const params[4] = {"W_scale", "W_zero_point", "R_scale", "R_zero_point"};
+  for (int i = 0; i < 4; i++)
+    if (!op_input(n, 8 + i))
+      diag_node_fatal(n, "required input %d (%s) is missing", 8 + i, params[i]);
+  Expand x = expand_begin(g, n);
+  Value *w = lstm_weights(&x, n->in[1], n->in[8], n->in[9], "W");
+  Value *r = lstm_weights(&x, n->in[2], n->in[10], n->in[11], "R");
+  Node *l = add_node(&x, "LSTM", 14, 8, 3, "float", n->out[0]);
+  l->in[0] = n->in[0];
+  l->in[1] = w;
+  l->in[2] = r;
+  for (int i = 3; i < 8; i++) l->in[i] = n->in[i];
+  l->out[0] = n->out[0];
+  for (int j = 1; j < 3; j++) l->out[j] = j < n->nout ? n->out[j] : NULL;
+  copy_attrs(&x, l, NULL);
   expand_end(&x);
 }

@@ -670,6 +670,19 @@ def quant():
          qop("QLinearSoftmax", ["x", "s", "z", "s", "z"], [s, z]))
     case("quant/qlinearglobalaveragepool_rank2.onnx", "X has rank 2; it must be [N, C, spatial...]",
          qop("QLinearGlobalAveragePool", ["x", "s", "z", "s", "z"], [s, z]))
+    case("quant/dynamicquantizematmul_bias_shape.onnx",
+         "bias is float of shape 3; it must be float of shape 4, one per column of B",
+         qop("DynamicQuantizeMatMul", ["x", "b", "s", "", "bias"],
+             [const("b", np.zeros((3, 4), np.int8)), s, const("bias", np.zeros(3, np.float32))],
+             [vi("x")]))
+    w, r = np.zeros((1, 3, 8), np.int8), np.zeros((1, 2, 8), np.int8)
+    case("quant/dynamicquantizelstm_scale_shape.onnx",
+         "W's scale is float of shape 1x4; it must be float of shape 1 or 1x8",
+         qop("DynamicQuantizeLSTM", ["x", "w", "r", "", "", "", "", "", "ws", "wz", "rs", "rz"],
+             [const("w", w), const("r", r), const("ws", np.ones((1, 4), np.float32)),
+              const("wz", np.zeros((1, 4), np.int8)), const("rs", np.ones(1, np.float32)),
+              const("rz", np.zeros(1, np.int8))],
+             [vi("x", TP.FLOAT, (2, 1, 3))], nout=3, hidden_size=2))
 
 
 def attrs():

@@ -12,9 +12,13 @@ rounded to float16, which mlc (computing in double) must match.
 scales that are no round numbers: results then rarely fall within float
 error of a rounding tie, where onnxruntime's arithmetic (scale ratios
 folded together, an approximate sigmoid) and mlc's (dequantize, float op,
-quantize) may round apart by one step.
+quantize) may round apart by one step. DynamicQuantizeLSTM is the
+exception that needs a tolerance (data.json): onnxruntime quantizes X and
+the hidden state for each product, mlc runs the float LSTM on the
+dequantized weights.
 
 usage: make_cases.py   (rewrites tests/contrib/cases)"""
+import json
 import os
 import shutil
 
@@ -29,11 +33,11 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases")
 rng = np.random.default_rng(0)
 
 
-def case(name, op, inputs, attrs=None, exact=None, inits=None, order=None, nout=1):
+def case(name, op, inputs, attrs=None, exact=None, inits=None, order=None, nout=1, tol=None):
     """one node of domain com.microsoft on the given inputs (fed by the test)
     and initializers; order: the node's input names ("" for an absent one),
     by default the inputs'; exact: a function of the inputs giving the
-    expected output instead of onnxruntime's"""
+    expected output instead of onnxruntime's; tol: data.json's tolerances"""
     d = os.path.join(ROOT, name)
     os.makedirs(os.path.join(d, "test_data_set_0"))
     ins = [h.make_tensor_value_info(k, h.np_dtype_to_tensor_dtype(v.dtype), v.shape)
@@ -58,6 +62,10 @@ def case(name, op, inputs, attrs=None, exact=None, inits=None, order=None, nout=
         onnx.save_tensor(nh.from_array(v, k), os.path.join(d, "test_data_set_0", f"input_{i}.pb"))
     for j, (o, y) in enumerate(zip(outs, ys)):
         onnx.save_tensor(nh.from_array(y, o), os.path.join(d, "test_data_set_0", f"output_{j}.pb"))
+    if tol:
+        with open(os.path.join(d, "data.json"), "w") as f:
+            json.dump(tol, f)
+            f.write("\n")
 
 
 def well_conditioned(shape, dtype):
@@ -70,6 +78,14 @@ def well_conditioned(shape, dtype):
 def qtensor(shape, dtype):
     info = np.iinfo(dtype)
     return rng.integers(info.min, info.max, size=shape, endpoint=True).astype(dtype)
+
+
+def qweights(shape, dtype):
+    """quantized weights; int8 ones in 7 bits, as onnxruntime's quantizer
+    writes them for x86 (reduce_range): its uint8 x int8 products add pairs
+    in int16, which 8-bit weights overflow"""
+    w = qtensor(shape, dtype)
+    return w // 2 if dtype == np.int8 else w
 
 
 def qparams(dtype):
@@ -127,6 +143,52 @@ def softmax_case(name, shape, dtype, attrs):
     case(name, "QLinearSoftmax", inputs, attrs, inits=inits, order=["x", "xs", "xz", "ys", "yz"])
 
 
+def dqmatmul_case(name, ashape, bshape, dtype, per_column=False, zero_point=True, bias=True):
+    """DynamicQuantizeMatMul of float A and quantized B"""
+    cols = bshape[-1]
+    n = cols if per_column else 1
+    s = rng.uniform(0.01, 0.05, n).astype(np.float32)
+    z = np.array([qparams(dtype)[1] for _ in range(n)], dtype)
+    inits = {"b": qweights(bshape, dtype), "bs": s if per_column else s.reshape(()),
+             "bz": z if per_column else z.reshape(())}
+    order = ["a", "b", "bs", "bz" if zero_point else ""]
+    if bias:
+        inits["bias"] = rng.standard_normal(cols).astype(np.float32)
+        order.append("bias")
+    if not zero_point:
+        del inits["bz"]
+    case(name, "DynamicQuantizeMatMul", {"a": rng.standard_normal(ashape).astype(np.float32)},
+         inits=inits, order=order)
+
+
+def dqlstm_case(name, seq, batch, size, hidden, dtype, direction, per_column, extras, tol):
+    """DynamicQuantizeLSTM: weights as onnxruntime's quantizer writes them
+    ([dirs, rows, 4 * hidden], a zero point of 0 for int8 and one value
+    for all of uint8, as onnxruntime requires); extras: B,
+    initial_h, initial_c and P"""
+    dirs = 2 if direction == "bidirectional" else 1
+    inits, order = {}, ["x"]
+    for w, rows in (("w", size), ("r", hidden)):
+        n = 4 * hidden if per_column else 1
+        zero = 0 if dtype == np.int8 else 128
+        inits[w] = qweights((dirs, rows, 4 * hidden), dtype)
+        s = rng.uniform(0.02, 0.06, (dirs, n)).astype(np.float32)
+        z = np.full((dirs, n), zero + (dtype == np.uint8) * rng.integers(-20, 20), dtype)
+        inits[w + "s"], inits[w + "z"] = (s, z) if per_column else (s[:, 0], z[:, 0])
+    opt = {"b": (dirs, 8 * hidden), "h0": (dirs, batch, hidden), "c0": (dirs, batch, hidden),
+           "p": (dirs, 3 * hidden)}
+    for k in ("b", "h0", "c0", "p"):
+        if k in extras:
+            inits[k] = (0.5 * rng.standard_normal(opt[k])).astype(np.float32)
+    order = ["x", "w", "r"] + [k if k in extras else "" for k in ("b", "", "h0", "c0", "p")]
+    order[4] = ""  # sequence_lens
+    order += ["ws", "wz", "rs", "rz"]
+    case(name, "DynamicQuantizeLSTM",
+         {"x": rng.standard_normal((seq, batch, size)).astype(np.float32)},
+         {"hidden_size": hidden, "direction": direction}, inits=inits, order=order, nout=3,
+         tol=tol)
+
+
 def main():
     shutil.rmtree(ROOT, ignore_errors=True)
     case("inverse_float_3x3", "Inverse", {"x": well_conditioned((3, 3), np.float32)})
@@ -162,6 +224,11 @@ def main():
         concat_case(f"qlinearconcat_{tn}_last", [(3, 2, 3), (3, 2, 1), (3, 2, 6)], t, -1)
         softmax_case(f"qlinearsoftmax_{tn}_last", (3, 4, 11), t, {"opset": 13})
         softmax_case(f"qlinearsoftmax_{tn}_middle", (3, 9, 4), t, {"opset": 13, "axis": 1})
+        dqmatmul_case(f"dynamicquantizematmul_{tn}", (3, 7), (7, 5), t, bias=False)
+        dqmatmul_case(f"dynamicquantizematmul_{tn}_bias", (2, 3, 6), (6, 4), t,
+                      zero_point=False)
+        dqmatmul_case(f"dynamicquantizematmul_{tn}_per_column", (4, 5), (5, 6), t,
+                      per_column=True)
     # before opset 13 the axis coerces the input to 2-D: all dims from it on
     softmax_case("qlinearsoftmax_uint8_opset12", (2, 3, 4), np.uint8, {"opset": 12, "axis": 1})
     qlinear_case("qlinearadd_int8_runtime_params", "QLinearAdd", [(3, 4), (3, 4)], np.int8,
@@ -170,6 +237,12 @@ def main():
                  no_zero_point=True)
     qlinear_case("qlinearaveragepool_uint8_ceil_1d", "QLinearAveragePool", [(1, 2, 10)],
                  np.uint8, {"kernel_shape": [3], "strides": [2], "ceil_mode": 1})
+    # onnxruntime quantizes X and the hidden state for each product: its
+    # outputs are off the float LSTM's by that rounding
+    tol = {"rtol": 0.0, "atol": 0.03}
+    dqlstm_case("dynamicquantizelstm_int8", 4, 2, 3, 5, np.int8, "forward", False, (), tol)
+    dqlstm_case("dynamicquantizelstm_uint8_bidirectional", 3, 2, 4, 3, np.uint8,
+                "bidirectional", True, ("b", "h0", "c0", "p"), tol)
 
 
 if __name__ == "__main__":
