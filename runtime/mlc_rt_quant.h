@@ -1,12 +1,17 @@
 /* mlc runtime, family quant. Quantization: (de)quantizing, integer products,
- * requantization.
+ * requantization (quant.c: the exact reference kernels; quant_gemm.c: the
+ * fused int8 conv and matrix product over weights packed at compile time;
+ * quant_dw.c: the fused int8 depthwise conv).
  *
  * Parameter structs (S) and kernels (K, io in order: inputs, then
  * outputs); mlc_rt.h gathers every family's lists. */
 #ifndef MLC_RT_QUANT_H
 #define MLC_RT_QUANT_H
 
+#include <string.h>
+
 #include "mlc_rt_core.h"
+#include "mlc_rt_nn.h"
 
 #define MLC_RT_PARAMS_QUANT(S, I, D, IA, DA)                                  \
   /* Quantize/DequantizeLinear of x viewed as [outer, len, inner]: the        \
@@ -32,7 +37,20 @@
   /* int32 acc [outer, len, inner] to yt: rint(acc * f + zp) saturated to     \
      [lo, hi], f = s1 * s2[l] / s3 (s2 per l when s2_per), rounded to type    \
      st after each step as the scales' own arithmetic would */                \
-  S(MlcRequant, I(outer) I(len) I(inner) I(s2_per) I(st) I(yt) I(lo) I(hi))
+  S(MlcRequant, I(outer) I(len) I(inner) I(s2_per) I(st) I(yt) I(lo) I(hi)) \
+  /* the fused int8 products (quant_gemm.c, quant_dw.c): x of type xt       \
+     (int8/uint8) with the constant zero point xz, weights wt; y is out      \
+     (MLC_QOUT_*): int32 sums, float sums * mult, or 8-bit                   \
+     clamp(nearbyint(sum * mult), lo - yz, hi - yz) + yz. Conv geometry as   \
+     MlcConv */                                                               \
+  S(MlcQConvFused, I(n) I(c) I(m) I(group) I(nsp) IA(in_sp, MLC_RT_MAX_SP)    \
+                   IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)             \
+                   IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)           \
+                   IA(pad_begin, MLC_RT_MAX_SP) I(xt) I(xz) I(wt) I(out)      \
+                   I(yz) I(lo) I(hi))                                         \
+  /* y (m x n) = a (m x k, a^T when trans_a) b, b constant and packed */     \
+  S(MlcQGemmFused, I(m) I(n) I(k) I(trans_a) I(xt) I(xz) I(out) I(yz) I(lo)   \
+                   I(hi))
 
 #define MLC_RT_KERNELS_QUANT(K)                                               \
   K(quantize, MlcQuant)        /* io: x, scale, zp|NULL (double), y */        \
@@ -42,7 +60,12 @@
   K(qconv, MlcQConv)           /* io: x, w, xzp|NULL, wzp|NULL,               \
                                   bias|NULL (int32), y (int32) */             \
   K(requant, MlcRequant)       /* io: acc (int32), s1, s2, s3 (float),        \
-                                  zp|NULL (yt), y */
+                                  zp|NULL (yt), y */                          \
+  /* io of the fused products: x, w, bias (int32 per channel), wz|NULL       \
+     (int32 per channel), mult|NULL (float per channel), y, scratch */        \
+  K(qconv_fused, MlcQConvFused)   /* w: mlc_rt_qpack; bias, wz: mlc_rt_qfold */ \
+  K(qgemm_fused, MlcQGemmFused)   /* the same; channels: the columns of y */  \
+  K(qconv_dw, MlcQConvFused)   /* depthwise; w, bias, wz as the model's */
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,6 +93,109 @@ enum { MLC_QCONV_X, MLC_QCONV_W, MLC_QCONV_XZP, MLC_QCONV_WZP,
 /* requant */
 enum { MLC_REQUANT_ACC, MLC_REQUANT_S1, MLC_REQUANT_S2, MLC_REQUANT_S3,
        MLC_REQUANT_ZP, MLC_REQUANT_Y, MLC_REQUANT_NIO };
+/* qconv_fused, qgemm_fused, qconv_dw */
+enum { MLC_QFUSED_X, MLC_QFUSED_W, MLC_QFUSED_BIAS, MLC_QFUSED_WZ,
+       MLC_QFUSED_MULT, MLC_QFUSED_Y, MLC_QFUSED_SCRATCH, MLC_QFUSED_NIO };
+/* what the fused products store (MlcQConvFused.out, MlcQGemmFused.out) */
+enum { MLC_QOUT_I32, MLC_QOUT_F32, MLC_QOUT_U8, MLC_QOUT_I8 };
+
+/* The fused products multiply u8 activations by s8 weights in groups of 4
+ * along k (AVX-512 VNNI's vpdpbusd; the other instruction sets widen to 16
+ * bits, exactly): int8 activations are shifted by +128 as they are packed,
+ * uint8 weights by -128 as they are packed at compile time, and every
+ * correction that follows from a constant (the zero points times the
+ * weights' sums, the shifts, the bias) is folded into one int32 per output
+ * channel by mlc_rt_qfold. A weight zero point that is not 0 after the
+ * shift (wz) needs the sums of each output's activations, which the kernel
+ * adds up as it packs them.
+ *
+ * The packed weights: per group, the channels (rows x kdim, row-major) in
+ * strips of MLC_RT_QSTRIP channels; strip s, k group g holds channel
+ * s*QSTRIP + r's weights 4g..4g+3 at ((s * kdim4/4 + g) * QSTRIP + r) * 4,
+ * zeros past the channels and past kdim. One layout for every instruction
+ * set (each kernel's tile divides a strip), so generic code that links with
+ * any runtime reads its weights right. */
+#define MLC_RT_QSTRIP 16
+static inline int64_t mlc_rt_qk4(int64_t k) { return (k + 3) / 4 * 4; }
+static inline int64_t mlc_rt_qpacked_bytes(int64_t rows, int64_t kdim) {
+  return (rows + MLC_RT_QSTRIP - 1) / MLC_RT_QSTRIP * MLC_RT_QSTRIP * mlc_rt_qk4(kdim);
+}
+/* packs `groups` weight matrices of type wt (int8 or uint8) of rows x kdim,
+ * element (i, q) at w[i * rs + q * cs], rows * kdim elements apart, as
+ * above, mlc_rt_qpacked_bytes() apart in dst */
+void mlc_rt_qpack(const void *w, int64_t wt, int64_t groups, int64_t rows, int64_t kdim,
+                  int64_t rs, int64_t cs, int8_t *dst);
+/* The per-channel constants of m channels of weights w (as mlc_rt_qpack
+ * reads them) with the zero points wzp (wt; NULL: none, else one or, with
+ * wz_per, one per channel), input type xt and zero point xz, and the int32
+ * bias (NULL: none): bias_out[i] (the folded constant) and wz_out[i] (the
+ * shifted weight zero point). Returns whether any wz_out is not 0 (the
+ * kernel's wz slot is needed). */
+int mlc_rt_qfold(const void *w, int64_t wt, int64_t m, int64_t kdim, int64_t rs, int64_t cs,
+                 const void *wzp, int wz_per, int64_t xt, int64_t xz, const int32_t *bias,
+                 int32_t *bias_out, int32_t *wz_out);
+
+/* Scratch (floats) of the fused products: a strip of at most
+ * MLC_RT_QCOLS_MAX packed output columns (conv) or MLC_RT_QROWS_MAX rows of
+ * a (gemm) over the whole depth, and their sums */
+#define MLC_RT_QCOLS_MAX 32
+#define MLC_RT_QROWS_MAX 8
+static inline int64_t mlc_rt_qconv_kdim(const MlcQConvFused *p) {
+  int64_t k = p->c / p->group;
+  for (int i = 0; i < p->nsp; i++) k *= p->k[i];
+  return k;
+}
+static inline int64_t mlc_rt_qconv_scratch(const MlcQConvFused *p) {
+  return mlc_rt_qk4(mlc_rt_qconv_kdim(p)) * MLC_RT_QCOLS_MAX / 4 + MLC_RT_QCOLS_MAX;
+}
+static inline int64_t mlc_rt_qgemm_scratch(const MlcQGemmFused *p) {
+  return mlc_rt_qk4(p->k) * MLC_RT_QROWS_MAX / 4 + MLC_RT_QROWS_MAX;
+}
+
+/* The depthwise conv runs the float depthwise kernel (conv_f32) on chunks
+ * of planes converted to x - xz, with weights w - wz: every sum is an
+ * integer below 2^24 in magnitude, so exact in float, when the window has
+ * at most 258 taps (258 * 255 * 255 < 2^24). A chunk holds as many planes
+ * as fit MLC_RT_QDW_FLOATS (at least one); its output planes have a slack
+ * of MLC_RT_QDW_SLACK floats that the store's whole vectors may read. */
+#define MLC_RT_QDW_FLOATS 16384
+#define MLC_RT_QDW_SLACK 16
+static inline int mlc_rt_qconv_dw_fits(const MlcQConvFused *p) {
+  return p->c == p->group && p->m == p->group && mlc_rt_qconv_kdim(p) <= 258;
+}
+/* the float conv of a chunk of cb planes */
+static inline void mlc_rt_qdw_conv(const MlcQConvFused *p, int64_t cb, MlcConv *f) {
+  int i;
+  memset(f, 0, sizeof *f);
+  f->n = 1;
+  f->c = f->m = f->group = cb;
+  f->nsp = p->nsp;
+  for (i = 0; i < MLC_RT_MAX_SP; i++) {
+    f->in_sp[i] = p->in_sp[i];
+    f->out_sp[i] = p->out_sp[i];
+    f->k[i] = p->k[i];
+    f->stride[i] = p->stride[i];
+    f->dil[i] = p->dil[i];
+    f->pad_begin[i] = p->pad_begin[i];
+  }
+}
+static inline int64_t mlc_rt_qdw_chunk(const MlcQConvFused *p, int64_t *inpix, int64_t *npix) {
+  int64_t cb;
+  int i;
+  *inpix = *npix = 1;
+  for (i = 0; i < p->nsp; i++) {
+    *inpix *= p->in_sp[i];
+    *npix *= p->out_sp[i];
+  }
+  cb = MLC_RT_QDW_FLOATS / (*inpix + *npix + mlc_rt_qconv_kdim(p));
+  return cb < 1 ? 1 : cb > p->c ? p->c : cb;
+}
+static inline int64_t mlc_rt_qdw_scratch(const MlcQConvFused *p) {
+  int64_t inpix, npix, cb = mlc_rt_qdw_chunk(p, &inpix, &npix);
+  MlcConv f;
+  mlc_rt_qdw_conv(p, cb, &f);
+  return cb * (inpix + npix + mlc_rt_qconv_kdim(p)) + MLC_RT_QDW_SLACK + mlc_rt_conv_scratch(&f);
+}
 
 #ifdef __cplusplus
 }
