@@ -1,5 +1,6 @@
 /* Quantization: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear,
- * MatMulInteger, ConvInteger, QLinearMatMul and QLinearConv.
+ * MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv and onnxruntime's
+ * QGemm.
  *
  * Quantize/Dequantize lower to one kernel each that handles per-tensor,
  * per-axis and blocked scales through one index formula (MlcQuant) and any
@@ -452,7 +453,183 @@ void infer_IntProduct(Graph *g, Node *n) {
   }
 }
 
+/* ---- the fused kernels (quant_gemm.c, quant_dw.c) ---------------------------
+ * A product whose weights, zero points, scales and bias are constants runs
+ * on the fused int8 kernels: its weights packed now (mlc_rt_qpack, one
+ * layout for every target, so generic code links with any runtime), the
+ * corrections that follow from the constants folded into one int32 per
+ * channel (mlc_rt_qfold), the requantization's multiplier computed in
+ * float as onnxruntime computes it. Any other product keeps the exact
+ * kernels above. */
+
+/* a product's inputs and what it stores */
+typedef struct QFuse {
+  Value *x, *w, *xz, *wz, *bias, *s1, *s2, *s3, *yz;
+  int out; /* MLC_QOUT_* */
+  double alpha;
+} QFuse;
+
+static int known(const Value *v) { return !v || v->data; }
+
+/* QFuse of n (MatMulInteger, ConvInteger, QLinear*, QGemm); 0 if a value
+ * the fused kernels need as a constant is computed */
+static int qfuse_of(const Node *n, QFuse *f) {
+  int q = n->op != OP_MatMulInteger && n->op != OP_ConvInteger, gemm = n->op == OP_QGemm;
+  memset(f, 0, sizeof *f);
+  f->x = n->in[0];
+  f->w = n->in[q ? 3 : 1];
+  f->xz = op_input(n, 2);
+  f->wz = op_input(n, q ? 5 : 3);
+  f->alpha = gemm ? attr_f(n, "alpha", 1.0) : 1.0;
+  f->out = MLC_QOUT_I32;
+  if (q) {
+    f->s1 = n->in[1];
+    f->s2 = n->in[4];
+    f->s3 = op_input(n, gemm ? 7 : 6);
+    f->yz = op_input(n, gemm ? 8 : 7);
+    f->bias = op_input(n, gemm ? 6 : 8);
+    f->out = !f->yz ? MLC_QOUT_F32 : f->yz->dtype == DT_INT8 ? MLC_QOUT_I8 : MLC_QOUT_U8;
+  }
+  if (!known(f->w) || !known(f->xz) || !known(f->wz) || !known(f->bias) || !known(f->s1) ||
+      !known(f->s2) || !known(f->s3) || !known(f->yz))
+    return 0;
+  /* float16 scales round the multiplier in their own steps: the reference */
+  return (!f->s1 || f->s1->dtype == DT_FLOAT) && (!f->s2 || f->s2->dtype == DT_FLOAT) &&
+         (!f->s3 || f->s3->dtype == DT_FLOAT);
+}
+
+/* a constant int32 (or float) vector of m values padded to whole strips:
+ * the kernels read the per-channel constants a vector at a time */
+static Value *qconst(Graph *g, DType t, int64_t m) {
+  int64_t len = (m + MLC_RT_QSTRIP - 1) / MLC_RT_QSTRIP * MLC_RT_QSTRIP;
+  Value *v = lower_temp(g, t, 1, &len);
+  ir_alloc_data(g, v);
+  return v;
+}
+
+/* the call's per-channel constants for m channels of the weights read
+ * through (rs, cs) over kdim; fills bias, wz (NULL where all 0) and mult
+ * (NULL for int32 out) */
+static void qfuse_consts(Graph *g, const QFuse *f, int64_t m, int64_t kdim, int64_t rs, int64_t cs,
+                         KCall *c) {
+  Value *bias = qconst(g, DT_INT32, m), *wz = qconst(g, DT_INT32, m);
+  int32_t *b = NULL;
+  if (f->bias) {
+    b = (int32_t *)ir_alloc_data(g, lower_temp(g, DT_INT32, 1, &m));
+    for (int64_t i = 0; i < m; i++)
+      b[i] = (int32_t)ir_data_i64(f->bias, ir_numel(f->bias) > 1 ? i : 0);
+  }
+  int any =
+      mlc_rt_qfold(f->w->data, f->w->dtype, m, kdim, rs, cs, f->wz ? f->wz->data : NULL,
+                   f->wz && ir_numel(f->wz) > 1, f->x->dtype, f->xz ? ir_data_i64(f->xz, 0) : 0, b,
+                   (int32_t *)bias->data, (int32_t *)wz->data);
+  c->io[MLC_QFUSED_BIAS] = bias;
+  c->io[MLC_QFUSED_WZ] = any ? wz : NULL;
+  if (f->out == MLC_QOUT_I32) return;
+  Value *mult = qconst(g, DT_FLOAT, m);
+  const float *s1 = (const float *)f->s1->data, *s2 = (const float *)f->s2->data;
+  for (int64_t i = 0; i < m; i++) {
+    float t = (float)f->alpha * s1[0];
+    t = t * s2[ir_numel(f->s2) > 1 ? i : 0];
+    if (f->s3) t = t / ((const float *)f->s3->data)[0];
+    ((float *)mult->data)[i] = t;
+  }
+  c->io[MLC_QFUSED_MULT] = mult;
+}
+
+/* the output's zero point and integer range */
+static void qfuse_out(const QFuse *f, int64_t *yz, int64_t *lo, int64_t *hi) {
+  *yz = f->yz ? ir_data_i64(f->yz, 0) : 0;
+  *lo = INT32_MIN, *hi = INT32_MAX;
+  if (f->yz) int_range(f->yz->dtype, lo, hi);
+}
+
+/* conv p on the fused kernels: the depthwise one where it applies (it takes
+ * the weights, bias and zero points as they are), else the im2col product */
+static void lower_fused_conv(Graph *g, Lowering *L, const QFuse *f, const MlcQConv *p, Value *y) {
+  int dw = 0;
+  MlcQConvFused q = {0};
+  q.n = p->n, q.c = p->c, q.m = p->m, q.group = p->group, q.nsp = p->nsp;
+  memcpy(q.in_sp, p->in_sp, sizeof q.in_sp);
+  memcpy(q.out_sp, p->out_sp, sizeof q.out_sp);
+  memcpy(q.k, p->k, sizeof q.k);
+  memcpy(q.stride, p->stride, sizeof q.stride);
+  memcpy(q.dil, p->dil, sizeof q.dil);
+  memcpy(q.pad_begin, p->pad_begin, sizeof q.pad_begin);
+  q.xt = f->x->dtype, q.wt = f->w->dtype, q.out = f->out;
+  q.xz = f->xz ? ir_data_i64(f->xz, 0) : 0;
+  qfuse_out(f, &q.yz, &q.lo, &q.hi);
+  dw = mlc_rt_qconv_dw_fits(&q);
+  KCall *c = lower_add(g, L, dw ? K_qconv_dw : K_qconv_fused);
+  int64_t kdim = mlc_rt_qconv_kdim(&q), mg = q.m / q.group;
+  qfuse_consts(g, f, q.m, kdim, kdim, 1, c);
+  if (dw) {
+    /* the model's bias and weight zero points, the latter as int32 */
+    Value *wz = qconst(g, DT_INT32, q.m);
+    int any = 0;
+    for (int64_t i = 0; i < q.m; i++) {
+      int64_t z = f->wz ? ir_data_i64(f->wz, ir_numel(f->wz) > 1 ? i : 0) : 0;
+      ((int32_t *)wz->data)[i] = (int32_t)z;
+      any |= z != 0;
+    }
+    c->io[MLC_QFUSED_W] = f->w;
+    c->io[MLC_QFUSED_BIAS] = f->bias;
+    c->io[MLC_QFUSED_WZ] = any ? wz : NULL;
+  } else {
+    int64_t bytes = q.group * mlc_rt_qpacked_bytes(mg, kdim);
+    Value *w = lower_temp(g, DT_INT8, 1, &bytes);
+    mlc_rt_qpack(f->w->data, q.wt, q.group, mg, kdim, kdim, 1, ir_alloc_data(g, w));
+    c->io[MLC_QFUSED_W] = w;
+  }
+  memcpy(c->params, &q, sizeof q);
+  c->io[MLC_QFUSED_X] = f->x;
+  c->io[MLC_QFUSED_Y] = y;
+  c->io[MLC_QFUSED_SCRATCH] =
+      lower_scratch(g, dw ? mlc_rt_qdw_scratch(&q) : mlc_rt_qconv_scratch(&q));
+  c->nio = MLC_QFUSED_NIO;
+}
+
+/* y (m x n) = a (m x k, transposed: ta) b on the fused kernel, b's element
+ * (q, j) at b[q * brs + j * bcs] */
+static void lower_fused_gemm(Graph *g, Lowering *L, const QFuse *f, int64_t m, int64_t n, int64_t k,
+                             int ta, int64_t brs, int64_t bcs, Value *y) {
+  KCall *c = lower_add(g, L, K_qgemm_fused);
+  MlcQGemmFused *p = KC_PARAMS(c, MlcQGemmFused);
+  p->m = m, p->n = n, p->k = k, p->trans_a = ta;
+  p->xt = f->x->dtype, p->out = f->out;
+  p->xz = f->xz ? ir_data_i64(f->xz, 0) : 0;
+  qfuse_out(f, &p->yz, &p->lo, &p->hi);
+  qfuse_consts(g, f, n, k, bcs, brs, c);
+  int64_t bytes = mlc_rt_qpacked_bytes(n, k);
+  Value *w = lower_temp(g, DT_INT8, 1, &bytes);
+  mlc_rt_qpack(f->w->data, f->w->dtype, 1, n, k, bcs, brs, ir_alloc_data(g, w));
+  c->io[MLC_QFUSED_X] = f->x;
+  c->io[MLC_QFUSED_W] = w;
+  c->io[MLC_QFUSED_Y] = y;
+  c->io[MLC_QFUSED_SCRATCH] = lower_scratch(g, mlc_rt_qgemm_scratch(p));
+  c->nio = MLC_QFUSED_NIO;
+}
+
+/* n on the fused kernels if its constants and shapes allow: a conv, or a
+ * product with one B for every batch and one zero point for A */
+static int lower_fused(Graph *g, Node *n, Lowering *L) {
+  QFuse f;
+  Slot params[KC_MAX_SLOTS];
+  Value shape;
+  if (!qfuse_of(n, &f)) return 0;
+  int kernel = int_product(g, n, params, &shape);
+  if (kernel == K_qconv) {
+    lower_fused_conv(g, L, &f, (const MlcQConv *)(void *)params, n->out[0]);
+    return 1;
+  }
+  const MlcQMatMul *p = (const MlcQMatMul *)(void *)params;
+  if (p->brank || p->azp || p->bzp == 2 || ir_numel(f.w) != p->k * p->n) return 0;
+  lower_fused_gemm(g, L, &f, p->m, p->n, p->k, 0, p->n, 1, n->out[0]);
+  return 1;
+}
+
 void lower_IntProduct(Graph *g, Node *n, Lowering *L) {
+  if (lower_fused(g, n, L)) return;
   if (!qlinear(n)) {
     lower_int_product(g, n, L, n->out[0]);
     return;
@@ -471,4 +648,73 @@ void lower_IntProduct(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_REQUANT_ZP] = n->in[7];
   c->io[MLC_REQUANT_Y] = y;
   c->nio = MLC_REQUANT_NIO;
+}
+
+/* ---- QGemm (com.microsoft) --------------------------------------------------
+ * Gemm of int8/uint8 A and B: alpha * a_scale * b_scale[j] times (A -
+ * a_zero_point)(B - b_zero_point) + C (int32, per column), requantized
+ * into y_zero_point's type when that is given (y_scale dividing the scale
+ * when given), else float, as onnxruntime's kernel computes it. It runs on
+ * the fused kernel only: B, the scales and zero points must be constants. */
+
+/* m, n, k and B's strides (brs, bcs) of element (q, j) of op(B) */
+static void qgemm_shape(Graph *g, const Node *n, int64_t *m, int64_t *nn, int64_t *k, int64_t *brs,
+                        int64_t *bcs) {
+  const Value *a = n->in[0], *b = n->in[3], *c = op_input(n, 6), *yz = op_input(n, 8);
+  require_int8(n, a, "A");
+  require_int8(n, b, "B");
+  require_int8(n, yz, "y_zero_point");
+  if (a->rank != 2 || b->rank != 2)
+    diag_node_fatal(n, "QGemm inputs A and B must be matrices (got rank %d and %d)", a->rank,
+                    b->rank);
+  int ta = attr_i(n, "transA", 0) != 0, tb = attr_i(n, "transB", 0) != 0;
+  *m = a->dims[ta ? 1 : 0];
+  *k = a->dims[ta ? 0 : 1];
+  *nn = b->dims[tb ? 0 : 1];
+  *brs = tb ? 1 : *nn;
+  *bcs = tb ? *k : 1;
+  if (b->dims[tb ? 1 : 0] != *k)
+    diag_node_fatal(n, "inner dimensions differ: A is %s%s and B is %s%s",
+                    ir_shape_str(g->arena, a), ta ? " (transposed)" : "", ir_shape_str(g->arena, b),
+                    tb ? " (transposed)" : "");
+  static const int scales[3] = {1, 4, 7};
+  for (int i = 0; i < 3; i++) {
+    const Value *s = op_input(n, scales[i]);
+    if (s && s->dtype != DT_FLOAT)
+      diag_node_fatal(n, "scale input %d is %s; QGemm's scales are float", scales[i],
+                      dtype_name(s->dtype));
+  }
+  if (ir_numel(n->in[1]) != 1 || (op_input(n, 7) && ir_numel(n->in[7]) != 1))
+    diag_node_fatal(n, "a_scale and y_scale must be single values");
+  int64_t ns = ir_numel(n->in[4]);
+  if (ns != 1 && ns != *nn)
+    diag_node_fatal(n, "b_scale has %lld values; it must have 1 or %lld", (long long)ns,
+                    (long long)*nn);
+  zero_point(g, n, 2, a, 0, "a_zero_point");
+  zero_point(g, n, 5, b, *nn, "b_zero_point");
+  if (yz && ir_numel(yz) != 1) diag_node_fatal(n, "y_zero_point must be a single value");
+  if (c && (c->dtype != DT_INT32 || (ir_numel(c) != 1 && ir_numel(c) != *nn) ||
+            (c->rank == 2 && c->dims[0] != 1) || c->rank > 2))
+    diag_node_fatal(n,
+                    "C of type %s and shape %s is not supported (int32, one value or one per "
+                    "column)",
+                    dtype_name(c->dtype), ir_shape_str(g->arena, c));
+}
+
+void infer_QGemm(Graph *g, Node *n) {
+  int64_t d[2], k, brs, bcs;
+  qgemm_shape(g, n, &d[0], &d[1], &k, &brs, &bcs);
+  set_shape_checked(n, n->out[0], 2, d);
+  n->out[0]->dtype = op_input(n, 8) ? n->in[8]->dtype : DT_FLOAT;
+}
+
+void lower_QGemm(Graph *g, Node *n, Lowering *L) {
+  int64_t m, nn, k, brs, bcs;
+  QFuse f;
+  qgemm_shape(g, n, &m, &nn, &k, &brs, &bcs);
+  if (!qfuse_of(n, &f))
+    diag_node_fatal(n,
+                    "QGemm with a computed B, scale or zero point is not supported (mlc "
+                    "needs them constant)");
+  lower_fused_gemm(g, L, &f, m, nn, k, attr_i(n, "transA", 0) != 0, brs, bcs, n->out[0]);
 }

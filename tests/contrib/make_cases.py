@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Cases for the ops of onnxruntime's com.microsoft domain that mlc takes
-(Inverse, and the quantized ops of onnxruntime's quantizer), in the ONNX
-backend-test layout under tests/contrib/cases (committed; ctest contrib_ops
-runs `mlc test` on them). The expected outputs come from onnxruntime, which
+(Inverse, and the quantized ops of onnxruntime's quantizer, QGemm among
+them), in the ONNX backend-test layout under tests/contrib/cases
+(committed; ctest contrib_ops runs `mlc test` on them). The expected outputs come from onnxruntime, which
 defines these ops, except for float16 inputs of Inverse: onnxruntime
 computes those in half precision (its Inverse is up to 2e-3 off the exact
 inverse), so their expected output is the exact inverse (numpy, float64)
@@ -33,19 +33,22 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases")
 rng = np.random.default_rng(0)
 
 
-def case(name, op, inputs, attrs=None, exact=None, inits=None, order=None, nout=1, tol=None):
+def case(name, op, inputs, attrs=None, exact=None, inits=None, order=None, nout=1, tol=None,
+         out_type=None):
     """one node of domain com.microsoft on the given inputs (fed by the test)
     and initializers; order: the node's input names ("" for an absent one),
-    by default the inputs'; exact: a function of the inputs giving the
-    expected output instead of onnxruntime's; tol: data.json's tolerances"""
+    by default the inputs' then the initializers'; exact: a function of the
+    inputs giving the expected output instead of onnxruntime's; tol:
+    data.json's tolerances; out_type: the outputs' numpy type when not the
+    first input's"""
     d = os.path.join(ROOT, name)
     os.makedirs(os.path.join(d, "test_data_set_0"))
     ins = [h.make_tensor_value_info(k, h.np_dtype_to_tensor_dtype(v.dtype), v.shape)
            for k, v in inputs.items()]
     outs = [f"y{j}" if nout > 1 else "y" for j in range(nout)]
-    node = h.make_node(op, order if order is not None else list(inputs), outs,
+    node = h.make_node(op, order if order is not None else list(inputs) + list(inits or {}), outs,
                        domain="com.microsoft", **(attrs or {}))
-    first = h.np_dtype_to_tensor_dtype(next(iter(inputs.values())).dtype)
+    first = h.np_dtype_to_tensor_dtype(np.dtype(out_type or next(iter(inputs.values())).dtype))
     # outputs of the first input's type, shaped once onnxruntime has run
     g = h.make_graph([node], name, ins, [h.make_tensor_value_info(o, first, None) for o in outs],
                      [nh.from_array(v, k) for k, v in (inits or {}).items()])
@@ -73,6 +76,19 @@ def well_conditioned(shape, dtype):
     inputs still have inverses the tolerance can check"""
     n = shape[-1]
     return (rng.standard_normal(shape) + 2 * n * np.eye(n)).astype(dtype)
+
+
+def qgemm_exact(a, k, trans_b, alpha=1.0):
+    """QGemm's output from the exact int32 sums, in onnxruntime's float
+    arithmetic: the scale alpha * a_scale * b_scale / y_scale, the product
+    with each sum, rounded half to even, clamped"""
+    zp = k["b_zp"].astype(np.int64)
+    b = k["b"].astype(np.int64) - (zp[:, None] if trans_b else zp)
+    acc = (a.astype(np.int64) - int(k["a_zp"])) @ (b.T if trans_b else b) + k["c"]
+    scale = np.float32(alpha) * k["a_scale"] * k["b_scale"] / k["y_scale"]
+    y = np.rint(acc.astype(np.float32) * scale) + int(k["y_zp"])
+    info = np.iinfo(k["y_zp"].dtype)
+    return np.clip(y, info.min, info.max)
 
 
 def qtensor(shape, dtype):
@@ -200,7 +216,6 @@ def main():
     case("inverse_pivot", "Inverse", {"x": np.array([[0, 2, 1], [1, 0, 3], [4, 1, 0]],
                                                     np.float32)})
     case("inverse_random_8x8", "Inverse", {"x": rng.standard_normal((8, 8)).astype(np.float64)})
-
     for t, tn in ((np.uint8, "uint8"), (np.int8, "int8")):
         for op in ("QLinearAdd", "QLinearMul"):
             low = op[7:].lower()
@@ -243,6 +258,27 @@ def main():
     dqlstm_case("dynamicquantizelstm_int8", 4, 2, 3, 5, np.int8, "forward", False, (), tol)
     dqlstm_case("dynamicquantizelstm_uint8_bidirectional", 3, 2, 4, 3, np.uint8,
                 "bidirectional", True, ("b", "h0", "c0", "p"), tol)
+    # QGemm as quantize_static writes it: uint8 or int8 A, per-column int8
+    # weights (B^T), an int32 bias, requantized; and float out (no y). The
+    # expected output is the exact sum requantized as onnxruntime does:
+    # its uint8 x int8 kernel without AVX-512 VNNI sums pairs of products in
+    # saturating 16 bits, off where they overflow
+    for t, zp in ((np.uint8, 131), (np.int8, -3)):
+        k = {"a_scale": np.array(0.02, np.float32), "a_zp": np.array(zp, t),
+             "b": rng.integers(-127, 128, (21, 37), dtype=np.int8),
+             "b_scale": rng.uniform(0.001, 0.01, 21).astype(np.float32),
+             "b_zp": np.zeros(21, np.int8), "c": rng.integers(-2000, 2000, 21, dtype=np.int32),
+             "y_scale": np.array(0.05, np.float32), "y_zp": np.array(zp // 2, t)}
+        case(f"qgemm_{np.dtype(t).name}", "QGemm",
+             {"a": rng.integers(np.iinfo(t).min, np.iinfo(t).max, (3, 37), dtype=t)},
+             attrs={"transB": 1}, inits=k, exact=lambda a, k=k: qgemm_exact(a, k, True))
+    case("qgemm_float_out", "QGemm",
+         {"a": rng.integers(0, 255, (5, 19), dtype=np.uint8)}, attrs={"alpha": 0.5},
+         out_type=np.float32,
+         inits={"a_scale": np.array(0.03, np.float32), "a_zp": np.array(120, np.uint8),
+                "b": rng.integers(0, 255, (19, 10), dtype=np.uint8),
+                "b_scale": np.array(0.004, np.float32), "b_zp": np.array(128, np.uint8),
+                "c": rng.integers(-500, 500, 10, dtype=np.int32)})
 
 
 if __name__ == "__main__":
