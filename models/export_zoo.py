@@ -22,7 +22,7 @@ import traceback
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DEFAULT_OUT = os.path.join(ROOT, "build", "zoo")
-SCRIPTS = ("torchvision_models", "hf_models", "torch_rnn", "tabular", "keras_models",
+SCRIPTS = ("torchvision_models", "hf_models", "torch_rnn", "tabular", "kws", "keras_models",
            "jax_models", "sklearn_models")
 sys.path.insert(0, os.path.join(HERE, "zoo"))
 
