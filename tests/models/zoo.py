@@ -14,7 +14,13 @@ onnxruntime and in `mlc run`, and the first node whose outputs diverge is
 named. Exits 1 if a model fails (an export error counts; a framework whose
 packages are not installed is reported and skipped).
 
-usage: zoo.py --mlc BUILD/mlc [--dir DIR] [--export] [--fast | --models a,b]
+The quantized models of models/export_quant.py (--quant: all of them; or
+by name in --models) are checked by check_models.check_quant instead: every
+output within 3 quantization steps of onnxruntime's and the same top-1, in
+the interpreter and the generated C; a model mlc refuses is reported with
+the unsupported ops (status "refused: ...") and counts as a failure.
+
+usage: zoo.py --mlc BUILD/mlc [--dir DIR] [--export] [--fast | --quant | --models a,b]
               [--table FILE] [--diagnose] [-j N]"""
 import argparse
 import collections
@@ -37,8 +43,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "models"))
 import check_models  # noqa: E402
+import export_quant  # noqa: E402
 import export_zoo  # noqa: E402
-from common import metadata  # noqa: E402  (models/zoo, put on the path by export_zoo)
+from common import metadata, quant_metadata  # noqa: E402  (models/zoo, on the path)
 
 # small models of every framework that mlc takes today, which together take
 # well under two minutes on two cores, export included (lstm, gru and
@@ -47,17 +54,12 @@ FAST = ("squeezenet1_1", "squeezenet1_1_functions", "bert_tiny", "tabular", "ker
         "keras_cnn", "jax_cnn")
 RTOL, ATOL = 1e-3, 1e-4
 
-_plain_inputs = check_models.random_inputs
-
 
 def zoo_inputs(model, rng):
-    """check_models' random inputs, with each integer input recorded as
-    ranging over [LO, HI) drawn from that range instead."""
-    feeds = _plain_inputs(model, rng)
-    for name, (lo, hi) in metadata(model)[1].items():
-        if name in feeds:
-            feeds[name] = rng.integers(lo, hi, feeds[name].shape).astype(feeds[name].dtype)
-    return feeds
+    """check_models' random inputs, with each input recorded as ranging
+    over [LO, HI) drawn from that range instead."""
+    return check_models.metadata_inputs(model, {p.key: p.value for p in model.metadata_props},
+                                        rng)
 
 
 # check_models.check draws its inputs through this module global
@@ -104,17 +106,6 @@ def constant_outputs(work, name):
     return out
 
 
-def compile_reason(stderr):
-    """One line out of mlc's errors: the unsupported ops, else the first error."""
-    unsupported = sorted(set(re.findall(r"unsupported op '([^']+)'", stderr)))
-    if unsupported:
-        return "unsupported op " + ", ".join(unsupported)
-    for line in stderr.splitlines():
-        if "error:" in line:
-            return re.sub(r"^mlc: error: [^:]+: ", "", line.strip())
-    return stderr.strip().splitlines()[-1] if stderr.strip() else "mlc compile failed"
-
-
 def run_compile(mlc, path, work):
     out = os.path.join(work, "compiled", os.path.splitext(os.path.basename(path))[0] + ".c")
     os.makedirs(os.path.dirname(out), exist_ok=True)
@@ -123,7 +114,7 @@ def run_compile(mlc, path, work):
     secs = time.time() - t0
     for f in glob.glob(os.path.splitext(out)[0] + ".*"):
         os.remove(f)
-    return r.returncode == 0, secs, compile_reason(r.stderr) if r.returncode else ""
+    return r.returncode == 0, secs, check_models.compile_reason(r.stderr) if r.returncode else ""
 
 
 def first_divergence(mlc, path, work):
@@ -157,7 +148,7 @@ def first_divergence(mlc, path, work):
         args += ["--input", f"{n}={os.path.join(d, f'in{k}.npy')}"]
     r = subprocess.run(args, capture_output=True, text=True)
     if r.returncode:
-        return "mlc run with the values exposed failed: " + compile_reason(r.stderr)
+        return "mlc run with the values exposed failed: " + check_models.compile_reason(r.stderr)
     got = {}
     for k, n in enumerate(names):
         files = glob.glob(os.path.join(d, "out", f"{k}_*.npy"))
@@ -187,17 +178,23 @@ def first_divergence(mlc, path, work):
 
 
 def export_models(names, cache):
-    """Runs the export driver; returns ({name: reason} of models skipped for
-    missing packages, {name: error} of failed exports)."""
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "models", "export_zoo.py"),
-                        "--out", cache, *names], capture_output=True, text=True)
+    """Runs the export drivers (export_zoo.py for float models,
+    export_quant.py for quantized ones); returns ({name: reason} of models
+    skipped for missing packages, {name: error} of failed exports)."""
+    quant = export_quant.catalog()
     skipped, failed = {}, {}
-    for line in r.stdout.splitlines():
-        m = re.match(r"(skipped|FAILED) (\S+): (.*)", line)
-        if m:
-            (skipped if m.group(1) == "skipped" else failed)[m.group(2)] = m.group(3)
-    if r.returncode and not failed:
-        failed["(export)"] = (r.stderr.strip().splitlines() or ["export_zoo.py failed"])[-1]
+    for script, todo in (("export_zoo.py", [n for n in names if n not in quant]),
+                         ("export_quant.py", [n for n in names if n in quant])):
+        if not todo:
+            continue
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "models", script),
+                            "--out", cache, *todo], capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            m = re.match(r"(skipped|FAILED) (\S+): (.*)", line)
+            if m:
+                (skipped if m.group(1) == "skipped" else failed)[m.group(2)] = m.group(3)
+        if r.returncode and not failed:
+            failed["(export)"] = (r.stderr.strip().splitlines() or [f"{script} failed"])[-1]
     return skipped, failed
 
 
@@ -207,7 +204,15 @@ def check_one(args, name, path, work):
     model = onnx.load(path)
     ops = function_ops(model)
     cells = [metadata(model)[0], f"{sum(ops.values())} ({len(ops)})", f"{parameters(model):,}"]
+    quantized = quant_metadata({p.key: p.value for p in model.metadata_props})
     del model
+    if quantized:
+        status, line, d = check_models.check_quant(args.mlc, path, work, args.j)
+        err = f"{d['interp']:.2f} / {d['c']:.2f} steps" if status != "refused" else ""
+        if status == "ok" and d["top1"][1]:
+            err += f", top-1 {d['top1'][0]}/{d['top1'][1]}"
+        shutil.rmtree(os.path.join(work, name), ignore_errors=True)
+        return cells + [err, f"{d['compile_s']:.2f}"], "ok" if status == "ok" else line
     ok, secs, status = run_compile(args.mlc, path, work)
     err = ""
     if ok:
@@ -240,6 +245,8 @@ def main():
     ap.add_argument("--export", action="store_true", help="export missing models first")
     ap.add_argument("--models", help="comma-separated model names (default: all)")
     ap.add_argument("--fast", action="store_true", help="the small subset CI runs")
+    ap.add_argument("--quant", action="store_true",
+                    help="the quantized models (models/export_quant.py)")
     ap.add_argument("--table", help="also write the markdown table to this file")
     ap.add_argument("--diagnose", action="store_true",
                     help="find the first diverging node of each mismatching model")
@@ -247,13 +254,16 @@ def main():
     args = ap.parse_args()
 
     catalog = {n: fw for n, _, fw in export_zoo.catalog()}
+    catalog.update({n: f"int8 {fmt} of {src}" for n, (src, fmt) in export_quant.catalog().items()})
     if args.models:
         names = args.models.split(",")
     elif args.fast:
         names = list(FAST)
+    elif args.quant:
+        names = list(export_quant.catalog())
     else:
         cached = glob.glob(os.path.join(args.dir, "*.onnx"))
-        names = list(catalog) if args.export else sorted(
+        names = [n for n, _, _ in export_zoo.catalog()] if args.export else sorted(
             os.path.splitext(os.path.basename(p))[0] for p in cached)
     skipped, export_failed = export_models(names, args.dir) if args.export else ({}, {})
 
