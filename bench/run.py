@@ -39,11 +39,23 @@ also copies the tables into README.md between <!-- bench:begin --> and
 the committed results alone. Exits 1 if a model fails to compile, build or
 run, its outputs differ from onnxruntime's, or a check fails.
 
+The int8 rows are the quantized models of models/export_quant.py present in
+the zoo folder (QDQ and QOperator forms of the image models and of the
+keyword spotter, BERT-tiny dynamically quantized), measured like the others
+against onnxruntime running the same quantized model; their outputs are
+held to the quantized models' tolerance of tests/models/check_models.py
+(within 3 quantization steps, the same top-1 class), and a table gives
+mlc's weights file against the float model's and their latencies against
+the float rows. A quantized model that mlc refuses is a row saying why (the
+ops it lacks), not a failure. A full run includes the int8 rows that are
+present; --int8 runs only them (a float model named in --models then
+stands for its quantized forms).
+
 --profile MODEL measures nothing else: it prints the per-node time table
 of mlc's single-threaded run of one benchmark model, compiled with mlc
 compile --profile (and writes the Chrome trace of its last run beside it).
 
-usage: python3 bench/run.py [--models a,b] [--quick] [--mlc BUILD/mlc]
+usage: python3 bench/run.py [--models a,b] [--int8] [--quick] [--mlc BUILD/mlc]
                             [--zoo DIR] [--out DIR] [--work DIR] [--profile MODEL]"""
 import argparse
 import datetime
@@ -63,6 +75,9 @@ import onnxruntime as ort
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "models"))
+import check_models  # noqa: E402  (the quantized models' tolerance; models/zoo/common.py)
+import common  # noqa: E402  (the zoo's metadata: input ranges, quantization steps)
 
 # (name, model file relative to the zoo folder or the repository, mlc arguments)
 MODELS = [
@@ -73,7 +88,14 @@ MODELS = [
     ("squeezenet1_1", "squeezenet1_1.onnx", []),
     ("bert_tiny", "bert_tiny.onnx", []),
     ("bert_base", "bert_base.onnx", []),
+    ("kws_dscnn", "kws_dscnn.onnx", []),
 ]
+# the int8 rows: quantized models of models/export_quant.py (name, file,
+# mlc arguments, the float model they were made from), run where present
+INT8_MODELS = [(f"{src}_int8_{fmt}", f"{src}_int8_{fmt}.onnx", [], src)
+               for src in ("resnet18", "mobilenet_v2", "squeezenet1_1", "kws_dscnn")
+               for fmt in ("qdq", "qop")] + [
+    ("bert_tiny_int8_dynamic", "bert_tiny_int8_dynamic.onnx", [], "bert_tiny")]
 
 # the done-when limits the table is checked against
 ARENA_RATIO_MAX = 1.10
@@ -82,8 +104,8 @@ RESNET50_BUILD_S = 30.0
 RESNET50_BUILD_MB = 2048.0
 
 RTOL, ATOL = 1e-3, 1e-4  # as tests/models/check_models.py
+QUANT_STEPS = check_models.QUANT_STEPS  # the quantized models' tolerance, in steps
 SETTLE_S = 0.05  # between two engines' blocks: the last one's spinning threads go idle
-RANGE_KEY = "mlc_zoo.range."  # models/zoo/common.py: integer inputs' [LO, HI)
 
 # mlc's dtype names (model.h comments) as numpy types
 NP_DTYPES = {"float": np.float32, "double": np.float64, "float16": np.float16, "bool": np.bool_,
@@ -277,6 +299,7 @@ def compile_and_build(mlc, rtlibs, flags, src, margs, work, st, res, profile=Non
     ins, outs = parse_header(os.path.join(work, "model.h"))
     weights = os.path.join(work, "model.weights")
     weights = weights if os.path.exists(weights) else None
+    res["weights_bytes"] = os.path.getsize(weights) if weights else 0
     write_bench_header(work, ins, outs, weights, profile)
     for exe, lib in zip(("harness", "harness_mt"), rtlibs):
         if lib:
@@ -286,6 +309,17 @@ def compile_and_build(mlc, rtlibs, flags, src, margs, work, st, res, profile=Non
                       "-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free",
                       "-o", os.path.join(work, exe)])
     return ins, outs, weights
+
+
+def weights_bytes(mlc, src, margs, work):
+    """the size of the weights file mlc compile --weights=file writes for src"""
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    measured([mlc, "compile", src, *margs, "--weights=file", "-o", os.path.join(work, "model.c")])
+    weights = os.path.join(work, "model.weights")
+    size = os.path.getsize(weights) if os.path.exists(weights) else 0
+    shutil.rmtree(work, ignore_errors=True)
+    return size
 
 
 # ---- the engines -----------------------------------------------------------------------------
@@ -373,12 +407,16 @@ class OrtEngine:
 
 def make_inputs(ins, ranges, work):
     """Random inputs (seed 0) as ORT feeds, also written as raw files for
-    the harness: floats standard normal; integers from the recorded range,
-    else [0, 100); booleans 0/1 (as check_models.py draws them)."""
+    the harness: floats from the recorded range (uniform, per channel where
+    recorded so: the quantized image models' calibration range), else
+    standard normal; integers from the recorded range, else [0, 100);
+    booleans 0/1 (as check_models.py draws them)."""
     rng = np.random.default_rng(0)
     feeds = {}
     for i, (name, t, shape) in enumerate(ins):
-        if np.issubdtype(t, np.floating):
+        if np.issubdtype(t, np.floating) and name in ranges:
+            x = common.draw(rng, *ranges[name], shape, t)
+        elif np.issubdtype(t, np.floating):
             x = rng.standard_normal(shape).astype(t)
         elif t == np.bool_:
             x = rng.integers(0, 2, shape).astype(t)
@@ -397,23 +435,42 @@ def stats(times):
             "p90": float(np.percentile(t, 90)), "n": len(t)}
 
 
-def model_and_ranges(src):
-    """the model as onnxruntime takes it (a path or bytes), and the integer
-    inputs' ranges the zoo export recorded in its metadata"""
+def model_and_meta(src):
+    """the model as onnxruntime takes it (a path or bytes), and its metadata
+    (models/zoo/common.py: the inputs' ranges the zoo export recorded; a
+    quantized model's output steps)"""
     if src.endswith(".onnxtxt"):
         model = onnx.parser.parse_model(open(src).read()).SerializeToString()
     else:
         model = src
     probe = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
-    meta = probe.get_modelmeta().custom_metadata_map
-    return model, {k[len(RANGE_KEY):]: tuple(int(x) for x in v.split())
-                   for k, v in meta.items() if k.startswith(RANGE_KEY)}
+    return model, probe.get_modelmeta().custom_metadata_map
+
+
+def compare(got, ref, names, quant, res):
+    """mlc's outputs against onnxruntime's into res: max_err (the largest
+    absolute difference, or for a quantized model the largest in its
+    quantization steps) and outputs_ok (float: rtol/atol; quantized: within
+    QUANT_STEPS steps and the same top-1, as tests/models/check_models.py)"""
+    if quant is None:
+        res["max_err"] = max([res["max_err"]] + [float(np.max(np.abs(g.astype(np.float64) - r)))
+                                                 for g, r in zip(got, ref) if g.size])
+        res["outputs_ok"] &= all(np.allclose(g, r, rtol=RTOL, atol=ATOL)
+                                 for g, r in zip(got, ref))
+        return
+    for n, g, r in zip(names, got, ref):
+        step = quant["steps"].get(n)
+        res["max_err"] = max(res["max_err"], check_models.quant_error(g, r, step))
+        if n == quant["top1"]:
+            res["outputs_ok"] &= bool(check_models.same_top1(g, r, step))
+    res["outputs_ok"] &= res["max_err"] <= QUANT_STEPS
 
 
 def measure(src, work, ins, outs, weights, st, res):
     """The interleaved latency rounds; fills res."""
-    model, ranges = model_and_ranges(src)
-    feeds = make_inputs(ins, ranges, work)
+    model, meta = model_and_meta(src)
+    feeds = make_inputs(ins, common.parse_ranges(meta), work)
+    quant = common.quant_metadata(meta)
     engines, keys = [], ["mlc1", "ort1", "ort2"]
     try:
         engines.append(MlcEngine(work, "harness", 1, ins, outs, weights, st))
@@ -424,11 +481,9 @@ def measure(src, work, ins, outs, weights, st, res):
         mlcs = [e for e in engines if isinstance(e, MlcEngine)]
         ref = engines[1].ref
         res["max_err"], res["outputs_ok"] = 0.0, True
+        names = [o.name for o in engines[1].sess.get_outputs()]
         for got in (e.outputs(outs) for e in mlcs):
-            res["max_err"] = max([res["max_err"]] + [float(np.max(np.abs(g.astype(np.float64) - r)))
-                                                     for g, r in zip(got, ref) if g.size])
-            res["outputs_ok"] &= all(np.allclose(g, r, rtol=RTOL, atol=ATOL)
-                                     for g, r in zip(got, ref))
+            compare(got, ref, names, quant, res)
         counts = [max(st.block_min, min(st.block_max, int(st.block_s / max(e.estimate, 1e-9))))
                   for e in engines]
         gc.disable()
@@ -459,7 +514,7 @@ def profile(mlc, rtlib, flags, src, margs, work, st):
     table, trace = os.path.join(work, "profile.txt"), os.path.join(work, "trace.json")
     ins, outs, weights = compile_and_build(mlc, (rtlib, None), flags, src, [*margs, "--profile"],
                                            work, st, {}, (table, trace))
-    make_inputs(ins, model_and_ranges(src)[1], work)
+    make_inputs(ins, common.parse_ranges(model_and_meta(src)[1]), work)
     e = MlcEngine(work, "harness", 1, ins, outs, weights, st)
     try:
         n = max(st.block_min, min(st.block_max, int(st.block_s / max(e.estimate, 1e-9))))
@@ -523,7 +578,10 @@ def checks(results):
         out.append((f"0 allocator calls per inference (worst {worst['allocs']:g}, {worst['name']})",
                     worst["allocs"] == 0))
         bad = [r["name"] for r in done if not r["outputs_ok"]]
-        out.append(("outputs match onnxruntime (rtol 1e-3, atol 1e-4)"
+        int8 = any(r["source"] for r in done)
+        out.append(("outputs match onnxruntime (rtol 1e-3, atol 1e-4"
+                    + (f"; int8 rows: within {QUANT_STEPS} quantization steps, same top-1"
+                       if int8 else "") + ")"
                     + (f": not {', '.join(bad)}" if bad else ""), not bad))
     r50 = [r for r in results if r["name"] == "resnet50" and "build_s" in r]
     if r50:
@@ -537,6 +595,48 @@ def checks(results):
                     r["build_s"] <= RESNET50_BUILD_S and r["build_mb"] is not None
                     and r["build_mb"] <= RESNET50_BUILD_MB))
     return out
+
+
+def int8_table(results):
+    """the int8 rows beside their float models: weights file sizes, and the
+    latencies of both where this run measured the float model too"""
+    rows = [r for r in results if r.get("source")]
+    if not rows:
+        return []
+    mb = 1024.0 * 1024.0
+    by_name = {r["name"]: r for r in results}
+    L = ["", "| int8 row | format | float model | weights MB | float weights MB | int8 / float "
+         "weights | mlc 1T int8 / float | ort 1T int8 / float | mlc 1T / ort 1T, int8 |",
+         "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        fmt = r["name"].rsplit("_", 1)[1]
+        fl = by_name.get(r["source"], {})
+        if "refused" in r:
+            L.append(f"| {r['name']} | {fmt} | {r['source']} | refused by mlc: {r['refused']} "
+                     "||||||")
+            continue
+        if "mlc1" not in r:
+            L.append(f"| {r['name']} | {fmt} | {r['source']} | failed ||||||")
+            continue
+        fw, w = r.get("float_weights"), r["weights_bytes"]
+
+        def ratio(key):
+            return f"{r[key]['median'] / fl[key]['median']:.2f}" if key in fl else "–"
+        L.append(f"| {r['name']} | {fmt} | {r['source']} | {w / mb:.2f} "
+                 f"| {f'{fw / mb:.2f}' if fw else '–'} | {f'{w / fw:.2f}' if fw else '–'} "
+                 f"| {ratio('mlc1')} | {ratio('ort1')} "
+                 f"| {r['mlc1']['median'] / r['ort1']['median']:.2f} |")
+    L.append("")
+    L.append("int8 rows: the quantized models of `models/export_quant.py` (qdq: "
+             "QuantizeLinear/DequantizeLinear around float ops; qop: onnxruntime's QOperator "
+             "ops; dynamic: weights int8, activations quantized at run time), against "
+             "onnxruntime running the same quantized model, in the rounds above; their "
+             f"outputs must lie within {QUANT_STEPS} quantization steps of onnxruntime's, "
+             "with the same top-1 class (`tests/models/check_models.py`). Weights: the "
+             "`--weights=file` file mlc writes for the code timed (under a planned target, "
+             "float 3x3 convs carry Winograd-transformed filters, up to 4x the model's); "
+             "int8 / float: latency medians against the float model's row of this run.")
+    return L
 
 
 def report(results, missing, flags, st, load, peak):
@@ -569,6 +669,9 @@ def report(results, missing, flags, st, load, peak):
     L.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
              "| ---: |")
     for r in results:
+        if "refused" in r:
+            L.append(f"| {r['name']} | refused by mlc: {r['refused']} ||||||||||||")
+            continue
         if "mlc1" not in r:
             L.append(f"| {r['name']} | failed: {r['error']} ||||||||||||")
             continue
@@ -581,7 +684,9 @@ def report(results, missing, flags, st, load, peak):
                  f"| {100 * r['flops'] / (c1['median'] * 1e-3) / (peak * 1e9):.0f} % "
                  f"| {fmt_ms(m2) + '<br>' + fmt_range(m2) if m2 else '–'} "
                  f"| {fmt_ms(o2)}<br>{fmt_range(o2)} | {ratio2} "
-                 f"| {r['allocs']:g} | {r['max_err']:.1e}{'' if r['outputs_ok'] else ' ✗'} |")
+                 f"| {r['allocs']:g} | "
+                 + (f"{r['max_err']:.2f} steps" if r["source"] else f"{r['max_err']:.1e}")
+                 + f"{'' if r['outputs_ok'] else ' ✗'} |")
     L.append("")
     L.append("| model | mlc compile s | CPU s | mlc peak MB | C build s | C build peak MB "
              "| arena MB | lower bound MB | arena / bound | nodes before → after passes |")
@@ -602,10 +707,17 @@ def report(results, missing, flags, st, load, peak):
              f"{st.compile_reps}, and peak resident memory; C build: `cc -c` of the generated "
              ".c, wall time and peak resident memory of the compiler (GNU time). Arena and "
              "nodes from `mlc info`.")
-    if missing:
+    L += int8_table(results)
+    float_missing = [n for n in missing if n not in {m[0] for m in INT8_MODELS}]
+    int8_missing = [n for n in missing if n not in float_missing]
+    if float_missing:
         L.append("")
         L.append("Not present (export with `python3 models/export_zoo.py NAME`): "
-                 + ", ".join(missing) + ".")
+                 + ", ".join(float_missing) + ".")
+    if int8_missing:
+        L.append("")
+        L.append("Not present (export with `python3 models/export_quant.py NAME`): "
+                 + ", ".join(int8_missing) + ".")
     L.append("")
     L.append("Checks:")
     L.append("")
@@ -699,13 +811,18 @@ def main():
                     help="scratch folder (default build/bench/work)")
     ap.add_argument("--profile", metavar="MODEL", help="only print the per-node time table of "
                     "mlc's single-threaded run of MODEL (mlc compile --profile)")
+    ap.add_argument("--int8", action="store_true", help="only the int8 rows (the quantized "
+                    "models; a float model named in --models stands for its quantized ones)")
     args = ap.parse_args()
-    names = [m[0] for m in MODELS]
+    models = [(n, p, a, None) for n, p, a in MODELS] + INT8_MODELS
+    names = [m[0] for m in models]
     chosen = [args.profile] if args.profile else args.models.split(",") if args.models else names
     unknown = [n for n in chosen if n not in names]
     if unknown:
         sys.exit(f"bench: unknown model(s) {', '.join(unknown)}; known: {', '.join(names)}")
-    full = not args.quick and not args.models
+    if args.int8:
+        chosen = [n for n, _, _, src in INT8_MODELS if n in chosen or src in chosen]
+    full = not args.quick and not args.models and not args.int8
     out = args.out or (HERE if full else os.path.join(ROOT, "build", "bench"))
     st = Settings(args.quick)
     mlc, rtlib, rtlib_mt, flags = setup_build(args)
@@ -713,7 +830,7 @@ def main():
     # this machine's with -march=native (bench's own builds), else generic
     target = ["--target=native"] if "-march=native" in flags else []
     if args.profile:
-        _, path, margs = next(m for m in MODELS if m[0] == args.profile)
+        _, path, margs, _ = next(m for m in models if m[0] == args.profile)
         src = path if os.path.isabs(path) else os.path.join(args.zoo, path)
         if not os.path.exists(src):
             sys.exit(f"bench: {src} not present")
@@ -728,7 +845,7 @@ def main():
     log(f"float32 FMA peak of one core: {peak:.1f} GFLOP/s")
 
     results, missing = [], []
-    for name, path, margs in MODELS:
+    for name, path, margs, source in models:
         if name not in chosen:
             continue
         margs = [*margs, *target]
@@ -738,10 +855,22 @@ def main():
             log(f"{name}: {src} not present")
             continue
         log(f"{name}: ...")
-        res = {"name": name}
+        res = {"name": name, "source": source}
         results.append(res)
         work = os.path.join(args.work, name)
         try:
+            if source:
+                # a quantized model mlc cannot take yet is a row saying why, no failure
+                r = subprocess.run([mlc, "info", src, *margs], capture_output=True, text=True)
+                if r.returncode:
+                    res["refused"] = check_models.compile_reason(r.stderr)
+                    log(f"{name}: refused by mlc: {res['refused']}")
+                    continue
+                # the float model's weights file, as this run wrote it or mlc writes it
+                done = [r for r in results if r["name"] == source and "weights_bytes" in r]
+                fsrc = os.path.join(args.zoo, source + ".onnx")
+                res["float_weights"] = done[0]["weights_bytes"] if done else \
+                    weights_bytes(mlc, fsrc, margs, work) if os.path.exists(fsrc) else None
             res.update(mlc_info(mlc, src, margs))
             ins, outs, weights = compile_and_build(mlc, (rtlib, rtlib_mt), flags, src, margs, work,
                                                    st, res)
@@ -749,7 +878,7 @@ def main():
             measure(src, work, ins, outs, weights, st, res)
             log(f"{name}: " + ", ".join(f"{k} {res[k]['median']:.3g} ms" for k in
                                         ("mlc1", "ort1", "mlc2", "ort2") if k in res)
-                + f", max diff {res['max_err']:.1e}")
+                + f", max diff {res['max_err']:.1e}" + (" steps" if source else ""))
         except Failed as e:
             res["error"] = str(e)
             log(f"{name}: FAILED: {e}")
