@@ -20,9 +20,9 @@ output's step is what the export recorded in the model's metadata
 an output without one (a dynamically quantized model's float outputs) gets
 the step of 8 bits over its reference's range, (max - min) / 255. A model
 that mlc refuses is reported with the reason (the unsupported ops) and
-fails, unless --may-refuse names it.
+fails.
 
-usage: check_models.py --mlc BUILD/mlc [--quant [--may-refuse NAME,...]] MODEL...
+usage: check_models.py --mlc BUILD/mlc [--quant] MODEL...
        (.onnx or .onnxtxt)"""
 import argparse
 import glob
@@ -250,28 +250,21 @@ def main():
     ap.add_argument("-j", type=int, default=1)
     ap.add_argument("--quant", action="store_true",
                     help="quantized models: within 3 quantization steps, same top-1")
-    ap.add_argument("--may-refuse", default="",
-                    help="with --quant: models (by file name without .onnx) that mlc may "
-                    "refuse without failing")
     ap.add_argument("models", nargs="+")
     args = ap.parse_args()
-    may_refuse = set(filter(None, args.may_refuse.split(",")))
     failed = 0
     with tempfile.TemporaryDirectory() as work:
         for path in args.models:
             name = os.path.basename(path)
             if args.quant:
                 status, line, _ = check_quant(args.mlc, path, work, args.j)
-                good = status == "ok" or (status == "refused"
-                                          and os.path.splitext(name)[0] in may_refuse)
-                label = "ok  " if status == "ok" else "refused" if good else "FAIL"
-                print(f"{label} {name}: {line}", flush=True)
+                good = status == "ok"
+                print(f"{'ok  ' if good else 'FAIL'} {name}: {line}", flush=True)
             else:
                 good, line, secs = check(args.mlc, path, work, args.j)
                 print(f"{'ok  ' if good else 'FAIL'} {name} ({secs:.1f} s): {line}", flush=True)
             failed += not good
-    print(f"models: {len(args.models) - failed} match onnxruntime (or may be refused), "
-          f"{failed} do not")
+    print(f"models: {len(args.models) - failed} match onnxruntime, {failed} do not")
     sys.exit(1 if failed else 0)
 
 
