@@ -5,6 +5,7 @@
  *
  *     Q(Conv(DQ(x), DQ(w) [, bias]))  -> QLinearConv (bias as int32)
  *     Q(MatMul(DQ(a), DQ(b)))          -> QLinearMatMul
+ *     Q(Gemm(DQ(a), DQ(b) [, bias]))   -> QGemm (com.microsoft; bias as int32)
  *     (a Relu or Clip before the Q goes too where the Q's saturation does
  *     its work: where its bounds quantize to the ends of the range or
  *     beyond)
@@ -184,6 +185,34 @@ static int rewrite_matmul(Graph *g, Node *mm) {
   return 1;
 }
 
+/* Gemm without alpha and beta (1, as quantizers write it) */
+static int rewrite_gemm(Graph *g, Node *gm) {
+  Node *q = quant_after(gm->out[0]);
+  Value *b = gm->in[1], *c = op_input(gm, 2);
+  int tb = attr_i(gm, "transB", 0) != 0;
+  Dq a, bd;
+  if (!q || attr_f(gm, "alpha", 1) != 1 || attr_f(gm, "beta", 1) != 1 ||
+      !dequant(gm->in[0], 1, 0, &a) ||
+      (!dequant(b, b->dims[tb ? 0 : 1], tb ? 0 : 1, &bd) && !dequant(b, 1, 0, &bd)) || !bd.x->data)
+    return 0;
+  int64_t cols = b->dims[tb ? 0 : 1];
+  Value *bias = c ? int_bias(g, c, &a, &bd, cols) : NULL;
+  if (c && !bias) return 0;
+  Value *ins[9] = {a.x,  a.scale,  zero_point(g, a.zp, a.x->dtype),
+                   bd.x, bd.scale, zero_point(g, bd.zp, bd.x->dtype),
+                   bias, q->in[1], zero_point(g, op_input(q, 2), q->out[0]->dtype)};
+  Node *n = replace(g, q, gm, "QGemm", ins, 9);
+  n->domain = "com.microsoft";
+  n->op = op_lookup(n->domain, n->op_type);
+  n->opset = 1;
+  /* Gemm's attributes but beta, which QGemm does not have */
+  n->attrs = NULL;
+  n->nattrs = 0;
+  if (attr_i(gm, "transA", 0)) rw_attr_int(g, n, "transA", 1);
+  if (tb) rw_attr_int(g, n, "transB", 1);
+  return 1;
+}
+
 /* the ops that only move or pick values, on integers as on floats; their
  * non-data inputs (shapes, axes) are constants that stay */
 static int value_mover(const Node *n) {
@@ -236,6 +265,8 @@ void pass_qdq(Graph *g) {
       rewrite_conv(g, n);
     else if (n->op == OP_MatMul)
       rewrite_matmul(g, n);
+    else if (n->op == OP_Gemm)
+      rewrite_gemm(g, n);
     else if (n->op == OP_QuantizeLinear)
       rewrite_requant(g, n);
     else if (value_mover(n))
