@@ -284,11 +284,17 @@ static inline float mlc_rt_erff(float x) {
 static inline float mlc_rt_rintf_small(float v) { return (v + 12582912.0f) - 12582912.0f; }
 /* QuantizeLinear of float a with scale s and zero point z into [lo, hi]:
  * a / s is clamped to bounds that are integers first, so rounding after
- * changes nothing and stays in the range above (NaN goes to hi) */
+ * changes nothing and stays in the range above (NaN goes to hi); the
+ * clamps select through masks, as two conditionals in a row would leave
+ * a branch that stops the vectorizer */
+static inline float mlc_rt_clampf(float v, float lo, float hi) {
+  v = mlc_rt_selectf(v < hi, v, hi);
+  return mlc_rt_selectf(v > lo, v, lo);
+}
 #define MLC_RT_QUANTF(a, s, z, lo, hi)                                        \
-  ((float)(z) + mlc_rt_rintf_small(MLC_RT_MAXC(                               \
-                    MLC_RT_MINC((a) / (float)(s), (float)(hi) - (float)(z)), \
-                    (float)(lo) - (float)(z))))
+  ((float)(z) + mlc_rt_rintf_small(mlc_rt_clampf((a) / (float)(s),          \
+                                                 (float)(lo) - (float)(z),   \
+                                                 (float)(hi) - (float)(z))))
 
 #define MLC_RT_EW(U, P, B, W)                                                 \
   MLC_RT_EW_FLOAT(U, P, B, f32, float, MLC_RT_FNF, MLC_RT_VMF)                          \
