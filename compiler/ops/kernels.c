@@ -39,13 +39,33 @@ int kernel_lookup(const char *name) {
   return -1;
 }
 
+/* a convolution's multiply-adds, counted directly, times 2 (the conv
+ * parameter structs share these fields) */
+#define CONV_OPS(q) \
+  conv_ops((q)->n, (q)->m, (q)->c / ((q)->group ? (q)->group : 1), (q)->nsp, (q)->out_sp, (q)->k)
+static int64_t conv_ops(int64_t n, int64_t m, int64_t cg, int64_t nsp, const int64_t *out_sp,
+                        const int64_t *k) {
+  int64_t f = 2 * n * m * cg;
+  for (int i = 0; i < nsp; i++) f *= out_sp[i] * k[i];
+  return f;
+}
+
 int64_t kcall_flops(const KCall *c) {
   const void *p = c->params;
   switch (c->kernel) {
-  case K_conv_f32: {
-    const MlcConv *q = p;
-    int64_t f = 2 * q->n * q->m * (q->c / (q->group ? q->group : 1));
-    for (int i = 0; i < q->nsp; i++) f *= q->out_sp[i] * q->k[i];
+  case K_conv_f32: return CONV_OPS((const MlcConv *)p);
+  /* the integer products count their operations alike */
+  case K_qconv: return CONV_OPS((const MlcQConv *)p);
+  case K_qconv_fused:
+  case K_qconv_dw: return CONV_OPS((const MlcQConvFused *)p);
+  case K_qgemm_fused: {
+    const MlcQGemmFused *q = p;
+    return 2 * q->m * q->n * q->k;
+  }
+  case K_qmatmul: {
+    const MlcQMatMul *q = p;
+    int64_t f = 2 * q->m * q->n * q->k;
+    for (int i = 0; i < q->brank; i++) f *= q->bdims[i];
     return f;
   }
   case K_gemm_f32: {

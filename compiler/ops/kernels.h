@@ -54,7 +54,8 @@ extern const KernelInfo ktab[K_COUNT];
 /* the kernel named `name` ("relu" + "_" + suffix for elementwise: pass
  * "ew_relu_f32"); -1 if none */
 int kernel_lookup(const char *name);
-/* floating-point operations of one call (multiply-add = 2), for `mlc info` */
+/* arithmetic operations of one call (multiply-add = 2; the integer products
+ * count alike), for `mlc info` and profiles */
 struct KCall;
 int64_t kcall_flops(const struct KCall *c);
 

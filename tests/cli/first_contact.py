@@ -188,6 +188,19 @@ def info(d):
     r = mlc("info", path, "--dim", "n=2")
     check("bound, info goes on to FLOPs and the arena",
           "FLOPs:" in r.stdout and "arena:" in r.stdout, r.stdout)
+    # an integer product counts its operations as a float one does: a 1x1
+    # QLinearConv of 2 into 3 channels over 4x4 pixels, 2 * 3 * 2 * 16
+    i8 = [numpy_helper.from_array(np.array(v, np.int8), k) for k, v in
+          (("z", 0), ("wq", np.ones((3, 2, 1, 1))), ("wz", 0))]
+    f32 = [numpy_helper.from_array(np.array(0.5, np.float32), k) for k in ("s",)]
+    m = model([h.make_node("QLinearConv", ["x", "s", "z", "wq", "s", "wz", "s", "z"], ["y"])],
+              [h.make_tensor_value_info("x", TP.INT8, [1, 2, 4, 4])],
+              [h.make_tensor_value_info("y", TP.INT8, [1, 3, 4, 4])], i8 + f32)
+    path = os.path.join(d, "qconv.onnx")
+    onnx.save(m, path)
+    r = mlc("info", path)
+    check("info counts an integer conv's operations", "FLOPs: 192\n" in r.stdout,
+          r.stdout + r.stderr)
 
 
 def if_branch(d):
