@@ -133,16 +133,20 @@ static int64_t out_mode(const Q *q) {
 
 /* ---- conv ----------------------------------------------------------------- */
 
+/* depth 0: a 2-D conv (h 1 and kh 1 with it: 1-D, along w); else 3-D,
+ * the depth's window kh */
 typedef struct ConvCase {
-  int64_t n, c, m, group, h, w, kh, kw, stride, dil, pad;
+  int64_t n, c, m, group, h, w, kh, kw, stride, dil, pad, depth;
 } ConvCase;
 
 static void conv_case(const ConvCase *cc, const Q *q) {
   MlcQConv r;
   memset(&r, 0, sizeof r);
-  r.n = cc->n, r.c = cc->c, r.m = cc->m, r.group = cc->group, r.nsp = 2;
-  int64_t k[2] = {cc->kh, cc->kw}, in[2] = {cc->h, cc->w}, npix = 1;
-  for (int d = 0; d < 2; d++) {
+  int nsp = cc->depth ? 3 : cc->h == 1 && cc->kh == 1 ? 1 : 2;
+  int64_t k3[3] = {cc->kh, cc->kh, cc->kw}, in3[3] = {cc->depth, cc->h, cc->w}, npix = 1;
+  const int64_t *k = k3 + 3 - nsp, *in = in3 + 3 - nsp;
+  r.n = cc->n, r.c = cc->c, r.m = cc->m, r.group = cc->group, r.nsp = nsp;
+  for (int d = 0; d < nsp; d++) {
     r.in_sp[d] = in[d];
     r.k[d] = k[d];
     r.stride[d] = cc->stride;
@@ -152,8 +156,10 @@ static void conv_case(const ConvCase *cc, const Q *q) {
     npix *= r.out_sp[d];
   }
   r.xt = q->xt, r.wt = q->wt, r.wzp = q->wz_per;
-  int64_t kdim = cc->c / cc->group * cc->kh * cc->kw, ny = cc->n * cc->m * npix;
-  void *x = rand_bytes(cc->n * cc->c * cc->h * cc->w), *w = rand_bytes(cc->m * kdim);
+  int64_t kdim = cc->c / cc->group, inpix = 1;
+  for (int d = 0; d < nsp; d++) kdim *= k[d], inpix *= in[d];
+  int64_t ny = cc->n * cc->m * npix;
+  void *x = rand_bytes(cc->n * cc->c * inpix), *w = rand_bytes(cc->m * kdim);
   void *wzb = xalloc((size_t)cc->m);
   uint8_t xzb;
   byte_of(q->xt, q->xz, &xzb);
@@ -169,7 +175,7 @@ static void conv_case(const ConvCase *cc, const Q *q) {
 
   MlcQConvFused f;
   memset(&f, 0, sizeof f);
-  f.n = r.n, f.c = r.c, f.m = r.m, f.group = r.group, f.nsp = 2;
+  f.n = r.n, f.c = r.c, f.m = r.m, f.group = r.group, f.nsp = r.nsp;
   memcpy(f.in_sp, r.in_sp, sizeof f.in_sp);
   memcpy(f.out_sp, r.out_sp, sizeof f.out_sp);
   memcpy(f.k, r.k, sizeof f.k);
@@ -180,11 +186,11 @@ static void conv_case(const ConvCase *cc, const Q *q) {
   f.lo = q->lo, f.hi = q->hi;
   char what[200];
   snprintf(what, sizeof what,
-           "conv n%lld c%lld m%lld g%lld %lldx%lld k%lldx%lld s%lld d%lld p%lld x%s%lld w%s "
+           "conv n%lld c%lld m%lld g%lld %lldx%lldx%lld k%lldx%lld s%lld d%lld p%lld x%s%lld w%s "
            "wz%lld%s y%s [%lld,%lld]",
            (long long)cc->n, (long long)cc->c, (long long)cc->m, (long long)cc->group,
-           (long long)cc->h, (long long)cc->w, (long long)cc->kh, (long long)cc->kw,
-           (long long)cc->stride, (long long)cc->dil, (long long)cc->pad,
+           (long long)cc->depth, (long long)cc->h, (long long)cc->w, (long long)cc->kh,
+           (long long)cc->kw, (long long)cc->stride, (long long)cc->dil, (long long)cc->pad,
            q->xt == MLC_DT_INT8 ? "i8:" : "u8:", (long long)q->xz,
            q->wt == MLC_DT_INT8 ? "i8" : "u8", (long long)q->wz[0], q->wz_per ? "/ch" : "",
            q->yt == MLC_DT_INT32  ? "i32"
@@ -251,14 +257,25 @@ static void make_q(Q *q, int64_t m, int64_t xt, int64_t wt, int64_t yt, int edge
 
 static void test_convs(void) {
   static const ConvCase cases[] = {
-      /* n  c   m  g  h   w kh kw s d p */
-      {1, 3, 17, 1, 9, 11, 3, 3, 1, 1, 1},    {1, 17, 33, 1, 7, 7, 1, 1, 1, 1, 0},
-      {2, 33, 65, 1, 6, 5, 3, 3, 2, 1, 1},    {1, 16, 1, 1, 13, 9, 5, 5, 1, 1, 2},
-      {1, 8, 12, 4, 10, 10, 3, 3, 1, 2, 2},   {1, 65, 3, 1, 5, 8, 1, 1, 2, 1, 0},
-      {1, 6, 9, 3, 7, 12, 3, 1, 2, 1, 1},     {1, 17, 17, 17, 9, 14, 3, 3, 1, 1, 1},
-      {2, 33, 33, 33, 11, 7, 3, 3, 2, 1, 1},  {1, 5, 5, 5, 12, 12, 5, 5, 1, 2, 4},
-      {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0},      {1, 64, 64, 1, 17, 9, 3, 3, 1, 1, 1},
-      {1, 64, 64, 64, 40, 40, 3, 3, 1, 1, 1}, /* big enough to split over threads */
+      /* n  c   m  g  h   w kh kw s d p depth */
+      {1, 3, 17, 1, 9, 11, 3, 3, 1, 1, 1, 0},
+      {1, 17, 33, 1, 7, 7, 1, 1, 1, 1, 0, 0},
+      {2, 33, 65, 1, 6, 5, 3, 3, 2, 1, 1, 0},
+      {1, 16, 1, 1, 13, 9, 5, 5, 1, 1, 2, 0},
+      {1, 8, 12, 4, 10, 10, 3, 3, 1, 2, 2, 0},
+      {1, 65, 3, 1, 5, 8, 1, 1, 2, 1, 0, 0},
+      {1, 6, 9, 3, 7, 12, 3, 1, 2, 1, 1, 0},
+      {1, 17, 17, 17, 9, 14, 3, 3, 1, 1, 1, 0},
+      {2, 33, 33, 33, 11, 7, 3, 3, 2, 1, 1, 0},
+      {1, 5, 5, 5, 12, 12, 5, 5, 1, 2, 4, 0},
+      {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0},
+      {1, 64, 64, 1, 17, 9, 3, 3, 1, 1, 1, 0},
+      {1, 64, 64, 64, 40, 40, 3, 3, 1, 1, 1, 0}, /* big enough to split over threads */
+      /* 1-D and 3-D, depthwise and not */
+      {1, 19, 19, 19, 1, 30, 1, 5, 2, 1, 2, 0},
+      {1, 6, 10, 2, 1, 17, 1, 3, 1, 2, 1, 0},
+      {1, 18, 18, 18, 5, 6, 3, 3, 1, 1, 1, 4},
+      {2, 4, 8, 1, 4, 5, 3, 2, 2, 1, 1, 5},
   };
   static const int64_t types[4][3] = {{MLC_DT_UINT8, MLC_DT_INT8, MLC_DT_UINT8},
                                       {MLC_DT_INT8, MLC_DT_INT8, MLC_DT_INT8},
