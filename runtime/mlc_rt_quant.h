@@ -158,7 +158,7 @@ static inline int64_t mlc_rt_qgemm_scratch(const MlcQGemmFused *p) {
  * as keep weights, tile and sums within MLC_RT_QDW_INTS (one row at
  * least). The sums are exact in int32 up to 33025 taps (255 * 255 each). */
 #define MLC_RT_QDW_CB 16
-#define MLC_RT_QDW_INTS 8192
+#define MLC_RT_QDW_INTS 16384
 static inline int mlc_rt_qconv_dw_fits(const MlcQConvFused *p) {
   return p->c == p->group && p->m == p->group && mlc_rt_qconv_kdim(p) <= 33025;
 }

@@ -12,7 +12,7 @@
  * Products are at most 255 * 255, so the int32 sums are exact.
  *
  * Output rows go in bands whose tile and sums stay within MLC_RT_QDW_INTS
- * (32 KB: in cache, and a microcontroller's RAM can spare it); a 3-D
+ * (64 KB, in a core's cache; a small plane takes less); a 3-D
  * conv adds each input slice's taps to the same sums. Each output pixel's
  * sums then get their channel's bias and multiplier and go through the
  * store of the fused products, whose results are scattered to the
