@@ -27,7 +27,7 @@ install(FILES ${MLC_RT_HEADERS} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mlc
   COMPONENT runtime)
 # the runtime as source, for a product that builds it with its own toolchain
 install(FILES ${MLC_RT_SOURCES} ${MLC_RT_HEADERS} ${PROJECT_SOURCE_DIR}/runtime/parallel.h
-  ${PROJECT_SOURCE_DIR}/runtime/nn_int.h
+  ${PROJECT_SOURCE_DIR}/runtime/nn_int.h ${PROJECT_SOURCE_DIR}/runtime/quant_int.h
   DESTINATION ${CMAKE_INSTALL_DATADIR}/mlc/runtime COMPONENT runtime)
 
 # the CMake package, installed and in the build tree
