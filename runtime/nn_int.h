@@ -200,6 +200,20 @@ static MLC_INLINE void mlc_rt__evens16(float *restrict d, const float *restrict 
     v_store(d + q, v_even(v_load(s + 2 * q), v_load(s + 2 * q + NN_V)), NN_V);
 }
 
+/* the same for bytes (MaxPool of int8 and uint8): d[t] = s[2 t], t < 16 */
+static MLC_INLINE void mlc_rt__evens16_u8(uint8_t *restrict d, const uint8_t *restrict s) {
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4 || MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
+  const __m128i even = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+  __m128i a = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)s), even);
+  __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + 16)), even);
+  _mm_storeu_si128((__m128i *)(void *)d, _mm_unpacklo_epi64(a, b));
+#elif MLC_RT_ISA == MLC_RT_ISA_AARCH64
+  vst1q_u8(d, vuzp1q_u8(vld1q_u8(s), vld1q_u8(s + 16)));
+#else
+  for (int t = 0; t < 16; t++) d[t] = s[2 * t];
+#endif
+}
+
 /* With the thread pool (parallel.h), a product of at least PAR_FLOPS splits
  * C into one part per thread: column ranges when C is wider than tall (each
  * thread packs only its own columns of B), else row ranges (each packs all

@@ -107,12 +107,10 @@ typedef struct PoolJob {
  * make the outputs, SEG at a time, in chunks of constant length. The rows
  * of a small image are too short for the tap-by-tap runs above to reach a
  * whole chunk, and a stride-2 run does not vectorize at all. */
-/* v[t] = c[2 t] for a chunk of CHUNK (16): by hand for floats (nn_int.h) */
+/* v[t] = c[2 t] for a chunk of CHUNK (16), by hand (nn_int.h) */
 #define EVENS_f32(v, c) mlc_rt__evens16(v, c)
-#define EVENS_INT(v, c) \
-  for (int t = 0; t < CHUNK; t++) v[t] = c[2 * t]
-#define EVENS_u8 EVENS_INT
-#define EVENS_i8 EVENS_INT
+#define EVENS_u8(v, c) mlc_rt__evens16_u8(v, c)
+#define EVENS_i8(v, c) mlc_rt__evens16_u8((uint8_t *)(v), (const uint8_t *)(c))
 #define SEG 128
 #define MAX_KX 8
 #define MAX_ROWS 64 /* window rows reduced at once (z by y) */

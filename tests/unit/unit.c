@@ -514,10 +514,11 @@ static void test_conv(void) {
 /* MaxPool (no indices) against a window-by-window reference: windows in
  * and past the padding, strides 1 to 3, images wider than a row segment
  * of the kernel, 1-D to 3-D; a NaN passed over as the kernel has always
- * done (a window of NaN and numbers gives the largest number) */
+ * done (a window of NaN and numbers gives the largest number); float, and
+ * int8 and uint8 (t: MLC_DT_*) with the float values scaled to them */
 static void maxpool_case(int nsp, int64_t c, const int64_t *in, const int64_t *k,
                          const int64_t *stride, const int64_t *pad, const int64_t *pad_end,
-                         int with_nan) {
+                         int with_nan, int64_t type) {
   MlcPool p = {.n = 1, .c = c, .nsp = nsp, .kind = MLC_POOL_MAX};
   int64_t inpix = 1, outpix = 1;
   for (int d = 0; d < nsp; d++) {
@@ -530,7 +531,24 @@ static void maxpool_case(int nsp, int64_t c, const int64_t *in, const int64_t *k
   float *x = rnd_array(c * inpix), *y = zeros(c * outpix);
   if (with_nan) x[inpix / 2] = NAN;
   void *io[MLC_POOL_NIO] = {x, y, NULL};
-  mlc_rt_pool_f32(&p, io);
+  if (type == MLC_DT_FLOAT) {
+    mlc_rt_pool_f32(&p, io);
+  } else {
+    /* the values as bytes of type t, and as floats for the reference */
+    uint8_t *xb = malloc((size_t)(c * inpix)), *yb = malloc((size_t)(c * outpix));
+    for (int64_t i = 0; i < c * inpix; i++) {
+      int v = (int)lrintf(x[i] * 40) + (type == MLC_DT_UINT8 ? 128 : 0);
+      v = v < (type == MLC_DT_UINT8 ? 0 : -128) ? (type == MLC_DT_UINT8 ? 0 : -128) : v;
+      v = v > (type == MLC_DT_UINT8 ? 255 : 127) ? (type == MLC_DT_UINT8 ? 255 : 127) : v;
+      xb[i] = (uint8_t)v;
+      x[i] = (float)(type == MLC_DT_UINT8 ? (int)xb[i] : (int)(int8_t)xb[i]);
+    }
+    io[MLC_POOL_X] = xb, io[MLC_POOL_Y] = yb;
+    (type == MLC_DT_UINT8 ? mlc_rt_pool_u8 : mlc_rt_pool_i8)(&p, io);
+    for (int64_t i = 0; i < c * outpix; i++)
+      y[i] = (float)(type == MLC_DT_UINT8 ? (int)yb[i] : (int)(int8_t)yb[i]);
+    free(xb), free(yb);
+  }
   int ok = 1;
   int64_t o[3], t[3];
   for (int64_t ci = 0; ci < c && ok; ci++)
@@ -556,8 +574,11 @@ static void maxpool_case(int nsp, int64_t c, const int64_t *in, const int64_t *k
         printf("  [%lld] = %.9g, reference %.9g\n", (long long)(ci * outpix + op), got, best);
     }
   char what[160];
-  snprintf(what, sizeof what, "pool_f32 max %dD in %lld k %lld stride %lld pad %lld/%lld%s", nsp,
-           (long long)in[nsp - 1], (long long)k[nsp - 1], (long long)stride[nsp - 1],
+  snprintf(what, sizeof what, "pool_%s max %dD in %lld k %lld stride %lld pad %lld/%lld%s",
+           type == MLC_DT_FLOAT  ? "f32"
+           : type == MLC_DT_INT8 ? "i8"
+                                 : "u8",
+           nsp, (long long)in[nsp - 1], (long long)k[nsp - 1], (long long)stride[nsp - 1],
            (long long)pad[nsp - 1], (long long)pad_end[nsp - 1], with_nan ? " NaN" : "");
   check(ok, what);
   free(x), free(y);
@@ -571,18 +592,20 @@ static void test_pool(void) {
       int64_t in[2] = {7, w}, kk[2] = {k, k}, st[2] = {s, s}, pb[2] = {pad, pad},
               pe[2] = {pad + (s == 2), pad + (s == 2)};
       if (w + pb[1] + pe[1] < k) continue;
-      maxpool_case(2, 3, in, kk, st, pb, pe, (int)(i & 1));
+      maxpool_case(2, 3, in, kk, st, pb, pe, (int)(i & 1), MLC_DT_FLOAT);
+      maxpool_case(2, 3, in, kk, st, pb, pe, 0, i & 1 ? MLC_DT_INT8 : MLC_DT_UINT8);
     }
   int64_t in1[1] = {40}, k1[1] = {8}, s1[1] = {2}, z1[1] = {0}, e1[1] = {3};
-  maxpool_case(1, 2, in1, k1, s1, z1, e1, 0);
+  maxpool_case(1, 2, in1, k1, s1, z1, e1, 0, MLC_DT_FLOAT);
   int64_t in3[3] = {4, 5, 19}, k3[3] = {2, 3, 3}, s3[3] = {1, 2, 2}, p3[3] = {0, 1, 1};
-  maxpool_case(3, 2, in3, k3, s3, p3, p3, 1);
+  maxpool_case(3, 2, in3, k3, s3, p3, p3, 1, MLC_DT_FLOAT);
   /* big enough to split its planes over the thread pool */
   int64_t inb[2] = {112, 112}, kb[2] = {3, 3}, sb[2] = {2, 2}, pb[2] = {1, 1};
-  maxpool_case(2, 64, inb, kb, sb, pb, pb, 0);
+  maxpool_case(2, 64, inb, kb, sb, pb, pb, 0, MLC_DT_FLOAT);
+  maxpool_case(2, 64, inb, kb, sb, pb, pb, 0, MLC_DT_INT8);
   /* wider than the fast path's window: the tap-by-tap path */
   int64_t in9[2] = {9, 30}, k9[2] = {3, 9}, s9[2] = {1, 2}, z9[2] = {0, 0};
-  maxpool_case(2, 2, in9, k9, s9, z9, z9, 0);
+  maxpool_case(2, 2, in9, k9, s9, z9, z9, 0, MLC_DT_FLOAT);
 }
 
 /* ---- softmax_f32, layernorm_f32 ----------------------------------------------------- */
