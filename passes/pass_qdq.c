@@ -115,6 +115,23 @@ static int same_params(const Dq *d, const Node *q) {
 /* the zero point input an integer op needs: the given one, or a zero of t */
 static Value *zero_point(Graph *g, Value *z, DType t) { return z ? z : rw_const(g, t, 0, NULL); }
 
+/* the operands of an integer product, as QLinearConv, QLinearMatMul and
+ * QGemm take them: x, its scale and zero point, then w's */
+static void operands(Graph *g, Value **ins, const Dq *x, const Dq *w) {
+  const Dq *d[2] = {x, w};
+  for (int i = 0; i < 2; i++) {
+    ins[3 * i] = d[i]->x;
+    ins[3 * i + 1] = d[i]->scale;
+    ins[3 * i + 2] = zero_point(g, d[i]->zp, d[i]->x->dtype);
+  }
+}
+
+/* q's scale and zero point, the output's of an integer product */
+static void output_params(Graph *g, Value **ins, const Node *q) {
+  ins[0] = q->in[1];
+  ins[1] = zero_point(g, op_input(q, 2), q->out[0]->dtype);
+}
+
 /* the integer op `op_type` in place of q, computing q's output from ins */
 static Node *replace(Graph *g, Node *q, Node *f, const char *op_type, Value **ins, int nin) {
   Node *n = rw_node_before(g, q, op_type, nin, 1);
@@ -153,15 +170,10 @@ static int rewrite_conv(Graph *g, Node *c) {
     return 0;
   Value *bias = b ? int_bias(g, b, &x, &wd, w->dims[0]) : NULL;
   if (b && !bias) return 0;
-  Value *ins[9] = {x.x,
-                   x.scale,
-                   zero_point(g, x.zp, x.x->dtype),
-                   wd.x,
-                   wd.scale,
-                   zero_point(g, wd.zp, wd.x->dtype),
-                   q->in[1],
-                   zero_point(g, op_input(q, 2), q->out[0]->dtype),
-                   bias};
+  Value *ins[9];
+  operands(g, ins, &x, &wd);
+  output_params(g, ins + 6, q);
+  ins[8] = bias;
   replace(g, q, c, "QLinearConv", ins, bias ? 9 : 8);
   return 1;
 }
@@ -173,14 +185,9 @@ static int rewrite_matmul(Graph *g, Node *mm) {
   if (!q || b->rank != 2 || !dequant(mm->in[0], 1, 0, &a) ||
       (!dequant(b, b->dims[1], 1, &bd) && !dequant(b, 1, 0, &bd)) || !bd.x->data)
     return 0;
-  Value *ins[8] = {a.x,
-                   a.scale,
-                   zero_point(g, a.zp, a.x->dtype),
-                   bd.x,
-                   bd.scale,
-                   zero_point(g, bd.zp, bd.x->dtype),
-                   q->in[1],
-                   zero_point(g, op_input(q, 2), q->out[0]->dtype)};
+  Value *ins[8];
+  operands(g, ins, &a, &bd);
+  output_params(g, ins + 6, q);
   replace(g, q, mm, "QLinearMatMul", ins, 8);
   return 1;
 }
@@ -198,9 +205,10 @@ static int rewrite_gemm(Graph *g, Node *gm) {
   int64_t cols = b->dims[tb ? 0 : 1];
   Value *bias = c ? int_bias(g, c, &a, &bd, cols) : NULL;
   if (c && !bias) return 0;
-  Value *ins[9] = {a.x,  a.scale,  zero_point(g, a.zp, a.x->dtype),
-                   bd.x, bd.scale, zero_point(g, bd.zp, bd.x->dtype),
-                   bias, q->in[1], zero_point(g, op_input(q, 2), q->out[0]->dtype)};
+  Value *ins[9];
+  operands(g, ins, &a, &bd);
+  ins[6] = bias;
+  output_params(g, ins + 7, q);
   Node *n = replace(g, q, gm, "QGemm", ins, 9);
   n->domain = "com.microsoft";
   n->op = op_lookup(n->domain, n->op_type);
