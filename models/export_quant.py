@@ -47,7 +47,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "zoo"))
@@ -213,9 +212,7 @@ def export(names, out):
             quantize(src, src_path, fmt, SOURCES[src][0], path)
             print(f"exported {n} {path}", flush=True)
         except Exception as e:  # report it, export the rest
-            traceback.print_exc()
-            print(f"FAILED {n}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
-                  flush=True)
+            export_zoo.report_failure(n, e)
             failed += 1
     return failed
 

@@ -44,6 +44,13 @@ def up_to_date(path, script):
     return os.path.exists(path) and os.path.getmtime(path) >= max(map(os.path.getmtime, sources))
 
 
+def report_failure(name, e):
+    """what an export that failed prints: the traceback, then one line"""
+    traceback.print_exc()
+    print(f"FAILED {name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
+          flush=True)
+
+
 def export_here(script, names, out):
     """Child side: exports `names` of one script; returns the failure count."""
     mod = importlib.import_module(script)
@@ -56,9 +63,7 @@ def export_here(script, names, out):
         except ModuleNotFoundError as e:
             print(f"skipped {n}: no module {e.name!r}", flush=True)
         except Exception as e:  # report it, export the rest
-            traceback.print_exc()
-            print(f"FAILED {n}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}",
-                  flush=True)
+            report_failure(n, e)
             failed += 1
     return failed
 
