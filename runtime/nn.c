@@ -292,7 +292,7 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
   Vec acc[MR][NV];
   _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) for (int v = 0; v < NV; v++) acc[i][v] =
       v_set1(0);
-  for (int64_t p = 0; p < kc; p++) {
+  _Pragma("GCC unroll 4") for (int64_t p = 0; p < kc; p++) {
     Vec bv[NV];
     _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = v_load(b + p * NR + v * NN_V);
     _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
