@@ -152,45 +152,49 @@ static inline int64_t mlc_rt_qgemm_scratch(const MlcQGemmFused *p) {
   return mlc_rt_qk4(p->k) * MLC_RT_QROWS_MAX / 4 + MLC_RT_QROWS_MAX;
 }
 
-/* The depthwise conv (quant_dw.c) takes MLC_RT_QDW_CB channels at a time
- * through a tile of int32 x - xz laid out [row][column][channel], the input
- * rows that a band of output rows reads, and the band's sums: as many rows
- * as keep weights, tile and sums within MLC_RT_QDW_INTS (one row at
- * least). The sums are exact in int32 up to 33025 taps (255 * 255 each). */
-#define MLC_RT_QDW_CB 16
-#define MLC_RT_QDW_INTS 16384
+/* The depthwise conv runs the float depthwise kernel (conv_f32) on chunks
+ * of planes converted to x - xz, with weights w - wz: every sum is an
+ * integer below 2^24 in magnitude, so exact in float, when the window has
+ * at most 258 taps (258 * 255 * 255 < 2^24). A chunk holds as many planes
+ * as fit MLC_RT_QDW_FLOATS (at least one); its output planes have a slack
+ * of MLC_RT_QDW_SLACK floats that the store's whole vectors may read. */
+#define MLC_RT_QDW_FLOATS 16384
+#define MLC_RT_QDW_SLACK 16
 static inline int mlc_rt_qconv_dw_fits(const MlcQConvFused *p) {
-  return p->c == p->group && p->m == p->group && mlc_rt_qconv_kdim(p) <= 33025;
+  return p->c == p->group && p->m == p->group && mlc_rt_qconv_kdim(p) <= 258;
 }
-/* the conv as 3-D: dim d (0 to 2) of a per-dim array, leading dims `one` */
-static inline int64_t mlc_rt_qdw_dim(const MlcQConvFused *p, const int64_t *a, int d, int64_t one) {
-  int s = d - (3 - (int)p->nsp);
-  return s < 0 ? one : a[s];
+/* the float conv of a chunk of cb planes */
+static inline void mlc_rt_qdw_conv(const MlcQConvFused *p, int64_t cb, MlcConv *f) {
+  int i;
+  memset(f, 0, sizeof *f);
+  f->n = 1;
+  f->c = f->m = f->group = cb;
+  f->nsp = p->nsp;
+  for (i = 0; i < MLC_RT_MAX_SP; i++) {
+    f->in_sp[i] = p->in_sp[i];
+    f->out_sp[i] = p->out_sp[i];
+    f->k[i] = p->k[i];
+    f->stride[i] = p->stride[i];
+    f->dil[i] = p->dil[i];
+    f->pad_begin[i] = p->pad_begin[i];
+  }
 }
-/* the tile's columns: those the output row reads, padding included */
-static inline int64_t mlc_rt_qdw_cols(const MlcQConvFused *p) {
-  return (mlc_rt_qdw_dim(p, p->out_sp, 2, 1) - 1) * mlc_rt_qdw_dim(p, p->stride, 2, 1) +
-         (mlc_rt_qdw_dim(p, p->k, 2, 1) - 1) * mlc_rt_qdw_dim(p, p->dil, 2, 1) + 1;
-}
-/* the tile's rows for a band of `rows` output rows */
-static inline int64_t mlc_rt_qdw_tile_rows(const MlcQConvFused *p, int64_t rows) {
-  return (rows - 1) * mlc_rt_qdw_dim(p, p->stride, 1, 1) +
-         (mlc_rt_qdw_dim(p, p->k, 1, 1) - 1) * mlc_rt_qdw_dim(p, p->dil, 1, 1) + 1;
-}
-/* int32 of the weights, the tile, the sums and what the store makes of
- * them for bands of `rows` rows */
-static inline int64_t mlc_rt_qdw_ints(const MlcQConvFused *p, int64_t rows) {
-  return (mlc_rt_qconv_kdim(p) + mlc_rt_qdw_tile_rows(p, rows) * mlc_rt_qdw_cols(p) +
-          2 * rows * mlc_rt_qdw_dim(p, p->out_sp, 2, 1)) *
-         MLC_RT_QDW_CB;
-}
-static inline int64_t mlc_rt_qdw_rows(const MlcQConvFused *p) {
-  int64_t rows = 1, oy = mlc_rt_qdw_dim(p, p->out_sp, 1, 1);
-  while (rows < oy && mlc_rt_qdw_ints(p, rows + 1) <= MLC_RT_QDW_INTS) rows++;
-  return rows;
+static inline int64_t mlc_rt_qdw_chunk(const MlcQConvFused *p, int64_t *inpix, int64_t *npix) {
+  int64_t cb;
+  int i;
+  *inpix = *npix = 1;
+  for (i = 0; i < p->nsp; i++) {
+    *inpix *= p->in_sp[i];
+    *npix *= p->out_sp[i];
+  }
+  cb = MLC_RT_QDW_FLOATS / (*inpix + *npix + mlc_rt_qconv_kdim(p));
+  return cb < 1 ? 1 : cb > p->c ? p->c : cb;
 }
 static inline int64_t mlc_rt_qdw_scratch(const MlcQConvFused *p) {
-  return mlc_rt_qdw_ints(p, mlc_rt_qdw_rows(p));
+  int64_t inpix, npix, cb = mlc_rt_qdw_chunk(p, &inpix, &npix);
+  MlcConv f;
+  mlc_rt_qdw_conv(p, cb, &f);
+  return cb * (inpix + npix + mlc_rt_qconv_kdim(p)) + MLC_RT_QDW_SLACK + mlc_rt_conv_scratch(&f);
 }
 
 #ifdef __cplusplus
