@@ -39,7 +39,8 @@
      st after each step as the scales' own arithmetic would */                \
   S(MlcRequant, I(outer) I(len) I(inner) I(s2_per) I(st) I(yt) I(lo) I(hi)) \
   /* the fused int8 products (quant_gemm.c, quant_dw.c): x of type xt       \
-     (int8/uint8) with the constant zero point xz, weights wt; y is out      \
+     (int8/uint8) with the zero point xz (qgemm_fused: or io's), weights wt; \
+     y is out                                                                \
      (MLC_QOUT_*): int32 sums, float sums * mult, or 8-bit                   \
      clamp(nearbyint(sum * mult), lo - yz, hi - yz) + yz. Conv geometry as   \
      MlcConv */                                                               \
@@ -62,9 +63,13 @@
   K(requant, MlcRequant)       /* io: acc (int32), s1, s2, s3 (float),        \
                                   zp|NULL (yt), y */                          \
   /* io of the fused products: x, w, bias (int32 per channel), wz|NULL       \
-     (int32 per channel), mult|NULL (float per channel), y, scratch */        \
+     (int32 per channel), mult|NULL (float per channel), xz|NULL, xw|NULL    \
+     (qgemm_fused only), y, scratch */                                        \
   K(qconv_fused, MlcQConvFused)   /* w: mlc_rt_qpack; bias, wz: mlc_rt_qfold */ \
-  K(qgemm_fused, MlcQGemmFused)   /* the same; channels: the columns of y */  \
+  K(qgemm_fused, MlcQGemmFused)   /* the same; channels: the columns of y;    \
+                                     xz (xt, one value) with xw (int32 per    \
+                                     channel, mlc_rt_qfold): x's zero point   \
+                                     at run time (params' xz unused) */       \
   K(qconv_dw, MlcQConvFused)   /* depthwise; w, bias, wz as the model's */
 
 #ifdef __cplusplus
@@ -95,7 +100,8 @@ enum { MLC_REQUANT_ACC, MLC_REQUANT_S1, MLC_REQUANT_S2, MLC_REQUANT_S3,
        MLC_REQUANT_ZP, MLC_REQUANT_Y, MLC_REQUANT_NIO };
 /* qconv_fused, qgemm_fused, qconv_dw */
 enum { MLC_QFUSED_X, MLC_QFUSED_W, MLC_QFUSED_BIAS, MLC_QFUSED_WZ,
-       MLC_QFUSED_MULT, MLC_QFUSED_Y, MLC_QFUSED_SCRATCH, MLC_QFUSED_NIO };
+       MLC_QFUSED_MULT, MLC_QFUSED_XZ, MLC_QFUSED_XW, MLC_QFUSED_Y,
+       MLC_QFUSED_SCRATCH, MLC_QFUSED_NIO };
 /* what the fused products store (MlcQConvFused.out, MlcQGemmFused.out) */
 enum { MLC_QOUT_I32, MLC_QOUT_F32, MLC_QOUT_U8, MLC_QOUT_I8 };
 
@@ -128,12 +134,14 @@ void mlc_rt_qpack(const void *w, int64_t wt, int64_t groups, int64_t rows, int64
 /* The per-channel constants of m channels of weights w (as mlc_rt_qpack
  * reads them) with the zero points wzp (wt; NULL: none, else one or, with
  * wz_per, one per channel), input type xt and zero point xz, and the int32
- * bias (NULL: none): bias_out[i] (the folded constant) and wz_out[i] (the
- * shifted weight zero point). Returns whether any wz_out is not 0 (the
- * kernel's wz slot is needed). */
+ * bias (NULL: none): bias_out[i] (the folded constant), wz_out[i] (the
+ * shifted weight zero point) and, unless xw_out is NULL, xw_out[i]: what
+ * the shifted input zero point multiplies, for a zero point known only at
+ * run time (then pass xz 0 for uint8 x, -128 for int8: none folded).
+ * Returns whether any wz_out is not 0 (the kernel's wz slot is needed). */
 int mlc_rt_qfold(const void *w, int64_t wt, int64_t m, int64_t kdim, int64_t rs, int64_t cs,
                  const void *wzp, int wz_per, int64_t xt, int64_t xz, const int32_t *bias,
-                 int32_t *bias_out, int32_t *wz_out);
+                 int32_t *bias_out, int32_t *wz_out, int32_t *xw_out);
 
 /* Scratch (floats) of the fused products: a strip of at most
  * MLC_RT_QCOLS_MAX packed output columns (conv) or MLC_RT_QROWS_MAX rows of

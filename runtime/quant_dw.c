@@ -66,7 +66,7 @@ static void qdw_part(void *arg, int t, int nt, float *scratch) {
 
 void mlc_rt_qconv_dw(const void *params, void *const *io) {
   const MlcQConvFused *p = (const MlcQConvFused *)params;
-  QEpi e = q_epi(io, p->out, p->yz, p->lo, p->hi);
+  QEpi e = q_epi(io, p->xt, p->out, p->yz, p->lo, p->hi);
   QDwJob j;
   j.p = p;
   j.x = io[MLC_QFUSED_X];

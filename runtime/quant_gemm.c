@@ -86,10 +86,11 @@ void mlc_rt_qpack(const void *w, int64_t wt, int64_t groups, int64_t rows, int64
 
 /* sum (x - xz)(w - wz) over k = dot(x', w') - wz' sum x' - xz' (sum w' -
  * kdim wz'), x' and w' (and their zero points) shifted: the last term is
- * the constant folded here */
+ * the constant folded here, or its factor -(sum w' - kdim wz') when xz' is
+ * known at run time only */
 int mlc_rt_qfold(const void *w, int64_t wt, int64_t m, int64_t kdim, int64_t rs, int64_t cs,
                  const void *wzp, int wz_per, int64_t xt, int64_t xz, const int32_t *bias,
-                 int32_t *bias_out, int32_t *wz_out) {
+                 int32_t *bias_out, int32_t *wz_out, int32_t *xw_out) {
   uint32_t xs = (uint32_t)(xz + (xt == MLC_DT_INT8 ? 128 : 0));
   int any = 0;
   for (int64_t i = 0; i < m; i++) {
@@ -97,6 +98,7 @@ int mlc_rt_qfold(const void *w, int64_t wt, int64_t m, int64_t kdim, int64_t rs,
     for (int64_t q = 0; q < kdim; q++) sum += (uint32_t)(ld8(w, wt, i * rs + q * cs) - wshift(wt));
     bias_out[i] = (int32_t)((bias ? (uint32_t)bias[i] : 0) - xs * (sum - (uint32_t)kdim * wz));
     wz_out[i] = (int32_t)wz;
+    if (xw_out) xw_out[i] = (int32_t)(0u - (sum - (uint32_t)kdim * wz));
     any |= wz != 0;
   }
   return any;
@@ -306,7 +308,7 @@ static void qconv_part(void *arg, int t, int nt, float *scratch) {
 
 void mlc_rt_qconv_fused(const void *params, void *const *io) {
   const MlcQConvFused *p = (const MlcQConvFused *)params;
-  QEpi e = q_epi(io, p->out, p->yz, p->lo, p->hi);
+  QEpi e = q_epi(io, p->xt, p->out, p->yz, p->lo, p->hi);
   QConvJob j;
   int off = 3 - (int)p->nsp;
   j.p = p;
@@ -384,6 +386,7 @@ static MLC_NOINLINE void gemm_tile(int64_t k4, const uint8_t *restrict a, const 
       int64_t c = c0 + v * QV_N;
       QV s = qv_add(acc[r][v], qv_load(e->bias + c));
       if (e->wz) s = qv_sub(s, qv_mul(qv_load(e->wz + c), qv_set1(sums[r])));
+      if (e->xw) s = qv_add(s, qv_mul(qv_load(e->xw + c), qv_set1(e->xs)));
       q_store(e, s, e->mult ? qf_load(e->mult + c) : qf_set1(1), y, at + r * ldy + c,
               cols - v * QV_N);
     }
@@ -422,7 +425,7 @@ static void qgemm_part(void *arg, int t, int nt, float *scratch) {
 
 void mlc_rt_qgemm_fused(const void *params, void *const *io) {
   const MlcQGemmFused *p = (const MlcQGemmFused *)params;
-  QEpi e = q_epi(io, p->out, p->yz, p->lo, p->hi);
+  QEpi e = q_epi(io, p->xt, p->out, p->yz, p->lo, p->hi);
   QGemmJob j;
   j.p = p;
   j.a = (const uint8_t *)io[MLC_QFUSED_X];

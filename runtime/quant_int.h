@@ -245,16 +245,22 @@ static MLC_INLINE void qf_store(float *p, QF x, int64_t n) {
  * of the per-channel constants, the output mode and the clamp. */
 typedef struct QEpi {
   const int32_t *bias, *wz; /* per channel; wz NULL: no activation sums */
+  const int32_t *xw;        /* per channel; NULL: x's zero point is folded */
   const float *mult;        /* per channel; NULL: int32 out */
   int out;                  /* MLC_QOUT_* */
+  int32_t xs;               /* x's run-time zero point, shifted as x is */
   int32_t yz;
   float lo, hi; /* the clamp, less yz */
 } QEpi;
 
-static MLC_INLINE QEpi q_epi(void *const *io, int64_t out, int64_t yz, int64_t lo, int64_t hi) {
+static MLC_INLINE QEpi q_epi(void *const *io, int64_t xt, int64_t out, int64_t yz, int64_t lo,
+                             int64_t hi) {
   QEpi e;
+  const void *xz = io[MLC_QFUSED_XZ];
   e.bias = (const int32_t *)io[MLC_QFUSED_BIAS];
   e.wz = (const int32_t *)io[MLC_QFUSED_WZ];
+  e.xw = xz ? (const int32_t *)io[MLC_QFUSED_XW] : NULL;
+  e.xs = !xz ? 0 : xt == MLC_DT_INT8 ? *(const int8_t *)xz + 128 : *(const uint8_t *)xz;
   e.mult = (const float *)io[MLC_QFUSED_MULT];
   e.out = (int)out;
   e.yz = (int32_t)yz;

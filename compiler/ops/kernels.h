@@ -10,7 +10,7 @@
 #include "mlc_rt.h"
 
 #define KC_MAX_SLOTS 48
-#define KC_MAX_IO 8
+#define KC_MAX_IO 10
 
 /* one 8-byte slot of a parameter struct */
 typedef union Slot {

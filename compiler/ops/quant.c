@@ -465,14 +465,16 @@ void infer_IntProduct(Graph *g, Node *n) {
 /* a product's inputs and what it stores */
 typedef struct QFuse {
   Value *x, *w, *xz, *wz, *bias, *s1, *s2, *s3, *yz;
-  int out; /* MLC_QOUT_* */
+  int out;   /* MLC_QOUT_* */
+  int xz_rt; /* xz is computed (DynamicQuantizeLinear's): read at run time */
   double alpha;
 } QFuse;
 
 static int known(const Value *v) { return !v || v->data; }
 
 /* QFuse of n (MatMulInteger, ConvInteger, QLinear*, QGemm); 0 if a value
- * the fused kernels need as a constant is computed */
+ * the fused kernels need as a constant is computed. A matrix product takes
+ * x's zero point at run time (a conv pads with it, so needs it now). */
 static int qfuse_of(const Node *n, QFuse *f) {
   int q = n->op != OP_MatMulInteger && n->op != OP_ConvInteger, gemm = n->op == OP_QGemm;
   memset(f, 0, sizeof *f);
@@ -490,8 +492,9 @@ static int qfuse_of(const Node *n, QFuse *f) {
     f->bias = op_input(n, gemm ? 6 : 8);
     f->out = !f->yz ? MLC_QOUT_F32 : f->yz->dtype == DT_INT8 ? MLC_QOUT_I8 : MLC_QOUT_U8;
   }
-  if (!known(f->w) || !known(f->xz) || !known(f->wz) || !known(f->bias) || !known(f->s1) ||
-      !known(f->s2) || !known(f->s3) || !known(f->yz))
+  f->xz_rt = !known(f->xz) && !is_conv(n);
+  if (!known(f->w) || (!known(f->xz) && !f->xz_rt) || !known(f->wz) || !known(f->bias) ||
+      !known(f->s1) || !known(f->s2) || !known(f->s3) || !known(f->yz))
     return 0;
   /* float16 scales round the multiplier in their own steps: the reference */
   return (!f->s1 || f->s1->dtype == DT_FLOAT) && (!f->s2 || f->s2->dtype == DT_FLOAT) &&
@@ -519,12 +522,16 @@ static void qfuse_consts(Graph *g, const QFuse *f, int64_t m, int64_t kdim, int6
     for (int64_t i = 0; i < m; i++)
       b[i] = (int32_t)ir_data_i64(f->bias, ir_numel(f->bias) > 1 ? i : 0);
   }
-  int any =
-      mlc_rt_qfold(f->w->data, f->w->dtype, m, kdim, rs, cs, f->wz ? f->wz->data : NULL,
-                   f->wz && ir_numel(f->wz) > 1, f->x->dtype, f->xz ? ir_data_i64(f->xz, 0) : 0, b,
-                   (int32_t *)bias->data, (int32_t *)wz->data);
+  /* a run-time zero point: none folded, its factor per channel kept */
+  Value *xw = f->xz_rt ? qconst(g, DT_INT32, m) : NULL;
+  int64_t xz = f->xz_rt ? (f->x->dtype == DT_INT8 ? -128 : 0) : f->xz ? ir_data_i64(f->xz, 0) : 0;
+  int any = mlc_rt_qfold(f->w->data, f->w->dtype, m, kdim, rs, cs, f->wz ? f->wz->data : NULL,
+                         f->wz && ir_numel(f->wz) > 1, f->x->dtype, xz, b, (int32_t *)bias->data,
+                         (int32_t *)wz->data, xw ? (int32_t *)xw->data : NULL);
   c->io[MLC_QFUSED_BIAS] = bias;
   c->io[MLC_QFUSED_WZ] = any ? wz : NULL;
+  c->io[MLC_QFUSED_XZ] = xw ? f->xz : NULL;
+  c->io[MLC_QFUSED_XW] = xw;
   if (f->out == MLC_QOUT_I32) return;
   Value *mult = qconst(g, DT_FLOAT, m);
   const float *s1 = (const float *)f->s1->data, *s2 = (const float *)f->s2->data;
@@ -597,7 +604,7 @@ static void lower_fused_gemm(Graph *g, Lowering *L, const QFuse *f, int64_t m, i
   MlcQGemmFused *p = KC_PARAMS(c, MlcQGemmFused);
   p->m = m, p->n = n, p->k = k, p->trans_a = ta;
   p->xt = f->x->dtype, p->out = f->out;
-  p->xz = f->xz ? ir_data_i64(f->xz, 0) : 0;
+  p->xz = f->xz && !f->xz_rt ? ir_data_i64(f->xz, 0) : 0;
   qfuse_out(f, &p->yz, &p->lo, &p->hi);
   qfuse_consts(g, f, n, k, bcs, brs, c);
   int64_t bytes = mlc_rt_qpacked_bytes(n, k);

@@ -73,15 +73,18 @@ static int64_t tmin(int64_t t) { return t == MLC_DT_INT8 ? -128 : 0; }
 
 /* the fused kernel's per-channel constants for m channels of w read
  * through (rs, cs) over kdim; the multipliers in float as the compiler
- * computes them */
+ * computes them; xw: NULL, else x's zero point is left to the run time
+ * and *xw gets its factors */
 static void constants(const Q *q, const void *w, int64_t m, int64_t kdim, int64_t rs, int64_t cs,
-                      int32_t **bias, int32_t **wz, float **mult) {
+                      int32_t **bias, int32_t **wz, float **mult, int32_t **xw) {
   void *wzb = xalloc((size_t)m);
   for (int64_t i = 0; i < m; i++) byte_of(q->wt, q->wz[q->wz_per ? i : 0], (char *)wzb + i);
   *bias = (int32_t *)xalloc((size_t)pad16(m) * 4);
   *wz = (int32_t *)xalloc((size_t)pad16(m) * 4);
   *mult = (float *)xalloc((size_t)pad16(m) * 4);
-  if (!mlc_rt_qfold(w, q->wt, m, kdim, rs, cs, wzb, q->wz_per, q->xt, q->xz, q->bias, *bias, *wz)) {
+  if (xw) *xw = (int32_t *)xalloc((size_t)pad16(m) * 4);
+  if (!mlc_rt_qfold(w, q->wt, m, kdim, rs, cs, wzb, q->wz_per, q->xt, xw ? tmin(q->xt) : q->xz,
+                    q->bias, *bias, *wz, xw ? *xw : NULL)) {
     free(*wz);
     *wz = NULL;
   }
@@ -203,7 +206,7 @@ static void conv_case(const ConvCase *cc, const Q *q) {
     float *mult;
     void *packed = NULL, *scratch;
     if (dw && !mlc_rt_qconv_dw_fits(&f)) break;
-    constants(q, w, cc->m, kdim, kdim, 1, &bias, &wz, &mult);
+    constants(q, w, cc->m, kdim, kdim, 1, &bias, &wz, &mult, NULL);
     if (dw) {
       /* the depthwise kernel takes the model's bias and weight zero points */
       rawz = (int32_t *)xalloc((size_t)cc->m * 4);
@@ -214,13 +217,13 @@ static void conv_case(const ConvCase *cc, const Q *q) {
       mlc_rt_qpack(w, q->wt, cc->group, cc->m / cc->group, kdim, kdim, 1, (int8_t *)packed);
       scratch = xalloc((size_t)mlc_rt_qconv_scratch(&f) * 4);
     }
-    void *fio[MLC_QFUSED_NIO] = {x,
-                                 dw ? w : packed,
-                                 dw ? q->bias : bias,
-                                 dw ? rawz : wz,
-                                 q->yt == MLC_DT_INT32 ? NULL : mult,
-                                 y,
-                                 scratch};
+    void *fio[MLC_QFUSED_NIO] = {[MLC_QFUSED_X] = x,
+                                 [MLC_QFUSED_W] = dw ? w : packed,
+                                 [MLC_QFUSED_BIAS] = dw ? q->bias : bias,
+                                 [MLC_QFUSED_WZ] = dw ? rawz : wz,
+                                 [MLC_QFUSED_MULT] = q->yt == MLC_DT_INT32 ? NULL : mult,
+                                 [MLC_QFUSED_Y] = y,
+                                 [MLC_QFUSED_SCRATCH] = scratch};
     memset(y, 0xa5, (size_t)ny * 4);
     (dw ? mlc_rt_qconv_dw : mlc_rt_qconv_fused)(&f, fio);
     compare(what, q, 0, y, ref, ny);
@@ -294,8 +297,9 @@ static void test_convs(void) {
 /* ---- matrix products -------------------------------------------------- */
 
 /* y (m x n) = a (m x k; stored transposed when ta) b (k x n): qgemm_fused
- * against qmatmul plus the bias, then requant; fl: the float output */
-static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int fl, const Q *q) {
+ * against qmatmul plus the bias, then requant; fl: the float output; rt:
+ * x's zero point given at run time (DynamicQuantizeLinear's) */
+static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int fl, int rt, const Q *q) {
   MlcQMatMul r;
   memset(&r, 0, sizeof r);
   r.m = m, r.n = n, r.k = k, r.at = q->xt, r.bt = q->wt, r.bzp = q->wz_per;
@@ -312,30 +316,37 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int fl, const Q *
   mlc_rt_qmatmul(&r, io);
   for (int64_t i = 0; i < m * n && q->bias; i++)
     acc[i] = (int32_t)((uint32_t)acc[i] + (uint32_t)q->bias[i % n]);
-  int32_t *bias, *wz;
+  int32_t *bias, *wz, *xw = NULL;
   float *mult;
-  constants(q, b, n, k, 1, n, &bias, &wz, &mult);
+  constants(q, b, n, k, 1, n, &bias, &wz, &mult, rt ? &xw : NULL);
   if (fl)
     for (int64_t i = 0; i < m * n; i++) ((float *)ref)[i] = (float)acc[i] * mult[i % n];
   else if (q->yt == MLC_DT_INT32)
     memcpy(ref, acc, (size_t)(m * n) * 4);
   else
     requant_ref(q, acc, m, n, 1, ref);
-  MlcQGemmFused f = {m,     n,     k,    ta, q->xt, q->xz, fl ? MLC_QOUT_F32 : out_mode(q),
+  MlcQGemmFused f = {m,     n,     k,    ta, q->xt, rt ? 0 : q->xz, fl ? MLC_QOUT_F32 : out_mode(q),
                      q->yz, q->lo, q->hi};
   void *packed = xalloc((size_t)mlc_rt_qpacked_bytes(n, k));
   void *scratch = xalloc((size_t)mlc_rt_qgemm_scratch(&f) * 4);
   mlc_rt_qpack(b, q->wt, 1, n, k, 1, n, (int8_t *)packed);
-  void *fio[MLC_QFUSED_NIO] = {
-      ta ? at : a, packed, bias, wz, q->yt == MLC_DT_INT32 && !fl ? NULL : mult, y, scratch};
+  void *fio[MLC_QFUSED_NIO] = {[MLC_QFUSED_X] = ta ? at : a,
+                               [MLC_QFUSED_W] = packed,
+                               [MLC_QFUSED_BIAS] = bias,
+                               [MLC_QFUSED_WZ] = wz,
+                               [MLC_QFUSED_MULT] = q->yt == MLC_DT_INT32 && !fl ? NULL : mult,
+                               [MLC_QFUSED_XZ] = rt ? &xzb : NULL,
+                               [MLC_QFUSED_XW] = xw,
+                               [MLC_QFUSED_Y] = y,
+                               [MLC_QFUSED_SCRATCH] = scratch};
   mlc_rt_qgemm_fused(&f, fio);
   char what[160];
-  snprintf(what, sizeof what, "gemm %lldx%lldx%lld%s%s x%lld wz%lld%s", (long long)m, (long long)n,
-           (long long)k, ta ? " transA" : "", fl ? " float" : "", (long long)q->xz,
-           (long long)q->wz[0], q->wz_per ? "/col" : "");
+  snprintf(what, sizeof what, "gemm %lldx%lldx%lld%s%s x%lld%s wz%lld%s", (long long)m,
+           (long long)n, (long long)k, ta ? " transA" : "", fl ? " float" : "", (long long)q->xz,
+           rt ? " (run time)" : "", (long long)q->wz[0], q->wz_per ? "/col" : "");
   compare(what, q, fl, y, ref, m * n);
   free(a), free(b), free(at), free(wzb), free(acc), free(ref), free(y);
-  free(bias), free(wz), free(mult), free(packed), free(scratch);
+  free(bias), free(wz), free(mult), free(packed), free(scratch), free(xw);
 }
 
 static void test_gemms(void) {
@@ -348,8 +359,9 @@ static void test_gemms(void) {
         int64_t xt = t == 1 ? MLC_DT_INT8 : MLC_DT_UINT8, wt = t == 2 ? MLC_DT_UINT8 : MLC_DT_INT8;
         make_q(&q, shapes[i][1], xt, wt, t == 2 ? MLC_DT_INT32 : xt, edge, edge & 1, edge < 2,
                edge == 2);
-        gemm_case(shapes[i][0], shapes[i][1], shapes[i][2], edge & 1, 0, &q);
-        if (t == 0) gemm_case(shapes[i][0], shapes[i][1], shapes[i][2], edge == 2, 1, &q);
+        gemm_case(shapes[i][0], shapes[i][1], shapes[i][2], edge & 1, 0, 0, &q);
+        gemm_case(shapes[i][0], shapes[i][1], shapes[i][2], edge & 1, 0, 1, &q);
+        if (t == 0) gemm_case(shapes[i][0], shapes[i][1], shapes[i][2], edge == 2, 1, edge & 1, &q);
       }
 }
 
@@ -398,9 +410,11 @@ static void bench(int64_t c, int64_t m, int64_t hw, int64_t kk) {
   float *mult = (float *)xalloc((size_t)pad16(m) * 4);
   for (int64_t i = 0; i < m; i++) mult[i] = 1e-3f;
   mlc_rt_qpack(w, MLC_DT_INT8, 1, m, kdim, kdim, 1, packed);
-  mlc_rt_qfold(w, MLC_DT_INT8, m, kdim, kdim, 1, NULL, 0, f.xt, f.xz, NULL, bias, wz);
+  mlc_rt_qfold(w, MLC_DT_INT8, m, kdim, kdim, 1, NULL, 0, f.xt, f.xz, NULL, bias, wz, NULL);
   void *scratch = xalloc((size_t)mlc_rt_qconv_scratch(&f) * 4);
-  void *io[MLC_QFUSED_NIO] = {x, packed, bias, NULL, mult, y, scratch};
+  void *io[MLC_QFUSED_NIO] = {
+      [MLC_QFUSED_X] = x,       [MLC_QFUSED_W] = packed, [MLC_QFUSED_BIAS] = bias,
+      [MLC_QFUSED_MULT] = mult, [MLC_QFUSED_Y] = y,      [MLC_QFUSED_SCRATCH] = scratch};
   double ti = time_kernel(mlc_rt_qconv_fused, &f, io);
   /* the float conv as the compiler plans it for this runtime: weights
    * packed for the micro-kernel, or Winograd where it would take that */
