@@ -48,10 +48,11 @@
                    IA(out_sp, MLC_RT_MAX_SP) IA(k, MLC_RT_MAX_SP)             \
                    IA(stride, MLC_RT_MAX_SP) IA(dil, MLC_RT_MAX_SP)           \
                    IA(pad_begin, MLC_RT_MAX_SP) I(xt) I(xz) I(wt) I(out)      \
-                   I(yz) I(lo) I(hi))                                         \
-  /* y (m x n) = a (m x k, a^T when trans_a) b, b constant and packed */     \
+                   I(yz) I(lo) I(hi) I(pairs))                                \
+  /* y (m x n) = a (m x k, a^T when trans_a) b, b constant and packed; both:  \
+     pairs 1 where the packed weights pass mlc_rt_qpairs_fit */               \
   S(MlcQGemmFused, I(m) I(n) I(k) I(trans_a) I(xt) I(xz) I(out) I(yz) I(lo)   \
-                   I(hi))
+                   I(hi) I(pairs))
 
 #define MLC_RT_KERNELS_QUANT(K)                                               \
   K(quantize, MlcQuant)        /* io: x, scale, zp|NULL (double), y */        \
@@ -131,6 +132,11 @@ static inline int64_t mlc_rt_qpacked_bytes(int64_t rows, int64_t kdim) {
  * above, mlc_rt_qpacked_bytes() apart in dst */
 void mlc_rt_qpack(const void *w, int64_t wt, int64_t groups, int64_t rows, int64_t kdim,
                   int64_t rs, int64_t cs, int8_t *dst);
+/* Whether no two packed weights at 2i, 2i + 1 of w (bytes of them) exceed
+ * 128 in |w0| + |w1|: then their products by two uint8 sum within int16,
+ * and the kernels may use an instruction that saturates there (AVX2's
+ * vpmaddubsw), which would be inexact for other weights */
+int mlc_rt_qpairs_fit(const int8_t *w, int64_t bytes);
 /* The per-channel constants of m channels of weights w (as mlc_rt_qpack
  * reads them) with the zero points wzp (wt; NULL: none, else one or, with
  * wz_per, one per channel), input type xt and zero point xz, and the int32

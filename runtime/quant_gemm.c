@@ -26,6 +26,8 @@
  * (strip, channel tile) units of a big product are split over the threads,
  * each packing the strips of its own units.
  */
+#include <stdlib.h>
+
 #include "quant_int.h"
 
 /* the tiles: a conv tile is CMR channels by CNV vectors of columns, a
@@ -82,6 +84,12 @@ void mlc_rt_qpack(const void *w, int64_t wt, int64_t groups, int64_t rows, int64
         dst[at + i % MLC_RT_QSTRIP * 4 + q % 4] = (int8_t)v;
       }
   }
+}
+
+int mlc_rt_qpairs_fit(const int8_t *w, int64_t bytes) {
+  for (int64_t i = 0; i + 1 < bytes; i += 2)
+    if (abs(w[i]) + abs(w[i + 1]) > 128) return 0;
+  return 1;
 }
 
 /* sum (x - xz)(w - wz) over k = dot(x', w') - wz' sum x' - xz' (sum w' -
@@ -239,21 +247,25 @@ static void pack_cols(const QCol *g, int64_t j0, int64_t w, uint8_t *dst, int32_
 
 /* Channels [ch, ch + rows) by columns [0, cols) of a strip: b the packed
  * columns (kg groups of 4 deep), w the weights of channel ch in its strip,
- * sums the columns' sums; output (ch, column 0) at y[at], rows ldy apart */
-static MLC_NOINLINE void conv_tile(int64_t kg, const uint8_t *restrict b, const int8_t *restrict w,
-                                   const int32_t *sums, const QEpi *e, int64_t ch, int rows,
-                                   int64_t cols, void *y, int64_t at, int64_t ldy) {
+ * sums the columns' sums; output (ch, column 0) at y[at], rows ldy apart;
+ * pairs: the weights pass mlc_rt_qpairs_fit (qv_dot2 is exact) */
+static MLC_INLINE void conv_tile(int64_t kg, const uint8_t *restrict b, const int8_t *restrict w,
+                                 const int32_t *sums, const QEpi *e, int64_t ch, int rows,
+                                 int64_t cols, void *y, int64_t at, int64_t ldy, int pairs) {
   QV acc[CMR][CNV];
   Q_UNROLL
-  for (int r = 0; r < CMR; r++)
-    for (int v = 0; v < CNV; v++) acc[r][v] = qv_set1(0);
+  for (int r = 0; r < CMR; r++) Q_UNROLL
+  for (int v = 0; v < CNV; v++) acc[r][v] = qv_set1(0);
   for (int64_t g = 0; g < kg; g++, b += QCOLS * 4, w += MLC_RT_QSTRIP * 4) {
     QV bv[CNV];
+    Q_UNROLL
     for (int v = 0; v < CNV; v++) bv[v] = qv_load(b + v * QV_N * 4);
     Q_UNROLL
     for (int r = 0; r < CMR; r++) {
       QV wv = qv_bcast(w + r * 4);
-      for (int v = 0; v < CNV; v++) acc[r][v] = qv_dot(acc[r][v], bv[v], wv);
+      Q_UNROLL
+      for (int v = 0; v < CNV; v++)
+        acc[r][v] = pairs ? qv_dot2(acc[r][v], bv[v], wv) : qv_dot(acc[r][v], bv[v], wv);
     }
   }
   for (int r = 0; r < rows; r++) {
@@ -265,6 +277,18 @@ static MLC_NOINLINE void conv_tile(int64_t kg, const uint8_t *restrict b, const 
       q_store(e, s, m, y, at + r * ldy + v * QV_N, cols - v * QV_N);
     }
   }
+}
+
+/* the tile for each kind of weights, `pairs` a constant in each */
+#define CONV_TILE_ARGS                                                                  \
+  int64_t kg, const uint8_t *restrict b, const int8_t *restrict w, const int32_t *sums, \
+      const QEpi *e, int64_t ch, int rows, int64_t cols, void *y, int64_t at, int64_t ldy
+typedef void ConvTile(CONV_TILE_ARGS);
+static MLC_NOINLINE void conv_tile_exact(CONV_TILE_ARGS) {
+  conv_tile(kg, b, w, sums, e, ch, rows, cols, y, at, ldy, 0);
+}
+static MLC_NOINLINE void conv_tile_pairs(CONV_TILE_ARGS) {
+  conv_tile(kg, b, w, sums, e, ch, rows, cols, y, at, ldy, 1);
 }
 
 typedef struct QConvJob {
@@ -288,6 +312,7 @@ static void qconv_part(void *arg, int t, int nt, float *scratch) {
   int32_t *sums = (int32_t *)(void *)(scratch ? scratch : j->scratch);
   uint8_t *b = (uint8_t *)(sums + MLC_RT_QCOLS_MAX);
   QCol g = j->g;
+  ConvTile *tile = p->pairs ? conv_tile_pairs : conv_tile_exact;
   for (int64_t u = u0; u < u1; u++) {
     int64_t ig = u / per_g, s = u % per_g / j->ctiles, ct = u % j->ctiles;
     int64_t n = ig / p->group, gi = ig % p->group, j0 = s * QCOLS, w = min64(QCOLS, j->npix - j0);
@@ -301,8 +326,8 @@ static void qconv_part(void *arg, int t, int nt, float *scratch) {
     const int8_t *wt = j->w + gi * mlc_rt_qpacked_bytes(mg, kdim) +
                        c0 / MLC_RT_QSTRIP * MLC_RT_QSTRIP * mlc_rt_qk4(kdim) +
                        c0 % MLC_RT_QSTRIP * 4;
-    conv_tile(mlc_rt_qk4(kdim) / 4, b, wt, sums, j->e, ch, (int)min64(CMR, mg - c0), w, j->y,
-              (n * p->m + ch) * j->npix + j0, j->npix);
+    tile(mlc_rt_qk4(kdim) / 4, b, wt, sums, j->e, ch, (int)min64(CMR, mg - c0), w, j->y,
+         (n * p->m + ch) * j->npix + j0, j->npix);
   }
 }
 
@@ -362,14 +387,15 @@ static void pack_rows(const MlcQGemmFused *p, const uint8_t *a, int64_t i0, uint
 
 /* Rows [0, rows) by channels [c0, c0 + cols) (at most GNS strips): a the
  * packed rows, w[s] the tile's strips (repeats past the last one), sums
- * the rows' sums; output (row 0, channel 0) at y[at], rows ldy apart */
-static MLC_NOINLINE void gemm_tile(int64_t k4, const uint8_t *restrict a, const int8_t *const *w,
-                                   const int32_t *sums, const QEpi *e, int64_t c0, int rows,
-                                   int64_t cols, void *y, int64_t at, int64_t ldy) {
+ * the rows' sums; output (row 0, channel 0) at y[at], rows ldy apart;
+ * pairs as conv_tile's */
+static MLC_INLINE void gemm_tile(int64_t k4, const uint8_t *restrict a, const int8_t *const *w,
+                                 const int32_t *sums, const QEpi *e, int64_t c0, int rows,
+                                 int64_t cols, void *y, int64_t at, int64_t ldy, int pairs) {
   QV acc[GMR][GNS * QSV];
   Q_UNROLL
-  for (int r = 0; r < GMR; r++)
-    for (int v = 0; v < GNS * QSV; v++) acc[r][v] = qv_set1(0);
+  for (int r = 0; r < GMR; r++) Q_UNROLL
+  for (int v = 0; v < GNS * QSV; v++) acc[r][v] = qv_set1(0);
   for (int64_t g = 0; g < k4 / 4; g++) {
     QV wv[GNS * QSV];
     Q_UNROLL
@@ -378,7 +404,9 @@ static MLC_NOINLINE void gemm_tile(int64_t k4, const uint8_t *restrict a, const 
     Q_UNROLL
     for (int r = 0; r < GMR; r++) {
       QV av = qv_bcast(a + r * k4 + g * 4);
-      for (int v = 0; v < GNS * QSV; v++) acc[r][v] = qv_dot(acc[r][v], av, wv[v]);
+      Q_UNROLL
+      for (int v = 0; v < GNS * QSV; v++)
+        acc[r][v] = pairs ? qv_dot2(acc[r][v], av, wv[v]) : qv_dot(acc[r][v], av, wv[v]);
     }
   }
   for (int r = 0; r < rows; r++)
@@ -390,6 +418,17 @@ static MLC_NOINLINE void gemm_tile(int64_t k4, const uint8_t *restrict a, const 
       q_store(e, s, e->mult ? qf_load(e->mult + c) : qf_set1(1), y, at + r * ldy + c,
               cols - v * QV_N);
     }
+}
+
+#define GEMM_TILE_ARGS                                                                \
+  int64_t k4, const uint8_t *restrict a, const int8_t *const *w, const int32_t *sums, \
+      const QEpi *e, int64_t c0, int rows, int64_t cols, void *y, int64_t at, int64_t ldy
+typedef void GemmTile(GEMM_TILE_ARGS);
+static MLC_NOINLINE void gemm_tile_exact(GEMM_TILE_ARGS) {
+  gemm_tile(k4, a, w, sums, e, c0, rows, cols, y, at, ldy, 0);
+}
+static MLC_NOINLINE void gemm_tile_pairs(GEMM_TILE_ARGS) {
+  gemm_tile(k4, a, w, sums, e, c0, rows, cols, y, at, ldy, 1);
 }
 
 typedef struct QGemmJob {
@@ -410,6 +449,7 @@ static void qgemm_part(void *arg, int t, int nt, float *scratch) {
   int64_t k4 = mlc_rt_qk4(p->k), packed = -1, ssz = MLC_RT_QSTRIP * k4;
   int32_t *sums = (int32_t *)(void *)(scratch ? scratch : j->scratch);
   uint8_t *a = (uint8_t *)(sums + MLC_RT_QROWS_MAX);
+  GemmTile *tile = p->pairs ? gemm_tile_pairs : gemm_tile_exact;
   for (int64_t u = u0; u < u1; u++) {
     int64_t rt = u / j->ctiles, s0 = u % j->ctiles * GNS, i0 = rt * GMR;
     const int8_t *w[GNS];
@@ -418,8 +458,8 @@ static void qgemm_part(void *arg, int t, int nt, float *scratch) {
       pack_rows(p, j->a, i0, a, j->e->wz ? sums : NULL);
     }
     for (int s = 0; s < GNS; s++) w[s] = j->w + (s0 + s < j->nstrips ? s0 + s : s0) * ssz;
-    gemm_tile(k4, a, w, sums, j->e, s0 * MLC_RT_QSTRIP, (int)min64(GMR, p->m - i0),
-              min64(GNS * MLC_RT_QSTRIP, p->n - s0 * MLC_RT_QSTRIP), j->y, i0 * p->n, p->n);
+    tile(k4, a, w, sums, j->e, s0 * MLC_RT_QSTRIP, (int)min64(GMR, p->m - i0),
+         min64(GNS * MLC_RT_QSTRIP, p->n - s0 * MLC_RT_QSTRIP), j->y, i0 * p->n, p->n);
   }
 }
 

@@ -586,6 +586,7 @@ static void lower_fused_conv(Graph *g, Lowering *L, const QFuse *f, const MlcQCo
     int64_t bytes = q.group * mlc_rt_qpacked_bytes(mg, kdim);
     Value *w = lower_temp(g, DT_INT8, 1, &bytes);
     mlc_rt_qpack(f->w->data, q.wt, q.group, mg, kdim, kdim, 1, ir_alloc_data(g, w));
+    q.pairs = mlc_rt_qpairs_fit((const int8_t *)w->data, bytes);
     c->io[MLC_QFUSED_W] = w;
   }
   memcpy(c->params, &q, sizeof q);
@@ -610,6 +611,7 @@ static void lower_fused_gemm(Graph *g, Lowering *L, const QFuse *f, int64_t m, i
   int64_t bytes = mlc_rt_qpacked_bytes(n, k);
   Value *w = lower_temp(g, DT_INT8, 1, &bytes);
   mlc_rt_qpack(f->w->data, f->w->dtype, 1, n, k, bcs, brs, ir_alloc_data(g, w));
+  p->pairs = mlc_rt_qpairs_fit((const int8_t *)w->data, bytes);
   c->io[MLC_QFUSED_X] = f->x;
   c->io[MLC_QFUSED_W] = w;
   c->io[MLC_QFUSED_Y] = y;

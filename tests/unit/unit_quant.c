@@ -11,9 +11,14 @@
  * bit for bit; 8-bit outputs may differ by one step where the reference's
  * double product and the kernel's float product round apart, rarely.
  *
+ * Every case runs with any weights, with 7-bit ones (whose pairs the
+ * kernels may multiply with vpmaddubsw: both dots run) and with extreme
+ * ones (whose pairs would saturate it: only the exact dot may run).
+ *
  * usage: mlc_unit_quant           the checks; exits 1 on a failure
- *        mlc_unit_quant --bench   GOP/s of the int8 and float convs of two
- *                                 ResNet shapes, one thread */
+ *        mlc_unit_quant --bench   GOP/s of the int8 (exact and pair dots,
+ *                                 7-bit weights) and float convs of
+ *                                 ResNet-18's shapes, one thread */
 #define _POSIX_C_SOURCE 200112L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +54,35 @@ static void *rand_bytes(int64_t n) {
 }
 
 static int64_t pad16(int64_t m) { return (m + 15) / 16 * 16; }
+
+/* the weights of the cases: any bytes (W_ANY), 7-bit ones as onnxruntime's
+ * reduce_range makes them (|w| <= 64 once shifted to int8: every pair fits
+ * vpmaddubsw), or the extremes, whose pairs would saturate it */
+enum { W_ANY, W_7BIT, W_EXTREME };
+static int wmode;
+
+static void *rand_weights(int64_t wt, int64_t n) {
+  uint8_t *p = (uint8_t *)rand_bytes(n);
+  int64_t shift = wt == MLC_DT_UINT8 ? 128 : 0;
+  for (int64_t i = 0; wmode != W_ANY && i < n; i++)
+    p[i] = (uint8_t)(shift + (wmode == W_7BIT ? (int64_t)(p[i] % 129) - 64
+                              : p[i] & 1      ? 127
+                                              : -128));
+  return p;
+}
+
+/* the kernels' choices for packed weights kdim deep: the exact dot, and
+ * the pair dot where mlc_rt_qpairs_fit allows it, as the compiler decides
+ * (extreme weights pair only with the zeros past a kdim of 1) */
+static int pair_modes(const int8_t *packed, int64_t bytes, int64_t kdim) {
+  int fit = mlc_rt_qpairs_fit(packed, bytes);
+  if (wmode != W_ANY && fit != (wmode == W_7BIT || kdim == 1)) {
+    printf("FAIL mlc_rt_qpairs_fit says %d for %s weights\n", fit,
+           wmode == W_7BIT ? "7-bit" : "extreme");
+    failures++;
+  }
+  return 1 + fit;
+}
 
 /* A quantized product's numbers: zero points as values of their types,
  * scales, bias, output type and clamp */
@@ -162,7 +196,7 @@ static void conv_case(const ConvCase *cc, const Q *q) {
   int64_t kdim = cc->c / cc->group, inpix = 1;
   for (int d = 0; d < nsp; d++) kdim *= k[d], inpix *= in[d];
   int64_t ny = cc->n * cc->m * npix;
-  void *x = rand_bytes(cc->n * cc->c * inpix), *w = rand_bytes(cc->m * kdim);
+  void *x = rand_bytes(cc->n * cc->c * inpix), *w = rand_weights(q->wt, cc->m * kdim);
   void *wzb = xalloc((size_t)cc->m);
   uint8_t xzb;
   byte_of(q->xt, q->xz, &xzb);
@@ -200,11 +234,13 @@ static void conv_case(const ConvCase *cc, const Q *q) {
            : q->yt == MLC_DT_INT8 ? "i8"
                                   : "u8",
            (long long)q->lo, (long long)q->hi);
-  /* the GEMM path, and the depthwise one where it applies */
-  for (int dw = 0; dw < 2; dw++) {
+  /* the GEMM path with each dot it may take, and the depthwise one where
+   * it applies */
+  for (int path = 0, paths = 3; path < paths; path++) {
     int32_t *bias, *wz, *rawz = NULL;
     float *mult;
     void *packed = NULL, *scratch;
+    int dw = path == paths - 1;
     if (dw && !mlc_rt_qconv_dw_fits(&f)) break;
     constants(q, w, cc->m, kdim, kdim, 1, &bias, &wz, &mult, NULL);
     if (dw) {
@@ -213,9 +249,12 @@ static void conv_case(const ConvCase *cc, const Q *q) {
       for (int64_t i = 0; i < cc->m; i++) rawz[i] = (int32_t)q->wz[q->wz_per ? i : 0];
       scratch = xalloc((size_t)mlc_rt_qdw_scratch(&f) * 4);
     } else {
-      packed = xalloc((size_t)(cc->group * mlc_rt_qpacked_bytes(cc->m / cc->group, kdim)));
+      int64_t bytes = cc->group * mlc_rt_qpacked_bytes(cc->m / cc->group, kdim);
+      packed = xalloc((size_t)bytes);
       mlc_rt_qpack(w, q->wt, cc->group, cc->m / cc->group, kdim, kdim, 1, (int8_t *)packed);
       scratch = xalloc((size_t)mlc_rt_qconv_scratch(&f) * 4);
+      if (path == 0) paths = pair_modes((const int8_t *)packed, bytes, kdim) + 1;
+      f.pairs = path;
     }
     void *fio[MLC_QFUSED_NIO] = {[MLC_QFUSED_X] = x,
                                  [MLC_QFUSED_W] = dw ? w : packed,
@@ -303,7 +342,7 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int fl, int rt, c
   MlcQMatMul r;
   memset(&r, 0, sizeof r);
   r.m = m, r.n = n, r.k = k, r.at = q->xt, r.bt = q->wt, r.bzp = q->wz_per;
-  void *a = rand_bytes(m * k), *b = rand_bytes(k * n), *at = xalloc((size_t)(m * k));
+  void *a = rand_bytes(m * k), *b = rand_weights(q->wt, k * n), *at = xalloc((size_t)(m * k));
   void *wzb = xalloc((size_t)n);
   uint8_t xzb;
   byte_of(q->xt, q->xz, &xzb);
@@ -325,11 +364,12 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int fl, int rt, c
     memcpy(ref, acc, (size_t)(m * n) * 4);
   else
     requant_ref(q, acc, m, n, 1, ref);
-  MlcQGemmFused f = {m,     n,     k,    ta, q->xt, rt ? 0 : q->xz, fl ? MLC_QOUT_F32 : out_mode(q),
-                     q->yz, q->lo, q->hi};
+  MlcQGemmFused f = {
+      m, n, k, ta, q->xt, rt ? 0 : q->xz, fl ? MLC_QOUT_F32 : out_mode(q), q->yz, q->lo, q->hi, 0};
   void *packed = xalloc((size_t)mlc_rt_qpacked_bytes(n, k));
   void *scratch = xalloc((size_t)mlc_rt_qgemm_scratch(&f) * 4);
   mlc_rt_qpack(b, q->wt, 1, n, k, 1, n, (int8_t *)packed);
+  int modes = pair_modes((const int8_t *)packed, mlc_rt_qpacked_bytes(n, k), k);
   void *fio[MLC_QFUSED_NIO] = {[MLC_QFUSED_X] = ta ? at : a,
                                [MLC_QFUSED_W] = packed,
                                [MLC_QFUSED_BIAS] = bias,
@@ -339,12 +379,15 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int fl, int rt, c
                                [MLC_QFUSED_XW] = xw,
                                [MLC_QFUSED_Y] = y,
                                [MLC_QFUSED_SCRATCH] = scratch};
-  mlc_rt_qgemm_fused(&f, fio);
   char what[160];
   snprintf(what, sizeof what, "gemm %lldx%lldx%lld%s%s x%lld%s wz%lld%s", (long long)m,
            (long long)n, (long long)k, ta ? " transA" : "", fl ? " float" : "", (long long)q->xz,
            rt ? " (run time)" : "", (long long)q->wz[0], q->wz_per ? "/col" : "");
-  compare(what, q, fl, y, ref, m * n);
+  for (f.pairs = 0; f.pairs < modes; f.pairs++) {
+    memset(y, 0xa5, (size_t)(m * n) * 4);
+    mlc_rt_qgemm_fused(&f, fio);
+    compare(what, q, fl, y, ref, m * n);
+  }
   free(a), free(b), free(at), free(wzb), free(acc), free(ref), free(y);
   free(bias), free(wz), free(mult), free(packed), free(scratch), free(xw);
 }
@@ -388,8 +431,9 @@ static double time_kernel(mlc_rt_kernel k, const void *p, void *const *io) {
   return best;
 }
 
-static void bench(int64_t c, int64_t m, int64_t hw, int64_t kk) {
-  int64_t kdim = c * kk * kk, npix = hw * hw;
+/* c -> m channels, kk x kk, stride st, hw x hw pixels out */
+static void bench(int64_t c, int64_t m, int64_t hw, int64_t kk, int64_t st) {
+  int64_t kdim = c * kk * kk, npix = hw * hw, inpix = hw * st * hw * st;
   double ops = 2.0 * (double)(m * kdim * npix);
   MlcQConvFused f;
   MlcConv fc;
@@ -397,13 +441,16 @@ static void bench(int64_t c, int64_t m, int64_t hw, int64_t kk) {
   memset(&fc, 0, sizeof fc);
   f.n = fc.n = 1, f.c = fc.c = c, f.m = fc.m = m, f.group = fc.group = 1, f.nsp = fc.nsp = 2;
   for (int d = 0; d < 2; d++) {
-    f.in_sp[d] = f.out_sp[d] = fc.in_sp[d] = fc.out_sp[d] = hw;
+    f.in_sp[d] = fc.in_sp[d] = hw * st;
+    f.out_sp[d] = fc.out_sp[d] = hw;
     f.k[d] = fc.k[d] = kk;
-    f.stride[d] = f.dil[d] = fc.stride[d] = fc.dil[d] = 1;
+    f.stride[d] = fc.stride[d] = st;
+    f.dil[d] = fc.dil[d] = 1;
     f.pad_begin[d] = fc.pad_begin[d] = kk / 2;
   }
   f.xt = MLC_DT_UINT8, f.xz = 3, f.wt = MLC_DT_INT8, f.out = MLC_QOUT_U8, f.yz = 5, f.hi = 255;
-  void *x = rand_bytes(c * npix), *w = rand_bytes(m * kdim), *y = xalloc((size_t)(m * npix) * 4);
+  void *x = rand_bytes(c * inpix), *w = rand_weights(MLC_DT_INT8, m * kdim);
+  void *y = xalloc((size_t)(m * npix) * 4);
   int8_t *packed = (int8_t *)xalloc((size_t)mlc_rt_qpacked_bytes(m, kdim));
   int32_t *bias = (int32_t *)xalloc((size_t)pad16(m) * 4),
           *wz = (int32_t *)xalloc((size_t)pad16(m) * 4);
@@ -416,11 +463,13 @@ static void bench(int64_t c, int64_t m, int64_t hw, int64_t kk) {
       [MLC_QFUSED_X] = x,       [MLC_QFUSED_W] = packed, [MLC_QFUSED_BIAS] = bias,
       [MLC_QFUSED_MULT] = mult, [MLC_QFUSED_Y] = y,      [MLC_QFUSED_SCRATCH] = scratch};
   double ti = time_kernel(mlc_rt_qconv_fused, &f, io);
+  f.pairs = mlc_rt_qpairs_fit(packed, mlc_rt_qpacked_bytes(m, kdim));
+  double tp = f.pairs ? time_kernel(mlc_rt_qconv_fused, &f, io) : ti;
   /* the float conv as the compiler plans it for this runtime: weights
    * packed for the micro-kernel, or Winograd where it would take that */
-  float *xf = (float *)xalloc((size_t)(c * npix) * 4),
+  float *xf = (float *)xalloc((size_t)(c * inpix) * 4),
         *wf = (float *)xalloc((size_t)(m * kdim) * 4);
-  for (int64_t i = 0; i < c * npix; i++) xf[i] = (float)(rnd() % 255) * 0.01f;
+  for (int64_t i = 0; i < c * inpix; i++) xf[i] = (float)(rnd() % 255) * 0.01f;
   for (int64_t i = 0; i < m * kdim; i++) wf[i] = (float)((int)(rnd() % 255) - 127) * 0.01f;
   int64_t mr, mr2, nr;
   mlc_rt_gemm_tiles(&mr, &mr2, &nr);
@@ -430,9 +479,11 @@ static void bench(int64_t c, int64_t m, int64_t hw, int64_t kk) {
   float *fs = (float *)xalloc((size_t)mlc_rt_conv_scratch(&fc) * 4 + 64);
   void *fio[MLC_CONV_NIO] = {xf, wp, NULL, y, fs, NULL};
   double tf = time_kernel(mlc_rt_conv_f32, &fc, fio);
-  printf("%lld->%lld %lldx%lld conv at %lldx%lld: int8 %.1f GOP/s, float %.1f GOP/s", (long long)c,
-         (long long)m, (long long)kk, (long long)kk, (long long)hw, (long long)hw, ops / ti * 1e-9,
-         ops / tf * 1e-9);
+  printf(
+      "%lld->%lld %lldx%lld/%lld conv to %lldx%lld: int8 %.1f GOP/s (7-bit weights %.1f), float "
+      "%.1f GOP/s",
+      (long long)c, (long long)m, (long long)kk, (long long)kk, (long long)st, (long long)hw,
+      (long long)hw, ops / ti * 1e-9, ops / tp * 1e-9, ops / tf * 1e-9);
   if (mlc_rt_conv_winograd_fits(&fc)) {
     float *ww;
     fc.winograd = 4;
@@ -454,17 +505,23 @@ static void bench(int64_t c, int64_t m, int64_t hw, int64_t kk) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "--bench")) {
-    bench(64, 64, 56, 3);
-    bench(256, 256, 14, 1);
+    wmode = W_7BIT;
+    bench(64, 64, 56, 3, 1);
+    bench(512, 512, 7, 3, 1);
+    bench(256, 256, 14, 1, 1);
+    bench(3, 64, 112, 7, 2);
     return 0;
   }
-  test_convs();
-  test_gemms();
-  /* again split over threads, in a runtime that has them */
-  if (mlc_rt_set_threads(4) > 1) {
+  for (wmode = W_ANY; wmode <= W_EXTREME; wmode++) {
     test_convs();
     test_gemms();
   }
+  /* again split over threads, in a runtime that has them */
+  if (mlc_rt_set_threads(4) > 1)
+    for (wmode = W_ANY; wmode <= W_7BIT; wmode++) {
+      test_convs();
+      test_gemms();
+    }
   if (failures) {
     printf("%d failures\n", failures);
     return 1;
