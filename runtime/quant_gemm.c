@@ -136,6 +136,24 @@ typedef struct QRun {
  * length costs a call: where the input has the bytes, a stride-1 run
  * copies QCOLS of them, spilling past its end into places of the row that
  * later runs write or no output reads (the row has room for it). */
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4 || MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
+/* d[t] = x[2t] for t < QCOLS: a stride-2 run (a stem conv's) by shuffles */
+static MLC_INLINE void evens(uint8_t *d, const uint8_t *x) {
+  const __m128i e = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+  for (int t = 0; t < QCOLS; t += 16) {
+    __m128i a = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(x + 2 * t)), e);
+    __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(x + 2 * t + 16)), e);
+    _mm_storeu_si128((__m128i *)(d + t), _mm_unpacklo_epi64(a, b));
+  }
+}
+#endif
+
+/* a / s for a >= 0 without a division for the common strides: packing
+ * divides per im2col row, and a division costs as much as a row's copy */
+static MLC_INLINE int64_t div_s(int64_t a, int64_t s) {
+  return s == 1 ? a : s == 2 ? a >> 1 : a / s;
+}
+
 static void gather(uint8_t *row, const QCol *g, const QRun *r, int64_t c, int64_t kz, int64_t ky,
                    int64_t kx) {
   int64_t iz = r->iz + kz * g->d[0], iy = r->iy + ky * g->d[1], ix = r->ix + kx * g->d[2];
@@ -146,13 +164,16 @@ static void gather(uint8_t *row, const QCol *g, const QRun *r, int64_t c, int64_
     return;
   }
   int64_t at = ((c * g->in[0] + iz) * g->in[1] + iy) * n + ix;
-  lo = ix >= 0 ? 0 : (-ix + s - 1) / s;
-  hi = ix >= n ? 0 : (n - 1 - ix) / s + 1;
+  lo = ix >= 0 ? 0 : div_s(-ix + s - 1, s);
+  hi = ix >= n ? 0 : div_s(n - 1 - ix, s) + 1;
   lo = lo < len ? lo : len;
   hi = hi < lo ? lo : hi < len ? hi : len;
   for (t = 0; t < lo; t++) d[t] = g->xz;
-  if (s == 1 && at + lo + QCOLS <= g->room)
-    memcpy(d + lo, g->x + at + lo, QCOLS);
+  if (s == 1 && at + lo + QCOLS <= g->room) memcpy(d + lo, g->x + at + lo, QCOLS);
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4 || MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
+  else if (s == 2 && at + 2 * (lo + QCOLS) <= g->room)
+    evens(d + lo, g->x + at + 2 * lo);
+#endif
   else
     for (t = lo; t < hi; t++) d[t] = g->x[at + t * s];
   for (t = hi; t < len; t++) d[t] = g->xz;
@@ -307,17 +328,23 @@ static void qconv_part(void *arg, int t, int nt, float *scratch) {
   const QConvJob *j = (const QConvJob *)arg;
   const MlcQConvFused *p = j->p;
   int64_t per_g = j->strips * j->ctiles, units = p->n * p->group * per_g;
-  int64_t u0 = units * t / nt, u1 = units * (t + 1) / nt, packed = -1;
+  int64_t u0 = units * t / nt, u1 = units * (t + 1) / nt;
   int64_t cg = p->c / p->group, mg = p->m / p->group, kdim = j->g.kdim;
   int32_t *sums = (int32_t *)(void *)(scratch ? scratch : j->scratch);
   uint8_t *b = (uint8_t *)(sums + MLC_RT_QCOLS_MAX);
   QCol g = j->g;
   ConvTile *tile = p->pairs ? conv_tile_pairs : conv_tile_exact;
+  /* the unit's (image and group, strip, channel tile), counted along
+   * rather than divided out per unit: a tile of a small conv is short */
+  int64_t ig = u0 / per_g, s = u0 % per_g / j->ctiles, ct = u0 % j->ctiles - 1;
+  int64_t n = 0, gi = 0, j0 = 0, w = 0;
   for (int64_t u = u0; u < u1; u++) {
-    int64_t ig = u / per_g, s = u % per_g / j->ctiles, ct = u % j->ctiles;
-    int64_t n = ig / p->group, gi = ig % p->group, j0 = s * QCOLS, w = min64(QCOLS, j->npix - j0);
-    if (u / j->ctiles != packed) {
-      packed = u / j->ctiles;
+    if (++ct == j->ctiles) {
+      ct = 0;
+      if (++s == j->strips) s = 0, ig++;
+    }
+    if (ct == 0 || u == u0) {
+      n = ig / p->group, gi = ig % p->group, j0 = s * QCOLS, w = min64(QCOLS, j->npix - j0);
       g.x = j->x + (n * p->c + gi * cg) * j->inpix;
       g.room = (p->n * p->c - n * p->c - gi * cg) * j->inpix;
       pack_cols(&g, j0, w, b, j->e->wz ? sums : NULL);
