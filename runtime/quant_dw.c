@@ -22,6 +22,30 @@ typedef struct QDwJob {
   int64_t inpix, npix, cb, chunks;
 } QDwJob;
 
+/* d[i] = (x[i] ^ flip) - z for i < n: the planes to float, int8 ones
+ * read as uint8 shifted by 128 (flip 0x80, z shifted alike) so that one
+ * widening serves both; whole vectors where the instruction set has them */
+static void to_float(float *restrict d, const uint8_t *restrict x, int64_t n, uint8_t flip,
+                     int32_t z) {
+  int64_t i = 0;
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  const __m128i f = _mm_set1_epi8((char)flip);
+  const __m512i zv = _mm512_set1_epi32(z);
+  for (; i + 16 <= n; i += 16) {
+    __m128i b = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + i)), f);
+    _mm512_storeu_ps(d + i, _mm512_cvtepi32_ps(_mm512_sub_epi32(_mm512_cvtepu8_epi32(b), zv)));
+  }
+#elif MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
+  const __m128i f = _mm_set1_epi8((char)flip);
+  const __m256i zv = _mm256_set1_epi32(z);
+  for (; i + 8 <= n; i += 8) {
+    __m128i b = _mm_xor_si128(_mm_loadl_epi64((const __m128i *)(x + i)), f);
+    _mm256_storeu_ps(d + i, _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_cvtepu8_epi32(b), zv)));
+  }
+#endif
+  for (; i < n; i++) d[i] = (float)((int32_t)(uint8_t)(x[i] ^ flip) - z);
+}
+
 /* one chunk of cc planes from channel c0 of image n */
 static void dw_chunk(const QDwJob *j, int64_t n, int64_t c0, int64_t cc, float *scratch) {
   const MlcQConvFused *p = j->p;
@@ -29,11 +53,9 @@ static void dw_chunk(const QDwJob *j, int64_t n, int64_t c0, int64_t cc, float *
   float *xf = scratch, *yf = xf + j->cb * j->inpix, *wf = yf + j->cb * j->npix + MLC_RT_QDW_SLACK;
   void *io[MLC_CONV_NIO] = {xf, wf, NULL, yf, wf + j->cb * kvol, NULL};
   MlcConv f;
-  for (int64_t i = 0; i < cc * j->inpix; i++) {
-    int64_t at = xs * j->inpix + i;
-    int32_t v = p->xt == MLC_DT_INT8 ? ((const int8_t *)j->x)[at] : ((const uint8_t *)j->x)[at];
-    xf[i] = (float)(v - (int32_t)p->xz);
-  }
+  int i8 = p->xt == MLC_DT_INT8;
+  to_float(xf, (const uint8_t *)j->x + xs * j->inpix, cc * j->inpix, i8 ? 0x80 : 0,
+           (int32_t)p->xz + (i8 ? 128 : 0));
   for (int64_t c = 0; c < cc; c++)
     for (int64_t i = 0; i < kvol; i++) {
       int64_t at = (c0 + c) * kvol + i;

@@ -110,10 +110,20 @@ static MLC_INLINE void qv_store(int32_t *p, QV v, int64_t n) {
   else
     _mm256_maskstore_epi32(p, v_mask(n), v);
 }
+/* the low bytes gathered by a shuffle in each half: a store of a short
+ * tile's 8-bit outputs is no loop through memory */
 static MLC_INLINE void qv_store8(uint8_t *p, QV v, int64_t n) {
-  int32_t t[QV_N];
-  _mm256_storeu_si256((__m256i *)t, v);
-  for (int64_t i = 0; i < n && i < QV_N; i++) p[i] = (uint8_t)t[i];
+  const __m256i low = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                       0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+  __m256i b = _mm256_shuffle_epi8(v, low);
+  __m128i r = _mm_unpacklo_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+  uint8_t t[16];
+  if (n >= QV_N) {
+    _mm_storel_epi64((__m128i *)p, r);
+    return;
+  }
+  _mm_storeu_si128((__m128i *)t, r);
+  memcpy(p, t, (size_t)(n > 0 ? n : 0));
 }
 static MLC_INLINE QF qf_set1(float a) { return _mm256_set1_ps(a); }
 static MLC_INLINE QF qf_load(const float *p) { return _mm256_loadu_ps(p); }

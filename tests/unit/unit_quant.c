@@ -510,6 +510,7 @@ int main(int argc, char **argv) {
     bench(512, 512, 7, 3, 1);
     bench(256, 256, 14, 1, 1);
     bench(3, 64, 112, 7, 2);
+    bench(16, 96, 112, 1, 1);
     return 0;
   }
   for (wmode = W_ANY; wmode <= W_EXTREME; wmode++) {
