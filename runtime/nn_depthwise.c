@@ -187,10 +187,12 @@ static void dw_plan(DwConv *c, const Im2col *g) {
   c->pitch = wl + wr;
 }
 
-/* dst[0..n) = src[0..n), a few vectors: calling memcpy costs more */
+/* dst[0..n) = src[0..n), a few vectors: calling memcpy costs more; the
+ * tail one float at a time, as a masked store is microcoded on some cores
+ * (AMD's) and costs more than the few copies */
 static void dw_copy(float *restrict dst, const float *restrict src, int64_t n) {
   for (; n >= NN_V; n -= NN_V, src += NN_V, dst += NN_V) v_store(dst, v_load(src), NN_V);
-  if (n) v_store(dst, v_load_part(src, n), n);
+  for (int64_t i = 0; i < n; i++) dst[i] = src[i];
 }
 
 /* nr output rows from the window rows src[0..rows) (NULL in the padding),
