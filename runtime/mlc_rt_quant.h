@@ -204,11 +204,30 @@ static inline int64_t mlc_rt_qdw_chunk(const MlcQConvFused *p, int64_t *inpix, i
   cb = MLC_RT_QDW_FLOATS / (*inpix + *npix + mlc_rt_qconv_kdim(p));
   return cb < 1 ? 1 : cb > p->c ? p->c : cb;
 }
+/* A 2-D plane at stride 1 that fits MLC_RT_QDW_FLOATS padded runs by
+ * itself: copied into a plane padded all round (wp = out_w + the window's
+ * reach wide, the padding 0 = x - xz), every tap of the window is one
+ * offset into it, and the outputs, computed over whole padded rows, are
+ * one run of vectors with no edges (a keyword spotter's 25x5 planes
+ * would be nothing but edges to the float kernel). The floats: the padded
+ * plane and a row of zeros (the last vectors' windows reach past the
+ * plane), the output rows (wp apart), MLC_RT_QDW_FLAT_SLACK floats after
+ * both that whole vectors run over, and the weights; 0 where it does not
+ * apply. */
+#define MLC_RT_QDW_FLAT_SLACK 64
+static inline int64_t mlc_rt_qdw_flat(const MlcQConvFused *p, int64_t *wp) {
+  int64_t hp = p->out_sp[0] + (p->k[0] - 1) * p->dil[0], n;
+  *wp = p->nsp == 2 ? p->out_sp[1] + (p->k[1] - 1) * p->dil[1] : 0;
+  n = (hp + 1 + p->out_sp[0]) * *wp + 2 * MLC_RT_QDW_FLAT_SLACK + mlc_rt_qconv_kdim(p);
+  return p->nsp == 2 && p->stride[0] == 1 && p->stride[1] == 1 && n <= MLC_RT_QDW_FLOATS ? n : 0;
+}
 static inline int64_t mlc_rt_qdw_scratch(const MlcQConvFused *p) {
-  int64_t inpix, npix, cb = mlc_rt_qdw_chunk(p, &inpix, &npix);
+  int64_t inpix, npix, cb = mlc_rt_qdw_chunk(p, &inpix, &npix), wp, flat = mlc_rt_qdw_flat(p, &wp);
   MlcConv f;
   mlc_rt_qdw_conv(p, cb, &f);
-  return cb * (inpix + npix + mlc_rt_qconv_kdim(p)) + MLC_RT_QDW_SLACK + mlc_rt_conv_scratch(&f);
+  return flat ? flat
+              : cb * (inpix + npix + mlc_rt_qconv_kdim(p)) + MLC_RT_QDW_SLACK +
+                    mlc_rt_conv_scratch(&f);
 }
 
 #ifdef __cplusplus

@@ -46,6 +46,17 @@ static void to_float(float *restrict d, const uint8_t *restrict x, int64_t n, ui
   for (; i < n; i++) d[i] = (float)((int32_t)(uint8_t)(x[i] ^ flip) - z);
 }
 
+/* the weights of channel ch less their zero point, as floats */
+static void dw_weights(const QDwJob *j, int64_t ch, float *wf) {
+  const MlcQConvFused *p = j->p;
+  int64_t kvol = mlc_rt_qconv_kdim(p);
+  for (int64_t i = 0; i < kvol; i++) {
+    int64_t at = ch * kvol + i;
+    int32_t v = p->wt == MLC_DT_INT8 ? ((const int8_t *)j->w)[at] : ((const uint8_t *)j->w)[at];
+    wf[i] = (float)(v - (j->e->wz ? j->e->wz[ch] : 0));
+  }
+}
+
 /* one chunk of cc planes from channel c0 of image n */
 static void dw_chunk(const QDwJob *j, int64_t n, int64_t c0, int64_t cc, float *scratch) {
   const MlcQConvFused *p = j->p;
@@ -56,12 +67,7 @@ static void dw_chunk(const QDwJob *j, int64_t n, int64_t c0, int64_t cc, float *
   int i8 = p->xt == MLC_DT_INT8;
   to_float(xf, (const uint8_t *)j->x + xs * j->inpix, cc * j->inpix, i8 ? 0x80 : 0,
            (int32_t)p->xz + (i8 ? 128 : 0));
-  for (int64_t c = 0; c < cc; c++)
-    for (int64_t i = 0; i < kvol; i++) {
-      int64_t at = (c0 + c) * kvol + i;
-      int32_t v = p->wt == MLC_DT_INT8 ? ((const int8_t *)j->w)[at] : ((const uint8_t *)j->w)[at];
-      wf[c * kvol + i] = (float)(v - (j->e->wz ? j->e->wz[c0 + c] : 0));
-    }
+  for (int64_t c = 0; c < cc; c++) dw_weights(j, c0 + c, wf + c * kvol);
   mlc_rt_qdw_conv(p, cc, &f);
   mlc_rt_conv_f32(&f, io);
   /* what the last vector reads past the planes */
@@ -77,12 +83,57 @@ static void dw_chunk(const QDwJob *j, int64_t n, int64_t c0, int64_t cc, float *
   }
 }
 
+/* plane q (image n, channel q % c) by mlc_rt_qdw_flat's padded plane;
+ * four vectors at a time, so that their sums' latencies overlap */
+static void dw_flat(const QDwJob *j, int64_t q, float *scratch) {
+  const MlcQConvFused *p = j->p;
+  int64_t wp, ch = q % p->c, oh = p->out_sp[0], ow = p->out_sp[1], ih = p->in_sp[0];
+  int64_t iw = p->in_sp[1], kvol = mlc_rt_qconv_kdim(p), off[258];
+  int64_t hp = oh + (p->k[0] - 1) * p->dil[0];
+  mlc_rt_qdw_flat(p, &wp);
+  int64_t xfloats = (hp + 1) * wp + MLC_RT_QDW_FLAT_SLACK;
+  float *xp = scratch, *yf = xp + xfloats, *wf = yf + oh * wp + MLC_RT_QDW_FLAT_SLACK;
+  int i8 = p->xt == MLC_DT_INT8;
+  /* every lane, stored or not, sums products of the plane's values: an
+   * integer below 2^24, which converts to int32 */
+  memset(xp, 0, (size_t)xfloats * sizeof *xp);
+  for (int64_t r = 0; r < ih; r++) {
+    int64_t pr = r + p->pad_begin[0], c0 = p->pad_begin[1], c1 = min64(iw, wp - c0);
+    if (pr >= 0 && pr < hp && c1 > 0)
+      to_float(xp + pr * wp + c0, (const uint8_t *)j->x + q * j->inpix + r * iw, c1, i8 ? 0x80 : 0,
+               (int32_t)p->xz + (i8 ? 128 : 0));
+  }
+  dw_weights(j, ch, wf);
+  for (int64_t t = 0, ky = 0; ky < p->k[0]; ky++)
+    for (int64_t kx = 0; kx < p->k[1]; kx++) off[t++] = ky * p->dil[0] * wp + kx * p->dil[1];
+  for (int64_t i = 0; i < oh * wp; i += 4 * NN_V) {
+    Vec acc[4] = {v_set1(0), v_set1(0), v_set1(0), v_set1(0)};
+    for (int64_t t = 0; t < kvol; t++) {
+      Vec w = v_set1(wf[t]);
+      const float *x = xp + i + off[t];
+      for (int v = 0; v < 4; v++) acc[v] = v_fma(acc[v], v_load(x + v * NN_V), w);
+    }
+    for (int v = 0; v < 4; v++) v_store(yf + i + v * NN_V, acc[v], NN_V);
+  }
+  QV bias = qv_set1(j->e->bias ? j->e->bias[ch] : 0);
+  QF m = qf_set1(j->e->mult ? j->e->mult[ch] : 1);
+  for (int64_t r = 0; r < oh; r++)
+    for (int64_t x = 0; x < ow; x += QV_N) {
+      QV s = qv_add(qf_round(qf_load(yf + r * wp + x)), bias);
+      q_store(j->e, s, m, j->y, q * j->npix + r * ow + x, ow - x);
+    }
+}
+
 static void qdw_part(void *arg, int t, int nt, float *scratch) {
   const QDwJob *j = (const QDwJob *)arg;
-  int64_t units = j->p->n * j->chunks, u0 = units * t / nt, u1 = units * (t + 1) / nt;
+  int64_t wp, flat = mlc_rt_qdw_flat(j->p, &wp), per = flat ? j->p->c : j->chunks;
+  int64_t units = j->p->n * per, u0 = units * t / nt, u1 = units * (t + 1) / nt;
   for (int64_t u = u0; u < u1; u++) {
     int64_t c0 = u % j->chunks * j->cb;
-    dw_chunk(j, u / j->chunks, c0, min64(j->cb, j->p->c - c0), scratch ? scratch : j->scratch);
+    if (flat)
+      dw_flat(j, u, scratch ? scratch : j->scratch);
+    else
+      dw_chunk(j, u / j->chunks, c0, min64(j->cb, j->p->c - c0), scratch ? scratch : j->scratch);
   }
 }
 

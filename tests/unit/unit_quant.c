@@ -313,6 +313,7 @@ static void test_convs(void) {
       {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0},
       {1, 64, 64, 1, 17, 9, 3, 3, 1, 1, 1, 0},
       {1, 64, 64, 64, 40, 40, 3, 3, 1, 1, 1, 0}, /* big enough to split over threads */
+      {1, 2, 2, 2, 120, 130, 3, 3, 1, 1, 1, 0},  /* planes too big to run padded whole */
       /* 1-D and 3-D, depthwise and not */
       {1, 19, 19, 19, 1, 30, 1, 5, 2, 1, 2, 0},
       {1, 6, 10, 2, 1, 17, 1, 3, 1, 2, 1, 0},
