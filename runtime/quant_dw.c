@@ -111,16 +111,29 @@ static void dw_flat(const QDwJob *j, int64_t q, float *scratch) {
     for (int64_t t = 0; t < kvol; t++) {
       Vec w = v_set1(wf[t]);
       const float *x = xp + i + off[t];
+      Q_UNROLL
       for (int v = 0; v < 4; v++) acc[v] = v_fma(acc[v], v_load(x + v * NN_V), w);
     }
+    Q_UNROLL
     for (int v = 0; v < 4; v++) v_store(yf + i + v * NN_V, acc[v], NN_V);
   }
   QV bias = qv_set1(j->e->bias ? j->e->bias[ch] : 0);
   QF m = qf_set1(j->e->mult ? j->e->mult[ch] : 1);
-  for (int64_t r = 0; r < oh; r++)
-    for (int64_t x = 0; x < ow; x += QV_N) {
-      QV s = qv_add(qf_round(qf_load(yf + r * wp + x)), bias);
-      q_store(j->e, s, m, j->y, q * j->npix + r * ow + x, ow - x);
+  /* narrow rows first close up into the padded plane's place, so that
+   * whole vectors store them rather than a part of one per row: each
+   * row's whole vectors run past its end into the next one's place */
+  const float *out = yf;
+  int64_t pitch = wp, rows = oh, len = ow;
+  if (ow < 2 * QV_N) {
+    for (int64_t r = 0; r < oh; r++)
+      for (int64_t x = 0; x < ow; x += NN_V)
+        v_store(xp + r * ow + x, v_load(yf + r * wp + x), NN_V);
+    out = xp, pitch = len = oh * ow, rows = 1;
+  }
+  for (int64_t r = 0; r < rows; r++)
+    for (int64_t x = 0; x < len; x += QV_N) {
+      QV s = qv_add(qf_round(qf_load(out + r * pitch + x)), bias);
+      q_store(j->e, s, m, j->y, q * j->npix + r * ow + x, len - x);
     }
 }
 

@@ -57,12 +57,6 @@
 #error "the fused int8 tiles must fit the scratch and divide a strip of weights"
 #endif
 
-#if defined(__GNUC__) && !defined(__clang__)
-#define Q_UNROLL _Pragma("GCC unroll 16")
-#else
-#define Q_UNROLL
-#endif
-
 /* ---- constants, at compile time ---------------------------------------- */
 
 static int32_t ld8(const void *p, int64_t t, int64_t i) {

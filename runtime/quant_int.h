@@ -271,6 +271,14 @@ static MLC_INLINE void qf_store(float *p, QF x, int64_t n) {
 #define qv_dot2 qv_dot
 #endif
 
+/* the loops over a tile's registers, unrolled so that they stay registers
+ * (gcc needs telling) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define Q_UNROLL _Pragma("GCC unroll 16")
+#else
+#define Q_UNROLL
+#endif
+
 /* ---- the store ----------------------------------------------------------
  * What the fused products store, from a vector of int32 sums: the io slots
  * of the per-channel constants, the output mode and the clamp. */
