@@ -116,6 +116,7 @@ typedef struct QCol {
   int64_t in[3], out[3], k[3], s[3], d[3], pad[3];
   int64_t kdim;
   uint8_t flip, xz; /* int8 x: 0x80 (x ^ flip is x + 128); x's zero point byte */
+  int pointwise;    /* a 1x1 window at stride 1 unpadded: row c is plane c */
 } QCol;
 
 /* columns of a strip that share an output row, and the input coordinates
@@ -200,7 +201,8 @@ static void interleave(uint8_t *restrict d, const uint8_t *const *rows, uint8_t 
  * at (g * QCOLS + t) * 4), shifted to uint8; rows past kdim 0. Columns past
  * w hold anything (no output reads them). sums: the columns' sums, or
  * NULL. A row that is one stride-1 run inside the input is read where it
- * is (a 1x1 conv's rows, most of a 3x3's). */
+ * is: most of a 3x3's rows, and a pointwise conv's, however many output
+ * rows the strip spans (its planes are its im2col rows). */
 static void pack_cols(const QCol *g, int64_t j0, int64_t w, uint8_t *dst, int32_t *sums) {
   uint8_t rows[4][2 * QCOLS], zero[QCOLS];
   const uint8_t *src[4];
@@ -233,8 +235,9 @@ static void pack_cols(const QCol *g, int64_t j0, int64_t w, uint8_t *dst, int32_
         src[q] = zero;
         continue;
       }
-      if (nrun == 1 && g->s[2] == 1 && iz >= 0 && iz < g->in[0] && iy >= 0 && iy < g->in[1] &&
-          ix >= 0 && ix + w <= g->in[2] && at + QCOLS <= g->room) {
+      if (at + QCOLS <= g->room &&
+          (g->pointwise || (nrun == 1 && g->s[2] == 1 && iz >= 0 && iz < g->in[0] && iy >= 0 &&
+                            iy < g->in[1] && ix >= 0 && ix + w <= g->in[2]))) {
         src[q] = g->x + at;
       } else {
         for (int i = 0; i < nrun; i++) gather(rows[q], g, &runs[i], c, kz, ky, kx);
@@ -371,6 +374,9 @@ void mlc_rt_qconv_fused(const void *params, void *const *io) {
     j.inpix *= j.g.in[d];
   }
   j.g.kdim = mlc_rt_qconv_kdim(p);
+  j.g.pointwise = 1;
+  for (int d = 0; d < 3; d++)
+    j.g.pointwise &= j.g.k[d] == 1 && j.g.s[d] == 1 && j.g.pad[d] == 0 && j.g.in[d] == j.g.out[d];
   j.g.flip = p->xt == MLC_DT_INT8 ? 0x80 : 0;
   j.g.xz = (uint8_t)p->xz;
   j.x = (const uint8_t *)io[MLC_QFUSED_X];
