@@ -286,10 +286,16 @@ static MLC_INLINE void conv_tile(int64_t kg, const uint8_t *restrict b, const in
         acc[r][v] = pairs ? qv_dot2(acc[r][v], bv[v], wv) : qv_dot(acc[r][v], bv[v], wv);
     }
   }
-  for (int r = 0; r < rows; r++) {
+  /* constant bounds, unrolled: a variable index would keep acc in memory
+   * all through the loop above */
+  Q_UNROLL
+  for (int r = 0; r < CMR; r++) {
+    if (r >= rows) break;
     QV bias = qv_set1(e->bias[ch + r]);
     QF m = qf_set1(e->mult ? e->mult[ch + r] : 1);
-    for (int v = 0; v < CNV && v * QV_N < cols; v++) {
+    Q_UNROLL
+    for (int v = 0; v < CNV; v++) {
+      if (v * QV_N >= cols) break;
       QV s = qv_add(acc[r][v], bias);
       if (e->wz) s = qv_sub(s, qv_mul(qv_set1(e->wz[ch + r]), qv_load(sums + v * QV_N)));
       q_store(e, s, m, y, at + r * ldy + v * QV_N, cols - v * QV_N);
@@ -436,15 +442,21 @@ static MLC_INLINE void gemm_tile(int64_t k4, const uint8_t *restrict a, const in
         acc[r][v] = pairs ? qv_dot2(acc[r][v], av, wv[v]) : qv_dot(acc[r][v], av, wv[v]);
     }
   }
-  for (int r = 0; r < rows; r++)
-    for (int v = 0; v < GNS * QSV && v * QV_N < cols; v++) {
+  /* constant bounds, as conv_tile's */
+  Q_UNROLL
+  for (int r = 0; r < GMR; r++) {
+    if (r >= rows) break;
+    Q_UNROLL
+    for (int v = 0; v < GNS * QSV; v++) {
       int64_t c = c0 + v * QV_N;
+      if (v * QV_N >= cols) break;
       QV s = qv_add(acc[r][v], qv_load(e->bias + c));
       if (e->wz) s = qv_sub(s, qv_mul(qv_load(e->wz + c), qv_set1(sums[r])));
       if (e->xw) s = qv_add(s, qv_mul(qv_load(e->xw + c), qv_set1(e->xs)));
       q_store(e, s, e->mult ? qf_load(e->mult + c) : qf_set1(1), y, at + r * ldy + c,
               cols - v * QV_N);
     }
+  }
 }
 
 #define GEMM_TILE_ARGS                                                                \
