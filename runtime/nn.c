@@ -252,16 +252,7 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0, i
                    g->nx - at);
       }
       for (int64_t t = w; t < NR; t++) row[t] = 0;
-      if (++kx == g->k[2]) {
-        kx = 0;
-        if (++ky == g->k[1]) {
-          ky = 0;
-          if (++kz == g->k[0]) {
-            kz = 0;
-            c++;
-          }
-        }
-      }
+      im2col_next_tap(g->k, &c, &kz, &ky, &kx);
     }
   }
 }

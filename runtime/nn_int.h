@@ -241,6 +241,19 @@ typedef struct Im2col {
   int64_t in[3], out[3], k[3], s[3], d[3], pad[3];
 } Im2col;
 
+/* the im2col row after (c, kz, ky, kx), k the window: taps along x, then
+ * y, then z, then the next channel */
+static MLC_INLINE void im2col_next_tap(const int64_t *k, int64_t *c, int64_t *kz, int64_t *ky,
+                                       int64_t *kx) {
+  if (++*kx < k[2]) return;
+  *kx = 0;
+  if (++*ky < k[1]) return;
+  *ky = 0;
+  if (++*kz < k[0]) return;
+  *kz = 0;
+  ++*c;
+}
+
 /* B is either a plain matrix or the implicit im2col matrix */
 typedef struct BSrc {
   Mat m;

@@ -243,16 +243,7 @@ static void pack_cols(const QCol *g, int64_t j0, int64_t w, uint8_t *dst, int32_
         for (int i = 0; i < nrun; i++) gather(rows[q], g, &runs[i], c, kz, ky, kx);
         src[q] = rows[q];
       }
-      if (++kx == g->k[2]) {
-        kx = 0;
-        if (++ky == g->k[1]) {
-          ky = 0;
-          if (++kz == g->k[0]) {
-            kz = 0;
-            c++;
-          }
-        }
-      }
+      im2col_next_tap(g->k, &c, &kz, &ky, &kx);
     }
     interleave(dst + k0 * QCOLS, src, g->flip);
   }

@@ -647,16 +647,11 @@ void lower_MatMul(Graph *g, Node *n, Lowering *L) {
   c->nio = f64 ? MLC_MATMUL_Y + 1 : MLC_MATMUL_NIO;
 }
 
-/* Gemm's m, n, k, and C's element strides when broadcast to m x n */
-static void gemm_shape(Graph *g, const Node *n, int64_t *m, int64_t *nn, int64_t *k, int64_t *c_rs,
-                       int64_t *c_cs) {
-  const Value *a = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL;
-  require_f32(n, a, "input A");
-  require_f32(n, b, "input B");
-  require_f32(n, c, "input C");
+void gemm_dims(Graph *g, const Node *n, const Value *a, const Value *b, int64_t *m, int64_t *nn,
+               int64_t *k) {
   if (a->rank != 2 || b->rank != 2)
-    diag_node_fatal(n, "Gemm inputs A and B must be matrices (got rank %d and %d)", a->rank,
-                    b->rank);
+    diag_node_fatal(n, "%s inputs A and B must be matrices (got rank %d and %d)", n->op_type,
+                    a->rank, b->rank);
   int ta = attr_i(n, "transA", 0) != 0, tb = attr_i(n, "transB", 0) != 0;
   *m = a->dims[ta ? 1 : 0];
   *k = a->dims[ta ? 0 : 1];
@@ -665,6 +660,16 @@ static void gemm_shape(Graph *g, const Node *n, int64_t *m, int64_t *nn, int64_t
     diag_node_fatal(n, "inner dimensions differ: A is %s%s and B is %s%s",
                     ir_shape_str(g->arena, a), ta ? " (transposed)" : "", ir_shape_str(g->arena, b),
                     tb ? " (transposed)" : "");
+}
+
+/* Gemm's m, n, k, and C's element strides when broadcast to m x n */
+static void gemm_shape(Graph *g, const Node *n, int64_t *m, int64_t *nn, int64_t *k, int64_t *c_rs,
+                       int64_t *c_cs) {
+  const Value *a = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL;
+  require_f32(n, a, "input A");
+  require_f32(n, b, "input B");
+  require_f32(n, c, "input C");
+  gemm_dims(g, n, a, b, m, nn, k);
   *c_rs = *c_cs = 0;
   if (!c) return;
   /* C broadcasts to (m, n) from the right */

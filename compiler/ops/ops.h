@@ -147,6 +147,10 @@ typedef struct Window {
 Value *lower_temp(Graph *g, DType t, int rank, const int64_t *dims);
 /* a float32 scratch of `floats` elements for a kernel; NULL if 0 */
 Value *lower_scratch(Graph *g, int64_t floats);
+/* Gemm's (and QGemm's) m, n and k from A and B under the node's transA and
+ * transB, both checked to be matrices of a common inner dimension (nn.c) */
+void gemm_dims(Graph *g, const Node *n, const Value *a, const Value *b, int64_t *m, int64_t *nn,
+               int64_t *k);
 /* The target's GEMM micro-tile for a product of m rows: its height (of the
  * kernel's two, mlc_rt_gemm_height) and width; 0 by 0 for generic code,
  * whose weights stay as the model has them (nn.c) */

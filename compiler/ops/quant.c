@@ -673,19 +673,10 @@ static void qgemm_shape(Graph *g, const Node *n, int64_t *m, int64_t *nn, int64_
   require_int8(n, a, "A");
   require_int8(n, b, "B");
   require_int8(n, yz, "y_zero_point");
-  if (a->rank != 2 || b->rank != 2)
-    diag_node_fatal(n, "QGemm inputs A and B must be matrices (got rank %d and %d)", a->rank,
-                    b->rank);
-  int ta = attr_i(n, "transA", 0) != 0, tb = attr_i(n, "transB", 0) != 0;
-  *m = a->dims[ta ? 1 : 0];
-  *k = a->dims[ta ? 0 : 1];
-  *nn = b->dims[tb ? 0 : 1];
+  gemm_dims(g, n, a, b, m, nn, k);
+  int tb = attr_i(n, "transB", 0) != 0;
   *brs = tb ? 1 : *nn;
   *bcs = tb ? *k : 1;
-  if (b->dims[tb ? 1 : 0] != *k)
-    diag_node_fatal(n, "inner dimensions differ: A is %s%s and B is %s%s",
-                    ir_shape_str(g->arena, a), ta ? " (transposed)" : "", ir_shape_str(g->arena, b),
-                    tb ? " (transposed)" : "");
   static const int scales[3] = {1, 4, 7};
   for (int i = 0; i < 3; i++) {
     const Value *s = op_input(n, scales[i]);
