@@ -541,11 +541,27 @@ def fma_peak(flags, work, st):
     return float(out.stdout.split()[1])
 
 
+# the CPU features that decide which of mlc's kernels run, as /proc/cpuinfo
+# names them (x86 flags, aarch64 Features)
+ISA_FLAGS = (("avx512f", "AVX-512F"), ("avx512_vnni", "AVX-512 VNNI"), ("avx2", "AVX2"),
+             ("fma", "FMA"), ("asimd", "NEON"), ("asimddp", "NEON dot product"))
+
+
 def machine():
+    """the CPU (name, family and model, the instruction sets mlc's kernels
+    use), the number of cores, and the C compiler's version line"""
     cpu = "?"
     try:
-        cpu = re.search(r"^model name\s*: (.*)$", open("/proc/cpuinfo").read(), re.M).group(1)
-    except (OSError, AttributeError):
+        info = open("/proc/cpuinfo").read()
+        name = re.search(r"^(model name|Processor|CPU part)\s*: (.*)$", info, re.M)
+        fam = re.search(r"^cpu family\s*: (\d+)$", info, re.M)
+        model = re.search(r"^model\s*: (\d+)$", info, re.M)
+        flags = re.search(r"^(flags|Features)\s*: (.*)$", info, re.M)
+        have = set(flags.group(2).split()) if flags else set()
+        isa = [n for f, n in ISA_FLAGS if f in have] or ["no SIMD extension mlc uses"]
+        where = f"family {fam.group(1)}, model {model.group(1)}; " if fam and model else ""
+        cpu = f"{name.group(2) if name else '?'} ({where}{', '.join(isa)})"
+    except OSError:
         pass
     cc = os.environ.get("CC", "cc")
     ver = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout.splitlines()
