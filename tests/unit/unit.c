@@ -794,7 +794,30 @@ static void test_products(void) {
   packed_weights = winograd_tile = 0;
 }
 
+/* ---- cast ------------------------------------------------------------------------ */
+
+/* int32 to float (the fast path after integer products) rounds as the
+ * general path's int64 to float: values above 2^24, both signs, the ends
+ * of the range, and counts off the path's runs of 16 */
+static void test_cast(void) {
+  static const int32_t edge[] = {
+      0, 1, -1, 16777217, -16777217, 16777219, 2147483647, -2147483647 - 1, 123456789, -987654321};
+  for (int64_t n = 1; n <= 50; n += 7) {
+    int32_t x[64];
+    float y[64];
+    for (int64_t i = 0; i < n; i++)
+      x[i] = edge[i % 10] + (int32_t)(i / 10) * 3 * (edge[i % 10] < 0 ? 1 : -1);
+    MlcCast p = {.count = n, .from = MLC_DT_INT32, .to = MLC_DT_FLOAT};
+    void *io[MLC_CAST_NIO] = {[MLC_CAST_X] = x, [MLC_CAST_Y] = y};
+    mlc_rt_cast(&p, io);
+    int ok = 1;
+    for (int64_t i = 0; i < n; i++) ok &= y[i] == (float)(int64_t)x[i];
+    check(ok, "cast int32 to float");
+  }
+}
+
 int main(int argc, char **argv) {
+  test_cast();
   test_products();
   test_pool();
   test_rows();
