@@ -131,17 +131,15 @@ typedef struct QRun {
  * length costs a call: where the input has the bytes, a stride-1 run
  * copies QCOLS of them, spilling past its end into places of the row that
  * later runs write or no output reads (the row has room for it). */
-#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4 || MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
-/* d[t] = x[2t] for t < QCOLS: a stride-2 run (a stem conv's) by shuffles */
+/* d[t] = x[2t] for t < QCOLS: a stride-2 run (a stem conv's), 16 at a
+ * time by the pools' byte gather where QCOLS holds whole 16s */
 static MLC_INLINE void evens(uint8_t *d, const uint8_t *x) {
-  const __m128i e = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
-  for (int t = 0; t < QCOLS; t += 16) {
-    __m128i a = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(x + 2 * t)), e);
-    __m128i b = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(x + 2 * t + 16)), e);
-    _mm_storeu_si128((__m128i *)(d + t), _mm_unpacklo_epi64(a, b));
-  }
-}
+#if QCOLS % 16 == 0
+  for (int t = 0; t < QCOLS; t += 16) mlc_rt__evens16_u8(d + t, x + 2 * t);
+#else
+  for (int t = 0; t < QCOLS; t++) d[t] = x[2 * t];
 #endif
+}
 
 /* a / s for a >= 0 without a division for the common strides: packing
  * divides per im2col row, and a division costs as much as a row's copy */
@@ -164,11 +162,10 @@ static void gather(uint8_t *row, const QCol *g, const QRun *r, int64_t c, int64_
   lo = lo < len ? lo : len;
   hi = hi < lo ? lo : hi < len ? hi : len;
   for (t = 0; t < lo; t++) d[t] = g->xz;
-  if (s == 1 && at + lo + QCOLS <= g->room) memcpy(d + lo, g->x + at + lo, QCOLS);
-#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4 || MLC_RT_ISA == MLC_RT_ISA_X86_64_V3
+  if (s == 1 && at + lo + QCOLS <= g->room)
+    memcpy(d + lo, g->x + at + lo, QCOLS);
   else if (s == 2 && at + 2 * (lo + QCOLS) <= g->room)
     evens(d + lo, g->x + at + 2 * lo);
-#endif
   else
     for (t = lo; t < hi; t++) d[t] = g->x[at + t * s];
   for (t = hi; t < len; t++) d[t] = g->xz;
