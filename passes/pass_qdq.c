@@ -221,19 +221,15 @@ static int rewrite_gemm(Graph *g, Node *gm) {
   return 1;
 }
 
-/* the ops that only move or pick values, on integers as on floats; their
- * non-data inputs (shapes, axes) are constants that stay */
+/* an op that only moves or picks values (OPF_MOVES) whose other outputs,
+ * if any, nobody reads (MaxPool's Indices); the number of its data inputs */
 static int value_mover(const Node *n) {
-  switch (n->op) {
-  case OP_MaxPool: return n->nout == 1 || !n->out[1] || !n->out[1]->nusers;
-  case OP_Concat:
-  case OP_Reshape:
-  case OP_Flatten:
-  case OP_Squeeze:
-  case OP_Unsqueeze:
-  case OP_Transpose: return 1;
-  default: return 0;
-  }
+  if (!(optab[n->op].flags & OPF_MOVES)) return 0;
+  for (int j = 1; j < n->nout; j++)
+    if (n->out[j] && (n->out[j]->nusers || n->out[j]->is_output)) return 0;
+  int k = 1;
+  while (k < n->nin && n->in[k] && n->in[k]->dtype == n->in[0]->dtype) k++;
+  return k;
 }
 
 /* Q(v) with q's parameters, placed before n */
@@ -244,9 +240,8 @@ static Value *requant(Graph *g, Node *n, Value *v, const Node *q) {
   return r->out[0];
 }
 
-static int rewrite_mover(Graph *g, Node *n) {
+static int rewrite_mover(Graph *g, Node *n, int ndata) {
   Node *q = quant_of(n->out[0]);
-  int ndata = n->op == OP_Concat ? n->nin : 1;
   Dq d[64];
   if (!q || ndata > 64) return 0;
   for (int i = 0; i < ndata; i++)
@@ -266,7 +261,7 @@ static int rewrite_requant(Graph *g, Node *q) {
 
 void pass_qdq(Graph *g) {
   ir_rebuild_uses(g);
-  for (int i = 0; i < g->nnodes; i++) {
+  for (int i = 0, k; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
     if (n->dead || *n->domain) continue;
     if (n->op == OP_Conv)
@@ -277,8 +272,8 @@ void pass_qdq(Graph *g) {
       rewrite_gemm(g, n);
     else if (n->op == OP_QuantizeLinear)
       rewrite_requant(g, n);
-    else if (value_mover(n))
-      rewrite_mover(g, n);
+    else if ((k = value_mover(n)))
+      rewrite_mover(g, n, k);
   }
   ir_remove_dead_nodes(g);
 }

@@ -19,6 +19,9 @@ enum {
   OPF_EW_SOME = 1 << 8,    /* lowers to one scalar function for some inputs (Quantize and
                               DequantizeLinear with one scale): fusion takes it then;
                               transposes never sink through it */
+  OPF_MOVES = 1 << 9,      /* output 0's values are its data inputs' (the leading inputs of
+                              input 0's type), moved or picked, a maximum included: it
+                              commutes with any monotonic elementwise map */
 };
 
 /* Lowering: a node becomes a list of runtime kernel calls. The interpreter
