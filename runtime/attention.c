@@ -25,60 +25,8 @@
 
 #include "mlc_rt.h"
 
-/* the additive bias of key j for query i of batch b, head h */
-static float attn_bias(const MlcAttention *p, const void *mask, int64_t b, int64_t h, int64_t i,
-                       int64_t j, int64_t offset, int64_t valid) {
-  float bias = 0;
-  if (p->mask) {
-    if (j >= p->mask_len) {
-      bias = -INFINITY;
-    } else {
-      int64_t at = b * p->m_st[0] + h * p->m_st[1] + i * p->m_st[2] + j * p->m_st[3];
-      if (p->mask == 1)
-        bias = ((const uint8_t *)mask)[at] ? 0.0f : -INFINITY;
-      else
-        bias = ((const float *)mask)[at];
-    }
-  }
-  if (p->causal && j > i + offset) bias += -INFINITY;
-  if (p->left >= 0 && i + offset - j > p->left) bias += -INFINITY;
-  if (p->right >= 0 && j - (i + offset) > p->right) bias += -INFINITY;
-  if (j >= valid) bias += -INFINITY;
-  return bias;
-}
-
-/* x rounded to bfloat16 (nearest even), for the emulated mode */
-static float bf16(float x) {
-  uint32_t u;
-  memcpy(&u, &x, sizeof u);
-  if ((u & 0x7f800000u) == 0x7f800000u) return x;
-  u += 0x7fffu + ((u >> 16) & 1u);
-  u &= 0xffff0000u;
-  memcpy(&x, &u, sizeof x);
-  return x;
-}
-
-#define RND(x) (p->bf16 ? bf16(x) : (x))
-
-/* the scaled (and softcapped) score of query row qr against key row kr */
-static float attn_score(const MlcAttention *p, const float *qr, const float *kr) {
-  int64_t d;
-  float s;
-  if (p->bf16) {
-    float acc = 0, sf = (float)p->scale;
-    for (d = 0; d < p->dk; d++) acc += bf16(qr[d] * sf) * bf16(kr[d] * sf);
-    s = bf16(acc);
-  } else {
-    double dot = 0;
-    for (d = 0; d < p->dk; d++) dot += (double)qr[d] * kr[d];
-    s = (float)(dot * p->scale);
-  }
-  if (p->softcap > 0) {
-    float cap = (float)p->softcap;
-    s = RND(RND(tanhf(RND(s / cap))) * cap);
-  }
-  return s;
-}
+/* a step rounded to bfloat16 in the emulated mode */
+#define RND(x) (p->bf16 ? mlc_rt_bf16(x) : (x))
 
 void mlc_rt_attention_f32(const void *params, void *const *io) {
   const MlcAttention *p = (const MlcAttention *)params;
@@ -104,8 +52,8 @@ void mlc_rt_attention_f32(const void *params, void *const *io) {
         float bmax = -INFINITY, smax = -INFINITY, fsum = 0;
         double sum = 0;
         for (j = 0; j < p->skv; j++) {
-          float s = attn_score(p, qr, kb + j * p->k_st[2]);
-          bias[j] = attn_bias(p, mask, b, h, i, j, offset, valid);
+          float s = mlc_rt_attn_score(p, qr, kb + j * p->k_st[2]);
+          bias[j] = mlc_rt_attn_bias(p, mask, b, h, i, j, offset, valid);
           if (bias[j] > bmax || bias[j] != bias[j]) bmax = bias[j];
           if (qkr && p->qk_mode < 2) qkr[j] = s;
           score[j] = RND(s + bias[j]);
@@ -126,7 +74,7 @@ void mlc_rt_attention_f32(const void *params, void *const *io) {
         for (j = 0; j < p->skv; j++) {
           score[j] = RND(expf(RND(score[j] - smax)));
           sum += score[j];
-          fsum = bf16(fsum + score[j]);
+          fsum = mlc_rt_bf16(fsum + score[j]);
         }
         if (p->bf16) sum = fsum;
         for (j = 0; j < p->skv; j++) {
@@ -135,7 +83,7 @@ void mlc_rt_attention_f32(const void *params, void *const *io) {
           if (qkr && p->qk_mode == 3) qkr[j] = w;
           for (d = 0; d < p->dv; d++) yr[d] += w * vr[d];
         }
-        for (d = 0; p->bf16 && d < p->dv; d++) yr[d] = bf16(yr[d]);
+        for (d = 0; p->bf16 && d < p->dv; d++) yr[d] = mlc_rt_bf16(yr[d]);
       }
 }
 

@@ -109,22 +109,6 @@ void mlc_rt_fill(const void *params, void *const *io) {
 
 /* ---- pad ----------------------------------------------------------------- */
 
-/* the source index that output index o reads along a dim of n items */
-static int64_t pad_index(int64_t o, int64_t begin, int64_t n, int64_t mode) {
-  int64_t i = o - begin, period;
-  if (i >= 0 && i < n) return i;
-  switch (mode) {
-  case 2: /* edge */ return i < 0 ? 0 : n - 1;
-  case 3: /* wrap */ i %= n; return i < 0 ? i + n : i;
-  default: /* reflect: mirror without repeating the edge, period 2(n-1) */
-    if (n == 1) return 0;
-    period = 2 * (n - 1);
-    i %= period;
-    if (i < 0) i += period;
-    return i < n ? i : period - i;
-  }
-}
-
 void mlc_rt_pad(const void *params, void *const *io) {
   const MlcPad *p = (const MlcPad *)params;
   const char *src = (const char *)io[MLC_PAD_SRC];
@@ -148,12 +132,12 @@ void mlc_rt_pad(const void *params, void *const *io) {
   for (;;) {
     const char *s = src + p->src_off * e;
     for (d = 0; d < r - 1; d++)
-      s += pad_index(idx[d], p->pad_begin[d], p->in_dims[d], p->mode) * p->in_strides[d] * e;
+      s += mlc_rt_pad_index(idx[d], p->pad_begin[d], p->in_dims[d], p->mode) * p->in_strides[d] * e;
     for (o = 0; o < lo; o++)
-      memcpy(dst + o * e, s + pad_index(o, begin, nin, p->mode) * stride * e, (size_t)e);
+      memcpy(dst + o * e, s + mlc_rt_pad_index(o, begin, nin, p->mode) * stride * e, (size_t)e);
     if (hi > lo) copy_run(dst + lo * e, s + (lo - begin) * stride * e, hi - lo, 1, stride, e);
     for (o = hi > lo ? hi : lo; o < n; o++)
-      memcpy(dst + o * e, s + pad_index(o, begin, nin, p->mode) * stride * e, (size_t)e);
+      memcpy(dst + o * e, s + mlc_rt_pad_index(o, begin, nin, p->mode) * stride * e, (size_t)e);
     dst += n * e;
     for (d = r - 2; d >= 0; d--) {
       if (++idx[d] < p->out_dims[d]) break;
@@ -187,117 +171,19 @@ void mlc_rt_gather(const void *params, void *const *io) {
 
 /* ---- cast ---------------------------------------------------------------- */
 
-/* The small float formats, all decoded and encoded by one routine each. The
- * float8 "FN" formats have no infinity; "UZ" ones have no negative zero and a
- * single NaN, 0x80. ONNX type numbers 17..20. */
-enum { DT_F8E4M3FN = 17, DT_F8E4M3FNUZ = 18, DT_F8E5M2 = 19, DT_F8E5M2FNUZ = 20 };
-
-typedef struct SmallFloat {
-  int mbits, bias;
-  uint32_t sign, maxfin, inf, nan; /* inf 0: none */
-  int uz;
-  int finite; /* no infinity and no NaN (float4e2m1): always saturates */
-} SmallFloat;
-
-static const SmallFloat *small_float(int64_t t) {
-  static const SmallFloat f16 = {10, 15, 0x8000, 0x7bff, 0x7c00, 0x7e00, 0, 0};
-  static const SmallFloat bf16 = {7, 127, 0x8000, 0x7f7f, 0x7f80, 0x7fc0, 0, 0};
-  static const SmallFloat e4m3fn = {3, 7, 0x80, 0x7e, 0, 0x7f, 0, 0};
-  static const SmallFloat e4m3fnuz = {3, 8, 0x80, 0x7f, 0, 0x80, 1, 0};
-  static const SmallFloat e5m2 = {2, 15, 0x80, 0x7b, 0x7c, 0x7e, 0, 0};
-  static const SmallFloat e5m2fnuz = {2, 16, 0x80, 0x7f, 0, 0x80, 1, 0};
-  static const SmallFloat e2m1 = {1, 1, 0x8, 0x7, 0, 0, 0, 1};
+/* The small float formats (MlcSmallFloat, mlc_rt_data.h), decoded and
+ * encoded by the routines there. */
+static const MlcSmallFloat *small_float(int64_t t) {
+#define SF_TABLE(name, ...) static const MlcSmallFloat sf_##name = {__VA_ARGS__};
+  MLC_RT_SMALL_FLOATS(SF_TABLE)
+#undef SF_TABLE
   switch (t) {
-  case MLC_DT_FLOAT16: return &f16;
-  case MLC_DT_BFLOAT16: return &bf16;
-  case DT_F8E4M3FN: return &e4m3fn;
-  case DT_F8E4M3FNUZ: return &e4m3fnuz;
-  case DT_F8E5M2: return &e5m2;
-  case DT_F8E5M2FNUZ: return &e5m2fnuz;
-  case MLC_DT_FLOAT4E2M1: return &e2m1;
+#define SF_CASE(name, ...) \
+  case MLC_DT_##name: return &sf_##name;
+    MLC_RT_SMALL_FLOATS(SF_CASE)
+#undef SF_CASE
   default: return NULL;
   }
-}
-
-/* the magnitude bits of m * 2^e (m > 0) rounded to nearest even; anything
- * that rounds past the largest finite value gives maxfin + 1 */
-static uint32_t round_magnitude(const SmallFloat *f, uint64_t m, int e) {
-  int emin = 1 - f->bias, p = 63, E, sh;
-  uint64_t N, rem, half, code;
-  while (!(m >> p)) p--;
-  E = p + e; /* the value is 1.x * 2^E */
-  if (E > f->bias + 1) return f->maxfin + 1;
-  /* the kept bits weigh 2^(max(E, emin) - mbits) and up */
-  sh = (E > emin ? E : emin) - f->mbits - e;
-  if (sh <= 0) {
-    N = m << -sh;
-  } else if (sh > 64) {
-    N = 0;
-  } else {
-    N = sh == 64 ? 0 : m >> sh;
-    rem = sh == 64 ? m : m & ((UINT64_C(1) << sh) - 1);
-    half = UINT64_C(1) << (sh - 1);
-    if (rem > half || (rem == half && (N & 1))) N++;
-  }
-  /* a normal's implicit bit adds one to the exponent field, and a rounding
-   * carry walks into it by itself */
-  code = N + (E >= emin ? (uint64_t)(E + f->bias - 1) << f->mbits : 0);
-  return code > f->maxfin ? f->maxfin + 1 : (uint32_t)code;
-}
-
-/* the code of an infinite or overflowing value */
-static uint32_t small_overflow(const SmallFloat *f, uint32_t sign, int nosat) {
-  if (!nosat || f->finite) return sign | f->maxfin;
-  if (f->inf) return sign | f->inf;
-  return f->uz ? f->nan : sign | f->nan;
-}
-
-/* -(1)^neg * m * 2^e; float16 and bfloat16 always overflow to infinity */
-static uint32_t encode_small(const SmallFloat *f, int neg, uint64_t m, int e, int nosat) {
-  uint32_t sign = neg ? f->sign : 0, code;
-  if (!m) return f->uz ? 0 : sign;
-  code = round_magnitude(f, m, e);
-  if (code > f->maxfin) return small_overflow(f, sign, nosat || f->sign == 0x8000);
-  return f->uz && !code ? 0 : sign | code;
-}
-
-static uint32_t double_to_small(const SmallFloat *f, double x, int nosat) {
-  uint64_t b, frac;
-  int ex, neg;
-  memcpy(&b, &x, sizeof b);
-  neg = (int)(b >> 63);
-  ex = (int)((b >> 52) & 0x7ff);
-  frac = b & ((UINT64_C(1) << 52) - 1);
-  if (ex == 0x7ff) {
-    /* float4e2m1: ONNX's float4 page says 6, but its reference (and so its
-     * test data) gives a zero of the opposite sign; mlc follows the data */
-    if (frac && f->finite) return neg ? 0 : f->sign;
-    if (frac) return f->uz ? f->nan : (neg ? f->sign : 0) | f->nan;
-    return small_overflow(f, neg ? f->sign : 0, nosat || f->sign == 0x8000);
-  }
-  if (ex == 0) return encode_small(f, neg, frac, -1074, nosat);
-  return encode_small(f, neg, frac | (UINT64_C(1) << 52), ex - 1075, nosat);
-}
-
-static int small_is_nan(const SmallFloat *f, uint32_t c) {
-  uint32_t mag = c & (f->sign - 1);
-  if (f->finite) return 0;
-  return f->uz ? c == f->nan : f->inf ? mag > f->inf : mag == f->nan;
-}
-
-static double small_to_double(const SmallFloat *f, uint32_t c) {
-  uint32_t mag = c & (f->sign - 1), ex = mag >> f->mbits;
-  uint32_t frac = mag & ((1u << f->mbits) - 1);
-  double v;
-  if (small_is_nan(f, c))
-    v = NAN;
-  else if (f->inf && mag == f->inf)
-    v = INFINITY;
-  else if (ex == 0)
-    v = ldexp((double)frac, 1 - f->bias - f->mbits);
-  else
-    v = ldexp((double)(frac | 1u << f->mbits), (int)ex - f->bias - f->mbits);
-  return c & f->sign ? -v : v;
 }
 
 /* float8e8m0 of m * 2^e (the magnitude of the value): 2^(code - 127) */
@@ -340,14 +226,6 @@ static int sub_bits(int64_t t) {
   default: return 0;
   }
 }
-
-/* v modulo 2^bits, as a signed value of that width */
-static int8_t wrap_signed(uint64_t v, int bits) {
-  int m = (int)(v & ((1u << bits) - 1));
-  return (int8_t)(m >> (bits - 1) ? m - (1 << bits) : m);
-}
-
-static uint8_t wrap_unsigned(uint64_t v, int bits) { return (uint8_t)(v & ((1u << bits) - 1)); }
 
 /* The three intermediates. A chunk of the source is widened, then narrowed
  * into the destination, so the type switches stay outside the inner loops. */
@@ -392,7 +270,7 @@ static void store_code(void *p, size_t size, int64_t i, uint32_t c) {
   return;
 
 static void widen_f(int64_t t, const void *src, int64_t n, double *f) {
-  const SmallFloat *sf = small_float(t);
+  const MlcSmallFloat *sf = small_float(t);
   size_t size = mlc_rt_dtype_size(t);
   int64_t i;
   if (t == MLC_DT_FLOAT) {
@@ -402,7 +280,7 @@ static void widen_f(int64_t t, const void *src, int64_t n, double *f) {
   } else if (t == MLC_DT_FLOAT8E8M0) {
     for (i = 0; i < n; i++) f[i] = e8m0_to_double(((const uint8_t *)src)[i]);
   } else {
-    for (i = 0; i < n; i++) f[i] = small_to_double(sf, load_code(src, size, i));
+    for (i = 0; i < n; i++) f[i] = mlc_rt_small_to_double(sf, load_code(src, size, i));
   }
 }
 
@@ -461,22 +339,22 @@ static uint64_t sat_u(double x, uint64_t hi) {
 }
 
 static void narrow_f(int64_t t, const double *f, int64_t n, void *dst, int64_t flags) {
-  const SmallFloat *sf = small_float(t);
+  const MlcSmallFloat *sf = small_float(t);
   size_t size = mlc_rt_dtype_size(t);
   int64_t i;
   int bits = sub_bits(t), nosat = (flags & MLC_CAST_NOSAT) != 0;
   if (sf) {
-    for (i = 0; i < n; i++) store_code(dst, size, i, double_to_small(sf, f[i], nosat));
+    for (i = 0; i < n; i++) store_code(dst, size, i, mlc_rt_small_from_double(sf, f[i], nosat));
     return;
   }
   switch (t) {
   case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, double_to_e8m0(f[i], flags))
   case MLC_DT_INT4:
   case MLC_DT_INT2:
-    CAST_LOOP(int8_t, wrap_signed((uint64_t)sat_s(f[i], INT64_MIN, INT64_MAX), bits))
+    CAST_LOOP(int8_t, mlc_rt_wrap_signed((uint64_t)sat_s(f[i], INT64_MIN, INT64_MAX), bits))
   case MLC_DT_UINT4:
   case MLC_DT_UINT2:
-    CAST_LOOP(uint8_t, wrap_unsigned((uint64_t)sat_s(f[i], INT64_MIN, INT64_MAX), bits))
+    CAST_LOOP(uint8_t, mlc_rt_wrap_unsigned((uint64_t)sat_s(f[i], INT64_MIN, INT64_MAX), bits))
   case MLC_DT_FLOAT: CAST_LOOP(float, f[i])
   case MLC_DT_DOUBLE: CAST_LOOP(double, f[i])
   case MLC_DT_INT8: CAST_LOOP(int8_t, sat_s(f[i], INT8_MIN, INT8_MAX))
@@ -495,21 +373,21 @@ static uint64_t magnitude(int64_t x) { return x < 0 ? 0 - (uint64_t)x : (uint64_
 
 /* integer -> integer wraps modulo 2^bits, as numpy's astype does */
 static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst, int64_t flags) {
-  const SmallFloat *sf = small_float(t);
+  const MlcSmallFloat *sf = small_float(t);
   size_t size = mlc_rt_dtype_size(t);
   int64_t i;
   int bits = sub_bits(t), nosat = (flags & MLC_CAST_NOSAT) != 0;
   if (sf) {
     for (i = 0; i < n; i++)
-      store_code(dst, size, i, encode_small(sf, s[i] < 0, magnitude(s[i]), 0, nosat));
+      store_code(dst, size, i, mlc_rt_small_encode(sf, s[i] < 0, magnitude(s[i]), 0, nosat));
     return;
   }
   switch (t) {
   case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, encode_e8m0(magnitude(s[i]), 0, flags))
   case MLC_DT_INT4:
-  case MLC_DT_INT2: CAST_LOOP(int8_t, wrap_signed((uint64_t)s[i], bits))
+  case MLC_DT_INT2: CAST_LOOP(int8_t, mlc_rt_wrap_signed((uint64_t)s[i], bits))
   case MLC_DT_UINT4:
-  case MLC_DT_UINT2: CAST_LOOP(uint8_t, wrap_unsigned((uint64_t)s[i], bits))
+  case MLC_DT_UINT2: CAST_LOOP(uint8_t, mlc_rt_wrap_unsigned((uint64_t)s[i], bits))
   case MLC_DT_FLOAT: CAST_LOOP(float, s[i])
   case MLC_DT_DOUBLE: CAST_LOOP(double, s[i])
   case MLC_DT_INT8: CAST_LOOP(int8_t, (uint8_t)s[i])
@@ -525,20 +403,20 @@ static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst, int64_t 
 }
 
 static void narrow_u(int64_t t, const uint64_t *u, int64_t n, void *dst, int64_t flags) {
-  const SmallFloat *sf = small_float(t);
+  const MlcSmallFloat *sf = small_float(t);
   size_t size = mlc_rt_dtype_size(t);
   int64_t i;
   int bits = sub_bits(t), nosat = (flags & MLC_CAST_NOSAT) != 0;
   if (sf) {
-    for (i = 0; i < n; i++) store_code(dst, size, i, encode_small(sf, 0, u[i], 0, nosat));
+    for (i = 0; i < n; i++) store_code(dst, size, i, mlc_rt_small_encode(sf, 0, u[i], 0, nosat));
     return;
   }
   switch (t) {
   case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, encode_e8m0(u[i], 0, flags))
   case MLC_DT_INT4:
-  case MLC_DT_INT2: CAST_LOOP(int8_t, wrap_signed(u[i], bits))
+  case MLC_DT_INT2: CAST_LOOP(int8_t, mlc_rt_wrap_signed(u[i], bits))
   case MLC_DT_UINT4:
-  case MLC_DT_UINT2: CAST_LOOP(uint8_t, wrap_unsigned(u[i], bits))
+  case MLC_DT_UINT2: CAST_LOOP(uint8_t, mlc_rt_wrap_unsigned(u[i], bits))
   case MLC_DT_FLOAT: CAST_LOOP(float, u[i])
   case MLC_DT_DOUBLE: CAST_LOOP(double, u[i])
   case MLC_DT_INT8: CAST_LOOP(int8_t, (uint8_t)u[i])

@@ -20,7 +20,7 @@
  * takes the largest weighted corner of each sample.
  *
  * Positions come from data (grids, offsets, boxes), so every conversion to
- * an index goes through to_index, which maps NaN and huge values to a far
+ * an index goes through mlc_rt_to_index, which maps NaN and huge values to a far
  * out-of-range index instead of C's undefined conversion; an index is only
  * used after a range check.
  */
@@ -29,112 +29,8 @@
 
 #include "mlc_rt.h"
 
-/* far outside any plane, and far from overflowing when offset a little */
-#define FAR ((int64_t)1 << 40)
-
-static int64_t to_index(double x) {
-  if (!(x > -(double)FAR)) return -FAR; /* NaN too */
-  if (x > (double)FAR) return FAR;
-  return (int64_t)x;
-}
-
-static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) {
-  return v < lo ? lo : (v > hi ? hi : v);
-}
-
-/* ---- the sampler ---------------------------------------------------------- */
-
-enum { MODE_NEAREST, MODE_LINEAR, MODE_CUBIC };
-enum { PAD_ZEROS, PAD_BORDER, PAD_REFLECTION };
-
-typedef struct Plane {
-  int64_t dims[3];
-  int mode, padding, align_corners;
-} Plane;
-
-/* x reflected into [lo, hi] as often as it takes */
-static double reflect(double x, double lo, double hi) {
-  double rng = hi - lo;
-  if (!(rng > 0) || !isfinite(x)) return lo;
-  if (x < lo) {
-    double dx = lo - x, n = floor(dx / rng), r = dx - n * rng;
-    return fmod(n, 2) == 0 ? lo + r : hi - r;
-  }
-  if (x > hi) {
-    double dx = x - hi, n = floor(dx / rng), r = dx - n * rng;
-    return fmod(n, 2) == 0 ? hi - r : lo + r;
-  }
-  return x;
-}
-
-/* the borders that positions are clamped or reflected into */
-static void borders(const Plane *pl, int d, double *lo, double *hi) {
-  *lo = pl->align_corners ? 0 : -0.5;
-  *hi = (double)pl->dims[d] - (pl->align_corners ? 1 : 0.5);
-}
-
-/* a tap's index along dim d after padding, or -1 where it reads zero */
-static int64_t tap_index(const Plane *pl, int d, int64_t i) {
-  int64_t n = pl->dims[d];
-  if (i >= 0 && i < n) return i;
-  if (pl->padding == PAD_ZEROS || n == 0) return -1;
-  if (pl->padding == PAD_REFLECTION) {
-    double lo, hi;
-    borders(pl, d, &lo, &hi);
-    i = to_index(reflect((double)i, lo, hi));
-  }
-  return clamp64(i, 0, n - 1);
-}
-
-static void cubic_coeffs(double t, double *c) {
-  const double a = -0.75;
-  double u = t + 1, v = 1 - t, w = 2 - t;
-  c[0] = ((a * u - 5 * a) * u + 8 * a) * u - 4 * a;
-  c[1] = ((a + 2) * t - (a + 3)) * t * t + 1;
-  c[2] = ((a + 2) * v - (a + 3)) * v * v + 1;
-  c[3] = ((a * w - 5 * a) * w + 8 * a) * w - 4 * a;
-}
-
-/* The value of plane p at pixel position x (3 coordinates, outermost first,
- * already adjusted for the border by the caller). */
-static double sample(const float *p, const Plane *pl, const double *x) {
-  int64_t idx[3][4];
-  double w[3][4];
-  int nt[3];
-  for (int d = 0; d < 3; d++) {
-    if (pl->mode == MODE_NEAREST) {
-      nt[d] = 1;
-      idx[d][0] = tap_index(pl, d, to_index(x[d]));
-      w[d][0] = 1;
-      continue;
-    }
-    double f = floor(x[d]);
-    int64_t i0 = to_index(f);
-    double t = x[d] - f;
-    if (pl->mode == MODE_LINEAR) {
-      nt[d] = 2;
-      w[d][0] = 1 - t;
-      w[d][1] = t;
-    } else {
-      nt[d] = 4;
-      cubic_coeffs(t, w[d]);
-      i0--;
-    }
-    for (int k = 0; k < nt[d]; k++) idx[d][k] = tap_index(pl, d, i0 + k);
-  }
-  double acc = 0;
-  for (int a = 0; a < nt[0]; a++) {
-    if (idx[0][a] < 0) continue;
-    for (int b = 0; b < nt[1]; b++) {
-      if (idx[1][b] < 0) continue;
-      const float *row = p + (idx[0][a] * pl->dims[1] + idx[1][b]) * pl->dims[2];
-      double wab = w[0][a] * w[1][b];
-      for (int c = 0; c < nt[2]; c++)
-        if (idx[2][c] >= 0) acc += wab * w[2][c] * row[idx[2][c]];
-    }
-  }
-  return acc;
-}
+/* The sampler (MlcSamplePlane, mlc_rt_sample and its helpers) is in
+ * mlc_rt_image.h, shared with the CUDA runtime. */
 
 /* ---- GridSample ------------------------------------------------------------ */
 
@@ -144,7 +40,7 @@ void mlc_rt_gridsample_f32(const void *params, void *const *io) {
   const float *grid = (const float *)io[MLC_GRIDSAMPLE_GRID];
   float *y = (float *)io[MLC_GRIDSAMPLE_Y];
   const int nsp = (int)p->nsp, off = 3 - nsp;
-  Plane pl = {{1, 1, 1}, (int)p->mode, (int)p->padding, p->align_corners != 0};
+  MlcSamplePlane pl = {{1, 1, 1}, (int)p->mode, (int)p->padding, p->align_corners != 0};
   int64_t inpix = 1, npts = 1;
   for (int s = 0; s < nsp; s++) {
     pl.dims[off + s] = p->in_sp[s];
@@ -156,24 +52,9 @@ void mlc_rt_gridsample_f32(const void *params, void *const *io) {
       /* the grid lists coordinates innermost dim first */
       const float *g = grid + (n * npts + q) * nsp;
       double pos[3] = {0, 0, 0};
-      for (int s = 0; s < nsp; s++) {
-        int d = off + s;
-        /* unnormalized in float, as the reference does */
-        float u = g[nsp - 1 - s], fl = (float)pl.dims[d];
-        u = pl.align_corners ? (u + 1) / 2 * (fl - 1) : ((u + 1) * fl - 1) / 2;
-        double v = u, len = (double)pl.dims[d], lo, hi;
-        if (pl.mode == MODE_NEAREST) v = nearbyint(v);
-        borders(&pl, d, &lo, &hi);
-        if (v < lo || v > hi) {
-          if (pl.padding == PAD_BORDER)
-            v = v < 0 ? 0 : (v > len - 1 ? len - 1 : v);
-          else if (pl.padding == PAD_REFLECTION)
-            v = reflect(v, lo, hi);
-        }
-        pos[d] = v;
-      }
+      for (int s = 0; s < nsp; s++) pos[off + s] = mlc_rt_grid_pos(&pl, off + s, g[nsp - 1 - s]);
       for (int64_t c = 0; c < p->c; c++)
-        y[(n * p->c + c) * npts + q] = (float)sample(x + (n * p->c + c) * inpix, &pl, pos);
+        y[(n * p->c + c) * npts + q] = (float)mlc_rt_sample(x + (n * p->c + c) * inpix, &pl, pos);
     }
 }
 
@@ -217,7 +98,7 @@ void mlc_rt_affinegrid_f32(const void *params, void *const *io) {
 static void deform_columns(const MlcDeformConv *p, const float *x, const float *offset,
                            const float *mask, int64_t n, int64_t gi, float *col) {
   const int nsp = (int)p->nsp, off = 3 - nsp;
-  Plane pl = {{1, 1, 1}, MODE_LINEAR, PAD_ZEROS, 1};
+  MlcSamplePlane pl = {{1, 1, 1}, MLC_SAMPLE_LINEAR, MLC_SAMPLE_ZEROS, 1};
   int64_t kd[3] = {1, 1, 1}, od[3] = {1, 1, 1}, inpix = 1, npix = 1, kvol = 1;
   for (int s = 0; s < nsp; s++) {
     pl.dims[off + s] = p->in_sp[s];
@@ -244,7 +125,7 @@ static void deform_columns(const MlcDeformConv *p, const float *x, const float *
           pos[d] = (double)(oq[d] * p->stride[s] - p->pad_begin[s] + kk[d] * p->dil[s]) +
                    ofs[(k * nsp + s) * npix + q];
         }
-        double v = sample(plane, &pl, pos);
+        double v = mlc_rt_sample(plane, &pl, pos);
         row[q] = (float)(msk ? v * msk[k * npix + q] : v);
       }
     }

@@ -44,16 +44,6 @@ enum { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN }; /* MlcElems.reduction */
 #define F_NAN(x) ((x) != (x))
 #define I_NAN(x) 0
 
-static int64_t read_index(const void *idx, int64_t bits, int64_t i) {
-  return bits == 32 ? ((const int32_t *)idx)[i] : ((const int64_t *)idx)[i];
-}
-
-/* an index made non-negative, or -1 when it is out of [-len, len) */
-static int64_t wrap_index(int64_t k, int64_t len) {
-  if (k < 0) k += len;
-  return k >= 0 && k < len ? k : -1;
-}
-
 /* ---- scatter reductions ------------------------------------------------ */
 
 typedef void (*apply_fn)(void *dst, const void *src, int64_t n, int64_t red);
@@ -120,7 +110,7 @@ static void elems_start(const MlcElems *p, ElemsWalk *w) {
 
 /* the data offset that index i selects (the walk is at i), or -1 */
 static int64_t elems_offset(const MlcElems *p, const ElemsWalk *w, const void *idx, int64_t i) {
-  int64_t k = wrap_index(read_index(idx, p->idx_bits, i), p->axis_len);
+  int64_t k = mlc_rt_wrap_index(mlc_rt_read_index(idx, p->idx_bits, i), p->axis_len);
   return k < 0 ? -1 : w->base + k * p->strides[p->axis];
 }
 
@@ -166,19 +156,6 @@ void mlc_rt_scatter_elements(const void *params, void *const *io) {
 
 /* ---- GatherND / ScatterND ---------------------------------------------- */
 
-/* the element offset of tuple t (batch b), or -1 if a coordinate is out of
- * range */
-static int64_t nd_offset(const MlcND *p, const int64_t *idx, int64_t b, int64_t t) {
-  const int64_t *tu = idx + (b * p->nidx + t) * p->k;
-  int64_t off = b * p->batch_stride, j;
-  for (j = 0; j < p->k; j++) {
-    int64_t c = wrap_index(tu[j], p->dims[j]);
-    if (c < 0) return -1;
-    off += c * p->strides[j];
-  }
-  return off;
-}
-
 void mlc_rt_gather_nd(const void *params, void *const *io) {
   const MlcND *p = (const MlcND *)params;
   const char *data = (const char *)io[MLC_GATHER_ND_DATA];
@@ -186,7 +163,7 @@ void mlc_rt_gather_nd(const void *params, void *const *io) {
   int64_t sb = p->slice * p->elem, b, t;
   for (b = 0; b < p->batch; b++)
     for (t = 0; t < p->nidx; t++, y += sb) {
-      int64_t off = nd_offset(p, (const int64_t *)io[MLC_GATHER_ND_INDICES], b, t);
+      int64_t off = mlc_rt_nd_offset(p, (const int64_t *)io[MLC_GATHER_ND_INDICES], b, t);
       if (off < 0)
         memset(y, 0, (size_t)sb);
       else
@@ -203,7 +180,7 @@ void mlc_rt_scatter_nd(const void *params, void *const *io) {
   copy_input(y, io[MLC_SCATTER_ND_DATA], p->data_count * p->elem);
   for (b = 0; b < p->batch; b++)
     for (t = 0; t < p->nidx; t++, upd += sb) {
-      int64_t off = nd_offset(p, (const int64_t *)io[MLC_SCATTER_ND_INDICES], b, t);
+      int64_t off = mlc_rt_nd_offset(p, (const int64_t *)io[MLC_SCATTER_ND_INDICES], b, t);
       if (off >= 0) put(y + off * p->elem, upd, p->slice, p->elem, f, p->reduction);
     }
 }

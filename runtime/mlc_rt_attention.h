@@ -6,6 +6,8 @@
 #ifndef MLC_RT_ATTENTION_H
 #define MLC_RT_ATTENTION_H
 
+#include <string.h>
+
 #include "mlc_rt_core.h"
 
 #define MLC_RT_PARAMS_ATTENTION(S, I, D, IA, DA)                              \
@@ -63,6 +65,67 @@ enum { MLC_ROTARY_X, MLC_ROTARY_COS, MLC_ROTARY_SIN, MLC_ROTARY_POS,
 enum { MLC_LINATTN_Q, MLC_LINATTN_K, MLC_LINATTN_V, MLC_LINATTN_PAST,
        MLC_LINATTN_DECAY, MLC_LINATTN_BETA, MLC_LINATTN_Y, MLC_LINATTN_STATE,
        MLC_LINATTN_NIO };
+
+/* ---- scalar helpers of attention.c, shared with the CUDA runtime ------- */
+
+/* x rounded to bfloat16 (nearest even), for the emulated mode */
+MLC_RT_SCALAR float mlc_rt_bf16(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  if ((u & 0x7f800000u) == 0x7f800000u) return x;
+  u += 0x7fffu + ((u >> 16) & 1u);
+  u &= 0xffff0000u;
+  memcpy(&x, &u, sizeof x);
+  return x;
+}
+
+/* Attention: the additive bias of key j for query i of batch b, head h;
+ * offset is the query's position less i, keys from valid on are padding */
+MLC_RT_SCALAR float mlc_rt_attn_bias(const MlcAttention *p, const void *mask, int64_t b,
+                                     int64_t h, int64_t i, int64_t j, int64_t offset,
+                                     int64_t valid) {
+  float bias = 0;
+  if (p->mask) {
+    if (j >= p->mask_len) {
+      bias = -INFINITY;
+    } else {
+      int64_t at = b * p->m_st[0] + h * p->m_st[1] + i * p->m_st[2] + j * p->m_st[3];
+      if (p->mask == 1)
+        bias = ((const uint8_t *)mask)[at] ? 0.0f : -INFINITY;
+      else
+        bias = ((const float *)mask)[at];
+    }
+  }
+  if (p->causal && j > i + offset) bias += -INFINITY;
+  if (p->left >= 0 && i + offset - j > p->left) bias += -INFINITY;
+  if (p->right >= 0 && j - (i + offset) > p->right) bias += -INFINITY;
+  if (j >= valid) bias += -INFINITY;
+  return bias;
+}
+
+/* Attention: the scaled (and softcapped) score of query row qr against key
+ * row kr; with bf16, rounded where the ONNX reference rounds */
+MLC_RT_SCALAR float mlc_rt_attn_score(const MlcAttention *p, const float *qr, const float *kr) {
+  int64_t d;
+  float s;
+  if (p->bf16) {
+    float acc = 0, sf = (float)p->scale;
+    for (d = 0; d < p->dk; d++) acc += mlc_rt_bf16(qr[d] * sf) * mlc_rt_bf16(kr[d] * sf);
+    s = mlc_rt_bf16(acc);
+  } else {
+    double dot = 0;
+    for (d = 0; d < p->dk; d++) dot += (double)qr[d] * kr[d];
+    s = (float)(dot * p->scale);
+  }
+  if (p->softcap > 0) {
+    float cap = (float)p->softcap;
+    if (p->bf16)
+      s = mlc_rt_bf16(mlc_rt_bf16(tanhf(mlc_rt_bf16(s / cap))) * cap);
+    else
+      s = tanhf(s / cap) * cap;
+  }
+  return s;
+}
 
 #ifdef __cplusplus
 }

@@ -140,6 +140,16 @@ static inline size_t mlc_rt_dtype_size(int64_t t) {
   }
 }
 
+/* The scalar functions that generated loops inline (here and in
+ * mlc_rt_elementwise.h): plain static inline functions in C; compiled by
+ * nvcc, host and device functions too, so that the CUDA backend's kernels
+ * compute the very expressions the C backend's loops do. */
+#if defined(__CUDACC__)
+#define MLC_RT_SCALAR static inline __host__ __device__
+#else
+#define MLC_RT_SCALAR static inline
+#endif
+
 /* ---- integer arithmetic without undefined behaviour -----------------------
  * Signed overflow, INT_MIN / -1 and out-of-range double -> integer
  * conversions are undefined in C (and INT_MIN / -1 traps on x86), yet a
@@ -150,14 +160,14 @@ static inline size_t mlc_rt_dtype_size(int64_t t) {
 #define MLC_RT_IMAX(T) ((int64_t)(UINT64_MAX >> (65 - 8 * sizeof(T))))
 #define MLC_RT_UMAX(T) ((uint64_t)(T)-1)
 #define MLC_RT_WRAP(T, a, op, b) ((T)((uint64_t)(a) op (uint64_t)(b)))
-static inline int64_t mlc_rt_d2i(double x, int64_t lo, int64_t hi) {
+MLC_RT_SCALAR int64_t mlc_rt_d2i(double x, int64_t lo, int64_t hi) {
   return x != x ? 0 : x <= (double)lo ? lo : x >= (double)hi ? hi : (int64_t)x;
 }
-static inline uint64_t mlc_rt_d2u(double x, uint64_t hi) {
+MLC_RT_SCALAR uint64_t mlc_rt_d2u(double x, uint64_t hi) {
   return x != x || x <= 0 ? 0 : x >= (double)hi ? hi : (uint64_t)x;
 }
 /* a ** b modulo 2^64 (a and b sign-extended); b < 0 gives 1/a truncated */
-static inline uint64_t mlc_rt_ipow(uint64_t a, uint64_t b, int b_negative) {
+MLC_RT_SCALAR uint64_t mlc_rt_ipow(uint64_t a, uint64_t b, int b_negative) {
   uint64_t r = 1;
   if (b_negative) return a == 1 ? 1 : a == UINT64_MAX ? ((b & 1) ? a : 1) : 0;
   for (; b; b >>= 1, a *= a)
@@ -171,10 +181,10 @@ static inline uint64_t mlc_rt_ipow(uint64_t a, uint64_t b, int b_negative) {
  * right shift is arithmetic (sign-extending), written out as ~(~a >> b) for
  * negative a. Shift counts below 0 or >= bits leave only the sign fill: -1
  * for a right shift of a negative a, 0 otherwise. */
-static inline int64_t mlc_rt_shl_i(int64_t a, int64_t b, int bits) {
+MLC_RT_SCALAR int64_t mlc_rt_shl_i(int64_t a, int64_t b, int bits) {
   return b < 0 || b >= bits ? 0 : (int64_t)((uint64_t)a << b);
 }
-static inline int64_t mlc_rt_shr_i(int64_t a, int64_t b, int bits) {
+MLC_RT_SCALAR int64_t mlc_rt_shr_i(int64_t a, int64_t b, int bits) {
   if (b < 0 || b >= bits) return a < 0 ? -1 : 0;
   return a < 0 ? ~(~a >> b) : a >> b;
 }
@@ -196,7 +206,7 @@ static inline int64_t mlc_rt_shr_i(int64_t a, int64_t b, int bits) {
  * sizeof(mlc_rt_str) on a call over strings. */
 typedef const char *mlc_rt_str;
 #define MLC_RT_STR_HEADER 8
-static inline int mlc_rt_streq(mlc_rt_str a, mlc_rt_str b) {
+MLC_RT_SCALAR int mlc_rt_streq(mlc_rt_str a, mlc_rt_str b) {
   while (*a && *a == *b) a++, b++;
   return *a == *b;
 }

@@ -56,7 +56,7 @@ typedef union { float f; uint32_t u; } mlc_rt_f32bits;
 /* c ? a : b through bit masks: with a branch, a constant a lets the
  * compiler fold all that follows into a branch of its own, a loop the
  * vectorizer then refuses */
-static inline float mlc_rt_selectf(int c, float a, float b) {
+MLC_RT_SCALAR float mlc_rt_selectf(int c, float a, float b) {
   mlc_rt_f32bits x, y;
   uint32_t m = 0u - (uint32_t)(c != 0);
   x.f = a;
@@ -65,7 +65,7 @@ static inline float mlc_rt_selectf(int c, float a, float b) {
   return x.f;
 }
 
-static inline float mlc_rt_expf(float x) {
+MLC_RT_SCALAR float mlc_rt_expf(float x) {
   mlc_rt_f32bits t, s1, s2;
   float n, r, p;
   uint32_t k;
@@ -93,7 +93,7 @@ static inline float mlc_rt_expf(float x) {
 
 /* |x| < 0.625: x + x^3 P(x^2); above, 1 - 2 / (e^2|x| + 1), which has no
  * cancellation there; tanh(10) rounds to 1 */
-static inline float mlc_rt_tanhf(float x) {
+MLC_RT_SCALAR float mlc_rt_tanhf(float x) {
   mlc_rt_f32bits a, s;
   float ax, x2, p, e, big;
   a.f = x;
@@ -115,7 +115,7 @@ static inline float mlc_rt_tanhf(float x) {
 
 /* |x| < 1: x P(x^2); above, 1 - e^Q(|x|) with Q fitted to log erfc on
  * [1, 4]; erf(4) rounds to 1 */
-static inline float mlc_rt_erff(float x) {
+MLC_RT_SCALAR float mlc_rt_erff(float x) {
   mlc_rt_f32bits a, s;
   float ax, x2, p, q, t;
   a.f = x;
@@ -281,13 +281,13 @@ static inline float mlc_rt_erff(float x) {
 /* v rounded to an integer, half to even as the FPU rounds, for |v| < 2^22:
  * adding 1.5 * 2^23 leaves no bits below the units, and no libm call stops
  * the vectorizer */
-static inline float mlc_rt_rintf_small(float v) { return (v + 12582912.0f) - 12582912.0f; }
+MLC_RT_SCALAR float mlc_rt_rintf_small(float v) { return (v + 12582912.0f) - 12582912.0f; }
 /* QuantizeLinear of float a with scale s and zero point z into [lo, hi]:
  * a / s is clamped to bounds that are integers first, so rounding after
  * changes nothing and stays in the range above (NaN goes to hi); the
  * clamps select through masks, as two conditionals in a row would leave
  * a branch that stops the vectorizer */
-static inline float mlc_rt_clampf(float v, float lo, float hi) {
+MLC_RT_SCALAR float mlc_rt_clampf(float v, float lo, float hi) {
   v = mlc_rt_selectf(v < hi, v, hi);
   return mlc_rt_selectf(v > lo, v, lo);
 }
@@ -352,14 +352,14 @@ static inline float mlc_rt_clampf(float v, float lo, float hi) {
   P(quantu8, f32, float, uint8_t, MLC_RT_QUANTF(a, p0, p1, 0, 255))
 
 #define MLC_RT__U(name, sfx, T, R, expr)                                      \
-  static inline R mlc_##name##_##sfx(T a) { return (R)(expr); }
+  MLC_RT_SCALAR R mlc_##name##_##sfx(T a) { return (R)(expr); }
 #define MLC_RT__P(name, sfx, T, R, expr)                                      \
-  static inline R mlc_##name##_##sfx(T a, double p0, double p1) {           \
+  MLC_RT_SCALAR R mlc_##name##_##sfx(T a, double p0, double p1) {           \
     (void)p0; (void)p1; return (R)(expr); }
 #define MLC_RT__B(name, sfx, T, R, expr)                                      \
-  static inline R mlc_##name##_##sfx(T a, T b) { return (R)(expr); }
+  MLC_RT_SCALAR R mlc_##name##_##sfx(T a, T b) { return (R)(expr); }
 #define MLC_RT__W(name, sfx, C, T, expr)                                      \
-  static inline T mlc_##name##_##sfx(C c, T a, T b) { return expr; }
+  MLC_RT_SCALAR T mlc_##name##_##sfx(C c, T a, T b) { return expr; }
 MLC_RT_EW(MLC_RT__U, MLC_RT__P, MLC_RT__B, MLC_RT__W)
 #undef MLC_RT__U
 #undef MLC_RT__P

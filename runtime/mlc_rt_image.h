@@ -118,6 +118,138 @@ enum { MLC_NMS_BOXES, MLC_NMS_SCORES, MLC_NMS_MAX_OUT, MLC_NMS_IOU,
        MLC_NMS_SCORE, MLC_NMS_SELECTED, MLC_NMS_COUNT, MLC_NMS_SCRATCH,
        MLC_NMS_NIO };
 
+
+/* ---- the sampler of GridSample and DeformConv, shared with the CUDA
+ * runtime (image_sample.c says what its rules follow) ---------------------- */
+
+/* far outside any plane, and far from overflowing when offset a little */
+#define MLC_RT_SAMPLE_FAR ((int64_t)1 << 40)
+enum { MLC_SAMPLE_NEAREST, MLC_SAMPLE_LINEAR, MLC_SAMPLE_CUBIC };  /* MlcGridSample.mode */
+enum { MLC_SAMPLE_ZEROS, MLC_SAMPLE_BORDER, MLC_SAMPLE_REFLECTION }; /* .padding */
+
+/* a plane as 3-D, leading dims of 1 */
+typedef struct MlcSamplePlane {
+  int64_t dims[3];
+  int mode, padding, align_corners;
+} MlcSamplePlane;
+
+/* a position to an index without C's undefined conversion: NaN and huge
+ * values go far out of range */
+MLC_RT_SCALAR int64_t mlc_rt_to_index(double x) {
+  if (!(x > -(double)MLC_RT_SAMPLE_FAR)) return -MLC_RT_SAMPLE_FAR; /* NaN too */
+  if (x > (double)MLC_RT_SAMPLE_FAR) return MLC_RT_SAMPLE_FAR;
+  return (int64_t)x;
+}
+
+/* x reflected into [lo, hi] as often as it takes */
+MLC_RT_SCALAR double mlc_rt_reflect(double x, double lo, double hi) {
+  double rng = hi - lo;
+  if (!(rng > 0) || !isfinite(x)) return lo;
+  if (x < lo) {
+    double dx = lo - x, n = floor(dx / rng), r = dx - n * rng;
+    return fmod(n, 2.0) == 0 ? lo + r : hi - r;
+  }
+  if (x > hi) {
+    double dx = x - hi, n = floor(dx / rng), r = dx - n * rng;
+    return fmod(n, 2.0) == 0 ? hi - r : lo + r;
+  }
+  return x;
+}
+
+/* the borders that positions are clamped or reflected into */
+MLC_RT_SCALAR void mlc_rt_sample_borders(const MlcSamplePlane *pl, int d, double *lo,
+                                         double *hi) {
+  *lo = pl->align_corners ? 0 : -0.5;
+  *hi = (double)pl->dims[d] - (pl->align_corners ? 1 : 0.5);
+}
+
+/* a tap's index along dim d after padding, or -1 where it reads zero */
+MLC_RT_SCALAR int64_t mlc_rt_sample_tap(const MlcSamplePlane *pl, int d, int64_t i) {
+  int64_t n = pl->dims[d];
+  if (i >= 0 && i < n) return i;
+  if (pl->padding == MLC_SAMPLE_ZEROS || n == 0) return -1;
+  if (pl->padding == MLC_SAMPLE_REFLECTION) {
+    double lo, hi;
+    mlc_rt_sample_borders(pl, d, &lo, &hi);
+    i = mlc_rt_to_index(mlc_rt_reflect((double)i, lo, hi));
+  }
+  return i < 0 ? 0 : (i > n - 1 ? n - 1 : i);
+}
+
+MLC_RT_SCALAR void mlc_rt_cubic_coeffs(double t, double *c) {
+  const double a = -0.75;
+  double u = t + 1, v = 1 - t, w = 2 - t;
+  c[0] = ((a * u - 5 * a) * u + 8 * a) * u - 4 * a;
+  c[1] = ((a + 2) * t - (a + 3)) * t * t + 1;
+  c[2] = ((a + 2) * v - (a + 3)) * v * v + 1;
+  c[3] = ((a * w - 5 * a) * w + 8 * a) * w - 4 * a;
+}
+
+/* The value of plane p at pixel position x (3 coordinates, outermost first,
+ * already adjusted for the border by the caller). */
+MLC_RT_SCALAR double mlc_rt_sample(const float *p, const MlcSamplePlane *pl, const double *x) {
+  int64_t idx[3][4];
+  double w[3][4];
+  int nt[3];
+  for (int d = 0; d < 3; d++) {
+    if (pl->mode == MLC_SAMPLE_NEAREST) {
+      nt[d] = 1;
+      idx[d][0] = mlc_rt_sample_tap(pl, d, mlc_rt_to_index(x[d]));
+      w[d][0] = 1;
+      continue;
+    }
+    double f = floor(x[d]);
+    int64_t i0 = mlc_rt_to_index(f);
+    double t = x[d] - f;
+    if (pl->mode == MLC_SAMPLE_LINEAR) {
+      nt[d] = 2;
+      w[d][0] = 1 - t;
+      w[d][1] = t;
+    } else {
+      nt[d] = 4;
+      mlc_rt_cubic_coeffs(t, w[d]);
+      i0--;
+    }
+    for (int k = 0; k < nt[d]; k++) idx[d][k] = mlc_rt_sample_tap(pl, d, i0 + k);
+  }
+  double acc = 0;
+  for (int a = 0; a < nt[0]; a++) {
+    if (idx[0][a] < 0) continue;
+    for (int b = 0; b < nt[1]; b++) {
+      if (idx[1][b] < 0) continue;
+      const float *row = p + (idx[0][a] * pl->dims[1] + idx[1][b]) * pl->dims[2];
+      double wab = w[0][a] * w[1][b];
+      for (int c = 0; c < nt[2]; c++)
+        if (idx[2][c] >= 0) acc += wab * w[2][c] * row[idx[2][c]];
+    }
+  }
+  return acc;
+}
+
+/* GridSample's pixel position along dim d of grid coordinate u: the
+ * unnormalizing in float, as the reference does (its product rounded on its
+ * own: nvcc would otherwise fuse it with the subtraction, which C does not),
+ * then clamped (border) or reflected (reflection) when outside */
+MLC_RT_SCALAR double mlc_rt_grid_pos(const MlcSamplePlane *pl, int d, float u) {
+  float fl = (float)pl->dims[d];
+  double v, len = (double)pl->dims[d], lo, hi;
+#if defined(__CUDA_ARCH__)
+  u = pl->align_corners ? __fmul_rn((u + 1) / 2, fl - 1) : (__fmul_rn(u + 1, fl) - 1) / 2;
+#else
+  u = pl->align_corners ? (u + 1) / 2 * (fl - 1) : ((u + 1) * fl - 1) / 2;
+#endif
+  v = u;
+  if (pl->mode == MLC_SAMPLE_NEAREST) v = nearbyint(v);
+  mlc_rt_sample_borders(pl, d, &lo, &hi);
+  if (v < lo || v > hi) {
+    if (pl->padding == MLC_SAMPLE_BORDER)
+      v = v < 0 ? 0 : (v > len - 1 ? len - 1 : v);
+    else if (pl->padding == MLC_SAMPLE_REFLECTION)
+      v = mlc_rt_reflect(v, lo, hi);
+  }
+  return v;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -125,6 +125,33 @@ enum { MLC_INVERSE_X, MLC_INVERSE_Y, MLC_INVERSE_SCRATCH, MLC_INVERSE_NIO };
 /* einsum */
 enum { MLC_EINSUM_A, MLC_EINSUM_B, MLC_EINSUM_Y, MLC_EINSUM_NIO };
 
+/* ---- scalar helpers of index.c, shared with the CUDA runtime ----------- */
+
+/* index i of an index tensor of 32- or 64-bit integers */
+MLC_RT_SCALAR int64_t mlc_rt_read_index(const void *idx, int64_t bits, int64_t i) {
+  return bits == 32 ? ((const int32_t *)idx)[i] : ((const int64_t *)idx)[i];
+}
+
+/* an index made non-negative, or -1 when it is out of [-len, len) */
+MLC_RT_SCALAR int64_t mlc_rt_wrap_index(int64_t k, int64_t len) {
+  if (k < 0) k += len;
+  return k >= 0 && k < len ? k : -1;
+}
+
+/* GatherND / ScatterND: the element offset of tuple t (batch b), or -1 if
+ * a coordinate is out of range */
+MLC_RT_SCALAR int64_t mlc_rt_nd_offset(const MlcND *p, const int64_t *idx, int64_t b,
+                                       int64_t t) {
+  const int64_t *tu = idx + (b * p->nidx + t) * p->k;
+  int64_t off = b * p->batch_stride, j;
+  for (j = 0; j < p->k; j++) {
+    int64_t c = mlc_rt_wrap_index(tu[j], p->dims[j]);
+    if (c < 0) return -1;
+    off += c * p->strides[j];
+  }
+  return off;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -224,6 +224,74 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   return mlc_rt_gemm_panels(m, npix, k);
 }
 
+/* ---- window geometry of nn_pool.c, shared with the CUDA runtime -------- */
+
+/* a window's geometry in 3-D, leading spatial dims of 1: input, output,
+ * window, stride, dilation, padding at the beginning and at the end */
+typedef struct MlcWindowGeo {
+  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
+} MlcWindowGeo;
+
+/* the geometry of nsp spatial dims (pe NULL: no end padding) */
+MLC_RT_SCALAR void mlc_rt_window_geo(int64_t nsp, const int64_t *in, const int64_t *out,
+                                     const int64_t *k, const int64_t *s, const int64_t *d,
+                                     const int64_t *pb, const int64_t *pe, MlcWindowGeo *g) {
+  int off = 3 - (int)nsp, i;
+  for (i = 0; i < 3; i++) {
+    int x = i - off;
+    g->in[i] = x < 0 ? 1 : in[x];
+    g->out[i] = x < 0 ? 1 : out[x];
+    g->k[i] = x < 0 ? 1 : k[x];
+    g->s[i] = x < 0 ? 1 : s[x];
+    g->d[i] = x < 0 ? 1 : d[x];
+    g->pb[i] = x < 0 ? 0 : pb[x];
+    g->pe[i] = x < 0 || !pe ? 0 : pe[x];
+  }
+}
+
+MLC_RT_SCALAR void mlc_rt_pool_geo(const MlcPool *p, MlcWindowGeo *g) {
+  mlc_rt_window_geo(p->nsp, p->in_sp, p->out_sp, p->k, p->stride, p->dil, p->pad_begin,
+                    p->pad_end, g);
+}
+
+/* the steps [*lo, *hi) of t -> start + t*step (t < n) that land in
+ * [from, to): window taps (step = dilation) or outputs (step = stride) */
+MLC_RT_SCALAR void mlc_rt_steps_in(int64_t start, int64_t n, int64_t step, int64_t from,
+                                   int64_t to, int64_t *lo, int64_t *hi) {
+  int64_t l, h;
+  if (step == 1) {
+    l = start >= from ? 0 : from - start;
+    h = to - start;
+  } else {
+    l = start >= from ? 0 : (from - start + step - 1) / step;
+    h = start >= to ? 0 : (to - 1 - start) / step + 1;
+  }
+  if (h > n) h = n;
+  if (l > h) l = h;
+  *lo = l;
+  *hi = h;
+}
+
+/* the number of taps of the window at output o along dim d that count for
+ * an average: those inside the input, or with count_include_pad those
+ * inside the padded input */
+MLC_RT_SCALAR int64_t mlc_rt_pool_avg_taps(const MlcPool *p, const MlcWindowGeo *g, int d,
+                                           int64_t o) {
+  int64_t st = o * g->s[d] - g->pb[d], lo, hi;
+  if (p->count_include_pad)
+    mlc_rt_steps_in(st, g->k[d], g->d[d], -g->pb[d], g->in[d] + g->pe[d], &lo, &hi);
+  else
+    mlc_rt_steps_in(st, g->k[d], g->d[d], 0, g->in[d], &lo, &hi);
+  return hi - lo;
+}
+
+/* MaxPool's index of input (z, y, x) within a plane, row- or column-major */
+MLC_RT_SCALAR int64_t mlc_rt_pool_index(const MlcWindowGeo *g, int col_major, int64_t z,
+                                        int64_t y, int64_t x) {
+  if (col_major) return (x * g->in[1] + y) * g->in[0] + z;
+  return (z * g->in[1] + y) * g->in[2] + x;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,65 +21,11 @@
 
 #define CHUNK 16
 
-/* pool geometry in 3-D */
-typedef struct PoolGeo {
-  int64_t in[3], out[3], k[3], s[3], d[3], pb[3], pe[3];
-} PoolGeo;
-
-static void pool_geo(const MlcPool *p, PoolGeo *g) {
-  int off = 3 - (int)p->nsp;
-  for (int d = 0; d < 3; d++) {
-    int s = d - off;
-    g->in[d] = s < 0 ? 1 : p->in_sp[s];
-    g->out[d] = s < 0 ? 1 : p->out_sp[s];
-    g->k[d] = s < 0 ? 1 : p->k[s];
-    g->s[d] = s < 0 ? 1 : p->stride[s];
-    g->d[d] = s < 0 ? 1 : p->dil[s];
-    g->pb[d] = s < 0 ? 0 : p->pad_begin[s];
-    g->pe[d] = s < 0 ? 0 : p->pad_end[s];
-  }
-}
-
-/* the steps [*lo, *hi) of t -> start + t*step (t < n) that land in
- * [from, to): window taps (step = dilation) or outputs (step = stride) */
-static void steps_in(int64_t start, int64_t n, int64_t step, int64_t from, int64_t to, int64_t *lo,
-                     int64_t *hi) {
-  int64_t l, h;
-  if (step == 1) {
-    l = start >= from ? 0 : from - start;
-    h = to - start;
-  } else {
-    l = start >= from ? 0 : (from - start + step - 1) / step;
-    h = start >= to ? 0 : (to - 1 - start) / step + 1;
-  }
-  if (h > n) h = n;
-  if (l > h) l = h;
-  *lo = l;
-  *hi = h;
-}
-
-/* the number of taps of the window at output o along dim d that count for
- * an average */
-static int64_t avg_taps(const MlcPool *p, const PoolGeo *g, int d, int64_t o) {
-  int64_t st = o * g->s[d] - g->pb[d], lo, hi;
-  if (p->count_include_pad)
-    steps_in(st, g->k[d], g->d[d], -g->pb[d], g->in[d] + g->pe[d], &lo, &hi);
-  else
-    steps_in(st, g->k[d], g->d[d], 0, g->in[d], &lo, &hi);
-  return hi - lo;
-}
-
-/* flat index of input (z, y, x) within a plane, row- or column-major */
-static int64_t pool_index(const PoolGeo *g, int col_major, int64_t z, int64_t y, int64_t x) {
-  if (col_major) return (x * g->in[1] + y) * g->in[0] + z;
-  return (z * g->in[1] + y) * g->in[2] + x;
-}
-
 /* Max and average pools split their planes over the threads of a job, when
  * their windows hold at least PAR_FLOPS taps in all */
 typedef struct PoolJob {
   const MlcPool *p;
-  const PoolGeo *g;
+  const MlcWindowGeo *g;
   const void *x;
   void *y;
 } PoolJob;
@@ -116,12 +62,12 @@ typedef struct PoolJob {
 #define MAX_ROWS 64 /* window rows reduced at once (z by y) */
 #define SEG_IN ((SEG - 1) * 2 + MAX_KX)
 #define POOL_MAX_ROW(sfx, T, LOWEST)                                                            \
-  static int max_row_fits_##sfx(const PoolGeo *g) {                                             \
+  static int max_row_fits_##sfx(const MlcWindowGeo *g) {                                        \
     return (g->s[2] == 1 || g->s[2] == 2) && g->d[2] == 1 && g->k[2] <= MAX_KX;                 \
   }                                                                                             \
   /* yr[0, ow) from the input rows rows[0, nrows) (each iw long) */                             \
   static void max_row_##sfx(T *restrict yr, const T *const *rows, int64_t nrows,                \
-                            const PoolGeo *g) {                                                 \
+                            const MlcWindowGeo *g) {                                            \
     const int64_t ow = g->out[2], iw = g->in[2], sx = g->s[2], kx = g->k[2];                    \
     T col[SEG_IN + CHUNK], out[SEG];                                                            \
     for (int64_t o0 = 0; o0 < ow; o0 += SEG) {                                                  \
@@ -160,55 +106,55 @@ typedef struct PoolJob {
   }
 
 /* Max or average pools, one output row at a time (see the top). */
-#define POOL_ROWS(sfx, T, LOWEST)                                                                \
-  POOL_TAP(tap_max_##sfx, T, OP_MAX)                                                             \
-  POOL_TAP(tap_add_##sfx, T, OP_ADD)                                                             \
-  POOL_MAX_ROW(sfx, T, LOWEST)                                                                   \
-  static void pool_rows_##sfx(const MlcPool *p, const PoolGeo *g, const T *x, T *y, int64_t pl0, \
-                              int64_t pl1) {                                                     \
-    const int avg = p->kind == MLC_POOL_AVG;                                                     \
-    const int by_rows = !avg && max_row_fits_##sfx(g);                                           \
-    const int64_t ow = g->out[2], iw = g->in[2];                                                 \
-    const int64_t inpix = g->in[0] * g->in[1] * iw;                                              \
-    for (int64_t pl = pl0; pl < pl1; pl++)                                                       \
-      for (int64_t oz = 0; oz < g->out[0]; oz++)                                                 \
-        for (int64_t oy = 0; oy < g->out[1]; oy++) {                                             \
-          T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;                             \
-          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;                          \
-          int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1];                    \
-          int64_t zl, zh, yl, yh;                                                                \
-          steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);                                 \
-          steps_in(sy, g->k[1], g->d[1], 0, g->in[1], &yl, &yh);                                 \
-          if (by_rows && (zh - zl) * (yh - yl) > 0 && (zh - zl) * (yh - yl) <= MAX_ROWS) {       \
-            const T *rows[MAX_ROWS];                                                             \
-            int64_t nr = 0;                                                                      \
-            for (int64_t tz = zl; tz < zh; tz++)                                                 \
-              for (int64_t ty = yl; ty < yh; ty++)                                               \
-                rows[nr++] =                                                                     \
-                    x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw;  \
-            max_row_##sfx(yr, rows, nr, g);                                                      \
-            continue;                                                                            \
-          }                                                                                      \
-          for (int64_t tz = zl; tz < zh; tz++)                                                   \
-            for (int64_t ty = yl; ty < yh; ty++) {                                               \
-              const T *row =                                                                     \
-                  x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw;    \
-              for (int64_t tx = 0; tx < g->k[2]; tx++) {                                         \
-                int64_t off = tx * g->d[2] - g->pb[2], lo, hi;                                   \
-                steps_in(off, ow, g->s[2], 0, iw, &lo, &hi);                                     \
-                if (avg)                                                                         \
-                  tap_add_##sfx(yr, row, off, lo, hi, g->s[2]);                                  \
-                else                                                                             \
-                  tap_max_##sfx(yr, row, off, lo, hi, g->s[2]);                                  \
-              }                                                                                  \
-            }                                                                                    \
-          if (!avg) continue;                                                                    \
-          int64_t nzy = avg_taps(p, g, 0, oz) * avg_taps(p, g, 1, oy);                           \
-          for (int64_t o = 0; o < ow; o++) {                                                     \
-            int64_t n = nzy * avg_taps(p, g, 2, o);                                              \
-            yr[o] = n ? (T)(yr[o] / n) : (T)0;                                                   \
-          }                                                                                      \
-        }                                                                                        \
+#define POOL_ROWS(sfx, T, LOWEST)                                                               \
+  POOL_TAP(tap_max_##sfx, T, OP_MAX)                                                            \
+  POOL_TAP(tap_add_##sfx, T, OP_ADD)                                                            \
+  POOL_MAX_ROW(sfx, T, LOWEST)                                                                  \
+  static void pool_rows_##sfx(const MlcPool *p, const MlcWindowGeo *g, const T *x, T *y,        \
+                              int64_t pl0, int64_t pl1) {                                       \
+    const int avg = p->kind == MLC_POOL_AVG;                                                    \
+    const int by_rows = !avg && max_row_fits_##sfx(g);                                          \
+    const int64_t ow = g->out[2], iw = g->in[2];                                                \
+    const int64_t inpix = g->in[0] * g->in[1] * iw;                                             \
+    for (int64_t pl = pl0; pl < pl1; pl++)                                                      \
+      for (int64_t oz = 0; oz < g->out[0]; oz++)                                                \
+        for (int64_t oy = 0; oy < g->out[1]; oy++) {                                            \
+          T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;                            \
+          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;                         \
+          int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1];                   \
+          int64_t zl, zh, yl, yh;                                                               \
+          mlc_rt_steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);                         \
+          mlc_rt_steps_in(sy, g->k[1], g->d[1], 0, g->in[1], &yl, &yh);                         \
+          if (by_rows && (zh - zl) * (yh - yl) > 0 && (zh - zl) * (yh - yl) <= MAX_ROWS) {      \
+            const T *rows[MAX_ROWS];                                                            \
+            int64_t nr = 0;                                                                     \
+            for (int64_t tz = zl; tz < zh; tz++)                                                \
+              for (int64_t ty = yl; ty < yh; ty++)                                              \
+                rows[nr++] =                                                                    \
+                    x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw; \
+            max_row_##sfx(yr, rows, nr, g);                                                     \
+            continue;                                                                           \
+          }                                                                                     \
+          for (int64_t tz = zl; tz < zh; tz++)                                                  \
+            for (int64_t ty = yl; ty < yh; ty++) {                                              \
+              const T *row =                                                                    \
+                  x + pl * inpix + ((sz + tz * g->d[0]) * g->in[1] + sy + ty * g->d[1]) * iw;   \
+              for (int64_t tx = 0; tx < g->k[2]; tx++) {                                        \
+                int64_t off = tx * g->d[2] - g->pb[2], lo, hi;                                  \
+                mlc_rt_steps_in(off, ow, g->s[2], 0, iw, &lo, &hi);                             \
+                if (avg)                                                                        \
+                  tap_add_##sfx(yr, row, off, lo, hi, g->s[2]);                                 \
+                else                                                                            \
+                  tap_max_##sfx(yr, row, off, lo, hi, g->s[2]);                                 \
+              }                                                                                 \
+            }                                                                                   \
+          if (!avg) continue;                                                                   \
+          int64_t nzy = mlc_rt_pool_avg_taps(p, g, 0, oz) * mlc_rt_pool_avg_taps(p, g, 1, oy);  \
+          for (int64_t o = 0; o < ow; o++) {                                                    \
+            int64_t n = nzy * mlc_rt_pool_avg_taps(p, g, 2, o);                                 \
+            yr[o] = n ? (T)(yr[o] / n) : (T)0;                                                  \
+          }                                                                                     \
+        }                                                                                       \
   }
 
 /* Runs STMT for each tap of the current window inside the input, with
@@ -240,8 +186,8 @@ typedef struct PoolJob {
     const T *x = (const T *)io[MLC_POOL_X];                                                      \
     T *y = (T *)io[MLC_POOL_Y];                                                                  \
     int64_t *ind = (int64_t *)io[MLC_POOL_INDICES];                                              \
-    PoolGeo g;                                                                                   \
-    pool_geo(p, &g);                                                                             \
+    MlcWindowGeo g;                                                                              \
+    mlc_rt_pool_geo(p, &g);                                                                      \
     if (p->kind == MLC_POOL_AVG || (p->kind == MLC_POOL_MAX && !ind)) {                          \
       PoolJob job = {p, &g, x, y};                                                               \
       if (p->n * p->c * g.out[0] * g.out[1] * g.out[2] * g.k[0] * g.k[1] * g.k[2] < PAR_FLOPS || \
@@ -260,7 +206,7 @@ typedef struct PoolJob {
           for (o[2] = 0; o[2] < g.out[2]; o[2]++, oi++) {                                        \
             for (int d = 0; d < 3; d++) {                                                        \
               st[d] = o[d] * g.s[d] - g.pb[d];                                                   \
-              steps_in(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]);                       \
+              mlc_rt_steps_in(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]);                \
             }                                                                                    \
             if (p->kind == MLC_POOL_MAX) {                                                       \
               T best = LOWEST;                                                                   \
@@ -268,7 +214,7 @@ typedef struct PoolJob {
               POOL_TAPS(                                                                         \
                   T, if (v > best || at < 0) {                                                   \
                     best = v;                                                                    \
-                    at = pool_index(&g, col_major, iz, iy, ix);                                  \
+                    at = mlc_rt_pool_index(&g, col_major, iz, iy, ix);                           \
                   })                                                                             \
               y[oi] = best;                                                                      \
               ind[oi] = pl * inpix + (at < 0 ? 0 : at);                                          \
