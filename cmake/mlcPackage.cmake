@@ -30,6 +30,18 @@ install(FILES ${MLC_RT_SOURCES} ${MLC_RT_HEADERS} ${PROJECT_SOURCE_DIR}/runtime/
   ${PROJECT_SOURCE_DIR}/runtime/nn_int.h ${PROJECT_SOURCE_DIR}/runtime/quant_int.h
   DESTINATION ${CMAKE_INSTALL_DATADIR}/mlc/runtime COMPONENT runtime)
 
+# the CUDA runtime where it was built: the library and its two headers
+# (mlc test --target=cuda of an installed mlc links it)
+if(TARGET mlc_rt_cuda)
+  install(TARGETS mlc_rt_cuda ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime)
+  install(FILES ${PROJECT_SOURCE_DIR}/runtime/cuda/mlc_rt_cuda.h
+    ${PROJECT_SOURCE_DIR}/runtime/cuda/mlc_rt_cuda_kernels.h
+    DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/mlc COMPONENT runtime)
+  install(FILES ${PROJECT_SOURCE_DIR}/runtime/cuda/mlc_rt_cuda.h
+    ${PROJECT_SOURCE_DIR}/runtime/cuda/mlc_rt_cuda_kernels.h
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/mlc/runtime/cuda COMPONENT runtime)
+endif()
+
 # the CMake package, installed and in the build tree
 set(MLC_PKG_THREADS ${MLC_THREADS})
 configure_file(${CMAKE_CURRENT_LIST_DIR}/mlcConfig.cmake.in

@@ -4,6 +4,7 @@
 
 #include "diag.h"
 #include "emitc.h"
+#include "emitcu.h"
 #include "model.h"
 #include "tensor_io.h"
 
@@ -56,14 +57,46 @@ const char *path_base(const char *path) {
   return slash ? slash + 1 : path;
 }
 
+/* the CUDA backend: its checks before any file is opened, then model.cu,
+ * model.h and model.weights */
+static void emit_cuda(Plan *p, const CompileOptions *o, const char *cu_path) {
+  Arena *a = p->g->arena;
+  if (o->weights == WEIGHTS_INLINE)
+    diag_fatal(
+        "--target=cuda keeps the weights in a file, which init uploads: --weights=inline "
+        "is for the C backend");
+  if (o->profile) diag_fatal("--profile is for the C backend: --target=cuda has no profile yet");
+  emitcu_check(p);
+  char *h_path = path_with_ext(a, cu_path, ".h");
+  char *w_path = path_with_ext(a, cu_path, ".weights");
+  EmitOptions eo = {o->prefix,
+                    path_base(h_path),
+                    path_base(w_path),
+                    path_base(p->g->file ? p->g->file : "model"),
+                    0,
+                    o->tf32};
+  FILE *c = out_open(cu_path, "w");
+  FILE *h = out_open(h_path, "w");
+  FILE *w = out_open(w_path, "wb");
+  emitcu_write(p, &eo, c, h, w);
+}
+
 int driver_emit(Plan *p, const CompileOptions *o, const char *c_path) {
   Arena *a = p->g->arena;
+  if (ir_target(p->g) == TARGET_CUDA) {
+    emit_cuda(p, o, c_path);
+    return 1;
+  }
   char *h_path = path_with_ext(a, c_path, ".h");
   char *w_path = path_with_ext(a, c_path, ".weights");
   int to_file = o->weights == WEIGHTS_FILE ||
                 (o->weights == WEIGHTS_AUTO && emitc_const_bytes(p) > EMITC_INLINE_MAX_BYTES);
-  EmitOptions eo = {o->prefix, path_base(h_path), to_file ? path_base(w_path) : NULL,
-                    path_base(p->g->file ? p->g->file : "model"), o->profile};
+  EmitOptions eo = {o->prefix,
+                    path_base(h_path),
+                    to_file ? path_base(w_path) : NULL,
+                    path_base(p->g->file ? p->g->file : "model"),
+                    o->profile,
+                    0};
   FILE *c = out_open(c_path, "w");
   FILE *h = out_open(h_path, "w");
   FILE *w = to_file ? out_open(w_path, "wb") : NULL;

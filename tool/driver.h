@@ -20,6 +20,7 @@ typedef struct CompileOptions {
   int weights;        /* WEIGHTS_* */
   TargetIsa target;   /* --target */
   int profile;        /* --profile */
+  int tf32;           /* --precision=tf32 (CUDA) */
 } CompileOptions;
 
 /* load, bind, infer: a graph with static shapes */

@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "driver.h"
 #include "emitc.h"
+#include "emitcu.h"
 #include "interp.h"
 #include "model.h"
 #include "plan_svg.h"
@@ -53,7 +54,8 @@ static const char *usage_target =
     "                      x86-64-v4 (AVX-512F), aarch64 (NEON), or native (the widest\n"
     "                      this machine has). Code for a target builds only with flags\n"
     "                      for that ISA (-march=x86-64-v4, say) and links only with a\n"
-    "                      runtime built for it\n";
+    "                      runtime built for it. cuda: CUDA C++ for nvcc instead\n"
+    "                      (-o OUT.cu writes OUT.cu, OUT.h, OUT.weights; docs/cuda.md)\n";
 
 static const char *usage_compile =
     "usage: mlc compile MODEL -o OUT.c [options]\n"
@@ -85,6 +87,12 @@ static const char *usage_compile =
     "  --string-bytes=N    room in the arena for the strings a run makes (StringConcat,\n"
     "                      StringSplit, case changes; default 65536): a run that needs\n"
     "                      more returns PREFIX_ERR_STRINGS\n"
+    "  --harness=FILE      also write a main() to FILE that runs the model on raw\n"
+    "                      little-endian tensor files: prog [WEIGHTS] IN... OUT...\n"
+    "                      (with --target=cuda, through device buffers; there\n"
+    "                      MLC_TIME_RUNS=N also prints the median of N timed runs)\n"
+    "  --precision=P       --target=cuda: fp32 (default) or tf32 (TF32 tensor cores in\n"
+    "                      convolutions and products; docs/cuda.md says what it costs)\n"
     "  --profile           time every node of every run (clock_gettime): the header\n"
     "                      gains PREFIX_profile_write(TABLE, TRACE), a table of the\n"
     "                      nodes by time and a Chrome trace of the last run, and\n"
@@ -122,11 +130,13 @@ static const char *usage_convert =
 
 typedef struct Args {
   const char *model, *out;
+  const char *harness; /* --harness: compile also writes a test main() there */
   CompileOptions co;
   const char **inputs;
   int ninputs;
   int help;
-  int target_given; /* --target: planning for an ISA, which mlc run and convert do not */
+  int target_given;    /* --target: planning for an ISA, which mlc run and convert do not */
+  int precision_given; /* --precision: for the CUDA backend only */
 } Args;
 
 static void push_shape(Arena *a, Bindings *b, const char *spec) {
@@ -201,6 +211,8 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
       r.help = 1;
     else if ((v = driver_flag_value(argc, argv, &i, "-o")))
       r.out = v;
+    else if ((v = driver_flag_value(argc, argv, &i, "--harness")))
+      r.harness = v;
     else if ((v = driver_flag_value(argc, argv, &i, "--shape")))
       push_shape(a, &r.co.bind, v);
     else if ((v = driver_flag_value(argc, argv, &i, "--dim")))
@@ -238,6 +250,17 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
         r.co.weights = WEIGHTS_AUTO;
       else
         diag_fatal("--weights must be inline, file or auto, not '%s'", v);
+    } else if ((v = driver_flag_value(argc, argv, &i, "--precision"))) {
+      if (!strcmp(v, "fp32") || !strcmp(v, "tf32"))
+        r.co.tf32 = !strcmp(v, "tf32");
+      else if (!strcmp(v, "fp16") || !strcmp(v, "bf16"))
+        diag_fatal(
+            "--precision=%s is not supported yet: the CUDA backend computes in fp32 "
+            "(--precision=fp32) or with TF32 products (--precision=tf32)",
+            v);
+      else
+        diag_fatal("--precision must be fp32 or tf32, not '%s'", v);
+      r.precision_given = 1;
     } else if (!strcmp(argv[i], "--profile"))
       r.co.profile = 1;
     else if (!strcmp(argv[i], "-O0") || !strcmp(argv[i], "-O1") || !strcmp(argv[i], "-O2"))
@@ -273,10 +296,24 @@ static int cmd_compile(Arena *a, int argc, char **argv) {
   if (!r.out) diag_fatal("no output given: use -o OUT.c");
   if (!emitc_valid_prefix(r.co.prefix))
     diag_fatal("--name '%s' is not a C identifier (letters, digits, _; at most 40)", r.co.prefix);
+  if (r.precision_given && r.co.target != TARGET_CUDA)
+    diag_fatal("--precision is for --target=cuda: the C backend computes float models in fp32");
   Graph *g = driver_prepare(a, r.model, &r.co.bind);
   g->target = r.co.target;
   Plan *p = driver_plan(g, &r.co.passes);
   int file = driver_emit(p, &r.co, r.out);
+  if (r.harness) {
+    Arena *ha = g->arena;
+    EmitOptions eo = {.prefix = r.co.prefix,
+                      .header_name = path_base(path_with_ext(ha, r.out, ".h")),
+                      .weights_name = file ? path_base(path_with_ext(ha, r.out, ".weights")) : NULL,
+                      .source_name = path_base(r.model)};
+    FILE *hf = out_open(r.harness, "w");
+    if (r.co.target == TARGET_CUDA)
+      emitcu_harness(p, &eo, hf);
+    else
+      emitc_harness(p, &eo, hf);
+  }
   out_commit_all();
   /* the target named, so that what --target=native chose shows */
   fprintf(stderr, "mlc: wrote %s, %s%s%s (arena %" PRId64 " bytes%s%s)\n", r.out,

@@ -23,10 +23,12 @@
 #include "diag.h"
 #include "driver.h"
 #include "emitc.h"
+#include "emitcu.h"
 #include "interp.h"
 #include "junit.h"
 #include "model.h"
 #include "tensor_io.h"
+#include "testcheck.h"
 #include "textesc.h"
 
 #ifndef MLC_RUNTIME_INCLUDE
@@ -39,6 +41,9 @@
  * since its runtime library is instrumented */
 #ifndef MLC_TEST_CC
 #define MLC_TEST_CC "cc"
+#endif
+#ifndef MLC_RUNTIME_CUDA_LIB
+#define MLC_RUNTIME_CUDA_LIB "build/libmlc_rt_cuda.a"
 #endif
 #ifndef MLC_TEST_CFLAGS_DEFAULT
 #define MLC_TEST_CFLAGS_DEFAULT ""
@@ -53,7 +58,9 @@ typedef struct TestOpts {
   /* the target: --cc, --cflags, --exec, --runtime-include; the runtime to
    * link as a shell word (a quoted path, or the objects built for --cc) */
   const char *cc, *cflags, *exec, *rt_include, *rt_link;
-  TargetIsa target; /* --target */
+  TargetIsa target;      /* --target */
+  const char *rtcu_link; /* --target=cuda: the CUDA runtime, a shell word */
+  int build_only;        /* --build-only: build the generated code, run nothing */
 } TestOpts;
 
 static const char *usage_test =
@@ -105,6 +112,14 @@ static const char *usage_test =
     "                         compile --target does (docs/targets.md); it then builds\n"
     "                         only with --cflags for T and a runtime built for T\n"
     "                         (--cc builds one with those flags, or --runtime-lib)\n"
+    "                         --target=cuda: CUDA built by $MLC_NVCC (or nvcc, --cc)\n"
+    "                         with -Werror all-warnings and --cflags (-arch=sm_90),\n"
+    "                         linked with the CUDA runtime, cuBLAS and cuDNN, run on\n"
+    "                         the GPU; the generated code only (--mode=c)\n"
+    "  --runtime-cuda-lib=PATH  the CUDA runtime library (libmlc_rt_cuda.a)\n"
+    "  --build-only           build each test's generated code, run nothing: BUILT if\n"
+    "                         it builds (where there is no GPU, say; CUDA: the model\n"
+    "                         alone, nvcc -c)\n"
     "Each takes its value after = or as the next argument.\n";
 
 /* ---- files ------------------------------------------------------------------------- */
@@ -179,13 +194,6 @@ static void read_tolerances(const char *dir, double *rtol, double *atol) {
   }
 }
 
-/* the test's values, one per graph input and output as the model declares
- * them (tensors, sequences, optionals) */
-typedef struct DataSet {
-  DataValue **in, **out;
-  int nin, nout;
-} DataSet;
-
 /* STEM_0.pb, STEM_1.pb ..., each read as the declared input or output of
  * its position says */
 static DataValue **load_seq(Arena *a, const char *dir, const char *stem, Value *const *decl,
@@ -218,152 +226,6 @@ static DataSet *load_sets(Arena *a, const char *dir, const Graph *m, int *count)
     ds->out = load_seq(a, d, "output", m->outputs, m->noutputs, &ds->nout);
   }
   return s;
-}
-
-/* ---- comparison ------------------------------------------------------------------- */
-
-static double elem(const Tensor *t, int64_t i) {
-  Value v = {0};
-  v.dtype = t->dtype;
-  v.data = t->data;
-  return ir_data_f64(&v, i);
-}
-
-/* 0 if equal within tolerance; else a message about the worst element */
-static int compare(const Tensor *got, const Tensor *exp, const unsigned char *skip, double rtol,
-                   double atol, double *max_abs, char *msg, size_t len) {
-  if (got->dtype != exp->dtype) {
-    snprintf(msg, len, "output '%s' is %s, expected %s", exp->name, dtype_name(got->dtype),
-             dtype_name(exp->dtype));
-    return 1;
-  }
-  int same = got->rank == exp->rank;
-  int64_t n = 1;
-  for (int d = 0; same && d < exp->rank; d++) {
-    same = got->dims[d] == exp->dims[d];
-    n *= exp->dims[d];
-  }
-  if (!same) {
-    snprintf(msg, len, "output '%s' has the wrong shape", exp->name);
-    return 1;
-  }
-  if (exp->dtype == DT_STRING) {
-    for (int64_t i = 0; i < n; i++)
-      if (strcmp(((const char *const *)got->data)[i], ((const char *const *)exp->data)[i])) {
-        snprintf(msg, len, "output '%s' string [%" PRId64 "] differs", exp->name, i);
-        return 1;
-      }
-    return 0;
-  }
-  int is_float = dtype_is_float(exp->dtype);
-  double worst = 0;
-  int64_t wi = -1;
-  for (int64_t i = 0; i < n; i++) {
-    if (skip && skip[i]) continue;
-    double g = elem(got, i), e = elem(exp, i);
-    double err;
-    if (!is_float)
-      err = g == e ? 0 : INFINITY;
-    else if (isnan(e) || isnan(g))
-      err = isnan(e) && isnan(g) ? 0 : INFINITY;
-    else if (isinf(e) || isinf(g))
-      err = g == e ? 0 : INFINITY;
-    else {
-      err = fabs(g - e) / (atol + rtol * fabs(e));
-      if (fabs(g - e) > *max_abs) *max_abs = fabs(g - e);
-    }
-    if (err > 1 && (wi < 0 || err > worst)) {
-      worst = err;
-      wi = i;
-    }
-  }
-  if (wi < 0) return 0;
-  snprintf(msg, len, "output '%s'[%" PRId64 "] = %.9g, expected %.9g", exp->name, wi, elem(got, wi),
-           elem(exp, wi));
-  return 1;
-}
-
-/* ---- what the spec leaves undefined ---------------------------------------------------
- * A cast from floating point to an integer type is undefined where the value
- * is out of the type's range (NaN and infinities too): references differ
- * there (numpy's result changed between versions), so those elements are
- * not compared. Found for outputs a Cast or CastLike computes from a graph
- * input, as the node tests have them. */
-
-/* [lo, hi) of an integer type, exact in double; 0 if t is no integer type */
-static int int_span(DType t, double *lo, double *hi) {
-  static const struct {
-    DType t;
-    int bits, is_signed;
-  } types[] = {{DT_INT2, 2, 1},   {DT_UINT2, 2, 0},   {DT_INT4, 4, 1},   {DT_UINT4, 4, 0},
-               {DT_INT8, 8, 1},   {DT_UINT8, 8, 0},   {DT_INT16, 16, 1}, {DT_UINT16, 16, 0},
-               {DT_INT32, 32, 1}, {DT_UINT32, 32, 0}, {DT_INT64, 64, 1}, {DT_UINT64, 64, 0}};
-  for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-    if (types[i].t == t) {
-      *lo = types[i].is_signed ? -ldexp(1, types[i].bits - 1) : 0;
-      *hi = ldexp(1, types[i].bits - types[i].is_signed);
-      return 1;
-    }
-  return 0;
-}
-
-/* per output of g (NULL where all are defined), for the inputs `in`; the
- * count of skipped elements goes to *nskip */
-static unsigned char **undefined_elements(Arena *a, const Graph *g, Tensor *const *in,
-                                          int64_t *nskip) {
-  unsigned char **skip = arena_array(a, (size_t)g->noutputs + 1, sizeof *skip);
-  for (int k = 0; k < g->noutputs; k++) {
-    const Value *y = g->outputs[k];
-    const Node *p = y->producer;
-    double lo, hi;
-    if (!p || (p->op != OP_Cast && p->op != OP_CastLike) || !p->in[0]->is_input ||
-        !dtype_is_float(p->in[0]->dtype) || !int_span(y->dtype, &lo, &hi))
-      continue;
-    const Tensor *x = NULL;
-    for (int i = 0; i < g->ninputs; i++)
-      if (g->inputs[i] == p->in[0]) x = in[i];
-    if (!x) continue;
-    int64_t n = ir_numel(y);
-    skip[k] = arena_array(a, (size_t)n + 1, 1);
-    for (int64_t i = 0; i < n; i++) {
-      double t = trunc(elem(x, i));
-      if (!(t >= lo && t < hi)) { /* NaN too */
-        skip[k][i] = 1;
-        ++*nskip;
-      }
-    }
-  }
-  return skip;
-}
-
-static const char *kind_of(Arena *a, int none, int is_seq, int n) {
-  return none ? "an empty optional" : is_seq ? arena_printf(a, "a sequence of %d", n) : "a tensor";
-}
-
-/* got: g's outputs, where a sequence output is one per element (in order)
- * and an empty optional none; each declared output against the test's */
-static int check_outputs(Arena *a, const Graph *g, Tensor **got, const DataSet *ds,
-                         unsigned char *const *skip, double rtol, double atol, double *max_abs,
-                         char *msg, size_t len) {
-  if (ds->nout != g->ndecl_outputs) {
-    snprintf(msg, len, "the test has %d outputs, the model %d", ds->nout, g->ndecl_outputs);
-    return 1;
-  }
-  for (int k = 0, at = 0; k < g->ndecl_outputs; k++) {
-    const Value *v = g->decl_outputs[k];
-    const DataValue *e = ds->out[k];
-    int n = v->opt_none ? 0 : v->is_seq ? v->nseq : 1;
-    int en = e->none ? 0 : e->is_seq ? e->nitems : 1;
-    if (v->opt_none != e->none || (!e->none && v->is_seq != e->is_seq) || n != en) {
-      snprintf(msg, len, "output '%s' is %s, expected %s", v->name,
-               kind_of(a, v->opt_none, v->is_seq, n), kind_of(a, e->none, e->is_seq, en));
-      return 1;
-    }
-    for (int i = 0; i < n; i++, at++)
-      if (compare(got[at], e->is_seq ? e->items[i] : e->t, skip[at], rtol, atol, max_abs, msg, len))
-        return 1;
-  }
-  return 0;
 }
 
 /* ---- generated C ---------------------------------------------------------------------- */
@@ -455,8 +317,8 @@ static char *shq(Arena *a, const char *s) {
   return r;
 }
 
-/* 0 pass, 1 mismatch (msg), 2 build/run failure (msg); ins: each set's
- * inputs in the order of g->inputs */
+/* 0 pass, 1 mismatch (msg), 2 build/run failure (msg), 3 built and not
+ * run (--build-only); ins: each set's inputs in the order of g->inputs */
 static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char ***skips,
                  int nsets, double rtol, double atol, const TestOpts *o, double *max_abs, char *msg,
                  size_t len) {
@@ -468,24 +330,43 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char
   char *dir = tmpdir ? arena_printf(a, "%s/mlc-test-XXXXXX", tmpdir) : tmpl;
   if (!mkdtemp(dir)) diag_fatal("cannot create a temporary directory");
   CompileOptions co = {.passes = po, .prefix = "model", .weights = WEIGHTS_AUTO};
-  char *c_path = arena_printf(a, "%s/model.c", dir);
+  int cuda = o->target == TARGET_CUDA;
+  char *c_path = arena_printf(a, "%s/model.%s", dir, cuda ? "cu" : "c");
   int wfile = driver_emit(p, &co, c_path);
-  FILE *hf = out_open(arena_printf(a, "%s/harness.c", dir), "w");
+  FILE *hf = out_open(arena_printf(a, "%s/harness.%s", dir, cuda ? "cu" : "c"), "w");
   EmitOptions eo = {.prefix = "model",
                     .header_name = "model.h",
                     .weights_name = wfile ? "model.weights" : NULL,
                     .source_name = "model"};
-  emitc_harness(p, &eo, hf);
+  if (cuda)
+    emitcu_harness(p, &eo, hf);
+  else
+    emitc_harness(p, &eo, hf);
   out_commit_all();
-  int rc = sh(arena_printf(a,
-                           "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic %s %s -I%s "
-                           "'%s/model.c' '%s/harness.c' %s -lm -o '%s/prog' > '%s/build.log' 2>&1",
-                           o->cc, env_or("MLC_TEST_CFLAGS", MLC_TEST_CFLAGS_DEFAULT), o->cflags,
-                           o->rt_include, dir, dir, o->rt_link, dir, dir));
+  /* CUDA: the model alone (-c) for --build-only, where nvcc's time goes
+   * into the GPU code */
+  int rc = cuda ? sh(arena_printf(a,
+                                  "%s -std=c++17 -O1 -Werror all-warnings %s -I%s -I%s/cuda "
+                                  "'%s/model.cu' %s -o '%s/%s' > '%s/build.log' 2>&1",
+                                  o->cc, o->cflags, o->rt_include, o->rt_include, dir,
+                                  o->build_only ? "-c"
+                                                : arena_printf(a,
+                                                               "'%s/harness.cu' %s -lcublas "
+                                                               "-lcudnn -lm",
+                                                               dir, o->rtcu_link),
+                                  dir, o->build_only ? "model.o" : "prog", dir))
+                : sh(arena_printf(a,
+                                  "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic %s %s -I%s "
+                                  "'%s/model.c' '%s/harness.c' %s -lm -o '%s/prog' > "
+                                  "'%s/build.log' 2>&1",
+                                  o->cc, env_or("MLC_TEST_CFLAGS", MLC_TEST_CFLAGS_DEFAULT),
+                                  o->cflags, o->rt_include, dir, dir, o->rt_link, dir, dir));
   int result = 0;
   if (rc) {
-    snprintf(msg, len, "generated C did not build (see %s/build.log)", dir);
+    snprintf(msg, len, "generated %s did not build (see %s/build.log)", cuda ? "CUDA" : "C", dir);
     result = 2;
+  } else if (o->build_only) {
+    result = 3;
   }
   for (int s = 0; s < nsets && !result; s++) {
     char *cmd = arena_printf(a, "cd '%s' && timeout %d %s ./prog%s", dir, o->timeout, o->exec,
@@ -525,7 +406,7 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char
     for (int i = 0; !result && i < g->noutputs; i++)
       if (g->outputs[i]->dyn_count) interp_actual_shape(g, got, i);
     /* the model's outputs; the run-time extents after them were used above */
-    if (!result && check_outputs(a, g, got, &sets[s], skips[s], rtol, atol, max_abs, msg, len))
+    if (!result && test_check_outputs(a, g, got, &sets[s], skips[s], rtol, atol, max_abs, msg, len))
       result = 1;
   }
   if (o->keep) {
@@ -605,7 +486,7 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
   int64_t nskip = 0;
   for (int s = 0; s < nsets; s++) {
     feeds[s] = feeds_for(a, g, &sets[s]);
-    skips[s] = undefined_elements(a, g, feeds[s], &nskip);
+    skips[s] = test_undefined_elements(a, g, feeds[s], &nskip);
   }
   double err_i = 0, err_c = 0;
   if (o->mode & MODE_INTERP) {
@@ -613,7 +494,7 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
       Tensor **got = arena_array(a, (size_t)g->noutputs + 1, sizeof *got);
       interp_run(g, feeds[s], got);
       char m[900] = "";
-      if (check_outputs(a, g, got, &sets[s], skips[s], rtol, atol, &err_i, m, sizeof m)) {
+      if (test_check_outputs(a, g, got, &sets[s], skips[s], rtol, atol, &err_i, m, sizeof m)) {
         *status = "FAIL";
         snprintf(msg, len, "interp: %s", m);
       }
@@ -622,6 +503,10 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
   if ((o->mode & MODE_C) && !*msg) {
     char m[900] = "";
     int bad = run_c(a, g, sets, feeds, skips, nsets, rtol, atol, o, &err_c, m, sizeof m);
+    if (bad == 3) {
+      *status = "BUILT";
+      bad = 0;
+    }
     if (bad) *status = "FAIL";
     if (*m) snprintf(msg, len, "%s%s", bad ? "c: " : "", m);
   }
@@ -818,6 +703,8 @@ int cmd_test(Arena *a, int argc, char **argv) {
       o.exec = x;
     else if ((x = driver_flag_value(argc, argv, &i, "--runtime-lib")))
       rt_lib = x;
+    else if ((x = driver_flag_value(argc, argv, &i, "--runtime-cuda-lib")))
+      o.rtcu_link = x;
     else if ((x = driver_flag_value(argc, argv, &i, "--runtime-include")))
       o.rt_include = x;
     else if ((x = driver_flag_value(argc, argv, &i, "--target")))
@@ -833,6 +720,8 @@ int cmd_test(Arena *a, int argc, char **argv) {
       o.mode = MODE_C;
     else if (!strcmp(v, "--keep"))
       o.keep = 1;
+    else if (!strcmp(v, "--build-only"))
+      o.build_only = 1;
     else if (!strcmp(v, "-v") || !strcmp(v, "--verbose"))
       o.verbose = 1;
     else if (!strncmp(v, "--status=", 9))
@@ -879,13 +768,24 @@ int cmd_test(Arena *a, int argc, char **argv) {
   char *rt_dir = NULL;
   if (rt_lib)
     o.rt_link = shq(a, rt_lib);
-  else if (o.cc && (o.mode & MODE_C)) {
+  else if (o.cc && (o.mode & MODE_C) && o.target != TARGET_CUDA) {
     rt_dir = build_runtime(a, &o, o.rt_include);
     o.rt_link = arena_printf(a, "%s/*.o", shq(a, rt_dir));
   } else
     o.rt_link = shq(a, env_or("MLC_RUNTIME_LIB", own_lib && own_src ? own_lib : MLC_RUNTIME_LIB));
   if (o.verbose)
     fprintf(stderr, "mlc test: runtime headers in %s, linking %s\n", o.rt_include, o.rt_link);
+  if (o.target == TARGET_CUDA) {
+    /* the interpreter plans for no target: only the generated code is the
+     * CUDA backend's */
+    o.mode = MODE_C;
+    if (!o.cc) o.cc = env_or("MLC_NVCC", "nvcc");
+    const char *own_cu = installed(a, "lib/libmlc_rt_cuda.a");
+    if (!o.rtcu_link)
+      o.rtcu_link =
+          env_or("MLC_RUNTIME_CUDA_LIB", own_cu && own_src ? own_cu : MLC_RUNTIME_CUDA_LIB);
+    o.rtcu_link = shq(a, o.rtcu_link);
+  }
   if (!o.cc) o.cc = env_or("MLC_CC", MLC_TEST_CC);
   o.rt_include = shq(a, o.rt_include);
   char **results = arena_array(a, (size_t)n + 1, sizeof *results);
@@ -938,7 +838,7 @@ int cmd_test(Arena *a, int argc, char **argv) {
   int pass = 0, fail = 0, skip = 0;
   FILE *st = o.status_path ? out_open(o.status_path, "w") : NULL;
   for (int i = 0; i < n; i++) {
-    if (!strncmp(results[i], "PASS", 4))
+    if (!strncmp(results[i], "PASS", 4) || !strncmp(results[i], "BUILT", 5))
       pass++;
     else if (!strncmp(results[i], "FAIL", 4))
       fail++;
@@ -956,7 +856,7 @@ int cmd_test(Arena *a, int argc, char **argv) {
     printf("runtime built for --cc kept in %s\n", rt_dir);
   else if (rt_dir)
     sh(arena_printf(a, "rm -rf %s", shq(a, rt_dir)));
-  printf("%d passed, %d failed, %d skipped\n", pass, fail, skip);
+  printf("%d %s, %d failed, %d skipped\n", pass, o.build_only ? "built" : "passed", fail, skip);
   if (!pass && !fail) {
     fprintf(stderr, "mlc: error: no test ran: all %d unsupported\n", skip);
     return 1;

@@ -36,14 +36,13 @@ const char *emitc_const_name(Emit *e, const Value *v) {
   return arena_printf(e->a, "k_%d", v->id);
 }
 
-/* a C expression for the first byte of v, as `T *` (const for read-only) */
-static const char *ptr(Emit *e, Value *v) {
+const char *emitc_ptr(Emit *e, Value *v) {
   Value *r = plan_root(v);
   const char *t = emitc_ctype(v);
   if (r->is_input) return arena_printf(e->a, "in_%s", emitc_mangle(e->a, r->name));
   if (r->data) {
     if (e->weights_file && r->dtype != DT_STRING)
-      return arena_printf(e->a, "((const %s *)(weights + %" PRId64 "))", t,
+      return arena_printf(e->a, "((const %s *)(%s + %" PRId64 "))", t, e->weights_base,
                           e->const_off[r->plan_index]);
     return emitc_const_name(e, r);
   }
@@ -74,7 +73,7 @@ static void put_string_bytes(FILE *f, int64_t bytes, const char *type) {
   fprintf(f, "%" PRId64 " * (%s)sizeof(mlc_rt_str)", bytes / ptr, type);
 }
 
-static void emit_params(Emit *e, const KCall *c) {
+void emitc_put_params(Emit *e, const KCall *c) {
   const ParamsDesc *pd = ktab[c->kernel].params;
   FILE *f = e->f;
   int strings = 0;
@@ -110,19 +109,24 @@ static void emit_params(Emit *e, const KCall *c) {
   fputs(any ? "};\n" : "0};\n", f);
 }
 
-static void emit_call(Emit *e, const KCall *c) {
+void emitc_put_call_args(Emit *e, const KCall *c) {
   FILE *f = e->f;
-  fputs("  {\n", f);
-  emit_params(e, c);
+  emitc_put_params(e, c);
   fprintf(f, "    void *io[%d] = {", c->nio);
   for (int j = 0; j < c->nio; j++) {
     if (j) fputs(", ", f);
     if (!c->io[j])
       fputs("0", f);
     else
-      fprintf(f, "(void *)%s", ptr(e, c->io[j]));
+      fprintf(f, "(void *)%s", emitc_ptr(e, c->io[j]));
   }
-  fprintf(f, "};\n    mlc_rt_%s(&p, io);\n  }\n", ktab[c->kernel].name);
+  fputs("};\n", f);
+}
+
+static void emit_call(Emit *e, const KCall *c) {
+  fputs("  {\n", e->f);
+  emitc_put_call_args(e, c);
+  fprintf(e->f, "    mlc_rt_%s(&p, io);\n  }\n", ktab[c->kernel].name);
 }
 
 /* Elementwise: one loop for a run of elementwise calls over the same output
@@ -139,13 +143,6 @@ static void emit_call(Emit *e, const KCall *c) {
  * element stored (in place), and operands of one element are locals.
  * (`restrict` on the block's pointers would say the same, but gcc reads it
  * on parameters only.) */
-typedef struct EwOperand {
-  Value *v;
-  int64_t st[MLC_RT_MAX_RANK]; /* strides after merging */
-  const int64_t *raw;          /* strides per output dim */
-  int scalar;                  /* one element, read into a local */
-} EwOperand;
-
 enum { EW_CHUNK = 16 };
 
 static int produced_in_run(const KCall *calls, int upto, const Value *v) {
@@ -186,9 +183,7 @@ static void put_elem(FILE *f, const char *name, const int64_t *st, int r) {
   fputs(any ? "]" : "0]", f);
 }
 
-/* the loop body at indent ind; ystr: y's strides over the r merged dims */
-static void put_ew_body(FILE *f, const KCall *calls, int ncalls, const EwOperand *ops,
-                        int (*ref)[3], int r, const int64_t *ystr, int ind) {
+void emitc_put_ew_body(FILE *f, const KCall *calls, int ncalls, const EwLoop *l, int ind) {
   for (int c = 0; c < ncalls; c++) {
     const KernelInfo *k = &ktab[calls[c].kernel];
     const MlcEw *p = (const MlcEw *)(const void *)calls[c].params;
@@ -196,19 +191,19 @@ static void put_ew_body(FILE *f, const KCall *calls, int ncalls, const EwOperand
     if (c < ncalls - 1)
       fprintf(f, "const %s t%d", emitc_ctype(calls[c].io[k->ew_arity]), c);
     else
-      put_elem(f, "y", ystr, r);
+      put_elem(f, "y", l->ystr, l->r);
     fprintf(f, " = %s(", k->ew_fn);
     for (int i = 0; i < k->ew_arity; i++) {
-      int j = ref[c][i];
+      int j = l->ref[c][i];
       if (i) fputs(", ", f);
       if (j < 0) {
         fprintf(f, "t%d", -1 - j);
-      } else if (ops[j].scalar) {
+      } else if (l->ops[j].scalar) {
         fprintf(f, "x%d", j);
       } else {
         char name[16];
         snprintf(name, sizeof name, "x%d", j);
-        put_elem(f, name, ops[j].st, r);
+        put_elem(f, name, l->ops[j].st, l->r);
       }
     }
     if (k->ew_has_p) {
@@ -221,12 +216,10 @@ static void put_ew_body(FILE *f, const KCall *calls, int ncalls, const EwOperand
   }
 }
 
-static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
-  FILE *f = e->f;
+void emitc_ew_loop(Emit *e, const KCall *calls, int ncalls, EwLoop *l) {
   const MlcEw *p0 = (const MlcEw *)(const void *)calls[0].params;
   EwOperand *ops = arena_array(e->a, (size_t)ncalls * 3 + 1, sizeof *ops);
   int nops = 0;
-  /* operand index of each call's inputs (-1-c: the local of call c) */
   int(*ref)[3] = arena_array(e->a, (size_t)ncalls, sizeof *ref);
   for (int c = 0; c < ncalls; c++) {
     const MlcEw *p = (const MlcEw *)(const void *)calls[c].params;
@@ -245,47 +238,58 @@ static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
       ref[c][i] = k;
     }
   }
-  int64_t dims[MLC_RT_MAX_RANK], ystr[MLC_RT_MAX_RANK];
   int r = 0;
   for (int d = 0; d < p0->rank; d++) {
     if (p0->dims[d] == 1) continue;
     int merge = r > 0;
     for (int i = 0; i < nops && merge; i++) merge = ops[i].st[r - 1] == ops[i].raw[d] * p0->dims[d];
     if (merge) {
-      dims[r - 1] *= p0->dims[d];
+      l->dims[r - 1] *= p0->dims[d];
       for (int i = 0; i < nops; i++) ops[i].st[r - 1] = ops[i].raw[d];
       continue;
     }
-    dims[r] = p0->dims[d];
+    l->dims[r] = p0->dims[d];
     for (int i = 0; i < nops; i++) ops[i].st[r] = ops[i].raw[d];
     r++;
   }
-  for (int64_t d = r - 1, s = 1; d >= 0; s *= dims[d--]) ystr[d] = s;
+  for (int64_t d = r - 1, s = 1; d >= 0; s *= l->dims[d--]) l->ystr[d] = s;
   const KCall *last = &calls[ncalls - 1];
-  Value *out = last->io[ktab[last->kernel].ew_arity];
-  int apart = 1;
-  for (int i = 0; i < nops; i++) apart &= !ew_may_overlap(ops[i].v, out);
-  fputs("  {\n", f);
+  l->out = last->io[ktab[last->kernel].ew_arity];
+  l->apart = 1;
+  for (int i = 0; i < nops; i++) l->apart &= !ew_may_overlap(ops[i].v, l->out);
   for (int i = 0; i < nops; i++) {
-    ops[i].scalar = apart;
+    ops[i].scalar = l->apart;
     for (int d = 0; d < r; d++) ops[i].scalar &= !ops[i].st[d];
-    fprintf(f, ops[i].scalar ? "    const %s x%d = %s[0];\n" : "    const %s *x%d = %s;\n",
-            emitc_ctype(ops[i].v), i, ptr(e, ops[i].v));
   }
-  fprintf(f, "    %s *y = %s;\n", emitc_ctype(out), ptr(e, out));
-  int64_t n = r ? dims[r - 1] : 1, whole = n - n % EW_CHUNK;
+  l->ops = ops;
+  l->nops = nops;
+  l->ref = ref;
+  l->r = r;
+}
+
+static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
+  FILE *f = e->f;
+  EwLoop l;
+  emitc_ew_loop(e, calls, ncalls, &l);
+  int r = l.r;
+  fputs("  {\n", f);
+  for (int i = 0; i < l.nops; i++)
+    fprintf(f, l.ops[i].scalar ? "    const %s x%d = %s[0];\n" : "    const %s *x%d = %s;\n",
+            emitc_ctype(l.ops[i].v), i, emitc_ptr(e, l.ops[i].v));
+  fprintf(f, "    %s *y = %s;\n", emitc_ctype(l.out), emitc_ptr(e, l.out));
+  int64_t n = r ? l.dims[r - 1] : 1, whole = n - n % EW_CHUNK;
   int split = whole > 0 && whole < n;
   for (int d = 0; d < r - 1; d++)
     fprintf(f, "%*sfor (int64_t i%d = 0; i%d < %" PRId64 "; i%d++)%s\n", 4 + 2 * d, "", d, d,
-            dims[d], d, split && d == r - 2 ? " {" : "");
+            l.dims[d], d, split && d == r - 2 ? " {" : "");
   int ind = 4 + 2 * (r ? r - 1 : 0);
   for (int part = 0; part <= split; part++) {
     int64_t from = part ? whole : 0, to = split && !part ? whole : n;
-    if (r && apart) fprintf(f, "%*sMLC_RT_INDEPENDENT\n", ind, "");
+    if (r && l.apart) fprintf(f, "%*sMLC_RT_INDEPENDENT\n", ind, "");
     if (r)
       fprintf(f, "%*sfor (int64_t i%d = %" PRId64 "; i%d < %" PRId64 "; i%d++) {\n", ind, "", r - 1,
               from, r - 1, to, r - 1);
-    put_ew_body(f, calls, ncalls, ops, ref, r, ystr, r ? ind + 2 : ind);
+    emitc_put_ew_body(f, calls, ncalls, &l, r ? ind + 2 : ind);
     if (r) fprintf(f, "%*s}\n", ind, "");
   }
   if (split && r > 1) fprintf(f, "%*s}\n", ind - 2, "");
@@ -329,12 +333,28 @@ static void emit_step_comment(Emit *e, const Step *s) {
   fputs(" */\n", f);
 }
 
+void emitc_put_weights_check(Emit *e, uint64_t fingerprint) {
+  const char *M = emitc_macro_prefix(e->a, e->o->prefix);
+  fprintf(e->f,
+          "  const unsigned char *b = (const unsigned char *)bytes;\n"
+          "  uint64_t n = 0, h = 0;\n"
+          "  int i;\n"
+          "  if (size < 64 || ((uintptr_t)bytes & 7) || memcmp(b, \"%s\", %zu))\n"
+          "    return %s_ERR_WEIGHTS;\n"
+          "  for (i = 7; i >= 0; i--) {\n"
+          "    n = n << 8 | b[16 + i];\n"
+          "    h = h << 8 | b[24 + i];\n"
+          "  }\n"
+          "  if (n != size || h != UINT64_C(%" PRIu64 ")) return %s_ERR_WEIGHTS;\n",
+          EMITC_WEIGHTS_MAGIC, sizeof EMITC_WEIGHTS_MAGIC, M, fingerprint, M);
+}
+
 void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights) {
   /* scratch strings go to the compilation's arena: an error (a type the
    * backend cannot print) unwinds past this function, and the caller frees
    * that arena */
   Arena *a = p->g->arena;
-  Emit e = {p, o, a, c, weights != NULL, NULL};
+  Emit e = {p, o, a, c, weights != NULL, "weights", NULL};
   Graph *g = p->g;
   const char *P = o->prefix, *M = emitc_macro_prefix(a, P);
   for (int i = 0; i < p->nconsts; i++) p->consts[i]->plan_index = i;
@@ -358,21 +378,10 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   if (weights) {
     fprintf(c,
             "static const unsigned char *weights;\n\n"
-            "int %s_load_weights(const void *bytes, size_t size) {\n"
-            "  const unsigned char *b = (const unsigned char *)bytes;\n"
-            "  uint64_t n = 0, h = 0;\n"
-            "  int i;\n"
-            "  if (size < 64 || ((uintptr_t)bytes & 7) || memcmp(b, \"%s\", %zu))\n"
-            "    return %s_ERR_WEIGHTS;\n"
-            "  for (i = 7; i >= 0; i--) {\n"
-            "    n = n << 8 | b[16 + i];\n"
-            "    h = h << 8 | b[24 + i];\n"
-            "  }\n"
-            "  if (n != size || h != UINT64_C(%" PRIu64
-            ")) return %s_ERR_WEIGHTS;\n"
-            "  weights = b;\n"
-            "  return %s_OK;\n}\n\n",
-            P, EMITC_WEIGHTS_MAGIC, sizeof EMITC_WEIGHTS_MAGIC, M, fingerprint, M, M);
+            "int %s_load_weights(const void *bytes, size_t size) {\n",
+            P);
+    emitc_put_weights_check(&e, fingerprint);
+    fprintf(c, "  weights = b;\n  return %s_OK;\n}\n\n", M);
   }
   /* string arrays are planned with the compiler's pointer size, and
    * indexed and counted with the product's (sizeof(mlc_rt_str)), which
@@ -387,9 +396,7 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   fprintf(c, "static uint64_t arena_storage[%" PRId64 "];\n\n", words ? words : 1);
   emitc_put_signature(&e, c, 0);
   fprintf(c, " {\n  return %s_run_with_arena(arena_storage, sizeof arena_storage", P);
-  for (int i = 0; i < g->ninputs; i++) fprintf(c, ", in_%s", emitc_mangle(a, g->inputs[i]->name));
-  for (int i = 0; i < g->noutputs; i++)
-    fprintf(c, ", out_%s", emitc_mangle(a, g->outputs[i]->name));
+  emitc_put_io_args(&e, c, 0);
   fputs(");\n}\n\n", c);
   emitc_put_signature(&e, c, 1);
   fputs(" {\n  unsigned char *A = (unsigned char *)arena;\n", c);
@@ -437,7 +444,7 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
     fprintf(c, "\n  /* output '");
     emitc_put_comment(c, v->name);
     fprintf(c, "' is known at compile time or is an input */\n  memcpy(out_%s, %s, ",
-            emitc_mangle(a, v->name), ptr(&e, v));
+            emitc_mangle(a, v->name), emitc_ptr(&e, v));
     if (v->dtype == DT_STRING)
       put_string_bytes(c, (int64_t)ir_nbytes(v), "size_t");
     else
@@ -456,15 +463,7 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
 
 /* ---- test harness ----------------------------------------------------------------------- */
 
-void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
-  const Graph *g = p->g;
-  Arena *a = g->arena;
-  const char *P = o->prefix, *M = emitc_macro_prefix(a, P);
-  fputs("/* Generated by mlc " MLC_VERSION
-        ": runs the model on raw little-endian tensor files. */\n"
-        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n",
-        f);
-  fprintf(f, "#include \"%s\"\n\n", o->header_name);
+void emitc_put_slurp(FILE *f) {
   fputs(
       "static void *slurp(const char *path, size_t want) {\n"
       "  FILE *f = fopen(path, \"rb\");\n"
@@ -476,6 +475,18 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
       "  if (got != want) { fprintf(stderr, \"%s: short file\\n\", path); exit(2); }\n"
       "  return b;\n}\n\n",
       f);
+}
+
+void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
+  const Graph *g = p->g;
+  Arena *a = g->arena;
+  const char *P = o->prefix, *M = emitc_macro_prefix(a, P);
+  fputs("/* Generated by mlc " MLC_VERSION
+        ": runs the model on raw little-endian tensor files. */\n"
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n\n",
+        f);
+  fprintf(f, "#include \"%s\"\n\n", o->header_name);
+  emitc_put_slurp(f);
   /* a string tensor's file holds its strings one after another, each with
    * its NUL; the array's extra last entry keeps the bytes for free() */
   fputs(

@@ -13,6 +13,7 @@ typedef struct EmitOptions {
   const char *weights_name; /* weights file name, or NULL for inline weights */
   const char *source_name;  /* the model file, for the banner */
   int profile;              /* time every step (--profile: emitc_profile.c) */
+  int tf32;                 /* CUDA: TF32 tensor cores allowed (--precision=tf32) */
 } EmitOptions;
 
 /* Weights are written to a separate file above this many bytes (--weights=auto) */

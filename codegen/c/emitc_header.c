@@ -19,21 +19,34 @@ static const char *param_type(const Value *v, int input) {
   return NULL;
 }
 
-void emitc_put_signature(Emit *e, FILE *f, int with_arena) {
+void emitc_put_io_params(Emit *e, FILE *f, int first) {
   const Graph *g = e->p->g;
-  const char *P = e->o->prefix;
-  fprintf(f, "int %s_run%s(", P, with_arena ? "_with_arena" : "");
-  if (with_arena) fputs("void *arena, size_t arena_bytes", f);
   for (int i = 0; i < g->ninputs; i++)
-    fprintf(f, "%s%s%s%sin_%s", (i || with_arena) ? ", " : "",
+    fprintf(f, "%s%s%s%sin_%s", (i || !first) ? ", " : "",
             param_type(g->inputs[i], 1) ? "" : "const ",
             param_type(g->inputs[i], 1) ? param_type(g->inputs[i], 1) : emitc_ctype(g->inputs[i]),
             param_type(g->inputs[i], 1) ? "" : " *", emitc_mangle(e->a, g->inputs[i]->name));
   for (int i = 0; i < g->noutputs; i++)
     fprintf(
-        f, "%s%s%sout_%s", (i || g->ninputs || with_arena) ? ", " : "",
+        f, "%s%s%sout_%s", (i || g->ninputs || !first) ? ", " : "",
         param_type(g->outputs[i], 0) ? param_type(g->outputs[i], 0) : emitc_ctype(g->outputs[i]),
         param_type(g->outputs[i], 0) ? "" : " *", emitc_mangle(e->a, g->outputs[i]->name));
+}
+
+void emitc_put_io_args(Emit *e, FILE *f, int first) {
+  const Graph *g = e->p->g;
+  for (int i = 0; i < g->ninputs; i++)
+    fprintf(f, "%sin_%s", (i || !first) ? ", " : "", emitc_mangle(e->a, g->inputs[i]->name));
+  for (int i = 0; i < g->noutputs; i++)
+    fprintf(f, "%sout_%s", (i || g->ninputs || !first) ? ", " : "",
+            emitc_mangle(e->a, g->outputs[i]->name));
+}
+
+void emitc_put_signature(Emit *e, FILE *f, int with_arena) {
+  const Graph *g = e->p->g;
+  fprintf(f, "int %s_run%s(", e->o->prefix, with_arena ? "_with_arena" : "");
+  if (with_arena) fputs("void *arena, size_t arena_bytes", f);
+  emitc_put_io_params(e, f, !with_arena);
   if (!with_arena && !g->ninputs && !g->noutputs) fputs("void", f);
   fputc(')', f);
 }
@@ -102,7 +115,7 @@ static void put_seq_note(const Graph *g, FILE *h) {
   }
 }
 
-static void put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals, int n) {
+void emitc_put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals, int n) {
   const char *P = emitc_macro_prefix(e->a, e->o->prefix);
   const Graph *g = e->p->g;
   const Value **owner = arena_array(e->a, (size_t)n + 1, sizeof *owner);
@@ -199,9 +212,9 @@ void emitc_header(Emit *e, FILE *h) {
           p->lower_bound ? (double)p->arena_bytes / (double)p->lower_bound : 1.0);
   fprintf(h, "#define %s_ARENA_BYTES %" PRId64 "\n", M, p->arena_bytes);
   fprintf(h, "#define %s_ARENA_LOWER_BOUND %" PRId64 "\n\n", M, p->lower_bound);
-  put_io_macros(e, h, "INPUT", g->inputs, g->ninputs);
+  emitc_put_io_macros(e, h, "INPUT", g->inputs, g->ninputs);
   fputc('\n', h);
-  put_io_macros(e, h, "OUTPUT", g->outputs, g->noutputs);
+  emitc_put_io_macros(e, h, "OUTPUT", g->outputs, g->noutputs);
   fputc('\n', h);
   if (e->weights_file) {
     fprintf(h,

@@ -11,7 +11,8 @@ typedef struct Emit {
   Arena *a;
   FILE *f;
   int weights_file;
-  int64_t *const_off; /* by const index: offset in the weights blob */
+  const char *weights_base; /* the expression of the weights' first byte */
+  int64_t *const_off;       /* by const index: offset in the weights blob */
 } Emit;
 
 /* names, comments, strings (emitc_names.c) */
@@ -23,6 +24,37 @@ const char *emitc_macro_prefix(Arena *a, const char *prefix);
 const char *emitc_ctype(const Value *v);
 const char *emitc_const_name(Emit *e, const Value *v);
 void emitc_put_shape(FILE *f, const Value *v);
+/* a C expression for the first byte of v, as `T *` (const for read-only):
+ * an input or output parameter, a constant, or an arena offset from A */
+const char *emitc_ptr(Emit *e, Value *v);
+/* a call's parameter struct, `static const T p = {...};` */
+void emitc_put_params(Emit *e, const KCall *c);
+/* a kernel call's arguments as locals: that struct p, then `void *io[N]` */
+void emitc_put_call_args(Emit *e, const KCall *c);
+
+/* Elementwise loops (emitc.c): a run of elementwise calls over one output
+ * shape (one call, or a fused group) as one loop nest over merged dims
+ * i0..i{r-1}; each call's result is a local of the body and only the last
+ * is stored, to y; operands from outside the run are the arrays x0...,
+ * read through their strides, or, where `scalar`, locals of one element. */
+typedef struct EwOperand {
+  Value *v;
+  int64_t st[MLC_RT_MAX_RANK]; /* strides after merging */
+  const int64_t *raw;          /* strides per output dim */
+  int scalar;                  /* one element, read into a local */
+} EwOperand;
+typedef struct EwLoop {
+  EwOperand *ops;
+  int nops;
+  int (*ref)[3]; /* by call and input: operand index, or -1-c for call c's local */
+  int64_t dims[MLC_RT_MAX_RANK], ystr[MLC_RT_MAX_RANK];
+  int r;      /* merged dims */
+  Value *out; /* what y stores */
+  int apart;  /* no operand overlaps y but at the very element stored */
+} EwLoop;
+void emitc_ew_loop(Emit *e, const KCall *calls, int ncalls, EwLoop *l);
+/* the statements of the body, at indent ind */
+void emitc_put_ew_body(FILE *f, const KCall *calls, int ncalls, const EwLoop *l, int ind);
 
 /* constants (emitc_weights.c). The weights blob: a 64-byte header (magic,
  * size, the model's fingerprint), then each constant at a 64-byte aligned
@@ -31,6 +63,10 @@ void emitc_put_shape(FILE *f, const Value *v);
 void emitc_put_double(FILE *f, double x, int is_float);
 void emitc_inline_consts(Emit *e);
 uint64_t emitc_write_weights(Emit *e, FILE *w);
+/* statements that return PREFIX_ERR_WEIGHTS unless `bytes` (`size` of
+ * them) are the weights file with this fingerprint; they leave the bytes
+ * in `const unsigned char *b` */
+void emitc_put_weights_check(Emit *e, uint64_t fingerprint);
 
 /* the target's checks (emitc_target.c): after the includes, the #error
  * for flags of another ISA; in the run, the reference that links only with
@@ -49,8 +85,19 @@ void emitc_profile_step(Emit *e, int step);
 void emitc_profile_end(Emit *e);
 void emitc_profile_header(Emit *e, FILE *h);
 
+/* the test harness's `static void *slurp(path, bytes)`: a file's bytes,
+ * exactly that many, or exit(2) (emitc.c) */
+void emitc_put_slurp(FILE *f);
+
 /* the header and the signatures (emitc_header.c) */
 void emitc_put_signature(Emit *e, FILE *f, int with_arena);
+/* the entry points' tensor parameters, `const float *in_x, float *out_y`,
+ * and the same names as arguments; `first`: nothing comes before them */
+void emitc_put_io_params(Emit *e, FILE *f, int first);
+void emitc_put_io_args(Emit *e, FILE *f, int first);
+/* the macros of the inputs' or outputs' names, ranks, dims and counts
+ * (kind "INPUT" or "OUTPUT") */
+void emitc_put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals, int n);
 int64_t emitc_region_offset(const Plan *p);
 int emitc_uses_strings(const Plan *p);
 void emitc_header(Emit *e, FILE *h);

@@ -37,6 +37,11 @@ static const struct {
                           "build it with a compiler for aarch64, or generate it again with "
                           "another --target"},
                          {NULL, NULL}}},
+    /* the CUDA backend (codegen/cuda) prints these checks too */
+    [TARGET_CUDA] = {"cuda",
+                     "CUDA",
+                     {{"!defined(__CUDACC__)", "compile it with nvcc (it is CUDA C++)"},
+                      {NULL, NULL}}},
 };
 
 const char *emitc_target_name(int t) {

@@ -177,7 +177,15 @@ typedef struct OpsetImport {
  * --target): the kernels' tile sizes and the layouts weights are packed in
  * at compile time follow it. GENERIC is portable C, weights as the model
  * has them. */
-typedef enum { TARGET_GENERIC, TARGET_X86_64_V3, TARGET_X86_64_V4, TARGET_AARCH64 } TargetIsa;
+/* what the code is planned for: an instruction set of the C backend, or
+ * the CUDA backend (whose kernels read weights as the model gives them) */
+typedef enum {
+  TARGET_GENERIC,
+  TARGET_X86_64_V3,
+  TARGET_X86_64_V4,
+  TARGET_AARCH64,
+  TARGET_CUDA
+} TargetIsa;
 
 typedef struct Graph {
   Arena *arena;

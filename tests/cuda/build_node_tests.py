@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""The CUDA backend on the ONNX node tests, without a GPU: every node test
+that the C backend passes (tests/conformance/status.txt) goes through
+`mlc test --target=cuda --build-only`, which compiles its generated CUDA
+with nvcc -Werror all-warnings for sm_80 and sm_90. A test is BUILT (the
+backend accepts it and nvcc compiles it), UNSUPPORTED (the backend has no
+kernel for one of its steps; the reason names it) or FAIL (nvcc refused the
+code: a bug).
+
+The committed table (tests/cuda/status.txt) lists every test with its
+status; this runner fails on any FAIL and on a test listed BUILT that no
+longer builds. --update rewrites the table; --every N checks every Nth test
+only (CI: the whole list takes nvcc about an hour on 2 cores).
+
+usage: build_node_tests.py --mlc BUILD/mlc [--every N] [--update] [-j N]"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ARCHS = "-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90"
+
+
+def read_table(path):
+    table = {}
+    if os.path.exists(path):
+        for line in open(path):
+            line = line.rstrip("\n")
+            if line and not line.startswith("#"):
+                parts = line.split(" ", 2)
+                table[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else "")
+    return table
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mlc", required=True)
+    ap.add_argument("--node-tests", default=None, help="default BUILD/onnx-tests/node")
+    ap.add_argument("--table", default=os.path.join(HERE, "status.txt"))
+    ap.add_argument("--every", type=int, default=1)
+    ap.add_argument("--update", action="store_true")
+    ap.add_argument("-j", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args()
+    build = os.path.dirname(os.path.abspath(args.mlc))
+    node = args.node_tests or os.path.join(build, "onnx-tests", "node")
+    if not os.path.isdir(node):
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "conformance",
+                                                     "gen_node_tests.py"), node], check=True)
+    c_table = read_table(os.path.join(ROOT, "tests", "conformance", "status.txt"))
+    names = sorted(k[len("node/"):] for k, (s, _) in c_table.items()
+                   if k.startswith("node/") and s == "PASS")
+    names = names[::args.every]
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as st:
+        subprocess.run([args.mlc, "test", "--target=cuda", "--build-only", f"-j{args.j}",
+                        f"--cflags={ARCHS}", f"--status={st.name}"] +
+                       [os.path.join(node, n) for n in names], stdout=subprocess.DEVNULL)
+        now = {}
+        for line in open(st.name):
+            parts = line.rstrip("\n").split(" ", 2)
+            now[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else "")
+    built = sum(1 for s, _ in now.values() if s == "BUILT")
+    fails = sorted(k for k, (s, _) in now.items() if s == "FAIL")
+    old = read_table(args.table)
+    lost = sorted(k for k in now if old.get(k, ("",))[0] == "BUILT" and now[k][0] != "BUILT")
+    print(f"CUDA backend: {built} of {len(now)} node tests that the C backend passes "
+          f"are accepted and compile ({100.0 * built / max(len(now), 1):.1f} %)")
+    for k in fails:
+        print(f"FAIL {k}: {now[k][1]}")
+    for k in lost:
+        print(f"REGRESSION {k}: was BUILT, now {now[k][0]} {now[k][1]}")
+    if args.update:
+        with open(args.table, "w") as f:
+            f.write("# CUDA backend on the node tests the C backend passes: TEST STATUS [REASON];\n"
+                    "# regenerate with tests/cuda/build_node_tests.py --mlc build/mlc --update\n")
+            for k in sorted(now):
+                s, why = now[k]
+                f.write(f"{k} {s}{' ' + why if why else ''}\n")
+    return 1 if fails or lost else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
