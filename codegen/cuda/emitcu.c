@@ -90,14 +90,17 @@ static void put_ew_kernel(Emit *e, const KCall *calls, int ncalls, int s, int k)
   emitc_ew_loop(e, calls, ncalls, &l);
   int64_t n = 1;
   for (int d = 0; d < l.r; d++) n *= l.dims[d];
-  /* restrict where no operand shares a byte with y: then the loads may go
-   * through the read-only cache */
+  if (!n) return; /* nothing to launch (put_ew_launch) */
+  /* restrict where no operand shares a byte with y, so that the loads may
+   * go through the read-only cache: constants, a caller's buffer against
+   * the arena, arena values apart; two of the caller's buffers may be one */
   int apart = 1;
   for (int i = 0; i < l.nops; i++) {
     Value *rx = plan_root(l.ops[i].v), *ry = plan_root(l.out);
-    apart &= rx != ry && (rx->data || rx->is_input || ry->is_output ||
-                          rx->offset + (int64_t)ir_nbytes(rx) <= ry->offset ||
-                          ry->offset + (int64_t)ir_nbytes(ry) <= rx->offset);
+    int cx = rx->is_input || rx->is_output, cy = ry->is_input || ry->is_output;
+    apart &= rx->data || cx != cy ||
+             (!cx && (rx->offset + (int64_t)ir_nbytes(rx) <= ry->offset ||
+                      ry->offset + (int64_t)ir_nbytes(ry) <= rx->offset));
   }
   const char *R = apart ? "__restrict__ " : "", *I = index_type(n);
   fprintf(f, "static __global__ void %s_ew_%d_%d(", e->o->prefix, s, k);
