@@ -186,36 +186,6 @@ static const MlcSmallFloat *small_float(int64_t t) {
   }
 }
 
-/* float8e8m0 of m * 2^e (the magnitude of the value): 2^(code - 127) */
-static uint32_t encode_e8m0(uint64_t m, int e, int64_t flags) {
-  int sat = !(flags & MLC_CAST_NOSAT), p = 63, k;
-  if (!m) return sat ? 0 : 0xff;
-  while (!(m >> p)) p--;
-  k = p + e; /* m * 2^e = 1.x * 2^k */
-  if (flags & MLC_CAST_ROUND_NEAREST) {
-    if (p > 0 && (m >> (p - 1) & 1)) k++; /* 1.x >= 1.5 */
-  } else if (!(flags & MLC_CAST_ROUND_DOWN)) {
-    if (m & ((UINT64_C(1) << p) - 1)) k++;
-  }
-  k += 127;
-  if (k > 0xfe) return sat ? 0xfe : 0xff;
-  if (k < 0) return sat ? 0 : 0xff;
-  return (uint32_t)k;
-}
-
-static uint32_t double_to_e8m0(double x, int64_t flags) {
-  uint64_t b, frac;
-  int ex;
-  memcpy(&b, &x, sizeof b);
-  ex = (int)((b >> 52) & 0x7ff);
-  frac = b & ((UINT64_C(1) << 52) - 1);
-  if (ex == 0x7ff) return frac || (flags & MLC_CAST_NOSAT) ? 0xff : 0xfe;
-  if (ex == 0) return encode_e8m0(frac, -1074, flags);
-  return encode_e8m0(frac | (UINT64_C(1) << 52), ex - 1075, flags);
-}
-
-static double e8m0_to_double(uint8_t c) { return c == 0xff ? NAN : ldexp(1.0, c - 127); }
-
 /* the width of an integer type stored in a byte but narrower: 4, 2; else 0 */
 static int sub_bits(int64_t t) {
   switch (t) {
@@ -278,7 +248,7 @@ static void widen_f(int64_t t, const void *src, int64_t n, double *f) {
   } else if (t == MLC_DT_DOUBLE) {
     for (i = 0; i < n; i++) f[i] = ((const double *)src)[i];
   } else if (t == MLC_DT_FLOAT8E8M0) {
-    for (i = 0; i < n; i++) f[i] = e8m0_to_double(((const uint8_t *)src)[i]);
+    for (i = 0; i < n; i++) f[i] = mlc_rt_e8m0_to_double(((const uint8_t *)src)[i]);
   } else {
     for (i = 0; i < n; i++) f[i] = mlc_rt_small_to_double(sf, load_code(src, size, i));
   }
@@ -348,7 +318,7 @@ static void narrow_f(int64_t t, const double *f, int64_t n, void *dst, int64_t f
     return;
   }
   switch (t) {
-  case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, double_to_e8m0(f[i], flags))
+  case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, mlc_rt_e8m0_from_double(f[i], flags))
   case MLC_DT_INT4:
   case MLC_DT_INT2:
     CAST_LOOP(int8_t, mlc_rt_wrap_signed((uint64_t)sat_s(f[i], INT64_MIN, INT64_MAX), bits))
@@ -383,7 +353,7 @@ static void narrow_s(int64_t t, const int64_t *s, int64_t n, void *dst, int64_t 
     return;
   }
   switch (t) {
-  case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, encode_e8m0(magnitude(s[i]), 0, flags))
+  case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, mlc_rt_e8m0_encode(magnitude(s[i]), 0, flags))
   case MLC_DT_INT4:
   case MLC_DT_INT2: CAST_LOOP(int8_t, mlc_rt_wrap_signed((uint64_t)s[i], bits))
   case MLC_DT_UINT4:
@@ -412,7 +382,7 @@ static void narrow_u(int64_t t, const uint64_t *u, int64_t n, void *dst, int64_t
     return;
   }
   switch (t) {
-  case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, encode_e8m0(u[i], 0, flags))
+  case MLC_DT_FLOAT8E8M0: CAST_LOOP(uint8_t, mlc_rt_e8m0_encode(u[i], 0, flags))
   case MLC_DT_INT4:
   case MLC_DT_INT2: CAST_LOOP(int8_t, mlc_rt_wrap_signed(u[i], bits))
   case MLC_DT_UINT4:

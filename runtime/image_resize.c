@@ -17,7 +17,9 @@
  */
 #include "mlc_rt.h"
 
-#define RESIZE_AXIS(name, TI, TO)                                                                 \
+/* the sums are mlc_rt_resize_sum_* (mlc_rt_image.h), which the CUDA kernel
+ * calls too */
+#define RESIZE_AXIS(name, TI, TO, SUM)                                                            \
   static void name(const MlcResize *p, const TI *x, const int64_t *idx, const double *w, TO *y) { \
     const int64_t taps = p->taps, inner = p->inner;                                               \
     for (int64_t o = 0; o < p->outer; o++) {                                                      \
@@ -25,7 +27,7 @@
       TO *yo = y + o * p->out_len * inner;                                                        \
       if (taps == 1 && inner == 1) { /* nearest along the last axis */                            \
         for (int64_t l = 0; l < p->out_len; l++)                                                  \
-          yo[l] = idx[l] < 0 ? (TO)p->extrap : (TO)(w[l] * xo[idx[l]]);                           \
+          yo[l] = idx[l] < 0 ? (TO)p->extrap : (TO)SUM(xo, idx + l, w + l, 1, 1);                 \
         continue;                                                                                 \
       }                                                                                           \
       for (int64_t l = 0; l < p->out_len; l++) {                                                  \
@@ -36,25 +38,15 @@
           for (int64_t i = 0; i < inner; i++) yr[i] = (TO)p->extrap;                              \
           continue;                                                                               \
         }                                                                                         \
-        /* the first product starts the sum: 0 + -0 would lose the sign */                        \
-        const TI *x0 = xo + il[0] * inner;                                                        \
-        if (taps == 1) {                                                                          \
-          for (int64_t i = 0; i < inner; i++) yr[i] = (TO)(wl[0] * x0[i]);                        \
-          continue;                                                                               \
-        }                                                                                         \
-        for (int64_t i = 0; i < inner; i++) {                                                     \
-          double acc = wl[0] * (double)x0[i];                                                     \
-          for (int64_t t = 1; t < taps; t++) acc += wl[t] * (double)xo[il[t] * inner + i];        \
-          yr[i] = (TO)acc;                                                                        \
-        }                                                                                         \
+        for (int64_t i = 0; i < inner; i++) yr[i] = (TO)SUM(xo + i, il, wl, taps, inner);         \
       }                                                                                           \
     }                                                                                             \
   }
 
-RESIZE_AXIS(resize_ff, float, float)
-RESIZE_AXIS(resize_fd, float, double)
-RESIZE_AXIS(resize_dd, double, double)
-RESIZE_AXIS(resize_df, double, float)
+RESIZE_AXIS(resize_ff, float, float, mlc_rt_resize_sum_f32)
+RESIZE_AXIS(resize_fd, float, double, mlc_rt_resize_sum_f32)
+RESIZE_AXIS(resize_dd, double, double, mlc_rt_resize_sum_f64)
+RESIZE_AXIS(resize_df, double, float, mlc_rt_resize_sum_f64)
 
 void mlc_rt_resize(const void *params, void *const *io) {
   const MlcResize *p = (const MlcResize *)params;

@@ -194,6 +194,44 @@ MLC_RT_SCALAR double mlc_rt_small_to_double(const MlcSmallFloat *f, uint32_t c) 
   return c & f->sign ? -v : v;
 }
 
+/* float8e8m0, a bare exponent: code c is 2^(c - 127), 0xff NaN, no sign or
+ * zero. The code of the magnitude m * 2^e, rounded to a power of two up (the
+ * default), down (MLC_CAST_ROUND_DOWN) or to the nearest, ties up
+ * (MLC_CAST_ROUND_NEAREST), saturating to the smallest or largest power
+ * unless MLC_CAST_NOSAT, which gives NaN there instead */
+MLC_RT_SCALAR uint32_t mlc_rt_e8m0_encode(uint64_t m, int e, int64_t flags) {
+  int sat = !(flags & MLC_CAST_NOSAT), p = 63, k;
+  if (!m) return sat ? 0 : 0xff;
+  while (!(m >> p)) p--;
+  k = p + e; /* m * 2^e = 1.x * 2^k */
+  if (flags & MLC_CAST_ROUND_NEAREST) {
+    if (p > 0 && (m >> (p - 1) & 1)) k++; /* 1.x >= 1.5 */
+  } else if (!(flags & MLC_CAST_ROUND_DOWN)) {
+    if (m & ((UINT64_C(1) << p) - 1)) k++;
+  }
+  k += 127;
+  if (k > 0xfe) return sat ? 0xfe : 0xff;
+  if (k < 0) return sat ? 0 : 0xff;
+  return (uint32_t)k;
+}
+
+/* the float8e8m0 code of |x|: NaN gives NaN, infinity the largest power or
+ * (MLC_CAST_NOSAT) NaN */
+MLC_RT_SCALAR uint32_t mlc_rt_e8m0_from_double(double x, int64_t flags) {
+  uint64_t b, frac;
+  int ex;
+  memcpy(&b, &x, sizeof b);
+  ex = (int)((b >> 52) & 0x7ff);
+  frac = b & ((UINT64_C(1) << 52) - 1);
+  if (ex == 0x7ff) return frac || (flags & MLC_CAST_NOSAT) ? 0xff : 0xfe;
+  if (ex == 0) return mlc_rt_e8m0_encode(frac, -1074, flags);
+  return mlc_rt_e8m0_encode(frac | (UINT64_C(1) << 52), ex - 1075, flags);
+}
+
+MLC_RT_SCALAR double mlc_rt_e8m0_to_double(uint8_t c) {
+  return c == 0xff ? NAN : ldexp(1.0, c - 127);
+}
+
 #ifdef __cplusplus
 }
 #endif

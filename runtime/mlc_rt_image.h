@@ -119,6 +119,51 @@ enum { MLC_NMS_BOXES, MLC_NMS_SCORES, MLC_NMS_MAX_OUT, MLC_NMS_IOU,
        MLC_NMS_NIO };
 
 
+/* ---- Resize's weighted sum, shared with the CUDA runtime (image_resize.c
+ * says what the tables hold; the compiler computes every coordinate, tap
+ * and weight, so the kernels only gather and add) ------------------------- */
+
+/* acc + w * x, the product rounded on its own as the C expression is where
+ * the host compiler does not fuse it (nvcc would) */
+MLC_RT_SCALAR double mlc_rt_resize_madd(double acc, double w, double x) {
+#if defined(__CUDA_ARCH__)
+  return __dadd_rn(acc, __dmul_rn(w, x));
+#else
+  return acc + w * x;
+#endif
+}
+
+/* sum_t wl[t] * xi[il[t] * inner] over taps >= 1 taps, in double, in tap
+ * order; the first product starts the sum (0 + -0 would lose the sign).
+ * xi points at the element's input row of the axis, already offset by its
+ * inner index. One function per input type: float and double. */
+#define MLC_RT__RESIZE_SUM(name, TI)                                          \
+  MLC_RT_SCALAR double name(const TI *xi, const int64_t *il, const double *wl, \
+                            int64_t taps, int64_t inner) {                    \
+    double acc = wl[0] * (double)xi[il[0] * inner];                           \
+    for (int64_t t = 1; t < taps; t++)                                        \
+      acc = mlc_rt_resize_madd(acc, wl[t], (double)xi[il[t] * inner]);       \
+    return acc;                                                               \
+  }
+MLC_RT__RESIZE_SUM(mlc_rt_resize_sum_f32, float)
+MLC_RT__RESIZE_SUM(mlc_rt_resize_sum_f64, double)
+#undef MLC_RT__RESIZE_SUM
+
+/* output element (o, l, i) of [outer, out_len, inner]: extrap where the
+ * position's first index is -1, else its weighted sum; the caller converts
+ * it to the output type */
+#define MLC_RT__RESIZE_AT(name, TI, SUM)                                      \
+  MLC_RT_SCALAR double name(const MlcResize *p, const TI *x, const int64_t *idx, \
+                            const double *w, int64_t o, int64_t l, int64_t i) { \
+    const int64_t *il = idx + l * p->taps;                                    \
+    if (il[0] < 0) return p->extrap;                                          \
+    return SUM(x + o * p->in_len * p->inner + i, il, w + l * p->taps, p->taps, \
+               p->inner);                                                     \
+  }
+MLC_RT__RESIZE_AT(mlc_rt_resize_at_f32, float, mlc_rt_resize_sum_f32)
+MLC_RT__RESIZE_AT(mlc_rt_resize_at_f64, double, mlc_rt_resize_sum_f64)
+#undef MLC_RT__RESIZE_AT
+
 /* ---- the sampler of GridSample and DeformConv, shared with the CUDA
  * runtime (image_sample.c says what its rules follow) ---------------------- */
 

@@ -46,7 +46,7 @@ static const char *unsupported(const KCall *c) {
   if (c->kernel == K_cast) {
     const MlcCast *p = KC_PARAMS(c, MlcCast);
     if (!mlc_rtcu_cast_type(p->from) || !mlc_rtcu_cast_type(p->to))
-      return "the CUDA cast converts only IEEE floats, bfloat16, integers and bool";
+      return "the CUDA cast converts no complex numbers";
   }
   return NULL;
 }

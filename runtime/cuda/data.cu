@@ -13,10 +13,12 @@
  * Casts widen every element to one of the C runtime's three intermediates
  * (double, int64_t, uint64_t, chosen by the source type) and narrow it
  * into the destination with the same scalar helpers data.c uses
- * (mlc_rt_d2i / mlc_rt_d2u for saturation, mlc_rt_small_* for the float16
- * and bfloat16 bits, mlc_rt_data.h), so both backends convert bit for bit
- * alike. The kernel is instantiated per source type; the destination is a
- * switch that is uniform across the grid. */
+ * (mlc_rt_d2i / mlc_rt_d2u for saturation, mlc_rt_small_* for float16,
+ * bfloat16, the float8s and float4e2m1, mlc_rt_e8m0_* for float8e8m0 and
+ * its round modes, mlc_rt_wrap_* for the 4- and 2-bit integers;
+ * mlc_rt_data.h), so both backends convert bit for bit alike. The kernel
+ * is instantiated per source type; the destination is a switch that is
+ * uniform across the grid. */
 #include <stdint.h>
 #include <string.h>
 
@@ -95,18 +97,32 @@ __global__ void gather_k(MlcGather p, int64_t n, int64_t words, const void *x, c
 
 /* ---- cast ---------------------------------------------------------------- */
 
-/* element i of x (MLC_DT_* type FROM) in data.c's intermediate: double for
- * floats, int64_t for signed and uint64_t for unsigned integers and bool */
+/* element i of x (MLC_DT_* type FROM) in data.c's intermediate (its
+ * cast_class): double for the floats, int64_t for the signed integers and
+ * uint64_t for the unsigned ones and bool. The sub-byte types take a byte
+ * each, int4 and int2 sign-extended. */
 template <int FROM>
-__device__ auto widen(const void *x, int64_t i) {
-  if constexpr (FROM == MLC_DT_FLOAT)
-    return (double)((const float *)x)[i];
-  else if constexpr (FROM == MLC_DT_DOUBLE)
+__host__ __device__ auto widen(const void *x, int64_t i) {
+  if constexpr (FROM == MLC_DT_FLOAT) {
+    float f = ((const float *)x)[i];
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    /* a NaN keeps its sign, whatever the conversion does with NaNs */
+    if (f != f) return b >> 31 ? -(double)NAN : (double)NAN;
+    return (double)f;
+  } else if constexpr (FROM == MLC_DT_DOUBLE)
     return ((const double *)x)[i];
+  else if constexpr (FROM == MLC_DT_FLOAT8E8M0)
+    return mlc_rt_e8m0_to_double(((const uint8_t *)x)[i]);
   else if constexpr (FROM == MLC_DT_FLOAT16 || FROM == MLC_DT_BFLOAT16) {
     MlcSmallFloat f = small_float(FROM);
     return mlc_rt_small_to_double(&f, ((const uint16_t *)x)[i]);
-  } else if constexpr (FROM == MLC_DT_INT8)
+  } else if constexpr (FROM == MLC_DT_FLOAT8E4M3FN || FROM == MLC_DT_FLOAT8E4M3FNUZ ||
+                       FROM == MLC_DT_FLOAT8E5M2 || FROM == MLC_DT_FLOAT8E5M2FNUZ ||
+                       FROM == MLC_DT_FLOAT4E2M1) {
+    MlcSmallFloat f = small_float(FROM);
+    return mlc_rt_small_to_double(&f, ((const uint8_t *)x)[i]);
+  } else if constexpr (FROM == MLC_DT_INT8 || FROM == MLC_DT_INT4 || FROM == MLC_DT_INT2)
     return (int64_t)((const int8_t *)x)[i];
   else if constexpr (FROM == MLC_DT_INT16)
     return (int64_t)((const int16_t *)x)[i];
@@ -121,68 +137,110 @@ __device__ auto widen(const void *x, int64_t i) {
   else if constexpr (FROM == MLC_DT_UINT64)
     return ((const uint64_t *)x)[i];
   else
-    return (uint64_t)((const uint8_t *)x)[i]; /* uint8, bool */
+    return (uint64_t)((const uint8_t *)x)[i]; /* uint8, bool, uint4, uint2 */
 }
 
-/* the float16 / bfloat16 code of an intermediate */
-__device__ uint32_t to_small(const MlcSmallFloat *f, double v, int nosat) {
+__host__ __device__ uint64_t magnitude(int64_t v) { return v < 0 ? 0 - (uint64_t)v : (uint64_t)v; }
+
+/* the small float code (float16, bfloat16, the float8s but e8m0, float4e2m1)
+ * of an intermediate */
+__host__ __device__ uint32_t to_small(const MlcSmallFloat *f, double v, int nosat) {
   return mlc_rt_small_from_double(f, v, nosat);
 }
-__device__ uint32_t to_small(const MlcSmallFloat *f, int64_t v, int nosat) {
-  return mlc_rt_small_encode(f, v < 0, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 0, nosat);
+__host__ __device__ uint32_t to_small(const MlcSmallFloat *f, int64_t v, int nosat) {
+  return mlc_rt_small_encode(f, v < 0, magnitude(v), 0, nosat);
 }
-__device__ uint32_t to_small(const MlcSmallFloat *f, uint64_t v, int nosat) {
+__host__ __device__ uint32_t to_small(const MlcSmallFloat *f, uint64_t v, int nosat) {
   return mlc_rt_small_encode(f, 0, v, 0, nosat);
+}
+
+/* the float8e8m0 code of an intermediate (flags: MLC_CAST_*) */
+__host__ __device__ uint32_t to_e8m0(double v, int64_t flags) {
+  return mlc_rt_e8m0_from_double(v, flags);
+}
+__host__ __device__ uint32_t to_e8m0(int64_t v, int64_t flags) {
+  return mlc_rt_e8m0_encode(magnitude(v), 0, flags);
+}
+__host__ __device__ uint32_t to_e8m0(uint64_t v, int64_t flags) {
+  return mlc_rt_e8m0_encode(v, 0, flags);
 }
 
 /* an intermediate as integer type T: floats saturate (NaN to 0), integers
  * wrap modulo 2^bits */
 template <typename T>
-__device__ T to_int(double v) {
+__host__ __device__ T to_int(double v) {
   if constexpr ((T)-1 < (T)0)
     return (T)mlc_rt_d2i(v, -MLC_RT_IMAX(T) - 1, MLC_RT_IMAX(T));
   else
     return (T)mlc_rt_d2u(v, MLC_RT_UMAX(T));
 }
 template <typename T>
-__device__ T to_int(int64_t v) {
+__host__ __device__ T to_int(int64_t v) {
   return (T)(uint64_t)v;
 }
 template <typename T>
-__device__ T to_int(uint64_t v) {
+__host__ __device__ T to_int(uint64_t v) {
   return (T)v;
 }
 
+/* the 64 bits that the 4- and 2-bit integers wrap: a float saturates to
+ * int64 (NaN to 0) and truncates first, as data.c's narrow_f */
+__host__ __device__ uint64_t to_wrap(double v) {
+  return (uint64_t)mlc_rt_d2i(v, INT64_MIN, INT64_MAX);
+}
+__host__ __device__ uint64_t to_wrap(int64_t v) { return (uint64_t)v; }
+__host__ __device__ uint64_t to_wrap(uint64_t v) { return v; }
+
+/* y[i] = x[i] cast from FROM to `to` (sf: small_float(to)), as data.c's
+ * mlc_rt_cast: widen, then narrow_f / narrow_s / narrow_u */
 template <int FROM>
-__global__ void cast_k(const void *x, void *y, int64_t n, int to, int nosat) {
-  const MlcSmallFloat sf = small_float(to);
-  GRID_STRIDE(i, n) {
-    auto v = widen<FROM>(x, i);
-    switch (to) {
-    case MLC_DT_FLOAT: ((float *)y)[i] = (float)v; break;
-    case MLC_DT_DOUBLE: ((double *)y)[i] = (double)v; break;
-    case MLC_DT_FLOAT16:
-    case MLC_DT_BFLOAT16: ((uint16_t *)y)[i] = (uint16_t)to_small(&sf, v, nosat); break;
-    case MLC_DT_INT8: ((int8_t *)y)[i] = to_int<int8_t>(v); break;
-    case MLC_DT_INT16: ((int16_t *)y)[i] = to_int<int16_t>(v); break;
-    case MLC_DT_INT32: ((int32_t *)y)[i] = to_int<int32_t>(v); break;
-    case MLC_DT_INT64: ((int64_t *)y)[i] = to_int<int64_t>(v); break;
-    case MLC_DT_UINT8: ((uint8_t *)y)[i] = to_int<uint8_t>(v); break;
-    case MLC_DT_UINT16: ((uint16_t *)y)[i] = to_int<uint16_t>(v); break;
-    case MLC_DT_UINT32: ((uint32_t *)y)[i] = to_int<uint32_t>(v); break;
-    case MLC_DT_UINT64: ((uint64_t *)y)[i] = to_int<uint64_t>(v); break;
-    default: ((uint8_t *)y)[i] = v != 0; /* bool */
-    }
+__host__ __device__ void cast_one(const void *x, void *y, int64_t i, int to, int64_t flags,
+                                  const MlcSmallFloat *sf) {
+  auto v = widen<FROM>(x, i);
+  int nosat = (flags & MLC_CAST_NOSAT) != 0;
+  switch (to) {
+  case MLC_DT_FLOAT: ((float *)y)[i] = (float)v; return;
+  case MLC_DT_DOUBLE: ((double *)y)[i] = (double)v; return;
+  case MLC_DT_FLOAT16:
+  case MLC_DT_BFLOAT16: ((uint16_t *)y)[i] = (uint16_t)to_small(sf, v, nosat); return;
+  case MLC_DT_FLOAT8E4M3FN:
+  case MLC_DT_FLOAT8E4M3FNUZ:
+  case MLC_DT_FLOAT8E5M2:
+  case MLC_DT_FLOAT8E5M2FNUZ:
+  case MLC_DT_FLOAT4E2M1: ((uint8_t *)y)[i] = (uint8_t)to_small(sf, v, nosat); return;
+  case MLC_DT_FLOAT8E8M0: ((uint8_t *)y)[i] = (uint8_t)to_e8m0(v, flags); return;
+  case MLC_DT_INT4: ((int8_t *)y)[i] = mlc_rt_wrap_signed(to_wrap(v), 4); return;
+  case MLC_DT_INT2: ((int8_t *)y)[i] = mlc_rt_wrap_signed(to_wrap(v), 2); return;
+  case MLC_DT_UINT4: ((uint8_t *)y)[i] = mlc_rt_wrap_unsigned(to_wrap(v), 4); return;
+  case MLC_DT_UINT2: ((uint8_t *)y)[i] = mlc_rt_wrap_unsigned(to_wrap(v), 2); return;
+  case MLC_DT_INT8: ((int8_t *)y)[i] = to_int<int8_t>(v); return;
+  case MLC_DT_INT16: ((int16_t *)y)[i] = to_int<int16_t>(v); return;
+  case MLC_DT_INT32: ((int32_t *)y)[i] = to_int<int32_t>(v); return;
+  case MLC_DT_INT64: ((int64_t *)y)[i] = to_int<int64_t>(v); return;
+  case MLC_DT_UINT8: ((uint8_t *)y)[i] = to_int<uint8_t>(v); return;
+  case MLC_DT_UINT16: ((uint16_t *)y)[i] = to_int<uint16_t>(v); return;
+  case MLC_DT_UINT32: ((uint32_t *)y)[i] = to_int<uint32_t>(v); return;
+  case MLC_DT_UINT64: ((uint64_t *)y)[i] = to_int<uint64_t>(v); return;
+  default: ((uint8_t *)y)[i] = v != 0; /* bool */
   }
+}
+
+template <int FROM>
+__global__ void cast_k(const void *x, void *y, int64_t n, int to, int64_t flags) {
+  const MlcSmallFloat sf = small_float(to);
+  GRID_STRIDE(i, n) cast_one<FROM>(x, y, i, to, flags, &sf);
 }
 
 /* the source types of mlc_rtcu_cast_type */
 /* clang-format off */
 #define CAST_FROM(X)                                                          \
   X(MLC_DT_FLOAT) X(MLC_DT_DOUBLE) X(MLC_DT_FLOAT16) X(MLC_DT_BFLOAT16)       \
+  X(MLC_DT_FLOAT8E4M3FN) X(MLC_DT_FLOAT8E4M3FNUZ) X(MLC_DT_FLOAT8E5M2)        \
+  X(MLC_DT_FLOAT8E5M2FNUZ) X(MLC_DT_FLOAT8E8M0) X(MLC_DT_FLOAT4E2M1)          \
   X(MLC_DT_INT8) X(MLC_DT_INT16) X(MLC_DT_INT32) X(MLC_DT_INT64)              \
+  X(MLC_DT_INT4) X(MLC_DT_INT2)                                               \
   X(MLC_DT_UINT8) X(MLC_DT_UINT16) X(MLC_DT_UINT32) X(MLC_DT_UINT64)          \
-  X(MLC_DT_BOOL)
+  X(MLC_DT_UINT4) X(MLC_DT_UINT2) X(MLC_DT_BOOL)
 /* clang-format on */
 
 } // namespace
@@ -262,11 +320,10 @@ int mlc_rtcu_cast(MlcCuCtx *ctx, const void *params, void *const *io) {
   if (p->from == p->to)
     return copy_bytes(ctx, y, x, p->count * (int64_t)mlc_rt_dtype_size(p->from));
   unsigned grid = mlc_rtcu_grid(p->count);
-  int nosat = (p->nosat & MLC_CAST_NOSAT) != 0;
   switch (p->from) {
-#define CAST_CASE(t)                                                                      \
-  case t:                                                                                 \
-    cast_k<t><<<grid, MLC_CU_BLOCK, 0, ctx->stream>>>(x, y, p->count, (int)p->to, nosat); \
+#define CAST_CASE(t)                                                                         \
+  case t:                                                                                    \
+    cast_k<t><<<grid, MLC_CU_BLOCK, 0, ctx->stream>>>(x, y, p->count, (int)p->to, p->nosat); \
     break;
     CAST_FROM(CAST_CASE)
 #undef CAST_CASE

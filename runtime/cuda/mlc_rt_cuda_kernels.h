@@ -53,7 +53,7 @@
   K(trilu, MlcTrilu)                                                          \
   K(onehot, MlcOneHot)                                                        \
   K(cumulative, MlcCum)                                                       \
-  /* the rest (index_nd.cu, loss.cu, quant.cu, image.cu) */                   \
+  /* the rest (index_nd.cu, loss.cu, quant.cu, image.cu, resize.cu) */      \
   K(gather_nd, MlcND)                                                         \
   K(scatter_nd, MlcND)                                                        \
   K(reverse_sequence, MlcRevSeq)                                              \
@@ -64,29 +64,42 @@
   K(dequantize, MlcQuant)                                                     \
   K(rotary_f32, MlcRotary)                                                    \
   K(convtranspose_f32, MlcConv)                                               \
-  K(gridsample_f32, MlcGridSample)
+  K(gridsample_f32, MlcGridSample)                                            \
+  K(resize, MlcResize)
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* Element types that the CUDA cast converts between (MLC_DT_* codes):
- * the IEEE floats, bfloat16, the integers and bool. Float8, float4 and the
- * 4- and 2-bit integers stay on the C backend. */
+/* Element types that the CUDA cast converts between (MLC_DT_* codes): those
+ * of the C cast (mlc_rt_cast), which are every type but strings and the
+ * complex ones: the IEEE floats, bfloat16, the float8s (float8e8m0 with its
+ * round modes), float4e2m1, the integers (4- and 2-bit ones included) and
+ * bool. */
 static inline int mlc_rtcu_cast_type(int64_t t) {
   switch (t) {
   case MLC_DT_FLOAT:
   case MLC_DT_DOUBLE:
   case MLC_DT_FLOAT16:
   case MLC_DT_BFLOAT16:
+  case MLC_DT_FLOAT8E4M3FN:
+  case MLC_DT_FLOAT8E4M3FNUZ:
+  case MLC_DT_FLOAT8E5M2:
+  case MLC_DT_FLOAT8E5M2FNUZ:
+  case MLC_DT_FLOAT8E8M0:
+  case MLC_DT_FLOAT4E2M1:
   case MLC_DT_INT8:
   case MLC_DT_INT16:
   case MLC_DT_INT32:
   case MLC_DT_INT64:
+  case MLC_DT_INT4:
+  case MLC_DT_INT2:
   case MLC_DT_UINT8:
   case MLC_DT_UINT16:
   case MLC_DT_UINT32:
   case MLC_DT_UINT64:
+  case MLC_DT_UINT4:
+  case MLC_DT_UINT2:
   case MLC_DT_BOOL: return 1;
   default: return 0;
   }

@@ -101,65 +101,118 @@ static void check_gather(void) {
 }
 
 /* special values of every type: NaN, infinities, values out of every
- * integer range, ties of rounding, subnormals, float16/bfloat16 limits */
+ * integer range, ties of rounding, subnormals, the limits of float16,
+ * bfloat16, the float8s and float4e2m1, powers of two and halfway values
+ * for float8e8m0's round modes */
 static std::vector<double> special(void) {
-  std::vector<double> v = {NAN,           -NAN,
-                           INFINITY,      -INFINITY,
-                           0.0,           -0.0,
-                           0.5,           -0.5,
-                           1.5,           2.5,
-                           -2.5,          127.5,
-                           128,           -129,
-                           255.5,         256,
-                           32767.6,       -32769,
-                           65504,         65519,
-                           65520,         1e10,
-                           -1e10,         2147483648.0,
-                           -2147483649.0, 4294967296.0,
-                           9.3e18,        -9.3e18,
-                           1.9e19,        1e300,
-                           -1e300,        1e-8,
-                           6e-8,          5.9604644775390625e-8,
-                           2.98e-8,       1e-40,
-                           3.4e38,        3.5e38,
-                           -1.0,          1.0,
-                           1.00048828125, 1.0009765625,
-                           3.0e-39};
+  std::vector<double> v = {
+      NAN, -NAN, INFINITY, -INFINITY, 0.0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 127.5, 128, -129, 255.5,
+      256, 32767.6, -32769, 65504, 65519, 65520, 1e10, -1e10, 2147483648.0, -2147483649.0,
+      4294967296.0, 9.3e18, -9.3e18, 1.9e19, 1e300, -1e300, 1e-8, 6e-8, 5.9604644775390625e-8,
+      2.98e-8, 1e-40, 3.4e38, 3.5e38, -1.0, 1.0, 1.00048828125, 1.0009765625, 3.0e-39,
+      /* float8e4m3fn: max 448, ties at 464 (past max), 17, 19, 0.5 + 1/32;
+         subnormals 2^-9, ties at 2^-10 and 3 * 2^-10 */
+      448, -448, 464, -464, 480, 449, 17, 19, -17, 0.53125, 0.001953125, 0.0009765625,
+      -0.0009765625, 0.0029296875, 0.00048828125,
+      /* float8e4m3fnuz: max 240, tie 248; subnormal 2^-10, tie 2^-11 */
+      240, 248, -248, 256.0 - 1.0 / 16, 0.00048828125 * 3,
+      /* float8e5m2: max 57344, tie 61440, inf past; subnormal 2^-16, tie
+         2^-17; float8e5m2fnuz: subnormal 2^-17, tie 2^-18 */
+      57344, -57344, 61440, -61440, 65536, 1.52587890625e-05, 7.62939453125e-06, 3.814697265625e-06,
+      1.1444091796875e-05, 5.7220458984375e-06,
+      /* float4e2m1: 0.5 1 1.5 2 3 4 6 and the ties between them */
+      0.25, -0.25, 0.75, 1.25, 1.75, 3.5, -3.5, 5, -5, 6, 7, -7, 0.2, 0.3, 4.5,
+      /* float8e8m0: powers of two, 1.5 * 2^k (the nearest mode's ties),
+         2^127 (max), 2^128, 2^-127 (min), 2^-128, subnormal doubles */
+      3, 6, 0.75, 1.4999999, 1.5000001, 0.375, 1.7014118346046923e38, 2.5521177519070385e38,
+      3.402823669209385e38, 5.877471754111438e-39, 8.816207631167157e-39, 2.938735877055719e-39,
+      4.9e-324, -4.9e-324, 2.2250738585072014e-308, 1.5 * 2.2250738585072014e-308};
   for (int i = 0; i < 40; i++) v.push_back(urand(-300, 300));
+  for (int i = 0; i < 16; i++) v.push_back(urand(-1, 1) * exp2((double)irand(-140, 130)));
   return v;
 }
 
+/* special integers: zero, small values, ties of the float8s and float4e2m1,
+ * each format's limits and the values past them, the int4/int2 edges that
+ * wrap, and the limits of every integer type (stored in a narrower type,
+ * they wrap) */
+/* clang-format off */
+static const int64_t special_ints[] = {
+    0, 1, -1, 2, 3, 5, -5, 6, 7, -7, 8, -8, 9, 15, 16, 17, -17, 19, 33, 127, 128, -128, -129, 240,
+    247, 248, 255, 256, 448, 464, -464, 480, 57344, 61440, -61440, 65504, 65520, 65535, 65536,
+    16777217, INT32_MAX, INT32_MIN, INT64_C(0xffffffff), INT64_C(0x20000000000001),
+    INT64_C(0x6000000000000000), INT64_MAX, INT64_MIN, INT64_MIN + 1, -INT64_C(0x10000000001)};
+/* clang-format on */
+
+static int cast_sub_bits(int64_t t) {
+  return t == MLC_DT_INT4 || t == MLC_DT_UINT4 ? 4 : t == MLC_DT_INT2 || t == MLC_DT_UINT2 ? 2 : 0;
+}
+
+static bool cast_is_float(int64_t t) {
+  switch (t) {
+  case MLC_DT_FLOAT:
+  case MLC_DT_DOUBLE:
+  case MLC_DT_FLOAT16:
+  case MLC_DT_BFLOAT16:
+  case MLC_DT_FLOAT8E4M3FN:
+  case MLC_DT_FLOAT8E4M3FNUZ:
+  case MLC_DT_FLOAT8E5M2:
+  case MLC_DT_FLOAT8E5M2FNUZ:
+  case MLC_DT_FLOAT8E8M0:
+  case MLC_DT_FLOAT4E2M1: return true;
+  default: return false;
+  }
+}
+
+/* Every pair of the types that the CUDA cast converts (mlc_rtcu_cast_type)
+ * with every combination of the MLC_CAST_* flags (NOSAT, ROUND_DOWN,
+ * ROUND_NEAREST, both round flags too). The inputs: float and double get
+ * the special values, then random bits; the 1-byte floats every code in
+ * order (float4e2m1 its 16, one a byte), float16 and bfloat16 random bits
+ * (every class of code); the integers the special integers wrapped to
+ * their width, then random bits; the 4- and 2-bit ones every value in
+ * their range (sign-extended for int4 and int2), bool 0 or 1. */
 static void check_cast(void) {
-  static const int64_t types[] = {MLC_DT_FLOAT, MLC_DT_DOUBLE, MLC_DT_FLOAT16, MLC_DT_BFLOAT16,
-                                  MLC_DT_INT8,  MLC_DT_INT16,  MLC_DT_INT32,   MLC_DT_INT64,
-                                  MLC_DT_UINT8, MLC_DT_UINT16, MLC_DT_UINT32,  MLC_DT_UINT64,
-                                  MLC_DT_BOOL};
+  std::vector<int64_t> types;
+  for (int64_t t = 0; t < MLC_DT_END_; t++)
+    if (mlc_rtcu_cast_type(t)) types.push_back(t);
   std::vector<double> sp = special();
+  const size_t nints = sizeof special_ints / sizeof special_ints[0];
+  const int64_t n = 320 > (int64_t)sp.size() + 64 ? 320 : (int64_t)sp.size() + 64;
   for (int64_t from : types)
     for (int64_t to : types)
-      for (int64_t nosat = 0; nosat <= 1; nosat++) {
+      for (int64_t flags = 0; flags < 8; flags++) {
         size_t fs = mlc_rt_dtype_size(from), ts = mlc_rt_dtype_size(to);
-        int64_t n = (int64_t)sp.size() + 64;
+        int bits = cast_sub_bits(from);
         Slot x = in_bytes((size_t)n * fs);
-        /* floats get the special values first, the rest random bits (all
-         * codes of the small floats, NaN payloads included); bool 0 or 1 */
-        for (size_t i = 0; i < sp.size(); i++) {
-          if (from == MLC_DT_FLOAT) {
+        for (int64_t i = 0; i < n; i++) {
+          uint8_t *b = &x.b[(size_t)i * fs];
+          if (from == MLC_DT_FLOAT && (size_t)i < sp.size()) {
             float f = (float)sp[i];
-            memcpy(&x.b[i * 4], &f, 4);
-          } else if (from == MLC_DT_DOUBLE) {
-            memcpy(&x.b[i * 8], &sp[i], 8);
+            memcpy(b, &f, 4);
+          } else if (from == MLC_DT_DOUBLE && (size_t)i < sp.size()) {
+            memcpy(b, &sp[i], 8);
+          } else if (from == MLC_DT_FLOAT4E2M1) {
+            *b = (uint8_t)(i & 0xf);
+          } else if (fs == 1 && cast_is_float(from)) {
+            *b = (uint8_t)i; /* all 256 codes */
+          } else if (bits) {
+            int64_t m = (int64_t)1 << bits;
+            int64_t lo = from == MLC_DT_INT4 || from == MLC_DT_INT2 ? -m / 2 : 0;
+            *(int8_t *)b = (int8_t)(lo + i % m);
+          } else if (from == MLC_DT_BOOL) {
+            *b &= 1;
+          } else if (!cast_is_float(from) && (size_t)i < nints) {
+            memcpy(b, &special_ints[i], fs); /* the low bytes: wrapped */
           }
         }
-        if (from == MLC_DT_BOOL)
-          for (auto &c : x.b) c &= 1;
-        MlcCast p = {n, from, to, nosat};
+        MlcCast p = {n, from, to, flags};
         int cmp = to == MLC_DT_FLOAT    ? CMP_F32_EXACT
                   : to == MLC_DT_DOUBLE ? CMP_F64_EXACT
                                         : CMP_BYTES;
-        char name[64];
-        snprintf(name, sizeof name, "cast %lld -> %lld nosat %lld", (long long)from, (long long)to,
-                 (long long)nosat);
+        char name[80];
+        snprintf(name, sizeof name, "cast %lld -> %lld flags %lld", (long long)from, (long long)to,
+                 (long long)flags);
         check(name, mlc_rt_cast, mlc_rtcu_cast, &p, {x, out_slot((size_t)n * ts, cmp)});
       }
 }

@@ -1,4 +1,5 @@
-/* Checks the CUDA kernels of index_nd.cu, loss.cu, quant.cu and image.cu
+/* Checks the CUDA kernels of index_nd.cu, loss.cu, quant.cu, image.cu and
+ * resize.cu
  * against the C runtime's kernels of the same names: each case fills
  * random inputs, runs mlc_rt_NAME on the host and mlc_rtcu_NAME on the GPU
  * with the same parameters, and compares the outputs (bytes exactly for
@@ -553,6 +554,184 @@ static void check_gridsample(void) {
   gridsample_case(2, in2b, out2b, 2, 2, 0);
 }
 
+/* ---- Resize ---------------------------------------------------------------------- */
+
+/* The kernel gathers from tables that the compiler computes
+ * (compiler/ops/image.c, resize_tables); this is that computation for one
+ * axis, so that the cases get the tables of each mode, coordinate
+ * transformation, nearest rounding, antialias and exclude_outside. */
+enum { RS_NEAREST, RS_LINEAR, RS_CUBIC };
+enum { RS_HALF_PIXEL, RS_HALF_PIXEL_SYM, RS_PYTORCH, RS_ALIGN, RS_ASYM, RS_CROP, RS_TF_NN };
+enum { RS_PREFER_FLOOR, RS_PREFER_CEIL, RS_FLOOR, RS_CEIL, RS_SIMPLE };
+
+struct RsMode {
+  int mode, coord, nearest, antialias, exclude;
+  double cubic_a, roi_lo, roi_hi;
+};
+
+static double rs_coord(const RsMode &m, double s, int64_t in, int64_t out, double l) {
+  double width = s * (double)in, x;
+  switch (m.coord) {
+  case RS_ALIGN: return width == 1 ? 0 : l * (double)(in - 1) / (width - 1);
+  case RS_ASYM: return l / s;
+  case RS_TF_NN: return (l + 0.5) / s;
+  case RS_PYTORCH: return width == 1 ? -0.5 : (l + 0.5) / s - 0.5;
+  case RS_HALF_PIXEL_SYM: return (double)in / 2 * (1 - (double)out / width) + (l + 0.5) / s - 0.5;
+  case RS_CROP:
+    x = width == 1 ? (m.roi_hi - m.roi_lo) * (double)(in - 1) / 2
+                   : l * (m.roi_hi - m.roi_lo) * (double)(in - 1) / (width - 1);
+    x += m.roi_lo * (double)(in - 1);
+    return x < 0 || x > (double)(in - 1) ? NAN : x;
+  default: return (l + 0.5) / s - 0.5;
+  }
+}
+
+static double rs_cubic(double x, double a) {
+  x = fabs(x);
+  if (x <= 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a;
+  return 0;
+}
+
+static int64_t rs_ntaps(const RsMode &m, double scale) {
+  if (m.mode == RS_NEAREST) return 1;
+  if (!m.antialias) return m.mode == RS_LINEAR ? 2 : 4;
+  double s = scale < 1 ? scale : 1, reach = m.mode == RS_LINEAR ? 1 : 2;
+  return (int64_t)(2 - 2 * (floor(-reach / s) + 1));
+}
+
+static void rs_tables(const RsMode &m, double scale, int64_t in, int64_t out, int64_t nt,
+                      std::vector<int64_t> &idx, std::vector<double> &w) {
+  idx.assign((size_t)(out * nt), 0);
+  w.assign((size_t)(out * nt), 0);
+  for (int64_t l = 0; l < out; l++) {
+    int64_t *il = &idx[(size_t)(l * nt)];
+    double *wl = &w[(size_t)(l * nt)], x = rs_coord(m, scale, in, out, (double)l);
+    if (isnan(x)) {
+      il[0] = -1;
+      continue;
+    }
+    if (m.mode == RS_NEAREST) {
+      double f = floor(x);
+      if (x != f) switch (m.nearest) {
+        case RS_PREFER_FLOOR: f = ceil(x - 0.5); break;
+        case RS_PREFER_CEIL: f = floor(x + 0.5); break;
+        case RS_CEIL: f = ceil(x); break;
+        case RS_SIMPLE: f = scale < 1 ? ceil(x) : trunc(x); break;
+        default: break;
+        }
+      int64_t i = (int64_t)f;
+      il[0] = i < 0 ? 0 : (i >= in ? in - 1 : i);
+      wl[0] = 1;
+      continue;
+    }
+    double f = floor(x), ratio = x == f ? 1 : x - f;
+    if (!m.antialias) {
+      if (m.mode == RS_LINEAR) {
+        wl[0] = 1 - ratio;
+        wl[1] = ratio;
+      } else {
+        for (int t = 0; t < 4; t++) wl[t] = rs_cubic((double)(t - 1) - ratio, m.cubic_a);
+      }
+    } else {
+      double s = scale < 1 ? scale : 1, sum = 0;
+      int64_t start = 1 - nt / 2;
+      for (int64_t t = 0; t < nt; t++) {
+        double arg = ((double)(start + t) - ratio) * s;
+        wl[t] = m.mode == RS_LINEAR ? fmax(0, fmin(1, 1 - fabs(arg))) : rs_cubic(arg, m.cubic_a);
+        sum += wl[t];
+      }
+      for (int64_t t = 0; t < nt; t++) wl[t] /= sum;
+    }
+    double pad = (double)(nt / 2), xp = x + pad, p = floor(xp), sum = 0;
+    int64_t first = (int64_t)p - nt / 2 + (xp == p ? 0 : 1) - nt / 2;
+    for (int64_t t = 0; t < nt; t++) {
+      int64_t i = first + t;
+      if (m.exclude && (i < 0 || i >= in)) wl[t] = 0;
+      sum += wl[t];
+      il[t] = i < 0 ? 0 : (i >= in ? in - 1 : i);
+    }
+    if (m.exclude)
+      for (int64_t t = 0; t < nt; t++) wl[t] /= sum == 0 ? 1 : sum;
+  }
+}
+
+/* axis a of a tensor of dims (rank of them) resized to out by scale (0:
+ * out / in), input and output float or double */
+static void resize_case(const char *what, const RsMode &m, int rank, const int64_t *dims, int a,
+                        int64_t out, double scale, int in_f64, int out_f64) {
+  MlcResize p;
+  memset(&p, 0, sizeof p);
+  p.outer = p.inner = 1;
+  for (int d = 0; d < rank; d++) {
+    if (d < a) p.outer *= dims[d];
+    if (d > a) p.inner *= dims[d];
+  }
+  p.in_len = dims[a];
+  p.out_len = out;
+  if (!scale) scale = (double)out / (double)dims[a];
+  p.taps = rs_ntaps(m, scale);
+  p.in_f64 = in_f64;
+  p.out_f64 = out_f64;
+  p.extrap = m.coord == RS_CROP ? 7.25 : 0;
+  std::vector<int64_t> idx;
+  std::vector<double> w;
+  rs_tables(m, scale, p.in_len, out, p.taps, idx, w);
+  int64_t nx = p.outer * p.in_len * p.inner, ny = p.outer * out * p.inner;
+  char name[160];
+  snprintf(name, sizeof name, "resize %s rank %d axis %d %lld->%lld taps %lld %s->%s", what, rank,
+           a, (long long)p.in_len, (long long)out, (long long)p.taps, in_f64 ? "f64" : "f32",
+           out_f64 ? "f64" : "f32");
+  /* the same values bit for bit: the same sums in the same order */
+  check(name, mlc_rt_resize, mlc_rtcu_resize, &p,
+        {in_f64 ? in_vals(drand(nx, -2, 2)) : in_vals(frand(nx)), in_vals(idx), in_vals(w),
+         out_slot((size_t)ny * (out_f64 ? 8 : 4), out_f64 ? CMP_F64_EXACT : CMP_F32_EXACT)});
+}
+
+static void check_resize(void) {
+  const int64_t d3[3] = {2, 5, 3}, d4[4] = {1, 2, 6, 4}, d5[5] = {2, 1, 3, 4, 5};
+  const char *coords[] = {"half_pixel",          "half_pixel_symmetric", "pytorch_half_pixel",
+                          "align_corners",       "asymmetric",           "tf_crop_and_resize",
+                          "tf_half_pixel_for_nn"};
+  const char *rounds[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil", "simple"};
+  char what[120];
+  /* nearest: every rounding under every transformation, up and down, the
+   * last axis (inner 1, the C kernel's fast path) and a middle one */
+  for (int c = 0; c <= RS_TF_NN; c++)
+    for (int r = 0; r <= RS_SIMPLE; r++) {
+      RsMode m = {RS_NEAREST, c, r, 0, 0, -0.75, 0.2, 0.9};
+      snprintf(what, sizeof what, "nearest %s %s", coords[c], rounds[r]);
+      resize_case(what, m, 4, d4, 3, 9, 0, 0, 0);
+      resize_case(what, m, 4, d4, 2, 4, 0, 0, 1);
+      resize_case(what, m, 3, d3, 1, 3, 0.7, 1, 1);
+    }
+  /* linear and cubic, each transformation, with and without antialias and
+   * exclude_outside, up and down, ranks 3 to 5, every type pair */
+  for (int mode = RS_LINEAR; mode <= RS_CUBIC; mode++)
+    for (int c = 0; c <= RS_TF_NN; c++)
+      for (int aa = 0; aa <= 1; aa++)
+        for (int ex = 0; ex <= 1; ex++) {
+          RsMode m = {mode, c, 0, aa, ex, mode == RS_CUBIC && ex ? -0.5 : -0.75, 0.1, 0.8};
+          snprintf(what, sizeof what, "%s %s%s%s", mode == RS_LINEAR ? "linear" : "cubic",
+                   coords[c], aa ? " antialias" : "", ex ? " exclude_outside" : "");
+          resize_case(what, m, 3, d3, 1, 11, 0, 0, 0);   /* up */
+          resize_case(what, m, 4, d4, 2, 2, 0, 0, 1);    /* down 3x */
+          resize_case(what, m, 5, d5, 4, 2, 0.45, 1, 1); /* down, scale given */
+          resize_case(what, m, 5, d5, 3, 7, 0, 1, 0);    /* up */
+          resize_case(what, m, 4, d4, 0, 3, 0, 1, 1);    /* axis 0 of 1 */
+          resize_case(what, m, 3, d3, 2, 1, 0, 0, 1);    /* to one */
+        }
+  /* a length-1 axis (width 1 in align_corners and pytorch_half_pixel) */
+  const int64_t d1[3] = {3, 1, 2};
+  for (int mode = RS_NEAREST; mode <= RS_CUBIC; mode++)
+    for (int c = 0; c <= RS_TF_NN; c++) {
+      RsMode m = {mode, c, 0, 0, 0, -0.75, 0.3, 0.6};
+      snprintf(what, sizeof what, "mode %d %s from 1", mode, coords[c]);
+      resize_case(what, m, 3, d1, 1, 4, 0, 0, 0);
+      resize_case(what, m, 3, d1, 1, 1, 0, 1, 0);
+    }
+}
+
 int main(void) {
   check_open("check_misc", cudaStreamDefault);
   check_seed(0x2545f4914f6cdd1dull);
@@ -564,5 +743,6 @@ int main(void) {
   check_rotary();
   check_convtranspose();
   check_gridsample();
+  check_resize();
   return check_close();
 }
