@@ -409,6 +409,13 @@ static void test_conv(void) {
       {2, 1, 40, 40, 40, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
       {2, 2, 33, 33, 33, {14, 13}, {3, 3}, {2, 2}, {1, 1}, {1, 0}, {0, 1}, MLC_ACT_CLIP, 1, 0},
       {2, 1, 48, 48, 48, {9, 9}, {5, 5}, {1, 1}, {1, 1}, {2, 2}, {2, 2}, MLC_ACT_NONE, 0, 1},
+      /* narrow planes of many channels: a keyword spotter's 25x5 with a
+       * residual, dilation and uneven padding over a channel tail of one,
+       * 1-D, an odd window with mixed strides */
+      {2, 1, 64, 64, 64, {25, 5}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
+      {2, 2, 17, 17, 17, {20, 31}, {3, 3}, {2, 2}, {2, 2}, {2, 1}, {1, 2}, MLC_ACT_HARDSWISH, 1, 1},
+      {1, 1, 16, 16, 16, {12}, {5}, {1}, {1}, {2}, {2}, MLC_ACT_SIGMOID, 0, 1},
+      {2, 1, 24, 24, 24, {6, 15}, {7, 3}, {1, 2}, {1, 1}, {3, 1}, {3, 0}, MLC_ACT_LEAKYRELU, 1, 0},
       /* Relu and Clip with no residual, which the micro-kernel applies as
        * it stores whole tiles */
       {2, 1, 8, 24, 1, {16, 16}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 0},
