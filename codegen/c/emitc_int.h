@@ -17,6 +17,10 @@ typedef struct Emit {
 
 /* names, comments, strings (emitc_names.c) */
 void emitc_put_comment(FILE *f, const char *s);
+/* the first line of every generated file, which names the mlc that wrote
+ * it and the model, up to the quote after the model's name; then tail (the
+ * rest of the comment, or of its first line) */
+void emitc_put_banner(Emit *e, FILE *f, const char *tail);
 void emitc_put_cstring(FILE *f, const char *s);
 const char *emitc_macro_prefix(Arena *a, const char *prefix);
 

@@ -14,34 +14,8 @@
  * from) returns MLC_CU_ERR_PARAMS. */
 #include "mlc_rt_cuda_int.h"
 
-/* the types this file converts: the C cast's, less float8e8m0 */
-static int quant_type(int64_t t) {
-  switch (t) {
-  case MLC_DT_FLOAT:
-  case MLC_DT_DOUBLE:
-  case MLC_DT_FLOAT16:
-  case MLC_DT_BFLOAT16:
-  case MLC_DT_FLOAT8E4M3FN:
-  case MLC_DT_FLOAT8E4M3FNUZ:
-  case MLC_DT_FLOAT8E5M2:
-  case MLC_DT_FLOAT8E5M2FNUZ:
-  case MLC_DT_FLOAT4E2M1:
-  case MLC_DT_INT8:
-  case MLC_DT_INT16:
-  case MLC_DT_INT32:
-  case MLC_DT_INT64:
-  case MLC_DT_INT4:
-  case MLC_DT_INT2:
-  case MLC_DT_UINT8:
-  case MLC_DT_UINT16:
-  case MLC_DT_UINT32:
-  case MLC_DT_UINT64:
-  case MLC_DT_UINT4:
-  case MLC_DT_UINT2:
-  case MLC_DT_BOOL: return 1;
-  default: return 0;
-  }
-}
+/* the types this file converts: the CUDA cast's, less float8e8m0 */
+static int quant_type(int64_t t) { return mlc_rtcu_cast_type(t) && t != MLC_DT_FLOAT8E8M0; }
 
 /* a small float stored in 2 bytes (else 1) */
 __device__ static int two_bytes(int64_t t) { return t == MLC_DT_FLOAT16 || t == MLC_DT_BFLOAT16; }

@@ -23,18 +23,10 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
+from run import read_table  # noqa: E402  (the conformance table's format, which this one shares)
+
 ARCHS = "-gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90"
-
-
-def read_table(path):
-    table = {}
-    if os.path.exists(path):
-        for line in open(path):
-            line = line.rstrip("\n")
-            if line and not line.startswith("#"):
-                parts = line.split(" ", 2)
-                table[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else "")
-    return table
 
 
 def c_names(c_table):

@@ -150,16 +150,10 @@ static int cast_sub_bits(int64_t t) {
 
 static bool cast_is_float(int64_t t) {
   switch (t) {
-  case MLC_DT_FLOAT:
-  case MLC_DT_DOUBLE:
-  case MLC_DT_FLOAT16:
-  case MLC_DT_BFLOAT16:
-  case MLC_DT_FLOAT8E4M3FN:
-  case MLC_DT_FLOAT8E4M3FNUZ:
-  case MLC_DT_FLOAT8E5M2:
-  case MLC_DT_FLOAT8E5M2FNUZ:
-  case MLC_DT_FLOAT8E8M0:
-  case MLC_DT_FLOAT4E2M1: return true;
+#define X(name, num, onnx, ctype, sfx, size, is_float) \
+  case num: return is_float;
+    MLC_RT_DTYPES(X)
+#undef X
   default: return false;
   }
 }
