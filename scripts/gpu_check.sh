@@ -35,7 +35,7 @@ if [ "${1:-}" = "--prepare" ]; then
   rm -rf "$node"
   .venv/bin/python3 tests/conformance/gen_node_tests.py build-static/onnx-tests/node >/dev/null
   mkdir -p "$node"
-  grep ' BUILT$' tests/cuda/status.txt | cut -d' ' -f1 | while read -r t; do
+  awk '$2 == "BUILT" {print $1}' tests/cuda/status.txt | while read -r t; do
     cp -r "build-static/onnx-tests/node/$t" "$node/"
   done
   tar -C "$KIT" -czf "$KIT/node.tgz" node
@@ -45,14 +45,14 @@ if [ "${1:-}" = "--prepare" ]; then
 fi
 
 OUT=${OUT:-gpu-out}
-mkdir -p "$OUT"
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 parts=${*:-kernels nodes bench}
 [ -x "$KIT/mlc" ] || { echo "gpu_check: no $KIT/mlc: run scripts/gpu_check.sh --prepare first" >&2; exit 2; }
 cap=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader | head -1 | tr -d .)
 [ -n "$cap" ] || { echo "gpu_check: no GPU (nvidia-smi)" >&2; exit 2; }
 ARCH=sm_$cap
 JOBS=$(nproc)
-LIB=$PWD/$OUT/lib
+LIB=$OUT/lib
 mkdir -p "$LIB/c" "$LIB/cu"
 echo "gpu_check: $(nvidia-smi --query-gpu=name --format=csv,noheader | head -1), $ARCH"
 
