@@ -121,6 +121,8 @@ def main():
     ap.add_argument("names", nargs="*")
     args = ap.parse_args()
     import torch
+    if not torch.cuda.is_available():
+        sys.exit("gpu_bench: no GPU (torch.cuda.is_available() is false)")
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     rows = ["| model | matches onnxruntime | mlc (ms) | PyTorch eager (ms) | torch.compile (ms) "
