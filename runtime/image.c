@@ -25,54 +25,28 @@
 
 /* ---- the column scatter --------------------------------------------------- */
 
-typedef struct ColGeo {
-  int64_t img[3], cols[3], k[3], s[3], d[3], pb[3];
-} ColGeo;
-
-/* leading dims of 1 for fewer than 3 spatial dims */
-static void col_geo(int64_t nsp, const int64_t *img, const int64_t *cols, const int64_t *k,
-                    const int64_t *s, const int64_t *d, const int64_t *pb, ColGeo *g) {
-  int off = 3 - (int)nsp;
-  for (int i = 0; i < 3; i++) {
-    int j = i - off;
-    g->img[i] = j < 0 ? 1 : img[j];
-    g->cols[i] = j < 0 ? 1 : cols[j];
-    g->k[i] = j < 0 ? 1 : k[j];
-    g->s[i] = j < 0 ? 1 : s[j];
-    g->d[i] = j < 0 ? 1 : d[j];
-    g->pb[i] = j < 0 ? 0 : pb[j];
-  }
-}
-
-/* the steps [*lo, *hi) of t -> start + t * step (t < n, step > 0) that land
- * in [0, to) */
-static void steps_in(int64_t start, int64_t n, int64_t step, int64_t to, int64_t *lo, int64_t *hi) {
-  int64_t l = start >= 0 ? 0 : (-start + step - 1) / step;
-  int64_t h = start >= to ? 0 : (to - 1 - start) / step + 1;
-  if (h > n) h = n;
-  if (l > h) l = h;
-  *lo = l;
-  *hi = h;
-}
+/* The window geometry of mlc_rt_nn.h (MlcWindowGeo), its input dims the
+ * image's and its output dims the column grid's: the column of grid place
+ * b and tap k reads (writes back to) image place b * s - pb + k * d. */
 
 /* y (one image) += the column matrix of one plane */
-static void col2im_plane(const float *col, float *y, const ColGeo *g) {
-  const int64_t ncols = g->cols[0] * g->cols[1] * g->cols[2];
+static void col2im_plane(const float *col, float *y, const MlcWindowGeo *g) {
+  const int64_t ncols = g->out[0] * g->out[1] * g->out[2];
   int64_t lo, hi;
   for (int64_t kz = 0; kz < g->k[0]; kz++)
     for (int64_t ky = 0; ky < g->k[1]; ky++)
       for (int64_t kx = 0; kx < g->k[2]; kx++) {
         const float *row = col + ((kz * g->k[1] + ky) * g->k[2] + kx) * ncols;
         int64_t x0 = kx * g->d[2] - g->pb[2];
-        steps_in(x0, g->cols[2], g->s[2], g->img[2], &lo, &hi);
-        for (int64_t bz = 0; bz < g->cols[0]; bz++) {
+        mlc_rt_steps_in(x0, g->out[2], g->s[2], 0, g->in[2], &lo, &hi);
+        for (int64_t bz = 0; bz < g->out[0]; bz++) {
           int64_t iz = bz * g->s[0] - g->pb[0] + kz * g->d[0];
-          if (iz < 0 || iz >= g->img[0]) continue;
-          for (int64_t by = 0; by < g->cols[1]; by++) {
+          if (iz < 0 || iz >= g->in[0]) continue;
+          for (int64_t by = 0; by < g->out[1]; by++) {
             int64_t iy = by * g->s[1] - g->pb[1] + ky * g->d[1];
-            if (iy < 0 || iy >= g->img[1]) continue;
-            float *yr = y + (iz * g->img[1] + iy) * g->img[2];
-            const float *cr = row + (bz * g->cols[1] + by) * g->cols[2];
+            if (iy < 0 || iy >= g->in[1]) continue;
+            float *yr = y + (iz * g->in[1] + iy) * g->in[2];
+            const float *cr = row + (bz * g->out[1] + by) * g->out[2];
             for (int64_t bx = lo; bx < hi; bx++) yr[x0 + bx * g->s[2]] += cr[bx];
           }
         }
@@ -83,10 +57,10 @@ void mlc_rt_col2im_f32(const void *params, void *const *io) {
   const MlcCol2Im *p = (const MlcCol2Im *)params;
   const float *col = (const float *)io[MLC_COL2IM_COLS];
   float *y = (float *)io[MLC_COL2IM_Y];
-  ColGeo g;
-  col_geo(p->nsp, p->img, p->cols, p->k, p->stride, p->dil, p->pad_begin, &g);
-  const int64_t imgpix = g.img[0] * g.img[1] * g.img[2];
-  const int64_t colsize = g.k[0] * g.k[1] * g.k[2] * g.cols[0] * g.cols[1] * g.cols[2];
+  MlcWindowGeo g;
+  mlc_rt_window_geo(p->nsp, p->img, p->cols, p->k, p->stride, p->dil, p->pad_begin, NULL, &g);
+  const int64_t imgpix = g.in[0] * g.in[1] * g.in[2];
+  const int64_t colsize = g.k[0] * g.k[1] * g.k[2] * g.out[0] * g.out[1] * g.out[2];
   memset(y, 0, (size_t)(p->planes * imgpix) * sizeof *y);
   for (int64_t i = 0; i < p->planes; i++) col2im_plane(col + i * colsize, y + i * imgpix, &g);
 }
@@ -97,11 +71,11 @@ void mlc_rt_convtranspose_f32(const void *params, void *const *io) {
   const float *w = (const float *)io[MLC_CONVTRANSPOSE_W];
   const float *bias = p->has_bias ? (const float *)io[MLC_CONVTRANSPOSE_BIAS] : NULL;
   float *y = (float *)io[MLC_CONVTRANSPOSE_Y], *col = (float *)io[MLC_CONVTRANSPOSE_SCRATCH];
-  ColGeo g;
-  col_geo(p->nsp, p->out_sp, p->in_sp, p->k, p->stride, p->dil, p->pad_begin, &g);
+  MlcWindowGeo g;
+  mlc_rt_window_geo(p->nsp, p->out_sp, p->in_sp, p->k, p->stride, p->dil, p->pad_begin, NULL, &g);
   const int64_t kvol = g.k[0] * g.k[1] * g.k[2];
-  const int64_t inpix = g.cols[0] * g.cols[1] * g.cols[2];
-  const int64_t outpix = g.img[0] * g.img[1] * g.img[2];
+  const int64_t inpix = g.out[0] * g.out[1] * g.out[2];
+  const int64_t outpix = g.in[0] * g.in[1] * g.in[2];
   const int64_t cg = p->c / p->group, mg = p->m / p->group;
   /* col (mg*kvol x inpix) = W_g^T x_g: W_g is cg x mg*kvol, row-major */
   MlcGemm gp = {.m = mg * kvol, .n = inpix, .k = cg, .trans_a = 1, .alpha = 1};
