@@ -36,6 +36,8 @@ const char *emitc_const_name(Emit *e, const Value *v) {
   return arena_printf(e->a, "k_%d", v->id);
 }
 
+int emitc_step_fused(const Step *st) { return st->node && (optab[st->node->op].flags & OPF_FUSED); }
+
 const char *emitc_ptr(Emit *e, Value *v) {
   Value *r = plan_root(v);
   const char *t = emitc_ctype(v);
@@ -151,21 +153,25 @@ static int produced_in_run(const KCall *calls, int upto, const Value *v) {
   return -1;
 }
 
-/* Whether operand x of a loop that stores y may overlap y other than
- * element for element. Weights and constants are never stored to; arena
- * values are apart unless their ranges meet, and in-place planning makes
- * them meet exactly; a caller's buffer is not in the arena, but may be
- * another of the caller's buffers (nothing forbids passing one twice). */
-static int ew_may_overlap(Value *x, Value *y) {
+int emitc_apart(Value *x, Value *y) {
   Value *rx = plan_root(x), *ry = plan_root(y);
   int cx = rx->is_input || rx->is_output, cy = ry->is_input || ry->is_output;
+  if (rx->data || cx != cy) return 1;
+  if (rx == ry || cx) return 0;
+  return rx->offset + (int64_t)ir_nbytes(rx) <= ry->offset ||
+         ry->offset + (int64_t)ir_nbytes(ry) <= rx->offset;
+}
+
+/* Whether operand x of a loop that stores y may overlap y other than
+ * element for element: not where they are apart, nor where in-place
+ * planning made them the same bytes, shaped alike */
+static int ew_may_overlap(Value *x, Value *y) {
+  Value *rx = plan_root(x), *ry = plan_root(y);
   int same = ir_same_shape(x, y) && dtype_size(x->dtype) == dtype_size(y->dtype);
-  if (rx->data || cx != cy) return 0;
+  if (emitc_apart(x, y)) return 0;
   if (rx == ry) return !same;
-  if (cx) return 1;
-  int64_t x0 = rx->offset, x1 = x0 + (int64_t)ir_nbytes(rx);
-  int64_t y0 = ry->offset, y1 = y0 + (int64_t)ir_nbytes(ry);
-  return !(x1 <= y0 || y1 <= x0 || (same && x0 == y0));
+  if (rx->is_input || rx->is_output) return 1;
+  return !(same && rx->offset == ry->offset);
 }
 
 /* name[index] over the r merged dims with strides st */
@@ -422,8 +428,7 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
     const Step *st = &p->steps[s];
     fputc('\n', c);
     emit_step_comment(&e, st);
-    /* a fused group is one loop; otherwise a loop or a call per call */
-    if (st->node && (optab[st->node->op].flags & OPF_FUSED)) {
+    if (emitc_step_fused(st)) {
       emit_ew(&e, st->calls, st->ncalls);
     } else {
       for (int k = 0; k < st->ncalls; k++) {

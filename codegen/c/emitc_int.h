@@ -31,6 +31,11 @@ void emitc_put_shape(FILE *f, const Value *v);
 /* a C expression for the first byte of v, as `T *` (const for read-only):
  * an input or output parameter, a constant, or an arena offset from A */
 const char *emitc_ptr(Emit *e, Value *v);
+/* whether x and y can share no byte: weights and constants are never
+ * stored to; arena values are apart where their ranges do not meet; a
+ * caller's buffer is not in the arena, but may be another of the caller's
+ * buffers (nothing forbids passing one twice) */
+int emitc_apart(Value *x, Value *y);
 /* a call's parameter struct, `static const T p = {...};` */
 void emitc_put_params(Emit *e, const KCall *c);
 /* a kernel call's arguments as locals: that struct p, then `void *io[N]` */
@@ -57,6 +62,10 @@ typedef struct EwLoop {
   int apart;  /* no operand overlaps y but at the very element stored */
 } EwLoop;
 void emitc_ew_loop(Emit *e, const KCall *calls, int ncalls, EwLoop *l);
+/* how a step is cut: a fused group is one elementwise loop over all its
+ * calls; any other step is a loop per elementwise call, a kernel call per
+ * other call */
+int emitc_step_fused(const Step *st);
 /* the statements of the body, at indent ind */
 void emitc_put_ew_body(FILE *f, const KCall *calls, int ncalls, const EwLoop *l, int ind);
 

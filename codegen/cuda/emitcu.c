@@ -83,83 +83,85 @@ void emitcu_check(const Plan *p) {
  * grid (at most mlc_rtcu_grid's blocks times a block of threads) */
 static const char *index_type(int64_t n) { return n <= INT32_MAX / 2 ? "int" : "int64_t"; }
 
-/* __global__ ew_S_K(...): the loop of calls[0..ncalls) of step s */
-static void put_ew_kernel(Emit *e, const KCall *calls, int ncalls, int s, int k) {
-  FILE *f = e->f;
+/* A run of elementwise calls that is one kernel: a fused group, or one
+ * elementwise call of another step (emitc_step_fused); planned once, for
+ * its kernel and for its launch. */
+typedef struct EwRun {
+  const KCall *calls;
+  int ncalls, step, k;
   EwLoop l;
-  emitc_ew_loop(e, calls, ncalls, &l);
-  int64_t n = 1;
-  for (int d = 0; d < l.r; d++) n *= l.dims[d];
-  if (!n) return; /* nothing to launch (put_ew_launch) */
-  /* restrict where no operand shares a byte with y, so that the loads may
-   * go through the read-only cache: constants, a caller's buffer against
-   * the arena, arena values apart; two of the caller's buffers may be one */
-  int apart = 1;
-  for (int i = 0; i < l.nops; i++) {
-    Value *rx = plan_root(l.ops[i].v), *ry = plan_root(l.out);
-    int cx = rx->is_input || rx->is_output, cy = ry->is_input || ry->is_output;
-    apart &= rx->data || cx != cy ||
-             (!cx && (rx->offset + (int64_t)ir_nbytes(rx) <= ry->offset ||
-                      ry->offset + (int64_t)ir_nbytes(ry) <= rx->offset));
+  int64_t n; /* the outputs */
+} EwRun;
+
+static EwRun *ew_runs(Emit *e, int *count) {
+  const Plan *p = e->p;
+  int n = 0;
+  for (int s = 0; s < p->nsteps; s++) n += p->steps[s].ncalls;
+  EwRun *runs = arena_array(e->a, (size_t)n + 1, sizeof *runs);
+  n = 0;
+  for (int s = 0; s < p->nsteps; s++) {
+    const Step *st = &p->steps[s];
+    for (int k = 0; k < st->ncalls; k++) {
+      int fused = emitc_step_fused(st);
+      if (!fused && !ktab[st->calls[k].kernel].ew_arity) continue;
+      EwRun *r = &runs[n++];
+      *r = (EwRun){&st->calls[k], fused ? st->ncalls : 1, s, k, {0}, 1};
+      emitc_ew_loop(e, r->calls, r->ncalls, &r->l);
+      for (int d = 0; d < r->l.r; d++) r->n *= r->l.dims[d];
+      if (fused) break;
+    }
   }
-  const char *R = apart ? "__restrict__ " : "", *I = index_type(n);
-  fprintf(f, "static __global__ void %s_ew_%d_%d(", e->o->prefix, s, k);
-  for (int i = 0; i < l.nops; i++)
-    fprintf(f, "const %s *%sx%d%s, ", emitc_ctype(l.ops[i].v), R, i, l.ops[i].scalar ? "p" : "");
-  fprintf(f, "%s *%sy) {\n", emitc_ctype(l.out), R);
-  for (int i = 0; i < l.nops; i++)
-    if (l.ops[i].scalar) fprintf(f, "  const %s x%d = x%dp[0];\n", emitc_ctype(l.ops[i].v), i, i);
+  runs[n] = (EwRun){0}; /* the end, which matches no call */
+  *count = n;
+  return runs;
+}
+
+/* __global__ PREFIX_ew_S_K(...): the loop of run r (none if it is empty) */
+static void put_ew_kernel(Emit *e, const EwRun *run) {
+  FILE *f = e->f;
+  const EwLoop *l = &run->l;
+  if (!run->n) return;
+  /* restrict where no operand shares a byte with y, so that the loads may
+   * go through the read-only cache */
+  int apart = 1;
+  for (int i = 0; i < l->nops; i++) apart &= emitc_apart(l->ops[i].v, l->out);
+  const char *R = apart ? "__restrict__ " : "", *I = index_type(run->n);
+  fprintf(f, "static __global__ void %s_ew_%d_%d(", e->o->prefix, run->step, run->k);
+  for (int i = 0; i < l->nops; i++)
+    fprintf(f, "const %s *%sx%d%s, ", emitc_ctype(l->ops[i].v), R, i, l->ops[i].scalar ? "p" : "");
+  fprintf(f, "%s *%sy) {\n", emitc_ctype(l->out), R);
+  for (int i = 0; i < l->nops; i++)
+    if (l->ops[i].scalar) fprintf(f, "  const %s x%d = x%dp[0];\n", emitc_ctype(l->ops[i].v), i, i);
   fprintf(f,
           "  for (%s i = (%s)(blockIdx.x * blockDim.x + threadIdx.x); i < %" PRId64
           "; i += (%s)(gridDim.x * blockDim.x)) {\n",
-          I, I, n, I);
+          I, I, run->n, I);
   /* i's digits over the merged dims, the last one fastest */
-  if (l.r == 1) fprintf(f, "    const %s i0 = i;\n", I);
-  if (l.r > 1) fprintf(f, "    %s q = i;\n", I);
-  for (int d = l.r - 1; d >= 0 && l.r > 1; d--) {
+  if (l->r == 1) fprintf(f, "    const %s i0 = i;\n", I);
+  if (l->r > 1) fprintf(f, "    %s q = i;\n", I);
+  for (int d = l->r - 1; d >= 0 && l->r > 1; d--) {
     if (d)
-      fprintf(f, "    const %s i%d = q %% %" PRId64 ";\n    q /= %" PRId64 ";\n", I, d, l.dims[d],
-              l.dims[d]);
+      fprintf(f, "    const %s i%d = q %% %" PRId64 ";\n    q /= %" PRId64 ";\n", I, d, l->dims[d],
+              l->dims[d]);
     else
       fprintf(f, "    const %s i0 = q;\n", I);
   }
-  emitc_put_ew_body(f, calls, ncalls, &l, 4);
+  emitc_put_ew_body(f, run->calls, run->ncalls, l, 4);
   fputs("  }\n}\n\n", f);
 }
 
-static void put_ew_launch(Emit *e, const KCall *calls, int ncalls, int s, int k) {
+static void put_ew_launch(Emit *e, const EwRun *run) {
   FILE *f = e->f;
-  EwLoop l;
-  emitc_ew_loop(e, calls, ncalls, &l);
-  int64_t n = 1;
-  for (int d = 0; d < l.r; d++) n *= l.dims[d];
-  if (!n) {
+  if (!run->n) {
     fputs("  /* empty: nothing to compute */\n", f);
     return;
   }
   fprintf(f,
           "  if (!m->rt.sizing) {\n    %s_ew_%d_%d<<<mlc_rtcu_grid(%" PRId64
           "), MLC_CU_BLOCK, 0, m->rt.stream>>>(",
-          e->o->prefix, s, k, n);
-  for (int i = 0; i < l.nops; i++) fprintf(f, "%s, ", emitc_ptr(e, l.ops[i].v));
-  fprintf(f, "%s);\n    MLC_CU_TRY(mlc_rtcu_launched());\n  }\n", emitc_ptr(e, l.out));
-}
-
-/* the runs of elementwise calls of step s, as emitc_write cuts them: a
- * fused group is one run; otherwise each elementwise call is its own */
-static int fused(const Step *st) { return st->node && (optab[st->node->op].flags & OPF_FUSED); }
-
-static void put_kernels(Emit *e) {
-  const Plan *p = e->p;
-  for (int s = 0; s < p->nsteps; s++) {
-    const Step *st = &p->steps[s];
-    if (fused(st)) {
-      put_ew_kernel(e, st->calls, st->ncalls, s, 0);
-      continue;
-    }
-    for (int k = 0; k < st->ncalls; k++)
-      if (ktab[st->calls[k].kernel].ew_arity) put_ew_kernel(e, &st->calls[k], 1, s, k);
-  }
+          e->o->prefix, run->step, run->k, run->n);
+  for (int i = 0; i < run->l.nops; i++) fprintf(f, "%s, ", emitc_ptr(e, run->l.ops[i].v));
+  fprintf(f, "%s);\n    MLC_CU_TRY(mlc_rtcu_launched());\n  }\n", emitc_ptr(e, run->l.out));
 }
 
 /* ---- the steps -------------------------------------------------------------------------- */
@@ -179,7 +181,7 @@ static void put_step_comment(Emit *e, const Step *st) {
   fputs("' */\n", f);
 }
 
-static void put_steps(Emit *e) {
+static void put_steps(Emit *e, const EwRun *runs) {
   const Plan *p = e->p;
   const Graph *g = p->g;
   FILE *f = e->f;
@@ -196,15 +198,13 @@ static void put_steps(Emit *e) {
   for (int s = 0; s < p->nsteps; s++) {
     const Step *st = &p->steps[s];
     put_step_comment(e, st);
-    if (fused(st)) {
-      put_ew_launch(e, st->calls, st->ncalls, s, 0);
-      continue;
-    }
     for (int k = 0; k < st->ncalls; k++) {
-      if (ktab[st->calls[k].kernel].ew_arity)
-        put_ew_launch(e, &st->calls[k], 1, s, k);
-      else
+      if (runs->calls == &st->calls[k]) { /* the runs come in step order */
+        k += runs->ncalls - 1;
+        put_ew_launch(e, runs++);
+      } else {
         put_call(e, &st->calls[k]);
+      }
     }
   }
   /* outputs no step wrote: constants and inputs passed through */
@@ -466,9 +466,11 @@ void emitcu_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights
           "); these runtime headers are another: build it with the runtime of that mlc, or "
           "generate it again\"\n#endif\n\n",
           MLC_RT_ABI, MLC_RTCU_ABI, P, MLC_RT_ABI, MLC_RTCU_ABI);
+  int nruns;
+  EwRun *runs = ew_runs(&e, &nruns);
   put_state(&e);
-  put_kernels(&e);
-  put_steps(&e);
+  for (int r = 0; r < nruns; r++) put_ew_kernel(&e, &runs[r]);
+  put_steps(&e, runs);
   put_entry_points(&e, fingerprint);
 }
 
