@@ -345,22 +345,25 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char
   out_commit_all();
   /* CUDA: the model alone (-c) for --build-only, where nvcc's time goes
    * into the GPU code */
-  int rc = cuda ? sh(arena_printf(a,
-                                  "%s -std=c++17 -O1 -Werror all-warnings %s -I%s -I%s/cuda "
-                                  "'%s/model.cu' %s -o '%s/%s' > '%s/build.log' 2>&1",
-                                  o->cc, o->cflags, o->rt_include, o->rt_include, dir,
-                                  o->build_only ? "-c"
-                                                : arena_printf(a,
-                                                               "'%s/harness.cu' %s -lcublas "
-                                                               "-lcudnn -lm",
-                                                               dir, o->rtcu_link),
-                                  dir, o->build_only ? "model.o" : "prog", dir))
-                : sh(arena_printf(a,
-                                  "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic %s %s -I%s "
-                                  "'%s/model.c' '%s/harness.c' %s -lm -o '%s/prog' > "
-                                  "'%s/build.log' 2>&1",
-                                  o->cc, env_or("MLC_TEST_CFLAGS", MLC_TEST_CFLAGS_DEFAULT),
-                                  o->cflags, o->rt_include, dir, dir, o->rt_link, dir, dir));
+  const char *build;
+  if (!cuda)
+    build = arena_printf(a,
+                         "%s -std=c99 -O1 -Wall -Wextra -Werror -pedantic %s %s -I%s '%s/model.c' "
+                         "'%s/harness.c' %s -lm -o '%s/prog'",
+                         o->cc, env_or("MLC_TEST_CFLAGS", MLC_TEST_CFLAGS_DEFAULT), o->cflags,
+                         o->rt_include, dir, dir, o->rt_link, dir);
+  else if (o->build_only)
+    build = arena_printf(a,
+                         "%s -std=c++17 -O1 -Werror all-warnings %s -I%s -I%s/cuda -c "
+                         "'%s/model.cu' -o '%s/model.o'",
+                         o->cc, o->cflags, o->rt_include, o->rt_include, dir, dir);
+  else
+    build =
+        arena_printf(a,
+                     "%s -std=c++17 -O1 -Werror all-warnings %s -I%s -I%s/cuda '%s/model.cu' "
+                     "'%s/harness.cu' %s -lcublas -lcudnn -lm -o '%s/prog'",
+                     o->cc, o->cflags, o->rt_include, o->rt_include, dir, dir, o->rtcu_link, dir);
+  int rc = sh(arena_printf(a, "%s > '%s/build.log' 2>&1", build, dir));
   int result = 0;
   if (rc) {
     snprintf(msg, len, "generated %s did not build (see %s/build.log)", cuda ? "CUDA" : "C", dir);
