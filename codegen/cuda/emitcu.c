@@ -29,8 +29,11 @@
 
 /* ---- what the CUDA runtime runs ------------------------------------------------------ */
 
-static const unsigned char cuda_kernels[K_COUNT] = {
-#define X(name, P) [K_##name] = 1,
+/* by kernel: why the CUDA runtime refuses a call's parameters (NULL: it
+ * runs them); none for a kernel it lacks */
+typedef const char *Refusal(const void *params);
+static Refusal *const cuda_kernels[K_COUNT] = {
+#define X(name, P, refuse) [K_##name] = refuse,
     MLC_RTCU_KERNELS(X)
 #undef X
 };
@@ -41,14 +44,7 @@ static const char *unsupported(const KCall *c) {
     if (c->io[j] && c->io[j]->dtype == DT_STRING) return "string tensors stay on the C backend";
   if (ktab[c->kernel].ew_arity) return NULL;
   if (!cuda_kernels[c->kernel]) return "the CUDA runtime has no kernel for it";
-  if (c->kernel == K_attention_f32 && KC_PARAMS(c, MlcAttention)->bf16)
-    return "the CUDA attention does not round to bfloat16 step by step as the C kernel does";
-  if (c->kernel == K_cast) {
-    const MlcCast *p = KC_PARAMS(c, MlcCast);
-    if (!mlc_rtcu_cast_type(p->from) || !mlc_rtcu_cast_type(p->to))
-      return "the CUDA cast converts no complex numbers";
-  }
-  return NULL;
+  return cuda_kernels[c->kernel](c->params);
 }
 
 void emitcu_check(const Plan *p) {

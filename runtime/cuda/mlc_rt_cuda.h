@@ -74,7 +74,7 @@ int mlc_rtcu_launched(void);
     if (mlc_cu_rc_ != MLC_CU_OK) return mlc_cu_rc_;                           \
   } while (0)
 
-#define MLC_RTCU__DECL(name, P) int mlc_rtcu_##name(MlcCuCtx *ctx, const void *params, void *const *io);
+#define MLC_RTCU__DECL(name, P, refuse) int mlc_rtcu_##name(MlcCuCtx *ctx, const void *params, void *const *io);
 MLC_RTCU_KERNELS(MLC_RTCU__DECL)
 #undef MLC_RTCU__DECL
 
