@@ -107,6 +107,39 @@ void mlc_rt_fill(const void *params, void *const *io) {
     memcpy(dst + done, dst, (size_t)(done < total - done ? done : total - done));
 }
 
+/* ---- range --------------------------------------------------------------- */
+
+void mlc_rt_range(const void *params, void *const *io) {
+  const MlcRange *p = (const MlcRange *)params;
+  const void *s = io[MLC_RANGE_START], *d = io[MLC_RANGE_DELTA];
+  void *y = io[MLC_RANGE_Y];
+  int64_t i;
+  switch (p->dtype) {
+  case MLC_DT_FLOAT:
+    for (i = 0; i < p->count; i++)
+      ((float *)y)[i] = (float)((double)*(const float *)s + (double)i * *(const float *)d);
+    break;
+  case MLC_DT_DOUBLE:
+    for (i = 0; i < p->count; i++)
+      ((double *)y)[i] = *(const double *)s + (double)i * *(const double *)d;
+    break;
+  case MLC_DT_INT16:
+    for (i = 0; i < p->count; i++)
+      ((int16_t *)y)[i] = (int16_t)(*(const int16_t *)s + i * *(const int16_t *)d);
+    break;
+  case MLC_DT_INT32:
+    for (i = 0; i < p->count; i++)
+      ((int32_t *)y)[i] = (int32_t)(*(const int32_t *)s + i * *(const int32_t *)d);
+    break;
+  case MLC_DT_INT64:
+    for (i = 0; i < p->count; i++)
+      ((int64_t *)y)[i] = (int64_t)((uint64_t) * (const int64_t *)s +
+                                    (uint64_t)i * (uint64_t) * (const int64_t *)d);
+    break;
+  default: break;
+  }
+}
+
 /* ---- pad ----------------------------------------------------------------- */
 
 void mlc_rt_pad(const void *params, void *const *io) {

@@ -33,14 +33,18 @@
      overflow gives inf or NaN (ONNX saturate=0) instead of the largest       \
      finite value; ROUND_DOWN / ROUND_NEAREST: float8e8m0's round_mode        \
      (default up) */                                                          \
-  S(MlcCast, I(count) I(from) I(to) I(nosat))
+  S(MlcCast, I(count) I(from) I(to) I(nosat))                                 \
+  /* Range's start + i * delta for i < count, of MLC_DT_* dtype (float and    \
+     double computed in double, the integers in int64) */                     \
+  S(MlcRange, I(count) I(dtype))
 
 #define MLC_RT_KERNELS_DATA(K)                                                \
   K(copy, MlcCopy)             /* io: src, dst */                             \
   K(fill, MlcFill)             /* io: dst */                                  \
   K(pad, MlcPad)               /* io: src, dst */                             \
   K(gather, MlcGather)         /* io: data, indices, y */                     \
-  K(cast, MlcCast)             /* io: x, y */
+  K(cast, MlcCast)             /* io: x, y */                                 \
+  K(range, MlcRange)           /* io: start, delta, y */
 
 #ifdef __cplusplus
 extern "C" {
@@ -60,6 +64,8 @@ enum { MLC_PAD_SRC, MLC_PAD_DST, MLC_PAD_NIO };
 enum { MLC_GATHER_DATA, MLC_GATHER_INDICES, MLC_GATHER_Y, MLC_GATHER_NIO };
 /* cast */
 enum { MLC_CAST_X, MLC_CAST_Y, MLC_CAST_NIO };
+/* range */
+enum { MLC_RANGE_START, MLC_RANGE_DELTA, MLC_RANGE_Y, MLC_RANGE_NIO };
 
 enum { MLC_CAST_NOSAT = 1, MLC_CAST_ROUND_DOWN = 2, MLC_CAST_ROUND_NEAREST = 4 };
 

@@ -501,6 +501,19 @@ void infer_Range(Graph *g, Node *n) {
   }
 }
 
+/* A Range is data when inference can fill it; one whose length follows a
+ * run-time dim (Graph.runtime_sized) is computed in the product */
+void lower_Range(Graph *g, Node *n, Lowering *L) {
+  KCall *c = lower_add(g, L, K_range);
+  MlcRange *p = KC_PARAMS(c, MlcRange);
+  p->count = ir_numel(n->out[0]);
+  p->dtype = n->out[0]->dtype;
+  c->io[MLC_RANGE_START] = n->in[0];
+  c->io[MLC_RANGE_DELTA] = n->in[2];
+  c->io[MLC_RANGE_Y] = n->out[0];
+  c->nio = MLC_RANGE_NIO;
+}
+
 /* Identity of a tensor, or of a sequence or optional (resolved at compile
  * time: the output lists the same elements) */
 void infer_IdentityAny(Graph *g, Node *n) {
