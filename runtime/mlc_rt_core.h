@@ -143,9 +143,16 @@ static inline size_t mlc_rt_dtype_size(int64_t t) {
 /* The scalar functions that generated loops inline (here and in
  * mlc_rt_elementwise.h): plain static inline functions in C; compiled by
  * nvcc, host and device functions too, so that the CUDA backend's kernels
- * compute the very expressions the C backend's loops do. */
+ * compute the very expressions the C backend's loops do. Optimizing for
+ * speed, GCC and clang must inline them: a loop that calls one is not
+ * vectorized, and their heuristics give up on the larger ones (GELU, erf)
+ * in loops whose count is known only at run time (mlc compile --dim
+ * N=LO..HI), or in a long run function. Optimizing for size, they
+ * decide. */
 #if defined(__CUDACC__)
 #define MLC_RT_SCALAR static inline __host__ __device__
+#elif defined(__GNUC__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#define MLC_RT_SCALAR static inline __attribute__((always_inline))
 #else
 #define MLC_RT_SCALAR static inline
 #endif
