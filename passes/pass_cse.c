@@ -70,8 +70,10 @@ static void *table_find_or_add(Table *t, uint64_t h, void *x,
 
 /* ---- constants ------------------------------------------------------------- */
 
+/* a value that follows a run-time dim is no constant to merge: its equal at
+ * one point differs at another */
 static int is_const(const Value *v) {
-  return v && v->data && !v->producer && v->dtype != DT_STRING;
+  return v && v->data && !v->producer && v->dtype != DT_STRING && !v->dim_valued;
 }
 
 static uint64_t const_hash(const Value *v) {

@@ -38,7 +38,8 @@ void pass_fold(Graph *g, size_t max_bytes) {
         bytes += ir_nbytes(n->out[j]);
       }
     unsigned flags = optab[n->op].flags;
-    if (!known && (flags & OPF_FOLDABLE) && !(flags & OPF_VIEW) && inputs_known(n)) {
+    if (!known && (flags & OPF_FOLDABLE) && !(flags & OPF_VIEW) && inputs_known(n) &&
+        infer_may_fold(g, n)) {
       if (bytes > max_bytes)
         diag_warn(
             "node '%s' (#%d %s): not folded: its result would take %zu bytes, over "

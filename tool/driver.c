@@ -74,11 +74,34 @@ static void emit_cuda(Plan *p, const CompileOptions *o, const char *cu_path) {
                     path_base(w_path),
                     path_base(p->g->file ? p->g->file : "model"),
                     0,
-                    o->tf32};
+                    o->tf32,
+                    NULL,
+                    0};
   FILE *c = out_open(cu_path, "w");
   FILE *h = out_open(h_path, "w");
   FILE *w = out_open(w_path, "wb");
   emitcu_write(p, &eo, c, h, w);
+}
+
+EmitOptions driver_emit_options(Plan *p, const CompileOptions *o, const char *c_path,
+                                int *to_file) {
+  Arena *a = p->g->arena;
+  *to_file = o->weights == WEIGHTS_FILE ||
+             (o->weights == WEIGHTS_AUTO && emitc_const_bytes(p) > EMITC_INLINE_MAX_BYTES);
+  EmitDim *dims = arena_array(a, (size_t)o->nranges + 1, sizeof *dims);
+  for (int i = 0; i < o->nranges; i++)
+    dims[i] =
+        (EmitDim){o->ranges[i].name, arena_printf(a, "dim_%s", emitc_mangle(a, o->ranges[i].name)),
+                  o->ranges[i].lo, o->ranges[i].hi};
+  EmitOptions eo = {o->prefix,
+                    path_base(path_with_ext(a, c_path, ".h")),
+                    *to_file ? path_base(path_with_ext(a, c_path, ".weights")) : NULL,
+                    path_base(p->g->file ? p->g->file : "model"),
+                    o->profile,
+                    0,
+                    dims,
+                    o->nranges};
+  return eo;
 }
 
 int driver_emit(Plan *p, const CompileOptions *o, const char *c_path) {
@@ -87,19 +110,11 @@ int driver_emit(Plan *p, const CompileOptions *o, const char *c_path) {
     emit_cuda(p, o, c_path);
     return 1;
   }
-  char *h_path = path_with_ext(a, c_path, ".h");
-  char *w_path = path_with_ext(a, c_path, ".weights");
-  int to_file = o->weights == WEIGHTS_FILE ||
-                (o->weights == WEIGHTS_AUTO && emitc_const_bytes(p) > EMITC_INLINE_MAX_BYTES);
-  EmitOptions eo = {o->prefix,
-                    path_base(h_path),
-                    to_file ? path_base(w_path) : NULL,
-                    path_base(p->g->file ? p->g->file : "model"),
-                    o->profile,
-                    0};
+  int to_file;
+  EmitOptions eo = driver_emit_options(p, o, c_path, &to_file);
   FILE *c = out_open(c_path, "w");
-  FILE *h = out_open(h_path, "w");
-  FILE *w = to_file ? out_open(w_path, "wb") : NULL;
+  FILE *h = out_open(path_with_ext(a, c_path, ".h"), "w");
+  FILE *w = to_file ? out_open(path_with_ext(a, c_path, ".weights"), "wb") : NULL;
   emitc_write(p, &eo, c, h, w);
   return to_file;
 }

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "emitc.h"
 #include "infer.h"
 #include "ir.h"
 #include "passes.h"
@@ -12,6 +13,12 @@
 #include "tensor_io.h"
 
 enum { WEIGHTS_AUTO, WEIGHTS_INLINE, WEIGHTS_FILE };
+
+/* mlc compile --dim NAME=LO..HI: a dim the code takes at run time */
+typedef struct DimRange {
+  const char *name;
+  int64_t lo, hi;
+} DimRange;
 
 typedef struct CompileOptions {
   Bindings bind;
@@ -21,6 +28,8 @@ typedef struct CompileOptions {
   TargetIsa target;   /* --target */
   int profile;        /* --profile */
   int tf32;           /* --precision=tf32 (CUDA) */
+  DimRange *ranges;   /* run-time dims (their largest values are in bind too) */
+  int nranges;
 } CompileOptions;
 
 /* load, bind, infer: a graph with static shapes */
@@ -34,6 +43,8 @@ TargetIsa driver_target(const char *name);
 /* writes OUT.c, OUT.h next to it, and OUT.weights when weights go to a file;
  * returns whether weights went to a file */
 int driver_emit(Plan *p, const CompileOptions *o, const char *c_path);
+/* what driver_emit gives the C backend; *to_file: the weights go to a file */
+EmitOptions driver_emit_options(Plan *p, const CompileOptions *o, const char *c_path, int *to_file);
 
 /* the command line's value of --flag at argv[*i]: "--flag=VALUE", or
  * "--flag VALUE" (then *i moves past it); NULL if argv[*i] is another word */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "diag.h"
+#include "dimrange.h"
 #include "driver.h"
 #include "emitc.h"
 #include "emitcu.h"
@@ -38,6 +39,8 @@ static const char *usage_main =
 static const char *usage_shape_flags =
     "  --shape NAME=DIMS   give input NAME the shape DIMS (e.g. 1x3x224x224)\n"
     "  --dim SYM=N         bind the symbolic dimension SYM to N\n"
+    "  --dim SYM=LO..HI    (compile, info) the generated code takes SYM at run time,\n"
+    "                      as its first parameter, anywhere in LO..HI (docs/dims.md)\n"
     "  --const NAME=FILE   freeze input NAME to the tensor in FILE (.npy or .pb), or\n"
     "  --const NAME=V,...  to these numbers (as many as its declared shape holds):\n"
     "                      for inputs that decide shapes (a Reshape's shape, pads...)\n"
@@ -169,20 +172,44 @@ static void push_const(Arena *a, Bindings *b, const char *spec) {
   b->consts[b->nconsts++] = (ConstBind){arena_strndup(a, spec, (size_t)(eq - spec)), t, literal};
 }
 
-static void push_dim(Arena *a, Bindings *b, const char *spec) {
+/* --dim SYM=N, or SYM=LO..HI: a range the code takes at run time (mlc
+ * compile), bound to HI for everything that needs one value */
+static void push_dim(Arena *a, CompileOptions *co, const char *spec) {
+  Bindings *b = &co->bind;
   const char *eq = strrchr(spec, '=');
   char *end;
-  if (!eq || eq == spec) diag_fatal("--dim expects SYM=N, got '%s'", spec);
-  long long v = strtoll(eq + 1, &end, 10);
-  if (*end || end == eq + 1 || v < 0) diag_fatal("--dim %s: N must be a number >= 0", spec);
-  for (int i = 0; i < b->ndims; i++)
-    if (strlen(b->dims[i].name) == (size_t)(eq - spec) &&
-        !strncmp(b->dims[i].name, spec, (size_t)(eq - spec)) && b->dims[i].value != v)
-      diag_fatal("--dim %s: '%s' is bound twice (%lld and %lld)", spec, b->dims[i].name,
-                 (long long)b->dims[i].value, v);
+  if (!eq || eq == spec) diag_fatal("--dim expects SYM=N or SYM=LO..HI, got '%s'", spec);
+  long long lo = strtoll(eq + 1, &end, 10), v = lo;
+  int range = end != eq + 1 && !strncmp(end, "..", 2);
+  if (range) {
+    const char *h = end + 2;
+    v = strtoll(h, &end, 10);
+    if (*end || end == h || lo < 1 || v < lo)
+      diag_fatal("--dim %s: a range is LO..HI with 1 <= LO <= HI", spec);
+    if (lo == v) range = 0;
+  } else if (*end || end == eq + 1 || v < 0) {
+    diag_fatal("--dim %s: N must be a number >= 0 (or a range LO..HI)", spec);
+  }
+  size_t len = (size_t)(eq - spec);
+  for (int i = 0; i < b->ndims; i++) {
+    if (strlen(b->dims[i].name) != len || strncmp(b->dims[i].name, spec, len)) continue;
+    int64_t was_lo = b->dims[i].value;
+    for (int k = 0; k < co->nranges; k++)
+      if (!strcmp(co->ranges[k].name, b->dims[i].name)) was_lo = co->ranges[k].lo;
+    if (was_lo == (range ? lo : v) && b->dims[i].value == v) return; /* the same again */
+    diag_fatal("--dim %s: '%s' is bound twice (%s and %s)", spec, b->dims[i].name,
+               arena_printf(a, was_lo == b->dims[i].value ? "%lld" : "%lld..%lld",
+                            (long long)was_lo, (long long)b->dims[i].value),
+               eq + 1);
+  }
   size_t cap = (size_t)b->ndims;
+  const char *name = arena_strndup(a, spec, len);
   b->dims = arena_grow(a, b->dims, &cap, (size_t)b->ndims + 1, sizeof *b->dims);
-  b->dims[b->ndims++] = (DimBind){arena_strndup(a, spec, (size_t)(eq - spec)), v};
+  b->dims[b->ndims++] = (DimBind){name, v};
+  if (!range) return;
+  cap = (size_t)co->nranges;
+  co->ranges = arena_grow(a, co->ranges, &cap, (size_t)co->nranges + 1, sizeof *co->ranges);
+  co->ranges[co->nranges++] = (DimRange){name, lo, v};
 }
 
 /* --seq NAME=N, or --none NAME (none) */
@@ -216,7 +243,7 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
     else if ((v = driver_flag_value(argc, argv, &i, "--shape")))
       push_shape(a, &r.co.bind, v);
     else if ((v = driver_flag_value(argc, argv, &i, "--dim")))
-      push_dim(a, &r.co.bind, v);
+      push_dim(a, &r.co, v);
     else if ((v = driver_flag_value(argc, argv, &i, "--const")))
       push_const(a, &r.co.bind, v);
     else if ((v = driver_flag_value(argc, argv, &i, "--seq")))
@@ -298,16 +325,24 @@ static int cmd_compile(Arena *a, int argc, char **argv) {
     diag_fatal("--name '%s' is not a C identifier (letters, digits, _; at most 40)", r.co.prefix);
   if (r.precision_given && r.co.target != TARGET_CUDA)
     diag_fatal("--precision is for --target=cuda: the C backend computes float models in fp32");
-  Graph *g = driver_prepare(a, r.model, &r.co.bind);
-  g->target = r.co.target;
-  Plan *p = driver_plan(g, &r.co.passes);
-  int file = driver_emit(p, &r.co, r.out);
+  Plan *p;
+  int file;
+  if (r.co.nranges) {
+    if (r.co.target == TARGET_CUDA)
+      diag_fatal("--dim ranges are for the C backend: --target=cuda takes static dims");
+    if (r.co.profile) diag_fatal("--profile times one shape: bind each --dim to one value");
+    file = dimrange_compile(a, r.model, &r.co, r.out, &p);
+  } else {
+    Graph *g = driver_prepare(a, r.model, &r.co.bind);
+    g->target = r.co.target;
+    p = driver_plan(g, &r.co.passes);
+    file = driver_emit(p, &r.co, r.out);
+  }
   if (r.harness) {
-    Arena *ha = g->arena;
-    EmitOptions eo = {.prefix = r.co.prefix,
-                      .header_name = path_base(path_with_ext(ha, r.out, ".h")),
-                      .weights_name = file ? path_base(path_with_ext(ha, r.out, ".weights")) : NULL,
-                      .source_name = path_base(r.model)};
+    int to_file;
+    EmitOptions eo = driver_emit_options(p, &r.co, r.out, &to_file);
+    eo.weights_name = file ? path_base(path_with_ext(a, r.out, ".weights")) : NULL;
+    eo.source_name = path_base(r.model);
     FILE *hf = out_open(r.harness, "w");
     if (r.co.target == TARGET_CUDA)
       emitcu_harness(p, &eo, hf);
@@ -356,6 +391,11 @@ static char *file_name_for(Arena *a, const char *dir, const char *name, int inde
 
 static int cmd_run(Arena *a, int argc, char **argv) {
   Args r = parse_args(a, argc, argv, 1);
+  if (r.co.nranges)
+    diag_fatal("--dim %s=%" PRId64 "..%" PRId64
+               ": a range is for mlc compile; mlc run takes "
+               "each dim from its inputs",
+               r.co.ranges[0].name, r.co.ranges[0].lo, r.co.ranges[0].hi);
   if (r.help) {
     printf(
         "%s\noptions:\n  --input NAME=FILE   an input (.npy or .pb)\n"
@@ -521,9 +561,9 @@ static int64_t plan_flops(const Plan *p) {
 }
 
 /* the facts of the text form, as one JSON object (docs/ci.md) */
-static void info_json(const Graph *g, const char *model, int64_t nparams, int64_t pbytes,
-                      const int *hist, int nnodes, const char *unbound, const Plan *p,
-                      const int *after, int opt_level, int64_t flops) {
+static void info_json(const Graph *g, const CompileOptions *co, const char *model, int64_t nparams,
+                      int64_t pbytes, const int *hist, int nnodes, const char *unbound,
+                      const Plan *p, const int *after, int opt_level, int64_t flops) {
   fputs("{\n  \"model\": ", stdout);
   put_json_string(stdout, model);
   fputs(",\n  \"producer\": ", stdout);
@@ -539,6 +579,13 @@ static void info_json(const Graph *g, const char *model, int64_t nparams, int64_
   printf(",\n  \"opset\": %" PRId64 ",\n", ir_opset(g, ""));
   json_values("inputs", g->inputs, g->ninputs);
   json_values("outputs", g->outputs, g->noutputs);
+  fputs("  \"runtime_dims\": [", stdout);
+  for (int i = 0; i < co->nranges; i++) {
+    fputs(i ? ", {\"name\": " : "{\"name\": ", stdout);
+    put_json_string(stdout, co->ranges[i].name);
+    printf(", \"min\": %" PRId64 ", \"max\": %" PRId64 "}", co->ranges[i].lo, co->ranges[i].hi);
+  }
+  fputs("],\n", stdout);
   printf("  \"parameters\": {\"count\": %" PRId64 ", \"bytes\": %" PRId64 "},\n", nparams, pbytes);
   fputs("  \"nodes\": ", stdout);
   json_histogram(hist, nnodes);
@@ -591,8 +638,8 @@ static int cmd_info(Arena *a, int argc, char **argv) {
       histogram(g, after);
       flops = plan_flops(p);
     }
-    info_json(g, r.model, nparams, pbytes, hist, nnodes, unbound, p, after, r.co.passes.opt_level,
-              flops);
+    info_json(g, &r.co, r.model, nparams, pbytes, hist, nnodes, unbound, p, after,
+              r.co.passes.opt_level, flops);
     return 0;
   }
   printf("model: %s\n", r.model);
@@ -605,6 +652,10 @@ static int cmd_info(Arena *a, int argc, char **argv) {
   for (int i = 0; i < g->noutputs; i++)
     printf("output %s: %s %s\n", g->outputs[i]->name, dtype_name(g->outputs[i]->dtype),
            ir_shape_str(a, g->outputs[i]));
+  for (int i = 0; i < r.co.nranges; i++)
+    printf("%s%s %" PRId64 "..%" PRId64 "%s", i ? ", " : "run-time dims: ", r.co.ranges[i].name,
+           r.co.ranges[i].lo, r.co.ranges[i].hi,
+           i + 1 < r.co.nranges ? "" : " (shapes, FLOPs and arena below at the largest)\n");
   printf("parameters: %" PRId64 " (%" PRId64 " bytes)\n", nparams, pbytes);
   printf("nodes: %d\n", g->nnodes);
   for (int k = 0; k < OP_COUNT; k++)

@@ -43,7 +43,7 @@ const char *emitc_ptr(Emit *e, Value *v) {
   const char *t = emitc_ctype(v);
   if (r->is_input) return arena_printf(e->a, "in_%s", emitc_mangle(e->a, r->name));
   if (r->data) {
-    if (e->weights_file && r->dtype != DT_STRING)
+    if (e->weights_file && r->dtype != DT_STRING && !r->dim_valued)
       return arena_printf(e->a, "((const %s *)(%s + %" PRId64 "))", t, e->weights_base,
                           e->const_off[r->plan_index]);
     return emitc_const_name(e, r);
@@ -285,16 +285,25 @@ static void emit_ew(Emit *e, const KCall *calls, int ncalls) {
   fprintf(f, "    %s *y = %s;\n", emitc_ctype(l.out), emitc_ptr(e, l.out));
   int64_t n = r ? l.dims[r - 1] : 1, whole = n - n % EW_CHUNK;
   int split = whole > 0 && whole < n;
+  /* With run-time dims n varies, and the loop keeps one form: always split,
+   * where the product computes, as a multiple of EW_CHUNK the C compiler
+   * can see (GCC's -O2 vectorizes only loops without a scalar tail) */
+  const char *whole_c = arena_printf(e->a, "%" PRId64, whole);
+  if (e->o->ndims && r) {
+    split = 1;
+    whole_c = arena_printf(e->a, "%" PRId64 " / %d * %d", n, EW_CHUNK, EW_CHUNK);
+  }
   for (int d = 0; d < r - 1; d++)
     fprintf(f, "%*sfor (int64_t i%d = 0; i%d < %" PRId64 "; i%d++)%s\n", 4 + 2 * d, "", d, d,
             l.dims[d], d, split && d == r - 2 ? " {" : "");
   int ind = 4 + 2 * (r ? r - 1 : 0);
   for (int part = 0; part <= split; part++) {
-    int64_t from = part ? whole : 0, to = split && !part ? whole : n;
+    const char *from = part ? whole_c : "0";
+    const char *to = split && !part ? whole_c : arena_printf(e->a, "%" PRId64, n);
     if (r && l.apart) fprintf(f, "%*sMLC_RT_INDEPENDENT\n", ind, "");
     if (r)
-      fprintf(f, "%*sfor (int64_t i%d = %" PRId64 "; i%d < %" PRId64 "; i%d++) {\n", ind, "", r - 1,
-              from, r - 1, to, r - 1);
+      fprintf(f, "%*sfor (int64_t i%d = %s; i%d < %s; i%d++) {\n", ind, "", r - 1, from, r - 1, to,
+              r - 1);
     emitc_put_ew_body(f, calls, ncalls, &l, r ? ind + 2 : ind);
     if (r) fprintf(f, "%*s}\n", ind, "");
   }
@@ -399,7 +408,9 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   int64_t words = (p->arena_bytes + 7) / 8;
   fprintf(c, "static uint64_t arena_storage[%" PRId64 "];\n\n", words ? words : 1);
   emitc_put_signature(&e, c, 0);
-  fprintf(c, " {\n  return %s_run_with_arena(arena_storage, sizeof arena_storage", P);
+  fprintf(c, " {\n  return %s_run_with_arena(", P);
+  emitc_put_dims(e.o, c, 0, 1);
+  fputs("arena_storage, sizeof arena_storage", c);
   emitc_put_io_args(&e, c, 0);
   fputs(");\n}\n\n", c);
   emitc_put_signature(&e, c, 1);
@@ -411,7 +422,11 @@ void emitc_write(Plan *p, const EmitOptions *o, FILE *c, FILE *h, FILE *weights)
   else
     fputs("  (void)arena_bytes;\n", c);
   if (weights) fprintf(c, "  if (!weights) return %s_ERR_WEIGHTS;\n", M);
+  for (int i = 0; i < o->ndims; i++)
+    fprintf(c, "  if (%s < %" PRId64 " || %s > %" PRId64 ") return %s_ERR_DIMS;\n",
+            o->dims[i].cname, o->dims[i].lo, o->dims[i].cname, o->dims[i].hi, M);
   emitc_target_link_check(&e);
+  emitc_dim_valued_consts(&e);
   emitc_profile_start(&e);
   fputs("  (void)A;\n", c);
   /* an input may go unread and an empty output unwritten */
@@ -480,6 +495,16 @@ void emitc_put_slurp(FILE *f) {
       f);
 }
 
+/* the harness's element count of input or output i: a number, or the
+ * header's count macro of the run-time dims d0, d1... */
+static const char *harness_count(Arena *a, const EmitOptions *o, const char *M, const char *kind,
+                                 int i, const Value *v) {
+  if (!o->ndims) return arena_printf(a, "%" PRId64, ir_numel(v));
+  char *s = arena_printf(a, "(size_t)%s_%s%d_COUNT(", M, kind, i);
+  for (int k = 0; k < o->ndims; k++) s = arena_printf(a, "%s%sd%d", s, k ? ", " : "", k);
+  return arena_printf(a, "%s)", s);
+}
+
 void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
   const Graph *g = p->g;
   Arena *a = g->arena;
@@ -528,12 +553,14 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
       "int main(int argc, char **argv) {\n  int a = 1, rc;\n  void *wb = 0;\n"
       "  (void)slurp;\n  (void)strings_in;\n  (void)strings_free;\n  (void)strings_out;\n",
       f);
-  int nargs = g->ninputs + g->noutputs + (o->weights_name ? 1 : 0);
-  fprintf(f, "  if (argc != %d) { fprintf(stderr, \"usage: %%s%s", nargs + 1,
-          o->weights_name ? " WEIGHTS" : "");
+  int nargs = o->ndims + g->ninputs + g->noutputs + (o->weights_name ? 1 : 0);
+  fprintf(f, "  if (argc != %d) { fprintf(stderr, \"usage: %%s", nargs + 1);
+  for (int k = 0; k < o->ndims; k++) fprintf(f, " %s", o->dims[k].cname);
+  if (o->weights_name) fputs(" WEIGHTS", f);
   for (int i = 0; i < g->ninputs; i++) fprintf(f, " IN%d", i);
   for (int i = 0; i < g->noutputs; i++) fprintf(f, " OUT%d", i);
   fputs("\\n\", argv[0]); return 2; }\n", f);
+  for (int k = 0; k < o->ndims; k++) fprintf(f, "  int64_t d%d = strtoll(argv[a++], 0, 10);\n", k);
   if (o->weights_name) {
     fputs(
         "  {\n    FILE *w = fopen(argv[a], \"rb\");\n    long n;\n"
@@ -546,32 +573,37 @@ void emitc_harness(const Plan *p, const EmitOptions *o, FILE *f) {
             P, M);
   }
   for (int i = 0; i < g->ninputs; i++) {
+    const char *n = harness_count(a, o, M, "INPUT", i, g->inputs[i]);
     if (g->inputs[i]->dtype == DT_STRING)
-      fprintf(f, "  void *in%d = strings_in(argv[a++], %" PRId64 ");\n", i, ir_numel(g->inputs[i]));
+      fprintf(f, "  void *in%d = strings_in(argv[a++], %s);\n", i, n);
     else
-      fprintf(f, "  void *in%d = slurp(argv[a++], %zu);\n", i, ir_nbytes(g->inputs[i]));
+      fprintf(f, "  void *in%d = slurp(argv[a++], %s * %zu);\n", i, n,
+              dtype_size(g->inputs[i]->dtype));
   }
   for (int i = 0; i < g->noutputs; i++) {
-    size_t nb = ir_nbytes(g->outputs[i]);
-    fprintf(f, "  void *out%d = calloc(%zu, 1);\n", i, nb ? nb : 1);
+    const char *n = harness_count(a, o, M, "OUTPUT", i, g->outputs[i]);
+    fprintf(f, "  size_t out%d_bytes = %s * %zu;\n", i, n, dtype_size(g->outputs[i]->dtype));
+    fprintf(f, "  void *out%d = calloc(out%d_bytes ? out%d_bytes : 1, 1);\n", i, i, i);
   }
   fprintf(f, "  rc = %s_run(", P);
+  for (int k = 0; k < o->ndims; k++) fprintf(f, "d%d, ", k);
   for (int i = 0; i < g->ninputs; i++) fprintf(f, "%sin%d", i ? ", " : "", i);
   for (int i = 0; i < g->noutputs; i++) fprintf(f, "%sout%d", (i || g->ninputs) ? ", " : "", i);
   fputs(");\n  if (rc) { fprintf(stderr, \"run failed: %d\\n\", rc); return 4; }\n", f);
   for (int i = 0; i < g->noutputs; i++) {
     fputs("  {\n    FILE *o = fopen(argv[a++], \"wb\");\n", f);
     if (g->outputs[i]->dtype == DT_STRING)
-      fprintf(f, "    if (!o || !strings_out(o, out%d, %" PRId64 ")) return 5;\n", i,
-              ir_numel(g->outputs[i]));
+      fprintf(f, "    if (!o || !strings_out(o, out%d, %s)) return 5;\n", i,
+              harness_count(a, o, M, "OUTPUT", i, g->outputs[i]));
     else
-      fprintf(f, "    if (!o || fwrite(out%d, 1, %zu, o) != %zu) return 5;\n", i,
-              ir_nbytes(g->outputs[i]), ir_nbytes(g->outputs[i]));
+      fprintf(f, "    if (!o || fwrite(out%d, 1, out%d_bytes, o) != out%d_bytes) return 5;\n", i, i,
+              i);
     fputs("    fclose(o);\n  }\n", f);
   }
   for (int i = 0; i < g->ninputs; i++) {
     if (g->inputs[i]->dtype == DT_STRING)
-      fprintf(f, "  strings_free(in%d, %" PRId64 ");\n", i, ir_numel(g->inputs[i]));
+      fprintf(f, "  strings_free(in%d, %s);\n", i,
+              harness_count(a, o, M, "INPUT", i, g->inputs[i]));
     else
       fprintf(f, "  free(in%d);\n", i);
   }

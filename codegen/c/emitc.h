@@ -7,6 +7,14 @@
 
 #include "plan.h"
 
+/* a dimension the generated code takes at run time (mlc compile --dim
+ * NAME=LO..HI): a parameter `int64_t cname` of both entry points */
+typedef struct EmitDim {
+  const char *name;  /* as the model names it */
+  const char *cname; /* the parameter: dim_ and the mangled name */
+  int64_t lo, hi;
+} EmitDim;
+
 typedef struct EmitOptions {
   const char *prefix;       /* C symbol prefix (--name) */
   const char *header_name;  /* file name the source #includes */
@@ -14,6 +22,8 @@ typedef struct EmitOptions {
   const char *source_name;  /* the model file, for the banner */
   int profile;              /* time every step (--profile: emitc_profile.c) */
   int tf32;                 /* CUDA: TF32 tensor cores allowed (--precision=tf32) */
+  const EmitDim *dims;      /* run-time dims, in the order of the parameters */
+  int ndims;
 } EmitOptions;
 
 /* Weights are written to a separate file above this many bytes (--weights=auto) */

@@ -19,6 +19,12 @@ static const char *param_type(const Value *v, int input) {
   return NULL;
 }
 
+void emitc_put_dims(const EmitOptions *o, FILE *f, int typed, int more) {
+  for (int i = 0; i < o->ndims; i++)
+    fprintf(f, "%s%s%s", i ? ", " : "", typed ? "int64_t " : "", o->dims[i].cname);
+  if (o->ndims && more) fputs(", ", f);
+}
+
 void emitc_put_io_params(Emit *e, FILE *f, int first) {
   const Graph *g = e->p->g;
   for (int i = 0; i < g->ninputs; i++)
@@ -44,10 +50,12 @@ void emitc_put_io_args(Emit *e, FILE *f, int first) {
 
 void emitc_put_signature(Emit *e, FILE *f, int with_arena) {
   const Graph *g = e->p->g;
+  int io = g->ninputs || g->noutputs;
   fprintf(f, "int %s_run%s(", e->o->prefix, with_arena ? "_with_arena" : "");
+  emitc_put_dims(e->o, f, 1, with_arena || io);
   if (with_arena) fputs("void *arena, size_t arena_bytes", f);
   emitc_put_io_params(e, f, !with_arena);
-  if (!with_arena && !g->ninputs && !g->noutputs) fputs("void", f);
+  if (!with_arena && !io && !e->o->ndims) fputs("void", f);
   fputc(')', f);
 }
 
@@ -115,6 +123,15 @@ static void put_seq_note(const Graph *g, FILE *h) {
   }
 }
 
+/* "(dim_a, dim_b)": the parameters of a macro that depends on the run-time
+ * dims; nothing without them */
+static void put_dim_params(const EmitOptions *o, FILE *h) {
+  if (!o->ndims) return;
+  fputc('(', h);
+  emitc_put_dims(o, h, 0, 0);
+  fputc(')', h);
+}
+
 void emitc_put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals, int n) {
   const char *P = emitc_macro_prefix(e->a, e->o->prefix);
   const Graph *g = e->p->g;
@@ -151,10 +168,20 @@ void emitc_put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals,
     fprintf(h, "#define %s_%s%d_NAME ", P, kind, i);
     emitc_put_cstring(h, v->name);
     fprintf(h, "\n#define %s_%s%d_RANK %d\n", P, kind, i, v->rank);
-    fprintf(h, "#define %s_%s%d_DIMS {", P, kind, i);
+    fprintf(h, "#define %s_%s%d_DIMS", P, kind, i);
+    put_dim_params(e->o, h);
+    fputs(" {", h);
     for (int d = 0; d < v->rank; d++) fprintf(h, "%s%" PRId64, d ? ", " : "", v->dims[d]);
     fprintf(h, "%s}\n", v->rank ? "" : "1");
-    fprintf(h, "#define %s_%s%d_COUNT %" PRId64 "\n", P, kind, i, ir_numel(v));
+    fprintf(h, "#define %s_%s%d_COUNT", P, kind, i);
+    put_dim_params(e->o, h);
+    fprintf(h, " %" PRId64 "\n", ir_numel(v));
+    if (e->o->ndims) {
+      fprintf(h, "#define %s_%s%d_MAX_COUNT %s_%s%d_COUNT(", P, kind, i, P, kind, i);
+      for (int k = 0; k < e->o->ndims; k++)
+        fprintf(h, "%s%" PRId64, k ? ", " : "", e->o->dims[k].hi);
+      fputs(")\n", h);
+    }
   }
 }
 
@@ -172,6 +199,29 @@ int emitc_uses_strings(const Plan *p) {
   for (int i = 0; i < p->nconsts; i++) any |= p->consts[i]->dtype == DT_STRING;
   for (int i = 0; i < p->narena; i++) any |= p->arena_vals[i]->dtype == DT_STRING;
   return any;
+}
+
+/* the run-time dims: what they are, their ranges, how the shapes follow */
+static void put_dims_note(Emit *e, FILE *h) {
+  const EmitOptions *o = e->o;
+  if (!o->ndims) return;
+  const char *M = emitc_macro_prefix(e->a, o->prefix);
+  fprintf(h,
+          "/* Run-time dims: the first parameters of both entry points. A value\n"
+          " * outside its range makes a run return %s_ERR_DIMS. The arena is\n"
+          " * planned for the largest; the shapes below are functions of them\n"
+          " * (comments in the source show them at the largest). */\n",
+          M);
+  fprintf(h, "#define %s_NUM_DIMS %d\n", M, o->ndims);
+  for (int i = 0; i < o->ndims; i++) {
+    fprintf(h, "/* DIM %d '", i);
+    emitc_put_comment(h, o->dims[i].name);
+    fprintf(h, "': parameter %s */\n#define %s_DIM%d_NAME ", o->dims[i].cname, M, i);
+    emitc_put_cstring(h, o->dims[i].name);
+    fprintf(h, "\n#define %s_DIM%d_MIN %" PRId64 "\n#define %s_DIM%d_MAX %" PRId64 "\n", M, i,
+            o->dims[i].lo, M, i, o->dims[i].hi);
+  }
+  fputc('\n', h);
 }
 
 void emitc_header(Emit *e, FILE *h) {
@@ -196,7 +246,11 @@ void emitc_header(Emit *e, FILE *h) {
           "#define %s_OK 0\n#define %s_ERR_ARENA 1   /* arena too small or misaligned */\n"
           "#define %s_ERR_WEIGHTS 2 /* weights missing, or not this model's */\n",
           M, M, M);
-  fprintf(h, "#define %s_ERR_STRINGS 3 /* the run's strings outgrew %s_STRING_BYTES */\n\n", M, M);
+  fprintf(h, "#define %s_ERR_STRINGS 3 /* the run's strings outgrew %s_STRING_BYTES */\n", M, M);
+  if (e->o->ndims)
+    fprintf(h, "#define %s_ERR_DIMS 5    /* a run-time dim outside its range */\n", M);
+  fputc('\n', h);
+  put_dims_note(e, h);
   if (emitc_uses_strings(p))
     fprintf(h,
             "/* String tensors are arrays of NUL-terminated UTF-8 strings, never NULL:\n"

@@ -74,6 +74,9 @@ void emitc_put_ew_body(FILE *f, const KCall *calls, int ncalls, const EwLoop *l,
  * offset; emitc_write_weights returns the fingerprint. */
 #define EMITC_WEIGHTS_MAGIC "MLCWEIGHTS1"
 void emitc_put_double(FILE *f, double x, int is_float);
+/* the constants that follow the run-time dims (Value.dim_valued), as
+ * arrays at the top of the run function */
+void emitc_dim_valued_consts(Emit *e);
 void emitc_inline_consts(Emit *e);
 uint64_t emitc_write_weights(Emit *e, FILE *w);
 /* statements that return PREFIX_ERR_WEIGHTS unless `bytes` (`size` of
@@ -108,6 +111,9 @@ void emitc_put_signature(Emit *e, FILE *f, int with_arena);
  * and the same names as arguments; `first`: nothing comes before them */
 void emitc_put_io_params(Emit *e, FILE *f, int first);
 void emitc_put_io_args(Emit *e, FILE *f, int first);
+/* the run-time dims (the entry points' first parameters): "int64_t dim_a,
+ * int64_t dim_b" typed, else "dim_a, dim_b"; then ", " if `more` follows */
+void emitc_put_dims(const EmitOptions *o, FILE *f, int typed, int more);
 /* the macros of the inputs' or outputs' names, ranks, dims and counts
  * (kind "INPUT" or "OUTPUT") */
 void emitc_put_io_macros(Emit *e, FILE *h, const char *kind, Value *const *vals, int n);

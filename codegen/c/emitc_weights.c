@@ -74,27 +74,38 @@ size_t emitc_const_bytes(const Plan *p) {
 
 /* all constants, or with a weights file the strings (pointers have no place
  * in a file) */
-void emitc_inline_consts(Emit *e) {
+/* one constant as an array: `static const` at file scope, or (indent)
+ * `const` in the run function */
+static void put_const(Emit *e, const Value *v, const char *indent) {
   FILE *f = e->f;
+  int64_t n = ir_numel(v);
+  fprintf(f, "%s/* ", indent);
+  emitc_put_comment(f, v->name);
+  fputs(": ", f);
+  emitc_put_shape(f, v);
+  fputs(" */\n", f);
+  fprintf(f, "%s%sconst %s %s[%" PRId64 "] = {", indent, *indent ? "" : "static ", emitc_ctype(v),
+          emitc_const_name(e, v), n ? n : 1);
+  if (!n) fputs("0", f);
+  for (int64_t k = 0; k < n; k++) {
+    if (k % 8 == 0) fprintf(f, "\n%s  ", indent);
+    put_elem(f, v, k);
+    if (k + 1 < n) fputs(k % 8 == 7 ? "," : ", ", f);
+  }
+  fprintf(f, "\n%s};\n%s", indent, *indent ? "" : "\n");
+}
+
+void emitc_inline_consts(Emit *e) {
   for (int i = 0; i < e->p->nconsts; i++) {
     Value *v = e->p->consts[i];
-    int64_t n = ir_numel(v);
-    if (e->weights_file && v->dtype != DT_STRING) continue;
-    fputs("/* ", f);
-    emitc_put_comment(f, v->name);
-    fputs(": ", f);
-    emitc_put_shape(f, v);
-    fputs(" */\n", f);
-    fprintf(f, "static const %s %s[%" PRId64 "] = {", emitc_ctype(v), emitc_const_name(e, v),
-            n ? n : 1);
-    if (!n) fputs("0", f);
-    for (int64_t k = 0; k < n; k++) {
-      if (k % 8 == 0) fputs("\n  ", f);
-      put_elem(f, v, k);
-      if (k + 1 < n) fputs(k % 8 == 7 ? "," : ", ", f);
-    }
-    fputs("\n};\n\n", f);
+    if ((e->weights_file && v->dtype != DT_STRING) || v->dim_valued) continue;
+    put_const(e, v, "");
   }
+}
+
+void emitc_dim_valued_consts(Emit *e) {
+  for (int i = 0; i < e->p->nconsts; i++)
+    if (e->p->consts[i]->dim_valued) put_const(e, e->p->consts[i], "  ");
 }
 
 /* FNV-1a over the bytes in 8-byte words (little-endian), then the bytes
@@ -118,7 +129,7 @@ uint64_t emitc_write_weights(Emit *e, FILE *w) {
   for (int i = 0; i < e->p->nconsts; i++) {
     Value *v = e->p->consts[i];
     e->const_off[i] = off;
-    if (v->dtype == DT_STRING) continue;
+    if (v->dtype == DT_STRING || v->dim_valued) continue;
     h = fingerprint(h, v->data, ir_nbytes(v));
     off += ((int64_t)ir_nbytes(v) + 63) / 64 * 64;
   }
@@ -132,7 +143,7 @@ uint64_t emitc_write_weights(Emit *e, FILE *w) {
   static const unsigned char zeros[64];
   for (int i = 0; i < e->p->nconsts; i++) {
     size_t nb = ir_nbytes(e->p->consts[i]);
-    if (e->p->consts[i]->dtype == DT_STRING) continue;
+    if (e->p->consts[i]->dtype == DT_STRING || e->p->consts[i]->dim_valued) continue;
     fwrite(e->p->consts[i]->data, 1, nb, w);
     fwrite(zeros, 1, (size_t)((int64_t)(nb + 63) / 64 * 64 - (int64_t)nb), w);
   }

@@ -107,6 +107,11 @@ Graph *ir_graph_new(Arena *a, Graph *parent) {
   return g;
 }
 
+int ir_runtime_dims(const Graph *g) {
+  while (g->parent) g = g->parent;
+  return g->nruntime_sized > 0;
+}
+
 TargetIsa ir_target(const Graph *g) {
   while (g->parent) g = g->parent;
   return g->target;

@@ -103,6 +103,10 @@ typedef struct Value {
   size_t users_cap;
   unsigned is_input : 1, is_output : 1, is_init : 1;
   unsigned local : 1; /* lives only inside one fused loop: no memory of its own */
+  /* compile-time data that differs with a run-time dim (mlc compile --dim
+   * N=LO..HI: a dim's value as a tensor): the C backend writes it into the
+   * run function, where the dims are known, not into the weights */
+  unsigned dim_valued : 1;
   /* memory plan (filled by plan_memory) */
   int64_t offset;        /* byte offset in the arena, -1 if not in the arena */
   struct Value *view_of; /* shares the bytes of this value */
@@ -218,6 +222,11 @@ typedef struct Graph {
   int unrolled_nodes;    /* nodes loop unrolling has added, nested loops included */
   int ncount_outputs;    /* the last outputs: run-time extents of data-dependent ones */
   TargetIsa target;      /* what the code is planned for (ir_target reads it) */
+  /* top graph: names of the values whose size follows a dim the code takes
+   * at run time (mlc compile --dim N=LO..HI): never folded into data, which
+   * would hold one size (infer_may_fold) */
+  const char *const *runtime_sized;
+  int nruntime_sized;
   /* the graph inputs and outputs as declared, before sequence elements took
    * their places and empty optionals left (infer_bind, infer_graph) */
   Value **decl_inputs, **decl_outputs;
@@ -230,6 +239,7 @@ typedef struct Graph {
 Graph *ir_graph_new(Arena *a, Graph *parent);
 int64_t ir_opset(const Graph *g, const char *domain); /* 0 if not imported */
 TargetIsa ir_target(const Graph *g);                  /* the top graph's target */
+int ir_runtime_dims(const Graph *g);                  /* does the code take dims at run time? */
 void ir_add_opset(Graph *g, const char *domain, int64_t version);
 
 /* A value named `name` ("" or NULL: anonymous). Named values are entered in

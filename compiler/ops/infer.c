@@ -509,6 +509,11 @@ static void infer_node(Graph *g, Node *n) {
   }
   if ((op->flags & OPF_VIEW) && n->in[0]->data && !n->out[0]->data)
     n->out[0]->data = n->in[0]->data;
+  /* data an inference function made (Range, Shape arithmetic) would fix
+   * the size of a value that follows a run-time dim */
+  if (!infer_may_fold(g, n))
+    for (int j = 0; j < n->nout; j++)
+      if (n->out[j] && !n->out[j]->is_seq) n->out[j]->data = NULL;
   int known = 1;
   size_t bytes = 0;
   for (int j = 0; j < n->nout; j++)
@@ -517,9 +522,18 @@ static void infer_node(Graph *g, Node *n) {
       bytes += ir_nbytes(n->out[j]);
     }
   if (!known && (op->flags & OPF_FOLDABLE) && all_inputs_known(n) &&
-      bytes <= INFER_FOLD_MAX_BYTES && !(op->flags & OPF_VIEW) && infer_fold_budget(g, bytes))
+      bytes <= INFER_FOLD_MAX_BYTES && !(op->flags & OPF_VIEW) && infer_may_fold(g, n) &&
+      infer_fold_budget(g, bytes))
     interp_node(g, n);
   if (narrow) narrow_outputs(g, n, narrow);
+}
+
+int infer_may_fold(const Graph *g, const Node *n) {
+  while (g->parent) g = g->parent;
+  for (int j = 0; j < n->nout; j++)
+    for (int i = 0; n->out[j] && n->out[j]->name && i < g->nruntime_sized; i++)
+      if (!strcmp(n->out[j]->name, g->runtime_sized[i])) return 0;
+  return 1;
 }
 
 int infer_fold_budget(Graph *g, size_t bytes) {

@@ -57,6 +57,9 @@ char *infer_elem_name(Arena *a, const char *seq, int64_t k);
 /* charges `bytes` of folded data to g's model and returns 1, or returns 0
  * (charging nothing) when that would pass INFER_FOLD_TOTAL_BYTES */
 int infer_fold_budget(Graph *g, size_t bytes);
+/* may n's outputs become compile-time data? Not those of the top graph's
+ * runtime_sized list */
+int infer_may_fold(const Graph *g, const Node *n);
 
 /* --seq / --none, --shape / --dim, --const; then every symbolic input dim
  * must be bound: else one error listing all of them and the flag that fixes

@@ -164,6 +164,21 @@ void infer_Conv(Graph *g, Node *n) {
   n->out[0]->dtype = DT_FLOAT;
 }
 
+/* Is a constant B worth packing at compile time? Where the product packs
+ * its operands (not a thin one). With run-time dims m varies, so B is
+ * packed when n alone allows, and the kernel runs the packed path at every
+ * m. */
+static int gemm_packs_b(const Graph *g, int64_t m, int64_t n, int64_t k) {
+  if (ir_runtime_dims(g)) return n > MLC_RT_GEMM_THIN && k > 0;
+  return mlc_rt_gemm_scratch(m, n, k) > 0;
+}
+
+/* the scratch floats of a product: the packed path's panels when B is
+ * packed (every m then takes that path) */
+static int64_t gemm_scratch(int pack_b, int64_t m, int64_t n, int64_t k) {
+  return pack_b ? mlc_rt_gemm_panels(m, n, k) : mlc_rt_gemm_scratch(m, n, k);
+}
+
 void lower_gemm_tile(TargetIsa t, int64_t m, int64_t *mr, int64_t *nr) {
   switch (t) {
   case TARGET_X86_64_V4:
@@ -196,8 +211,11 @@ Value *lower_packed(Graph *g, const Value *v, int64_t groups, int64_t rows, int6
  * product: 16 -> 64 channels at 55x55 1.35x faster, 64 -> 64 at 56x56
  * 1.9x), and an output of few tiles makes them too thin for the
  * micro-kernel (a 7x7 output: F(2x2) 1.8x, F(4x4) 1.1x) */
-static int64_t conv_winograd_tile(const MlcConv *p) {
+static int64_t conv_winograd_tile(const Graph *g, const MlcConv *p) {
   if (!mlc_rt_conv_winograd_fits(p) || p->c < 16 || p->m < 16) return 0;
+  /* with run-time dims the output's size varies, and the weights cannot:
+   * F(4x4), which the kernel runs at any size */
+  if (ir_runtime_dims(g)) return 4;
   /* F(4x4) where it has 16 tiles or more, else F(2x2) */
   for (int64_t t = 4; t >= 2; t -= 2) {
     int64_t tiles = (p->out_sp[0] + t - 1) / t * ((p->out_sp[1] + t - 1) / t);
@@ -238,7 +256,7 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
    * conv that gains from it, transformed for Winograd first */
   int64_t mr, nr, mg = p->m / p->group, kdim = p->m ? ir_numel(wt) / p->m : 0;
   lower_gemm_tile(L->target, mg, &mr, &nr);
-  int64_t wino = mr && wt->data && wt->dtype == DT_FLOAT ? conv_winograd_tile(p) : 0;
+  int64_t wino = mr && wt->data && wt->dtype == DT_FLOAT ? conv_winograd_tile(g, p) : 0;
   if (wino) {
     c->io[MLC_CONV_W] = winograd_weights(g, wt, p, wino, nr);
     p->winograd = wino;
@@ -633,13 +651,14 @@ void lower_MatMul(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_MATMUL_A] = n->in[0];
   c->io[MLC_MATMUL_B] = n->in[1];
   c->io[MLC_MATMUL_Y] = n->out[0];
-  if (!f64) c->io[MLC_MATMUL_SCRATCH] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
   /* a constant B that every batch shares, packed for the target */
   int64_t mr, nr;
   lower_gemm_tile(L->target, p->m, &mr, &nr);
   const Value *b = n->in[1];
-  if (!f64 && nr && b->data && p->brank == 0 && mlc_rt_gemm_scratch(p->m, p->n, p->k) > 0 &&
-      ir_numel(b) == p->k * p->n) {
+  int pack = !f64 && nr && b->data && p->brank == 0 && ir_numel(b) == p->k * p->n &&
+             gemm_packs_b(g, p->m, p->n, p->k);
+  if (!f64) c->io[MLC_MATMUL_SCRATCH] = lower_scratch(g, gemm_scratch(pack, p->m, p->n, p->k));
+  if (pack) {
     c->io[MLC_MATMUL_B] = lower_packed(g, b, 1, p->n, p->k, 1, p->n, nr);
     p->packed_b = nr;
   }
@@ -703,12 +722,13 @@ void lower_Gemm(Graph *g, Node *n, Lowering *L) {
   c->io[MLC_GEMM_B] = n->in[1];
   c->io[MLC_GEMM_C] = p->has_c ? n->in[2] : NULL;
   c->io[MLC_GEMM_Y] = n->out[0];
-  c->io[MLC_GEMM_SCRATCH] = lower_scratch(g, mlc_rt_gemm_scratch(p->m, p->n, p->k));
   /* a constant B packed for the target (B^T's rows are B's columns) */
   int64_t mr, nr;
   lower_gemm_tile(L->target, p->m, &mr, &nr);
   const Value *b = n->in[1];
-  if (nr && b->data && mlc_rt_gemm_scratch(p->m, p->n, p->k) > 0) {
+  int pack = nr && b->data && gemm_packs_b(g, p->m, p->n, p->k);
+  c->io[MLC_GEMM_SCRATCH] = lower_scratch(g, gemm_scratch(pack, p->m, p->n, p->k));
+  if (pack) {
     c->io[MLC_GEMM_B] =
         lower_packed(g, b, 1, p->n, p->k, p->trans_b ? p->k : 1, p->trans_b ? 1 : p->n, nr);
     p->packed_b = nr;

@@ -169,6 +169,8 @@ Value *lower_temp(Graph *g, DType t, int rank, const int64_t *dims) {
 }
 
 Value *lower_scratch(Graph *g, int64_t floats) {
+  /* with run-time dims a kernel's need varies with them: it always has one */
+  if (floats <= 0 && ir_runtime_dims(g)) floats = 1;
   return floats > 0 ? lower_temp(g, DT_FLOAT, 1, &floats) : NULL;
 }
 
