@@ -9,6 +9,9 @@ MatMul, Softmax, additive masks), as a deployment export would be.
   gpt2_blocks       a GPT-2 block stack: 2 blocks, width 256, 4 heads, seq 32
                     (causal attention), forward only, no cache
   bert_tiny_dynamo  bert_tiny through the dynamo exporter (opset 18)
+  bert_tiny_dims    bert_tiny with the batch and sequence length left as the
+                    symbolic dims `batch` and `seq` (exported at 2x32), for
+                    compiles with run-time dims (mlc compile --dim)
 
 Inputs: input_ids (recorded as ranging over the first 1000 token ids) and
 attention_mask (int64, 0/1). Outputs: the last hidden state, and BERT's
@@ -49,20 +52,27 @@ def traceable(model, fields):
     return Wrap().eval()
 
 
-def exporter(arch, dynamo=False):
+def exporter(arch, dynamo=False, dims=False):
     def run(path):
         import torch
         cfg, cls, seq, fields = config(arch)
         torch.manual_seed(0)
         model = traceable(cls(cfg).eval(), fields)
         torch.manual_seed(1)
-        ids = torch.randint(0, 1000, (1, seq))
-        mask = torch.ones(1, seq, dtype=torch.int64)
+        batch = 2 if dims else 1
+        ids = torch.randint(0, 1000, (batch, seq))
+        mask = torch.ones(batch, seq, dtype=torch.int64)
+        axes = {}
+        if dims:
+            bs = {0: "batch", 1: "seq"}
+            axes = {"dynamic_axes": {"input_ids": bs, "attention_mask": bs,
+                                     "last_hidden_state": bs, "pooler_output": {0: "batch"}}}
         export_torch(model, (ids, mask), path, FRAMEWORK + (" (dynamo)" if dynamo else ""),
                      ["input_ids", "attention_mask"], fields,
-                     {"input_ids": (0, 1000), "attention_mask": (0, 2)}, dynamo=dynamo)
+                     {"input_ids": (0, 1000), "attention_mask": (0, 2)}, dynamo=dynamo, **axes)
     return run
 
 
 MODELS = {n: exporter(n) for n in ("bert_base", "bert_tiny", "distilbert", "gpt2_blocks")}
 MODELS["bert_tiny_dynamo"] = exporter("bert_tiny", dynamo=True)
+MODELS["bert_tiny_dims"] = exporter("bert_tiny", dims=True)
