@@ -348,10 +348,27 @@ static const char *line_of(const Ctx *x, const Text *t, int i, const char *file)
                       (int)((eol ? eol : s + t->n) - bol), bol);
 }
 
-/* where integer token i of text t is, for messages */
+/* the step of the run function that the text at off belongs to, as its
+ * comment names it ("#12 MatMul 'name'", "fused: #3 Mul 'a' + #4 Add 'b'"),
+ * or NULL */
+static const char *step_of(const Ctx *x, const Text *t, int off) {
+  const char *best = NULL;
+  for (const char *q = t->s; (q = strstr(q, "\n  /* ")) && q < t->s + off; q++)
+    if (q[6] == '#' || !strncmp(q + 6, "fused: #", 8)) best = q + 6;
+  if (!best) return NULL;
+  const char *end = strchr(best, '\n');
+  if (*best == '#') /* up to the name's closing quote */
+    for (const char *c = best; c < end; c++)
+      if (c[0] == '\'' && c[1] == ':') end = c + 1;
+  return arena_printf(x->a, "%.*s", (int)(end - best), best);
+}
+
+/* where integer token i of text t is, for messages: its step (the node)
+ * and its line */
 static const char *place(const Ctx *x, const Text *t, int i, const char *file) {
-  return arena_printf(x->a, "the number %.*s at %s", t->t[i].len, t->s + t->t[i].off,
-                      line_of(x, t, i, file));
+  const char *step = step_of(x, t, t->t[i].off);
+  return arena_printf(x->a, "%s%s%sthe number %.*s at %s", step ? "step " : "", step ? step : "",
+                      step ? ": " : "", t->t[i].len, t->s + t->t[i].off, line_of(x, t, i, file));
 }
 
 /* the first token outside the run function where texts t differ from the
@@ -552,7 +569,8 @@ static int64_t val(const Ctx *x, const Probe *p, int f, int pos) {
 
 /* the C expression of fitted integer `pos` of form f over cell c (f < 0:
  * of the rest, over every form); NULL if it does not vary */
-static const char *fit(Ctx *x, const Cell *c, int f, int pos, const char *what) {
+static const char *fit(Ctx *x, const Cell *c, int f, int pos, const Text *t, int tok,
+                       const char *file) {
   int64_t first = 0;
   int seen = 0, varies = 0;
   for (int i = 0; i < x->nprobes; i++) {
@@ -587,7 +605,8 @@ static const char *fit(Ctx *x, const Cell *c, int f, int pos, const char *what) 
           "--dim: %s takes values along %s that are no polynomial of degree <= 2 in "
           "it or in a floor division of it (%" PRId64 " at %s=%" PRId64 ", %" PRId64 " at %" PRId64
           ")",
-          what, x->o->ranges[i].name, fv[0], x->o->ranges[i].name, dv[0], fv[n - 1], dv[n - 1]);
+          place(x, t, tok, file), x->o->ranges[i].name, fv[0], x->o->ranges[i].name, dv[0],
+          fv[n - 1], dv[n - 1]);
   }
   int64_t pts[DIMFIT_MAX_DIMS][DIMFIT_MAX_DEG + 1];
   int64_t vals[DIMFIT_MAX_TERMS];
@@ -608,7 +627,7 @@ static const char *fit(Ctx *x, const Cell *c, int f, int pos, const char *what) 
   }
   if (!ok)
     diag_fatal("--dim: %s is no sum of products of the dims' terms that holds at every sample",
-               what);
+               place(x, t, tok, file));
   return dimexpr_c(x->a, &e, f < 0 ? x->mnames : x->names);
 }
 
@@ -748,14 +767,13 @@ int dimrange_compile(Arena *a, const char *model, const CompileOptions *o, const
   int n = 0;
   for (int i = 0; i < T0.c.nt; i++)
     if (T0.c.t[i].isint == 'i' && outside(&T0, i)) {
-      const char *where = place(&x, &T0.c, i, cname);
-      if (fit(&x, &box, -1, n++, where))
-        diag_fatal("--dim: %s depends on the dims outside the run function", where);
+      if (fit(&x, &box, -1, n++, &T0.c, i, cname))
+        diag_fatal("--dim: %s depends on the dims outside the run function",
+                   place(&x, &T0.c, i, cname));
     }
   const char **hexpr = arena_array(a, (size_t)x.nrest + 1, sizeof *hexpr);
   for (int i = 0, m = 0; i < T0.h.nt; i++)
-    if (T0.h.t[i].isint == 'i')
-      hexpr[m++] = fit(&x, &box, -1, n++, place(&x, &T0.h, i, eo.header_name));
+    if (T0.h.t[i].isint == 'i') hexpr[m++] = fit(&x, &box, -1, n++, &T0.h, i, eo.header_name);
   /* the header's varying numbers are in the shape macros, which take the dims */
   const char *harena[2] = {arena_printf(a, "%" PRId64, arena_bytes),
                            arena_printf(a, "%" PRId64, lower_bound)};
@@ -786,7 +804,7 @@ int dimrange_compile(Arena *a, const char *model, const CompileOptions *o, const
     const char **e = arena_array(a, (size_t)x.forms[c->form].nbody + 1, sizeof *e);
     for (int i = T.body0, m = 0; i < T.body1; i++)
       if (T.c.t[i].isint == 'i') {
-        e[m] = fit(&x, c, c->form, m, place(&x, &T.c, i, cname));
+        e[m] = fit(&x, c, c->form, m, &T.c, i, cname);
         m++;
       }
     char *body = substitute(a, &T.c, T.body0 + 1, T.body1, T.c.t[T.body0].off + 1,

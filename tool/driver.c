@@ -1,5 +1,6 @@
 #include "driver.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
@@ -117,6 +118,44 @@ int driver_emit(Plan *p, const CompileOptions *o, const char *c_path) {
   FILE *w = to_file ? out_open(path_with_ext(a, c_path, ".weights"), "wb") : NULL;
   emitc_write(p, &eo, c, h, w);
   return to_file;
+}
+
+void driver_push_dim(Arena *a, CompileOptions *co, const char *spec) {
+  Bindings *b = &co->bind;
+  const char *eq = strrchr(spec, '=');
+  char *end;
+  if (!eq || eq == spec) diag_fatal("--dim expects SYM=N or SYM=LO..HI, got '%s'", spec);
+  long long lo = strtoll(eq + 1, &end, 10), v = lo;
+  int range = end != eq + 1 && !strncmp(end, "..", 2);
+  if (range) {
+    const char *h = end + 2;
+    v = strtoll(h, &end, 10);
+    if (*end || end == h || lo < 1 || v < lo)
+      diag_fatal("--dim %s: a range is LO..HI with 1 <= LO <= HI", spec);
+    if (lo == v) range = 0;
+  } else if (*end || end == eq + 1 || v < 0) {
+    diag_fatal("--dim %s: N must be a number >= 0 (or a range LO..HI)", spec);
+  }
+  size_t len = (size_t)(eq - spec);
+  for (int i = 0; i < b->ndims; i++) {
+    if (strlen(b->dims[i].name) != len || strncmp(b->dims[i].name, spec, len)) continue;
+    int64_t was_lo = b->dims[i].value;
+    for (int k = 0; k < co->nranges; k++)
+      if (!strcmp(co->ranges[k].name, b->dims[i].name)) was_lo = co->ranges[k].lo;
+    if (was_lo == (range ? lo : v) && b->dims[i].value == v) return; /* the same again */
+    diag_fatal("--dim %s: '%s' is bound twice (%s and %s)", spec, b->dims[i].name,
+               arena_printf(a, was_lo == b->dims[i].value ? "%lld" : "%lld..%lld",
+                            (long long)was_lo, (long long)b->dims[i].value),
+               eq + 1);
+  }
+  size_t cap = (size_t)b->ndims;
+  const char *name = arena_strndup(a, spec, len);
+  b->dims = arena_grow(a, b->dims, &cap, (size_t)b->ndims + 1, sizeof *b->dims);
+  b->dims[b->ndims++] = (DimBind){name, v};
+  if (!range) return;
+  cap = (size_t)co->nranges;
+  co->ranges = arena_grow(a, co->ranges, &cap, (size_t)co->nranges + 1, sizeof *co->ranges);
+  co->ranges[co->nranges++] = (DimRange){name, lo, v};
 }
 
 const char *driver_flag_value(int argc, char **argv, int *i, const char *flag) {

@@ -46,6 +46,9 @@ int driver_emit(Plan *p, const CompileOptions *o, const char *c_path);
 /* what driver_emit gives the C backend; *to_file: the weights go to a file */
 EmitOptions driver_emit_options(Plan *p, const CompileOptions *o, const char *c_path, int *to_file);
 
+/* --dim SYM=N binds a dim; SYM=LO..HI makes it a range the code takes at
+ * run time (co->ranges), bound to HI for everything that needs one value */
+void driver_push_dim(Arena *a, CompileOptions *co, const char *spec);
 /* the command line's value of --flag at argv[*i]: "--flag=VALUE", or
  * "--flag VALUE" (then *i moves past it); NULL if argv[*i] is another word */
 const char *driver_flag_value(int argc, char **argv, int *i, const char *flag);

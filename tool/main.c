@@ -39,7 +39,7 @@ static const char *usage_main =
 static const char *usage_shape_flags =
     "  --shape NAME=DIMS   give input NAME the shape DIMS (e.g. 1x3x224x224)\n"
     "  --dim SYM=N         bind the symbolic dimension SYM to N\n"
-    "  --dim SYM=LO..HI    (compile, info) the generated code takes SYM at run time,\n"
+    "  --dim SYM=LO..HI    (compile, info, test) the code takes SYM at run time,\n"
     "                      as its first parameter, anywhere in LO..HI (docs/dims.md)\n"
     "  --const NAME=FILE   freeze input NAME to the tensor in FILE (.npy or .pb), or\n"
     "  --const NAME=V,...  to these numbers (as many as its declared shape holds):\n"
@@ -172,46 +172,6 @@ static void push_const(Arena *a, Bindings *b, const char *spec) {
   b->consts[b->nconsts++] = (ConstBind){arena_strndup(a, spec, (size_t)(eq - spec)), t, literal};
 }
 
-/* --dim SYM=N, or SYM=LO..HI: a range the code takes at run time (mlc
- * compile), bound to HI for everything that needs one value */
-static void push_dim(Arena *a, CompileOptions *co, const char *spec) {
-  Bindings *b = &co->bind;
-  const char *eq = strrchr(spec, '=');
-  char *end;
-  if (!eq || eq == spec) diag_fatal("--dim expects SYM=N or SYM=LO..HI, got '%s'", spec);
-  long long lo = strtoll(eq + 1, &end, 10), v = lo;
-  int range = end != eq + 1 && !strncmp(end, "..", 2);
-  if (range) {
-    const char *h = end + 2;
-    v = strtoll(h, &end, 10);
-    if (*end || end == h || lo < 1 || v < lo)
-      diag_fatal("--dim %s: a range is LO..HI with 1 <= LO <= HI", spec);
-    if (lo == v) range = 0;
-  } else if (*end || end == eq + 1 || v < 0) {
-    diag_fatal("--dim %s: N must be a number >= 0 (or a range LO..HI)", spec);
-  }
-  size_t len = (size_t)(eq - spec);
-  for (int i = 0; i < b->ndims; i++) {
-    if (strlen(b->dims[i].name) != len || strncmp(b->dims[i].name, spec, len)) continue;
-    int64_t was_lo = b->dims[i].value;
-    for (int k = 0; k < co->nranges; k++)
-      if (!strcmp(co->ranges[k].name, b->dims[i].name)) was_lo = co->ranges[k].lo;
-    if (was_lo == (range ? lo : v) && b->dims[i].value == v) return; /* the same again */
-    diag_fatal("--dim %s: '%s' is bound twice (%s and %s)", spec, b->dims[i].name,
-               arena_printf(a, was_lo == b->dims[i].value ? "%lld" : "%lld..%lld",
-                            (long long)was_lo, (long long)b->dims[i].value),
-               eq + 1);
-  }
-  size_t cap = (size_t)b->ndims;
-  const char *name = arena_strndup(a, spec, len);
-  b->dims = arena_grow(a, b->dims, &cap, (size_t)b->ndims + 1, sizeof *b->dims);
-  b->dims[b->ndims++] = (DimBind){name, v};
-  if (!range) return;
-  cap = (size_t)co->nranges;
-  co->ranges = arena_grow(a, co->ranges, &cap, (size_t)co->nranges + 1, sizeof *co->ranges);
-  co->ranges[co->nranges++] = (DimRange){name, lo, v};
-}
-
 /* --seq NAME=N, or --none NAME (none) */
 static void push_seq(Arena *a, Bindings *b, const char *spec, int none) {
   SeqBind sb = {spec, 0, 1};
@@ -243,7 +203,7 @@ static Args parse_args(Arena *a, int argc, char **argv, int allow_inputs) {
     else if ((v = driver_flag_value(argc, argv, &i, "--shape")))
       push_shape(a, &r.co.bind, v);
     else if ((v = driver_flag_value(argc, argv, &i, "--dim")))
-      push_dim(a, &r.co, v);
+      driver_push_dim(a, &r.co, v);
     else if ((v = driver_flag_value(argc, argv, &i, "--const")))
       push_const(a, &r.co.bind, v);
     else if ((v = driver_flag_value(argc, argv, &i, "--seq")))

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "dimrange.h"
 #include "driver.h"
 #include "emitc.h"
 #include "emitcu.h"
@@ -61,6 +62,8 @@ typedef struct TestOpts {
   TargetIsa target;      /* --target */
   const char *rtcu_link; /* --target=cuda: the CUDA runtime, a shell word */
   int build_only;        /* --build-only: build the generated code, run nothing */
+  DimRange *ranges;      /* --dim NAME=LO..HI: one build for every data set */
+  int nranges;
 } TestOpts;
 
 static const char *usage_test =
@@ -92,6 +95,9 @@ static const char *usage_test =
     "                         <skipped> for UNSUPPORTED (docs/ci.md). FILE and the\n"
     "                         --status FILE appear together, whole, or not at all\n"
     "  --keep                 keep the generated C of each test (printed path)\n"
+    "  --dim NAME=LO..HI      compile each model once with that run-time dim\n"
+    "                         (docs/dims.md) and run every data set at its own\n"
+    "                         extents; without it the data sets share one shape\n"
     "  -v, --verbose          print the largest absolute error of passing tests\n"
     "\n"
     "the target of the generated C (docs/ci.md):\n"
@@ -319,12 +325,45 @@ static char *shq(Arena *a, const char *s) {
 
 /* 0 pass, 1 mismatch (msg), 2 build/run failure (msg), 3 built and not
  * run (--build-only); ins: each set's inputs in the order of g->inputs */
-static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char ***skips,
-                 int nsets, double rtol, double atol, const TestOpts *o, double *max_abs, char *msg,
-                 size_t len) {
+/* --dim ranges: the bindings of the one compile (each ranged dim at its
+ * largest, the model's other symbolic dims as the first data set has
+ * them), and each set's value of each ranged dim (extents[s * nranges + k]),
+ * read off the inputs that declare the dim (decl: the model as loaded) */
+static Bindings ranged_bindings(Arena *a, const Graph *decl, const DataSet *sets, int nsets,
+                                const Bindings *frozen, const TestOpts *o, int64_t *extents) {
+  Bindings b = *frozen;
+  CompileOptions co = {.bind = b};
+  char *spec;
+  for (int k = 0; k < o->nranges; k++) {
+    spec = arena_printf(a, "%s=%" PRId64 "..%" PRId64, o->ranges[k].name, o->ranges[k].lo,
+                        o->ranges[k].hi);
+    driver_push_dim(a, &co, spec);
+    for (int s = 0; s < nsets; s++) extents[s * o->nranges + k] = -1;
+  }
+  for (int i = 0; i < decl->ninputs && i < sets[0].nin; i++)
+    for (int d = 0; d < decl->inputs[i]->rank; d++) {
+      const char *name = decl->inputs[i]->dim_param[d];
+      int k = 0;
+      while (name && k < o->nranges && strcmp(name, o->ranges[k].name)) k++;
+      for (int s = 0; name && s < nsets; s++) {
+        const Tensor *t = sets[s].in[i]->t;
+        if (!t || d >= t->rank) continue;
+        if (k < o->nranges)
+          extents[s * o->nranges + k] = t->dims[d];
+        else if (!s)
+          driver_push_dim(a, &co, arena_printf(a, "%s=%" PRId64, name, t->dims[d]));
+      }
+    }
+  for (int k = 0; k < o->nranges; k++)
+    if (extents[k] < 0)
+      diag_fatal("--dim %s: no input of the model has that dim", o->ranges[k].name);
+  return co.bind;
+}
+
+static int run_c(Arena *a, const char *model, Graph **gs, DataSet *sets, Tensor ***ins,
+                 unsigned char ***skips, int nsets, double rtol, double atol, const TestOpts *o,
+                 const Bindings *frozen, double *max_abs, char *msg, size_t len) {
   PassOptions po = {.opt_level = 2, .check = 1};
-  g->target = o->target;
-  Plan *p = driver_plan(g, &po);
   char tmpl[] = "/tmp/mlc-test-XXXXXX";
   const char *tmpdir = getenv("TMPDIR");
   char *dir = tmpdir ? arena_printf(a, "%s/mlc-test-XXXXXX", tmpdir) : tmpl;
@@ -332,12 +371,25 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char
   CompileOptions co = {.passes = po, .prefix = "model", .weights = WEIGHTS_AUTO};
   int cuda = o->target == TARGET_CUDA;
   char *c_path = arena_printf(a, "%s/model.%s", dir, cuda ? "cu" : "c");
-  int wfile = driver_emit(p, &co, c_path);
+  int wfile;
+  Plan *p;
+  int64_t *extents = arena_array(a, (size_t)(nsets * o->nranges) + 1, sizeof *extents);
+  if (o->nranges) {
+    co.bind = ranged_bindings(a, model_load(a, model), sets, nsets, frozen, o, extents);
+    co.ranges = o->ranges;
+    co.nranges = o->nranges;
+    co.target = o->target;
+    wfile = dimrange_compile(a, model, &co, c_path, &p);
+  } else {
+    gs[0]->target = o->target;
+    p = driver_plan(gs[0], &po);
+    wfile = driver_emit(p, &co, c_path);
+  }
   FILE *hf = out_open(arena_printf(a, "%s/harness.%s", dir, cuda ? "cu" : "c"), "w");
-  EmitOptions eo = {.prefix = "model",
-                    .header_name = "model.h",
-                    .weights_name = wfile ? "model.weights" : NULL,
-                    .source_name = "model"};
+  int unused;
+  EmitOptions eo = driver_emit_options(p, &co, c_path, &unused);
+  eo.weights_name = wfile ? "model.weights" : NULL;
+  eo.source_name = "model";
   if (cuda)
     emitcu_harness(p, &eo, hf);
   else
@@ -372,8 +424,19 @@ static int run_c(Arena *a, Graph *g, DataSet *sets, Tensor ***ins, unsigned char
     result = 3;
   }
   for (int s = 0; s < nsets && !result; s++) {
-    char *cmd = arena_printf(a, "cd '%s' && timeout %d %s ./prog%s", dir, o->timeout, o->exec,
-                             wfile ? " model.weights" : "");
+    Graph *g = gs[s];
+    char *cmd = arena_printf(a, "cd '%s' && timeout %d %s ./prog", dir, o->timeout, o->exec);
+    for (int k = 0; k < o->nranges; k++) {
+      int64_t v = extents[s * o->nranges + k];
+      if (v < o->ranges[k].lo || v > o->ranges[k].hi) {
+        snprintf(msg, len, "data set %d has %s=%" PRId64 ", outside --dim %s=%" PRId64 "..%" PRId64,
+                 s, o->ranges[k].name, v, o->ranges[k].name, o->ranges[k].lo, o->ranges[k].hi);
+        result = 1;
+      }
+      cmd = arena_printf(a, "%s %" PRId64, cmd, v);
+    }
+    if (result) break;
+    if (wfile) cmd = arena_printf(a, "%s model.weights", cmd);
     for (int i = 0; i < g->ninputs; i++) {
       write_tensor(a, arena_printf(a, "%s/in%d.bin", dir, i), ins[s][i], g->inputs[i]);
       cmd = arena_printf(a, "%s in%d.bin", cmd, i);
@@ -477,23 +540,34 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
   read_tolerances(dir, &rtol, &atol);
   if (o->rtol >= 0) rtol = o->rtol;
   if (o->atol >= 0) atol = o->atol;
-  Graph *g = model_load(a, model_in(a, dir));
-  if (sets[0].nin != g->ninputs)
-    diag_fatal("the test gives %d inputs, the model takes %d", sets[0].nin, g->ninputs);
-  Bindings b = *frozen;
-  bind_from_data(a, g, &sets[0], &b);
-  infer_bind(g, &b);
-  infer_graph(g);
+  /* the graph bound to each set's shapes: one for all of them, or with
+   * --dim ranges one per set */
+  const char *model = model_in(a, dir);
+  Graph **gs = arena_array(a, (size_t)nsets, sizeof *gs);
+  for (int s = 0; s < nsets; s++) {
+    if (s && !o->nranges) {
+      gs[s] = gs[0];
+      continue;
+    }
+    Graph *g = gs[s] = model_load(a, model);
+    if (sets[s].nin != g->ninputs)
+      diag_fatal("the test gives %d inputs, the model takes %d", sets[s].nin, g->ninputs);
+    Bindings b = *frozen;
+    bind_from_data(a, g, &sets[s], &b);
+    infer_bind(g, &b);
+    infer_graph(g);
+  }
   Tensor ***feeds = arena_array(a, (size_t)nsets, sizeof *feeds);
   unsigned char ***skips = arena_array(a, (size_t)nsets, sizeof *skips);
   int64_t nskip = 0;
   for (int s = 0; s < nsets; s++) {
-    feeds[s] = feeds_for(a, g, &sets[s]);
-    skips[s] = test_undefined_elements(a, g, feeds[s], &nskip);
+    feeds[s] = feeds_for(a, gs[s], &sets[s]);
+    skips[s] = test_undefined_elements(a, gs[s], feeds[s], &nskip);
   }
   double err_i = 0, err_c = 0;
   if (o->mode & MODE_INTERP) {
     for (int s = 0; s < nsets && !*msg; s++) {
+      Graph *g = gs[s];
       Tensor **got = arena_array(a, (size_t)g->noutputs + 1, sizeof *got);
       interp_run(g, feeds[s], got);
       char m[900] = "";
@@ -505,7 +579,8 @@ static void attempt(Arena *a, const char *dir, const TestOpts *o, DataSet *sets,
   }
   if ((o->mode & MODE_C) && !*msg) {
     char m[900] = "";
-    int bad = run_c(a, g, sets, feeds, skips, nsets, rtol, atol, o, &err_c, m, sizeof m);
+    int bad =
+        run_c(a, model, gs, sets, feeds, skips, nsets, rtol, atol, o, frozen, &err_c, m, sizeof m);
     if (bad == 3) {
       *status = "BUILT";
       bad = 0;
@@ -712,7 +787,14 @@ int cmd_test(Arena *a, int argc, char **argv) {
       o.rt_include = x;
     else if ((x = driver_flag_value(argc, argv, &i, "--target")))
       o.target = driver_target(x);
-    else if (!strcmp(v, "--help") || !strcmp(v, "-h")) {
+    else if ((x = driver_flag_value(argc, argv, &i, "--dim"))) {
+      CompileOptions co = {.ranges = o.ranges, .nranges = o.nranges};
+      driver_push_dim(a, &co, x);
+      if (co.nranges == o.nranges)
+        diag_fatal("mlc test --dim %s: takes a range LO..HI (the data sets bind single values)", x);
+      o.ranges = co.ranges;
+      o.nranges = co.nranges;
+    } else if (!strcmp(v, "--help") || !strcmp(v, "-h")) {
       fputs(usage_test, stdout);
       return 0;
     } else if (!strcmp(v, "--mode=both"))
@@ -752,6 +834,8 @@ int cmd_test(Arena *a, int argc, char **argv) {
     fputs(usage_test, stderr);
     diag_fatal("no test directories given");
   }
+  if (o.nranges && o.target == TARGET_CUDA)
+    diag_fatal("--dim ranges are for the C backend: --target=cuda takes static dims");
   if (o.jobs < 1 || o.jobs > 64) diag_fatal("-j takes 1 to 64");
   if (o.timeout < 1) diag_fatal("--timeout takes a number of seconds");
   int n;

@@ -224,6 +224,56 @@ def one(name, path, dims, points):
                       r.stderr or f"exit {r.returncode}")
 
 
+def mlc_test():
+    """mlc test --dim: one build of the encoder for data sets of several
+    extents, written in the ONNX backend-test layout with onnxruntime's
+    outputs"""
+    import onnxruntime as ort
+    dims = CASES["encoder"][1]
+    with tempfile.TemporaryDirectory() as d:
+        t = os.path.join(d, "encoder")
+        os.makedirs(t)
+        encoder(os.path.join(t, "model.onnx"))
+        model = onnx.load(os.path.join(t, "model.onnx"))
+        sess = ort.InferenceSession(os.path.join(t, "model.onnx"),
+                                    providers=["CPUExecutionProvider"])
+        for n, point in enumerate([(1, 1), (4, 64), (2, 9), (3, 40)]):
+            sd = os.path.join(t, f"test_data_set_{n}")
+            os.makedirs(sd)
+            feeds = inputs_for(model, dims, point)
+            outs = sess.run(None, dict(feeds))
+            for kind, arrays in (("input", [a for _, a in feeds]), ("output", outs)):
+                for k, a in enumerate(arrays):
+                    with open(os.path.join(sd, f"{kind}_{k}.pb"), "wb") as f:
+                        f.write(numpy_helper.from_array(a).SerializeToString())
+        r = run([ARGS.mlc, "test", "--dim", "batch=1..4", "--dim", "seq=1..64", "--atol=1e-4", t])
+        check("mlc test --dim: one build, four data sets of other extents",
+              r.returncode == 0 and "PASS" in r.stdout, r.stdout + r.stderr)
+        r = run([ARGS.mlc, "test", "--dim", "batch=1..2", "--dim", "seq=1..64", "--mode=c", t])
+        check("mlc test --dim: a data set outside the range fails",
+              r.returncode == 1 and "data set 1 has batch=4, outside --dim batch=1..2" in r.stdout,
+              r.stdout + r.stderr)
+        r = run([ARGS.mlc, "test", "--dim", "batch=2", t])
+        check("mlc test --dim takes ranges only",
+              r.returncode == 1 and "takes a range LO..HI" in r.stderr, r.stderr)
+
+
+# a model whose sizes grow as n^3, outside the closed forms
+CUBE = """<
+   ir_version: 8,
+   opset_import: ["" : 17]
+>
+cube (float[n] x) => (float[1] y)
+{
+   s = Shape (x)
+   sq = Mul (s, s)
+   ss = Mul (sq, s)
+   z = ConstantOfShape (ss)
+   y = ReduceSum (z)
+}
+"""
+
+
 def cli():
     """the flags' errors and the other commands"""
     mlp = os.path.join(ROOT, "models", "mlp.onnxtxt")
@@ -246,6 +296,13 @@ def cli():
         r = run([ARGS.mlc, "info", mlp, "--dim", "batch=1..4"])
         check("cli: mlc info names the range",
               r.returncode == 0 and "run-time dims: batch 1..4" in r.stdout, r.stderr)
+        cube = os.path.join(d, "cube.onnxtxt")
+        with open(cube, "w") as f:
+            f.write(CUBE)
+        r = run([ARGS.mlc, "compile", cube, "--dim", "n=1..20", "-o", out])
+        check("cli: a size of n^3 is refused, naming the step and the dim",
+              r.returncode == 1 and "step #3 ConstantOfShape" in r.stderr and
+              "along n that are no polynomial" in r.stderr and not os.path.exists(out), r.stderr)
         r = run([ARGS.mlc, "compile", mlp, "--dim", "batch=3..3", "-o", out])
         check("cli: a range of one value is static code",
               r.returncode == 0 and "dim_batch" not in open(os.path.join(d, "m.h")).read(),
@@ -262,6 +319,7 @@ def main():
     ARGS = ap.parse_args()
     if not ARGS.only:
         cli()
+        mlc_test()
     cases = dict(CASES)
     if ARGS.zoo:
         for n, (dims, points) in ZOO.items():
