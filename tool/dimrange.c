@@ -30,6 +30,9 @@
 #include "dimrange.h"
 
 #include <inttypes.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -721,6 +724,13 @@ int dimrange_compile(Arena *a, const char *model, const CompileOptions *o, const
     x.names[i] = arena_printf(a, "dim_%s", emitc_mangle(a, o->ranges[i].name));
     x.mnames[i] = arena_printf(a, "(%s)", x.names[i]);
   }
+#if defined(__GLIBC__)
+  /* every sample allocates the model's size again and frees it: keep the
+   * freed memory for the next one rather than handing it back to the
+   * system and faulting it in again (most of the compile's time) */
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
   find_runtime_sized(&x);
   probe(&x, x.hi);
   /* the forms along each dim, and their cells */
