@@ -240,12 +240,12 @@ def main():
              f"(median of {args.rounds} timed blocks each).", "",
              "The ranged build is one compile for the whole range; each static build is "
              "compiled for the extents of its row.", "",
-             "| model | ranges | run at | static (ms) | ranges (ms) | ranges / static "
+             "| model | ranges | run at | static (µs) | ranges (µs) | ranges / static "
              "| outputs differ by | ranged compile (s) |",
              "| --- | --- | --- | --: | --: | --: | --: | --: |"]
     for name, ranges, at, ts, td, worst, cs in rows:
-        lines.append(f"| {name} | {ranges} | {at} | {ts * 1e3:.3g} | {td * 1e3:.3g} | "
-                     f"{td / ts:.3f} | {worst:.2g} | {'' if cs is None else f'{cs:.1f}'} |")
+        lines.append(f"| {name} | {ranges} | {at} | {ts * 1e6:.4g} | {td * 1e6:.4g} | "
+                     f"{td / ts:.3f} | {worst:.2g} | {'' if cs is None else f'{cs:.2f}'} |")
     if missing:
         lines += ["", "Not measured (not exported): " + ", ".join(missing) + "."]
     text = "\n".join(lines) + "\n"
