@@ -266,6 +266,8 @@ static void find_runtime_sized(Ctx *x) {
   size_t vcap = 0;
   Bindings hb = bind_at(x, ha, x->hi);
   Graph *top = driver_prepare(ha, x->model, &hb);
+  /* its warnings are every sample's: once is enough */
+  diag_warnings(0);
   size_t cap = 0;
   for (int i = 0; i < x->k; i++)
     for (int w = 0; w < 2; w++) {
@@ -278,6 +280,17 @@ static void find_runtime_sized(Ctx *x) {
       Bindings b = bind_at(x, pa, d);
       Graph *g = driver_prepare(pa, x->model, &b);
       diag_note_pop();
+      int moves = 0;
+      for (int v = 0; v < top->ninputs && v < g->ninputs; v++)
+        moves |=
+            top->inputs[v]->rank != g->inputs[v]->rank ||
+            memcmp(top->inputs[v]->dims, g->inputs[v]->dims,
+                   sizeof(int64_t) * (size_t)(top->inputs[v]->rank > 0 ? top->inputs[v]->rank : 0));
+      if (!moves)
+        diag_fatal("--dim %s=%" PRId64 "..%" PRId64
+                   ": no input of the model has that dim, so "
+                   "a range of it changes nothing",
+                   x->o->ranges[i].name, x->lo[i], x->hi[i]);
       for (int v = 0; v < top->nvalues; v++) {
         const Value *a = top->values[v], *b;
         if (!a->name || !*a->name || a->rank < 0 || !(b = ir_lookup(g, a->name))) continue;
@@ -850,6 +863,7 @@ int dimrange_compile(Arena *a, const char *model, const CompileOptions *o, const
   if (to_file)
     fwrite(x.weights, 1, x.nweights, out_open(path_with_ext(a, c_path, ".weights"), "wb"));
   free(x.weights);
+  diag_warnings(1);
   (*max)->arena_bytes = arena_bytes;
   return to_file;
 }

@@ -104,8 +104,16 @@ void diag_flush(void) {
   if (pending) unwind();
 }
 
+static int warnings_off;
+
+int diag_warnings(int on) {
+  int was = !warnings_off;
+  warnings_off = !on;
+  return was;
+}
+
 void diag_warn(const char *fmt, ...) {
-  if (top && top->quiet) return;
+  if ((top && top->quiet) || warnings_off) return;
   va_list ap;
   va_start(ap, fmt);
   char msg[1536];

@@ -40,6 +40,9 @@ void diag_flush(void);
 void diag_note_push(const char *note);
 void diag_note_pop(void);
 void diag_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* turns warnings on or off (a compile repeated at many sizes says each once);
+ * returns whether they were on */
+int diag_warnings(int on);
 noreturn void diag_oom(void);
 noreturn void diag_internal(const char *file, int line, const char *cond);
 

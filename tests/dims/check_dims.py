@@ -290,6 +290,10 @@ def cli():
             r = run([ARGS.mlc, "compile", mlp, "--dim", "batch=1..4", *extra, "-o", out])
             check(f"cli: a range with {extra[0]} is refused",
                   r.returncode == 1 and says in r.stderr and not os.path.exists(out), r.stderr)
+        r = run([ARGS.mlc, "compile", mlp, "--dim", "batch=2", "--dim", "foo=1..3", "-o", out])
+        check("cli: a range of a dim the model lacks is refused, with one warning",
+              r.returncode == 1 and "no input of the model has that dim" in r.stderr and
+              r.stderr.count("warning") == 1 and not os.path.exists(out), r.stderr)
         r = run([ARGS.mlc, "run", mlp, "--dim", "batch=1..4"])
         check("cli: mlc run refuses a range", r.returncode == 1 and "mlc run takes" in r.stderr,
               r.stderr)
