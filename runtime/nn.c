@@ -448,7 +448,13 @@ static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c, i
   for (int64_t i = 0; i < m; i++) {
     float *y = c + i * ldc;
     const float *ai = a.p + i * a.rs;
-    if (a.cs == 1 && b.rs == 1) {
+    if (b.pk) {
+      /* B packed at compile time: a row update per strip of NR columns */
+      memset(y, 0, (size_t)n * sizeof *y);
+      for (int64_t j = 0; j < n; j += NR)
+        for (int64_t p = 0; p < k; p++)
+          axpy(y + j, ai[p * a.cs], b.pk + j * k + p * NR, min64(NR, n - j));
+    } else if (a.cs == 1 && b.rs == 1) {
       for (int64_t j = 0; j < n; j++) y[j] = dot(ai, b.p + j * b.cs, k);
     } else if (b.cs == 1) {
       memset(y, 0, (size_t)n * sizeof *y);
@@ -515,9 +521,11 @@ void mlc_rt__sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int
     return;
   }
   if (!a.pk) a.h = mlc_rt_gemm_height(m, MR, MR2);
-  /* thin products run unpacked, but not from an operand packed at compile
-   * time (the compiler packs only products that pack; Winograd's always do) */
-  if (!a.pk && !b.m.pk && !mlc_rt_gemm_packs(m, n, k, b.col != NULL))
+  /* thin products run unpacked, and a single row from a B packed at compile
+   * time (the compiler packs B whatever m is when m varies at run time)
+   * runs over its strips: a GEMV, which packing A would only slow; not from
+   * a packed A (Winograd's) */
+  if (!a.pk && (b.m.pk ? m == 1 : !mlc_rt_gemm_packs(m, n, k, b.col != NULL)))
     gemm_thin(m, n, k, a, b.m, c, ldc, e);
   else if (2 * m * n * k < PAR_FLOPS || !gemm_parallel(m, n, k, a, b, c, ldc, e, scratch))
     gemm_packed(0, m, 0, n, k, a, b, c, ldc, e, scratch);

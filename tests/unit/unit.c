@@ -98,6 +98,11 @@ static float *pack_for_runtime(const float *src, int64_t groups, int64_t rows, i
   return d;
 }
 
+/* with packed_weights, B is packed where the product packs, or with
+ * pack_any wherever the compiler packs it when m varies at run time (n
+ * past MLC_RT_GEMM_THIN) */
+static int pack_any;
+
 static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, int cmode, int kind,
                       int res) {
   float *a = rnd_array(m * k), *b = rnd_array(k * n), *c = rnd_array(m * n);
@@ -117,10 +122,13 @@ static void gemm_case(int64_t m, int64_t n, int64_t k, int ta, int tb, int cmode
   /* C broadcast: 1 a full matrix, 2 a row [n], 3 a column [m] */
   p.c_rs = cmode == 1 ? n : cmode == 3 ? 1 : 0;
   p.c_cs = cmode == 1 || cmode == 2 ? 1 : 0;
-  float *scratch = scratch_of(mlc_rt_gemm_scratch(m, n, k)), *bp = NULL;
+  int pack = packed_weights &&
+             (pack_any ? n > MLC_RT_GEMM_THIN && k > 0 : mlc_rt_gemm_scratch(m, n, k) > 0);
+  float *scratch = scratch_of(pack ? mlc_rt_gemm_panels(m, n, k) : mlc_rt_gemm_scratch(m, n, k)),
+        *bp = NULL;
   int64_t mr, mr2, nr;
   mlc_rt_gemm_tiles(&mr, &mr2, &nr);
-  if (packed_weights && mlc_rt_gemm_scratch(m, n, k) > 0) {
+  if (pack) {
     bp = pack_for_runtime(b, 1, n, k, tb ? k : 1, tb ? 1 : n, nr);
     p.packed_b = nr;
   }
@@ -174,6 +182,13 @@ static void test_gemm(void) {
     for (int j = 0; j < 3; j++)
       for (int t = 0; t < 4; t++, c++)
         gemm_case(edge[i], edge[j], t & 1 ? 3 : 37, t & 1, t >> 1, c % 4, MLC_ACT_CLIP, c & 1);
+  /* B packed whatever m is (run-time dims): one row takes the thin path
+   * over the packed strips, more the packed one */
+  pack_any = 1;
+  for (int64_t m = 1; m <= MLC_RT_GEMM_THIN + 1; m++)
+    for (int t = 0; t < 4; t++, c++)
+      gemm_case(m, t & 1 ? 70 : 17, t & 2 ? 37 : 3, t & 1, t >> 1, c % 4, MLC_ACT_RELU, c & 1);
+  pack_any = 0;
   /* empty products: nothing to pack */
   gemm_case(6, 7, 0, 0, 0, 2, MLC_ACT_SIGMOID, 1);
   gemm_case(0, 7, 5, 0, 1, 1, MLC_ACT_NONE, 0);
