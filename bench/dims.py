@@ -20,7 +20,7 @@ when exported (models/export_zoo.py bert_tiny_dims crnn): BERT-tiny (batch
 
 Writes dims.md into --out (bench/ by default; the README links it).
 
-usage: dims.py [--mlc BUILD/mlc] [--zoo DIR] [--out DIR] [--rounds N]"""
+usage: dims.py [--mlc BUILD/mlc] [--zoo DIR] [--out DIR] [--rounds N] [--models a,b]"""
 import argparse
 import os
 import re
@@ -45,7 +45,8 @@ CTYPES = {onnx.TensorProto.FLOAT: ("float", np.float32),
 
 # name: (source or maker, {dim: (lo, hi)}, extents to time, in dim order)
 MODELS = [
-    ("mlp", os.path.join(ROOT, "models", "mlp.onnxtxt"), {"batch": (1, 16)}, [(16,), (4,), (1,)]),
+    ("mlp", os.path.join(ROOT, "models", "mlp.onnxtxt"), {"batch": (1, 16)},
+     [(16,), (4,), (3,), (2,), (1,)]),
     ("encoder", encoder, {"batch": (1, 4), "seq": (1, 64)}, [(4, 64), (1, 64), (1, 16)]),
     ("bert_tiny_dims", None, {"batch": (1, 4), "seq": (1, 128)},
      [(4, 128), (1, 128), (1, 32)]),
@@ -215,12 +216,19 @@ def main():
     ap.add_argument("--zoo", default=os.path.join(ROOT, "build", "zoo"))
     ap.add_argument("--out", default=HERE)
     ap.add_argument("--rounds", type=int, default=41)
+    ap.add_argument("--models", help="comma-separated names (default: all); the table then "
+                    "goes to build/bench unless --out is given")
     args = ap.parse_args()
+    only = args.models.split(",") if args.models else None
+    if only and args.out == HERE:
+        args.out = os.path.join(ROOT, "build", "bench")
     args.models = None
     mlc, rtlib, _, flags = bench.setup_build(args)
     rows, missing = [], []
     with tempfile.TemporaryDirectory() as work:
         for name, src, dims, points in MODELS:
+            if only and name not in only:
+                continue
             d = os.path.join(work, name)
             os.makedirs(d)
             if src is None:
