@@ -511,7 +511,8 @@ static void infer_node(Graph *g, Node *n) {
     n->out[0]->data = n->in[0]->data;
   /* data an inference function made (Range, Shape arithmetic) would fix
    * the size of a value that follows a run-time dim */
-  if (!infer_may_fold(g, n))
+  int may_fold = infer_may_fold(g, n);
+  if (!may_fold)
     for (int j = 0; j < n->nout; j++)
       if (n->out[j] && !n->out[j]->is_seq) n->out[j]->data = NULL;
   int known = 1;
@@ -522,7 +523,7 @@ static void infer_node(Graph *g, Node *n) {
       bytes += ir_nbytes(n->out[j]);
     }
   if (!known && (op->flags & OPF_FOLDABLE) && all_inputs_known(n) &&
-      bytes <= INFER_FOLD_MAX_BYTES && !(op->flags & OPF_VIEW) && infer_may_fold(g, n) &&
+      bytes <= INFER_FOLD_MAX_BYTES && !(op->flags & OPF_VIEW) && may_fold &&
       infer_fold_budget(g, bytes))
     interp_node(g, n);
   if (narrow) narrow_outputs(g, n, narrow);
