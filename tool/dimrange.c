@@ -99,6 +99,7 @@ typedef struct Ctx {
   /* from the largest extents */
   uint64_t rest_hash;
   Texts first;                /* the first sample's files (the largest extents), for messages */
+  int warnings_were;          /* diag_warnings as the compile found it */
   const char **runtime_sized; /* Graph.runtime_sized of every compile */
   int nruntime_sized;
   const char **runtime_valued; /* the values made Value.dim_valued */
@@ -267,7 +268,7 @@ static void find_runtime_sized(Ctx *x) {
   Bindings hb = bind_at(x, ha, x->hi);
   Graph *top = driver_prepare(ha, x->model, &hb);
   /* its warnings are every sample's: once is enough */
-  diag_warnings(0);
+  x->warnings_were = diag_warnings(0);
   size_t cap = 0;
   for (int i = 0; i < x->k; i++)
     for (int w = 0; w < 2; w++) {
@@ -410,13 +411,11 @@ static const char *first_difference(const Ctx *x, const Texts *t) {
   return "the integers outside the run function";
 }
 
-/* the sample at d (compiled once) */
-static Probe *probe(Ctx *x, const int64_t *d) {
-  for (int i = 0; i < x->nprobes; i++)
-    if (!memcmp(x->probes[i].d, d, sizeof(int64_t) * (size_t)x->k)) return &x->probes[i];
-  Arena *pa = arena_new();
-  Texts t;
-  Plan *p = compile_at(x, pa, d, &t, NULL, NULL);
+/* records the sample at d: the files t and the plan p compiled there. The
+ * first (the largest extents, kept by the caller) is what the others must
+ * agree with outside the run function. */
+static Probe *record(Ctx *x, const int64_t *d, const Texts *tp, const Plan *p) {
+  const Texts t = *tp;
   const Text *c = &t.c, *h = &t.h;
   uint64_t body = skeleton_hash(c, t.body0, t.body1, 14695981039346656037u);
   uint64_t rest =
@@ -431,10 +430,6 @@ static Probe *probe(Ctx *x, const int64_t *d) {
     x->rest_hash = rest;
     x->nrest = nrest;
     x->first = t;
-    x->first.c = (Text){arena_strndup(x->a, t.c.s, t.c.n), t.c.n, NULL, 0};
-    x->first.h = (Text){arena_strndup(x->a, t.h.s, t.h.n), t.h.n, NULL, 0};
-    tokenize(x->a, &x->first.c);
-    tokenize(x->a, &x->first.h);
   } else if (rest != x->rest_hash || nrest != x->nrest) {
     diag_fatal(
         "--dim: outside the run function, the code for %s differs from the code for %s "
@@ -467,6 +462,17 @@ static Probe *probe(Ctx *x, const int64_t *d) {
   for (int i = 0; i < p->narena; i++) pr->sizes[i] = (int64_t)ir_nbytes(p->arena_vals[i]);
   pr->arena_bytes = p->arena_bytes;
   pr->lower_bound = p->lower_bound;
+  return pr;
+}
+
+/* the sample at d (compiled once) */
+static Probe *probe(Ctx *x, const int64_t *d) {
+  for (int i = 0; i < x->nprobes; i++)
+    if (!memcmp(x->probes[i].d, d, sizeof(int64_t) * (size_t)x->k)) return &x->probes[i];
+  Arena *pa = arena_new();
+  Texts t;
+  Plan *p = compile_at(x, pa, d, &t, NULL, NULL);
+  Probe *pr = record(x, d, &t, p);
   arena_free(pa);
   return pr;
 }
@@ -745,7 +751,11 @@ int dimrange_compile(Arena *a, const char *model, const CompileOptions *o, const
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 #endif
   find_runtime_sized(&x);
-  probe(&x, x.hi);
+  /* the largest extents: the sample every other is compared with, and the
+   * files outside the run function, the plan and the weights */
+  Texts T0;
+  *max = compile_at(&x, a, x.hi, &T0, &x.weights, &x.nweights);
+  record(&x, x.hi, &T0, *max);
   /* the forms along each dim, and their cells */
   int64_t seg_lo[DIMFIT_MAX_DIMS][MAX_SEGMENTS], seg_hi[DIMFIT_MAX_DIMS][MAX_SEGMENTS];
   int nseg[DIMFIT_MAX_DIMS], ncells = 1;
@@ -778,9 +788,6 @@ int dimrange_compile(Arena *a, const char *model, const CompileOptions *o, const
     if (top->arena_bytes > arena_bytes) arena_bytes = top->arena_bytes;
     if (top->lower_bound > lower_bound) lower_bound = top->lower_bound;
   }
-  /* the largest extents: the files outside the run function, the weights */
-  Texts T0;
-  *max = compile_at(&x, a, x.hi, &T0, &x.weights, &x.nweights);
   int to_file;
   EmitOptions eo = driver_emit_options(*max, o, c_path, &to_file);
   Cell box;
@@ -863,7 +870,7 @@ int dimrange_compile(Arena *a, const char *model, const CompileOptions *o, const
   if (to_file)
     fwrite(x.weights, 1, x.nweights, out_open(path_with_ext(a, c_path, ".weights"), "wb"));
   free(x.weights);
-  diag_warnings(1);
+  diag_warnings(x.warnings_were);
   (*max)->arena_bytes = arena_bytes;
   return to_file;
 }
