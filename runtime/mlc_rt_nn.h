@@ -191,12 +191,35 @@ static inline int mlc_rt_conv_pointwise(const MlcConv *p) {
            p->out_sp[i] == p->in_sp[i];
   return yes;
 }
-/* A depthwise conv computes MLC_RT_DW_ROWS output rows a pass (common
- * windows) and reads at most MLC_RT_DW_IN_ROWS rows of input at a time. */
-#define MLC_RT_DW_ROWS 4
-#define MLC_RT_DW_IN_ROWS 16
-/* conv_f32: a GEMM per group, or for a depthwise conv zero-padded copies
- * of the edges of the input rows of a pass; nothing for an empty output */
+/* A depthwise conv works on bands of output rows of a plane, about
+ * MLC_RT_DW_BAND outputs each (counting the columns of a buffer row). The
+ * scratch holds the band's input rows, zero-padded, split by the stride
+ * into phases (input column sx * j + px of a buffer row at place j of
+ * phase px; rows alike), so that every tap reads consecutive floats: wq
+ * floats a row, hq rows, plane floats a phase (slack after the rows for
+ * reads and stores of whole vectors); then the band's outputs, wq a row.
+ * nn_depthwise.c computes with the same layout. */
+#define MLC_RT_DW_BAND 2048
+typedef struct MlcDwLayout {
+  int64_t sy, sx, wq, hq, band, plane, out;
+} MlcDwLayout;
+static inline MlcDwLayout mlc_rt_dw_layout(const MlcConv *p) {
+  MlcDwLayout l;
+  int x = (int)p->nsp - 1, y = (int)p->nsp - 2;
+  int64_t kh = y < 0 ? 1 : p->k[y], dy = y < 0 ? 1 : p->dil[y], oh = y < 0 ? 1 : p->out_sp[y];
+  l.sy = y < 0 ? 1 : p->stride[y];
+  l.sx = p->stride[x];
+  l.wq = (l.sx * (p->out_sp[x] - 1) + (p->k[x] - 1) * p->dil[x] + l.sx) / l.sx;
+  l.band = MLC_RT_DW_BAND / l.wq;
+  if (l.band > oh) l.band = oh;
+  if (l.band < 1) l.band = 1;
+  l.hq = l.band + (kh - 1) * dy / l.sy;
+  l.plane = l.hq * l.wq + (p->k[x] - 1) * p->dil[x] + 2 * MLC_RT_GEMM_SLACK;
+  l.out = l.band * l.wq + MLC_RT_GEMM_SLACK;
+  return l;
+}
+/* conv_f32: a GEMM per group, or for a depthwise conv a band's buffers;
+ * nothing for an empty output */
 static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   int64_t kvol = 1, npix = 1;
   for (int i = 0; i < p->nsp; i++) {
@@ -205,18 +228,8 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   }
   if (npix == 0 || p->n == 0) return 0;
   if (mlc_rt_conv_depthwise(p)) {
-    /* the rows: all of a window's but its last two dims', times those of
-     * MLC_RT_DW_ROWS windows down the column; each row's two edges: as
-     * wide as the output row and a vector (at most MLC_RT_GEMM_SLACK
-     * floats) at the stride, and twice the window's reach */
-    int64_t x = p->nsp - 1, rows = 1;
-    for (int i = 0; i + 2 < p->nsp; i++) rows *= p->k[i];
-    if (x > 0)
-      rows *= (MLC_RT_DW_ROWS - 1) * p->stride[x - 1] +
-              (p->k[x - 1] - 1) * p->dil[x - 1] + 1;
-    if (rows > MLC_RT_DW_IN_ROWS) rows = MLC_RT_DW_IN_ROWS;
-    return rows * ((p->out_sp[x] + MLC_RT_GEMM_SLACK) * p->stride[x] +
-                   2 * (p->k[x] - 1) * p->dil[x]);
+    MlcDwLayout l = mlc_rt_dw_layout(p);
+    return l.sy * l.sx * l.plane + l.out;
   }
   if (p->winograd) return mlc_rt_winograd_scratch(p);
   int64_t m = p->m / p->group, k = p->c / p->group * kvol;

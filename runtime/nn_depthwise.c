@@ -1,219 +1,172 @@
 /* The depthwise conv (one input and one output channel per group), the
  * path conv_f32 (nn.c) takes for it: a direct loop per plane, no GEMM.
  *
- * Output rows are computed straight from the input rows, a vector of
- * outputs at a time with every tap of the window summed in registers.
- * Padding is never copied as a whole plane: a row of the window that lies
- * in the padding is skipped (its taps add zero), and the columns near the
- * left and right edges, where a window hangs over the padding, are read
- * from small zero-padded copies of just those columns (the edge buffers,
- * in the scratch). Each output row thus splits into three runs: the left
- * edge (from the left buffers), the middle (from the input itself) and
- * the rest (from the right buffers), each a whole number of vectors but
- * the last, which may stop short; a run that would be empty costs nothing.
+ * A plane is computed a band of output rows at a time (the layout of
+ * mlc_rt_dw_layout(), mlc_rt_nn.h). The band's input rows are copied into
+ * the scratch with their padding, split by the stride into phases: with
+ * stride sx, input column sx * j + px lands at place j of phase px, so a
+ * tap reads consecutive floats whatever the stride. Each phase's rows are
+ * wq floats apart, and the output of the band is computed in that same
+ * pitch: output (oy, ox) is place oy * wq + ox, and tap (ky, kx) of it is
+ * place oy * wq + ox + the tap's offset in its phase. The band's outputs
+ * are thus one flat run of whole vectors, however narrow the plane (a 7x7
+ * plane is 4 vectors, not 7 rows of a part of one); the places past ow in
+ * a row are computed and dropped as the rows are copied out to y.
  *
- * 3x3 and 5x5 windows at stride 1 or 2 (the usual depthwise convs) compute
- * MLC_RT_DW_ROWS output rows per pass, so that each input row loaded into
- * a register serves every output row whose window holds it; any other
- * window (other sizes and strides, a vertical dilation, 3-D) computes one
- * output row per pass through the same code with its sizes unknown to the
- * compiler, summing at most MLC_RT_DW_IN_ROWS rows of the window at a time
- * into the output. */
+ * The copies write every place of a row (the padding as zeros, and what
+ * spills past the row's end into the next as zeros too) and rows are
+ * written in order, so the buffers need zeroing once per call. A 3-D conv
+ * adds the planes of its window's depth into the band, one at a time.
+ *
+ * With AVX-512, a 2-D plane at stride 1 whose rows keep their width (the
+ * usual padding) needs no copies at all (dw_masked): masked loads read
+ * the taps straight from x, and the outputs go straight to y. */
 #include <string.h>
 
 #include "nn_int.h"
 
 #if NN_V > MLC_RT_GEMM_SLACK
-#error "mlc_rt_conv_scratch() bounds a depthwise vector by MLC_RT_GEMM_SLACK floats"
+#error "mlc_rt_dw_layout() bounds a vector by MLC_RT_GEMM_SLACK floats"
 #endif
 
-/* the loops over a window's rows and taps, unrolled where their counts
- * are constants, so that the accumulators stay in registers (gcc needs
- * telling; clang does it unasked, and warns of the loops it cannot) */
+/* the loops over a window's taps, unrolled where their counts are
+ * constants, so that the taps stay in registers (gcc needs telling; clang
+ * does it unasked, and warns of the loops it cannot) */
 #if defined(__GNUC__) && !defined(__clang__)
-#define DW_UNROLL _Pragma("GCC unroll 16")
+#define DW_UNROLL _Pragma("GCC unroll 32")
 #else
 #define DW_UNROLL
 #endif
 
-/* NN_V outputs from p[0], p[s], ...: the general stride */
-static MLC_INLINE Vec v_strided(const float *p, int64_t s) {
-  float t[NN_V];
-  for (int i = 0; i < NN_V; i++) t[i] = p[i * s];
-  return v_load(t);
-}
+/* the taps a pass of dw_taps sums at most (a larger window's plane takes
+ * several passes, each adding to the band) */
+#define DW_TAPS 64
+/* the column masks dw_masked() keeps at most */
+#define DW_MASKS 256
 
-/* Outputs [y0, y0 + n) of nr output rows y[r]: output y0 + o of row r
- * sums w[ky * kw + kx] * x[r * sy + ky][o * s + kx * dx] over ky < kh,
- * kx < kw, a NULL row x[j] adding nothing; wv holds the taps broadcast, or
- * is NULL. It starts from the bias, or from y itself when add is set (a
- * later slice of a window's rows). Every vector is computed in full: the
- * rows must be readable up to the vector after n (the edge buffers are;
- * the middle run is whole vectors). Inlined with constant sizes for the
- * common windows. */
-static MLC_INLINE void dw_rows(float *const *y, int64_t y0, const float *const *x, const float *w,
-                               const Vec *wv, float bias, int64_t n, int add, int nr, int kh,
-                               int kw, int64_t s, int sy, int64_t dx) {
-  for (int64_t o = 0; o < n; o += NN_V) {
-    Vec acc[MLC_RT_DW_ROWS];
-    DW_UNROLL
-    for (int r = 0; r < nr; r++) acc[r] = add ? v_load_part(y[r] + y0 + o, n - o) : v_set1(bias);
-    DW_UNROLL
-    for (int j = 0; j < (nr - 1) * sy + kh; j++) {
-      if (!x[j]) continue;
-      DW_UNROLL
-      for (int kx = 0; kx < kw; kx++) {
-        const float *p = x[j] + o * s + kx * dx;
-        Vec v = s == 1 ? v_load(p) : s == 2 ? v_even(v_load(p), v_load(p + NN_V)) : v_strided(p, s);
-        DW_UNROLL
-        for (int r = 0; r < nr; r++) {
-          int ky = j - r * sy;
-          if (ky >= 0 && ky < kh)
-            acc[r] = v_fma(acc[r], v, wv ? wv[ky * kw + kx] : v_set1(w[ky * kw + kx]));
-        }
-      }
-    }
-    DW_UNROLL
-    for (int r = 0; r < nr; r++) v_store(y[r] + y0 + o, acc[r], n - o);
-  }
-}
-
-/* The window rows of a pass, as each of the three runs of an output row
- * reads them (NULL in the padding) */
-typedef struct DwIn {
-  const float *x[3][MLC_RT_DW_IN_ROWS];
-  int rows;
-} DwIn;
-
-/* An edge buffer holds, from place off of a row's buffers on, the input
- * columns from c0 on: those inside the row at places [a, b), zeros around
- * them. The places are the same for every row, so the zeros are written
- * once and only the row copied in. */
-typedef struct DwEdge {
-  int64_t off, c0, a, b;
-} DwEdge;
-
-/* What every plane of a conv shares: its geometry, the kernel for its
- * window, and the three runs of an output row: outputs [at[0], at[1]) from
- * the left edge buffer, [at[1], at[2]) from the input, [at[2], at[3]) from
- * the right one. */
-typedef struct DwConv DwConv;
-/* nr output rows (nr is 1 or MLC_RT_DW_ROWS) from the window rows in, w
- * their filter rows */
-typedef void dw_run(const DwConv *c, float *const *y, const DwIn *in, int nr, const float *w,
-                    float bias, int add);
-struct DwConv {
+/* A conv's geometry and layout, the same for every plane */
+typedef struct DwConv {
   Im2col g;
-  dw_run *run;
-  int many; /* the kernel computes MLC_RT_DW_ROWS rows a pass */
-  int64_t at[4];
-  DwEdge edge[2];
-  int64_t pitch, bufs; /* the floats of a row's buffers; the rows a pass fills */
-};
+  MlcDwLayout l;
+  int64_t ncols;        /* the input columns a buffer row holds */
+  int64_t off[DW_TAPS]; /* dw_offsets() of the first taps */
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  int masked;               /* the plane runs through dw_masked() */
+  int64_t period;           /* the vectors of cols */
+  __mmask16 cols[DW_MASKS]; /* [v][kx]: the lanes of vector v whose tap kx
+                               lies inside the row (dw_plan_masked()) */
+#endif
+} DwConv;
 
-/* A common window: k x k, stride s both ways, its taps broadcast once a
- * pass (and kept in registers where there are enough), its rows copied to
- * a local: the stores to y could alias the caller's array of them. */
-#define DW_FIXED(name, k, s)                                                              \
-  static MLC_NOINLINE void name(const DwConv *c, float *const *y, const DwIn *in, int nr, \
-                                const float *w, float bias, int add) {                    \
-    Vec wv[k * k];                                                                        \
-    const float *x[MLC_RT_DW_IN_ROWS];                                                    \
-    const int64_t dx = c->g.d[2];                                                         \
-    (void)add;                                                                            \
-    DW_UNROLL for (int i = 0; i < k * k; i++) wv[i] = v_set1(w[i]);                       \
-    for (int q = 0; q < 3; q++) {                                                         \
-      int64_t n = c->at[q + 1] - c->at[q];                                                \
-      if (n <= 0) continue;                                                               \
-      if (nr == MLC_RT_DW_ROWS) {                                                         \
-        memcpy(x, in->x[q], ((MLC_RT_DW_ROWS - 1) * s + k) * sizeof *x);                  \
-        dw_rows(y, c->at[q], x, w, wv, bias, n, 0, MLC_RT_DW_ROWS, k, k, s, s, dx);       \
-      } else {                                                                            \
-        memcpy(x, in->x[q], k * sizeof *x);                                               \
-        dw_rows(y, c->at[q], x, w, wv, bias, n, 0, 1, k, k, s, s, dx);                    \
-      }                                                                                   \
-    }                                                                                     \
-  }
-DW_FIXED(dw_3x3s1, 3, 1)
-DW_FIXED(dw_3x3s2, 3, 2)
-DW_FIXED(dw_5x5s1, 5, 1)
-DW_FIXED(dw_5x5s2, 5, 2)
-#undef DW_FIXED
-
-/* any other window: one output row, the rows of the window given */
-static MLC_NOINLINE void dw_any(const DwConv *c, float *const *y, const DwIn *in, int nr,
-                                const float *w, float bias, int add) {
-  (void)nr;
-  for (int q = 0; q < 3; q++)
-    if (c->at[q + 1] > c->at[q])
-      dw_rows(y, c->at[q], in->x[q], w, NULL, bias, c->at[q + 1] - c->at[q], add, 1, in->rows,
-              (int)c->g.k[2], c->g.s[2], 1, c->g.d[2]);
-}
-
-static int64_t round_up(int64_t a, int64_t b) { return (a + b - 1) / b * b; }
-
-/* the buffer of n floats from column c0 of a row of iw */
-static DwEdge dw_edge(int64_t off, int64_t c0, int64_t n, int64_t iw) {
-  DwEdge e = {off, c0, 0, 0};
-  e.a = min64(c0 < 0 ? -c0 : 0, n);
-  e.b = iw - c0 < e.a ? e.a : min64(iw - c0, n);
-  return e;
-}
-
-static void dw_plan(DwConv *c, const Im2col *g) {
-  c->g = *g;
-  int64_t k = g->k[2], s = g->s[2], pad = g->pad[2], ow = g->out[2], iw = g->in[2];
-  int64_t reach = (k - 1) * g->d[2];
-  static dw_run *const fixed[2][2] = {{dw_3x3s1, dw_3x3s2}, {dw_5x5s1, dw_5x5s2}};
-  c->many = g->k[0] == 1 && g->k[1] == k && (k == 3 || k == 5) && g->s[1] == s &&
-            (s == 1 || s == 2) && g->d[1] == 1;
-  c->run = c->many ? fixed[k == 5][s == 2] : dw_any;
-  c->bufs = c->many ? (MLC_RT_DW_ROWS - 1) * s + k : min64(g->k[0] * g->k[1], MLC_RT_DW_IN_ROWS);
-  c->at[0] = 0;
-  c->at[3] = ow;
-  /* the middle run starts where no window reaches left of the row, and
-   * ends where the vectors (a stride-2 one reads one float more than its
-   * last tap) would read past its end; without a whole vector there, the
-   * right buffer holds the whole row */
-  int64_t first = round_up((pad + s - 1) / s, NN_V);
-  int64_t last = min64(ow, iw + pad - reach < 0 ? 0 : (iw + pad - reach) / s);
-  int mid = last - first >= NN_V;
-  c->at[1] = mid ? first : 0;
-  c->at[2] = mid ? first + (last - first) / NN_V * NN_V : 0;
-  int64_t wl = c->at[1] ? c->at[1] * s + reach : 0;
-  int64_t wr = c->at[2] < ow ? round_up(ow - c->at[2], NN_V) * s + reach : 0;
-  c->edge[0] = dw_edge(0, -pad, wl, iw);
-  c->edge[1] = dw_edge(wl, c->at[2] * s - pad, wr, iw);
-  c->pitch = wl + wr;
-}
-
-/* dst[0..n) = src[0..n), a few vectors: calling memcpy costs more; the
- * tail one float at a time, as a masked store is microcoded on some cores
- * (AMD's) and costs more than the few copies */
-static void dw_copy(float *restrict dst, const float *restrict src, int64_t n) {
-  for (; n >= NN_V; n -= NN_V, src += NN_V, dst += NN_V) v_store(dst, v_load(src), NN_V);
-  for (int64_t i = 0; i < n; i++) dst[i] = src[i];
-}
-
-/* nr output rows from the window rows src[0..rows) (NULL in the padding),
- * copied into their buffers in buf */
-static void dw_pass(const DwConv *c, float *const *y, int nr, const float *const *src, int rows,
-                    const float *w, float bias, int add, float *buf) {
-  DwIn in;
-  in.rows = rows;
-  for (int j = 0; j < rows; j++) {
-    float *b = buf + j * c->pitch;
-    in.x[0][j] = in.x[1][j] = in.x[2][j] = NULL;
-    if (!src[j]) continue;
-    for (int i = 0; i < 2; i++) {
-      const DwEdge *e = &c->edge[i];
-      dw_copy(b + e->off + e->a, src[j] + e->c0 + e->a, e->b - e->a);
+/* t[0, n) (+)= sum over taps q < nt of w[q] * x[off[q] + i]: the outputs of
+ * a band in whole vectors (t and x are readable past n to the vector's
+ * end), four at a time while they last. Starts from bias, or from t when
+ * add is set. Inlined with a constant nt for the common windows, which
+ * keeps their taps in registers. */
+static MLC_INLINE void dw_taps(float *t, const float *x, const int64_t *off, const float *w, int nt,
+                               float bias, int add, int64_t n) {
+  Vec wv[DW_TAPS];
+  DW_UNROLL
+  for (int q = 0; q < nt; q++) wv[q] = v_set1(w[q]);
+  int64_t i = 0;
+  for (; i + 4 * NN_V <= n; i += 4 * NN_V) {
+    Vec a0 = add ? v_load(t + i) : v_set1(bias), a1 = add ? v_load(t + i + NN_V) : v_set1(bias);
+    Vec a2 = add ? v_load(t + i + 2 * NN_V) : v_set1(bias);
+    Vec a3 = add ? v_load(t + i + 3 * NN_V) : v_set1(bias);
+    DW_UNROLL
+    for (int q = 0; q < nt; q++) {
+      const float *p = x + off[q] + i;
+      a0 = v_fma(a0, v_load(p), wv[q]);
+      a1 = v_fma(a1, v_load(p + NN_V), wv[q]);
+      a2 = v_fma(a2, v_load(p + 2 * NN_V), wv[q]);
+      a3 = v_fma(a3, v_load(p + 3 * NN_V), wv[q]);
     }
-    in.x[0][j] = b;
-    in.x[1][j] = c->at[2] > c->at[1] ? src[j] + c->at[1] * c->g.s[2] - c->g.pad[2] : NULL;
-    in.x[2][j] = b + c->edge[1].off;
+    v_store(t + i, a0, NN_V);
+    v_store(t + i + NN_V, a1, NN_V);
+    v_store(t + i + 2 * NN_V, a2, NN_V);
+    v_store(t + i + 3 * NN_V, a3, NN_V);
   }
-  c->run(c, y, &in, nr, w, bias, add);
+  for (; i < n; i += NN_V) {
+    Vec a = add ? v_load(t + i) : v_set1(bias);
+    DW_UNROLL
+    for (int q = 0; q < nt; q++) a = v_fma(a, v_load(x + off[q] + i), wv[q]);
+    v_store(t + i, a, NN_V);
+  }
+}
+static MLC_NOINLINE void dw_taps9(float *t, const float *x, const int64_t *off, const float *w,
+                                  float bias, int64_t n) {
+  dw_taps(t, x, off, w, 9, bias, 0, n);
+}
+static MLC_NOINLINE void dw_taps25(float *t, const float *x, const int64_t *off, const float *w,
+                                   float bias, int64_t n) {
+  dw_taps(t, x, off, w, 25, bias, 0, n);
+}
+static MLC_NOINLINE void dw_taps_any(float *t, const float *x, const int64_t *off, const float *w,
+                                     int nt, float bias, int add, int64_t n) {
+  dw_taps(t, x, off, w, nt, bias, add, n);
+}
+
+/* The n floats from src to dst, the places of a vector past n as zeros
+ * (dst is writable to the vector's end) */
+static MLC_INLINE void dw_row1(float *dst, const float *src, int64_t n) {
+  int64_t c = 0;
+  for (; c + NN_V <= n; c += NN_V) v_store(dst + c, v_load(src + c), NN_V);
+  if (c < n) v_store(dst + c, v_load_part(src + c, n - c), NN_V);
+}
+
+/* src[2 j] to e[j] and src[2 j + 1] to o[j] for 2 j (+ 1) < n, the rest of
+ * each vector as zeros */
+static MLC_INLINE void dw_row2(float *e, float *o, const float *src, int64_t n) {
+  const Vec z = v_set1(0);
+  for (int64_t c = 0; c < n; c += 2 * NN_V) {
+    const float *s = src + c;
+    int64_t m = n - c;
+    Vec lo = m >= 2 * NN_V ? v_load(s) : v_load_part(s, m);
+    Vec hi = m >= 2 * NN_V ? v_load(s + NN_V) : m > NN_V ? v_load_part(s + NN_V, m - NN_V) : z;
+    v_store(e + c / 2, v_even(lo, hi), NN_V);
+    if (m < 2) {
+      v_store(o + c / 2, z, NN_V);
+      continue;
+    }
+    lo = m > 2 * NN_V ? v_load(s + 1) : v_load_part(s + 1, m - 1);
+    hi = m > 2 * NN_V + 1 ? v_load(s + 1 + NN_V)
+         : m > NN_V + 1   ? v_load_part(s + 1 + NN_V, m - 1 - NN_V)
+                          : z;
+    v_store(o + c / 2, v_even(lo, hi), NN_V);
+  }
+}
+
+/* A buffer row of the band (the input row src, or NULL in the padding)
+ * into its phases, from row, its place in phase 0 of its row phase: place
+ * j of phase px holds column sx * j + px - pad of src */
+static void dw_copy_row(const DwConv *c, float *row, const float *src) {
+  const MlcDwLayout *l = &c->l;
+  const int64_t sx = l->sx, wq = l->wq, pad = c->g.pad[2];
+  if (!src) {
+    for (int64_t px = 0; px < sx; px++)
+      for (int64_t j = 0; j < wq; j += NN_V) v_store(row + px * l->plane + j, v_set1(0), NN_V);
+    return;
+  }
+  if (c->ncols <= 0) return;
+  if (sx == 1) {
+    dw_row1(row + pad, src, c->ncols);
+  } else if (sx == 2) {
+    /* column 0 of src is column pad of the row: phase pad % 2 */
+    dw_row2(row + (pad & 1) * l->plane + pad / 2, row + (1 - (pad & 1)) * l->plane + (pad + 1) / 2,
+            src, c->ncols);
+  } else {
+    for (int64_t i = 0; i < c->ncols; i++) row[(pad + i) % sx * l->plane + (pad + i) / sx] = src[i];
+  }
+}
+
+/* The places in the buffer, relative to an output's, of the m taps of
+ * the window's rows at one depth from tap q0 on (taps along x, then y) */
+static void dw_offsets(const DwConv *c, int64_t q0, int m, int64_t *off) {
+  const MlcDwLayout *l = &c->l;
+  for (int i = 0; i < m; i++) {
+    int64_t y = (q0 + i) / c->g.k[2] * c->g.d[1], x = (q0 + i) % c->g.k[2] * c->g.d[2];
+    off[i] = (y % l->sy * l->sx + x % l->sx) * l->plane + y / l->sy * l->wq + x / l->sx;
+  }
 }
 
 /* the epilogue of n outputs, a vector at a time: inlined with a constant
@@ -225,49 +178,223 @@ static void dw_finish(float *y, int64_t n, int64_t j0, const Epi *e) {
   finish_row(y + o, n - o, 0, j0 + o, e);
 }
 
-/* the epilogue runs over DW_FLUSH outputs at a time or more (a plane's
- * rows are contiguous), so that short rows need not end in a short tail,
- * and while they are still in the cache */
-#define DW_FLUSH 1024
-
-/* One plane: x the input channel, w its filter. With MLC_RT_DW_ROWS rows a
- * pass, the last pass of a column of rows overlaps the one before rather
- * than computing the rest a row at a time; what it computes again has not
- * passed through the epilogue yet, so that only runs up to the rows the
- * next pass will write. */
-static void dw_plane(const DwConv *c, const float *x, const float *w, float bias, float *y,
-                     float *buf, const Epi *e) {
+/* The band of nb output rows from row oy0 of output depth oz: w the
+ * plane's filter, buf the scratch */
+static void dw_band(const DwConv *c, const float *x, const float *w, float bias, float *y,
+                    float *buf, const Epi *e, int64_t oz, int64_t oy0, int64_t nb) {
   const Im2col *g = &c->g;
-  const int64_t oh = g->out[1], ow = g->out[2], kh = g->k[1], kw = g->k[2];
-  const int nr = c->many && oh >= MLC_RT_DW_ROWS ? MLC_RT_DW_ROWS : 1;
-  int64_t done = 0, next;
-  for (int64_t oz = 0; oz < g->out[0]; oz++)
-    for (int64_t oy = 0; oy < oh; oy = next) {
-      /* the window's rows: consecutive ones for several output rows, else
-       * the (kz, ky) rows of the one */
-      int64_t rows = nr > 1 ? (nr - 1) * g->s[1] + kh : g->k[0] * kh;
-      float *yo[MLC_RT_DW_ROWS];
-      next = oy + nr;
-      for (int r = 0; r < nr; r++) yo[r] = y + (oz * oh + oy + r) * ow;
-      for (int64_t j0 = 0; j0 < rows; j0 += MLC_RT_DW_IN_ROWS) {
-        int n = (int)min64(rows - j0, MLC_RT_DW_IN_ROWS);
-        const float *src[MLC_RT_DW_IN_ROWS];
-        for (int i = 0; i < n; i++) {
-          int64_t j = j0 + i, kz = nr > 1 ? 0 : j / kh, ky = nr > 1 ? j : j % kh;
-          int64_t iz = oz * g->s[0] - g->pad[0] + kz * g->d[0];
-          int64_t iy = oy * g->s[1] - g->pad[1] + ky * (nr > 1 ? 1 : g->d[1]);
-          int inside = iz >= 0 && iz < g->in[0] && iy >= 0 && iy < g->in[1];
-          src[i] = inside ? x + (iz * g->in[1] + iy) * g->in[2] : NULL;
-        }
-        dw_pass(c, yo, nr, src, n, w + j0 * kw, bias, j0 > 0, buf);
+  const MlcDwLayout *l = &c->l;
+  const int64_t ow = g->out[2], n = nb * l->wq, nt = g->k[1] * g->k[2];
+  float *t = buf + l->sy * l->sx * l->plane;
+  int add = 0;
+  for (int64_t kz = 0; kz < g->k[0]; kz++) {
+    int64_t iz = oz * g->s[0] - g->pad[0] + kz * g->d[0];
+    if (iz < 0 || iz >= g->in[0]) continue;
+    const float *xz = x + iz * g->in[1] * g->in[2];
+    /* buffer row r: row r / sy of phase (r % sy, 0) */
+    for (int64_t r = 0, py = 0, q = 0; r <= l->sy * (nb - 1) + (g->k[1] - 1) * g->d[1]; r++) {
+      int64_t iy = oy0 * l->sy - g->pad[1] + r;
+      dw_copy_row(c, buf + py * l->sx * l->plane + q * l->wq,
+                  iy >= 0 && iy < g->in[1] ? xz + iy * g->in[2] : NULL);
+      if (++py == l->sy) py = 0, q++;
+    }
+    for (int64_t q = 0; q < nt; q += DW_TAPS, add = 1) {
+      int m = (int)min64(nt - q, DW_TAPS);
+      int64_t more[DW_TAPS];
+      const float *wq = w + kz * nt + q;
+      const int64_t *off = c->off;
+      if (nt > DW_TAPS) {
+        dw_offsets(c, q, m, more);
+        off = more;
       }
-      if (next < oh) next = min64(next, oh - nr);
-      int64_t safe = (oz * oh + next) * ow;
-      if (safe - done >= DW_FLUSH || (next >= oh && oz + 1 == g->out[0])) {
-        dw_finish(y + done, safe - done, done, e);
-        done = safe;
+      if (m == 9 && !add)
+        dw_taps9(t, buf, off, wq, bias, n);
+      else if (m == 25 && !add)
+        dw_taps25(t, buf, off, wq, bias, n);
+      else
+        dw_taps_any(t, buf, off, wq, m, bias, add, n);
+    }
+  }
+  if (!add) /* the window lies in the depth's padding */
+    for (int64_t i = 0; i < n; i += NN_V) v_store(t + i, v_set1(bias), NN_V);
+  /* without a residual the epilogue runs over the flat band, whole
+   * vectors; with one, over the rows in y, laid out as it is */
+  if (!e->res) dw_finish(t, (n + NN_V - 1) / NN_V * NN_V, 0, e);
+  const int64_t at = (oz * g->out[1] + oy0) * ow, npix = g->out[0] * g->out[1] * ow;
+  for (int64_t r = 0; r < nb; r++) {
+    /* a row's last vector spills into the rows after it, written later,
+     * but stops at the plane's end */
+    const float *s = t + r * l->wq;
+    float *d = y + at + r * ow;
+    for (int64_t j = 0; j < ow; j += NN_V)
+      v_store(d + j, v_load(s + j), min64(NN_V, npix - at - r * ow - j));
+  }
+  if (e->res) dw_finish(y + at, nb * ow, at, e);
+}
+
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+/* A plane as wide as its input (stride 1 across, the padding of a row
+ * summing to the window's reach), 2-D, straight from x to y with no
+ * copies: output f of the plane (row-major) sums taps read from x at f +
+ * the tap's offset, since input and output rows have the same pitch. A
+ * lane whose tap falls left or right of its row (which would read the
+ * neighbouring row) or above or below the plane (outside x) is masked
+ * off, and a masked load reads nothing there.
+ *
+ * Inlined with the window constant for the common ones (k x k, padding
+ * k / 2, no dilation): d the dilations, pt and pl the padding, and nr the
+ * output rows computed together, each input row loaded serving all of
+ * them (nr > 1 needs dy == 1). */
+/* the lanes of a vector from place at of x that lie inside x[0, n) */
+static MLC_INLINE __mmask16 dw_inside(int64_t at, int64_t n) {
+  int64_t lo = at < 0 ? -at : 0, hi = n - at;
+  return lo >= NN_V || hi <= 0 ? 0 : v_mask(hi) & (__mmask16)~v_mask(lo);
+}
+
+#define DW_MASKED_ARGS                                                                            \
+  const DwConv *c, const float *x, const Vec *wv, float bias, float *y, const Epi *e, int64_t kh, \
+      int64_t kw, int64_t dy, int64_t dx, int64_t pt, int64_t pl
+
+/* The rows [y0, y0 + nr) of a plane at least a vector wide, a vector of
+ * each at a time. A row's last vector runs on into the rows after it; the
+ * column masks (of lane (16 v + lane) % ow for vector v) keep those
+ * places right, and a later store writes them again. */
+static MLC_INLINE void dw_masked_rows(DW_MASKED_ARGS, int64_t y0, int nr) {
+  const Im2col *g = &c->g;
+  const int64_t ow = g->in[2], nin = g->in[1] * ow, npix = g->out[1] * ow;
+  const int64_t top = -pt * ow, bottom = ((nr - 1 + (kh - 1) * dy) - pt) * ow;
+  for (int64_t v = 0, f = y0 * ow; v * NN_V < ow; v++, f += NN_V) {
+    const __mmask16 *cm = c->cols + v * kw;
+    int inside = f + top >= 0 && f + NN_V + bottom <= nin;
+    Vec acc[4];
+    DW_UNROLL
+    for (int r = 0; r < nr; r++) acc[r] = v_set1(bias);
+    DW_UNROLL
+    for (int64_t i = 0; i < nr + (kh - 1) * dy; i++) {
+      const int64_t at = f + (i - pt) * ow;
+      const float *row = x + at - pl;
+      const __mmask16 rm = inside ? 0xffff : dw_inside(at, nin);
+      DW_UNROLL
+      for (int64_t kx = 0; kx < kw; kx++) {
+        Vec in = _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx);
+        DW_UNROLL
+        for (int r = 0; r < nr; r++)
+          if (i >= r && (i - r) % dy == 0 && (i - r) / dy < kh)
+            acc[r] = v_fma(acc[r], in, wv[(i - r) / dy * kw + kx]);
       }
     }
+    DW_UNROLL
+    for (int r = 0; r < nr; r++) v_store(y + f + r * ow, acc[r], npix - f - r * ow);
+  }
+  dw_finish(y + y0 * ow, nr * ow, y0 * ow, e);
+}
+
+/* A plane narrower than a vector: one flat run of vectors over all its
+ * rows, the column masks repeating every period vectors, each vector
+ * passing through the epilogue as it is stored */
+static MLC_INLINE void dw_masked_flat(DW_MASKED_ARGS) {
+  const Im2col *g = &c->g;
+  const int64_t ow = g->in[2], nin = g->in[1] * ow, npix = g->out[1] * ow;
+  const int64_t top = -pt * ow, bottom = ((kh - 1) * dy - pt) * ow;
+  for (int64_t f = 0, ph = 0; f < npix; f += NN_V) {
+    const __mmask16 *cm = c->cols + ph * kw;
+    int inside = f + top >= 0 && f + NN_V + bottom <= nin;
+    Vec acc = v_set1(bias);
+    DW_UNROLL
+    for (int64_t ky = 0; ky < kh; ky++) {
+      const int64_t at = f + (ky * dy - pt) * ow;
+      const float *row = x + at - pl;
+      const __mmask16 rm = inside ? 0xffff : dw_inside(at, nin);
+      DW_UNROLL
+      for (int64_t kx = 0; kx < kw; kx++)
+        acc = v_fma(acc, _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx), wv[ky * kw + kx]);
+    }
+    v_store(y + f, acc, npix - f);
+    finish_row(y + f, min64(NN_V, npix - f), 0, f, e);
+    if (++ph == c->period) ph = 0;
+  }
+}
+
+/* the plane, nr rows at a time (then one at a time) */
+static MLC_INLINE void dw_masked(const DwConv *c, const float *x, const float *w, float bias,
+                                 float *y, const Epi *e, int64_t kh, int64_t kw, int64_t dy,
+                                 int64_t dx, int64_t pt, int64_t pl, int nr) {
+  Vec wv[DW_TAPS];
+  int64_t y0 = 0, oh = c->g.out[1];
+  DW_UNROLL
+  for (int64_t q = 0; q < kh * kw; q++) wv[q] = v_set1(w[q]);
+  if (c->g.out[2] < NN_V) {
+    dw_masked_flat(c, x, wv, bias, y, e, kh, kw, dy, dx, pt, pl);
+    return;
+  }
+  for (; nr > 1 && y0 + nr <= oh; y0 += nr)
+    dw_masked_rows(c, x, wv, bias, y, e, kh, kw, dy, dx, pt, pl, y0, nr);
+  for (; y0 < oh; y0++) dw_masked_rows(c, x, wv, bias, y, e, kh, kw, dy, dx, pt, pl, y0, 1);
+}
+#undef DW_MASKED_ARGS
+
+static MLC_NOINLINE void dw_masked3(const DwConv *c, const float *x, const float *w, float bias,
+                                    float *y, const Epi *e) {
+  dw_masked(c, x, w, bias, y, e, 3, 3, 1, 1, 1, 1, 4);
+}
+static MLC_NOINLINE void dw_masked5(const DwConv *c, const float *x, const float *w, float bias,
+                                    float *y, const Epi *e) {
+  dw_masked(c, x, w, bias, y, e, 5, 5, 1, 1, 2, 2, 2);
+}
+static MLC_NOINLINE void dw_masked_any(const DwConv *c, const float *x, const float *w, float bias,
+                                       float *y, const Epi *e) {
+  const Im2col *g = &c->g;
+  dw_masked(c, x, w, bias, y, e, g->k[1], g->k[2], g->d[1], g->d[2], g->pad[1], g->pad[2], 1);
+}
+
+/* Whether a conv takes dw_masked(), and its column masks if so: for as
+ * many vectors as a row of outputs holds, or for a plane narrower than a
+ * vector, until they repeat */
+static void dw_plan_masked(DwConv *c) {
+  const Im2col *g = &c->g;
+  int64_t ow = g->out[2], kw = g->k[2], gcd = ow, b = NN_V;
+  while (b) {
+    int64_t t = gcd % b;
+    gcd = b;
+    b = t;
+  }
+  c->period = ow < NN_V ? ow / gcd : (ow + NN_V - 1) / NN_V;
+  c->masked = g->k[0] == 1 && g->in[0] == 1 && g->s[1] == 1 && g->s[2] == 1 && g->in[2] == ow &&
+              g->k[1] * kw <= DW_TAPS && c->period * kw <= DW_MASKS;
+  if (!c->masked) return;
+  for (int64_t v = 0; v < c->period; v++)
+    for (int64_t kx = 0; kx < kw; kx++) {
+      __mmask16 m = 0;
+      for (int64_t lane = 0; lane < NN_V; lane++) {
+        int64_t col = (v * NN_V + lane) % ow + kx * g->d[2] - g->pad[2];
+        m |= (__mmask16)((col >= 0 && col < ow) << lane);
+      }
+      c->cols[v * kw + kx] = m;
+    }
+}
+#endif
+
+/* One plane: x the input channel, w its filter */
+static void dw_plane(const DwConv *c, const float *x, const float *w, float bias, float *y,
+                     float *buf, const Epi *e) {
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  if (c->masked) {
+    const Im2col *g = &c->g;
+    int64_t k = g->k[1];
+    int common =
+        g->k[2] == k && g->d[1] == 1 && g->d[2] == 1 && g->pad[1] == k / 2 && g->pad[2] == k / 2;
+    if (common && k == 3)
+      dw_masked3(c, x, w, bias, y, e);
+    else if (common && k == 5)
+      dw_masked5(c, x, w, bias, y, e);
+    else
+      dw_masked_any(c, x, w, bias, y, e);
+    return;
+  }
+#endif
+  for (int64_t oz = 0; oz < c->g.out[0]; oz++)
+    for (int64_t oy = 0; oy < c->g.out[1]; oy += c->l.band)
+      dw_band(c, x, w, bias, y, buf, e, oz, oy, min64(c->l.band, c->g.out[1] - oy));
 }
 
 /* The size from which a depthwise conv splits over the thread pool: half a
@@ -293,7 +420,7 @@ static void dw_part(void *arg, int t, int nt, float *scratch) {
   int64_t total = j->p->n * j->p->group;
   Epi e = j->e;
   float *buf = scratch ? scratch : j->scratch;
-  memset(buf, 0, (size_t)(j->c.bufs * j->c.pitch) * sizeof *buf);
+  memset(buf, 0, (size_t)mlc_rt_conv_scratch(j->p) * sizeof *buf);
   for (int64_t q = total * t / nt; q < total * (t + 1) / nt; q++) {
     int64_t gi = q % j->p->group;
     e.res = j->res ? j->res + q * j->npix : NULL;
@@ -316,8 +443,14 @@ void mlc_rt__conv_depthwise(const MlcConv *p, const Im2col *g, const Epi *e, con
                .inpix = inpix,
                .npix = npix,
                .kvol = kvol};
-  dw_plan(&job.c, g);
-  /* a worker's scratch must hold the edge buffers */
+  job.c.g = *g;
+  job.c.l = mlc_rt_dw_layout(p);
+  job.c.ncols = min64(g->in[2], job.c.l.sx * job.c.l.wq - g->pad[2]);
+  dw_offsets(&job.c, 0, (int)min64(g->k[1] * g->k[2], DW_TAPS), job.c.off);
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  dw_plan_masked(&job.c);
+#endif
+  /* a worker's scratch must hold the band's buffers */
   if (2 * p->n * p->group * npix * kvol < DW_PAR_FLOPS ||
       mlc_rt_conv_scratch(p) > MLC_RT_POOL_SCRATCH || !mlc_rt_parallel(dw_part, &job))
     dw_part(&job, 0, 1, NULL);

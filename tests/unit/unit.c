@@ -483,6 +483,13 @@ static void test_conv(void) {
       {2, 1, 2, 2, 2, {10, 40}, {3, 3}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_HARDSWISH, 1, 0},
       {2, 1, 2, 2, 2, {9, 40}, {3, 3}, {1, 2}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_NONE, 1, 1},
       {2, 1, 2, 2, 2, {9, 23}, {7, 7}, {1, 1}, {1, 1}, {3, 3}, {3, 3}, MLC_ACT_LEAKYRELU, 1, 0},
+      /* depthwise bands: a plane of several bands, the last one short; a
+       * window of more taps than a pass sums; a row padded unevenly but
+       * as wide as its input (the direct path, off its common windows) */
+      {2, 1, 2, 2, 2, {60, 200}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
+      {2, 1, 3, 3, 3, {12, 20}, {9, 9}, {1, 1}, {1, 1}, {4, 4}, {4, 4}, MLC_ACT_NONE, 1, 1},
+      {2, 1, 2, 2, 2, {11, 21}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {2, 2}, MLC_ACT_CLIP, 1, 1},
+      {2, 1, 2, 2, 2, {6, 9}, {5, 5}, {1, 1}, {1, 1}, {1, 3}, {3, 1}, MLC_ACT_RELU, 0, 1},
       {1, 2, 3, 3, 3, {70}, {5}, {1}, {1}, {2}, {2}, MLC_ACT_RELU, 1, 1},
       {1, 1, 2, 2, 2, {33}, {3}, {2}, {1}, {1}, {1}, MLC_ACT_NONE, 1, 0},
       {3,
