@@ -310,7 +310,11 @@ static MLC_INLINE void dw_masked_flat(DW_MASKED_ARGS) {
         acc = v_fma(acc, _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx), wv[ky * kw + kx]);
     }
     v_store(y + f, acc, npix - f);
-    finish_row(y + f, min64(NN_V, npix - f), 0, f, e);
+    /* with a constant length, the epilogue's loops vectorize */
+    if (f + NN_V <= npix)
+      finish_row(y + f, NN_V, 0, f, e);
+    else
+      finish_row(y + f, npix - f, 0, f, e);
     if (++ph == c->period) ph = 0;
   }
 }
