@@ -169,9 +169,9 @@ static void dw_offsets(const DwConv *c, int64_t q0, int m, int64_t *off) {
   }
 }
 
-/* the epilogue of n outputs, a vector at a time: inlined with a constant
- * length, its loops vectorize */
-static void dw_finish(float *y, int64_t n, int64_t j0, const Epi *e) {
+/* the epilogue of n outputs, a vector at a time: with a constant length,
+ * its loops vectorize */
+static MLC_INLINE void dw_finish(float *y, int64_t n, int64_t j0, const Epi *e) {
   int64_t o = 0;
   if (!e->res && e->act == MLC_ACT_NONE) return;
   for (; o + NN_V <= n; o += NN_V) finish_row(y + o, NN_V, 0, j0 + o, e);
@@ -233,6 +233,13 @@ static void dw_band(const DwConv *c, const float *x, const float *w, float bias,
 }
 
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+/* the lanes of a vector from place at of x that lie inside x[0, n) */
+static MLC_INLINE __mmask16 dw_inside(int64_t at, int64_t n) {
+  int64_t lo, hi;
+  mlc_rt_steps_in(at, NN_V, 1, 0, n, &lo, &hi);
+  return lo < hi ? v_mask(hi) & (__mmask16)~v_mask(lo) : 0;
+}
+
 /* A plane as wide as its input (stride 1 across, the padding of a row
  * summing to the window's reach), 2-D, straight from x to y with no
  * copies: output f of the plane (row-major) sums taps read from x at f +
@@ -245,12 +252,6 @@ static void dw_band(const DwConv *c, const float *x, const float *w, float bias,
  * k / 2, no dilation): d the dilations, pt and pl the padding, and nr the
  * output rows computed together, each input row loaded serving all of
  * them (nr > 1 needs dy == 1). */
-/* the lanes of a vector from place at of x that lie inside x[0, n) */
-static MLC_INLINE __mmask16 dw_inside(int64_t at, int64_t n) {
-  int64_t lo = at < 0 ? -at : 0, hi = n - at;
-  return lo >= NN_V || hi <= 0 ? 0 : v_mask(hi) & (__mmask16)~v_mask(lo);
-}
-
 #define DW_MASKED_ARGS                                                                            \
   const DwConv *c, const float *x, const Vec *wv, float bias, float *y, const Epi *e, int64_t kh, \
       int64_t kw, int64_t dy, int64_t dx, int64_t pt, int64_t pl
@@ -310,11 +311,7 @@ static MLC_INLINE void dw_masked_flat(DW_MASKED_ARGS) {
         acc = v_fma(acc, _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx), wv[ky * kw + kx]);
     }
     v_store(y + f, acc, npix - f);
-    /* with a constant length, the epilogue's loops vectorize */
-    if (f + NN_V <= npix)
-      finish_row(y + f, NN_V, 0, f, e);
-    else
-      finish_row(y + f, npix - f, 0, f, e);
+    dw_finish(y + f, min64(NN_V, npix - f), f, e);
     if (++ph == c->period) ph = 0;
   }
 }
@@ -424,7 +421,11 @@ static void dw_part(void *arg, int t, int nt, float *scratch) {
   int64_t total = j->p->n * j->p->group;
   Epi e = j->e;
   float *buf = scratch ? scratch : j->scratch;
-  memset(buf, 0, (size_t)mlc_rt_conv_scratch(j->p) * sizeof *buf);
+  /* the band path's buffers start out zero; the direct path has none */
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  if (!j->c.masked)
+#endif
+    memset(buf, 0, (size_t)mlc_rt_conv_scratch(j->p) * sizeof *buf);
   for (int64_t q = total * t / nt; q < total * (t + 1) / nt; q++) {
     int64_t gi = q % j->p->group;
     e.res = j->res ? j->res + q * j->npix : NULL;
