@@ -61,48 +61,44 @@ typedef struct PoolJob {
 #define MAX_KX 8
 #define MAX_ROWS 64 /* window rows reduced at once (z by y) */
 #define SEG_IN ((SEG - 1) * 2 + MAX_KX)
-#define POOL_MAX_ROW(sfx, T, LOWEST)                                                            \
-  static int max_row_fits_##sfx(const MlcWindowGeo *g) {                                        \
-    return (g->s[2] == 1 || g->s[2] == 2) && g->d[2] == 1 && g->k[2] <= MAX_KX;                 \
-  }                                                                                             \
-  /* yr[0, ow) from the input rows rows[0, nrows) (each iw long) */                             \
-  static void max_row_##sfx(T *restrict yr, const T *const *rows, int64_t nrows,                \
-                            const MlcWindowGeo *g) {                                            \
-    const int64_t ow = g->out[2], iw = g->in[2], sx = g->s[2], kx = g->k[2];                    \
-    T col[SEG_IN + CHUNK], out[SEG];                                                            \
-    for (int64_t o0 = 0; o0 < ow; o0 += SEG) {                                                  \
-      int64_t n = ow - o0 < SEG ? ow - o0 : SEG, x0 = o0 * sx - g->pb[2];                       \
-      int64_t len = (n - 1) * sx + kx, i = 0;                                                   \
-      /* col[i] = max over the rows of input column x0 + i, LOWEST outside \
-         (each value combined into LOWEST, as the taps above are: a NaN    \
-         input is passed over the same way) */                    \
-      for (; i < len && x0 + i < 0; i++) col[i] = LOWEST;                                       \
-      for (; i + CHUNK <= len && x0 + i + CHUNK <= iw; i += CHUNK) {                            \
-        for (int t = 0; t < CHUNK; t++) col[i + t] = OP_MAX(LOWEST, rows[0][x0 + i + t]);       \
-        for (int64_t r = 1; r < nrows; r++)                                                     \
-          for (int t = 0; t < CHUNK; t++) col[i + t] = OP_MAX(col[i + t], rows[r][x0 + i + t]); \
-      }                                                                                         \
-      for (; i < len && x0 + i < iw; i++) {                                                     \
-        col[i] = OP_MAX(LOWEST, rows[0][x0 + i]);                                               \
-        for (int64_t r = 1; r < nrows; r++) col[i] = OP_MAX(col[i], rows[r][x0 + i]);           \
-      }                                                                                         \
-      for (; i < (n + CHUNK - 1) / CHUNK * CHUNK * sx + kx; i++) col[i] = LOWEST; /* read */    \
-      for (int64_t o = 0; o < n; o += CHUNK) {                                                  \
-        for (int64_t tx = 0; tx < kx; tx++) {                                                   \
-          const T *c = col + o * sx + tx;                                                       \
-          T v[CHUNK];                                                                           \
-          if (sx == 1)                                                                          \
-            for (int t = 0; t < CHUNK; t++) v[t] = c[t];                                        \
-          else                                                                                  \
-            EVENS_##sfx(v, c);                                                                  \
-          if (tx == 0)                                                                          \
-            for (int t = 0; t < CHUNK; t++) out[o + t] = v[t];                                  \
-          else                                                                                  \
-            for (int t = 0; t < CHUNK; t++) out[o + t] = OP_MAX(out[o + t], v[t]);              \
-        }                                                                                       \
-      }                                                                                         \
-      for (int64_t o = 0; o < n; o++) yr[o0 + o] = out[o];                                      \
-    }                                                                                           \
+#define POOL_MAX_ROW(sfx, T, LOWEST)                                                              \
+  static int max_row_fits_##sfx(const MlcWindowGeo *g) {                                          \
+    return (g->s[2] == 1 || g->s[2] == 2) && g->d[2] == 1 && g->k[2] <= MAX_KX;                   \
+  }                                                                                               \
+  /* yr[0, ow) from the input rows rows[0, nrows) (each iw long). A last                        \
+   * part chunk is computed again as a whole chunk ending at the run's end                      \
+   * (maxima are idempotent), so that every loop has a constant length. */ \
+  static void max_row_##sfx(T *restrict yr, const T *const *rows, int64_t nrows,                  \
+                            const MlcWindowGeo *g) {                                              \
+    const int64_t ow = g->out[2], iw = g->in[2], sx = g->s[2], kx = g->k[2];                      \
+    T col[SEG_IN + 2 * CHUNK], out[CHUNK];                                                        \
+    for (int64_t o0 = 0; o0 < ow; o0 += SEG) {                                                    \
+      int64_t n = ow - o0 < SEG ? ow - o0 : SEG, x0 = o0 * sx - g->pb[2];                         \
+      int64_t len = (n - 1) * sx + kx, last = n > CHUNK ? n - CHUNK : 0;                          \
+      /* col[i]: the maximum over the rows of input column x0 + i, for i in                     \
+       * [0, len); the inside ones are [lead, end); the columns up to `need`,                   \
+       * which the last chunk of outputs reads, LOWEST */ \
+      int64_t lead = x0 < 0 ? min64(-x0, len) : 0, end = min64(len, iw - x0), i = 0;              \
+      int64_t need = last * sx + kx - 1 + CHUNK * sx;                                             \
+      if (end < lead) end = lead;                                                                 \
+      for (; i < lead; i++) col[i] = LOWEST;                                                      \
+      for (; i + CHUNK <= end; i += CHUNK) col_chunk_##sfx(col + i, rows, nrows, x0 + i);         \
+      if (i < end && end - lead >= CHUNK)                                                         \
+        col_chunk_##sfx(col + end - CHUNK, rows, nrows, x0 + end - CHUNK);                        \
+      for (; i < end && end - lead < CHUNK; i++) {                                                \
+        col[i] = OP_MAX(LOWEST, rows[0][x0 + i]);                                                 \
+        for (int64_t r = 1; r < nrows; r++) col[i] = OP_MAX(col[i], rows[r][x0 + i]);             \
+      }                                                                                           \
+      for (i = end; i < need; i += CHUNK)                                                         \
+        for (int t = 0; t < CHUNK; t++) col[i + t] = LOWEST;                                      \
+      int64_t o = 0;                                                                              \
+      for (; o + CHUNK <= n; o += CHUNK) out_chunk_##sfx(yr + o0 + o, col + o * sx, sx, kx);      \
+      if (o < n && n >= CHUNK) out_chunk_##sfx(yr + o0 + last, col + last * sx, sx, kx);          \
+      if (n < CHUNK) {                                                                            \
+        out_chunk_##sfx(out, col, sx, kx);                                                        \
+        for (o = 0; o < n; o++) yr[o0 + o] = out[o];                                              \
+      }                                                                                           \
+    }                                                                                             \
   }
 
 /* Max or average pools, one output row at a time (see the top). */
@@ -120,7 +116,6 @@ typedef struct PoolJob {
       for (int64_t oz = 0; oz < g->out[0]; oz++)                                                \
         for (int64_t oy = 0; oy < g->out[1]; oy++) {                                            \
           T *yr = y + ((pl * g->out[0] + oz) * g->out[1] + oy) * ow;                            \
-          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;                         \
           int64_t sz = oz * g->s[0] - g->pb[0], sy = oy * g->s[1] - g->pb[1];                   \
           int64_t zl, zh, yl, yh;                                                               \
           mlc_rt_steps_in(sz, g->k[0], g->d[0], 0, g->in[0], &zl, &zh);                         \
@@ -135,6 +130,7 @@ typedef struct PoolJob {
             max_row_##sfx(yr, rows, nr, g);                                                     \
             continue;                                                                           \
           }                                                                                     \
+          for (int64_t o = 0; o < ow; o++) yr[o] = avg ? (T)0 : LOWEST;                         \
           for (int64_t tz = zl; tz < zh; tz++)                                                  \
             for (int64_t ty = yl; ty < yh; ty++) {                                              \
               const T *row =                                                                    \
@@ -226,6 +222,52 @@ typedef struct PoolJob {
           }                                                                                      \
     }                                                                                            \
   }
+
+/* The two steps of max_row on a chunk of CHUNK: c[t] = the maximum over
+ * the rows of column at + t (each value combined into LOWEST, as the taps
+ * above are: a NaN input is passed over the same way), and d[t] = the
+ * maximum of output t's kx column maxima, from c[t * sx] on. By vectors
+ * for floats; written plainly for the byte types, which gcc vectorizes. */
+static MLC_INLINE void col_chunk_f32(float *restrict c, const float *const *rows, int64_t nrows,
+                                     int64_t at) {
+  for (int q = 0; q < CHUNK; q += NN_V) {
+    Vec m = v_max(v_load(rows[0] + at + q), v_set1(-INFINITY));
+    for (int64_t r = 1; r < nrows; r++) m = v_max(v_load(rows[r] + at + q), m);
+    v_store(c + q, m, NN_V);
+  }
+}
+static MLC_INLINE Vec out_tap_f32(const float *c, int64_t sx) {
+  return sx == 1 ? v_load(c) : v_even(v_load(c), v_load(c + NN_V));
+}
+static MLC_INLINE void out_chunk_f32(float *restrict d, const float *restrict c, int64_t sx,
+                                     int64_t kx) {
+  for (int q = 0; q < CHUNK; q += NN_V) {
+    Vec acc = out_tap_f32(c + q * sx, sx);
+    for (int64_t tx = 1; tx < kx; tx++) acc = v_max(out_tap_f32(c + q * sx + tx, sx), acc);
+    v_store(d + q, acc, NN_V);
+  }
+}
+#define POOL_CHUNKS(sfx, T, LOWEST)                                                          \
+  static MLC_INLINE void col_chunk_##sfx(T *restrict c, const T *const *rows, int64_t nrows, \
+                                         int64_t at) {                                       \
+    for (int t = 0; t < CHUNK; t++) c[t] = OP_MAX(LOWEST, rows[0][at + t]);                  \
+    for (int64_t r = 1; r < nrows; r++)                                                      \
+      for (int t = 0; t < CHUNK; t++) c[t] = OP_MAX(c[t], rows[r][at + t]);                  \
+  }                                                                                          \
+  static MLC_INLINE void out_chunk_##sfx(T *restrict d, const T *restrict c, int64_t sx,     \
+                                         int64_t kx) {                                       \
+    T acc[CHUNK], v[CHUNK];                                                                  \
+    for (int64_t tx = 0; tx < kx; tx++) {                                                    \
+      if (sx == 1)                                                                           \
+        for (int t = 0; t < CHUNK; t++) v[t] = c[tx + t];                                    \
+      else                                                                                   \
+        EVENS_##sfx(v, c + tx);                                                              \
+      for (int t = 0; t < CHUNK; t++) acc[t] = tx ? OP_MAX(acc[t], v[t]) : v[t];             \
+    }                                                                                        \
+    for (int t = 0; t < CHUNK; t++) d[t] = acc[t];                                           \
+  }
+POOL_CHUNKS(u8, uint8_t, 0)
+POOL_CHUNKS(i8, int8_t, -128)
 
 POOL_KERNEL(f32, float, -INFINITY)
 POOL_KERNEL(u8, uint8_t, 0)
