@@ -280,6 +280,10 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
                                   int64_t acs, const float *restrict b, float *restrict c,
                                   int64_t ldc, const float *restrict rb, int first,
                                   const Clamp *cl) {
+  /* a hand-written kernel is only given packed strips (ars 1, acs rows:
+   * gemm_packed reads no rows in place for it), and constant offsets keep
+   * the rows' addresses out of the registers the tile needs */
+  (void)ars, (void)acs;
   Vec acc[MR][NV];
   _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) for (int v = 0; v < NV; v++) acc[i][v] =
       v_set1(0);
@@ -287,7 +291,7 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
     Vec bv[NV];
     _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = v_load(b + p * NR + v * NN_V);
     _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
-      Vec ai = v_set1(a[i * ars + p * acs]);
+      Vec ai = v_set1(a[p * rows + i]);
       _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[i][v] = v_fma(acc[i][v], ai, bv[v]);
     }
   }
