@@ -259,14 +259,16 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0, i
 
 /* ---- the product -------------------------------------------------------- */
 
-/* The activation a micro-kernel applies as it stores a tile of its last
- * slice of the inner dimension, where the epilogue is only that (no
- * residual to add first): Relu or Clip (kind MLC_ACT_RELU or _CLIP, with
- * Clip's bounds), computed as mlc_relu_f32 and mlc_clip_f32 do, NaNs
- * included; kind 0 for none. Saves reading the tile back. */
+/* The end of the epilogue a micro-kernel applies as it stores a tile of
+ * its last slice of the inner dimension, where the epilogue is only that:
+ * the residual's tile res (row stride ldc, as C's) added, or NULL; then
+ * Relu or Clip (kind MLC_ACT_RELU or _CLIP, with Clip's bounds), computed
+ * as mlc_relu_f32 and mlc_clip_f32 do, NaNs included, or kind 0 for none.
+ * Saves reading the tile back. */
 typedef struct Clamp {
   int kind;
   float lo, hi;
+  const float *res;
 } Clamp;
 
 /* The A strip x B strip over depth kc, A(i, p) at a[i*ars + p*acs] (a
@@ -301,6 +303,7 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
     _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
       float *ci = c + i * ldc + v * NN_V;
       Vec y = v_add(acc[i][v], first ? r : v_load(ci));
+      if (cl->res) y = v_add(y, v_load(cl->res + i * ldc + v * NN_V));
       if (cl->kind == MLC_ACT_RELU) y = v_max(y, lo); /* y > 0 ? y : 0 */
       if (cl->kind == MLC_ACT_CLIP) y = v_min(hi, v_max(lo, y));
       v_store(ci, y, NN_V);
@@ -330,6 +333,8 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
     for (int i = 0; i < rows; i++)
       for (int j = 0; j < NR; j++) c[i * ldc + j] += acc[i][j];
   }
+  for (int i = 0; i < rows && cl->res; i++)
+    for (int j = 0; j < NR; j++) c[i * ldc + j] += cl->res[i * ldc + j];
   for (int i = 0; i < rows && cl->kind; i++)
     for (int j = 0; j < NR; j++) {
       float y = c[i * ldc + j], lo = cl->lo, hi = cl->hi;
@@ -373,9 +378,12 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
   MicroFn micro = h == MR ? micro_tall : micro_low;
   /* alpha 1 and a bias constant along rows: whole tiles store directly */
   int plain = e->alpha == 1 && (!e->bias || e->bcs == 0);
-  const Clamp none = {0, 0, 0};
-  const Clamp fused = {!e->res && (e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP) ? e->act : 0,
-                       e->act == MLC_ACT_CLIP ? e->act_a : 0, e->act_b};
+  const Clamp none = {0, 0, 0, NULL};
+  /* the whole epilogue in the micro-kernel: a residual laid out as C, then
+   * none of the activations or one it applies */
+  const int fuse = (e->act == MLC_ACT_NONE || e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP) &&
+                   (!e->res || e->res_ld == ldc);
+  Clamp fused = {fuse ? e->act : 0, e->act == MLC_ACT_CLIP ? e->act_a : 0, e->act_b, NULL};
   for (int64_t jc = j0; jc < j1; jc += NC) {
     int64_t nc = min64(NC, j1 - jc);
     for (int64_t pc = 0; pc < k; pc += KC) {
@@ -410,8 +418,9 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
             if (plain && mr == h && nr == NR) {
               for (int i = 0; i < mr && first; i++)
                 rb[i] = e->bias ? e->beta * e->bias[(ic + ir + i) * e->brs] : 0;
+              fused.res = fuse && e->res ? e->res + (ic + ir) * ldc + jc + jr : NULL;
               micro(kc, as, ars, acs, bs, cs, ldc, rb, first, last ? &fused : &none);
-              for (int i = 0; i < mr && last && !fused.kind; i++)
+              for (int i = 0; i < mr && last && !fuse; i++)
                 finish_row(cs + i * ldc, NR, ic + ir + i, jc + jr, e);
             } else {
               micro(kc, as, ars, acs, bs, tile, NR, zero, 1, &none);

@@ -435,6 +435,12 @@ static void test_conv(void) {
        * it stores whole tiles */
       {2, 1, 8, 24, 1, {16, 16}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 0},
       {2, 1, 20, 16, 1, {12, 12}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_CLIP, 1, 0},
+      /* a residual, which the micro-kernel adds as it stores whole tiles
+       * of the last slice of the inner dimension (here the second of two),
+       * alone and before Relu; with Sigmoid, the epilogue after the store */
+      {2, 1, 300, 24, 1, {8, 8}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 1},
+      {2, 1, 30, 24, 1, {9, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 0, 1},
+      {2, 1, 16, 24, 1, {8, 8}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_SIGMOID, 1, 1},
       /* pointwise on few pixels: channels past a tile, two images */
       {2, 2, 40, 70, 1, {7, 7}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_RELU, 1, 1},
       {2, 1, 33, 19, 1, {3, 5}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_CLIP, 0, 0},
