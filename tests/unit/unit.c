@@ -175,6 +175,9 @@ static void test_gemm(void) {
   for (int kind = MLC_ACT_NONE; kind <= MLC_ACT_HARDSWISH; kind++)
     gemm_case(13, 21, 11, 0, 1, 2, kind, kind & 1);
   gemm_case(5, 1030, 7, 0, 0, 2, MLC_ACT_RELU, 1); /* past NC = 1024 */
+  /* B read in place (few rows, B not transposed) over two slices of the
+   * inner dimension, its last part strip packed */
+  gemm_case(40, 70, 300, 0, 0, 2, MLC_ACT_RELU, 1);
   /* both sides of the pack/no-pack turn (MLC_RT_GEMM_THIN rows or
    * columns), in every transpose, with their scratch exactly as given */
   static const int64_t edge[] = {MLC_RT_GEMM_THIN, MLC_RT_GEMM_THIN + 1, 40};
