@@ -20,7 +20,9 @@
  *
  * With AVX-512, a 2-D plane at stride 1 whose rows keep their width (the
  * usual padding) needs no copies at all (dw_masked): masked loads read
- * the taps straight from x, and the outputs go straight to y. */
+ * the taps straight from x, and the outputs go straight to y. Nor does
+ * one at stride 2 down and across (dw_s2), whose loads are split into
+ * their taps by permutes. */
 #include <string.h>
 
 #include "nn_int.h"
@@ -41,8 +43,10 @@
 /* the taps a pass of dw_taps sums at most (a larger window's plane takes
  * several passes, each adding to the band) */
 #define DW_TAPS 64
-/* the column masks dw_masked() keeps at most */
+/* the column masks dw_masked() and dw_s2() keep at most */
 #define DW_MASKS 256
+/* the widest window dw_s2() takes */
+#define DW_S2_K 7
 
 /* A conv's geometry and layout, the same for every plane */
 typedef struct DwConv {
@@ -51,10 +55,15 @@ typedef struct DwConv {
   int64_t ncols;        /* the input columns a buffer row holds */
   int64_t off[DW_TAPS]; /* dw_offsets() of the first taps */
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
-  int masked;               /* the plane runs through dw_masked() */
-  int64_t period;           /* the vectors of cols */
-  __mmask16 cols[DW_MASKS]; /* [v][kx]: the lanes of vector v whose tap kx
-                               lies inside the row (dw_plan_masked()) */
+  int masked;                 /* the plane runs through dw_masked() */
+  int s2;                     /* the plane runs through dw_s2() */
+  int32_t idx[DW_S2_K][NN_V]; /* dw_s2(): [kx][t], where output t's tap kx
+                                 lies in the evens (kx even) or odds of
+                                 the first two loads, then in the third */
+  int64_t period;             /* the vectors of cols */
+  __mmask16 cols[DW_MASKS];   /* [v][kx]: the lanes of vector v whose tap kx
+                               lies inside the row (dw_plan_masked()); for
+                               dw_s2(), [v][i]: those of its i-th load */
 #endif
 } DwConv;
 
@@ -348,6 +357,65 @@ static MLC_NOINLINE void dw_masked_any(const DwConv *c, const float *x, const fl
   dw_masked(c, x, w, bias, y, e, g->k[1], g->k[2], g->d[1], g->d[2], g->pad[1], g->pad[2], 1);
 }
 
+/* A 2-D plane at stride 2 down and across, undilated, straight from x to
+ * y: output vector v of row oy (outputs 16 v on) reads, from each input
+ * row of its window, the 32 floats from column 32 v - pl, whose even and
+ * odd places are taps kx = 0 and 1 of its 16 outputs (one permute each);
+ * taps further right shift those by one place per two columns, the places
+ * past the end coming from the 16 floats after (one permute each).
+ * Columns outside the row are masked off, and so read as zeros; rows
+ * outside the plane are skipped. Inlined with the window constant for 3x3
+ * and 5x5. */
+static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, float bias, float *y,
+                             const Epi *e, int64_t kh, int64_t kw) {
+  const Im2col *g = &c->g;
+  const int64_t iw = g->in[2], ih = g->in[1], ow = g->out[2], oh = g->out[1];
+  const int64_t pt = g->pad[1], pl = g->pad[2];
+  Vec wv[DW_S2_K * DW_S2_K];
+  DW_UNROLL
+  for (int64_t q = 0; q < kh * kw; q++) wv[q] = v_set1(w[q]);
+  __m512i idx[DW_S2_K];
+  DW_UNROLL
+  for (int kx = 0; kx < DW_S2_K; kx++) idx[kx] = _mm512_loadu_si512(c->idx[kx]);
+  for (int64_t oy = 0; oy < oh; oy++) {
+    float *yr = y + oy * ow;
+    for (int64_t v = 0, ox = 0; ox < ow; v++, ox += NN_V) {
+      const __mmask16 *cm = c->cols + 3 * v;
+      Vec acc = v_set1(bias);
+      DW_UNROLL
+      for (int64_t ky = 0; ky < kh; ky++) {
+        int64_t iy = 2 * oy - pt + ky;
+        if (iy < 0 || iy >= ih) continue;
+        const float *row = x + iy * iw + 2 * ox - pl;
+        Vec la = _mm512_maskz_loadu_ps(cm[0], row), lb = _mm512_maskz_loadu_ps(cm[1], row + NN_V);
+        Vec ev = _mm512_permutex2var_ps(la, idx[0], lb),
+            od = _mm512_permutex2var_ps(la, idx[1], lb);
+        acc = v_fma(acc, ev, wv[ky * kw]);
+        if (kw > 1) acc = v_fma(acc, od, wv[ky * kw + 1]);
+        if (kw <= 2) continue;
+        Vec lc = _mm512_maskz_loadu_ps(cm[2], row + 2 * NN_V);
+        DW_UNROLL
+        for (int64_t kx = 2; kx < kw; kx++)
+          acc = v_fma(acc, _mm512_permutex2var_ps(kx % 2 ? od : ev, idx[kx], lc), wv[ky * kw + kx]);
+      }
+      v_store(yr + ox, acc, ow - ox);
+    }
+    dw_finish(yr, ow, oy * ow, e);
+  }
+}
+static MLC_NOINLINE void dw_s2_3(const DwConv *c, const float *x, const float *w, float bias,
+                                 float *y, const Epi *e) {
+  dw_s2(c, x, w, bias, y, e, 3, 3);
+}
+static MLC_NOINLINE void dw_s2_5(const DwConv *c, const float *x, const float *w, float bias,
+                                 float *y, const Epi *e) {
+  dw_s2(c, x, w, bias, y, e, 5, 5);
+}
+static MLC_NOINLINE void dw_s2_any(const DwConv *c, const float *x, const float *w, float bias,
+                                   float *y, const Epi *e) {
+  dw_s2(c, x, w, bias, y, e, c->g.k[1], c->g.k[2]);
+}
+
 /* Whether a conv takes dw_masked(), and its column masks if so: for as
  * many vectors as a row of outputs holds, or for a plane narrower than a
  * vector, until they repeat */
@@ -360,8 +428,23 @@ static void dw_plan_masked(DwConv *c) {
     b = t;
   }
   c->period = ow < NN_V ? ow / gcd : (ow + NN_V - 1) / NN_V;
-  c->masked = g->k[0] == 1 && g->in[0] == 1 && g->s[1] == 1 && g->s[2] == 1 && g->in[2] == ow &&
-              g->k[1] * kw <= DW_TAPS && c->period * kw <= DW_MASKS;
+  int plane = g->k[0] == 1 && g->in[0] == 1;
+  c->masked = plane && g->s[1] == 1 && g->s[2] == 1 && g->in[2] == ow && g->k[1] * kw <= DW_TAPS &&
+              c->period * kw <= DW_MASKS;
+  c->s2 = plane && g->s[1] == 2 && g->s[2] == 2 && g->d[1] == 1 && g->d[2] == 1 &&
+          g->k[1] <= DW_S2_K && kw <= DW_S2_K && (ow + NN_V - 1) / NN_V * 3 <= DW_MASKS;
+  /* dw_s2(): the lanes of the three loads of each output vector inside
+   * the row */
+  for (int64_t v = 0; c->s2 && v * NN_V < ow; v++)
+    for (int i = 0; i < 3; i++)
+      c->cols[3 * v + i] = dw_inside(2 * v * NN_V - g->pad[2] + i * NN_V, g->in[2]);
+  for (int64_t kx = 0; c->s2 && kx < DW_S2_K; kx++)
+    for (int t = 0; t < NN_V; t++) {
+      int64_t j = t + kx / 2;
+      c->idx[kx][t] = (int32_t)(kx < 2     ? 2 * t + kx
+                                : j < NN_V ? j
+                                           : NN_V + 2 * (j - NN_V) + kx % 2);
+    }
   if (!c->masked) return;
   for (int64_t v = 0; v < c->period; v++)
     for (int64_t kx = 0; kx < kw; kx++) {
@@ -390,6 +473,16 @@ static void dw_plane(const DwConv *c, const float *x, const float *w, float bias
       dw_masked5(c, x, w, bias, y, e);
     else
       dw_masked_any(c, x, w, bias, y, e);
+    return;
+  }
+  if (c->s2) {
+    int64_t k = c->g.k[1];
+    if (c->g.k[2] == k && k == 3)
+      dw_s2_3(c, x, w, bias, y, e);
+    else if (c->g.k[2] == k && k == 5)
+      dw_s2_5(c, x, w, bias, y, e);
+    else
+      dw_s2_any(c, x, w, bias, y, e);
     return;
   }
 #endif
@@ -423,7 +516,7 @@ static void dw_part(void *arg, int t, int nt, float *scratch) {
   float *buf = scratch ? scratch : j->scratch;
   /* the band path's buffers start out zero; the direct path has none */
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
-  if (!j->c.masked)
+  if (!j->c.masked && !j->c.s2)
 #endif
     memset(buf, 0, (size_t)mlc_rt_conv_scratch(j->p) * sizeof *buf);
   for (int64_t q = total * t / nt; q < total * (t + 1) / nt; q++) {

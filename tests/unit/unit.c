@@ -434,6 +434,12 @@ static void test_conv(void) {
       {2, 2, 17, 17, 17, {20, 31}, {3, 3}, {2, 2}, {2, 2}, {2, 1}, {1, 2}, MLC_ACT_HARDSWISH, 1, 1},
       {1, 1, 16, 16, 16, {12}, {5}, {1}, {1}, {2}, {2}, MLC_ACT_SIGMOID, 0, 1},
       {2, 1, 24, 24, 24, {6, 15}, {7, 3}, {1, 2}, {1, 1}, {3, 1}, {3, 0}, MLC_ACT_LEAKYRELU, 1, 0},
+      /* stride 2 down and across, straight from the input on AVX-512:
+       * rows of several vectors and a tail with a residual, a 7x4 window
+       * with uneven padding, a 2x2 window */
+      {2, 1, 24, 24, 24, {37, 70}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
+      {2, 1, 16, 16, 16, {23, 41}, {7, 4}, {2, 2}, {1, 1}, {3, 2}, {3, 1}, MLC_ACT_NONE, 1, 0},
+      {2, 1, 16, 16, 16, {10, 33}, {2, 2}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_CLIP, 0, 0},
       /* Relu and Clip with no residual, which the micro-kernel applies as
        * it stores whole tiles */
       {2, 1, 8, 24, 1, {16, 16}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 0},
