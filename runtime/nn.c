@@ -280,8 +280,9 @@ typedef struct Clamp {
  * straight from registers to C; the rest through a local tile. */
 #if MLC_RT_GEMM_SIMD
 #define NV (NR / NN_V)
-static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restrict a, int64_t ars,
-                                  int64_t acs, const float *restrict b, int64_t brs,
+/* the first nv vectors of the tile (nv <= NV) */
+static MLC_INLINE void micro_vecs(const int rows, const int nv, int64_t kc, const float *restrict a,
+                                  int64_t ars, int64_t acs, const float *restrict b, int64_t brs,
                                   float *restrict c, int64_t ldc, const float *restrict rb,
                                   int first, const Clamp *cl) {
   /* a hand-written kernel is only given packed strips (ars 1, acs rows:
@@ -289,20 +290,20 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
    * the rows' addresses out of the registers the tile needs */
   (void)ars, (void)acs;
   Vec acc[MR][NV];
-  _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) for (int v = 0; v < NV; v++) acc[i][v] =
+  _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) for (int v = 0; v < nv; v++) acc[i][v] =
       v_set1(0);
   _Pragma("GCC unroll 4") for (int64_t p = 0; p < kc; p++) {
     Vec bv[NV];
-    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) bv[v] = v_load(b + p * brs + v * NN_V);
+    _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) bv[v] = v_load(b + p * brs + v * NN_V);
     _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
       Vec ai = v_set1(a[p * rows + i]);
-      _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) acc[i][v] = v_fma(acc[i][v], ai, bv[v]);
+      _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) acc[i][v] = v_fma(acc[i][v], ai, bv[v]);
     }
   }
   const Vec lo = v_set1(cl->lo), hi = v_set1(cl->hi);
   _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
     Vec r = v_set1(first ? rb[i] : 0);
-    _Pragma("GCC unroll 4") for (int v = 0; v < NV; v++) {
+    _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) {
       float *ci = c + i * ldc + v * NN_V;
       Vec y = v_add(acc[i][v], first ? r : v_load(ci));
       if (cl->res) y = v_add(y, v_load(cl->res + i * ldc + v * NN_V));
@@ -310,6 +311,37 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
       if (cl->kind == MLC_ACT_CLIP) y = v_min(hi, v_max(lo, y));
       v_store(ci, y, NN_V);
     }
+  }
+}
+static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restrict a, int64_t ars,
+                                  int64_t acs, const float *restrict b, int64_t brs,
+                                  float *restrict c, int64_t ldc, const float *restrict rb,
+                                  int first, const Clamp *cl) {
+  micro_vecs(rows, NV, kc, a, ars, acs, b, brs, c, ldc, rb, first, cl);
+}
+
+/* The last nc < NN_V columns of a product, which a vector across the
+ * columns would mostly waste: each column on its own, as a vector down
+ * the rows (rows <= NN_V) of the packed strip a, summed in four parts over
+ * the depth to keep four FMAs in flight, into t[i * NR + j] */
+static MLC_INLINE Vec strip_row(const float *a, int64_t p, const int rows) {
+  return rows == NN_V ? v_load(a + p * rows) : v_load_part(a + p * rows, rows);
+}
+static MLC_INLINE void micro_cols(const int rows, int64_t kc, const float *restrict a,
+                                  const float *restrict b, int64_t brs, int nc, float *restrict t) {
+  for (int j = 0; j < nc; j++) {
+    Vec s0 = v_set1(0), s1 = s0, s2 = s0, s3 = s0;
+    int64_t p = 0;
+    for (; p + 4 <= kc; p += 4) {
+      s0 = v_fma(s0, strip_row(a, p, rows), v_set1(b[p * brs + j]));
+      s1 = v_fma(s1, strip_row(a, p + 1, rows), v_set1(b[(p + 1) * brs + j]));
+      s2 = v_fma(s2, strip_row(a, p + 2, rows), v_set1(b[(p + 2) * brs + j]));
+      s3 = v_fma(s3, strip_row(a, p + 3, rows), v_set1(b[(p + 3) * brs + j]));
+    }
+    for (; p < kc; p++) s0 = v_fma(s0, strip_row(a, p, rows), v_set1(b[p * brs + j]));
+    float col[NN_V];
+    v_store(col, v_add(v_add(s0, s1), v_add(s2, s3)), NN_V);
+    for (int i = 0; i < rows; i++) t[i * NR + j] = col[i];
   }
 }
 #else
@@ -366,6 +398,54 @@ static MLC_NOINLINE void micro_low(int64_t kc, const float *restrict a, int64_t 
 #define micro_low micro_tall
 #endif
 
+/* no bias, no epilogue: the raw product */
+static const float no_bias[MR];
+static const Clamp no_end = {0, 0, 0, NULL};
+
+/* The raw tile (first slice, no epilogue) of a part strip of nr < NR
+ * columns, into t (row stride NR), A's strip h tall. With hand-written
+ * kernels, columns past the last whole vector that are fewer than the
+ * strip's rows go one at a time down the rows (micro_cols) rather than as
+ * a vector across them, and a strip of at most a vector is one vector: a
+ * 7x7 image's 49 columns cost 3 vectors and a column, not 4 vectors. */
+#if MLC_RT_GEMM_SIMD
+#define MICRO_ONE(name, rows)                                                                    \
+  static MLC_NOINLINE void name##_one(int64_t kc, const float *restrict a,                       \
+                                      const float *restrict b, int64_t brs, float *restrict t) { \
+    micro_vecs(rows, 1, kc, a, 1, rows, b, brs, t, NR, no_bias, 1, &no_end);                     \
+  }                                                                                              \
+  static MLC_NOINLINE void name##_cols(int64_t kc, const float *restrict a,                      \
+                                       const float *restrict b, int64_t brs, int nc,             \
+                                       float *restrict t) {                                      \
+    micro_cols(rows, kc, a, b, brs, nc, t);                                                      \
+  }
+MICRO_ONE(tall, MR)
+#if MR2 != MR
+MICRO_ONE(low, MR2)
+#else
+#define low_one tall_one
+#define low_cols tall_cols
+#endif
+#endif
+static void part_tile(int64_t h, int64_t kc, const float *a, int64_t ars, int64_t acs,
+                      const float *b, int64_t brs, int nr, float *t) {
+#if MLC_RT_GEMM_SIMD
+  int nv = nr / NN_V, left = nr % NN_V;
+  if (h <= NN_V && nv <= 1 && left > 0 && left < h) {
+    if (nv) (h == MR ? tall_one : low_one)(kc, a, b, brs, t);
+    (h == MR ? tall_cols : low_cols)(kc, a, b + nv * NN_V, brs, left, t + nv * NN_V);
+    return;
+  }
+  if (nr <= NN_V) {
+    (h == MR ? tall_one : low_one)(kc, a, b, brs, t);
+    return;
+  }
+#else
+  (void)nr; /* the portable kernel computes whole strips */
+#endif
+  (h == MR ? micro_tall : micro_low)(kc, a, ars, acs, b, brs, t, NR, no_bias, 1, &no_end);
+}
+
 /* Rows [i0, i1) x columns [j0, j1) of C (row stride ldc) = epilogue(A (m x
  * k) B (k x n)) through packed panels, in the coordinates of the whole
  * product (a thread computes one such part); scratch holds
@@ -377,7 +457,7 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
                         float *c, int64_t ldc, const Epi *e, float *scratch) {
   float *bp = scratch;
   float *ap = scratch + (min64(j1 - j0, NC) + MLC_RT_GEMM_SLACK) * min64(k, KC);
-  float tile[MR * NR], zero[MR] = {0}, rb[MR];
+  float tile[MR * NR], rb[MR];
   const int64_t h = a.h;
   MicroFn micro = h == MR ? micro_tall : micro_low;
   /* alpha 1 and a bias constant along rows: whole tiles store directly */
@@ -388,7 +468,6 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
    * (measured on AVX-512: 1x1 convs to 16-64 channels 1.1-1.3x faster in
    * place; a 128-row MatMul 1.15x slower) */
   int b_direct = !b.col && !b.m.pk && b.m.cs == 1 && i1 - i0 <= B_DIRECT_ROWS;
-  const Clamp none = {0, 0, 0, NULL};
   /* the whole epilogue in the micro-kernel: a residual laid out as C, then
    * none of the activations or one it applies */
   const int fuse = (e->act == MLC_ACT_NONE || e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP) &&
@@ -433,11 +512,11 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
               for (int i = 0; i < mr && first; i++)
                 rb[i] = e->bias ? e->beta * e->bias[(ic + ir + i) * e->brs] : 0;
               fused.res = fuse && e->res ? e->res + (ic + ir) * ldc + jc + jr : NULL;
-              micro(kc, as, ars, acs, bs, brs, cs, ldc, rb, first, last ? &fused : &none);
+              micro(kc, as, ars, acs, bs, brs, cs, ldc, rb, first, last ? &fused : &no_end);
               for (int i = 0; i < mr && last && !fuse; i++)
                 finish_row(cs + i * ldc, NR, ic + ir + i, jc + jr, e);
             } else {
-              micro(kc, as, ars, acs, bs, brs, tile, NR, zero, 1, &none);
+              part_tile(h, kc, as, ars, acs, bs, brs, nr, tile);
               store_tile(tile, cs, ldc, mr, nr, ic + ir, jc + jr, first, last, e);
             }
           }

@@ -178,6 +178,10 @@ static void test_gemm(void) {
   /* B read in place (few rows, B not transposed) over two slices of the
    * inner dimension, its last part strip packed */
   gemm_case(40, 70, 300, 0, 0, 2, MLC_ACT_RELU, 1);
+  /* part strips over two slices: 17 columns (a vector and a column down
+   * the rows, 8-row strips), 13 (one vector, 12-row strips) */
+  gemm_case(16, 49, 300, 0, 0, 2, MLC_ACT_RELU, 1);
+  gemm_case(36, 45, 300, 0, 1, 1, MLC_ACT_NONE, 0);
   /* both sides of the pack/no-pack turn (MLC_RT_GEMM_THIN rows or
    * columns), in every transpose, with their scratch exactly as given */
   static const int64_t edge[] = {MLC_RT_GEMM_THIN, MLC_RT_GEMM_THIN + 1, 40};
