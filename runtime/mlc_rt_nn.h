@@ -191,6 +191,23 @@ static inline int mlc_rt_conv_pointwise(const MlcConv *p) {
            p->out_sp[i] == p->in_sp[i];
   return yes;
 }
+/* A conv over at most MLC_RT_DIRECT_C input channels (an image network's
+ * first), 2-D, ungrouped, at stride 1 or 2 down and across, undilated,
+ * its window at most MLC_RT_DIRECT_K high and wide, its output rows at
+ * most MLC_RT_DIRECT_W wide, not a plain product: with AVX-512 the
+ * runtime computes it straight from the input (nn_direct.c) with its
+ * weights as the model has them, which the compiler then leaves unpacked
+ * (packed_w 0; packed ones take the product) */
+#define MLC_RT_DIRECT_C 4
+#define MLC_RT_DIRECT_K 7
+#define MLC_RT_DIRECT_W 1024
+static inline int mlc_rt_conv_direct(const MlcConv *p) {
+  return p->nsp == 2 && p->group == 1 && p->c <= MLC_RT_DIRECT_C && !p->winograd &&
+         !mlc_rt_conv_pointwise(p) && p->out_sp[1] <= MLC_RT_DIRECT_W &&
+         p->stride[0] == p->stride[1] && (p->stride[0] == 1 || p->stride[0] == 2) &&
+         p->dil[0] == 1 && p->dil[1] == 1 && p->k[0] <= MLC_RT_DIRECT_K &&
+         p->k[1] <= MLC_RT_DIRECT_K;
+}
 /* A depthwise conv works on bands of output rows of a plane, about
  * MLC_RT_DW_BAND outputs each (counting the columns of a buffer row). The
  * scratch holds the band's input rows, zero-padded, split by the stride

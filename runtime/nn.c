@@ -758,6 +758,12 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
     mlc_rt__conv_winograd(p, x, w, bias, res, y, scratch, &e);
     return;
   }
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  if (!p->packed_w && mlc_rt_conv_direct(p)) {
+    mlc_rt__conv_direct(p, x, w, bias, res, y, &e);
+    return;
+  }
+#endif
   for (int64_t n = 0; n < p->n; n++)
     for (int64_t gi = 0; gi < p->group; gi++) {
       g.x = x + (n * p->c + gi * cg) * inpix;

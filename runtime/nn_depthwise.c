@@ -31,15 +31,6 @@
 #error "mlc_rt_dw_layout() bounds a vector by MLC_RT_GEMM_SLACK floats"
 #endif
 
-/* the loops over a window's taps, unrolled where their counts are
- * constants, so that the taps stay in registers (gcc needs telling; clang
- * does it unasked, and warns of the loops it cannot) */
-#if defined(__GNUC__) && !defined(__clang__)
-#define DW_UNROLL _Pragma("GCC unroll 32")
-#else
-#define DW_UNROLL
-#endif
-
 /* the taps a pass of dw_taps sums at most (a larger window's plane takes
  * several passes, each adding to the band) */
 #define DW_TAPS 64
@@ -75,14 +66,14 @@ typedef struct DwConv {
 static MLC_INLINE void dw_taps(float *t, const float *x, const int64_t *off, const float *w, int nt,
                                float bias, int add, int64_t n) {
   Vec wv[DW_TAPS];
-  DW_UNROLL
+  NN_UNROLL
   for (int q = 0; q < nt; q++) wv[q] = v_set1(w[q]);
   int64_t i = 0;
   for (; i + 4 * NN_V <= n; i += 4 * NN_V) {
     Vec a0 = add ? v_load(t + i) : v_set1(bias), a1 = add ? v_load(t + i + NN_V) : v_set1(bias);
     Vec a2 = add ? v_load(t + i + 2 * NN_V) : v_set1(bias);
     Vec a3 = add ? v_load(t + i + 3 * NN_V) : v_set1(bias);
-    DW_UNROLL
+    NN_UNROLL
     for (int q = 0; q < nt; q++) {
       const float *p = x + off[q] + i;
       a0 = v_fma(a0, v_load(p), wv[q]);
@@ -97,7 +88,7 @@ static MLC_INLINE void dw_taps(float *t, const float *x, const int64_t *off, con
   }
   for (; i < n; i += NN_V) {
     Vec a = add ? v_load(t + i) : v_set1(bias);
-    DW_UNROLL
+    NN_UNROLL
     for (int q = 0; q < nt; q++) a = v_fma(a, v_load(x + off[q] + i), wv[q]);
     v_store(t + i, a, NN_V);
   }
@@ -277,23 +268,23 @@ static MLC_INLINE void dw_masked_rows(DW_MASKED_ARGS, int64_t y0, int nr) {
     const __mmask16 *cm = c->cols + v * kw;
     int inside = f + top >= 0 && f + NN_V + bottom <= nin;
     Vec acc[4];
-    DW_UNROLL
+    NN_UNROLL
     for (int r = 0; r < nr; r++) acc[r] = v_set1(bias);
-    DW_UNROLL
+    NN_UNROLL
     for (int64_t i = 0; i < nr + (kh - 1) * dy; i++) {
       const int64_t at = f + (i - pt) * ow;
       const float *row = x + at - pl;
       const __mmask16 rm = inside ? 0xffff : dw_inside(at, nin);
-      DW_UNROLL
+      NN_UNROLL
       for (int64_t kx = 0; kx < kw; kx++) {
         Vec in = _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx);
-        DW_UNROLL
+        NN_UNROLL
         for (int r = 0; r < nr; r++)
           if (i >= r && (i - r) % dy == 0 && (i - r) / dy < kh)
             acc[r] = v_fma(acc[r], in, wv[(i - r) / dy * kw + kx]);
       }
     }
-    DW_UNROLL
+    NN_UNROLL
     for (int r = 0; r < nr; r++) v_store(y + f + r * ow, acc[r], npix - f - r * ow);
   }
   dw_finish(y + y0 * ow, nr * ow, y0 * ow, e);
@@ -310,12 +301,12 @@ static MLC_INLINE void dw_masked_flat(DW_MASKED_ARGS) {
     const __mmask16 *cm = c->cols + ph * kw;
     int inside = f + top >= 0 && f + NN_V + bottom <= nin;
     Vec acc = v_set1(bias);
-    DW_UNROLL
+    NN_UNROLL
     for (int64_t ky = 0; ky < kh; ky++) {
       const int64_t at = f + (ky * dy - pt) * ow;
       const float *row = x + at - pl;
       const __mmask16 rm = inside ? 0xffff : dw_inside(at, nin);
-      DW_UNROLL
+      NN_UNROLL
       for (int64_t kx = 0; kx < kw; kx++)
         acc = v_fma(acc, _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx), wv[ky * kw + kx]);
     }
@@ -331,7 +322,7 @@ static MLC_INLINE void dw_masked(const DwConv *c, const float *x, const float *w
                                  int64_t dx, int64_t pt, int64_t pl, int nr) {
   Vec wv[DW_TAPS];
   int64_t y0 = 0, oh = c->g.out[1];
-  DW_UNROLL
+  NN_UNROLL
   for (int64_t q = 0; q < kh * kw; q++) wv[q] = v_set1(w[q]);
   if (c->g.out[2] < NN_V) {
     dw_masked_flat(c, x, wv, bias, y, e, kh, kw, dy, dx, pt, pl);
@@ -372,17 +363,17 @@ static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, fl
   const int64_t iw = g->in[2], ih = g->in[1], ow = g->out[2], oh = g->out[1];
   const int64_t pt = g->pad[1], pl = g->pad[2];
   Vec wv[DW_S2_K * DW_S2_K];
-  DW_UNROLL
+  NN_UNROLL
   for (int64_t q = 0; q < kh * kw; q++) wv[q] = v_set1(w[q]);
   __m512i idx[DW_S2_K];
-  DW_UNROLL
+  NN_UNROLL
   for (int kx = 0; kx < DW_S2_K; kx++) idx[kx] = _mm512_loadu_si512(c->idx[kx]);
   for (int64_t oy = 0; oy < oh; oy++) {
     float *yr = y + oy * ow;
     for (int64_t v = 0, ox = 0; ox < ow; v++, ox += NN_V) {
       const __mmask16 *cm = c->cols + 3 * v;
       Vec acc = v_set1(bias);
-      DW_UNROLL
+      NN_UNROLL
       for (int64_t ky = 0; ky < kh; ky++) {
         int64_t iy = 2 * oy - pt + ky;
         if (iy < 0 || iy >= ih) continue;
@@ -394,7 +385,7 @@ static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, fl
         if (kw > 1) acc = v_fma(acc, od, wv[ky * kw + 1]);
         if (kw <= 2) continue;
         Vec lc = _mm512_maskz_loadu_ps(cm[2], row + 2 * NN_V);
-        DW_UNROLL
+        NN_UNROLL
         for (int64_t kx = 2; kx < kw; kx++)
           acc = v_fma(acc, _mm512_permutex2var_ps(kx % 2 ? od : ev, idx[kx], lc), wv[ky * kw + kx]);
       }

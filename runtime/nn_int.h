@@ -27,6 +27,16 @@
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+/* loops over a window's taps or a tile's accumulators, unrolled where
+ * their counts are constants, so that what they index stays in registers
+ * (gcc needs telling; clang does it unasked, and warns of the loops it
+ * cannot) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NN_UNROLL _Pragma("GCC unroll 32")
+#else
+#define NN_UNROLL
+#endif
+
 /* The vector the nn family's kernels compute with, by the runtime's
  * instruction set: NN_V floats, loaded from p[0..NN_V) (v_load) or from the
  * first n > 0 of them (v_load_part, zeros after; all of them when n >=
@@ -299,6 +309,13 @@ static MLC_INLINE void finish_row(float *restrict row, int64_t n, int64_t i, int
 void mlc_rt__conv_depthwise(const MlcConv *p, const Im2col *g, const Epi *e, const float *x,
                             const float *w, const float *bias, const float *res, float *y,
                             float *scratch, int64_t inpix, int64_t npix, int64_t kvol);
+
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+/* a conv mlc_rt_conv_direct() takes, its weights unpacked (nn_direct.c);
+ * e for its activation */
+void mlc_rt__conv_direct(const MlcConv *p, const float *x, const float *w, const float *bias,
+                         const float *res, float *y, const Epi *e);
+#endif
 
 /* C (m x n, row stride ldc) = epilogue(A B): the blocked product of nn.c */
 void mlc_rt__sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int64_t ldc,

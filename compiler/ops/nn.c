@@ -262,7 +262,8 @@ void lower_Conv(Graph *g, Node *n, Lowering *L) {
     p->winograd = wino;
     p->packed_w = nr;
   } else if (mr && wt->data && wt->dtype == DT_FLOAT && !mlc_rt_conv_depthwise(p) &&
-             mlc_rt_conv_scratch(p) > 0) {
+             mlc_rt_conv_scratch(p) > 0 &&
+             !(L->target == TARGET_X86_64_V4 && mlc_rt_conv_direct(p))) {
     c->io[MLC_CONV_W] = lower_packed(g, wt, p->group, mg, kdim, kdim, 1, mr);
     p->packed_w = mr;
   }

@@ -339,7 +339,10 @@ static void conv_case(const ConvCase *t) {
     mlc_rt_winograd_filter(w, t->m, t->c, winograd_tile, nr, wp);
     free(scratch);
     scratch = scratch_of(mlc_rt_conv_scratch(&p));
-  } else if (packed_weights && !mlc_rt_conv_depthwise(&p) && mlc_rt_conv_scratch(&p) > 0) {
+  } else if (packed_weights && !mlc_rt_conv_depthwise(&p) && mlc_rt_conv_scratch(&p) > 0 &&
+             !(MLC_RT_ISA == MLC_RT_ISA_X86_64_V4 && mlc_rt_conv_direct(&p))) {
+    /* as the compiler packs them: not for a conv the runtime computes
+     * directly */
     p.packed_w = mlc_rt_gemm_height(mg, mr, mr2);
     wp = pack_for_runtime(w, t->group, mg, cg * kvol, cg * kvol, 1, p.packed_w);
   }
@@ -444,6 +447,14 @@ static void test_conv(void) {
       {2, 1, 24, 24, 24, {37, 70}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
       {2, 1, 16, 16, 16, {23, 41}, {7, 4}, {2, 2}, {1, 1}, {3, 2}, {3, 1}, MLC_ACT_NONE, 1, 0},
       {2, 1, 16, 16, 16, {10, 33}, {2, 2}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_CLIP, 0, 0},
+      /* few input channels, straight from the input on AVX-512: 7x7 at
+       * stride 2 into a part group of 16 channels over rows of a vector and
+       * a tail; 3x3 at stride 1, two images, a residual before Clip; a 5x4
+       * window on 2 channels; 2x2 on 1 with uneven padding */
+      {2, 1, 3, 20, 1, {37, 40}, {7, 7}, {2, 2}, {1, 1}, {3, 3}, {3, 2}, MLC_ACT_RELU, 1, 0},
+      {2, 2, 3, 33, 1, {19, 35}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_CLIP, 1, 1},
+      {2, 1, 2, 16, 1, {9, 21}, {5, 4}, {2, 2}, {1, 1}, {2, 1}, {2, 2}, MLC_ACT_SIGMOID, 0, 0},
+      {2, 1, 1, 7, 1, {12, 12}, {2, 2}, {1, 1}, {1, 1}, {0, 0}, {1, 1}, MLC_ACT_NONE, 1, 0},
       /* Relu and Clip with no residual, which the micro-kernel applies as
        * it stores whole tiles */
       {2, 1, 8, 24, 1, {16, 16}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 0},
