@@ -413,19 +413,27 @@ static const Clamp no_end = {0, 0, 0, NULL};
   static MLC_NOINLINE void name##_one(int64_t kc, const float *restrict a,                       \
                                       const float *restrict b, int64_t brs, float *restrict t) { \
     micro_vecs(rows, 1, kc, a, 1, rows, b, brs, t, NR, no_bias, 1, &no_end);                     \
-  }                                                                                              \
-  static MLC_NOINLINE void name##_cols(int64_t kc, const float *restrict a,                      \
-                                       const float *restrict b, int64_t brs, int nc,             \
-                                       float *restrict t) {                                      \
-    micro_cols(rows, kc, a, b, brs, nc, t);                                                      \
   }
 MICRO_ONE(tall, MR)
 #if MR2 != MR
 MICRO_ONE(low, MR2)
 #else
 #define low_one tall_one
-#define low_cols tall_cols
 #endif
+/* micro_cols for the strip heights no taller than a vector */
+static MLC_NOINLINE void cols_down(int64_t h, int64_t kc, const float *restrict a,
+                                   const float *restrict b, int64_t brs, int nc,
+                                   float *restrict t) {
+#if MR <= NN_V
+  if (h == MR) {
+    micro_cols(MR, kc, a, b, brs, nc, t);
+    return;
+  }
+#endif
+#if MR2 <= NN_V && MR2 != MR
+  if (h == MR2) micro_cols(MR2, kc, a, b, brs, nc, t);
+#endif
+}
 #endif
 static void part_tile(int64_t h, int64_t kc, const float *a, int64_t ars, int64_t acs,
                       const float *b, int64_t brs, int nr, float *t) {
@@ -433,7 +441,7 @@ static void part_tile(int64_t h, int64_t kc, const float *a, int64_t ars, int64_
   int nv = nr / NN_V, left = nr % NN_V;
   if (h <= NN_V && nv <= 1 && left > 0 && left < h) {
     if (nv) (h == MR ? tall_one : low_one)(kc, a, b, brs, t);
-    (h == MR ? tall_cols : low_cols)(kc, a, b + nv * NN_V, brs, left, t + nv * NN_V);
+    cols_down(h, kc, a, b + nv * NN_V, brs, left, t + nv * NN_V);
     return;
   }
   if (nr <= NN_V) {
