@@ -81,6 +81,7 @@
 #define KC MLC_RT_GEMM_KC
 #define NC MLC_RT_GEMM_NC
 #define B_DIRECT_ROWS 64
+#define ROWS_PANEL (512 * 1024) /* bytes of B panel gemm_packed goes row-wise over */
 
 #if MC % MR || MC % MR2 || NC % NR || MR > MLC_RT_GEMM_SLACK || NR > MLC_RT_GEMM_SLACK
 #error "GEMM blocks must be whole micro-tiles within mlc_rt_gemm_scratch()"
@@ -499,14 +500,21 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
          * ties up as many address registers) */
         int64_t direct = a.cs == 1 && !MLC_RT_GEMM_SIMD ? mc / h * h : 0;
         if (!a.pk) pack_a(a, h, ic + direct, mc - direct, pc, kc, ap);
-        /* Tiles go row strip by row strip: the A strip stays in L1 while
-         * the B strips stream from L2, and the stores to C (and the
-         * epilogue's reads of a residual) advance along rows, which the
-         * prefetchers follow; column strip by column strip, they jump a
-         * whole row of C at every tile (measured on AVX-512: a 1x1 conv
-         * with a residual, 64 -> 256 channels at 56x56, 1.38x faster) */
-        for (int64_t ir = 0; ir < mc; ir += h)
-          for (int64_t jr = 0; jr < nc; jr += NR) {
+        /* Tiles go row strip by row strip where the B panel fits in L2
+         * with room to spare: the A strip stays in L1 while the B strips
+         * stream from L2, and the stores to C (and the epilogue's reads
+         * of a residual) advance along rows, which the prefetchers follow
+         * (measured on AVX-512: a 1x1 conv with a residual, 64 -> 256
+         * channels at 56x56, 1.15x faster than the other way). A bigger
+         * panel would stream from L3 once per row strip, so tiles go
+         * column strip by column strip: each B strip stays in L1 while the
+         * A block streams from L2 (BERT-base's products 1.05x faster, a
+         * 20 x 8210 one 1.2x) */
+        int by_rows = kc * nc * (int64_t)sizeof(float) <= ROWS_PANEL;
+        int64_t outer = by_rows ? mc : nc, inner = by_rows ? nc : mc;
+        for (int64_t u = 0; u < outer; u += by_rows ? h : NR)
+          for (int64_t v = 0; v < inner; v += by_rows ? NR : h) {
+            int64_t ir = by_rows ? u : v, jr = by_rows ? v : u;
             int mr = (int)min64(h, mc - ir), nr = (int)min64(NR, nc - jr);
             const float *as = a.pk          ? a.pk + (ic + ir) * k + pc * h
                               : ir < direct ? a.p + (ic + ir) * a.rs + pc

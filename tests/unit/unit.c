@@ -182,6 +182,10 @@ static void test_gemm(void) {
    * the rows, 8-row strips), 13 (one vector, 12-row strips) */
   gemm_case(16, 49, 300, 0, 0, 2, MLC_ACT_RELU, 1);
   gemm_case(36, 45, 300, 0, 1, 1, MLC_ACT_NONE, 0);
+  /* a B panel past what goes row-wise (256 x 600 floats): column strip
+   * by column strip, a part strip and part row strips */
+  gemm_case(20, 600, 300, 0, 0, 2, MLC_ACT_RELU, 1);
+  gemm_case(20, 600, 300, 1, 1, 3, MLC_ACT_NONE, 0);
   /* both sides of the pack/no-pack turn (MLC_RT_GEMM_THIN rows or
    * columns), in every transpose, with their scratch exactly as given */
   static const int64_t edge[] = {MLC_RT_GEMM_THIN, MLC_RT_GEMM_THIN + 1, 40};
