@@ -22,7 +22,10 @@
 #define CHUNK 16
 
 /* Max and average pools split their planes over the threads of a job, when
- * their windows hold at least PAR_FLOPS taps in all */
+ * their windows hold at least PAR_TAPS taps in all: a tap costs about a
+ * tenth of a nanosecond, so an eighth of PAR_FLOPS (nn_int.h) is already
+ * several wake-ups' worth */
+#define PAR_TAPS (PAR_FLOPS / 8)
 typedef struct PoolJob {
   const MlcPool *p;
   const MlcWindowGeo *g;
@@ -71,7 +74,7 @@ typedef struct PoolJob {
   static void max_row_##sfx(T *restrict yr, const T *const *rows, int64_t nrows,                  \
                             const MlcWindowGeo *g) {                                              \
     const int64_t ow = g->out[2], iw = g->in[2], sx = g->s[2], kx = g->k[2];                      \
-    T col[SEG_IN + 2 * CHUNK], out[CHUNK];                                                        \
+    T col[SEG_IN + 2 * CHUNK];                                                                    \
     for (int64_t o0 = 0; o0 < ow; o0 += SEG) {                                                    \
       int64_t n = ow - o0 < SEG ? ow - o0 : SEG, x0 = o0 * sx - g->pb[2];                         \
       int64_t len = (n - 1) * sx + kx, last = n > CHUNK ? n - CHUNK : 0;                          \
@@ -92,12 +95,10 @@ typedef struct PoolJob {
       for (i = end; i < need; i += CHUNK)                                                         \
         for (int t = 0; t < CHUNK; t++) col[i + t] = LOWEST;                                      \
       int64_t o = 0;                                                                              \
-      for (; o + CHUNK <= n; o += CHUNK) out_chunk_##sfx(yr + o0 + o, col + o * sx, sx, kx);      \
-      if (o < n && n >= CHUNK) out_chunk_##sfx(yr + o0 + last, col + last * sx, sx, kx);          \
-      if (n < CHUNK) {                                                                            \
-        out_chunk_##sfx(out, col, sx, kx);                                                        \
-        for (o = 0; o < n; o++) yr[o0 + o] = out[o];                                              \
-      }                                                                                           \
+      for (; o + CHUNK <= n; o += CHUNK)                                                          \
+        out_chunk_##sfx(yr + o0 + o, col + o * sx, sx, kx, CHUNK);                                \
+      if (o < n) /* the last part chunk: whole where the run has one */                           \
+        out_chunk_##sfx(yr + o0 + last, col + last * sx, sx, kx, min64(n, CHUNK));                \
     }                                                                                             \
   }
 
@@ -168,59 +169,59 @@ typedef struct PoolJob {
     }
 
 /* one window at a time: MaxPool with Indices, LpPool */
-#define POOL_KERNEL(sfx, T, LOWEST)                                                              \
-  POOL_ROWS(sfx, T, LOWEST)                                                                      \
-  static void pool_part_##sfx(void *arg, int t, int nt, float *scratch) {                        \
-    const PoolJob *j = (const PoolJob *)arg;                                                     \
-    int64_t planes = j->p->n * j->p->c;                                                          \
-    (void)scratch;                                                                               \
-    pool_rows_##sfx(j->p, j->g, (const T *)j->x, (T *)j->y, planes *t / nt,                      \
-                    planes * (t + 1) / nt);                                                      \
-  }                                                                                              \
-  void mlc_rt_pool_##sfx(const void *params, void *const *io) {                                  \
-    const MlcPool *p = (const MlcPool *)params;                                                  \
-    const T *x = (const T *)io[MLC_POOL_X];                                                      \
-    T *y = (T *)io[MLC_POOL_Y];                                                                  \
-    int64_t *ind = (int64_t *)io[MLC_POOL_INDICES];                                              \
-    MlcWindowGeo g;                                                                              \
-    mlc_rt_pool_geo(p, &g);                                                                      \
-    if (p->kind == MLC_POOL_AVG || (p->kind == MLC_POOL_MAX && !ind)) {                          \
-      PoolJob job = {p, &g, x, y};                                                               \
-      if (p->n * p->c * g.out[0] * g.out[1] * g.out[2] * g.k[0] * g.k[1] * g.k[2] < PAR_FLOPS || \
-          !mlc_rt_parallel(pool_part_##sfx, &job))                                               \
-        pool_part_##sfx(&job, 0, 1, NULL);                                                       \
-      return;                                                                                    \
-    }                                                                                            \
-    const int64_t inpix = g.in[0] * g.in[1] * g.in[2];                                           \
-    const int col_major = p->storage_order == 1;                                                 \
-    int64_t oi = 0;                                                                              \
-    for (int64_t pl = 0; pl < p->n * p->c; pl++) {                                               \
-      const T *xp = x + pl * inpix;                                                              \
-      int64_t o[3], st[3], lo[3], hi[3];                                                         \
-      for (o[0] = 0; o[0] < g.out[0]; o[0]++)                                                    \
-        for (o[1] = 0; o[1] < g.out[1]; o[1]++)                                                  \
-          for (o[2] = 0; o[2] < g.out[2]; o[2]++, oi++) {                                        \
-            for (int d = 0; d < 3; d++) {                                                        \
-              st[d] = o[d] * g.s[d] - g.pb[d];                                                   \
-              mlc_rt_steps_in(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]);                \
-            }                                                                                    \
-            if (p->kind == MLC_POOL_MAX) {                                                       \
-              T best = LOWEST;                                                                   \
-              int64_t at = -1;                                                                   \
-              POOL_TAPS(                                                                         \
-                  T, if (v > best || at < 0) {                                                   \
-                    best = v;                                                                    \
-                    at = mlc_rt_pool_index(&g, col_major, iz, iy, ix);                           \
-                  })                                                                             \
-              y[oi] = best;                                                                      \
-              ind[oi] = pl * inpix + (at < 0 ? 0 : at);                                          \
-            } else {                                                                             \
-              double acc = 0;                                                                    \
-              POOL_TAPS(T, acc += pow(fabs((double)v), p->p))                                    \
-              y[oi] = (T)pow(acc, 1 / p->p);                                                     \
-            }                                                                                    \
-          }                                                                                      \
-    }                                                                                            \
+#define POOL_KERNEL(sfx, T, LOWEST)                                                             \
+  POOL_ROWS(sfx, T, LOWEST)                                                                     \
+  static void pool_part_##sfx(void *arg, int t, int nt, float *scratch) {                       \
+    const PoolJob *j = (const PoolJob *)arg;                                                    \
+    int64_t planes = j->p->n * j->p->c;                                                         \
+    (void)scratch;                                                                              \
+    pool_rows_##sfx(j->p, j->g, (const T *)j->x, (T *)j->y, planes *t / nt,                     \
+                    planes * (t + 1) / nt);                                                     \
+  }                                                                                             \
+  void mlc_rt_pool_##sfx(const void *params, void *const *io) {                                 \
+    const MlcPool *p = (const MlcPool *)params;                                                 \
+    const T *x = (const T *)io[MLC_POOL_X];                                                     \
+    T *y = (T *)io[MLC_POOL_Y];                                                                 \
+    int64_t *ind = (int64_t *)io[MLC_POOL_INDICES];                                             \
+    MlcWindowGeo g;                                                                             \
+    mlc_rt_pool_geo(p, &g);                                                                     \
+    if (p->kind == MLC_POOL_AVG || (p->kind == MLC_POOL_MAX && !ind)) {                         \
+      PoolJob job = {p, &g, x, y};                                                              \
+      if (p->n * p->c * g.out[0] * g.out[1] * g.out[2] * g.k[0] * g.k[1] * g.k[2] < PAR_TAPS || \
+          !mlc_rt_parallel(pool_part_##sfx, &job))                                              \
+        pool_part_##sfx(&job, 0, 1, NULL);                                                      \
+      return;                                                                                   \
+    }                                                                                           \
+    const int64_t inpix = g.in[0] * g.in[1] * g.in[2];                                          \
+    const int col_major = p->storage_order == 1;                                                \
+    int64_t oi = 0;                                                                             \
+    for (int64_t pl = 0; pl < p->n * p->c; pl++) {                                              \
+      const T *xp = x + pl * inpix;                                                             \
+      int64_t o[3], st[3], lo[3], hi[3];                                                        \
+      for (o[0] = 0; o[0] < g.out[0]; o[0]++)                                                   \
+        for (o[1] = 0; o[1] < g.out[1]; o[1]++)                                                 \
+          for (o[2] = 0; o[2] < g.out[2]; o[2]++, oi++) {                                       \
+            for (int d = 0; d < 3; d++) {                                                       \
+              st[d] = o[d] * g.s[d] - g.pb[d];                                                  \
+              mlc_rt_steps_in(st[d], g.k[d], g.d[d], 0, g.in[d], &lo[d], &hi[d]);               \
+            }                                                                                   \
+            if (p->kind == MLC_POOL_MAX) {                                                      \
+              T best = LOWEST;                                                                  \
+              int64_t at = -1;                                                                  \
+              POOL_TAPS(                                                                        \
+                  T, if (v > best || at < 0) {                                                  \
+                    best = v;                                                                   \
+                    at = mlc_rt_pool_index(&g, col_major, iz, iy, ix);                          \
+                  })                                                                            \
+              y[oi] = best;                                                                     \
+              ind[oi] = pl * inpix + (at < 0 ? 0 : at);                                         \
+            } else {                                                                            \
+              double acc = 0;                                                                   \
+              POOL_TAPS(T, acc += pow(fabs((double)v), p->p))                                   \
+              y[oi] = (T)pow(acc, 1 / p->p);                                                    \
+            }                                                                                   \
+          }                                                                                     \
+    }                                                                                           \
   }
 
 /* The two steps of max_row on a chunk of CHUNK: c[t] = the maximum over
@@ -240,11 +241,11 @@ static MLC_INLINE Vec out_tap_f32(const float *c, int64_t sx) {
   return sx == 1 ? v_load(c) : v_even(v_load(c), v_load(c + NN_V));
 }
 static MLC_INLINE void out_chunk_f32(float *restrict d, const float *restrict c, int64_t sx,
-                                     int64_t kx) {
-  for (int q = 0; q < CHUNK; q += NN_V) {
+                                     int64_t kx, int64_t n) {
+  for (int q = 0; q < CHUNK && q < n; q += NN_V) {
     Vec acc = out_tap_f32(c + q * sx, sx);
     for (int64_t tx = 1; tx < kx; tx++) acc = v_max(out_tap_f32(c + q * sx + tx, sx), acc);
-    v_store(d + q, acc, NN_V);
+    v_store(d + q, acc, n - q);
   }
 }
 #define POOL_CHUNKS(sfx, T, LOWEST)                                                          \
@@ -255,7 +256,7 @@ static MLC_INLINE void out_chunk_f32(float *restrict d, const float *restrict c,
       for (int t = 0; t < CHUNK; t++) c[t] = OP_MAX(c[t], rows[r][at + t]);                  \
   }                                                                                          \
   static MLC_INLINE void out_chunk_##sfx(T *restrict d, const T *restrict c, int64_t sx,     \
-                                         int64_t kx) {                                       \
+                                         int64_t kx, int64_t n) {                            \
     T acc[CHUNK], v[CHUNK];                                                                  \
     for (int64_t tx = 0; tx < kx; tx++) {                                                    \
       if (sx == 1)                                                                           \
@@ -264,7 +265,10 @@ static MLC_INLINE void out_chunk_f32(float *restrict d, const float *restrict c,
         EVENS_##sfx(v, c + tx);                                                              \
       for (int t = 0; t < CHUNK; t++) acc[t] = tx ? OP_MAX(acc[t], v[t]) : v[t];             \
     }                                                                                        \
-    for (int t = 0; t < CHUNK; t++) d[t] = acc[t];                                           \
+    if (n == CHUNK)                                                                          \
+      for (int t = 0; t < CHUNK; t++) d[t] = acc[t];                                         \
+    else                                                                                     \
+      for (int64_t t = 0; t < n; t++) d[t] = acc[t];                                         \
   }
 POOL_CHUNKS(u8, uint8_t, 0)
 POOL_CHUNKS(i8, int8_t, -128)
