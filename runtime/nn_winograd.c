@@ -174,12 +174,29 @@ static void to_channels_last(const MlcConv *p, const WinoGeo *g, const float *x,
                              int64_t hi, float *xt) {
   const int64_t h = p->in_sp[0], w = p->in_sp[1];
   const int64_t py = p->pad_begin[0], px = p->pad_begin[1];
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  /* a pixel's 16 channels gathered as one vector (h * w apart) */
+  const __m512i at =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32((int)(h * w)));
+  for (int64_t c = lo; c < hi; c += NN_V) {
+    const __mmask16 cm = v_mask(hi - c);
+    for (int64_t y = 0; y < h && y + py < g->hp; y++) {
+      const float *row = x + (c * h + y) * w;
+      float *d = xt + ((y + py) * g->wp + px) * g->cp + c;
+      for (int64_t i = 0; i < w && i + px < g->wp; i++)
+        _mm512_mask_storeu_ps(d + i * g->cp, cm,
+                              _mm512_mask_i32gather_ps(v_set1(0), cm, at, row + i, 4));
+    }
+  }
+#else
   for (int64_t c = lo; c < hi; c++)
     for (int64_t y = 0; y < h && y + py < g->hp; y++) {
       const float *row = x + (c * h + y) * w;
       float *d = xt + ((y + py) * g->wp + px) * g->cp + c;
       for (int64_t i = 0; i < w && i + px < g->wp; i++) d[i * g->cp] = row[i];
     }
+#endif
 }
 
 /* V_t of the tiles t0 + [lo, hi): row i of cp channels for tile t0 + i,
@@ -213,10 +230,39 @@ static void output_transform(const WinoGeo *g, const float *mm, int64_t lo, int6
     }
 }
 
-/* yt's tiles t0 + [lo, hi) into the output planes y, plus the bias */
+/* yt's tiles t0 + [lo, hi) into the output planes y, plus the bias, then
+ * Relu or Clip where act says so (MLC_ACT_RELU or _CLIP, with Clip's
+ * bounds lo and hi; as mlc_relu_f32 and mlc_clip_f32 compute them) */
 static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int64_t t0, int64_t lo,
-                        int64_t hi, const float *bias, float *y) {
+                        int64_t hi, const float *bias, int act, float alo, float ahi, float *y) {
   const int64_t oh = p->out_sp[0], ow = p->out_sp[1], t = g->w->t;
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  if (t == 4) {
+    /* a tile's 16 outputs of a channel gathered as one vector (from mp
+     * apart), its rows stored 4 floats at a time */
+    const __m512i at =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32((int)g->mp));
+    const Vec vlo = v_set1(alo), vhi = v_set1(ahi);
+    for (int64_t i = lo; i < hi; i++) {
+      int64_t oy0 = (t0 + i) / g->tx * t, ox0 = (t0 + i) % g->tx * t;
+      int64_t rows = oh - oy0 < t ? oh - oy0 : t, cols = ow - ox0 < t ? ow - ox0 : t;
+      const __mmask8 cm = (__mmask8)((1u << cols) - 1);
+      for (int64_t o = 0; o < p->m; o++) {
+        Vec v = _mm512_i32gather_ps(at, yt + i * t * t * g->mp + o, 4);
+        v = v_add(v, v_set1(bias ? bias[o] : 0));
+        if (act == MLC_ACT_RELU) v = v_max(v, vlo);
+        if (act == MLC_ACT_CLIP) v = v_min(vhi, v_max(vlo, v));
+        float *row = y + (o * oh + oy0) * ow + ox0;
+        _mm_mask_storeu_ps(row, cm, _mm512_extractf32x4_ps(v, 0));
+        if (rows > 1) _mm_mask_storeu_ps(row + ow, cm, _mm512_extractf32x4_ps(v, 1));
+        if (rows > 2) _mm_mask_storeu_ps(row + 2 * ow, cm, _mm512_extractf32x4_ps(v, 2));
+        if (rows > 3) _mm_mask_storeu_ps(row + 3 * ow, cm, _mm512_extractf32x4_ps(v, 3));
+      }
+    }
+    return;
+  }
+#endif
   for (int64_t i = lo; i < hi; i++) {
     int64_t oy0 = (t0 + i) / g->tx * t, ox0 = (t0 + i) % g->tx * t;
     int64_t rows = oh - oy0 < t ? oh - oy0 : t, cols = ow - ox0 < t ? ow - ox0 : t;
@@ -225,7 +271,12 @@ static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int
       const float *src = yt + i * t * t * g->mp + o;
       for (int64_t r = 0; r < rows; r++) {
         float *row = y + (o * oh + oy0 + r) * ow + ox0;
-        for (int64_t q = 0; q < cols; q++) row[q] = src[(r * t + q) * g->mp] + b;
+        for (int64_t q = 0; q < cols; q++) {
+          float v = src[(r * t + q) * g->mp] + b;
+          row[q] = act == MLC_ACT_RELU   ? mlc_relu_f32(v)
+                   : act == MLC_ACT_CLIP ? mlc_clip_f32(v, alo, ahi)
+                                         : v;
+        }
       }
     }
   }
@@ -246,6 +297,7 @@ typedef struct WinoJob {
   float *y, *xt, *v, *mm, *yt, *panels;
   int64_t t0, nt, per;
   int phase;
+  int act; /* the activation scatter_out applies (then no epilogue phase), or 0 */
 } WinoJob;
 
 static void wino_part(void *arg, int t, int nth, float *scratch) {
@@ -269,7 +321,8 @@ static void wino_part(void *arg, int t, int nth, float *scratch) {
   case PH_OUTPUT: {
     int64_t lo = j->nt * t / nth, hi = j->nt * (t + 1) / nth;
     output_transform(g, j->mm, lo, hi, j->yt);
-    scatter_out(j->p, g, j->yt, j->t0, lo, hi, j->bias, j->y);
+    scatter_out(j->p, g, j->yt, j->t0, lo, hi, j->bias, j->act,
+                j->e->act == MLC_ACT_CLIP ? j->e->act_a : 0, j->e->act_b, j->y);
     break;
   }
   default: {
@@ -299,7 +352,12 @@ void mlc_rt__conv_winograd(const MlcConv *p, const float *x, const float *w, con
   WinoJob j = {
       p,       &g,   e,    NULL, w,    bias, NULL, NULL,
       scratch, NULL, NULL, NULL, NULL, 0,    0,    mlc_rt_packed_floats(g.mp, g.cp, p->packed_w),
-      0};
+      0,       0};
+  /* with no residual, Relu and Clip go with the bias as the outputs are
+   * stored, and there is no epilogue left to run */
+  const int fused =
+      !res && (e->act == MLC_ACT_NONE || e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP);
+  j.act = fused ? e->act : 0;
   j.v = j.xt + g.hp * g.wp * g.cp;
   j.mm = j.v + aa * tb * g.cp;
   j.yt = j.mm + aa * tb * g.mp;
@@ -319,6 +377,6 @@ void mlc_rt__conv_winograd(const MlcConv *p, const float *x, const float *w, con
       wino_phase(&j, PH_PRODUCTS, split);
       wino_phase(&j, PH_OUTPUT, split);
     }
-    wino_phase(&j, PH_EPILOGUE, split);
+    if (!fused) wino_phase(&j, PH_EPILOGUE, split);
   }
 }
