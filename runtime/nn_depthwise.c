@@ -233,13 +233,6 @@ static void dw_band(const DwConv *c, const float *x, const float *w, float bias,
 }
 
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
-/* the lanes of a vector from place at of x that lie inside x[0, n) */
-static MLC_INLINE __mmask16 dw_inside(int64_t at, int64_t n) {
-  int64_t lo, hi;
-  mlc_rt_steps_in(at, NN_V, 1, 0, n, &lo, &hi);
-  return lo < hi ? v_mask(hi) & (__mmask16)~v_mask(lo) : 0;
-}
-
 /* A plane as wide as its input (stride 1 across, the padding of a row
  * summing to the window's reach), 2-D, straight from x to y with no
  * copies: output f of the plane (row-major) sums taps read from x at f +
@@ -274,7 +267,7 @@ static MLC_INLINE void dw_masked_rows(DW_MASKED_ARGS, int64_t y0, int nr) {
     for (int64_t i = 0; i < nr + (kh - 1) * dy; i++) {
       const int64_t at = f + (i - pt) * ow;
       const float *row = x + at - pl;
-      const __mmask16 rm = inside ? 0xffff : dw_inside(at, nin);
+      const __mmask16 rm = inside ? 0xffff : v_inside(at, nin);
       NN_UNROLL
       for (int64_t kx = 0; kx < kw; kx++) {
         Vec in = _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx);
@@ -305,7 +298,7 @@ static MLC_INLINE void dw_masked_flat(DW_MASKED_ARGS) {
     for (int64_t ky = 0; ky < kh; ky++) {
       const int64_t at = f + (ky * dy - pt) * ow;
       const float *row = x + at - pl;
-      const __mmask16 rm = inside ? 0xffff : dw_inside(at, nin);
+      const __mmask16 rm = inside ? 0xffff : v_inside(at, nin);
       NN_UNROLL
       for (int64_t kx = 0; kx < kw; kx++)
         acc = v_fma(acc, _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx), wv[ky * kw + kx]);
@@ -428,14 +421,8 @@ static void dw_plan_masked(DwConv *c) {
    * the row */
   for (int64_t v = 0; c->s2 && v * NN_V < ow; v++)
     for (int i = 0; i < 3; i++)
-      c->cols[3 * v + i] = dw_inside(2 * v * NN_V - g->pad[2] + i * NN_V, g->in[2]);
-  for (int64_t kx = 0; c->s2 && kx < DW_S2_K; kx++)
-    for (int t = 0; t < NN_V; t++) {
-      int64_t j = t + kx / 2;
-      c->idx[kx][t] = (int32_t)(kx < 2     ? 2 * t + kx
-                                : j < NN_V ? j
-                                           : NN_V + 2 * (j - NN_V) + kx % 2);
-    }
+      c->cols[3 * v + i] = v_inside(2 * v * NN_V - g->pad[2] + i * NN_V, g->in[2]);
+  if (c->s2) v_s2_taps(c->idx, DW_S2_K);
   if (!c->masked) return;
   for (int64_t v = 0; v < c->period; v++)
     for (int64_t kx = 0; kx < kw; kx++) {

@@ -159,15 +159,10 @@ void mlc_rt__conv_direct(const MlcConv *p, const float *x, const float *w, const
   const int64_t s = p->stride[1], iw = p->in_sp[1];
   for (int64_t v = 0; v * NN_V < p->out_sp[1]; v++)
     for (int64_t i = 0; i < MLC_RT_DIRECT_K; i++) {
-      int64_t lo, hi, at = v * NN_V * s - p->pad_begin[1] + (s == 1 ? i : i * NN_V);
-      mlc_rt_steps_in(at, NN_V, 1, 0, iw, &lo, &hi);
-      j.cols[v * MLC_RT_DIRECT_K + i] = lo < hi ? v_mask(hi) & (__mmask16)~v_mask(lo) : 0;
+      int64_t at = v * NN_V * s - p->pad_begin[1] + (s == 1 ? i : i * NN_V);
+      j.cols[v * MLC_RT_DIRECT_K + i] = v_inside(at, iw);
     }
-  for (int kx = 0; kx < MLC_RT_DIRECT_K; kx++)
-    for (int t = 0; t < NN_V; t++) {
-      int u = t + kx / 2;
-      j.idx[kx][t] = kx < 2 ? 2 * t + kx : u < NN_V ? u : NN_V + 2 * (u - NN_V) + kx % 2;
-    }
+  v_s2_taps(j.idx, MLC_RT_DIRECT_K);
   int64_t flops = 2 * p->n * p->m * p->out_sp[0] * p->out_sp[1] * p->c * p->k[0] * p->k[1];
   if (flops < PAR_FLOPS || !mlc_rt_parallel(direct_part, &j)) direct_part(&j, 0, 1, NULL);
 }

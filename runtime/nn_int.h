@@ -311,6 +311,26 @@ void mlc_rt__conv_depthwise(const MlcConv *p, const Im2col *g, const Epi *e, con
                             float *scratch, int64_t inpix, int64_t npix, int64_t kvol);
 
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+/* the lanes of a vector from place at of a row of n floats that lie in it */
+static MLC_INLINE __mmask16 v_inside(int64_t at, int64_t n) {
+  int64_t lo, hi;
+  mlc_rt_steps_in(at, NN_V, 1, 0, n, &lo, &hi);
+  return lo < hi ? v_mask(hi) & (__mmask16)~v_mask(lo) : 0;
+}
+/* Taps at stride 2 by permutes (the direct depthwise and few-channel
+ * convs): with the 32 floats from a window's first column in two vectors
+ * and the 16 after them in a third, tap kx (< k) of output t is place
+ * idx[kx][t] of the first two taken as one (their even places for kx 0,
+ * the odd ones for 1, each shifted by a place per two columns further),
+ * places from 16 on coming from the third */
+static inline void v_s2_taps(int32_t (*idx)[NN_V], int k) {
+  for (int kx = 0; kx < k; kx++)
+    for (int t = 0; t < NN_V; t++) {
+      int j = t + kx / 2;
+      idx[kx][t] = kx < 2 ? 2 * t + kx : j < NN_V ? j : NN_V + 2 * (j - NN_V) + kx % 2;
+    }
+}
+
 /* a conv mlc_rt_conv_direct() takes, its weights unpacked (nn_direct.c);
  * e for its activation */
 void mlc_rt__conv_direct(const MlcConv *p, const float *x, const float *w, const float *bias,
