@@ -8,7 +8,7 @@
  * vector of 16 outputs along a row is computed for 16 output channels at
  * once, in 16 accumulators: every input vector of a tap (c, ky, kx) is
  * loaded once (masked at the row's ends, so the padding reads as zeros;
- * at stride 2, two or three loads split by permutes, as dw_s2 does) and
+ * at stride 2, two or three loads split by permutes, v_s2_taps) and
  * multiplied by 16 broadcast weights. A last group of fewer channels
  * computes the last channel again in the spare accumulators and stores
  * only its own. The epilogue's bias, Relu and Clip are applied in
@@ -27,7 +27,7 @@ typedef struct DirectJob {
   float *y;
   const Epi *e;                       /* bias, residual aside */
   int32_t idx[MLC_RT_DIRECT_K][NN_V]; /* stride 2: where output t's tap kx
-                                         lies in the three loads (dw_s2) */
+                                         lies in the three loads (v_s2_taps) */
   /* [v][i]: the lanes of load i of output vector v inside the row */
   __mmask16 cols[MLC_RT_DIRECT_W / NN_V * MLC_RT_DIRECT_K];
 } DirectJob;

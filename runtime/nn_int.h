@@ -317,6 +317,13 @@ static MLC_INLINE __mmask16 v_inside(int64_t at, int64_t n) {
   mlc_rt_steps_in(at, NN_V, 1, 0, n, &lo, &hi);
   return lo < hi ? v_mask(hi) & (__mmask16)~v_mask(lo) : 0;
 }
+/* the offsets of the 16 lanes of a gather s floats apart; s at most
+ * MLC_RT_GATHER_MAX, so that the last fits a 32-bit index */
+#define MLC_RT_GATHER_MAX (INT32_MAX / NN_V)
+static MLC_INLINE __m512i v_lanes_apart(int64_t s) {
+  return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                            _mm512_set1_epi32((int)s));
+}
 /* Taps at stride 2 by permutes (the direct depthwise and few-channel
  * convs): with the 32 floats from a window's first column in two vectors
  * and the 16 after them in a third, tap kx (< k) of output t is place

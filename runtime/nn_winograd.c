@@ -175,28 +175,28 @@ static void to_channels_last(const MlcConv *p, const WinoGeo *g, const float *x,
   const int64_t h = p->in_sp[0], w = p->in_sp[1];
   const int64_t py = p->pad_begin[0], px = p->pad_begin[1];
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
-  /* a pixel's 16 channels gathered as one vector (h * w apart) */
-  const __m512i at =
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32((int)(h * w)));
-  for (int64_t c = lo; c < hi; c += NN_V) {
-    const __mmask16 cm = v_mask(hi - c);
-    for (int64_t y = 0; y < h && y + py < g->hp; y++) {
-      const float *row = x + (c * h + y) * w;
-      float *d = xt + ((y + py) * g->wp + px) * g->cp + c;
-      for (int64_t i = 0; i < w && i + px < g->wp; i++)
-        _mm512_mask_storeu_ps(d + i * g->cp, cm,
-                              _mm512_mask_i32gather_ps(v_set1(0), cm, at, row + i, 4));
+  if (h * w <= MLC_RT_GATHER_MAX) {
+    /* a pixel's 16 channels gathered as one vector (h * w apart) */
+    const __m512i at = v_lanes_apart(h * w);
+    for (int64_t c = lo; c < hi; c += NN_V) {
+      const __mmask16 cm = v_mask(hi - c);
+      for (int64_t y = 0; y < h && y + py < g->hp; y++) {
+        const float *row = x + (c * h + y) * w;
+        float *d = xt + ((y + py) * g->wp + px) * g->cp + c;
+        for (int64_t i = 0; i < w && i + px < g->wp; i++)
+          _mm512_mask_storeu_ps(d + i * g->cp, cm,
+                                _mm512_mask_i32gather_ps(v_set1(0), cm, at, row + i, 4));
+      }
     }
+    return;
   }
-#else
+#endif
   for (int64_t c = lo; c < hi; c++)
     for (int64_t y = 0; y < h && y + py < g->hp; y++) {
       const float *row = x + (c * h + y) * w;
       float *d = xt + ((y + py) * g->wp + px) * g->cp + c;
       for (int64_t i = 0; i < w && i + px < g->wp; i++) d[i * g->cp] = row[i];
     }
-#endif
 }
 
 /* V_t of the tiles t0 + [lo, hi): row i of cp channels for tile t0 + i,
@@ -232,17 +232,15 @@ static void output_transform(const WinoGeo *g, const float *mm, int64_t lo, int6
 
 /* yt's tiles t0 + [lo, hi) into the output planes y, plus the bias, then
  * Relu or Clip where act says so (MLC_ACT_RELU or _CLIP, with Clip's
- * bounds lo and hi; as mlc_relu_f32 and mlc_clip_f32 compute them) */
+ * bounds alo and ahi; as mlc_relu_f32 and mlc_clip_f32 compute them) */
 static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int64_t t0, int64_t lo,
                         int64_t hi, const float *bias, int act, float alo, float ahi, float *y) {
   const int64_t oh = p->out_sp[0], ow = p->out_sp[1], t = g->w->t;
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
-  if (t == 4) {
+  if (t == 4 && g->mp <= MLC_RT_GATHER_MAX) {
     /* a tile's 16 outputs of a channel gathered as one vector (from mp
      * apart), its rows stored 4 floats at a time */
-    const __m512i at =
-        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                           _mm512_set1_epi32((int)g->mp));
+    const __m512i at = v_lanes_apart(g->mp);
     const Vec vlo = v_set1(alo), vhi = v_set1(ahi);
     for (int64_t i = lo; i < hi; i++) {
       int64_t oy0 = (t0 + i) / g->tx * t, ox0 = (t0 + i) % g->tx * t;
