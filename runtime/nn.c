@@ -262,22 +262,11 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0, i
 
 /* ---- the product -------------------------------------------------------- */
 
-/* The end of the epilogue a micro-kernel applies as it stores a tile of
- * its last slice of the inner dimension, where the epilogue is only that:
- * the residual's tile res (row stride ldc, as C's) added, or NULL; then
- * Relu or Clip (kind MLC_ACT_RELU or _CLIP, with Clip's bounds), computed
- * as mlc_relu_f32 and mlc_clip_f32 do, NaNs included, or kind 0 for none.
- * Saves reading the tile back. */
-typedef struct Clamp {
-  int kind;
-  float lo, hi;
-  const float *res;
-} Clamp;
-
 /* The A strip x B strip over depth kc, A(i, p) at a[i*ars + p*acs] (a
  * packed strip, or MR rows of A read in place), stored to the MR x NR tile
  * at c (row stride ldc): as acc + rb[i] on the first slice of the inner
- * dimension, as c + acc on later ones. Whole tiles of a plain epilogue go
+ * dimension, as c + acc on later ones, then through cl (on the last slice,
+ * where the epilogue is only that). Whole tiles of a plain epilogue go
  * straight from registers to C; the rest through a local tile. */
 #if MLC_RT_GEMM_SIMD
 #define NV (NR / NN_V)
@@ -308,9 +297,7 @@ static MLC_INLINE void micro_vecs(const int rows, const int nv, int64_t kc, cons
       float *ci = c + i * ldc + v * NN_V;
       Vec y = v_add(acc[i][v], first ? r : v_load(ci));
       if (cl->res) y = v_add(y, v_load(cl->res + i * ldc + v * NN_V));
-      if (cl->kind == MLC_ACT_RELU) y = v_max(y, lo); /* y > 0 ? y : 0 */
-      if (cl->kind == MLC_ACT_CLIP) y = v_min(hi, v_max(lo, y));
-      v_store(ci, y, NN_V);
+      v_store(ci, v_clamp(y, cl->kind, lo, hi), NN_V);
     }
   }
 }
@@ -371,10 +358,7 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
   for (int i = 0; i < rows && cl->res; i++)
     for (int j = 0; j < NR; j++) c[i * ldc + j] += cl->res[i * ldc + j];
   for (int i = 0; i < rows && cl->kind; i++)
-    for (int j = 0; j < NR; j++) {
-      float y = c[i * ldc + j], lo = cl->lo, hi = cl->hi;
-      c[i * ldc + j] = cl->kind == MLC_ACT_RELU ? mlc_relu_f32(y) : mlc_clip_f32(y, lo, hi);
-    }
+    for (int j = 0; j < NR; j++) c[i * ldc + j] = clamp_f32(c[i * ldc + j], cl);
 }
 #endif
 
@@ -479,9 +463,9 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
   int b_direct = !b.col && !b.m.pk && b.m.cs == 1 && i1 - i0 <= B_DIRECT_ROWS;
   /* the whole epilogue in the micro-kernel: a residual laid out as C, then
    * none of the activations or one it applies */
-  const int fuse = (e->act == MLC_ACT_NONE || e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP) &&
-                   (!e->res || e->res_ld == ldc);
-  Clamp fused = {fuse ? e->act : 0, e->act == MLC_ACT_CLIP ? e->act_a : 0, e->act_b, NULL};
+  Clamp fused;
+  const int fuse = epi_clamp(e, &fused) && (!e->res || e->res_ld == ldc);
+  if (!fuse) fused.kind = 0;
   for (int64_t jc = j0; jc < j1; jc += NC) {
     int64_t nc = min64(NC, j1 - jc);
     for (int64_t pc = 0; pc < k; pc += KC) {

@@ -25,7 +25,9 @@ typedef struct DirectJob {
   const MlcConv *p;
   const float *x, *w, *bias, *res;
   float *y;
-  const Epi *e;                       /* bias, residual aside */
+  const Epi *e; /* bias, residual aside */
+  Clamp act;    /* what the stores apply (with no residual) */
+  int finish;   /* else the rows' epilogue: the residual, then e's activation */
   int32_t idx[MLC_RT_DIRECT_K][NN_V]; /* stride 2: where output t's tap kx
                                          lies in the three loads (v_s2_taps) */
   /* [v][i]: the lanes of load i of output vector v inside the row */
@@ -78,17 +80,13 @@ static MLC_INLINE void direct_vec(const DirectJob *j, int64_t ni, int64_t oy, in
       for (int i = 0; i < MG; i++)
         acc[i] = v_fma(acc[i], in[kx], v_set1(wg[(part && i > last ? last : i) * kdim + q0 + kx]));
     }
-  const Epi *e = j->e;
-  const int fused = !j->res && (e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP);
-  const Vec lo = v_set1(e->act == MLC_ACT_CLIP ? e->act_a : 0), hi = v_set1(e->act_b);
+  const Vec lo = v_set1(j->act.lo), hi = v_set1(j->act.hi);
   const int64_t npix = p->out_sp[0] * p->out_sp[1], n = p->out_sp[1] - ox;
   NN_UNROLL
   for (int i = 0; i < MG; i++) {
     if (m0 + i >= p->m) break;
-    Vec v = acc[i];
-    if (fused) v = v_max(v, lo);
-    if (fused && e->act == MLC_ACT_CLIP) v = v_min(hi, v);
-    v_store(j->y + (ni * p->m + m0 + i) * npix + oy * p->out_sp[1] + ox, v, n);
+    v_store(j->y + (ni * p->m + m0 + i) * npix + oy * p->out_sp[1] + ox,
+            v_clamp(acc[i], j->act.kind, lo, hi), n);
   }
 }
 
@@ -99,9 +97,6 @@ static MLC_INLINE void direct_rows(const DirectJob *j, int64_t r0, int64_t r1, i
   const int64_t oh = p->out_sp[0], ow = p->out_sp[1], npix = oh * ow;
   __m512i idx[MLC_RT_DIRECT_K];
   for (int kx = 0; kx < MLC_RT_DIRECT_K; kx++) idx[kx] = _mm512_loadu_si512(j->idx[kx]);
-  const Epi *e = j->e;
-  const int fused =
-      !j->res && (e->act == MLC_ACT_NONE || e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP);
   for (int64_t r = r0; r < r1; r++) {
     int64_t ni = r / oh, oy = r % oh;
     for (int64_t m0 = 0; m0 < p->m; m0 += MG)
@@ -111,9 +106,9 @@ static MLC_INLINE void direct_rows(const DirectJob *j, int64_t r0, int64_t r1, i
         else
           direct_vec(j, ni, oy, ox, m0, idx, nc, kh, kw, s, 1);
       }
-    for (int64_t m = 0; m < p->m && !fused; m++) {
+    for (int64_t m = 0; m < p->m && j->finish; m++) {
       int64_t at = (ni * p->m + m) * npix + oy * ow;
-      Epi em = *e;
+      Epi em = *j->e;
       em.res = j->res ? j->res + (ni * p->m + m) * npix : NULL;
       finish_row(j->y + at, ow, 0, oy * ow, &em);
     }
@@ -155,7 +150,9 @@ static void direct_part(void *arg, int t, int nt, float *scratch) {
 
 void mlc_rt__conv_direct(const MlcConv *p, const float *x, const float *w, const float *bias,
                          const float *res, float *y, const Epi *e) {
-  DirectJob j = {p, x, w, bias, res, y, e, {{0}}, {0}};
+  DirectJob j = {p, x, w, bias, res, y, e, {0, 0, 0, NULL}, 0, {{0}}, {0}};
+  j.finish = !epi_clamp(e, &j.act) || res;
+  if (j.finish) j.act.kind = 0;
   const int64_t s = p->stride[1], iw = p->in_sp[1];
   for (int64_t v = 0; v * NN_V < p->out_sp[1]; v++)
     for (int64_t i = 0; i < MLC_RT_DIRECT_K; i++) {

@@ -280,6 +280,38 @@ typedef struct Epi {
   int64_t res_ld;
 } Epi;
 
+/* The end of an epilogue that a kernel applies in registers as it stores
+ * its outputs, saving a pass that reads them back: Relu or Clip (kind
+ * MLC_ACT_RELU or _CLIP, between lo and hi), or kind 0 for none; for the
+ * GEMM's micro-kernel, first the residual's tile res (row stride as C's),
+ * or NULL. */
+typedef struct Clamp {
+  int kind;
+  float lo, hi;
+  const float *res;
+} Clamp;
+/* e's activation as a Clamp with no residual; whether a store can apply
+ * it (none, Relu or Clip; else c's kind is 0) */
+static inline int epi_clamp(const Epi *e, Clamp *c) {
+  c->kind = e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP ? e->act : 0;
+  c->lo = e->act == MLC_ACT_CLIP ? e->act_a : 0;
+  c->hi = e->act_b;
+  c->res = NULL;
+  return c->kind || e->act == MLC_ACT_NONE;
+}
+/* y through the activation `kind`, lo and hi its bounds as vectors, as
+ * mlc_relu_f32 and mlc_clip_f32 compute it, NaNs included */
+static MLC_INLINE Vec v_clamp(Vec y, int kind, Vec lo, Vec hi) {
+  if (kind == MLC_ACT_RELU) y = v_max(y, lo); /* y > 0 ? y : 0 */
+  if (kind == MLC_ACT_CLIP) y = v_min(hi, v_max(lo, y));
+  return y;
+}
+static MLC_INLINE float clamp_f32(float y, const Clamp *c) {
+  return c->kind == MLC_ACT_RELU   ? mlc_relu_f32(y)
+         : c->kind == MLC_ACT_CLIP ? mlc_clip_f32(y, c->lo, c->hi)
+                                   : y;
+}
+
 /* the end of a row of C (row i, from column j0): residual, then activation */
 static MLC_INLINE void finish_row(float *restrict row, int64_t n, int64_t i, int64_t j0,
                                   const Epi *e) {

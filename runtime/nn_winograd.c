@@ -231,26 +231,23 @@ static void output_transform(const WinoGeo *g, const float *mm, int64_t lo, int6
 }
 
 /* yt's tiles t0 + [lo, hi) into the output planes y, plus the bias, then
- * Relu or Clip where act says so (MLC_ACT_RELU or _CLIP, with Clip's
- * bounds alo and ahi; as mlc_relu_f32 and mlc_clip_f32 compute them) */
+ * through cl */
 static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int64_t t0, int64_t lo,
-                        int64_t hi, const float *bias, int act, float alo, float ahi, float *y) {
+                        int64_t hi, const float *bias, const Clamp *cl, float *y) {
   const int64_t oh = p->out_sp[0], ow = p->out_sp[1], t = g->w->t;
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
   if (t == 4 && g->mp <= MLC_RT_GATHER_MAX) {
     /* a tile's 16 outputs of a channel gathered as one vector (from mp
      * apart), its rows stored 4 floats at a time */
     const __m512i at = v_lanes_apart(g->mp);
-    const Vec vlo = v_set1(alo), vhi = v_set1(ahi);
+    const Vec vlo = v_set1(cl->lo), vhi = v_set1(cl->hi);
     for (int64_t i = lo; i < hi; i++) {
       int64_t oy0 = (t0 + i) / g->tx * t, ox0 = (t0 + i) % g->tx * t;
       int64_t rows = oh - oy0 < t ? oh - oy0 : t, cols = ow - ox0 < t ? ow - ox0 : t;
       const __mmask8 cm = (__mmask8)((1u << cols) - 1);
       for (int64_t o = 0; o < p->m; o++) {
         Vec v = _mm512_i32gather_ps(at, yt + i * t * t * g->mp + o, 4);
-        v = v_add(v, v_set1(bias ? bias[o] : 0));
-        if (act == MLC_ACT_RELU) v = v_max(v, vlo);
-        if (act == MLC_ACT_CLIP) v = v_min(vhi, v_max(vlo, v));
+        v = v_clamp(v_add(v, v_set1(bias ? bias[o] : 0)), cl->kind, vlo, vhi);
         float *row = y + (o * oh + oy0) * ow + ox0;
         _mm_mask_storeu_ps(row, cm, _mm512_extractf32x4_ps(v, 0));
         if (rows > 1) _mm_mask_storeu_ps(row + ow, cm, _mm512_extractf32x4_ps(v, 1));
@@ -269,12 +266,7 @@ static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int
       const float *src = yt + i * t * t * g->mp + o;
       for (int64_t r = 0; r < rows; r++) {
         float *row = y + (o * oh + oy0 + r) * ow + ox0;
-        for (int64_t q = 0; q < cols; q++) {
-          float v = src[(r * t + q) * g->mp] + b;
-          row[q] = act == MLC_ACT_RELU   ? mlc_relu_f32(v)
-                   : act == MLC_ACT_CLIP ? mlc_clip_f32(v, alo, ahi)
-                                         : v;
-        }
+        for (int64_t q = 0; q < cols; q++) row[q] = clamp_f32(src[(r * t + q) * g->mp] + b, cl);
       }
     }
   }
@@ -295,7 +287,7 @@ typedef struct WinoJob {
   float *y, *xt, *v, *mm, *yt, *panels;
   int64_t t0, nt, per;
   int phase;
-  int act; /* the activation scatter_out applies (then no epilogue phase), or 0 */
+  Clamp act; /* the activation scatter_out applies (then no epilogue phase) */
 } WinoJob;
 
 static void wino_part(void *arg, int t, int nth, float *scratch) {
@@ -319,8 +311,7 @@ static void wino_part(void *arg, int t, int nth, float *scratch) {
   case PH_OUTPUT: {
     int64_t lo = j->nt * t / nth, hi = j->nt * (t + 1) / nth;
     output_transform(g, j->mm, lo, hi, j->yt);
-    scatter_out(j->p, g, j->yt, j->t0, lo, hi, j->bias, j->act,
-                j->e->act == MLC_ACT_CLIP ? j->e->act_a : 0, j->e->act_b, j->y);
+    scatter_out(j->p, g, j->yt, j->t0, lo, hi, j->bias, &j->act, j->y);
     break;
   }
   default: {
@@ -347,15 +338,19 @@ void mlc_rt__conv_winograd(const MlcConv *p, const float *x, const float *w, con
   WinoGeo g = wino_geo(p);
   const int64_t aa = g.w->a * g.w->a, tb = g.tb;
   const int64_t inpix = p->in_sp[0] * p->in_sp[1], npix = p->out_sp[0] * p->out_sp[1];
-  WinoJob j = {
-      p,       &g,   e,    NULL, w,    bias, NULL, NULL,
-      scratch, NULL, NULL, NULL, NULL, 0,    0,    mlc_rt_packed_floats(g.mp, g.cp, p->packed_w),
-      0,       0};
+  WinoJob j = {p,       &g,
+               e,       NULL,
+               w,       bias,
+               NULL,    NULL,
+               scratch, NULL,
+               NULL,    NULL,
+               NULL,    0,
+               0,       mlc_rt_packed_floats(g.mp, g.cp, p->packed_w),
+               0,       {0, 0, 0, NULL}};
   /* with no residual, Relu and Clip go with the bias as the outputs are
    * stored, and there is no epilogue left to run */
-  const int fused =
-      !res && (e->act == MLC_ACT_NONE || e->act == MLC_ACT_RELU || e->act == MLC_ACT_CLIP);
-  j.act = fused ? e->act : 0;
+  const int fused = epi_clamp(e, &j.act) && !res;
+  if (!fused) j.act.kind = 0;
   j.v = j.xt + g.hp * g.wp * g.cp;
   j.mm = j.v + aa * tb * g.cp;
   j.yt = j.mm + aa * tb * g.mp;
