@@ -53,10 +53,12 @@ stands for its quantized forms).
 
 --profile MODEL measures nothing else: it prints the per-node time table
 of mlc's single-threaded run of one benchmark model, compiled with mlc
-compile --profile (and writes the Chrome trace of its last run beside it).
+compile --profile (and writes the Chrome trace of its last run beside it);
+with --threads 2, of its run on the threaded runtime at 2 threads.
 
 usage: python3 bench/run.py [--models a,b] [--int8] [--quick] [--mlc BUILD/mlc]
-                            [--zoo DIR] [--out DIR] [--work DIR] [--profile MODEL]"""
+                            [--zoo DIR] [--out DIR] [--work DIR]
+                            [--profile MODEL [--threads N]]"""
 import argparse
 import datetime
 import gc
@@ -507,15 +509,17 @@ def measure(src, work, ins, outs, weights, st, res):
             e.close()
 
 
-def profile(mlc, rtlib, flags, src, margs, work, st):
+def profile(mlc, rtlibs, flags, src, margs, work, st, threads):
     """--profile MODEL: the model compiled with mlc compile --profile, run by
-    the single-threaded harness for the rounds of a latency measurement
-    after its warm-up; prints its table of nodes by time."""
+    the harness at `threads` threads (the threaded runtime, rtlibs[1], above
+    one) for the rounds of a latency measurement after its warm-up; prints
+    its table of nodes by time."""
     table, trace = os.path.join(work, "profile.txt"), os.path.join(work, "trace.json")
-    ins, outs, weights = compile_and_build(mlc, (rtlib, None), flags, src, [*margs, "--profile"],
+    ins, outs, weights = compile_and_build(mlc, rtlibs, flags, src, [*margs, "--profile"],
                                            work, st, {}, (table, trace))
     make_inputs(ins, common.parse_ranges(model_and_meta(src)[1]), work)
-    e = MlcEngine(work, "harness", 1, ins, outs, weights, st)
+    exe = "harness_mt" if threads > 1 else "harness"
+    e = MlcEngine(work, exe, threads, ins, outs, weights, st)
     try:
         n = max(st.block_min, min(st.block_max, int(st.block_s / max(e.estimate, 1e-9))))
         for _ in range(st.rounds):
@@ -827,9 +831,13 @@ def main():
                     help="scratch folder (default build/bench/work)")
     ap.add_argument("--profile", metavar="MODEL", help="only print the per-node time table of "
                     "mlc's single-threaded run of MODEL (mlc compile --profile)")
+    ap.add_argument("--threads", type=int, default=1, choices=(1, 2),
+                    help="--profile's run at this many threads (default 1)")
     ap.add_argument("--int8", action="store_true", help="only the int8 rows (the quantized "
                     "models; a float model named in --models stands for its quantized ones)")
     args = ap.parse_args()
+    if args.threads != 1 and not args.profile:
+        ap.error("--threads goes with --profile (the full run measures 1 and 2 threads)")
     models = [(n, p, a, None) for n, p, a in MODELS] + INT8_MODELS
     names = [m[0] for m in models]
     chosen = [args.profile] if args.profile else args.models.split(",") if args.models else names
@@ -851,8 +859,10 @@ def main():
         if not os.path.exists(src):
             sys.exit(f"bench: {src} not present")
         try:
-            profile(mlc, rtlib, flags, src, [*margs, *target],
-                    os.path.join(args.work, args.profile), st)
+            if args.threads > 1 and not rtlib_mt:
+                raise Failed(f"--threads {args.threads}: {args.mlc} has no threaded runtime")
+            profile(mlc, (rtlib, rtlib_mt if args.threads > 1 else None), flags, src,
+                    [*margs, *target], os.path.join(args.work, args.profile), st, args.threads)
         except Failed as e:
             sys.exit(f"bench: {args.profile}: {e}")
         return 0
