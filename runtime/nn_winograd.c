@@ -160,29 +160,35 @@ static WinoGeo wino_geo(const MlcConv *p) {
   return g;
 }
 
-int64_t mlc_rt_winograd_scratch(const MlcConv *p) {
-  WinoGeo g = wino_geo(p);
-  int64_t aa = g.w->a * g.w->a;
-  int64_t xt = g.hp * g.wp * g.cp, v = aa * g.tb * g.cp, mm = aa * g.tb * g.mp;
-  int64_t yt = g.tb * g.w->t * g.w->t * g.mp;
-  return xt + v + mm + yt + mlc_rt_gemm_panels(g.tb, g.mp, g.cp);
+/* the parts of a block of tb tiles: V (aa products' rows of cp), M (of
+ * mp), Y (T*T outputs of mp each) and the products' packed panels */
+static int64_t block_floats(const WinoGeo *g, int64_t tb) {
+  const int64_t aa = g->w->a * g->w->a;
+  return aa * tb * (g->cp + g->mp) + tb * g->w->t * g->w->t * g->mp +
+         mlc_rt_gemm_panels(tb, g->mp, g->cp);
 }
 
-/* the channels [lo, hi) of x (planes) into xt: channels-last, cp channels,
- * the padding (zeroed before) left alone */
+int64_t mlc_rt_winograd_scratch(const MlcConv *p) {
+  WinoGeo g = wino_geo(p);
+  return g.hp * g.wp * g.cp + block_floats(&g, g.tb);
+}
+
+/* the rows [lo, hi) of x (planes) into xt: channels-last, cp channels, the
+ * padding (zeroed before) left alone */
 static void to_channels_last(const MlcConv *p, const WinoGeo *g, const float *x, int64_t lo,
                              int64_t hi, float *xt) {
-  const int64_t h = p->in_sp[0], w = p->in_sp[1];
+  const int64_t c = p->c, h = p->in_sp[0], w = p->in_sp[1];
   const int64_t py = p->pad_begin[0], px = p->pad_begin[1];
+  if (hi > g->hp - py) hi = g->hp - py;
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
   if (h * w <= MLC_RT_GATHER_MAX) {
     /* a pixel's 16 channels gathered as one vector (h * w apart) */
     const __m512i at = v_lanes_apart(h * w);
-    for (int64_t c = lo; c < hi; c += NN_V) {
-      const __mmask16 cm = v_mask(hi - c);
-      for (int64_t y = 0; y < h && y + py < g->hp; y++) {
-        const float *row = x + (c * h + y) * w;
-        float *d = xt + ((y + py) * g->wp + px) * g->cp + c;
+    for (int64_t ch = 0; ch < c; ch += NN_V) {
+      const __mmask16 cm = v_mask(c - ch);
+      for (int64_t y = lo; y < hi; y++) {
+        const float *row = x + (ch * h + y) * w;
+        float *d = xt + ((y + py) * g->wp + px) * g->cp + ch;
         for (int64_t i = 0; i < w && i + px < g->wp; i++)
           _mm512_mask_storeu_ps(d + i * g->cp, cm,
                                 _mm512_mask_i32gather_ps(v_set1(0), cm, at, row + i, 4));
@@ -191,18 +197,18 @@ static void to_channels_last(const MlcConv *p, const WinoGeo *g, const float *x,
     return;
   }
 #endif
-  for (int64_t c = lo; c < hi; c++)
-    for (int64_t y = 0; y < h && y + py < g->hp; y++) {
-      const float *row = x + (c * h + y) * w;
-      float *d = xt + ((y + py) * g->wp + px) * g->cp + c;
+  for (int64_t ch = 0; ch < c; ch++)
+    for (int64_t y = lo; y < hi; y++) {
+      const float *row = x + (ch * h + y) * w;
+      float *d = xt + ((y + py) * g->wp + px) * g->cp + ch;
       for (int64_t i = 0; i < w && i + px < g->wp; i++) d[i * g->cp] = row[i];
     }
 }
 
 /* V_t of the tiles t0 + [lo, hi): row i of cp channels for tile t0 + i,
  * V_t+1 tb rows on */
-static void input_transform(const WinoGeo *g, const float *xt, int64_t t0, int64_t lo, int64_t hi,
-                            float *v) {
+static void input_transform(const WinoGeo *g, int64_t tb, const float *xt, int64_t t0, int64_t lo,
+                            int64_t hi, float *v) {
   const Wino *W = g->w;
   const int a = W->a;
   for (int64_t i = lo; i < hi; i++) {
@@ -211,21 +217,22 @@ static void input_transform(const WinoGeo *g, const float *xt, int64_t t0, int64
     for (int64_t cb = 0; cb < g->cp; cb += CB) {
       float u[6][6][CB]; /* u[r][j]: B^T d, column j */
       for (int j = 0; j < a; j++) W->in(u[0][j], 6 * CB, base + j * g->cp + cb, g->wp * g->cp);
-      for (int r = 0; r < a; r++)
-        W->in(v + (r * a * g->tb + i) * g->cp + cb, g->tb * g->cp, u[r][0], CB);
+      for (int r = 0; r < a; r++) W->in(v + (r * a * tb + i) * g->cp + cb, tb * g->cp, u[r][0], CB);
     }
   }
 }
 
-/* Y = A^T M A for the tiles [lo, hi) of a block, into yt (tb x T*T x mp) */
-static void output_transform(const WinoGeo *g, const float *mm, int64_t lo, int64_t hi, float *yt) {
+/* Y = A^T M A for the tiles [lo, hi) of a block of tb, into yt (tb x T*T
+ * x mp) */
+static void output_transform(const WinoGeo *g, int64_t tb, const float *mm, int64_t lo, int64_t hi,
+                             float *yt) {
   const Wino *W = g->w;
   const int a = W->a, t = W->t;
   for (int64_t i = lo; i < hi; i++)
     for (int64_t ob = 0; ob < g->mp; ob += CB) {
       float u[4][6][CB]; /* u[r][j]: A^T M, column j */
       for (int j = 0; j < a; j++)
-        W->out(u[0][j], 6 * CB, mm + (j * g->tb + i) * g->mp + ob, a * g->tb * g->mp);
+        W->out(u[0][j], 6 * CB, mm + (j * tb + i) * g->mp + ob, a * tb * g->mp);
       for (int r = 0; r < t; r++) W->out(yt + (i * t * t + r * t) * g->mp + ob, g->mp, u[r][0], CB);
     }
 }
@@ -272,46 +279,93 @@ static void scatter_out(const MlcConv *p, const WinoGeo *g, const float *yt, int
   }
 }
 
-/* One image's conv in phases, each split over the threads of a job (its
- * part of the channels, of a block's tiles or of the products), a phase
- * ending before the next begins: the layout change, then per block of
- * tiles the input transform, the products and the output transform, then
- * the epilogue. */
-enum { PH_LAYOUT, PH_INPUT, PH_PRODUCTS, PH_OUTPUT, PH_EPILOGUE };
+/* One image's conv in phases, each split over the threads of a job, a
+ * phase ending before the next begins: the layout change (by rows), the
+ * tiles, then the epilogue (by channels). The tiles split one of two ways.
+ * With enough of them, each thread takes its own range of tiles through
+ * the input transform, the A*A products and the output transform, block by
+ * block in its own scratch: nothing passes between threads. Too few tiles
+ * for that (deep layers, small images), or blocks that would not fit a
+ * worker's scratch, and every block goes through phases split three ways:
+ * its tiles by the input transform, its products, its tiles by the output
+ * transform (each thread then reads what the others wrote). */
+enum { PH_LAYOUT, PH_TILES, PH_INPUT, PH_PRODUCTS, PH_OUTPUT, PH_EPILOGUE };
+
+/* a thread's range of tiles runs alone from a block of at least MIN_TILES
+ * (a micro-kernel's height or two) */
+#define MIN_TILES 12
 
 typedef struct WinoJob {
   const MlcConv *p;
   const WinoGeo *g;
   const Epi *e;
   const float *x, *w, *bias, *res; /* this image's x, res */
-  float *y, *xt, *v, *mm, *yt, *panels;
-  int64_t t0, nt, per;
+  float *y, *xt, *blk;             /* blk: the caller's block parts (after xt) */
+  int64_t t0, nt, per;             /* split phases: the block's first tile and count */
+  int64_t tbt;                     /* PH_TILES: the most tiles in a thread's block */
   int phase;
   Clamp act; /* the activation scatter_out applies (then no epilogue phase) */
 } WinoJob;
+
+/* the parts of a block of tb tiles that starts at s */
+typedef struct Block {
+  float *v, *mm, *yt, *panels;
+} Block;
+
+static Block block_at(const WinoGeo *g, int64_t tb, float *s) {
+  const int64_t aa = g->w->a * g->w->a;
+  Block b;
+  b.v = s;
+  b.mm = b.v + aa * tb * g->cp;
+  b.yt = b.mm + aa * tb * g->mp;
+  b.panels = b.yt + tb * g->w->t * g->w->t * g->mp;
+  return b;
+}
+
+/* the products [q0, q1) of a block of nt tiles, tb rows apart */
+static void products(const WinoJob *j, int64_t q0, int64_t q1, int64_t nt, int64_t tb,
+                     const Block *b, float *panels) {
+  const WinoGeo *g = j->g;
+  Epi plain = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
+  for (int64_t q = q0; q < q1; q++) {
+    Mat a = {b->v + q * tb * g->cp, g->cp, 1, NULL, 0};
+    BSrc u = {{NULL, 0, 0, j->w + q * j->per, 0}, NULL};
+    mlc_rt__sgemm(nt, g->mp, g->cp, a, u, b->mm + q * tb * g->mp, g->mp, &plain, panels);
+  }
+}
+
+/* the tiles [lo, hi) start to end, in even blocks of at most j->tbt, with
+ * the block parts at s */
+static void tile_range(const WinoJob *j, int64_t lo, int64_t hi, float *s) {
+  const WinoGeo *g = j->g;
+  const int64_t aa = g->w->a * g->w->a, blocks = (hi - lo + j->tbt - 1) / j->tbt;
+  if (blocks == 0) return;
+  const int64_t tb = (hi - lo + blocks - 1) / blocks;
+  const Block b = block_at(g, tb, s);
+  for (int64_t t0 = lo; t0 < hi; t0 += tb) {
+    const int64_t nt = hi - t0 < tb ? hi - t0 : tb;
+    input_transform(g, tb, j->xt, t0, 0, nt, b.v);
+    products(j, 0, aa, nt, tb, &b, b.panels);
+    output_transform(g, tb, b.mm, 0, nt, b.yt);
+    scatter_out(j->p, g, b.yt, t0, 0, nt, j->bias, &j->act, j->y);
+  }
+}
 
 static void wino_part(void *arg, int t, int nth, float *scratch) {
   const WinoJob *j = (const WinoJob *)arg;
   const WinoGeo *g = j->g;
   const int64_t aa = g->w->a * g->w->a;
+  const Block b = block_at(g, g->tb, j->blk);
 #define PART(n) ((n)*t / nth), ((n) * (t + 1) / nth)
   switch (j->phase) {
-  case PH_LAYOUT: to_channels_last(j->p, g, j->x, PART(j->p->c), j->xt); break;
-  case PH_INPUT: input_transform(g, j->xt, j->t0, PART(j->nt), j->v); break;
-  case PH_PRODUCTS: {
-    Epi plain = {1, 0, NULL, 0, 0, MLC_ACT_NONE, 0, 0, NULL, 0};
-    for (int64_t q = aa * t / nth; q < aa * (t + 1) / nth; q++) {
-      Mat a = {j->v + q * g->tb * g->cp, g->cp, 1, NULL, 0};
-      BSrc b = {{NULL, 0, 0, j->w + q * j->per, 0}, NULL};
-      mlc_rt__sgemm(j->nt, g->mp, g->cp, a, b, j->mm + q * g->tb * g->mp, g->mp, &plain,
-                    scratch ? scratch : j->panels);
-    }
-    break;
-  }
+  case PH_LAYOUT: to_channels_last(j->p, g, j->x, PART(j->p->in_sp[0]), j->xt); break;
+  case PH_TILES: tile_range(j, PART(g->tiles), scratch ? scratch : j->blk); break;
+  case PH_INPUT: input_transform(g, g->tb, j->xt, j->t0, PART(j->nt), b.v); break;
+  case PH_PRODUCTS: products(j, PART(aa), j->nt, g->tb, &b, scratch ? scratch : b.panels); break;
   case PH_OUTPUT: {
     int64_t lo = j->nt * t / nth, hi = j->nt * (t + 1) / nth;
-    output_transform(g, j->mm, lo, hi, j->yt);
-    scatter_out(j->p, g, j->yt, j->t0, lo, hi, j->bias, &j->act, j->y);
+    output_transform(g, g->tb, b.mm, lo, hi, b.yt);
+    scatter_out(j->p, g, b.yt, j->t0, lo, hi, j->bias, &j->act, j->y);
     break;
   }
   default: {
@@ -336,39 +390,52 @@ static void wino_phase(WinoJob *j, int phase, int split) {
 void mlc_rt__conv_winograd(const MlcConv *p, const float *x, const float *w, const float *bias,
                            const float *res, float *y, float *scratch, const Epi *e) {
   WinoGeo g = wino_geo(p);
-  const int64_t aa = g.w->a * g.w->a, tb = g.tb;
   const int64_t inpix = p->in_sp[0] * p->in_sp[1], npix = p->out_sp[0] * p->out_sp[1];
-  WinoJob j = {p,       &g,
-               e,       NULL,
-               w,       bias,
-               NULL,    NULL,
-               scratch, NULL,
-               NULL,    NULL,
-               NULL,    0,
-               0,       mlc_rt_packed_floats(g.mp, g.cp, p->packed_w),
-               0,       {0, 0, 0, NULL}};
+  WinoJob j = {p,
+               &g,
+               e,
+               NULL,
+               w,
+               bias,
+               NULL,
+               NULL,
+               scratch,
+               NULL,
+               0,
+               0,
+               mlc_rt_packed_floats(g.mp, g.cp, p->packed_w),
+               g.tb,
+               0,
+               {0, 0, 0, NULL}};
   /* with no residual, Relu and Clip go with the bias as the outputs are
    * stored, and there is no epilogue left to run */
   const int fused = epi_clamp(e, &j.act) && !res;
   if (!fused) j.act.kind = 0;
-  j.v = j.xt + g.hp * g.wp * g.cp;
-  j.mm = j.v + aa * tb * g.cp;
-  j.yt = j.mm + aa * tb * g.mp;
-  j.panels = j.yt + tb * g.w->t * g.w->t * g.mp;
-  /* a worker's scratch holds the panels of one product (a part of a block
-   * of at most TB tiles) */
-  const int split = 2 * 9 * p->c * p->m * npix >= PAR_FLOPS;
+  j.blk = j.xt + g.hp * g.wp * g.cp;
+  const int nth = mlc_rt_pool_threads();
+  const int split = nth > 1 && 2 * 9 * p->c * p->m * npix >= PAR_FLOPS;
+  /* split by tiles: each thread's blocks in its own scratch, a worker's of
+   * MLC_RT_POOL_SCRATCH floats (the caller's, planned for blocks of
+   * g.tb, holds any smaller) */
+  if (split) {
+    while (j.tbt >= MIN_TILES && block_floats(&g, j.tbt) > MLC_RT_POOL_SCRATCH) j.tbt--;
+    if (j.tbt < MIN_TILES || g.tiles < nth * MIN_TILES) j.tbt = 0;
+  }
   for (int64_t n = 0; n < p->n; n++) {
     j.x = x + n * p->c * inpix;
     j.res = res ? res + n * p->m * npix : NULL;
     j.y = y + n * p->m * npix;
     memset(j.xt, 0, (size_t)(g.hp * g.wp * g.cp) * sizeof *j.xt);
     wino_phase(&j, PH_LAYOUT, split);
-    for (j.t0 = 0; j.t0 < g.tiles; j.t0 += tb) {
-      j.nt = g.tiles - j.t0 < tb ? g.tiles - j.t0 : tb;
-      wino_phase(&j, PH_INPUT, split);
-      wino_phase(&j, PH_PRODUCTS, split);
-      wino_phase(&j, PH_OUTPUT, split);
+    if (j.tbt) {
+      wino_phase(&j, PH_TILES, split);
+    } else {
+      for (j.t0 = 0; j.t0 < g.tiles; j.t0 += g.tb) {
+        j.nt = g.tiles - j.t0 < g.tb ? g.tiles - j.t0 : g.tb;
+        wino_phase(&j, PH_INPUT, split);
+        wino_phase(&j, PH_PRODUCTS, split);
+        wino_phase(&j, PH_OUTPUT, split);
+      }
     }
     if (!fused) wino_phase(&j, PH_EPILOGUE, split);
   }

@@ -110,7 +110,7 @@ static void stop_all(void) {
     free(workers[t].scratch);
   }
   STORE(quit, 0);
-  nthreads = 1;
+  STORE(nthreads, 1);
 }
 
 int mlc_rt_set_threads(int n) {
@@ -132,10 +132,12 @@ int mlc_rt_set_threads(int n) {
       break;
     }
   }
-  nthreads = t;
+  STORE(nthreads, t);
   pthread_mutex_unlock(&busy);
   return nthreads;
 }
+
+int mlc_rt_pool_threads(void) { return LOAD(nthreads); }
 
 int mlc_rt_parallel(mlc_rt_part fn, void *arg) {
   if (pthread_mutex_trylock(&busy)) return 0;

@@ -24,10 +24,14 @@
 
 typedef void (*mlc_rt_part)(void *arg, int t, int nt, float *scratch);
 
+/* mlc_rt_pool_threads(): the threads a job would split over now (1
+ * without the pool), for kernels whose way of splitting depends on it */
 #ifdef MLC_RT_THREADS
 int mlc_rt_parallel(mlc_rt_part fn, void *arg);
+int mlc_rt_pool_threads(void);
 #else
 #define mlc_rt_parallel(fn, arg) ((void)(fn), (void)(arg), 0)
+#define mlc_rt_pool_threads() 1
 #endif
 
 #endif /* MLC_RT_PARALLEL_H */

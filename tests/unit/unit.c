@@ -433,6 +433,12 @@ static void test_conv(void) {
       {2, 1, 20, 33, 1, {13, 11}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
       {2, 2, 17, 16, 1, {9, 10}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 0},
       {2, 1, 32, 40, 1, {14, 14}, {3, 3}, {1, 1}, {1, 1}, {2, 0}, {0, 2}, MLC_ACT_CLIP, 0, 1},
+      /* big enough to split over threads: enough tiles that each thread
+       * runs its own range (uneven blocks; with a residual, the epilogue
+       * after), and too few at F(4x4), where the products split */
+      {2, 1, 20, 33, 1, {30, 27}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 0},
+      {2, 1, 20, 33, 1, {30, 27}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
+      {2, 1, 64, 48, 1, {14, 14}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_CLIP, 1, 0},
       /* depthwise on small planes of many channels (channels-last): a
        * partial block of 16, stride 2 with uneven padding, 5x5, two images */
       {2, 1, 40, 40, 40, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
