@@ -1,7 +1,10 @@
 /* Lowering and static memory planning.
  *
  * Every node is lowered to runtime calls (views to none: their output shares
- * input 0's bytes). An intermediate lives from the first step that touches it
+ * input 0's bytes). A Concat whose inputs are each one run of its output's
+ * bytes has the inputs made only for it written there by their producers
+ * (each a view of the output at its offset), and copies only the rest. An
+ * intermediate lives from the first step that touches it
  * to the last; two values may share bytes only if their lifetimes do not
  * overlap, or if an elementwise call writes its output over an input that
  * dies there (in-place). Placement is greedy: each allocation at the lowest
@@ -20,6 +23,12 @@
 Value *plan_root(Value *v) {
   while (v->view_of) v = v->view_of;
   return v;
+}
+
+int64_t plan_view_off(const Value *v) {
+  int64_t off = 0;
+  for (; v->view_of; v = v->view_of) off += v->view_off;
+  return off;
 }
 
 static int64_t align_up(int64_t x) { return (x + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN; }
@@ -179,6 +188,27 @@ static int inplace_fused(const Step *st, const Live *lives, int s) {
   return -1;
 }
 
+/* The inputs of Concat node n that can be views of its output: made by a
+ * node for it alone, placed in the arena, at an offset the plan's alignment
+ * keeps. Not with run-time dims, where the offsets would follow them. */
+static void concat_in_place(const Graph *g, Node *n) {
+  Value *y = n->out[0];
+  if (ir_runtime_dims(g) || !in_arena(y) || y->view_of || y->dtype == DT_STRING) return;
+  for (int i = 0; i < n->nin; i++) {
+    Value *v = n->in[i];
+    int64_t off = concat_run_offset(n, i);
+    if (off < 0 || off % PLAN_ALIGN || !v->producer || !in_arena(v) || v->view_of ||
+        v->nusers != 1 || !ir_nbytes(v))
+      continue;
+    int once = 1;
+    for (int j = 0; j < n->nin; j++) once &= j == i || n->in[j] != v;
+    if (once) {
+      v->view_of = y;
+      v->view_off = off;
+    }
+  }
+}
+
 static int find_unit(int *parent, int x) {
   while (parent[x] != x) x = parent[x] = parent[parent[x]];
   return x;
@@ -190,8 +220,10 @@ Plan *plan_build(Graph *g) {
   p->g = g;
   for (int i = 0; i < g->nvalues; i++) {
     g->values[i]->view_of = NULL;
+    g->values[i]->view_off = 0;
     g->values[i]->offset = -1;
   }
+  ir_rebuild_uses(g);
   p->steps = arena_array(a, (size_t)g->nnodes + 1, sizeof *p->steps);
   for (int i = 0; i < g->nnodes; i++) {
     Node *n = g->nodes[i];
@@ -206,6 +238,7 @@ Plan *plan_build(Graph *g) {
       }
       lower_copy_all(g, &L, n->in[0], n->out[0]);
     } else {
+      if (n->op == OP_Concat) concat_in_place(g, n);
       op->lower(g, n, &L);
     }
     Step *s = &p->steps[p->nsteps++];

@@ -31,7 +31,9 @@ typedef struct Plan {
 /* lowers every node and places every intermediate; the graph must be
  * inferred and folded */
 Plan *plan_build(Graph *g);
-/* the value whose bytes v shares (v itself if it is not a view) */
+/* the value whose bytes v shares (v itself if it is not a view), and the
+ * byte of them where v's start */
 Value *plan_root(Value *v);
+int64_t plan_view_off(const Value *v);
 
 #endif

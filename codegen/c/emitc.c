@@ -49,7 +49,7 @@ const char *emitc_ptr(Emit *e, Value *v) {
     return emitc_const_name(e, r);
   }
   if (r->is_output) return arena_printf(e->a, "out_%s", emitc_mangle(e->a, r->name));
-  return arena_printf(e->a, "((%s *)(A + %" PRId64 "))", t, r->offset);
+  return arena_printf(e->a, "((%s *)(A + %" PRId64 "))", t, r->offset + plan_view_off(v));
 }
 
 void emitc_put_shape(FILE *f, const Value *v) {
@@ -157,9 +157,9 @@ int emitc_apart(Value *x, Value *y) {
   Value *rx = plan_root(x), *ry = plan_root(y);
   int cx = rx->is_input || rx->is_output, cy = ry->is_input || ry->is_output;
   if (rx->data || cx != cy) return 1;
-  if (rx == ry || cx) return 0;
-  return rx->offset + (int64_t)ir_nbytes(rx) <= ry->offset ||
-         ry->offset + (int64_t)ir_nbytes(ry) <= rx->offset;
+  if (cx) return 0;
+  int64_t ox = rx->offset + plan_view_off(x), oy = ry->offset + plan_view_off(y);
+  return ox + (int64_t)ir_nbytes(x) <= oy || oy + (int64_t)ir_nbytes(y) <= ox;
 }
 
 /* Whether operand x of a loop that stores y may overlap y other than
@@ -169,9 +169,8 @@ static int ew_may_overlap(Value *x, Value *y) {
   Value *rx = plan_root(x), *ry = plan_root(y);
   int same = ir_same_shape(x, y) && dtype_size(x->dtype) == dtype_size(y->dtype);
   if (emitc_apart(x, y)) return 0;
-  if (rx == ry) return !same;
-  if (rx->is_input || rx->is_output) return 1;
-  return !(same && rx->offset == ry->offset);
+  if (rx->is_input || rx->is_output) return rx != ry || !same;
+  return !(same && rx->offset + plan_view_off(x) == ry->offset + plan_view_off(y));
 }
 
 /* name[index] over the r merged dims with strides st */

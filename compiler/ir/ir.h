@@ -109,7 +109,8 @@ typedef struct Value {
   unsigned dim_valued : 1;
   /* memory plan (filled by plan_memory) */
   int64_t offset;        /* byte offset in the arena, -1 if not in the arena */
-  struct Value *view_of; /* shares the bytes of this value */
+  struct Value *view_of; /* shares the bytes of this value, */
+  int64_t view_off;      /* from this byte of them on */
   int plan_index;        /* the memory plan's number for it: its lifetime if it is in the
                            arena, its place in Plan.consts if it is a constant; -1 for
                            neither (set by plan_build, read by the backends) */

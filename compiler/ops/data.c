@@ -95,6 +95,17 @@ void infer_Concat(Graph *g, Node *n) {
   set_shape_checked(n, n->out[0], x0->rank, dims);
 }
 
+int64_t concat_run_offset(const Node *n, int i) {
+  const Value *y = n->out[0];
+  int axis = concat_axis(n);
+  if (dims_prod(y->dims, 0, axis) != 1) return -1;
+  int64_t at = 0;
+  for (int j = 0; j < i; j++) at += n->in[j]->dims[axis];
+  return at * dims_prod(y->dims, axis + 1, y->rank) * (int64_t)dtype_size(y->dtype);
+}
+
+/* an input that the memory plan made a view of y (concat_run_offset) is
+ * there already, written by its producer */
 void lower_Concat(Graph *g, Node *n, Lowering *L) {
   Value *y = n->out[0];
   int axis = concat_axis(n);
@@ -103,7 +114,8 @@ void lower_Concat(Graph *g, Node *n, Lowering *L) {
   for (int i = 0; i < n->nin; i++) {
     Value *v = n->in[i];
     row_strides(v, vs);
-    lower_strided_copy(g, n, L, v, y, v->rank, v->dims, vs, ys, 0, at * ys[axis]);
+    if (v->view_of != y)
+      lower_strided_copy(g, n, L, v, y, v->rank, v->dims, vs, ys, 0, at * ys[axis]);
     at += v->dims[axis];
   }
 }

@@ -215,6 +215,11 @@ void lower_strided_copy(Graph *g, const Node *n, Lowering *L, Value *src, Value 
                         const int64_t *dims, const int64_t *ss, const int64_t *ds, int64_t soff,
                         int64_t doff);
 
+/* where input i of Concat node n lies in its output: the byte offset of its
+ * run when it is one run of the output's bytes (the output's dims before
+ * the axis are all 1), else -1 */
+int64_t concat_run_offset(const Node *n, int i);
+
 /* fill all of dst with one value, given as its bit pattern (scalar_bits) */
 void lower_fill(Graph *g, Lowering *L, Value *dst, int64_t bits);
 
