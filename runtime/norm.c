@@ -16,6 +16,7 @@
 #include <math.h>
 
 #include "mlc_rt.h"
+#include "parallel.h"
 
 #define LANES 16
 
@@ -168,6 +169,31 @@ static void softmax_row(const float *restrict x, float *restrict y, int64_t n, i
   }
 }
 
+/* Contiguous float rows split over the thread pool from SOFTMAX_PAR
+ * elements in all (about 20 us on one core; attention's scores are 200 K):
+ * each thread its range of rows. */
+#define SOFTMAX_PAR (1 << 14)
+
+typedef struct SoftmaxJob {
+  const MlcSoftmax *p;
+  const float *x;
+  float *y;
+} SoftmaxJob;
+
+static void softmax_part(void *arg, int t, int nt, float *scratch) {
+  const SoftmaxJob *j = (const SoftmaxJob *)arg;
+  const int64_t len = j->p->len;
+  (void)scratch;
+  for (int64_t o = j->p->outer * t / nt; o < j->p->outer * (t + 1) / nt; o++)
+    softmax_row(j->x + o * len, j->y + o * len, len, (int)j->p->log);
+}
+
+static void softmax_rows(const MlcSoftmax *p, const float *x, float *y) {
+  SoftmaxJob j = {p, x, y};
+  if (p->outer < 2 || p->outer * p->len < SOFTMAX_PAR || !mlc_rt_parallel(softmax_part, &j))
+    softmax_part(&j, 0, 1, NULL);
+}
+
 /* a softmax (or log-softmax) of each column of [outer, len, inner]: the len
  * values at stride inner */
 #define SOFTMAX_KERNEL(sfx, T, fn)                                                \
@@ -177,15 +203,15 @@ static void softmax_row(const float *restrict x, float *restrict y, int64_t n, i
     T *y = (T *)io[MLC_SOFTMAX_Y];                                                \
     const int64_t st = p->inner;                                                  \
     if (p->len == 0) return;                                                      \
+    if (sizeof(T) == sizeof(float) && st == 1) {                                  \
+      softmax_rows(p, (const float *)x, (float *)y);                              \
+      return;                                                                     \
+    }                                                                             \
     for (int64_t o = 0; o < p->outer; o++)                                        \
       for (int64_t i = 0; i < p->inner; i++) {                                    \
         const T *xr = x + o * p->len * st + i;                                    \
         T *yr = y + o * p->len * st + i;                                          \
         T mx = xr[0];                                                             \
-        if (sizeof(T) == sizeof(float) && st == 1) {                              \
-          softmax_row((const float *)xr, (float *)yr, p->len, (int)p->log);       \
-          continue;                                                               \
-        }                                                                         \
         for (int64_t l = 1; l < p->len; l++)                                      \
           if (xr[l * st] > mx) mx = xr[l * st];                                   \
         double sum = 0;                                                           \
