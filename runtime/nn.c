@@ -671,9 +671,11 @@ static void matmul_next(const MlcMatMul *p, int64_t *idx, int64_t *ao, int64_t *
   }
 }
 
-/* A batched MatMul whose products are each too small to split (attention's
- * per-head products) splits its batches over the threads of a job instead:
- * its part of them, with the scratch of the thread. */
+/* A batched MatMul whose products are each too small to split, or whose
+ * products share out evenly over the threads (attention's 12 heads over 2),
+ * splits its batches over the threads of a job instead: its part of them,
+ * with the scratch of the thread. Each thread then packs only its own
+ * products' operands, and reads no part of the others'. */
 typedef struct MatMulJob {
   const MlcMatMul *p;
   const float *a, *b;
@@ -701,9 +703,10 @@ void mlc_rt_matmul_f32(const void *params, void *const *io) {
   const MlcMatMul *p = (const MlcMatMul *)params;
   MatMulJob job = {p, (const float *)io[MLC_MATMUL_A], (const float *)io[MLC_MATMUL_B],
                    (float *)io[MLC_MATMUL_Y], (float *)io[MLC_MATMUL_SCRATCH]};
-  int64_t nb = matmul_batches(p), flops = 2 * p->m * p->n * p->k;
-  if (nb < 2 || flops >= PAR_FLOPS || nb * flops < PAR_FLOPS || !mlc_rt_parallel(matmul_part, &job))
-    matmul_part(&job, 0, 1, NULL);
+  int64_t nb = matmul_batches(p), flops = 2 * p->m * p->n * p->k, nth = mlc_rt_pool_threads();
+  int whole =
+      nb >= 2 && nb * flops >= PAR_FLOPS && (flops < PAR_FLOPS || nb % nth == 0 || nb >= 8 * nth);
+  if (!whole || !mlc_rt_parallel(matmul_part, &job)) matmul_part(&job, 0, 1, NULL);
 }
 
 /* double products are rare (models computed in float64 end to end), so a
