@@ -2,7 +2,7 @@
  * by the kernel as it stores each output row, instead of by later passes
  * over memory:
  *     Conv/Gemm [+ Add residual] [+ activation]           -> mlc.FusedConv / mlc.FusedGemm
- *     MatMul(A, B 2-D) + Add bias [+ Add residual] [+ act] -> mlc.FusedGemm
+ *     MatMul(A, B 2-D) [+ Add bias] [+ Add residual] [+ act] -> mlc.FusedGemm
  * (a MatMul with more than two dims in A runs as a Gemm over its rows,
  * through Reshape views that cost nothing). A step is absorbed only when
  * the value before it has no other reader and is not a graph output. The
@@ -21,9 +21,11 @@ static Node *only_reader(Value *v) {
 static int is_float(const Value *v) { return v && v->dtype == DT_FLOAT; }
 
 /* an activation the kernels apply: its name and parameters (as the
- * elementwise op would get them), or NULL */
+ * elementwise op would get them), or NULL. Gelu only as erf (the kernels'
+ * MLC_ACT_GELU), not its tanh approximation. */
 static const char *activation(Node *a, double *pa, double *pb) {
   if (!a || a->nout != 1 || fused_activation(a->op_type) <= 0 || *a->domain) return NULL;
+  if (a->op == OP_Gelu && strcmp(attr_s(a, "approximate", "none"), "none")) return NULL;
   return ew_params(a, pa, pb) ? a->op_type : NULL;
 }
 
@@ -106,7 +108,8 @@ static Node *fuse_conv_gemm(Graph *g, Node *n) {
   return last;
 }
 
-/* MatMul(A, B) + Add(bias along the last dim) [+ residual] [+ act] */
+/* MatMul(A, B) [+ Add(bias along the last dim)] [+ residual] [+ act], with
+ * at least one of them */
 static Node *fuse_matmul(Graph *g, Node *n) {
   Value *a = n->in[0], *b = n->in[1], *y = n->out[0];
   if (b->rank != 2 || a->rank < 2 || !is_float(a) || !is_float(b)) return NULL;
@@ -115,13 +118,15 @@ static Node *fuse_matmul(Graph *g, Node *n) {
   Value *bias = other(add, y);
   int64_t N = b->dims[1], K = b->dims[0], M = ir_numel(y) / (N ? N : 1);
   /* a bias Gemm's C takes as it is: [N] or [1, N] */
-  if (!bias || !is_float(bias) || bias->rank < 1 || bias->rank > 2 ||
-      bias->dims[bias->rank - 1] != N || ir_numel(bias) != N)
-    return NULL;
+  if (bias && (!is_float(bias) || bias->rank < 1 || bias->rank > 2 ||
+               bias->dims[bias->rank - 1] != N || ir_numel(bias) != N))
+    bias = NULL;
+  if (!bias) add = NULL;
   Value *res;
   const char *act;
   double pa = 0, pb = 0; /* activation() sets them only when it finds one */
-  Node *last = fuse_after(g, n, add->out[0], bias, &res, &act, &pa, &pb);
+  Node *last = fuse_after(g, n, add ? add->out[0] : y, bias, &res, &act, &pa, &pb);
+  if (!last && !add) return NULL;
   if (!last) last = add;
   Value *out = last->out[0];
   Value *a2 = as_matrix(g, a, M, K, n->name, n->index);
@@ -149,7 +154,7 @@ static Node *fuse_matmul(Graph *g, Node *n) {
     r->in[1] = const_shape(g, out, out->rank, out->dims);
     r->out[0] = out;
   }
-  add->dead = 1;
+  if (add) add->dead = 1;
   return last;
 }
 

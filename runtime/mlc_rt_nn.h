@@ -75,7 +75,8 @@ enum { MLC_POOL_X, MLC_POOL_Y, MLC_POOL_INDICES, MLC_POOL_NIO };
   X(CLIP, "Clip", mlc_clip_f32(y, a, b))                                      \
   X(SIGMOID, "Sigmoid", mlc_sigmoid_f32(y))                                   \
   X(LEAKYRELU, "LeakyRelu", mlc_leakyrelu_f32(y, a, 0))                       \
-  X(HARDSWISH, "HardSwish", mlc_hardswish_f32(y))
+  X(HARDSWISH, "HardSwish", mlc_hardswish_f32(y))                             \
+  X(GELU, "Gelu", mlc_gelu_f32(y))
 #define MLC_RT__ACT(name, op, expr) MLC_ACT_##name,
 enum { MLC_ACT_NONE, MLC_RT_ACTIVATIONS(MLC_RT__ACT) };
 #undef MLC_RT__ACT

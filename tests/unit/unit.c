@@ -67,6 +67,7 @@ static double act(int kind, double x, double a, double b) {
   case MLC_ACT_SIGMOID: return 1 / (1 + exp(-x));
   case MLC_ACT_LEAKYRELU: return x < 0 ? a * x : x;
   case MLC_ACT_HARDSWISH: return x * fmax(0, fmin(1, x / 6 + 0.5));
+  case MLC_ACT_GELU: return 0.5 * x * (1 + erf(x / sqrt(2)));
   default: return x;
   }
 }
@@ -172,7 +173,7 @@ static void test_gemm(void) {
     for (size_t j = 0; j < sizeof sizes / sizeof *sizes; j += 3)
       for (size_t q = 0; q < sizeof sizes / sizeof *sizes; q += 4, c++)
         gemm_case(sizes[i], sizes[j], sizes[q], c & 1, (c >> 1) & 1, c % 4, MLC_ACT_NONE, 0);
-  for (int kind = MLC_ACT_NONE; kind <= MLC_ACT_HARDSWISH; kind++)
+  for (int kind = MLC_ACT_NONE; kind <= MLC_ACT_GELU; kind++)
     gemm_case(13, 21, 11, 0, 1, 2, kind, kind & 1);
   gemm_case(5, 1030, 7, 0, 0, 2, MLC_ACT_RELU, 1); /* past NC = 1024 */
   /* B read in place (few rows, B not transposed) over two slices of the
@@ -245,11 +246,13 @@ static void matmul_case(int64_t nb, int64_t m, int64_t n, int64_t k, int shared_
 }
 
 static void test_matmul(void) {
-  /* per-head products of attention (split by batch over threads), one big
-   * enough to split itself, thin ones, odd sizes */
+  /* per-head products of attention (split by batch over threads), big
+   * ones split by batch (as many as threads) and each split itself (a
+   * batch more), thin ones, odd sizes */
   matmul_case(12, 128, 128, 64, 0);
   matmul_case(12, 128, 64, 128, 0);
   matmul_case(3, 300, 200, 100, 0);
+  matmul_case(4, 300, 200, 100, 0);
   matmul_case(5, 3, 7, 9, 1);
   matmul_case(7, 33, 17, 5, 0);
 }
@@ -475,6 +478,9 @@ static void test_conv(void) {
       {2, 1, 300, 24, 1, {8, 8}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_NONE, 1, 1},
       {2, 1, 30, 24, 1, {9, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 0, 1},
       {2, 1, 16, 24, 1, {8, 8}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_SIGMOID, 1, 1},
+      /* Gelu after the store: a 3x3 conv with a residual, a depthwise one */
+      {2, 1, 16, 24, 1, {9, 8}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_GELU, 1, 1},
+      {2, 1, 24, 24, 24, {9, 9}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_GELU, 1, 0},
       /* pointwise on few pixels: channels past a tile, two images */
       {2, 2, 40, 70, 1, {7, 7}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_RELU, 1, 1},
       {2, 1, 33, 19, 1, {3, 5}, {1, 1}, {1, 1}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_CLIP, 0, 0},
@@ -722,6 +728,7 @@ static void test_rows(void) {
   rows_case(3, 17, 0);
   rows_case(300, 257, 0);
   rows_case(300, 257, 1);
+  rows_case(5, 4000, 0); /* split over threads a row or two each */
 }
 
 /* ---- the memory planner ------------------------------------------------------------- */
