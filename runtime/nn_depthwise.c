@@ -36,8 +36,9 @@
 #define DW_TAPS 64
 /* the column masks dw_masked() and dw_s2() keep at most */
 #define DW_MASKS 256
-/* the widest window dw_s2() takes */
+/* the widest window dw_s2() takes, and the output rows it computes at once */
 #define DW_S2_K 7
+#define DW_S2_ROWS 4
 
 /* A conv's geometry and layout, the same for every plane */
 typedef struct DwConv {
@@ -233,6 +234,28 @@ static void dw_band(const DwConv *c, const float *x, const float *w, float bias,
 }
 
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+/* The activation the direct paths apply to a vector as they store it
+ * (Relu, Clip or none, when there is no residual: `all`, and dw_finish
+ * has nothing left to do), else kind 0 and dw_finish after the store */
+typedef struct DwAct {
+  int kind, all;
+  Vec lo, hi;
+} DwAct;
+
+static MLC_INLINE DwAct dw_act(const Epi *e) {
+  Clamp c = {0, 0, 0, NULL};
+  DwAct a;
+  a.all = !e->res && epi_clamp(e, &c);
+  a.kind = a.all ? c.kind : 0;
+  a.lo = v_set1(c.lo);
+  a.hi = v_set1(c.hi);
+  return a;
+}
+
+static MLC_INLINE void dw_store(float *y, Vec v, int64_t n, const DwAct *a) {
+  v_store(y, v_clamp(v, a->kind, a->lo, a->hi), n);
+}
+
 /* A plane as wide as its input (stride 1 across, the padding of a row
  * summing to the window's reach), 2-D, straight from x to y with no
  * copies: output f of the plane (row-major) sums taps read from x at f +
@@ -245,9 +268,9 @@ static void dw_band(const DwConv *c, const float *x, const float *w, float bias,
  * k / 2, no dilation): d the dilations, pt and pl the padding, and nr the
  * output rows computed together, each input row loaded serving all of
  * them (nr > 1 needs dy == 1). */
-#define DW_MASKED_ARGS                                                                            \
-  const DwConv *c, const float *x, const Vec *wv, float bias, float *y, const Epi *e, int64_t kh, \
-      int64_t kw, int64_t dy, int64_t dx, int64_t pt, int64_t pl
+#define DW_MASKED_ARGS                                                                \
+  const DwConv *c, const float *x, const Vec *wv, float bias, float *y, const Epi *e, \
+      const DwAct *act, int64_t kh, int64_t kw, int64_t dy, int64_t dx, int64_t pt, int64_t pl
 
 /* The rows [y0, y0 + nr) of a plane at least a vector wide, a vector of
  * each at a time. A row's last vector runs on into the rows after it; the
@@ -278,14 +301,13 @@ static MLC_INLINE void dw_masked_rows(DW_MASKED_ARGS, int64_t y0, int nr) {
       }
     }
     NN_UNROLL
-    for (int r = 0; r < nr; r++) v_store(y + f + r * ow, acc[r], npix - f - r * ow);
+    for (int r = 0; r < nr; r++) dw_store(y + f + r * ow, acc[r], npix - f - r * ow, act);
   }
-  dw_finish(y + y0 * ow, nr * ow, y0 * ow, e);
+  if (!act->all) dw_finish(y + y0 * ow, nr * ow, y0 * ow, e);
 }
 
 /* A plane narrower than a vector: one flat run of vectors over all its
- * rows, the column masks repeating every period vectors, each vector
- * passing through the epilogue as it is stored */
+ * rows, the column masks repeating every period vectors */
 static MLC_INLINE void dw_masked_flat(DW_MASKED_ARGS) {
   const Im2col *g = &c->g;
   const int64_t ow = g->in[2], nin = g->in[1] * ow, npix = g->out[1] * ow;
@@ -303,8 +325,8 @@ static MLC_INLINE void dw_masked_flat(DW_MASKED_ARGS) {
       for (int64_t kx = 0; kx < kw; kx++)
         acc = v_fma(acc, _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx), wv[ky * kw + kx]);
     }
-    v_store(y + f, acc, npix - f);
-    dw_finish(y + f, min64(NN_V, npix - f), f, e);
+    dw_store(y + f, acc, npix - f, act);
+    if (!act->all) dw_finish(y + f, min64(NN_V, npix - f), f, e);
     if (++ph == c->period) ph = 0;
   }
 }
@@ -315,15 +337,16 @@ static MLC_INLINE void dw_masked(const DwConv *c, const float *x, const float *w
                                  int64_t dx, int64_t pt, int64_t pl, int nr) {
   Vec wv[DW_TAPS];
   int64_t y0 = 0, oh = c->g.out[1];
+  const DwAct act = dw_act(e);
   NN_UNROLL
   for (int64_t q = 0; q < kh * kw; q++) wv[q] = v_set1(w[q]);
   if (c->g.out[2] < NN_V) {
-    dw_masked_flat(c, x, wv, bias, y, e, kh, kw, dy, dx, pt, pl);
+    dw_masked_flat(c, x, wv, bias, y, e, &act, kh, kw, dy, dx, pt, pl);
     return;
   }
   for (; nr > 1 && y0 + nr <= oh; y0 += nr)
-    dw_masked_rows(c, x, wv, bias, y, e, kh, kw, dy, dx, pt, pl, y0, nr);
-  for (; y0 < oh; y0++) dw_masked_rows(c, x, wv, bias, y, e, kh, kw, dy, dx, pt, pl, y0, 1);
+    dw_masked_rows(c, x, wv, bias, y, e, &act, kh, kw, dy, dx, pt, pl, y0, nr);
+  for (; y0 < oh; y0++) dw_masked_rows(c, x, wv, bias, y, e, &act, kh, kw, dy, dx, pt, pl, y0, 1);
 }
 #undef DW_MASKED_ARGS
 
@@ -356,35 +379,44 @@ static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, fl
   const int64_t iw = g->in[2], ih = g->in[1], ow = g->out[2], oh = g->out[1];
   const int64_t pt = g->pad[1], pl = g->pad[2];
   Vec wv[DW_S2_K * DW_S2_K];
+  const DwAct act = dw_act(e);
   NN_UNROLL
   for (int64_t q = 0; q < kh * kw; q++) wv[q] = v_set1(w[q]);
   __m512i idx[DW_S2_K];
   NN_UNROLL
   for (int kx = 0; kx < DW_S2_K; kx++) idx[kx] = _mm512_loadu_si512(c->idx[kx]);
-  for (int64_t oy = 0; oy < oh; oy++) {
-    float *yr = y + oy * ow;
+  /* DW_S2_ROWS output rows at a time: independent sums, whose chains of
+   * multiply-adds overlap */
+  for (int64_t oy = 0; oy < oh; oy += DW_S2_ROWS) {
+    const int64_t nr = min64(DW_S2_ROWS, oh - oy);
     for (int64_t v = 0, ox = 0; ox < ow; v++, ox += NN_V) {
       const __mmask16 *cm = c->cols + 3 * v;
-      Vec acc = v_set1(bias);
+      Vec acc[DW_S2_ROWS];
       NN_UNROLL
-      for (int64_t ky = 0; ky < kh; ky++) {
-        int64_t iy = 2 * oy - pt + ky;
-        if (iy < 0 || iy >= ih) continue;
+      for (int r = 0; r < DW_S2_ROWS; r++) acc[r] = v_set1(bias);
+      NN_UNROLL
+      for (int64_t ky = 0; ky < kh; ky++) NN_UNROLL
+      for (int r = 0; r < DW_S2_ROWS; r++) {
+        int64_t iy = 2 * (oy + r) - pt + ky;
+        if (r >= nr || iy < 0 || iy >= ih) continue;
         const float *row = x + iy * iw + 2 * ox - pl;
         Vec la = _mm512_maskz_loadu_ps(cm[0], row), lb = _mm512_maskz_loadu_ps(cm[1], row + NN_V);
         Vec ev = _mm512_permutex2var_ps(la, idx[0], lb),
             od = _mm512_permutex2var_ps(la, idx[1], lb);
-        acc = v_fma(acc, ev, wv[ky * kw]);
-        if (kw > 1) acc = v_fma(acc, od, wv[ky * kw + 1]);
+        acc[r] = v_fma(acc[r], ev, wv[ky * kw]);
+        if (kw > 1) acc[r] = v_fma(acc[r], od, wv[ky * kw + 1]);
         if (kw <= 2) continue;
         Vec lc = _mm512_maskz_loadu_ps(cm[2], row + 2 * NN_V);
         NN_UNROLL
         for (int64_t kx = 2; kx < kw; kx++)
-          acc = v_fma(acc, _mm512_permutex2var_ps(kx % 2 ? od : ev, idx[kx], lc), wv[ky * kw + kx]);
+          acc[r] = v_fma(acc[r], _mm512_permutex2var_ps(kx % 2 ? od : ev, idx[kx], lc),
+                         wv[ky * kw + kx]);
       }
-      v_store(yr + ox, acc, ow - ox);
+      NN_UNROLL
+      for (int r = 0; r < DW_S2_ROWS; r++)
+        if (r < nr) dw_store(y + (oy + r) * ow + ox, acc[r], ow - ox, &act);
     }
-    dw_finish(yr, ow, oy * ow, e);
+    if (!act.all) dw_finish(y + oy * ow, nr * ow, oy * ow, e);
   }
 }
 static MLC_NOINLINE void dw_s2_3(const DwConv *c, const float *x, const float *w, float bias,

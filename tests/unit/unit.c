@@ -460,6 +460,12 @@ static void test_conv(void) {
       {2, 1, 24, 24, 24, {37, 70}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
       {2, 1, 16, 16, 16, {23, 41}, {7, 4}, {2, 2}, {1, 1}, {3, 2}, {3, 1}, MLC_ACT_NONE, 1, 0},
       {2, 1, 16, 16, 16, {10, 33}, {2, 2}, {2, 2}, {1, 1}, {0, 0}, {0, 0}, MLC_ACT_CLIP, 0, 0},
+      /* Relu and Clip applied as the direct paths store, with no
+       * residual: a narrow plane, rows of a vector and more, stride 2 on
+       * a small plane (rows in a group of 4 and a part group) */
+      {2, 1, 20, 20, 20, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_CLIP, 1, 0},
+      {2, 1, 17, 17, 17, {30, 18}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_CLIP, 0, 0},
+      {2, 1, 20, 20, 20, {14, 14}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 0},
       /* few input channels, straight from the input on AVX-512: 7x7 at
        * stride 2 into a part group of 16 channels over rows of a vector and
        * a tail; 3x3 at stride 1, two images, a residual before Clip; a 5x4
