@@ -301,7 +301,8 @@ typedef struct WinoJob {
   const Epi *e;
   const float *x, *w, *bias, *res; /* this image's x, res */
   float *y, *xt, *blk;             /* blk: the caller's block parts (after xt) */
-  int64_t t0, nt, per;             /* split phases: the block's first tile and count */
+  int64_t t0, nt;                  /* split phases: the block's first tile and count */
+  int64_t per;                     /* the floats of one packed U_t */
   int64_t tbt;                     /* PH_TILES: the most tiles in a thread's block */
   int phase;
   Clamp act; /* the activation scatter_out applies (then no epilogue phase) */
