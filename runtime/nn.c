@@ -546,37 +546,40 @@ static void axpy(float *restrict y, float s, const float *restrict x, int64_t n)
   for (; i < n; i++) y[i] += s * x[i];
 }
 
-/* thin products (a few rows or columns) as dot products when both operands
- * run along k, as row updates when B's rows are contiguous */
-static void gemm_thin(int64_t m, int64_t n, int64_t k, Mat a, Mat b, float *c, int64_t ldc,
-                      const Epi *e) {
-  for (int64_t i = 0; i < m; i++) {
-    float *y = c + i * ldc;
+/* Rows [i0, i1) x columns [j0, j1) of a thin product (a few rows or
+ * columns), in the coordinates of the whole product: dot products when both
+ * operands run along k, row updates when B's rows are contiguous (j0 a
+ * whole number of strips when B is packed) */
+static void gemm_thin(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t k, Mat a, Mat b,
+                      float *c, int64_t ldc, const Epi *e) {
+  const int64_t n = j1 - j0;
+  for (int64_t i = i0; i < i1; i++) {
+    float *y = c + i * ldc + j0;
     const float *ai = a.p + i * a.rs;
     if (b.pk) {
       /* B packed at compile time: a row update per strip of NR columns */
       memset(y, 0, (size_t)n * sizeof *y);
       for (int64_t j = 0; j < n; j += NR)
         for (int64_t p = 0; p < k; p++)
-          axpy(y + j, ai[p * a.cs], b.pk + j * k + p * NR, min64(NR, n - j));
+          axpy(y + j, ai[p * a.cs], b.pk + (j0 + j) * k + p * NR, min64(NR, n - j));
     } else if (a.cs == 1 && b.rs == 1) {
-      for (int64_t j = 0; j < n; j++) y[j] = dot(ai, b.p + j * b.cs, k);
+      for (int64_t j = 0; j < n; j++) y[j] = dot(ai, b.p + (j0 + j) * b.cs, k);
     } else if (b.cs == 1) {
       memset(y, 0, (size_t)n * sizeof *y);
-      for (int64_t p = 0; p < k; p++) axpy(y, ai[p * a.cs], b.p + p * b.rs, n);
+      for (int64_t p = 0; p < k; p++) axpy(y, ai[p * a.cs], b.p + p * b.rs + j0, n);
     } else {
       for (int64_t j = 0; j < n; j++) {
         float s = 0;
-        for (int64_t p = 0; p < k; p++) s += ai[p * a.cs] * b.p[p * b.rs + j * b.cs];
+        for (int64_t p = 0; p < k; p++) s += ai[p * a.cs] * b.p[p * b.rs + (j0 + j) * b.cs];
         y[j] = s;
       }
     }
   }
   /* the epilogue, one row tile at a time */
   float t[NR];
-  for (int64_t i = 0; i < m; i++)
-    for (int64_t j = 0; j < n; j += NR) {
-      int w = (int)min64(NR, n - j);
+  for (int64_t i = i0; i < i1; i++)
+    for (int64_t j = j0; j < j1; j += NR) {
+      int w = (int)min64(NR, j1 - j);
       float *y = c + i * ldc + j;
       memcpy(t, y, (size_t)w * sizeof *t);
       store_tile(t, y, ldc, 1, w, i, j, 1, 1, e);
@@ -590,6 +593,7 @@ typedef struct GemmJob {
   float *c, *scratch;
   int64_t ldc;
   const Epi *e;
+  int thin; /* by gemm_thin (which packs nothing), else gemm_packed */
 } GemmJob;
 
 static void gemm_part(void *arg, int t, int nt, float *scratch) {
@@ -600,17 +604,19 @@ static void gemm_part(void *arg, int t, int nt, float *scratch) {
   int64_t lo = min64(len, units * t / nt * unit), hi = min64(len, units * (t + 1) / nt * unit);
   if (lo >= hi) return;
   float *s = scratch ? scratch : j->scratch;
-  if (by_cols)
-    gemm_packed(0, j->m, lo, hi, j->k, j->a, j->b, j->c, j->ldc, j->e, s);
+  int64_t i0 = by_cols ? 0 : lo, i1 = by_cols ? j->m : hi;
+  int64_t j0 = by_cols ? lo : 0, j1 = by_cols ? hi : j->n;
+  if (j->thin)
+    gemm_thin(i0, i1, j0, j1, j->k, j->a, j->b.m, j->c, j->ldc, j->e);
   else
-    gemm_packed(lo, hi, 0, j->n, j->k, j->a, j->b, j->c, j->ldc, j->e, s);
+    gemm_packed(i0, i1, j0, j1, j->k, j->a, j->b, j->c, j->ldc, j->e, s);
 }
 
 /* the job in a function of its own: built inline in sgemm, it costs the
  * single-threaded path about 1% on small products (register allocation) */
 static int gemm_parallel(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int64_t ldc,
-                         const Epi *e, float *scratch) {
-  GemmJob job = {m, n, k, a, b, c, scratch, ldc, e};
+                         const Epi *e, float *scratch, int thin) {
+  GemmJob job = {m, n, k, a, b, c, scratch, ldc, e, thin};
   return mlc_rt_parallel(gemm_part, &job);
 }
 
@@ -630,9 +636,11 @@ void mlc_rt__sgemm(int64_t m, int64_t n, int64_t k, Mat a, BSrc b, float *c, int
    * time (the compiler packs B whatever m is when m varies at run time)
    * runs over its strips: a GEMV, which packing A would only slow; not from
    * a packed A (Winograd's) */
-  if (!a.pk && (b.m.pk ? m == 1 : !mlc_rt_gemm_packs(m, n, k, b.col != NULL)))
-    gemm_thin(m, n, k, a, b.m, c, ldc, e);
-  else if (2 * m * n * k < PAR_FLOPS || !gemm_parallel(m, n, k, a, b, c, ldc, e, scratch))
+  const int thin = !a.pk && (b.m.pk ? m == 1 : !mlc_rt_gemm_packs(m, n, k, b.col != NULL));
+  if (2 * m * n * k >= PAR_FLOPS && gemm_parallel(m, n, k, a, b, c, ldc, e, scratch, thin)) return;
+  if (thin)
+    gemm_thin(0, m, 0, n, k, a, b.m, c, ldc, e);
+  else
     gemm_packed(0, m, 0, n, k, a, b, c, ldc, e, scratch);
 }
 

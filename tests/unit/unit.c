@@ -176,6 +176,10 @@ static void test_gemm(void) {
   for (int kind = MLC_ACT_NONE; kind <= MLC_ACT_GELU; kind++)
     gemm_case(13, 21, 11, 0, 1, 2, kind, kind & 1);
   gemm_case(5, 1030, 7, 0, 0, 2, MLC_ACT_RELU, 1); /* past NC = 1024 */
+  /* thin products big enough to split over threads: a GEMV by columns
+   * (packed B: whole strips each), a tall one by rows */
+  gemm_case(1, 2000, 300, 0, 0, 2, MLC_ACT_RELU, 1);
+  gemm_case(3000, 2, 200, 0, 1, 2, MLC_ACT_NONE, 0);
   /* B read in place (few rows, B not transposed) over two slices of the
    * inner dimension, its last part strip packed */
   gemm_case(40, 70, 300, 0, 0, 2, MLC_ACT_RELU, 1);
