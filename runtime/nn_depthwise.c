@@ -501,11 +501,13 @@ static void dw_plane(const DwConv *c, const float *x, const float *w, float bias
       dw_band(c, x, w, bias, y, buf, e, oz, oy, min64(c->l.band, c->g.out[1] - oy));
 }
 
-/* The size from which a depthwise conv splits over the thread pool: half a
- * million flops, about the time of PAR_FLOPS (nn_int.h) in a GEMM, as a
- * depthwise conv does a tenth to a third of the flops a GEMM does in that
- * time; so the convs of a mobile network's later layers split too. */
-#define DW_PAR_FLOPS (1 << 19)
+/* The size from which a depthwise conv splits over the thread pool: a
+ * quarter of a million flops, about the time of PAR_FLOPS (nn_int.h) in a
+ * GEMM, as a depthwise conv does a fifth to a third of the flops a GEMM
+ * does in that time (MobileNetV2's 576 x 7 x 7 at stride 2, about 45 us on
+ * one core, splits); so the convs of a mobile network's later layers split
+ * too. */
+#define DW_PAR_FLOPS (1 << 18)
 
 /* All depthwise planes of a conv, one (image, channel) pair after another
  * (with one channel per group, plane q of the input, the output and the
