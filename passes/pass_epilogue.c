@@ -21,11 +21,9 @@ static Node *only_reader(Value *v) {
 static int is_float(const Value *v) { return v && v->dtype == DT_FLOAT; }
 
 /* an activation the kernels apply: its name and parameters (as the
- * elementwise op would get them), or NULL. Gelu only as erf (the kernels'
- * MLC_ACT_GELU), not its tanh approximation. */
+ * elementwise op would get them), or NULL */
 static const char *activation(Node *a, double *pa, double *pb) {
-  if (!a || a->nout != 1 || fused_activation(a->op_type) <= 0 || *a->domain) return NULL;
-  if (a->op == OP_Gelu && strcmp(attr_s(a, "approximate", "none"), "none")) return NULL;
+  if (!a || a->nout != 1 || *a->domain || ew_activation(a) <= 0) return NULL;
   return ew_params(a, pa, pb) ? a->op_type : NULL;
 }
 

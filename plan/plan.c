@@ -1,17 +1,19 @@
 /* Lowering and static memory planning.
  *
  * Every node is lowered to runtime calls (views to none: their output shares
- * input 0's bytes). A Concat whose inputs are each one run of its output's
- * bytes has the inputs made only for it written there by their producers
- * (each a view of the output at its offset), and copies only the rest. An
- * intermediate lives from the first step that touches it
- * to the last; two values may share bytes only if their lifetimes do not
- * overlap, or if an elementwise call writes its output over an input that
- * dies there (in-place). Placement is greedy: each allocation at the lowest
- * offset that clears every already-placed one it overlaps in time, in a few
- * orders (largest first, largest area, longest, earliest), keeping the
- * smallest arena. The string region (ir_string_region) spans every step. Graph inputs, outputs and constants never enter
- * the arena: generated code reads and writes the caller's buffers directly.
+ * input 0's bytes). An op whose output is its inputs side by side (Concat)
+ * has the inputs made only for it written there by their producers, where
+ * each is one run of the output's bytes (a view of the output at its
+ * offset), and copies only the rest. An intermediate lives from the first
+ * step that touches it to the last; two values may share bytes only if
+ * their lifetimes do not overlap, or if an elementwise call writes its
+ * output over an input that dies there (in-place). Placement is greedy:
+ * each allocation at the lowest offset that clears every already-placed one
+ * it overlaps in time, in a few orders (largest first, largest area,
+ * longest, earliest), keeping the smallest arena. The string region
+ * (ir_string_region) spans every step. Graph inputs, outputs and constants
+ * never enter the arena: generated code reads and writes the caller's
+ * buffers directly.
  */
 #include "plan.h"
 
@@ -188,15 +190,16 @@ static int inplace_fused(const Step *st, const Live *lives, int s) {
   return -1;
 }
 
-/* The inputs of Concat node n that can be views of its output: made by a
- * node for it alone, placed in the arena, at an offset the plan's alignment
- * keeps. Not with run-time dims, where the offsets would follow them. */
-static void concat_in_place(const Graph *g, Node *n) {
+/* The inputs of OPF_JOINS node n that can be views of its output: made by
+ * a node for it alone, placed in the arena, at an offset the plan's
+ * alignment keeps. Not with run-time dims, where the offsets would follow
+ * them. */
+static void inputs_in_place(const Graph *g, Node *n) {
   Value *y = n->out[0];
   if (ir_runtime_dims(g) || !in_arena(y) || y->view_of || y->dtype == DT_STRING) return;
   for (int i = 0; i < n->nin; i++) {
     Value *v = n->in[i];
-    int64_t off = concat_run_offset(n, i);
+    int64_t off = input_run_offset(n, i);
     if (off < 0 || off % PLAN_ALIGN || !v->producer || !in_arena(v) || v->view_of ||
         v->nusers != 1 || !ir_nbytes(v))
       continue;
@@ -238,7 +241,7 @@ Plan *plan_build(Graph *g) {
       }
       lower_copy_all(g, &L, n->in[0], n->out[0]);
     } else {
-      if (n->op == OP_Concat) concat_in_place(g, n);
+      if (op->flags & OPF_JOINS) inputs_in_place(g, n);
       op->lower(g, n, &L);
     }
     Step *s = &p->steps[p->nsteps++];

@@ -95,7 +95,7 @@ void infer_Concat(Graph *g, Node *n) {
   set_shape_checked(n, n->out[0], x0->rank, dims);
 }
 
-int64_t concat_run_offset(const Node *n, int i) {
+int64_t input_run_offset(const Node *n, int i) {
   const Value *y = n->out[0];
   int axis = concat_axis(n);
   if (dims_prod(y->dims, 0, axis) != 1) return -1;
@@ -104,7 +104,7 @@ int64_t concat_run_offset(const Node *n, int i) {
   return at * dims_prod(y->dims, axis + 1, y->rank) * (int64_t)dtype_size(y->dtype);
 }
 
-/* an input that the memory plan made a view of y (concat_run_offset) is
+/* an input that the memory plan made a view of y (input_run_offset) is
  * there already, written by its producer */
 void lower_Concat(Graph *g, Node *n, Lowering *L) {
   Value *y = n->out[0];

@@ -169,12 +169,22 @@ void lower_unary_attr(Graph *g, Node *n, Lowering *L) {
   lower_ew(g, n, L, optab[n->op].aux, n->in[0]->dtype, n->in, n->out[0], p0, p1);
 }
 
-void lower_Gelu(Graph *g, Node *n, Lowering *L) {
+/* Gelu's scalar function: its erf form, or the tanh approximation */
+static const char *gelu_fn(const Node *n) {
   const char *approx = attr_s(n, "approximate", "none");
-  const char *fn = !strcmp(approx, "tanh") ? "gelu_tanh" : "gelu";
   if (strcmp(approx, "tanh") && strcmp(approx, "none"))
     diag_node_fatal(n, "unknown approximate='%s' (expected none or tanh)", approx);
-  lower_ew(g, n, L, fn, n->in[0]->dtype, n->in, n->out[0], 0, 0);
+  return !strcmp(approx, "tanh") ? "gelu_tanh" : "gelu";
+}
+
+void lower_Gelu(Graph *g, Node *n, Lowering *L) {
+  lower_ew(g, n, L, gelu_fn(n), n->in[0]->dtype, n->in, n->out[0], 0, 0);
+}
+
+int ew_activation(const Node *n) {
+  /* the kernels' MLC_ACT_GELU is the erf form */
+  if (n->op == OP_Gelu && strcmp(gelu_fn(n), "gelu")) return -1;
+  return fused_activation(n->op_type);
 }
 
 /* Clip: bounds are attributes before opset 11, optional inputs after. Known

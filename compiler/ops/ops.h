@@ -22,6 +22,8 @@ enum {
   OPF_MOVES = 1 << 9,      /* output 0's values are its data inputs' (the leading inputs of
                               input 0's type), moved or picked, a maximum included: it
                               commutes with any monotonic elementwise map */
+  OPF_JOINS = 1 << 10,     /* output 0 is its inputs side by side: the memory plan may have
+                              an input's producer write it there (input_run_offset) */
 };
 
 /* Lowering: a node becomes a list of runtime kernel calls. The interpreter
@@ -98,6 +100,9 @@ int ew_params(const Node *n, double *p0, double *p1);
 
 /* MLC_ACT_* of an activation op that conv/gemm kernels apply on store; -1 if none */
 int fused_activation(const char *op_type);
+/* the same for node n, whose scalar function must also be the kernels' (not
+ * Gelu's tanh form) (elementwise.c) */
+int ew_activation(const Node *n);
 
 /* appends a call; io and params are zeroed */
 KCall *lower_add(Graph *g, Lowering *L, int kernel);
@@ -215,10 +220,10 @@ void lower_strided_copy(Graph *g, const Node *n, Lowering *L, Value *src, Value 
                         const int64_t *dims, const int64_t *ss, const int64_t *ds, int64_t soff,
                         int64_t doff);
 
-/* where input i of Concat node n lies in its output: the byte offset of its
- * run when it is one run of the output's bytes (the output's dims before
- * the axis are all 1), else -1 */
-int64_t concat_run_offset(const Node *n, int i);
+/* where input i of an OPF_JOINS node n lies in its output 0: the byte
+ * offset of its run when it is one run of the output's bytes (Concat: the
+ * output's dims before the axis are all 1), else -1 */
+int64_t input_run_offset(const Node *n, int i);
 
 /* fill all of dst with one value, given as its bit pattern (scalar_bits) */
 void lower_fill(Graph *g, Lowering *L, Value *dst, int64_t bits);
