@@ -267,14 +267,17 @@ static void pack_b_im2col(const Im2col *g, int64_t k0, int64_t kc, int64_t j0, i
  * at c (row stride ldc): as acc + rb[i] on the first slice of the inner
  * dimension, as c + acc on later ones, then through cl (on the last slice,
  * where the epilogue is only that). Whole tiles of a plain epilogue go
- * straight from registers to C; the rest through a local tile. */
+ * straight from registers to C; the rest through a local tile. A
+ * hand-written kernel also prefetches pf[p * rows] into L2 at each step p
+ * of the depth, which covers the rows * kc floats from pf: a strip that a
+ * later tile reads (pf = a for none). */
 #if MLC_RT_GEMM_SIMD
 #define NV (NR / NN_V)
 /* the first nv vectors of the tile (nv <= NV) */
 static MLC_INLINE void micro_vecs(const int rows, const int nv, int64_t kc, const float *restrict a,
                                   int64_t ars, int64_t acs, const float *restrict b, int64_t brs,
                                   float *restrict c, int64_t ldc, const float *restrict rb,
-                                  int first, const Clamp *cl) {
+                                  int first, const Clamp *cl, const float *pf) {
   /* a hand-written kernel is only given packed strips (ars 1, acs rows:
    * gemm_packed reads no rows in place for it), and constant offsets keep
    * the rows' addresses out of the registers the tile needs */
@@ -284,6 +287,7 @@ static MLC_INLINE void micro_vecs(const int rows, const int nv, int64_t kc, cons
       v_set1(0);
   _Pragma("GCC unroll 4") for (int64_t p = 0; p < kc; p++) {
     Vec bv[NV];
+    NN_PREFETCH(pf + p * rows);
     _Pragma("GCC unroll 4") for (int v = 0; v < nv; v++) bv[v] = v_load(b + p * brs + v * NN_V);
     _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) {
       Vec ai = v_set1(a[p * rows + i]);
@@ -304,8 +308,8 @@ static MLC_INLINE void micro_vecs(const int rows, const int nv, int64_t kc, cons
 static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restrict a, int64_t ars,
                                   int64_t acs, const float *restrict b, int64_t brs,
                                   float *restrict c, int64_t ldc, const float *restrict rb,
-                                  int first, const Clamp *cl) {
-  micro_vecs(rows, NV, kc, a, ars, acs, b, brs, c, ldc, rb, first, cl);
+                                  int first, const Clamp *cl, const float *pf) {
+  micro_vecs(rows, NV, kc, a, ars, acs, b, brs, c, ldc, rb, first, cl, pf);
 }
 
 /* The last nc < NN_V columns of a product, which a vector across the
@@ -336,7 +340,8 @@ static MLC_INLINE void micro_cols(const int rows, int64_t kc, const float *restr
 static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restrict a, int64_t ars,
                                   int64_t acs, const float *restrict b, int64_t brs,
                                   float *restrict c, int64_t ldc, const float *restrict rb,
-                                  int first, const Clamp *cl) {
+                                  int first, const Clamp *cl, const float *pf) {
+  (void)pf;
   float acc[MR][NR];
   /* the first product initializes the tile (kc >= 1): zeroing it instead
    * makes gcc clear a stack copy with a memset call */
@@ -365,19 +370,19 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
 /* one micro-kernel per tile height, each with its loops unrolled */
 typedef void (*MicroFn)(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
                         const float *restrict b, int64_t brs, float *restrict c, int64_t ldc,
-                        const float *restrict rb, int first, const Clamp *cl);
+                        const float *restrict rb, int first, const Clamp *cl, const float *pf);
 static MLC_NOINLINE void micro_tall(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
                                     const float *restrict b, int64_t brs, float *restrict c,
                                     int64_t ldc, const float *restrict rb, int first,
-                                    const Clamp *cl) {
-  micro_rows(MR, kc, a, ars, acs, b, brs, c, ldc, rb, first, cl);
+                                    const Clamp *cl, const float *pf) {
+  micro_rows(MR, kc, a, ars, acs, b, brs, c, ldc, rb, first, cl, pf);
 }
 #if MR2 != MR
 static MLC_NOINLINE void micro_low(int64_t kc, const float *restrict a, int64_t ars, int64_t acs,
                                    const float *restrict b, int64_t brs, float *restrict c,
                                    int64_t ldc, const float *restrict rb, int first,
-                                   const Clamp *cl) {
-  micro_rows(MR2, kc, a, ars, acs, b, brs, c, ldc, rb, first, cl);
+                                   const Clamp *cl, const float *pf) {
+  micro_rows(MR2, kc, a, ars, acs, b, brs, c, ldc, rb, first, cl, pf);
 }
 #else
 #define micro_low micro_tall
@@ -397,7 +402,7 @@ static const Clamp no_end = {0, 0, 0, NULL};
 #define MICRO_ONE(name, rows)                                                                    \
   static MLC_NOINLINE void name##_one(int64_t kc, const float *restrict a,                       \
                                       const float *restrict b, int64_t brs, float *restrict t) { \
-    micro_vecs(rows, 1, kc, a, 1, rows, b, brs, t, NR, no_bias, 1, &no_end);                     \
+    micro_vecs(rows, 1, kc, a, 1, rows, b, brs, t, NR, no_bias, 1, &no_end, a);                  \
   }
 MICRO_ONE(tall, MR)
 #if MR2 != MR
@@ -436,7 +441,7 @@ static void part_tile(int64_t h, int64_t kc, const float *a, int64_t ars, int64_
 #else
   (void)nr; /* the portable kernel computes whole strips */
 #endif
-  (h == MR ? micro_tall : micro_low)(kc, a, ars, acs, b, brs, t, NR, no_bias, 1, &no_end);
+  (h == MR ? micro_tall : micro_low)(kc, a, ars, acs, b, brs, t, NR, no_bias, 1, &no_end, a);
 }
 
 /* Rows [i0, i1) x columns [j0, j1) of C (row stride ldc) = epilogue(A (m x
@@ -512,7 +517,19 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
               for (int i = 0; i < mr && first; i++)
                 rb[i] = e->bias ? e->beta * e->bias[(ic + ir + i) * e->brs] : 0;
               fused.res = fuse && e->res ? e->res + (ic + ir) * ldc + jc + jr : NULL;
-              micro(kc, as, ars, acs, bs, brs, cs, ldc, rb, first, last ? &fused : &no_end);
+              /* Within a model, packed weights come from memory rather
+               * than cache, and the prefetchers start over at each
+               * strip. The tile that first reads a strip fetches the next
+               * one into L2 as it goes: by rows the next A strip, by
+               * columns the next B strip over the first row strips
+               * (measured on AVX-512 with weights out of cache: 1x1 convs
+               * on 7x7 images 1.15x faster, BERT-base's products 1.02 to
+               * 1.08x; MobileNetV2 1.035x, ResNet-50 1.025x) */
+              const float *pf = as;
+              if (by_rows && a.pk && ic + ir + h < i1 && v == 0) pf = as + k * h;
+              if (!by_rows && b.m.pk && jc + jr + NR < j1 && v < NR)
+                pf = b.m.pk + (jc + jr + NR) * k + pc * NR + min64(v, NR - h) * kc;
+              micro(kc, as, ars, acs, bs, brs, cs, ldc, rb, first, last ? &fused : &no_end, pf);
               for (int i = 0; i < mr && last && !fuse; i++)
                 finish_row(cs + i * ldc, NR, ic + ir + i, jc + jr, e);
             } else {

@@ -24,6 +24,12 @@
 #define MLC_NOINLINE
 #define MLC_INLINE inline
 #endif
+/* a hint to bring the line at p into L2 for reading */
+#if defined(__GNUC__)
+#define NN_PREFETCH(p) __builtin_prefetch((p), 0, 2)
+#else
+#define NN_PREFETCH(p) ((void)(p))
+#endif
 
 static inline int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
