@@ -34,9 +34,10 @@ extern "C" {
 #endif
 
 /* The runtime's ABI: the kernels' names, parameter structs and io slots
- * that generated code relies on. Bumped whenever one of them changes;
- * generated code checks it at compile time (#error on a mismatch). */
-#define MLC_RT_ABI 2
+ * that generated code relies on, and the scratch sizes it plans for them.
+ * Bumped whenever one of them changes; generated code checks it at
+ * compile time (#error on a mismatch). */
+#define MLC_RT_ABI 3
 
 /* The instruction set the runtime is compiled for, read from the
  * compiler's macros: the kernels pick their tile sizes from the widest one

@@ -236,8 +236,33 @@ static inline MlcDwLayout mlc_rt_dw_layout(const MlcConv *p) {
   l.out = l.band * l.wq + MLC_RT_GEMM_SLACK;
   return l;
 }
-/* conv_f32: a GEMM per group, or for a depthwise conv a band's buffers;
- * nothing for an empty output */
+/* A 2-D depthwise conv of 16 planes or more whose input and output rows
+ * are narrower than 16 floats (the small planes at the end of a mobile
+ * network) computes, on AVX-512, 16 planes at a time, a plane per lane:
+ * the scratch holds their input as a vector per pixel, padded on every
+ * side, th rows of tw pixels. The plane's pixel offsets are tabled, hence
+ * the bounds on its size. The floats that buffer takes, or 0 where the
+ * conv does not go that way (on any target, so that the scratch is the
+ * same). */
+#define MLC_RT_DW_LANES 16
+#define MLC_RT_DW_BLK_IN 1024 /* input pixels of a plane, at most */
+#define MLC_RT_DW_BLK_OUT 256 /* output pixels */
+#define MLC_RT_DW_BLK_TAPS 25
+static inline int64_t mlc_rt_dw_blocked(const MlcConv *p, int64_t *th, int64_t *tw) {
+  if (p->nsp != 2 || p->in_sp[1] >= MLC_RT_DW_LANES || p->out_sp[1] >= MLC_RT_DW_LANES ||
+      p->n * p->group < MLC_RT_DW_LANES ||
+      p->in_sp[0] * p->in_sp[1] > MLC_RT_DW_BLK_IN ||
+      p->out_sp[0] * p->out_sp[1] > MLC_RT_DW_BLK_OUT || p->k[0] * p->k[1] > MLC_RT_DW_BLK_TAPS)
+    return 0;
+  int64_t r = (p->out_sp[0] - 1) * p->stride[0] + (p->k[0] - 1) * p->dil[0] + 1;
+  int64_t c = (p->out_sp[1] - 1) * p->stride[1] + (p->k[1] - 1) * p->dil[1] + 1;
+  *th = r > p->pad_begin[0] + p->in_sp[0] ? r : p->pad_begin[0] + p->in_sp[0];
+  *tw = c > p->pad_begin[1] + p->in_sp[1] ? c : p->pad_begin[1] + p->in_sp[1];
+  return (*th * *tw + 1) * MLC_RT_DW_LANES; /* and room to align it */
+}
+
+/* conv_f32: a GEMM per group, or for a depthwise conv a band's buffers
+ * (or the blocked planes' one, the larger); nothing for an empty output */
 static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   int64_t kvol = 1, npix = 1;
   for (int i = 0; i < p->nsp; i++) {
@@ -247,7 +272,8 @@ static inline int64_t mlc_rt_conv_scratch(const MlcConv *p) {
   if (npix == 0 || p->n == 0) return 0;
   if (mlc_rt_conv_depthwise(p)) {
     MlcDwLayout l = mlc_rt_dw_layout(p);
-    return l.sy * l.sx * l.plane + l.out;
+    int64_t th, tw, band = l.sy * l.sx * l.plane + l.out, blk = mlc_rt_dw_blocked(p, &th, &tw);
+    return blk > band ? blk : band;
   }
   if (p->winograd) return mlc_rt_winograd_scratch(p);
   int64_t m = p->m / p->group, k = p->c / p->group * kvol;

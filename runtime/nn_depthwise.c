@@ -22,7 +22,8 @@
  * usual padding) needs no copies at all (dw_masked): masked loads read
  * the taps straight from x, and the outputs go straight to y. Nor does
  * one at stride 2 down and across (dw_s2), whose loads are split into
- * their taps by permutes. */
+ * their taps by permutes. Planes narrower than a vector go 16 at a time
+ * instead, a plane per lane (dw_block). */
 #include <string.h>
 
 #include "nn_int.h"
@@ -56,6 +57,13 @@ typedef struct DwConv {
   __mmask16 cols[DW_MASKS];   /* [v][kx]: the lanes of vector v whose tap kx
                                lies inside the row (dw_plan_masked()); for
                                dw_s2(), [v][i]: those of its i-th load */
+  int64_t blocked;            /* the planes go 16 at a time (dw_block()):
+                                 its buffer's floats, else 0 */
+  /* dw_block()'s buffer, in floats: where input pixel i goes, where
+   * output pixel o's window starts (repeating the last past the end); its
+   * rows' pitch */
+  int32_t tin[MLC_RT_DW_BLK_IN], tout[MLC_RT_DW_BLK_OUT + NN_V];
+  int64_t tpitch;
 #endif
 } DwConv;
 
@@ -521,11 +529,164 @@ typedef struct DwJob {
   int64_t inpix, npix, kvol;
 } DwJob;
 
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+/* Whether the planes go 16 at a time, and dw_block()'s tables if so */
+static void dw_plan_blocked(DwConv *c, const MlcConv *p) {
+  const Im2col *g = &c->g;
+  int64_t th = 0, tw = 0;
+  c->blocked = mlc_rt_dw_blocked(p, &th, &tw) ? th * tw * NN_V : 0;
+  if (!c->blocked) return;
+  for (int64_t i = 0; i < g->in[1] * g->in[2]; i++)
+    c->tin[i] = (int32_t)(((i / g->in[2] + g->pad[1]) * tw + i % g->in[2] + g->pad[2]) * NN_V);
+  const int64_t npix = g->out[1] * g->out[2];
+  for (int64_t o = 0; o < npix + NN_V; o++) {
+    int64_t f = min64(o, npix - 1);
+    c->tout[o] = (int32_t)((f / g->out[2] * g->s[1] * tw + f % g->out[2] * g->s[2]) * NN_V);
+  }
+  c->tpitch = tw * NN_V;
+}
+
+/* ---- small planes, 16 at a time ----------------------------------------
+ * A plane narrower than a vector wastes much of each vector the paths
+ * above compute with (a 7x7 plane takes 4, each tap a masked load). Where
+ * mlc_rt_dw_blocked() says so, 16 planes go together instead, a plane per
+ * lane: their input pixels, 16 at a time, are transposed in registers into
+ * the buffer t as a vector per pixel, at its place in the padded plane
+ * (whose padding stays zero); each output pixel then sums its taps as
+ * whole vectors, 16 output pixels at a time, and those are transposed
+ * back into a vector of 16 pixels per plane and stored. */
+
+/* the 16 x 16 floats of r transposed in place (r[i] is row i) */
+static MLC_INLINE void v_transpose16(Vec *r) {
+  Vec t[NN_V];
+  NN_UNROLL
+  for (int i = 0; i < NN_V; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  /* then r[4 i + c] holds, in its 128-bit lane l, column 4 l + c of rows
+   * 4 i to 4 i + 3 */
+  NN_UNROLL
+  for (int i = 0; i < NN_V; i += 4) {
+    __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
+    __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
+    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  /* column 4 l + c: lane l of r[c], r[4 + c], r[8 + c] and r[12 + c] */
+  NN_UNROLL
+  for (int c = 0; c < 4; c++) {
+    Vec lo0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44);
+    Vec hi0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xee);
+    Vec lo1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
+    Vec hi1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xee);
+    t[c] = _mm512_shuffle_f32x4(lo0, lo1, 0x88);
+    t[4 + c] = _mm512_shuffle_f32x4(lo0, lo1, 0xdd);
+    t[8 + c] = _mm512_shuffle_f32x4(hi0, hi1, 0x88);
+    t[12 + c] = _mm512_shuffle_f32x4(hi0, hi1, 0xdd);
+  }
+  NN_UNROLL
+  for (int i = 0; i < NN_V; i++) r[i] = t[i];
+}
+
+/* planes [q0, q0 + nq) of the job (0 < nq <= 16, the lanes past nq
+ * repeating the last), t the buffer; inlined with the window (kh x kw,
+ * dilations dy and dx) constant for the common ones */
+static MLC_INLINE void dw_block(const DwJob *j, int64_t q0, int nq, float *t, int64_t kh,
+                                int64_t kw, int64_t dy, int64_t dx) {
+  const DwConv *c = &j->c;
+  const int64_t inpix = j->inpix, npix = j->npix, nt = kh * kw, rows = c->tpitch * dy;
+  float wl[MLC_RT_DW_BLK_TAPS][NN_V], bl[NN_V];
+  const float *xs[NN_V];
+  for (int l = 0; l < NN_V; l++) {
+    int64_t q = q0 + (l < nq ? l : nq - 1), gi = q % j->p->group;
+    xs[l] = j->x + q * inpix;
+    bl[l] = j->bias ? j->bias[gi] : 0;
+    for (int k = 0; k < nt; k++) wl[k][l] = j->w[gi * j->kvol + k];
+  }
+  for (int64_t i = 0; i < inpix; i += NN_V) {
+    const int64_t n = min64(NN_V, inpix - i);
+    Vec r[NN_V];
+    NN_UNROLL
+    for (int l = 0; l < NN_V; l++) r[l] = v_load_part(xs[l] + i, n);
+    v_transpose16(r);
+    NN_UNROLL
+    for (int l = 0; l < NN_V; l++)
+      if (l < n) v_store(t + c->tin[i + l], r[l], NN_V);
+  }
+  Epi e = j->e;
+  e.res = j->res;
+  const DwAct act = dw_act(&e);
+  Vec wv[MLC_RT_DW_BLK_TAPS];
+  NN_UNROLL
+  for (int64_t k = 0; k < nt; k++) wv[k] = v_load(wl[k]);
+  const Vec bias = v_load(bl);
+  for (int64_t o = 0; o < npix; o += NN_V) {
+    Vec acc[NN_V];
+    /* a pixel's taps one after another: the window's rows one pitch
+     * apart, its columns at constant offsets */
+    NN_UNROLL
+    for (int i = 0; i < NN_V; i++) {
+      const float *at = t + c->tout[o + i];
+      Vec a = bias;
+      NN_UNROLL
+      for (int64_t ky = 0; ky < kh; ky++) NN_UNROLL
+      for (int64_t kx = 0; kx < kw; kx++)
+        a = v_fma(a, v_load(at + ky * rows + kx * dx * NN_V), wv[ky * kw + kx]);
+      acc[i] = a;
+    }
+    NN_UNROLL
+    for (int i = 0; i < NN_V; i++) acc[i] = v_clamp(acc[i], act.kind, act.lo, act.hi);
+    v_transpose16(acc);
+    NN_UNROLL
+    for (int l = 0; l < NN_V; l++)
+      if (l < nq) v_store(j->y + (q0 + l) * npix + o, acc[l], npix - o);
+  }
+  for (int l = 0; l < nq && !act.all; l++) {
+    e.res = j->res ? j->res + (q0 + l) * npix : NULL;
+    dw_finish(j->y + (q0 + l) * npix, npix, 0, &e);
+  }
+}
+static MLC_NOINLINE void dw_block3(const DwJob *j, int64_t q0, int nq, float *t) {
+  dw_block(j, q0, nq, t, 3, 3, 1, 1);
+}
+static MLC_NOINLINE void dw_block5(const DwJob *j, int64_t q0, int nq, float *t) {
+  dw_block(j, q0, nq, t, 5, 5, 1, 1);
+}
+static MLC_NOINLINE void dw_block_any(const DwJob *j, int64_t q0, int nq, float *t) {
+  const Im2col *g = &j->c.g;
+  dw_block(j, q0, nq, t, g->k[1], g->k[2], g->d[1], g->d[2]);
+}
+#endif
+
 static void dw_part(void *arg, int t, int nt, float *scratch) {
   const DwJob *j = (const DwJob *)arg;
   int64_t total = j->p->n * j->p->group;
   Epi e = j->e;
   float *buf = scratch ? scratch : j->scratch;
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  if (j->c.blocked) {
+    /* whole blocks of 16 planes each, the buffer's padding zero */
+    int64_t nb = (total + NN_V - 1) / NN_V;
+    buf = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63); /* a line a pixel */
+    memset(buf, 0, (size_t)j->c.blocked * sizeof *buf);
+    for (int64_t b = nb * t / nt; b < nb * (t + 1) / nt; b++) {
+      int nq = (int)min64(NN_V, total - b * NN_V);
+      const Im2col *g = &j->c.g;
+      int64_t k = g->k[1];
+      int common = g->k[2] == k && g->d[1] == 1 && g->d[2] == 1;
+      if (common && k == 3)
+        dw_block3(j, b * NN_V, nq, buf);
+      else if (common && k == 5)
+        dw_block5(j, b * NN_V, nq, buf);
+      else
+        dw_block_any(j, b * NN_V, nq, buf);
+    }
+    return;
+  }
+#endif
   /* the band path's buffers start out zero; the direct path has none */
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
   if (!j->c.masked && !j->c.s2)
@@ -559,6 +720,7 @@ void mlc_rt__conv_depthwise(const MlcConv *p, const Im2col *g, const Epi *e, con
   dw_offsets(&job.c, 0, (int)min64(g->k[1] * g->k[2], DW_TAPS), job.c.off);
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
   dw_plan_masked(&job.c);
+  dw_plan_blocked(&job.c, p);
 #endif
   /* a worker's scratch must hold the band's buffers */
   if (2 * p->n * p->group * npix * kvol < DW_PAR_FLOPS ||

@@ -303,6 +303,26 @@ static void test_scratch_sizes(void) {
         "conv scratch: the panels for a thin 3x3 conv (im2col always packs)");
   w3.out_sp[1] = 0;
   check(mlc_rt_conv_scratch(&w3) == 0, "conv scratch: 0 for an empty output");
+  /* a depthwise conv of 16 or more small planes: the blocked planes'
+   * buffer, padded all round (7x7, padding 1: 9x9 pixels of 16 floats,
+   * and a vector to align it); a plane as wide as a vector: none */
+  MlcConv dw = {.n = 1,
+                .c = 32,
+                .m = 32,
+                .group = 32,
+                .nsp = 2,
+                .in_sp = {7, 7},
+                .out_sp = {7, 7},
+                .k = {3, 3},
+                .stride = {1, 1},
+                .dil = {1, 1},
+                .pad_begin = {1, 1}};
+  int64_t th, tw;
+  check(mlc_rt_dw_blocked(&dw, &th, &tw) == (9 * 9 + 1) * 16 && th == 9 && tw == 9 &&
+            mlc_rt_conv_scratch(&dw) >= (9 * 9 + 1) * 16,
+        "conv scratch: the blocked buffer for small depthwise planes");
+  dw.in_sp[1] = dw.out_sp[1] = 16;
+  check(mlc_rt_dw_blocked(&dw, &th, &tw) == 0, "conv scratch: no blocked buffer for wide planes");
 }
 
 /* ---- conv_f32 ---------------------------------------------------------------------- */
@@ -451,6 +471,12 @@ static void test_conv(void) {
       {2, 1, 40, 40, 40, {7, 7}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
       {2, 2, 33, 33, 33, {14, 13}, {3, 3}, {2, 2}, {1, 1}, {1, 0}, {0, 1}, MLC_ACT_CLIP, 1, 0},
       {2, 1, 48, 48, 48, {9, 9}, {5, 5}, {1, 1}, {1, 1}, {2, 2}, {2, 2}, MLC_ACT_NONE, 0, 1},
+      /* 16 planes at a time (AVX-512): enough to split over threads, the
+       * last block part full; dilated, with a residual before LeakyRelu;
+       * 5x5 at stride 2, padded unevenly */
+      {2, 2, 100, 100, 100, {14, 14}, {3, 3}, {1, 1}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_CLIP, 1, 0},
+      {2, 1, 20, 20, 20, {9, 9}, {3, 3}, {1, 1}, {2, 2}, {2, 2}, {2, 2}, MLC_ACT_LEAKYRELU, 1, 1},
+      {2, 1, 32, 32, 32, {13, 11}, {5, 5}, {2, 2}, {1, 1}, {2, 1}, {2, 2}, MLC_ACT_RELU, 0, 0},
       /* narrow planes of many channels: a keyword spotter's 25x5 with a
        * residual, dilation and uneven padding over a channel tail of one,
        * 1-D, an odd window with mixed strides */
