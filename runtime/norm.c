@@ -135,6 +135,21 @@ void mlc_rt_layernorm_f32(const void *params, void *const *io) {
   }
 }
 
+/* the lanes' partial results combined pairwise, halving the lanes each
+ * step: a few dependent steps rather than a chain through every lane */
+static float max_lanes(float *m) {
+  for (int t = 0; t < LANES / 2; t++) m[t] = m[t + LANES / 2] > m[t] ? m[t + LANES / 2] : m[t];
+  for (int t = 0; t < LANES / 4; t++) m[t] = m[t + LANES / 4] > m[t] ? m[t + LANES / 4] : m[t];
+  for (int t = 0; t < LANES / 8; t++) m[t] = m[t + LANES / 8] > m[t] ? m[t + LANES / 8] : m[t];
+  return m[1] > m[0] ? m[1] : m[0];
+}
+static double sum_lanes(double *s) {
+  for (int t = 0; t < LANES / 2; t++) s[t] += s[t + LANES / 2];
+  for (int t = 0; t < LANES / 4; t++) s[t] += s[t + LANES / 4];
+  for (int t = 0; t < LANES / 8; t++) s[t] += s[t + LANES / 8];
+  return s[0] + s[1];
+}
+
 /* a softmax of a contiguous float row, or a log-softmax (logsm) */
 static void softmax_row(const float *restrict x, float *restrict y, int64_t n, int logsm) {
   float m[LANES], mx = x[0];
@@ -144,7 +159,8 @@ static void softmax_row(const float *restrict x, float *restrict y, int64_t n, i
   for (; i + LANES <= n; i += LANES)
     for (int t = 0; t < LANES; t++) m[t] = x[i + t] > m[t] ? x[i + t] : m[t];
   for (; i < n; i++) mx = x[i] > mx ? x[i] : mx;
-  for (int t = 0; t < LANES; t++) mx = m[t] > mx ? m[t] : mx;
+  float ml = max_lanes(m);
+  mx = ml > mx ? ml : mx;
   for (i = 0; i + LANES <= n; i += LANES)
     for (int t = 0; t < LANES; t++) {
       float e = mlc_rt_expf(x[i + t] - mx);
@@ -155,7 +171,7 @@ static void softmax_row(const float *restrict x, float *restrict y, int64_t n, i
     y[i] = mlc_rt_expf(x[i] - mx);
     sum += y[i];
   }
-  for (int t = 0; t < LANES; t++) sum += s[t];
+  sum += sum_lanes(s);
   if (logsm) {
     float ls = (float)log(sum);
     for (i = 0; i + LANES <= n; i += LANES)
