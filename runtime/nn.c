@@ -127,6 +127,25 @@ static void pack_a(Mat a, int64_t h, int64_t i0, int64_t mc, int64_t k0, int64_t
     float *d = dst + ir * kc;
     const float *src = a.p + (i0 + ir) * a.rs + k0 * a.cs;
     if (rows < h) memset(d, 0, (size_t)(kc * h) * sizeof *d);
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+    if (a.cs == 1 && h <= NN_V) {
+      /* 16 columns of the strip's rows at a time, transposed in
+       * registers: a column of the block is then a vector (rows past the
+       * strip's zero), stored as the h floats of its place */
+      for (int64_t p = 0; p < kc; p += NN_V) {
+        const int64_t n = min64(NN_V, kc - p);
+        Vec r[NN_V];
+        NN_UNROLL
+        for (int i = 0; i < NN_V; i++)
+          r[i] = i < rows ? v_load_part(src + i * a.rs + p, n) : v_set1(0);
+        v_transpose16(r);
+        NN_UNROLL
+        for (int j = 0; j < NN_V; j++)
+          if (j < n) v_store(d + (p + j) * h, r[j], h);
+      }
+      continue;
+    }
+#endif
     if (a.rs == 1) {
       for (int64_t p = 0; p < kc; p++)
         for (int64_t r = 0; r < rows; r++) d[p * h + r] = src[p * a.cs + r];

@@ -556,41 +556,6 @@ static void dw_plan_blocked(DwConv *c, const MlcConv *p) {
  * whole vectors, 16 output pixels at a time, and those are transposed
  * back into a vector of 16 pixels per plane and stored. */
 
-/* the 16 x 16 floats of r transposed in place (r[i] is row i) */
-static MLC_INLINE void v_transpose16(Vec *r) {
-  Vec t[NN_V];
-  NN_UNROLL
-  for (int i = 0; i < NN_V; i += 2) {
-    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-  }
-  /* then r[4 i + c] holds, in its 128-bit lane l, column 4 l + c of rows
-   * 4 i to 4 i + 3 */
-  NN_UNROLL
-  for (int i = 0; i < NN_V; i += 4) {
-    __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 1]);
-    __m512d c = _mm512_castps_pd(t[i + 2]), d = _mm512_castps_pd(t[i + 3]);
-    r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-    r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-    r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-    r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-  }
-  /* column 4 l + c: lane l of r[c], r[4 + c], r[8 + c] and r[12 + c] */
-  NN_UNROLL
-  for (int c = 0; c < 4; c++) {
-    Vec lo0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x44);
-    Vec hi0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xee);
-    Vec lo1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x44);
-    Vec hi1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xee);
-    t[c] = _mm512_shuffle_f32x4(lo0, lo1, 0x88);
-    t[4 + c] = _mm512_shuffle_f32x4(lo0, lo1, 0xdd);
-    t[8 + c] = _mm512_shuffle_f32x4(hi0, hi1, 0x88);
-    t[12 + c] = _mm512_shuffle_f32x4(hi0, hi1, 0xdd);
-  }
-  NN_UNROLL
-  for (int i = 0; i < NN_V; i++) r[i] = t[i];
-}
-
 /* planes [q0, q0 + nq) of the job (0 < nq <= 16, the lanes past nq
  * repeating the last), t the buffer; inlined with the window (kh x kw,
  * dilations dy and dx) constant for the common ones */
