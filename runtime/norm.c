@@ -119,20 +119,41 @@ static void ln_row(const float *restrict x, const float *restrict scale, const f
   }
 }
 
+/* Contiguous float rows (of LayerNorm and Softmax) split over the thread
+ * pool from ROWS_PAR elements in all (about 20 us on one core; BERT-base's
+ * attention scores are 200 K): each thread its range of rows */
+#define ROWS_PAR (1 << 14)
+
+typedef struct LayerNormJob {
+  const MlcLayerNorm *p;
+  const float *x, *scale, *bias;
+  float *y, *mean, *invstd;
+} LayerNormJob;
+
+static void layernorm_part(void *arg, int t, int nt, float *scratch) {
+  const LayerNormJob *j = (const LayerNormJob *)arg;
+  const int64_t len = j->p->inner;
+  (void)scratch;
+  for (int64_t r = j->p->outer * t / nt; r < j->p->outer * (t + 1) / nt; r++) {
+    float m, is;
+    row_stats(j->x + r * len, len, j->p->eps, &m, &is);
+    ln_row(j->x + r * len, j->scale, j->bias, j->y + r * len, len, m, is);
+    if (j->mean) j->mean[r] = m;
+    if (j->invstd) j->invstd[r] = is;
+  }
+}
+
 void mlc_rt_layernorm_f32(const void *params, void *const *io) {
   const MlcLayerNorm *p = (const MlcLayerNorm *)params;
-  const float *x = (const float *)io[MLC_LAYERNORM_X];
-  const float *scale = (const float *)io[MLC_LAYERNORM_SCALE];
-  const float *bias = p->has_bias ? (const float *)io[MLC_LAYERNORM_BIAS] : NULL;
-  float *y = (float *)io[MLC_LAYERNORM_Y];
-  float *mean_out = (float *)io[MLC_LAYERNORM_MEAN], *inv_out = (float *)io[MLC_LAYERNORM_INVSTD];
-  for (int64_t r = 0; r < p->outer; r++) {
-    float m, is;
-    row_stats(x + r * p->inner, p->inner, p->eps, &m, &is);
-    ln_row(x + r * p->inner, scale, bias, y + r * p->inner, p->inner, m, is);
-    if (mean_out) mean_out[r] = m;
-    if (inv_out) inv_out[r] = is;
-  }
+  LayerNormJob j = {p,
+                    (const float *)io[MLC_LAYERNORM_X],
+                    (const float *)io[MLC_LAYERNORM_SCALE],
+                    p->has_bias ? (const float *)io[MLC_LAYERNORM_BIAS] : NULL,
+                    (float *)io[MLC_LAYERNORM_Y],
+                    (float *)io[MLC_LAYERNORM_MEAN],
+                    (float *)io[MLC_LAYERNORM_INVSTD]};
+  if (p->outer < 2 || p->outer * p->inner < ROWS_PAR || !mlc_rt_parallel(layernorm_part, &j))
+    layernorm_part(&j, 0, 1, NULL);
 }
 
 /* the lanes' partial results combined pairwise, halving the lanes each
@@ -185,11 +206,6 @@ static void softmax_row(const float *restrict x, float *restrict y, int64_t n, i
   }
 }
 
-/* Contiguous float rows split over the thread pool from SOFTMAX_PAR
- * elements in all (about 20 us on one core; attention's scores are 200 K):
- * each thread its range of rows. */
-#define SOFTMAX_PAR (1 << 14)
-
 typedef struct SoftmaxJob {
   const MlcSoftmax *p;
   const float *x;
@@ -206,7 +222,7 @@ static void softmax_part(void *arg, int t, int nt, float *scratch) {
 
 static void softmax_rows(const MlcSoftmax *p, const float *x, float *y) {
   SoftmaxJob j = {p, x, y};
-  if (p->outer < 2 || p->outer * p->len < SOFTMAX_PAR || !mlc_rt_parallel(softmax_part, &j))
+  if (p->outer < 2 || p->outer * p->len < ROWS_PAR || !mlc_rt_parallel(softmax_part, &j))
     softmax_part(&j, 0, 1, NULL);
 }
 

@@ -731,8 +731,9 @@ static void rows_case(int64_t outer, int64_t len, int logsm) {
   MlcSoftmax sp = {.outer = outer, .len = len, .inner = 1, .log = logsm};
   void *sio[MLC_SOFTMAX_NIO] = {x, y};
   mlc_rt_softmax_f32(&sp, sio);
+  float *mo = zeros(outer), *iv = zeros(outer);
   MlcLayerNorm lp = {.outer = outer, .inner = len, .eps = 1e-5, .has_bias = 1};
-  void *lio[MLC_LAYERNORM_NIO] = {x, scale, bias, z, NULL, NULL};
+  void *lio[MLC_LAYERNORM_NIO] = {x, scale, bias, z, mo, iv};
   mlc_rt_layernorm_f32(&lp, lio);
   int ok = 1;
   for (int64_t r = 0; r < outer && ok; r++) {
@@ -743,6 +744,8 @@ static void rows_case(int64_t outer, int64_t len, int logsm) {
     mean /= (double)len;
     for (int64_t i = 0; i < len; i++) var += (xr[i] - mean) * (xr[i] - mean);
     var /= (double)len;
+    ok = fabs(mo[r] - mean) <= 1e-4 * (fabs(mean) + 1) &&
+         fabs(iv[r] - 1 / sqrt(var + 1e-5)) <= 1e-4 / sqrt(var + 1e-5);
     for (int64_t i = 0; i < len && ok; i++) {
       double sm = logsm ? xr[i] - mx - log(sum) : exp(xr[i] - mx) / sum;
       double ln = (xr[i] - mean) / sqrt(var + 1e-5) * scale[i] + bias[i];
@@ -757,7 +760,7 @@ static void rows_case(int64_t outer, int64_t len, int logsm) {
   snprintf(what, sizeof what, "softmax_f32%s and layernorm_f32, %lld rows of %lld",
            logsm ? " (log)" : "", (long long)outer, (long long)len);
   check(ok, what);
-  free(x), free(y), free(z), free(scale), free(bias);
+  free(x), free(y), free(z), free(scale), free(bias), free(mo), free(iv);
 }
 
 static void test_rows(void) {
@@ -765,6 +768,55 @@ static void test_rows(void) {
   rows_case(300, 257, 0);
   rows_case(300, 257, 1);
   rows_case(5, 4000, 0); /* split over threads a row or two each */
+}
+
+/* ---- copy -------------------------------------------------------------------------- */
+
+/* a strided copy of floats (offsets 3 and 5) against the element-by-element
+ * walk it stands for */
+static void copy_case(int rank, const int64_t *dims, const int64_t *ss, const int64_t *ds) {
+  int64_t n = 1, sn = 4, dn = 6;
+  for (int d = 0; d < rank; d++) {
+    n *= dims[d];
+    sn += (dims[d] - 1) * ss[d];
+    dn += (dims[d] - 1) * ds[d];
+  }
+  float *src = rnd_array(sn), *dst = zeros(dn);
+  MlcCopy p = {.rank = rank, .elem = 4, .src_off = 3, .dst_off = 5};
+  for (int d = 0; d < rank; d++) {
+    p.dims[d] = dims[d];
+    p.src_strides[d] = ss[d];
+    p.dst_strides[d] = ds[d];
+  }
+  void *io[MLC_COPY_NIO] = {src, dst};
+  mlc_rt_copy(&p, io);
+  int ok = 1;
+  for (int64_t i = 0; i < n && ok; i++) {
+    int64_t so = 3, dof = 5, q = i;
+    for (int d = rank - 1; d >= 0; d--) {
+      so += q % dims[d] * ss[d];
+      dof += q % dims[d] * ds[d];
+      q /= dims[d];
+    }
+    ok = dst[dof] == src[so];
+  }
+  char what[80];
+  snprintf(what, sizeof what, "copy of %lld floats, rank %d", (long long)n, rank);
+  check(ok, what);
+  free(src), free(dst);
+}
+
+static void test_copy(void) {
+  /* BERT-base's attention transposes, big enough to split over threads:
+   * [128, 12, 64] to [12, 64, 128], and [12, 128, 64] to [128, 12, 64] */
+  copy_case(3, (const int64_t[]){12, 64, 128}, (const int64_t[]){64, 1, 768},
+            (const int64_t[]){8192, 128, 1});
+  copy_case(3, (const int64_t[]){128, 12, 64}, (const int64_t[]){64, 8192, 1},
+            (const int64_t[]){768, 64, 1});
+  /* runs that do not divide among the threads; one too small to split */
+  copy_case(4, (const int64_t[]){7, 4, 11, 200}, (const int64_t[]){3, 1, 21, 231},
+            (const int64_t[]){8800, 2200, 200, 1});
+  copy_case(2, (const int64_t[]){5, 9}, (const int64_t[]){1, 5}, (const int64_t[]){9, 1});
 }
 
 /* ---- the memory planner ------------------------------------------------------------- */
@@ -967,6 +1019,7 @@ int main(int argc, char **argv) {
   test_products();
   test_pool();
   test_rows();
+  test_copy();
   test_scratch_sizes();
   /* with the thread pool (a runtime built with it), the products again:
    * the callers' scratch serves the first part, the workers' their own */
@@ -974,6 +1027,7 @@ int main(int argc, char **argv) {
     test_products();
     test_pool();
     test_rows();
+    test_copy();
     mlc_rt_set_threads(1);
   }
   test_mangle();
