@@ -637,18 +637,14 @@ static void dw_part(void *arg, int t, int nt, float *scratch) {
     int64_t nb = (total + NN_V - 1) / NN_V;
     buf = (float *)(((uintptr_t)buf + 63) & ~(uintptr_t)63); /* a line a pixel */
     memset(buf, 0, (size_t)j->c.blocked * sizeof *buf);
-    for (int64_t b = nb * t / nt; b < nb * (t + 1) / nt; b++) {
-      int nq = (int)min64(NN_V, total - b * NN_V);
-      const Im2col *g = &j->c.g;
-      int64_t k = g->k[1];
-      int common = g->k[2] == k && g->d[1] == 1 && g->d[2] == 1;
-      if (common && k == 3)
-        dw_block3(j, b * NN_V, nq, buf);
-      else if (common && k == 5)
-        dw_block5(j, b * NN_V, nq, buf);
-      else
-        dw_block_any(j, b * NN_V, nq, buf);
-    }
+    const Im2col *g = &j->c.g;
+    const int64_t k = g->k[1];
+    const int common = g->k[2] == k && g->d[1] == 1 && g->d[2] == 1;
+    void (*block)(const DwJob *, int64_t, int, float *) = common && k == 3   ? dw_block3
+                                                          : common && k == 5 ? dw_block5
+                                                                             : dw_block_any;
+    for (int64_t b = nb * t / nt; b < nb * (t + 1) / nt; b++)
+      block(j, b * NN_V, (int)min64(NN_V, total - b * NN_V), buf);
     return;
   }
 #endif
