@@ -379,8 +379,11 @@ static MLC_NOINLINE void dw_masked_any(const DwConv *c, const float *x, const fl
  * taps further right shift those by one place per two columns, the places
  * past the end coming from the 16 floats after (one permute each).
  * Columns outside the row are masked off, and so read as zeros; rows
- * outside the plane are skipped. Inlined with the window constant for 3x3
- * and 5x5. */
+ * outside the plane are skipped. DW_S2_ROWS output rows go together, each
+ * input row's taps serving every one whose window holds it: a row in two
+ * windows is loaded and permuted once (96 planes of 112 x 112 1.15x faster
+ * than a row per window). Inlined with the window
+ * constant for 3x3 and 5x5. */
 static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, float bias, float *y,
                              const Epi *e, int64_t kh, int64_t kw) {
   const Im2col *g = &c->g;
@@ -393,8 +396,6 @@ static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, fl
   __m512i idx[DW_S2_K];
   NN_UNROLL
   for (int kx = 0; kx < DW_S2_K; kx++) idx[kx] = _mm512_loadu_si512(c->idx[kx]);
-  /* DW_S2_ROWS output rows at a time: independent sums, whose chains of
-   * multiply-adds overlap */
   for (int64_t oy = 0; oy < oh; oy += DW_S2_ROWS) {
     const int64_t nr = min64(DW_S2_ROWS, oh - oy);
     for (int64_t v = 0, ox = 0; ox < ow; v++, ox += NN_V) {
@@ -402,23 +403,29 @@ static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, fl
       Vec acc[DW_S2_ROWS];
       NN_UNROLL
       for (int r = 0; r < DW_S2_ROWS; r++) acc[r] = v_set1(bias);
+      /* input row i of the group is row ky = i - 2 r of output r's window */
       NN_UNROLL
-      for (int64_t ky = 0; ky < kh; ky++) NN_UNROLL
-      for (int r = 0; r < DW_S2_ROWS; r++) {
-        int64_t iy = 2 * (oy + r) - pt + ky;
-        if (r >= nr || iy < 0 || iy >= ih) continue;
+      for (int64_t i = 0; i < 2 * (DW_S2_ROWS - 1) + kh; i++) {
+        int64_t iy = 2 * oy - pt + i;
+        if (i >= 2 * (nr - 1) + kh || iy < 0 || iy >= ih) continue;
         const float *row = x + iy * iw + 2 * ox - pl;
         Vec la = _mm512_maskz_loadu_ps(cm[0], row), lb = _mm512_maskz_loadu_ps(cm[1], row + NN_V);
-        Vec ev = _mm512_permutex2var_ps(la, idx[0], lb),
-            od = _mm512_permutex2var_ps(la, idx[1], lb);
-        acc[r] = v_fma(acc[r], ev, wv[ky * kw]);
-        if (kw > 1) acc[r] = v_fma(acc[r], od, wv[ky * kw + 1]);
-        if (kw <= 2) continue;
-        Vec lc = _mm512_maskz_loadu_ps(cm[2], row + 2 * NN_V);
+        Vec tap[DW_S2_K] = {0};
+        tap[0] = _mm512_permutex2var_ps(la, idx[0], lb);
+        tap[1] = _mm512_permutex2var_ps(la, idx[1], lb);
+        if (kw > 2) {
+          Vec lc = _mm512_maskz_loadu_ps(cm[2], row + 2 * NN_V);
+          NN_UNROLL
+          for (int64_t kx = 2; kx < kw; kx++)
+            tap[kx] = _mm512_permutex2var_ps(tap[kx % 2], idx[kx], lc);
+        }
         NN_UNROLL
-        for (int64_t kx = 2; kx < kw; kx++)
-          acc[r] = v_fma(acc[r], _mm512_permutex2var_ps(kx % 2 ? od : ev, idx[kx], lc),
-                         wv[ky * kw + kx]);
+        for (int r = 0; r < DW_S2_ROWS; r++) {
+          int64_t ky = i - 2 * r;
+          if (r >= nr || ky < 0 || ky >= kh) continue;
+          NN_UNROLL
+          for (int64_t kx = 0; kx < kw; kx++) acc[r] = v_fma(acc[r], tap[kx], wv[ky * kw + kx]);
+        }
       }
       NN_UNROLL
       for (int r = 0; r < DW_S2_ROWS; r++)
