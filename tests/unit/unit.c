@@ -180,6 +180,9 @@ static void test_gemm(void) {
    * (packed B: whole strips each), a tall one by rows */
   gemm_case(1, 2000, 300, 0, 0, 2, MLC_ACT_RELU, 1);
   gemm_case(3000, 2, 200, 0, 1, 2, MLC_ACT_NONE, 0);
+  /* dot products (B transposed) past every run of their partial sums: 3
+   * runs of 64, one of 16 and a tail of 5 */
+  gemm_case(1, 37, 213, 0, 1, 2, MLC_ACT_NONE, 1);
   /* B read in place (few rows, B not transposed) over two slices of the
    * inner dimension, its last part strip packed */
   gemm_case(40, 70, 300, 0, 0, 2, MLC_ACT_RELU, 1);
