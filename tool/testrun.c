@@ -360,6 +360,10 @@ static Bindings ranged_bindings(Arena *a, const Graph *decl, const DataSet *sets
   return co.bind;
 }
 
+/* run_c()'s folder while it is in use: a diagnostic that refuses the
+ * model unwinds past run_c(), and run_one() removes the folder then */
+static const char *live_dir;
+
 static int run_c(Arena *a, const char *model, Graph **gs, DataSet *sets, Tensor ***ins,
                  unsigned char ***skips, int nsets, double rtol, double atol, const TestOpts *o,
                  const Bindings *frozen, double *max_abs, char *msg, size_t len) {
@@ -368,6 +372,7 @@ static int run_c(Arena *a, const char *model, Graph **gs, DataSet *sets, Tensor 
   const char *tmpdir = getenv("TMPDIR");
   char *dir = tmpdir ? arena_printf(a, "%s/mlc-test-XXXXXX", tmpdir) : tmpl;
   if (!mkdtemp(dir)) diag_fatal("cannot create a temporary directory");
+  live_dir = dir;
   CompileOptions co = {.passes = po, .prefix = "model", .weights = WEIGHTS_AUTO};
   int cuda = o->target == TARGET_CUDA;
   char *c_path = arena_printf(a, "%s/model.%s", dir, cuda ? "cu" : "c");
@@ -481,6 +486,7 @@ static int run_c(Arena *a, const char *model, Graph **gs, DataSet *sets, Tensor 
   } else if (result != 2) { /* a build or run failure keeps its folder for a look */
     sh(arena_printf(a, "rm -rf '%s'", dir));
   }
+  live_dir = NULL;
   return result;
 }
 
@@ -661,6 +667,8 @@ static void run_one(const char *dir, const TestOpts *o, char *line, size_t len) 
       break;
     }
     out_abort_all();
+    if (live_dir) sh(arena_printf(a, "rm -rf '%s'", live_dir));
+    live_dir = NULL;
     status = "UNSUPPORTED";
     snprintf(msg, sizeof msg, "%s", scope.text);
   }

@@ -106,6 +106,14 @@ def main():
                   "did not build" not in r.stdout, r.stdout)
             for k in [w.rstrip("]") for w in r.stdout.split() if "mlc-test-" in w]:
                 shutil.rmtree(k, ignore_errors=True)
+        # a test the backend refuses after its folder was made: the folder goes too
+        if os.path.isdir(os.path.join(node, "test_adagrad")):
+            with tempfile.TemporaryDirectory() as tmp:
+                r = run([mlc, "test", "--target=cuda", "--build-only",
+                         os.path.join(node, "test_adagrad")], env={**os.environ, "TMPDIR": tmp})
+                left = os.listdir(tmp)
+                check("mlc test leaves no folder for a test it cannot compile",
+                      "UNSUPPORTED" in r.stdout and not left, f"left={left} {r.stdout}")
     # what the backend cannot do, said at once, nothing written
     refused("ops without a CUDA kernel are listed at once", mlc,
             [os.path.join(HERE, "no_kernel.onnxtxt"), "--target=cuda"],
