@@ -429,6 +429,49 @@ MICRO_ONE(low, MR2)
 #else
 #define low_one tall_one
 #endif
+/* A part strip of a vector and nc < rows columns (a 7x7 image's last 17
+ * of 49), into t as micro_vecs() and micro_cols() would store them, in
+ * one pass over the depth: each step reads the strip's B row once for
+ * both (apart, the columns cost a B row a step for one multiply-add, and
+ * the last of 49 columns a tenth of a 320 -> 1280 conv's time). */
+static MLC_INLINE void micro_vec_cols(const int rows, const int nc, int64_t kc,
+                                      const float *restrict a, const float *restrict b, int64_t brs,
+                                      float *restrict t) {
+  Vec acc[MR], col[NN_V];
+  _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) acc[i] = v_set1(0);
+  _Pragma("GCC unroll 16") for (int j = 0; j < nc; j++) col[j] = v_set1(0);
+  _Pragma("GCC unroll 2") for (int64_t p = 0; p < kc; p++) {
+    const Vec bv = v_load(b + p * brs), ar = strip_row(a, p, rows);
+    _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) acc[i] =
+        v_fma(acc[i], v_set1(a[p * rows + i]), bv);
+    _Pragma("GCC unroll 16") for (int j = 0; j < nc; j++) col[j] =
+        v_fma(col[j], ar, v_set1(b[p * brs + NN_V + j]));
+  }
+  _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) v_store(t + i * NR, acc[i], NN_V);
+  for (int j = 0; j < nc; j++) {
+    float c[NN_V];
+    v_store(c, col[j], NN_V);
+    for (int i = 0; i < rows; i++) t[i * NR + NN_V + j] = c[i];
+  }
+}
+#define VEC_COLS 4 /* the most columns after the vector micro_vec_cols() takes */
+#define VEC_COLS_FN(name, rows)                                                            \
+  static MLC_NOINLINE void name(int nc, int64_t kc, const float *restrict a,               \
+                                const float *restrict b, int64_t brs, float *restrict t) { \
+    switch (nc) {                                                                          \
+    case 1: micro_vec_cols(rows, 1, kc, a, b, brs, t); break;                              \
+    case 2: micro_vec_cols(rows, 2, kc, a, b, brs, t); break;                              \
+    case 3: micro_vec_cols(rows, 3, kc, a, b, brs, t); break;                              \
+    default: micro_vec_cols(rows, VEC_COLS, kc, a, b, brs, t); break;                      \
+    }                                                                                      \
+  }
+#if MR <= NN_V
+VEC_COLS_FN(tall_vec_cols, MR)
+#endif
+#if MR2 <= NN_V && MR2 != MR
+VEC_COLS_FN(low_vec_cols, MR2)
+#endif
+
 /* micro_cols for the strip heights no taller than a vector */
 static MLC_NOINLINE void cols_down(int64_t h, int64_t kc, const float *restrict a,
                                    const float *restrict b, int64_t brs, int nc,
@@ -448,6 +491,20 @@ static void part_tile(int64_t h, int64_t kc, const float *a, int64_t ars, int64_
                       const float *b, int64_t brs, int nr, float *t) {
 #if MLC_RT_GEMM_SIMD
   int nv = nr / NN_V, left = nr % NN_V;
+  if (h <= NN_V && nv == 1 && left > 0 && left < h && left <= VEC_COLS) {
+#if MR <= NN_V
+    if (h == MR) {
+      tall_vec_cols(left, kc, a, b, brs, t);
+      return;
+    }
+#endif
+#if MR2 <= NN_V && MR2 != MR
+    if (h == MR2) {
+      low_vec_cols(left, kc, a, b, brs, t);
+      return;
+    }
+#endif
+  }
   if (h <= NN_V && nv <= 1 && left > 0 && left < h) {
     if (nv) (h == MR ? tall_one : low_one)(kc, a, b, brs, t);
     cols_down(h, kc, a, b + nv * NN_V, brs, left, t + nv * NN_V);

@@ -190,6 +190,12 @@ static void test_gemm(void) {
    * the rows, 8-row strips), 13 (one vector, 12-row strips) */
   gemm_case(16, 49, 300, 0, 0, 2, MLC_ACT_RELU, 1);
   gemm_case(36, 45, 300, 0, 1, 1, MLC_ACT_NONE, 0);
+  /* a vector and 2, 3, 4 columns in one pass (12- and 8-row strips, B
+   * read in place, packed, transposed), then 5 columns, which go apart */
+  gemm_case(24, 50, 300, 0, 0, 2, MLC_ACT_RELU, 1);
+  gemm_case(20, 51, 40, 0, 1, 1, MLC_ACT_NONE, 0);
+  gemm_case(12, 52, 300, 1, 0, 3, MLC_ACT_CLIP, 1);
+  gemm_case(16, 53, 70, 0, 0, 2, MLC_ACT_NONE, 1);
   /* a B panel past what goes row-wise (256 x 600 floats): column strip
    * by column strip, a part strip and part row strips */
   gemm_case(20, 600, 300, 0, 0, 2, MLC_ACT_RELU, 1);
