@@ -332,15 +332,32 @@ static MLC_INLINE void micro_rows(const int rows, int64_t kc, const float *restr
 }
 
 /* The last nc < NN_V columns of a product, which a vector across the
- * columns would mostly waste: each column on its own, as a vector down
- * the rows (rows <= NN_V) of the packed strip a, summed in four parts over
- * the depth to keep four FMAs in flight, into t[i * NR + j] */
+ * columns would mostly waste: each column as a vector down the rows (rows
+ * <= NN_V) of the packed strip a, into t[i * NR + j]. Four columns at a
+ * time share one pass over the depth, a load of the strip's row serving
+ * all four (a 14x14 image's last 4 of 196 columns cost 9 % of a 576 ->
+ * 96 conv one by one); a column left over is summed in four parts over
+ * the depth to keep four FMAs in flight. */
 static MLC_INLINE Vec strip_row(const float *a, int64_t p, const int rows) {
   return rows == NN_V ? v_load(a + p * rows) : v_load_part(a + p * rows, rows);
 }
 static MLC_INLINE void micro_cols(const int rows, int64_t kc, const float *restrict a,
                                   const float *restrict b, int64_t brs, int nc, float *restrict t) {
-  for (int j = 0; j < nc; j++) {
+  int j = 0;
+  for (; j + 4 <= nc; j += 4) {
+    Vec s[4] = {v_set1(0), v_set1(0), v_set1(0), v_set1(0)};
+    for (int64_t p = 0; p < kc; p++) {
+      const Vec ar = strip_row(a, p, rows);
+      _Pragma("GCC unroll 4") for (int q = 0; q < 4; q++) s[q] =
+          v_fma(s[q], ar, v_set1(b[p * brs + j + q]));
+    }
+    _Pragma("GCC unroll 4") for (int q = 0; q < 4; q++) {
+      float col[NN_V];
+      v_store(col, s[q], NN_V);
+      for (int i = 0; i < rows; i++) t[i * NR + j + q] = col[i];
+    }
+  }
+  for (; j < nc; j++) {
     Vec s0 = v_set1(0), s1 = s0, s2 = s0, s3 = s0;
     int64_t p = 0;
     for (; p + 4 <= kc; p += 4) {

@@ -196,6 +196,11 @@ static void test_gemm(void) {
   gemm_case(20, 51, 40, 0, 1, 1, MLC_ACT_NONE, 0);
   gemm_case(12, 52, 300, 1, 0, 3, MLC_ACT_CLIP, 1);
   gemm_case(16, 53, 70, 0, 0, 2, MLC_ACT_NONE, 1);
+  /* columns alone after whole strips: 4 in one pass (over two slices), 9
+   * as 4, 4 and 1, 7 down 8-row strips as 4 and 3 */
+  gemm_case(24, 36, 300, 0, 0, 2, MLC_ACT_RELU, 1);
+  gemm_case(24, 41, 40, 0, 1, 1, MLC_ACT_NONE, 0);
+  gemm_case(16, 39, 70, 1, 0, 3, MLC_ACT_CLIP, 1);
   /* a B panel past what goes row-wise (256 x 600 floats): column strip
    * by column strip, a part strip and part row strips */
   gemm_case(20, 600, 300, 0, 0, 2, MLC_ACT_RELU, 1);
