@@ -446,15 +446,17 @@ MICRO_ONE(low, MR2)
 #else
 #define low_one tall_one
 #endif
-/* A part strip of a vector and nc < rows columns (a 7x7 image's last 17
- * of 49), into t as micro_vecs() and micro_cols() would store them, in
- * one pass over the depth: each step reads the strip's B row once for
- * both (apart, the columns cost a B row a step for one multiply-add, and
- * the last of 49 columns a tenth of a 320 -> 1280 conv's time). */
+#define VEC_COLS 4 /* the most columns after the vector micro_vec_cols() takes */
+/* A part strip of a vector and nc columns, nc < rows and nc <= VEC_COLS
+ * (a 7x7 image's last 17 of 49), into t as micro_vecs() and micro_cols()
+ * would store them, in one pass over the depth: each step reads the
+ * strip's B row once for both (apart, the columns cost a B row a step for
+ * one multiply-add, and the last of 49 columns a tenth of a 320 -> 1280
+ * conv's time). */
 static MLC_INLINE void micro_vec_cols(const int rows, const int nc, int64_t kc,
                                       const float *restrict a, const float *restrict b, int64_t brs,
                                       float *restrict t) {
-  Vec acc[MR], col[NN_V];
+  Vec acc[MR], col[VEC_COLS];
   _Pragma("GCC unroll 16") for (int i = 0; i < rows; i++) acc[i] = v_set1(0);
   _Pragma("GCC unroll 16") for (int j = 0; j < nc; j++) col[j] = v_set1(0);
   _Pragma("GCC unroll 2") for (int64_t p = 0; p < kc; p++) {
@@ -471,7 +473,6 @@ static MLC_INLINE void micro_vec_cols(const int rows, const int nc, int64_t kc,
     for (int i = 0; i < rows; i++) t[i * NR + NN_V + j] = c[i];
   }
 }
-#define VEC_COLS 4 /* the most columns after the vector micro_vec_cols() takes */
 #define VEC_COLS_FN(name, rows)                                                            \
   static MLC_NOINLINE void name(int nc, int64_t kc, const float *restrict a,               \
                                 const float *restrict b, int64_t brs, float *restrict t) { \
