@@ -2,9 +2,17 @@
  * with -pthread): see parallel.h for what kernels get from it.
  *
  * mlc_rt_set_threads(n) starts n - 1 workers, each with its scratch; they
- * sleep on a condition variable between jobs. A job is one fork-join: the
- * caller publishes (fn, arg) under a new job number, wakes the workers, does
- * part 0 itself and waits until every worker has done its part. One job runs
+ * sleep on a condition variable between jobs. A job is one fork-join of n
+ * parts: the caller publishes (fn, arg) under a new job number, wakes the
+ * workers, and then it and the workers claim the parts one at a time until
+ * none is left; the caller returns once every part is done. Parts are
+ * claimed, not dealt: a worker that the system has not run yet (its core
+ * busy with another program) takes none, and the caller does its part too.
+ * Dealt, every job waited for that worker: with one of two cores kept busy
+ * by another program, SqueezeNet at 2 threads took 15.3 ms a run, against
+ * 7.5 claimed (6.2 at one thread). More parts than threads, for a worker
+ * stopped midway to hold up less, made the idle runs 1.1x slower and the
+ * busy ones no faster. One job runs
  * at a time: a caller that finds the pool busy (another thread running a
  * model) is told to work alone rather than wait, so two models running at
  * once stay correct. Waking a sleeping worker through the kernel's futex
@@ -20,6 +28,7 @@
 #ifdef MLC_RT_THREADS
 #define _POSIX_C_SOURCE 200112L
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #endif
 
@@ -35,7 +44,6 @@ const int MLC_RT_ISA_SYMBOL = MLC_RT_ISA;
 
 typedef struct Worker {
   pthread_t tid;
-  int t;
   unsigned long seen; /* the last job number this worker took */
   float *scratch;
 } Worker;
@@ -47,17 +55,24 @@ static Worker workers[MAX_THREADS];
 static int nthreads = 1; /* the caller and its workers */
 static mlc_rt_part job_fn;
 static void *job_arg;
+static int job_parts;
 static unsigned long job; /* job number, bumped per job */
-static int running;       /* workers still on the current job */
+static int parts_done;    /* of the current job */
 static int quit;
+/* the current job's number (its low 32 bits) above its next unclaimed
+ * part */
+static uint64_t ticket;
 
-/* job, running and quit are also read outside the lock, while spinning:
- * with the compiler's atomics where it has them (gcc, clang), else
- * without spinning at all */
+/* job, parts_done and quit are also read outside the lock, while
+ * spinning, and parts are claimed without it: with the compiler's atomics
+ * where it has them (gcc, clang), else under the lock and without
+ * spinning at all */
 #if defined(__GNUC__)
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
-#define DEC(x) __atomic_sub_fetch(&(x), 1, __ATOMIC_ACQ_REL)
+#define PEEK(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define POKE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define INC(x) __atomic_add_fetch(&(x), 1, __ATOMIC_ACQ_REL)
 #define SPINS 4096
 #if defined(__x86_64__) || defined(__i386__)
 #define RELAX() __builtin_ia32_pause()
@@ -69,10 +84,66 @@ static int quit;
 #else
 #define LOAD(x) (x)
 #define STORE(x, v) ((x) = (v))
-#define DEC(x) (--(x))
+#define POKE(x, v) ((x) = (v))
 #define SPINS 0
 #define RELAX() ((void)0)
 #endif
+
+/* The next part of job j, with the job's function, argument and part
+ * count: its number, or -1 when j has none left (or is over). A claim
+ * that finds another job in the ticket takes nothing, so a worker that
+ * wakes late never runs a part of a later job with the function of an
+ * earlier one; and while j has a part unclaimed it cannot end, so what
+ * was read after seeing j in the ticket is still j's when the claim
+ * succeeds. */
+static int claim(unsigned long j, mlc_rt_part *fn, void **a, int *np) {
+#if defined(__GNUC__)
+  uint64_t tk = LOAD(ticket);
+  for (;;) {
+    if (tk >> 32 != (uint32_t)j) return -1;
+    *fn = PEEK(job_fn), *a = PEEK(job_arg), *np = PEEK(job_parts);
+    if ((uint32_t)tk >= (uint32_t)*np) return -1;
+    if (__atomic_compare_exchange_n(&ticket, &tk, tk + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      return (int)(uint32_t)tk;
+  }
+#else
+  pthread_mutex_lock(&lock);
+  int c = -1;
+  if (ticket >> 32 == (uint32_t)j && (uint32_t)ticket < (uint32_t)job_parts)
+    c = (int)(uint32_t)ticket++, *fn = job_fn, *a = job_arg, *np = job_parts;
+  pthread_mutex_unlock(&lock);
+  return c;
+#endif
+}
+
+/* a part of a job of np done; the last one wakes the caller if it has
+ * gone to sleep (under the lock, so the wake-up cannot fall between its
+ * check and its wait) */
+static void part_done(int np) {
+#if defined(__GNUC__)
+  if (INC(parts_done) < np) return;
+  pthread_mutex_lock(&lock);
+#else
+  pthread_mutex_lock(&lock);
+  if (++parts_done < np) {
+    pthread_mutex_unlock(&lock);
+    return;
+  }
+#endif
+  pthread_cond_signal(&done);
+  pthread_mutex_unlock(&lock);
+}
+
+/* the parts of job j this thread claims, with its scratch */
+static void run_parts(unsigned long j, float *scratch) {
+  mlc_rt_part fn;
+  void *a;
+  int np, c;
+  while ((c = claim(j, &fn, &a, &np)) >= 0) {
+    fn(a, c, np, scratch);
+    part_done(np);
+  }
+}
 
 static void *work(void *arg) {
   Worker *w = (Worker *)arg;
@@ -82,18 +153,8 @@ static void *work(void *arg) {
     while (w->seen == job && !quit) pthread_cond_wait(&wake, &lock);
     if (quit) break;
     w->seen = job;
-    mlc_rt_part fn = job_fn;
-    void *a = job_arg;
-    int nt = nthreads;
     pthread_mutex_unlock(&lock);
-    fn(a, w->t, nt, w->scratch);
-    /* the last one done wakes the caller if it has gone to sleep (under
-     * the lock, so the wake-up cannot fall between its check and its wait) */
-    if (DEC(running) == 0) {
-      pthread_mutex_lock(&lock);
-      pthread_cond_signal(&done);
-      pthread_mutex_unlock(&lock);
-    }
+    run_parts(w->seen, w->scratch);
   }
   pthread_mutex_unlock(&lock);
   return NULL;
@@ -123,7 +184,6 @@ int mlc_rt_set_threads(int n) {
   int t = 1;
   for (; t < n; t++) {
     Worker *w = &workers[t];
-    w->t = t;
     w->seen = job;
     w->scratch = (float *)malloc(sizeof(float) * MLC_RT_POOL_SCRATCH);
     if (!w->scratch) break;
@@ -147,16 +207,18 @@ int mlc_rt_parallel(mlc_rt_part fn, void *arg) {
     return 0;
   }
   pthread_mutex_lock(&lock);
-  job_fn = fn;
-  job_arg = arg;
-  STORE(running, nt - 1);
+  POKE(job_fn, fn);
+  POKE(job_arg, arg);
+  POKE(job_parts, nt);
+  STORE(parts_done, 0);
   STORE(job, job + 1);
+  STORE(ticket, (uint64_t)(uint32_t)job << 32);
   pthread_cond_broadcast(&wake);
   pthread_mutex_unlock(&lock);
-  fn(arg, 0, nt, NULL);
-  for (int s = 0; s < SPINS && LOAD(running); s++) RELAX();
+  run_parts(job, NULL);
+  for (int s = 0; s < SPINS && LOAD(parts_done) < nt; s++) RELAX();
   pthread_mutex_lock(&lock);
-  while (LOAD(running)) pthread_cond_wait(&done, &lock);
+  while (LOAD(parts_done) < nt) pthread_cond_wait(&done, &lock);
   pthread_mutex_unlock(&lock);
   pthread_mutex_unlock(&busy);
   return 1;

@@ -1,11 +1,12 @@
 /* The runtime's optional thread pool, as its kernels see it (private to
  * runtime/; the public part is mlc_rt_set_threads() in mlc_rt.h).
  *
- * mlc_rt_parallel(fn, arg) runs fn(arg, t, nt, scratch) for t = 0..nt-1, t = 0
- * on the calling thread (scratch NULL: the kernel's own io scratch), the
- * others on the pool's workers, each with its own scratch of
+ * mlc_rt_parallel(fn, arg) runs fn(arg, t, nt, scratch) for t = 0..nt-1 (nt
+ * the pool's threads), each part on whichever thread claims it first: the
+ * calling thread (scratch NULL: the kernel's own io scratch, so any part
+ * must fit in it) or one of the pool's workers, each with its own scratch of
  * MLC_RT_POOL_SCRATCH floats (allocated by mlc_rt_set_threads(), never during
- * inference), and returns 1 when all are done. It returns 0 without running
+ * inference); it returns 1 when all are done. It returns 0 without running
  * anything when the pool has one thread, or is serving another caller: the
  * kernel then does the work alone. So a kernel written as
  *     if (!big_enough || !mlc_rt_parallel(part, &job)) part(&job, 0, 1, NULL);
