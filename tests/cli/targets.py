@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -167,6 +168,12 @@ def x86(d):
     r = run(MLC, "test", "--mode=c", "--target=x86-64-v4", *cases[:1])
     check("mlc test --target without its flags fails the build",
           r.returncode == 1 and "did not build" in r.stdout, r.stdout + r.stderr)
+    # the failed build's folder is kept for a look, its log named: look, then remove it
+    kept = re.findall(r"see (\S*mlc-test-\w+)/build\.log", r.stdout)
+    check("the failed build's folder is kept, with its log",
+          len(kept) == 1 and "#error" in open(os.path.join(kept[0], "build.log")).read(), r.stdout)
+    for k in kept:
+        shutil.rmtree(k, ignore_errors=True)
 
 
 def main():
