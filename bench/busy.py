@@ -14,11 +14,9 @@ build/bench/): mlc 2T / onnxruntime 2T with the core busy, and mlc 2T busy
 usage: python3 bench/busy.py [--models a,b] [--quick] [--mlc BUILD/mlc]
                              [--zoo DIR] [--out DIR] [--work DIR]"""
 import argparse
-import gc
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -36,27 +34,13 @@ def busy_core():
                             preexec_fn=lambda: os.sched_setaffinity(0, {last}))
 
 
-def rounds(engines, st):
-    counts = [max(st.block_min, min(st.block_max, int(st.block_s / max(e.estimate, 1e-9))))
-              for e in engines]
-    gc.disable()
-    try:
-        for r in range(st.rounds):
-            for k in range(len(engines)):
-                j = (r + k) % len(engines)
-                engines[j].block(counts[j])
-                time.sleep(run.SETTLE_S)
-    finally:
-        gc.enable()
-
-
 def measure(mlc, rtlibs, flags, src, margs, work, st):
     ins, outs, weights = run.compile_and_build(mlc, rtlibs, flags, src, margs, work, st, {})
     model, meta = run.model_and_meta(src)
     feeds = run.make_inputs(ins, run.common.parse_ranges(meta), work)
     one = run.MlcEngine(work, "harness", 1, ins, outs, weights, st)
     try:
-        rounds([one], st)
+        run.rounds([one], st)
     finally:
         one.close()
     hog = busy_core()
@@ -64,7 +48,7 @@ def measure(mlc, rtlibs, flags, src, margs, work, st):
     try:
         engines = [run.MlcEngine(work, "harness_mt", 2, ins, outs, weights, st),
                    run.OrtEngine(model, feeds, 2, st)]
-        rounds(engines, st)
+        run.rounds(engines, st)
     finally:
         hog.kill()
         hog.wait()

@@ -468,6 +468,25 @@ def compare(got, ref, names, quant, res):
     res["outputs_ok"] &= res["max_err"] <= QUANT_STEPS
 
 
+def rounds(engines, st):
+    """st.rounds rounds of a timed block of each engine, the order rotating
+    each round, each block about st.block_s long"""
+    counts = [max(st.block_min, min(st.block_max, int(st.block_s / max(e.estimate, 1e-9))))
+              for e in engines]
+    gc.disable()
+    try:
+        for r in range(st.rounds):
+            for k in range(len(engines)):
+                j = (r + k) % len(engines)
+                engines[j].block(counts[j])
+                # a thread pool spins a while after its last job (onnxruntime's
+                # by default, mlc's briefly): on two cores it would take one
+                # from the block that follows
+                time.sleep(SETTLE_S)
+    finally:
+        gc.enable()
+
+
 def measure(src, work, ins, outs, weights, st, res):
     """The interleaved latency rounds; fills res."""
     model, meta = model_and_meta(src)
@@ -486,20 +505,7 @@ def measure(src, work, ins, outs, weights, st, res):
         names = [o.name for o in engines[1].sess.get_outputs()]
         for got in (e.outputs(outs) for e in mlcs):
             compare(got, ref, names, quant, res)
-        counts = [max(st.block_min, min(st.block_max, int(st.block_s / max(e.estimate, 1e-9))))
-                  for e in engines]
-        gc.disable()
-        try:
-            for r in range(st.rounds):
-                for k in range(len(engines)):
-                    j = (r + k) % len(engines)
-                    engines[j].block(counts[j])
-                    # a thread pool spins a while after its last job (onnxruntime's
-                    # by default, mlc's briefly): on two cores it would take one
-                    # from the block that follows
-                    time.sleep(SETTLE_S)
-        finally:
-            gc.enable()
+        rounds(engines, st)
         for e, key in zip(engines, keys):
             res[key] = stats(e.times)
             res[key + "cpu"] = stats(e.cpu)
