@@ -159,16 +159,14 @@ void mlc_rt_layernorm_f32(const void *params, void *const *io) {
 /* the lanes' partial results combined pairwise, halving the lanes each
  * step: a few dependent steps rather than a chain through every lane */
 static float max_lanes(float *m) {
-  for (int t = 0; t < LANES / 2; t++) m[t] = m[t + LANES / 2] > m[t] ? m[t + LANES / 2] : m[t];
-  for (int t = 0; t < LANES / 4; t++) m[t] = m[t + LANES / 4] > m[t] ? m[t + LANES / 4] : m[t];
-  for (int t = 0; t < LANES / 8; t++) m[t] = m[t + LANES / 8] > m[t] ? m[t + LANES / 8] : m[t];
-  return m[1] > m[0] ? m[1] : m[0];
+  for (int h = LANES / 2; h > 0; h /= 2)
+    for (int t = 0; t < h; t++) m[t] = m[t + h] > m[t] ? m[t + h] : m[t];
+  return m[0];
 }
 static double sum_lanes(double *s) {
-  for (int t = 0; t < LANES / 2; t++) s[t] += s[t + LANES / 2];
-  for (int t = 0; t < LANES / 4; t++) s[t] += s[t + LANES / 4];
-  for (int t = 0; t < LANES / 8; t++) s[t] += s[t + LANES / 8];
-  return s[0] + s[1];
+  for (int h = LANES / 2; h > 0; h /= 2)
+    for (int t = 0; t < h; t++) s[t] += s[t + h];
+  return s[0];
 }
 
 /* a softmax of a contiguous float row, or a log-softmax (logsm) */
