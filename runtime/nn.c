@@ -859,22 +859,26 @@ void mlc_rt_matmul_f64(const void *params, void *const *io) {
   }
 }
 
+void mlc_rt__conv_geometry(const MlcConv *p, Im2col *g) {
+  int off = 3 - (int)p->nsp;
+  for (int d = 0; d < 3; d++) {
+    int s = d - off;
+    g->in[d] = s < 0 ? 1 : p->in_sp[s];
+    g->out[d] = s < 0 ? 1 : p->out_sp[s];
+    g->k[d] = s < 0 ? 1 : p->k[s];
+    g->s[d] = s < 0 ? 1 : p->stride[s];
+    g->d[d] = s < 0 ? 1 : p->dil[s];
+    g->pad[d] = s < 0 ? 0 : p->pad_begin[s];
+  }
+}
+
 void mlc_rt_conv_f32(const void *params, void *const *io) {
   const MlcConv *p = (const MlcConv *)params;
   const float *x = (const float *)io[MLC_CONV_X], *w = (const float *)io[MLC_CONV_W];
   const float *bias = p->has_bias ? (const float *)io[MLC_CONV_BIAS] : NULL;
   float *y = (float *)io[MLC_CONV_Y], *scratch = (float *)io[MLC_CONV_SCRATCH];
   Im2col g;
-  int off = 3 - (int)p->nsp;
-  for (int d = 0; d < 3; d++) {
-    int s = d - off;
-    g.in[d] = s < 0 ? 1 : p->in_sp[s];
-    g.out[d] = s < 0 ? 1 : p->out_sp[s];
-    g.k[d] = s < 0 ? 1 : p->k[s];
-    g.s[d] = s < 0 ? 1 : p->stride[s];
-    g.d[d] = s < 0 ? 1 : p->dil[s];
-    g.pad[d] = s < 0 ? 0 : p->pad_begin[s];
-  }
+  mlc_rt__conv_geometry(p, &g);
   int64_t cg = p->c / p->group, mg = p->m / p->group;
   int64_t kvol = g.k[0] * g.k[1] * g.k[2];
   int64_t inpix = g.in[0] * g.in[1] * g.in[2], npix = g.out[0] * g.out[1] * g.out[2];
@@ -883,7 +887,7 @@ void mlc_rt_conv_f32(const void *params, void *const *io) {
   const float *res = p->has_res ? (const float *)io[MLC_CONV_RES] : NULL;
   if (npix == 0) return;
   if (mlc_rt_conv_depthwise(p)) {
-    mlc_rt__conv_depthwise(p, &g, &e, x, w, bias, res, y, scratch, inpix, npix, kvol);
+    mlc_rt__conv_depthwise(p, &g, &e, x, w, bias, res, y, scratch);
     return;
   }
   if (p->winograd) {

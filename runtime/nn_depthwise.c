@@ -188,9 +188,11 @@ static MLC_INLINE void dw_finish(float *y, int64_t n, int64_t j0, const Epi *e) 
 }
 
 /* The band of nb output rows from row oy0 of output depth oz: w the
- * plane's filter, buf the scratch */
+ * plane's filter, buf the scratch; output f of the plane (row-major,
+ * depth by depth) goes to y[f - yoff], those from end on nowhere */
 static void dw_band(const DwConv *c, const float *x, const float *w, float bias, float *y,
-                    float *buf, const Epi *e, int64_t oz, int64_t oy0, int64_t nb) {
+                    float *buf, const Epi *e, int64_t oz, int64_t oy0, int64_t nb, int64_t yoff,
+                    int64_t end) {
   const Im2col *g = &c->g;
   const MlcDwLayout *l = &c->l;
   const int64_t ow = g->out[2], n = nb * l->wq, nt = g->k[1] * g->k[2];
@@ -229,16 +231,16 @@ static void dw_band(const DwConv *c, const float *x, const float *w, float bias,
   /* without a residual the epilogue runs over the flat band, whole
    * vectors; with one, over the rows in y, laid out as it is */
   if (!e->res) dw_finish(t, (n + NN_V - 1) / NN_V * NN_V, 0, e);
-  const int64_t at = (oz * g->out[1] + oy0) * ow, npix = g->out[0] * g->out[1] * ow;
+  const int64_t at = (oz * g->out[1] + oy0) * ow;
   for (int64_t r = 0; r < nb; r++) {
     /* a row's last vector spills into the rows after it, written later,
-     * but stops at the plane's end */
+     * but stops at the end */
     const float *s = t + r * l->wq;
-    float *d = y + at + r * ow;
+    float *d = y + at - yoff + r * ow;
     for (int64_t j = 0; j < ow; j += NN_V)
-      v_store(d + j, v_load(s + j), min64(NN_V, npix - at - r * ow - j));
+      v_store(d + j, v_load(s + j), min64(NN_V, end - at - r * ow - j));
   }
-  if (e->res) dw_finish(y + at, nb * ow, at, e);
+  if (e->res) dw_finish(y + at - yoff, nb * ow, at, e);
 }
 
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
@@ -281,12 +283,14 @@ static MLC_INLINE void dw_store(float *y, Vec v, int64_t n, const DwAct *a) {
       const DwAct *act, int64_t kh, int64_t kw, int64_t dy, int64_t dx, int64_t pt, int64_t pl
 
 /* The rows [y0, y0 + nr) of a plane at least a vector wide, a vector of
- * each at a time. A row's last vector runs on into the rows after it; the
- * column masks (of lane (16 v + lane) % ow for vector v) keep those
- * places right, and a later store writes them again. */
-static MLC_INLINE void dw_masked_rows(DW_MASKED_ARGS, int64_t y0, int nr) {
+ * each at a time, output f of the plane to y[f - yoff], none from end on.
+ * A row's last vector runs on into the rows after it; the column masks
+ * (of lane (16 v + lane) % ow for vector v) keep those places right, and
+ * a later store writes them again. */
+static MLC_INLINE void dw_masked_rows(DW_MASKED_ARGS, int64_t y0, int nr, int64_t yoff,
+                                      int64_t end) {
   const Im2col *g = &c->g;
-  const int64_t ow = g->in[2], nin = g->in[1] * ow, npix = g->out[1] * ow;
+  const int64_t ow = g->in[2], nin = g->in[1] * ow;
   const int64_t top = -pt * ow, bottom = ((nr - 1 + (kh - 1) * dy) - pt) * ow;
   for (int64_t v = 0, f = y0 * ow; v * NN_V < ow; v++, f += NN_V) {
     const __mmask16 *cm = c->cols + v * kw;
@@ -309,9 +313,9 @@ static MLC_INLINE void dw_masked_rows(DW_MASKED_ARGS, int64_t y0, int nr) {
       }
     }
     NN_UNROLL
-    for (int r = 0; r < nr; r++) dw_store(y + f + r * ow, acc[r], npix - f - r * ow, act);
+    for (int r = 0; r < nr; r++) dw_store(y + f - yoff + r * ow, acc[r], end - f - r * ow, act);
   }
-  if (!act->all) dw_finish(y + y0 * ow, nr * ow, y0 * ow, e);
+  if (!act->all) dw_finish(y + y0 * ow - yoff, nr * ow, y0 * ow, e);
 }
 
 /* A plane narrower than a vector: one flat run of vectors over all its
@@ -339,37 +343,42 @@ static MLC_INLINE void dw_masked_flat(DW_MASKED_ARGS) {
   }
 }
 
-/* the plane, nr rows at a time (then one at a time) */
+/* rows [r0, r1) of the plane (all of it if narrower than a vector), nr
+ * at a time (then one at a time), row r0 to y */
 static MLC_INLINE void dw_masked(const DwConv *c, const float *x, const float *w, float bias,
-                                 float *y, const Epi *e, int64_t kh, int64_t kw, int64_t dy,
-                                 int64_t dx, int64_t pt, int64_t pl, int nr) {
+                                 float *y, const Epi *e, int64_t r0, int64_t r1, int64_t kh,
+                                 int64_t kw, int64_t dy, int64_t dx, int64_t pt, int64_t pl,
+                                 int nr) {
   Vec wv[DW_TAPS];
-  int64_t y0 = 0, oh = c->g.out[1];
+  const int64_t ow = c->g.out[2], yoff = r0 * ow, end = r1 * ow;
+  int64_t y0 = r0;
   const DwAct act = dw_act(e);
   NN_UNROLL
   for (int64_t q = 0; q < kh * kw; q++) wv[q] = v_set1(w[q]);
-  if (c->g.out[2] < NN_V) {
+  if (ow < NN_V) {
     dw_masked_flat(c, x, wv, bias, y, e, &act, kh, kw, dy, dx, pt, pl);
     return;
   }
-  for (; nr > 1 && y0 + nr <= oh; y0 += nr)
-    dw_masked_rows(c, x, wv, bias, y, e, &act, kh, kw, dy, dx, pt, pl, y0, nr);
-  for (; y0 < oh; y0++) dw_masked_rows(c, x, wv, bias, y, e, &act, kh, kw, dy, dx, pt, pl, y0, 1);
+  for (; nr > 1 && y0 + nr <= r1; y0 += nr)
+    dw_masked_rows(c, x, wv, bias, y, e, &act, kh, kw, dy, dx, pt, pl, y0, nr, yoff, end);
+  for (; y0 < r1; y0++)
+    dw_masked_rows(c, x, wv, bias, y, e, &act, kh, kw, dy, dx, pt, pl, y0, 1, yoff, end);
 }
 #undef DW_MASKED_ARGS
 
-static MLC_NOINLINE void dw_masked3(const DwConv *c, const float *x, const float *w, float bias,
-                                    float *y, const Epi *e) {
-  dw_masked(c, x, w, bias, y, e, 3, 3, 1, 1, 1, 1, 4);
+#define DW_ROWS_ARGS                                                                               \
+  const DwConv *c, const float *x, const float *w, float bias, float *y, const Epi *e, int64_t r0, \
+      int64_t r1
+static MLC_NOINLINE void dw_masked3(DW_ROWS_ARGS) {
+  dw_masked(c, x, w, bias, y, e, r0, r1, 3, 3, 1, 1, 1, 1, 4);
 }
-static MLC_NOINLINE void dw_masked5(const DwConv *c, const float *x, const float *w, float bias,
-                                    float *y, const Epi *e) {
-  dw_masked(c, x, w, bias, y, e, 5, 5, 1, 1, 2, 2, 2);
+static MLC_NOINLINE void dw_masked5(DW_ROWS_ARGS) {
+  dw_masked(c, x, w, bias, y, e, r0, r1, 5, 5, 1, 1, 2, 2, 2);
 }
-static MLC_NOINLINE void dw_masked_any(const DwConv *c, const float *x, const float *w, float bias,
-                                       float *y, const Epi *e) {
+static MLC_NOINLINE void dw_masked_any(DW_ROWS_ARGS) {
   const Im2col *g = &c->g;
-  dw_masked(c, x, w, bias, y, e, g->k[1], g->k[2], g->d[1], g->d[2], g->pad[1], g->pad[2], 1);
+  dw_masked(c, x, w, bias, y, e, r0, r1, g->k[1], g->k[2], g->d[1], g->d[2], g->pad[1], g->pad[2],
+            1);
 }
 
 /* A 2-D plane at stride 2 down and across, undilated, straight from x to
@@ -384,10 +393,9 @@ static MLC_NOINLINE void dw_masked_any(const DwConv *c, const float *x, const fl
  * windows is loaded and permuted once (96 planes of 112 x 112 1.15x faster
  * than a row per window). Inlined with the window
  * constant for 3x3 and 5x5. */
-static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, float bias, float *y,
-                             const Epi *e, int64_t kh, int64_t kw) {
+static MLC_INLINE void dw_s2(DW_ROWS_ARGS, int64_t kh, int64_t kw) {
   const Im2col *g = &c->g;
-  const int64_t iw = g->in[2], ih = g->in[1], ow = g->out[2], oh = g->out[1];
+  const int64_t iw = g->in[2], ih = g->in[1], ow = g->out[2], yoff = r0 * ow;
   const int64_t pt = g->pad[1], pl = g->pad[2];
   Vec wv[DW_S2_K * DW_S2_K];
   const DwAct act = dw_act(e);
@@ -396,8 +404,8 @@ static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, fl
   __m512i idx[DW_S2_K];
   NN_UNROLL
   for (int kx = 0; kx < DW_S2_K; kx++) idx[kx] = _mm512_loadu_si512(c->idx[kx]);
-  for (int64_t oy = 0; oy < oh; oy += DW_S2_ROWS) {
-    const int64_t nr = min64(DW_S2_ROWS, oh - oy);
+  for (int64_t oy = r0; oy < r1; oy += DW_S2_ROWS) {
+    const int64_t nr = min64(DW_S2_ROWS, r1 - oy);
     for (int64_t v = 0, ox = 0; ox < ow; v++, ox += NN_V) {
       const __mmask16 *cm = c->cols + 3 * v;
       Vec acc[DW_S2_ROWS];
@@ -429,22 +437,15 @@ static MLC_INLINE void dw_s2(const DwConv *c, const float *x, const float *w, fl
       }
       NN_UNROLL
       for (int r = 0; r < DW_S2_ROWS; r++)
-        if (r < nr) dw_store(y + (oy + r) * ow + ox, acc[r], ow - ox, &act);
+        if (r < nr) dw_store(y + (oy + r) * ow - yoff + ox, acc[r], ow - ox, &act);
     }
-    if (!act.all) dw_finish(y + oy * ow, nr * ow, oy * ow, e);
+    if (!act.all) dw_finish(y + oy * ow - yoff, nr * ow, oy * ow, e);
   }
 }
-static MLC_NOINLINE void dw_s2_3(const DwConv *c, const float *x, const float *w, float bias,
-                                 float *y, const Epi *e) {
-  dw_s2(c, x, w, bias, y, e, 3, 3);
-}
-static MLC_NOINLINE void dw_s2_5(const DwConv *c, const float *x, const float *w, float bias,
-                                 float *y, const Epi *e) {
-  dw_s2(c, x, w, bias, y, e, 5, 5);
-}
-static MLC_NOINLINE void dw_s2_any(const DwConv *c, const float *x, const float *w, float bias,
-                                   float *y, const Epi *e) {
-  dw_s2(c, x, w, bias, y, e, c->g.k[1], c->g.k[2]);
+static MLC_NOINLINE void dw_s2_3(DW_ROWS_ARGS) { dw_s2(c, x, w, bias, y, e, r0, r1, 3, 3); }
+static MLC_NOINLINE void dw_s2_5(DW_ROWS_ARGS) { dw_s2(c, x, w, bias, y, e, r0, r1, 5, 5); }
+static MLC_NOINLINE void dw_s2_any(DW_ROWS_ARGS) {
+  dw_s2(c, x, w, bias, y, e, r0, r1, c->g.k[1], c->g.k[2]);
 }
 
 /* Whether a conv takes dw_masked(), and its column masks if so: for as
@@ -483,9 +484,11 @@ static void dw_plan_masked(DwConv *c) {
 }
 #endif
 
-/* One plane: x the input channel, w its filter */
+/* Output rows [r0, r1) of one plane (of every output depth: a 3-D conv
+ * takes whole planes), row r0 to y, the rest after it: x the input
+ * channel, w its filter */
 static void dw_plane(const DwConv *c, const float *x, const float *w, float bias, float *y,
-                     float *buf, const Epi *e) {
+                     float *buf, const Epi *e, int64_t r0, int64_t r1) {
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
   if (c->masked) {
     const Im2col *g = &c->g;
@@ -493,27 +496,28 @@ static void dw_plane(const DwConv *c, const float *x, const float *w, float bias
     int common =
         g->k[2] == k && g->d[1] == 1 && g->d[2] == 1 && g->pad[1] == k / 2 && g->pad[2] == k / 2;
     if (common && k == 3)
-      dw_masked3(c, x, w, bias, y, e);
+      dw_masked3(c, x, w, bias, y, e, r0, r1);
     else if (common && k == 5)
-      dw_masked5(c, x, w, bias, y, e);
+      dw_masked5(c, x, w, bias, y, e, r0, r1);
     else
-      dw_masked_any(c, x, w, bias, y, e);
+      dw_masked_any(c, x, w, bias, y, e, r0, r1);
     return;
   }
   if (c->s2) {
     int64_t k = c->g.k[1];
     if (c->g.k[2] == k && k == 3)
-      dw_s2_3(c, x, w, bias, y, e);
+      dw_s2_3(c, x, w, bias, y, e, r0, r1);
     else if (c->g.k[2] == k && k == 5)
-      dw_s2_5(c, x, w, bias, y, e);
+      dw_s2_5(c, x, w, bias, y, e, r0, r1);
     else
-      dw_s2_any(c, x, w, bias, y, e);
+      dw_s2_any(c, x, w, bias, y, e, r0, r1);
     return;
   }
 #endif
+  const int64_t ow = c->g.out[2], end = ((c->g.out[0] - 1) * c->g.out[1] + r1) * ow;
   for (int64_t oz = 0; oz < c->g.out[0]; oz++)
-    for (int64_t oy = 0; oy < c->g.out[1]; oy += c->l.band)
-      dw_band(c, x, w, bias, y, buf, e, oz, oy, min64(c->l.band, c->g.out[1] - oy));
+    for (int64_t oy = r0; oy < r1; oy += c->l.band)
+      dw_band(c, x, w, bias, y, buf, e, oz, oy, min64(c->l.band, r1 - oy), r0 * ow, end);
 }
 
 /* The size from which a depthwise conv splits over the thread pool: a
@@ -526,14 +530,18 @@ static void dw_plane(const DwConv *c, const float *x, const float *w, float bias
 
 /* All depthwise planes of a conv, one (image, channel) pair after another
  * (with one channel per group, plane q of the input, the output and the
- * residual), split over the threads of a job: its part of them. */
+ * residual), split over the threads of a job: its part of them. Of each,
+ * output rows [r0, r1), at y + q * ystride (whole planes: npix); then its
+ * input rows [pf0, pf1) are fetched into L2, for the next band of a
+ * conv_dwpw_f32 (whose bands read each plane a few rows at a time, which
+ * the prefetchers follow poorly) */
 typedef struct DwJob {
   const MlcConv *p;
   DwConv c;
   Epi e;
   const float *x, *w, *bias, *res;
   float *y, *scratch;
-  int64_t inpix, npix, kvol;
+  int64_t inpix, npix, kvol, r0, r1, ystride, pf0, pf1;
 } DwJob;
 
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
@@ -664,34 +672,126 @@ static void dw_part(void *arg, int t, int nt, float *scratch) {
     int64_t gi = q % j->p->group;
     e.res = j->res ? j->res + q * j->npix : NULL;
     dw_plane(&j->c, j->x + q * j->inpix, j->w + gi * j->kvol, j->bias ? j->bias[gi] : 0,
-             j->y + q * j->npix, buf, &e);
+             j->y + q * j->ystride, buf, &e, j->r0, j->r1);
+    const float *pf = j->x + q * j->inpix + j->pf0 * j->c.g.in[2];
+    for (int64_t i = 0; i < (j->pf1 - j->pf0) * j->c.g.in[2]; i += 16) NN_PREFETCH(pf + i);
   }
+}
+
+/* the job of every plane, whole */
+static void dw_job(DwJob *job, const MlcConv *p, const Im2col *g, const Epi *e, const float *x,
+                   const float *w, const float *bias, const float *res, float *y, float *scratch) {
+  int64_t inpix = g->in[0] * g->in[1] * g->in[2], npix = g->out[0] * g->out[1] * g->out[2];
+  *job = (DwJob){.p = p,
+                 .e = *e,
+                 .x = x,
+                 .w = w,
+                 .bias = bias,
+                 .res = res,
+                 .y = y,
+                 .scratch = scratch,
+                 .inpix = inpix,
+                 .npix = npix,
+                 .kvol = g->k[0] * g->k[1] * g->k[2],
+                 .r0 = 0,
+                 .r1 = g->out[1],
+                 .ystride = npix};
+  job->c.g = *g;
+  job->c.l = mlc_rt_dw_layout(p);
+  job->c.ncols = min64(g->in[2], job->c.l.sx * job->c.l.wq - g->pad[2]);
+  dw_offsets(&job->c, 0, (int)min64(g->k[1] * g->k[2], DW_TAPS), job->c.off);
+#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
+  dw_plan_masked(&job->c);
+  dw_plan_blocked(&job->c, p);
+#endif
 }
 
 void mlc_rt__conv_depthwise(const MlcConv *p, const Im2col *g, const Epi *e, const float *x,
                             const float *w, const float *bias, const float *res, float *y,
-                            float *scratch, int64_t inpix, int64_t npix, int64_t kvol) {
-  DwJob job = {.p = p,
-               .e = *e,
-               .x = x,
-               .w = w,
-               .bias = bias,
-               .res = res,
-               .y = y,
-               .scratch = scratch,
-               .inpix = inpix,
-               .npix = npix,
-               .kvol = kvol};
-  job.c.g = *g;
-  job.c.l = mlc_rt_dw_layout(p);
-  job.c.ncols = min64(g->in[2], job.c.l.sx * job.c.l.wq - g->pad[2]);
-  dw_offsets(&job.c, 0, (int)min64(g->k[1] * g->k[2], DW_TAPS), job.c.off);
-#if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
-  dw_plan_masked(&job.c);
-  dw_plan_blocked(&job.c, p);
-#endif
+                            float *scratch) {
+  DwJob job;
+  dw_job(&job, p, g, e, x, w, bias, res, y, scratch);
   /* a worker's scratch must hold the band's buffers */
-  if (2 * p->n * p->group * npix * kvol < DW_PAR_FLOPS ||
+  if (2 * p->n * p->group * job.npix * job.kvol < DW_PAR_FLOPS ||
       mlc_rt_conv_scratch(p) > MLC_RT_POOL_SCRATCH || !mlc_rt_parallel(dw_part, &job))
     dw_part(&job, 0, 1, NULL);
+}
+
+/* ---- a depthwise conv and the 1x1 conv after it, by bands ---------------
+ * (mlc_rt_dwpw_band(), mlc_rt_nn.h). The bands of every image, in order,
+ * split over the threads of a job: a band's depthwise rows of every plane
+ * into the thread's scratch, then the product of the 1x1 conv's weights
+ * with them, into the band's columns of each output plane. */
+typedef struct DwPwJob {
+  DwJob dw; /* of every plane of one image, whole */
+  MlcConv pw;
+  Mat a;
+  Epi e;
+  const float *res;
+  float *y;
+  int64_t band, nbands;
+} DwPwJob;
+
+static void dwpw_part(void *arg, int t, int nt, float *scratch) {
+  const DwPwJob *j = (const DwPwJob *)arg;
+  const MlcConv *p = &j->pw;
+  const int64_t oh = p->out_sp[0], ow = p->out_sp[1], npix = oh * ow, units = p->n * j->nbands;
+  float *buf = scratch ? scratch : j->dw.scratch;
+  float *planes = buf, *dwbuf = planes + p->c * j->band * ow + MLC_RT_GEMM_SLACK;
+  float *panels = dwbuf + mlc_rt_conv_scratch(j->dw.p);
+  for (int64_t u = units * t / nt; u < units * (t + 1) / nt; u++) {
+    const int64_t img = u / j->nbands, r0 = u % j->nbands * j->band, r1 = min64(oh, r0 + j->band);
+    const int64_t n = (r1 - r0) * ow;
+    DwJob dw = j->dw;
+    dw.x += img * p->c * dw.inpix;
+    dw.y = planes;
+    dw.r0 = r0;
+    dw.r1 = r1;
+    dw.ystride = n;
+    /* the rows the next band adds to its windows */
+    const Im2col *g = &dw.c.g;
+    const int64_t reach = (g->k[1] - 1) * g->d[1] + 1 - g->pad[1];
+    dw.pf0 = (r1 - 1) * g->s[1] + reach;
+    dw.pf1 = r1 < oh ? min64(g->in[1], (min64(oh, r1 + j->band) - 1) * g->s[1] + reach) : 0;
+    dw_part(&dw, 0, 1, dwbuf);
+    Epi e = j->e;
+    if (e.res) e.res += img * p->m * npix + r0 * ow;
+    BSrc b = {{planes, n, 1, NULL, 0}, NULL};
+    mlc_rt__sgemm(p->m, n, p->c, j->a, b, j->y + img * p->m * npix + r0 * ow, npix, &e, panels);
+  }
+}
+
+void mlc_rt_conv_dwpw_f32(const void *params, void *const *io) {
+  const MlcDwPw *p = (const MlcDwPw *)params;
+  MlcConv dw;
+  DwPwJob job;
+  mlc_rt_dwpw_convs(p, &dw, &job.pw);
+  dw.n = 1; /* the job's planes are one image's */
+  Im2col g;
+  mlc_rt__conv_geometry(&dw, &g);
+  const int64_t npix = g.out[1] * g.out[2];
+  if (npix == 0 || p->n == 0) return;
+  Epi dwe = {1, 1, NULL, 1, 0, (int)p->act, (float)p->act_a, (float)p->act_b, NULL, npix};
+  dw_job(&job.dw, &dw, &g, &dwe, (const float *)io[MLC_DWPW_X], (const float *)io[MLC_DWPW_W],
+         p->has_bias ? (const float *)io[MLC_DWPW_BIAS] : NULL, NULL, NULL,
+         (float *)io[MLC_DWPW_SCRATCH]);
+  const float *pw = (const float *)io[MLC_DWPW_PW_W];
+  job.a = (Mat){pw, p->c, 1, p->packed_w ? pw : NULL, p->packed_w};
+  job.e = (Epi){1,
+                1,
+                p->pw_has_bias ? (const float *)io[MLC_DWPW_PW_BIAS] : NULL,
+                1,
+                0,
+                (int)p->pw_act,
+                (float)p->pw_act_a,
+                (float)p->pw_act_b,
+                p->has_res ? (const float *)io[MLC_DWPW_RES] : NULL,
+                npix};
+  job.y = (float *)io[MLC_DWPW_Y];
+  job.band = mlc_rt_dwpw_band(p);
+  job.nbands = (g.out[1] + job.band - 1) / job.band;
+  /* a worker's scratch must hold a band's */
+  if (p->n * job.nbands < 2 || mlc_rt_dwpw_scratch(p) > MLC_RT_POOL_SCRATCH ||
+      !mlc_rt_parallel(dwpw_part, &job))
+    dwpw_part(&job, 0, 1, NULL);
 }

@@ -341,12 +341,15 @@ static MLC_INLINE void finish_row(float *restrict row, int64_t n, int64_t i, int
   }
 }
 
+/* conv p's geometry in 3-D (nn.c), g->x and g->nx left unset */
+void mlc_rt__conv_geometry(const MlcConv *p, Im2col *g);
+
 /* the depthwise conv (nn_depthwise.c): every (image, channel) plane of
- * p, x and y (and res) holding inpix and npix floats per plane, w kvol per
- * channel; g describes one plane, e the epilogue but for its residual */
+ * p, x and y (and res) holding the input and output planes of g one after
+ * another; e the epilogue but for its residual */
 void mlc_rt__conv_depthwise(const MlcConv *p, const Im2col *g, const Epi *e, const float *x,
                             const float *w, const float *bias, const float *res, float *y,
-                            float *scratch, int64_t inpix, int64_t npix, int64_t kvol);
+                            float *scratch);
 
 #if MLC_RT_ISA == MLC_RT_ISA_X86_64_V4
 /* the lanes of a vector from place at of a row of n floats that lie in it */

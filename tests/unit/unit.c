@@ -995,10 +995,120 @@ static void test_mangle(void) {
 
 /* the products with their operands as the model has them, then with the
  * constant ones packed at compile time, then the 3x3 convs by Winograd */
+/* ---- conv_dwpw_f32 ----------------------------------------------------------------- */
+
+/* A depthwise conv and the 1x1 conv after it by bands, against the two
+ * conv_f32 calls they replace (each checked against a plain reference in
+ * test_conv), the 1x1 conv's weights packed as for conv_f32 */
+typedef struct DwPwCase {
+  int64_t n, c, m, in[2], k, stride, dil, pad[2], pad_end[2];
+  int act, pw_act, bias, res;
+} DwPwCase;
+
+static void dwpw_case(const DwPwCase *t) {
+  MlcDwPw p = {.n = t->n,
+               .c = t->c,
+               .m = t->m,
+               .nsp = 2,
+               .has_bias = t->bias,
+               .act = t->act,
+               .act_a = 0,
+               .act_b = 6,
+               .pw_has_bias = t->bias,
+               .pw_act = t->pw_act,
+               .pw_act_a = -0.5,
+               .pw_act_b = 0.75,
+               .has_res = t->res};
+  for (int d = 0; d < 2; d++) {
+    p.in_sp[d] = t->in[d];
+    p.k[d] = t->k;
+    p.stride[d] = t->stride;
+    p.dil[d] = t->dil;
+    p.pad_begin[d] = t->pad[d];
+    p.out_sp[d] = (t->in[d] + t->pad[d] + t->pad_end[d] - (t->k - 1) * t->dil - 1) / t->stride + 1;
+  }
+  MlcConv dw, pw;
+  int64_t mr, mr2, nr;
+  mlc_rt_gemm_tiles(&mr, &mr2, &nr);
+  mlc_rt_dwpw_convs(&p, &dw, &pw);
+  int64_t npix = p.out_sp[0] * p.out_sp[1], nx = t->n * t->c * t->in[0] * t->in[1];
+  int64_t nt = t->n * t->c * npix, ny = t->n * t->m * npix;
+  float *x = rnd_array(nx), *w = rnd_array(t->c * t->k * t->k), *b = rnd_array(t->c);
+  float *w2 = rnd_array(t->m * t->c), *b2 = rnd_array(t->m), *r = rnd_array(ny), *wp = NULL;
+  float *mid = zeros(nt), *ref = zeros(ny), *y = zeros(ny);
+  if (packed_weights && mlc_rt_conv_scratch(&pw) > 0) {
+    p.packed_w = pw.packed_w = mlc_rt_gemm_height(t->m, mr, mr2);
+    wp = pack_for_runtime(w2, 1, t->m, t->c, t->c, 1, p.packed_w);
+  }
+  float *s1 = scratch_of(mlc_rt_conv_scratch(&dw)), *s2 = scratch_of(mlc_rt_conv_scratch(&pw));
+  float *s3 = scratch_of(mlc_rt_dwpw_scratch(&p));
+  void *io1[MLC_CONV_NIO] = {x, w, t->bias ? b : NULL, mid, s1, NULL};
+  void *io2[MLC_CONV_NIO] = {mid, wp ? wp : w2, t->bias ? b2 : NULL, ref, s2, t->res ? r : NULL};
+  void *io3[MLC_DWPW_NIO] = {0};
+  io3[MLC_DWPW_X] = x;
+  io3[MLC_DWPW_W] = w;
+  io3[MLC_DWPW_BIAS] = t->bias ? b : NULL;
+  io3[MLC_DWPW_PW_W] = wp ? wp : w2;
+  io3[MLC_DWPW_PW_BIAS] = t->bias ? b2 : NULL;
+  io3[MLC_DWPW_Y] = y;
+  io3[MLC_DWPW_SCRATCH] = s3;
+  io3[MLC_DWPW_RES] = t->res ? r : NULL;
+  mlc_rt_conv_f32(&dw, io1);
+  mlc_rt_conv_f32(&pw, io2);
+  mlc_rt_conv_dwpw_f32(&p, io3);
+  int ok = 1;
+  for (int64_t i = 0; i < ny && ok; i++)
+    if (!(fabsf(y[i] - ref[i]) <= 1e-5f * (1 + fabsf(ref[i])))) {
+      printf("  [%lld] = %.9g, apart %.9g\n", (long long)i, y[i], ref[i]);
+      ok = 0;
+    }
+  char what[200];
+  snprintf(what, sizeof what,
+           "conv_dwpw_f32 n=%lld c=%lld m=%lld in %lldx%lld k %lld stride %lld dil %lld pad "
+           "%lld/%lld band %lld%s",
+           (long long)t->n, (long long)t->c, (long long)t->m, (long long)t->in[0],
+           (long long)t->in[1], (long long)t->k, (long long)t->stride, (long long)t->dil,
+           (long long)t->pad[0], (long long)t->pad_end[0], (long long)mlc_rt_dwpw_band(&p),
+           wp ? " W packed" : "");
+  check(ok, what);
+  free(x), free(w), free(b), free(w2), free(b2), free(r), free(wp), free(mid), free(ref), free(y);
+  free(s1), free(s2), free(s3);
+}
+
+static void test_dwpw(void) {
+  enum { NONE = MLC_ACT_NONE, RELU = MLC_ACT_RELU, CLIP = MLC_ACT_CLIP, HSW = MLC_ACT_HARDSWISH };
+  static const DwPwCase cases[] = {
+      /* n c m in k stride dil pad pad_end act pw_act bias res */
+      /* MobileNetV2's first pair, smaller: bands of 12 rows, the last of 4 */
+      {1, 32, 16, {40, 40}, 3, 1, 1, {1, 1}, {1, 1}, CLIP, NONE, 1, 0},
+      /* odd channels, two images, a short last band, a residual */
+      {2, 33, 7, {29, 45}, 3, 1, 1, {1, 1}, {1, 1}, RELU, RELU, 1, 1},
+      /* 28-wide planes: bands of whole 8-row groups (whole column strips) */
+      {1, 96, 5, {28, 28}, 3, 1, 1, {1, 1}, {1, 1}, CLIP, NONE, 1, 1},
+      /* stride 2, rows that end in a vector tail */
+      {1, 24, 10, {57, 61}, 3, 2, 1, {1, 1}, {1, 1}, CLIP, NONE, 1, 1},
+      /* 5x5 at stride 1 and 2, no biases, an activation after the store */
+      {1, 20, 12, {30, 50}, 5, 1, 1, {2, 2}, {2, 2}, RELU, HSW, 0, 0},
+      {2, 20, 12, {41, 50}, 5, 2, 1, {2, 2}, {2, 2}, NONE, CLIP, 0, 1},
+      /* the band path through the scratch: no padding, a dilation, stride 3,
+       * padding on one side */
+      {1, 18, 6, {33, 40}, 3, 1, 1, {0, 0}, {0, 0}, CLIP, NONE, 1, 0},
+      {1, 18, 6, {33, 40}, 3, 1, 2, {2, 2}, {2, 2}, RELU, NONE, 1, 1},
+      {1, 18, 6, {47, 52}, 3, 3, 1, {1, 1}, {1, 1}, NONE, RELU, 1, 0},
+      {1, 18, 6, {33, 40}, 3, 1, 1, {1, 1}, {0, 0}, CLIP, NONE, 1, 1},
+      /* planes narrower than a vector: one band (16 planes at a time on
+       * AVX-512); and a plane of one band */
+      {1, 20, 9, {12, 9}, 3, 1, 1, {1, 1}, {1, 1}, CLIP, NONE, 1, 1},
+      {1, 4, 3, {5, 20}, 3, 1, 1, {1, 1}, {1, 1}, CLIP, NONE, 1, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) dwpw_case(&cases[i]);
+}
+
 static void test_products(void) {
   for (packed_weights = 0; packed_weights < 2; packed_weights++) {
     test_gemm();
     test_conv();
+    test_dwpw();
   }
   test_matmul();
   packed_weights = 1;
