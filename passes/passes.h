@@ -29,6 +29,7 @@ void pass_transpose(Graph *g); /* sinks Transposes until inverse pairs cancel */
 void pass_patterns(Graph *g);  /* exporter spellings of LayerNorm, GELU, Softmax, SiLU */
 void pass_bnsplit(Graph *g);   /* BatchNormalization left over as Mul + Add, for fusion */
 void pass_epilogue(Graph *g);  /* Conv/Gemm/MatMul epilogues into their kernels */
+void pass_dwpw(Graph *g);      /* depthwise + 1x1 Conv pairs computed by bands */
 void pass_fuse(Graph *g);      /* elementwise groups into mlc.FusedElementwise loops */
 
 void passes_run(Graph *g, const PassOptions *o);

@@ -8,7 +8,9 @@
  *   -O2  plus the rewrites that restructure: transpose sinking, patterns,
  *        BatchNormalizations left as Mul and Add for fusion (bnsplit),
  *        then fusion: Conv/Gemm/MatMul epilogues into their kernels
- *        (epilogue), and elementwise groups into single loops (fuse)
+ *        (epilogue), a depthwise conv and the 1x1 conv after it into one
+ *        computed by bands (dwpw), and elementwise groups into single
+ *        loops (fuse)
  *
  * qdq runs first: folding would turn the dequantized weights it reads into
  * float constants. noop runs before cse so that nodes reading through an
@@ -47,6 +49,7 @@ static const struct {
     {"patterns", pass_patterns, 2},
     {"bnsplit", pass_bnsplit, 2},
     {"epilogue", pass_epilogue, 2},
+    {"dwpw", pass_dwpw, 2},
     {"fuse", pass_fuse, 2},
     {"dce", pass_dce, 0},
     /* clang-format on */

@@ -124,3 +124,78 @@ void lower_FusedGemm(Graph *g, Node *n, Lowering *L) {
   KCall *c = lower_base(g, n, lower_Gemm, L, MLC_GEMM_RES);
   SET_EPILOGUE(KC_PARAMS(c, MlcGemm), n, c->io[MLC_GEMM_RES]);
 }
+
+/* mlc.FusedDepthwisePointwise: a 2-D depthwise Conv (or mlc.FusedConv with
+ * no residual) and the 1x1 Conv (or mlc.FusedConv) that alone reads its
+ * output, made by the dwpw pass, kept as the subgraph `body` of the two;
+ * its inputs are the outer values they read. It lowers to one
+ * conv_dwpw_f32 call, which computes both a band of rows at a time: the
+ * depthwise output is never whole, and takes no arena bytes. */
+static Graph *pair_of(const Node *n) {
+  Graph *body = body_of(n);
+  if (body->nnodes != 2 || body->nodes[1]->in[0] != body->nodes[0]->out[0])
+    diag_node_fatal(n, "attribute 'body' must hold two convs, the second reading the first");
+  for (int i = 0; i < 2; i++) {
+    const Node *c = body->nodes[i];
+    if ((c->op != OP_Conv && c->op != OP_FusedConv) || (i == 0 && c->nin > 3 && c->in[3]))
+      diag_node_fatal(n,
+                      "its body holds %s; it must hold Conv or mlc.FusedConv (the first "
+                      "without a residual)",
+                      c->op_type);
+  }
+  return body;
+}
+
+void infer_FusedDepthwisePointwise(Graph *g, Node *n) {
+  (void)g;
+  Graph *body = pair_of(n);
+  infer_nodes(body, 0, body->nnodes);
+  ir_copy_type(n->out[0], body->outputs[0]);
+}
+
+void lower_FusedDepthwisePointwise(Graph *g, Node *n, Lowering *L) {
+  Graph *body = pair_of(n);
+  int first = L->ncalls;
+  for (int i = 0; i < 2; i++) optab[body->nodes[i]->op].lower(g, body->nodes[i], L);
+  MLC_ASSERT(L->ncalls == first + 2);
+  KCall dc = L->calls[first], pc = L->calls[first + 1];
+  const MlcConv *d = KC_PARAMS(&dc, MlcConv), *q = KC_PARAMS(&pc, MlcConv);
+  if (dc.kernel != K_conv_f32 || pc.kernel != K_conv_f32 || !mlc_rt_conv_depthwise(d) ||
+      d->nsp != 2 || q->group != 1 || q->c != d->m || !mlc_rt_conv_pointwise(q) ||
+      q->in_sp[0] != d->out_sp[0] || q->in_sp[1] != d->out_sp[1])
+    diag_node_fatal(n, "its body is not a 2-D depthwise conv and a 1x1 conv after it");
+  L->ncalls = first;
+  KCall *c = lower_add(g, L, K_conv_dwpw_f32);
+  MlcDwPw *p = KC_PARAMS(c, MlcDwPw);
+  p->n = d->n;
+  p->c = d->c;
+  p->m = q->m;
+  p->nsp = d->nsp;
+  for (int i = 0; i < d->nsp; i++) {
+    p->in_sp[i] = d->in_sp[i];
+    p->out_sp[i] = d->out_sp[i];
+    p->k[i] = d->k[i];
+    p->stride[i] = d->stride[i];
+    p->dil[i] = d->dil[i];
+    p->pad_begin[i] = d->pad_begin[i];
+  }
+  p->has_bias = d->has_bias;
+  p->act = d->act;
+  p->act_a = d->act_a;
+  p->act_b = d->act_b;
+  p->pw_has_bias = q->has_bias;
+  p->pw_act = q->act;
+  p->pw_act_a = q->act_a;
+  p->pw_act_b = q->act_b;
+  p->has_res = q->has_res;
+  p->packed_w = q->packed_w;
+  c->io[MLC_DWPW_X] = dc.io[MLC_CONV_X];
+  c->io[MLC_DWPW_W] = dc.io[MLC_CONV_W];
+  c->io[MLC_DWPW_BIAS] = dc.io[MLC_CONV_BIAS];
+  c->io[MLC_DWPW_PW_W] = pc.io[MLC_CONV_W];
+  c->io[MLC_DWPW_PW_BIAS] = pc.io[MLC_CONV_BIAS];
+  c->io[MLC_DWPW_Y] = n->out[0];
+  c->io[MLC_DWPW_SCRATCH] = lower_scratch(g, mlc_rt_dwpw_scratch(p));
+  c->io[MLC_DWPW_RES] = pc.nio > MLC_CONV_RES ? pc.io[MLC_CONV_RES] : NULL;
+  c->nio = MLC_DWPW_NIO;
+}

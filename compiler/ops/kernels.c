@@ -54,6 +54,11 @@ int64_t kcall_flops(const KCall *c) {
   const void *p = c->params;
   switch (c->kernel) {
   case K_conv_f32: return CONV_OPS((const MlcConv *)p);
+  case K_conv_dwpw_f32: {
+    MlcConv dw, pw;
+    mlc_rt_dwpw_convs(p, &dw, &pw);
+    return CONV_OPS(&dw) + CONV_OPS(&pw);
+  }
   /* the integer products count their operations alike */
   case K_qconv: return CONV_OPS((const MlcQConv *)p);
   case K_qconv_fused:
