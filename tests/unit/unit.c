@@ -205,6 +205,10 @@ static void test_gemm(void) {
    * by column strip, a part strip and part row strips */
   gemm_case(20, 600, 300, 0, 0, 2, MLC_ACT_RELU, 1);
   gemm_case(20, 600, 300, 1, 1, 3, MLC_ACT_NONE, 0);
+  /* depths spread over slices: 520 as 176 + 176 + 168 (the last shorter),
+   * 576 as 3 x 192, B packed and in place */
+  gemm_case(30, 70, 520, 0, 0, 2, MLC_ACT_RELU, 1);
+  gemm_case(13, 49, 576, 0, 1, 1, MLC_ACT_NONE, 0);
   /* both sides of the pack/no-pack turn (MLC_RT_GEMM_THIN rows or
    * columns), in every transpose, with their scratch exactly as given */
   static const int64_t edge[] = {MLC_RT_GEMM_THIN, MLC_RT_GEMM_THIN + 1, 40};
