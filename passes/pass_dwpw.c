@@ -5,7 +5,6 @@
  * conv and never through memory whole (mlc_rt_nn.h says when it pays).
  * Either conv may be an mlc.FusedConv of the epilogue pass, the depthwise
  * one without a residual. Not for CUDA, whose runtime has no such kernel. */
-#include <string.h>
 
 #include "diag.h"
 #include "ops.h"
@@ -44,43 +43,6 @@ static int pointwise(const Node *n, const Value *x) {
   return w->dims[2] == 1 && w->dims[3] == 1 && y->dims[2] == x->dims[2] && y->dims[3] == x->dims[3];
 }
 
-/* the pair (d, p) as one node at p's place `at` */
-static void fuse_pair(Graph *g, Node *d, Node *p, int at) {
-  Graph *body = ir_graph_new(g->arena, g);
-  body->name = "dwpw";
-  Value *ins[6];
-  int nins = 0;
-  const Node *pair[2] = {d, p};
-  for (int k = 0; k < 2; k++)
-    for (int j = 0; j < pair[k]->nin; j++) {
-      Value *v = pair[k]->in[j];
-      int seen = v == d->out[0];
-      for (int q = 0; q < nins; q++) seen |= ins[q] == v;
-      if (v && !seen) ins[nins++] = v;
-    }
-  Value *out = p->out[0], *result = ir_value_new(body, NULL);
-  ir_copy_type(result, out);
-  p->out[0] = result;
-  result->producer = p;
-  ir_add_output(body, result);
-  result->is_output = 0; /* a body result, not a graph output */
-  Node *f = op_node_new(g, "FusedDepthwisePointwise", "mlc", p->name, nins, 1);
-  f->index = p->index;
-  f->inferred = 1;
-  memcpy(f->in, ins, (size_t)nins * sizeof *ins);
-  f->out[0] = out;
-  out->producer = f;
-  ir_attr_add(g, f, "body", AK_GRAPH)->g = body;
-  g->nnodes--; /* ir_node_new appended it: it takes p's place instead */
-  g->nodes[at] = f;
-  body->nodes = arena_array(g->arena, 3, sizeof *body->nodes);
-  body->nodes[0] = d;
-  body->nodes[1] = p;
-  body->nnodes = 2;
-  body->nodes_cap = 3;
-  d->dead = 1;
-}
-
 void pass_dwpw(Graph *g) {
   if (ir_target(g) == TARGET_CUDA) return;
   if (!ir_opset(g, "mlc")) ir_add_opset(g, "mlc", 1);
@@ -90,16 +52,13 @@ void pass_dwpw(Graph *g) {
     Node *p = g->nodes[i];
     Node *d = p->nin > 0 && p->in[0] ? p->in[0]->producer : NULL;
     if (!depthwise(d) || rw_sole_user(d->out[0]) != p || !pointwise(p, d->out[0])) continue;
-    fuse_pair(g, d, p, i);
+    Node *pair[2] = {d, p};
+    rw_fuse_body(g, "FusedDepthwisePointwise", "dwpw", pair, 2, i);
     fused++;
   }
   if (!fused) return;
   ir_remove_dead_nodes(g);
   /* the pairs now live in bodies: they are not dead there */
-  for (int i = 0; i < g->nnodes; i++)
-    if (g->nodes[i]->op == OP_FusedDepthwisePointwise) {
-      Graph *body = ir_attr(g->nodes[i], "body")->g;
-      for (int k = 0; k < body->nnodes; k++) body->nodes[k]->dead = 0;
-    }
+  rw_revive_bodies(g, OP_FusedDepthwisePointwise);
   ir_rebuild_uses(g);
 }

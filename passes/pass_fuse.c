@@ -68,45 +68,9 @@ static int by_index(const void *a, const void *b) {
 }
 
 static void fuse_group(Graph *g, Node **group, int n, int at) {
-  Node *sink = group[0];
-  /* members in schedule order */
+  /* members in schedule order: the sink, group[0], last */
   qsort(group, (size_t)n, sizeof *group, by_index);
-  Graph *body = ir_graph_new(g->arena, g);
-  body->name = "fused";
-  Value **ins = arena_array(g->arena, (size_t)n * 3 + 1, sizeof *ins);
-  int nins = 0;
-  for (int k = 0; k < n; k++) {
-    Node *m = group[k];
-    for (int j = 0; j < m->nin; j++) {
-      Value *v = m->in[j];
-      int inner = 0, seen = 0;
-      for (int q = 0; q < n; q++) inner |= v && v->producer == group[q];
-      for (int q = 0; q < nins; q++) seen |= ins[q] == v;
-      if (v && !inner && !seen) ins[nins++] = v;
-    }
-  }
-  Value *out = sink->out[0];
-  Value *result = ir_value_new(body, NULL);
-  ir_copy_type(result, out);
-  sink->out[0] = result;
-  result->producer = sink;
-  ir_add_output(body, result);
-  result->is_output = 0; /* a body result, not a graph output */
-  Node *f = op_node_new(g, "FusedElementwise", "mlc", sink->name, nins, 1);
-  f->index = sink->index;
-  f->pos = at;
-  f->inferred = 1;
-  memcpy(f->in, ins, (size_t)nins * sizeof *ins);
-  f->out[0] = out;
-  ir_attr_add(g, f, "body", AK_GRAPH)->g = body;
-  g->nnodes--; /* ir_node_new appended it: it takes the sink's place instead */
-  g->nodes[at] = f;
-  for (int k = 0; k < n; k++) {
-    body->nodes = arena_grow(g->arena, body->nodes, &body->nodes_cap, (size_t)body->nnodes + 1,
-                             sizeof *body->nodes);
-    body->nodes[body->nnodes++] = group[k];
-    if (group[k] != sink) group[k]->dead = 1;
-  }
+  rw_fuse_body(g, "FusedElementwise", "fused", group, n, at);
 }
 
 void pass_fuse(Graph *g) {
@@ -136,10 +100,5 @@ void pass_fuse(Graph *g) {
   }
   ir_remove_dead_nodes(g);
   /* the members now live in bodies: they are not dead there */
-  for (int i = 0; i < g->nnodes; i++) {
-    Node *f = g->nodes[i];
-    if (!(optab[f->op].flags & OPF_FUSED)) continue;
-    Graph *body = ir_attr(f, "body")->g;
-    for (int k = 0; k < body->nnodes; k++) body->nodes[k]->dead = 0;
-  }
+  rw_revive_bodies(g, OP_FusedElementwise);
 }

@@ -79,5 +79,15 @@ int rw_perm(const Node *t, int *perm);
 /* t2 reads a Transpose t1: it reads t1's input with the composed permutation
  * instead, and both go when that is the identity. 1 if anything changed. */
 int rw_merge_transposes(Graph *g, Node *t2);
+/* a new node `op` (domain mlc) holding members[0, n) as its subgraph
+ * `body` (named body_name): in schedule order, the last one the sink,
+ * whose output the node takes over, the others read only inside; the
+ * node's inputs are the outer values they read, and it takes the sink's
+ * place g->nodes[at]. The others die in g (ir_remove_dead_nodes drops
+ * them, then rw_revive_bodies) */
+Node *rw_fuse_body(Graph *g, const char *op, const char *body_name, Node **members, int n, int at);
+/* the members of the bodies of every `op` node live again, once g no
+ * longer holds them */
+void rw_revive_bodies(Graph *g, int op);
 
 #endif

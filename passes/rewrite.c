@@ -199,3 +199,53 @@ int rw_bypass(Graph *g, Node *n, Value *x) {
   rw_kill(n);
   return 1;
 }
+
+Node *rw_fuse_body(Graph *g, const char *op, const char *body_name, Node **members, int n, int at) {
+  Node *sink = members[n - 1];
+  Graph *body = ir_graph_new(g->arena, g);
+  body->name = body_name;
+  Value **ins = arena_array(g->arena, (size_t)n * 3 + 1, sizeof *ins);
+  int nins = 0;
+  for (int k = 0; k < n; k++) {
+    Node *m = members[k];
+    for (int j = 0; j < m->nin; j++) {
+      Value *v = m->in[j];
+      int inner = 0, seen = 0;
+      for (int q = 0; q < n; q++) inner |= v && v->producer == members[q];
+      for (int q = 0; q < nins; q++) seen |= ins[q] == v;
+      if (v && !inner && !seen) ins[nins++] = v;
+    }
+  }
+  Value *out = sink->out[0];
+  Value *result = ir_value_new(body, NULL);
+  ir_copy_type(result, out);
+  sink->out[0] = result;
+  result->producer = sink;
+  ir_add_output(body, result);
+  result->is_output = 0; /* a body result, not a graph output */
+  Node *f = op_node_new(g, op, "mlc", sink->name, nins, 1);
+  f->index = sink->index;
+  f->pos = at;
+  f->inferred = 1;
+  memcpy(f->in, ins, (size_t)nins * sizeof *ins);
+  f->out[0] = out;
+  out->producer = f;
+  ir_attr_add(g, f, "body", AK_GRAPH)->g = body;
+  g->nnodes--; /* ir_node_new appended it: it takes the sink's place instead */
+  g->nodes[at] = f;
+  for (int k = 0; k < n; k++) {
+    body->nodes = arena_grow(g->arena, body->nodes, &body->nodes_cap, (size_t)body->nnodes + 1,
+                             sizeof *body->nodes);
+    body->nodes[body->nnodes++] = members[k];
+    if (members[k] != sink) members[k]->dead = 1;
+  }
+  return f;
+}
+
+void rw_revive_bodies(Graph *g, int op) {
+  for (int i = 0; i < g->nnodes; i++) {
+    if (g->nodes[i]->op != op) continue;
+    Graph *body = ir_attr(g->nodes[i], "body")->g;
+    for (int k = 0; k < body->nnodes; k++) body->nodes[k]->dead = 0;
+  }
+}
