@@ -2,8 +2,9 @@
  * single-precision matrix product.
  *
  * The product follows the Goto/BLIS scheme: C is computed in blocks of NC
- * columns; for each KC-deep slice of the inner dimension the runtime packs a
- * KC x NC panel of B into NR-wide strips (or, in a product of few rows,
+ * columns; for each slice of the inner dimension (at most KC deep, all
+ * alike: depth_step()) the runtime packs a slice x NC panel of B into
+ * NR-wide strips (or, in a product of few rows,
  * reads a plain B's strips in place), and a micro-kernel multiplies MR
  * rows of A by one B strip into an MR x NR register tile. A's rows are read
  * in place when they are contiguous (packing them costs as much as the

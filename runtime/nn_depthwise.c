@@ -727,7 +727,6 @@ typedef struct DwPwJob {
   MlcConv pw;
   Mat a;
   Epi e;
-  const float *res;
   float *y;
   int64_t band, nbands;
 } DwPwJob;
