@@ -204,8 +204,9 @@ Node *rw_fuse_body(Graph *g, const char *op, const char *body_name, Node **membe
   Node *sink = members[n - 1];
   Graph *body = ir_graph_new(g->arena, g);
   body->name = body_name;
-  Value **ins = arena_array(g->arena, (size_t)n * 3 + 1, sizeof *ins);
-  int nins = 0;
+  int total = 0, nins = 0;
+  for (int k = 0; k < n; k++) total += members[k]->nin;
+  Value **ins = arena_array(g->arena, (size_t)total + 1, sizeof *ins);
   for (int k = 0; k < n; k++) {
     Node *m = members[k];
     for (int j = 0; j < m->nin; j++) {
