@@ -294,22 +294,46 @@ static MLC_INLINE void dw_masked_rows(DW_MASKED_ARGS, int64_t y0, int nr, int64_
   const int64_t top = -pt * ow, bottom = ((nr - 1 + (kh - 1) * dy) - pt) * ow;
   for (int64_t v = 0, f = y0 * ow; v * NN_V < ow; v++, f += NN_V) {
     const __mmask16 *cm = c->cols + v * kw;
-    int inside = f + top >= 0 && f + NN_V + bottom <= nin;
     Vec acc[4];
     NN_UNROLL
     for (int r = 0; r < nr; r++) acc[r] = v_set1(bias);
-    NN_UNROLL
-    for (int64_t i = 0; i < nr + (kh - 1) * dy; i++) {
-      const int64_t at = f + (i - pt) * ow;
-      const float *row = x + at - pl;
-      const __mmask16 rm = inside ? 0xffff : v_inside(at, nin);
+    if (f + top >= 0 && f + NN_V + bottom <= nin) {
+      /* every row of the window inside the plane: the column masks alone,
+       * read once for all the rows (planes of 56 x 56 and 112 x 112
+       * 1.08 and 1.11x faster than with a row mask each). The loop below
+       * differs from this one only in its masks; written once, with the
+       * mask chosen inside it (as a condition, an inlined function or a
+       * macro), gcc keeps fewer of the masks and row addresses in
+       * registers, and this case ran 1.03-1.15x slower. */
+      __mmask16 m[DW_TAPS];
       NN_UNROLL
-      for (int64_t kx = 0; kx < kw; kx++) {
-        Vec in = _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx);
+      for (int64_t kx = 0; kx < kw; kx++) m[kx] = cm[kx];
+      NN_UNROLL
+      for (int64_t i = 0; i < nr + (kh - 1) * dy; i++) {
+        const float *row = x + f + (i - pt) * ow - pl;
         NN_UNROLL
-        for (int r = 0; r < nr; r++)
-          if (i >= r && (i - r) % dy == 0 && (i - r) / dy < kh)
-            acc[r] = v_fma(acc[r], in, wv[(i - r) / dy * kw + kx]);
+        for (int64_t kx = 0; kx < kw; kx++) {
+          Vec in = _mm512_maskz_loadu_ps(m[kx], row + kx * dx);
+          NN_UNROLL
+          for (int r = 0; r < nr; r++)
+            if (i >= r && (i - r) % dy == 0 && (i - r) / dy < kh)
+              acc[r] = v_fma(acc[r], in, wv[(i - r) / dy * kw + kx]);
+        }
+      }
+    } else {
+      NN_UNROLL
+      for (int64_t i = 0; i < nr + (kh - 1) * dy; i++) {
+        const int64_t at = f + (i - pt) * ow;
+        const float *row = x + at - pl;
+        const __mmask16 rm = v_inside(at, nin);
+        NN_UNROLL
+        for (int64_t kx = 0; kx < kw; kx++) {
+          Vec in = _mm512_maskz_loadu_ps(cm[kx] & rm, row + kx * dx);
+          NN_UNROLL
+          for (int r = 0; r < nr; r++)
+            if (i >= r && (i - r) % dy == 0 && (i - r) / dy < kh)
+              acc[r] = v_fma(acc[r], in, wv[(i - r) / dy * kw + kx]);
+        }
       }
     }
     NN_UNROLL
