@@ -417,10 +417,52 @@ static MLC_NOINLINE void dw_masked_any(DW_ROWS_ARGS) {
  * windows is loaded and permuted once (96 planes of 112 x 112 1.15x faster
  * than a row per window). Inlined with the window
  * constant for 3x3 and 5x5. */
+/* Output vector v (outputs ox on) of the nr rows from oy. Inlined with
+ * whole set where the group has DW_S2_ROWS rows and every input row of
+ * their windows lies inside the plane (most groups): then it tests no row
+ * and no output, and reads its column masks once for all the rows. */
+static MLC_INLINE void dw_s2_vec(const DwConv *c, const float *x, float *y, const Vec *wv,
+                                 const __m512i *idx, const DwAct *act, int64_t kh, int64_t kw,
+                                 int64_t oy, int64_t nr, int64_t v, int64_t ox, int64_t yoff,
+                                 float bias, int whole) {
+  const Im2col *g = &c->g;
+  const int64_t iw = g->in[2], ih = g->in[1], ow = g->out[2];
+  const __mmask16 m0 = c->cols[3 * v], m1 = c->cols[3 * v + 1], m2 = c->cols[3 * v + 2];
+  Vec acc[DW_S2_ROWS];
+  NN_UNROLL
+  for (int r = 0; r < DW_S2_ROWS; r++) acc[r] = v_set1(bias);
+  /* input row i of the group is row ky = i - 2 r of output r's window */
+  NN_UNROLL
+  for (int64_t i = 0; i < 2 * (DW_S2_ROWS - 1) + kh; i++) {
+    int64_t iy = 2 * oy - g->pad[1] + i;
+    if (!whole && (i >= 2 * (nr - 1) + kh || iy < 0 || iy >= ih)) continue;
+    const float *row = x + iy * iw + 2 * ox - g->pad[2];
+    Vec la = _mm512_maskz_loadu_ps(m0, row), lb = _mm512_maskz_loadu_ps(m1, row + NN_V);
+    Vec tap[DW_S2_K] = {0};
+    tap[0] = _mm512_permutex2var_ps(la, idx[0], lb);
+    tap[1] = _mm512_permutex2var_ps(la, idx[1], lb);
+    if (kw > 2) {
+      Vec lc = _mm512_maskz_loadu_ps(m2, row + 2 * NN_V);
+      NN_UNROLL
+      for (int64_t kx = 2; kx < kw; kx++)
+        tap[kx] = _mm512_permutex2var_ps(tap[kx % 2], idx[kx], lc);
+    }
+    NN_UNROLL
+    for (int r = 0; r < DW_S2_ROWS; r++) {
+      int64_t ky = i - 2 * r;
+      if ((!whole && r >= nr) || ky < 0 || ky >= kh) continue;
+      NN_UNROLL
+      for (int64_t kx = 0; kx < kw; kx++) acc[r] = v_fma(acc[r], tap[kx], wv[ky * kw + kx]);
+    }
+  }
+  NN_UNROLL
+  for (int r = 0; r < DW_S2_ROWS; r++)
+    if (whole || r < nr) dw_store(y + (oy + r) * ow - yoff + ox, acc[r], ow - ox, act);
+}
+
 static MLC_INLINE void dw_s2(DW_ROWS_ARGS, int64_t kh, int64_t kw) {
   const Im2col *g = &c->g;
-  const int64_t iw = g->in[2], ih = g->in[1], ow = g->out[2], yoff = r0 * ow;
-  const int64_t pt = g->pad[1], pl = g->pad[2];
+  const int64_t ih = g->in[1], ow = g->out[2], yoff = r0 * ow, pt = g->pad[1];
   Vec wv[DW_S2_K * DW_S2_K];
   const DwAct act = dw_act(e);
   NN_UNROLL
@@ -430,38 +472,13 @@ static MLC_INLINE void dw_s2(DW_ROWS_ARGS, int64_t kh, int64_t kw) {
   for (int kx = 0; kx < DW_S2_K; kx++) idx[kx] = _mm512_loadu_si512(c->idx[kx]);
   for (int64_t oy = r0; oy < r1; oy += DW_S2_ROWS) {
     const int64_t nr = min64(DW_S2_ROWS, r1 - oy);
+    const int whole =
+        nr == DW_S2_ROWS && 2 * oy - pt >= 0 && 2 * oy - pt + 2 * (DW_S2_ROWS - 1) + kh <= ih;
     for (int64_t v = 0, ox = 0; ox < ow; v++, ox += NN_V) {
-      const __mmask16 *cm = c->cols + 3 * v;
-      Vec acc[DW_S2_ROWS];
-      NN_UNROLL
-      for (int r = 0; r < DW_S2_ROWS; r++) acc[r] = v_set1(bias);
-      /* input row i of the group is row ky = i - 2 r of output r's window */
-      NN_UNROLL
-      for (int64_t i = 0; i < 2 * (DW_S2_ROWS - 1) + kh; i++) {
-        int64_t iy = 2 * oy - pt + i;
-        if (i >= 2 * (nr - 1) + kh || iy < 0 || iy >= ih) continue;
-        const float *row = x + iy * iw + 2 * ox - pl;
-        Vec la = _mm512_maskz_loadu_ps(cm[0], row), lb = _mm512_maskz_loadu_ps(cm[1], row + NN_V);
-        Vec tap[DW_S2_K] = {0};
-        tap[0] = _mm512_permutex2var_ps(la, idx[0], lb);
-        tap[1] = _mm512_permutex2var_ps(la, idx[1], lb);
-        if (kw > 2) {
-          Vec lc = _mm512_maskz_loadu_ps(cm[2], row + 2 * NN_V);
-          NN_UNROLL
-          for (int64_t kx = 2; kx < kw; kx++)
-            tap[kx] = _mm512_permutex2var_ps(tap[kx % 2], idx[kx], lc);
-        }
-        NN_UNROLL
-        for (int r = 0; r < DW_S2_ROWS; r++) {
-          int64_t ky = i - 2 * r;
-          if (r >= nr || ky < 0 || ky >= kh) continue;
-          NN_UNROLL
-          for (int64_t kx = 0; kx < kw; kx++) acc[r] = v_fma(acc[r], tap[kx], wv[ky * kw + kx]);
-        }
-      }
-      NN_UNROLL
-      for (int r = 0; r < DW_S2_ROWS; r++)
-        if (r < nr) dw_store(y + (oy + r) * ow - yoff + ox, acc[r], ow - ox, &act);
+      if (whole)
+        dw_s2_vec(c, x, y, wv, idx, &act, kh, kw, oy, nr, v, ox, yoff, bias, 1);
+      else
+        dw_s2_vec(c, x, y, wv, idx, &act, kh, kw, oy, nr, v, ox, yoff, bias, 0);
     }
     if (!act.all) dw_finish(y + oy * ow - yoff, nr * ow, oy * ow, e);
   }

@@ -587,6 +587,10 @@ static void test_conv(void) {
        * window of more taps than a pass sums; a row padded unevenly but
        * as wide as its input (the direct path, off its common windows) */
       {2, 1, 2, 2, 2, {60, 200}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_RELU, 1, 1},
+      /* stride 2: a last group of whole rows whose windows end on the
+       * plane's last row, the row after it padding */
+      {2, 1, 2, 2, 2, {15, 37}, {3, 3}, {2, 2}, {1, 1}, {1, 1}, {1, 1}, MLC_ACT_CLIP, 1, 0},
+      {2, 1, 2, 2, 2, {16, 40}, {5, 5}, {2, 2}, {1, 1}, {2, 2}, {2, 2}, MLC_ACT_NONE, 1, 1},
       {2, 1, 3, 3, 3, {12, 20}, {9, 9}, {1, 1}, {1, 1}, {4, 4}, {4, 4}, MLC_ACT_NONE, 1, 1},
       {2, 1, 2, 2, 2, {11, 21}, {3, 3}, {1, 1}, {1, 1}, {0, 0}, {2, 2}, MLC_ACT_CLIP, 1, 1},
       {2, 1, 2, 2, 2, {6, 9}, {5, 5}, {1, 1}, {1, 1}, {1, 3}, {3, 1}, MLC_ACT_RELU, 0, 1},
