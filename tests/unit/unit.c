@@ -736,6 +736,19 @@ static void test_pool(void) {
   int64_t inb[2] = {112, 112}, kb[2] = {3, 3}, sb[2] = {2, 2}, pb[2] = {1, 1};
   maxpool_case(2, 64, inb, kb, sb, pb, pb, 0, MLC_DT_FLOAT);
   maxpool_case(2, 64, inb, kb, sb, pb, pb, 0, MLC_DT_INT8);
+  /* stride 2 across (AVX-512: straight from the rows): windows of 2, 5
+   * and 7 columns, a SqueezeNet-sized image unpadded, stride 1 down, and
+   * a row of more outputs than the masks are kept for */
+  static const int64_t s2[][8] = {{9, 40, 2, 2, 2, 2, 0, 0},  {11, 70, 5, 5, 2, 2, 2, 2},
+                                  {10, 37, 7, 7, 2, 2, 3, 3}, {111, 111, 3, 3, 2, 2, 0, 0},
+                                  {8, 33, 3, 3, 1, 2, 1, 1},  {12, 50, 3, 3, 2, 2, 1, 1},
+                                  {3, 2101, 3, 3, 2, 2, 0, 0}};
+  for (size_t i = 0; i < sizeof s2 / sizeof *s2; i++) {
+    const int64_t *q = s2[i];
+    int64_t in2[2] = {q[0], q[1]}, k2[2] = {q[2], q[3]}, st2[2] = {q[4], q[5]};
+    int64_t pb2[2] = {q[6], q[7]}, pe2[2] = {q[6], q[7] + 1};
+    maxpool_case(2, 3, in2, k2, st2, pb2, pe2, (int)(i & 1), MLC_DT_FLOAT);
+  }
   /* wider than the fast path's window: the tap-by-tap path */
   int64_t in9[2] = {9, 30}, k9[2] = {3, 9}, s9[2] = {1, 2}, z9[2] = {0, 0};
   maxpool_case(2, 2, in9, k9, s9, z9, z9, 0, MLC_DT_FLOAT);
