@@ -405,18 +405,6 @@ static MLC_NOINLINE void dw_masked_any(DW_ROWS_ARGS) {
             1);
 }
 
-/* A 2-D plane at stride 2 down and across, undilated, straight from x to
- * y: output vector v of row oy (outputs 16 v on) reads, from each input
- * row of its window, the 32 floats from column 32 v - pl, whose even and
- * odd places are taps kx = 0 and 1 of its 16 outputs (one permute each);
- * taps further right shift those by one place per two columns, the places
- * past the end coming from the 16 floats after (one permute each).
- * Columns outside the row are masked off, and so read as zeros; rows
- * outside the plane are skipped. DW_S2_ROWS output rows go together, each
- * input row's taps serving every one whose window holds it: a row in two
- * windows is loaded and permuted once (96 planes of 112 x 112 1.15x faster
- * than a row per window). Inlined with the window
- * constant for 3x3 and 5x5. */
 /* Output vector v (outputs ox on) of the nr rows from oy. Inlined with
  * whole set where the group has DW_S2_ROWS rows and every input row of
  * their windows lies inside the plane (most groups): then it tests no row
@@ -460,6 +448,18 @@ static MLC_INLINE void dw_s2_vec(const DwConv *c, const float *x, float *y, cons
     if (whole || r < nr) dw_store(y + (oy + r) * ow - yoff + ox, acc[r], ow - ox, act);
 }
 
+/* A 2-D plane at stride 2 down and across, undilated, straight from x to
+ * y: output vector v of row oy (outputs 16 v on) reads, from each input
+ * row of its window, the 32 floats from column 32 v - pl, whose even and
+ * odd places are taps kx = 0 and 1 of its 16 outputs (one permute each);
+ * taps further right shift those by one place per two columns, the places
+ * past the end coming from the 16 floats after (one permute each).
+ * Columns outside the row are masked off, and so read as zeros; rows
+ * outside the plane are skipped. DW_S2_ROWS output rows go together, each
+ * input row's taps serving every one whose window holds it: a row in two
+ * windows is loaded and permuted once (96 planes of 112 x 112 1.15x faster
+ * than a row per window). Inlined with the window
+ * constant for 3x3 and 5x5. */
 static MLC_INLINE void dw_s2(DW_ROWS_ARGS, int64_t kh, int64_t kw) {
   const Im2col *g = &c->g;
   const int64_t ih = g->in[1], ow = g->out[2], yoff = r0 * ow, pt = g->pad[1];

@@ -291,8 +291,9 @@ static int max_s2_f32(const MlcPool *p, const MlcWindowGeo *g, const float *x, f
                       int64_t pl0, int64_t pl1) {
   const int64_t iw = g->in[2], ih = g->in[1], ow = g->out[2], oh = g->out[1];
   const int64_t kx = g->k[2], px = g->pb[2], nv = (ow + NN_V - 1) / NN_V;
-  if (p->kind != MLC_POOL_MAX || g->in[0] != 1 || g->k[0] != 1 || g->s[2] != 2 || g->d[2] != 1 ||
-      kx > S2_K || nv > S2_VECS)
+  /* one plane deep, as a 2-D pool's geometry has it */
+  const int flat = g->in[0] == 1 && g->k[0] == 1 && g->pb[0] == 0 && g->out[0] == 1;
+  if (p->kind != MLC_POOL_MAX || !flat || g->s[2] != 2 || g->d[2] != 1 || kx > S2_K || nv > S2_VECS)
     return 0;
   /* the lanes of each output vector's three loads inside the row */
   __mmask16 cols[S2_VECS][3];

@@ -749,6 +749,11 @@ static void test_pool(void) {
     int64_t pb2[2] = {q[6], q[7]}, pe2[2] = {q[6], q[7] + 1};
     maxpool_case(2, 3, in2, k2, st2, pb2, pe2, (int)(i & 1), MLC_DT_FLOAT);
   }
+  /* one plane deep but 3-D, its window wholly in the padding of that
+   * depth: not the 2-D path's */
+  int64_t ind[3] = {1, 6, 20}, kd[3] = {1, 3, 3}, sd[3] = {2, 2, 2}, pd[3] = {1, 1, 1},
+          ed[3] = {0, 1, 1};
+  maxpool_case(3, 2, ind, kd, sd, pd, ed, 0, MLC_DT_FLOAT);
   /* wider than the fast path's window: the tap-by-tap path */
   int64_t in9[2] = {9, 30}, k9[2] = {3, 9}, s9[2] = {1, 2}, z9[2] = {0, 0};
   maxpool_case(2, 2, in9, k9, s9, z9, z9, 0, MLC_DT_FLOAT);
