@@ -426,15 +426,9 @@ static MLC_INLINE void dw_s2_vec(const DwConv *c, const float *x, float *y, cons
     if (!whole && (i >= 2 * (nr - 1) + kh || iy < 0 || iy >= ih)) continue;
     const float *row = x + iy * iw + 2 * ox - g->pad[2];
     Vec la = _mm512_maskz_loadu_ps(m0, row), lb = _mm512_maskz_loadu_ps(m1, row + NN_V);
-    Vec tap[DW_S2_K] = {0};
-    tap[0] = _mm512_permutex2var_ps(la, idx[0], lb);
-    tap[1] = _mm512_permutex2var_ps(la, idx[1], lb);
-    if (kw > 2) {
-      Vec lc = _mm512_maskz_loadu_ps(m2, row + 2 * NN_V);
-      NN_UNROLL
-      for (int64_t kx = 2; kx < kw; kx++)
-        tap[kx] = _mm512_permutex2var_ps(tap[kx % 2], idx[kx], lc);
-    }
+    Vec lc = kw > 2 ? _mm512_maskz_loadu_ps(m2, row + 2 * NN_V) : la;
+    Vec tap[DW_S2_K];
+    v_s2_split(la, lb, lc, idx, kw, tap);
     NN_UNROLL
     for (int r = 0; r < DW_S2_ROWS; r++) {
       int64_t ky = i - 2 * r;

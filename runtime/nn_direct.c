@@ -76,11 +76,7 @@ static MLC_INLINE void direct_vec(const DirectJob *j, int64_t ni, int64_t oy, in
       } else {
         Vec la = _mm512_maskz_loadu_ps(cm[0], row), lb = _mm512_maskz_loadu_ps(cm[1], row + NN_V);
         Vec lc = kw > 2 ? _mm512_maskz_loadu_ps(cm[2], row + 2 * NN_V) : la;
-        in[0] = _mm512_permutex2var_ps(la, idx[0], lb);
-        if (kw > 1) in[1] = _mm512_permutex2var_ps(la, idx[1], lb);
-        NN_UNROLL
-        for (int64_t kx = 2; kx < kw; kx++)
-          in[kx] = _mm512_permutex2var_ps(in[kx % 2], idx[kx], lc);
+        v_s2_split(la, lb, lc, idx, kw, in);
       }
       NN_UNROLL
       for (int64_t kx = 0; kx < kw; kx++) NN_UNROLL

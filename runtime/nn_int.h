@@ -413,6 +413,15 @@ static inline void v_s2_taps(int32_t (*idx)[NN_V], int k) {
       idx[kx][t] = kx < 2 ? 2 * t + kx : j < NN_V ? j : NN_V + 2 * (j - NN_V) + kx % 2;
     }
 }
+/* taps [0, k) of 16 outputs at stride 2 into tap[], from the three loads
+ * of their window's row (lc read only for k > 2) and the vectors of
+ * v_s2_taps()'s idx */
+static MLC_INLINE void v_s2_split(Vec la, Vec lb, Vec lc, const __m512i *idx, int64_t k, Vec *tap) {
+  tap[0] = _mm512_permutex2var_ps(la, idx[0], lb);
+  if (k > 1) tap[1] = _mm512_permutex2var_ps(la, idx[1], lb);
+  NN_UNROLL
+  for (int64_t kx = 2; kx < k; kx++) tap[kx] = _mm512_permutex2var_ps(tap[kx % 2], idx[kx], lc);
+}
 
 /* a conv mlc_rt_conv_direct() takes, its weights unpacked (nn_direct.c);
  * e for its activation */

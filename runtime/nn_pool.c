@@ -318,12 +318,12 @@ static int max_s2_f32(const MlcPool *p, const MlcWindowGeo *g, const float *x, f
           lb = v_max(_mm512_mask_loadu_ps(lowest, cols[v][1], row + NN_V), lb);
           if (kx > 2) lc = v_max(_mm512_mask_loadu_ps(lowest, cols[v][2], row + 2 * NN_V), lc);
         }
-        Vec tap[2] = {_mm512_permutex2var_ps(la, idx[0], lb),
-                      _mm512_permutex2var_ps(la, idx[1], lb)};
+        Vec tap[S2_K];
+        v_s2_split(la, lb, lc, idx, kx, tap);
         Vec acc = tap[0];
-        if (kx > 1) acc = v_max(tap[1], acc);
-        for (int64_t k = 2; k < kx; k++)
-          acc = v_max(_mm512_permutex2var_ps(tap[k % 2], idx[k], lc), acc);
+        NN_UNROLL
+        for (int64_t k = 1; k < S2_K; k++)
+          if (k < kx) acc = v_max(tap[k], acc);
         v_store(yr + ox, acc, ow - ox);
       }
     }
